@@ -1,0 +1,65 @@
+import { z } from "zod";
+import { NonNegativeInt, PositiveInt } from "./common";
+
+/** Pack several small models on one GPU (time-slicing) or partition it (MIG, A100/H100 only). */
+export const GpuSharingSchema = z.strictObject({
+  /** Advertise each physical GPU as this many `nvidia.com/gpu` (no memory isolation between them). */
+  timeSlicingReplicas: z.number().int().min(2).max(48).optional(),
+  migStrategy: z.enum(["none", "single", "mixed"]).default("none"),
+});
+
+export const GpuNodeGroupSchema = z.strictObject({
+  /** EC2 instance types from the GPU catalogue (components/cluster/instances.ts); all must have the same GPU. */
+  instanceTypes: z.array(z.string().min(1)).min(1),
+  capacityType: z.enum(["ON_DEMAND", "SPOT"]).default("ON_DEMAND"),
+  minSize: NonNegativeInt,
+  maxSize: PositiveInt,
+  /** Defaults to minSize. */
+  desiredSize: NonNegativeInt.optional(),
+  /** Root volume, sized for model weights and the image layers (vLLM images are ~10 GB). */
+  diskSizeGiB: z.number().int().min(50).max(16384).default(200),
+  sharing: GpuSharingSchema.default({ migStrategy: "none" }),
+  /** Spot capacity in prod is refused unless this is set: a reclaimed node drops a replica without warning. */
+  allowSpotInProd: z.boolean().default(false),
+  /** Extra node labels. */
+  labels: z.record(z.string(), z.string()).default({}),
+});
+export type GpuNodeGroupConfig = z.infer<typeof GpuNodeGroupSchema>;
+
+const NodeGroupSize = z.strictObject({
+  instanceType: z.string().min(1),
+  minSize: NonNegativeInt,
+  maxSize: PositiveInt,
+  desiredSize: NonNegativeInt.optional(),
+  diskSizeGiB: z.number().int().min(20).default(50),
+});
+
+export const ExistingClusterSchema = z.strictObject({
+  mode: z.literal("existing"),
+  /** Path of a kubeconfig file; defaults to the Kubernetes provider's own lookup ($KUBECONFIG, ~/.kube/config). */
+  kubeconfigPath: z.string().min(1).optional(),
+  /** kubeconfig context, e.g. "kind-retrieval" or "docker-desktop". */
+  context: z.string().min(1).optional(),
+  /** The existing cluster's name, for outputs and dashboards. */
+  name: z.string().min(1),
+});
+
+export const EksClusterSchema = z.strictObject({
+  mode: z.literal("eks"),
+  name: z.string().regex(/^[a-z][-a-z0-9]{1,38}$/, { message: 'must be lowercase letters, digits and "-", e.g. "retrieval-prod"' }),
+  region: z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/, { message: 'must be an AWS region such as "us-east-1"' }),
+  kubernetesVersion: z.string().regex(/^1\.\d{2}$/, { message: 'must be a minor version such as "1.33"' }),
+  /** Zones that nodes and load balancers use; GPU node groups spread over all of them. */
+  availabilityZones: z.array(z.string().min(1)),
+  vpcCidr: z.string().default("10.40.0.0/16"),
+  /** Public API endpoint; restrict with publicAccessCidrs when on. */
+  endpointPublicAccess: z.boolean().default(true),
+  publicAccessCidrs: z.array(z.string()).default(["0.0.0.0/0"]),
+  systemNodeGroup: NodeGroupSize,
+  nodeAutoscaler: z.enum(["cluster-autoscaler", "karpenter"]).default("cluster-autoscaler"),
+});
+
+export const ClusterSchema = z.discriminatedUnion("mode", [ExistingClusterSchema, EksClusterSchema]);
+export type ClusterConfig = z.infer<typeof ClusterSchema>;
+export type EksClusterConfig = z.infer<typeof EksClusterSchema>;
+export type ExistingClusterConfig = z.infer<typeof ExistingClusterSchema>;

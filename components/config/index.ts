@@ -1,0 +1,13 @@
+export * from "./common";
+export * from "./schema";
+export * from "./cluster";
+export * from "./serving";
+export * from "./ingress";
+export * from "./observability";
+export * from "./verification";
+export * from "./secrets";
+export * from "./environments";
+export * from "./errors";
+export { parsePlatformConfig, type ParseOptions } from "./parse";
+export { loadPlatformConfig, secretInputs, type LoadedConfig, type SecretInputs } from "./load";
+export { specOf, servedContextLength } from "./rules";

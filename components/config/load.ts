@@ -1,0 +1,48 @@
+import * as pulumi from "@pulumi/pulumi";
+import { parsePlatformConfig } from "./parse";
+import type { PlatformConfig } from "./schema";
+import type { SecretsConfig } from "./secrets";
+import { CONFIG_NAMESPACE } from "./errors";
+
+/** Secret config as secret Outputs: what components receive, so a secret never lands in state in clear. */
+export type SecretInputs = { readonly [K in keyof SecretsConfig]-?: pulumi.Output<NonNullable<SecretsConfig[K]>> | undefined };
+
+export interface LoadedConfig {
+  readonly config: PlatformConfig;
+  readonly secrets: SecretInputs;
+}
+
+/** Reads every `retrieval-stack:*` key of the current stack and validates it (throws ConfigError). */
+export function loadPlatformConfig(source = `stacks/Pulumi.${pulumi.getStack()}.yaml`): LoadedConfig {
+  const prefix = `${CONFIG_NAMESPACE}:`;
+  const raw: Record<string, unknown> = {};
+  const secretKeys = new Set<string>();
+  for (const [fullKey, value] of Object.entries(pulumi.runtime.allConfig())) {
+    if (!fullKey.startsWith(prefix)) continue;
+    const key = fullKey.slice(prefix.length);
+    raw[key] = value;
+    if (isConfigSecret(fullKey)) secretKeys.add(key);
+  }
+  const config = parsePlatformConfig(raw, { secretKeys, source });
+  return { config, secrets: secretInputs(config.secrets) };
+}
+
+/**
+ * Whether Pulumi holds a config key as a secret. The SDK exports `runtime.isConfigSecret` (marked internal);
+ * its typings omit it, so it is reached through a narrow cast and checked at run time.
+ */
+function isConfigSecret(fullKey: string): boolean {
+  const fn = (pulumi.runtime as unknown as { isConfigSecret?: (k: string) => boolean }).isConfigSecret;
+  if (typeof fn !== "function") throw new Error("@pulumi/pulumi no longer exports runtime.isConfigSecret; plain-text secrets cannot be detected");
+  return fn(fullKey);
+}
+
+export function secretInputs(secrets: SecretsConfig): SecretInputs {
+  const wrap = <T>(v: T | undefined) => (v === undefined ? undefined : pulumi.secret(v));
+  return {
+    hfToken: wrap(secrets.hfToken),
+    apiKeys: wrap(secrets.apiKeys),
+    grafanaAdminPassword: wrap(secrets.grafanaAdminPassword),
+    alertReceiverUrls: wrap(secrets.alertReceiverUrls),
+  } as SecretInputs;
+}

@@ -1,0 +1,45 @@
+import { z } from "zod";
+import { PromDuration, Severity } from "./common";
+
+export const ReceiverSchema = z.strictObject({
+  name: z.string().regex(/^[a-z][-a-z0-9]*$/, { message: 'must be lowercase letters, digits and "-", e.g. "oncall-wecom"' }),
+  type: z.enum(["webhook", "slack", "wecom", "dingtalk"]),
+  /** Key of this receiver's URL in the secret config `alertReceiverUrls` (never the URL itself). */
+  urlSecretKey: z.string().min(1),
+  /** Severities routed here. */
+  severities: z.array(Severity).min(1).default(["critical", "warning"]),
+  /** Slack channel, for type slack. */
+  channel: z.string().optional(),
+});
+export type ReceiverConfig = z.infer<typeof ReceiverSchema>;
+
+const Threshold = <T extends z.ZodTypeAny>(value: T, forDefault: string) =>
+  z.strictObject({ value, for: PromDuration.default(forDefault) });
+
+export const AlertThresholdsSchema = z.strictObject({
+  /** 5xx / all requests. */
+  errorRatio: Threshold(z.number().gt(0).lt(1), "5m").default({ value: 0.05, for: "5m" }),
+  /** p99 above the model's SLO for this long. */
+  latencyP99For: PromDuration.default("10m"),
+  /** Waiting requests per model. */
+  queueBacklog: Threshold(z.number().positive(), "10m").default({ value: 50, for: "10m" }),
+  atMaxReplicasFor: PromDuration.default("15m"),
+  /** Container restarts within 15 minutes. */
+  podRestarts: Threshold(z.number().int().positive(), "0m").default({ value: 3, for: "0m" }),
+  gpuMemoryRatio: Threshold(z.number().gt(0).lt(1), "10m").default({ value: 0.9, for: "10m" }),
+  gpuUtilization: Threshold(z.number().gt(0).lte(1), "15m").default({ value: 0.9, for: "15m" }),
+  gpuPodsPendingFor: PromDuration.default("10m"),
+  metricsMissingFor: PromDuration.default("10m"),
+});
+export type AlertThresholds = z.infer<typeof AlertThresholdsSchema>;
+
+export const ObservabilitySchema = z.strictObject({
+  enabled: z.boolean().default(true),
+  retention: PromDuration.default("15d"),
+  /** Prometheus volume; 0 = emptyDir (local only). */
+  storageGiB: z.number().int().nonnegative().default(50),
+  grafana: z.strictObject({ exposeViaIngress: z.boolean().default(false) }).default({ exposeViaIngress: false }),
+  alerts: AlertThresholdsSchema.default(AlertThresholdsSchema.parse({})),
+  receivers: z.array(ReceiverSchema).default([]),
+});
+export type ObservabilityConfig = z.infer<typeof ObservabilitySchema>;

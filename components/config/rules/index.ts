@@ -1,0 +1,15 @@
+import type { PlatformConfig } from "../schema";
+import type { Rule, RuleProblem } from "./types";
+import { clusterRules } from "./cluster";
+import { modelRules } from "./models";
+import { ingressRules } from "./ingress";
+import { observabilityRules } from "./observability";
+
+const RULES: readonly Rule[] = [clusterRules, modelRules, ingressRules, observabilityRules];
+
+export function crossFieldProblems(config: Partial<PlatformConfig>): RuleProblem[] {
+  return RULES.flatMap((rule) => rule(config));
+}
+
+export type { Rule, RuleProblem } from "./types";
+export { specOf, servedContextLength } from "./models";

@@ -1,0 +1,17 @@
+import { profileOf } from "../environments";
+import type { Rule, RuleProblem } from "./types";
+
+export const ingressRules: Rule = (config) => {
+  const out: RuleProblem[] = [];
+  const { environment, ingress } = config;
+  if (!environment || !ingress || !ingress.enabled) return out;
+  const profile = profileOf(environment);
+  if (profile.cloud && !ingress.host) out.push({ path: ["ingress", "host"], value: undefined, message: `a cloud stack needs the host name clients call. Fix: set ingress.host, e.g. "retrieval.example.com".` });
+  if (!profile.allowPlainHttp && ingress.tls.mode === "none") out.push({ path: ["ingress", "tls", "mode"], value: "none", message: `${environment} must not serve API keys over plain HTTP. Fix: set tls.mode to acme (with email), privateCa (with caSecretName) or secret (with secretName).` });
+  if (profile.cloud && config.secrets && !config.secrets.apiKeys?.length) out.push({ path: ["apiKeys"], value: undefined, message: `${environment} exposes models through the ingress, which needs at least one API key. Fix: pulumi config set --secret apiKeys '["<key of 16+ chars>"]'.` });
+  const names = new Set((config.models ?? []).map((m) => m.name));
+  for (const key of Object.keys(ingress.modelRateLimits)) {
+    if (config.models && !names.has(key)) out.push({ path: ["ingress", "modelRateLimits", key], value: key, message: `is not the name of a model in this stack. Fix: use one of ${[...names].map((n) => `"${n}"`).join(", ")}.` });
+  }
+  return out;
+};

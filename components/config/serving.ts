@@ -1,0 +1,50 @@
+import { z } from "zod";
+import { CpuQuantity, DnsLabel, EngineName, MemoryQuantity, NonNegativeInt, PinnedTag, PositiveInt, Task } from "./common";
+import { ModelSpec } from "../serving/models";
+
+export const ModelConfigSchema = z.strictObject({
+  /** Kubernetes name, route segment and served model name, e.g. "bge-large-zh". */
+  name: DnsLabel,
+  /** Hugging Face model id, e.g. "BAAI/bge-large-zh-v1.5". */
+  model: z.string().regex(/^[\w.-]+\/[\w.-]+$/, { message: 'must be a Hugging Face id "org/name", e.g. "BAAI/bge-large-zh-v1.5"' }),
+  /** A fixed model revision (commit or tag) so that every replica loads the same weights. */
+  revision: z.string().min(1).optional(),
+  engine: EngineName,
+  task: Task,
+  /** Engine image tag; the adapter's pinned default when absent. */
+  engineVersion: PinnedTag.optional(),
+  replicas: z.strictObject({ min: NonNegativeInt, max: PositiveInt }),
+  /** GPU placement; absent means a CPU deployment (local stack, small models). */
+  gpu: z
+    .strictObject({
+      nodeGroup: z.string().min(1),
+      count: PositiveInt.default(1),
+      /** Fraction of GPU memory the engine may take (vLLM/SGLang); leaves headroom for CUDA context. */
+      memoryFraction: z.number().min(0.1).max(0.95).default(0.9),
+    })
+    .optional(),
+  /** Container requests (limits: memory = request, CPU unlimited to avoid tokenizer throttling). */
+  resources: z.strictObject({ cpu: CpuQuantity, memory: MemoryQuantity }).optional(),
+  /** Context length the engine allocates for; must not exceed the model's maximum. */
+  maxModelLen: PositiveInt.optional(),
+  /** Matryoshka output size (only for models that support it). */
+  dimensions: PositiveInt.optional(),
+  dtype: z.enum(["auto", "float16", "bfloat16", "float32"]).default("auto"),
+  /** Latency objective: alerts and the post-deploy verification check p99 against it. */
+  slo: z.strictObject({ p99LatencyMs: PositiveInt }),
+  autoscaling: z
+    .strictObject({
+      /** Waiting requests per replica that trigger a scale-up. */
+      queueDepthPerReplica: z.number().positive().default(8),
+      /** Running requests per replica that trigger a scale-up. */
+      inFlightPerReplica: z.number().positive().default(32),
+    })
+    .default({ queueDepthPerReplica: 8, inFlightPerReplica: 32 }),
+  /** Model facts for a model that is not in the catalogue (components/serving/models.ts). */
+  spec: ModelSpec.optional(),
+  /** Engine-specific options, checked by that engine's adapter (e.g. KServe's { backend: "vllm" }). */
+  engineOptions: z.record(z.string(), z.unknown()).default({}),
+  /** Extra engine CLI flags, appended verbatim. */
+  extraArgs: z.array(z.string()).default([]),
+});
+export type ModelConfig = z.infer<typeof ModelConfigSchema>;

@@ -1,0 +1,25 @@
+import * as pulumi from "@pulumi/pulumi";
+import * as k8s from "@pulumi/kubernetes";
+
+/** Labels every object we create carries (Kubernetes recommended labels). */
+export function standardLabels(name: string, component: string, extra: Record<string, string> = {}): Record<string, string> {
+  return {
+    "app.kubernetes.io/name": name,
+    "app.kubernetes.io/component": component,
+    "app.kubernetes.io/part-of": "retrieval-stack",
+    "app.kubernetes.io/managed-by": "pulumi",
+    ...extra,
+  };
+}
+
+/** Options for a component's children: parented to it and bound to the stack's Kubernetes provider. */
+export function childOptions(parent: pulumi.Resource, provider: k8s.Provider, extra: pulumi.CustomResourceOptions = {}): pulumi.CustomResourceOptions {
+  return { ...extra, parent, provider };
+}
+
+/** The label and taint that mark GPU nodes; GPU pods tolerate it and nothing else lands there. */
+export const GPU_TAINT = { key: "nvidia.com/gpu", value: "true", effect: "NoSchedule" } as const;
+/** Node label naming a GPU node group, and the GPU class label (a10g, l4, l40s, a100, h100). */
+export const NODE_GROUP_LABEL = "retrieval-stack.io/node-group";
+export const GPU_CLASS_LABEL = "retrieval-stack.io/gpu-class";
+export const GPU_RESOURCE = "nvidia.com/gpu";

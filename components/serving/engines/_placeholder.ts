@@ -1,0 +1,20 @@
+// TEMPORARY scaffolding so the foundation compiles; replaced by the real adapters (issue: model serving).
+import type { EngineName } from "../../config/common";
+import type { EngineAdapter } from "./types";
+
+export function placeholderAdapter(name: EngineName): EngineAdapter {
+  return {
+    name,
+    displayName: name,
+    validate: () => [],
+    metrics: {
+      path: "/metrics",
+      port: 8000,
+      metricNames: [],
+      inFlight: () => "vector(0)",
+      latencyP99: () => "vector(0)",
+      requestRate: () => "vector(0)",
+    },
+    dialect: { healthPath: () => "/health" },
+  };
+}

@@ -1,0 +1,2 @@
+import { placeholderAdapter } from "./_placeholder";
+export const tei = placeholderAdapter("tei");

@@ -1,0 +1,66 @@
+// The Pulumi program: read the stack config once, then compose the components in one direction.
+// Cluster -> GpuRuntime -> Observability -> Ingress -> ModelService x N -> Verification
+import * as k8s from "@pulumi/kubernetes";
+import { loadPlatformConfig } from "./components/config";
+import { Cluster } from "./components/cluster";
+import { GpuRuntime } from "./components/gpu";
+import { Observability } from "./components/observability";
+import { Ingress } from "./components/ingress";
+import { ModelService } from "./components/serving/model-service";
+import { Verification } from "./components/verification";
+
+const { config, secrets } = loadPlatformConfig();
+const { environment } = config;
+
+const cluster = new Cluster("cluster", { environment, cluster: config.cluster, gpuNodeGroups: config.gpuNodeGroups });
+const provider = cluster.provider;
+
+const gpu = new GpuRuntime("gpu", { provider, gpuNodeGroups: config.gpuNodeGroups, monitoring: config.observability.enabled }, { dependsOn: [cluster] });
+
+const observability = new Observability(
+  "observability",
+  { provider, environment, observability: config.observability, models: config.models, secrets },
+  { dependsOn: [cluster] },
+);
+
+const modelNamespace = new k8s.core.v1.Namespace(
+  "models",
+  { metadata: { name: "retrieval", labels: { "app.kubernetes.io/part-of": "retrieval-stack" } } },
+  { provider },
+);
+
+const ingress = new Ingress(
+  "ingress",
+  { provider, environment, ingress: config.ingress, models: config.models, modelNamespace: modelNamespace.metadata.name, apiKeys: secrets.apiKeys },
+  { dependsOn: [cluster] },
+);
+
+const models = config.models.map(
+  (model) =>
+    new ModelService(
+      model.name,
+      {
+        provider,
+        environment,
+        namespace: modelNamespace.metadata.name,
+        model,
+        gpuNodeGroup: model.gpu ? config.gpuNodeGroups[model.gpu.nodeGroup] : undefined,
+        hfToken: secrets.hfToken,
+        monitoring: config.observability.enabled,
+      },
+      // ServiceMonitors and ScaledObjects need the CRDs the observability stack installs; GPUs need the device plugin.
+      { dependsOn: [gpu, observability] },
+    ),
+);
+
+new Verification(
+  "verification",
+  { provider, verification: config.verification, targets: models.map((m, i) => ({ model: config.models[i]!, url: m.url })) },
+  { dependsOn: [...models, ingress] },
+);
+
+export const environmentName = environment;
+export const clusterName = cluster.clusterName;
+export const kubeconfig = cluster.kubeconfig;
+export const modelEndpoints = Object.fromEntries(models.map((m) => [m.modelName, m.url]));
+export const publicEndpoints = ingress.urls;

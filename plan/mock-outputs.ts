@@ -1,0 +1,37 @@
+/**
+ * What the offline runtime answers for a resource's outputs and for provider function calls. Inputs are echoed
+ * back; the entries below add the outputs that the program reads from cloud resources (ids, endpoints,
+ * kubeconfigs), with obviously fake values. Extend this table when a component reads a new output.
+ */
+export type OutputFn = (name: string, inputs: Record<string, unknown>) => Record<string, unknown>;
+
+const fakeKubeconfig = (name: string) =>
+  JSON.stringify({ apiVersion: "v1", kind: "Config", clusters: [{ name, cluster: { server: `https://${name}.offline.invalid` } }], contexts: [], users: [] });
+
+export const RESOURCE_OUTPUTS: Record<string, OutputFn> = {
+  "eks:index:Cluster": (name) => ({
+    kubeconfig: fakeKubeconfig(name),
+    kubeconfigJson: fakeKubeconfig(name),
+    eksCluster: { name: `${name}-eks`, arn: `arn:aws:eks:us-east-1:123456789012:cluster/${name}` },
+    core: { oidcProvider: { arn: `arn:aws:iam::123456789012:oidc-provider/oidc.eks.us-east-1.amazonaws.com/id/OFFLINE`, url: "oidc.eks.us-east-1.amazonaws.com/id/OFFLINE" } },
+    clusterSecurityGroupId: "sg-offline",
+    nodeSecurityGroupId: "sg-offline-nodes",
+    oidcProviderArn: `arn:aws:iam::123456789012:oidc-provider/oidc.eks.us-east-1.amazonaws.com/id/OFFLINE`,
+    oidcProviderUrl: "oidc.eks.us-east-1.amazonaws.com/id/OFFLINE",
+    oidcIssuer: "oidc.eks.us-east-1.amazonaws.com/id/OFFLINE",
+  }),
+  "awsx:ec2:Vpc": () => ({
+    vpcId: "vpc-offline",
+    publicSubnetIds: ["subnet-pub-a", "subnet-pub-b", "subnet-pub-c"],
+    privateSubnetIds: ["subnet-priv-a", "subnet-priv-b", "subnet-priv-c"],
+  }),
+  "aws:iam/role:Role": (name) => ({ arn: `arn:aws:iam::123456789012:role/${name}`, name }),
+  "aws:ecr/repository:Repository": (name) => ({ repositoryUrl: `123456789012.dkr.ecr.us-east-1.amazonaws.com/${name}` }),
+};
+
+export const CALL_OUTPUTS: Record<string, (inputs: Record<string, unknown>) => Record<string, unknown>> = {
+  "aws:index/getCallerIdentity:getCallerIdentity": () => ({ accountId: "123456789012", arn: "arn:aws:iam::123456789012:user/offline", userId: "offline" }),
+  "aws:index/getRegion:getRegion": () => ({ name: "us-east-1", region: "us-east-1", id: "us-east-1" }),
+  "aws:index/getPartition:getPartition": () => ({ partition: "aws", dnsSuffix: "amazonaws.com" }),
+  "aws:ecr/getAuthorizationToken:getAuthorizationToken": () => ({ userName: "AWS", password: "offline", proxyEndpoint: "https://123456789012.dkr.ecr.us-east-1.amazonaws.com" }),
+};

@@ -1,0 +1,33 @@
+import { PLACEHOLDER_MARK } from "./stack-file";
+
+const SIG_KEY = "4dabf18193072939515e22adb298388d";
+const SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270";
+export const REDACTED = "[secret]";
+
+/** Keys whose values are never worth printing (serialized dynamic-provider code). */
+const DROPPED_KEYS = new Set(["__provider"]);
+
+/** Replaces every Pulumi secret in a value with "[secret]". */
+export function redactSecrets(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(redactSecrets);
+  if (value && typeof value === "object") {
+    const o = value as Record<string, unknown>;
+    if (o[SIG_KEY] === SECRET_SIG) return REDACTED;
+    if (o[SIG_KEY] !== undefined) return `[${String(o[SIG_KEY]).slice(0, 8)}]`;
+    return Object.fromEntries(Object.entries(o).filter(([k]) => !DROPPED_KEYS.has(k)).map(([k, v]) => [k, redactSecrets(v)]));
+  }
+  return value;
+}
+
+/**
+ * A secret that reached an output without Pulumi's secret marking (e.g. copied into a plain ConfigMap) shows up
+ * as a placeholder after redaction: that is a leak in the program, and the plan fails on it.
+ */
+export function findLeakedPlaceholders(text: string): string[] {
+  const found = new Set<string>();
+  const re = new RegExp(`${PLACEHOLDER_MARK}[-:\\w.\\[\\]]*`, "g");
+  for (const m of text.matchAll(re)) found.add(m[0]);
+  const b64 = Buffer.from(PLACEHOLDER_MARK).toString("base64").slice(0, 12);
+  if (text.includes(b64)) found.add(`base64(${PLACEHOLDER_MARK}...)`);
+  return [...found];
+}
