@@ -1,8 +1,9 @@
 // TEMPORARY scaffolding so the foundation compiles; replaced by the real adapters (issue: model serving).
 import type { EngineName } from "../../config/common";
 import type { EngineAdapter } from "./types";
+import type { HttpDialect } from "../dialects/types";
 
-export function placeholderAdapter(name: EngineName): EngineAdapter {
+export function placeholderAdapter(name: EngineName, dialect: HttpDialect): EngineAdapter {
   return {
     name,
     displayName: name,
@@ -15,6 +16,6 @@ export function placeholderAdapter(name: EngineName): EngineAdapter {
       latencyP99: () => "vector(0)",
       requestRate: () => "vector(0)",
     },
-    dialect: { healthPath: () => "/health" },
+    dialect,
   };
 }

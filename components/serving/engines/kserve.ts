@@ -1,2 +1,3 @@
 import { placeholderAdapter } from "./_placeholder";
-export const kserve = placeholderAdapter("kserve");
+import { kserveDialect } from "../dialects/kserve";
+export const kserve = placeholderAdapter("kserve", kserveDialect);

@@ -1,2 +1,3 @@
 import { placeholderAdapter } from "./_placeholder";
-export const sglang = placeholderAdapter("sglang");
+import { sglangDialect } from "../dialects/sglang";
+export const sglang = placeholderAdapter("sglang", sglangDialect);

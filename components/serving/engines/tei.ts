@@ -1,2 +1,3 @@
 import { placeholderAdapter } from "./_placeholder";
-export const tei = placeholderAdapter("tei");
+import { teiDialect } from "../dialects/tei";
+export const tei = placeholderAdapter("tei", teiDialect);

@@ -1,2 +1,3 @@
 import { placeholderAdapter } from "./_placeholder";
-export const vllm = placeholderAdapter("vllm");
+import { vllmDialect } from "../dialects/vllm";
+export const vllm = placeholderAdapter("vllm", vllmDialect);

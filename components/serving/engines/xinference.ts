@@ -1,2 +1,3 @@
 import { placeholderAdapter } from "./_placeholder";
-export const xinference = placeholderAdapter("xinference");
+import { xinferenceDialect } from "../dialects/xinference";
+export const xinference = placeholderAdapter("xinference", xinferenceDialect);
