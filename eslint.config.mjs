@@ -1,7 +1,7 @@
 import tseslint from "typescript-eslint";
 
 export default tseslint.config(
-  { ignores: ["node_modules/", "dist/", "out/", "**/*.mjs"] },
+  { ignores: ["node_modules/", "dist/", "out/", "**/*.mjs", "**/*.mts"] },
   ...tseslint.configs.recommended,
   {
     rules: {

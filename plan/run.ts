@@ -50,7 +50,8 @@ export async function runPlan(options: PlanOptions): Promise<PlanResult> {
   } catch (e) {
     return fail([`cannot read ${configFile}: ${(e as Error).message}`]);
   }
-  const source = path.relative(process.cwd(), configFile) || configFile;
+  const relative = path.relative(process.cwd(), configFile);
+  const source = relative && !relative.startsWith("..") ? relative : configFile;
 
   // Validate config first: a bad stack file fails before the program creates anything.
   let config: PlatformConfig;

@@ -11,7 +11,8 @@ async function main(): Promise<number> {
     console.log(`usage: npm run plan -- --stack <${listStacks().join("|")}> [--config-file <path>] [--out <dir>]`);
     return values.help ? 0 : 2;
   }
-  const stack = values.stack ?? "custom";
+  // Without --stack, the stack is named after the file (Pulumi.<stack>.yaml).
+  const stack = values.stack ?? /Pulumi\.([^/]+)\.yaml$/.exec(values["config-file"] ?? "")?.[1] ?? "custom";
   const result = await runPlan({ stack, configFile: values["config-file"], outDir: values.out });
   if (!result.ok) {
     console.error(`plan failed for stack "${stack}"; nothing was written.`);

@@ -36,10 +36,11 @@ function explain(issue: z.core.$ZodIssue, value: unknown): { path: PropertyKey[]
       if (value === undefined) return { path, value, message: `is required (expected ${issue.expected}). Fix: set it in the stack file.` };
       return { path, value, message: `must be ${issue.expected === "int" ? "a whole number" : `a ${issue.expected}`}. Fix: write it as a ${issue.expected}.` };
     case "invalid_value":
-      return { path, value, message: `must be one of ${issue.values.map((v) => JSON.stringify(v)).join(", ")}.` };
+      return { path, value, message: `${value === undefined ? "is required; it " : ""}must be one of ${issue.values.map((v) => JSON.stringify(v)).join(", ")}.` };
     case "invalid_union":
-      if (issue.discriminator !== undefined) {
-        return { path: issue.discriminator ? [...path, issue.discriminator] : path, value: issue.discriminator ? valueAt(value, [issue.discriminator]) : value, message: `is not a known choice. Fix: set "${issue.discriminator ?? "mode"}" to one of the documented modes (README, "Configuration reference").` };
+      if (issue.discriminator !== undefined || issue.errors.length === 0) {
+        const options = "options" in issue && issue.options?.length ? issue.options.map((o) => JSON.stringify(o)).join(", ") : "a documented choice";
+        return { path, value, message: `${value === undefined ? "is required; it " : "is not a known choice; it "}must be one of ${options}.` };
       }
       return { path, value, message: issue.message };
     default:
@@ -81,6 +82,7 @@ export function parsePlatformConfig(raw: Record<string, unknown>, options: Parse
       parsed[name] = result.data;
       continue;
     }
+    if (name === "models" && Array.isArray(input)) parsed.models = parseEachModel(input);
     for (const issue of result.error.issues) {
       const e = explain(issue, valueAt(input, issue.path));
       // Secret values are never echoed back.
@@ -93,6 +95,19 @@ export function parsePlatformConfig(raw: Record<string, unknown>, options: Parse
 
   if (problems.length > 0) throw new ConfigError(problems, options.source);
   return parsed as PlatformConfig;
+}
+
+/**
+ * When some models are invalid, the valid ones still go through the cross-field rules, at their own indices
+ * (a sparse array), so that one typo does not hide another model's problems.
+ */
+function parseEachModel(input: unknown[]): PlatformConfig["models"] {
+  const models: PlatformConfig["models"] = [];
+  input.forEach((m, i) => {
+    const r = PLATFORM_SECTIONS.models.element.safeParse(m);
+    if (r.success) models[i] = r.data;
+  });
+  return models;
 }
 
 /** `pulumi config set` stores lists and maps given on the command line as JSON strings. */
