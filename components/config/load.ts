@@ -2,7 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { parsePlatformConfig } from "./parse";
 import type { PlatformConfig } from "./schema";
 import type { SecretsConfig } from "./secrets";
-import { CONFIG_NAMESPACE } from "./errors";
+import { CONFIG_NAMESPACE, ConfigError } from "./errors";
 
 /** Secret config as secret Outputs: what components receive, so a secret never lands in state in clear. */
 export type SecretInputs = { readonly [K in keyof SecretsConfig]-?: pulumi.Output<NonNullable<SecretsConfig[K]>> | undefined };
@@ -23,8 +23,14 @@ export function loadPlatformConfig(source = `stacks/Pulumi.${pulumi.getStack()}.
     raw[key] = value;
     if (isConfigSecret(fullKey)) secretKeys.add(key);
   }
-  const config = parsePlatformConfig(raw, { secretKeys, source });
-  return { config, secrets: secretInputs(config.secrets) };
+  try {
+    const config = parsePlatformConfig(raw, { secretKeys, source });
+    return { config, secrets: secretInputs(config.secrets) };
+  } catch (e) {
+    // RunError makes `pulumi up` print just the message (every problem, with its fix), without a stack trace.
+    if (e instanceof ConfigError) throw new pulumi.RunError(e.message);
+    throw e;
+  }
 }
 
 /**
