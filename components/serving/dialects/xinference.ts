@@ -1,4 +1,39 @@
-import type { HttpDialect } from "./types";
+import type { HttpDialect, ModelListDialect } from "./types";
+import { cohereRerank, openaiEmbeddings } from "./openai";
+import { DialectError } from "./types";
+import { describe, expectRecord, isRecord } from "./shape";
 
-// TEMPORARY: replaced by the real dialect (issue: post-deploy verification).
-export const xinferenceDialect: HttpDialect = { healthPath: () => "/health" };
+/**
+ * Xinference's served models: `GET /v1/models` → `{"object": "list", "data": [{"id": "<model uid>", ...}]}`
+ * (older releases: an object keyed by model uid). Both are read.
+ */
+const xinferenceModels: ModelListDialect = {
+  path: () => "/v1/models",
+  parse: (body) => {
+    const root = expectRecord(body, "/v1/models", 'an object {"data": [{"id"}]} or {"<uid>": {...}}');
+    if (Array.isArray(root.data)) return root.data.map((m) => String(isRecord(m) ? (m.id ?? m.model_uid) : m));
+    return Object.keys(root);
+  },
+};
+
+/**
+ * Xinference (xinference/api/restful_api.py, read 2026-11; ../shared/ENGINES.md). The HTTP server is up
+ * before the model is launched, so health means "my model uid is in /v1/models", not just a 200.
+ * - `POST /v1/embeddings` {model: <uid>, input}: OpenAI shape plus `model_replica`;
+ * - `POST /v1/rerank` {model, query, documents, top_n, return_documents} →
+ *   `{"id", "results": [{"index", "relevance_score", "document": {"text"} | "<text>" | null}], "meta"}`.
+ */
+export const xinferenceDialect: HttpDialect = {
+  name: "xinference",
+  healthPath: () => "/v1/models",
+  parseHealth: (body, model) => {
+    const served = xinferenceModels.parse(body);
+    if (!served.includes(model)) {
+      throw new DialectError(`/v1/models: expected the model uid "${model}" to be launched, got ${served.length ? `[${served.join(", ")}]` : describe(body)}`);
+    }
+  },
+  models: xinferenceModels,
+  embed: openaiEmbeddings("/v1"),
+  rerank: cohereRerank("/v1/rerank", { return_documents: false }),
+  rerankHonoursTopN: true,
+};

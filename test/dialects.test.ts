@@ -1,0 +1,194 @@
+import { describe, expect, it } from "vitest";
+import {
+  DialectError,
+  DIALECTS,
+  kserveDialect,
+  kserveV1Dialect,
+  kserveV2Dialect,
+  openaiDialect,
+  sglangDialect,
+  teiDialect,
+  vllmDialect,
+  xinferenceDialect,
+} from "../components/serving/dialects";
+
+// Bodies below are the engines' documented shapes (../shared/ENGINES.md), quirks included.
+const embedReq = { model: "bge", inputs: ["a", "b"] };
+const rerankReq = { model: "rr", query: "q", documents: ["d0", "d1", "d2"] };
+const openaiBody = {
+  id: "embd-1",
+  object: "list",
+  created: 1,
+  model: "bge",
+  data: [
+    { index: 1, object: "embedding", embedding: [0, 1] },
+    { index: 0, object: "embedding", embedding: [1, 0] },
+  ],
+  usage: { prompt_tokens: 2, total_tokens: 2, completion_tokens: 0, prompt_tokens_details: null },
+};
+
+function dialectError(fn: () => unknown): string {
+  try {
+    fn();
+  } catch (e) {
+    expect(e).toBeInstanceOf(DialectError);
+    return (e as Error).message;
+  }
+  throw new Error("expected a DialectError");
+}
+
+describe("request builders", () => {
+  it("vLLM embeddings: OpenAI body with float encoding, dimensions only when set", () => {
+    expect(vllmDialect.embed!.path("bge")).toBe("/v1/embeddings");
+    expect(vllmDialect.embed!.build(embedReq)).toEqual({ model: "bge", input: ["a", "b"], encoding_format: "float" });
+    expect(vllmDialect.embed!.build({ ...embedReq, dimensions: 256 })).toMatchObject({ dimensions: 256 });
+  });
+
+  it("vLLM rerank sends top_n only when asked", () => {
+    expect(vllmDialect.rerank!.build(rerankReq)).toEqual({ model: "rr", query: "q", documents: ["d0", "d1", "d2"] });
+    expect(vllmDialect.rerank!.build({ ...rerankReq, topN: 2 })).toMatchObject({ top_n: 2 });
+  });
+
+  it("TEI uses /embed with inputs and /rerank with texts, no model and no top_n", () => {
+    expect(teiDialect.embed!.path("x")).toBe("/embed");
+    expect(teiDialect.embed!.build(embedReq)).toEqual({ inputs: ["a", "b"], normalize: true });
+    expect(teiDialect.rerank!.path("x")).toBe("/rerank");
+    expect(teiDialect.rerank!.build({ ...rerankReq, topN: 1 })).toEqual({ query: "q", texts: ["d0", "d1", "d2"], raw_scores: false, return_text: false });
+    expect(teiDialect.rerankHonoursTopN).toBe(false);
+  });
+
+  it("KServe: OpenAI routes under /openai/v1, V1 :predict with instances, V2 infer with a BYTES tensor", () => {
+    expect(kserveDialect.embed!.path("bge")).toBe("/openai/v1/embeddings");
+    expect(kserveDialect.embed!.openaiBasePath).toBe("/openai/v1");
+    expect(kserveDialect.rerank!.path("rr")).toBe("/openai/v1/rerank");
+    expect(kserveV1Dialect.embed!.path("bge")).toBe("/v1/models/bge:predict");
+    expect(kserveV1Dialect.embed!.build(embedReq)).toEqual({ instances: ["a", "b"] });
+    expect(kserveV2Dialect.embed!.path("bge")).toBe("/v2/models/bge/infer");
+    expect(kserveV2Dialect.embed!.build(embedReq)).toEqual({ inputs: [{ name: "input-0", shape: [2], datatype: "BYTES", data: ["a", "b"] }] });
+    expect(kserveV2Dialect.healthPath("bge")).toBe("/v2/health/ready");
+  });
+
+  it("every dialect is registered under its own name", () => {
+    for (const [name, d] of Object.entries(DIALECTS)) expect(d.name).toBe(name);
+    expect(Object.keys(DIALECTS)).toEqual(expect.arrayContaining(["vllm", "sglang", "tei", "kserve", "kserve-v1", "kserve-v2", "xinference", "openai"]));
+  });
+});
+
+describe("response parsers", () => {
+  it("OpenAI embeddings come back in index order, whatever the server's order", () => {
+    expect(vllmDialect.embed!.parse(openaiBody, embedReq)).toEqual([
+      [1, 0],
+      [0, 1],
+    ]);
+  });
+
+  it("KServe HF backend's top-level object \"embedding\" is accepted", () => {
+    expect(kserveDialect.embed!.parse({ ...openaiBody, object: "embedding" }, embedReq)).toHaveLength(2);
+  });
+
+  it("TEI /embed bare [[...]] and KServe V1 predictions", () => {
+    expect(teiDialect.embed!.parse([[1, 2], [3, 4]], embedReq)).toEqual([[1, 2], [3, 4]]);
+    expect(kserveV1Dialect.embed!.parse({ predictions: [[1, 2], [3, 4]] }, embedReq)).toEqual([[1, 2], [3, 4]]);
+  });
+
+  it("KServe V2 reshapes the flat row-major tensor by its shape", () => {
+    const body = { model_name: "bge", outputs: [{ name: "output-0", shape: [2, 3], datatype: "FP64", data: [1, 2, 3, 4, 5, 6] }] };
+    expect(kserveV2Dialect.embed!.parse(body, embedReq)).toEqual([[1, 2, 3], [4, 5, 6]]);
+    const bad = { outputs: [{ name: "output-0", shape: [2, 3], datatype: "FP32", data: [1, 2, 3] }] };
+    expect(dialectError(() => kserveV2Dialect.embed!.parse(bad, embedReq))).toMatch(/expected 2×3 = 6 numbers.*got a list of 3/);
+  });
+
+  it("vLLM rerank: results with relevance_score and document {text}", () => {
+    const body = {
+      id: "rerank-1",
+      model: "rr",
+      usage: { total_tokens: 9 },
+      results: [
+        { index: 1, document: { text: "d1" }, relevance_score: 0.9 },
+        { index: 0, document: { text: "d0" }, relevance_score: 0.1 },
+      ],
+    };
+    expect(vllmDialect.rerank!.parse(body, rerankReq)).toEqual([
+      { index: 1, score: 0.9 },
+      { index: 0, score: 0.1 },
+    ]);
+  });
+
+  it("SGLang rerank: a bare list with score and a string document", () => {
+    const body = [
+      { score: 0.99, document: "d2", index: 2 },
+      { score: 0.2, document: "d0", index: 0 },
+    ];
+    expect(sglangDialect.rerank!.parse(body, rerankReq)).toEqual([
+      { index: 2, score: 0.99 },
+      { index: 0, score: 0.2 },
+    ]);
+  });
+
+  it("TEI rerank: bare list with score, text optional", () => {
+    expect(teiDialect.rerank!.parse([{ index: 0, score: 0.7, text: "d0" }, { index: 1, score: 0.3 }], rerankReq)).toEqual([
+      { index: 0, score: 0.7 },
+      { index: 1, score: 0.3 },
+    ]);
+  });
+
+  it("Xinference rerank: document as {text}, as a string or null", () => {
+    const body = {
+      id: "x",
+      results: [
+        { index: 0, relevance_score: 0.8, document: { text: "d0" } },
+        { index: 1, relevance_score: 0.5, document: "d1" },
+        { index: 2, relevance_score: 0.1, document: null },
+      ],
+      meta: { api_version: null, billed_units: null, tokens: null, warnings: null },
+    };
+    expect(xinferenceDialect.rerank!.parse(body, rerankReq).map((r) => r.index)).toEqual([0, 1, 2]);
+  });
+
+  it("KServe rerank: document as a string with relevance_score", () => {
+    const body = { id: "k", results: [{ index: 0, document: "d0", relevance_score: 0.4 }] };
+    expect(kserveDialect.rerank!.parse(body, rerankReq)).toEqual([{ index: 0, score: 0.4 }]);
+  });
+});
+
+describe("parser errors say what was expected and what came back", () => {
+  it("a Cohere body given to the SGLang parser names the wrong dialect", () => {
+    const msg = dialectError(() => sglangDialect.rerank!.parse({ results: [] }, rerankReq));
+    expect(msg).toContain("expected a bare list [{index, score}]");
+    expect(msg).toContain("wrong dialect");
+  });
+
+  it("an SGLang body given to the vLLM parser names the wrong dialect", () => {
+    const msg = dialectError(() => vllmDialect.rerank!.parse([{ score: 1, index: 0, document: "d" }], rerankReq));
+    expect(msg).toMatch(/expected an object \{"results".*got a list of 1.*SGLang\/TEI shape/);
+  });
+
+  it("relevance_score vs score is called out", () => {
+    const msg = dialectError(() => vllmDialect.rerank!.parse({ results: [{ index: 0, score: 0.5 }] }, rerankReq));
+    expect(msg).toBe('/v1/rerank.results[0].relevance_score: expected a number, got nothing (field absent) (this body uses "score": wrong dialect?)');
+  });
+
+  it("null inside a vector (NaN serialised by orjson) is located", () => {
+    const body = { data: [{ index: 0, embedding: [0.1, null, 0.3] }] };
+    expect(dialectError(() => openaiDialect.embed!.parse(body, embedReq))).toBe("/v1/embeddings.data[0].embedding[1]: expected a number, got null");
+  });
+
+  it("an HTML page or a string is not a body", () => {
+    expect(dialectError(() => teiDialect.embed!.parse("<html>502</html>", embedReq))).toMatch(/expected a list of vectors.*got the string "<html>502<\/html>"/);
+  });
+
+  it("a non-integer index is refused", () => {
+    expect(dialectError(() => teiDialect.rerank!.parse([{ index: "0", score: 1 }], rerankReq))).toMatch(/index: expected an integer index, got the string "0"/);
+  });
+
+  it("KServe health: 200 with ready=false is not healthy", () => {
+    expect(dialectError(() => kserveDialect.parseHealth!({ name: "bge", ready: false }, "bge"))).toMatch(/expected "ready": true, got false/);
+    expect(() => kserveDialect.parseHealth!({ name: "bge", ready: true }, "bge")).not.toThrow();
+  });
+
+  it("Xinference health: the server is up but the model uid is not launched", () => {
+    const body = { object: "list", data: [{ id: "other-model", object: "model" }] };
+    expect(dialectError(() => xinferenceDialect.parseHealth!(body, "bge"))).toBe('/v1/models: expected the model uid "bge" to be launched, got [other-model]');
+    expect(() => xinferenceDialect.parseHealth!({ bge: { model_type: "embedding" } }, "bge")).not.toThrow();
+  });
+});
