@@ -1,3 +1,124 @@
-import { placeholderAdapter } from "./_placeholder";
+import { z } from "zod";
 import { kserveDialect } from "../dialects/kserve";
-export const kserve = placeholderAdapter("kserve", kserveDialect);
+import type { AdapterProblem, EngineAdapter, EngineMetrics, EngineWorkload, ModelContext } from "./types";
+import { CACHE_MOUNT_PATH, QUIET_ENV, contextLengthOf, httpGet, tagOf } from "./common";
+import { histogramP99, inFlightFromDuration, sumGauge, sumRate } from "./promql";
+
+/** KServe 0.21.0: PyPI `kserve` release 2026-09; the huggingfaceserver image is tagged `v<version>` (+ `-gpu`). */
+export const KSERVE_DEFAULT_VERSION = "v0.21.0";
+const PORT = 8080;
+
+/**
+ * `engineOptions` of a KServe model. `backend`: the huggingfaceserver's inference backend; the vLLM backend needs
+ * a GPU, and is the only one with rerank and with the model's own pooling (the Hugging Face backend mean-pools).
+ */
+export const KServeOptions = z.strictObject({
+  backend: z.enum(["huggingface", "vllm"]).optional(),
+});
+export type KServeOptions = z.infer<typeof KServeOptions>;
+
+/** The backend a model runs on: the configured one, else vLLM on a GPU and Hugging Face on CPU. */
+export function kserveBackend(ctx: ModelContext): "huggingface" | "vllm" {
+  const parsed = KServeOptions.safeParse(ctx.model.engineOptions);
+  return (parsed.success ? parsed.data.backend : undefined) ?? (ctx.gpu ? "vllm" : "huggingface");
+}
+
+/**
+ * KServe metrics. With the vLLM backend the server exports vLLM's own series (kserve #3983, maintainers' answer
+ * 2024-10); the KServe model server adds `request_predict_seconds` (histogram, label `model_name`) for the V1/V2
+ * predict routes only (docs "Prometheus metrics", read 2026-11). Each query takes vLLM's series when present
+ * (`or`), else the KServe histogram, so one declaration covers both backends. The Hugging Face backend has no
+ * queue gauge: in-flight comes from the predict histogram by Little's law.
+ */
+const metrics: EngineMetrics = {
+  path: "/metrics",
+  port: PORT,
+  modelLabel: "model_name",
+  metricNames: ["vllm:num_requests_waiting", "vllm:num_requests_running", "vllm:e2e_request_latency_seconds_bucket", "vllm:request_success_total", "request_predict_seconds_bucket", "request_predict_seconds_sum", "request_predict_seconds_count"],
+  queueDepth: (s) => sumGauge("vllm:num_requests_waiting", s),
+  inFlight: (s) => `(${sumGauge("vllm:num_requests_running", s)} or ${inFlightFromDuration("request_predict_seconds", s)})`,
+  latencyP99: (s, w) => `(${histogramP99("vllm:e2e_request_latency_seconds", s, w)} or ${histogramP99("request_predict_seconds", s, w)})`,
+  requestRate: (s, w) => `(${sumRate("vllm:request_success_total", s, w)} or ${sumRate("request_predict_seconds_count", s, w)})`,
+};
+
+function validate(ctx: ModelContext): AdapterProblem[] {
+  const out: AdapterProblem[] = [];
+  const parsed = KServeOptions.safeParse(ctx.model.engineOptions);
+  if (!parsed.success) {
+    out.push({ field: "engineOptions", message: `KServe accepts only { backend: "huggingface" | "vllm" } here (${parsed.error.issues.map((i) => i.message).join("; ")}). Fix: remove other keys.` });
+    return out;
+  }
+  const backend = kserveBackend(ctx);
+  if (backend === "vllm" && !ctx.gpu) out.push({ field: "engineOptions.backend", message: `KServe's vLLM backend runs only in the GPU image. Fix: set gpu.nodeGroup, or engineOptions.backend: huggingface.` });
+  if (ctx.model.task === "rerank" && backend !== "vllm")
+    out.push({ field: "engineOptions.backend", message: `KServe's Hugging Face backend has no rerank endpoint (only the vLLM backend serves /openai/v1/rerank). Fix: set engineOptions.backend: vllm with a GPU, or engine: tei.` });
+  if (ctx.spec.decoderReranker) out.push({ field: "engine", message: `${ctx.model.model} needs vLLM's hf_overrides and chat template, which KServe's runtime does not pass. Fix: set engine: vllm.` });
+  if (ctx.model.task === "embed" && backend === "huggingface" && ctx.spec.pooling !== "mean")
+    out.push({
+      field: "engineOptions.backend",
+      message: `KServe's Hugging Face backend always mean-pools, but ${ctx.model.model} uses ${ctx.spec.pooling} pooling: its vectors would not be the model's. Fix: set engineOptions.backend: vllm (GPU), or engine: tei.`,
+    });
+  return out;
+}
+
+function workload(ctx: ModelContext): EngineWorkload {
+  const { model } = ctx;
+  const backend = kserveBackend(ctx);
+  const common = [`--model_name=${model.name}`, `--model_id=${model.model}`, `--backend=${backend}`, `--http_port=${PORT}`];
+  const revision = model.revision ? [`--model_revision=${model.revision}`] : [];
+  // HF backend: BertModel-style encoders are not auto-detected as embedders, the task must be given (ENGINES.md).
+  const backendArgs =
+    backend === "huggingface"
+      ? [...(model.task === "embed" ? ["--task=text_embedding"] : []), `--max_length=${contextLengthOf(ctx)}`, ...(model.dtype === "auto" ? [] : [`--dtype=${model.dtype}`])]
+      : // vLLM backend: unknown flags go to vLLM's engine arguments (huggingfaceserver __main__, read 2026-11).
+        [
+          ...(model.task === "embed" ? ["--task=text_embedding"] : []),
+          `--max-model-len=${contextLengthOf(ctx)}`,
+          `--gpu-memory-utilization=${model.gpu?.memoryFraction ?? 0.9}`,
+          `--tensor-parallel-size=${model.gpu?.count ?? 1}`,
+          ...(model.dtype === "auto" ? [] : [`--dtype=${model.dtype}`]),
+        ];
+  const name = model.name;
+  return {
+    kind: "InferenceService",
+    image: `kserve/huggingfaceserver:${tagOf(ctx, KSERVE_DEFAULT_VERSION)}${ctx.gpu ? "-gpu" : ""}`,
+    args: [...common, ...revision, ...backendArgs, ...model.extraArgs],
+    env: { ...QUIET_ENV, SAFETENSORS_FAST_GPU: "1" },
+    hfTokenEnv: ["HF_TOKEN"],
+    port: PORT,
+    // V1 model readiness: 200 only once the model is loaded, 503 before (KServe V1 protocol).
+    readiness: httpGet(`/v1/models/${name}`, PORT),
+    // The model server's root answers {"status":"alive"} as soon as the process serves HTTP.
+    liveness: httpGet("/", PORT),
+    startup: httpGet(`/v1/models/${name}`, PORT),
+    startupOverheadSeconds: backend === "vllm" ? 180 : 60,
+    cacheMountPath: CACHE_MOUNT_PATH,
+    sharedMemory: backend === "vllm",
+    // huggingfaceserver images run as UID 1000 (python/huggingface_server.Dockerfile, read 2026-11).
+    runAsUser: 1000,
+    drainSeconds: 30,
+    inferenceService: {
+      modelFormat: "huggingface",
+      protocolVersion: "v1",
+      annotations: {
+        // No Knative: a plain Deployment + Service (docs "Raw Deployment", read 2026-11).
+        "serving.kserve.io/deploymentMode": "RawDeployment",
+        // KEDA (ModelService) scales the predictor Deployment; KServe must not create its own HPA.
+        "serving.kserve.io/autoscalerClass": "external",
+      },
+      deploymentName: `${name}-predictor`,
+      serviceName: `${name}-predictor`,
+      servicePort: 80,
+    },
+  };
+}
+
+export const kserve: EngineAdapter = {
+  name: "kserve",
+  displayName: "KServe (huggingfaceserver)",
+  defaultVersion: KSERVE_DEFAULT_VERSION,
+  validate,
+  workload,
+  metrics,
+  dialect: kserveDialect,
+};

@@ -1,3 +1,100 @@
-import { placeholderAdapter } from "./_placeholder";
 import { sglangDialect } from "../dialects/sglang";
-export const sglang = placeholderAdapter("sglang", sglangDialect);
+import type { AdapterProblem, EngineAdapter, EngineMetrics, EngineWorkload, ModelContext } from "./types";
+import { CACHE_MOUNT_PATH, FILES_MOUNT_PATH, QUIET_ENV, contextLengthOf, flags, httpGet, needsGpu, tagOf } from "./common";
+import { histogramP99, sumGauge, sumRate } from "./promql";
+import { QWEN3_RERANKER_TEMPLATE, QWEN3_RERANKER_TEMPLATE_FILE } from "./qwen3-reranker-template";
+
+/** SGLang 0.5.23: PyPI release 2026-10; images are tagged `v<version>` (hub.docker.com/r/lmsysorg/sglang, read 2026-11). */
+export const SGLANG_DEFAULT_VERSION = "v0.5.23";
+const PORT = 30000;
+
+/**
+ * SGLang metrics exist only with `--enable-metrics` (docs/references/production_metrics.md and
+ * python/sglang/srt/metrics/collector.py, read 2026-11); every series carries `model_name`.
+ */
+const metrics: EngineMetrics = {
+  path: "/metrics",
+  port: PORT,
+  modelLabel: "model_name",
+  requiredFlags: ["--enable-metrics"],
+  metricNames: ["sglang:num_queue_reqs", "sglang:num_running_reqs", "sglang:e2e_request_latency_seconds_bucket", "sglang:num_requests_total", "sglang:token_usage"],
+  queueDepth: (s) => sumGauge("sglang:num_queue_reqs", s),
+  inFlight: (s) => sumGauge("sglang:num_running_reqs", s),
+  latencyP99: (s, w) => histogramP99("sglang:e2e_request_latency_seconds", s, w),
+  requestRate: (s, w) => sumRate("sglang:num_requests_total", s, w),
+};
+
+/** Encoder models (BERT, XLM-R, MiniLM): SGLang's default FlashInfer attention does not run them (ENGINES.md). */
+const ENCODER_ATTENTION_BACKEND = "triton";
+
+function validate(ctx: ModelContext): AdapterProblem[] {
+  const out = needsGpu(ctx, "SGLang", "tei");
+  if (ctx.spec.decoderReranker && ctx.model.extraArgs.includes("--is-embedding"))
+    out.push({
+      field: "extraArgs",
+      message: `${ctx.model.model} is a yes/no decoder reranker: SGLang scores it through its chat template and must NOT run it with --is-embedding (the server would return embeddings, not relevance scores). Fix: remove "--is-embedding" from extraArgs.`,
+    });
+  return out;
+}
+
+function workload(ctx: ModelContext): EngineWorkload {
+  const { model, spec } = ctx;
+  const encoder = spec.kvBytesPerToken === 0;
+  const taskArgs = spec.decoderReranker
+    ? // Qwen3-Reranker: generation of a yes/no logit through the reranker chat template, not an embedding.
+      ["--trust-remote-code", "--disable-radix-cache", "--chat-template", `${FILES_MOUNT_PATH}/${QWEN3_RERANKER_TEMPLATE_FILE}`]
+    : model.task === "rerank"
+      ? // Cross-encoders run as "embedding" models whose single output is the relevance score.
+        ["--is-embedding", "--disable-radix-cache", "--chunked-prefill-size", "-1", "--attention-backend", ENCODER_ATTENTION_BACKEND]
+      : ["--is-embedding", ...(encoder ? ["--attention-backend", ENCODER_ATTENTION_BACKEND] : [])];
+  const args = [
+    "-m",
+    "sglang.launch_server",
+    ...flags({
+      "--model-path": model.model,
+      "--served-model-name": model.name,
+      "--host": "0.0.0.0",
+      "--port": PORT,
+      "--context-length": contextLengthOf(ctx),
+      "--mem-fraction-static": model.gpu?.memoryFraction,
+      "--dtype": model.dtype,
+      "--tp-size": model.gpu?.count ?? 1,
+      "--revision": model.revision,
+    }),
+    "--enable-metrics",
+    ...taskArgs,
+    ...model.extraArgs,
+  ];
+  return {
+    kind: "Deployment",
+    image: `lmsysorg/sglang:${tagOf(ctx, SGLANG_DEFAULT_VERSION)}`,
+    command: ["python3"],
+    args,
+    env: { ...QUIET_ENV, SGLANG_DISABLE_REQUEST_LOGGING: "1" },
+    hfTokenEnv: ["HF_TOKEN"],
+    port: PORT,
+    // /health answers 503 while loading and otherwise runs a one-token request through the model (ENGINES.md).
+    readiness: httpGet("/health", PORT),
+    // Liveness must not depend on a free inference slot: /v1/models is served by the HTTP process alone.
+    liveness: httpGet("/v1/models", PORT),
+    startup: httpGet("/health", PORT),
+    startupOverheadSeconds: encoder ? 90 : 240,
+    cacheMountPath: CACHE_MOUNT_PATH,
+    sharedMemory: true,
+    files: spec.decoderReranker ? { [QWEN3_RERANKER_TEMPLATE_FILE]: QWEN3_RERANKER_TEMPLATE } : undefined,
+    filesMountPath: spec.decoderReranker ? FILES_MOUNT_PATH : undefined,
+    // The image runs as root (caches under /root, JIT kernels): no non-root UID is supported upstream.
+    runAsUser: undefined,
+    drainSeconds: 30,
+  };
+}
+
+export const sglang: EngineAdapter = {
+  name: "sglang",
+  displayName: "SGLang",
+  defaultVersion: SGLANG_DEFAULT_VERSION,
+  validate,
+  workload,
+  metrics,
+  dialect: sglangDialect,
+};

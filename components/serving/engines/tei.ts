@@ -1,3 +1,100 @@
-import { placeholderAdapter } from "./_placeholder";
 import { teiDialect } from "../dialects/tei";
-export const tei = placeholderAdapter("tei", teiDialect);
+import type { GpuInstanceType } from "../../cluster/instances";
+import type { AdapterProblem, EngineAdapter, EngineMetrics, EngineWorkload, ModelContext } from "./types";
+import { CACHE_MOUNT_PATH, HF_HOME, QUIET_ENV, flags, httpGet, tagOf } from "./common";
+import { histogramP99, inFlightFromDuration, sumGauge, sumRate } from "./promql";
+
+/** TEI 1.9 (github.com/huggingface/text-embeddings-inference README "Docker images", read 2026-11). */
+export const TEI_DEFAULT_VERSION = "1.9";
+const PORT = 8080;
+const METRICS_PORT = 9000;
+
+/**
+ * Image tag prefix per GPU class: TEI ships one build per CUDA compute capability (README, read 2026-11):
+ * Ampere A10/A10G/A40 = sm86 "86-", Ada L4/L40S = sm89 "89-", A100 = sm80 (no prefix), Hopper H100 "hopper-".
+ * The CPU build ("cpu-") serves the local stack.
+ */
+export const TEI_TAG_PREFIX: Readonly<Record<GpuInstanceType["gpuClass"] | "cpu", string>> = { a10g: "86-", l4: "89-", l40s: "89-", a100: "", h100: "hopper-", cpu: "cpu-" };
+
+/** TEI's own defaults (router/src/main.rs, read 2026-11), set explicitly so that the plan shows them. */
+export const TEI_MAX_BATCH_TOKENS = 16384;
+export const TEI_MAX_CLIENT_BATCH_SIZE = 32;
+export const TEI_MAX_CONCURRENT_REQUESTS = 512;
+
+/**
+ * TEI metrics (router/src/http/server.rs, core/src/queue.rs, router/src/prometheus.rs, read 2026-11), served on
+ * the separate `--prometheus-port`. TEI has no model label and no in-flight gauge: in-flight work is derived
+ * from the inference-time histogram by Little's law (rate of summed inference seconds = requests on the backend).
+ */
+const metrics: EngineMetrics = {
+  path: "/metrics",
+  port: METRICS_PORT,
+  modelLabel: undefined,
+  metricNames: ["te_queue_size", "te_request_inference_duration_sum", "te_request_duration_bucket", "te_request_count", "te_request_failure"],
+  queueDepth: (s) => sumGauge("te_queue_size", s),
+  inFlight: (s) => inFlightFromDuration("te_request_inference_duration", s),
+  latencyP99: (s, w) => histogramP99("te_request_duration", s, w),
+  requestRate: (s, w) => sumRate("te_request_count", s, w),
+};
+
+function validate(ctx: ModelContext): AdapterProblem[] {
+  const out: AdapterProblem[] = [];
+  if (ctx.spec.decoderReranker)
+    out.push({
+      field: "engine",
+      message: `TEI cannot serve ${ctx.model.model}: it is a decoder LLM scored on its "yes"/"no" logits, and TEI has no Qwen3 classifier. Fix: set engine: vllm (with the hf_overrides this project adds) or engine: sglang.`,
+    });
+  if (ctx.model.dtype === "bfloat16") out.push({ field: "dtype", message: `TEI accepts float16 or float32 only. Fix: set dtype: float16 (GPU) or remove it.` });
+  if (ctx.model.dtype === "float16" && !ctx.gpu) out.push({ field: "dtype", message: `TEI's CPU build runs float32 only. Fix: remove dtype or set it to float32.` });
+  if ((ctx.gpu?.count ?? 1) > 1) out.push({ field: "gpu.count", message: `TEI runs one model on one GPU (no tensor parallelism). Fix: set gpu.count: 1 and scale with replicas.` });
+  return out;
+}
+
+function workload(ctx: ModelContext): EngineWorkload {
+  const { model } = ctx;
+  const prefix = TEI_TAG_PREFIX[ctx.gpu?.instance.gpuClass ?? "cpu"];
+  const dtype = model.dtype === "auto" ? undefined : model.dtype;
+  return {
+    kind: "Deployment",
+    image: `ghcr.io/huggingface/text-embeddings-inference:${prefix}${tagOf(ctx, TEI_DEFAULT_VERSION)}`,
+    args: [
+      ...flags({
+        "--model-id": model.model,
+        "--revision": model.revision,
+        "--served-model-name": model.name,
+        "--hostname": "0.0.0.0",
+        "--port": PORT,
+        "--prometheus-port": METRICS_PORT,
+        "--max-batch-tokens": TEI_MAX_BATCH_TOKENS,
+        "--max-client-batch-size": TEI_MAX_CLIENT_BATCH_SIZE,
+        "--max-concurrent-requests": TEI_MAX_CONCURRENT_REQUESTS,
+        "--dtype": dtype,
+      }),
+      ...model.extraArgs,
+    ],
+    // TEI reads the hub cache location from HUGGINGFACE_HUB_CACHE (default /data): share the layout of HF_HOME.
+    env: { ...QUIET_ENV, HUGGINGFACE_HUB_CACHE: `${HF_HOME}/hub` },
+    hfTokenEnv: ["HF_TOKEN"],
+    port: PORT,
+    // The HTTP server starts only after warm-up, and /health runs a check through the backend (503 when not).
+    readiness: httpGet("/health", PORT),
+    liveness: httpGet("/info", PORT),
+    startup: httpGet("/health", PORT),
+    startupOverheadSeconds: 30,
+    cacheMountPath: CACHE_MOUNT_PATH,
+    sharedMemory: false,
+    // The router is a static binary that writes only to the hub cache: it runs as any UID.
+    runAsUser: 1000,
+    drainSeconds: 15,
+  };
+}
+
+export const tei: EngineAdapter = {
+  name: "tei",
+  displayName: "Hugging Face TEI",
+  defaultVersion: TEI_DEFAULT_VERSION,
+  validate,
+  workload,
+  metrics,
+  dialect: teiDialect,
+};

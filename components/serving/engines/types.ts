@@ -20,15 +20,21 @@ export interface AdapterProblem {
   readonly message: string;
 }
 
-/** Prometheus facts for one engine; `selector` is a PromQL label matcher list such as `model_name="bge"`. */
+/**
+ * Prometheus facts for one engine. `selector` is a PromQL label matcher list without braces, e.g.
+ * `namespace="retrieval",model="bge"` (see ../metric-labels.ts: every engine's series carry the `model` label,
+ * added by the ModelService's ServiceMonitor, whatever label the engine itself uses).
+ */
 export interface EngineMetrics {
   /** HTTP path and container port the engine serves metrics on. */
   readonly path: string;
   readonly port: number;
-  /** Label that carries the served model name in the engine's own series (undefined: use the pod's labels). */
+  /** Label that carries the served model name in the engine's own series (undefined: the engine has none). */
   readonly modelLabel?: string;
   /** Every metric name the queries below use, pinned to the adapter's default engine version. */
   readonly metricNames: readonly string[];
+  /** Engine flags that must be present for the metrics to exist (documentation; the adapter adds them). */
+  readonly requiredFlags?: readonly string[];
   /** Requests waiting for a slot, summed over replicas; undefined when the engine exports none. */
   queueDepth?(selector: string): string;
   /** Requests being processed now, summed over replicas. */
@@ -37,13 +43,86 @@ export interface EngineMetrics {
   latencyP99(selector: string, window: string): string;
   /** Requests per second over `window`. */
   requestRate(selector: string, window: string): string;
+  /**
+   * Share (0..1) of requests that failed with a server error over `window`; undefined when the engine counts no
+   * failures (then no ModelServiceHighErrorRate alert exists for its models; plan.md says so).
+   */
+  errorRatio?(selector: string, window: string): string;
+}
+
+/** An HTTP GET probe target inside the engine container, or a command run in it. */
+export type ProbeAction = { readonly httpGet: { readonly path: string; readonly port: number } } | { readonly exec: { readonly command: readonly string[] } };
+
+/** A container the engine needs next to its server (e.g. Xinference's model launcher). */
+export interface SidecarSpec {
+  readonly name: string;
+  readonly image: string;
+  readonly command: readonly string[];
+  readonly args?: readonly string[];
+  readonly env?: Readonly<Record<string, string>>;
+  readonly readiness?: ProbeAction;
+  readonly resources: { readonly cpu: string; readonly memory: string };
+}
+
+/**
+ * How one model runs on one engine: everything the ModelService needs to render the pod. Pure data, no
+ * Kubernetes objects: the ModelService owns the objects, the adapter owns the engine knowledge.
+ */
+export interface EngineWorkload {
+  /** "Deployment" (ModelService renders it) or "InferenceService" (KServe renders the Deployment). */
+  readonly kind: "Deployment" | "InferenceService";
+  /** Pinned image, never `latest`. */
+  readonly image: string;
+  readonly command?: readonly string[];
+  readonly args: readonly string[];
+  readonly env: Readonly<Record<string, string>>;
+  /** Environment variable names that receive the Hugging Face token (from a Secret). */
+  readonly hfTokenEnv: readonly string[];
+  /** The HTTP port clients call; the Service exposes it as "http". */
+  readonly port: number;
+  /** Readiness: true only when the model answers, not when the process is up. */
+  readonly readiness: ProbeAction;
+  /** Liveness: the process is alive (runs only after the startup probe succeeded). */
+  readonly liveness: ProbeAction;
+  /** Startup: polled until the model is loaded, within the budget ModelService computes from model size. */
+  readonly startup: ProbeAction;
+  /** Engine-specific seconds added to the startup budget (compilation, CUDA graph capture, launch step). */
+  readonly startupOverheadSeconds: number;
+  /** Directory in the container where weights are cached (mounted from the node-local cache). */
+  readonly cacheMountPath: string;
+  /** Needs a large /dev/shm (PyTorch/NCCL workers share tensors through it). */
+  readonly sharedMemory: boolean;
+  /** Files shipped in a ConfigMap and mounted read-only at `filesMountPath` (e.g. chat templates). */
+  readonly files?: Readonly<Record<string, string>>;
+  readonly filesMountPath?: string;
+  /** The image can run as this non-root UID; undefined when it needs root (documented per adapter). */
+  readonly runAsUser?: number;
+  /** Seconds the engine takes to drain in-flight requests after SIGTERM (feeds terminationGracePeriodSeconds). */
+  readonly drainSeconds: number;
+  readonly sidecars?: readonly SidecarSpec[];
+  /** KServe only: predictor fields (model format, runtime, protocol) and annotations for the InferenceService. */
+  readonly inferenceService?: {
+    readonly modelFormat: string;
+    readonly runtime?: string;
+    readonly protocolVersion?: "v1" | "v2";
+    readonly annotations: Readonly<Record<string, string>>;
+    /** The Deployment KServe creates for the predictor (the autoscaler's target). */
+    readonly deploymentName: string;
+    /** The Service KServe creates for the predictor. */
+    readonly serviceName: string;
+    readonly servicePort: number;
+  };
 }
 
 export interface EngineAdapter {
   readonly name: EngineName;
   readonly displayName: string;
+  /** Pinned default image tag for the engine (source and date in the adapter). */
+  readonly defaultVersion: string;
   /** Engine/model/task combinations that cannot work, with the fix. Runs during config validation. */
   validate(ctx: ModelContext): AdapterProblem[];
+  /** The pod of one model on this engine. Only called for contexts that passed `validate`. */
+  workload(ctx: ModelContext): EngineWorkload;
   readonly metrics: EngineMetrics;
   readonly dialect: HttpDialect;
 }

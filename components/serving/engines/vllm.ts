@@ -1,3 +1,88 @@
-import { placeholderAdapter } from "./_placeholder";
 import { vllmDialect } from "../dialects/vllm";
-export const vllm = placeholderAdapter("vllm", vllmDialect);
+import type { AdapterProblem, EngineAdapter, EngineMetrics, EngineWorkload, ModelContext } from "./types";
+import { CACHE_MOUNT_PATH, FILES_MOUNT_PATH, QUIET_ENV, contextLengthOf, flags, httpGet, needsGpu, tagOf } from "./common";
+import { histogramP99, sumGauge, sumRate } from "./promql";
+import { QWEN3_RERANKER_TEMPLATE, QWEN3_RERANKER_TEMPLATE_FILE } from "./qwen3-reranker-template";
+
+/** vLLM 0.33.0: PyPI release 2026-11; the image tag mirrors the release (hub.docker.com/r/vllm/vllm-openai, read 2026-11). */
+export const VLLM_DEFAULT_VERSION = "v0.33.0";
+const PORT = 8000;
+
+/**
+ * vLLM metrics (docs/design/metrics.md and vllm/v1/metrics/loggers.py, read 2026-11). Gauges carry `model_name`.
+ * `vllm:gpu_cache_usage_perc` was renamed `vllm:kv_cache_usage_perc` (vllm #18354): we use neither in queries.
+ */
+const metrics: EngineMetrics = {
+  path: "/metrics",
+  port: PORT,
+  modelLabel: "model_name",
+  metricNames: ["vllm:num_requests_waiting", "vllm:num_requests_running", "vllm:e2e_request_latency_seconds_bucket", "vllm:request_success_total", "vllm:kv_cache_usage_perc"],
+  queueDepth: (s) => sumGauge("vllm:num_requests_waiting", s),
+  inFlight: (s) => sumGauge("vllm:num_requests_running", s),
+  latencyP99: (s, w) => histogramP99("vllm:e2e_request_latency_seconds", s, w),
+  requestRate: (s, w) => sumRate("vllm:request_success_total", s, w),
+};
+
+/**
+ * Qwen3-Reranker is a causal LM scoring "yes" vs "no"; vLLM turns it into a sequence classifier with these
+ * overrides (vLLM examples/offline_inference/qwen3_reranker.py and docs/models/pooling_models.md, read 2026-11).
+ */
+export const QWEN3_RERANKER_HF_OVERRIDES = { architectures: ["Qwen3ForSequenceClassification"], classifier_from_token: ["no", "yes"], is_original_qwen3_reranker: true } as const;
+
+function validate(ctx: ModelContext): AdapterProblem[] {
+  return needsGpu(ctx, "vLLM", "tei");
+}
+
+function workload(ctx: ModelContext): EngineWorkload {
+  const { model, spec } = ctx;
+  const args = [
+    model.model,
+    "--runner",
+    "pooling",
+    ...flags({
+      "--served-model-name": model.name,
+      "--host": "0.0.0.0",
+      "--port": PORT,
+      "--max-model-len": contextLengthOf(ctx),
+      "--gpu-memory-utilization": model.gpu?.memoryFraction,
+      "--dtype": model.dtype,
+      "--tensor-parallel-size": model.gpu?.count ?? 1,
+      "--revision": model.revision,
+    }),
+    ...(spec.decoderReranker ? ["--hf-overrides", JSON.stringify(QWEN3_RERANKER_HF_OVERRIDES), "--chat-template", `${FILES_MOUNT_PATH}/${QWEN3_RERANKER_TEMPLATE_FILE}`] : []),
+    ...model.extraArgs,
+  ];
+  return {
+    kind: "Deployment",
+    image: `vllm/vllm-openai:${tagOf(ctx, VLLM_DEFAULT_VERSION)}`,
+    command: ["vllm", "serve"],
+    args,
+    env: { ...QUIET_ENV, VLLM_NO_USAGE_STATS: "1" },
+    hfTokenEnv: ["HF_TOKEN"],
+    port: PORT,
+    // The API server binds only after the weights are loaded and warmed up, and /health turns 503 when the
+    // engine core dies: a 200 means the model answers (vLLM docs "health checks", read 2026-11).
+    readiness: httpGet("/health", PORT),
+    liveness: httpGet("/health", PORT),
+    startup: httpGet("/health", PORT),
+    // torch.compile + CUDA graph capture on first start (cached on the volume afterwards).
+    startupOverheadSeconds: spec.decoderReranker || spec.kvBytesPerToken > 0 ? 240 : 120,
+    cacheMountPath: CACHE_MOUNT_PATH,
+    sharedMemory: true,
+    files: spec.decoderReranker ? { [QWEN3_RERANKER_TEMPLATE_FILE]: QWEN3_RERANKER_TEMPLATE } : undefined,
+    filesMountPath: spec.decoderReranker ? FILES_MOUNT_PATH : undefined,
+    // The image runs as root and writes caches under /root (torch, triton): no non-root UID is supported upstream.
+    runAsUser: undefined,
+    drainSeconds: 30,
+  };
+}
+
+export const vllm: EngineAdapter = {
+  name: "vllm",
+  displayName: "vLLM",
+  defaultVersion: VLLM_DEFAULT_VERSION,
+  validate,
+  workload,
+  metrics,
+  dialect: vllmDialect,
+};

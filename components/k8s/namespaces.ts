@@ -1,0 +1,18 @@
+/**
+ * Namespaces the components agree on. The NetworkPolicies of the model Services admit traffic only from the
+ * ingress and monitoring namespaces named here, so the ingress and observability components must install
+ * into exactly these (import the constants, never retype the strings).
+ */
+/** Model engines (ModelService objects). */
+export const MODELS_NAMESPACE = "retrieval";
+/** ingress-nginx and the model-routing gateway: the only clients of the engines besides Prometheus. */
+export const INGRESS_NAMESPACE = "ingress";
+/** kube-prometheus-stack (Prometheus scrapes the engines' metrics ports). */
+export const MONITORING_NAMESPACE = "monitoring";
+/** KEDA operator and metrics API server. */
+export const KEDA_NAMESPACE = "keda";
+/** Verification Job (calls the engines directly after deploy). */
+export const VERIFICATION_NAMESPACE = MODELS_NAMESPACE;
+
+/** The label Kubernetes sets on every namespace (1.22+): NetworkPolicies select namespaces by it. */
+export const NAMESPACE_NAME_LABEL = "kubernetes.io/metadata.name";

@@ -1,0 +1,37 @@
+import type { ModelContext, ProbeAction } from "./types";
+
+/** Where every engine keeps its weights: the node-local cache volume is mounted here (see model-service.ts). */
+export const CACHE_MOUNT_PATH = "/cache";
+/** HF_HOME inside the cache: transformers/huggingface_hub write `hub/models--org--name` under it. */
+export const HF_HOME = `${CACHE_MOUNT_PATH}/huggingface`;
+/** Where ConfigMap files (chat templates) are mounted. */
+export const FILES_MOUNT_PATH = "/etc/retrieval-stack";
+
+/** The image tag the model asks for, else the adapter's pinned default. */
+export const tagOf = (ctx: ModelContext, defaultTag: string): string => ctx.model.engineVersion ?? defaultTag;
+
+/** The context length the engine allocates for. */
+export const contextLengthOf = (ctx: ModelContext): number => ctx.model.maxModelLen ?? ctx.spec.maxTokens;
+
+export const httpGet = (path: string, port: number): ProbeAction => ({ httpGet: { path, port } });
+
+/** `--flag value` pairs, skipping undefined values. */
+export function flags(pairs: Record<string, string | number | undefined>): string[] {
+  return Object.entries(pairs).flatMap(([k, v]) => (v === undefined ? [] : [k, String(v)]));
+}
+
+/** Environment that keeps engines from phoning home (usage statistics) and puts every cache on the volume. */
+export const QUIET_ENV: Readonly<Record<string, string>> = {
+  HF_HOME,
+  HF_HUB_DISABLE_TELEMETRY: "1",
+  DO_NOT_TRACK: "1",
+};
+
+/** The GPU class label value of the model's node group (a10g, l4, l40s, a100, h100), undefined on CPU. */
+export const gpuClassOf = (ctx: ModelContext) => ctx.gpu?.instance.gpuClass;
+
+/** A problem for engines that have no CPU build we can run. */
+export const needsGpu = (ctx: ModelContext, engine: string, cpuAlternative: string) =>
+  ctx.gpu
+    ? []
+    : [{ field: "gpu", message: `${engine} needs a GPU (its images are CUDA builds), but this model has no "gpu" placement. Fix: set gpu.nodeGroup, or use engine: ${cpuAlternative} on CPU.` }];
