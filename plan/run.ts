@@ -9,6 +9,7 @@ import { renderPlan, manifestPath, type RenderedPlan } from "./render";
 import { validateObjects, type ValidationFailure } from "./validate";
 import { findLeakedPlaceholders } from "./redact";
 import { renderSummary } from "./summary";
+import { formatFinding, planPolicyReport } from "./policy";
 
 export interface PlanOptions {
   readonly stack: string;
@@ -80,6 +81,11 @@ export async function runPlan(options: PlanOptions): Promise<PlanResult> {
   options.tamper?.(plan);
   const failures: ValidationFailure[] = await validateObjects(plan.objects);
   if (failures.length) return fail(failures.map((f) => `invalid ${f.object}: ${f.error}`));
+
+  // Policy pack (policy/), the same rules `pulumi preview --policy-pack policy` runs: a mandatory violation fails the
+  // plan; advisory findings are listed in plan.md (plan/summary-policy.ts).
+  const policy = planPolicyReport(plan, config);
+  if (policy.mandatory.length) return fail(policy.mandatory.map(formatFinding));
 
   const files = new Map<string, string>();
   for (const obj of plan.objects) files.set(path.join("manifests", manifestPath(obj)), YAML.stringify(obj, { lineWidth: 0 }));
