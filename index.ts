@@ -7,6 +7,8 @@ import { GpuRuntime } from "./components/gpu";
 import { Observability } from "./components/observability";
 import { Ingress } from "./components/ingress";
 import { ModelService } from "./components/serving/model-service";
+import { Keda } from "./components/serving/keda";
+import { MODELS_NAMESPACE } from "./components/k8s/namespaces";
 import { Verification } from "./components/verification";
 
 const { config, secrets } = loadPlatformConfig();
@@ -25,7 +27,7 @@ const observability = new Observability(
 
 const modelNamespace = new k8s.core.v1.Namespace(
   "models",
-  { metadata: { name: "retrieval", labels: { "app.kubernetes.io/part-of": "retrieval-stack" } } },
+  { metadata: { name: MODELS_NAMESPACE, labels: { "app.kubernetes.io/part-of": "retrieval-stack" } } },
   { provider },
 );
 
@@ -34,6 +36,9 @@ const ingress = new Ingress(
   { provider, environment, ingress: config.ingress, models: config.models, modelNamespace: modelNamespace.metadata.name, apiKeys: secrets.apiKeys },
   { dependsOn: [cluster] },
 );
+
+// KEDA scales every model on its engine's queue depth and in-flight requests (read from Prometheus).
+const keda = config.observability.enabled ? new Keda("keda", { provider, monitoring: true }, { dependsOn: [observability] }) : undefined;
 
 const models = config.models.map(
   (model) =>
@@ -49,7 +54,7 @@ const models = config.models.map(
         monitoring: config.observability.enabled,
       },
       // ServiceMonitors and ScaledObjects need the CRDs the observability stack installs; GPUs need the device plugin.
-      { dependsOn: [gpu, observability] },
+      { dependsOn: [gpu, observability, ...(keda ? [keda] : [])] },
     ),
 );
 

@@ -16,3 +16,15 @@ export const VERIFICATION_NAMESPACE = MODELS_NAMESPACE;
 
 /** The label Kubernetes sets on every namespace (1.22+): NetworkPolicies select namespaces by it. */
 export const NAMESPACE_NAME_LABEL = "kubernetes.io/metadata.name";
+
+/**
+ * Prometheus inside the cluster: the Prometheus Operator creates the `prometheus-operated` Service for every
+ * Prometheus it runs, whatever the Helm release is called (prometheus-operator docs, read 2026-11).
+ */
+export const PROMETHEUS_URL = `http://prometheus-operated.${MONITORING_NAMESPACE}.svc:9090`;
+
+/**
+ * Pods in the models namespace that may call the engines directly (the verification Job, an in-namespace
+ * gateway) carry this label with the value "true"; the engines' NetworkPolicy admits them.
+ */
+export const ENGINE_CLIENT_LABEL = "retrieval-stack.io/engine-client";

@@ -23,3 +23,42 @@ export function estimateGpuMemory(spec: ModelSpec, maxModelLen: number): GpuMemo
 }
 
 const round = (x: number) => Math.round(x * 10) / 10;
+
+/**
+ * Startup budget: how long a pod may take from container start to "model answers" before the startupProbe
+ * gives up. A killed loading pod restarts the download and the load from scratch (production-stack #688,
+ * kserve #5062), so the budget is generous and grows with the weights:
+ * - download at a pessimistic 25 MiB/s from the Hugging Face Hub (~40 s/GiB; skipped when the node cache has them),
+ * - load into the GPU and warm up (~20 s/GiB), twice that on CPU,
+ * - plus a base for the runtime and the engine's own overhead (compilation, CUDA graphs, launch step).
+ * Clamped to [5 min, 60 min].
+ */
+export const STARTUP_BASE_SECONDS = 120;
+export const DOWNLOAD_SECONDS_PER_GIB = 40;
+export const LOAD_SECONDS_PER_GIB = 20;
+export const STARTUP_MIN_SECONDS = 300;
+export const STARTUP_MAX_SECONDS = 3600;
+
+export function startupBudgetSeconds(spec: ModelSpec, engineOverheadSeconds: number, onGpu: boolean): number {
+  const perGiB = DOWNLOAD_SECONDS_PER_GIB + LOAD_SECONDS_PER_GIB * (onGpu ? 1 : 2);
+  const raw = STARTUP_BASE_SECONDS + engineOverheadSeconds + weightsGiB(spec) * perGiB;
+  return Math.min(STARTUP_MAX_SECONDS, Math.max(STARTUP_MIN_SECONDS, Math.ceil(raw)));
+}
+
+export interface PodResources {
+  readonly cpu: string;
+  readonly memoryGiB: number;
+}
+
+/**
+ * CPU/memory requests when the model config gives none. GPU pods: the engine holds a host copy of the weights
+ * while loading and its tokenizer/batching workers need a few cores; capped to what the node leaves after its
+ * daemons (one vCPU and 3 GiB kept back). CPU pods: the weights twice (model + runtime copies) and 1 GiB.
+ */
+export function defaultResources(spec: ModelSpec, node?: { readonly vcpu: number; readonly memoryGiB: number }): PodResources {
+  const w = weightsGiB(spec);
+  if (!node) return { cpu: "2", memoryGiB: Math.max(1, Math.ceil(w * 2 + 1)) };
+  const cpu = Math.max(1, Math.min(4, node.vcpu - 1));
+  const memoryGiB = Math.max(2, Math.min(Math.ceil(w + 4), node.memoryGiB - 3));
+  return { cpu: String(cpu), memoryGiB };
+}

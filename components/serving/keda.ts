@@ -1,0 +1,51 @@
+import * as pulumi from "@pulumi/pulumi";
+import * as k8s from "@pulumi/kubernetes";
+import { childOptions, standardLabels } from "../k8s/meta";
+import { KEDA_NAMESPACE } from "../k8s/namespaces";
+
+/**
+ * KEDA chart 2.21.1 (app 2.21.1), released 2026-11-16 (github.com/kedacore/charts releases, read 2026-11).
+ * ScaledObjects are keda.sh/v1alpha1 (validated offline by @kubernetes-models/keda).
+ */
+export const KEDA_CHART = { chart: "keda", version: "2.21.1", repo: "https://kedacore.github.io/charts" } as const;
+
+export interface KedaArgs {
+  readonly provider: k8s.Provider;
+  /** Scrape KEDA's own metrics (needs the Prometheus Operator CRDs). */
+  readonly monitoring: boolean;
+}
+
+/** The KEDA operator and metrics API server: the autoscaler of every ModelService (see autoscaling.ts for why). */
+export class Keda extends pulumi.ComponentResource {
+  readonly release: k8s.helm.v3.Release;
+
+  constructor(name: string, args: KedaArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("retrieval-stack:serving:Keda", name, {}, opts);
+    const o = (extra?: pulumi.CustomResourceOptions) => childOptions(this, args.provider, extra);
+    const ns = new k8s.core.v1.Namespace(`${name}-namespace`, { metadata: { name: KEDA_NAMESPACE, labels: standardLabels("keda", "autoscaling") } }, o());
+    this.release = new k8s.helm.v3.Release(
+      name,
+      {
+        name: "keda",
+        namespace: KEDA_NAMESPACE,
+        chart: KEDA_CHART.chart,
+        version: KEDA_CHART.version,
+        repositoryOpts: { repo: KEDA_CHART.repo },
+        values: {
+          crds: { install: true },
+          prometheus: {
+            operator: { enabled: args.monitoring, serviceMonitor: { enabled: args.monitoring } },
+            metricServer: { enabled: args.monitoring, serviceMonitor: { enabled: args.monitoring } },
+          },
+          resources: {
+            operator: { requests: { cpu: "100m", memory: "128Mi" }, limits: { memory: "512Mi" } },
+            metricServer: { requests: { cpu: "100m", memory: "128Mi" }, limits: { memory: "512Mi" } },
+          },
+        },
+        atomic: true,
+      },
+      o({ dependsOn: [ns] }),
+    );
+    this.registerOutputs({});
+  }
+}

@@ -1,0 +1,185 @@
+import type * as k8s from "@pulumi/kubernetes";
+import { GPU_CLASS_LABEL, GPU_RESOURCE, GPU_TAINT, NODE_GROUP_LABEL } from "../k8s/meta";
+import type { EngineWorkload, ModelContext, ProbeAction } from "./engines/types";
+import { defaultResources, startupBudgetSeconds } from "./sizing";
+
+type Container = k8s.types.input.core.v1.Container;
+type PodSpec = k8s.types.input.core.v1.PodSpec;
+type Probe = k8s.types.input.core.v1.Probe;
+
+/**
+ * Node-local weight cache. We chose a hostPath on the node's root volume (sized for weights by
+ * gpuNodeGroups.diskSizeGiB) over the alternatives:
+ * - a PVC (EBS) is zonal and ReadWriteOnce: it pins a replica to one zone and cannot be shared by replicas,
+ *   which defeats zone spread; EFS/RWX is slow for multi-GB safetensors loads and needs a CSI driver;
+ * - an S3 prefetch init step needs a bucket, IAM and a sync job, and still copies to the node each start.
+ * With the hostPath, a restarted or rescheduled pod on a node that already has the weights loads them from
+ * local disk; the Hugging Face cache layout (content-addressed, with file locks) is safe to share between pods.
+ */
+export const NODE_CACHE_PATH = "/var/lib/retrieval-stack/model-cache";
+/** Seconds between SIGTERM being scheduled and sent: lets kube-proxy and the ingress drop the endpoint first. */
+export const PRE_STOP_SLEEP_SECONDS = 10;
+export const STARTUP_PROBE_PERIOD_SECONDS = 10;
+/** Shared memory per GPU for PyTorch dataloader/NCCL tensors (vLLM's chart and Docker docs use 1-20 GiB). */
+export const SHM_GIB_PER_GPU = 2;
+/** Pinned helper image for the cache-permission init step (hub.docker.com/_/busybox, 1.37.0, read 2026-11). */
+export const BUSYBOX_IMAGE = "busybox:1.37.0";
+
+export const HF_TOKEN_SECRET_KEY = "HF_TOKEN";
+
+export interface PodPlan {
+  readonly spec: PodSpec;
+  /** The engine container (for KServe, the predictor's `model` container). */
+  readonly engine: Container;
+  readonly startupBudgetSeconds: number;
+  readonly terminationGracePeriodSeconds: number;
+  readonly resources: { readonly cpu: string; readonly memory: string; readonly gpus: number };
+}
+
+export interface PodInputs {
+  readonly ctx: ModelContext;
+  readonly workload: EngineWorkload;
+  readonly nodeGroup?: string;
+  readonly hfTokenSecretName?: string;
+  readonly filesConfigMapName?: string;
+  /** Spread constraints and affinity need the pod's own labels. */
+  readonly podLabels: Record<string, string>;
+  /** Port of the engine's metrics endpoint (adapter.metrics.port). */
+  readonly metricsPort?: number;
+  /** DoNotSchedule spread (HA environments) or ScheduleAnyway. */
+  readonly strictSpread: boolean;
+}
+
+function probe(action: ProbeAction, timing: Omit<Probe, "httpGet" | "exec">): Probe {
+  return "httpGet" in action ? { httpGet: { path: action.httpGet.path, port: action.httpGet.port }, ...timing } : { exec: { command: [...action.exec.command] }, ...timing };
+}
+
+/** Builds the pod of one model: probes, resources, placement, security, volumes. Pure. */
+export function planPod(p: PodInputs): PodPlan {
+  const { ctx, workload } = p;
+  const gpus = ctx.gpu?.count ?? 0;
+  const defaults = defaultResources(ctx.spec, ctx.gpu ? ctx.gpu.instance : undefined);
+  const shmGiB = workload.sharedMemory ? SHM_GIB_PER_GPU * Math.max(1, gpus) : 0;
+  // A memory-backed emptyDir counts against the container's memory limit: add it to the request.
+  const memory = ctx.model.resources?.memory ?? `${defaults.memoryGiB + shmGiB}Gi`;
+  const cpu = ctx.model.resources?.cpu ?? defaults.cpu;
+  const budget = startupBudgetSeconds(ctx.spec, workload.startupOverheadSeconds, gpus > 0);
+  const grace = PRE_STOP_SLEEP_SECONDS + workload.drainSeconds + 5;
+
+  const env: k8s.types.input.core.v1.EnvVar[] = [
+    ...Object.entries(workload.env).map(([name, value]) => ({ name, value })),
+    ...(p.hfTokenSecretName ? workload.hfTokenEnv.map((name) => ({ name, valueFrom: { secretKeyRef: { name: p.hfTokenSecretName!, key: HF_TOKEN_SECRET_KEY } } })) : []),
+  ];
+  const volumeMounts = [
+    { name: "model-cache", mountPath: workload.cacheMountPath },
+    ...(shmGiB ? [{ name: "dshm", mountPath: "/dev/shm" }] : []),
+    ...(p.filesConfigMapName && workload.filesMountPath ? [{ name: "engine-files", mountPath: workload.filesMountPath, readOnly: true }] : []),
+  ];
+  const nonRoot = workload.runAsUser !== undefined;
+  const containerSecurity: k8s.types.input.core.v1.SecurityContext = {
+    allowPrivilegeEscalation: false,
+    privileged: false,
+    capabilities: { drop: ["ALL"] },
+    ...(nonRoot ? { runAsNonRoot: true, runAsUser: workload.runAsUser, runAsGroup: workload.runAsUser } : {}),
+  };
+  const limits: Record<string, string> = { memory };
+  if (gpus > 0) limits[GPU_RESOURCE] = String(gpus);
+  const requests: Record<string, string> = { cpu, memory };
+  if (gpus > 0) requests[GPU_RESOURCE] = String(gpus);
+
+  const engine: Container = {
+    name: "engine",
+    image: workload.image,
+    ...(workload.command ? { command: [...workload.command] } : {}),
+    args: [...workload.args],
+    env,
+    ports: [
+      { name: "http", containerPort: workload.port, protocol: "TCP" },
+      ...(ctxMetricsPort(p) !== workload.port ? [{ name: "metrics", containerPort: ctxMetricsPort(p), protocol: "TCP" }] : []),
+    ],
+    // Never kill a loading pod: liveness and readiness only start once the startup probe has passed.
+    startupProbe: probe(workload.startup, { periodSeconds: STARTUP_PROBE_PERIOD_SECONDS, timeoutSeconds: 5, failureThreshold: Math.ceil(budget / STARTUP_PROBE_PERIOD_SECONDS) }),
+    readinessProbe: probe(workload.readiness, { periodSeconds: 5, timeoutSeconds: 5, failureThreshold: 3, successThreshold: 1 }),
+    livenessProbe: probe(workload.liveness, { periodSeconds: 10, timeoutSeconds: 5, failureThreshold: 6 }),
+    lifecycle: { preStop: { exec: { command: ["sleep", String(PRE_STOP_SLEEP_SECONDS)] } } },
+    resources: { requests, limits },
+    securityContext: containerSecurity,
+    volumeMounts,
+  };
+
+  const sidecars: Container[] = (workload.sidecars ?? []).map((s) => ({
+    name: s.name,
+    image: s.image,
+    command: [...s.command],
+    ...(s.args ? { args: [...s.args] } : {}),
+    env: Object.entries(s.env ?? {}).map(([name, value]) => ({ name, value })),
+    resources: { requests: { cpu: s.resources.cpu, memory: s.resources.memory }, limits: { memory: s.resources.memory } },
+    securityContext: containerSecurity,
+    volumeMounts: volumeMounts.filter((m) => m.name === "engine-files"),
+  }));
+
+  // hostPath directories are created root-owned: a non-root engine gets them chowned first (CHOWN only).
+  const initContainers: Container[] = nonRoot
+    ? [
+        {
+          name: "cache-permissions",
+          image: BUSYBOX_IMAGE,
+          command: ["sh", "-c", `chown -R ${workload.runAsUser}:${workload.runAsUser} ${workload.cacheMountPath}`],
+          resources: { requests: { cpu: "10m", memory: "16Mi" }, limits: { memory: "64Mi" } },
+          securityContext: { runAsUser: 0, runAsNonRoot: false, allowPrivilegeEscalation: false, capabilities: { drop: ["ALL"], add: ["CHOWN", "FOWNER", "DAC_OVERRIDE"] } },
+          volumeMounts: [{ name: "model-cache", mountPath: workload.cacheMountPath }],
+        },
+      ]
+    : [];
+
+  const volumes: k8s.types.input.core.v1.Volume[] = [
+    { name: "model-cache", hostPath: { path: NODE_CACHE_PATH, type: "DirectoryOrCreate" } },
+    ...(shmGiB ? [{ name: "dshm", emptyDir: { medium: "Memory", sizeLimit: `${shmGiB}Gi` } }] : []),
+    ...(p.filesConfigMapName ? [{ name: "engine-files", configMap: { name: p.filesConfigMapName } }] : []),
+  ];
+
+  const spec: PodSpec = {
+    containers: [engine, ...sidecars],
+    ...(initContainers.length ? { initContainers } : {}),
+    volumes,
+    terminationGracePeriodSeconds: grace,
+    automountServiceAccountToken: false,
+    enableServiceLinks: false,
+    securityContext: { seccompProfile: { type: "RuntimeDefault" }, ...(nonRoot ? { fsGroup: workload.runAsUser } : {}) },
+    ...placement(p),
+  };
+  return { spec, engine, startupBudgetSeconds: budget, terminationGracePeriodSeconds: grace, resources: { cpu, memory, gpus } };
+}
+
+/** The metrics port comes from the adapter's metrics declaration (may equal the HTTP port). */
+function ctxMetricsPort(p: PodInputs): number {
+  return p.metricsPort ?? p.workload.port;
+}
+
+function placement(p: PodInputs): Pick<PodSpec, "tolerations" | "affinity" | "topologySpreadConstraints"> {
+  const { ctx } = p;
+  const whenUnsatisfiable = p.strictSpread ? "DoNotSchedule" : "ScheduleAnyway";
+  const topologySpreadConstraints = [
+    { maxSkew: 1, topologyKey: "topology.kubernetes.io/zone", whenUnsatisfiable, labelSelector: { matchLabels: p.podLabels } },
+    { maxSkew: 1, topologyKey: "kubernetes.io/hostname", whenUnsatisfiable, labelSelector: { matchLabels: p.podLabels } },
+  ];
+  if (!ctx.gpu || !p.nodeGroup) return { topologySpreadConstraints };
+  return {
+    tolerations: [{ key: GPU_TAINT.key, operator: "Equal", value: GPU_TAINT.value, effect: GPU_TAINT.effect }],
+    affinity: {
+      nodeAffinity: {
+        requiredDuringSchedulingIgnoredDuringExecution: {
+          nodeSelectorTerms: [
+            {
+              matchExpressions: [
+                { key: NODE_GROUP_LABEL, operator: "In", values: [p.nodeGroup] },
+                { key: GPU_CLASS_LABEL, operator: "In", values: [ctx.gpu.instance.gpuClass] },
+              ],
+            },
+          ],
+        },
+      },
+    },
+    topologySpreadConstraints,
+  };
+}
