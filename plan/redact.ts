@@ -12,11 +12,23 @@ export function redactSecrets(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(redactSecrets);
   if (value && typeof value === "object") {
     const o = value as Record<string, unknown>;
-    if (o[SIG_KEY] === SECRET_SIG) return REDACTED;
+    if (o[SIG_KEY] === SECRET_SIG) return redactLeaves(o.value);
     if (o[SIG_KEY] !== undefined) return `[${String(o[SIG_KEY]).slice(0, 8)}]`;
     return Object.fromEntries(Object.entries(o).filter(([k]) => !DROPPED_KEYS.has(k)).map(([k, v]) => [k, redactSecrets(v)]));
   }
   return value;
+}
+
+/**
+ * A secret keeps its shape (a secret map stays a map, e.g. a Secret's stringData) so that the object still
+ * validates against its schema; every scalar inside becomes "[secret]".
+ */
+function redactLeaves(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(redactLeaves);
+  if (value && typeof value === "object" && (value as Record<string, unknown>)[SIG_KEY] === undefined) {
+    return Object.fromEntries(Object.entries(value as Record<string, unknown>).map(([k, v]) => [k, redactLeaves(v)]));
+  }
+  return REDACTED;
 }
 
 /**
