@@ -14,7 +14,7 @@ import { Verification } from "./components/verification";
 const { config, secrets } = loadPlatformConfig();
 const { environment } = config;
 
-const cluster = new Cluster("cluster", { environment, cluster: config.cluster, gpuNodeGroups: config.gpuNodeGroups });
+const cluster = new Cluster("cluster", { environment, cluster: config.cluster, gpuNodeGroups: config.gpuNodeGroups, models: config.models });
 const provider = cluster.provider;
 
 const gpu = new GpuRuntime("gpu", { provider, gpuNodeGroups: config.gpuNodeGroups, monitoring: config.observability.enabled }, { dependsOn: [cluster] });
@@ -33,8 +33,9 @@ const modelNamespace = new k8s.core.v1.Namespace(
 
 const ingress = new Ingress(
   "ingress",
-  { provider, environment, ingress: config.ingress, models: config.models, modelNamespace: modelNamespace.metadata.name, apiKeys: secrets.apiKeys },
-  { dependsOn: [cluster] },
+  { provider, environment, ingress: config.ingress, models: config.models, modelNamespace: modelNamespace.metadata.name, apiKeys: secrets.apiKeys, monitoring: config.observability.enabled },
+  // The controller's ServiceMonitor needs the Prometheus Operator CRDs the observability stack installs.
+  { dependsOn: [cluster, observability] },
 );
 
 // KEDA scales every model on its engine's queue depth and in-flight requests (read from Prometheus).
@@ -67,5 +68,7 @@ new Verification(
 export const environmentName = environment;
 export const clusterName = cluster.clusterName;
 export const kubeconfig = cluster.kubeconfig;
+export const gpuNodeGroups = cluster.gpuNodeGroups;
+export const gpuCapacity = cluster.gpuCapacity;
 export const modelEndpoints = Object.fromEntries(models.map((m) => [m.modelName, m.url]));
 export const publicEndpoints = ingress.urls;

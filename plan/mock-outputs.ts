@@ -20,11 +20,16 @@ export const RESOURCE_OUTPUTS: Record<string, OutputFn> = {
     oidcProviderUrl: "oidc.eks.us-east-1.amazonaws.com/id/OFFLINE",
     oidcIssuer: "oidc.eks.us-east-1.amazonaws.com/id/OFFLINE",
   }),
-  "awsx:ec2:Vpc": () => ({
-    vpcId: "vpc-offline",
-    publicSubnetIds: ["subnet-pub-a", "subnet-pub-b", "subnet-pub-c"],
-    privateSubnetIds: ["subnet-priv-a", "subnet-priv-b", "subnet-priv-c"],
+  // One subnet of each kind per zone, in the order of availabilityZoneNames (as awsx creates them).
+  "awsx:ec2:Vpc": (_name, inputs) => {
+    const zones = (inputs.availabilityZoneNames as string[] | undefined) ?? ["us-east-1a", "us-east-1b", "us-east-1c"];
+    return { vpcId: "vpc-offline", publicSubnetIds: zones.map((z) => `subnet-pub-${z}`), privateSubnetIds: zones.map((z) => `subnet-priv-${z}`) };
+  },
+  // `nodeGroup` is an aws.eks.NodeGroup when deployed; offline its data, enough to read the ASG name.
+  "eks:index:ManagedNodeGroup": (name, inputs) => ({
+    nodeGroup: { nodeGroupName: inputs.nodeGroupName ?? name, resources: [{ autoscalingGroups: [{ name: `eks-${String(inputs.nodeGroupName ?? name)}-offline` }] }] },
   }),
+  "aws:eks/addon:Addon": (name, inputs) => ({ arn: `arn:aws:eks:us-east-1:123456789012:addon/${String(inputs.addonName ?? name)}`, addonVersion: inputs.addonVersion ?? "v0.0.0-eksbuild.offline" }),
   "aws:iam/role:Role": (name) => ({ arn: `arn:aws:iam::123456789012:role/${name}`, name }),
   "aws:ecr/repository:Repository": (name) => ({ repositoryUrl: `123456789012.dkr.ecr.us-east-1.amazonaws.com/${name}` }),
 };

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { NonNegativeInt, PositiveInt } from "./common";
+import { Cidr, NonNegativeInt, PositiveInt } from "./common";
 
 /** Pack several small models on one GPU (time-slicing) or partition it (MIG, A100/H100 only). */
 export const GpuSharingSchema = z.strictObject({
@@ -12,6 +12,7 @@ export const GpuNodeGroupSchema = z.strictObject({
   /** EC2 instance types from the GPU catalogue (components/cluster/instances.ts); all must have the same GPU. */
   instanceTypes: z.array(z.string().min(1)).min(1),
   capacityType: z.enum(["ON_DEMAND", "SPOT"]).default("ON_DEMAND"),
+  /** Sizes are totals across the cluster's zones (EKS mode splits them evenly, one managed node group per zone). */
   minSize: NonNegativeInt,
   maxSize: PositiveInt,
   /** Defaults to minSize. */
@@ -51,11 +52,17 @@ export const EksClusterSchema = z.strictObject({
   kubernetesVersion: z.string().regex(/^1\.\d{2}$/, { message: 'must be a minor version such as "1.33"' }),
   /** Zones that nodes and load balancers use; GPU node groups spread over all of them. */
   availabilityZones: z.array(z.string().min(1)),
-  vpcCidr: z.string().default("10.40.0.0/16"),
-  /** Public API endpoint; restrict with publicAccessCidrs when on. */
+  vpcCidr: Cidr.default("10.40.0.0/16"),
+  /** NAT gateways: one per zone (a zone's loss keeps the others online; the default) or a single one (cheaper, for dev). */
+  natGateways: z.enum(["onePerZone", "single"]).default("onePerZone"),
+  /** Public API endpoint; restrict with publicAccessCidrs when on. The private endpoint is always on. */
   endpointPublicAccess: z.boolean().default(true),
-  publicAccessCidrs: z.array(z.string()).default(["0.0.0.0/0"]),
+  publicAccessCidrs: z.array(Cidr).default(["0.0.0.0/0"]),
+  /** CPU nodes for controllers, the gateway and monitoring (sizes are totals across zones). */
   systemNodeGroup: NodeGroupSize,
+  /** cluster-autoscaler (the default, see README "GPU capacity"); karpenter is not implemented yet and is refused. */
+  /** Version of the EKS add-on aws-ebs-csi-driver (`aws eks describe-addon-versions`); EKS's default for kubernetesVersion when absent. */
+  ebsCsiAddonVersion: z.string().regex(/^v\d+\.\d+\.\d+-eksbuild\.\d+$/, { message: 'must be an EKS add-on version such as "v1.48.0-eksbuild.1"' }).optional(),
   nodeAutoscaler: z.enum(["cluster-autoscaler", "karpenter"]).default("cluster-autoscaler"),
 });
 

@@ -1,4 +1,7 @@
 import { lookupInstanceType, GPU_INSTANCE_TYPES } from "../../cluster/instances";
+import { CLUSTER_AUTOSCALER_IMAGE_TAGS } from "../../cluster/autoscaler";
+import { RESERVED_NODE_LABELS } from "../../cluster/node-groups";
+import { gpuNodeGroupCapacity } from "../../cluster/capacity";
 import { profileOf } from "../environments";
 import type { Rule, RuleProblem } from "./types";
 
@@ -18,6 +21,14 @@ export const clusterRules: Rule = (config) => {
       if (new Set(zones).size !== zones.length) out.push({ path: ["cluster", "availabilityZones"], value: zones, message: `lists a zone twice. Fix: list each zone once.` });
       const s = cluster.systemNodeGroup;
       out.push(...sizeProblems(["cluster", "systemNodeGroup"], s.minSize, s.maxSize, s.desiredSize));
+      if (cluster.nodeAutoscaler === "karpenter") out.push({ path: ["cluster", "nodeAutoscaler"], value: cluster.nodeAutoscaler, message: `is not implemented yet: GPU node groups are EKS managed node groups scaled by cluster-autoscaler (README, "GPU capacity"). Fix: set nodeAutoscaler: cluster-autoscaler.` });
+      else if (!CLUSTER_AUTOSCALER_IMAGE_TAGS[cluster.kubernetesVersion]) out.push({ path: ["cluster", "kubernetesVersion"], value: cluster.kubernetesVersion, message: `has no pinned cluster-autoscaler release (it must match the cluster's minor version). Fix: use one of ${Object.keys(CLUSTER_AUTOSCALER_IMAGE_TAGS).map((v) => `"${v}"`).join(", ")}, or add the release to components/cluster/autoscaler.ts.` });
+      if (zones.length > 0) {
+        for (const [name, g] of Object.entries(config.gpuNodeGroups ?? {})) {
+          // One managed node group per zone, and EKS needs maxSize >= 1 in each.
+          if (g.maxSize < zones.length) out.push({ path: ["gpuNodeGroups", name, "maxSize"], value: g.maxSize, message: `is below the number of zones (${zones.length}): each zone gets its own node group with at least one node at most. Fix: set maxSize >= ${zones.length}, or list fewer zones.` });
+        }
+      }
     }
   }
   for (const [name, g] of Object.entries(config.gpuNodeGroups ?? {})) {
@@ -31,6 +42,11 @@ export const clusterRules: Rule = (config) => {
     if (models.size > 1) out.push({ path: at("instanceTypes"), value: g.instanceTypes, message: `mixes GPU models or GPU counts (${[...models].join(", ")}); scheduling and sizing assume one kind per group. Fix: split them into separate node groups.` });
     if (environment && profileOf(environment).spotNeedsOptIn && g.capacityType === "SPOT" && !g.allowSpotInProd) out.push({ path: at("capacityType"), value: g.capacityType, message: `spot GPUs can be reclaimed with two minutes' notice, dropping replicas in ${environment}. Fix: use ON_DEMAND, or set allowSpotInProd: true to accept it.` });
     if (g.sharing.timeSlicingReplicas !== undefined && g.sharing.migStrategy !== "none") out.push({ path: at("sharing"), value: g.sharing, message: `time-slicing and MIG are exclusive. Fix: set either timeSlicingReplicas or migStrategy, not both.` });
+    for (const key of Object.keys(g.labels)) {
+      if ((RESERVED_NODE_LABELS as readonly string[]).includes(key)) out.push({ path: at("labels", key), value: g.labels[key], message: `is a label the stack sets itself on GPU nodes (scheduling and autoscaling depend on it). Fix: remove it, or use another key.` });
+    }
+    const capacity = gpuNodeGroupCapacity(name, g, config.models ?? []);
+    if (capacity && capacity.requestedGpus.min > capacity.schedulableGpus.max) out.push({ path: at("maxSize"), value: g.maxSize, message: `gives at most ${capacity.schedulableGpus.max} nvidia.com/gpu, but the models pinned to it (${capacity.models.join(", ")}) need ${capacity.requestedGpus.min} at their minimum replicas, so pods would stay Pending. Fix: raise maxSize, enable time-slicing, or lower the models' replicas.min.` });
     const first = known[0]?.spec;
     if (first && g.sharing.migStrategy !== "none" && !first.mig) out.push({ path: at("sharing", "migStrategy"), value: g.sharing.migStrategy, message: `${first.gpuModel} GPUs do not support MIG (only A100/H100 do). Fix: set migStrategy: none, or use time-slicing.` });
   }

@@ -1,0 +1,202 @@
+import * as pulumi from "@pulumi/pulumi";
+import * as aws from "@pulumi/aws";
+import * as awsx from "@pulumi/awsx";
+import * as eks from "@pulumi/eks";
+import * as k8s from "@pulumi/kubernetes";
+import type { EksClusterConfig, GpuNodeGroupConfig } from "../config";
+import { NODE_GROUP_LABEL, childOptions, standardLabels } from "../k8s/meta";
+import { GPU_AMI_TYPE, SYSTEM_AMI_TYPE, SYSTEM_NODE_GROUP, zonalGpuNodeGroups, type ZonalGpuNodeGroup } from "./node-groups";
+import { nodeRole, irsaRole } from "./iam";
+import { CLUSTER_AUTOSCALER_CHART, CLUSTER_AUTOSCALER_NAMESPACE, CLUSTER_AUTOSCALER_SERVICE_ACCOUNT, clusterAutoscalerPolicy, clusterAutoscalerValues } from "./autoscaler";
+
+/** Subnet sizes per zone inside the VPC CIDR: pods take VPC addresses (VPC CNI), so private subnets are large. */
+const PRIVATE_SUBNET_MASK = 19;
+const PUBLIC_SUBNET_MASK = 22;
+
+export interface EksParts {
+  readonly provider: k8s.Provider;
+  readonly clusterName: pulumi.Output<string>;
+  readonly kubeconfig: pulumi.Output<string>;
+  /** Every managed node group, by its zonal name. */
+  readonly nodeGroups: Readonly<Record<string, eks.ManagedNodeGroup>>;
+}
+
+/**
+ * A production EKS cluster: VPC over the configured zones (private subnets for nodes, public ones for load
+ * balancers), control plane, a system node group, one managed node group per GPU node group and zone with the
+ * NVIDIA AMI, the GPU taint and scale-from-zero tags, cluster-autoscaler, the EBS CSI driver and a gp3 StorageClass.
+ * Built with @pulumi/eks and @pulumi/awsx, which own the VPC/IAM/EKS wiring that we would otherwise hand-write.
+ */
+export function createEksCluster(parent: pulumi.Resource, name: string, c: EksClusterConfig, gpuNodeGroups: Readonly<Record<string, GpuNodeGroupConfig>>): EksParts {
+  const tags = { "retrieval-stack:cluster": c.name, "app.kubernetes.io/part-of": "retrieval-stack", "app.kubernetes.io/managed-by": "pulumi" };
+  const opts = { parent };
+
+  const vpc = new awsx.ec2.Vpc(
+    `${name}-vpc`,
+    {
+      cidrBlock: c.vpcCidr,
+      availabilityZoneNames: [...c.availabilityZones],
+      enableDnsHostnames: true,
+      enableDnsSupport: true,
+      natGateways: { strategy: c.natGateways === "single" ? awsx.ec2.NatGatewayStrategy.Single : awsx.ec2.NatGatewayStrategy.OnePerAz },
+      subnetStrategy: awsx.ec2.SubnetAllocationStrategy.Auto,
+      subnetSpecs: [
+        // Tags that let the AWS load balancer controller / in-tree provider pick subnets (EKS user guide, "Subnet requirements").
+        { type: awsx.ec2.SubnetType.Private, cidrMask: PRIVATE_SUBNET_MASK, tags: { "kubernetes.io/role/internal-elb": "1" } },
+        { type: awsx.ec2.SubnetType.Public, cidrMask: PUBLIC_SUBNET_MASK, tags: { "kubernetes.io/role/elb": "1" } },
+      ],
+      tags,
+    },
+    opts,
+  );
+
+  const cluster = new eks.Cluster(
+    `${name}-eks`,
+    {
+      name: c.name,
+      version: c.kubernetesVersion,
+      vpcId: vpc.vpcId,
+      privateSubnetIds: vpc.privateSubnetIds,
+      publicSubnetIds: vpc.publicSubnetIds,
+      nodeAssociatePublicIpAddress: false,
+      skipDefaultNodeGroup: true,
+      authenticationMode: eks.AuthenticationMode.Api,
+      createOidcProvider: true,
+      endpointPrivateAccess: true,
+      endpointPublicAccess: c.endpointPublicAccess,
+      publicAccessCidrs: c.endpointPublicAccess ? [...c.publicAccessCidrs] : undefined,
+      enabledClusterLogTypes: ["api", "audit", "authenticator"],
+      tags,
+    },
+    opts,
+  );
+  const kubeconfig = pulumi.secret(cluster.kubeconfigJson);
+  const clusterName = cluster.kubeconfigJson.apply(() => c.name);
+
+  const role = nodeRole(`${name}-node-role`, tags, parent);
+  const nodeGroups: Record<string, eks.ManagedNodeGroup> = {};
+
+  const s = c.systemNodeGroup;
+  nodeGroups[SYSTEM_NODE_GROUP] = new eks.ManagedNodeGroup(
+    `${name}-${SYSTEM_NODE_GROUP}`,
+    {
+      cluster,
+      nodeGroupName: SYSTEM_NODE_GROUP,
+      nodeRoleArn: role.arn,
+      amiType: SYSTEM_AMI_TYPE,
+      instanceTypes: [s.instanceType],
+      capacityType: "ON_DEMAND",
+      diskSize: s.diskSizeGiB,
+      subnetIds: vpc.privateSubnetIds,
+      scalingConfig: { minSize: s.minSize, maxSize: s.maxSize, desiredSize: s.desiredSize ?? s.minSize },
+      // cluster-autoscaler owns the size after creation.
+      ignoreScalingChanges: true,
+      labels: { [NODE_GROUP_LABEL]: SYSTEM_NODE_GROUP },
+      tags,
+    },
+    opts,
+  );
+
+  for (const [groupName, group] of Object.entries(gpuNodeGroups)) {
+    for (const zonal of zonalGpuNodeGroups(groupName, group, c.availabilityZones)) {
+      const mng = new eks.ManagedNodeGroup(
+        `${name}-${zonal.name}`,
+        {
+          cluster,
+          nodeGroupName: zonal.name,
+          nodeRoleArn: role.arn,
+          amiType: GPU_AMI_TYPE,
+          instanceTypes: [...zonal.instanceTypes],
+          capacityType: zonal.capacityType,
+          diskSize: zonal.diskSizeGiB,
+          // The zone's private subnet: awsx lists subnets in the order of availabilityZoneNames.
+          subnetIds: vpc.privateSubnetIds.apply((ids) => [ids[zonal.zoneIndex]!]),
+          scalingConfig: { minSize: zonal.minSize, maxSize: zonal.maxSize, desiredSize: zonal.desiredSize },
+          ignoreScalingChanges: true,
+          labels: zonal.labels,
+          taints: [zonal.taint],
+          tags: { ...tags, ...zonal.autoscalerTags },
+        },
+        opts,
+      );
+      nodeGroups[zonal.name] = mng;
+      tagAutoscalingGroup(`${name}-${zonal.name}`, mng, zonal, parent);
+    }
+  }
+
+  const provider = new k8s.Provider(`${name}-k8s`, { kubeconfig, enableServerSideApply: true }, { parent, dependsOn: [nodeGroups[SYSTEM_NODE_GROUP]!] });
+
+  const oidc = { oidcProviderArn: cluster.oidcProviderArn, oidcIssuer: cluster.oidcIssuer };
+  const ebsRole = irsaRole(
+    `${name}-ebs-csi`,
+    { ...oidc, namespace: "kube-system", serviceAccount: "ebs-csi-controller-sa", managedPolicyArns: ["arn:aws:iam::aws:policy/service-role/AmazonEBSCSIDriverPolicy"], tags },
+    parent,
+  );
+  const ebsCsi = new aws.eks.Addon(
+    `${name}-ebs-csi`,
+    {
+      clusterName,
+      addonName: "aws-ebs-csi-driver",
+      // Absent: EKS installs its default version for the cluster's Kubernetes version (pin with cluster.ebsCsiAddonVersion).
+      addonVersion: c.ebsCsiAddonVersion,
+      serviceAccountRoleArn: ebsRole.arn,
+      resolveConflictsOnCreate: "OVERWRITE",
+      resolveConflictsOnUpdate: "PRESERVE",
+      tags,
+    },
+    { parent, dependsOn: [nodeGroups[SYSTEM_NODE_GROUP]!] },
+  );
+  gp3StorageClass(name, parent, provider, ebsCsi);
+
+  const caRole = irsaRole(
+    `${name}-cluster-autoscaler`,
+    { ...oidc, namespace: CLUSTER_AUTOSCALER_NAMESPACE, serviceAccount: CLUSTER_AUTOSCALER_SERVICE_ACCOUNT, policy: clusterAutoscalerPolicy(c.name), tags },
+    parent,
+  );
+  new k8s.helm.v3.Release(
+    `${name}-cluster-autoscaler`,
+    {
+      name: "cluster-autoscaler",
+      namespace: CLUSTER_AUTOSCALER_NAMESPACE,
+      chart: CLUSTER_AUTOSCALER_CHART.chart,
+      version: CLUSTER_AUTOSCALER_CHART.version,
+      repositoryOpts: { repo: CLUSTER_AUTOSCALER_CHART.repo },
+      values: clusterAutoscalerValues({ clusterName: c.name, region: c.region, kubernetesVersion: c.kubernetesVersion, roleArn: caRole.arn }),
+    },
+    childOptions(parent, provider),
+  );
+
+  return { provider, clusterName, kubeconfig, nodeGroups };
+}
+
+/**
+ * EKS does not copy managed-node-group tags to its Auto Scaling group, yet cluster-autoscaler reads the
+ * node-template tags from the ASG to scale a group up from zero. Tag the ASG directly, one aws.autoscaling.Tag per key.
+ */
+function tagAutoscalingGroup(prefix: string, mng: eks.ManagedNodeGroup, zonal: ZonalGpuNodeGroup, parent: pulumi.Resource): void {
+  // nodeGroup is an aws.eks.NodeGroup (its `resources` an Output) when deployed, plain data offline; apply() takes both.
+  const asgName = mng.nodeGroup.apply((ng) => ng.resources).apply((r) => r?.[0]?.autoscalingGroups?.[0]?.name ?? "");
+  Object.entries(zonal.autoscalerTags).forEach(([key, value]) => {
+    const slug = key.replace(/^k8s\.io\/cluster-autoscaler\/node-template\//, "").replace(/[^a-zA-Z0-9]+/g, "-").replace(/-+$/, "");
+    // Parented to our component, not to the remote node group: the SDK never settles children of a remote
+    // component that also consume its outputs (reproduced offline with @pulumi/pulumi 3.248).
+    new aws.autoscaling.Tag(`${prefix}-${slug}`, { autoscalingGroupName: asgName, tag: { key, value, propagateAtLaunch: false } }, { parent });
+  });
+}
+
+/** Encrypted gp3 volumes, bound in the zone of the pod that claims them; the cluster's default class. */
+function gp3StorageClass(name: string, parent: pulumi.Resource, provider: k8s.Provider, ebsCsi: aws.eks.Addon): k8s.storage.v1.StorageClass {
+  return new k8s.storage.v1.StorageClass(
+    `${name}-gp3`,
+    {
+      metadata: { name: "gp3", labels: standardLabels("gp3", "storage"), annotations: { "storageclass.kubernetes.io/is-default-class": "true" } },
+      provisioner: "ebs.csi.aws.com",
+      parameters: { type: "gp3", encrypted: "true", "csi.storage.k8s.io/fstype": "ext4" },
+      volumeBindingMode: "WaitForFirstConsumer",
+      allowVolumeExpansion: true,
+      reclaimPolicy: "Delete",
+    },
+    childOptions(parent, provider, { dependsOn: [ebsCsi] }),
+  );
+}
+
