@@ -17,6 +17,8 @@ const Threshold = <T extends z.ZodTypeAny>(value: T, forDefault: string) =>
   z.strictObject({ value, for: PromDuration.default(forDefault) });
 
 export const AlertThresholdsSchema = z.strictObject({
+  /** No ready replica for this long (a pod restart or a rolling update must not page). */
+  modelDownFor: PromDuration.default("5m"),
   /** 5xx / all requests. */
   errorRatio: Threshold(z.number().gt(0).lt(1), "5m").default({ value: 0.05, for: "5m" }),
   /** p99 above the model's SLO for this long. */
@@ -41,5 +43,10 @@ export const ObservabilitySchema = z.strictObject({
   grafana: z.strictObject({ exposeViaIngress: z.boolean().default(false) }).default({ exposeViaIngress: false }),
   alerts: AlertThresholdsSchema.default(AlertThresholdsSchema.parse({})),
   receivers: z.array(ReceiverSchema).default([]),
+  /**
+   * Where alerts' runbook_url points: docs/runbooks.md of this repository as your team browses it (e.g.
+   * "https://github.com/acme/retrieval-stack/blob/main/docs/runbooks.md"); each alert appends its #anchor.
+   */
+  runbookBaseUrl: z.string().min(1).default("docs/runbooks.md"),
 });
 export type ObservabilityConfig = z.infer<typeof ObservabilitySchema>;

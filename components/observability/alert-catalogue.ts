@@ -1,0 +1,26 @@
+import type { Severity } from "../config";
+
+/** Every alert we ship, with its severity and what it means; docs/runbooks.md has one section per name. */
+export const ALERT_CATALOGUE = {
+  ModelServiceDown: { severity: "critical", scope: "model", meaning: "no ready replica" },
+  ModelServiceHighErrorRate: { severity: "critical", scope: "model", meaning: "share of failed requests above threshold" },
+  ModelServiceHighLatencyP99: { severity: "warning", scope: "model", meaning: "p99 latency above the model's SLO" },
+  ModelServiceQueueBacklog: { severity: "warning", scope: "model", meaning: "requests waiting above threshold" },
+  ModelServiceAtMaxReplicas: { severity: "warning", scope: "model", meaning: "ready replicas at replicas.max" },
+  ModelServicePodRestarting: { severity: "warning", scope: "model", meaning: "container restarts within 15 minutes" },
+  ModelMetricsMissing: { severity: "warning", scope: "model", meaning: "none of the engine's metrics for the model" },
+  GpuMemoryPressure: { severity: "warning", scope: "gpu", meaning: "framebuffer used / total above threshold" },
+  GpuHighUtilization: { severity: "warning", scope: "gpu", meaning: "GPU utilisation above threshold, sustained" },
+  GpuXidErrors: { severity: "warning", scope: "gpu", meaning: "the driver reported an Xid error" },
+  GpuNodeGroupNoCapacity: { severity: "warning", scope: "node group", meaning: "GPU pods of the group stay Pending" },
+} as const satisfies Record<string, { severity: Severity; scope: string; meaning: string }>;
+
+export type AlertName = keyof typeof ALERT_CATALOGUE;
+export const ALERT_NAMES = Object.keys(ALERT_CATALOGUE) as AlertName[];
+
+/** GitHub-style anchor of the runbook heading `## <AlertName>`. */
+export const runbookAnchor = (alert: AlertName): string => alert.toLowerCase();
+
+export function runbookUrl(base: string, alert: AlertName): string {
+  return `${base.replace(/#.*$/, "")}#${runbookAnchor(alert)}`;
+}

@@ -1,0 +1,84 @@
+import * as pulumi from "@pulumi/pulumi";
+import * as k8s from "@pulumi/kubernetes";
+import { childOptions, standardLabels } from "../k8s/meta";
+import { CHAT_BRIDGE_SCRIPT } from "./chat-bridge-script";
+
+/**
+ * Node runtime of the bridge: official image, pinned (hub.docker.com/_/node, read 2026-11). The script uses only
+ * Node built-ins (http, crypto, fetch), so any Node >= 20 image works; bump the tag with security releases.
+ */
+export const CHAT_BRIDGE_IMAGE = "node:22.12.0-alpine3.21";
+export const CHAT_BRIDGE_NAME = "chat-bridge";
+export const CHAT_BRIDGE_PORT = 8080;
+/** The `node` user of the official image. */
+const NODE_UID = 1000;
+
+export function chatBridgeUrl(namespace: string): string {
+  return `http://${CHAT_BRIDGE_NAME}.${namespace}.svc:${CHAT_BRIDGE_PORT}`;
+}
+
+export interface ChatBridgeArgs {
+  readonly parent: pulumi.Resource;
+  readonly provider: k8s.Provider;
+  readonly namespace: pulumi.Input<string>;
+  /** JSON of bridgeTargets(): robot URL by receiver name, a secret Output. */
+  readonly targetsJson: pulumi.Output<string>;
+  readonly replicas: number;
+}
+
+/** The bridge from Alertmanager's webhook to WeCom / DingTalk robots: script, targets, Deployment, Service. */
+export function createChatBridge(args: ChatBridgeArgs): k8s.core.v1.Service {
+  const opts = childOptions(args.parent, args.provider);
+  const labels = standardLabels(CHAT_BRIDGE_NAME, "alert-bridge");
+  const selector = { "app.kubernetes.io/name": CHAT_BRIDGE_NAME };
+  const meta = { name: CHAT_BRIDGE_NAME, namespace: args.namespace, labels };
+  const script = new k8s.core.v1.ConfigMap(`${CHAT_BRIDGE_NAME}-script`, { metadata: { ...meta, name: `${CHAT_BRIDGE_NAME}-script` }, data: { "chat-bridge.js": CHAT_BRIDGE_SCRIPT } }, opts);
+  const targets = new k8s.core.v1.Secret(
+    `${CHAT_BRIDGE_NAME}-targets`,
+    { metadata: { ...meta, name: `${CHAT_BRIDGE_NAME}-targets` }, type: "Opaque", stringData: { "targets.json": pulumi.secret(args.targetsJson) } },
+    opts,
+  );
+  new k8s.apps.v1.Deployment(
+    CHAT_BRIDGE_NAME,
+    {
+      metadata: meta,
+      spec: {
+        replicas: args.replicas,
+        selector: { matchLabels: selector },
+        template: {
+          metadata: { labels },
+          spec: {
+            automountServiceAccountToken: false,
+            securityContext: { runAsNonRoot: true, runAsUser: NODE_UID, runAsGroup: NODE_UID, seccompProfile: { type: "RuntimeDefault" } },
+            containers: [
+              {
+                name: CHAT_BRIDGE_NAME,
+                image: CHAT_BRIDGE_IMAGE,
+                command: ["node", "/app/chat-bridge.js"],
+                env: [
+                  { name: "PORT", value: String(CHAT_BRIDGE_PORT) },
+                  { name: "TARGETS_FILE", value: "/etc/chat-bridge/targets.json" },
+                ],
+                ports: [{ name: "http", containerPort: CHAT_BRIDGE_PORT }],
+                readinessProbe: { httpGet: { path: "/healthz", port: "http" }, periodSeconds: 10 },
+                livenessProbe: { httpGet: { path: "/healthz", port: "http" }, periodSeconds: 20, failureThreshold: 3 },
+                resources: { requests: { cpu: "10m", memory: "48Mi" }, limits: { memory: "128Mi" } },
+                securityContext: { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ["ALL"] } },
+                volumeMounts: [
+                  { name: "script", mountPath: "/app", readOnly: true },
+                  { name: "targets", mountPath: "/etc/chat-bridge", readOnly: true },
+                ],
+              },
+            ],
+            volumes: [
+              { name: "script", configMap: { name: script.metadata.name } },
+              { name: "targets", secret: { secretName: targets.metadata.name } },
+            ],
+          },
+        },
+      },
+    },
+    opts,
+  );
+  return new k8s.core.v1.Service(CHAT_BRIDGE_NAME, { metadata: meta, spec: { type: "ClusterIP", selector, ports: [{ name: "http", port: CHAT_BRIDGE_PORT, targetPort: "http" }] } }, opts);
+}

@@ -1,0 +1,18 @@
+import type { Dashboard } from "@grafana/schema";
+import type { EngineName, ModelConfig } from "../../config";
+import { adapterFor as defaultAdapterFor, type EngineAdapter } from "../../serving/engines";
+import { engineDashboard } from "./engine";
+import { gpuDashboard } from "./gpu";
+import { modelDashboard } from "./model";
+
+export { queriesOf } from "./panels";
+
+/** Every dashboard of a stack: one per engine in use, the GPU dashboard when a model uses GPUs, one per model. */
+export function buildDashboards(models: readonly ModelConfig[], namespace: string, adapterFor: (e: EngineName) => EngineAdapter = defaultAdapterFor): Dashboard[] {
+  const engines = [...new Set(models.map((m) => m.engine))].sort();
+  return [
+    ...engines.map((e) => engineDashboard(e, models, namespace, adapterFor)),
+    ...(models.some((m) => m.gpu) ? [gpuDashboard()] : []),
+    ...models.map((m) => modelDashboard(m, namespace, adapterFor)),
+  ];
+}

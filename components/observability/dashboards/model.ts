@@ -1,0 +1,40 @@
+import type { Dashboard } from "@grafana/schema";
+import type { EngineName, ModelConfig } from "../../config";
+import { adapterFor as defaultAdapterFor, type EngineAdapter } from "../../serving/engines";
+import { modelSelector } from "../../serving/metric-labels";
+import { modelPods, readyReplicas } from "../alert-rules";
+import { GRAFANA_RATE_WINDOW } from "./engine";
+import { dashboard, note, stat, timeseries, type PanelSpec } from "./panels";
+import { replicaQueries } from "./replicas";
+
+/** One model at a glance: is it up, fast enough for its SLO, failing, queueing, scaling; what fires. */
+export function modelDashboard(model: ModelConfig, namespace: string, adapterFor: (e: EngineName) => EngineAdapter = defaultAdapterFor): Dashboard {
+  const adapter = adapterFor(model.engine);
+  const m = adapter.metrics;
+  const s = modelSelector(model.name, namespace);
+  const w = GRAFANA_RATE_WINDOW;
+  const slo = model.slo.p99LatencyMs / 1000;
+  const panels: PanelSpec[] = [
+    stat("Ready replicas", { expr: readyReplicas(model.name, namespace), legend: "ready" }, { description: `replicas.min ${model.replicas.min}, replicas.max ${model.replicas.max}` }),
+    stat("p99 latency", { expr: m.latencyP99(s, "5m"), legend: "p99" }, { unit: "s", threshold: slo, description: `SLO ${model.slo.p99LatencyMs} ms` }),
+    stat("Requests per second", { expr: m.requestRate(s, "5m"), legend: "rps" }, { unit: "reqps" }),
+    timeseries("Latency p99 vs SLO", [{ expr: m.latencyP99(s, w), legend: "p99" }], { unit: "s", min: 0, threshold: slo }),
+    timeseries("Requests per second", [{ expr: m.requestRate(s, w), legend: model.name }], { unit: "reqps", min: 0 }),
+    m.errorRatio
+      ? timeseries("Error ratio", [{ expr: m.errorRatio(s, w), legend: "failed / all" }], { unit: "percentunit", min: 0 })
+      : note("Error ratio", `${adapter.displayName} exports no failure counter.`),
+    timeseries(
+      "Waiting and running requests",
+      [...(m.queueDepth ? [{ expr: m.queueDepth(s), legend: "waiting" }] : []), { expr: m.inFlight(s), legend: "running" }],
+      { min: 0 },
+    ),
+    timeseries("Replicas vs autoscaler", replicaQueries(model.name, namespace), { min: 0 }),
+    timeseries(
+      "Container restarts (15 min)",
+      [{ expr: `sum by (pod) (increase(kube_pod_container_status_restarts_total{namespace="${namespace}"}[15m]) * on(namespace, pod) group_left() ${modelPods(model.name, namespace)})`, legend: "{{pod}}" }],
+      { min: 0 },
+    ),
+    timeseries("Firing alerts", [{ expr: `ALERTS{alertstate="firing",model="${model.name}"}`, legend: "{{alertname}} ({{severity}})" }], { min: 0 }),
+  ];
+  return dashboard(`rs-model-${model.name}`, `Model: ${model.name}`, ["model", model.engine], [], panels);
+}

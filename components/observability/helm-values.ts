@@ -1,0 +1,83 @@
+import type { ObservabilityConfig } from "../config";
+import { GPU_CLASS_LABEL, NODE_GROUP_LABEL } from "../k8s/meta";
+import { MODEL_POD_LABEL } from "../serving/metric-labels";
+
+/**
+ * kube-prometheus-stack, pinned: chart 81.4.5 (prometheus-operator v0.88.0, Grafana chart 10.5.12,
+ * kube-state-metrics chart 7.1.0), prometheus-community/helm-charts charts/kube-prometheus-stack/Chart.yaml,
+ * read 2026-11.
+ */
+export const KUBE_PROMETHEUS_STACK = {
+  chart: "kube-prometheus-stack",
+  version: "81.4.5",
+  repo: "https://prometheus-community.github.io/helm-charts",
+} as const;
+
+/** Short object names (kps-prometheus, kps-alertmanager) instead of the release name repeated. */
+export const FULLNAME = "kps";
+export const GRAFANA_ADMIN_SECRET = "grafana-admin";
+export const ALERTMANAGER_CONFIG_SECRET = "alertmanager-retrieval-stack";
+/** The Grafana sidecar loads every ConfigMap with this label as a dashboard (chart default label). */
+export const DASHBOARD_LABEL = { key: "grafana_dashboard", value: "1" } as const;
+export const DASHBOARD_FOLDER_ANNOTATION = "grafana_folder";
+export const DASHBOARD_FOLDER = "retrieval-stack";
+/** ingress-nginx's IngressClass (the ingress component installs it). */
+export const INGRESS_CLASS = "nginx";
+
+/** Prometheus stops at this share of its volume, so the TSDB never fills the disk (retention by size). */
+const RETENTION_SIZE_SHARE = 0.85;
+
+export function kubePrometheusStackValues(obs: ObservabilityConfig): Record<string, unknown> {
+  const pvc = (gib: number) => ({ volumeClaimTemplate: { spec: { accessModes: ["ReadWriteOnce"], resources: { requests: { storage: `${gib}Gi` } } } } });
+  const persistent = obs.storageGiB > 0;
+  return {
+    fullnameOverride: FULLNAME,
+    crds: { enabled: true },
+    prometheus: {
+      prometheusSpec: {
+        retention: obs.retention,
+        ...(persistent ? { retentionSize: `${Math.floor(obs.storageGiB * RETENTION_SIZE_SHARE)}GB`, storageSpec: pvc(obs.storageGiB) } : {}),
+        // Select ServiceMonitors, PodMonitors, PrometheusRules, Probes and ScrapeConfigs in every namespace,
+        // whatever their labels: engines, DCGM exporter, ingress-nginx and KEDA each ship their own.
+        serviceMonitorSelectorNilUsesHelmValues: false,
+        podMonitorSelectorNilUsesHelmValues: false,
+        ruleSelectorNilUsesHelmValues: false,
+        probeSelectorNilUsesHelmValues: false,
+        scrapeConfigSelectorNilUsesHelmValues: false,
+        serviceMonitorNamespaceSelector: {},
+        podMonitorNamespaceSelector: {},
+        ruleNamespaceSelector: {},
+        resources: { requests: { cpu: "500m", memory: "2Gi" }, limits: { memory: "4Gi" } },
+      },
+    },
+    alertmanager: {
+      alertmanagerSpec: {
+        // Our config lives in a Secret built from secret Outputs (receiver URLs); the chart must not render one.
+        useExistingSecret: true,
+        configSecret: ALERTMANAGER_CONFIG_SECRET,
+        ...(persistent ? { storage: pvc(2) } : {}),
+        resources: { requests: { cpu: "50m", memory: "128Mi" }, limits: { memory: "256Mi" } },
+      },
+    },
+    grafana: {
+      admin: { existingSecret: GRAFANA_ADMIN_SECRET, userKey: "admin-user", passwordKey: "admin-password" },
+      // Not public by default: reach it with `kubectl port-forward`, or opt in to the ingress.
+      service: { type: "ClusterIP" },
+      ingress: obs.grafana.exposeViaIngress ? { enabled: true, ingressClassName: INGRESS_CLASS, path: "/grafana", pathType: "Prefix" } : { enabled: false },
+      ...(obs.grafana.exposeViaIngress ? { "grafana.ini": { server: { root_url: "%(protocol)s://%(domain)s/grafana/", serve_from_sub_path: true } } } : {}),
+      sidecar: {
+        dashboards: {
+          enabled: true,
+          label: DASHBOARD_LABEL.key,
+          labelValue: DASHBOARD_LABEL.value,
+          folderAnnotation: DASHBOARD_FOLDER_ANNOTATION,
+          provider: { foldersFromFilesStructure: true },
+        },
+      },
+    },
+    "kube-state-metrics": {
+      // Export these Kubernetes labels as label_* so alerts and dashboards can find a model's pods and a node's group.
+      metricLabelsAllowlist: [`pods=[${MODEL_POD_LABEL}]`, `nodes=[${NODE_GROUP_LABEL},${GPU_CLASS_LABEL}]`],
+    },
+  };
+}

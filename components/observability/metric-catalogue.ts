@@ -1,0 +1,83 @@
+/**
+ * Every metric name a dashboard panel or an alert may use, in one place. Engine metrics come only from the
+ * adapters' `metricNames` (components/serving/engines); the rest are exporters we install or scrape. A test
+ * checks every rendered query against these lists, so a renamed metric fails CI instead of showing "no data".
+ */
+import { ENGINE_ADAPTERS } from "../serving/engines";
+
+/**
+ * dcgm-exporter default counters (NVIDIA/dcgm-exporter etc/default-counters.csv, read 2026-11).
+ * FB_* are MiB, GPU_UTIL is 0-100, XID_ERRORS is the code of the last Xid (0 = none), POWER_USAGE is W.
+ */
+export const DCGM_METRICS = [
+  "DCGM_FI_DEV_GPU_UTIL",
+  "DCGM_FI_DEV_FB_USED",
+  "DCGM_FI_DEV_FB_FREE",
+  "DCGM_FI_DEV_GPU_TEMP",
+  "DCGM_FI_DEV_POWER_USAGE",
+  "DCGM_FI_DEV_XID_ERRORS",
+] as const;
+
+/** kube-state-metrics v2 series (kubernetes/kube-state-metrics docs/metrics, read 2026-11). */
+export const KUBE_STATE_METRICS = [
+  "kube_pod_labels",
+  "kube_pod_status_ready",
+  "kube_pod_status_phase",
+  "kube_pod_container_status_restarts_total",
+  "kube_pod_container_resource_requests",
+  "kube_node_labels",
+  "kube_horizontalpodautoscaler_status_desired_replicas",
+  "kube_horizontalpodautoscaler_status_current_replicas",
+  "kube_horizontalpodautoscaler_spec_max_replicas",
+  "kube_horizontalpodautoscaler_spec_min_replicas",
+] as const;
+
+/** ingress-nginx controller (kubernetes/ingress-nginx docs/user-guide/monitoring.md, read 2026-11). */
+export const NGINX_CONTROLLER_METRICS = [
+  "nginx_ingress_controller_requests",
+  "nginx_ingress_controller_request_duration_seconds_bucket",
+] as const;
+
+/** Series every Prometheus writes itself. */
+export const PROMETHEUS_BUILTIN_METRICS = ["up", "ALERTS"] as const;
+
+/** Metric names that every adapter declares, for every engine. */
+export function engineMetricNames(): Set<string> {
+  return new Set(Object.values(ENGINE_ADAPTERS).flatMap((a) => a.metrics.metricNames));
+}
+
+/** The allow-list a panel or alert query is checked against. */
+export function knownMetricNames(): Set<string> {
+  return new Set<string>([...engineMetricNames(), ...DCGM_METRICS, ...KUBE_STATE_METRICS, ...NGINX_CONTROLLER_METRICS, ...PROMETHEUS_BUILTIN_METRICS]);
+}
+
+const PROMQL_WORDS = new Set([
+  "sum", "avg", "min", "max", "count", "by", "without", "on", "ignoring", "group_left", "group_right", "and", "or", "unless",
+  "rate", "irate", "increase", "histogram_quantile", "absent", "absent_over_time", "avg_over_time", "max_over_time",
+  "min_over_time", "clamp_min", "clamp_max", "vector", "scalar", "label_replace", "le", "bool", "offset", "topk", "time",
+]);
+
+/**
+ * Metric names a PromQL expression reads: identifiers followed by `{` or standing alone as a selector, minus
+ * functions, keywords, label names inside braces and string literals. `{__name__=~"a|b"}` yields a and b.
+ */
+export function metricNamesIn(expr: string): string[] {
+  const names = new Set<string>();
+  for (const m of expr.matchAll(/__name__\s*=~?\s*"([^"]*)"/g)) for (const n of (m[1] ?? "").split("|")) if (n) names.add(n.replace(/\\/g, ""));
+  // Drop string literals, label matchers inside braces, grouping clauses and range/durations.
+  const stripped = expr
+    .replace(/"(?:[^"\\]|\\.)*"/g, '""')
+    .replace(/\{[^}]*\}/g, "{}")
+    .replace(/\b(by|without|on|ignoring|group_left|group_right)\s*\([^)]*\)/g, " ")
+    .replace(/\[[^\]]*\]/g, "[]");
+  for (const m of stripped.matchAll(/[A-Za-z_:][A-Za-z0-9_:]*/g)) {
+    const word = m[0];
+    const after = stripped.slice((m.index ?? 0) + word.length).trimStart();
+    if (after.startsWith("(")) continue; // a function call
+    if (PROMQL_WORDS.has(word)) continue;
+    if (/^[0-9]/.test(word)) continue;
+    if (/^(e|inf|nan|Inf|NaN)$/.test(word)) continue;
+    names.add(word);
+  }
+  return [...names];
+}
