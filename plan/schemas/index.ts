@@ -1,7 +1,10 @@
 import type { z } from "zod";
+import { InferenceServiceSchema } from "./kserve";
 
 /**
  * Schemas of ours for custom resources that no kubernetes-models package covers, keyed by
  * "<apiVersion>/<kind>". Each is written from the project's CRD or API reference (named in its file).
  */
-export const LOCAL_SCHEMAS: Record<string, z.ZodTypeAny> = {};
+export const LOCAL_SCHEMAS: Record<string, z.ZodTypeAny> = {
+  "serving.kserve.io/v1beta1/InferenceService": InferenceServiceSchema,
+};
