@@ -7,8 +7,11 @@ import type { PolicyResource, ResourceRule } from "./types";
  */
 export function isIngressControllerService(r: PolicyResource): boolean {
   const labels = labelsOf(r);
-  return labels["app.kubernetes.io/name"] === "ingress-nginx" && (labels["app.kubernetes.io/component"] ?? "controller") === "controller";
+  return INGRESS_CONTROLLER_NAMES.has(labels["app.kubernetes.io/name"] ?? "") && (labels["app.kubernetes.io/component"] ?? "controller") === "controller";
 }
+
+/** `app.kubernetes.io/name` of the ingress controllers we deploy: F5 NGINX (chart nginx-ingress) or the community ingress-nginx. */
+export const INGRESS_CONTROLLER_NAMES: ReadonlySet<string> = new Set(["nginx-ingress", "ingress-nginx"]);
 
 const EXTERNAL_SERVICE_TYPES = new Set(["LoadBalancer", "NodePort"]);
 

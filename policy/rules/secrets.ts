@@ -25,6 +25,12 @@ export function credentialIn(value: string): string | undefined {
 /** Environment variable or config key names that carry a secret ("HF_TOKEN", "api-key"), not "MAX_BATCH_TOKENS". */
 export const SECRET_NAME = /(^|[-_.])(token|password|passwd|secret|api[-_]?keys?|access[-_]?key|private[-_]?key|credentials?)$/i;
 
+/** Keys that name a Kubernetes Secret object rather than hold a secret value (existingSecret, configSecret, tlsSecretName...). */
+export const SECRET_REFERENCE = /^(existing|config|tls|env|auth)?Secret(Name|Ref)?$|SecretName$|SecretRef$|^secretName$/;
+
+/** SECRET_NAME for camelCase keys too ("adminPassword" -> "admin_Password"). */
+export const looksSecretNamed = (name: string): boolean => SECRET_NAME.test(name.replace(/([a-z0-9])([A-Z])/g, "$1_$2"));
+
 export const noSecretsInPlainConfig: ResourceRule = {
   scope: "resource",
   name: "no-plain-secrets",
@@ -50,14 +56,14 @@ export const noSecretsInPlainConfig: ResourceRule = {
           const env = asObject(e) ?? {};
           const name = asString(env.name) ?? "";
           const value = env.value;
-          if (SECRET_NAME.test(name) && typeof value === "string" && value !== "")
+          if (looksSecretNamed(name) && typeof value === "string" && value !== "")
             out.push(`${describe(resource)} container "${c.name}" sets env ${name} to a literal value; use valueFrom.secretKeyRef.`);
         }
       }
     }
     if (kind === "ConfigMap") {
       for (const key of [...Object.keys(asObject(resource.props.data) ?? {}), ...Object.keys(asObject(resource.props.binaryData) ?? {})])
-        if (SECRET_NAME.test(key.replace(/\.[a-z]+$/i, ""))) out.push(`${describe(resource)} has a key "${key}" that names a secret; put it in a Secret.`);
+        if (looksSecretNamed(key.replace(/\.[a-z]+$/i, ""))) out.push(`${describe(resource)} has a key "${key}" that names a secret; put it in a Secret.`);
     }
     for (const [path, value] of stringsIn(resource.props)) {
       const what = credentialIn(value);
@@ -82,7 +88,7 @@ export const helmValuesHoldNoCredentials: ResourceRule = {
       const what = credentialIn(value);
       const key = path.slice(path.lastIndexOf(".") + 1).replace(/\[\d+\]$/, "");
       if (what) out.push(`${describe(resource)} has ${what} at ${path}.`);
-      else if (SECRET_NAME.test(key) && value !== "" && value !== "[secret]") out.push(`${describe(resource)} sets ${path}, a secret-named key, to a literal; make sure it comes from a pulumi secret.`);
+      else if (looksSecretNamed(key) && !SECRET_REFERENCE.test(key) && value !== "" && value !== "[secret]") out.push(`${describe(resource)} sets ${path}, a secret-named key, to a literal; make sure it comes from a pulumi secret.`);
     }
     return out;
   },
