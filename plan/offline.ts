@@ -54,10 +54,6 @@ export class OfflineRuntime {
     // setMockOptions resets the feature flags (secrets off): ask the new monitor again, so that secret inputs are
     // recorded with Pulumi's secret signature instead of in clear.
     await (require("@pulumi/pulumi/runtime/settings") as { awaitFeatureSupport(): Promise<void> }).awaitFeatureSupport();
-    // setMockOptions resets the runtime's feature flags that setMocks had turned on; without `secrets` every
-    // pulumi.secret() would be serialized in clear and the leak check could not tell secrets apart.
-    const store = (require("@pulumi/pulumi/runtime/state") as { getStore(): Record<string, unknown> }).getStore();
-    store.supportsSecrets = true;
     pulumi.runtime.setAllConfig(options.config ?? {}, [...(options.secretKeys ?? [])]);
     return runtime;
   }
