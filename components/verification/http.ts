@@ -1,0 +1,262 @@
+import { setMaxListeners } from "node:events";
+
+/**
+ * The verifier's HTTP layer: one request with a per-attempt timeout, bounded retries with backoff for transient
+ * failures only, `Retry-After` honoured up to a cap, and an overall deadline that aborts everything in flight.
+ * Every failure becomes an HttpFailure whose message says what came back (status, HTML page title, body excerpt,
+ * refused connection, timeout), so checks can print "expected ..., got ...".
+ */
+
+export type FailureKind = "refused" | "network" | "timeout" | "deadline" | "status" | "body";
+
+export class HttpFailure extends Error {
+  override readonly name = "HttpFailure";
+  constructor(
+    readonly kind: FailureKind,
+    message: string,
+    readonly attempts: number,
+    readonly status?: number,
+    /** The server's Retry-After header, when it sent one. */
+    readonly retryAfter?: string | null,
+  ) {
+    super(message);
+  }
+}
+
+/** The overall budget of a verification run; its signal aborts every request still in flight when it expires. */
+export class Deadline {
+  private readonly controller = new AbortController();
+  private readonly timer: NodeJS.Timeout;
+  readonly endsAt: number;
+
+  constructor(readonly budgetMs: number) {
+    // Every request in flight listens on this signal (a load at concurrency 64 means 64 listeners): no cap.
+    setMaxListeners(0, this.controller.signal);
+    this.endsAt = Date.now() + budgetMs;
+    this.timer = setTimeout(() => this.controller.abort(), budgetMs);
+    this.timer.unref();
+  }
+
+  get signal(): AbortSignal {
+    return this.controller.signal;
+  }
+  get expired(): boolean {
+    return this.controller.signal.aborted || Date.now() >= this.endsAt;
+  }
+  remainingMs(): number {
+    return Math.max(0, this.endsAt - Date.now());
+  }
+  dispose(): void {
+    clearTimeout(this.timer);
+  }
+}
+
+export interface RetryPolicy {
+  /** Retries after the first attempt, for transient failures only. */
+  readonly maxRetries: number;
+  /** First backoff; doubles per retry, ±25 % jitter, at most maxBackoffMs. */
+  readonly baseBackoffMs: number;
+  readonly maxBackoffMs: number;
+  /** A server asking for a longer `Retry-After` than this is waited this long (never longer than the deadline). */
+  readonly retryAfterCapMs: number;
+}
+
+export interface HttpOptions {
+  readonly apiKey?: string;
+  /** Budget of one attempt (connect + headers + body). */
+  readonly requestTimeoutMs: number;
+  readonly retry: RetryPolicy;
+  readonly deadline: Deadline;
+}
+
+export interface HttpResult {
+  readonly status: number;
+  /** Parsed JSON (undefined for an empty body). */
+  readonly body: unknown;
+  readonly attempts: number;
+  /** Wall time of the whole call, retries and waits included. */
+  readonly ms: number;
+}
+
+export const DEFAULT_RETRY: RetryPolicy = { maxRetries: 2, baseBackoffMs: 250, maxBackoffMs: 4000, retryAfterCapMs: 10_000 };
+
+/** Statuses worth another attempt: the server may answer differently in a moment. 4xx other than these never are. */
+export function isTransientStatus(status: number): boolean {
+  return status === 408 || status === 429 || status >= 500;
+}
+
+/** Backoff before retry number `retry` (1-based), honouring Retry-After (seconds or HTTP date) up to the cap. */
+export function retryDelayMs(retry: number, policy: RetryPolicy, retryAfter?: string | null, random = Math.random): number {
+  if (retryAfter) {
+    const seconds = Number(retryAfter);
+    const ms = Number.isFinite(seconds) ? seconds * 1000 : Date.parse(retryAfter) - Date.now();
+    if (Number.isFinite(ms) && ms >= 0) return Math.min(ms, policy.retryAfterCapMs);
+  }
+  const base = Math.min(policy.baseBackoffMs * 2 ** (retry - 1), policy.maxBackoffMs);
+  return base * (1 - random() * 0.25);
+}
+
+/** The error code deep in a fetch failure's cause chain (undici wraps ECONNREFUSED twice). */
+export function errorCode(error: unknown): string | undefined {
+  for (let e = error, depth = 0; e && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === "string") return code;
+  }
+  return undefined;
+}
+
+/** Classifies a thrown fetch error. */
+export function connectionFailure(error: unknown, url: string, attempts: number, deadline: Deadline, timeoutMs: number): HttpFailure {
+  if (deadline.signal.aborted) return new HttpFailure("deadline", `overall timeout of ${deadline.budgetMs} ms reached while calling ${url}`, attempts);
+  const name = (error as { name?: string }).name;
+  if (name === "TimeoutError" || name === "AbortError" || /timed? ?out/i.test(String(error))) {
+    return new HttpFailure("timeout", `no complete response within ${timeoutMs} ms from ${url}`, attempts);
+  }
+  const code = errorCode(error);
+  if (code === "ECONNREFUSED") return new HttpFailure("refused", `connection refused by ${url} (nothing listens there)`, attempts);
+  return new HttpFailure("network", `network error calling ${url}: ${code ?? (error as Error).message ?? String(error)}`, attempts);
+}
+
+const HTML = /^\s*<(!doctype|html|head|body|title)\b/i;
+
+/** A short excerpt of a body for messages: an HTML page is named by its <title>. */
+export function excerpt(text: string, max = 120): string {
+  if (HTML.test(text)) {
+    const title = /<title>([^<]*)<\/title>/i.exec(text)?.[1]?.trim() || /<h1>([^<]*)<\/h1>/i.exec(text)?.[1]?.trim();
+    return `an HTML page${title ? ` "${title}"` : ""}`;
+  }
+  const flat = text.replace(/\s+/g, " ").trim();
+  if (!flat) return "an empty body";
+  return JSON.stringify(flat.length > max ? `${flat.slice(0, max)}...` : flat);
+}
+
+/** A bare NaN/Infinity token in value position (a fresh RegExp per use: the /g flag carries state). */
+const nonfiniteToken = () => /([[,:]\s*)(-?Infinity|NaN)(?=\s*[,\]}])/g;
+const NONFINITE_PREFIX = "\u0000nonfinite:";
+
+/**
+ * Parses a response body. JSON cannot encode NaN or Infinity, but Python's `json.dumps` writes them bare; such a
+ * body is read with those values kept (so the finiteness check can say where they are) instead of failing as
+ * "malformed". HTML pages and broken JSON throw HttpFailure("body").
+ */
+export function readJson(text: string, status: number, attempts: number, where: string): unknown {
+  if (text.trim() === "") return undefined;
+  if (HTML.test(text)) throw new HttpFailure("body", `HTTP ${status} from ${where} with ${excerpt(text)} instead of JSON`, attempts, status);
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    if (nonfiniteToken().test(text)) {
+      try {
+        const quoted = text.replace(nonfiniteToken(), (_m, pre: string, tok: string) => `${pre}"${NONFINITE_PREFIX}${tok}"`);
+        return JSON.parse(quoted, (_k, v: unknown) => (typeof v === "string" && v.startsWith(NONFINITE_PREFIX) ? Number(v.slice(NONFINITE_PREFIX.length)) : v));
+      } catch {
+        // fall through to the malformed report
+      }
+    }
+    throw new HttpFailure("body", `HTTP ${status} from ${where} with malformed JSON (${(error as Error).message}): ${excerpt(text)}`, attempts, status);
+  }
+}
+
+/** The message for a non-2xx answer: status and what the server said (its JSON `message`/`error`, or the excerpt). */
+export function statusMessage(status: number, statusText: string, text: string, where: string): string {
+  let said = excerpt(text);
+  try {
+    const json = JSON.parse(text) as Record<string, unknown>;
+    const inner = (json.error as Record<string, unknown> | undefined) ?? json;
+    const msg = typeof inner === "string" ? inner : (inner.message ?? json.detail ?? json.error);
+    if (msg !== undefined) said = JSON.stringify(typeof msg === "string" ? msg : msg);
+  } catch {
+    // not JSON: keep the excerpt
+  }
+  return `HTTP ${status}${statusText ? ` ${statusText}` : ""} from ${where}: ${said}`;
+}
+
+export function authHeaders(apiKey: string | undefined): Record<string, string> {
+  return apiKey ? { authorization: `Bearer ${apiKey}` } : {};
+}
+
+async function sleep(ms: number, deadline: Deadline): Promise<void> {
+  if (ms <= 0) return;
+  await new Promise<void>((resolve) => {
+    const timer = setTimeout(done, ms);
+    function done() {
+      clearTimeout(timer);
+      deadline.signal.removeEventListener("abort", done);
+      resolve();
+    }
+    deadline.signal.addEventListener("abort", done, { once: true });
+  });
+}
+
+/**
+ * Runs `attempt` until it succeeds, fails for good, runs out of retries or the deadline would pass during the
+ * next wait. `attempt` throws HttpFailure; `retryAfter` on it (when set) is the server's hint.
+ */
+export async function withRetries<T>(
+  policy: RetryPolicy,
+  deadline: Deadline,
+  attempt: (n: number) => Promise<T>,
+  isTransient: (failure: HttpFailure) => boolean,
+): Promise<T> {
+  for (let n = 1; ; n++) {
+    try {
+      return await attempt(n);
+    } catch (error) {
+      if (!(error instanceof HttpFailure)) throw error;
+      if (n > policy.maxRetries || !isTransient(error) || deadline.expired) throw error;
+      const wait = retryDelayMs(n, policy, error.retryAfter);
+      if (wait >= deadline.remainingMs()) throw error;
+      await sleep(wait, deadline);
+    }
+  }
+}
+
+export function isTransientFailure(failure: HttpFailure): boolean {
+  if (failure.kind === "refused" || failure.kind === "network" || failure.kind === "timeout") return true;
+  return failure.kind === "status" && failure.status !== undefined && isTransientStatus(failure.status);
+}
+
+/** One JSON request with retries. `body` undefined sends a GET. */
+export async function requestJson(baseUrl: string, path: string, body: unknown, options: HttpOptions): Promise<HttpResult> {
+  const url = joinUrl(baseUrl, path);
+  const started = performance.now();
+  let attempts = 0;
+  const result = await withRetries(
+    options.retry,
+    options.deadline,
+    async (n) => {
+      attempts = n;
+      return once(url, path, body, options, n);
+    },
+    isTransientFailure,
+  );
+  return { ...result, attempts, ms: performance.now() - started };
+}
+
+async function once(url: string, path: string, body: unknown, options: HttpOptions, attempt: number): Promise<{ status: number; body: unknown }> {
+  const { deadline, requestTimeoutMs } = options;
+  if (deadline.expired) throw new HttpFailure("deadline", `overall timeout of ${deadline.budgetMs} ms reached before calling ${url}`, attempt - 1);
+  const signal = AbortSignal.any([deadline.signal, AbortSignal.timeout(requestTimeoutMs)]);
+  let response: Response;
+  let text: string;
+  try {
+    response = await fetch(url, {
+      method: body === undefined ? "GET" : "POST",
+      headers: { accept: "application/json", ...(body === undefined ? {} : { "content-type": "application/json" }), ...authHeaders(options.apiKey) },
+      body: body === undefined ? undefined : JSON.stringify(body),
+      signal,
+    });
+    // The body read is under the same signal: a server that sends headers and then stalls still times out.
+    text = await response.text();
+  } catch (error) {
+    throw connectionFailure(error, url, attempt, deadline, requestTimeoutMs);
+  }
+  if (!response.ok) {
+    throw new HttpFailure("status", statusMessage(response.status, response.statusText, text, path), attempt, response.status, response.headers.get("retry-after"));
+  }
+  return { status: response.status, body: readJson(text, response.status, attempt, path) };
+}
+
+export function joinUrl(base: string, path: string): string {
+  return `${base.replace(/\/+$/, "")}${path.startsWith("/") ? path : `/${path}`}`;
+}

@@ -1,0 +1,50 @@
+import { z } from "zod";
+import { Task } from "../config/common";
+import type { VerificationConfig } from "../config/verification";
+import type { RetryPolicy } from "./http";
+
+/**
+ * One model behind one endpoint, as the checks need it. Plain JSON: the program writes these into the Job's
+ * ConfigMap and the dynamic resource's inputs, the CLI builds them from flags or stack outputs. No secrets:
+ * the API key travels separately (a Secret, a flag, an environment variable).
+ */
+export const VerifyTargetSchema = z.strictObject({
+  /** Display name (the model's config name). */
+  name: z.string().min(1),
+  /** Base URL the dialect's paths are appended to. */
+  url: z.url({ message: "must be an http(s) URL such as http://127.0.0.1:8000" }),
+  /** Dialect name (components/serving/dialects DIALECTS key). */
+  dialect: z.string().min(1),
+  task: Task,
+  /** The `model` field requests carry: the served model name (vLLM --served-model-name, KServe model_name, Xinference uid). */
+  servedModel: z.string().min(1),
+  /** Hugging Face id, for reports. */
+  modelId: z.string().optional(),
+  /** Expected vector size (catalogue dims, or the Matryoshka `dimensions` the model is configured with). */
+  dims: z.number().int().positive().optional(),
+  /** Matryoshka output size sent with every embedding request. */
+  requestDimensions: z.number().int().positive().optional(),
+  /** The model L2-normalises its output: vectors must have unit norm. */
+  normalized: z.boolean().default(false),
+  /** p99 latency objective for the latency check. */
+  sloP99Ms: z.number().positive().optional(),
+});
+export type VerifyTarget = z.infer<typeof VerifyTargetSchema>;
+export type VerifyTargetInput = z.input<typeof VerifyTargetSchema>;
+
+/** Run options: the `verification` config section's knobs, plus test-only overrides of the retry policy. */
+export type VerifyOptions = Pick<VerificationConfig, "requests" | "concurrency" | "timeoutSeconds" | "requestTimeoutSeconds" | "maxRetries" | "quality"> & {
+  readonly apiKey?: string;
+  readonly retry?: Partial<Omit<RetryPolicy, "maxRetries">>;
+  /** Measure the load generator against an instant local server (default true). */
+  readonly checkLoadGenerator?: boolean;
+};
+
+export const DEFAULT_OPTIONS: VerifyOptions = {
+  requests: 100,
+  concurrency: 4,
+  timeoutSeconds: 300,
+  requestTimeoutSeconds: 30,
+  maxRetries: 2,
+  quality: { enabled: false, minMrrAt10: 0.75 },
+};
