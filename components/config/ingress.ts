@@ -1,6 +1,22 @@
 import { z } from "zod";
 import { Cidr, PositiveInt } from "./common";
 
+/**
+ * A leaky-bucket rate limit (nginx limit_req). NGINX counts in whole requests per second or per minute, so
+ * fractional rates are rounded to requests per minute (0.5 -> 30r/m); the slowest is 1 request per minute.
+ */
+export const RateLimitSchema = z.strictObject({
+  /** Sustained requests per second per client key. */
+  requestsPerSecond: z
+    .number()
+    .gt(0, { message: "must be greater than 0: a rate of 0 would refuse every request. Fix: set the sustained rate you want, e.g. 20 (raise it instead of zeroing it)" })
+    .min(1 / 60, { message: "must be at least 1/60 (one request per minute), the slowest rate NGINX can enforce. Fix: use e.g. 0.1 or more" })
+    .max(100000, { message: "must be at most 100000 requests per second. Fix: use a realistic per-client rate, e.g. 100" }),
+  /** Extra requests accepted at once above the sustained rate (served immediately, not queued). */
+  burst: z.number().int({ message: "must be a whole number of requests" }).nonnegative({ message: "must be 0 or more" }).max(100000).default(0),
+});
+export type RateLimitConfig = z.infer<typeof RateLimitSchema>;
+
 export const TlsSchema = z.discriminatedUnion("mode", [
   /** Plain HTTP: allowed only in the local stack. */
   z.strictObject({ mode: z.literal("none") }),
@@ -12,7 +28,11 @@ export const TlsSchema = z.discriminatedUnion("mode", [
   }),
   /** cert-manager with a private CA whose key pair is already in a Secret in the cert-manager namespace. */
   z.strictObject({ mode: z.literal("privateCa"), caSecretName: z.string().min(1) }),
-  /** A certificate the user manages, already in a kubernetes.io/tls Secret in the ingress namespace. */
+  /**
+   * A certificate the user manages, already in a kubernetes.io/tls Secret in the models namespace ("retrieval"):
+   * the VirtualServer that terminates TLS lives there, and NGINX Ingress Controller reads TLS secrets only from
+   * the VirtualServer's own namespace.
+   */
   z.strictObject({ mode: z.literal("secret"), secretName: z.string().min(1) }),
 ]);
 
@@ -28,19 +48,15 @@ export const IngressSchema = z.strictObject({
   /** Source CIDRs allowed to reach the load balancer; empty = anywhere the scheme allows. */
   allowedSourceCidrs: z.array(Cidr).default([]),
   tls: TlsSchema.default({ mode: "none" }),
-  rateLimit: z
-    .strictObject({
-      /** Sustained requests per second per client key. */
-      requestsPerSecond: z.number().positive(),
-      /** Extra requests allowed in a burst. */
-      burst: z.number().int().nonnegative().default(0),
-    })
-    .default({ requestsPerSecond: 50, burst: 100 }),
+  /** Default rate limit of every model route, per API key (per client IP when no keys are set, local only). */
+  rateLimit: RateLimitSchema.default({ requestsPerSecond: 50, burst: 100 }),
   /** Per-model overrides of the rate limit, by model name. */
-  modelRateLimits: z.record(z.string(), z.strictObject({ requestsPerSecond: z.number().positive(), burst: z.number().int().nonnegative().default(0) })).default({}),
+  modelRateLimits: z.record(z.string(), RateLimitSchema).default({}),
   /** Largest request body, nginx syntax ("32m"): a rerank call with 100 documents of 32k tokens is ~15 MB. */
   maxBodySize: z.string().regex(/^[0-9]+[km]$/, { message: 'must be an nginx size such as "32m"' }).default("32m"),
   /** Upstream read timeout: long enough for the slowest model (a 4B reranker on long documents). */
   timeoutSeconds: PositiveInt.max(3600).default(300),
+  /** NGINX controller replicas; defaults to 2 in cloud stacks (spread over zones) and 1 in local. */
+  controllerReplicas: PositiveInt.max(20).optional(),
 });
 export type IngressConfig = z.infer<typeof IngressSchema>;

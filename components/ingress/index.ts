@@ -1,6 +1,12 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
 import type { Environment, IngressConfig, ModelConfig, SecretInputs } from "../config";
+import { profileOf } from "../config/environments";
+import { childOptions, standardLabels } from "../k8s/meta";
+import { INGRESS_NAMESPACE } from "../k8s/namespaces";
+import { controller } from "./controller";
+import { publicBaseUrl, publicHost, routeTable } from "./routes";
+import { deployTls, usesCertManager } from "./tls";
 
 export interface IngressArgs {
   readonly provider: k8s.Provider;
@@ -10,15 +16,56 @@ export interface IngressArgs {
   /** Namespace the model Services live in. */
   readonly modelNamespace: pulumi.Input<string>;
   readonly apiKeys: SecretInputs["apiKeys"];
+  /** Create ServiceMonitors for the controller and cert-manager (the Prometheus Operator CRDs must exist). */
+  readonly monitoring?: boolean;
 }
 
 /** The one TLS entry point: NGINX controller, API-key auth, rate limits and a route per model. */
 export class Ingress extends pulumi.ComponentResource {
-  /** Public base URL per model name. */
+  /** Public URL of each model's endpoint, by model name. */
   readonly urls: Record<string, pulumi.Output<string>> = {};
+
   constructor(name: string, args: IngressArgs, opts?: pulumi.ComponentResourceOptions) {
     super("retrieval-stack:ingress:Ingress", name, {}, opts);
-    void args; // filled in by the ingress issue
-    this.registerOutputs({});
+    const { ingress, environment, provider } = args;
+    if (!ingress.enabled) {
+      this.registerOutputs({});
+      return;
+    }
+    const profile = profileOf(environment);
+    if (profile.cloud && !args.apiKeys) throw new Error(`Ingress: ${environment} exposes models publicly and needs API keys. Fix: pulumi config set --secret apiKeys '["<key of 16+ chars>"]'.`);
+    if (!profile.allowPlainHttp && ingress.tls.mode === "none") throw new Error(`Ingress: ${environment} must not serve API keys over plain HTTP. Fix: set ingress.tls.mode to acme, privateCa or secret.`);
+    if (!args.apiKeys) pulumi.log.warn(`Ingress: no apiKeys set, so the ${environment} entry point accepts requests without a key (rate-limited per client address). Set apiKeys to require one.`, this);
+
+    if (ingress.tls.mode === "acme" && ingress.exposure === "internal")
+      pulumi.log.warn(`Ingress: ACME HTTP-01 needs ${ingress.tls.server} to reach http://${ingress.host}/.well-known/acme-challenge/ through an internal load balancer; this works only with an ACME server inside your network. Otherwise use exposure: internet-facing (with allowedSourceCidrs) or tls.mode privateCa.`, this);
+
+    const routes = routeTable(args.models, ingress);
+    const host = publicHost(ingress);
+    const monitoring = args.monitoring ?? false;
+
+    const namespace = new k8s.core.v1.Namespace(
+      "ingress",
+      { metadata: { name: INGRESS_NAMESPACE, labels: standardLabels(INGRESS_NAMESPACE, "ingress") } },
+      childOptions(this, provider),
+    );
+    const installed = controller.install({ parent: this, provider, environment, ingress, namespace: INGRESS_NAMESPACE, monitoring, certManager: usesCertManager(ingress.tls), dependsOn: [namespace] });
+    const tls = deployTls({ parent: this, provider, tls: ingress.tls, host, namespace: args.modelNamespace, ingressClass: controller.ingressClass, monitoring, dependsOn: installed });
+    controller.publish({
+      parent: this,
+      provider,
+      environment,
+      ingress,
+      namespace: args.modelNamespace,
+      host,
+      routes,
+      tlsSecretName: tls.secretName,
+      apiKeys: args.apiKeys,
+      dependsOn: [...installed, ...tls.ready],
+    });
+
+    const base = publicBaseUrl(environment, ingress);
+    for (const r of routes) this.urls[r.model] = pulumi.output(`${base}${r.publicPath}`);
+    this.registerOutputs({ urls: this.urls });
   }
 }

@@ -1,5 +1,6 @@
 import type { z } from "zod";
 import { InferenceServiceSchema } from "./kserve";
+import { PolicySchema, VirtualServerSchema } from "./k8s.nginx.org";
 
 /**
  * Schemas of ours for custom resources that no kubernetes-models package covers, keyed by
@@ -7,4 +8,6 @@ import { InferenceServiceSchema } from "./kserve";
  */
 export const LOCAL_SCHEMAS: Record<string, z.ZodTypeAny> = {
   "serving.kserve.io/v1beta1/InferenceService": InferenceServiceSchema,
+  "k8s.nginx.org/v1/VirtualServer": VirtualServerSchema,
+  "k8s.nginx.org/v1/Policy": PolicySchema,
 };

@@ -1,4 +1,5 @@
 import { profileOf } from "../environments";
+import { planRoutes } from "../../ingress/routes";
 import type { Rule, RuleProblem } from "./types";
 
 export const ingressRules: Rule = (config) => {
@@ -9,6 +10,9 @@ export const ingressRules: Rule = (config) => {
   if (profile.cloud && !ingress.host) out.push({ path: ["ingress", "host"], value: undefined, message: `a cloud stack needs the host name clients call. Fix: set ingress.host, e.g. "retrieval.example.com".` });
   if (!profile.allowPlainHttp && ingress.tls.mode === "none") out.push({ path: ["ingress", "tls", "mode"], value: "none", message: `${environment} must not serve API keys over plain HTTP. Fix: set tls.mode to acme (with email), privateCa (with caSecretName) or secret (with secretName).` });
   if (profile.cloud && config.secrets && !config.secrets.apiKeys?.length) out.push({ path: ["apiKeys"], value: undefined, message: `${environment} exposes models through the ingress, which needs at least one API key. Fix: pulumi config set --secret apiKeys '["<key of 16+ chars>"]'.` });
+  // Cloud stacks already report the missing host above; locally, only a certificate needs one.
+  if (!profile.cloud && ingress.tls.mode !== "none" && !ingress.host) out.push({ path: ["ingress", "host"], value: undefined, message: `tls.mode ${ingress.tls.mode} needs the host name the certificate is for. Fix: set ingress.host, or use tls.mode: none in the local stack.` });
+  if (config.models) out.push(...planRoutes(config.models, ingress).problems);
   const names = new Set((config.models ?? []).map((m) => m.name));
   for (const key of Object.keys(ingress.modelRateLimits)) {
     if (config.models && !names.has(key)) out.push({ path: ["ingress", "modelRateLimits", key], value: key, message: `is not the name of a model in this stack. Fix: use one of ${[...names].map((n) => `"${n}"`).join(", ")}.` });

@@ -1,0 +1,75 @@
+/**
+ * F5 NGINX Ingress Controller (open source edition, image nginx/nginx-ingress), installed from its Helm chart.
+ * Chart 2.5.1 (artifacthub.io nginx-ingress-chart, published 2026-03-26). Value names from the chart's
+ * values.yaml (github.com/nginx/kubernetes-ingress charts/nginx-ingress, read 2026-11).
+ */
+import type { ServiceExposure } from "../exposure";
+
+export const NGINX_INGRESS_CHART = { chart: "nginx-ingress", version: "2.5.1", repo: "https://helm.nginx.com/stable" } as const;
+export const RELEASE_NAME = "nginx-ingress";
+export const INGRESS_CLASS = "nginx";
+/** Pod labels we set explicitly (controller.selectorLabels) so that our metrics Service can select the pods. */
+export const CONTROLLER_SELECTOR: Readonly<Record<string, string>> = { "app.kubernetes.io/name": "nginx-ingress", "app.kubernetes.io/instance": RELEASE_NAME };
+/** The chart's Prometheus exporter port (prometheus.port). */
+export const METRICS_PORT = 9113;
+/** Seconds the NLB needs to stop sending new connections to a terminating pod (target deregistration). */
+const DRAIN_SECONDS = 15;
+
+export interface ControllerValuesInput {
+  readonly replicas: number;
+  readonly exposure: ServiceExposure;
+  readonly maxBodySize: string;
+  readonly timeoutSeconds: number;
+  readonly forceHttps: boolean;
+  readonly certManager: boolean;
+}
+
+export function controllerValues(o: ControllerValuesInput): Record<string, unknown> {
+  const spread = o.replicas > 1;
+  return {
+    controller: {
+      kind: "deployment",
+      replicaCount: o.replicas,
+      ingressClass: { name: INGRESS_CLASS, create: true, setAsDefaultIngress: false },
+      // VirtualServer/Policy CRDs carry the routes, API keys and rate limits; snippets stay off (no raw NGINX config from objects).
+      enableCustomResources: true,
+      enableSnippets: false,
+      // Turns cert-manager's HTTP-01 solver Ingress into a route of our VirtualServer (same host).
+      enableCertManager: o.certManager,
+      // Per-upstream (= per model) latency histogram with the status code: nginx_ingress_controller_upstream_server_response_latency_ms.
+      enableLatencyMetrics: true,
+      // The chart reports usage to F5 by default; a production API gateway should not phone home.
+      telemetryReporting: { enable: false },
+      selectorLabels: { ...CONTROLLER_SELECTOR },
+      config: {
+        entries: {
+          "client-max-body-size": o.maxBodySize,
+          "proxy-connect-timeout": "10s",
+          "proxy-read-timeout": `${o.timeoutSeconds}s`,
+          "proxy-send-timeout": `${o.timeoutSeconds}s`,
+          "server-tokens": "False",
+          "ssl-protocols": "TLSv1.2 TLSv1.3",
+          http2: "True",
+          hsts: o.forceHttps ? "True" : "False",
+          "hsts-max-age": "31536000",
+          keepalive: "64",
+        },
+      },
+      service: {
+        type: o.exposure.type,
+        annotations: { ...o.exposure.annotations },
+        loadBalancerSourceRanges: [...o.exposure.loadBalancerSourceRanges],
+        externalTrafficPolicy: "Local",
+      },
+      resources: { requests: { cpu: "250m", memory: "256Mi" }, limits: { memory: "512Mi" } },
+      // In-flight requests may run for timeoutSeconds (a long rerank): let them finish before the pod goes.
+      terminationGracePeriodSeconds: o.timeoutSeconds + DRAIN_SECONDS + 15,
+      lifecycle: { preStop: { exec: { command: ["/bin/sh", "-c", `sleep ${DRAIN_SECONDS}`] } } },
+      podDisruptionBudget: spread ? { enabled: true, minAvailable: 1 } : { enabled: false },
+      ...(spread
+        ? { topologySpreadConstraints: [{ maxSkew: 1, topologyKey: "topology.kubernetes.io/zone", whenUnsatisfiable: "ScheduleAnyway", labelSelector: { matchLabels: { ...CONTROLLER_SELECTOR } } }] }
+        : {}),
+    },
+    prometheus: { create: true, port: METRICS_PORT, scheme: "http" },
+  };
+}

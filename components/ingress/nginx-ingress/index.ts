@@ -1,0 +1,132 @@
+/** The NGINX Ingress Controller driver: installs the chart and publishes the route table as its CRDs. */
+import * as pulumi from "@pulumi/pulumi";
+import * as k8s from "@pulumi/kubernetes";
+import { profileOf } from "../../config/environments";
+import { childOptions, standardLabels } from "../../k8s/meta";
+import type { ControllerInstallArgs, ControllerPublishArgs, IngressControllerDriver } from "../controller";
+import { serviceExposure } from "../exposure";
+import { CONTROLLER_SELECTOR, INGRESS_CLASS, METRICS_PORT, NGINX_INGRESS_CHART, RELEASE_NAME, controllerValues } from "./chart";
+import { API_KEY_POLICY, API_KEY_SECRET, VIRTUAL_SERVER_NAME, apiKeyPolicySpec, apiKeySecretData, rateLimitPolicyName, rateLimitPolicySpec, virtualServerSpec } from "./objects";
+
+/** Default controller replicas: two spread over zones in cloud stacks, one locally. */
+export function controllerReplicas(args: Pick<ControllerInstallArgs, "environment" | "ingress">): number {
+  return args.ingress.controllerReplicas ?? (profileOf(args.environment).cloud ? 2 : 1);
+}
+
+function install(args: ControllerInstallArgs): pulumi.Resource[] {
+  const { parent, provider, ingress } = args;
+  const release = new k8s.helm.v3.Release(
+    RELEASE_NAME,
+    {
+      name: RELEASE_NAME,
+      namespace: args.namespace,
+      chart: NGINX_INGRESS_CHART.chart,
+      version: NGINX_INGRESS_CHART.version,
+      repositoryOpts: { repo: NGINX_INGRESS_CHART.repo },
+      values: controllerValues({
+        replicas: controllerReplicas(args),
+        exposure: serviceExposure(args.environment, ingress),
+        maxBodySize: ingress.maxBodySize,
+        timeoutSeconds: ingress.timeoutSeconds,
+        forceHttps: profileOf(args.environment).forceHttps,
+        certManager: args.certManager,
+      }),
+      atomic: true,
+    },
+    childOptions(parent, provider, { dependsOn: args.dependsOn }),
+  );
+  if (args.monitoring) {
+    // Our own metrics Service + ServiceMonitor (instead of the chart's) so that both are schema-checked in the plan.
+    const labels = standardLabels(RELEASE_NAME, "ingress-metrics");
+    const svc = new k8s.core.v1.Service(
+      "ingress-metrics",
+      {
+        metadata: { name: `${RELEASE_NAME}-metrics`, namespace: args.namespace, labels },
+        spec: { type: "ClusterIP", selector: { ...CONTROLLER_SELECTOR }, ports: [{ name: "metrics", port: METRICS_PORT, targetPort: METRICS_PORT, protocol: "TCP" }] },
+      },
+      childOptions(parent, provider, { dependsOn: [release] }),
+    );
+    new k8s.apiextensions.CustomResource(
+      "ingress-servicemonitor",
+      {
+        apiVersion: "monitoring.coreos.com/v1",
+        kind: "ServiceMonitor",
+        metadata: { name: RELEASE_NAME, namespace: args.namespace, labels },
+        spec: {
+          selector: { matchLabels: labels },
+          namespaceSelector: { matchNames: [args.namespace] },
+          endpoints: [{ port: "metrics", path: "/metrics", interval: "30s", scrapeTimeout: "10s" }],
+        },
+      },
+      childOptions(parent, provider, { dependsOn: [svc] }),
+    );
+  }
+  return [release];
+}
+
+function publish(args: ControllerPublishArgs): pulumi.Resource[] {
+  const { parent, provider, ingress } = args;
+  const opts = (dependsOn: pulumi.Resource[]) => childOptions(parent, provider, { dependsOn });
+  const out: pulumi.Resource[] = [];
+  const auth = args.apiKeys !== undefined;
+  if (args.apiKeys) {
+    const secret = new k8s.core.v1.Secret(
+      "api-keys",
+      {
+        metadata: { name: API_KEY_SECRET, namespace: args.namespace, labels: standardLabels(API_KEY_SECRET, "ingress-auth") },
+        type: "nginx.org/apikey",
+        // stringData from a secret Output: the keys stay encrypted in state and never appear in the plan.
+        stringData: pulumi.secret(args.apiKeys.apply(apiKeySecretData)),
+      },
+      opts(args.dependsOn),
+    );
+    out.push(secret);
+    out.push(
+      new k8s.apiextensions.CustomResource(
+        "api-key-policy",
+        { apiVersion: "k8s.nginx.org/v1", kind: "Policy", metadata: { name: API_KEY_POLICY, namespace: args.namespace, labels: standardLabels(API_KEY_POLICY, "ingress-auth") }, spec: apiKeyPolicySpec() },
+        opts([...args.dependsOn, secret]),
+      ),
+    );
+  }
+  for (const route of args.routes) {
+    const name = rateLimitPolicyName(route.model);
+    out.push(
+      new k8s.apiextensions.CustomResource(
+        name,
+        { apiVersion: "k8s.nginx.org/v1", kind: "Policy", metadata: { name, namespace: args.namespace, labels: standardLabels(name, "ingress-rate-limit", { "retrieval-stack.io/model": route.model }) }, spec: rateLimitPolicySpec(route, auth) },
+        opts(args.dependsOn),
+      ),
+    );
+  }
+  const policies = [...out];
+  out.push(
+    new k8s.apiextensions.CustomResource(
+      VIRTUAL_SERVER_NAME,
+      {
+        apiVersion: "k8s.nginx.org/v1",
+        kind: "VirtualServer",
+        metadata: { name: VIRTUAL_SERVER_NAME, namespace: args.namespace, labels: standardLabels(VIRTUAL_SERVER_NAME, "ingress") },
+        spec: virtualServerSpec({
+          host: args.host,
+          routes: args.routes,
+          tlsSecretName: args.tlsSecretName,
+          forceHttps: profileOf(args.environment).forceHttps,
+          auth,
+          maxBodySize: ingress.maxBodySize,
+          timeoutSeconds: ingress.timeoutSeconds,
+        }),
+      },
+      // Policies first: a VirtualServer naming a missing policy answers 500 on that route.
+      opts([...args.dependsOn, ...policies]),
+    ),
+  );
+  return out;
+}
+
+export const nginxIngressController: IngressControllerDriver = {
+  displayName: `F5 NGINX Ingress Controller (OSS, chart ${NGINX_INGRESS_CHART.chart} ${NGINX_INGRESS_CHART.version})`,
+  ingressClass: INGRESS_CLASS,
+  install,
+  publish,
+};

@@ -1,0 +1,113 @@
+/**
+ * The route table: for each model, the public path clients call and the engine path it is rewritten to, read
+ * from the engine adapter's declared HTTP dialect (never from the engine's name). Pure: the controller module
+ * renders it into its own objects, the plan summary lists it, and the tests render it into a plain nginx.conf.
+ */
+import type { Environment, Task } from "../config/common";
+import type { IngressConfig, RateLimitConfig } from "../config/ingress";
+import type { ModelConfig } from "../config/serving";
+import { profileOf } from "../config/environments";
+import { adapterFor } from "../serving/engines";
+import { MODEL_SERVICE_PORT } from "./service-port";
+
+/** Every model lives under /models/<name>/; nothing else on the host is routed. */
+export const PUBLIC_PREFIX = "/models";
+
+/** The public endpoint per task (OpenAI-style paths, whatever the engine's own path is). */
+export const PUBLIC_ENDPOINTS: Readonly<Record<Task, string>> = {
+  embed: "/v1/embeddings",
+  rerank: "/v1/rerank",
+};
+
+/** Host the local stack answers on when ingress.host is not set (curl via `kubectl port-forward`). */
+export const LOCAL_HOST = "localhost";
+
+export interface ModelRoute {
+  readonly model: string;
+  readonly task: Task;
+  /** Exact public path, e.g. /models/bge-large-zh/v1/embeddings. */
+  readonly publicPath: string;
+  /** The engine's own path for this task, from its dialect, e.g. /openai/v1/embeddings. */
+  readonly enginePath: string;
+  /** The engine's Service: name = model name, in the models namespace. */
+  readonly service: { readonly name: string; readonly port: number };
+  readonly rateLimit: RateLimitConfig;
+}
+
+export interface RouteProblem {
+  /** Config path of the offending value, relative to the stack config. */
+  readonly path: readonly PropertyKey[];
+  readonly value: unknown;
+  readonly message: string;
+}
+
+/** A path NGINX can take verbatim in a location/rewrite: no spaces, quotes, braces, `;` or `$` variables. */
+const SAFE_PATH = /^\/[A-Za-z0-9._~\-/:@%+=,]*$/;
+
+/** Routes of every model plus the problems that make a route impossible (reported as config errors). */
+export function planRoutes(models: readonly ModelConfig[], ingress: Pick<IngressConfig, "rateLimit" | "modelRateLimits">): { routes: ModelRoute[]; problems: RouteProblem[] } {
+  const routes: ModelRoute[] = [];
+  const problems: RouteProblem[] = [];
+  const owner = new Map<string, number>();
+  models.forEach((m, i) => {
+    const dialect = adapterFor(m.engine).dialect;
+    const endpoint = m.task === "embed" ? dialect.embed : dialect.rerank;
+    if (!endpoint) {
+      problems.push({ path: ["models", i, "task"], value: m.task, message: `engine ${m.engine} declares no ${m.task} endpoint in its HTTP dialect, so the ingress has nothing to route /models/${m.name}${PUBLIC_ENDPOINTS[m.task]} to. Fix: pick an engine that serves ${m.task} (see README, "Model serving").` });
+      return;
+    }
+    const enginePath = endpoint.path(m.name);
+    if (!SAFE_PATH.test(enginePath)) {
+      problems.push({ path: ["models", i, "engine"], value: m.engine, message: `its dialect maps ${m.task} to ${JSON.stringify(enginePath)}, which is not a plain URL path NGINX can rewrite to. Fix the dialect in components/serving/dialects/.` });
+      return;
+    }
+    const publicPath = `${PUBLIC_PREFIX}/${m.name}${PUBLIC_ENDPOINTS[m.task]}`;
+    const prev = owner.get(publicPath);
+    if (prev !== undefined) {
+      problems.push({ path: ["models", i, "name"], value: m.name, message: `routes to ${publicPath}, which models[${prev}] already uses. Fix: give each model its own name.` });
+      return;
+    }
+    owner.set(publicPath, i);
+    routes.push({
+      model: m.name,
+      task: m.task,
+      publicPath,
+      enginePath,
+      service: { name: m.name, port: MODEL_SERVICE_PORT },
+      rateLimit: ingress.modelRateLimits[m.name] ?? ingress.rateLimit,
+    });
+  });
+  return { routes, problems };
+}
+
+/** The route table; throws when a model cannot be routed (the config rules report the same problems earlier). */
+export function routeTable(models: readonly ModelConfig[], ingress: Pick<IngressConfig, "rateLimit" | "modelRateLimits">): ModelRoute[] {
+  const { routes, problems } = planRoutes(models, ingress);
+  if (problems.length) throw new Error(`cannot route every model: ${problems.map((p) => p.message).join("; ")}`);
+  return routes;
+}
+
+/** The host the entry point answers on. */
+export function publicHost(ingress: Pick<IngressConfig, "host">): string {
+  return ingress.host ?? LOCAL_HOST;
+}
+
+/** Scheme + host (+ the port-forward port locally) that clients call. */
+export function publicBaseUrl(environment: Environment, ingress: Pick<IngressConfig, "host" | "tls">): string {
+  const scheme = ingress.tls.mode === "none" ? "http" : "https";
+  // The local stack is reached through `kubectl port-forward ... 8080:80` (README, "Ingress").
+  const port = !profileOf(environment).cloud && !ingress.host ? `:${LOCAL_PORT_FORWARD}` : "";
+  return `${scheme}://${publicHost(ingress)}${port}`;
+}
+
+/** Local port the README's port-forward command uses. */
+export const LOCAL_PORT_FORWARD = 8080;
+
+/**
+ * NGINX rate syntax: whole requests per second, else per minute (limit_req_zone rate=).
+ * 50 -> "50r/s", 0.5 -> "30r/m".
+ */
+export function nginxRate(requestsPerSecond: number): string {
+  if (Number.isInteger(requestsPerSecond)) return `${requestsPerSecond}r/s`;
+  return `${Math.max(1, Math.round(requestsPerSecond * 60))}r/m`;
+}

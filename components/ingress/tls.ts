@@ -1,0 +1,130 @@
+/**
+ * TLS for the entry point, controller-independent: cert-manager (Helm, pinned) with an ACME or a private-CA
+ * ClusterIssuer and a Certificate for the host, or a Secret the user manages. The controller only needs the
+ * name of the kubernetes.io/tls Secret to serve.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import * as k8s from "@pulumi/kubernetes";
+import type { IngressConfig } from "../config/ingress";
+import { childOptions, standardLabels } from "../k8s/meta";
+
+/** cert-manager v1.20.2 (cert-manager release notes, read 2026-11; v1.20 is the newest minor with patch fixes). */
+export const CERT_MANAGER_CHART = { chart: "cert-manager", version: "v1.20.2", repo: "https://charts.jetstack.io" } as const;
+export const CERT_MANAGER_NAMESPACE = "cert-manager";
+/** Secret the Certificate writes (ACME / private CA) in the VirtualServer's namespace. */
+export const MANAGED_TLS_SECRET = "retrieval-api-tls";
+export const CLUSTER_ISSUER_NAME = "retrieval-stack";
+
+type Tls = IngressConfig["tls"];
+
+/** Name of the TLS Secret the controller serves, or undefined for plain HTTP. */
+export function tlsSecretName(tls: Tls): string | undefined {
+  switch (tls.mode) {
+    case "none":
+      return undefined;
+    case "secret":
+      return tls.secretName;
+    default:
+      return MANAGED_TLS_SECRET;
+  }
+}
+
+export function usesCertManager(tls: Tls): boolean {
+  return tls.mode === "acme" || tls.mode === "privateCa";
+}
+
+/** ClusterIssuer spec; HTTP-01 answers through the controller's ingress class. */
+export function clusterIssuerSpec(tls: Tls, ingressClass: string): Record<string, unknown> | undefined {
+  if (tls.mode === "acme") {
+    return {
+      acme: {
+        email: tls.email,
+        server: tls.server,
+        privateKeySecretRef: { name: `${CLUSTER_ISSUER_NAME}-acme-account` },
+        solvers: [{ http01: { ingress: { ingressClassName: ingressClass } } }],
+      },
+    };
+  }
+  if (tls.mode === "privateCa") return { ca: { secretName: tls.caSecretName } };
+  return undefined;
+}
+
+export function certificateSpec(host: string): Record<string, unknown> {
+  return {
+    secretName: MANAGED_TLS_SECRET,
+    dnsNames: [host],
+    issuerRef: { group: "cert-manager.io", kind: "ClusterIssuer", name: CLUSTER_ISSUER_NAME },
+    privateKey: { algorithm: "ECDSA", size: 256, rotationPolicy: "Always" },
+    duration: "2160h",
+    renewBefore: "720h",
+  };
+}
+
+export interface TlsResources {
+  /** Secret the controller serves (undefined: plain HTTP). */
+  readonly secretName: string | undefined;
+  /** What routes must wait for (the Certificate, so the first request finds a certificate). */
+  readonly ready: pulumi.Resource[];
+}
+
+export interface TlsArgs {
+  readonly parent: pulumi.Resource;
+  readonly provider: k8s.Provider;
+  readonly tls: Tls;
+  readonly host: string;
+  /** Namespace of the VirtualServer, where the TLS Secret must live. */
+  readonly namespace: pulumi.Input<string>;
+  readonly ingressClass: string;
+  readonly monitoring: boolean;
+  /** The controller must exist before cert-manager's HTTP-01 solver Ingress can be served. */
+  readonly dependsOn: pulumi.Resource[];
+}
+
+export function deployTls(args: TlsArgs): TlsResources {
+  const { parent, provider, tls } = args;
+  const secretName = tlsSecretName(tls);
+  if (!usesCertManager(tls)) return { secretName, ready: [] };
+  const opts = (extra: pulumi.CustomResourceOptions = {}) => childOptions(parent, provider, extra);
+
+  const ns = new k8s.core.v1.Namespace("cert-manager", { metadata: { name: CERT_MANAGER_NAMESPACE, labels: standardLabels("cert-manager", "tls") } }, opts());
+  const release = new k8s.helm.v3.Release(
+    "cert-manager",
+    {
+      name: "cert-manager",
+      namespace: CERT_MANAGER_NAMESPACE,
+      chart: CERT_MANAGER_CHART.chart,
+      version: CERT_MANAGER_CHART.version,
+      repositoryOpts: { repo: CERT_MANAGER_CHART.repo },
+      values: {
+        // CRDs with the release, kept on uninstall so that certificates survive a `helm uninstall`.
+        crds: { enabled: true, keep: true },
+        replicaCount: 1,
+        prometheus: { enabled: args.monitoring, servicemonitor: { enabled: args.monitoring } },
+      },
+      atomic: true,
+    },
+    opts({ dependsOn: [ns] }),
+  );
+  const issuer = new k8s.apiextensions.CustomResource(
+    "cluster-issuer",
+    { apiVersion: "cert-manager.io/v1", kind: "ClusterIssuer", metadata: { name: CLUSTER_ISSUER_NAME, labels: standardLabels(CLUSTER_ISSUER_NAME, "tls") }, spec: clusterIssuerSpec(tls, args.ingressClass) },
+    opts({ dependsOn: [release] }),
+  );
+  const certificate = new k8s.apiextensions.CustomResource(
+    "certificate",
+    {
+      apiVersion: "cert-manager.io/v1",
+      kind: "Certificate",
+      metadata: {
+        name: "retrieval-api",
+        namespace: args.namespace,
+        labels: standardLabels("retrieval-api", "tls"),
+        // A self-signed stand-in until ACME answers, so NGINX can serve HTTPS (and the HTTP-01 redirect target) at once.
+        annotations: { "cert-manager.io/issue-temporary-certificate": "true" },
+      },
+      spec: certificateSpec(args.host),
+    },
+    opts({ dependsOn: [issuer, ...args.dependsOn] }),
+  );
+  return { secretName, ready: [certificate] };
+}
