@@ -2,6 +2,7 @@ import type { PlatformConfig } from "../components/config";
 import type { RenderedPlan } from "./render";
 import type { K8sObject } from "./validate";
 import { policySummary } from "./summary-policy";
+import { gpuSummary } from "./summary-gpu";
 
 export interface SummaryContext {
   readonly stack: string;
@@ -73,7 +74,7 @@ const images: SummarySection = ({ plan }) => `## Images\n\n${imagesOf(plan.objec
 const helm: SummarySection = ({ plan }) =>
   `## Helm releases\n\n${table(["release", "chart", "version", "repository", "namespace"], plan.helmReleases.map((h) => [h.name ?? h.resourceName, h.chart, h.version ?? "(unpinned)", h.repo ?? "", h.namespace ?? ""]))}`;
 
-export const SUMMARY_SECTIONS: SummarySection[] = [overview, perComponent, models, images, helm, policySummary];
+export const SUMMARY_SECTIONS: SummarySection[] = [overview, perComponent, models, gpuSummary, images, helm, policySummary];
 
 export function renderSummary(ctx: SummaryContext): string {
   return SUMMARY_SECTIONS.map((s) => s(ctx))

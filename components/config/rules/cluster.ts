@@ -45,6 +45,11 @@ export const clusterRules: Rule = (config) => {
     for (const key of Object.keys(g.labels)) {
       if ((RESERVED_NODE_LABELS as readonly string[]).includes(key)) out.push({ path: at("labels", key), value: g.labels[key], message: `is a label the stack sets itself on GPU nodes (scheduling and autoscaling depend on it). Fix: remove it, or use another key.` });
     }
+    if (g.sharing.timeSlicingReplicas !== undefined) {
+      (config.models ?? []).forEach((m, i) => {
+        if (m.gpu?.nodeGroup === name && m.gpu.count > 1) out.push({ path: ["models", i, "gpu", "count"], value: m.gpu.count, message: `node group "${name}" time-slices its GPUs, and the device plugin refuses more than one slice per container (a second slice would add no GPU). Fix: set gpu.count: 1, or use a node group without timeSlicingReplicas.` });
+      });
+    }
     const capacity = gpuNodeGroupCapacity(name, g, config.models ?? []);
     if (capacity && capacity.requestedGpus.min > capacity.schedulableGpus.max) out.push({ path: at("maxSize"), value: g.maxSize, message: `gives at most ${capacity.schedulableGpus.max} nvidia.com/gpu, but the models pinned to it (${capacity.models.join(", ")}) need ${capacity.requestedGpus.min} at their minimum replicas, so pods would stay Pending. Fix: raise maxSize, enable time-slicing, or lower the models' replicas.min.` });
     const first = known[0]?.spec;

@@ -1,0 +1,73 @@
+import { clusterBaseCost, gpuCapacity, type GpuNodeGroupCapacity, type MinMax } from "../components/cluster/capacity";
+import { CLUSTER_AUTOSCALER_CHART, CLUSTER_AUTOSCALER_IMAGE_TAGS } from "../components/cluster/autoscaler";
+import type { SummarySection } from "./summary";
+
+function table(head: string[], rows: (string | number)[][]): string {
+  return [`| ${head.join(" | ")} |`, `| ${head.map(() => "---").join(" | ")} |`, ...rows.map((r) => `| ${r.join(" | ")} |`)].join("\n");
+}
+
+const usd = (x: number) => `$${Math.round(x).toLocaleString("en-US")}`;
+const range = (r: MinMax, f: (x: number) => string = String) => (r.min === r.max ? f(r.min) : `${f(r.min)}–${f(r.max)}`);
+const sum = (rows: readonly GpuNodeGroupCapacity[], pick: (c: GpuNodeGroupCapacity) => MinMax): MinMax => ({
+  min: rows.reduce((n, c) => n + pick(c).min, 0),
+  max: rows.reduce((n, c) => n + pick(c).max, 0),
+});
+
+/** plan.md "GPUs and cost": per GPU node group and in total, GPUs and USD/month at minimum and maximum scale. */
+export const gpuSummary: SummarySection = ({ config }) => {
+  const { cluster } = config;
+  const groups = gpuCapacity(config.gpuNodeGroups, config.models);
+  const lines: string[] = ["## GPUs and cost"];
+
+  if (cluster.mode === "eks") {
+    const scaleFromZero = groups.filter((g) => g.nodes.min === 0).map((g) => `\`${g.nodeGroup}\``);
+    lines.push(
+      "",
+      `- EKS \`${cluster.name}\` ${cluster.kubernetesVersion} in ${cluster.region}, ${cluster.availabilityZones.length} zone(s): ${cluster.availabilityZones.join(", ")}; each GPU node group is one managed node group per zone (AMI AL2023 NVIDIA, taint \`nvidia.com/gpu=true:NoSchedule\`).`,
+      `- Node autoscaling: ${cluster.nodeAutoscaler} ${CLUSTER_AUTOSCALER_IMAGE_TAGS[cluster.kubernetesVersion] ?? "?"} (chart ${CLUSTER_AUTOSCALER_CHART.version}), balancing zones; scale from zero: ${scaleFromZero.length ? scaleFromZero.join(", ") : "no group has minSize 0"}.`,
+    );
+  } else {
+    lines.push("", `- Existing cluster \`${cluster.name}\`: no AWS resources are created; GPU node groups below describe pools that must already exist with the labels and taint of README "GPU capacity".`);
+  }
+
+  if (groups.length === 0) {
+    lines.push("", "No GPU node groups: every model runs on CPU.");
+  } else {
+    lines.push(
+      "",
+      table(
+        ["node group", "instance", "GPU", "capacity", "nodes", "GPUs", "nvidia.com/gpu", "requested by models", "USD/month"],
+        groups.map((g) => [
+          `\`${g.nodeGroup}\``,
+          g.instanceType,
+          `${g.gpuModel} ${g.gpuMemoryGiB} GiB`,
+          g.capacityType,
+          range(g.nodes),
+          range(g.gpus),
+          range(g.schedulableGpus),
+          g.models.length ? `${range(g.requestedGpus)} (${g.models.join(", ")})` : "0",
+          range(g.usdPerMonth, usd) + (g.priceVerified ? "" : " *"),
+        ]),
+      ),
+    );
+    const gpus = sum(groups, (g) => g.gpus);
+    const gpuCost = sum(groups, (g) => g.usdPerMonth);
+    lines.push("", `**GPUs: ${gpus.min} at minimum scale, ${gpus.max} at maximum; GPU nodes ${usd(gpuCost.min)}–${usd(gpuCost.max)} per month.**`);
+    const short = groups.filter((g) => g.requestedGpus.max > g.schedulableGpus.max);
+    for (const g of short) lines.push("", `> Warning: at maximum replicas the models on \`${g.nodeGroup}\` request ${g.requestedGpus.max} nvidia.com/gpu but the group gives at most ${g.schedulableGpus.max}; the last replicas stay Pending.`);
+  }
+
+  const base = clusterBaseCost(cluster);
+  if (base) {
+    const gpuCost = sum(groups, (g) => g.usdPerMonth);
+    const system = base.systemUsdPerMonth;
+    lines.push(
+      "",
+      `- EKS control plane: ${usd(base.controlPlaneUsdPerMonth)}/month; system nodes ${base.systemInstanceType} x ${range(base.systemNodes)}: ${system ? `${range(system, usd)}/month` : "price unknown (not in CPU_INSTANCE_PRICES)"}.`,
+      `- **Total compute estimate: ${usd(gpuCost.min + base.controlPlaneUsdPerMonth + (system?.min ?? 0))} per month at minimum scale, ${usd(gpuCost.max + base.controlPlaneUsdPerMonth + (system?.max ?? 0))} at maximum** (on-demand, us-east-1, 730 h/month; NAT gateways, load balancers, EBS and traffic not included).`,
+    );
+  }
+  if (groups.some((g) => !g.priceVerified || g.capacityType === "SPOT"))
+    lines.push("", "_* price not verified against a dated source (components/cluster/instances.ts). Spot groups are costed at the on-demand price, an upper bound._");
+  return lines.join("\n");
+};
