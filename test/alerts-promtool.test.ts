@@ -1,0 +1,58 @@
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import * as YAML from "yaml";
+import { afterAll, describe, expect, it } from "vitest";
+import { ALERT_NAMES } from "../components/observability/alert-catalogue";
+import { CASES, type TestCase } from "./promtool/cases";
+import { testRuleGroups } from "./promtool/fixtures";
+import { findTool, run, toolMissing } from "./promtool/tool";
+
+const promtool = findTool("promtool", "prometheus");
+const dir = fs.mkdtempSync(path.join(os.tmpdir(), "alerts-promtool-"));
+afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+const rulesFile = path.join(dir, "rules.yaml");
+fs.writeFileSync(rulesFile, YAML.stringify({ groups: testRuleGroups() }, { lineWidth: 0 }));
+
+function promtoolTest(c: TestCase) {
+  const file = path.join(dir, `test-${CASES.indexOf(c)}.yaml`);
+  const { name: _name, ...group } = c;
+  fs.writeFileSync(file, YAML.stringify({ rule_files: ["rules.yaml"], evaluation_interval: "1m", tests: [group] }, { lineWidth: 0 }));
+  return run(promtool, ["test", "rules", path.basename(file)], dir);
+}
+
+describe("alert rules under promtool", () => {
+  if (!promtool.path) {
+    it("needs promtool", () => toolMissing(promtool));
+    return;
+  }
+  it("promtool check rules accepts the rule file", () => {
+    const r = run(promtool, ["check", "rules", rulesFile]);
+    expect(r.output).toMatch(/SUCCESS/);
+    expect(r.status, r.output).toBe(0);
+  });
+  for (const c of CASES)
+    it(c.name, () => {
+      const r = promtoolTest(c);
+      expect(r.status, r.output).toBe(0);
+    });
+
+  it("a wrong expectation fails (the harness can fail)", () => {
+    const c = CASES.find((x) => x.name.startsWith("GpuXidErrors"))!;
+    const wrong: TestCase = { ...c, alert_rule_test: c.alert_rule_test.map((t) => ({ ...t, exp_alerts: t.exp_alerts.length ? [] : [{ exp_labels: { alertname: t.alertname }, exp_annotations: {} }] })) };
+    const r = promtoolTest(wrong);
+    expect(r.status).not.toBe(0);
+    expect(r.output).toMatch(/FAILED/);
+  });
+});
+
+describe("alert unit-test coverage", () => {
+  it("every alert has a case where it fires and one where it must not (or has no data)", () => {
+    for (const alert of ALERT_NAMES) {
+      const tests = CASES.flatMap((c) => c.alert_rule_test).filter((t) => t.alertname === alert);
+      expect(tests.some((t) => t.exp_alerts.length > 0), `${alert} never fires in a test`).toBe(true);
+      expect(tests.some((t) => t.exp_alerts.length === 0) || CASES.some((c) => c.name.startsWith(alert) && /no data|not|silent/.test(c.name)), `${alert} has no must-not-fire case`).toBe(true);
+    }
+  });
+});
