@@ -132,7 +132,8 @@ export function excerpt(text: string, max = 120): string {
 
 /** A bare NaN/Infinity token in value position (a fresh RegExp per use: the /g flag carries state). */
 const nonfiniteToken = () => /([[,:]\s*)(-?Infinity|NaN)(?=\s*[,\]}])/g;
-const NONFINITE_PREFIX = "\u0000nonfinite:";
+/** Marker for a non-finite number inside the re-quoted body (JSON strings cannot hold raw control characters). */
+const NONFINITE_PREFIX = "__retrieval_stack_nonfinite__:";
 
 /**
  * Parses a response body. JSON cannot encode NaN or Infinity, but Python's `json.dumps` writes them bare; such a

@@ -1,5 +1,5 @@
 import OpenAI from "openai";
-import { HttpFailure, connectionFailure, joinUrl, readJson, statusMessage, type HttpOptions, type HttpResult } from "./http";
+import { HttpFailure, connectionFailure, joinUrl, readJson, retryDelayMs, statusMessage, type HttpOptions, type HttpResult } from "./http";
 
 /**
  * OpenAI-shaped embedding calls go through the official `openai` client: it builds the request, retries
@@ -7,8 +7,9 @@ import { HttpFailure, connectionFailure, joinUrl, readJson, statusMessage, type 
  * - maxRetries and the per-attempt timeout from the verifier's options;
  * - a fetch wrapper that (a) reads the whole body inside the attempt, so a server that sends headers and then
  *   stalls still hits the timeout; (b) keeps the error body text, which the client drops for engines whose
- *   error JSON has no `error` field (vLLM: `{"object": "error", "message": ...}`); (c) caps Retry-After so a
- *   server asking for an hour cannot stall the run past the deadline; (d) ties every attempt to the deadline;
+ *   error JSON has no `error` field (vLLM: `{"object": "error", "message": ...}`); (c) sets `retry-after-ms`
+ *   (which the client obeys) from the verifier's own backoff policy, so Retry-After is honoured up to a cap and
+ *   a server asking for an hour cannot stall the run past the deadline; (d) ties every attempt to the deadline;
  * - no Authorization header at all when no API key is set (the client would otherwise require one).
  * The body is parsed by the dialect, like every other call, so errors read the same whatever the transport.
  */
@@ -29,14 +30,11 @@ export async function openaiEmbeddingsCall(baseUrl: string, basePath: string, bo
     if (!response.ok) {
       seen.errorText = text;
       seen.statusText = response.statusText;
-      const after = headers.get("retry-after");
-      if (after !== null) {
-        const seconds = Number(after);
-        const asked = Number.isFinite(seconds) ? seconds * 1000 : Date.parse(after) - Date.now();
-        const capped = Math.max(0, Math.min(Number.isFinite(asked) ? asked : 0, retry.retryAfterCapMs, deadline.remainingMs() - 50));
-        headers.delete("retry-after");
-        headers.set("retry-after-ms", String(Math.round(capped)));
-      }
+      // One backoff policy for both transports: the client obeys `retry-after-ms`, so the wait it takes is ours
+      // (the server's Retry-After honoured up to the cap, never past the deadline).
+      const wait = retryDelayMs(seen.attempts, retry, headers.get("retry-after"));
+      headers.delete("retry-after");
+      headers.set("retry-after-ms", String(Math.round(Math.max(0, Math.min(wait, deadline.remainingMs() - 50)))));
     }
     return new Response(text, { status: response.status, statusText: response.statusText, headers });
   };

@@ -23,7 +23,8 @@ export async function embedChecks(ctx: CheckContext): Promise<CheckResult[]> {
   results.push(
     await runCheck(ctx, "embed.single", `1 vector of ${dimsText} for "${SINGLE_TEXT}"`, async () => {
       single = (await client.embed([SINGLE_TEXT], target.requestDimensions)).value;
-      return { pass: single.length === 1, got: single.length === 1 ? `1 vector of ${single[0]!.length} numbers` : `${single.length} vectors` };
+      const pass = single.length === 1 && (target.dims === undefined || single[0]!.length === target.dims);
+      return { pass, got: single.length === 1 ? `1 vector of ${single[0]!.length} numbers` : `${single.length} vectors` };
     }),
   );
   results.push(

@@ -1,0 +1,308 @@
+import { afterEach, describe, expect, it } from "vitest";
+import { verifyTarget } from "../components/verification/verify";
+import type { VerifyOptions, VerifyTargetInput } from "../components/verification/target";
+import type { TargetReport } from "../components/verification/report";
+import { formatReport } from "../components/verification/report";
+import { EngineClient } from "../components/verification/client";
+import { Deadline } from "../components/verification/http";
+import { dialectNamed } from "../components/serving/dialects";
+import { closedPortUrl, startFakeServer, type FakeDialect, type FakeServer, type FakeServerOptions } from "./fixtures/engine-server";
+
+// Small loads and quick backoff keep the suite fast; the Retry-After tests use the real policy.
+const OPTIONS: VerifyOptions = {
+  requests: 8,
+  concurrency: 2,
+  timeoutSeconds: 10,
+  requestTimeoutSeconds: 2,
+  maxRetries: 2,
+  quality: { enabled: false, minMrrAt10: 0.75 },
+  retry: { baseBackoffMs: 10, maxBackoffMs: 50 },
+};
+
+const servers: FakeServer[] = [];
+afterEach(async () => {
+  await Promise.all(servers.splice(0).map((s) => s.close()));
+});
+
+async function serve(options: FakeServerOptions): Promise<FakeServer> {
+  const s = await startFakeServer(options);
+  servers.push(s);
+  return s;
+}
+
+function target(url: string, dialect: string, task: "embed" | "rerank", extra: Partial<VerifyTargetInput> = {}): VerifyTargetInput {
+  return { name: `${dialect}-${task}`, url, dialect, task, servedModel: "bge", modelId: "BAAI/bge-large-zh-v1.5", dims: 1024, normalized: true, sloP99Ms: 2000, ...extra };
+}
+
+function row(report: TargetReport, check: string) {
+  const r = report.checks.find((c) => c.check === check);
+  if (!r) throw new Error(`no row ${check}; have ${report.checks.map((c) => c.check).join(", ")}\n${formatReport({ pass: report.pass, startedAt: "", ms: 0, targets: [report] })}`);
+  return r;
+}
+
+async function run(server: Partial<FakeServerOptions> & { dialect: FakeDialect }, task: "embed" | "rerank", options: Partial<VerifyOptions> = {}, extra: Partial<VerifyTargetInput> = {}) {
+  const s = await serve(server);
+  const report = await verifyTarget(target(s.url, extra.dialect ?? server.dialect, task, extra), { ...OPTIONS, ...options });
+  return { report, server: s };
+}
+
+describe("a correct server of every dialect passes", () => {
+  const cases: [FakeDialect, "embed" | "rerank"][] = [
+    ["vllm", "embed"],
+    ["vllm", "rerank"],
+    ["sglang", "embed"],
+    ["sglang", "rerank"],
+    ["tei", "embed"],
+    ["tei", "rerank"],
+    ["kserve", "embed"],
+    ["kserve", "rerank"],
+    ["kserve-v1", "embed"],
+    ["kserve-v2", "embed"],
+    ["xinference", "embed"],
+    ["xinference", "rerank"],
+    ["openai", "embed"],
+    ["openai", "rerank"],
+  ];
+  it.each(cases)("%s %s", async (dialect, task) => {
+    const { report, server } = await run({ dialect }, task);
+    expect(report.checks.filter((c) => c.status === "fail"), formatReport({ pass: report.pass, startedAt: "", ms: 0, targets: [report] })).toEqual([]);
+    expect(report.pass).toBe(true);
+    const expectedRows = task === "embed" ? ["embed.dims", "embed.norm", "embed.similarity.zh", "embed.similarity.en"] : ["rerank.seed000", "rerank.indices", "rerank.scores"];
+    for (const r of [...expectedRows, "health", "latency.p99", "latency.errors", "latency.loadgen"]) expect(row(report, r).status).toBe("pass");
+    // The engine saw the dialect's own paths; no Authorization header was sent without a key.
+    expect(server.log.every((l) => l.auth === undefined)).toBe(true);
+  });
+
+  it("the seed 000 row names the asyncio+aiohttp document first", async () => {
+    const { report } = await run({ dialect: "sglang" }, "rerank");
+    expect(row(report, "rerank.seed000").got).toMatch(/^document 1 first/);
+  });
+
+  it("the load generator is measured against an instant local server and judged against the SLO", async () => {
+    const { report } = await run({ dialect: "tei" }, "embed", {}, { sloP99Ms: 2000 });
+    expect(row(report, "latency.loadgen")).toMatchObject({ status: "pass", expected: "generator p50 ≤ 200 ms (10 % of the SLO) against an instant local server" });
+    expect(row(report, "latency.loadgen").got).toMatch(/^instant server: p50 [\d.]+ ms · p95 [\d.]+ ms · p99 [\d.]+ ms, \d+ req\/s; engine: \d+ req\/s$/);
+    // An SLO so tight that the generator's own cost is a large share of it: the latency verdict is not trusted.
+    const tight = await run({ dialect: "tei" }, "embed", {}, { sloP99Ms: 0.001 });
+    expect(row(tight.report, "latency.loadgen").status).toBe("fail");
+  });
+
+  it("TEI has no top_n: the row is skipped, not failed, and the server never saw top_n", async () => {
+    const { report, server } = await run({ dialect: "tei" }, "rerank");
+    expect(row(report, "rerank.top_n").status).toBe("skip");
+    expect(server.log.filter((l) => l.path === "/rerank").every((l) => !("top_n" in (l.body as object)))).toBe(true);
+  });
+
+  it("sends the API key as a bearer token, through the openai client and fetch alike", async () => {
+    const { report, server } = await run({ dialect: "vllm", apiKey: "k".repeat(24) }, "embed", { apiKey: "k".repeat(24) });
+    expect(report.pass).toBe(true);
+    expect(new Set(server.log.map((l) => l.auth))).toEqual(new Set([`Bearer ${"k".repeat(24)}`]));
+  });
+
+  it("without the key a protected engine fails with its 401", async () => {
+    const { report } = await run({ dialect: "vllm", apiKey: "k".repeat(24) }, "embed");
+    expect(row(report, "health").got).toMatch(/HTTP 401/);
+    expect(report.pass).toBe(false);
+  });
+
+  it("quality: MRR@10 over the labelled set passes for a working model and fails for a broken reranker", async () => {
+    const good = await run({ dialect: "vllm" }, "rerank", { quality: { enabled: true, minMrrAt10: 0.75 } });
+    expect(row(good.report, "quality.mrr@10")).toMatchObject({ status: "pass", expected: "MRR@10 ≥ 0.75 over 36 labelled queries (20 zh, 16 en)" });
+    const embed = await run({ dialect: "tei" }, "embed", { quality: { enabled: true, minMrrAt10: 0.75 } });
+    expect(row(embed.report, "quality.mrr@10").status).toBe("pass");
+    const bad = await run({ dialect: "vllm", fault: "random-scores" }, "rerank", { quality: { enabled: true, minMrrAt10: 0.75 } });
+    const q = row(bad.report, "quality.mrr@10");
+    expect(q.status).toBe("fail");
+    expect(Number(q.got.split(" ")[0])).toBeLessThan(0.75);
+  });
+});
+
+describe("faults give a failing check that says what was expected and what came back", () => {
+  it("connection refused", async () => {
+    const url = await closedPortUrl();
+    const report = await verifyTarget(target(url, "vllm", "embed"), OPTIONS);
+    expect(report.pass).toBe(false);
+    expect(row(report, "health")).toMatchObject({ status: "fail", expected: "HTTP 200 from GET /health" });
+    expect(row(report, "health").got).toMatch(/connection refused by http:\/\/127\.0\.0\.1:\d+\/health.*after 3 attempts/);
+  });
+
+  it("unhealthy engine (503 on /health, TEI's Unhealthy body)", async () => {
+    const { report } = await run({ dialect: "tei", fault: "unhealthy" }, "embed");
+    expect(row(report, "health").got).toMatch(/HTTP 503 Service Unavailable from \/health: "Model is not healthy"/);
+    expect(report.checks).toHaveLength(1); // nothing else is attempted against a dead engine
+  });
+
+  it("KServe answering 200 with ready=false", async () => {
+    const { report } = await run({ dialect: "kserve-v2", fault: "unhealthy" }, "embed");
+    expect(row(report, "health").got).toBe('unexpected body: /v2/health/ready: expected "ready": true, got false');
+  });
+
+  it("Xinference up without the model launched", async () => {
+    const { report } = await run({ dialect: "xinference", fault: "unhealthy" }, "embed");
+    expect(row(report, "health").got).toMatch(/expected the model uid "bge" to be launched/);
+  });
+
+  it("persistent 5xx: retried, then failed with the engine's message", async () => {
+    const { report, server } = await run({ dialect: "vllm", fault: "5xx" }, "embed");
+    expect(row(report, "embed.single").got).toBe('HTTP 503 Service Unavailable from /v1/embeddings: "The engine is overloaded" (after 3 attempts)');
+    expect(server.log.filter((l) => l.path === "/v1/embeddings").length).toBeGreaterThanOrEqual(3);
+  });
+
+  it("a transient 5xx is retried and the check passes", async () => {
+    for (const dialect of ["vllm", "tei"] as const) {
+      const { report } = await run({ dialect, fault: "5xx-once" }, "embed");
+      expect(row(report, "embed.single").status).toBe("pass");
+    }
+  });
+
+  it("429 with Retry-After: waited as asked, on both transports, then passes", async () => {
+    for (const dialect of ["openai", "tei"] as const) {
+      const started = Date.now();
+      const { report } = await run({ dialect, fault: "429-once" }, "embed", { retry: {} });
+      expect(row(report, "embed.single").status).toBe("pass");
+      expect(Date.now() - started).toBeGreaterThanOrEqual(950);
+    }
+  });
+
+  it("persistent 429: bounded retries, then a failing row", async () => {
+    const { report } = await run({ dialect: "tei", fault: "429" }, "rerank", { maxRetries: 1, retry: { retryAfterCapMs: 100 } });
+    expect(row(report, "rerank.seed000").got).toBe('HTTP 429 Too Many Requests from /rerank: "Model is overloaded" (after 2 attempts)');
+  });
+
+  it("a 4xx is not retried", async () => {
+    const { report, server } = await run({ dialect: "vllm", fault: "unknown-model" }, "embed");
+    expect(row(report, "embed.single").got).toBe('HTTP 404 Not Found from /v1/embeddings: "The model `bge` does not exist."');
+    // One request per logical call: embed.single, embed.batch, the similarity batch, the latency warm-up.
+    expect(server.log.filter((l) => l.path === "/v1/embeddings")).toHaveLength(4);
+  });
+
+  it("a model name the server does not serve", async () => {
+    const { report } = await run({ dialect: "sglang", fault: "unknown-model" }, "embed");
+    expect(row(report, "model.served")).toMatchObject({ status: "fail", expected: '"bge" among the models at GET /v1/models', got: "[some-other-model]" });
+  });
+
+  it("KServe V1 with an unknown model name: the engine's 404", async () => {
+    const { report } = await run({ dialect: "kserve-v1", fault: "unknown-model" }, "embed");
+    expect(row(report, "health").got).toBe('HTTP 404 Not Found from /v1/models/bge: "Model with name bge does not exist."');
+  });
+
+  it("a request that never answers times out per attempt", async () => {
+    const started = Date.now();
+    const { report } = await run({ dialect: "tei", fault: "hang" }, "embed", { requestTimeoutSeconds: 0.2, maxRetries: 1 });
+    expect(row(report, "embed.single").got).toMatch(/^no complete response within 200 ms from http:\/\/127\.0\.0\.1:\d+\/embed \(after 2 attempts\)$/);
+    expect(Date.now() - started).toBeLessThan(5000);
+  });
+
+  it("headers then a stalled body also time out, on the fetch and the openai transports", async () => {
+    const http = { requestTimeoutMs: 200, retry: { maxRetries: 0, baseBackoffMs: 0, maxBackoffMs: 0, retryAfterCapMs: 0 }, deadline: new Deadline(5000) };
+    for (const dialect of ["tei", "openai"] as const) {
+      const s = await serve({ dialect, fault: "stall-body" });
+      const client = new EngineClient(s.url, dialectNamed(dialect)!, "bge", http);
+      await expect(client.embed(["x"])).rejects.toMatchObject({ kind: "timeout", message: expect.stringMatching(/^no complete response within 200 ms/) });
+    }
+    http.deadline.dispose();
+  });
+
+  it("the overall timeout bounds the whole run, whatever the server does", async () => {
+    const started = Date.now();
+    const { report } = await run({ dialect: "tei", fault: "hang" }, "embed", { timeoutSeconds: 1, requestTimeoutSeconds: 5, maxRetries: 5 });
+    const elapsed = Date.now() - started;
+    expect(report.pass).toBe(false);
+    expect(elapsed).toBeLessThan(4000);
+    expect(report.checks.map((c) => c.got).join("\n")).toMatch(/overall timeout of 1000 ms reached|overall timeout of 1 s reached/);
+  });
+
+  it("slow responses fail the latency SLO with the measured percentiles", async () => {
+    const { report } = await run({ dialect: "tei", fault: "slow", slowMs: 120 }, "embed", {}, { sloP99Ms: 50 });
+    const p99 = row(report, "latency.p99");
+    expect(p99.status).toBe("fail");
+    expect(p99.expected).toBe("p99 ≤ 50 ms (SLO) over 8 requests at concurrency 2");
+    expect(p99.got).toMatch(/^p50 1\d\d ms · p95 \d+ ms · p99 \d+ ms, \d+ req\/s$/);
+  });
+
+  it("malformed JSON", async () => {
+    const { report } = await run({ dialect: "vllm", fault: "malformed-json" }, "embed");
+    expect(row(report, "embed.single").got).toMatch(/^HTTP 200 from \/v1\/embeddings with malformed JSON \(.+\): "\{\\"data\\": \[\{\\"index\\": 0/);
+  });
+
+  it("an HTML error page from a proxy", async () => {
+    const { report } = await run({ dialect: "sglang", fault: "html" }, "rerank", { maxRetries: 0 });
+    expect(row(report, "rerank.seed000").got).toBe('HTTP 502 Bad Gateway from /v1/rerank: an HTML page "502 Bad Gateway"');
+  });
+
+  it("an HTML page with status 200", async () => {
+    const { report } = await run({ dialect: "kserve", fault: "html-200" }, "embed");
+    expect(row(report, "embed.single").got).toBe('HTTP 200 from /openai/v1/embeddings with an HTML page "Sign in" instead of JSON');
+  });
+
+  it("wrong dimension (768 where the catalogue says 1024)", async () => {
+    const { report } = await run({ dialect: "sglang", fault: "wrong-dims" }, "embed");
+    expect(row(report, "embed.dims")).toMatchObject({ status: "fail", expected: "1024 dimensions in every vector (BAAI/bge-large-zh-v1.5)", got: "768 in all 9 vectors" });
+    expect(row(report, "embed.single").status).toBe("fail");
+  });
+
+  it("NaN written bare (Python json.dumps) is located, not reported as malformed", async () => {
+    const { report } = await run({ dialect: "tei", fault: "nan" }, "embed");
+    expect(row(report, "embed.finite")).toMatchObject({ status: "fail", got: "2 non-finite value(s), first NaN at vector 0, position 17" });
+  });
+
+  it("NaN serialised as null (orjson) is refused by the parser with its position", async () => {
+    const { report } = await run({ dialect: "kserve-v1", fault: "null-in-vector" }, "embed");
+    expect(row(report, "embed.single").got).toBe("unexpected body: :predict.predictions[0][5]: expected a number, got null");
+  });
+
+  it("vectors that are not normalised when the model normalises", async () => {
+    const { report } = await run({ dialect: "xinference", fault: "not-normalized" }, "embed");
+    expect(row(report, "embed.norm")).toMatchObject({ status: "fail", got: "norms 3.0000 to 3.0000" });
+  });
+
+  it("empty results", async () => {
+    const embed = await run({ dialect: "vllm", fault: "empty" }, "embed");
+    expect(row(embed.report, "embed.single").got).toBe("0 vectors");
+    expect(row(embed.report, "embed.dims").status).toBe("skip");
+    const rerank = await run({ dialect: "vllm", fault: "empty" }, "rerank");
+    expect(row(rerank.report, "rerank.seed000").got).toBe("no results");
+    expect(row(rerank.report, "rerank.indices").got).toBe("no results");
+  });
+
+  it("duplicated indices", async () => {
+    const { report } = await run({ dialect: "tei", fault: "dup-index" }, "rerank");
+    expect(row(report, "rerank.indices")).toMatchObject({ status: "fail", expected: "3 results, indices a permutation of 0..2", got: "index 1 appears twice" });
+  });
+
+  it("out-of-range indices", async () => {
+    const { report } = await run({ dialect: "xinference", fault: "out-of-range-index" }, "rerank");
+    expect(row(report, "rerank.indices").got).toBe("index 7 out of range 0..2");
+  });
+
+  it("scores not in descending order", async () => {
+    const { report } = await run({ dialect: "sglang", fault: "unsorted" }, "rerank");
+    expect(row(report, "rerank.scores").got).toMatch(/^result \d \(0\.\d+\) scores above result \d \(0\.\d+\)$/);
+  });
+
+  it("the wrong document first in seed 000", async () => {
+    const { report } = await run({ dialect: "vllm", fault: "wrong-winner" }, "rerank");
+    expect(row(report, "rerank.seed000")).toMatchObject({ status: "fail" });
+    expect(row(report, "rerank.seed000").got).toMatch(/^document 2 first/);
+  });
+
+  it("top_n ignored", async () => {
+    const { report } = await run({ dialect: "kserve", fault: "ignore-top-n" }, "rerank");
+    expect(row(report, "rerank.top_n").got).toBe("5 results for 2 expected");
+  });
+
+  it("the wrong dialect for the server says so", async () => {
+    const s = await serve({ dialect: "sglang" });
+    const report = await verifyTarget(target(s.url, "vllm", "rerank"), OPTIONS);
+    expect(row(report, "rerank.seed000").got).toMatch(/expected an object \{"results".*SGLang\/TEI shape: wrong dialect\?/);
+  });
+
+  it("a target that is not valid fails one row instead of throwing", async () => {
+    const report = await verifyTarget({ ...target("not a url", "vllm", "embed") }, OPTIONS);
+    expect(row(report, "target").got).toMatch(/url: must be an http\(s\) URL/);
+    const unknown = await verifyTarget(target("http://127.0.0.1:1", "nope", "embed"), OPTIONS);
+    expect(row(unknown, "target").got).toBe('unknown dialect "nope"');
+    const noRerank = await verifyTarget(target("http://127.0.0.1:1", "kserve-v2", "rerank"), OPTIONS);
+    expect(row(noRerank, "target").got).toBe("the kserve-v2 dialect has no rerank endpoint");
+  });
+});
