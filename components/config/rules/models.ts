@@ -51,6 +51,9 @@ export const modelRules: Rule = (config) => {
     if (config.environment) {
       const gpuGroup = m.gpu ? config.gpuNodeGroups?.[m.gpu.nodeGroup] : undefined;
       const instance = gpuGroup ? lookupInstanceType(gpuGroup.instanceTypes[0] ?? "") : undefined;
+      // A GPU placement whose node group or instance type is unknown is reported above; the adapter would
+      // only add a misleading "needs a GPU" on top.
+      if (m.gpu && !instance) return;
       const ctx = { model: m, spec, environment: config.environment, gpu: instance && m.gpu ? { instance, count: m.gpu.count } : undefined };
       for (const p of adapterFor(m.engine).validate(ctx)) out.push({ path: at(...p.field.split(".")), value: valueOf(m, p.field), message: p.message });
     }

@@ -1,6 +1,6 @@
 import { sglangDialect } from "../dialects/sglang";
 import type { AdapterProblem, EngineAdapter, EngineMetrics, EngineWorkload, ModelContext } from "./types";
-import { CACHE_MOUNT_PATH, FILES_MOUNT_PATH, QUIET_ENV, contextLengthOf, flags, httpGet, needsGpu, tagOf } from "./common";
+import { noEngineOptions, CACHE_MOUNT_PATH, FILES_MOUNT_PATH, QUIET_ENV, contextLengthOf, flags, httpGet, needsGpu, tagOf } from "./common";
 import { histogramP99, sumGauge, sumRate } from "./promql";
 import { QWEN3_RERANKER_TEMPLATE, QWEN3_RERANKER_TEMPLATE_FILE } from "./qwen3-reranker-template";
 
@@ -28,7 +28,7 @@ const metrics: EngineMetrics = {
 const ENCODER_ATTENTION_BACKEND = "triton";
 
 function validate(ctx: ModelContext): AdapterProblem[] {
-  const out = needsGpu(ctx, "SGLang", "tei");
+  const out = [...needsGpu(ctx, "SGLang", "tei"), ...noEngineOptions(ctx, "SGLang")];
   if (ctx.spec.decoderReranker && ctx.model.extraArgs.includes("--is-embedding"))
     out.push({
       field: "extraArgs",

@@ -1,7 +1,7 @@
 import { teiDialect } from "../dialects/tei";
 import type { GpuInstanceType } from "../../cluster/instances";
 import type { AdapterProblem, EngineAdapter, EngineMetrics, EngineWorkload, ModelContext } from "./types";
-import { CACHE_MOUNT_PATH, HF_HOME, QUIET_ENV, flags, httpGet, tagOf } from "./common";
+import { noEngineOptions, CACHE_MOUNT_PATH, HF_HOME, QUIET_ENV, flags, httpGet, tagOf } from "./common";
 import { histogramP99, inFlightFromDuration, sumGauge, sumRate } from "./promql";
 
 /** TEI 1.9 (github.com/huggingface/text-embeddings-inference README "Docker images", read 2026-11). */
@@ -38,7 +38,7 @@ const metrics: EngineMetrics = {
 };
 
 function validate(ctx: ModelContext): AdapterProblem[] {
-  const out: AdapterProblem[] = [];
+  const out: AdapterProblem[] = [...noEngineOptions(ctx, "TEI")];
   if (ctx.spec.decoderReranker)
     out.push({
       field: "engine",

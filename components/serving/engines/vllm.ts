@@ -1,6 +1,6 @@
 import { vllmDialect } from "../dialects/vllm";
 import type { AdapterProblem, EngineAdapter, EngineMetrics, EngineWorkload, ModelContext } from "./types";
-import { CACHE_MOUNT_PATH, FILES_MOUNT_PATH, QUIET_ENV, contextLengthOf, flags, httpGet, needsGpu, tagOf } from "./common";
+import { noEngineOptions, CACHE_MOUNT_PATH, FILES_MOUNT_PATH, QUIET_ENV, contextLengthOf, flags, httpGet, needsGpu, tagOf } from "./common";
 import { histogramP99, sumGauge, sumRate } from "./promql";
 import { QWEN3_RERANKER_TEMPLATE, QWEN3_RERANKER_TEMPLATE_FILE } from "./qwen3-reranker-template";
 
@@ -30,7 +30,7 @@ const metrics: EngineMetrics = {
 export const QWEN3_RERANKER_HF_OVERRIDES = { architectures: ["Qwen3ForSequenceClassification"], classifier_from_token: ["no", "yes"], is_original_qwen3_reranker: true } as const;
 
 function validate(ctx: ModelContext): AdapterProblem[] {
-  return needsGpu(ctx, "vLLM", "tei");
+  return [...needsGpu(ctx, "vLLM", "tei"), ...noEngineOptions(ctx, "vLLM")];
 }
 
 function workload(ctx: ModelContext): EngineWorkload {

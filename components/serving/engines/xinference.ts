@@ -49,12 +49,14 @@ function validate(ctx: ModelContext): AdapterProblem[] {
 /**
  * The launch step, run by a sidecar: waits for the server, registers the model under a fixed UID unless it is
  * already listed (idempotent: a restarted sidecar or server never launches it twice), then keeps checking and
- * relaunches it if the server lost it. Standard library only (the image's Python).
+ * relaunches it if the server lost it. Standard library only (the image's Python). The launch request body
+ * (POST /v1/models: model_uid, model_name, model_type, replica, n_gpu) comes from the environment.
  */
-export function launcherScript(payload: Record<string, unknown>, port = PORT): string {
-  return `import json, sys, time, urllib.error, urllib.request
+export const LAUNCH_PAYLOAD_ENV = "XINFERENCE_LAUNCH_PAYLOAD";
+export function launcherScript(port = PORT): string {
+  return `import json, os, sys, time, urllib.error, urllib.request
 BASE = "http://127.0.0.1:${port}"
-PAYLOAD = json.loads(${JSON.stringify(JSON.stringify(payload))})
+PAYLOAD = json.loads(os.environ["${LAUNCH_PAYLOAD_ENV}"])
 UID = PAYLOAD["model_uid"]
 
 def listed():
@@ -107,7 +109,7 @@ function workload(ctx: ModelContext): EngineWorkload {
     startupOverheadSeconds: 180,
     cacheMountPath: CACHE_MOUNT_PATH,
     sharedMemory: true,
-    files: { [XINFERENCE_LAUNCHER_FILE]: launcherScript(payload) },
+    files: { [XINFERENCE_LAUNCHER_FILE]: launcherScript() },
     filesMountPath: FILES_MOUNT_PATH,
     // The image runs as root and installs engine packages at first launch: no non-root UID upstream.
     runAsUser: undefined,
@@ -117,6 +119,7 @@ function workload(ctx: ModelContext): EngineWorkload {
         name: "launch-model",
         image,
         command: ["python3", `${FILES_MOUNT_PATH}/${XINFERENCE_LAUNCHER_FILE}`],
+        env: { [LAUNCH_PAYLOAD_ENV]: JSON.stringify(payload) },
         resources: { cpu: "50m", memory: "128Mi" },
       },
     ],
