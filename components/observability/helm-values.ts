@@ -1,6 +1,8 @@
 import type { ObservabilityConfig } from "../config";
 import { GPU_CLASS_LABEL, NODE_GROUP_LABEL } from "../k8s/meta";
 import { MODEL_POD_LABEL } from "../serving/metric-labels";
+// The IngressClass the ingress component installs (Grafana opts in to it with grafana.exposeViaIngress).
+import { INGRESS_CLASS } from "../ingress/nginx-ingress/chart";
 
 /**
  * kube-prometheus-stack, pinned: chart 81.4.5 (prometheus-operator v0.88.0, Grafana chart 10.5.12,
@@ -21,8 +23,6 @@ export const ALERTMANAGER_CONFIG_SECRET = "alertmanager-retrieval-stack";
 export const DASHBOARD_LABEL = { key: "grafana_dashboard", value: "1" } as const;
 export const DASHBOARD_FOLDER_ANNOTATION = "grafana_folder";
 export const DASHBOARD_FOLDER = "retrieval-stack";
-/** ingress-nginx's IngressClass (the ingress component installs it). */
-export const INGRESS_CLASS = "nginx";
 
 /** Prometheus stops at this share of its volume, so the TSDB never fills the disk (retention by size). */
 const RETENTION_SIZE_SHARE = 0.85;

@@ -32,11 +32,13 @@ export const KUBE_STATE_METRICS = [
   "kube_horizontalpodautoscaler_spec_min_replicas",
 ] as const;
 
-/** ingress-nginx controller (kubernetes/ingress-nginx docs/user-guide/monitoring.md, read 2026-11). */
-export const NGINX_CONTROLLER_METRICS = [
-  "nginx_ingress_controller_requests",
-  "nginx_ingress_controller_request_duration_seconds_bucket",
-] as const;
+/**
+ * F5 NGINX Ingress Controller, open-source edition (the ingress component's controller): NGINX stub_status
+ * counters under the `nginx_ingress_nginx_` prefix (docs.nginx.com/nginx-ingress-controller/logging-and-monitoring/
+ * prometheus, read 2026-11). The OSS edition has no per-upstream status codes (NGINX Plus only), which is why
+ * per-model error ratios come from the engines' adapters.
+ */
+export const NGINX_CONTROLLER_METRICS = ["nginx_ingress_nginx_http_requests_total", "nginx_ingress_nginx_connections_active"] as const;
 
 /** Series every Prometheus writes itself. */
 export const PROMETHEUS_BUILTIN_METRICS = ["up", "ALERTS"] as const;
