@@ -24,6 +24,14 @@ describe("metrics declarations", () => {
     expect(adapterFor("xinference").metrics.inFlight(SEL)).toBe('sum(xinference:model_serve_count{namespace="retrieval",model="m"})');
   });
 
+  it("declares error ratios from the engines' own failure counters, and none where there is none", () => {
+    expect(adapterFor("tei").metrics.errorRatio!(SEL, "5m")).toBe('sum(rate(te_request_failure{namespace="retrieval",model="m"}[5m])) / sum(rate(te_request_count{namespace="retrieval",model="m"}[5m]))');
+    expect(adapterFor("xinference").metrics.errorRatio!(SEL, "5m")).toContain("xinference:model_request_errors_total");
+    expect(adapterFor("vllm").metrics.errorRatio!(SEL, "5m")).toContain('status="5xx"');
+    expect(adapterFor("sglang").metrics.errorRatio).toBeUndefined();
+    expect(adapterFor("vllm").metrics.latencyQuantile!(0.5, SEL, "5m")).toContain("histogram_quantile(0.5, ");
+  });
+
   it("declares no queue query for Xinference, which exports no queue metric", () => {
     expect(adapterFor("xinference").metrics.queueDepth).toBeUndefined();
   });
@@ -42,7 +50,8 @@ describe("metrics declarations", () => {
   });
 
   it.each(Object.values(ENGINE_ADAPTERS).map((a) => [a.name, a] as const))("%s: every metric a query reads is listed in metricNames", (_name, a) => {
-    const queries = [a.metrics.queueDepth?.(SEL), a.metrics.inFlight(SEL), a.metrics.latencyP99(SEL, "5m"), a.metrics.requestRate(SEL, "5m")].filter((q): q is string => !!q);
+    const m = a.metrics;
+    const queries = [m.queueDepth?.(SEL), m.inFlight(SEL), m.latencyP99(SEL, "5m"), m.requestRate(SEL, "5m"), m.errorRatio?.(SEL, "5m"), m.latencyQuantile?.(0.5, SEL, "5m")].filter((q): q is string => !!q);
     const used = new Set(queries.flatMap((q) => [...q.matchAll(/([a-z_:][a-z0-9_:]*)\{/gi)].map((x) => x[1]!)));
     for (const name of used) expect(a.metrics.metricNames, `${a.name}: ${name}`).toContain(name);
   });

@@ -2,7 +2,7 @@ import { z } from "zod";
 import { kserveDialect } from "../dialects/kserve";
 import type { AdapterProblem, EngineAdapter, EngineMetrics, EngineWorkload, ModelContext } from "./types";
 import { CACHE_MOUNT_PATH, QUIET_ENV, contextLengthOf, httpGet, tagOf } from "./common";
-import { histogramP99, inFlightFromDuration, sumGauge, sumRate } from "./promql";
+import { histogramP99, histogramQuantile, inFlightFromDuration, sumGauge, sumRate } from "./promql";
 
 /** KServe 0.21.0: PyPI `kserve` release 2026-09; the huggingfaceserver image is tagged `v<version>` (+ `-gpu`). */
 export const KSERVE_DEFAULT_VERSION = "v0.21.0";
@@ -39,6 +39,8 @@ const metrics: EngineMetrics = {
   inFlight: (s) => `(${sumGauge("vllm:num_requests_running", s)} or ${inFlightFromDuration("request_predict_seconds", s)})`,
   latencyP99: (s, w) => `(${histogramP99("vllm:e2e_request_latency_seconds", s, w)} or ${histogramP99("request_predict_seconds", s, w)})`,
   requestRate: (s, w) => `(${sumRate("vllm:request_success_total", s, w)} or ${sumRate("request_predict_seconds_count", s, w)})`,
+  // KServe's model server counts no failed requests: no errorRatio.
+  latencyQuantile: (q, s, w) => `(${histogramQuantile(q, "vllm:e2e_request_latency_seconds", s, w)} or ${histogramQuantile(q, "request_predict_seconds", s, w)})`,
 };
 
 function validate(ctx: ModelContext): AdapterProblem[] {

@@ -1,7 +1,7 @@
 import { sglangDialect } from "../dialects/sglang";
 import type { AdapterProblem, EngineAdapter, EngineMetrics, EngineWorkload, ModelContext } from "./types";
 import { noEngineOptions, CACHE_MOUNT_PATH, FILES_MOUNT_PATH, QUIET_ENV, contextLengthOf, flags, httpGet, needsGpu, tagOf } from "./common";
-import { histogramP99, sumGauge, sumRate } from "./promql";
+import { histogramP99, histogramQuantile, sumGauge, sumRate } from "./promql";
 import { QWEN3_RERANKER_TEMPLATE, QWEN3_RERANKER_TEMPLATE_FILE } from "./qwen3-reranker-template";
 
 /** SGLang 0.5.23: PyPI release 2026-10; images are tagged `v<version>` (hub.docker.com/r/lmsysorg/sglang, read 2026-11). */
@@ -22,6 +22,8 @@ const metrics: EngineMetrics = {
   inFlight: (s) => sumGauge("sglang:num_running_reqs", s),
   latencyP99: (s, w) => histogramP99("sglang:e2e_request_latency_seconds", s, w),
   requestRate: (s, w) => sumRate("sglang:num_requests_total", s, w),
+  // SGLang counts no failed requests (only aborts): no errorRatio.
+  latencyQuantile: (q, s, w) => histogramQuantile(q, "sglang:e2e_request_latency_seconds", s, w),
 };
 
 /** Encoder models (BERT, XLM-R, MiniLM): SGLang's default FlashInfer attention does not run them (ENGINES.md). */

@@ -1,7 +1,7 @@
 import { vllmDialect } from "../dialects/vllm";
 import type { AdapterProblem, EngineAdapter, EngineMetrics, EngineWorkload, ModelContext } from "./types";
 import { noEngineOptions, CACHE_MOUNT_PATH, FILES_MOUNT_PATH, QUIET_ENV, contextLengthOf, flags, httpGet, needsGpu, tagOf } from "./common";
-import { histogramP99, sumGauge, sumRate } from "./promql";
+import { histogramP99, histogramQuantile, sumGauge, sumRate } from "./promql";
 import { QWEN3_RERANKER_TEMPLATE, QWEN3_RERANKER_TEMPLATE_FILE } from "./qwen3-reranker-template";
 
 /** vLLM 0.33.0: PyPI release 2026-11; the image tag mirrors the release (hub.docker.com/r/vllm/vllm-openai, read 2026-11). */
@@ -16,11 +16,15 @@ const metrics: EngineMetrics = {
   path: "/metrics",
   port: PORT,
   modelLabel: "model_name",
-  metricNames: ["vllm:num_requests_waiting", "vllm:num_requests_running", "vllm:e2e_request_latency_seconds_bucket", "vllm:request_success_total", "vllm:kv_cache_usage_perc"],
+  metricNames: ["vllm:num_requests_waiting", "vllm:num_requests_running", "vllm:e2e_request_latency_seconds_bucket", "vllm:request_success_total", "vllm:kv_cache_usage_perc", "http_requests_total"],
   queueDepth: (s) => sumGauge("vllm:num_requests_waiting", s),
   inFlight: (s) => sumGauge("vllm:num_requests_running", s),
   latencyP99: (s, w) => histogramP99("vllm:e2e_request_latency_seconds", s, w),
   requestRate: (s, w) => sumRate("vllm:request_success_total", s, w),
+  // The API server's HTTP middleware (prometheus-fastapi-instrumentator) counts responses by status class
+  // ("2xx", "5xx"); probes and scrapes are left out of both sides.
+  errorRatio: (s, w) => `${sumRate("http_requests_total", `${s},handler!~"/metrics|/health",status="5xx"`, w)} / ${sumRate("http_requests_total", `${s},handler!~"/metrics|/health"`, w)}`,
+  latencyQuantile: (q, s, w) => histogramQuantile(q, "vllm:e2e_request_latency_seconds", s, w),
 };
 
 /**

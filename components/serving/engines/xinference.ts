@@ -2,7 +2,7 @@ import { z } from "zod";
 import { xinferenceDialect } from "../dialects/xinference";
 import type { AdapterProblem, EngineAdapter, EngineMetrics, EngineWorkload, ModelContext } from "./types";
 import { CACHE_MOUNT_PATH, FILES_MOUNT_PATH, HF_HOME, QUIET_ENV, httpGet, tagOf } from "./common";
-import { histogramP99, sumGauge, sumRate } from "./promql";
+import { histogramP99, histogramQuantile, ratioOfRates, sumGauge, sumRate } from "./promql";
 
 /** Xinference 4.1.0: PyPI `xinference-client` 4.1.0, 2026-10; images `xprobe/xinference:v<version>` and `-cpu`. */
 export const XINFERENCE_DEFAULT_VERSION = "v4.1.0";
@@ -24,6 +24,8 @@ const metrics: EngineMetrics = {
   inFlight: (s) => sumGauge("xinference:model_serve_count", s),
   latencyP99: (s, w) => histogramP99("xinference:model_request_duration_seconds", s, w),
   requestRate: (s, w) => sumRate("xinference:model_request_total", s, w),
+  errorRatio: (s, w) => ratioOfRates("xinference:model_request_errors_total", "xinference:model_request_total", s, w),
+  latencyQuantile: (q, s, w) => histogramQuantile(q, "xinference:model_request_duration_seconds", s, w),
 };
 
 /**
