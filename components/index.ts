@@ -1,6 +1,6 @@
 // The library surface: what other teams import from "retrieval-stack".
 export * from "./config";
-export { Cluster, type ClusterArgs } from "./cluster";
+export { Cluster, type ClusterArgs, type GpuNodeGroupSummary, gpuCapacity, type GpuNodeGroupCapacity } from "./cluster";
 export { GpuRuntime, type GpuRuntimeArgs } from "./gpu";
 export { ModelService, type ModelServiceArgs } from "./serving/model-service";
 export { Observability, type ObservabilityArgs } from "./observability";

@@ -15,7 +15,8 @@ export interface IngressArgs {
   readonly models: readonly ModelConfig[];
   /** Namespace the model Services live in. */
   readonly modelNamespace: pulumi.Input<string>;
-  readonly apiKeys: SecretInputs["apiKeys"];
+  /** Undefined when the stack sets no keys (allowed in local only). */
+  readonly apiKeys: SecretInputs["apiKeys"] | undefined;
   /** Create ServiceMonitors for the controller and cert-manager (the Prometheus Operator CRDs must exist). */
   readonly monitoring?: boolean;
 }
