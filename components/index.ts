@@ -2,11 +2,15 @@
 export * from "./config";
 export { Cluster, type ClusterArgs, type GpuNodeGroupSummary, gpuCapacity, type GpuNodeGroupCapacity } from "./cluster";
 export { GpuRuntime, type GpuRuntimeArgs } from "./gpu";
-export { ModelService, type ModelServiceArgs } from "./serving/model-service";
+export { ModelService, MODEL_SERVICE_PORT, type ModelServiceArgs } from "./serving/model-service";
+export { Keda, KEDA_CHART, type KedaArgs } from "./serving/keda";
+export { MODEL_METRIC_LABEL, MODEL_POD_LABEL, modelSelector } from "./serving/metric-labels";
+export * from "./k8s/namespaces";
 export { Observability, type ObservabilityArgs } from "./observability";
 export { Ingress, type IngressArgs } from "./ingress";
 export { Verification, type VerificationArgs, type VerificationTarget } from "./verification";
 export { MODEL_CATALOGUE, lookupModel, type ModelSpec } from "./serving/models";
 export { GPU_INSTANCE_TYPES, lookupInstanceType, type GpuInstanceType } from "./cluster/instances";
-export { ENGINE_ADAPTERS, adapterFor, type EngineAdapter } from "./serving/engines";
+export { ENGINE_ADAPTERS, adapterFor, type EngineAdapter, type EngineMetrics, type ModelContext } from "./serving/engines";
+export type { EngineWorkload } from "./serving/engines/types";
 export type * from "./serving/dialects/types";
