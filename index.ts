@@ -17,7 +17,11 @@ const { environment } = config;
 const cluster = new Cluster("cluster", { environment, cluster: config.cluster, gpuNodeGroups: config.gpuNodeGroups, models: config.models });
 const provider = cluster.provider;
 
-const gpu = new GpuRuntime("gpu", { provider, gpuNodeGroups: config.gpuNodeGroups, monitoring: config.observability.enabled }, { dependsOn: [cluster] });
+const gpu = new GpuRuntime(
+  "gpu",
+  { provider, gpuNodeGroups: config.gpuNodeGroups, monitoring: config.observability.enabled, preinstalled: cluster.gpuRuntimePreinstalled },
+  { dependsOn: [cluster] },
+);
 
 const observability = new Observability(
   "observability",

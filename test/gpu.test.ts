@@ -104,3 +104,14 @@ describe("GpuRuntime without GPU node groups", () => {
     expect(r.objects()).toEqual([]);
   });
 });
+
+describe("GpuRuntime on an existing cluster that already runs the GPU Operator", () => {
+  it("installs nothing when the runtime is preinstalled", async () => {
+    const r = await renderResources(() => {
+      const provider = new k8s.Provider("k8s", { kubeconfig: "offline" });
+      new GpuRuntime("gpu", { provider, gpuNodeGroups: groups(), monitoring: true, preinstalled: true });
+    });
+    expect(r.ofType(RELEASE)).toEqual([]);
+    expect(parseStack("local", (raw) => (raw.cluster.gpuRuntimePreinstalled = true)).cluster).toMatchObject({ mode: "existing", gpuRuntimePreinstalled: true });
+  });
+});

@@ -35,10 +35,13 @@ export class Cluster extends pulumi.ComponentResource {
   readonly gpuNodeGroups: readonly GpuNodeGroupSummary[];
   /** GPUs and monthly cost per GPU node group at min and max scale. */
   readonly gpuCapacity: readonly GpuNodeGroupCapacity[];
+  /** An existing cluster that already runs a device plugin and DCGM exporter (GpuRuntime installs neither). */
+  readonly gpuRuntimePreinstalled: boolean;
 
   constructor(name: string, args: ClusterArgs, opts?: pulumi.ComponentResourceOptions) {
     super("retrieval-stack:cluster:Cluster", name, {}, opts);
     const c = args.cluster;
+    this.gpuRuntimePreinstalled = c.mode === "existing" && c.gpuRuntimePreinstalled;
     this.gpuCapacity = gpuCapacity(args.gpuNodeGroups, args.models ?? []);
     const zonalNames = (group: string) => (c.mode === "eks" ? c.availabilityZones.map((z) => `${group}-${z}`) : []);
     this.gpuNodeGroups = this.gpuCapacity.map((g) => ({ nodeGroup: g.nodeGroup, gpuClass: g.gpuClass, instanceType: g.instanceType, managedNodeGroups: zonalNames(g.nodeGroup) }));

@@ -43,6 +43,8 @@ export const ExistingClusterSchema = z.strictObject({
   context: z.string().min(1).optional(),
   /** The existing cluster's name, for outputs and dashboards. */
   name: z.string().min(1),
+  /** The cluster already runs the NVIDIA device plugin and DCGM exporter (e.g. the NVIDIA GPU Operator): install neither. */
+  gpuRuntimePreinstalled: z.boolean().default(false),
 });
 
 export const EksClusterSchema = z.strictObject({

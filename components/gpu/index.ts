@@ -12,13 +12,15 @@ export interface GpuRuntimeArgs {
   readonly monitoring: boolean;
   /** Namespace of the GPU daemons (created here). */
   readonly namespace?: string;
+  /** The cluster already runs a device plugin and DCGM exporter (GPU Operator): install nothing. */
+  readonly preinstalled?: boolean;
 }
 
 export const GPU_RUNTIME_NAMESPACE = "gpu-runtime";
 
 /**
  * NVIDIA device plugin (GPU sharing by time-slicing or MIG) and DCGM exporter, on GPU nodes only. A stack without
- * GPU node groups (the CPU-only local stack) gets nothing.
+ * GPU node groups (the CPU-only local stack), or an existing cluster whose GPU runtime is preinstalled, gets nothing.
  */
 export class GpuRuntime extends pulumi.ComponentResource {
   readonly devicePlugin: k8s.helm.v3.Release | undefined;
@@ -26,7 +28,7 @@ export class GpuRuntime extends pulumi.ComponentResource {
 
   constructor(name: string, args: GpuRuntimeArgs, opts?: pulumi.ComponentResourceOptions) {
     super("retrieval-stack:gpu:GpuRuntime", name, {}, opts);
-    if (Object.keys(args.gpuNodeGroups).length === 0) {
+    if (Object.keys(args.gpuNodeGroups).length === 0 || args.preinstalled) {
       this.devicePlugin = undefined;
       this.dcgmExporter = undefined;
       this.registerOutputs({});
