@@ -4,6 +4,7 @@ import type { K8sObject } from "./validate";
 import { policySummary } from "./summary-policy";
 import { gpuSummary } from "./summary-gpu";
 import { observabilitySummary } from "./summary-observability";
+import { servingSummary } from "./summary-serving";
 
 export interface SummaryContext {
   readonly stack: string;
@@ -75,7 +76,7 @@ const images: SummarySection = ({ plan }) => `## Images\n\n${imagesOf(plan.objec
 const helm: SummarySection = ({ plan }) =>
   `## Helm releases\n\n${table(["release", "chart", "version", "repository", "namespace"], plan.helmReleases.map((h) => [h.name ?? h.resourceName, h.chart, h.version ?? "(unpinned)", h.repo ?? "", h.namespace ?? ""]))}`;
 
-export const SUMMARY_SECTIONS: SummarySection[] = [overview, perComponent, models, gpuSummary, images, helm, observabilitySummary, policySummary];
+export const SUMMARY_SECTIONS: SummarySection[] = [overview, perComponent, models, servingSummary, gpuSummary, images, helm, observabilitySummary, policySummary];
 
 export function renderSummary(ctx: SummaryContext): string {
   return SUMMARY_SECTIONS.map((s) => s(ctx))
