@@ -1,0 +1,148 @@
+import * as k8s from "@pulumi/kubernetes";
+import { describe, expect, it } from "vitest";
+import { ObservabilitySchema, secretInputs, type ModelConfig, type ObservabilityConfig } from "../components/config";
+import { Observability } from "../components/observability";
+import { buildDashboards, queriesOf } from "../components/observability/dashboards";
+import { knownMetricNames, metricNamesIn } from "../components/observability/metric-catalogue";
+import { KUBE_PROMETHEUS_STACK } from "../components/observability/helm-values";
+import { MONITORING_NAMESPACE } from "../components/k8s/namespaces";
+import { renderResources } from "./harness";
+import { parseStack } from "./config-helpers";
+
+const prod = parseStack("prod");
+const local = parseStack("local");
+const URLS = { wecom: "https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=SECRET-WECOM", dingtalk: "https://oapi.dingtalk.com/robot/send?access_token=SECRET-DING", audit: "https://audit.example.com/SECRET-AUDIT" };
+
+function render(observability: ObservabilityConfig, models: readonly ModelConfig[], environment: "prod" | "local" = "prod", secrets = { grafanaAdminPassword: "SECRET-GRAFANA-PW", alertReceiverUrls: URLS }) {
+  return renderResources(() => {
+    const provider = new k8s.Provider("k8s", { kubeconfig: "offline" });
+    new Observability("observability", { provider, environment, observability, models, secrets: secretInputs(secrets) });
+  });
+}
+
+describe("Observability component", () => {
+  it("installs kube-prometheus-stack pinned, with the stack's retention and volume, selecting monitors and rules in every namespace", async () => {
+    const r = await render(prod.observability, prod.models);
+    const release = r.inputs("kubernetes:helm.sh/v3:Release", "kube-prometheus-stack");
+    expect(release).toMatchObject({ chart: "kube-prometheus-stack", version: KUBE_PROMETHEUS_STACK.version, repositoryOpts: { repo: KUBE_PROMETHEUS_STACK.repo }, namespace: MONITORING_NAMESPACE });
+    expect(release.version).toMatch(/^\d+\.\d+\.\d+$/);
+    const spec = release.values.prometheus.prometheusSpec;
+    expect(spec.retention).toBe("30d");
+    expect(spec.storageSpec.volumeClaimTemplate.spec.resources.requests.storage).toBe("200Gi");
+    expect(spec.retentionSize).toBe("170GB");
+    for (const k of ["serviceMonitorSelectorNilUsesHelmValues", "podMonitorSelectorNilUsesHelmValues", "ruleSelectorNilUsesHelmValues", "probeSelectorNilUsesHelmValues", "scrapeConfigSelectorNilUsesHelmValues"]) expect(spec[k], k).toBe(false);
+    expect(release.values["kube-state-metrics"].metricLabelsAllowlist).toEqual(["pods=[retrieval-stack.io/model]", "nodes=[retrieval-stack.io/node-group,retrieval-stack.io/gpu-class]"]);
+  });
+
+  it("local: Prometheus on an emptyDir (no volume claim), short retention", async () => {
+    const r = await render(local.observability, local.models, "local", { grafanaAdminPassword: "SECRET-GRAFANA-PW", alertReceiverUrls: {} as typeof URLS });
+    const spec = r.inputs("kubernetes:helm.sh/v3:Release", "kube-prometheus-stack").values.prometheus.prometheusSpec;
+    expect(spec.retention).toBe("2d");
+    expect(spec.storageSpec).toBeUndefined();
+    expect(r.objects("Deployment").filter((d) => d.metadata.name === "chat-bridge")).toHaveLength(0);
+  });
+
+  it("Grafana: admin password only from the secret, ClusterIP, no ingress unless asked", async () => {
+    const r = await render(prod.observability, prod.models);
+    const grafana = r.inputs("kubernetes:helm.sh/v3:Release", "kube-prometheus-stack").values.grafana;
+    expect(grafana.admin).toEqual({ existingSecret: "grafana-admin", userKey: "admin-user", passwordKey: "admin-password" });
+    expect(grafana.adminPassword).toBeUndefined();
+    expect(grafana.service.type).toBe("ClusterIP");
+    expect(grafana.ingress.enabled).toBe(false);
+    const secret = r.objects("Secret").find((s) => s.metadata.name === "grafana-admin")!;
+    expect(secret.stringData["admin-password"]).toBe("[secret]");
+
+    const exposed = await render(ObservabilitySchema.parse({ ...prod.observability, grafana: { exposeViaIngress: true } }), prod.models);
+    expect(exposed.inputs("kubernetes:helm.sh/v3:Release", "kube-prometheus-stack").values.grafana.ingress).toMatchObject({ enabled: true, ingressClassName: "nginx", path: "/grafana" });
+  });
+
+  it("keeps every receiver URL and the Grafana password out of plain text; Alertmanager reads its config from a Secret", async () => {
+    const r = await render(prod.observability, prod.models);
+    const plain = JSON.stringify(r.resources.map((x) => ({ type: x.type, inputs: r.inputs(x.type, x.name) })));
+    for (const s of ["SECRET-WECOM", "SECRET-DING", "SECRET-AUDIT", "SECRET-GRAFANA-PW"]) expect(plain, s).not.toContain(s);
+    const am = r.objects("Secret").find((s) => s.metadata.name === "alertmanager-retrieval-stack")!;
+    expect(am.stringData["alertmanager.yaml"]).toBe("[secret]");
+    const values = r.inputs("kubernetes:helm.sh/v3:Release", "kube-prometheus-stack").values.alertmanager.alertmanagerSpec;
+    expect(values).toMatchObject({ useExistingSecret: true, configSecret: "alertmanager-retrieval-stack" });
+    const targets = r.objects("Secret").find((s) => s.metadata.name === "chat-bridge-targets")!;
+    expect(targets.stringData["targets.json"]).toBe("[secret]");
+  });
+
+  it("runs the chat bridge for WeCom/DingTalk receivers: pinned image, non-root, read-only, 2 replicas in prod", async () => {
+    const r = await render(prod.observability, prod.models);
+    const d = r.objects("Deployment").find((x) => x.metadata.name === "chat-bridge")!;
+    const c = d.spec.template.spec.containers[0];
+    expect(c.image).toMatch(/^node:\d+\.\d+\.\d+-alpine\d/);
+    expect(d.spec.replicas).toBe(2);
+    expect(d.spec.template.spec.securityContext.runAsNonRoot).toBe(true);
+    expect(c.securityContext).toMatchObject({ readOnlyRootFilesystem: true, allowPrivilegeEscalation: false });
+  });
+
+  it("one PrometheusRule with a group per model and the GPU group", async () => {
+    const r = await render(prod.observability, prod.models);
+    const [rule] = r.objects("PrometheusRule");
+    expect(rule.metadata.namespace).toBe(MONITORING_NAMESPACE);
+    expect(rule.spec.groups.map((g: { name: string }) => g.name)).toEqual([...prod.models.map((m) => `retrieval-stack.model.${m.name}`), "retrieval-stack.gpu"]);
+  });
+
+  it("fails before creating anything when the Grafana password or a receiver URL secret is missing", async () => {
+    await expect(render(prod.observability, prod.models, "prod", { grafanaAdminPassword: undefined as unknown as string, alertReceiverUrls: URLS })).rejects.toThrow(/grafanaAdminPassword.*pulumi config set --secret/);
+    await expect(render(prod.observability, prod.models, "prod", { grafanaAdminPassword: "SECRET-GRAFANA-PW", alertReceiverUrls: undefined as unknown as typeof URLS })).rejects.toThrow(/alertReceiverUrls/);
+  });
+
+  it("creates nothing when observability is disabled", async () => {
+    const r = await render(ObservabilitySchema.parse({ enabled: false }), prod.models);
+    expect(r.ofType("kubernetes:helm.sh/v3:Release")).toHaveLength(0);
+    expect(r.objects()).toHaveLength(0);
+  });
+});
+
+describe("dashboards", () => {
+  const dashboards = buildDashboards(prod.models, "retrieval");
+  const allowed = knownMetricNames();
+
+  it("one per engine in use, a GPU dashboard, one per model; provisioned through sidecar ConfigMaps", async () => {
+    expect(dashboards.map((d) => d.uid)).toEqual(["rs-engine-kserve", "rs-engine-sglang", "rs-engine-vllm", "rs-gpu", "rs-model-bge-large-zh", "rs-model-gte-base", "rs-model-qwen3-reranker"]);
+    const r = await render(prod.observability, prod.models);
+    const cms = r.objects("ConfigMap").filter((c) => c.metadata.labels?.grafana_dashboard === "1");
+    expect(cms.map((c) => c.metadata.name).sort()).toEqual(dashboards.map((d) => `dashboard-${d.uid}`).sort());
+    for (const cm of cms) expect(JSON.parse(Object.values(cm.data as Record<string, string>)[0]!).uid).toBe(cm.metadata.name.replace(/^dashboard-/, ""));
+  });
+
+  it("every panel query uses only metric names the adapters declare or known exporters export", () => {
+    for (const d of dashboards)
+      for (const q of queriesOf(d))
+        for (const name of metricNamesIn(q)) expect(allowed.has(name), `${d.uid}: "${name}" in ${q}`).toBe(true);
+  });
+
+  it("the allow-list check catches an unknown metric name", () => {
+    expect(metricNamesIn('sum(rate(vllm:gpu_cache_usage_perc{model="$model"}[$__rate_interval]))').filter((n) => !allowed.has(n))).toEqual(["vllm:gpu_cache_usage_perc"]);
+  });
+
+  it("no KV-cache or time-to-first-token panels for embedding and rerank models", () => {
+    for (const d of dashboards) {
+      const text = JSON.stringify(d.panels);
+      expect(text, d.uid).not.toMatch(/kv_cache|cache_usage|time_to_first_token|ttft/i);
+    }
+  });
+
+  it("engine dashboards show QPS, latency, error ratio, queue, in flight and replicas vs autoscaler", () => {
+    const vllm = dashboards.find((d) => d.uid === "rs-engine-vllm")!;
+    const titles = (vllm.panels ?? []).map((p) => p.title);
+    expect(titles).toEqual(["Requests per second", expect.stringMatching(/^Latency/), "Error ratio", "Queue depth (waiting requests)", "In flight (running requests)", "Replicas vs autoscaler"]);
+    expect(vllm.templating?.list?.find((v) => v.name === "model")?.query).toBe("qwen3-reranker");
+  });
+
+  it("the GPU dashboard covers utilisation, memory used/total, temperature, power and Xid, per node group", () => {
+    const gpu = dashboards.find((d) => d.uid === "rs-gpu")!;
+    const exprs = queriesOf(gpu).join("\n");
+    for (const m of ["DCGM_FI_DEV_GPU_UTIL", "DCGM_FI_DEV_FB_USED", "DCGM_FI_DEV_FB_FREE", "DCGM_FI_DEV_GPU_TEMP", "DCGM_FI_DEV_POWER_USAGE", "DCGM_FI_DEV_XID_ERRORS"]) expect(exprs).toContain(m);
+    expect(exprs).toContain("label_retrieval_stack_io_node_group");
+  });
+
+  it("a model's overview draws its own SLO as the latency threshold", () => {
+    const qwen = dashboards.find((d) => d.uid === "rs-model-qwen3-reranker")!;
+    const p99 = (qwen.panels ?? []).find((p) => p.title === "Latency p99 vs SLO") as { fieldConfig: { defaults: { thresholds: { steps: { value: number | null }[] } } } };
+    expect(p99.fieldConfig.defaults.thresholds.steps.at(-1)!.value).toBe(2);
+  });
+});
