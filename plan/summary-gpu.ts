@@ -53,6 +53,12 @@ export const gpuSummary: SummarySection = ({ config }) => {
     const gpus = sum(groups, (g) => g.gpus);
     const gpuCost = sum(groups, (g) => g.usdPerMonth);
     lines.push("", `**GPUs: ${gpus.min} at minimum scale, ${gpus.max} at maximum; GPU nodes ${usd(gpuCost.min)}–${usd(gpuCost.max)} per month.**`);
+    for (const g of groups.filter((x) => x.requestedGpus.min > x.schedulableGpus.min)) {
+      const perNode = g.schedulableGpus.max / Math.max(g.nodes.max, 1);
+      const nodes = Math.ceil(g.requestedGpus.min / perNode);
+      const cost = (g.usdPerMonth.max / Math.max(g.nodes.max, 1)) * nodes;
+      lines.push("", `> Note: the models on \`${g.nodeGroup}\` request ${g.requestedGpus.min} nvidia.com/gpu at their minimum replicas, more than its ${g.nodes.min} node(s) at minSize give; the autoscaler keeps ${nodes} node(s), so this group's real minimum is about ${usd(cost)}/month.`);
+    }
     const short = groups.filter((g) => g.requestedGpus.max > g.schedulableGpus.max);
     for (const g of short) lines.push("", `> Warning: at maximum replicas the models on \`${g.nodeGroup}\` request ${g.requestedGpus.max} nvidia.com/gpu but the group gives at most ${g.schedulableGpus.max}; the last replicas stay Pending.`);
   }

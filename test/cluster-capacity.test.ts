@@ -95,3 +95,13 @@ describe("plan.md section 'GPUs and cost'", () => {
     expect(md).toMatch(/No GPU node groups: every model runs on CPU/);
   });
 });
+
+describe("plan.md notes on minimum scale", () => {
+  it("says when the models' minimum replicas keep more GPU nodes than minSize", () => {
+    const config = parseStack("prod");
+    const md = gpuSummary({ stack: "prod", config, plan: { objects: [], helmReleases: [], resources: [] }, placeholders: [] } as SummaryContext)!;
+    expect(md).toContain("the models on `l4` request 5 nvidia.com/gpu at their minimum replicas, more than its 3 node(s) at minSize give; the autoscaler keeps 5 node(s)");
+    expect(md).toContain(`about $${Math.round(5 * 0.9776 * 730).toLocaleString("en-US")}/month`);
+    expect(md).not.toContain("the models on `l40s` request");
+  });
+});
