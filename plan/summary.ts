@@ -5,6 +5,7 @@ import { policySummary } from "./summary-policy";
 import { gpuSummary } from "./summary-gpu";
 import { observabilitySummary } from "./summary-observability";
 import { servingSummary } from "./summary-serving";
+import { ingressSummary } from "./summary-ingress";
 
 export interface SummaryContext {
   readonly stack: string;
@@ -76,7 +77,7 @@ const images: SummarySection = ({ plan }) => `## Images\n\n${imagesOf(plan.objec
 const helm: SummarySection = ({ plan }) =>
   `## Helm releases\n\n${table(["release", "chart", "version", "repository", "namespace"], plan.helmReleases.map((h) => [h.name ?? h.resourceName, h.chart, h.version ?? "(unpinned)", h.repo ?? "", h.namespace ?? ""]))}`;
 
-export const SUMMARY_SECTIONS: SummarySection[] = [overview, perComponent, models, servingSummary, gpuSummary, images, helm, observabilitySummary, policySummary];
+export const SUMMARY_SECTIONS: SummarySection[] = [overview, perComponent, models, servingSummary, gpuSummary, images, helm, ingressSummary, observabilitySummary, policySummary];
 
 export function renderSummary(ctx: SummaryContext): string {
   return SUMMARY_SECTIONS.map((s) => s(ctx))
