@@ -1,7 +1,11 @@
+import * as fs from "node:fs";
+import * as path from "node:path";
 import * as k8s from "@pulumi/kubernetes";
 import { describe, expect, it } from "vitest";
 import { ObservabilitySchema, secretInputs, type ModelConfig, type ObservabilityConfig } from "../components/config";
 import { Observability } from "../components/observability";
+import { buildRuleGroups } from "../components/observability/alert-rules";
+import { ALERT_NAMES } from "../components/observability/alert-catalogue";
 import { buildDashboards, queriesOf } from "../components/observability/dashboards";
 import { knownMetricNames, metricNamesIn } from "../components/observability/metric-catalogue";
 import { KUBE_PROMETHEUS_STACK } from "../components/observability/helm-values";
@@ -144,5 +148,17 @@ describe("dashboards", () => {
     const qwen = dashboards.find((d) => d.uid === "rs-model-qwen3-reranker")!;
     const p99 = (qwen.panels ?? []).find((p) => p.title === "Latency p99 vs SLO") as { fieldConfig: { defaults: { thresholds: { steps: { value: number | null }[] } } } };
     expect(p99.fieldConfig.defaults.thresholds.steps.at(-1)!.value).toBe(2);
+  });
+});
+
+describe("runbooks", () => {
+  it("docs/runbooks.md has a section for every alert, at the anchor its runbook_url names", () => {
+    const md = fs.readFileSync(path.join(__dirname, "..", "docs", "runbooks.md"), "utf8");
+    const headings = [...md.matchAll(/^## (\S+)$/gm)].map((m) => m[1]);
+    expect(headings.sort()).toEqual([...ALERT_NAMES].sort());
+    for (const g of buildRuleGroups({ models: prod.models, thresholds: prod.observability.alerts, runbookBaseUrl: prod.observability.runbookBaseUrl }))
+      for (const r of g.rules) expect(r.annotations.runbook_url).toBe(`docs/runbooks.md#${r.alert.toLowerCase()}`);
+    // Links inside the runbooks point at existing sections.
+    for (const [, anchor] of md.matchAll(/\]\(#([a-z0-9-]+)\)/g)) expect(headings.map((h) => h!.toLowerCase()), anchor).toContain(anchor);
   });
 });
