@@ -249,3 +249,55 @@ print(json.dumps([vllm, sglang, custom]))`;
     execFileSync(py, ["-c", `import ast, sys; ast.parse(sys.stdin.read())`], { input: script });
   });
 });
+
+describe("Xinference launch step against a fake Xinference server on loopback", () => {
+  /** Runs the launcher until it has made its first pass; returns the launch requests the server saw. */
+  async function firstPass(alreadyListed: boolean): Promise<unknown[] | undefined> {
+    const py = python("json");
+    if (!py) return undefined;
+    const http = await import("node:http");
+    const { spawn } = await import("node:child_process");
+    const launches: unknown[] = [];
+    let listed = alreadyListed;
+    let checks = 0;
+    const server = http.createServer((req, res) => {
+      if (req.method === "GET" && req.url === "/v1/models/bge-reranker-base") {
+        checks++;
+        res.writeHead(listed ? 200 : 400).end(listed ? '{"model_type":"rerank"}' : '{"detail":"not found"}');
+      } else if (req.method === "POST" && req.url === "/v1/models") {
+        let body = "";
+        req.on("data", (c) => (body += c)).on("end", () => {
+          launches.push(JSON.parse(body));
+          listed = true;
+          res.writeHead(200).end('{"model_uid":"bge-reranker-base"}');
+        });
+      } else res.writeHead(404).end();
+    });
+    await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+    const port = (server.address() as { port: number }).port;
+    const payload = { model_uid: "bge-reranker-base", model_name: "bge-reranker-base", model_type: "rerank", replica: 1, n_gpu: null };
+    const child = spawn(py, ["-c", launcherScript(port)], { env: { ...process.env, [LAUNCH_PAYLOAD_ENV]: JSON.stringify(payload) }, stdio: "ignore" });
+    try {
+      // The launcher checks once, launches if needed, then sleeps 15 s: wait for the check (and launch), bounded.
+      for (let i = 0; i < 100 && (checks === 0 || (!alreadyListed && launches.length === 0)); i++) await new Promise((r) => setTimeout(r, 50));
+      await new Promise((r) => setTimeout(r, 300));
+    } finally {
+      child.kill();
+      await new Promise<void>((r) => server.close(() => r()));
+    }
+    expect(checks).toBeGreaterThan(0);
+    return launches;
+  }
+
+  it("launches a model the server does not list, with the configured UID, name and type", async () => {
+    const launches = await firstPass(false);
+    if (!launches) return;
+    expect(launches).toEqual([{ model_uid: "bge-reranker-base", model_name: "bge-reranker-base", model_type: "rerank", replica: 1, n_gpu: null }]);
+  });
+
+  it("does not launch a model the server already lists (idempotent restarts)", async () => {
+    const launches = await firstPass(true);
+    if (!launches) return;
+    expect(launches).toEqual([]);
+  });
+});
