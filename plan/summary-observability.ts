@@ -4,6 +4,7 @@ import { ALERT_NAMES, type AlertName } from "../components/observability/alert-c
 import type { AlertThresholds, ModelConfig } from "../components/config";
 import { KUBE_PROMETHEUS_STACK } from "../components/observability/helm-values";
 import { MODELS_NAMESPACE } from "../components/k8s/namespaces";
+import { thresholdWarnings } from "../components/observability/threshold-warnings";
 import type { SummarySection } from "./summary";
 
 /** Alerts of the stack with their thresholds, and where they go: the plan's answer to "what pages us, when". */
@@ -37,6 +38,7 @@ export const observabilitySummary: SummarySection = ({ config }) => {
     "",
     table,
     ...(absent.length ? ["", "Not rendered:", ...absent.map((a) => `- ${a}`)] : []),
+    ...thresholdWarnings(obs, config.models).flatMap((w) => ["", `**Warning**: ${w}`]),
     "",
     "Receivers (warnings are inhibited while the same model's critical alert fires):",
     receivers,

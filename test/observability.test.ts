@@ -84,7 +84,7 @@ describe("Observability component", () => {
 
   it("one PrometheusRule with a group per model and the GPU group", async () => {
     const r = await render(prod.observability, prod.models);
-    const [rule] = r.objects("PrometheusRule");
+    const rule = r.objects("PrometheusRule")[0]!;
     expect(rule.metadata.namespace).toBe(MONITORING_NAMESPACE);
     expect(rule.spec.groups.map((g: { name: string }) => g.name)).toEqual([...prod.models.map((m) => `retrieval-stack.model.${m.name}`), "retrieval-stack.gpu"]);
   });
@@ -160,5 +160,14 @@ describe("runbooks", () => {
       for (const r of g.rules) expect(r.annotations.runbook_url).toBe(`docs/runbooks.md#${r.alert.toLowerCase()}`);
     // Links inside the runbooks point at existing sections.
     for (const [, anchor] of md.matchAll(/\]\(#([a-z0-9-]+)\)/g)) expect(headings.map((h) => h!.toLowerCase()), anchor).toContain(anchor);
+  });
+});
+
+describe("threshold warnings", () => {
+  it("warns when GpuMemoryPressure would fire permanently because engines preallocate that much", async () => {
+    const { thresholdWarnings } = await import("../components/observability/threshold-warnings");
+    expect(thresholdWarnings(prod.observability, prod.models)[0]).toMatch(/gpuMemoryRatio\.value to 0\.95/);
+    const raised = ObservabilitySchema.parse({ ...prod.observability, alerts: { ...prod.observability.alerts, gpuMemoryRatio: { value: 0.95, for: "10m" } } });
+    expect(thresholdWarnings(raised, prod.models)).toEqual([]);
   });
 });
