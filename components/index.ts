@@ -8,6 +8,8 @@ export { MODEL_METRIC_LABEL, MODEL_POD_LABEL, modelSelector } from "./serving/me
 export * from "./k8s/namespaces";
 export { Observability, type ObservabilityArgs } from "./observability";
 export { Ingress, type IngressArgs } from "./ingress";
+export { routeTable, publicBaseUrl, type ModelRoute } from "./ingress/routes";
+export type { IngressControllerDriver } from "./ingress/controller";
 export { Verification, type VerificationArgs, type VerificationTarget } from "./verification";
 export { MODEL_CATALOGUE, lookupModel, type ModelSpec } from "./serving/models";
 export { GPU_INSTANCE_TYPES, lookupInstanceType, type GpuInstanceType } from "./cluster/instances";
