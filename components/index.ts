@@ -6,7 +6,7 @@ export { ModelService, MODEL_SERVICE_PORT, type ModelServiceArgs } from "./servi
 export { Keda, KEDA_CHART, type KedaArgs } from "./serving/keda";
 export { MODEL_METRIC_LABEL, MODEL_POD_LABEL, modelSelector } from "./serving/metric-labels";
 export * from "./k8s/namespaces";
-export { Observability, type ObservabilityArgs } from "./observability";
+export { Observability, type ObservabilityArgs, buildRuleGroups, buildAlertmanagerConfig, buildDashboards, ALERT_CATALOGUE, type AlertName } from "./observability";
 export { Ingress, type IngressArgs } from "./ingress";
 export { routeTable, publicBaseUrl, type ModelRoute } from "./ingress/routes";
 export type { IngressControllerDriver } from "./ingress/controller";

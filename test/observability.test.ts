@@ -171,3 +171,13 @@ describe("threshold warnings", () => {
     expect(thresholdWarnings(raised, prod.models)).toEqual([]);
   });
 });
+
+describe("observability config rules", () => {
+  it("refuses a receiver that only takes info alerts (none exist), naming the field and the fix", async () => {
+    const { problemsOf } = await import("./config-helpers");
+    const problems = problemsOf("prod", (raw) => {
+      raw.observability.receivers[2].severities = ["info"];
+    });
+    expect(problems).toEqual([expect.objectContaining({ path: "retrieval-stack:observability.receivers[2].severities", message: expect.stringMatching(/never get a message.*Fix: add "critical"/) })]);
+  });
+});
