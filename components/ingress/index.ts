@@ -6,7 +6,7 @@ import { childOptions, standardLabels } from "../k8s/meta";
 import { INGRESS_NAMESPACE } from "../k8s/namespaces";
 import { controller } from "./controller";
 import { publicBaseUrl, publicHost, routeTable } from "./routes";
-import { deployTls, usesCertManager } from "./tls";
+import { installCertManager, issueCertificate, usesCertManager } from "./tls";
 
 export interface IngressArgs {
   readonly provider: k8s.Provider;
@@ -50,8 +50,9 @@ export class Ingress extends pulumi.ComponentResource {
       { metadata: { name: INGRESS_NAMESPACE, labels: standardLabels(INGRESS_NAMESPACE, "ingress") } },
       childOptions(this, provider),
     );
-    const installed = controller.install({ parent: this, provider, environment, ingress, namespace: INGRESS_NAMESPACE, monitoring, certManager: usesCertManager(ingress.tls), dependsOn: [namespace] });
-    const tls = deployTls({ parent: this, provider, tls: ingress.tls, host, namespace: args.modelNamespace, ingressClass: controller.ingressClass, monitoring, dependsOn: installed });
+    const certManager = installCertManager({ parent: this, provider, tls: ingress.tls, monitoring });
+    const installed = controller.install({ parent: this, provider, environment, ingress, namespace: INGRESS_NAMESPACE, monitoring, certManager: usesCertManager(ingress.tls), dependsOn: [namespace, ...certManager] });
+    const tls = issueCertificate({ parent: this, provider, tls: ingress.tls, host, namespace: args.modelNamespace, ingressClass: controller.ingressClass, dependsOn: installed });
     controller.publish({
       parent: this,
       provider,

@@ -67,26 +67,20 @@ export interface TlsResources {
   readonly ready: pulumi.Resource[];
 }
 
-export interface TlsArgs {
+interface Common {
   readonly parent: pulumi.Resource;
   readonly provider: k8s.Provider;
   readonly tls: Tls;
-  readonly host: string;
-  /** Namespace of the VirtualServer, where the TLS Secret must live. */
-  readonly namespace: pulumi.Input<string>;
-  readonly ingressClass: string;
-  readonly monitoring: boolean;
-  /** The controller must exist before cert-manager's HTTP-01 solver Ingress can be served. */
-  readonly dependsOn: pulumi.Resource[];
 }
 
-export function deployTls(args: TlsArgs): TlsResources {
+/**
+ * cert-manager itself, when the TLS mode needs it. Installed before the controller: NGINX Ingress Controller's
+ * cert-manager integration watches cert-manager's CRDs from the start.
+ */
+export function installCertManager(args: Common & { readonly monitoring: boolean }): pulumi.Resource[] {
   const { parent, provider, tls } = args;
-  const secretName = tlsSecretName(tls);
-  if (!usesCertManager(tls)) return { secretName, ready: [] };
-  const opts = (extra: pulumi.CustomResourceOptions = {}) => childOptions(parent, provider, extra);
-
-  const ns = new k8s.core.v1.Namespace("cert-manager", { metadata: { name: CERT_MANAGER_NAMESPACE, labels: standardLabels("cert-manager", "tls") } }, opts());
+  if (!usesCertManager(tls)) return [];
+  const ns = new k8s.core.v1.Namespace("cert-manager", { metadata: { name: CERT_MANAGER_NAMESPACE, labels: standardLabels("cert-manager", "tls") } }, childOptions(parent, provider));
   const release = new k8s.helm.v3.Release(
     "cert-manager",
     {
@@ -103,12 +97,29 @@ export function deployTls(args: TlsArgs): TlsResources {
       },
       atomic: true,
     },
-    opts({ dependsOn: [ns] }),
+    childOptions(parent, provider, { dependsOn: [ns] }),
   );
+  return [release];
+}
+
+export interface IssueArgs extends Common {
+  readonly host: string;
+  /** Namespace of the VirtualServer, where the TLS Secret must live. */
+  readonly namespace: pulumi.Input<string>;
+  readonly ingressClass: string;
+  /** cert-manager and the controller (ACME HTTP-01 is answered through it). */
+  readonly dependsOn: pulumi.Resource[];
+}
+
+/** The ClusterIssuer and the Certificate for the host (ACME / private CA), or just the name of the user's Secret. */
+export function issueCertificate(args: IssueArgs): TlsResources {
+  const { parent, provider, tls } = args;
+  const secretName = tlsSecretName(tls);
+  if (!usesCertManager(tls)) return { secretName, ready: [] };
   const issuer = new k8s.apiextensions.CustomResource(
     "cluster-issuer",
     { apiVersion: "cert-manager.io/v1", kind: "ClusterIssuer", metadata: { name: CLUSTER_ISSUER_NAME, labels: standardLabels(CLUSTER_ISSUER_NAME, "tls") }, spec: clusterIssuerSpec(tls, args.ingressClass) },
-    opts({ dependsOn: [release] }),
+    childOptions(parent, provider, { dependsOn: args.dependsOn }),
   );
   const certificate = new k8s.apiextensions.CustomResource(
     "certificate",
@@ -124,7 +135,7 @@ export function deployTls(args: TlsArgs): TlsResources {
       },
       spec: certificateSpec(args.host),
     },
-    opts({ dependsOn: [issuer, ...args.dependsOn] }),
+    childOptions(parent, provider, { dependsOn: [issuer, ...args.dependsOn] }),
   );
   return { secretName, ready: [certificate] };
 }
