@@ -11,6 +11,8 @@ export interface ServiceExposure {
   readonly annotations: Record<string, string>;
   /** Source CIDRs allowed to reach the load balancer (the NLB's security group); empty = no restriction. */
   readonly loadBalancerSourceRanges: readonly string[];
+  /** Local keeps the client address (NLB IP targets); Cluster lets any node's NodePort answer (local clusters). */
+  readonly externalTrafficPolicy: "Local" | "Cluster";
 }
 
 /**
@@ -20,7 +22,7 @@ export interface ServiceExposure {
  * Requires the AWS Load Balancer Controller in the cluster (the in-tree controller ignores these).
  */
 export function serviceExposure(environment: Environment, ingress: Pick<IngressConfig, "exposure" | "allowedSourceCidrs">): ServiceExposure {
-  if (!profileOf(environment).cloud) return { type: "NodePort", annotations: {}, loadBalancerSourceRanges: [] };
+  if (!profileOf(environment).cloud) return { type: "NodePort", annotations: {}, loadBalancerSourceRanges: [], externalTrafficPolicy: "Cluster" };
   return {
     type: "LoadBalancer",
     annotations: {
@@ -31,5 +33,6 @@ export function serviceExposure(environment: Environment, ingress: Pick<IngressC
       "service.beta.kubernetes.io/aws-load-balancer-attributes": "load_balancing.cross_zone.enabled=true",
     },
     loadBalancerSourceRanges: [...ingress.allowedSourceCidrs],
+    externalTrafficPolicy: "Local",
   };
 }

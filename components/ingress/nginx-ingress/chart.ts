@@ -59,7 +59,7 @@ export function controllerValues(o: ControllerValuesInput): Record<string, unkno
         type: o.exposure.type,
         annotations: { ...o.exposure.annotations },
         loadBalancerSourceRanges: [...o.exposure.loadBalancerSourceRanges],
-        externalTrafficPolicy: "Local",
+        externalTrafficPolicy: o.exposure.externalTrafficPolicy,
       },
       resources: { requests: { cpu: "250m", memory: "256Mi" }, limits: { memory: "512Mi" } },
       // In-flight requests may run for timeoutSeconds (a long rerank): let them finish before the pod goes.
