@@ -161,12 +161,15 @@ export function modelRuleGroup(model: ModelConfig, input: AlertRulesInput): Rule
   return { name: `retrieval-stack.model.${m}`, rules };
 }
 
-/** GPU alerts over DCGM series (node from the `node` target label, else dcgm-exporter's Hostname). */
+/**
+ * GPU alerts over DCGM series. The node comes from the `node` target label (the GPU runtime's ServiceMonitor sets
+ * it), else from dcgm-exporter's own host label (`hostname` since exporter 4.8, `Hostname` before).
+ */
 export function gpuRuleGroup(input: AlertRulesInput): RuleGroup {
   const t = input.thresholds;
   const base = input.runbookBaseUrl;
   const ns = input.modelsNamespace ?? MODELS_NAMESPACE;
-  const node = "{{ if $labels.node }}{{ $labels.node }}{{ else }}{{ $labels.Hostname }}{{ end }}";
+  const node = "{{ if $labels.node }}{{ $labels.node }}{{ else if $labels.hostname }}{{ $labels.hostname }}{{ else }}{{ $labels.Hostname }}{{ end }}";
   const gpu = `GPU {{ $labels.gpu }} ({{ $labels.modelName }}) on node ${node}`;
   const rules: AlertingRule[] = [
     rule(

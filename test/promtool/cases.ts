@@ -365,6 +365,27 @@ export const CASES: TestCase[] = [
     ],
   },
   {
+    name: "GpuXidErrors: without a node label, dcgm-exporter 4.8+'s `hostname` names the node",
+    interval: "1m",
+    input_series: [series("DCGM_FI_DEV_XID_ERRORS", { gpu: "2", UUID: "GPU-9", modelName: "NVIDIA L40S", hostname: "gpu-node-b" }, "48x3")],
+    alert_rule_test: [
+      {
+        eval_time: "2m",
+        alertname: "GpuXidErrors",
+        exp_alerts: [
+          {
+            exp_labels: { alertname: "GpuXidErrors", severity: "warning", gpu: "2", UUID: "GPU-9", modelName: "NVIDIA L40S", hostname: "gpu-node-b" },
+            exp_annotations: {
+              summary: "Xid 48 on node gpu-node-b",
+              description: "GPU 2 (NVIDIA L40S) on node gpu-node-b reported Xid error 48 (NVIDIA Xid catalogue: 48/63/64/74/79/92-95 mean the GPU needs a reset or the node replacing).",
+              runbook_url: runbook("GpuXidErrors"),
+            },
+          },
+        ],
+      },
+    ],
+  },
+  {
     name: "GpuNodeGroupNoCapacity: a Pending pod of a model on l4 fires for l4; Running pods do not",
     interval: "1m",
     input_series: [

@@ -22,7 +22,7 @@ export function modelDashboard(model: ModelConfig, namespace: string, adapterFor
     timeseries("Requests per second", [{ expr: m.requestRate(s, w), legend: model.name }], { unit: "reqps", min: 0 }),
     m.errorRatio
       ? timeseries("Error ratio", [{ expr: m.errorRatio(s, w), legend: "failed / all" }], { unit: "percentunit", min: 0 })
-      : note("Error ratio", `${adapter.displayName} exports no failure counter.`),
+      : note("Error ratio", `${adapter.displayName} counts no failed requests: no error ratio for this model.`),
     timeseries(
       "Waiting and running requests",
       [...(m.queueDepth ? [{ expr: m.queueDepth(s), legend: "waiting" }] : []), { expr: m.inFlight(s), legend: "running" }],
