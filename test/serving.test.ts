@@ -289,3 +289,12 @@ describe("InferenceService schema (plan/schemas/kserve.ts)", async () => {
     expect((await broken((o) => (o.spec.predictor.minReplicas = 5)))[0]?.error).toContain("minReplicas 5 is above maxReplicas 3");
   });
 });
+
+describe("default requests fit the node", () => {
+  it("a 4B reranker on a 16 GiB g6.xlarge asks for at most 13 GiB, /dev/shm included, and 3 of 4 vCPUs", async () => {
+    const r = await renderModel({ ...SEEDS.qwen3Reranker, gpu: { nodeGroup: "l4" }, maxModelLen: 8192, replicas: { min: 0, max: 1 } }, { environment: "dev" });
+    const { requests, limits } = engineContainer(r).resources;
+    expect(requests).toEqual({ cpu: "3", memory: "13Gi", "nvidia.com/gpu": "1" });
+    expect(limits.memory).toBe(requests.memory);
+  });
+});

@@ -58,10 +58,10 @@ function probe(action: ProbeAction, timing: Omit<Probe, "httpGet" | "exec">): Pr
 export function planPod(p: PodInputs): PodPlan {
   const { ctx, workload } = p;
   const gpus = ctx.gpu?.count ?? 0;
-  const defaults = defaultResources(ctx.spec, ctx.gpu ? ctx.gpu.instance : undefined);
   const shmGiB = workload.sharedMemory ? SHM_GIB_PER_GPU * Math.max(1, gpus) : 0;
-  // A memory-backed emptyDir counts against the container's memory limit: add it to the request.
-  const memory = ctx.model.resources?.memory ?? `${defaults.memoryGiB + shmGiB}Gi`;
+  // A memory-backed emptyDir counts against the container's memory limit: the default request includes it.
+  const defaults = defaultResources(ctx.spec, ctx.gpu ? ctx.gpu.instance : undefined, shmGiB);
+  const memory = ctx.model.resources?.memory ?? `${defaults.memoryGiB}Gi`;
   const cpu = ctx.model.resources?.cpu ?? defaults.cpu;
   const budget = startupBudgetSeconds(ctx.spec, workload.startupOverheadSeconds, gpus > 0);
   const grace = PRE_STOP_SLEEP_SECONDS + workload.drainSeconds + 5;

@@ -53,12 +53,14 @@ export interface PodResources {
 /**
  * CPU/memory requests when the model config gives none. GPU pods: the engine holds a host copy of the weights
  * while loading and its tokenizer/batching workers need a few cores; capped to what the node leaves after its
- * daemons (one vCPU and 3 GiB kept back). CPU pods: the weights twice (model + runtime copies) and 1 GiB.
+ * daemons (one vCPU and 3 GiB kept back), /dev/shm included. CPU pods: the weights twice (model + runtime copies)
+ * and 1 GiB, plus /dev/shm.
  */
-export function defaultResources(spec: ModelSpec, node?: { readonly vcpu: number; readonly memoryGiB: number }): PodResources {
+export function defaultResources(spec: ModelSpec, node?: { readonly vcpu: number; readonly memoryGiB: number }, shmGiB = 0): PodResources {
   const w = weightsGiB(spec);
-  if (!node) return { cpu: "2", memoryGiB: Math.max(1, Math.ceil(w * 2 + 1)) };
+  if (!node) return { cpu: "2", memoryGiB: Math.max(1, Math.ceil(w * 2 + 1)) + shmGiB };
   const cpu = Math.max(1, Math.min(4, node.vcpu - 1));
-  const memoryGiB = Math.max(2, Math.min(Math.ceil(w + 4), node.memoryGiB - 3));
+  // /dev/shm (memory-backed) counts against the same limit, so it is inside the cap.
+  const memoryGiB = Math.max(2, Math.min(Math.ceil(w + 4) + shmGiB, node.memoryGiB - 3));
   return { cpu: String(cpu), memoryGiB };
 }
