@@ -63,9 +63,16 @@ const models = config.models.map(
     ),
 );
 
-new Verification(
+const verifier = new Verification(
   "verification",
-  { provider, verification: config.verification, targets: models.map((m, i) => ({ model: config.models[i]!, url: m.url })) },
+  {
+    provider,
+    environment,
+    verification: config.verification,
+    namespace: modelNamespace.metadata.name,
+    targets: models.map((m, i) => ({ model: config.models[i]!, url: m.url, publicUrl: ingress.urls[m.modelName] })),
+    apiKey: secrets.apiKeys?.apply((keys) => keys[0] ?? ""),
+  },
   { dependsOn: [...models, ingress] },
 );
 
@@ -76,3 +83,5 @@ export const gpuNodeGroups = cluster.gpuNodeGroups;
 export const gpuCapacity = cluster.gpuCapacity;
 export const modelEndpoints = Object.fromEntries(models.map((m) => [m.modelName, m.url]));
 export const publicEndpoints = ingress.urls;
+/** What `retrieval-stack verify --stack <name>` reads (components/verification/stack-outputs.ts). */
+export const verification = verifier.stackOutput;

@@ -31,7 +31,9 @@ export const RESOURCE_OUTPUTS: Record<string, OutputFn> = {
   }),
   "aws:eks/addon:Addon": (name, inputs) => ({ arn: `arn:aws:eks:us-east-1:123456789012:addon/${String(inputs.addonName ?? name)}`, addonVersion: inputs.addonVersion ?? "v0.0.0-eksbuild.offline" }),
   "aws:iam/role:Role": (name) => ({ arn: `arn:aws:iam::123456789012:role/${name}`, name }),
-  "aws:ecr/repository:Repository": (name) => ({ repositoryUrl: `123456789012.dkr.ecr.us-east-1.amazonaws.com/${name}` }),
+  "aws:ecr/repository:Repository": (name) => ({ repositoryUrl: `123456789012.dkr.ecr.us-east-1.amazonaws.com/${name}`, registryId: "123456789012" }),
+  // A build pushed by digest (the verifier image): the repository of imageName, an obviously fake digest.
+  "docker:index/image:Image": (_name, inputs) => ({ repoDigest: `${String(inputs.imageName).replace(/:[^:/]+$/, "")}@sha256:${"0".repeat(64)}` }),
 };
 
 export const CALL_OUTPUTS: Record<string, (inputs: Record<string, unknown>) => Record<string, unknown>> = {

@@ -105,6 +105,16 @@ export function errorCode(error: unknown): string | undefined {
   return undefined;
 }
 
+/** "fetch failed" says nothing; the innermost cause says why (e.g. "bad port", "getaddrinfo ENOTFOUND"). */
+function rootMessage(error: unknown): string {
+  const messages: string[] = [];
+  for (let e = error, depth = 0; e && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
+    const m = (e as { message?: unknown }).message;
+    if (typeof m === "string" && m && !messages.includes(m)) messages.push(m);
+  }
+  return messages.join(": ") || String(error);
+}
+
 /** Classifies a thrown fetch error. */
 export function connectionFailure(error: unknown, url: string, attempts: number, deadline: Deadline, timeoutMs: number): HttpFailure {
   if (deadline.signal.aborted) return new HttpFailure("deadline", `overall timeout of ${deadline.budgetMs} ms reached while calling ${url}`, attempts);
@@ -114,7 +124,7 @@ export function connectionFailure(error: unknown, url: string, attempts: number,
   }
   const code = errorCode(error);
   if (code === "ECONNREFUSED") return new HttpFailure("refused", `connection refused by ${url} (nothing listens there)`, attempts);
-  return new HttpFailure("network", `network error calling ${url}: ${code ?? (error as Error).message ?? String(error)}`, attempts);
+  return new HttpFailure("network", `network error calling ${url}: ${code ?? rootMessage(error)}`, attempts);
 }
 
 const HTML = /^\s*<(!doctype|html|head|body|title)\b/i;

@@ -28,6 +28,12 @@ export const VerifyTargetSchema = z.strictObject({
   normalized: z.boolean().default(false),
   /** p99 latency objective for the latency check. */
   sloP99Ms: z.number().positive().optional(),
+  /**
+   * The task endpoint is reached at this exact path under `url` (an ingress route such as
+   * /models/bge/v1/embeddings that rewrites to the engine's own path); the engine's health and model-list
+   * endpoints are not routed there, so those rows are skipped.
+   */
+  route: z.string().regex(/^\/\S*$/, { message: 'must be an absolute URL path such as "/models/bge/v1/embeddings"' }).optional(),
 });
 export type VerifyTarget = z.infer<typeof VerifyTargetSchema>;
 export type VerifyTargetInput = z.input<typeof VerifyTargetSchema>;

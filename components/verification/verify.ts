@@ -1,5 +1,6 @@
 import { dialectNamed } from "../serving/dialects";
 import { EngineClient } from "./client";
+import { routedDialect } from "./routed";
 import { DEFAULT_RETRY, Deadline } from "./http";
 import { targetPassed, type CheckResult, type TargetReport, type VerificationReport } from "./report";
 import { DEFAULT_OPTIONS, VerifyTargetSchema, type VerifyOptions, type VerifyTarget, type VerifyTargetInput } from "./target";
@@ -27,14 +28,16 @@ export async function verifyTarget(input: VerifyTargetInput, options: VerifyOpti
   const started = performance.now();
   const parsed = VerifyTargetSchema.safeParse(input);
   const name = parsed.success ? parsed.data.name : String((input as { name?: unknown }).name ?? "?");
-  const base = { name, dialect: String(input.dialect), url: String(input.url), model: String(input.modelId ?? input.servedModel), task: String(input.task) };
+  const url = `${String(input.url).replace(/\/+$/, "")}${input.route ?? ""}`;
+  const base = { name, dialect: String(input.dialect), url, model: String(input.modelId ?? input.servedModel), task: String(input.task) };
   const finish = (checks: CheckResult[]): TargetReport => ({ ...base, pass: targetPassed(checks), ms: performance.now() - started, checks });
 
   if (!parsed.success) {
     return finish([{ check: "target", expected: "a valid target", got: parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; "), ms: 0, status: "fail" }]);
   }
   const target = parsed.data;
-  const dialect = dialectNamed(target.dialect);
+  const named = dialectNamed(target.dialect);
+  const dialect = named && target.route ? routedDialect(named, target.task, target.route) : named;
   if (!dialect) return finish([{ check: "target", expected: "a known dialect", got: `unknown dialect "${target.dialect}"`, ms: 0, status: "fail" }]);
   if ((target.task === "embed" && !dialect.embed) || (target.task === "rerank" && !dialect.rerank)) {
     return finish([{ check: "target", expected: `a ${target.task} endpoint`, got: `the ${dialect.name} dialect has no ${target.task} endpoint`, ms: 0, status: "fail" }]);

@@ -4,8 +4,9 @@ import { clusterRules } from "./cluster";
 import { modelRules } from "./models";
 import { ingressRules } from "./ingress";
 import { observabilityRules } from "./observability";
+import { verificationRules } from "./verification";
 
-const RULES: readonly Rule[] = [clusterRules, modelRules, ingressRules, observabilityRules];
+const RULES: readonly Rule[] = [clusterRules, modelRules, ingressRules, observabilityRules, verificationRules];
 
 export function crossFieldProblems(config: Partial<PlatformConfig>): RuleProblem[] {
   return RULES.flatMap((rule) => rule(config));

@@ -1,0 +1,28 @@
+import { profileOf } from "../environments";
+import type { Rule, RuleProblem } from "./types";
+
+/**
+ * Verification rules: the Job needs an image it can pull. Cloud stacks build and push one to ECR; elsewhere
+ * there is no registry to push to, so a prebuilt image (or local mode) is required. Local mode calls the
+ * models from the machine running `pulumi up`, through the ingress: with the ingress off it cannot reach them.
+ */
+export const verificationRules: Rule = (config) => {
+  const out: RuleProblem[] = [];
+  const v = config.verification;
+  if (!v || !config.environment) return out;
+  if (v.mode === "job" && !v.image && !profileOf(config.environment).cloud) {
+    out.push({
+      path: ["verification", "mode"],
+      value: v.mode,
+      message: `"job" needs an image the cluster can pull, and the ${config.environment} stack has no registry to push one to. Fix: set verification.image to a pinned verifier image (built from images/verifier), or set verification.mode to "local".`,
+    });
+  }
+  if (v.mode === "local" && config.ingress && !config.ingress.enabled) {
+    out.push({
+      path: ["verification", "mode"],
+      value: v.mode,
+      message: `"local" calls the models through the ingress from the machine running pulumi, and ingress.enabled is false. Fix: set verification.mode to "job" (in-cluster), or enable the ingress.`,
+    });
+  }
+  return out;
+};

@@ -1,0 +1,40 @@
+import * as path from "node:path";
+import type * as pulumi from "@pulumi/pulumi";
+import type { LocalVerificationInputs } from "./run-local";
+
+/**
+ * The local mode's dynamic provider. Pulumi serialises these functions into the dynamic-provider host, so they
+ * capture nothing but a module path: the verification code is loaded from disk when they run (closure
+ * serialisation of the whole library would be slow and brittle). Running from TypeScript sources (the project's
+ * own `pulumi up`), the host has no TypeScript loader: tsx (a dev dependency) is registered first.
+ */
+const RUNNER_MODULE = path.join(__dirname, `run-local${path.extname(__filename) || ".js"}`);
+
+export const localVerificationProvider: pulumi.dynamic.ResourceProvider = {
+  async check(_olds: LocalVerificationInputs, news: LocalVerificationInputs) {
+    return { inputs: news };
+  },
+
+  async diff(_id: string, olds: LocalVerificationInputs, news: LocalVerificationInputs) {
+    // Re-run only when what is verified changed (a model, an engine, the options), not on every `pulumi up`.
+    return { changes: olds.targetsHash !== news.targetsHash, replaces: [], deleteBeforeReplace: false };
+  },
+
+  async create(inputs: LocalVerificationInputs) {
+    if (RUNNER_MODULE.endsWith(".ts")) require("tsx/cjs/api").register();
+    const runner = require(RUNNER_MODULE) as typeof import("./run-local");
+    const result = await runner.runLocalVerification(inputs);
+    return { id: `verification-${inputs.targetsHash}`, outs: { targetsHash: inputs.targetsHash, summary: result.summary } };
+  },
+
+  async update(_id: string, _olds: LocalVerificationInputs, news: LocalVerificationInputs) {
+    if (RUNNER_MODULE.endsWith(".ts")) require("tsx/cjs/api").register();
+    const runner = require(RUNNER_MODULE) as typeof import("./run-local");
+    const result = await runner.runLocalVerification(news);
+    return { outs: { targetsHash: news.targetsHash, summary: result.summary } };
+  },
+
+  async delete() {
+    // Nothing to undo: verification leaves nothing behind.
+  },
+};

@@ -1,0 +1,30 @@
+import { formatFailures, formatReport } from "./report";
+import { DEFAULT_OPTIONS, type VerifyOptions, type VerifyTargetInput } from "./target";
+import { verifyAll } from "./verify";
+
+/** What the local-mode resource stores: the inputs (API key aside) and the hash that decides re-runs. */
+export interface LocalVerificationInputs {
+  readonly targets: readonly VerifyTargetInput[];
+  readonly options: Omit<VerifyOptions, "apiKey">;
+  readonly apiKey?: string;
+  /** Changes when a model, an engine or the verification config changes: only then do the checks re-run. */
+  readonly targetsHash: string;
+}
+
+export class VerificationFailed extends Error {
+  override readonly name = "VerificationFailed";
+}
+
+/**
+ * The body of the local mode's create/update: runs every check and throws VerificationFailed with the whole
+ * table (Pulumi prints it as the resource's error and `pulumi up` fails). Returns a one-line summary otherwise.
+ */
+export async function runLocalVerification(inputs: LocalVerificationInputs, log: (line: string) => void = () => {}): Promise<{ summary: string; checks: number }> {
+  const options: VerifyOptions = { ...DEFAULT_OPTIONS, ...inputs.options, apiKey: inputs.apiKey };
+  const report = await verifyAll(inputs.targets, options, (e) => e.check && log(`[${e.target}] ${e.check.check}: ${e.check.status}`));
+  if (!report.pass) {
+    throw new VerificationFailed(`post-deploy verification failed:\n${formatFailures(report)}\n\n${formatReport(report)}`);
+  }
+  const checks = report.targets.reduce((n, t) => n + t.checks.length, 0);
+  return { summary: `${report.targets.length} model(s), ${checks} checks passed in ${Math.round(report.ms)} ms`, checks };
+}
