@@ -66,7 +66,8 @@ export async function latencyChecks(ctx: CheckContext): Promise<CheckResult[]> {
   if (ctx.client.lastBody === undefined || !summary) results.push(skipped(ctx, "latency.loadgen", genExpected, "no engine answer to replay"));
   else {
     const target = summary;
-    const body = JSON.stringify(ctx.client.lastBody);
+    // Non-finite values (reported by their own check) would not survive JSON: replay them as 0.
+    const body = JSON.stringify(ctx.client.lastBody, (_k, v: unknown) => (typeof v === "number" && !Number.isFinite(v) ? 0 : v));
     results.push(
       await runCheck(ctx, "latency.loadgen", genExpected, async () => {
         const own = summarise(await withInstantServer(body, (url) => runLoad(taskCall(ctx, loadClient.withBaseUrl(url)), requests, concurrency, deadline, describeError)));

@@ -1,0 +1,274 @@
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import * as pulumi from "@pulumi/pulumi";
+import * as k8s from "@pulumi/kubernetes";
+import { MockMonitor } from "@pulumi/pulumi/runtime/mocks";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { CALL_OUTPUTS, RESOURCE_OUTPUTS } from "../plan/mock-outputs";
+import { redactSecrets } from "../plan/redact";
+import { ModelService } from "../components/serving/model-service";
+import { MODELS_NAMESPACE } from "../components/k8s/namespaces";
+import { VerificationSchema, type ModelConfig, type VerificationConfig } from "../components/config";
+import { Verification, verificationHash } from "../components/verification";
+import { runJob } from "../components/verification/job";
+import { localVerificationProvider } from "../components/verification/provider";
+import type { LocalVerificationInputs } from "../components/verification/run-local";
+import { startFakeServer, type FakeServer } from "./fixtures/engine-server";
+import { SEEDS, groupOf, parseModel } from "./serving-fixtures";
+import { STACKS, parseStack, problemsOf } from "./config-helpers";
+
+// ---------------------------------------------------------------------------------------------------------
+// The code that runs inside `pulumi up`, called directly against a correct and a failing local server.
+// ---------------------------------------------------------------------------------------------------------
+
+let good: FakeServer;
+let bad: FakeServer;
+let dir: string;
+const options = { requests: 6, concurrency: 2, timeoutSeconds: 20, requestTimeoutSeconds: 3, maxRetries: 1, quality: { enabled: false, minMrrAt10: 0.75 } };
+const target = (url: string, extra: object = {}) => ({ name: "bge-small-zh", url, dialect: "tei", task: "embed" as const, servedModel: "bge-small-zh", modelId: "BAAI/bge-small-zh-v1.5", dims: 512, normalized: true, sloP99Ms: 2000, ...extra });
+
+beforeAll(async () => {
+  [good, bad] = await Promise.all([startFakeServer({ dialect: "tei", dims: 512 }), startFakeServer({ dialect: "tei", dims: 512, fault: "nan" })]);
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), "verify-deploy-"));
+});
+afterAll(async () => {
+  await Promise.all([good?.close(), bad?.close()]);
+  fs.rmSync(dir, { recursive: true, force: true });
+});
+
+describe("the in-cluster Job's entry point", () => {
+  function jobEnv(name: string, config: unknown, extra: NodeJS.ProcessEnv = {}) {
+    const file = path.join(dir, `${name}.json`);
+    fs.writeFileSync(file, typeof config === "string" ? config : JSON.stringify(config));
+    return { VERIFY_CONFIG_FILE: file, VERIFY_TERMINATION_LOG: path.join(dir, `${name}.termination`), ...extra };
+  }
+
+  it("exits 0 against a correct engine and says so in the termination message", async () => {
+    const lines: string[] = [];
+    const env = jobEnv("ok", { options, targets: [target(good.url)] }, { VERIFY_API_KEY: "" });
+    expect(await runJob({ env, log: (l) => lines.push(l) })).toBe(0);
+    expect(lines.join("\n")).toMatch(/verification passed: 1 model\(s\)/);
+    expect(fs.readFileSync(env.VERIFY_TERMINATION_LOG, "utf8")).toBe("all checks passed");
+    // The full report is in the log as one JSON line, for log pipelines.
+    expect(JSON.parse(lines.find((l) => l.startsWith("REPORT_JSON "))!.slice(12))).toMatchObject({ pass: true });
+  });
+
+  it("exits 1 against a failing engine; the termination message names the model, the check, expected and got", async () => {
+    const env = jobEnv("bad", { options, targets: [target(bad.url)] });
+    expect(await runJob({ env, log: () => {} })).toBe(1);
+    expect(fs.readFileSync(env.VERIFY_TERMINATION_LOG, "utf8")).toMatch(/^bge-small-zh embed\.finite: expected only finite numbers; got 2 non-finite value\(s\), first NaN at vector 0, position 17\n/);
+  });
+
+  it("sends the API key from the Secret's environment variable", async () => {
+    const keyed = await startFakeServer({ dialect: "tei", dims: 512, apiKey: "job-key-0123456789abcdef" });
+    try {
+      expect(await runJob({ env: jobEnv("keyed", { options, targets: [target(keyed.url)] }, { VERIFY_API_KEY: "job-key-0123456789abcdef" }), log: () => {} })).toBe(0);
+    } finally {
+      await keyed.close();
+    }
+  });
+
+  it("exits 2 with a readable message when the ConfigMap is not what it expects", async () => {
+    const lines: string[] = [];
+    const env = jobEnv("broken", { targets: [] });
+    expect(await runJob({ env, log: (l) => lines.push(l) })).toBe(2);
+    expect(lines[0]).toMatch(/verification config .*broken\.json unreadable: options: /);
+  });
+});
+
+describe("the local mode's dynamic provider (create/update run the checks)", () => {
+  const inputs = (url: string, hash = "abc123"): LocalVerificationInputs => ({ targets: [target(url)], options, targetsHash: hash });
+
+  it("create succeeds against a correct engine", async () => {
+    const result = await localVerificationProvider.create(inputs(good.url));
+    expect(result.id).toBe("verification-abc123");
+    expect(result.outs).toMatchObject({ targetsHash: "abc123", summary: expect.stringMatching(/^1 model\(s\), \d+ checks passed in \d+ ms$/) });
+  });
+
+  it("create and update throw with the report against a failing engine: the deploy fails", async () => {
+    await expect(localVerificationProvider.create(inputs(bad.url))).rejects.toThrow(/post-deploy verification failed:\nbge-small-zh embed\.finite: expected only finite numbers; got 2 non-finite value\(s\)/);
+    await expect(localVerificationProvider.update!("id", inputs(good.url), inputs(bad.url, "def456"))).rejects.toThrow(/check +\| expected +\| got/);
+  });
+
+  it("re-runs only when what is verified changed", async () => {
+    expect((await localVerificationProvider.diff!("id", inputs(good.url), inputs(good.url))).changes).toBe(false);
+    expect((await localVerificationProvider.diff!("id", inputs(good.url), inputs(good.url, "other"))).changes).toBe(true);
+  });
+});
+
+// ---------------------------------------------------------------------------------------------------------
+// Under mocks: the verification resources come after every model and carry the right targets.
+// ---------------------------------------------------------------------------------------------------------
+
+interface Recorded {
+  readonly urn: string;
+  readonly type: string;
+  readonly name: string;
+  readonly parent?: string;
+  readonly deps: string[];
+  readonly inputs: Record<string, any>;
+}
+
+/** The offline runtime's mocks, plus the dependencies of every registration (what the engine orders by). */
+async function renderWithDependencies(build: () => void, stack = "test"): Promise<Recorded[]> {
+  const records: Recorded[] = [];
+  const mocks: pulumi.runtime.Mocks = {
+    newResource: (args) => ({ id: `${args.name}-id`, state: { ...args.inputs, ...(RESOURCE_OUTPUTS[args.type]?.(args.name, args.inputs) ?? {}) } }),
+    call: (args) => CALL_OUTPUTS[args.token]?.(args.inputs) ?? args.inputs,
+  };
+  class DependencyMonitor extends MockMonitor {
+    override async registerResource(req: any, callback: (err: unknown, res: any) => void): Promise<void> {
+      return super.registerResource(req, (err: unknown, res: any) => {
+        if (!err && res?.getUrn) {
+          const rpc = require("@pulumi/pulumi/runtime/rpc") as { deserializeProperties(s: unknown, keep?: boolean): Record<string, unknown> };
+          records.push({ urn: res.getUrn(), type: req.getType(), name: req.getName(), parent: req.getParent() || undefined, deps: req.getDependenciesList(), inputs: rpc.deserializeProperties(req.getObject(), true) });
+        }
+        callback(err, res);
+      });
+    }
+  }
+  await pulumi.runtime.setMocks(mocks, "retrieval-stack", stack, false);
+  pulumi.runtime.setMockOptions(new DependencyMonitor(mocks), "retrieval-stack", stack, false);
+  // setMockOptions resets the feature flags: ask again, so secrets are recorded as secrets (as plan/offline.ts does).
+  await (require("@pulumi/pulumi/runtime/settings") as { awaitFeatureSupport(): Promise<void> }).awaitFeatureSupport();
+  build();
+  const settings = require("@pulumi/pulumi/runtime/settings") as { waitForRPCs(): Promise<void> };
+  await settings.waitForRPCs();
+  return records;
+}
+
+const MODELS = [SEEDS.bgeLargeZh, SEEDS.qwen3Reranker, SEEDS.gteBase].map(parseModel);
+
+function program(verification: Partial<VerificationConfig>, opts: { models?: ModelConfig[]; environment?: "dev" | "local"; apiKey?: boolean } = {}) {
+  return () => {
+    const provider = new k8s.Provider("k8s", {});
+    const models = (opts.models ?? MODELS).map(
+      (model) => new ModelService(model.name, { provider, environment: opts.environment ?? "dev", namespace: MODELS_NAMESPACE, model, gpuNodeGroup: groupOf(model), monitoring: false }),
+    );
+    new Verification(
+      "verification",
+      {
+        provider,
+        environment: opts.environment ?? "dev",
+        verification: VerificationSchema.parse(verification),
+        namespace: MODELS_NAMESPACE,
+        targets: models.map((m, i) => ({ model: (opts.models ?? MODELS)[i]!, url: m.url, publicUrl: `https://retrieval.example.com/models/${m.modelName}/v1/${(opts.models ?? MODELS)[i]!.task === "embed" ? "embeddings" : "rerank"}` })),
+        apiKey: opts.apiKey === false ? undefined : pulumi.secret("sk-offline-test-key-0123456789"),
+      },
+      { dependsOn: models },
+    );
+  };
+}
+
+/** Every resource under a component (by parent chain). */
+function descendants(records: Recorded[], urn: string): Recorded[] {
+  const out: Recorded[] = [];
+  const queue = [urn];
+  while (queue.length) {
+    const p = queue.shift();
+    for (const r of records.filter((x) => x.parent === p)) {
+      out.push(r);
+      queue.push(r.urn);
+    }
+  }
+  return out;
+}
+
+function expectAfterEveryModel(records: Recorded[], resource: Recorded) {
+  for (const model of records.filter((r) => r.type === "retrieval-stack:serving:ModelService")) {
+    const modelUrns = new Set(descendants(records, model.urn).map((r) => r.urn));
+    expect(resource.deps.some((d) => modelUrns.has(d)), `${resource.name} must wait for model ${model.name}`).toBe(true);
+  }
+}
+
+describe("under mocks", () => {
+  it("job mode: a Job after every model, named by the hash, with the targets in its ConfigMap and the key in a Secret", async () => {
+    const records = await renderWithDependencies(program({ mode: "job" }));
+    const job = records.find((r) => r.type === "kubernetes:batch/v1:Job")!;
+    expect(job).toBeDefined();
+    expectAfterEveryModel(records, job);
+    const hash = verificationHash(MODELS, VerificationSchema.parse({ mode: "job" }));
+    expect(job.inputs.metadata).toMatchObject({ name: `verify-${hash}`, namespace: "retrieval", annotations: { "pulumi.com/replaceUnready": "true" } });
+    const pod = job.inputs.spec.template.spec;
+    expect(pod.containers[0].image).toMatch(/^123456789012\.dkr\.ecr\.us-east-1\.amazonaws\.com\/verification-verifier@sha256:0{64}$/);
+    expect(job.inputs.spec.template.metadata.labels["retrieval-stack.io/engine-client"]).toBe("true"); // admitted by the engines' NetworkPolicy
+    expect(job.inputs.spec.backoffLimit).toBe(0);
+
+    const config = records.find((r) => r.type === "kubernetes:core/v1:ConfigMap" && r.name === "verification-config")!;
+    const json = JSON.parse(config.inputs.data["verification.json"]);
+    expect(json.targets).toEqual([
+      expect.objectContaining({ name: "bge-large-zh", dialect: "sglang", task: "embed", dims: 1024, normalized: true, url: "http://bge-large-zh.retrieval.svc.cluster.local", sloP99Ms: 300 }),
+      expect.objectContaining({ name: "qwen3-reranker", dialect: "vllm", task: "rerank", servedModel: "qwen3-reranker", sloP99Ms: 2000 }),
+      expect.objectContaining({ name: "gte-base", dialect: "kserve", task: "embed", dims: 768 }),
+    ]);
+    expect(json.targets.every((t: object) => !("publicUrl" in t))).toBe(true);
+    const secret = records.find((r) => r.type === "kubernetes:core/v1:Secret")!;
+    expect(redactSecrets(secret.inputs)).toMatchObject({ stringData: { VERIFY_API_KEY: "[secret]" } });
+
+    const image = records.find((r) => r.type === "docker:index/image:Image")!;
+    expect(image.inputs.build).toMatchObject({ dockerfile: expect.stringMatching(/images\/verifier\/Dockerfile$/), platform: "linux/amd64" });
+    expect(fs.existsSync(image.inputs.build.dockerfile)).toBe(true);
+  });
+
+  it("the Job is renamed (re-run) when a model or engine changes, not when replicas change", () => {
+    const v = VerificationSchema.parse({});
+    const base = verificationHash(MODELS, v);
+    const scaled = MODELS.map((m, i) => (i === 0 ? { ...m, replicas: { min: 3, max: 9 } } : m));
+    const upgraded = MODELS.map((m, i) => (i === 0 ? { ...m, engineVersion: "v0.5.0" } : m));
+    const otherEngine = MODELS.map((m, i) => (i === 0 ? { ...m, engine: "tei" as const } : m));
+    expect(verificationHash(scaled, v)).toBe(base);
+    expect(verificationHash(upgraded, v)).not.toBe(base);
+    expect(verificationHash(otherEngine, v)).not.toBe(base);
+    expect(verificationHash(MODELS, VerificationSchema.parse({ requests: 7 }))).not.toBe(base);
+  });
+
+  it("a configured image skips the build", async () => {
+    const records = await renderWithDependencies(program({ mode: "job", image: "ghcr.io/acme/retrieval-verifier:0.1.0" }, { environment: "local", models: [parseModel(SEEDS.bgeSmallZhCpu)] }));
+    expect(records.find((r) => r.type === "kubernetes:batch/v1:Job")!.inputs.spec.template.spec.containers[0].image).toBe("ghcr.io/acme/retrieval-verifier:0.1.0");
+    expect(records.some((r) => r.type.startsWith("docker:") || r.type.startsWith("aws:"))).toBe(false);
+  });
+
+  it("local mode: one dynamic resource after every model, calling the public routes with the key as a secret", async () => {
+    const records = await renderWithDependencies(program({ mode: "local" }));
+    const local = records.find((r) => r.type === "pulumi-nodejs:dynamic/verification:LocalVerification")!;
+    expect(local).toBeDefined();
+    expectAfterEveryModel(records, local);
+    expect(records.some((r) => r.type === "kubernetes:batch/v1:Job")).toBe(false);
+    const inputs = redactSecrets(local.inputs) as Record<string, any>;
+    expect(inputs.apiKey).toBe("[secret]");
+    expect(inputs.targets[0]).toMatchObject({ name: "bge-large-zh", url: "https://retrieval.example.com", route: "/models/bge-large-zh/v1/embeddings", dims: 1024 });
+    expect(inputs.targets[1]).toMatchObject({ route: "/models/qwen3-reranker/v1/rerank", task: "rerank" });
+    expect(inputs.targetsHash).toBe(verificationHash(MODELS, VerificationSchema.parse({ mode: "local" })));
+    // The serialised provider captures a module path, not the library: small, and loads the checks at run time.
+    const serialized = String(local.inputs.__provider);
+    expect(serialized).toContain("run-local");
+    expect(serialized.length).toBeLessThan(20_000);
+  });
+
+  it("mode off creates nothing that runs checks", async () => {
+    const records = await renderWithDependencies(program({ mode: "off" }));
+    expect(records.filter((r) => r.type === "kubernetes:batch/v1:Job" || r.type.startsWith("pulumi-nodejs:dynamic"))).toEqual([]);
+  });
+});
+
+describe("config rules", () => {
+  it("job mode without a registry or an image is refused, naming the fix", () => {
+    const problems = problemsOf("local", (raw) => (raw.verification = { mode: "job" }));
+    expect(problems).toContainEqual({
+      path: "retrieval-stack:verification.mode",
+      value: "job",
+      message: '"job" needs an image the cluster can pull, and the local stack has no registry to push one to. Fix: set verification.image to a pinned verifier image (built from images/verifier), or set verification.mode to "local".',
+    });
+    expect(parseStack("local", (raw) => (raw.verification = { mode: "job", image: "ghcr.io/acme/retrieval-verifier:0.1.0" })).verification.image).toBe("ghcr.io/acme/retrieval-verifier:0.1.0");
+  });
+
+  it("an unpinned verifier image is refused", () => {
+    const problems = problemsOf("local", (raw) => (raw.verification = { mode: "job", image: "ghcr.io/acme/retrieval-verifier:latest" }));
+    expect(problems.map((p) => `${p.path}: ${p.message}`).join("\n")).toMatch(/verification\.image: must name a fixed tag or digest/);
+  });
+
+  it("every shipped stack verifies its models (none is off)", () => {
+    for (const stack of STACKS) expect(parseStack(stack).verification.mode).not.toBe("off");
+  });
+});
