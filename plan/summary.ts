@@ -6,6 +6,7 @@ import { gpuSummary } from "./summary-gpu";
 import { observabilitySummary } from "./summary-observability";
 import { servingSummary } from "./summary-serving";
 import { ingressSummary } from "./summary-ingress";
+import { verificationSummary } from "./summary-verification";
 
 export interface SummaryContext {
   readonly stack: string;
@@ -77,7 +78,7 @@ const images: SummarySection = ({ plan }) => `## Images\n\n${imagesOf(plan.objec
 const helm: SummarySection = ({ plan }) =>
   `## Helm releases\n\n${table(["release", "chart", "version", "repository", "namespace"], plan.helmReleases.map((h) => [h.name ?? h.resourceName, h.chart, h.version ?? "(unpinned)", h.repo ?? "", h.namespace ?? ""]))}`;
 
-export const SUMMARY_SECTIONS: SummarySection[] = [overview, perComponent, models, servingSummary, gpuSummary, images, helm, ingressSummary, observabilitySummary, policySummary];
+export const SUMMARY_SECTIONS: SummarySection[] = [overview, perComponent, models, servingSummary, gpuSummary, images, helm, ingressSummary, observabilitySummary, verificationSummary, policySummary];
 
 export function renderSummary(ctx: SummaryContext): string {
   return SUMMARY_SECTIONS.map((s) => s(ctx))
