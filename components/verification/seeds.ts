@@ -36,6 +36,7 @@ export const SEED_000 = {
   documents: ["使用requests库发送HTTP请求，配合多线程提高效率。", "利用asyncio和aiohttp库构建异步网络爬取程序。", "Scrapy框架支持中间件扩展，适合大规模抓取任务。"],
   /** Index of the document that must come first. */
   best: 1,
+  bestLabel: "asyncio+aiohttp",
 } as const;
 
 /** Extra documents for the top_n check: the seed 000 documents plus two off-topic ones. */

@@ -89,7 +89,7 @@ export async function embedChecks(ctx: CheckContext): Promise<CheckResult[]> {
   }
   for (const [i, c] of SIMILARITY_CASES.entries()) {
     results.push(
-      await runCheck(ctx, `embed.similarity.${c.language}`, `cos("${c.anchor}", "${c.paraphrase}") > cos(…, "${c.unrelated}")`, () => {
+      await runCheck(ctx, `embed.similarity.${c.language}`, `"${c.anchor}": paraphrase closer than unrelated`, () => {
         if (simError) throw simError;
         if (!simVectors || simVectors.length !== texts.length) return { pass: false, got: `${simVectors?.length ?? 0} vectors for ${texts.length} inputs` };
         const [a, p, u] = [simVectors[3 * i]!, simVectors[3 * i + 1]!, simVectors[3 * i + 2]!];

@@ -27,8 +27,6 @@ export function scoreProblem(results: readonly RerankResult[]): string | undefin
   return undefined;
 }
 
-const short = (doc: string) => (doc.length > 16 ? `${doc.slice(0, 16)}…` : doc);
-
 /**
  * Rerank checks on seed 000's example: the asyncio+aiohttp document first, indices a permutation of the
  * documents, scores finite and descending; then `top_n` honoured where the dialect has it.
@@ -40,7 +38,7 @@ export async function rerankChecks(ctx: CheckContext): Promise<CheckResult[]> {
   let ranked: RerankResult[] | undefined;
 
   results.push(
-    await runCheck(ctx, "rerank.seed000", `document ${SEED_000.best} ("${short(docs[SEED_000.best])}") ranked first for "${SEED_000.query}"`, async () => {
+    await runCheck(ctx, "rerank.seed000", `document ${SEED_000.best} (${SEED_000.bestLabel}) first for "${SEED_000.query}"`, async () => {
       ranked = (await client.rerank(SEED_000.query, docs)).value;
       if (ranked.length === 0) return { pass: false, got: "no results" };
       const top = ranked[0]!;
