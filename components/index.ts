@@ -10,9 +10,15 @@ export { Observability, type ObservabilityArgs, buildRuleGroups, buildAlertmanag
 export { Ingress, type IngressArgs } from "./ingress";
 export { routeTable, publicBaseUrl, type ModelRoute } from "./ingress/routes";
 export type { IngressControllerDriver } from "./ingress/controller";
-export { Verification, type VerificationArgs, type VerificationTarget } from "./verification";
+export { Verification, type VerificationArgs, type VerificationTarget, verificationHash, targetFor } from "./verification";
+export { verifyAll, verifyTarget, type ProgressEvent } from "./verification/verify";
+export { formatReport, formatFailures, type VerificationReport, type TargetReport, type CheckResult, type CheckStatus } from "./verification/report";
+export { VerifyTargetSchema, type VerifyTarget, type VerifyTargetInput, type VerifyOptions } from "./verification/target";
+export { targetsFromStackOutputs, STACK_OUTPUT_KEY } from "./verification/stack-outputs";
 export { MODEL_CATALOGUE, lookupModel, type ModelSpec } from "./serving/models";
 export { GPU_INSTANCE_TYPES, lookupInstanceType, type GpuInstanceType } from "./cluster/instances";
 export { ENGINE_ADAPTERS, adapterFor, type EngineAdapter, type EngineMetrics, type ModelContext } from "./serving/engines";
 export type { EngineWorkload } from "./serving/engines/types";
 export type * from "./serving/dialects/types";
+export { DialectError } from "./serving/dialects/types";
+export { DIALECTS, dialectNamed } from "./serving/dialects";

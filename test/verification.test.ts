@@ -4,7 +4,8 @@ import type { VerifyOptions, VerifyTargetInput } from "../components/verificatio
 import type { TargetReport } from "../components/verification/report";
 import { formatReport } from "../components/verification/report";
 import { EngineClient } from "../components/verification/client";
-import { Deadline } from "../components/verification/http";
+import { Deadline, isTransientStatus, readJson, retryDelayMs } from "../components/verification/http";
+import { percentile } from "../components/verification/vectors";
 import { dialectNamed } from "../components/serving/dialects";
 import { closedPortUrl, startFakeServer, type FakeDialect, type FakeServer, type FakeServerOptions } from "./fixtures/engine-server";
 
@@ -304,5 +305,39 @@ describe("faults give a failing check that says what was expected and what came 
     expect(row(unknown, "target").got).toBe('unknown dialect "nope"');
     const noRerank = await verifyTarget(target("http://127.0.0.1:1", "kserve-v2", "rerank"), OPTIONS);
     expect(row(noRerank, "target").got).toBe("the kserve-v2 dialect has no rerank endpoint");
+  });
+});
+
+describe("HTTP helpers", () => {
+  const policy = { maxRetries: 2, baseBackoffMs: 250, maxBackoffMs: 4000, retryAfterCapMs: 10_000 };
+
+  it("backoff doubles with at most 25 % jitter; Retry-After (seconds or date) wins, capped", () => {
+    expect(retryDelayMs(1, policy, null, () => 0)).toBe(250);
+    expect(retryDelayMs(3, policy, null, () => 0)).toBe(1000);
+    expect(retryDelayMs(3, policy, null, () => 1)).toBe(750);
+    expect(retryDelayMs(10, policy, null, () => 0)).toBe(4000);
+    expect(retryDelayMs(1, policy, "2")).toBe(2000);
+    expect(retryDelayMs(1, policy, "3600")).toBe(10_000);
+    const inFiveSeconds = new Date(Date.now() + 5000).toUTCString();
+    expect(retryDelayMs(1, policy, inFiveSeconds)).toBeGreaterThan(3000);
+  });
+
+  it("only transient statuses are retried", () => {
+    expect([408, 429, 500, 502, 503, 504].every(isTransientStatus)).toBe(true);
+    expect([400, 401, 404, 413, 422].some(isTransientStatus)).toBe(false);
+  });
+
+  it("bare NaN/Infinity are read as numbers; anything else broken is malformed", () => {
+    expect(readJson('{"v": [1, NaN, -Infinity, Infinity]}', 200, 1, "/x")).toEqual({ v: [1, NaN, -Infinity, Infinity] });
+    expect(readJson('{"s": "NaN stays a string"}', 200, 1, "/x")).toEqual({ s: "NaN stays a string" });
+    expect(() => readJson('{"v": [1, 2', 200, 1, "/x")).toThrow(/malformed JSON/);
+    expect(readJson("", 200, 1, "/health")).toBeUndefined();
+  });
+
+  it("percentiles are nearest-rank", () => {
+    const sorted = Array.from({ length: 100 }, (_, i) => i + 1);
+    expect([percentile(sorted, 50), percentile(sorted, 95), percentile(sorted, 99)]).toEqual([50, 95, 99]);
+    expect(percentile([7], 99)).toBe(7);
+    expect(percentile([], 50)).toBeNaN();
   });
 });
