@@ -1,4 +1,5 @@
 import type { SummarySection } from "./summary";
+import { verificationModeOf } from "../components/config/verification";
 
 interface TargetRow {
   name: string;
@@ -21,11 +22,12 @@ const checksOf = (t: TargetRow) => `${t.route ? "" : "health, model served, "}${
 /** plan.md "Post-deploy verification": how `pulumi up` proves every model, and what each is checked against. */
 export const verificationSummary: SummarySection = ({ config, plan }) => {
   const v = config.verification;
+  const mode = verificationModeOf(v, config.environment);
   const lines = ["## Post-deploy verification", ""];
-  if (v.mode === "off") return [...lines, "- **off**: `pulumi up` does not verify the models (`retrieval-stack verify` still can, by hand)."].join("\n");
+  if (mode === "off") return [...lines, "- **off**: `pulumi up` does not verify the models (`retrieval-stack verify` still can, by hand)."].join("\n");
   let targets: TargetRow[] = [];
   const job = plan.objects.find((o) => o.kind === "Job" && String(o.metadata?.name ?? "").startsWith("verify-"));
-  if (v.mode === "job" && job) {
+  if (mode === "job" && job) {
     const spec = (job as { spec?: { template?: { spec?: { containers?: { image?: string }[] } } } }).spec;
     const cm = plan.objects.find((o) => o.kind === "ConfigMap" && o.metadata?.name === job.metadata?.name) as { data?: Record<string, string> } | undefined;
     targets = cm?.data?.["verification.json"] ? (JSON.parse(cm.data["verification.json"]) as { targets: TargetRow[] }).targets : [];

@@ -246,6 +246,15 @@ describe("under mocks", () => {
     expect(serialized.length).toBeLessThan(20_000);
   });
 
+  it("mode auto (the default): the Job in cloud stacks, local mode elsewhere", async () => {
+    const cloud = await renderWithDependencies(program({}));
+    expect(cloud.some((r) => r.type === "kubernetes:batch/v1:Job")).toBe(true);
+    const local = await renderWithDependencies(program({}, { environment: "local", models: [parseModel(SEEDS.bgeSmallZhCpu)] }));
+    expect(local.some((r) => r.type === "kubernetes:batch/v1:Job")).toBe(false);
+    expect(local.some((r) => r.type === "pulumi-nodejs:dynamic/verification:LocalVerification")).toBe(true);
+    expect(parseStack("local", (raw) => delete raw.verification).verification.mode).toBe("auto");
+  });
+
   it("mode off creates nothing that runs checks", async () => {
     const records = await renderWithDependencies(program({ mode: "off" }));
     expect(records.filter((r) => r.type === "kubernetes:batch/v1:Job" || r.type.startsWith("pulumi-nodejs:dynamic"))).toEqual([]);

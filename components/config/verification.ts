@@ -1,13 +1,14 @@
 import { z } from "zod";
-import { PinnedTag, PositiveInt } from "./common";
+import { PinnedTag, PositiveInt, type Environment } from "./common";
+import { profileOf } from "./environments";
 
 export const VerificationSchema = z.strictObject({
   /**
    * job: an in-cluster Job that `pulumi up` awaits (reaches private Services; the image is built from
    * images/verifier and pushed to ECR in cloud stacks); local: the machine running `pulumi up` calls the public
-   * endpoints (existing clusters); off: skip.
+   * endpoints (existing clusters); off: skip; auto: job in cloud stacks, local elsewhere.
    */
-  mode: z.enum(["job", "local", "off"]).default("job"),
+  mode: z.enum(["auto", "job", "local", "off"]).default("auto"),
   /** Requests in the latency check, and how many run at once. */
   requests: PositiveInt.max(100000).default(100),
   concurrency: PositiveInt.max(512).default(4),
@@ -33,3 +34,11 @@ export const VerificationSchema = z.strictObject({
     .optional(),
 });
 export type VerificationConfig = z.infer<typeof VerificationSchema>;
+
+export type VerificationMode = Exclude<VerificationConfig["mode"], "auto">;
+
+/** The mode that runs: "auto" is the Job in cloud stacks (they have a registry) and local mode elsewhere. */
+export function verificationModeOf(v: Pick<VerificationConfig, "mode">, environment: Environment): VerificationMode {
+  if (v.mode !== "auto") return v.mode;
+  return profileOf(environment).cloud ? "job" : "local";
+}

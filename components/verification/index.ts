@@ -6,6 +6,7 @@ import * as aws from "@pulumi/aws";
 import * as docker from "@pulumi/docker";
 import type { Environment, ModelConfig, VerificationConfig } from "../config";
 import { profileOf } from "../config/environments";
+import { verificationModeOf } from "../config/verification";
 import { specOf } from "../config/rules";
 import { adapterFor } from "../serving/engines";
 import { childOptions, standardLabels } from "../k8s/meta";
@@ -124,8 +125,9 @@ export class Verification extends pulumi.ComponentResource {
       .apply((ts) => ts as StackTarget[]);
     this.stackOutput = targets.apply((ts) => ({ options, targets: ts }));
 
-    if (v.mode === "job") this.createJob(name, args, targets, options);
-    if (v.mode === "local") {
+    const mode = verificationModeOf(v, args.environment);
+    if (mode === "job") this.createJob(name, args, targets, options);
+    if (mode === "local") {
       const inputs: pulumi.Inputs = {
         targets: targets.apply((ts) =>
           ts.map(({ publicUrl, ...t }) => {
