@@ -85,3 +85,4 @@ export const modelEndpoints = Object.fromEntries(models.map((m) => [m.modelName,
 export const publicEndpoints = ingress.urls;
 /** What `retrieval-stack verify --stack <name>` reads (components/verification/stack-outputs.ts). */
 export const verification = verifier.stackOutput;
+export const verificationApiKey = verifier.apiKey;

@@ -33,7 +33,7 @@ afterAll(async () => {
 
 /** What `pulumi stack output --json` prints for a stack with these models (only the part the CLI reads, plus noise). */
 function stackOutputs() {
-  const target = (name: string, url: string, dialect: string, task: string, extra: object = {}) => ({ name, url, dialect, task, servedModel: name, normalized: false, ...extra });
+  const target = (name: string, url: string, dialect: string, task: string, extra: Record<string, unknown> = {}): Record<string, unknown> => ({ name, url, dialect, task, servedModel: name, normalized: false, ...extra });
   return {
     environmentName: "dev",
     modelEndpoints: { a: "http://a.retrieval.svc.cluster.local" },
@@ -97,6 +97,21 @@ describe.concurrent("retrieval-stack verify, as a process", () => {
     const rr = report.targets[1];
     expect(rr.url).toBe(`${reranker.url}/rerank`);
     expect(rr.checks[0]).toMatchObject({ check: "health", status: "skip" });
+  });
+
+  it("--stack-outputs: the stack's secret verificationApiKey output is sent (shown by --show-secrets)", async () => {
+    const keyed = await startFakeServer({ dialect: "tei", apiKey: "stack-key-0123456789abcdef" });
+    try {
+      const outputs = stackOutputs();
+      outputs.verification.targets = [{ ...outputs.verification.targets[1]!, publicUrl: `${keyed.url}/rerank` }];
+      const ok = await cli(["verify", "--stack-outputs", "-", "--quiet"], { input: JSON.stringify({ ...outputs, verificationApiKey: "stack-key-0123456789abcdef" }) });
+      expect(ok.code, ok.stdout).toBe(0);
+      const hidden = await cli(["verify", "--stack-outputs", "-", "--quiet", "--retries", "0"], { input: JSON.stringify({ ...outputs, verificationApiKey: "[secret]" }) });
+      expect(hidden.code).toBe(1);
+      expect(hidden.stdout).toMatch(/HTTP 401/);
+    } finally {
+      await keyed.close();
+    }
   });
 
   it("--stack-outputs - reads stdin", async () => {

@@ -37,7 +37,8 @@ Every model of a deployed stack:
   --stack-outputs F     read that JSON from file F instead ("-" = stdin): no pulumi CLI needed
   --in-cluster          call the in-cluster Service URLs instead of the ingress routes (from inside the cluster)
 Common:
-  --api-key K           sent as "Authorization: Bearer K" (default: $RETRIEVAL_STACK_API_KEY)
+  --api-key K           sent as "Authorization: Bearer K" (default: $RETRIEVAL_STACK_API_KEY, else with --stack
+                        the stack's secret "verificationApiKey" output)
   --requests N          latency check: requests (default ${DEFAULT_OPTIONS.requests})
   --concurrency C       latency check: requests in flight (default ${DEFAULT_OPTIONS.concurrency})
   --timeout S           overall budget per model, seconds (default ${DEFAULT_OPTIONS.timeoutSeconds})
@@ -197,6 +198,7 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
       const fromStack = targetsFromStackOutputs(readStackOutputs(flags, io.stdin), flags["in-cluster"] ?? false);
       targets = fromStack.targets;
       options = optionsFrom(flags, fromStack.options, io.env);
+      if (options.apiKey === undefined && fromStack.apiKey) options = { ...options, apiKey: fromStack.apiKey };
       if (targets.length === 0) throw new UsageError("the stack exports no models to verify");
     } else {
       targets = [singleTarget(flags)];

@@ -109,6 +109,8 @@ function jobDeadlineSeconds(v: VerificationConfig, models: number): number {
 export class Verification extends pulumi.ComponentResource {
   /** What the checks call, per model; exported as the `verification` stack output for `retrieval-stack verify --stack`. */
   readonly stackOutput: pulumi.Output<StackVerification>;
+  /** The API key the checks send (secret), exported as `verificationApiKey` for `verify --stack`. */
+  readonly apiKey: pulumi.Output<string | undefined>;
   readonly hash: string;
   /** The component's dependsOn (every model), repeated on the resources that run the checks, so that the engine's graph records it. */
   private readonly after: pulumi.Input<pulumi.Input<pulumi.Resource>[]> | pulumi.Input<pulumi.Resource> | undefined;
@@ -124,6 +126,7 @@ export class Verification extends pulumi.ComponentResource {
       .all(args.targets.map((t) => pulumi.all([t.url, t.publicUrl]).apply(([url, publicUrl]) => targetFor(t.model, url, publicUrl))))
       .apply((ts) => ts as StackTarget[]);
     this.stackOutput = targets.apply((ts) => ({ options, targets: ts }));
+    this.apiKey = args.apiKey ?? pulumi.output(undefined);
 
     const mode = verificationModeOf(v, args.environment);
     if (mode === "job") this.createJob(name, args, targets, options);

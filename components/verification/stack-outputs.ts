@@ -4,6 +4,8 @@ import { VerifyTargetSchema, type VerifyOptions, type VerifyTargetInput } from "
 
 /** Name of the stack output the program exports (index.ts) and `retrieval-stack verify --stack` reads. */
 export const STACK_OUTPUT_KEY = "verification";
+/** A separate, secret output with the API key the checks send through the ingress (shown with --show-secrets). */
+export const STACK_API_KEY_OUTPUT = "verificationApiKey";
 
 /** One model as the stack exports it: the in-cluster target plus its public ingress URL, when there is one. */
 export const StackTargetSchema = VerifyTargetSchema.extend({
@@ -22,7 +24,7 @@ export type StackVerification = z.infer<typeof StackVerificationSchema>;
  * Reads `pulumi stack output --json` (the whole object) and returns what to verify. From outside the cluster
  * (the default) a model is called through its public ingress route; `inCluster` uses the Service URLs.
  */
-export function targetsFromStackOutputs(outputs: unknown, inCluster = false): { targets: VerifyTargetInput[]; options: Omit<VerifyOptions, "apiKey"> } {
+export function targetsFromStackOutputs(outputs: unknown, inCluster = false): { targets: VerifyTargetInput[]; options: Omit<VerifyOptions, "apiKey">; apiKey?: string } {
   const root = z.record(z.string(), z.unknown()).safeParse(outputs);
   if (!root.success) throw new Error("stack outputs: expected the JSON object `pulumi stack output --json` prints");
   if (!(STACK_OUTPUT_KEY in root.data)) {
@@ -35,5 +37,8 @@ export function targetsFromStackOutputs(outputs: unknown, inCluster = false): { 
     const u = new URL(publicUrl);
     return { ...t, url: u.origin, route: u.pathname };
   });
-  return { targets, options: parsed.data.options };
+  const key = root.data[STACK_API_KEY_OUTPUT];
+  // Without --show-secrets Pulumi prints "[secret]": not a key.
+  const apiKey = typeof key === "string" && key !== "" && key !== "[secret]" ? key : undefined;
+  return { targets, options: parsed.data.options, apiKey };
 }
