@@ -1,5 +1,6 @@
 // The Pulumi program: read the stack config once, then compose the components in one direction.
-// Cluster -> GpuRuntime -> Observability -> Ingress -> ModelService x N -> Verification
+// Cluster -> Observability -> GpuRuntime -> Ingress -> KEDA -> ModelService x N -> Verification
+// (Observability comes before the GPU runtime because it installs the CRDs their ServiceMonitors need.)
 import * as k8s from "@pulumi/kubernetes";
 import { loadPlatformConfig } from "./components/config";
 import { Cluster } from "./components/cluster";
@@ -17,16 +18,17 @@ const { environment } = config;
 const cluster = new Cluster("cluster", { environment, cluster: config.cluster, gpuNodeGroups: config.gpuNodeGroups, models: config.models });
 const provider = cluster.provider;
 
-const gpu = new GpuRuntime(
-  "gpu",
-  { provider, gpuNodeGroups: config.gpuNodeGroups, monitoring: config.observability.enabled, preinstalled: cluster.gpuRuntimePreinstalled },
-  { dependsOn: [cluster] },
-);
-
 const observability = new Observability(
   "observability",
   { provider, environment, observability: config.observability, models: config.models, secrets },
   { dependsOn: [cluster] },
+);
+
+const gpu = new GpuRuntime(
+  "gpu",
+  { provider, gpuNodeGroups: config.gpuNodeGroups, monitoring: config.observability.enabled, preinstalled: cluster.gpuRuntimePreinstalled },
+  // The DCGM exporter's ServiceMonitor needs the Prometheus Operator CRDs that the observability stack installs.
+  { dependsOn: [cluster, observability] },
 );
 
 const modelNamespace = new k8s.core.v1.Namespace(
