@@ -11,6 +11,8 @@ export interface RecordedResource {
   readonly custom: boolean;
   /** Inputs, with secret values still wrapped in Pulumi's secret signature (see redact.ts). */
   readonly inputs: Record<string, unknown>;
+  /** URNs this resource waits for (dependsOn and inputs from other resources): what the engine orders by. */
+  readonly dependencies: readonly string[];
 }
 
 export interface OfflineOptions {
@@ -94,6 +96,7 @@ export class OfflineRuntime {
 }
 
 interface RegisterRequest {
+  getDependenciesList(): string[];
   getType(): string;
   getName(): string;
   getParent(): string;
@@ -114,7 +117,7 @@ class RecordingMonitor extends MockMonitor {
         const urn = (res as { getUrn: () => string }).getUrn();
         const rpc = require("@pulumi/pulumi/runtime/rpc") as { deserializeProperties(s: unknown, keep?: boolean): Record<string, unknown> };
         const inputs = rpc.deserializeProperties((req as unknown as { getObject(): unknown }).getObject(), true);
-        this.sink.push({ urn, type: req.getType(), name: req.getName(), parentUrn: req.getParent() || undefined, custom: req.getCustom(), inputs });
+        this.sink.push({ urn, type: req.getType(), name: req.getName(), parentUrn: req.getParent() || undefined, custom: req.getCustom(), inputs, dependencies: req.getDependenciesList() });
       }
       callback(err, res);
     };

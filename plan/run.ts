@@ -3,7 +3,7 @@ import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import * as YAML from "yaml";
 import { CONFIG_NAMESPACE, ConfigError, parsePlatformConfig, type PlatformConfig } from "../components/config";
-import { OfflineRuntime } from "./offline";
+import { OfflineRuntime, type RecordedResource } from "./offline";
 import { readStackFile } from "./stack-file";
 import { renderPlan, manifestPath, type RenderedPlan } from "./render";
 import { validateObjects, type ValidationFailure } from "./validate";
@@ -30,6 +30,8 @@ export interface PlanResult {
   readonly summary?: string;
   readonly outDir: string;
   readonly plan?: RenderedPlan;
+  /** Every resource as registered, with parents and dependencies (for tests of ordering). */
+  readonly recorded?: readonly RecordedResource[];
   readonly config?: PlatformConfig;
 }
 
@@ -102,7 +104,7 @@ export async function runPlan(options: PlanOptions): Promise<PlanResult> {
     fs.mkdirSync(path.dirname(path.join(outDir, f)), { recursive: true });
     fs.writeFileSync(path.join(outDir, f), text);
   }
-  return { ok: true, errors: [], summary, outDir, plan, config };
+  return { ok: true, errors: [], summary, outDir, plan, config, recorded: runtime.resources };
 }
 
 function rawConfig(config: Record<string, string>): Record<string, unknown> {

@@ -3,9 +3,8 @@ import * as os from "node:os";
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
-import { MockMonitor } from "@pulumi/pulumi/runtime/mocks";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { CALL_OUTPUTS, RESOURCE_OUTPUTS } from "../plan/mock-outputs";
+import { OfflineRuntime } from "../plan/offline";
 import { redactSecrets } from "../plan/redact";
 import { ModelService } from "../components/serving/model-service";
 import { MODELS_NAMESPACE } from "../components/k8s/namespaces";
@@ -110,32 +109,12 @@ interface Recorded {
   readonly inputs: Record<string, any>;
 }
 
-/** The offline runtime's mocks, plus the dependencies of every registration (what the engine orders by). */
+/** The program under the offline runtime, with the dependencies of every registration (what the engine orders by). */
 async function renderWithDependencies(build: () => void, stack = "test"): Promise<Recorded[]> {
-  const records: Recorded[] = [];
-  const mocks: pulumi.runtime.Mocks = {
-    newResource: (args) => ({ id: `${args.name}-id`, state: { ...args.inputs, ...(RESOURCE_OUTPUTS[args.type]?.(args.name, args.inputs) ?? {}) } }),
-    call: (args) => CALL_OUTPUTS[args.token]?.(args.inputs) ?? args.inputs,
-  };
-  class DependencyMonitor extends MockMonitor {
-    override async registerResource(req: any, callback: (err: unknown, res: any) => void): Promise<void> {
-      return super.registerResource(req, (err: unknown, res: any) => {
-        if (!err && res?.getUrn) {
-          const rpc = require("@pulumi/pulumi/runtime/rpc") as { deserializeProperties(s: unknown, keep?: boolean): Record<string, unknown> };
-          records.push({ urn: res.getUrn(), type: req.getType(), name: req.getName(), parent: req.getParent() || undefined, deps: req.getDependenciesList(), inputs: rpc.deserializeProperties(req.getObject(), true) });
-        }
-        callback(err, res);
-      });
-    }
-  }
-  await pulumi.runtime.setMocks(mocks, "retrieval-stack", stack, false);
-  pulumi.runtime.setMockOptions(new DependencyMonitor(mocks), "retrieval-stack", stack, false);
-  // setMockOptions resets the feature flags: ask again, so secrets are recorded as secrets (as plan/offline.ts does).
-  await (require("@pulumi/pulumi/runtime/settings") as { awaitFeatureSupport(): Promise<void> }).awaitFeatureSupport();
+  const runtime = await OfflineRuntime.start({ stack });
   build();
-  const settings = require("@pulumi/pulumi/runtime/settings") as { waitForRPCs(): Promise<void> };
-  await settings.waitForRPCs();
-  return records;
+  await runtime.settle();
+  return runtime.resources.map((r) => ({ urn: r.urn, type: r.type, name: r.name, parent: r.parentUrn, deps: [...r.dependencies], inputs: r.inputs as Record<string, any> }));
 }
 
 const MODELS = [SEEDS.bgeLargeZh, SEEDS.qwen3Reranker, SEEDS.gteBase].map(parseModel);
