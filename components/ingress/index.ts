@@ -38,8 +38,6 @@ export class Ingress extends pulumi.ComponentResource {
     if (!profile.allowPlainHttp && ingress.tls.mode === "none") throw new Error(`Ingress: ${environment} must not serve API keys over plain HTTP. Fix: set ingress.tls.mode to acme, privateCa or secret.`);
     if (!args.apiKeys) pulumi.log.warn(`Ingress: no apiKeys set, so the ${environment} entry point accepts requests without a key (rate-limited per client address). Set apiKeys to require one.`, this);
 
-    if (ingress.tls.mode === "acme" && ingress.exposure === "internal")
-      pulumi.log.warn(`Ingress: ACME HTTP-01 needs ${ingress.tls.server} to reach http://${ingress.host}/.well-known/acme-challenge/ through an internal load balancer; this works only with an ACME server inside your network. Otherwise use exposure: internet-facing (with allowedSourceCidrs) or tls.mode privateCa.`, this);
 
     const routes = routeTable(args.models, ingress);
     const host = publicHost(ingress);
