@@ -72,6 +72,9 @@ main().catch((e) => { console.error(e); process.exit(1); });
     const out = JSON.parse(r.stdout.trim().split("\n").pop()!) as { dims: number; created: string[] };
     expect(out.dims).toBe(512);
     expect(out.created).toContain("retrieval-stack:serving:ModelService");
+    // The component really renders the workload, not just itself.
+    expect(out.created).toContain("kubernetes:apps/v1:Deployment");
+    expect(out.created).toContain("kubernetes:core/v1:Service");
   });
 
   it("does not ship tests, stacks or the plan tool", async () => {
