@@ -93,3 +93,65 @@ describe("serving config errors name the field, the value and the fix", () => {
     for (const s of ["local", "dev", "staging", "prod"]) expect(() => parseStack(s)).not.toThrow();
   });
 });
+
+describe("scale to zero needs a working-hours schedule", () => {
+  const hours = (raw: any, name: string) => model(raw, name).autoscaling.activeHours;
+
+  it("dev's models scale to zero on a weekday schedule (Asia/Shanghai, 08:00-20:00)", () => {
+    for (const m of parseStack("dev").models) {
+      expect(m.replicas.min).toBe(0);
+      expect(m.autoscaling.activeHours).toEqual({ timezone: "Asia/Shanghai", start: "0 8 * * 1-5", end: "0 20 * * 1-5" });
+    }
+  });
+
+  it("replicas.min 0 without activeHours is an error naming the field, the value and both fixes", () => {
+    const [p, ...rest] = problemsOf("dev", (raw) => delete model(raw, "bge-large-zh").autoscaling);
+    expect(rest).toEqual([]);
+    expect(p!.path).toBe("retrieval-stack:models[0].replicas.min");
+    expect(p!.value).toBe(0);
+    expect(p!.message).toMatch(/scale to zero, but nothing would bring it back.*Fix: set autoscaling\.activeHours \(e\.g\. \{ timezone: "Asia\/Shanghai", start: "0 8 \* \* 1-5", end: "0 20 \* \* 1-5" \}.*\), or set replicas\.min: 1\./);
+  });
+
+  it("replicas.min 0 without KEDA (observability off) is refused", () => {
+    const problems = problemsOf("dev", (raw) => (raw.observability = { ...raw.observability, enabled: false }));
+    expect(problems.find((p) => p.path === "retrieval-stack:models[0].replicas.min")?.message).toMatch(/needs KEDA.*Fix: set replicas.min: 1, or enable observability/);
+  });
+
+  it("an unknown, misspelt or offset time zone is refused with the fix", () => {
+    const at = "retrieval-stack:models[1].autoscaling.activeHours.timezone";
+    const unknown = problemsOf("dev", (raw) => (hours(raw, "qwen3-reranker").timezone = "Asia/Beijing"));
+    expect(unknown).toEqual([expect.objectContaining({ path: at, value: "Asia/Beijing", message: expect.stringMatching(/is not an IANA time zone name\. Fix: use a name such as "Asia\/Shanghai"/) })]);
+    const lower = problemsOf("dev", (raw) => (hours(raw, "qwen3-reranker").timezone = "asia/shanghai"));
+    expect(lower[0]!.message).toBe('is spelled "Asia/Shanghai" in the IANA database (KEDA matches names case-sensitively). Fix: timezone: Asia/Shanghai.');
+    expect(problemsOf("dev", (raw) => (hours(raw, "qwen3-reranker").timezone = "+08:00"))[0]!.path).toBe(at);
+  });
+
+  it("cron expressions KEDA would refuse are errors naming the field and the fix", () => {
+    const cases: [string, RegExp][] = [
+      ["0 8 * *", /\(4 field\(s\) where it takes 5\)/],
+      ["0 24 * * 1-5", /\(24 is outside 0-23 for the hour\)/],
+      ["0 8 * * 1-7", /\(7 is outside 0-6 for the day of week\)/],
+      ["@daily", /\(the descriptor @daily gives no explicit time\)/],
+      ["0 20-8 * * *", /\(range "20-8" runs backwards for the hour\)/],
+    ];
+    for (const [start, says] of cases) {
+      const [p, ...rest] = problemsOf("dev", (raw) => (hours(raw, "bge-large-zh").start = start));
+      expect(rest).toEqual([]);
+      expect(p).toMatchObject({ path: "retrieval-stack:models[0].autoscaling.activeHours.start", value: start });
+      expect(p!.message).toMatch(says);
+      expect(p!.message).toMatch(/Fix: write the 5 fields minute hour day-of-month month day-of-week, e\.g\. "0 8 \* \* 1-5"/);
+    }
+    // Names, lists, steps and ? are cron as KEDA reads it.
+    expect(() => parseStack("dev", (raw) => Object.assign(hours(raw, "bge-large-zh"), { start: "*/30 8 ? * MON-FRI", end: "0 20,22 * jan-dec 1-5" }))).not.toThrow();
+  });
+
+  it("start equal to end never opens the window", () => {
+    const [p] = problemsOf("dev", (raw) => (hours(raw, "bge-large-zh").end = "0  8 * * 1-5"));
+    expect(p).toMatchObject({ path: "retrieval-stack:models[0].autoscaling.activeHours.end", message: expect.stringMatching(/same as start.*Fix: set end/) });
+  });
+
+  it("activeHours on a model that never goes below one replica is refused as a no-op", () => {
+    const problems = problemsOf("prod", (raw) => (model(raw, "gte-base").autoscaling = { activeHours: { timezone: "UTC", start: "0 8 * * *", end: "0 20 * * *" } }));
+    expect(problems).toEqual([expect.objectContaining({ path: "retrieval-stack:models[1].autoscaling.activeHours", message: expect.stringMatching(/has no effect: replicas.min is 2.*Fix: remove autoscaling.activeHours \(prod keeps at least 2 replicas\)\.$/) })]);
+  });
+});

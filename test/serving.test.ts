@@ -248,15 +248,51 @@ describe("monitoring, scale to zero and secrets switches", () => {
     expect(one(r, "Deployment").spec.replicas).toBe(1);
   });
 
-  it("scales to zero in dev only with a demand signal from outside the engine", async () => {
+  const activeHours = { timezone: "Asia/Shanghai", start: "0 8 * * 1-5", end: "0 20 * * 1-5" };
+
+  it("scales to zero outside working hours: a KEDA cron trigger keeps one replica from start to end", async () => {
+    const dev = { ...SEEDS.bgeLargeZh, replicas: { min: 0, max: 2 }, autoscaling: { activeHours } };
+    const r = await renderModel(dev, { environment: "dev" });
+    const so = one(r, "ScaledObject");
+    // minReplicaCount 0 is what lets KEDA go to zero; idleReplicaCount must stay unset (it must be below min).
+    expect(so.spec.minReplicaCount).toBe(0);
+    expect(so.spec.idleReplicaCount).toBeUndefined();
+    expect(so.spec.cooldownPeriod).toBeGreaterThanOrEqual(300);
+    expect(so.spec.triggers.find((t: any) => t.type === "cron")).toEqual({
+      type: "cron",
+      name: "active-hours",
+      metadata: { timezone: "Asia/Shanghai", start: "0 8 * * 1-5", end: "0 20 * * 1-5", desiredReplicas: "1" },
+    });
+    // The queue and in-flight triggers still add replicas above the schedule's one.
+    expect(so.spec.triggers.map((t: any) => t.name)).toEqual(["queue-depth", "in-flight", "active-hours"]);
+    // A first deploy outside the hours keeps its replica up through the cold start and the verification.
+    const budget = engineContainer(r).startupProbe.periodSeconds * engineContainer(r).startupProbe.failureThreshold;
+    expect(so.spec.initialCooldownPeriod).toBeGreaterThanOrEqual(budget + 1800 - 10);
+    expect(one(r, "Deployment").spec.replicas).toBe(1);
+    expect(one(r, "Deployment").spec.strategy).toEqual({ type: "Recreate" });
+    await expectSchemaValid(r);
+  });
+
+  it("scales to zero with a demand signal from outside the engine (library use)", async () => {
     const dev = { ...SEEDS.bgeLargeZh, replicas: { min: 0, max: 2 } };
     const withDemand = await renderModel(dev, { environment: "dev", demandQuery: 'sum(rate(gateway_requests_total{model="bge-large-zh"}[2m]))' });
     const so = one(withDemand, "ScaledObject");
     expect(so.spec.minReplicaCount).toBe(0);
     expect(so.spec.triggers.at(-1)).toMatchObject({ name: "demand", metadata: { activationThreshold: "0" } });
-    expect(one(withDemand, "Deployment").spec.strategy).toEqual({ type: "Recreate" });
-    const without = await renderModel(dev, { environment: "dev" });
-    expect(one(without, "ScaledObject").spec.minReplicaCount).toBe(1);
+    expect(so.spec.triggers.some((t: any) => t.type === "cron")).toBe(false);
+  });
+
+  it("refuses replicas.min 0 with nothing to wake the model, or without KEDA", async () => {
+    const dev = { ...SEEDS.bgeLargeZh, replicas: { min: 0, max: 2 } };
+    await expect(renderModel(dev, { environment: "dev" })).rejects.toThrow(/replicas.min 0 with nothing to bring the model back.*Fix: set autoscaling.activeHours, pass demandQuery, or set replicas.min: 1/);
+    await expect(renderModel({ ...dev, autoscaling: { activeHours } }, { environment: "dev", monitoring: false })).rejects.toThrow(/needs KEDA \(monitoring: true\)/);
+  });
+
+  it("a model that never goes below one replica gets no schedule and no initial cooldown", async () => {
+    const so = one(await renderModel(SEEDS.bgeLargeZh), "ScaledObject");
+    expect(so.spec.minReplicaCount).toBe(2);
+    expect(so.spec.initialCooldownPeriod).toBeUndefined();
+    expect(so.spec.triggers.some((t: any) => t.type === "cron")).toBe(false);
   });
 
   it("without an HF token: no Secret and no token variable", async () => {
@@ -292,7 +328,7 @@ describe("InferenceService schema (plan/schemas/kserve.ts)", async () => {
 
 describe("default requests fit the node", () => {
   it("a 4B reranker on a 16 GiB g6.xlarge asks for at most 13 GiB, /dev/shm included, and 3 of 4 vCPUs", async () => {
-    const r = await renderModel({ ...SEEDS.qwen3Reranker, gpu: { nodeGroup: "l4" }, maxModelLen: 8192, replicas: { min: 0, max: 1 } }, { environment: "dev" });
+    const r = await renderModel({ ...SEEDS.qwen3Reranker, gpu: { nodeGroup: "l4" }, maxModelLen: 8192, replicas: { min: 0, max: 1 }, autoscaling: { activeHours: { timezone: "UTC", start: "0 8 * * *", end: "0 18 * * *" } } }, { environment: "dev" });
     const { requests, limits } = engineContainer(r).resources;
     expect(requests).toEqual({ cpu: "3", memory: "13Gi", "nvidia.com/gpu": "1" });
     expect(limits.memory).toBe(requests.memory);

@@ -2,6 +2,20 @@ import { z } from "zod";
 import { CpuQuantity, DnsLabel, EngineName, MemoryQuantity, NonNegativeInt, PinnedTag, PositiveInt, Task } from "./common";
 import { ModelSpec } from "../serving/models";
 
+/**
+ * A daily window in KEDA cron trigger terms (keda.sh/docs/2.18/scalers/cron, read 2026-11), e.g.
+ * { timezone: "Asia/Shanghai", start: "0 8 * * 1-5", end: "0 20 * * 1-5" }: 08:00-20:00 Monday to Friday.
+ */
+export const ActiveHoursSchema = z.strictObject({
+  /** IANA time zone name, e.g. "Asia/Shanghai". */
+  timezone: z.string().min(1),
+  /** 5-field cron expression (minute hour day-of-month month day-of-week) when the window opens. */
+  start: z.string().min(1),
+  /** 5-field cron expression when the window closes (must differ from start). */
+  end: z.string().min(1),
+});
+export type ActiveHours = z.infer<typeof ActiveHoursSchema>;
+
 export const ModelConfigSchema = z.strictObject({
   /** Kubernetes name, route segment and served model name, e.g. "bge-large-zh". */
   name: DnsLabel,
@@ -38,6 +52,12 @@ export const ModelConfigSchema = z.strictObject({
       queueDepthPerReplica: z.number().positive().default(8),
       /** Running requests per replica that trigger a scale-up. */
       inFlightPerReplica: z.number().positive().default(32),
+      /**
+       * Working hours for a scale-to-zero model (replicas.min 0): at least one replica from `start` to `end`
+       * (KEDA cron trigger; queue and in-flight add more), zero outside them once idle for the cooldown. An engine
+       * with no pod exports no metric, so this schedule is what brings the model back. Checked in rules/models.ts.
+       */
+      activeHours: ActiveHoursSchema.optional(),
     })
     .default({ queueDepthPerReplica: 8, inFlightPerReplica: 32 }),
   /** Model facts for a model that is not in the catalogue (components/serving/models.ts). */

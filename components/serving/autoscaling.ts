@@ -1,4 +1,4 @@
-import type { ModelConfig } from "../config/serving";
+import type { ActiveHours, ModelConfig } from "../config/serving";
 import type { EngineMetrics } from "./engines/types";
 import { PROMETHEUS_URL } from "../k8s/namespaces";
 
@@ -12,13 +12,33 @@ import { PROMETHEUS_URL } from "../k8s/namespaces";
  * meant to absorb stays on the others and the metrics stay high. Scale-up therefore adds at most one pod or
  * doubles per cold-start period (whichever is more), and scale-down waits at least a cold start before removing
  * a replica that would take that long to come back.
+ *
+ * Scale to zero (replicas.min 0) needs a signal that exists while no pod runs: the engine's own metrics vanish
+ * with its last pod. Two are supported: a working-hours schedule (autoscaling.activeHours, KEDA's cron trigger:
+ * one replica from start to end, zero outside once every trigger has been idle for cooldownPeriod), and, for
+ * library users, a `demandQuery` on demand seen outside the engine (e.g. a gateway's request rate).
  */
 export interface ScalingPlan {
+  /** minReplicaCount: 0 lets KEDA scale to zero (it does, itself, after cooldownPeriod with every trigger idle). */
   readonly minReplicas: number;
   readonly maxReplicas: number;
   readonly scaleUpPeriodSeconds: number;
   readonly scaleDownWindowSeconds: number;
   readonly triggers: readonly PrometheusTrigger[];
+  /** Working hours (KEDA cron trigger): at least `replicas` from start to end. */
+  readonly schedule?: ScheduleTrigger;
+  /**
+   * KEDA initialCooldownPeriod for a scale-to-zero model: how long a newly created ScaledObject leaves the first
+   * replica up before it may go to zero, so that a first deploy outside the working hours still brings the model
+   * up for the post-deploy verification.
+   */
+  readonly initialCooldownSeconds?: number;
+}
+
+export interface ScheduleTrigger extends ActiveHours {
+  readonly name: string;
+  /** desiredReplicas in the window: one; the queue and in-flight triggers add more (the HPA takes the maximum). */
+  readonly replicas: number;
 }
 
 export interface PrometheusTrigger {
@@ -31,6 +51,8 @@ export interface PrometheusTrigger {
 }
 
 export const KEDA_POLLING_SECONDS = 15;
+/** Time a fresh scale-to-zero model stays up after its ScaledObject is created, beyond its cold start. */
+export const FIRST_DEPLOY_UP_SECONDS = 1800;
 /** HPA limits: periodSeconds <= 1800, stabilizationWindowSeconds <= 3600 (autoscaling/v2 API reference). */
 const MAX_PERIOD = 1800;
 const MAX_WINDOW = 3600;
@@ -49,15 +71,19 @@ export function planScaling(i: ScalingInputs): ScalingPlan {
   const triggers: PrometheusTrigger[] = [];
   if (metrics.queueDepth) triggers.push({ name: "queue-depth", query: metrics.queueDepth(selector), threshold: model.autoscaling.queueDepthPerReplica });
   triggers.push({ name: "in-flight", query: metrics.inFlight(selector), threshold: model.autoscaling.inFlightPerReplica });
-  // With zero replicas the engine exports nothing: only an outside demand signal can wake the model.
-  const canScaleToZero = model.replicas.min === 0 && i.demandQuery !== undefined;
-  if (canScaleToZero) triggers.push({ name: "demand", query: i.demandQuery!, threshold: model.autoscaling.inFlightPerReplica, activationThreshold: 0 });
+  // With zero replicas the engine exports nothing: only a schedule or an outside demand signal can wake the model.
+  const hours = model.autoscaling.activeHours;
+  const canScaleToZero = model.replicas.min === 0 && (i.demandQuery !== undefined || hours !== undefined);
+  if (canScaleToZero && i.demandQuery !== undefined) triggers.push({ name: "demand", query: i.demandQuery, threshold: model.autoscaling.inFlightPerReplica, activationThreshold: 0 });
+  const schedule = canScaleToZero && hours ? { name: "active-hours", timezone: hours.timezone, start: hours.start, end: hours.end, replicas: 1 } : undefined;
   return {
     minReplicas: canScaleToZero ? 0 : Math.max(1, model.replicas.min),
     maxReplicas: Math.max(1, model.replicas.max),
     scaleUpPeriodSeconds: Math.min(MAX_PERIOD, Math.max(60, i.coldStartSeconds)),
     scaleDownWindowSeconds: Math.min(MAX_WINDOW, Math.max(300, i.coldStartSeconds)),
     triggers,
+    ...(schedule ? { schedule } : {}),
+    ...(canScaleToZero ? { initialCooldownSeconds: i.coldStartSeconds + FIRST_DEPLOY_UP_SECONDS } : {}),
   };
 }
 
@@ -66,8 +92,10 @@ export function scaledObjectSpec(plan: ScalingPlan, deploymentName: string): Rec
   return {
     scaleTargetRef: { apiVersion: "apps/v1", kind: "Deployment", name: deploymentName },
     pollingInterval: KEDA_POLLING_SECONDS,
-    // Time without activity before scaling to zero (only used when minReplicaCount is 0).
+    // Time without activity (every trigger idle) before KEDA scales 1 -> 0; only used when minReplicaCount is 0.
+    // idleReplicaCount stays unset: it must be below minReplicaCount, and minReplicaCount 0 already means zero.
     cooldownPeriod: plan.scaleDownWindowSeconds,
+    ...(plan.initialCooldownSeconds !== undefined ? { initialCooldownPeriod: plan.initialCooldownSeconds } : {}),
     minReplicaCount: plan.minReplicas,
     maxReplicaCount: plan.maxReplicas,
     advanced: {
@@ -89,18 +117,31 @@ export function scaledObjectSpec(plan: ScalingPlan, deploymentName: string): Rec
         },
       },
     },
-    triggers: plan.triggers.map((t) => ({
-      type: "prometheus",
-      name: t.name,
-      metricType: "AverageValue",
-      metadata: {
-        serverAddress: PROMETHEUS_URL,
-        query: t.query,
-        threshold: String(t.threshold),
-        ...(t.activationThreshold !== undefined ? { activationThreshold: String(t.activationThreshold) } : {}),
-        // No series (e.g. a queue that was never used) means no load, not an error.
-        ignoreNullValues: "true",
-      },
-    })),
+    triggers: [
+      ...plan.triggers.map((t) => ({
+        type: "prometheus",
+        name: t.name,
+        metricType: "AverageValue",
+        metadata: {
+          serverAddress: PROMETHEUS_URL,
+          query: t.query,
+          threshold: String(t.threshold),
+          ...(t.activationThreshold !== undefined ? { activationThreshold: String(t.activationThreshold) } : {}),
+          // No series (e.g. a queue that was never used, or no pod at all) means no load, not an error.
+          ignoreNullValues: "true",
+        },
+      })),
+      ...(plan.schedule ? [cronTrigger(plan.schedule)] : []),
+    ],
   };
+}
+
+/**
+ * KEDA's cron trigger (keda.sh/docs/2.18/scalers/cron, read 2026-11): active, asking for `desiredReplicas`, from
+ * `start` to `end` in `timezone`. Outside the window it is idle, so with minReplicaCount 0 KEDA scales the model
+ * to zero once the other triggers are idle too, cooldownPeriod after the last activity (KEDA's documented way
+ * to scale to 0 off hours; desiredReplicas 0 would be the documented mistake).
+ */
+function cronTrigger(s: ScheduleTrigger): Record<string, unknown> {
+  return { type: "cron", name: s.name, metadata: { timezone: s.timezone, start: s.start, end: s.end, desiredReplicas: String(s.replicas) } };
 }

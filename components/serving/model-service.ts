@@ -28,8 +28,9 @@ export interface ModelServiceArgs {
   /** Create ServiceMonitor/ScaledObject objects (their CRDs must exist: Prometheus Operator and KEDA). */
   readonly monitoring: boolean;
   /**
-   * PromQL for this model's demand seen outside the engine (e.g. the gateway's request rate). Scaling to zero
-   * (replicas.min 0) needs it: with no pod, the engine exports nothing that could wake the model.
+   * PromQL for this model's demand seen outside the engine (e.g. a gateway's request rate): wakes a
+   * scale-to-zero model (replicas.min 0) from zero whenever it is above 0. Scaling to zero needs this or
+   * model.autoscaling.activeHours: with no pod, the engine exports nothing that could wake the model.
    */
   readonly demandQuery?: string;
 }
@@ -95,9 +96,12 @@ export class ModelService extends pulumi.ComponentResource {
       strictSpread: profile.minReplicasFloor >= 2,
     });
     this.pod = pod;
+    // Config validation refuses these (rules/models.ts); library callers get the same verdict here.
+    if (model.replicas.min === 0 && !args.monitoring)
+      throw new Error(`model ${model.name}: replicas.min 0 needs KEDA (monitoring: true) to scale to zero and back. Fix: set replicas.min: 1, or enable monitoring.`);
+    if (model.replicas.min === 0 && !model.autoscaling.activeHours && args.demandQuery === undefined)
+      throw new Error(`model ${model.name}: replicas.min 0 with nothing to bring the model back (with no pod the engine exports no metric). Fix: set autoscaling.activeHours, pass demandQuery, or set replicas.min: 1.`);
     this.scaling = planScaling({ model, metrics: adapter.metrics, selector: modelSelector(model.name, namespaceName(namespace)), coldStartSeconds: pod.startupBudgetSeconds, demandQuery: args.demandQuery });
-    if (args.monitoring && model.replicas.min === 0 && args.demandQuery === undefined)
-      pulumi.log.warn(`model ${model.name}: replicas.min is 0 but no demandQuery was given; it keeps 1 replica (an engine with no pod exports no metric that could wake it).`, this);
 
     const autoscaled = args.monitoring;
     const initialReplicas = Math.max(1, model.replicas.min);

@@ -2,6 +2,7 @@ import { lookupModel, type ModelSpec } from "../../serving/models";
 import { adapterFor } from "../../serving/engines";
 import { lookupInstanceType } from "../../cluster/instances";
 import { estimateGpuMemory } from "../../serving/sizing";
+import { CRON_FIX, cronProblem, timezoneProblem } from "../../serving/schedule";
 import { profileOf } from "../environments";
 import type { ModelConfig } from "../serving";
 import type { PlatformConfig } from "../schema";
@@ -29,10 +30,9 @@ export const modelRules: Rule = (config) => {
     seen.set(m.name, i);
 
     if (m.replicas.min > m.replicas.max) out.push({ path: at("replicas", "min"), value: m.replicas.min, message: `is above replicas.max (${m.replicas.max}). Fix: set min <= max.` });
-    if (config.environment) {
-      const floor = profileOf(config.environment).minReplicasFloor;
-      if (m.replicas.min < floor) out.push({ path: at("replicas", "min"), value: m.replicas.min, message: `${config.environment} needs at least ${floor} replicas per model so that one pod or zone can fail. Fix: set replicas.min to ${floor} or more.` });
-    }
+    const floor = config.environment ? profileOf(config.environment).minReplicasFloor : 0;
+    if (config.environment && m.replicas.min < floor) out.push({ path: at("replicas", "min"), value: m.replicas.min, message: `${config.environment} needs at least ${floor} replicas per model so that one pod or zone can fail. Fix: set replicas.min to ${floor} or more.` });
+    out.push(...scaleToZeroProblems(config, m, i, floor));
 
     const spec = specOf(m);
     if (!spec) {
@@ -60,6 +60,42 @@ export const modelRules: Rule = (config) => {
   });
   return out;
 };
+
+/** Example schedule in the fixes: 08:00-20:00 Monday to Friday, China Standard Time. */
+const ACTIVE_HOURS_EXAMPLE = '{ timezone: "Asia/Shanghai", start: "0 8 * * 1-5", end: "0 20 * * 1-5" }';
+
+/**
+ * Scale to zero (replicas.min 0) needs something that brings the model back: with no pod the engine exports no
+ * metric, so the queue and in-flight triggers cannot. The config's signal is a working-hours schedule
+ * (autoscaling.activeHours, a KEDA cron trigger); scaling needs KEDA, which the stack installs with observability.
+ */
+function scaleToZeroProblems(config: Partial<PlatformConfig>, m: ModelConfig, i: number, floor: number): RuleProblem[] {
+  const at = (...p: PropertyKey[]) => ["models", i, ...p];
+  const hours = m.autoscaling.activeHours;
+  const out: RuleProblem[] = [];
+  // Where the environment's floor refuses 0 already (staging/prod), a second, contradicting fix would only confuse.
+  const zero = m.replicas.min === 0 && floor === 0;
+  if (zero && !hours)
+    out.push({
+      path: at("replicas", "min"),
+      value: 0,
+      message: `lets the model scale to zero, but nothing would bring it back: with no pod the engine exports no metric for the autoscaler to see. Fix: set autoscaling.activeHours (e.g. ${ACTIVE_HOURS_EXAMPLE}: one replica during those hours, zero outside them), or set replicas.min: 1.`,
+    });
+  if (zero && config.observability && !config.observability.enabled)
+    out.push({ path: at("replicas", "min"), value: 0, message: `scaling to zero needs KEDA, which this stack installs only with observability (KEDA reads Prometheus); with observability.enabled false the model keeps one replica. Fix: set replicas.min: 1, or enable observability.` });
+  if (!hours) return out;
+  if (m.replicas.min > 0)
+    out.push({ path: at("autoscaling", "activeHours"), value: hours, message: `has no effect: replicas.min is ${m.replicas.min}, so the model never runs fewer replicas outside these hours. Fix: remove autoscaling.activeHours${floor === 0 ? ", or set replicas.min: 0 to scale to zero outside them" : ` (${config.environment} keeps at least ${floor} replicas)`}.` });
+  const tz = timezoneProblem(hours.timezone);
+  if (tz) out.push({ path: at("autoscaling", "activeHours", "timezone"), value: hours.timezone, message: tz });
+  for (const key of ["start", "end"] as const) {
+    const problem = cronProblem(hours[key]);
+    if (problem) out.push({ path: at("autoscaling", "activeHours", key), value: hours[key], message: `is not a cron expression KEDA's cron scaler accepts (${problem}). ${CRON_FIX}` });
+  }
+  if (hours.start.trim().split(/\s+/).join(" ") === hours.end.trim().split(/\s+/).join(" "))
+    out.push({ path: at("autoscaling", "activeHours", "end"), value: hours.end, message: `is the same as start, so the window never opens (KEDA refuses it). Fix: set end to when the window closes, e.g. "0 20 * * 1-5".` });
+  return out;
+}
 
 function gpuFitProblems(config: Partial<PlatformConfig>, m: ModelConfig, spec: ModelSpec, i: number): RuleProblem[] {
   if (!m.gpu) return [];
