@@ -20,7 +20,7 @@ const provider = cluster.provider;
 
 const observability = new Observability(
   "observability",
-  { provider, environment, observability: config.observability, models: config.models, secrets },
+  { provider, environment, observability: config.observability, models: config.models, secrets, ingress: config.ingress },
   { dependsOn: [cluster] },
 );
 

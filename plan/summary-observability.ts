@@ -5,24 +5,26 @@ import type { AlertThresholds, ModelConfig } from "../components/config";
 import { KUBE_PROMETHEUS_STACK } from "../components/observability/helm-values";
 import { MODELS_NAMESPACE } from "../components/k8s/namespaces";
 import { thresholdWarnings } from "../components/observability/threshold-warnings";
+import { errorRatioOf, type ErrorRatioSource } from "../components/observability/error-ratio";
 import type { SummarySection } from "./summary";
 
 /** Alerts of the stack with their thresholds, and where they go: the plan's answer to "what pages us, when". */
 export const observabilitySummary: SummarySection = ({ config }) => {
   const obs = config.observability;
   if (!obs.enabled) return "## Observability\n\n_disabled (observability.enabled: false): no Prometheus, no alerts_";
-  const groups = buildRuleGroups({ models: config.models, thresholds: obs.alerts, runbookBaseUrl: obs.runbookBaseUrl, modelsNamespace: MODELS_NAMESPACE });
+  const groups = buildRuleGroups({ models: config.models, thresholds: obs.alerts, runbookBaseUrl: obs.runbookBaseUrl, modelsNamespace: MODELS_NAMESPACE, ingress: config.ingress });
+  const errorSource = (m: ModelConfig | undefined) => (m ? errorRatioOf(m, { models: config.models, namespace: MODELS_NAMESPACE, ingress: config.ingress })?.source : undefined);
   const rows: string[][] = [];
   for (const g of groups)
     for (const r of g.rules) {
       const scope = r.labels.model ?? (r.labels.node_group ? `node group ${r.labels.node_group}` : "every GPU");
       const model = config.models.find((m) => m.name === r.labels.model);
-      rows.push([`\`${r.alert}\``, r.labels.severity ?? "", scope, firesWhen(r.alert, obs.alerts, model), r.for]);
+      rows.push([`\`${r.alert}\``, r.labels.severity ?? "", scope, firesWhen(r.alert, obs.alerts, model, errorSource(model)), r.for]);
     }
   const absent: string[] = [];
   for (const m of config.models) {
     const metrics = adapterFor(m.engine).metrics;
-    if (!metrics.errorRatio) absent.push(`\`ModelServiceHighErrorRate\` for \`${m.name}\`: ${m.engine} declares no failure counter`);
+    if (!errorSource(m)) absent.push(`\`ModelServiceHighErrorRate\` for \`${m.name}\`: ${m.engine} declares no failure counter and ${config.ingress.enabled ? "the ingress does not route it" : "the ingress is disabled"}`);
     if (!metrics.queueDepth) absent.push(`\`ModelServiceQueueBacklog\` for \`${m.name}\`: ${m.engine} exports no queue gauge`);
     if (m.replicas.min === m.replicas.max) absent.push(`\`ModelServiceAtMaxReplicas\` for \`${m.name}\`: replicas.min = replicas.max (no autoscaling)`);
   }
@@ -46,14 +48,16 @@ export const observabilitySummary: SummarySection = ({ config }) => {
 };
 
 /** The condition of an alert in words, with its threshold from config. */
-function firesWhen(alert: AlertName, t: AlertThresholds, model: ModelConfig | undefined): string {
+function firesWhen(alert: AlertName, t: AlertThresholds, model: ModelConfig | undefined, errors: ErrorRatioSource | undefined): string {
   const pct = (x: number) => `${Math.round(x * 1000) / 10}%`;
   const whileScheduled = model?.replicas.min === 0 ? " (while it has pods)" : "";
   switch (alert) {
     case "ModelServiceDown":
       return `ready replicas < 1${whileScheduled}`;
     case "ModelServiceHighErrorRate":
-      return `failed / all requests > ${pct(t.errorRatio.value)} over ${RATE_WINDOW}`;
+      return errors === "ingress"
+        ? `5xx / all answers at the ingress > ${pct(t.errorRatio.value)} over ${RATE_WINDOW} (engine counts no failures)`
+        : `failed / all requests > ${pct(t.errorRatio.value)} over ${RATE_WINDOW}`;
     case "ModelServiceHighLatencyP99":
       return `p99 latency > ${model?.slo.p99LatencyMs ?? "?"} ms (SLO) over ${RATE_WINDOW}`;
     case "ModelServiceQueueBacklog":

@@ -6,7 +6,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { ALERT_NAMES } from "../components/observability/alert-catalogue";
 import { CASES, type TestCase } from "./promtool/cases";
 import { testRuleGroups } from "./promtool/fixtures";
-import { findTool, run, toolMissing } from "./promtool/tool";
+import { findTool, promtoolTestRules, run, toolMissing } from "./promtool/tool";
 
 const promtool = findTool("promtool", "prometheus");
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), "alerts-promtool-"));
@@ -15,12 +15,7 @@ afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 const rulesFile = path.join(dir, "rules.yaml");
 fs.writeFileSync(rulesFile, YAML.stringify({ groups: testRuleGroups() }, { lineWidth: 0 }));
 
-function promtoolTest(c: TestCase) {
-  const file = path.join(dir, `test-${CASES.indexOf(c)}.yaml`);
-  const { name: _name, ...group } = c;
-  fs.writeFileSync(file, YAML.stringify({ rule_files: ["rules.yaml"], evaluation_interval: "1m", tests: [group] }, { lineWidth: 0 }));
-  return run(promtool, ["test", "rules", path.basename(file)], dir);
-}
+const promtoolTest = (c: TestCase) => promtoolTestRules(promtool, rulesFile, c, CASES.indexOf(c));
 
 describe("alert rules under promtool", () => {
   if (!promtool.path) {

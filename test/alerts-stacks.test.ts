@@ -38,7 +38,7 @@ describe("rule groups rendered by `plan` for every stack", () => {
     const file = path.join(out, "manifests", "monitoring", "prometheusrule-retrieval-stack-alerts.yaml");
     const rule = YAML.parse(fs.readFileSync(file, "utf8"));
     const config = parseStack(stack);
-    const expected = buildRuleGroups({ models: config.models, thresholds: config.observability.alerts, runbookBaseUrl: config.observability.runbookBaseUrl });
+    const expected = buildRuleGroups({ models: config.models, thresholds: config.observability.alerts, runbookBaseUrl: config.observability.runbookBaseUrl, ingress: config.ingress });
     expect(rule.spec.groups).toEqual(JSON.parse(JSON.stringify(expected)));
     // Every model has its group, with at least Down, latency, restarts and "no data".
     for (const m of config.models) {
@@ -65,6 +65,10 @@ describe("rule groups rendered by `plan` for every stack", () => {
     expect(section).toMatch(/`ModelServiceHighLatencyP99` \| warning \| qwen3-reranker \| p99 latency > 2000 ms/);
     expect(section).toMatch(/`GpuMemoryPressure` \| warning \| every GPU \| framebuffer used \/ total > 90% \| 10m/);
     expect(section).toMatch(/`oncall-wecom` \(wecom via the chat bridge\): critical/);
+    // Every prod model has an error-rate alert: vLLM from its own counter, SGLang and KServe from the ingress.
+    for (const m of ["bge-large-zh", "gte-base", "qwen3-reranker"]) expect(section).toMatch(new RegExp(`\`ModelServiceHighErrorRate\` \\| critical \\| ${m} \\|`));
+    expect(section).toMatch(/`ModelServiceHighErrorRate` \| critical \| bge-large-zh \| 5xx \/ all answers at the ingress > 5% over 5m/);
+    expect(section).not.toMatch(/ModelServiceHighErrorRate` for/);
   });
 });
 

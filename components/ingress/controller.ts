@@ -40,6 +40,17 @@ export interface ControllerPublishArgs {
   readonly dependsOn: pulumi.Resource[];
 }
 
+/** PromQL over the controller's own metrics (install() scrapes them when `monitoring` is on). */
+export interface IngressControllerMetrics {
+  /** Every metric name the builders below read (observability's metric allow-list includes them). */
+  readonly metricNames: readonly string[];
+  /**
+   * Share (0..1), over `window`, of the requests the controller proxied to `service` in `namespace` that the
+   * upstream answered with a 5xx: the server errors clients saw. Only responses that came from an upstream count.
+   */
+  serverErrorRatio(target: { readonly service: string; readonly namespace: string }, window: string): string;
+}
+
 export interface IngressControllerDriver {
   /** Shown in plan.md and the README. */
   readonly displayName: string;
@@ -49,6 +60,7 @@ export interface IngressControllerDriver {
   install(args: ControllerInstallArgs): pulumi.Resource[];
   /** Publishes the routes with auth, rate limits, body size, timeouts and TLS; returns the created resources. */
   publish(args: ControllerPublishArgs): pulumi.Resource[];
+  readonly metrics: IngressControllerMetrics;
 }
 
 /** F5 NGINX Ingress Controller (open source): API keys and rate limits without snippets (README, "Ingress"). */

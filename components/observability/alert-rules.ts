@@ -2,7 +2,9 @@ import type { AlertThresholds, EngineName, ModelConfig } from "../config";
 import { adapterFor as defaultAdapterFor, type EngineAdapter } from "../serving/engines";
 import { MODEL_POD_LABEL, modelSelector } from "../serving/metric-labels";
 import { MODELS_NAMESPACE } from "../k8s/namespaces";
+import type { IngressMetricsConfig } from "../ingress/metrics";
 import { ALERT_CATALOGUE, runbookUrl, type AlertName } from "./alert-catalogue";
+import { errorRatioOf } from "./error-ratio";
 
 /** One alerting rule, as in a Prometheus rule file and a PrometheusRule's spec.groups[].rules[]. */
 export interface AlertingRule {
@@ -26,6 +28,11 @@ export interface AlertRulesInput {
   readonly modelsNamespace?: string;
   /** Injected in tests only; the component always uses the real adapters. */
   readonly adapterFor?: (engine: EngineName) => EngineAdapter;
+  /**
+   * The stack's ingress: when enabled, models whose engine counts no failures get ModelServiceHighErrorRate from
+   * the 5xx answers the controller received from them (error-ratio.ts).
+   */
+  readonly ingress?: IngressMetricsConfig;
 }
 
 /** Window of rate()/histogram_quantile() in alert expressions: several scrapes, short enough to react. */
@@ -66,6 +73,7 @@ export function modelRuleGroup(model: ModelConfig, input: AlertRulesInput): Rule
   const base = input.runbookBaseUrl;
   const metrics = (input.adapterFor ?? defaultAdapterFor)(model.engine).metrics;
   const s = modelSelector(model.name, ns);
+  const errors = errorRatioOf(model, { models: input.models, namespace: ns, ingress: input.ingress, adapterFor: input.adapterFor });
   const labels = { model: model.name, namespace: ns, engine: model.engine };
   const m = model.name;
   const pods = modelPods(m, ns);
@@ -85,18 +93,22 @@ export function modelRuleGroup(model: ModelConfig, input: AlertRulesInput): Rule
       base,
     ),
   );
-  if (metrics.errorRatio)
+  if (errors) {
+    const threshold = `(threshold ${pct(t.errorRatio.value)}) for ${t.errorRatio.for}`;
     rules.push(
       rule(
         "ModelServiceHighErrorRate",
-        `(${metrics.errorRatio(s, RATE_WINDOW)}) > ${t.errorRatio.value}`,
+        `(${errors.expr(RATE_WINDOW)}) > ${t.errorRatio.value}`,
         t.errorRatio.for,
         labels,
         `Model ${m} fails {{ $value | humanizePercentage }} of requests`,
-        `Model ${m} (${model.engine}) failed {{ $value | humanizePercentage }} of its requests over ${RATE_WINDOW} (threshold ${pct(t.errorRatio.value)}) for ${t.errorRatio.for}.`,
+        errors.source === "engine"
+          ? `Model ${m} (${model.engine}) failed {{ $value | humanizePercentage }} of its requests over ${RATE_WINDOW} ${threshold}.`
+          : `Model ${m} (${model.engine}) answered {{ $value | humanizePercentage }} of the requests routed to it through the ingress with a server error (5xx) over ${RATE_WINDOW} ${threshold}.`,
         base,
       ),
     );
+  }
   const sloSeconds = model.slo.p99LatencyMs / 1000;
   rules.push(
     rule(

@@ -3,6 +3,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as YAML from "yaml";
 import { profileOf, type Environment, type ModelConfig, type ObservabilityConfig, type SecretInputs } from "../config";
 import { childOptions, standardLabels } from "../k8s/meta";
+import type { IngressMetricsConfig } from "../ingress/metrics";
 import { MODELS_NAMESPACE, MONITORING_NAMESPACE } from "../k8s/namespaces";
 import { buildRuleGroups } from "./alert-rules";
 import { bridgeTargets, buildAlertmanagerConfig, isBridged } from "./alertmanager-config";
@@ -27,6 +28,11 @@ export interface ObservabilityArgs {
   readonly secrets: Pick<SecretInputs, "grafanaAdminPassword" | "alertReceiverUrls">;
   /** Namespace of the model pods; defaults to the shared MODELS_NAMESPACE. */
   readonly modelsNamespace?: string;
+  /**
+   * The stack's ingress (config.ingress): when enabled, models whose engine counts no failures are alerted and
+   * graphed on the 5xx answers the ingress controller got from them. Omitted = no ingress measurement.
+   */
+  readonly ingress?: IngressMetricsConfig;
 }
 
 /** Name of the PrometheusRule that holds every alert of the stack. */
@@ -108,12 +114,12 @@ export class Observability extends pulumi.ComponentResource {
         apiVersion: "monitoring.coreos.com/v1",
         kind: "PrometheusRule",
         metadata: { name: ALERT_RULES_NAME, namespace: ns, labels: standardLabels(ALERT_RULES_NAME, "observability") },
-        spec: { groups: buildRuleGroups({ models: args.models, thresholds: obs.alerts, runbookBaseUrl: obs.runbookBaseUrl, modelsNamespace }) },
+        spec: { groups: buildRuleGroups({ models: args.models, thresholds: obs.alerts, runbookBaseUrl: obs.runbookBaseUrl, modelsNamespace, ingress: args.ingress }) },
       },
       childOptions(this, args.provider, { dependsOn: [release] }),
     );
 
-    for (const d of buildDashboards(args.models, modelsNamespace)) {
+    for (const d of buildDashboards(args.models, modelsNamespace, undefined, args.ingress)) {
       const cmName = `dashboard-${d.uid}`;
       new k8s.core.v1.ConfigMap(
         cmName,

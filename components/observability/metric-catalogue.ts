@@ -35,10 +35,15 @@ export const KUBE_STATE_METRICS = [
 /**
  * F5 NGINX Ingress Controller, open-source edition (the ingress component's controller): NGINX stub_status
  * counters under the `nginx_ingress_nginx_` prefix (docs.nginx.com/nginx-ingress-controller/logging-and-monitoring/
- * prometheus, read 2026-11). The OSS edition has no per-upstream status codes (NGINX Plus only), which is why
- * per-model error ratios come from the engines' adapters.
+ * prometheus, read 2026-11), and, with -enable-latency-metrics, the per-upstream latency histogram with the
+ * upstream's status code, whose `_count` the ingress error ratio reads (nginx/kubernetes-ingress
+ * internal/metrics/collectors/latency.go, read 2026-11; components/ingress/nginx-ingress/metrics.ts).
  */
-export const NGINX_CONTROLLER_METRICS = ["nginx_ingress_nginx_http_requests_total", "nginx_ingress_nginx_connections_active"] as const;
+export const NGINX_CONTROLLER_METRICS = [
+  "nginx_ingress_nginx_http_requests_total",
+  "nginx_ingress_nginx_connections_active",
+  "nginx_ingress_controller_upstream_server_response_latency_ms_count",
+] as const;
 
 /** Series every Prometheus writes itself. */
 export const PROMETHEUS_BUILTIN_METRICS = ["up", "ALERTS"] as const;

@@ -1,4 +1,7 @@
 import { spawnSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import * as YAML from "yaml";
 
 /**
  * A real validator from Debian (promtool from `prometheus`, amtool from `prometheus-alertmanager`). Missing:
@@ -33,4 +36,21 @@ export interface RunResult {
 export function run(tool: Tool, args: readonly string[], cwd?: string): RunResult {
   const r = spawnSync(tool.path!, args, { encoding: "utf8", cwd, timeout: 60_000 });
   return { status: r.status, output: `${r.stdout ?? ""}${r.stderr ?? ""}` };
+}
+
+/** A `promtool test rules` case (the `name` is ours, for the vitest title; promtool does not take it). */
+export interface RuleTestCase {
+  readonly name: string;
+  readonly interval: string;
+  readonly input_series: readonly { series: string; values: string }[];
+  readonly alert_rule_test: readonly unknown[];
+}
+
+/** Writes one case as its own test file next to `rulesFile` (same directory) and runs `promtool test rules`. */
+export function promtoolTestRules(tool: Tool, rulesFile: string, c: RuleTestCase, id: string | number): RunResult {
+  const dir = path.dirname(rulesFile);
+  const file = path.join(dir, `test-${id}.yaml`);
+  const { name: _name, ...group } = c;
+  fs.writeFileSync(file, YAML.stringify({ rule_files: [path.basename(rulesFile)], evaluation_interval: "1m", tests: [group] }, { lineWidth: 0 }));
+  return run(tool, ["test", "rules", path.basename(file)], dir);
 }

@@ -6,6 +6,7 @@ import { childOptions, standardLabels } from "../../k8s/meta";
 import type { ControllerInstallArgs, ControllerPublishArgs, IngressControllerDriver } from "../controller";
 import { serviceExposure } from "../exposure";
 import { CONTROLLER_SELECTOR, INGRESS_CLASS, METRICS_PORT, NGINX_INGRESS_CHART, RELEASE_NAME, controllerValues } from "./chart";
+import { nginxIngressMetrics } from "./metrics";
 import { API_KEY_POLICY, API_KEY_SECRET, VIRTUAL_SERVER_NAME, apiKeyPolicySpec, apiKeySecretData, rateLimitPolicyName, rateLimitPolicySpec, virtualServerSpec } from "./objects";
 
 /** Default controller replicas: two spread over zones in cloud stacks, one locally. */
@@ -55,7 +56,11 @@ function install(args: ControllerInstallArgs): pulumi.Resource[] {
         spec: {
           selector: { matchLabels: labels },
           namespaceSelector: { matchNames: [args.namespace] },
-          endpoints: [{ port: "metrics", path: "/metrics", interval: "30s", scrapeTimeout: "10s" }],
+          // honorLabels: the latency histogram's own `service` label (the model's Service, which the error-ratio
+          // query selects on) must win over the target label `service` (this metrics Service) that the Prometheus
+          // Operator adds; otherwise Prometheus renames it to `exported_service`. No controller metric carries
+          // job, instance, namespace, pod or endpoint labels, so nothing else changes.
+          endpoints: [{ port: "metrics", path: "/metrics", interval: "30s", scrapeTimeout: "10s", honorLabels: true }],
         },
       },
       childOptions(parent, provider, { dependsOn: [svc] }),
@@ -129,4 +134,5 @@ export const nginxIngressController: IngressControllerDriver = {
   ingressClass: INGRESS_CLASS,
   install,
   publish,
+  metrics: nginxIngressMetrics,
 };

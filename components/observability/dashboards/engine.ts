@@ -28,7 +28,7 @@ export function engineDashboard(engine: EngineName, models: readonly ModelConfig
     timeseries(m.latencyQuantile ? "Latency p50 / p95 / p99" : "Latency p99", latency, { unit: "s", min: 0 }),
     m.errorRatio
       ? timeseries("Error ratio", [{ expr: m.errorRatio(s, w), legend: "failed / all" }], { unit: "percentunit", min: 0 })
-      : note("Error ratio", `${adapter.displayName} counts no failed requests, so there is no per-model error ratio (and no ModelServiceHighErrorRate alert).`),
+      : note("Error ratio", `${adapter.displayName} counts no failed requests. With the ingress enabled, each model's dashboard and its ModelServiceHighErrorRate alert use the share of 5xx answers measured at the ingress instead.`),
     m.queueDepth
       ? timeseries("Queue depth (waiting requests)", [{ expr: m.queueDepth(s), legend: "waiting" }], { min: 0 })
       : note("Queue depth", `${adapter.displayName} exports no queue gauge; in-flight requests drive autoscaling.`),

@@ -3,12 +3,21 @@ import type { EngineName, ModelConfig } from "../../config";
 import { adapterFor as defaultAdapterFor, type EngineAdapter } from "../../serving/engines";
 import { modelSelector } from "../../serving/metric-labels";
 import { modelPods, readyReplicas } from "../alert-rules";
+import { errorRatioOf, type ErrorRatio } from "../error-ratio";
 import { GRAFANA_RATE_WINDOW } from "./engine";
 import { dashboard, note, stat, timeseries, type PanelSpec } from "./panels";
 import { replicaQueries } from "./replicas";
 
-/** One model at a glance: is it up, fast enough for its SLO, failing, queueing, scaling; what fires. */
-export function modelDashboard(model: ModelConfig, namespace: string, adapterFor: (e: EngineName) => EngineAdapter = defaultAdapterFor): Dashboard {
+/**
+ * One model at a glance: is it up, fast enough for its SLO, failing, queueing, scaling; what fires.
+ * @param errors the model's error ratio as its ModelServiceHighErrorRate alert reads it (engine counter or ingress)
+ */
+export function modelDashboard(
+  model: ModelConfig,
+  namespace: string,
+  adapterFor: (e: EngineName) => EngineAdapter = defaultAdapterFor,
+  errors: ErrorRatio | undefined = errorRatioOf(model, { models: [model], namespace, adapterFor }),
+): Dashboard {
   const adapter = adapterFor(model.engine);
   const m = adapter.metrics;
   const s = modelSelector(model.name, namespace);
@@ -20,9 +29,15 @@ export function modelDashboard(model: ModelConfig, namespace: string, adapterFor
     stat("Requests per second", { expr: m.requestRate(s, "5m"), legend: "rps" }, { unit: "reqps" }),
     timeseries("Latency p99 vs SLO", [{ expr: m.latencyP99(s, w), legend: "p99" }], { unit: "s", min: 0, threshold: slo }),
     timeseries("Requests per second", [{ expr: m.requestRate(s, w), legend: model.name }], { unit: "reqps", min: 0 }),
-    m.errorRatio
-      ? timeseries("Error ratio", [{ expr: m.errorRatio(s, w), legend: "failed / all" }], { unit: "percentunit", min: 0 })
-      : note("Error ratio", `${adapter.displayName} counts no failed requests: no error ratio for this model.`),
+    errors
+      ? errors.source === "engine"
+        ? timeseries("Error ratio", [{ expr: errors.expr(w), legend: "failed / all" }], { unit: "percentunit", min: 0 })
+        : timeseries("Error ratio (5xx at the ingress)", [{ expr: errors.expr(w), legend: "5xx / all answers" }], {
+            unit: "percentunit",
+            min: 0,
+            description: `${adapter.displayName} counts no failed requests; this is the share of the model's answers to requests through the ingress that were 5xx.`,
+          })
+      : note("Error ratio", `${adapter.displayName} counts no failed requests and the ingress is disabled: no error ratio for this model.`),
     timeseries(
       "Waiting and running requests",
       [...(m.queueDepth ? [{ expr: m.queueDepth(s), legend: "waiting" }] : []), { expr: m.inFlight(s), legend: "running" }],
