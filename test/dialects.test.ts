@@ -1,4 +1,5 @@
-import { describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
+import OpenAI from "openai";
 import {
   DialectError,
   DIALECTS,
@@ -8,9 +9,16 @@ import {
   openaiDialect,
   sglangDialect,
   teiDialect,
+  teiNativeDialect,
   vllmDialect,
   xinferenceDialect,
 } from "../components/serving/dialects";
+import { ENGINE_ADAPTERS } from "../components/serving/engines";
+import { routeTable } from "../components/ingress/routes";
+import { sampleBody } from "../plan/summary-ingress";
+import { IngressSchema } from "../components/config";
+import { startFakeServer, type FakeServer } from "./fixtures/engine-server";
+import { parseModel } from "./serving-fixtures";
 
 // Bodies below are the engines' documented shapes (../shared/ENGINES.md), quirks included.
 const embedReq = { model: "bge", inputs: ["a", "b"] };
@@ -49,12 +57,21 @@ describe("request builders", () => {
     expect(vllmDialect.rerank!.build({ ...rerankReq, topN: 2 })).toMatchObject({ top_n: 2 });
   });
 
-  it("TEI uses /embed with inputs and /rerank with texts, no model and no top_n", () => {
-    expect(teiDialect.embed!.path("x")).toBe("/embed");
-    expect(teiDialect.embed!.build(embedReq)).toEqual({ inputs: ["a", "b"], normalize: true });
+  it("TEI embeds through its OpenAI route /v1/embeddings; rerank stays native: /rerank with texts, no top_n", () => {
+    expect(teiDialect.embed!.path("x")).toBe("/v1/embeddings");
+    expect(teiDialect.embed!.openaiBasePath).toBe("/v1");
+    expect(teiDialect.embed!.build(embedReq)).toEqual({ model: "bge", input: ["a", "b"], encoding_format: "float" });
     expect(teiDialect.rerank!.path("x")).toBe("/rerank");
     expect(teiDialect.rerank!.build({ ...rerankReq, topN: 1 })).toEqual({ query: "q", texts: ["d0", "d1", "d2"], raw_scores: false, return_text: false });
     expect(teiDialect.rerankHonoursTopN).toBe(false);
+  });
+
+  it("tei-native keeps TEI's own /embed with inputs (a separate dialect, same rerank)", () => {
+    expect(teiNativeDialect.embed!.path("x")).toBe("/embed");
+    expect(teiNativeDialect.embed!.openaiBasePath).toBeUndefined();
+    expect(teiNativeDialect.embed!.build(embedReq)).toEqual({ inputs: ["a", "b"], normalize: true });
+    expect(teiNativeDialect.rerank).toBe(teiDialect.rerank);
+    expect(DIALECTS["tei-native"]).toBe(teiNativeDialect);
   });
 
   it("KServe: OpenAI routes under /openai/v1, V1 :predict with instances, V2 infer with a BYTES tensor", () => {
@@ -86,8 +103,13 @@ describe("response parsers", () => {
     expect(kserveDialect.embed!.parse({ ...openaiBody, object: "embedding" }, embedReq)).toHaveLength(2);
   });
 
-  it("TEI /embed bare [[...]] and KServe V1 predictions", () => {
-    expect(teiDialect.embed!.parse([[1, 2], [3, 4]], embedReq)).toEqual([[1, 2], [3, 4]]);
+  it("TEI's OpenAI body (no id/created, usage without completion tokens) reads in index order", () => {
+    const tei = { object: "list", data: [{ object: "embedding", embedding: [0, 1], index: 1 }, { object: "embedding", embedding: [1, 0], index: 0 }], model: "BAAI/bge-small-zh-v1.5", usage: { prompt_tokens: 4, total_tokens: 4 } };
+    expect(teiDialect.embed!.parse(tei, embedReq)).toEqual([[1, 0], [0, 1]]);
+  });
+
+  it("TEI /embed bare [[...]] (tei-native) and KServe V1 predictions", () => {
+    expect(teiNativeDialect.embed!.parse([[1, 2], [3, 4]], embedReq)).toEqual([[1, 2], [3, 4]]);
     expect(kserveV1Dialect.embed!.parse({ predictions: [[1, 2], [3, 4]] }, embedReq)).toEqual([[1, 2], [3, 4]]);
   });
 
@@ -174,7 +196,8 @@ describe("parser errors say what was expected and what came back", () => {
   });
 
   it("an HTML page or a string is not a body", () => {
-    expect(dialectError(() => teiDialect.embed!.parse("<html>502</html>", embedReq))).toMatch(/expected a list of vectors.*got the string "<html>502<\/html>"/);
+    expect(dialectError(() => teiNativeDialect.embed!.parse("<html>502</html>", embedReq))).toMatch(/expected a list of vectors.*got the string "<html>502<\/html>"/);
+    expect(dialectError(() => teiDialect.embed!.parse([[1, 2]], embedReq))).toMatch(/^\/v1\/embeddings: expected an OpenAI embeddings object.*got a list of 1/);
   });
 
   it("a non-integer index is refused", () => {
@@ -192,3 +215,60 @@ describe("parser errors say what was expected and what came back", () => {
     expect(() => xinferenceDialect.parseHealth!({ bge: { model_type: "embedding" } }, "bge")).not.toThrow();
   });
 });
+
+describe("one OpenAI embeddings API for every engine at the public route", () => {
+  const servers: FakeServer[] = [];
+  afterAll(async () => {
+    await Promise.all(servers.map((x) => x.close()));
+  });
+  const embedModels = Object.values(ENGINE_ADAPTERS).map((a) =>
+    parseModel({ name: `${a.name}-embed`, model: "BAAI/bge-small-zh-v1.5", engine: a.name, task: "embed", replicas: { min: 1, max: 1 }, slo: { p99LatencyMs: 500 } }),
+  );
+
+  it("every engine's embed route is the OpenAI one: /models/<name>/v1/embeddings -> <openaiBasePath>/embeddings", () => {
+    const routes = routeTable(embedModels, IngressSchema.parse({}));
+    expect(routes).toHaveLength(Object.keys(ENGINE_ADAPTERS).length);
+    for (const r of routes) {
+      const embed = ENGINE_ADAPTERS[embedModels.find((m) => m.name === r.model)!.engine].dialect.embed!;
+      expect(r.publicPath).toBe(`/models/${r.model}/v1/embeddings`);
+      expect(embed.openaiBasePath, r.model).toBeDefined();
+      expect(r.enginePath).toBe(`${embed.openaiBasePath}/embeddings`);
+    }
+    expect(routes.find((r) => r.model === "tei-embed")!.enginePath).toBe("/v1/embeddings");
+  });
+
+  it("plan.md's sample calls: TEI embed sends the OpenAI body, TEI rerank keeps texts", () => {
+    const tei = (task: "embed" | "rerank") => parseModel({ name: `bge-${task}`, model: task === "embed" ? "BAAI/bge-small-zh-v1.5" : "BAAI/bge-reranker-base", engine: "tei", task, replicas: { min: 1, max: 1 }, slo: { p99LatencyMs: 500 } });
+    expect(sampleBody(tei("embed"))).toEqual({ model: "bge-embed", input: ["What is retrieval-augmented generation?"], encoding_format: "float" });
+    expect(sampleBody(tei("rerank"))).toMatchObject({ query: "What is asyncio?", texts: expect.any(Array) });
+  });
+
+  it.each(["vllm", "sglang", "tei", "kserve", "xinference"] as const)("the official openai client embeds against a %s server at its openaiBasePath", async (engine) => {
+    const server = await startFakeServer({ dialect: engine, servedModel: `${engine}-embed`, dims: 512 });
+    servers.push(server);
+    const base = ENGINE_ADAPTERS[engine].dialect.embed!.openaiBasePath!;
+    const client = new OpenAI({ baseURL: `${server.url}${base}`, apiKey: "unused", maxRetries: 0, timeout: 5000 });
+    const res = await client.embeddings.create({ model: `${engine}-embed`, input: ["今天天气怎么样?", "机器学习算法原理"], encoding_format: "float" });
+    expect(res.data.map((d) => [d.index, d.embedding.length])).toEqual([[0, 512], [1, 512]]);
+    expect(server.log.map((l) => `${l.method} ${l.path}`)).toEqual([`POST ${base}/embeddings`]);
+  });
+
+  it("the fake TEI answers both embedding routes as TEI does, batch limit included", async () => {
+    const server = await startFakeServer({ dialect: "tei", dims: 4 });
+    servers.push(server);
+    const post = async (path: string, body: unknown) => {
+      const res = await fetch(`${server.url}${path}`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
+      return { status: res.status, body: (await res.json()) as any };
+    };
+    const openai = await post("/v1/embeddings", { input: ["a", "b"], model: "anything" });
+    expect(openai.status).toBe(200);
+    expect(Object.keys(openai.body).sort()).toEqual(["data", "model", "object", "usage"]);
+    expect(openai.body.data.map((d: any) => [d.object, d.index])).toEqual([["embedding", 0], ["embedding", 1]]);
+    const native = await post("/embed", { inputs: ["a", "b"], normalize: true });
+    expect(native.body).toEqual(openai.body.data.map((d: any) => d.embedding));
+    const big = Array.from({ length: 33 }, (_, i) => `t${i}`);
+    expect(await post("/v1/embeddings", { input: big })).toEqual({ status: 413, body: { message: "batch size 33 > maximum allowed batch size 32", code: 413, type: "Validation" } });
+    expect(await post("/embed", { inputs: big })).toEqual({ status: 413, body: { error: "batch size 33 > maximum allowed batch size 32", error_type: "Validation" } });
+  });
+});
+

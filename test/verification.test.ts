@@ -88,6 +88,15 @@ describe("a correct server of every dialect passes", () => {
     expect(row(tight.report, "latency.loadgen").status).toBe("fail");
   });
 
+  it("TEI embeds through its OpenAI route; tei-native through /embed; both pass against the same server", async () => {
+    const openai = await run({ dialect: "tei" }, "embed");
+    expect(openai.report.pass).toBe(true);
+    expect(new Set(openai.server.log.filter((l) => l.method === "POST").map((l) => l.path))).toEqual(new Set(["/v1/embeddings"]));
+    const native = await run({ dialect: "tei" }, "embed", {}, { dialect: "tei-native" });
+    expect(native.report.pass).toBe(true);
+    expect(new Set(native.server.log.filter((l) => l.method === "POST").map((l) => l.path))).toEqual(new Set(["/embed"]));
+  });
+
   it("TEI has no top_n: the row is skipped, not failed, and the server never saw top_n", async () => {
     const { report, server } = await run({ dialect: "tei" }, "rerank");
     expect(row(report, "rerank.top_n").status).toBe("skip");
@@ -150,16 +159,17 @@ describe("faults give a failing check that says what was expected and what came 
   });
 
   it("a transient 5xx is retried and the check passes", async () => {
-    for (const dialect of ["vllm", "tei"] as const) {
-      const { report } = await run({ dialect, fault: "5xx-once" }, "embed");
+    // vllm: the openai client's retries; tei-native: fetch's.
+    for (const [dialect, client] of [["vllm", "vllm"], ["tei", "tei-native"]] as const) {
+      const { report } = await run({ dialect, fault: "5xx-once" }, "embed", {}, { dialect: client });
       expect(row(report, "embed.single").status).toBe("pass");
     }
   });
 
   it("429 with Retry-After: waited as asked, on both transports, then passes", async () => {
-    for (const dialect of ["openai", "tei"] as const) {
+    for (const [dialect, client] of [["openai", "openai"], ["tei", "tei-native"]] as const) {
       const started = Date.now();
-      const { report } = await run({ dialect, fault: "429-once" }, "embed", { retry: {} });
+      const { report } = await run({ dialect, fault: "429-once" }, "embed", { retry: {} }, { dialect: client });
       expect(row(report, "embed.single").status).toBe("pass");
       expect(Date.now() - started).toBeGreaterThanOrEqual(950);
     }
@@ -190,14 +200,15 @@ describe("faults give a failing check that says what was expected and what came 
   it("a request that never answers times out per attempt", async () => {
     const started = Date.now();
     const { report } = await run({ dialect: "tei", fault: "hang" }, "embed", { requestTimeoutSeconds: 0.2, maxRetries: 1 });
-    expect(row(report, "embed.single").got).toMatch(/^no complete response within 200 ms from http:\/\/127\.0\.0\.1:\d+\/embed \(after 2 attempts\)$/);
+    expect(row(report, "embed.single").got).toMatch(/^no complete response within 200 ms from http:\/\/127\.0\.0\.1:\d+\/v1\/embeddings \(after 2 attempts\)$/);
     expect(Date.now() - started).toBeLessThan(5000);
   });
 
   it("headers then a stalled body also time out, on the fetch and the openai transports", async () => {
     const http = { requestTimeoutMs: 200, retry: { maxRetries: 0, baseBackoffMs: 0, maxBackoffMs: 0, retryAfterCapMs: 0 }, deadline: new Deadline(5000) };
-    for (const dialect of ["tei", "openai"] as const) {
-      const s = await serve({ dialect, fault: "stall-body" });
+    // tei-native goes through fetch (TEI's /embed), openai through the openai client.
+    for (const [server, dialect] of [["tei", "tei-native"], ["openai", "openai"]] as const) {
+      const s = await serve({ dialect: server, fault: "stall-body" });
       const client = new EngineClient(s.url, dialectNamed(dialect)!, "bge", http);
       await expect(client.embed(["x"])).rejects.toMatchObject({ kind: "timeout", message: expect.stringMatching(/^no complete response within 200 ms/) });
     }

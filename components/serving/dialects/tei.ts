@@ -3,14 +3,19 @@ import { openaiEmbeddings } from "./openai";
 import { optional, parseBareScoreList, parseVectorList } from "./shape";
 
 /**
- * Hugging Face Text Embeddings Inference, native routes (TEI OpenAPI spec at /docs, v1.9, read 2026-11;
- * ../shared/ENGINES.md). TEI serves one model and ignores any model name.
- * - `POST /embed` {inputs: [str], normalize: true, dimensions?} → bare `[[floats], ...]`;
- * - `POST /rerank` {query, texts, raw_scores: false, return_text: false} → bare `[{"index", "score"}]`
- *   sorted by score; no `top_n` (the caller truncates);
- * - `GET /health`: 200, or 503 `{"error", "error_type": "Unhealthy"}`.
+ * Hugging Face Text Embeddings Inference (TEI OpenAPI spec at /docs and router/src/http/server.rs, v1.9, read
+ * 2026-11; ../shared/ENGINES.md). TEI serves one model and ignores any model name. It has two embedding routes:
+ * - `POST /v1/embeddings`, the OpenAI API: {input, model (ignored), encoding_format, dimensions?} →
+ *   `{"object": "list", "data": [{"object": "embedding", "embedding", "index"}], "model", "usage"}`, always
+ *   L2-normalised. The `tei` dialect (the adapter's, hence the ingress route's) uses it, so every embed model
+ *   answers the same OpenAI API at /models/<name>/v1/embeddings and the official `openai` client works on all.
+ * - `POST /embed`, TEI's own: {inputs: [str], normalize: true, dimensions?} → bare `[[floats], ...]`; the
+ *   `tei-native` dialect, for callers that want TEI's own body (`retrieval-stack verify --dialect tei-native`).
+ * Rerank has no OpenAI form: `POST /rerank` {query, texts, raw_scores: false, return_text: false} → bare
+ * `[{"index", "score"}]` sorted by score; no `top_n` (the caller truncates). `GET /health`: 200, or 503
+ * `{"error", "error_type": "Unhealthy"}`.
  */
-const teiEmbed: EndpointDialect<EmbedRequest, number[][]> = {
+const teiNativeEmbed: EndpointDialect<EmbedRequest, number[][]> = {
   path: () => "/embed",
   build: (r) => ({ inputs: [...r.inputs], normalize: true, ...optional("dimensions", r.dimensions) }),
   parse: (body) => parseVectorList(body, "/embed"),
@@ -22,13 +27,14 @@ const teiRerank: EndpointDialect<RerankRequest, RerankResult[]> = {
   parse: (body) => parseBareScoreList(body, "/rerank"),
 };
 
+/** TEI as deployed: OpenAI embeddings at /v1/embeddings, native rerank at /rerank. */
 export const teiDialect: HttpDialect = {
   name: "tei",
   healthPath: () => "/health",
-  embed: teiEmbed,
+  embed: openaiEmbeddings("/v1"),
   rerank: teiRerank,
   rerankHonoursTopN: false,
 };
 
-/** TEI through its OpenAI-compatible `/v1/embeddings` (same server; rerank stays native). */
-export const teiOpenAIDialect: HttpDialect = { ...teiDialect, name: "tei-openai", embed: openaiEmbeddings("/v1") };
+/** TEI's native routes only: /embed with `inputs` and a bare list back (same server, same rerank). */
+export const teiNativeDialect: HttpDialect = { ...teiDialect, name: "tei-native", embed: teiNativeEmbed };
