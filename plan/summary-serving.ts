@@ -34,7 +34,8 @@ export const servingSummary: SummarySection = ({ config }) => {
       `${pod.resources.cpu} CPU / ${pod.resources.memory}`,
       minutes(pod.startupBudgetSeconds),
       profile.rollout === "Recreate" ? "Recreate" : "RollingUpdate 0/+1",
-      `${scaling.minReplicas}-${scaling.maxReplicas} on ${scaling.triggers.map((t) => `${t.name} > ${t.threshold}/replica`).join(", ")}`,
+      `${scaling.minReplicas}-${scaling.maxReplicas} on ${scaling.triggers.map((t) => `${t.name} > ${t.threshold}/replica`).join(", ")}` +
+        (scaling.schedule ? `; 1 replica from \`${scaling.schedule.start}\` to \`${scaling.schedule.end}\` (${scaling.schedule.timezone}), 0 outside` : ""),
     ];
   });
   return [
