@@ -4,7 +4,6 @@ import { ALERT_NAMES, type AlertName } from "../components/observability/alert-c
 import type { AlertThresholds, ModelConfig } from "../components/config";
 import { KUBE_PROMETHEUS_STACK } from "../components/observability/helm-values";
 import { MODELS_NAMESPACE } from "../components/k8s/namespaces";
-import { thresholdWarnings } from "../components/observability/threshold-warnings";
 import { errorRatioOf, type ErrorRatioSource } from "../components/observability/error-ratio";
 import type { SummarySection } from "./summary";
 
@@ -40,7 +39,6 @@ export const observabilitySummary: SummarySection = ({ config }) => {
     "",
     table,
     ...(absent.length ? ["", "Not rendered:", ...absent.map((a) => `- ${a}`)] : []),
-    ...thresholdWarnings(obs, config.models).flatMap((w) => ["", `**Warning**: ${w}`]),
     "",
     "Receivers (warnings are inhibited while the same model's critical alert fires):",
     receivers,

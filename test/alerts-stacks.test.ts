@@ -63,12 +63,13 @@ describe("rule groups rendered by `plan` for every stack", () => {
     const section = md.slice(md.indexOf("## Observability"));
     for (const alert of ALERT_NAMES) expect(section, alert).toContain(`\`${alert}\``);
     expect(section).toMatch(/`ModelServiceHighLatencyP99` \| warning \| qwen3-reranker \| p99 latency > 2000 ms/);
-    expect(section).toMatch(/`GpuMemoryPressure` \| warning \| every GPU \| framebuffer used \/ total > 90% \| 10m/);
+    expect(section).toMatch(/`GpuMemoryPressure` \| warning \| every GPU \| framebuffer used \/ total > 95% \| 10m/);
     expect(section).toMatch(/`oncall-wecom` \(wecom via the chat bridge\): critical/);
     // Every prod model has an error-rate alert: vLLM from its own counter, SGLang and KServe from the ingress.
     for (const m of ["bge-large-zh", "gte-base", "qwen3-reranker"]) expect(section).toMatch(new RegExp(`\`ModelServiceHighErrorRate\` \\| critical \\| ${m} \\|`));
     expect(section).toMatch(/`ModelServiceHighErrorRate` \| critical \| bge-large-zh \| 5xx \/ all answers at the ingress > 5% over 5m/);
     expect(section).not.toMatch(/ModelServiceHighErrorRate` for/);
+    expect(section).not.toMatch(/\*\*Warning\*\*/);
   });
 });
 

@@ -163,15 +163,6 @@ describe("runbooks", () => {
   });
 });
 
-describe("threshold warnings", () => {
-  it("warns when GpuMemoryPressure would fire permanently because engines preallocate that much", async () => {
-    const { thresholdWarnings } = await import("../components/observability/threshold-warnings");
-    expect(thresholdWarnings(prod.observability, prod.models)[0]).toMatch(/gpuMemoryRatio\.value to 0\.95/);
-    const raised = ObservabilitySchema.parse({ ...prod.observability, alerts: { ...prod.observability.alerts, gpuMemoryRatio: { value: 0.95, for: "10m" } } });
-    expect(thresholdWarnings(raised, prod.models)).toEqual([]);
-  });
-});
-
 describe("observability config rules", () => {
   it("refuses a receiver that only takes info alerts (none exist), naming the field and the fix", async () => {
     const { problemsOf } = await import("./config-helpers");
@@ -179,5 +170,34 @@ describe("observability config rules", () => {
       raw.observability.receivers[2].severities = ["info"];
     });
     expect(problems).toEqual([expect.objectContaining({ path: "retrieval-stack:observability.receivers[2].severities", message: expect.stringMatching(/never get a message.*Fix: add "critical"/) })]);
+  });
+
+  it("defaults GpuMemoryPressure to 0.95: above what vLLM/SGLang reserve (memoryFraction 0.9) plus the CUDA context", () => {
+    expect(ObservabilitySchema.parse({}).alerts.gpuMemoryRatio).toEqual({ value: 0.95, for: "10m" });
+    expect(prod.observability.alerts.gpuMemoryRatio.value).toBe(0.95);
+  });
+
+  it("refuses a GpuMemoryPressure threshold at or below a model's memoryFraction + 0.02, naming the field, the value, the model and the fix", async () => {
+    const { problemsOf } = await import("./config-helpers");
+    const problems = problemsOf("prod", (raw) => {
+      raw.observability.alerts = { gpuMemoryRatio: { value: 0.9 } };
+    });
+    expect(problems).toHaveLength(1);
+    expect(problems[0]).toMatchObject({ path: "retrieval-stack:observability.alerts.gpuMemoryRatio.value", value: 0.9 });
+    expect(problems[0]!.message).toMatch(/models\[0\] \(bge-large-zh\)'s gpu\.memoryFraction 0\.9 \+ 0\.02 \(CUDA context\) = 0\.92/);
+    expect(problems[0]!.message).toMatch(/Fix: set observability\.alerts\.gpuMemoryRatio\.value above 0\.92, e\.g\. 0\.95, or lower the gpu\.memoryFraction of models\[0\] \(and of every model above 0\.87\) to 0\.87\.$/);
+
+    // The default 0.95 is too low once a model reserves 0.95 itself; the model named is that one.
+    const greedy = problemsOf("prod", (raw) => {
+      raw.models[2].gpu.memoryFraction = 0.95;
+    });
+    expect(greedy).toEqual([
+      expect.objectContaining({ path: "retrieval-stack:observability.alerts.gpuMemoryRatio.value", value: 0.95, message: expect.stringMatching(/models\[2\] \(qwen3-reranker\)'s gpu\.memoryFraction 0\.95 .* = 0\.97.*e\.g\. 0\.98/) }),
+    ]);
+  });
+
+  it("accepts a threshold just above the largest memoryFraction + 0.02, and any threshold when observability is off", () => {
+    expect(() => parseStack("prod", (raw) => void (raw.observability.alerts = { gpuMemoryRatio: { value: 0.921 } }))).not.toThrow();
+    expect(() => parseStack("prod", (raw) => void (raw.observability = { ...raw.observability, enabled: false, alerts: { gpuMemoryRatio: { value: 0.5 } } }))).not.toThrow();
   });
 });

@@ -28,7 +28,12 @@ export const AlertThresholdsSchema = z.strictObject({
   atMaxReplicasFor: PromDuration.default("15m"),
   /** Container restarts within 15 minutes. */
   podRestarts: Threshold(z.number().int().positive(), "0m").default({ value: 3, for: "0m" }),
-  gpuMemoryRatio: Threshold(z.number().gt(0).lt(1), "10m").default({ value: 0.9, for: "10m" }),
+  /**
+   * Framebuffer used / total. vLLM and SGLang reserve models[].gpu.memoryFraction (default 0.9) of the GPU at start
+   * by design, so the alert means "above what the engines reserve": another process or a leak. 0.95 leaves room for
+   * the default reservation plus the CUDA context; a config rule keeps it above every model's memoryFraction + 0.02.
+   */
+  gpuMemoryRatio: Threshold(z.number().gt(0).lt(1), "10m").default({ value: 0.95, for: "10m" }),
   gpuUtilization: Threshold(z.number().gt(0).lte(1), "15m").default({ value: 0.9, for: "15m" }),
   gpuPodsPendingFor: PromDuration.default("10m"),
   metricsMissingFor: PromDuration.default("10m"),

@@ -9,7 +9,6 @@ import { buildRuleGroups } from "./alert-rules";
 import { bridgeTargets, buildAlertmanagerConfig, isBridged } from "./alertmanager-config";
 import { chatBridgeUrl, createChatBridge } from "./chat-bridge";
 import { buildDashboards } from "./dashboards";
-import { thresholdWarnings } from "./threshold-warnings";
 import {
   ALERTMANAGER_CONFIG_SECRET,
   DASHBOARD_FOLDER,
@@ -58,8 +57,6 @@ export class Observability extends pulumi.ComponentResource {
     if (!grafanaAdminPassword) throw new Error("Observability: the secret grafanaAdminPassword is not set. Fix: pulumi config set --secret grafanaAdminPassword <12+ characters>.");
     if (obs.receivers.length > 0 && !alertReceiverUrls)
       throw new Error(`Observability: receivers ${obs.receivers.map((r) => r.name).join(", ")} need the secret alertReceiverUrls. Fix: pulumi config set --secret --path 'alertReceiverUrls.<urlSecretKey>' <webhook URL>.`);
-
-    for (const w of thresholdWarnings(obs, args.models)) pulumi.log.warn(w, this);
 
     const opts_ = childOptions(this, args.provider);
     const ns = MONITORING_NAMESPACE;

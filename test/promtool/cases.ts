@@ -292,13 +292,13 @@ export const CASES: TestCase[] = [
     ],
   },
   {
-    name: "GpuMemoryPressure: 95.65% used fires, 43% does not",
+    name: "GpuMemoryPressure: 97.8% used fires; 92% (vLLM's default 0.9 reservation plus the CUDA context) does not",
     interval: "1m",
     input_series: [
-      series("DCGM_FI_DEV_FB_USED", dcgm, "22000x30"),
-      series("DCGM_FI_DEV_FB_FREE", dcgm, "1000x30"),
-      series("DCGM_FI_DEV_FB_USED", { ...dcgm, gpu: "1", UUID: "GPU-5678" }, "10000x30"),
-      series("DCGM_FI_DEV_FB_FREE", { ...dcgm, gpu: "1", UUID: "GPU-5678" }, "13000x30"),
+      series("DCGM_FI_DEV_FB_USED", dcgm, "22500x30"),
+      series("DCGM_FI_DEV_FB_FREE", dcgm, "500x30"),
+      series("DCGM_FI_DEV_FB_USED", { ...dcgm, gpu: "1", UUID: "GPU-5678" }, "21160x30"),
+      series("DCGM_FI_DEV_FB_FREE", { ...dcgm, gpu: "1", UUID: "GPU-5678" }, "1840x30"),
     ],
     alert_rule_test: [
       {
@@ -308,8 +308,8 @@ export const CASES: TestCase[] = [
           {
             exp_labels: { alertname: "GpuMemoryPressure", severity: "warning", ...dcgm },
             exp_annotations: {
-              summary: "GPU memory 95.65% used on node ip-10-0-1-17",
-              description: `${gpuText} has used 95.65% of its framebuffer (threshold 90%) for 10m.`,
+              summary: "GPU memory 97.83% used on node ip-10-0-1-17",
+              description: `${gpuText} has used 97.83% of its framebuffer (threshold 95%) for 10m.`,
               runbook_url: runbook("GpuMemoryPressure"),
             },
           },
