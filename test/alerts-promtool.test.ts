@@ -42,6 +42,21 @@ describe("alert rules under promtool", () => {
   });
 });
 
+describe("GPU alerts name the node from `node` only", () => {
+  it("no annotation or expression reads dcgm-exporter's host label (`Hostname`, `hostname` since 4.8)", () => {
+    const gpu = testRuleGroups().find((g) => g.name === "retrieval-stack.gpu")!;
+    for (const r of gpu.rules) {
+      expect(JSON.stringify(r), r.alert).not.toMatch(/hostname/i);
+      if (r.alert !== "GpuNodeGroupNoCapacity") expect(r.annotations.summary, r.alert).toContain("{{ $labels.node }}");
+    }
+  });
+  it("every DCGM series in the promtool cases carries `node`", () => {
+    const dcgm = CASES.flatMap((c) => c.input_series).filter((s) => s.series.startsWith("DCGM_"));
+    expect(dcgm.length).toBeGreaterThan(0);
+    for (const s of dcgm) expect(s.series, s.series).toMatch(/[{,]node="[^"]+"/);
+  });
+});
+
 describe("alert unit-test coverage", () => {
   it("every alert has a case where it fires and one where it must not (or has no data)", () => {
     for (const alert of ALERT_NAMES) {

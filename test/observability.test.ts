@@ -144,6 +144,14 @@ describe("dashboards", () => {
     expect(exprs).toContain("label_retrieval_stack_io_node_group");
   });
 
+  it("the GPU dashboard names nodes from the `node` label only (never dcgm-exporter's Hostname/hostname)", () => {
+    const gpu = dashboards.find((d) => d.uid === "rs-gpu")!;
+    expect(JSON.stringify(gpu)).not.toMatch(/hostname/i);
+    for (const q of queriesOf(gpu)) expect(q).toContain("on(node)");
+    const legends = (gpu.panels ?? []).flatMap((p) => ("targets" in p ? (p.targets ?? []) : [])).map((t) => (t as { legendFormat?: string }).legendFormat ?? "");
+    expect(legends.filter((l) => !l.startsWith("{{label_")).every((l) => l.includes("{{node}}"))).toBe(true);
+  });
+
   it("a model's overview draws its own SLO as the latency threshold", () => {
     const qwen = dashboards.find((d) => d.uid === "rs-model-qwen3-reranker")!;
     const p99 = (qwen.panels ?? []).find((p) => p.title === "Latency p99 vs SLO") as { fieldConfig: { defaults: { thresholds: { steps: { value: number | null }[] } } } };

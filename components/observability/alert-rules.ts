@@ -174,14 +174,15 @@ export function modelRuleGroup(model: ModelConfig, input: AlertRulesInput): Rule
 }
 
 /**
- * GPU alerts over DCGM series. The node comes from the `node` target label (the GPU runtime's ServiceMonitor sets
- * it), else from dcgm-exporter's own host label (`hostname` since exporter 4.8, `Hostname` before).
+ * GPU alerts over DCGM series. The node is always the `node` target label, which the GPU runtime's DCGM
+ * ServiceMonitor copies from the exporter pod's node name (components/gpu/dcgm.ts). dcgm-exporter's own host label
+ * is not used: its name changed (`Hostname`, `hostname` since exporter 4.8), so alerts on it break on an upgrade.
  */
 export function gpuRuleGroup(input: AlertRulesInput): RuleGroup {
   const t = input.thresholds;
   const base = input.runbookBaseUrl;
   const ns = input.modelsNamespace ?? MODELS_NAMESPACE;
-  const node = "{{ if $labels.node }}{{ $labels.node }}{{ else if $labels.hostname }}{{ $labels.hostname }}{{ else }}{{ $labels.Hostname }}{{ end }}";
+  const node = "{{ $labels.node }}";
   const gpu = `GPU {{ $labels.gpu }} ({{ $labels.modelName }}) on node ${node}`;
   const rules: AlertingRule[] = [
     rule(

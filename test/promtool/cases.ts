@@ -35,7 +35,8 @@ const modelLabels = (model: string, severity: string) => ({ severity, model, nam
 const runbook = (alert: string) => `${RUNBOOK}#${alert.toLowerCase()}`;
 const none: AlertTest["exp_alerts"] = [];
 
-const dcgm = { gpu: "0", UUID: "GPU-1234", modelName: "NVIDIA L4", Hostname: "dcgm-exporter-abcde", node: "ip-10-0-1-17" };
+/** A DCGM series as scraped: dcgm-exporter 4.8's own labels (`hostname`, the exporter's host) plus our `node`. */
+const dcgm = { gpu: "0", UUID: "GPU-1234", modelName: "NVIDIA L4", hostname: "dcgm-exporter-abcde", node: "ip-10-0-1-17" };
 const gpuText = "GPU 0 (NVIDIA L4) on node ip-10-0-1-17";
 
 export const CASES: TestCase[] = [
@@ -318,10 +319,10 @@ export const CASES: TestCase[] = [
     ],
   },
   {
-    name: "GpuHighUtilization: 95% sustained fires, 50% does not; node falls back to Hostname",
+    name: "GpuHighUtilization: 95% sustained fires, 50% does not",
     interval: "1m",
     input_series: [
-      series("DCGM_FI_DEV_GPU_UTIL", { gpu: "0", UUID: "GPU-1", modelName: "NVIDIA L4", Hostname: "gpu-node-a" }, "95x40"),
+      series("DCGM_FI_DEV_GPU_UTIL", { ...dcgm, gpu: "0", UUID: "GPU-1", node: "gpu-node-a" }, "95x40"),
       series("DCGM_FI_DEV_GPU_UTIL", { ...dcgm, gpu: "1", UUID: "GPU-2" }, "50x40"),
     ],
     alert_rule_test: [
@@ -331,7 +332,7 @@ export const CASES: TestCase[] = [
         alertname: "GpuHighUtilization",
         exp_alerts: [
           {
-            exp_labels: { alertname: "GpuHighUtilization", severity: "warning", gpu: "0", UUID: "GPU-1", modelName: "NVIDIA L4", Hostname: "gpu-node-a" },
+            exp_labels: { alertname: "GpuHighUtilization", severity: "warning", ...dcgm, gpu: "0", UUID: "GPU-1", node: "gpu-node-a" },
             exp_annotations: {
               summary: "GPU utilisation 95% on node gpu-node-a",
               description: "GPU 0 (NVIDIA L4) on node gpu-node-a has been more than 90% busy (now 95%) for 15m: the models on it are saturated.",
@@ -365,16 +366,16 @@ export const CASES: TestCase[] = [
     ],
   },
   {
-    name: "GpuXidErrors: without a node label, dcgm-exporter 4.8+'s `hostname` names the node",
+    name: "GpuXidErrors: the message names the node from `node`, not from dcgm-exporter's `hostname`",
     interval: "1m",
-    input_series: [series("DCGM_FI_DEV_XID_ERRORS", { gpu: "2", UUID: "GPU-9", modelName: "NVIDIA L40S", hostname: "gpu-node-b" }, "48x3")],
+    input_series: [series("DCGM_FI_DEV_XID_ERRORS", { gpu: "2", UUID: "GPU-9", modelName: "NVIDIA L40S", hostname: "dcgm-exporter-xyz12", node: "gpu-node-b" }, "48x3")],
     alert_rule_test: [
       {
         eval_time: "2m",
         alertname: "GpuXidErrors",
         exp_alerts: [
           {
-            exp_labels: { alertname: "GpuXidErrors", severity: "warning", gpu: "2", UUID: "GPU-9", modelName: "NVIDIA L40S", hostname: "gpu-node-b" },
+            exp_labels: { alertname: "GpuXidErrors", severity: "warning", gpu: "2", UUID: "GPU-9", modelName: "NVIDIA L40S", hostname: "dcgm-exporter-xyz12", node: "gpu-node-b" },
             exp_annotations: {
               summary: "Xid 48 on node gpu-node-b",
               description: "GPU 2 (NVIDIA L40S) on node gpu-node-b reported Xid error 48 (NVIDIA Xid catalogue: 48/63/64/74/79/92-95 mean the GPU needs a reset or the node replacing).",
