@@ -80,6 +80,8 @@ describe("plan.md section 'GPUs and cost'", () => {
     expect(md).toContain(`GPU nodes ${fmt(3 * l4 + 3 * l40s)}–${fmt(9 * l4 + 6 * l40s)} per month`);
     expect(md).toMatch(/3 zone\(s\): us-east-1a, us-east-1b, us-east-1c/);
     expect(md).toMatch(/cluster-autoscaler v1\.33\.\d+/);
+    expect(md).toMatch(/Load balancers: AWS Load Balancer Controller v\d+\.\d+\.\d+ \(chart \d+\.\d+\.\d+\), 2 replicas on the system node group/);
+    expect(md).toContain("`elbv2.k8s.aws/cluster=retrieval-prod`");
     expect(md).toMatch(/Total compute estimate: \$[\d,]+ per month at minimum scale, \$[\d,]+ at maximum/);
   });
 
@@ -92,6 +94,7 @@ describe("plan.md section 'GPUs and cost'", () => {
   it("says the local stack has no GPUs and no AWS resources", () => {
     const md = render("local");
     expect(md).toMatch(/no AWS resources are created/);
+    expect(md).not.toContain("Load Balancer Controller");
     expect(md).toMatch(/No GPU node groups: every model runs on CPU/);
   });
 });

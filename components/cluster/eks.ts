@@ -7,6 +7,7 @@ import type { EksClusterConfig, GpuNodeGroupConfig } from "../config";
 import { NODE_GROUP_LABEL, childOptions, standardLabels } from "../k8s/meta";
 import { GPU_AMI_TYPE, SYSTEM_AMI_TYPE, SYSTEM_NODE_GROUP, zonalGpuNodeGroups, type ZonalGpuNodeGroup } from "./node-groups";
 import { nodeRole, irsaRole } from "./iam";
+import { installLoadBalancerController } from "./load-balancer-controller";
 import { CLUSTER_AUTOSCALER_CHART, CLUSTER_AUTOSCALER_NAMESPACE, CLUSTER_AUTOSCALER_SERVICE_ACCOUNT, clusterAutoscalerPolicy, clusterAutoscalerValues } from "./autoscaler";
 
 /** Subnet sizes per zone inside the VPC CIDR: pods take VPC addresses (VPC CNI), so private subnets are large. */
@@ -24,7 +25,8 @@ export interface EksParts {
 /**
  * A production EKS cluster: VPC over the configured zones (private subnets for nodes, public ones for load
  * balancers), control plane, a system node group, one managed node group per GPU node group and zone with the
- * NVIDIA AMI, the GPU taint and scale-from-zero tags, cluster-autoscaler, the EBS CSI driver and a gp3 StorageClass.
+ * NVIDIA AMI, the GPU taint and scale-from-zero tags, cluster-autoscaler, the AWS Load Balancer Controller (the NLB
+ * of the ingress Service), the EBS CSI driver and a gp3 StorageClass.
  * Built with @pulumi/eks and @pulumi/awsx, which own the VPC/IAM/EKS wiring that we would otherwise hand-write.
  */
 export function createEksCluster(parent: pulumi.Resource, name: string, c: EksClusterConfig, gpuNodeGroups: Readonly<Record<string, GpuNodeGroupConfig>>): EksParts {
@@ -165,6 +167,10 @@ export function createEksCluster(parent: pulumi.Resource, name: string, c: EksCl
     },
     childOptions(parent, provider),
   );
+
+  // Parented to the Cluster component: the Ingress (dependsOn [cluster]) waits for it, and is destroyed before it,
+  // so the controller can still delete the NLB it made for the ingress Service.
+  installLoadBalancerController(parent, name, { provider, clusterName: c.name, region: c.region, vpcId: vpc.vpcId, ...oidc, tags });
 
   return { provider, clusterName, kubeconfig, nodeGroups };
 }

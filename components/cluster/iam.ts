@@ -42,7 +42,7 @@ export interface IrsaRoleArgs {
 
 /**
  * An IAM role only one Kubernetes service account can assume (IRSA). Used only where a controller calls AWS APIs:
- * cluster-autoscaler and the EBS CSI driver.
+ * cluster-autoscaler, the EBS CSI driver and the AWS Load Balancer Controller.
  */
 export function irsaRole(name: string, args: IrsaRoleArgs, parent: pulumi.Resource): aws.iam.Role {
   const assumeRolePolicy = pulumi.all([args.oidcProviderArn, args.oidcIssuer]).apply(([arn, issuer]) =>
