@@ -1,5 +1,5 @@
 // The Pulumi program: read the stack config once, then compose the components in one direction.
-// Cluster -> Observability -> GpuRuntime -> Ingress -> KEDA -> ModelService x N -> Verification
+// Cluster -> Observability -> GpuRuntime -> Ingress -> KEDA -> EnginePrerequisites -> ModelService x N -> Verification
 // (Observability comes before the GPU runtime because it installs the CRDs their ServiceMonitors need.)
 import * as k8s from "@pulumi/kubernetes";
 import { loadPlatformConfig } from "./components/config";
@@ -9,6 +9,7 @@ import { Observability } from "./components/observability";
 import { Ingress } from "./components/ingress";
 import { ModelService } from "./components/serving/model-service";
 import { Keda } from "./components/serving/keda";
+import { EnginePrerequisites } from "./components/serving/prerequisites";
 import { MODELS_NAMESPACE } from "./components/k8s/namespaces";
 import { Verification } from "./components/verification";
 
@@ -47,6 +48,13 @@ const ingress = new Ingress(
 // KEDA scales every model on its engine's queue depth and in-flight requests (read from Prometheus).
 const keda = config.observability.enabled ? new Keda("keda", { provider, monitoring: true }, { dependsOn: [observability] }) : undefined;
 
+// What the models' engines need cluster-wide (KServe for kserve models), once; cert-manager from the ingress if it has it.
+const enginePrerequisites = new EnginePrerequisites(
+  "engine-prerequisites",
+  { provider, environment, models: config.models, engines: config.engines, monitoring: config.observability.enabled, ingress: { config: config.ingress, component: ingress } },
+  { dependsOn: [cluster, observability] },
+);
+
 const models = config.models.map(
   (model) =>
     new ModelService(
@@ -60,8 +68,9 @@ const models = config.models.map(
         hfToken: secrets.hfToken,
         monitoring: config.observability.enabled,
       },
-      // ServiceMonitors and ScaledObjects need the CRDs the observability stack installs; GPUs need the device plugin.
-      { dependsOn: [gpu, observability, ...(keda ? [keda] : [])] },
+      // ServiceMonitors and ScaledObjects need the CRDs the observability stack installs; GPUs need the device plugin;
+      // InferenceServices need KServe.
+      { dependsOn: [gpu, observability, ...(keda ? [keda] : []), enginePrerequisites] },
     ),
 );
 

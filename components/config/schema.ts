@@ -6,6 +6,7 @@ import { IngressSchema } from "./ingress";
 import { ObservabilitySchema } from "./observability";
 import { VerificationSchema } from "./verification";
 import { SecretsSchema } from "./secrets";
+import { EnginesSchema } from "./engines";
 
 /**
  * The whole stack config, one section per top-level Pulumi config key (`retrieval-stack:<section>`).
@@ -20,6 +21,7 @@ export const PLATFORM_SECTIONS = {
   ingress: IngressSchema.default(IngressSchema.parse({})),
   observability: ObservabilitySchema.default(ObservabilitySchema.parse({})),
   verification: VerificationSchema.default(VerificationSchema.parse({})),
+  engines: EnginesSchema.default(EnginesSchema.parse({})),
   secrets: SecretsSchema.default({}),
 } as const;
 

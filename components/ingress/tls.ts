@@ -33,6 +33,11 @@ export function usesCertManager(tls: Tls): boolean {
   return tls.mode === "acme" || tls.mode === "privateCa";
 }
 
+/** Whether the Ingress component installs cert-manager for this config: then nothing else may install it again. */
+export function ingressInstallsCertManager(ingress: IngressConfig): boolean {
+  return ingress.enabled && usesCertManager(ingress.tls);
+}
+
 /** ClusterIssuer spec; HTTP-01 answers through the controller's ingress class. */
 export function clusterIssuerSpec(tls: Tls, ingressClass: string): Record<string, unknown> | undefined {
   if (tls.mode === "acme") {
@@ -78,8 +83,12 @@ interface Common {
  * cert-manager integration watches cert-manager's CRDs from the start.
  */
 export function installCertManager(args: Common & { readonly monitoring: boolean }): pulumi.Resource[] {
-  const { parent, provider, tls } = args;
-  if (!usesCertManager(tls)) return [];
+  return usesCertManager(args.tls) ? [certManagerRelease(args)] : [];
+}
+
+/** cert-manager's namespace and pinned Helm release, whatever needs it (the ingress TLS, an engine's webhooks). */
+export function certManagerRelease(args: { readonly parent: pulumi.Resource; readonly provider: k8s.Provider; readonly monitoring: boolean }): k8s.helm.v3.Release {
+  const { parent, provider } = args;
   const ns = new k8s.core.v1.Namespace("cert-manager", { metadata: { name: CERT_MANAGER_NAMESPACE, labels: standardLabels("cert-manager", "tls") } }, childOptions(parent, provider));
   const release = new k8s.helm.v3.Release(
     "cert-manager",
@@ -99,7 +108,7 @@ export function installCertManager(args: Common & { readonly monitoring: boolean
     },
     childOptions(parent, provider, { dependsOn: [ns] }),
   );
-  return [release];
+  return release;
 }
 
 export interface IssueArgs extends Common {

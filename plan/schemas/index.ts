@@ -1,5 +1,6 @@
 import type { z } from "zod";
 import { InferenceServiceSchema } from "./kserve";
+import { ClusterServingRuntimeSchema } from "./kserve-runtime";
 import { PolicySchema, VirtualServerSchema } from "./k8s.nginx.org";
 
 /**
@@ -8,6 +9,7 @@ import { PolicySchema, VirtualServerSchema } from "./k8s.nginx.org";
  */
 export const LOCAL_SCHEMAS: Record<string, z.ZodTypeAny> = {
   "serving.kserve.io/v1beta1/InferenceService": InferenceServiceSchema,
+  "serving.kserve.io/v1alpha1/ClusterServingRuntime": ClusterServingRuntimeSchema,
   "k8s.nginx.org/v1/VirtualServer": VirtualServerSchema,
   "k8s.nginx.org/v1/Policy": PolicySchema,
 };

@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { kserveDialect } from "../dialects/kserve";
-import type { AdapterProblem, EngineAdapter, EngineMetrics, EngineWorkload, ModelContext } from "./types";
+import type { AdapterProblem, EngineAdapter, EngineMetrics, EnginePrerequisite, EngineWorkload, ModelContext } from "./types";
 import { CACHE_MOUNT_PATH, QUIET_ENV, contextLengthOf, httpGet, tagOf } from "./common";
 import { histogramP99, histogramQuantile, inFlightFromDuration, sumGauge, sumRate } from "./promql";
 
@@ -115,6 +115,71 @@ function workload(ctx: ModelContext): EngineWorkload {
   };
 }
 
+/**
+ * KServe itself, installed when a stack has a KServe model (EnginePrerequisites, ../prerequisites.ts). Charts at the
+ * release that matches KSERVE_DEFAULT_VERSION: KServe's own v0.21.0 install scripts (install/v0.21.0/, read 2026-11)
+ * install `oci://ghcr.io/kserve/charts/kserve-crd` and `.../kserve-resources` at KSERVE_VERSION=v0.21.0, and need only
+ * cert-manager (>= v1.17.0) in Standard mode. The controller chart is `kserve-resources` since v0.17 (the old
+ * `.../kserve` chart stopped at v0.17.0-rc0: kserve #5272, maintainers' answer 2026-03).
+ */
+export const KSERVE_NAMESPACE = "kserve";
+export const KSERVE_CRD_CHART = { chart: "oci://ghcr.io/kserve/charts/kserve-crd", version: KSERVE_DEFAULT_VERSION } as const;
+export const KSERVE_CONTROLLER_CHART = { chart: "oci://ghcr.io/kserve/charts/kserve-resources", version: KSERVE_DEFAULT_VERSION } as const;
+/** Our ClusterServingRuntime for the huggingface model format (see kserveRuntimeSpec). */
+export const KSERVE_RUNTIME_NAME = "retrieval-stack-huggingfaceserver";
+
+/**
+ * Controller values (keys from charts/_common/kserve-resources-specific.yaml and common-sections.yaml, read 2026-11):
+ * Standard mode (KServe >= 0.16's name for RawDeployment, which it still accepts and converts) so no Knative or Istio
+ * is needed; no Ingress per InferenceService, since our NGINX controller is the only entry point.
+ */
+export const KSERVE_CONTROLLER_VALUES = {
+  kserve: {
+    controller: {
+      deploymentMode: "Standard",
+      gateway: { disableIngressCreation: true, disableIstioVirtualHost: true, ingressGateway: { enableGatewayApi: false } },
+    },
+    // KServe's webhook adds these defaults (1 CPU, 2Gi) as requests AND limits to every predictor container that
+    // lacks them (v1beta1 setResourceRequirementDefaults, read 2026-11): a model that requests 4 CPUs and sets no CPU
+    // limit would get limit 1 < request 4 and be refused. Empty = no default; every ModelService sets its own.
+    inferenceservice: { resources: { limits: { cpu: "", memory: "" }, requests: { cpu: "", memory: "" } } },
+    localmodel: { enabled: false },
+  },
+} as const;
+
+/**
+ * The runtime template our InferenceServices resolve to (they name no runtime: KServe picks the enabled runtime with
+ * autoSelect and the highest priority for the model format; KServe's own huggingfaceserver runtime has priority 1).
+ * Ours instead of the kserve-runtime-configs chart, whose values layout changed twice since v0.16 and whose runtime
+ * sets `limits.cpu: 1`: KServe merges the runtime container into the model container key by key (strategic merge,
+ * pkg/utils MergeRuntimeContainers, read 2026-11), so that limit would survive under our 4-CPU request. Ours sets
+ * no resources; the model container (args, image, probes, resources) replaces the rest.
+ */
+export function kserveRuntimeSpec(): Record<string, unknown> {
+  return {
+    supportedModelFormats: [{ name: "huggingface", version: "1", autoSelect: true, priority: 2 }],
+    protocolVersions: ["v1", "v2"],
+    containers: [
+      {
+        name: "kserve-container",
+        image: `kserve/huggingfaceserver:${KSERVE_DEFAULT_VERSION}`,
+        args: ["--model_name={{.Name}}"],
+        securityContext: { allowPrivilegeEscalation: false, privileged: false, runAsNonRoot: true, capabilities: { drop: ["ALL"] } },
+      },
+    ],
+  };
+}
+
+function prerequisites(): EnginePrerequisite[] {
+  return [
+    { type: "helm", id: "kserve-crd", description: "KServe CRDs (InferenceService, ServingRuntime, ...)", needsCertManager: false, ...KSERVE_CRD_CHART, namespace: KSERVE_NAMESPACE, values: {} },
+    // The controller's webhook serves a cert-manager Certificate (self-signed Issuer from the chart).
+    { type: "helm", id: "kserve", description: "KServe controller and webhooks, Standard (raw Deployment) mode", needsCertManager: true, ...KSERVE_CONTROLLER_CHART, namespace: KSERVE_NAMESPACE, values: KSERVE_CONTROLLER_VALUES },
+    // After the controller: its validating webhook admits ClusterServingRuntimes.
+    { type: "object", id: KSERVE_RUNTIME_NAME, description: "huggingfaceserver runtime template without a CPU limit", needsCertManager: false, apiVersion: "serving.kserve.io/v1alpha1", kind: "ClusterServingRuntime", name: KSERVE_RUNTIME_NAME, spec: kserveRuntimeSpec() },
+  ];
+}
+
 export const kserve: EngineAdapter = {
   name: "kserve",
   displayName: "KServe (huggingfaceserver)",
@@ -123,4 +188,5 @@ export const kserve: EngineAdapter = {
   workload,
   metrics,
   dialect: kserveDialect,
+  prerequisites,
 };

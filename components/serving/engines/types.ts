@@ -116,6 +116,45 @@ export interface EngineWorkload {
   };
 }
 
+/**
+ * Cluster-wide software an engine needs before any of its models can be created (CRDs, a controller, a runtime
+ * template), installed once per stack by EnginePrerequisites (../prerequisites.ts) when a model uses the engine.
+ * Two engines may declare the same `id`: it is installed once, and the declarations must be identical.
+ */
+interface PrerequisiteCommon {
+  /** Stable id: the Pulumi resource name and, for charts, the Helm release name. */
+  readonly id: string;
+  /** One line for plan.md and errors: what it is and why the engine needs it. */
+  readonly description: string;
+  /** Needs cert-manager running first (e.g. its webhook certificates are cert-manager Certificates). */
+  readonly needsCertManager: boolean;
+}
+
+/** A Helm chart, pinned to an exact version: from an HTTP(S) repository (`repo`), or an OCI chart (`chart` = "oci://..."). */
+export interface HelmChartPrerequisite extends PrerequisiteCommon {
+  readonly type: "helm";
+  readonly chart: string;
+  readonly version: string;
+  /** HTTP(S) chart repository; omitted for an OCI reference in `chart`. */
+  readonly repo?: string;
+  readonly namespace: string;
+  readonly values: Readonly<Record<string, unknown>>;
+}
+
+/** One Kubernetes object (a cluster-scoped custom resource such as a runtime template). */
+export interface ObjectPrerequisite extends PrerequisiteCommon {
+  readonly type: "object";
+  readonly apiVersion: string;
+  readonly kind: string;
+  /** Object name (cluster-scoped unless `namespace` is set). */
+  readonly name: string;
+  readonly namespace?: string;
+  readonly spec: Readonly<Record<string, unknown>>;
+}
+
+/** Declared in install order: each waits for the ones before it in the same list. */
+export type EnginePrerequisite = HelmChartPrerequisite | ObjectPrerequisite;
+
 export interface EngineAdapter {
   readonly name: EngineName;
   readonly displayName: string;
@@ -127,4 +166,6 @@ export interface EngineAdapter {
   workload(ctx: ModelContext): EngineWorkload;
   readonly metrics: EngineMetrics;
   readonly dialect: HttpDialect;
+  /** Cluster-wide prerequisites of the engine (none when undefined), in install order. */
+  prerequisites?(environment: Environment): readonly EnginePrerequisite[];
 }
