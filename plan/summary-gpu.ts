@@ -26,7 +26,7 @@ export const gpuSummary: SummarySection = ({ config }) => {
       "",
       `- EKS \`${cluster.name}\` ${cluster.kubernetesVersion} in ${cluster.region}, ${cluster.availabilityZones.length} zone(s): ${cluster.availabilityZones.join(", ")}; each GPU node group is one managed node group per zone (AMI AL2023 NVIDIA, taint \`nvidia.com/gpu=true:NoSchedule\`).`,
       `- Node autoscaling: ${cluster.nodeAutoscaler} ${CLUSTER_AUTOSCALER_IMAGE_TAGS[cluster.kubernetesVersion] ?? "?"} (chart ${CLUSTER_AUTOSCALER_CHART.version}), balancing zones; scale from zero: ${scaleFromZero.length ? scaleFromZero.join(", ") : "no group has minSize 0"}.`,
-      `- Load balancers: AWS Load Balancer Controller ${LOAD_BALANCER_CONTROLLER_CHART.appVersion} (chart ${LOAD_BALANCER_CONTROLLER_CHART.version}), ${LOAD_BALANCER_CONTROLLER_REPLICAS} replicas on the system node group; its IRSA role may change only ELB resources tagged \`${LBC_CLUSTER_TAG}=${cluster.name}\`.`,
+      `- Load balancers: AWS Load Balancer Controller ${LOAD_BALANCER_CONTROLLER_CHART.appVersion} (chart ${LOAD_BALANCER_CONTROLLER_CHART.version}), ${LOAD_BALANCER_CONTROLLER_REPLICAS} replicas on the system node group; its IRSA role may create, modify or delete only load balancers, target groups and security groups tagged \`${LBC_CLUSTER_TAG}=${cluster.name}\`.`,
     );
   } else {
     lines.push("", `- Existing cluster \`${cluster.name}\`: no AWS resources are created; GPU node groups below describe pools that must already exist with the labels and taint of README "GPU capacity".`);
