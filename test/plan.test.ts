@@ -51,6 +51,19 @@ describe("npm run plan", () => {
     }
   });
 
+  it("every Helm release is pinned to an exact version and atomic (a failed install or upgrade rolls back)", async () => {
+    for (const stack of STACKS) {
+      const { out, result } = results[stack]!;
+      expect((await result).code).toBe(0);
+      const releases = (JSON.parse(fs.readFileSync(path.join(out, "resources.json"), "utf8")) as { type: string; name: string; inputs: Record<string, unknown> }[]).filter((r) => r.type === "kubernetes:helm.sh/v3:Release");
+      expect(releases.length, stack).toBeGreaterThan(0);
+      for (const r of releases) {
+        expect(r.inputs.version, `${stack} ${r.name}`).toMatch(/^v?\d+\.\d+\.\d+(-[\w.]+)?$/);
+        expect(r.inputs.atomic, `${stack} ${r.name}`).toBe(true);
+      }
+    }
+  });
+
   it("the local stack creates no AWS resources", async () => {
     const { out, result } = results.local!;
     expect((await result).code).toBe(0);

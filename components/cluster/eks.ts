@@ -9,6 +9,7 @@ import { GPU_AMI_TYPE, SYSTEM_AMI_TYPE, SYSTEM_NODE_GROUP, zonalGpuNodeGroups, t
 import { nodeRole, irsaRole } from "./iam";
 import { installLoadBalancerController } from "./load-balancer-controller";
 import { CLUSTER_AUTOSCALER_CHART, CLUSTER_AUTOSCALER_NAMESPACE, CLUSTER_AUTOSCALER_SERVICE_ACCOUNT, clusterAutoscalerPolicy, clusterAutoscalerValues } from "./autoscaler";
+import { pinnedRelease } from "../k8s/helm";
 
 /** Subnet sizes per zone inside the VPC CIDR: pods take VPC addresses (VPC CNI), so private subnets are large. */
 const PRIVATE_SUBNET_MASK = 19;
@@ -155,14 +156,12 @@ export function createEksCluster(parent: pulumi.Resource, name: string, c: EksCl
     { ...oidc, namespace: CLUSTER_AUTOSCALER_NAMESPACE, serviceAccount: CLUSTER_AUTOSCALER_SERVICE_ACCOUNT, policy: clusterAutoscalerPolicy(c.name), tags },
     parent,
   );
-  new k8s.helm.v3.Release(
+  pinnedRelease(
     `${name}-cluster-autoscaler`,
     {
       name: "cluster-autoscaler",
       namespace: CLUSTER_AUTOSCALER_NAMESPACE,
-      chart: CLUSTER_AUTOSCALER_CHART.chart,
-      version: CLUSTER_AUTOSCALER_CHART.version,
-      repositoryOpts: { repo: CLUSTER_AUTOSCALER_CHART.repo },
+      chart: CLUSTER_AUTOSCALER_CHART,
       values: clusterAutoscalerValues({ clusterName: c.name, region: c.region, kubernetesVersion: c.kubernetesVersion, roleArn: caRole.arn }),
     },
     childOptions(parent, provider),

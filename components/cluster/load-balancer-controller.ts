@@ -8,6 +8,7 @@ import * as k8s from "@pulumi/kubernetes";
 import { NODE_GROUP_LABEL, childOptions } from "../k8s/meta";
 import { SYSTEM_NODE_GROUP } from "./node-groups";
 import { irsaRole } from "./iam";
+import { pinnedRelease } from "../k8s/helm";
 
 /**
  * Chart aws-load-balancer-controller from aws/eks-charts: 3.6.0 = controller v3.6.0 (eks-charts release v0.0.246,
@@ -301,14 +302,12 @@ export function installLoadBalancerController(parent: pulumi.Resource, name: str
     },
     parent,
   );
-  return new k8s.helm.v3.Release(
+  return pinnedRelease(
     `${name}-aws-load-balancer-controller`,
     {
       name: "aws-load-balancer-controller",
       namespace: LOAD_BALANCER_CONTROLLER_NAMESPACE,
-      chart: LOAD_BALANCER_CONTROLLER_CHART.chart,
-      version: LOAD_BALANCER_CONTROLLER_CHART.version,
-      repositoryOpts: { repo: LOAD_BALANCER_CONTROLLER_CHART.repo },
+      chart: LOAD_BALANCER_CONTROLLER_CHART,
       values: loadBalancerControllerValues({ clusterName: args.clusterName, region: args.region, vpcId: args.vpcId, roleArn: role.arn }),
     },
     childOptions(parent, args.provider),

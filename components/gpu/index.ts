@@ -4,6 +4,7 @@ import type { GpuNodeGroupConfig } from "../config";
 import { childOptions, standardLabels } from "../k8s/meta";
 import { DEVICE_PLUGIN_CHART, devicePluginValues } from "./device-plugin";
 import { DCGM_EXPORTER_CHART, DCGM_RELEASE_NAME, dcgmExporterValues, dcgmServiceMonitorSpec } from "./dcgm";
+import { pinnedRelease } from "../k8s/helm";
 
 export interface GpuRuntimeArgs {
   readonly provider: k8s.Provider;
@@ -48,27 +49,23 @@ export class GpuRuntime extends pulumi.ComponentResource {
     );
     const inNs = childOptions(this, args.provider, { dependsOn: [ns] });
 
-    this.devicePlugin = new k8s.helm.v3.Release(
+    this.devicePlugin = pinnedRelease(
       `${name}-device-plugin`,
       {
         name: "nvidia-device-plugin",
         namespace: nsName,
-        chart: DEVICE_PLUGIN_CHART.chart,
-        version: DEVICE_PLUGIN_CHART.version,
-        repositoryOpts: { repo: DEVICE_PLUGIN_CHART.repo },
+        chart: DEVICE_PLUGIN_CHART,
         values: devicePluginValues(args.gpuNodeGroups),
       },
       inNs,
     );
 
-    this.dcgmExporter = new k8s.helm.v3.Release(
+    this.dcgmExporter = pinnedRelease(
       `${name}-dcgm-exporter`,
       {
         name: DCGM_RELEASE_NAME,
         namespace: nsName,
-        chart: DCGM_EXPORTER_CHART.chart,
-        version: DCGM_EXPORTER_CHART.version,
-        repositoryOpts: { repo: DCGM_EXPORTER_CHART.repo },
+        chart: DCGM_EXPORTER_CHART,
         values: dcgmExporterValues(),
       },
       inNs,

@@ -7,6 +7,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
 import type { IngressConfig } from "../config/ingress";
 import { childOptions, standardLabels } from "../k8s/meta";
+import { pinnedRelease } from "../k8s/helm";
 
 /** cert-manager v1.20.2 (cert-manager release notes, read 2026-11; v1.20 is the newest minor with patch fixes). */
 export const CERT_MANAGER_CHART = { chart: "cert-manager", version: "v1.20.2", repo: "https://charts.jetstack.io" } as const;
@@ -90,21 +91,18 @@ export function installCertManager(args: Common & { readonly monitoring: boolean
 export function certManagerRelease(args: { readonly parent: pulumi.Resource; readonly provider: k8s.Provider; readonly monitoring: boolean }): k8s.helm.v3.Release {
   const { parent, provider } = args;
   const ns = new k8s.core.v1.Namespace("cert-manager", { metadata: { name: CERT_MANAGER_NAMESPACE, labels: standardLabels("cert-manager", "tls") } }, childOptions(parent, provider));
-  const release = new k8s.helm.v3.Release(
+  const release = pinnedRelease(
     "cert-manager",
     {
       name: "cert-manager",
       namespace: CERT_MANAGER_NAMESPACE,
-      chart: CERT_MANAGER_CHART.chart,
-      version: CERT_MANAGER_CHART.version,
-      repositoryOpts: { repo: CERT_MANAGER_CHART.repo },
+      chart: CERT_MANAGER_CHART,
       values: {
         // CRDs with the release, kept on uninstall so that certificates survive a `helm uninstall`.
         crds: { enabled: true, keep: true },
         replicaCount: 1,
         prometheus: { enabled: args.monitoring, servicemonitor: { enabled: args.monitoring } },
       },
-      atomic: true,
     },
     childOptions(parent, provider, { dependsOn: [ns] }),
   );

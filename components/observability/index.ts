@@ -9,6 +9,7 @@ import { buildRuleGroups } from "./alert-rules";
 import { bridgeTargets, buildAlertmanagerConfig, isBridged } from "./alertmanager-config";
 import { chatBridgeUrl, createChatBridge } from "./chat-bridge";
 import { buildDashboards } from "./dashboards";
+import { pinnedRelease } from "../k8s/helm";
 import {
   ALERTMANAGER_CONFIG_SECRET,
   DASHBOARD_FOLDER,
@@ -89,18 +90,14 @@ export class Observability extends pulumi.ComponentResource {
         replicas: profileOf(args.environment).minReplicasFloor >= 2 ? 2 : 1,
       });
 
-    const release = new k8s.helm.v3.Release(
+    const release = pinnedRelease(
       "kube-prometheus-stack",
       {
         name: "kube-prometheus-stack",
         namespace: ns,
-        chart: KUBE_PROMETHEUS_STACK.chart,
-        version: KUBE_PROMETHEUS_STACK.version,
-        repositoryOpts: { repo: KUBE_PROMETHEUS_STACK.repo },
+        chart: KUBE_PROMETHEUS_STACK,
         values: kubePrometheusStackValues(obs),
-        // The CRDs and the operator must be up before our PrometheusRule and the ModelServices' ServiceMonitors.
-        atomic: true,
-        timeout: 900,
+        // (pinnedRelease waits: the CRDs and the operator are up before our PrometheusRule and ServiceMonitors.)
       },
       childOptions(this, args.provider, { dependsOn: [namespace, grafanaAdmin, alertmanagerConfig] }),
     );

@@ -2,6 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
 import { childOptions, standardLabels } from "../k8s/meta";
 import { KEDA_NAMESPACE } from "../k8s/namespaces";
+import { pinnedRelease } from "../k8s/helm";
 
 /**
  * KEDA chart 2.21.1 (app 2.21.1), released 2026-11-16 (github.com/kedacore/charts releases, read 2026-11).
@@ -23,14 +24,12 @@ export class Keda extends pulumi.ComponentResource {
     super("retrieval-stack:serving:Keda", name, {}, opts);
     const o = (extra?: pulumi.CustomResourceOptions) => childOptions(this, args.provider, extra);
     const ns = new k8s.core.v1.Namespace(`${name}-namespace`, { metadata: { name: KEDA_NAMESPACE, labels: standardLabels("keda", "autoscaling") } }, o());
-    this.release = new k8s.helm.v3.Release(
+    this.release = pinnedRelease(
       name,
       {
         name: "keda",
         namespace: KEDA_NAMESPACE,
-        chart: KEDA_CHART.chart,
-        version: KEDA_CHART.version,
-        repositoryOpts: { repo: KEDA_CHART.repo },
+        chart: KEDA_CHART,
         values: {
           crds: { install: true },
           prometheus: {
@@ -42,7 +41,6 @@ export class Keda extends pulumi.ComponentResource {
             metricServer: { requests: { cpu: "100m", memory: "128Mi" }, limits: { memory: "512Mi" } },
           },
         },
-        atomic: true,
       },
       o({ dependsOn: [ns] }),
     );

@@ -8,6 +8,7 @@ import { certManagerRelease, ingressInstallsCertManager } from "../ingress/tls";
 import { childOptions, standardLabels } from "../k8s/meta";
 import { adapterFor } from "./engines";
 import type { EnginePrerequisite } from "./engines/types";
+import { pinnedRelease } from "../k8s/helm";
 
 /** One prerequisite to install, the engines that need it, and the ids it waits for (declared before it). */
 export interface PlannedPrerequisite {
@@ -89,18 +90,10 @@ export class EnginePrerequisites extends pulumi.ComponentResource {
       const dependsOn = [...before, ...(p.needsCertManager ? certManager : [])];
       const resource =
         p.type === "helm"
-          ? new k8s.helm.v3.Release(
+          ? pinnedRelease(
               p.id,
-              {
-                name: p.id,
-                namespace: p.namespace,
-                chart: p.chart,
-                version: p.version,
-                // OCI charts carry their registry in `chart` (oci://...); Helm takes no repository then.
-                ...(p.repo ? { repositoryOpts: { repo: p.repo } } : {}),
-                values: p.values,
-                atomic: true,
-              },
+              // OCI charts carry their registry in `chart` (oci://...) and no repository.
+              { name: p.id, namespace: p.namespace, chart: { chart: p.chart, version: p.version, repo: p.repo }, values: p.values },
               o([namespace(p.namespace), ...dependsOn]),
             )
           : new k8s.apiextensions.CustomResource(

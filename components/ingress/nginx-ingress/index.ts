@@ -8,6 +8,7 @@ import { serviceExposure } from "../exposure";
 import { CONTROLLER_SELECTOR, INGRESS_CLASS, METRICS_PORT, NGINX_INGRESS_CHART, RELEASE_NAME, controllerValues } from "./chart";
 import { nginxIngressMetrics } from "./metrics";
 import { API_KEY_POLICY, API_KEY_SECRET, VIRTUAL_SERVER_NAME, apiKeyPolicySpec, apiKeySecretData, rateLimitPolicyName, rateLimitPolicySpec, virtualServerSpec } from "./objects";
+import { pinnedRelease } from "../../k8s/helm";
 
 /** Default controller replicas: two spread over zones in cloud stacks, one locally. */
 export function controllerReplicas(args: Pick<ControllerInstallArgs, "environment" | "ingress">): number {
@@ -16,14 +17,12 @@ export function controllerReplicas(args: Pick<ControllerInstallArgs, "environmen
 
 function install(args: ControllerInstallArgs): pulumi.Resource[] {
   const { parent, provider, ingress } = args;
-  const release = new k8s.helm.v3.Release(
+  const release = pinnedRelease(
     RELEASE_NAME,
     {
       name: RELEASE_NAME,
       namespace: args.namespace,
-      chart: NGINX_INGRESS_CHART.chart,
-      version: NGINX_INGRESS_CHART.version,
-      repositoryOpts: { repo: NGINX_INGRESS_CHART.repo },
+      chart: NGINX_INGRESS_CHART,
       values: controllerValues({
         replicas: controllerReplicas(args),
         exposure: serviceExposure(args.environment, ingress),
@@ -32,7 +31,6 @@ function install(args: ControllerInstallArgs): pulumi.Resource[] {
         forceHttps: profileOf(args.environment).forceHttps,
         certManager: args.certManager,
       }),
-      atomic: true,
     },
     childOptions(parent, provider, { dependsOn: args.dependsOn }),
   );
