@@ -44,7 +44,7 @@ const overview: SummarySection = ({ stack, config, plan, placeholders }) => {
     `- Pulumi resources: **${plan.resources.length}**; Kubernetes objects: **${plan.objects.length}** (all schema-valid); Helm releases: **${plan.helmReleases.length}**`,
   ];
   if (placeholders.length)
-    lines.push(`- Offline placeholders for secrets not in the stack file: ${placeholders.map((p) => `\`${p}\``).join(", ")}. Before \`pulumi up\`: \`pulumi config set --secret <key> ...\` (README, "Secrets").`);
+    lines.push(`- Offline placeholders for secrets not in the stack file: ${placeholders.map((p) => `\`${p}\``).join(", ")}. Before \`pulumi up\`: \`pulumi config set --secret <key> ...\` (README, "Deploying for real").`);
   return lines.join("\n");
 };
 
