@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { validateObjects, type K8sObject } from "../plan/validate";
 import { GPU_TAINT, NODE_GROUP_LABEL, GPU_CLASS_LABEL } from "../components/k8s/meta";
-import { ENGINE_CLIENT_LABEL, INGRESS_NAMESPACE, MONITORING_NAMESPACE, PROMETHEUS_URL } from "../components/k8s/namespaces";
+import { ENGINE_CLIENT_LABEL, INGRESS_NAMESPACE, MONITORING_NAMESPACE, PROMETHEUS_URL, VERIFIER_POD_LABEL } from "../components/k8s/namespaces";
 import { REDACTED } from "../plan/redact";
 import { SEEDS, engineContainer, one, podSpecOf, renderModel, type ModelInput } from "./serving-fixtures";
 import type { Rendered } from "./harness";
@@ -263,8 +263,8 @@ describe("monitoring, scale to zero and secrets switches", () => {
       name: "active-hours",
       metadata: { timezone: "Asia/Shanghai", start: "0 8 * * 1-5", end: "0 20 * * 1-5", desiredReplicas: "1" },
     });
-    // The queue and in-flight triggers still add replicas above the schedule's one.
-    expect(so.spec.triggers.map((t: any) => t.name)).toEqual(["queue-depth", "in-flight", "active-hours"]);
+    // The queue and in-flight triggers still add replicas above the schedule's one; the verifier's pods wake it.
+    expect(so.spec.triggers.map((t: any) => t.name)).toEqual(["queue-depth", "in-flight", "active-hours", "verifier"]);
     // A first deploy outside the hours keeps its replica up through the cold start and the verification.
     const budget = engineContainer(r).startupProbe.periodSeconds * engineContainer(r).startupProbe.failureThreshold;
     expect(so.spec.initialCooldownPeriod).toBeGreaterThanOrEqual(budget + 1800 - 10);
@@ -273,12 +273,28 @@ describe("monitoring, scale to zero and secrets switches", () => {
     await expectSchemaValid(r);
   });
 
+  it("a scale-to-zero model runs one replica while a verification pod exists (KEDA kubernetes-workload trigger)", async () => {
+    const r = await renderModel({ ...SEEDS.bgeLargeZh, replicas: { min: 0, max: 2 }, autoscaling: { activeHours } }, { environment: "dev" });
+    const so = one(r, "ScaledObject");
+    // Counts the verifier's Pending/Running pods in the ScaledObject's namespace: active above 0, 1 replica per pod.
+    expect(so.spec.triggers.find((t: any) => t.name === "verifier")).toEqual({
+      type: "kubernetes-workload",
+      name: "verifier",
+      metadata: { podSelector: `${VERIFIER_POD_LABEL}=true`, value: "1", activationValue: "0" },
+    });
+    expect(so.metadata.namespace).toBe("retrieval");
+    // Models that never scale to zero do not react to the verifier.
+    const always = one(await renderModel(SEEDS.bgeLargeZh), "ScaledObject");
+    expect(always.spec.triggers.some((t: any) => t.type === "kubernetes-workload")).toBe(false);
+  });
+
   it("scales to zero with a demand signal from outside the engine (library use)", async () => {
     const dev = { ...SEEDS.bgeLargeZh, replicas: { min: 0, max: 2 } };
     const withDemand = await renderModel(dev, { environment: "dev", demandQuery: 'sum(rate(gateway_requests_total{model="bge-large-zh"}[2m]))' });
     const so = one(withDemand, "ScaledObject");
     expect(so.spec.minReplicaCount).toBe(0);
-    expect(so.spec.triggers.at(-1)).toMatchObject({ name: "demand", metadata: { activationThreshold: "0" } });
+    expect(so.spec.triggers.map((t: any) => t.name)).toEqual(["queue-depth", "in-flight", "demand", "verifier"]);
+    expect(so.spec.triggers.find((t: any) => t.name === "demand")).toMatchObject({ metadata: { activationThreshold: "0" } });
     expect(so.spec.triggers.some((t: any) => t.type === "cron")).toBe(false);
   });
 

@@ -28,3 +28,10 @@ export const PROMETHEUS_URL = `http://prometheus-operated.${MONITORING_NAMESPACE
  * gateway) carry this label with the value "true"; the engines' NetworkPolicy admits them.
  */
 export const ENGINE_CLIENT_LABEL = "retrieval-stack.io/engine-client";
+
+/**
+ * The verification Job's pods carry this label with the value "true". Every scale-to-zero model counts such pods
+ * as demand (a KEDA kubernetes-workload trigger, components/serving/autoscaling.ts), so a verification run
+ * outside the model's working hours wakes it instead of failing against no pod.
+ */
+export const VERIFIER_POD_LABEL = "retrieval-stack.io/verifier";

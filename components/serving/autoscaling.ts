@@ -1,6 +1,6 @@
 import type { ActiveHours, ModelConfig } from "../config/serving";
 import type { EngineMetrics } from "./engines/types";
-import { PROMETHEUS_URL } from "../k8s/namespaces";
+import { PROMETHEUS_URL, VERIFIER_POD_LABEL } from "../k8s/namespaces";
 
 /**
  * KEDA ScaledObject for one model (our default over HPA + prometheus-adapter: KEDA's Prometheus trigger reads
@@ -17,6 +17,8 @@ import { PROMETHEUS_URL } from "../k8s/namespaces";
  * with its last pod. Two are supported: a working-hours schedule (autoscaling.activeHours, KEDA's cron trigger:
  * one replica from start to end, zero outside once every trigger has been idle for cooldownPeriod), and, for
  * library users, a `demandQuery` on demand seen outside the engine (e.g. a gateway's request rate).
+ * Every scale-to-zero model also counts the post-deploy verifier's pods as demand (see VerifierTrigger), so a
+ * `pulumi up` outside the working hours wakes the models it verifies.
  */
 export interface ScalingPlan {
   /** minReplicaCount: 0 lets KEDA scale to zero (it does, itself, after cooldownPeriod with every trigger idle). */
@@ -33,7 +35,29 @@ export interface ScalingPlan {
    * up for the post-deploy verification.
    */
   readonly initialCooldownSeconds?: number;
+  /** Scale-to-zero models only: one replica while a verification pod exists. */
+  readonly verifier?: VerifierTrigger;
 }
+
+/**
+ * KEDA's kubernetes-workload trigger on the verification Job's pods (keda.sh/docs/latest/scalers/kubernetes-workload,
+ * same text since 2.8, and kedacore/keda pkg/scalers/kubernetes_workload_scaler.go, read 2026-11): it lists the pods matching `podSelector` in the
+ * ScaledObject's own namespace (the verifier runs in the models' namespace, VERIFICATION_NAMESPACE), counting
+ * every pod except those in phase Succeeded or Failed, i.e. Pending and Running ones. Active while the count is
+ * above `activationValue` (0: one verifier pod wakes the model from zero); the HPA then asks for
+ * count / `value` replicas (1 per verifier pod). A finished Job's pod is Succeeded or Failed and stops counting
+ * at once, so it cannot keep the model awake: no ttlSecondsAfterFinished needed (and none wanted: Pulumi owns
+ * the Job, which records the verdict). KEDA lists pods with its own identity: no extra RBAC.
+ */
+export interface VerifierTrigger {
+  readonly name: string;
+  readonly podSelector: string;
+  readonly value: number;
+  readonly activationValue: number;
+}
+
+/** The selector of the verifier's pods (the label the Job's pod template carries). */
+export const VERIFIER_POD_SELECTOR = `${VERIFIER_POD_LABEL}=true`;
 
 export interface ScheduleTrigger extends ActiveHours {
   readonly name: string;
@@ -53,6 +77,23 @@ export interface PrometheusTrigger {
 export const KEDA_POLLING_SECONDS = 15;
 /** Time a fresh scale-to-zero model stays up after its ScaledObject is created, beyond its cold start. */
 export const FIRST_DEPLOY_UP_SECONDS = 1800;
+/**
+ * Time for a node to join when a model scales up from zero onto a node group with no free GPU: the
+ * cluster-autoscaler's max-node-provision-time (components/cluster/autoscaler.ts, "20m"; GPU nodes with the
+ * NVIDIA AMI take several minutes to join and advertise nvidia.com/gpu), beyond which it gives up on the node.
+ */
+export const NODE_PROVISION_SECONDS = 1200;
+/** Pulling an engine image (several GB for vLLM/SGLang) onto a fresh node, before the startup probe's budget starts. */
+export const IMAGE_PULL_SECONDS = 300;
+
+/**
+ * Longest a scale-to-zero model may take from new demand (e.g. the verifier's pod) to answering: KEDA's next
+ * poll, a new node, the image pull and the model's own startup budget (its startupProbe allowance).
+ */
+export function scaleFromZeroSeconds(startupBudgetSeconds: number): number {
+  return KEDA_POLLING_SECONDS + NODE_PROVISION_SECONDS + IMAGE_PULL_SECONDS + startupBudgetSeconds;
+}
+
 /** HPA limits: periodSeconds <= 1800, stabilizationWindowSeconds <= 3600 (autoscaling/v2 API reference). */
 const MAX_PERIOD = 1800;
 const MAX_WINDOW = 3600;
@@ -84,6 +125,7 @@ export function planScaling(i: ScalingInputs): ScalingPlan {
     triggers,
     ...(schedule ? { schedule } : {}),
     ...(canScaleToZero ? { initialCooldownSeconds: i.coldStartSeconds + FIRST_DEPLOY_UP_SECONDS } : {}),
+    ...(canScaleToZero ? { verifier: { name: "verifier", podSelector: VERIFIER_POD_SELECTOR, value: 1, activationValue: 0 } } : {}),
   };
 }
 
@@ -132,6 +174,7 @@ export function scaledObjectSpec(plan: ScalingPlan, deploymentName: string): Rec
         },
       })),
       ...(plan.schedule ? [cronTrigger(plan.schedule)] : []),
+      ...(plan.verifier ? [workloadTrigger(plan.verifier)] : []),
     ],
   };
 }
@@ -144,4 +187,9 @@ export function scaledObjectSpec(plan: ScalingPlan, deploymentName: string): Rec
  */
 function cronTrigger(s: ScheduleTrigger): Record<string, unknown> {
   return { type: "cron", name: s.name, metadata: { timezone: s.timezone, start: s.start, end: s.end, desiredReplicas: String(s.replicas) } };
+}
+
+/** The verifier's pods as demand (see VerifierTrigger); metricType AverageValue, the scaler's default. */
+function workloadTrigger(t: VerifierTrigger): Record<string, unknown> {
+  return { type: "kubernetes-workload", name: t.name, metadata: { podSelector: t.podSelector, value: String(t.value), activationValue: String(t.activationValue) } };
 }
