@@ -168,6 +168,7 @@ export interface CliIo {
 }
 
 function progressLine(e: ProgressEvent): string {
+  if (e.message) return `[${e.target}] ${e.message}`;
   if (!e.check) return `[${e.target}] verifying...`;
   const c = e.check;
   return `[${e.target}] ${c.check}: ${c.status.toUpperCase()} (${Math.round(c.ms)} ms)${c.status === "fail" ? ` - got ${c.got}` : ""}`;

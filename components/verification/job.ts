@@ -8,7 +8,7 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { z } from "zod";
 import { formatFailures, formatReport } from "./report";
 import { StackVerificationSchema } from "./stack-outputs";
-import { verifyAll } from "./verify";
+import { verifyAll, type ProgressEvent } from "./verify";
 
 /** Where the ConfigMap is mounted, and its key. */
 export const JOB_CONFIG_DIR = "/etc/retrieval-stack";
@@ -42,11 +42,17 @@ export async function runJob(io: JobIo): Promise<number> {
   }
   const options = { ...config.options, apiKey: io.env.VERIFY_API_KEY || undefined };
   const targets = config.targets.map(({ publicUrl: _public, ...t }) => t);
-  const report = await verifyAll(targets, options, (e) => io.log(e.check ? `[${e.target}] ${e.check.check}: ${e.check.status.toUpperCase()} ${e.check.status === "fail" ? `- expected ${e.check.expected}; got ${e.check.got}` : ""}` : `[${e.target}] verifying...`));
+  const report = await verifyAll(targets, options, (e) => io.log(progressLine(e)));
   io.log(formatReport(report));
   io.log(`REPORT_JSON ${JSON.stringify(report)}`);
   writeTermination(terminationLog, formatFailures(report));
   return report.pass ? 0 : 1;
+}
+
+function progressLine(e: ProgressEvent): string {
+  if (e.message) return `[${e.target}] ${e.message}`;
+  if (!e.check) return `[${e.target}] verifying...`;
+  return `[${e.target}] ${e.check.check}: ${e.check.status.toUpperCase()} ${e.check.status === "fail" ? `- expected ${e.check.expected}; got ${e.check.got}` : ""}`;
 }
 
 function writeTermination(path: string, message: string): void {

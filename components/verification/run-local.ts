@@ -21,7 +21,7 @@ export class VerificationFailed extends Error {
  */
 export async function runLocalVerification(inputs: LocalVerificationInputs, log: (line: string) => void = () => {}): Promise<{ summary: string; checks: number }> {
   const options: VerifyOptions = { ...DEFAULT_OPTIONS, ...inputs.options, apiKey: inputs.apiKey };
-  const report = await verifyAll(inputs.targets, options, (e) => e.check && log(`[${e.target}] ${e.check.check}: ${e.check.status}`));
+  const report = await verifyAll(inputs.targets, options, (e) => (e.message ? log(`[${e.target}] ${e.message}`) : e.check && log(`[${e.target}] ${e.check.check}: ${e.check.status}`)));
   if (!report.pass) {
     throw new VerificationFailed(`post-deploy verification failed:\n${formatFailures(report)}\n\n${formatReport(report)}`);
   }

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { Task } from "../config/common";
+import { ActiveHoursSchema } from "../config/serving";
 import type { VerificationConfig } from "../config/verification";
 import type { RetryPolicy } from "./http";
 
@@ -34,6 +35,14 @@ export const VerifyTargetSchema = z.strictObject({
    * endpoints are not routed there, so those rows are skipped.
    */
   route: z.string().regex(/^\/\S*$/, { message: 'must be an absolute URL path such as "/models/bge/v1/embeddings"' }).optional(),
+  /**
+   * The model scales to zero (replicas.min 0): before the checks, poll the engine's health endpoint until it
+   * answers HTTP 200, for at most this many seconds (the program sets KEDA's poll + a new node + the image pull +
+   * the model's startup budget; the verifier's own pod is the demand that wakes it). Not used with `route`.
+   */
+  wakeTimeoutSeconds: z.number().positive().optional(),
+  /** The working hours of a scale-to-zero model (autoscaling.activeHours), named when the wake-up times out. */
+  activeHours: ActiveHoursSchema.optional(),
 });
 export type VerifyTarget = z.infer<typeof VerifyTargetSchema>;
 export type VerifyTargetInput = z.input<typeof VerifyTargetSchema>;
@@ -44,6 +53,8 @@ export type VerifyOptions = Pick<VerificationConfig, "requests" | "concurrency" 
   readonly retry?: Partial<Omit<RetryPolicy, "maxRetries">>;
   /** Measure the load generator against an instant local server (default true). */
   readonly checkLoadGenerator?: boolean;
+  /** Wake-up phase of scale-to-zero targets: time between health polls, and between "still waiting" lines (tests shorten them). */
+  readonly wake?: { readonly pollMs?: number; readonly progressEveryMs?: number };
 };
 
 export const DEFAULT_OPTIONS: VerifyOptions = {

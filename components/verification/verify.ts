@@ -10,11 +10,14 @@ import { embedChecks } from "./checks/embed";
 import { rerankChecks } from "./checks/rerank";
 import { latencyChecks } from "./checks/latency";
 import { qualityChecks } from "./checks/quality";
+import { wakeUp } from "./wake";
 
 export interface ProgressEvent {
   readonly target: string;
   /** Undefined for the "starting" event of a target. */
   readonly check?: CheckResult;
+  /** A progress line that is not a check (e.g. "waiting for bge to scale up from zero ..."). */
+  readonly message?: string;
 }
 
 /** Grace after the deadline before the hard stop: requests are aborted at the deadline and settle quickly. */
@@ -22,7 +25,8 @@ const HARD_STOP_GRACE_MS = 2000;
 
 /**
  * Every check for one model. Never throws and never outlives options.timeoutSeconds (plus a short grace): every
- * request is aborted at the deadline, and a hard stop reports whatever is still running as failed.
+ * request is aborted at the deadline, and a hard stop reports whatever is still running as failed. A target that
+ * scales to zero (wakeTimeoutSeconds) is first waited for, at most that long, before the checks' timeout starts.
  */
 export async function verifyTarget(input: VerifyTargetInput, options: VerifyOptions = DEFAULT_OPTIONS, onProgress?: (e: ProgressEvent) => void): Promise<TargetReport> {
   const started = performance.now();
@@ -44,6 +48,26 @@ export async function verifyTarget(input: VerifyTargetInput, options: VerifyOpti
   }
 
   onProgress?.({ target: target.name });
+  const checks: CheckResult[] = [];
+  if (target.wakeTimeoutSeconds !== undefined && !target.route) {
+    const wake = await wakeUp({
+      name: target.name,
+      baseUrl: target.url,
+      dialect,
+      servedModel: target.servedModel,
+      apiKey: options.apiKey,
+      timeoutSeconds: target.wakeTimeoutSeconds,
+      requestTimeoutMs: options.requestTimeoutSeconds * 1000,
+      activeHours: target.activeHours,
+      pollMs: options.wake?.pollMs,
+      progressEveryMs: options.wake?.progressEveryMs,
+      say: (message) => onProgress?.({ target: target.name, message }),
+    });
+    checks.push(wake.row);
+    onProgress?.({ target: target.name, check: wake.row });
+    // Every other call would fail the same way: the one row says why.
+    if (!wake.awake) return finish(checks);
+  }
   const deadline = new Deadline(options.timeoutSeconds * 1000);
   const http = {
     apiKey: options.apiKey,
@@ -51,7 +75,6 @@ export async function verifyTarget(input: VerifyTargetInput, options: VerifyOpti
     retry: { ...DEFAULT_RETRY, ...options.retry, maxRetries: options.maxRetries },
     deadline,
   };
-  const checks: CheckResult[] = [];
   const ctx: CheckContext = {
     client: new EngineClient(target.url, dialect, target.servedModel, http),
     target,
