@@ -81,7 +81,7 @@ const verifier = new Verification(
     environment,
     verification: config.verification,
     namespace: modelNamespace.metadata.name,
-    targets: models.map((m, i) => ({ model: config.models[i]!, url: m.url, publicUrl: ingress.urls[m.modelName] })),
+    targets: models.map((m, i) => ({ model: config.models[i]!, url: m.url, publicUrl: ingress.urls[m.modelName], startupBudgetSeconds: m.pod.startupBudgetSeconds })),
     apiKey: secrets.apiKeys?.apply((keys) => keys[0] ?? ""),
   },
   { dependsOn: [...models, ingress] },

@@ -7,7 +7,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { OfflineRuntime } from "../plan/offline";
 import { redactSecrets } from "../plan/redact";
 import { ModelService } from "../components/serving/model-service";
-import { MODELS_NAMESPACE } from "../components/k8s/namespaces";
+import { MODELS_NAMESPACE, VERIFIER_POD_LABEL } from "../components/k8s/namespaces";
+import { IMAGE_PULL_SECONDS, KEDA_POLLING_SECONDS, NODE_PROVISION_SECONDS } from "../components/serving/autoscaling";
 import { VerificationSchema, type ModelConfig, type VerificationConfig } from "../components/config";
 import { Verification, verificationHash } from "../components/verification";
 import { runJob } from "../components/verification/job";
@@ -258,5 +259,98 @@ describe("config rules", () => {
 
   it("every shipped stack verifies its models (none is off)", () => {
     for (const stack of STACKS) expect(parseStack(stack).verification.mode).not.toBe("off");
+  });
+});
+
+// ---------------------------------------------------------------------------------------------------------
+// A dev model that scales to zero: the verification Job is the demand that wakes it, and its budgets cover the wait.
+// ---------------------------------------------------------------------------------------------------------
+
+/** The program under the offline runtime, also recording each registration's customTimeouts (what Pulumi awaits). */
+async function renderWithTimeouts(build: () => void): Promise<{ records: Recorded[]; timeouts: Map<string, { create: string; update: string }> }> {
+  const runtime = await OfflineRuntime.start({ stack: "test" });
+  const timeouts = new Map<string, { create: string; update: string }>();
+  const monitor = (require("@pulumi/pulumi/runtime/settings") as { getMonitor(): { registerResource(req: any, cb: unknown): unknown } }).getMonitor();
+  const register = monitor.registerResource.bind(monitor);
+  monitor.registerResource = (req: any, cb: unknown) => {
+    const t = req.getCustomtimeouts?.();
+    if (t) timeouts.set(req.getName(), { create: t.getCreate(), update: t.getUpdate() });
+    return register(req, cb);
+  };
+  build();
+  await runtime.settle();
+  const records = runtime.resources.map((r) => ({ urn: r.urn, type: r.type, name: r.name, parent: r.parentUrn, deps: [...r.dependencies], inputs: r.inputs as Record<string, any> }));
+  return { records, timeouts };
+}
+
+describe("a scale-to-zero model outside its working hours", () => {
+  const activeHours = { timezone: "Asia/Shanghai", start: "0 8 * * 1-5", end: "0 20 * * 1-5" };
+  const sleepy = parseModel({ ...SEEDS.bgeLargeZh, replicas: { min: 0, max: 2 }, autoscaling: { activeHours } });
+  const awake = parseModel(SEEDS.qwen3Reranker);
+  const verification = VerificationSchema.parse({ mode: "job" });
+
+  function build(startupBudget: (m: ModelService) => number | undefined = (m) => m.pod.startupBudgetSeconds) {
+    return () => {
+      const provider = new k8s.Provider("k8s", {});
+      const models = [sleepy, awake].map((model) => new ModelService(model.name, { provider, environment: "dev", namespace: MODELS_NAMESPACE, model, gpuNodeGroup: groupOf(model), monitoring: true }));
+      new Verification(
+        "verification",
+        { provider, environment: "dev", verification, namespace: MODELS_NAMESPACE, targets: models.map((m, i) => ({ model: [sleepy, awake][i]!, url: m.url, startupBudgetSeconds: startupBudget(m) })) },
+        { dependsOn: models },
+      );
+    };
+  }
+
+  it("the verification Job's pod carries the label the model's ScaledObject counts, in the same namespace", async () => {
+    const { records } = await renderWithTimeouts(build());
+    const job = records.find((r) => r.type === "kubernetes:batch/v1:Job")!;
+    const scaledObjects = records.filter((r) => r.inputs.kind === "ScaledObject");
+    const sleepySo = scaledObjects.find((r) => r.inputs.metadata.name === "bge-large-zh")!;
+    const trigger = sleepySo.inputs.spec.triggers.find((t: any) => t.type === "kubernetes-workload");
+    expect(trigger).toMatchObject({ name: "verifier", metadata: { value: "1", activationValue: "0" } });
+    // The selector (key=value) matches the pod template's labels; KEDA lists pods in the ScaledObject's namespace.
+    const [key, value] = String(trigger.metadata.podSelector).split("=");
+    expect(key).toBe(VERIFIER_POD_LABEL);
+    expect(job.inputs.spec.template.metadata.labels[key!]).toBe(value);
+    expect(sleepySo.inputs.metadata.namespace).toBe(job.inputs.metadata.namespace);
+    // Only the pod carries it: KEDA counts pods, not Jobs or ConfigMaps.
+    expect(job.inputs.metadata.labels[VERIFIER_POD_LABEL]).toBeUndefined();
+    // The model that never scales to zero does not react to the verifier.
+    const awakeSo = scaledObjects.find((r) => r.inputs.metadata.name === "qwen3-reranker")!;
+    expect(awakeSo.inputs.spec.triggers.some((t: any) => t.type === "kubernetes-workload")).toBe(false);
+  });
+
+  it("the Job's target waits up to KEDA's poll + a node + the image pull + the model's startup budget, and names the hours", async () => {
+    const { records } = await renderWithTimeouts(build());
+    const deployment = records.find((r) => r.type === "kubernetes:apps/v1:Deployment" && r.inputs.metadata.name === "bge-large-zh")!;
+    const probe = deployment.inputs.spec.template.spec.containers.find((c: any) => c.name === "engine").startupProbe;
+    const startupBudget = probe.periodSeconds * probe.failureThreshold;
+    const config = records.find((r) => r.type === "kubernetes:core/v1:ConfigMap" && r.name === "verification-config")!;
+    const [sleepyTarget, awakeTarget] = JSON.parse(config.inputs.data["verification.json"]).targets;
+    expect(sleepyTarget.wakeTimeoutSeconds).toBeGreaterThanOrEqual(KEDA_POLLING_SECONDS + NODE_PROVISION_SECONDS + IMAGE_PULL_SECONDS + startupBudget - 10);
+    expect(sleepyTarget.wakeTimeoutSeconds).toBeLessThanOrEqual(KEDA_POLLING_SECONDS + NODE_PROVISION_SECONDS + IMAGE_PULL_SECONDS + startupBudget + 10);
+    expect(sleepyTarget.activeHours).toEqual(activeHours);
+    expect(awakeTarget.wakeTimeoutSeconds).toBeUndefined();
+  });
+
+  it("the Job's activeDeadlineSeconds and Pulumi's await of it cover the wake-up on top of every model's checks", async () => {
+    const { records, timeouts } = await renderWithTimeouts(build());
+    const config = records.find((r) => r.type === "kubernetes:core/v1:ConfigMap" && r.name === "verification-config")!;
+    const wake = JSON.parse(config.inputs.data["verification.json"]).targets[0].wakeTimeoutSeconds as number;
+    const job = records.find((r) => r.type === "kubernetes:batch/v1:Job")!;
+    const checks = verification.timeoutSeconds * 2;
+    expect(job.inputs.spec.activeDeadlineSeconds).toBeGreaterThanOrEqual(checks + wake);
+    const awaited = timeouts.get("verification-job")!;
+    expect(parseInt(awaited.create, 10)).toBeGreaterThan(job.inputs.spec.activeDeadlineSeconds);
+    expect(parseInt(awaited.update, 10)).toBeGreaterThan(job.inputs.spec.activeDeadlineSeconds);
+    // Without the wake-up the deadline is the checks' alone: a model that never sleeps costs nothing.
+    const noSleep = await renderWithDependencies(program({ mode: "job" }));
+    expect(noSleep.find((r) => r.type === "kubernetes:batch/v1:Job")!.inputs.spec.activeDeadlineSeconds).toBe(verification.timeoutSeconds * MODELS.length + 300);
+  });
+
+  it("a library caller that passes no startup budget gets the longest one (never a shorter wait)", async () => {
+    const { records } = await renderWithTimeouts(build(() => undefined));
+    const config = records.find((r) => r.type === "kubernetes:core/v1:ConfigMap" && r.name === "verification-config")!;
+    expect(JSON.parse(config.inputs.data["verification.json"]).targets[0].wakeTimeoutSeconds).toBe(KEDA_POLLING_SECONDS + NODE_PROVISION_SECONDS + IMAGE_PULL_SECONDS + 3600);
   });
 });

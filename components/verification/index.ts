@@ -10,7 +10,9 @@ import { verificationModeOf } from "../config/verification";
 import { specOf } from "../config/rules";
 import { adapterFor } from "../serving/engines";
 import { childOptions, standardLabels } from "../k8s/meta";
-import { ENGINE_CLIENT_LABEL, VERIFICATION_NAMESPACE } from "../k8s/namespaces";
+import { ENGINE_CLIENT_LABEL, VERIFICATION_NAMESPACE, VERIFIER_POD_LABEL } from "../k8s/namespaces";
+import { scaleFromZeroSeconds } from "../serving/autoscaling";
+import { STARTUP_MAX_SECONDS } from "../serving/sizing";
 import { JOB_CONFIG_DIR, JOB_CONFIG_KEY, type JobConfig } from "./job";
 import { localVerificationProvider } from "./provider";
 import type { LocalVerificationInputs } from "./run-local";
@@ -22,6 +24,12 @@ export interface VerificationTarget {
   readonly url: pulumi.Input<string>;
   /** Public URL of the model's task endpoint through the ingress, when it has one (local mode and the CLI use it). */
   readonly publicUrl?: pulumi.Input<string>;
+  /**
+   * The model's startup budget (ModelService.pod.startupBudgetSeconds). A scale-to-zero model (replicas.min 0)
+   * is waited for up to this plus a new node and an image pull before its checks; without it, the longest
+   * startup budget any model gets (STARTUP_MAX_SECONDS).
+   */
+  readonly startupBudgetSeconds?: number;
 }
 
 export interface VerificationArgs {
@@ -61,9 +69,20 @@ export function verificationHash(models: readonly ModelConfig[], verification: V
     .slice(0, 10);
 }
 
-/** The checks' view of one model, from config and the catalogue (dims, normalisation) and its adapter's dialect. */
-export function targetFor(model: ModelConfig, url: string, publicUrl?: string): StackTarget {
+/** How long the verifier waits for a scale-to-zero model (replicas.min 0) to come up; undefined for the others. */
+export function wakeTimeoutOf(model: ModelConfig, startupBudgetSeconds?: number): number | undefined {
+  return model.replicas.min === 0 ? scaleFromZeroSeconds(startupBudgetSeconds ?? STARTUP_MAX_SECONDS) : undefined;
+}
+
+/**
+ * The checks' view of one model, from config and the catalogue (dims, normalisation) and its adapter's dialect.
+ * A model that scales to zero gets a wake-up budget: outside its working hours the verifier's pod wakes it (a
+ * KEDA trigger on VERIFIER_POD_LABEL), and the verifier waits for it before the checks.
+ */
+export function targetFor(model: ModelConfig, url: string, publicUrl?: string, startupBudgetSeconds?: number): StackTarget {
   const spec = specOf(model);
+  const wakeTimeoutSeconds = wakeTimeoutOf(model, startupBudgetSeconds);
+  const wake = wakeTimeoutSeconds !== undefined ? { wakeTimeoutSeconds, ...(model.autoscaling.activeHours ? { activeHours: model.autoscaling.activeHours } : {}) } : {};
   return {
     name: model.name,
     url,
@@ -76,6 +95,7 @@ export function targetFor(model: ModelConfig, url: string, publicUrl?: string): 
     normalized: model.task === "embed" && (spec?.normalized ?? false),
     sloP99Ms: model.slo.p99LatencyMs,
     ...(publicUrl ? { publicUrl } : {}),
+    ...wake,
   };
 }
 
@@ -92,10 +112,20 @@ export class LocalVerification extends pulumi.dynamic.Resource {
 const REPO_ROOT = path.resolve(__dirname, __dirname.includes(`${path.sep}dist${path.sep}`) ? "../../.." : "../..");
 export const VERIFIER_DOCKERFILE = path.join(REPO_ROOT, "images/verifier/Dockerfile");
 
-/** The Job's budget: every model's timeout, plus scheduling and image pull. */
-function jobDeadlineSeconds(v: VerificationConfig, models: number): number {
+/** The checks' budget: every model's timeout, plus scheduling and image pull. */
+function checksBudgetSeconds(v: VerificationConfig, models: number): number {
   return Math.ceil(v.timeoutSeconds * models + 300);
 }
+
+/**
+ * The Job's activeDeadlineSeconds: the checks' budget plus every scale-to-zero model's wake-up budget (the
+ * verifier waits for them one after the other, each at most its wakeTimeoutSeconds).
+ */
+export function jobDeadlineSeconds(v: VerificationConfig, targets: readonly Pick<VerificationTarget, "model" | "startupBudgetSeconds">[]): number {
+  return checksBudgetSeconds(v, targets.length) + Math.ceil(targets.reduce((sum, t) => sum + (wakeTimeoutOf(t.model, t.startupBudgetSeconds) ?? 0), 0));
+}
+/** Pulumi awaits the Job a little longer than its own deadline, so that the Job's verdict (and message) comes first. */
+const AWAIT_MARGIN_SECONDS = 120;
 
 /**
  * Runs the post-deploy checks for every model once they are ready and fails `pulumi up` when one fails.
@@ -123,7 +153,7 @@ export class Verification extends pulumi.ComponentResource {
     this.hash = verificationHash(models, v);
     const options = { requests: v.requests, concurrency: v.concurrency, timeoutSeconds: v.timeoutSeconds, requestTimeoutSeconds: v.requestTimeoutSeconds, maxRetries: v.maxRetries, quality: v.quality };
     const targets = pulumi
-      .all(args.targets.map((t) => pulumi.all([t.url, t.publicUrl]).apply(([url, publicUrl]) => targetFor(t.model, url, publicUrl))))
+      .all(args.targets.map((t) => pulumi.all([t.url, t.publicUrl]).apply(([url, publicUrl]) => targetFor(t.model, url, publicUrl, t.startupBudgetSeconds))))
       .apply((ts) => ts as StackTarget[]);
     this.stackOutput = targets.apply((ts) => ({ options, targets: ts }));
     this.apiKey = args.apiKey ?? pulumi.output(undefined);
@@ -132,8 +162,9 @@ export class Verification extends pulumi.ComponentResource {
     if (mode === "job") this.createJob(name, args, targets, options);
     if (mode === "local") {
       const inputs: pulumi.Inputs = {
+        // No wake-up phase from outside the cluster: no verifier pod exists to wake a scale-to-zero model.
         targets: targets.apply((ts) =>
-          ts.map(({ publicUrl, ...t }) => {
+          ts.map(({ publicUrl, wakeTimeoutSeconds: _wake, activeHours: _hours, ...t }) => {
             if (!publicUrl) return t;
             const u = new URL(publicUrl);
             return { ...t, url: u.origin, route: u.pathname };
@@ -143,7 +174,7 @@ export class Verification extends pulumi.ComponentResource {
         targetsHash: this.hash,
         ...(args.apiKey ? { apiKey: args.apiKey } : {}),
       } satisfies { [K in keyof LocalVerificationInputs]: unknown };
-      const budget = `${jobDeadlineSeconds(v, models.length)}s`;
+      const budget = `${checksBudgetSeconds(v, models.length)}s`;
       new LocalVerification(`${name}-local`, inputs, { parent: this, dependsOn: this.afterList(), customTimeouts: { create: budget, update: budget } });
     }
     this.registerOutputs({ stackOutput: this.stackOutput, hash: this.hash });
@@ -179,6 +210,7 @@ export class Verification extends pulumi.ComponentResource {
 
   private createJob(name: string, args: VerificationArgs, targets: pulumi.Output<StackTarget[]>, options: JobConfig["options"]): void {
     const { provider, verification: v } = args;
+    const deadline = jobDeadlineSeconds(v, args.targets);
     const namespace = args.namespace ?? VERIFICATION_NAMESPACE;
     const labels = standardLabels("verifier", "verification", { [ENGINE_CLIENT_LABEL]: "true" });
     const jobName = `verify-${this.hash}`;
@@ -193,7 +225,6 @@ export class Verification extends pulumi.ComponentResource {
     const secret = args.apiKey
       ? new k8s.core.v1.Secret(`${name}-api-key`, { metadata: { name: jobName, namespace, labels }, type: "Opaque", stringData: { VERIFY_API_KEY: args.apiKey } }, childOptions(this, provider))
       : undefined;
-    const deadline = jobDeadlineSeconds(v, args.targets.length);
     new k8s.batch.v1.Job(
       `${name}-job`,
       {
@@ -209,7 +240,8 @@ export class Verification extends pulumi.ComponentResource {
           backoffLimit: 0,
           activeDeadlineSeconds: deadline,
           template: {
-            metadata: { labels },
+            // VERIFIER_POD_LABEL: while this pod is Pending or Running, every scale-to-zero model runs a replica.
+            metadata: { labels: { ...labels, [VERIFIER_POD_LABEL]: "true" } },
             spec: {
               restartPolicy: "Never",
               automountServiceAccountToken: false,
@@ -236,7 +268,7 @@ export class Verification extends pulumi.ComponentResource {
       childOptions(this, provider, {
         dependsOn: [...this.afterList(), config, ...(secret ? [secret] : [])],
         deleteBeforeReplace: true,
-        customTimeouts: { create: `${deadline}s`, update: `${deadline}s` },
+        customTimeouts: { create: `${deadline + AWAIT_MARGIN_SECONDS}s`, update: `${deadline + AWAIT_MARGIN_SECONDS}s` },
       }),
     );
   }
