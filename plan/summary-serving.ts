@@ -35,7 +35,8 @@ export const servingSummary: SummarySection = ({ config }) => {
       minutes(pod.startupBudgetSeconds),
       profile.rollout === "Recreate" ? "Recreate" : "RollingUpdate 0/+1",
       `${scaling.minReplicas}-${scaling.maxReplicas} on ${scaling.triggers.map((t) => `${t.name} > ${t.threshold}/replica`).join(", ")}` +
-        (scaling.schedule ? `; 1 replica from \`${scaling.schedule.start}\` to \`${scaling.schedule.end}\` (${scaling.schedule.timezone}), 0 outside` : ""),
+        (scaling.schedule ? `; 1 replica from \`${scaling.schedule.start}\` to \`${scaling.schedule.end}\` (${scaling.schedule.timezone}), 0 outside` : "") +
+        (scaling.verifier ? "; woken by the post-deploy verifier's pod" : ""),
     ];
   });
   return [

@@ -10,6 +10,8 @@ interface TargetRow {
   dims?: number;
   normalized?: boolean;
   sloP99Ms?: number;
+  /** Scale-to-zero models: how long the verifier waits for them to come up. */
+  wakeTimeoutSeconds?: number;
 }
 
 const CHECKS: Record<string, string> = {
@@ -32,6 +34,10 @@ export const verificationSummary: SummarySection = ({ config, plan }) => {
     const cm = plan.objects.find((o) => o.kind === "ConfigMap" && o.metadata?.name === job.metadata?.name) as { data?: Record<string, string> } | undefined;
     targets = cm?.data?.["verification.json"] ? (JSON.parse(cm.data["verification.json"]) as { targets: TargetRow[] }).targets : [];
     lines.push(`- **job**: Job \`${job.metadata?.namespace}/${job.metadata?.name}\` (image \`${spec?.template?.spec?.containers?.[0]?.image}\`), awaited by \`pulumi up\` after every model; a failed check fails the Job and the deploy. The name carries a hash of the models and options: it re-runs only when they change.`);
+    const deadline = (job as { spec?: { activeDeadlineSeconds?: number } }).spec?.activeDeadlineSeconds;
+    const waking = targets.filter((t) => t.wakeTimeoutSeconds !== undefined);
+    if (waking.length)
+      lines.push(`- Scale-to-zero models are woken by the Job's own pod (their ScaledObjects count it as demand) and awaited first: ${waking.map((t) => `${t.name} up to ${t.wakeTimeoutSeconds} s`).join(", ")}; Job deadline ${deadline} s.`);
   } else {
     const local = plan.resources.find((r) => r.type.endsWith(":LocalVerification"));
     targets = ((local?.inputs as { targets?: TargetRow[] } | undefined)?.targets ?? []) as TargetRow[];
