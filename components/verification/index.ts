@@ -108,7 +108,7 @@ export class LocalVerification extends pulumi.dynamic.Resource {
   }
 }
 
-/** Where the verifier's Dockerfile lives, and the build context (the repository root: it compiles components/). */
+/** Where the verifier's Dockerfile lives, and the build context (the repository root: it bundles components/verification/job.ts). */
 const REPO_ROOT = path.resolve(__dirname, __dirname.includes(`${path.sep}dist${path.sep}`) ? "../../.." : "../..");
 export const VERIFIER_DOCKERFILE = path.join(REPO_ROOT, "images/verifier/Dockerfile");
 
