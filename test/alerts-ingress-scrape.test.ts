@@ -17,6 +17,7 @@ import { ingressServerErrorRatio } from "../components/ingress/metrics";
 import { UPSTREAM_LATENCY_HISTOGRAM } from "../components/ingress/nginx-ingress/metrics";
 import { EVERY_ENGINE, PROD_INGRESS, renderIngress } from "./ingress-fixtures";
 import { findTool, toolMissing } from "./promtool/tool";
+import { freePort } from "./free-port";
 
 const prometheus = findTool("prometheus", "prometheus");
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), "alerts-ingress-scrape-"));
@@ -28,16 +29,6 @@ afterAll(async () => {
   fs.rmSync(dir, { recursive: true, force: true });
 });
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once("error", reject);
-    s.listen(0, "127.0.0.1", () => {
-      const port = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 /** The controller's exposition: per scrape, the SGLang model's Service gets 9 answers 200 and 1 answer 503. */
 function startExporter(): Promise<number> {

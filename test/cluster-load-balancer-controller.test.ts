@@ -12,9 +12,9 @@ import {
 import { NODE_GROUP_LABEL } from "../components/k8s/meta";
 import type { PlatformConfig } from "../components/config";
 import { runPlan } from "../plan/run";
-import type { RecordedResource } from "../plan/offline";
 import { parseStack } from "./config-helpers";
 import { renderResources, type Rendered } from "./harness";
+import { waitsFor } from "./harness";
 
 const RELEASE = "kubernetes:helm.sh/v3:Release";
 const LBC = "cluster-aws-load-balancer-controller";
@@ -210,18 +210,6 @@ describe("ordering in the whole prod program", () => {
     const nginx = release("nginx-ingress");
     expect(byUrn.get(lbc.parentUrn!)?.type).toBe("retrieval-stack:cluster:Cluster");
 
-    // Everything a resource waits for: its own and its ancestors' dependencies, a component standing for its children.
-    const waitsFor = (r: RecordedResource): Set<string> => {
-      const out = new Set<string>();
-      const visit = (urn: string) => {
-        if (out.has(urn)) return;
-        out.add(urn);
-        byUrn.get(urn)?.dependencies.forEach(visit);
-        for (const child of recorded) if (child.parentUrn === urn) visit(child.urn);
-      };
-      for (let cur: RecordedResource | undefined = r; cur; cur = cur.parentUrn ? byUrn.get(cur.parentUrn) : undefined) cur.dependencies.forEach(visit);
-      return out;
-    };
-    expect(waitsFor(nginx).has(lbc.urn)).toBe(true);
+    expect(waitsFor(recorded, nginx).has(lbc.urn)).toBe(true);
   }, 60_000);
 });

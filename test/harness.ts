@@ -45,3 +45,20 @@ export class Rendered {
     return [...new Set(this.resources.map((r) => r.type))].sort();
   }
 }
+
+/**
+ * Every URN a resource waits for before the engine creates it: its own and its ancestors' dependencies,
+ * transitively, where depending on a component means waiting for all of its children.
+ */
+export function waitsFor(resources: readonly RecordedResource[], resource: RecordedResource): Set<string> {
+  const byUrn = new Map(resources.map((r) => [r.urn, r]));
+  const out = new Set<string>();
+  const visit = (urn: string) => {
+    if (out.has(urn)) return;
+    out.add(urn);
+    byUrn.get(urn)?.dependencies.forEach(visit);
+    for (const child of resources) if (child.parentUrn === urn) visit(child.urn);
+  };
+  for (let cur: RecordedResource | undefined = resource; cur; cur = cur.parentUrn ? byUrn.get(cur.parentUrn) : undefined) cur.dependencies.forEach(visit);
+  return out;
+}

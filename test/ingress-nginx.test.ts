@@ -12,6 +12,7 @@ import { renderNginxConf } from "../components/ingress/nginx-conf";
 import { routeTable, type ModelRoute } from "../components/ingress/routes";
 import { EVERY_ENGINE, KEYS, ingressConfig } from "./ingress-fixtures";
 import { STACKS, parseStack } from "./config-helpers";
+import { freePort } from "./free-port";
 
 function findNginx(): string | undefined {
   for (const p of ["/usr/sbin/nginx", "/usr/local/sbin/nginx", "/usr/bin/nginx"]) if (fs.existsSync(p)) return p;
@@ -25,15 +26,6 @@ if (!NGINX) {
   console.warn("\n*** SKIPPING test/ingress-nginx.test.ts: nginx not found. Install it: apt-get install -y nginx-light ***\n");
 }
 
-const freePort = () =>
-  new Promise<number>((resolve, reject) => {
-    const s = net.createServer();
-    s.once("error", reject);
-    s.listen(0, "127.0.0.1", () => {
-      const port = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(port));
-    });
-  });
 
 interface Seen {
   readonly path: string;

@@ -1,5 +1,4 @@
 import * as fs from "node:fs";
-import * as net from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
 import { spawn, type ChildProcess } from "node:child_process";
@@ -9,6 +8,7 @@ import { ReceiverSchema } from "../components/config";
 import { buildAlertmanagerConfig, bridgeTargets, NULL_RECEIVER } from "../components/observability/alertmanager-config";
 import { chatBridgeUrl } from "../components/observability/chat-bridge";
 import { findTool, run, toolMissing } from "./promtool/tool";
+import { freePort } from "./free-port";
 
 const amtool = findTool("amtool", "prometheus-alertmanager");
 const alertmanager = findTool("prometheus-alertmanager", "prometheus-alertmanager");
@@ -95,16 +95,6 @@ describe("amtool", () => {
   });
 });
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once("error", reject);
-    s.listen(0, "127.0.0.1", () => {
-      const port = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 describe("inhibition in a real Alertmanager (loopback only)", () => {
   if (!alertmanager.path) {

@@ -4,36 +4,17 @@ import * as path from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { runPlan, type PlanResult } from "../plan/run";
 import type { RecordedResource } from "../plan/offline";
+import { waitsFor as waitsForIn } from "./harness";
 
 // The whole program for prod, in process: what waits for what on a fresh cluster.
 let result: PlanResult;
-let byUrn: Map<string, RecordedResource>;
 
 beforeAll(async () => {
   result = await runPlan({ stack: "prod", outDir: fs.mkdtempSync(path.join(os.tmpdir(), "rs-order-")) });
   expect(result.errors).toEqual([]);
-  byUrn = new Map(result.recorded!.map((r) => [r.urn, r]));
 });
 
-/** Everything a resource waits for, directly or through the components it (or its ancestors) depend on. */
-function waitsFor(r: RecordedResource): Set<string> {
-  const out = new Set<string>();
-  const visit = (urn: string) => {
-    if (out.has(urn)) return;
-    out.add(urn);
-    const dep = byUrn.get(urn);
-    if (!dep) return;
-    dep.dependencies.forEach(visit);
-    // Depending on a component means waiting for all of its children.
-    for (const child of result.recorded!) if (child.parentUrn === urn) visit(child.urn);
-  };
-  let cur: RecordedResource | undefined = r;
-  while (cur) {
-    cur.dependencies.forEach(visit);
-    cur = cur.parentUrn ? byUrn.get(cur.parentUrn) : undefined;
-  }
-  return out;
-}
+const waitsFor = (r: RecordedResource) => waitsForIn(result.recorded!, r);
 
 const find = (type: string, pred: (r: RecordedResource) => boolean = () => true) => {
   const r = result.recorded!.find((x) => x.type === type && pred(x));

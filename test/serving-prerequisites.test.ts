@@ -13,6 +13,7 @@ import { runPlan, type PlanResult } from "../plan/run";
 import type { RecordedResource } from "../plan/offline";
 import { renderResources, type Rendered } from "./harness";
 import { SEEDS, parseModel, type ModelInput } from "./serving-fixtures";
+import { waitsFor as waitsForIn } from "./harness";
 
 const RELEASE = "kubernetes:helm.sh/v3:Release";
 const RUNTIME = "kubernetes:serving.kserve.io/v1alpha1:ClusterServingRuntime";
@@ -31,18 +32,7 @@ describe("prod (the whole program): KServe is installed for gte-base, before its
     byUrn = new Map(recorded.map((r) => [r.urn, r]));
   });
 
-  /** Everything a resource waits for: its and its ancestors' dependencies, a component standing for all its children. */
-  function waitsFor(r: RecordedResource): Set<string> {
-    const out = new Set<string>();
-    const visit = (urn: string) => {
-      if (out.has(urn)) return;
-      out.add(urn);
-      byUrn.get(urn)?.dependencies.forEach(visit);
-      for (const child of recorded) if (child.parentUrn === urn) visit(child.urn);
-    };
-    for (let cur: RecordedResource | undefined = r; cur; cur = cur.parentUrn ? byUrn.get(cur.parentUrn) : undefined) cur.dependencies.forEach(visit);
-    return out;
-  }
+  const waitsFor = (r: RecordedResource) => waitsForIn(recorded, r);
   const release = (chart: string) => {
     const r = recorded.find((x) => x.type === RELEASE && chartOf(x) === chart);
     if (!r) throw new Error(`no release of ${chart}; have ${recorded.filter((x) => x.type === RELEASE).map(chartOf).join(", ")}`);
