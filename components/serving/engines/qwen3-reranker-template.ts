@@ -1,3 +1,6 @@
+import { FILES_MOUNT_PATH } from "./common";
+import type { ModelSpec } from "../models";
+
 /**
  * Server-side prompt for Qwen/Qwen3-Reranker-* (a decoder that answers "yes"/"no"), so clients can send plain
  * query/documents. The prompt is the one of the model card and vLLM's examples/pooling/score/template/
@@ -30,3 +33,11 @@ export const QWEN3_RERANKER_TEMPLATE = [
   ``,
   `</think>{{ "\\n\\n" }}`,
 ].join("\n");
+
+/** Where the engine reads the template: the ConfigMap file every Qwen3-Reranker pod mounts. */
+export const QWEN3_RERANKER_TEMPLATE_PATH = `${FILES_MOUNT_PATH}/${QWEN3_RERANKER_TEMPLATE_FILE}`;
+
+/** The workload's files for a decoder reranker (the template in a ConfigMap), nothing for other models. */
+export function qwen3RerankerFiles(spec: ModelSpec): { files?: Record<string, string>; filesMountPath?: string } {
+  return spec.decoderReranker ? { files: { [QWEN3_RERANKER_TEMPLATE_FILE]: QWEN3_RERANKER_TEMPLATE }, filesMountPath: FILES_MOUNT_PATH } : {};
+}

@@ -1,8 +1,8 @@
 import { sglangDialect } from "../dialects/sglang";
 import type { AdapterProblem, EngineAdapter, EngineMetrics, EngineWorkload, ModelContext } from "./types";
-import { noEngineOptions, CACHE_MOUNT_PATH, FILES_MOUNT_PATH, QUIET_ENV, contextLengthOf, flags, httpGet, needsGpu, tagOf } from "./common";
+import { noEngineOptions, CACHE_MOUNT_PATH, QUIET_ENV, contextLengthOf, flags, httpGet, needsGpu, tagOf } from "./common";
 import { histogramP99, histogramQuantile, sumGauge, sumRate } from "./promql";
-import { QWEN3_RERANKER_TEMPLATE, QWEN3_RERANKER_TEMPLATE_FILE } from "./qwen3-reranker-template";
+import { QWEN3_RERANKER_TEMPLATE_PATH, qwen3RerankerFiles } from "./qwen3-reranker-template";
 
 /** SGLang 0.5.23: PyPI release 2026-10; images are tagged `v<version>` (hub.docker.com/r/lmsysorg/sglang, read 2026-11). */
 export const SGLANG_DEFAULT_VERSION = "v0.5.23";
@@ -44,7 +44,7 @@ function workload(ctx: ModelContext): EngineWorkload {
   const encoder = spec.kvBytesPerToken === 0;
   const taskArgs = spec.decoderReranker
     ? // Qwen3-Reranker: generation of a yes/no logit through the reranker chat template, not an embedding.
-      ["--trust-remote-code", "--disable-radix-cache", "--chat-template", `${FILES_MOUNT_PATH}/${QWEN3_RERANKER_TEMPLATE_FILE}`]
+      ["--trust-remote-code", "--disable-radix-cache", "--chat-template", QWEN3_RERANKER_TEMPLATE_PATH]
     : model.task === "rerank"
       ? // Cross-encoders run as "embedding" models whose single output is the relevance score.
         ["--is-embedding", "--disable-radix-cache", "--chunked-prefill-size", "-1", "--attention-backend", ENCODER_ATTENTION_BACKEND]
@@ -83,8 +83,7 @@ function workload(ctx: ModelContext): EngineWorkload {
     startupOverheadSeconds: encoder ? 90 : 240,
     cacheMountPath: CACHE_MOUNT_PATH,
     sharedMemory: true,
-    files: spec.decoderReranker ? { [QWEN3_RERANKER_TEMPLATE_FILE]: QWEN3_RERANKER_TEMPLATE } : undefined,
-    filesMountPath: spec.decoderReranker ? FILES_MOUNT_PATH : undefined,
+    ...qwen3RerankerFiles(spec),
     // The image runs as root (caches under /root, JIT kernels): no non-root UID is supported upstream.
     runAsUser: undefined,
     drainSeconds: 30,

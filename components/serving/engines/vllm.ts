@@ -1,8 +1,8 @@
 import { vllmDialect } from "../dialects/vllm";
 import type { AdapterProblem, EngineAdapter, EngineMetrics, EngineWorkload, ModelContext } from "./types";
-import { noEngineOptions, CACHE_MOUNT_PATH, FILES_MOUNT_PATH, QUIET_ENV, contextLengthOf, flags, httpGet, needsGpu, tagOf } from "./common";
+import { noEngineOptions, CACHE_MOUNT_PATH, QUIET_ENV, contextLengthOf, flags, httpGet, needsGpu, tagOf } from "./common";
 import { histogramP99, histogramQuantile, sumGauge, sumRate } from "./promql";
-import { QWEN3_RERANKER_TEMPLATE, QWEN3_RERANKER_TEMPLATE_FILE } from "./qwen3-reranker-template";
+import { QWEN3_RERANKER_TEMPLATE_PATH, qwen3RerankerFiles } from "./qwen3-reranker-template";
 
 /** vLLM 0.33.0: PyPI release 2026-11; the image tag mirrors the release (hub.docker.com/r/vllm/vllm-openai, read 2026-11). */
 export const VLLM_DEFAULT_VERSION = "v0.33.0";
@@ -53,7 +53,7 @@ function workload(ctx: ModelContext): EngineWorkload {
       "--tensor-parallel-size": model.gpu?.count ?? 1,
       "--revision": model.revision,
     }),
-    ...(spec.decoderReranker ? ["--hf-overrides", JSON.stringify(QWEN3_RERANKER_HF_OVERRIDES), "--chat-template", `${FILES_MOUNT_PATH}/${QWEN3_RERANKER_TEMPLATE_FILE}`] : []),
+    ...(spec.decoderReranker ? ["--hf-overrides", JSON.stringify(QWEN3_RERANKER_HF_OVERRIDES), "--chat-template", QWEN3_RERANKER_TEMPLATE_PATH] : []),
     ...model.extraArgs,
   ];
   return {
@@ -73,8 +73,7 @@ function workload(ctx: ModelContext): EngineWorkload {
     startupOverheadSeconds: spec.decoderReranker || spec.kvBytesPerToken > 0 ? 240 : 120,
     cacheMountPath: CACHE_MOUNT_PATH,
     sharedMemory: true,
-    files: spec.decoderReranker ? { [QWEN3_RERANKER_TEMPLATE_FILE]: QWEN3_RERANKER_TEMPLATE } : undefined,
-    filesMountPath: spec.decoderReranker ? FILES_MOUNT_PATH : undefined,
+    ...qwen3RerankerFiles(spec),
     // The image runs as root and writes caches under /root (torch, triton): no non-root UID is supported upstream.
     runAsUser: undefined,
     drainSeconds: 30,
