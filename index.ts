@@ -16,18 +16,35 @@ import { Verification } from "./components/verification";
 const { config, secrets } = loadPlatformConfig();
 const { environment } = config;
 
-const cluster = new Cluster("cluster", { environment, cluster: config.cluster, gpuNodeGroups: config.gpuNodeGroups, models: config.models });
+const cluster = new Cluster("cluster", {
+  environment,
+  cluster: config.cluster,
+  gpuNodeGroups: config.gpuNodeGroups,
+  models: config.models,
+});
 const provider = cluster.provider;
 
 const observability = new Observability(
   "observability",
-  { provider, environment, observability: config.observability, models: config.models, secrets, ingress: config.ingress },
+  {
+    provider,
+    environment,
+    observability: config.observability,
+    models: config.models,
+    secrets,
+    ingress: config.ingress,
+  },
   { dependsOn: [cluster] },
 );
 
 const gpu = new GpuRuntime(
   "gpu",
-  { provider, gpuNodeGroups: config.gpuNodeGroups, monitoring: config.observability.enabled, preinstalled: cluster.gpuRuntimePreinstalled },
+  {
+    provider,
+    gpuNodeGroups: config.gpuNodeGroups,
+    monitoring: config.observability.enabled,
+    preinstalled: cluster.gpuRuntimePreinstalled,
+  },
   // The DCGM exporter's ServiceMonitor needs the Prometheus Operator CRDs that the observability stack installs.
   { dependsOn: [cluster, observability] },
 );
@@ -40,18 +57,35 @@ const modelNamespace = new k8s.core.v1.Namespace(
 
 const ingress = new Ingress(
   "ingress",
-  { provider, environment, ingress: config.ingress, models: config.models, modelNamespace: modelNamespace.metadata.name, apiKeys: secrets.apiKeys, monitoring: config.observability.enabled },
+  {
+    provider,
+    environment,
+    ingress: config.ingress,
+    models: config.models,
+    modelNamespace: modelNamespace.metadata.name,
+    apiKeys: secrets.apiKeys,
+    monitoring: config.observability.enabled,
+  },
   // The controller's ServiceMonitor needs the Prometheus Operator CRDs the observability stack installs.
   { dependsOn: [cluster, observability] },
 );
 
 // KEDA scales every model on its engine's queue depth and in-flight requests (read from Prometheus).
-const keda = config.observability.enabled ? new Keda("keda", { provider, monitoring: true }, { dependsOn: [observability] }) : undefined;
+const keda = config.observability.enabled
+  ? new Keda("keda", { provider, monitoring: true }, { dependsOn: [observability] })
+  : undefined;
 
 // What the models' engines need cluster-wide (KServe for kserve models), once; cert-manager from the ingress if it has it.
 const enginePrerequisites = new EnginePrerequisites(
   "engine-prerequisites",
-  { provider, environment, models: config.models, engines: config.engines, monitoring: config.observability.enabled, ingress: { config: config.ingress, component: ingress } },
+  {
+    provider,
+    environment,
+    models: config.models,
+    engines: config.engines,
+    monitoring: config.observability.enabled,
+    ingress: { config: config.ingress, component: ingress },
+  },
   { dependsOn: [cluster, observability] },
 );
 
@@ -81,7 +115,12 @@ const verifier = new Verification(
     environment,
     verification: config.verification,
     namespace: modelNamespace.metadata.name,
-    targets: models.map((m, i) => ({ model: config.models[i]!, url: m.url, publicUrl: ingress.urls[m.modelName], startupBudgetSeconds: m.pod.startupBudgetSeconds })),
+    targets: models.map((m, i) => ({
+      model: config.models[i]!,
+      url: m.url,
+      publicUrl: ingress.urls[m.modelName],
+      startupBudgetSeconds: m.pod.startupBudgetSeconds,
+    })),
     apiKey: secrets.apiKeys?.apply((keys) => keys[0] ?? ""),
   },
   { dependsOn: [...models, ingress] },

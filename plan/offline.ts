@@ -25,7 +25,12 @@ export interface OfflineOptions {
 
 /** Kubernetes objects get their `metadata.name` from the resource name when none is given (no random suffix offline). */
 function k8sDefaults(type: string, name: string, inputs: Record<string, unknown>): Record<string, unknown> {
-  if (!type.startsWith("kubernetes:") || type.startsWith("kubernetes:helm.sh") || type === "pulumi:providers:kubernetes") return {};
+  if (
+    !type.startsWith("kubernetes:") ||
+    type.startsWith("kubernetes:helm.sh") ||
+    type === "pulumi:providers:kubernetes"
+  )
+    return {};
   const metadata = (inputs.metadata ?? {}) as Record<string, unknown>;
   return { metadata: { ...metadata, name: metadata.name ?? name } };
 }
@@ -55,7 +60,9 @@ export class OfflineRuntime {
     pulumi.runtime.setMockOptions(new RecordingMonitor(mocks, runtime.resources), project, options.stack, false);
     // setMockOptions resets the feature flags (secrets off): ask the new monitor again, so that secret inputs are
     // recorded with Pulumi's secret signature instead of in clear.
-    await (require("@pulumi/pulumi/runtime/settings") as { awaitFeatureSupport(): Promise<void> }).awaitFeatureSupport();
+    await (
+      require("@pulumi/pulumi/runtime/settings") as { awaitFeatureSupport(): Promise<void> }
+    ).awaitFeatureSupport();
     pulumi.runtime.setAllConfig(options.config ?? {}, [...(options.secretKeys ?? [])]);
     return runtime;
   }
@@ -63,7 +70,8 @@ export class OfflineRuntime {
   /** Waits until every registration and output the program started has been processed. */
   async settle(): Promise<void> {
     const settings = require("@pulumi/pulumi/runtime/settings") as { waitForRPCs?: () => Promise<void> };
-    if (typeof settings.waitForRPCs !== "function") throw new Error("@pulumi/pulumi no longer exports settings.waitForRPCs; update plan/offline.ts");
+    if (typeof settings.waitForRPCs !== "function")
+      throw new Error("@pulumi/pulumi no longer exports settings.waitForRPCs; update plan/offline.ts");
     await settings.waitForRPCs();
   }
 
@@ -111,13 +119,26 @@ class RecordingMonitor extends MockMonitor {
     super(mocks);
   }
 
-  override async registerResource(req: RegisterRequest & object, callback: (err: unknown, res: unknown) => void): Promise<void> {
+  override async registerResource(
+    req: RegisterRequest & object,
+    callback: (err: unknown, res: unknown) => void,
+  ): Promise<void> {
     const wrapped = (err: unknown, res: unknown) => {
       if (!err && res && typeof (res as { getUrn?: () => string }).getUrn === "function") {
         const urn = (res as { getUrn: () => string }).getUrn();
-        const rpc = require("@pulumi/pulumi/runtime/rpc") as { deserializeProperties(s: unknown, keep?: boolean): Record<string, unknown> };
+        const rpc = require("@pulumi/pulumi/runtime/rpc") as {
+          deserializeProperties(s: unknown, keep?: boolean): Record<string, unknown>;
+        };
         const inputs = rpc.deserializeProperties((req as unknown as { getObject(): unknown }).getObject(), true);
-        this.sink.push({ urn, type: req.getType(), name: req.getName(), parentUrn: req.getParent() || undefined, custom: req.getCustom(), inputs, dependencies: req.getDependenciesList() });
+        this.sink.push({
+          urn,
+          type: req.getType(),
+          name: req.getName(),
+          parentUrn: req.getParent() || undefined,
+          custom: req.getCustom(),
+          inputs,
+          dependencies: req.getDependenciesList(),
+        });
       }
       callback(err, res);
     };

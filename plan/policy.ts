@@ -2,7 +2,13 @@
 // runs, on the same resource shape (type + inputs), so a developer sees violations before opening a PR.
 import type { PlatformConfig } from "../components/config";
 import { contextFromConfig } from "../policy/context";
-import { POLICY_RULES, type PolicyContext, type PolicyResource, type PolicyRule, type RuleLevel } from "../policy/rules";
+import {
+  POLICY_RULES,
+  type PolicyContext,
+  type PolicyResource,
+  type PolicyRule,
+  type RuleLevel,
+} from "../policy/rules";
 import type { RenderedPlan } from "./render";
 
 export interface PolicyFinding {
@@ -22,11 +28,20 @@ export interface PolicyReport {
 
 /** The plan's resources as policies see them; inputs are the redacted ones, so no secret value can reach a message. */
 export function policyResourcesOf(plan: RenderedPlan): PolicyResource[] {
-  return plan.resources.map((r) => ({ type: r.type, name: r.name, urn: r.urn, props: (r.inputs ?? {}) as Record<string, unknown> }));
+  return plan.resources.map((r) => ({
+    type: r.type,
+    name: r.name,
+    urn: r.urn,
+    props: (r.inputs ?? {}) as Record<string, unknown>,
+  }));
 }
 
 /** Runs every rule; a rule that throws is reported as a mandatory finding so a policy bug cannot pass silently. */
-export function runPolicies(resources: readonly PolicyResource[], ctx: PolicyContext, rules: readonly PolicyRule[] = POLICY_RULES): PolicyReport {
+export function runPolicies(
+  resources: readonly PolicyResource[],
+  ctx: PolicyContext,
+  rules: readonly PolicyRule[] = POLICY_RULES,
+): PolicyReport {
   const findings: PolicyFinding[] = [];
   const add = (rule: PolicyRule, r: PolicyResource, message: string, level: RuleLevel = rule.enforcementLevel) =>
     findings.push({ rule: rule.name, level, resource: `${r.type} ${r.name}`, message });
@@ -35,7 +50,12 @@ export function runPolicies(resources: readonly PolicyResource[], ctx: PolicyCon
       try {
         for (const v of rule.validate(resources, ctx)) add(rule, v.resource, v.message);
       } catch (e) {
-        findings.push({ rule: rule.name, level: "mandatory", resource: "(stack)", message: `the rule failed: ${(e as Error).message}` });
+        findings.push({
+          rule: rule.name,
+          level: "mandatory",
+          resource: "(stack)",
+          message: `the rule failed: ${(e as Error).message}`,
+        });
       }
       continue;
     }

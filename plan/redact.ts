@@ -14,7 +14,11 @@ export function redactSecrets(value: unknown): unknown {
     const o = value as Record<string, unknown>;
     if (o[SIG_KEY] === SECRET_SIG) return redactLeaves(o.value);
     if (o[SIG_KEY] !== undefined) return `[${String(o[SIG_KEY]).slice(0, 8)}]`;
-    return Object.fromEntries(Object.entries(o).filter(([k]) => !DROPPED_KEYS.has(k)).map(([k, v]) => [k, redactSecrets(v)]));
+    return Object.fromEntries(
+      Object.entries(o)
+        .filter(([k]) => !DROPPED_KEYS.has(k))
+        .map(([k, v]) => [k, redactSecrets(v)]),
+    );
   }
   return value;
 }

@@ -31,7 +31,15 @@ export function renderPlan(resources: readonly RecordedResource[]): RenderedPlan
     const inputs = redactSecrets(r.inputs) as Record<string, unknown>;
     if (r.type === HELM_RELEASE) {
       const repo = (inputs.repositoryOpts as { repo?: string } | undefined)?.repo;
-      helmReleases.push({ resourceName: r.name, name: inputs.name as string | undefined, namespace: inputs.namespace as string | undefined, chart: String(inputs.chart), version: inputs.version as string | undefined, repo, values: inputs.values ?? {} });
+      helmReleases.push({
+        resourceName: r.name,
+        name: inputs.name as string | undefined,
+        namespace: inputs.namespace as string | undefined,
+        chart: String(inputs.chart),
+        version: inputs.version as string | undefined,
+        repo,
+        values: inputs.values ?? {},
+      });
     } else if (isK8sObject(r)) {
       const metadata = { ...((inputs.metadata as object) ?? {}) } as K8sObject["metadata"];
       if (metadata && !metadata.name) metadata.name = r.name;
@@ -41,7 +49,13 @@ export function renderPlan(resources: readonly RecordedResource[]): RenderedPlan
   return {
     objects,
     helmReleases,
-    resources: resources.map((r) => ({ type: r.type, name: r.name, urn: r.urn, parent: r.parentUrn, inputs: redactSecrets(r.inputs) })),
+    resources: resources.map((r) => ({
+      type: r.type,
+      name: r.name,
+      urn: r.urn,
+      parent: r.parentUrn,
+      inputs: redactSecrets(r.inputs),
+    })),
   };
 }
 

@@ -45,7 +45,8 @@ export async function runPlan(options: PlanOptions): Promise<PlanResult> {
   const configFile = path.resolve(options.configFile ?? path.join(ROOT, "stacks", `Pulumi.${options.stack}.yaml`));
   const outDir = path.resolve(options.outDir ?? path.join(ROOT, "out", options.stack));
   const fail = (errors: string[]): PlanResult => ({ ok: false, errors, outDir });
-  if (!fs.existsSync(configFile)) return fail([`stack file not found: ${configFile} (stacks: ${listStacks().join(", ")})`]);
+  if (!fs.existsSync(configFile))
+    return fail([`stack file not found: ${configFile} (stacks: ${listStacks().join(", ")})`]);
 
   let stackConfig;
   try {
@@ -59,14 +60,22 @@ export async function runPlan(options: PlanOptions): Promise<PlanResult> {
   // Validate config first: a bad stack file fails before the program creates anything.
   let config: PlatformConfig;
   try {
-    config = parsePlatformConfig(rawConfig(stackConfig.config), { secretKeys: new Set(stackConfig.secretKeys.map((k) => k.replace(`${CONFIG_NAMESPACE}:`, ""))), source });
+    config = parsePlatformConfig(rawConfig(stackConfig.config), {
+      secretKeys: new Set(stackConfig.secretKeys.map((k) => k.replace(`${CONFIG_NAMESPACE}:`, ""))),
+      source,
+    });
   } catch (e) {
     return fail(e instanceof ConfigError ? e.message.split("\n") : [(e as Error).message]);
   }
 
-  const runtime = await OfflineRuntime.start({ stack: options.stack, config: stackConfig.config, secretKeys: stackConfig.secretKeys });
+  const runtime = await OfflineRuntime.start({
+    stack: options.stack,
+    config: stackConfig.config,
+    secretKeys: stackConfig.secretKeys,
+  });
   const asyncErrors: string[] = [];
-  const onRejection = (reason: unknown) => asyncErrors.push(`program error: ${reason instanceof Error ? reason.message : String(reason)}`);
+  const onRejection = (reason: unknown) =>
+    asyncErrors.push(`program error: ${reason instanceof Error ? reason.message : String(reason)}`);
   process.on("unhandledRejection", onRejection);
   try {
     await import(options.program ?? path.join(ROOT, "index"));
@@ -90,13 +99,17 @@ export async function runPlan(options: PlanOptions): Promise<PlanResult> {
   if (policy.mandatory.length) return fail(policy.mandatory.map(formatFinding));
 
   const files = new Map<string, string>();
-  for (const obj of plan.objects) files.set(path.join("manifests", manifestPath(obj)), YAML.stringify(obj, { lineWidth: 0 }));
-  for (const h of plan.helmReleases) files.set(path.join("manifests", "helm", `${h.resourceName}.yaml`), YAML.stringify(h, { lineWidth: 0 }));
+  for (const obj of plan.objects)
+    files.set(path.join("manifests", manifestPath(obj)), YAML.stringify(obj, { lineWidth: 0 }));
+  for (const h of plan.helmReleases)
+    files.set(path.join("manifests", "helm", `${h.resourceName}.yaml`), YAML.stringify(h, { lineWidth: 0 }));
   files.set("resources.json", JSON.stringify(plan.resources, null, 2));
   const summary = renderSummary({ stack: options.stack, config, plan, placeholders: stackConfig.placeholders });
   files.set("plan.md", summary);
 
-  const leaks = [...files].flatMap(([f, text]) => findLeakedPlaceholders(text).map((l) => `secret leaked in clear into ${f}: ${l}`));
+  const leaks = [...files].flatMap(([f, text]) =>
+    findLeakedPlaceholders(text).map((l) => `secret leaked in clear into ${f}: ${l}`),
+  );
   if (leaks.length) return fail(leaks);
 
   fs.rmSync(outDir, { recursive: true, force: true });
@@ -109,7 +122,11 @@ export async function runPlan(options: PlanOptions): Promise<PlanResult> {
 
 function rawConfig(config: Record<string, string>): Record<string, unknown> {
   const prefix = `${CONFIG_NAMESPACE}:`;
-  return Object.fromEntries(Object.entries(config).filter(([k]) => k.startsWith(prefix)).map(([k, v]) => [k.slice(prefix.length), v]));
+  return Object.fromEntries(
+    Object.entries(config)
+      .filter(([k]) => k.startsWith(prefix))
+      .map(([k, v]) => [k.slice(prefix.length), v]),
+  );
 }
 
 export function listStacks(): string[] {

@@ -13,7 +13,8 @@ export interface OfflineStackConfig {
   readonly placeholders: string[];
 }
 
-const isSecure = (v: unknown): v is { secure: string } => !!v && typeof v === "object" && "secure" in v && Object.keys(v).length === 1;
+const isSecure = (v: unknown): v is { secure: string } =>
+  !!v && typeof v === "object" && "secure" in v && Object.keys(v).length === 1;
 
 /**
  * Reads a Pulumi.<stack>.yaml the way the engine would, without decrypting anything: every `secure:` value
@@ -50,7 +51,8 @@ function replaceSecure(value: unknown, path: string, onSecret: () => void): unkn
     return `${PLACEHOLDER_MARK}:${path}`;
   }
   if (Array.isArray(value)) return value.map((v, i) => replaceSecure(v, `${path}[${i}]`, onSecret));
-  if (value && typeof value === "object") return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, replaceSecure(v, `${path}.${k}`, onSecret)]));
+  if (value && typeof value === "object")
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, replaceSecure(v, `${path}.${k}`, onSecret)]));
   return value;
 }
 
@@ -67,7 +69,9 @@ function placeholderFor(key: (typeof SECRET_KEYS)[number], config: Record<string
       const obs = config[`${CONFIG_NAMESPACE}:observability`];
       const receivers = obs ? ((JSON.parse(obs) as { receivers?: { urlSecretKey?: string }[] }).receivers ?? []) : [];
       if (receivers.length === 0) return undefined;
-      return JSON.stringify(Object.fromEntries(receivers.map((r) => [r.urlSecretKey, `https://${mark}.invalid/${r.urlSecretKey}`])));
+      return JSON.stringify(
+        Object.fromEntries(receivers.map((r) => [r.urlSecretKey, `https://${mark}.invalid/${r.urlSecretKey}`])),
+      );
     }
   }
 }

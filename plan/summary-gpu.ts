@@ -1,14 +1,23 @@
 import { clusterBaseCost, gpuCapacity, type GpuNodeGroupCapacity, type MinMax } from "../components/cluster/capacity";
 import { CLUSTER_AUTOSCALER_CHART, CLUSTER_AUTOSCALER_IMAGE_TAGS } from "../components/cluster/autoscaler";
-import { LBC_CLUSTER_TAG, LOAD_BALANCER_CONTROLLER_CHART, LOAD_BALANCER_CONTROLLER_REPLICAS } from "../components/cluster/load-balancer-controller";
+import {
+  LBC_CLUSTER_TAG,
+  LOAD_BALANCER_CONTROLLER_CHART,
+  LOAD_BALANCER_CONTROLLER_REPLICAS,
+} from "../components/cluster/load-balancer-controller";
 import type { SummarySection } from "./summary";
 
 function table(head: string[], rows: (string | number)[][]): string {
-  return [`| ${head.join(" | ")} |`, `| ${head.map(() => "---").join(" | ")} |`, ...rows.map((r) => `| ${r.join(" | ")} |`)].join("\n");
+  return [
+    `| ${head.join(" | ")} |`,
+    `| ${head.map(() => "---").join(" | ")} |`,
+    ...rows.map((r) => `| ${r.join(" | ")} |`),
+  ].join("\n");
 }
 
 const usd = (x: number) => `$${Math.round(x).toLocaleString("en-US")}`;
-const range = (r: MinMax, f: (x: number) => string = String) => (r.min === r.max ? f(r.min) : `${f(r.min)}–${f(r.max)}`);
+const range = (r: MinMax, f: (x: number) => string = String) =>
+  r.min === r.max ? f(r.min) : `${f(r.min)}–${f(r.max)}`;
 const sum = (rows: readonly GpuNodeGroupCapacity[], pick: (c: GpuNodeGroupCapacity) => MinMax): MinMax => ({
   min: rows.reduce((n, c) => n + pick(c).min, 0),
   max: rows.reduce((n, c) => n + pick(c).max, 0),
@@ -29,7 +38,10 @@ export const gpuSummary: SummarySection = ({ config }) => {
       `- Load balancers: AWS Load Balancer Controller ${LOAD_BALANCER_CONTROLLER_CHART.appVersion} (chart ${LOAD_BALANCER_CONTROLLER_CHART.version}), ${LOAD_BALANCER_CONTROLLER_REPLICAS} replicas on the system node group; its IRSA role may create, modify or delete only load balancers, target groups and security groups tagged \`${LBC_CLUSTER_TAG}=${cluster.name}\`.`,
     );
   } else {
-    lines.push("", `- Existing cluster \`${cluster.name}\`: no AWS resources are created; GPU node groups below describe pools that must already exist with the labels and taint of README "GPU capacity".`);
+    lines.push(
+      "",
+      `- Existing cluster \`${cluster.name}\`: no AWS resources are created; GPU node groups below describe pools that must already exist with the labels and taint of README "GPU capacity".`,
+    );
   }
 
   if (groups.length === 0) {
@@ -38,7 +50,17 @@ export const gpuSummary: SummarySection = ({ config }) => {
     lines.push(
       "",
       table(
-        ["node group", "instance", "GPU", "capacity", "nodes", "GPUs", "nvidia.com/gpu", "requested by models", "USD/month"],
+        [
+          "node group",
+          "instance",
+          "GPU",
+          "capacity",
+          "nodes",
+          "GPUs",
+          "nvidia.com/gpu",
+          "requested by models",
+          "USD/month",
+        ],
         groups.map((g) => [
           `\`${g.nodeGroup}\``,
           g.instanceType,
@@ -54,15 +76,25 @@ export const gpuSummary: SummarySection = ({ config }) => {
     );
     const gpus = sum(groups, (g) => g.gpus);
     const gpuCost = sum(groups, (g) => g.usdPerMonth);
-    lines.push("", `**GPUs: ${gpus.min} at minimum scale, ${gpus.max} at maximum; GPU nodes ${usd(gpuCost.min)}–${usd(gpuCost.max)} per month.**`);
+    lines.push(
+      "",
+      `**GPUs: ${gpus.min} at minimum scale, ${gpus.max} at maximum; GPU nodes ${usd(gpuCost.min)}–${usd(gpuCost.max)} per month.**`,
+    );
     for (const g of groups.filter((x) => x.requestedGpus.min > x.schedulableGpus.min)) {
       const perNode = g.schedulableGpus.max / Math.max(g.nodes.max, 1);
       const nodes = Math.ceil(g.requestedGpus.min / perNode);
       const cost = (g.usdPerMonth.max / Math.max(g.nodes.max, 1)) * nodes;
-      lines.push("", `> Note: the models on \`${g.nodeGroup}\` request ${g.requestedGpus.min} nvidia.com/gpu at their minimum replicas, more than its ${g.nodes.min} node(s) at minSize give; the autoscaler keeps ${nodes} node(s), so this group's real minimum is about ${usd(cost)}/month.`);
+      lines.push(
+        "",
+        `> Note: the models on \`${g.nodeGroup}\` request ${g.requestedGpus.min} nvidia.com/gpu at their minimum replicas, more than its ${g.nodes.min} node(s) at minSize give; the autoscaler keeps ${nodes} node(s), so this group's real minimum is about ${usd(cost)}/month.`,
+      );
     }
     const short = groups.filter((g) => g.requestedGpus.max > g.schedulableGpus.max);
-    for (const g of short) lines.push("", `> Warning: at maximum replicas the models on \`${g.nodeGroup}\` request ${g.requestedGpus.max} nvidia.com/gpu but the group gives at most ${g.schedulableGpus.max}; the last replicas stay Pending.`);
+    for (const g of short)
+      lines.push(
+        "",
+        `> Warning: at maximum replicas the models on \`${g.nodeGroup}\` request ${g.requestedGpus.max} nvidia.com/gpu but the group gives at most ${g.schedulableGpus.max}; the last replicas stay Pending.`,
+      );
   }
 
   const base = clusterBaseCost(cluster);
@@ -76,6 +108,9 @@ export const gpuSummary: SummarySection = ({ config }) => {
     );
   }
   if (groups.some((g) => !g.priceVerified || g.capacityType === "SPOT"))
-    lines.push("", "_* price not verified against a dated source (components/cluster/instances.ts). Spot groups are costed at the on-demand price, an upper bound._");
+    lines.push(
+      "",
+      "_* price not verified against a dated source (components/cluster/instances.ts). Spot groups are costed at the on-demand price, an upper bound._",
+    );
   return lines.join("\n");
 };

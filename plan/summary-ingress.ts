@@ -7,14 +7,23 @@ import { adapterFor } from "../components/serving/engines";
 import type { SummarySection } from "./summary";
 
 function table(head: string[], rows: (string | number)[][]): string {
-  return [`| ${head.join(" | ")} |`, `| ${head.map(() => "---").join(" | ")} |`, ...rows.map((r) => `| ${r.join(" | ")} |`)].join("\n");
+  return [
+    `| ${head.join(" | ")} |`,
+    `| ${head.map(() => "---").join(" | ")} |`,
+    ...rows.map((r) => `| ${r.join(" | ")} |`),
+  ].join("\n");
 }
 
 /** The engine's own request body for a sample call, built by its dialect (the ingress passes bodies through). */
 export function sampleBody(model: ModelConfig): unknown {
   const d = adapterFor(model.engine).dialect;
-  if (model.task === "embed") return d.embed?.build({ model: model.name, inputs: ["What is retrieval-augmented generation?"] });
-  return d.rerank?.build({ model: model.name, query: "What is asyncio?", documents: ["asyncio is a library to write concurrent code in Python.", "Paris is the capital of France."] });
+  if (model.task === "embed")
+    return d.embed?.build({ model: model.name, inputs: ["What is retrieval-augmented generation?"] });
+  return d.rerank?.build({
+    model: model.name,
+    query: "What is asyncio?",
+    documents: ["asyncio is a library to write concurrent code in Python.", "Paris is the capital of France."],
+  });
 }
 
 /** A curl call for one model through the public entry point, with the API key from the environment. */
@@ -23,7 +32,8 @@ export function curlFor(url: string, model: ModelConfig, auth: boolean): string 
   return `curl -sS ${url}${key} -H 'Content-Type: application/json' -d '${JSON.stringify(sampleBody(model))}'`;
 }
 
-const limit = (r: ModelRoute) => `${nginxRate(r.rateLimit.requestsPerSecond)}${r.rateLimit.burst ? ` + burst ${r.rateLimit.burst}` : ""}`;
+const limit = (r: ModelRoute) =>
+  `${nginxRate(r.rateLimit.requestsPerSecond)}${r.rateLimit.burst ? ` + burst ${r.rateLimit.burst}` : ""}`;
 
 /** plan.md "Public endpoints": the entry point, TLS, auth and one URL per model with its limit and a curl call. */
 export const ingressSummary: SummarySection = ({ config, placeholders }) => {
@@ -33,7 +43,10 @@ export const ingressSummary: SummarySection = ({ config, placeholders }) => {
   const base = publicBaseUrl(environment, ingress);
   const exposure = serviceExposure(environment, ingress);
   const auth = config.secrets.apiKeys !== undefined || placeholders.includes("apiKeys");
-  const tls = ingress.tls.mode === "none" ? "none (plain HTTP, local only)" : `${ingress.tls.mode}${profileOf(environment).forceHttps ? ", HTTP redirects to HTTPS (308)" : ", HTTP also served"}`;
+  const tls =
+    ingress.tls.mode === "none"
+      ? "none (plain HTTP, local only)"
+      : `${ingress.tls.mode}${profileOf(environment).forceHttps ? ", HTTP redirects to HTTPS (308)" : ", HTTP also served"}`;
   const lines = [
     "## Public endpoints",
     "",
@@ -53,7 +66,13 @@ export const ingressSummary: SummarySection = ({ config, placeholders }) => {
     "Sample calls (the body is the engine's own format: the entry point routes and rewrites paths, it does not translate bodies):",
     "",
     "```bash",
-    ...routes.map((r) => curlFor(`${base}${r.publicPath}`, config.models.find((m) => m.name === r.model)!, auth)),
+    ...routes.map((r) =>
+      curlFor(
+        `${base}${r.publicPath}`,
+        config.models.find((m) => m.name === r.model)!,
+        auth,
+      ),
+    ),
     "```",
   ];
   return lines.join("\n");

@@ -11,26 +11,55 @@ import type { SummarySection } from "./summary";
 export const observabilitySummary: SummarySection = ({ config }) => {
   const obs = config.observability;
   if (!obs.enabled) return "## Observability\n\n_disabled (observability.enabled: false): no Prometheus, no alerts_";
-  const groups = buildRuleGroups({ models: config.models, thresholds: obs.alerts, runbookBaseUrl: obs.runbookBaseUrl, modelsNamespace: MODELS_NAMESPACE, ingress: config.ingress });
-  const errorSource = (m: ModelConfig | undefined) => (m ? errorRatioOf(m, { models: config.models, namespace: MODELS_NAMESPACE, ingress: config.ingress })?.source : undefined);
+  const groups = buildRuleGroups({
+    models: config.models,
+    thresholds: obs.alerts,
+    runbookBaseUrl: obs.runbookBaseUrl,
+    modelsNamespace: MODELS_NAMESPACE,
+    ingress: config.ingress,
+  });
+  const errorSource = (m: ModelConfig | undefined) =>
+    m
+      ? errorRatioOf(m, { models: config.models, namespace: MODELS_NAMESPACE, ingress: config.ingress })?.source
+      : undefined;
   const rows: string[][] = [];
   for (const g of groups)
     for (const r of g.rules) {
       const scope = r.labels.model ?? (r.labels.node_group ? `node group ${r.labels.node_group}` : "every GPU");
       const model = config.models.find((m) => m.name === r.labels.model);
-      rows.push([`\`${r.alert}\``, r.labels.severity ?? "", scope, firesWhen(r.alert, obs.alerts, model, errorSource(model)), r.for]);
+      rows.push([
+        `\`${r.alert}\``,
+        r.labels.severity ?? "",
+        scope,
+        firesWhen(r.alert, obs.alerts, model, errorSource(model)),
+        r.for,
+      ]);
     }
   const absent: string[] = [];
   for (const m of config.models) {
     const metrics = adapterFor(m.engine).metrics;
-    if (!errorSource(m)) absent.push(`\`ModelServiceHighErrorRate\` for \`${m.name}\`: ${m.engine} declares no failure counter and ${config.ingress.enabled ? "the ingress does not route it" : "the ingress is disabled"}`);
-    if (!metrics.queueDepth) absent.push(`\`ModelServiceQueueBacklog\` for \`${m.name}\`: ${m.engine} exports no queue gauge`);
-    if (m.replicas.min === m.replicas.max) absent.push(`\`ModelServiceAtMaxReplicas\` for \`${m.name}\`: replicas.min = replicas.max (no autoscaling)`);
+    if (!errorSource(m))
+      absent.push(
+        `\`ModelServiceHighErrorRate\` for \`${m.name}\`: ${m.engine} declares no failure counter and ${config.ingress.enabled ? "the ingress does not route it" : "the ingress is disabled"}`,
+      );
+    if (!metrics.queueDepth)
+      absent.push(`\`ModelServiceQueueBacklog\` for \`${m.name}\`: ${m.engine} exports no queue gauge`);
+    if (m.replicas.min === m.replicas.max)
+      absent.push(`\`ModelServiceAtMaxReplicas\` for \`${m.name}\`: replicas.min = replicas.max (no autoscaling)`);
   }
   const receivers = obs.receivers.length
-    ? obs.receivers.map((r) => `- \`${r.name}\` (${r.type}${r.type === "wecom" || r.type === "dingtalk" ? " via the chat bridge" : ""}): ${r.severities.join(", ")}`).join("\n")
+    ? obs.receivers
+        .map(
+          (r) =>
+            `- \`${r.name}\` (${r.type}${r.type === "wecom" || r.type === "dingtalk" ? " via the chat bridge" : ""}): ${r.severities.join(", ")}`,
+        )
+        .join("\n")
     : "- _none: alerts are visible in Alertmanager and Grafana only_";
-  const table = ["| alert | severity | scope | fires when | for |", "| --- | --- | --- | --- | --- |", ...rows.map((r) => `| ${r.join(" | ")} |`)].join("\n");
+  const table = [
+    "| alert | severity | scope | fires when | for |",
+    "| --- | --- | --- | --- | --- |",
+    ...rows.map((r) => `| ${r.join(" | ")} |`),
+  ].join("\n");
   return [
     "## Observability",
     "",
@@ -46,7 +75,12 @@ export const observabilitySummary: SummarySection = ({ config }) => {
 };
 
 /** The condition of an alert in words, with its threshold from config. */
-function firesWhen(alert: AlertName, t: AlertThresholds, model: ModelConfig | undefined, errors: ErrorRatioSource | undefined): string {
+function firesWhen(
+  alert: AlertName,
+  t: AlertThresholds,
+  model: ModelConfig | undefined,
+  errors: ErrorRatioSource | undefined,
+): string {
   const pct = (x: number) => `${Math.round(x * 1000) / 10}%`;
   const whileScheduled = model?.replicas.min === 0 ? " (while it has pods)" : "";
   switch (alert) {

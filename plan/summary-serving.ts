@@ -8,7 +8,11 @@ import { planScaling } from "../components/serving/autoscaling";
 import type { SummarySection } from "./summary";
 
 function table(head: string[], rows: (string | number)[][]): string {
-  return [`| ${head.join(" | ")} |`, `| ${head.map(() => "---").join(" | ")} |`, ...rows.map((r) => `| ${r.join(" | ")} |`)].join("\n");
+  return [
+    `| ${head.join(" | ")} |`,
+    `| ${head.map(() => "---").join(" | ")} |`,
+    ...rows.map((r) => `| ${r.join(" | ")} |`),
+  ].join("\n");
 }
 
 const minutes = (s: number) => `${Math.round(s / 6) / 10} min`;
@@ -24,8 +28,20 @@ export const servingSummary: SummarySection = ({ config }) => {
     const ctx = modelContext({ model, environment: config.environment, gpuNodeGroup });
     const adapter = adapterFor(model.engine);
     const workload = adapter.workload(ctx);
-    const pod = planPod({ ctx, workload, nodeGroup: model.gpu?.nodeGroup, podLabels: {}, metricsPort: adapter.metrics.port, strictSpread: profile.minReplicasFloor >= 2 });
-    const scaling = planScaling({ model, metrics: adapter.metrics, selector: modelSelector(model.name, MODELS_NAMESPACE), coldStartSeconds: pod.startupBudgetSeconds });
+    const pod = planPod({
+      ctx,
+      workload,
+      nodeGroup: model.gpu?.nodeGroup,
+      podLabels: {},
+      metricsPort: adapter.metrics.port,
+      strictSpread: profile.minReplicasFloor >= 2,
+    });
+    const scaling = planScaling({
+      model,
+      metrics: adapter.metrics,
+      selector: modelSelector(model.name, MODELS_NAMESPACE),
+      coldStartSeconds: pod.startupBudgetSeconds,
+    });
     const gpu = ctx.gpu ? `${pod.resources.gpus} x ${ctx.gpu.instance.gpuModel} (${model.gpu!.nodeGroup})` : "CPU";
     return [
       `\`${model.name}\``,
@@ -35,7 +51,9 @@ export const servingSummary: SummarySection = ({ config }) => {
       minutes(pod.startupBudgetSeconds),
       profile.rollout === "Recreate" ? "Recreate" : "RollingUpdate 0/+1",
       `${scaling.minReplicas}-${scaling.maxReplicas} on ${scaling.triggers.map((t) => `${t.name} > ${t.threshold}/replica`).join(", ")}` +
-        (scaling.schedule ? `; 1 replica from \`${scaling.schedule.start}\` to \`${scaling.schedule.end}\` (${scaling.schedule.timezone}), 0 outside` : "") +
+        (scaling.schedule
+          ? `; 1 replica from \`${scaling.schedule.start}\` to \`${scaling.schedule.end}\` (${scaling.schedule.timezone}), 0 outside`
+          : "") +
         (scaling.verifier ? "; woken by the post-deploy verifier's pod" : ""),
     ];
   });

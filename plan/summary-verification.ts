@@ -15,7 +15,8 @@ interface TargetRow {
 }
 
 const CHECKS: Record<string, string> = {
-  embed: "single + batch (zh/en), dims, finite, unit norm when normalised, batch consistency, paraphrase > unrelated (zh, en), latency",
+  embed:
+    "single + batch (zh/en), dims, finite, unit norm when normalised, batch consistency, paraphrase > unrelated (zh, en), latency",
   rerank: "seed 000 (asyncio+aiohttp first), indices, scores ordered, top_n where supported, latency",
 };
 /** Through an ingress route only the task endpoint is reachable: health and the model list are checked in-cluster only. */
@@ -26,22 +27,35 @@ export const verificationSummary: SummarySection = ({ config, plan }) => {
   const v = config.verification;
   const mode = verificationModeOf(v, config.environment);
   const lines = ["## Post-deploy verification", ""];
-  if (mode === "off") return [...lines, "- **off**: `pulumi up` does not verify the models (`retrieval-stack verify` still can, by hand)."].join("\n");
+  if (mode === "off")
+    return [
+      ...lines,
+      "- **off**: `pulumi up` does not verify the models (`retrieval-stack verify` still can, by hand).",
+    ].join("\n");
   let targets: TargetRow[] = [];
   const job = plan.objects.find((o) => o.kind === "Job" && String(o.metadata?.name ?? "").startsWith("verify-"));
   if (mode === "job" && job) {
     const spec = (job as { spec?: { template?: { spec?: { containers?: { image?: string }[] } } } }).spec;
-    const cm = plan.objects.find((o) => o.kind === "ConfigMap" && o.metadata?.name === job.metadata?.name) as { data?: Record<string, string> } | undefined;
-    targets = cm?.data?.["verification.json"] ? (JSON.parse(cm.data["verification.json"]) as { targets: TargetRow[] }).targets : [];
-    lines.push(`- **job**: Job \`${job.metadata?.namespace}/${job.metadata?.name}\` (image \`${spec?.template?.spec?.containers?.[0]?.image}\`), awaited by \`pulumi up\` after every model; a failed check fails the Job and the deploy. The name carries a hash of the models and options: it re-runs only when they change.`);
+    const cm = plan.objects.find((o) => o.kind === "ConfigMap" && o.metadata?.name === job.metadata?.name) as
+      { data?: Record<string, string> } | undefined;
+    targets = cm?.data?.["verification.json"]
+      ? (JSON.parse(cm.data["verification.json"]) as { targets: TargetRow[] }).targets
+      : [];
+    lines.push(
+      `- **job**: Job \`${job.metadata?.namespace}/${job.metadata?.name}\` (image \`${spec?.template?.spec?.containers?.[0]?.image}\`), awaited by \`pulumi up\` after every model; a failed check fails the Job and the deploy. The name carries a hash of the models and options: it re-runs only when they change.`,
+    );
     const deadline = (job as { spec?: { activeDeadlineSeconds?: number } }).spec?.activeDeadlineSeconds;
     const waking = targets.filter((t) => t.wakeTimeoutSeconds !== undefined);
     if (waking.length)
-      lines.push(`- Scale-to-zero models are woken by the Job's own pod (their ScaledObjects count it as demand) and awaited first: ${waking.map((t) => `${t.name} up to ${t.wakeTimeoutSeconds} s`).join(", ")}; Job deadline ${deadline} s.`);
+      lines.push(
+        `- Scale-to-zero models are woken by the Job's own pod (their ScaledObjects count it as demand) and awaited first: ${waking.map((t) => `${t.name} up to ${t.wakeTimeoutSeconds} s`).join(", ")}; Job deadline ${deadline} s.`,
+      );
   } else {
     const local = plan.resources.find((r) => r.type.endsWith(":LocalVerification"));
     targets = ((local?.inputs as { targets?: TargetRow[] } | undefined)?.targets ?? []) as TargetRow[];
-    lines.push("- **local**: the machine running `pulumi up` runs the checks after every model (a dynamic resource); a failed check fails the deploy with the report. Re-runs only when the models or options change.");
+    lines.push(
+      "- **local**: the machine running `pulumi up` runs the checks after every model (a dynamic resource); a failed check fails the deploy with the report. Re-runs only when the models or options change.",
+    );
   }
   lines.push(
     `- Latency: ${v.requests} requests at concurrency ${v.concurrency}, p99 against each model's SLO; load generator measured against an instant local server. Budget ${v.timeoutSeconds} s per model, ${v.requestTimeoutSeconds} s per attempt, ${v.maxRetries} retries on transient errors.`,
@@ -49,9 +63,12 @@ export const verificationSummary: SummarySection = ({ config, plan }) => {
     "",
     "| model | task | dialect | called at | dims | SLO p99 | checks |",
     "| --- | --- | --- | --- | --- | --- | --- |",
-    ...targets.map((t) => `| ${t.name} | ${t.task} | ${t.dialect} | \`${t.url}${t.route ?? ""}\` | ${t.dims ?? "–"}${t.normalized ? " (unit norm)" : ""} | ${t.sloP99Ms ?? "–"} ms | ${checksOf(t)} |`),
+    ...targets.map(
+      (t) =>
+        `| ${t.name} | ${t.task} | ${t.dialect} | \`${t.url}${t.route ?? ""}\` | ${t.dims ?? "–"}${t.normalized ? " (unit norm)" : ""} | ${t.sloP99Ms ?? "–"} ms | ${checksOf(t)} |`,
+    ),
     "",
-    "By hand, any time: `retrieval-stack verify --stack <stack>` (README, \"Post-deploy verification\").",
+    'By hand, any time: `retrieval-stack verify --stack <stack>` (README, "Post-deploy verification").',
   );
   return lines.join("\n");
 };

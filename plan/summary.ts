@@ -21,7 +21,11 @@ export type SummarySection = (ctx: SummaryContext) => string | undefined;
 
 function table(head: string[], rows: (string | number)[][]): string {
   if (rows.length === 0) return "_none_";
-  return [`| ${head.join(" | ")} |`, `| ${head.map(() => "---").join(" | ")} |`, ...rows.map((r) => `| ${r.join(" | ")} |`)].join("\n");
+  return [
+    `| ${head.join(" | ")} |`,
+    `| ${head.map(() => "---").join(" | ")} |`,
+    ...rows.map((r) => `| ${r.join(" | ")} |`),
+  ].join("\n");
 }
 
 /** Container images of every workload object, including init containers. */
@@ -44,7 +48,9 @@ const overview: SummarySection = ({ stack, config, plan, placeholders }) => {
     `- Pulumi resources: **${plan.resources.length}**; Kubernetes objects: **${plan.objects.length}** (all schema-valid); Helm releases: **${plan.helmReleases.length}**`,
   ];
   if (placeholders.length)
-    lines.push(`- Offline placeholders for secrets not in the stack file: ${placeholders.map((p) => `\`${p}\``).join(", ")}. Before \`pulumi up\`: \`pulumi config set --secret <key> ...\` (README, "Deploying for real").`);
+    lines.push(
+      `- Offline placeholders for secrets not in the stack file: ${placeholders.map((p) => `\`${p}\``).join(", ")}. Before \`pulumi up\`: \`pulumi config set --secret <key> ...\` (README, "Deploying for real").`,
+    );
   return lines.join("\n");
 };
 
@@ -57,7 +63,10 @@ const perComponent: SummarySection = ({ plan }) => {
     const key = `${top.type} \`${top.name}\``;
     counts.set(key, (counts.get(key) ?? 0) + 1);
   }
-  return `## Resources per component\n\n${table(["component", "resources"], [...counts].map(([k, n]) => [k, n]))}`;
+  return `## Resources per component\n\n${table(
+    ["component", "resources"],
+    [...counts].map(([k, n]) => [k, n]),
+  )}`;
 };
 
 const models: SummarySection = ({ config }) => {
@@ -73,12 +82,38 @@ const models: SummarySection = ({ config }) => {
   return `## Models\n\n${table(["name", "model", "engine", "task", "GPUs per replica", "replicas", "p99 SLO"], rows)}`;
 };
 
-const images: SummarySection = ({ plan }) => `## Images\n\n${imagesOf(plan.objects).map((i) => `- \`${i}\``).join("\n") || "_none_"}`;
+const images: SummarySection = ({ plan }) =>
+  `## Images\n\n${
+    imagesOf(plan.objects)
+      .map((i) => `- \`${i}\``)
+      .join("\n") || "_none_"
+  }`;
 
 const helm: SummarySection = ({ plan }) =>
-  `## Helm releases\n\n${table(["release", "chart", "version", "repository", "namespace"], plan.helmReleases.map((h) => [h.name ?? h.resourceName, h.chart, h.version ?? "(unpinned)", h.repo ?? "", h.namespace ?? ""]))}`;
+  `## Helm releases\n\n${table(
+    ["release", "chart", "version", "repository", "namespace"],
+    plan.helmReleases.map((h) => [
+      h.name ?? h.resourceName,
+      h.chart,
+      h.version ?? "(unpinned)",
+      h.repo ?? "",
+      h.namespace ?? "",
+    ]),
+  )}`;
 
-export const SUMMARY_SECTIONS: SummarySection[] = [overview, perComponent, models, servingSummary, gpuSummary, images, helm, ingressSummary, observabilitySummary, verificationSummary, policySummary];
+export const SUMMARY_SECTIONS: SummarySection[] = [
+  overview,
+  perComponent,
+  models,
+  servingSummary,
+  gpuSummary,
+  images,
+  helm,
+  ingressSummary,
+  observabilitySummary,
+  verificationSummary,
+  policySummary,
+];
 
 export function renderSummary(ctx: SummaryContext): string {
   return SUMMARY_SECTIONS.map((s) => s(ctx))

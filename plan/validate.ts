@@ -29,7 +29,9 @@ const cache = new Map<string, Validate | null>();
 
 function splitApiVersion(apiVersion: string): { group: string; version: string } {
   const i = apiVersion.lastIndexOf("/");
-  return i < 0 ? { group: "", version: apiVersion } : { group: apiVersion.slice(0, i), version: apiVersion.slice(i + 1) };
+  return i < 0
+    ? { group: "", version: apiVersion }
+    : { group: apiVersion.slice(0, i), version: apiVersion.slice(i + 1) };
 }
 
 async function validatorFor(apiVersion: string, kind: string): Promise<Validate | null> {
@@ -44,10 +46,14 @@ async function validatorFor(apiVersion: string, kind: string): Promise<Validate 
     };
   } else {
     const { group, version } = splitApiVersion(apiVersion);
-    const isCoreGroup = group === "" || group.endsWith(".k8s.io") || ["apps", "batch", "policy", "autoscaling"].includes(group);
+    const isCoreGroup =
+      group === "" || group.endsWith(".k8s.io") || ["apps", "batch", "policy", "autoscaling"].includes(group);
     const pkg = isCoreGroup ? "kubernetes-models" : PACKAGE_FOR_GROUP[group];
     if (pkg) {
-      const path = pkg === "kubernetes-models" ? `${pkg}/${group === "" ? "" : `${group}/`}${version}/${kind}` : `${pkg}/${group}/${version}/${kind}`;
+      const path =
+        pkg === "kubernetes-models"
+          ? `${pkg}/${group === "" ? "" : `${group}/`}${version}/${kind}`
+          : `${pkg}/${group}/${version}/${kind}`;
       try {
         const mod = (await import(path)) as Record<string, new (o: unknown) => { validate(): void }>;
         const Model = mod[kind];
@@ -76,7 +82,10 @@ export async function validateObjects(objects: readonly K8sObject[]): Promise<Va
     }
     const validate = await validatorFor(obj.apiVersion, obj.kind);
     if (!validate) {
-      failures.push({ object: describeObject(obj), error: `no schema known for ${obj.apiVersion} ${obj.kind}; add one to plan/schemas/ or a kubernetes-models package to plan/validate.ts` });
+      failures.push({
+        object: describeObject(obj),
+        error: `no schema known for ${obj.apiVersion} ${obj.kind}; add one to plan/schemas/ or a kubernetes-models package to plan/validate.ts`,
+      });
       continue;
     }
     try {

@@ -6,12 +6,20 @@ import type { PolicyContext, PolicyRule } from "./rules/types";
 /** The policy context of an environment, from its profile (components/config/environments.ts): no name comparisons. */
 export function contextFor(environment: Environment, spotOptInNodeGroups: readonly string[] = []): PolicyContext {
   const profile = profileOf(environment);
-  return { environment, minReplicas: profile.minReplicasFloor, minZones: profile.minZones, spotNeedsOptIn: profile.spotNeedsOptIn, spotOptInNodeGroups };
+  return {
+    environment,
+    minReplicas: profile.minReplicasFloor,
+    minZones: profile.minZones,
+    spotNeedsOptIn: profile.spotNeedsOptIn,
+    spotOptInNodeGroups,
+  };
 }
 
 /** The context of a parsed stack config: its environment, and the GPU node groups that opted into spot in prod. */
 export function contextFromConfig(config: PlatformConfig): PolicyContext {
-  const optIn = Object.entries(config.gpuNodeGroups ?? {}).filter(([, g]) => g.allowSpotInProd).map(([name]) => name);
+  const optIn = Object.entries(config.gpuNodeGroups ?? {})
+    .filter(([, g]) => g.allowSpotInProd)
+    .map(([name]) => name);
   return contextFor(config.environment, optIn);
 }
 
@@ -34,11 +42,19 @@ export const POLICY_CONFIG_SCHEMA = {
 
 export function contextFromPolicyConfig(values: PolicyConfigValues): PolicyContext {
   const env = Environment.safeParse(values.environment ?? "prod");
-  if (!env.success) throw new Error(`policy config: environment ${JSON.stringify(values.environment)} must be one of ${Environment.options.join(", ")}`);
+  if (!env.success)
+    throw new Error(
+      `policy config: environment ${JSON.stringify(values.environment)} must be one of ${Environment.options.join(", ")}`,
+    );
   return contextFor(env.data, values.spotOptInNodeGroups ?? []);
 }
 
 /** The `--policy-pack-config` file for one stack: the same values for every policy, so each sees the same context. */
-export function policyPackConfigFor(ctx: PolicyContext, rules: readonly PolicyRule[]): Record<string, PolicyConfigValues> {
-  return Object.fromEntries(rules.map((r) => [r.name, { environment: ctx.environment, spotOptInNodeGroups: [...ctx.spotOptInNodeGroups] }]));
+export function policyPackConfigFor(
+  ctx: PolicyContext,
+  rules: readonly PolicyRule[],
+): Record<string, PolicyConfigValues> {
+  return Object.fromEntries(
+    rules.map((r) => [r.name, { environment: ctx.environment, spotOptInNodeGroups: [...ctx.spotOptInNodeGroups] }]),
+  );
 }

@@ -5,6 +5,7 @@ import { toPulumiPolicy } from "./pack";
 import { POLICY_RULES } from "./rules";
 
 new PolicyPack("retrieval-stack", {
-  description: "Guards every retrieval-stack deployment: GPU scheduling, pinned images and charts, probes, exposure, availability, secrets, spot capacity.",
+  description:
+    "Guards every retrieval-stack deployment: GPU scheduling, pinned images and charts, probes, exposure, availability, secrets, spot capacity.",
   policies: POLICY_RULES.map(toPulumiPolicy),
 });

@@ -28,7 +28,12 @@ export function toPulumiPolicy(rule: PolicyRule): ResourceValidationPolicy | Sta
     ...base,
     validateStack: (args, report: ReportViolation) => {
       const ctx = contextFromPolicyConfig(args.getConfig<PolicyConfigValues>());
-      const resources: PolicyResource[] = args.resources.map((r) => ({ type: r.type, name: r.name, urn: r.urn, props: r.props }));
+      const resources: PolicyResource[] = args.resources.map((r) => ({
+        type: r.type,
+        name: r.name,
+        urn: r.urn,
+        props: r.props,
+      }));
       for (const v of rule.validate(resources, ctx)) report(v.message, v.resource.urn);
     },
   };

@@ -13,8 +13,15 @@ import { POLICY_RULES } from "./rules";
 export function readStackConfig(configFile: string): PlatformConfig {
   const stack = readStackFile(configFile);
   const prefix = `${CONFIG_NAMESPACE}:`;
-  const raw = Object.fromEntries(Object.entries(stack.config).filter(([k]) => k.startsWith(prefix)).map(([k, v]) => [k.slice(prefix.length), v]));
-  return parsePlatformConfig(raw, { secretKeys: new Set(stack.secretKeys.map((k) => k.slice(prefix.length))), source: configFile });
+  const raw = Object.fromEntries(
+    Object.entries(stack.config)
+      .filter(([k]) => k.startsWith(prefix))
+      .map(([k, v]) => [k.slice(prefix.length), v]),
+  );
+  return parsePlatformConfig(raw, {
+    secretKeys: new Set(stack.secretKeys.map((k) => k.slice(prefix.length))),
+    source: configFile,
+  });
 }
 
 export function policyConfigForStackFile(configFile: string): string {
@@ -22,7 +29,10 @@ export function policyConfigForStackFile(configFile: string): string {
 }
 
 function main(): number {
-  const { values } = parseArgs({ options: { stack: { type: "string" }, "config-file": { type: "string" }, out: { type: "string" } }, strict: true });
+  const { values } = parseArgs({
+    options: { stack: { type: "string" }, "config-file": { type: "string" }, out: { type: "string" } },
+    strict: true,
+  });
   if (!values.stack && !values["config-file"]) {
     console.error("usage: npx tsx policy/stack-config.ts --stack <name> [--config-file <path>] [--out <file>]");
     return 2;

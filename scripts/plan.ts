@@ -4,7 +4,13 @@ import { runPlan, listStacks } from "../plan/run";
 
 async function main(): Promise<number> {
   const { values } = parseArgs({
-    options: { stack: { type: "string" }, "config-file": { type: "string" }, out: { type: "string" }, quiet: { type: "boolean", default: false }, help: { type: "boolean", default: false } },
+    options: {
+      stack: { type: "string" },
+      "config-file": { type: "string" },
+      out: { type: "string" },
+      quiet: { type: "boolean", default: false },
+      help: { type: "boolean", default: false },
+    },
     strict: true,
   });
   if (values.help || (!values.stack && !values["config-file"])) {

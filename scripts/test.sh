@@ -9,6 +9,7 @@ rm -f out/vitest-*.json
 status=0
 echo "== tsc --noEmit"; npx tsc --noEmit || status=1
 echo "== eslint"; npx eslint . || status=1
+echo "== prettier --check"; npx prettier --check . >/dev/null || { npx prettier --check . ; status=1; }
 echo "== vitest (node $(node --version))"
 npx vitest run --reporter=default --reporter=json --outputFile.json=out/vitest-node.json || status=1
 if [ -n "${NODE22_BIN:-}" ]; then

@@ -29,7 +29,6 @@ afterAll(async () => {
   fs.rmSync(dir, { recursive: true, force: true });
 });
 
-
 /** The controller's exposition: per scrape, the SGLang model's Service gets 9 answers 200 and 1 answer 503. */
 function startExporter(): Promise<number> {
   let scrapes = 0;
@@ -39,11 +38,20 @@ function startExporter(): Promise<number> {
   exporter = http.createServer((_req, res) => {
     scrapes++;
     const lines = [`# HELP ${h} Bucketed response times`, `# TYPE ${h} histogram`];
-    for (const [code, n] of [["200", 9 * scrapes], ["503", scrapes]] as const)
-      lines.push(`${h}_bucket{${labels(code)},le="+Inf"} ${n}`, `${h}_sum{${labels(code)}} ${n * 12}`, `${h}_count{${labels(code)}} ${n}`);
+    for (const [code, n] of [
+      ["200", 9 * scrapes],
+      ["503", scrapes],
+    ] as const)
+      lines.push(
+        `${h}_bucket{${labels(code)},le="+Inf"} ${n}`,
+        `${h}_sum{${labels(code)}} ${n * 12}`,
+        `${h}_count{${labels(code)}} ${n}`,
+      );
     res.writeHead(200, { "content-type": "text/plain; version=0.0.4" }).end(`${lines.join("\n")}\n`);
   });
-  return new Promise((resolve) => exporter!.listen(0, "127.0.0.1", () => resolve((exporter!.address() as net.AddressInfo).port)));
+  return new Promise((resolve) =>
+    exporter!.listen(0, "127.0.0.1", () => resolve((exporter!.address() as net.AddressInfo).port)),
+  );
 }
 
 describe("the ingress error ratio on series a real Prometheus scraped", () => {
@@ -56,11 +64,20 @@ describe("the ingress error ratio on series a real Prometheus scraped", () => {
     const { rendered } = await renderIngress({ environment: "prod", ingress: PROD_INGRESS });
     const sm = rendered.objects("ServiceMonitor")[0]!;
     const endpoint = sm.spec.endpoints[0];
-    const svc = rendered.objects("Service").find((s) => s.metadata.labels && JSON.stringify(s.metadata.labels) === JSON.stringify(sm.spec.selector.matchLabels))!;
+    const svc = rendered
+      .objects("Service")
+      .find(
+        (s) => s.metadata.labels && JSON.stringify(s.metadata.labels) === JSON.stringify(sm.spec.selector.matchLabels),
+      )!;
     const exporterPort = await startExporter();
     // What the operator generates for a ServiceMonitor endpoint, as target labels (prometheus-operator
     // pkg/prometheus/promcfg.go relabelings: namespace, service, pod, endpoint, job = Service name).
-    const targetLabels = { namespace: sm.metadata.namespace, service: svc.metadata.name, pod: "nginx-ingress-7d9f8-abcde", endpoint: endpoint.port };
+    const targetLabels = {
+      namespace: sm.metadata.namespace,
+      service: svc.metadata.name,
+      pod: "nginx-ingress-7d9f8-abcde",
+      endpoint: endpoint.port,
+    };
     const job = (name: string, honor: boolean) => ({
       job_name: name,
       honor_labels: honor,
@@ -69,18 +86,37 @@ describe("the ingress error ratio on series a real Prometheus scraped", () => {
       metrics_path: endpoint.path,
       static_configs: [{ targets: [`127.0.0.1:${exporterPort}`], labels: targetLabels }],
     });
-    const config = { global: { evaluation_interval: "1s" }, scrape_configs: [job("rendered", endpoint.honorLabels ?? false), job("without-honor-labels", false)] };
+    const config = {
+      global: { evaluation_interval: "1s" },
+      scrape_configs: [job("rendered", endpoint.honorLabels ?? false), job("without-honor-labels", false)],
+    };
     fs.writeFileSync(path.join(dir, "prometheus.yml"), YAML.stringify(config));
     const port = await freePort();
     const base = `http://127.0.0.1:${port}`;
-    child = spawn(prometheus.path!, [`--config.file=${path.join(dir, "prometheus.yml")}`, `--storage.tsdb.path=${path.join(dir, "data")}`, `--web.listen-address=127.0.0.1:${port}`], { stdio: "ignore" });
+    child = spawn(
+      prometheus.path!,
+      [
+        `--config.file=${path.join(dir, "prometheus.yml")}`,
+        `--storage.tsdb.path=${path.join(dir, "data")}`,
+        `--web.listen-address=127.0.0.1:${port}`,
+      ],
+      { stdio: "ignore" },
+    );
 
     type Sample = { metric: Record<string, string>; value: [number, string] };
     const query = async (q: string): Promise<Sample[]> => {
-      const r = await fetch(`${base}/api/v1/query?query=${encodeURIComponent(q)}`).then((x) => x.json(), () => undefined);
+      const r = await fetch(`${base}/api/v1/query?query=${encodeURIComponent(q)}`).then(
+        (x) => x.json(),
+        () => undefined,
+      );
       return (r as { data?: { result?: Sample[] } } | undefined)?.data?.result ?? [];
     };
-    const ratio = ingressServerErrorRatio("bge-large-zh", EVERY_ENGINE, IngressSchema.parse(PROD_INGRESS), "retrieval")!("10s");
+    const ratio = ingressServerErrorRatio(
+      "bge-large-zh",
+      EVERY_ENGINE,
+      IngressSchema.parse(PROD_INGRESS),
+      "retrieval",
+    )!("10s");
     let result: Sample[] = [];
     const deadline = Date.now() + 30_000;
     while (Date.now() < deadline) {
@@ -92,7 +128,12 @@ describe("the ingress error ratio on series a real Prometheus scraped", () => {
 
     // Only the job scraped as rendered kept `service`; the other one stored it as `exported_service`.
     const byJob = await query(`count by (job, service, exported_service) (${UPSTREAM_LATENCY_HISTOGRAM}_count)`);
-    const rows = byJob.map((s) => `${s.metric.job}: service=${s.metric.service} exported_service=${s.metric.exported_service ?? "-"}`).sort();
-    expect(rows).toEqual(["rendered: service=bge-large-zh exported_service=-", `without-honor-labels: service=${svc.metadata.name} exported_service=bge-large-zh`]);
+    const rows = byJob
+      .map((s) => `${s.metric.job}: service=${s.metric.service} exported_service=${s.metric.exported_service ?? "-"}`)
+      .sort();
+    expect(rows).toEqual([
+      "rendered: service=bge-large-zh exported_service=-",
+      `without-honor-labels: service=${svc.metadata.name} exported_service=bge-large-zh`,
+    ]);
   }, 60_000);
 });

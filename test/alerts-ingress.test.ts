@@ -16,8 +16,14 @@ import { findTool, promtoolTestRules, run, toolMissing } from "./promtool/tool";
 
 const prod = parseStack("prod");
 const rulesOf = (ingress: typeof prod.ingress | undefined): AlertingRule[] =>
-  buildRuleGroups({ models: prod.models, thresholds: prod.observability.alerts, runbookBaseUrl: prod.observability.runbookBaseUrl, ingress }).flatMap((g) => g.rules);
-const errorRule = (rules: AlertingRule[], model: string) => rules.find((r) => r.alert === "ModelServiceHighErrorRate" && r.labels.model === model);
+  buildRuleGroups({
+    models: prod.models,
+    thresholds: prod.observability.alerts,
+    runbookBaseUrl: prod.observability.runbookBaseUrl,
+    ingress,
+  }).flatMap((g) => g.rules);
+const errorRule = (rules: AlertingRule[], model: string) =>
+  rules.find((r) => r.alert === "ModelServiceHighErrorRate" && r.labels.model === model);
 
 describe("ModelServiceHighErrorRate for engines without a failure counter", () => {
   it("prod: SGLang (bge-large-zh) and KServe (gte-base) models get it from the ingress; vLLM (qwen3-reranker) keeps its own counter", () => {
@@ -25,7 +31,9 @@ describe("ModelServiceHighErrorRate for engines without a failure counter", () =
     for (const m of ["bge-large-zh", "gte-base"]) {
       const r = errorRule(rules, m);
       expect(r, m).toBeDefined();
-      expect(r!.expr).toContain(`${UPSTREAM_RESPONSES}{resource_type="virtualserver",resource_name="retrieval-api",resource_namespace="retrieval",service="${m}",code=~"5.."}`);
+      expect(r!.expr).toContain(
+        `${UPSTREAM_RESPONSES}{resource_type="virtualserver",resource_name="retrieval-api",resource_namespace="retrieval",service="${m}",code=~"5.."}`,
+      );
       expect(r!.expr).toMatch(/\) > 0\.05$/);
       expect(r!.annotations.description).toMatch(/through the ingress with a server error \(5xx\)/);
     }
@@ -52,7 +60,9 @@ describe("ModelServiceHighErrorRate for engines without a failure counter", () =
     for (const route of proxied) {
       const upstream = vs.spec.upstreams.find((u: { name: string }) => u.name === route.action.proxy.upstream);
       const expr = ingressServerErrorRatio(upstream.name, EVERY_ENGINE, ingress, vs.metadata.namespace)!("5m");
-      expect(expr).toContain(`resource_type="virtualserver",resource_name="${vs.metadata.name}",resource_namespace="${vs.metadata.namespace}",service="${upstream.service}"`);
+      expect(expr).toContain(
+        `resource_type="virtualserver",resource_name="${vs.metadata.name}",resource_namespace="${vs.metadata.namespace}",service="${upstream.service}"`,
+      );
     }
   });
 
@@ -62,7 +72,9 @@ describe("ModelServiceHighErrorRate for engines without a failure counter", () =
     // Without honorLabels the operator's target label `service` (the metrics Service) wins and Prometheus renames
     // the histogram's label to `exported_service`: the error-ratio query would select nothing.
     expect(sm.spec.endpoints.map((e: { honorLabels?: boolean }) => e.honorLabels)).toEqual([true]);
-    expect(rendered.inputs("kubernetes:helm.sh/v3:Release", "nginx-ingress").values.controller.enableLatencyMetrics).toBe(true);
+    expect(
+      rendered.inputs("kubernetes:helm.sh/v3:Release", "nginx-ingress").values.controller.enableLatencyMetrics,
+    ).toBe(true);
   });
 
   it("model dashboards graph the same ratio the alert reads", () => {
@@ -84,14 +96,23 @@ describe("metric allow-list", () => {
 
   it.each(STACKS)("%s: every alert expression reads only allow-listed metric names", (stack) => {
     const config = parseStack(stack);
-    const groups = buildRuleGroups({ models: config.models, thresholds: config.observability.alerts, runbookBaseUrl: config.observability.runbookBaseUrl, ingress: config.ingress });
-    for (const r of groups.flatMap((g) => g.rules)) for (const name of metricNamesIn(r.expr)) expect(allowed.has(name), `${stack} ${r.alert}: "${name}" in ${r.expr}`).toBe(true);
+    const groups = buildRuleGroups({
+      models: config.models,
+      thresholds: config.observability.alerts,
+      runbookBaseUrl: config.observability.runbookBaseUrl,
+      ingress: config.ingress,
+    });
+    for (const r of groups.flatMap((g) => g.rules))
+      for (const name of metricNamesIn(r.expr))
+        expect(allowed.has(name), `${stack} ${r.alert}: "${name}" in ${r.expr}`).toBe(true);
   });
 
   it("the check catches a metric the allow-list does not know", () => {
-    expect(metricNamesIn(`sum(rate(nginx_ingress_controller_upstream_server_response_latency_ms_bucket{service="x"}[5m]))`).filter((n) => !allowed.has(n))).toEqual([
-      "nginx_ingress_controller_upstream_server_response_latency_ms_bucket",
-    ]);
+    expect(
+      metricNamesIn(
+        `sum(rate(nginx_ingress_controller_upstream_server_response_latency_ms_bucket{service="x"}[5m]))`,
+      ).filter((n) => !allowed.has(n)),
+    ).toEqual(["nginx_ingress_controller_upstream_server_response_latency_ms_bucket"]);
   });
 });
 
@@ -118,7 +139,12 @@ describe("ModelServiceHighErrorRate from ingress series under promtool", () => {
   );
   it("a wrong expectation fails (the 10% case expected silent)", () => {
     const c = INGRESS_CASES[0]!;
-    const r = promtoolTestRules(promtool, rulesFile, { ...c, alert_rule_test: c.alert_rule_test.map((t) => ({ ...t, exp_alerts: [] })) }, "wrong");
+    const r = promtoolTestRules(
+      promtool,
+      rulesFile,
+      { ...c, alert_rule_test: c.alert_rule_test.map((t) => ({ ...t, exp_alerts: [] })) },
+      "wrong",
+    );
     expect(r.status).not.toBe(0);
     expect(r.output).toMatch(/FAILED/);
   });

@@ -35,7 +35,13 @@ describe("alert rules under promtool", () => {
 
   it("a wrong expectation fails (the harness can fail)", () => {
     const c = CASES.find((x) => x.name.startsWith("GpuXidErrors"))!;
-    const wrong: TestCase = { ...c, alert_rule_test: c.alert_rule_test.map((t) => ({ ...t, exp_alerts: t.exp_alerts.length ? [] : [{ exp_labels: { alertname: t.alertname }, exp_annotations: {} }] })) };
+    const wrong: TestCase = {
+      ...c,
+      alert_rule_test: c.alert_rule_test.map((t) => ({
+        ...t,
+        exp_alerts: t.exp_alerts.length ? [] : [{ exp_labels: { alertname: t.alertname }, exp_annotations: {} }],
+      })),
+    };
     const r = promtoolTest(wrong);
     expect(r.status).not.toBe(0);
     expect(r.output).toMatch(/FAILED/);
@@ -61,8 +67,15 @@ describe("alert unit-test coverage", () => {
   it("every alert has a case where it fires and one where it must not (or has no data)", () => {
     for (const alert of ALERT_NAMES) {
       const tests = CASES.flatMap((c) => c.alert_rule_test).filter((t) => t.alertname === alert);
-      expect(tests.some((t) => t.exp_alerts.length > 0), `${alert} never fires in a test`).toBe(true);
-      expect(tests.some((t) => t.exp_alerts.length === 0) || CASES.some((c) => c.name.startsWith(alert) && /no data|not|silent/.test(c.name)), `${alert} has no must-not-fire case`).toBe(true);
+      expect(
+        tests.some((t) => t.exp_alerts.length > 0),
+        `${alert} never fires in a test`,
+      ).toBe(true);
+      expect(
+        tests.some((t) => t.exp_alerts.length === 0) ||
+          CASES.some((c) => c.name.startsWith(alert) && /no data|not|silent/.test(c.name)),
+        `${alert} has no must-not-fire case`,
+      ).toBe(true);
     }
   });
 });

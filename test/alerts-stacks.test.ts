@@ -31,30 +31,45 @@ describe("rule groups rendered by `plan` for every stack", () => {
     }),
   );
 
-  it.each(STACKS)("%s: the PrometheusRule is the builder's output for the stack config and passes promtool check rules", async (stack) => {
-    const { out, result } = rendered[stack]!;
-    const r = await result;
-    expect(r.code, r.stderr).toBe(0);
-    const file = path.join(out, "manifests", "monitoring", "prometheusrule-retrieval-stack-alerts.yaml");
-    const rule = YAML.parse(fs.readFileSync(file, "utf8"));
-    const config = parseStack(stack);
-    const expected = buildRuleGroups({ models: config.models, thresholds: config.observability.alerts, runbookBaseUrl: config.observability.runbookBaseUrl, ingress: config.ingress });
-    expect(rule.spec.groups).toEqual(JSON.parse(JSON.stringify(expected)));
-    // Every model has its group, with at least Down, latency, restarts and "no data".
-    for (const m of config.models) {
-      const g = rule.spec.groups.find((x: { name: string }) => x.name === `retrieval-stack.model.${m.name}`);
-      const names = g.rules.map((x: { alert: string }) => x.alert);
-      expect(names).toEqual(expect.arrayContaining(["ModelServiceDown", "ModelServiceHighLatencyP99", "ModelServicePodRestarting", "ModelMetricsMissing"]));
-      const latency = g.rules.find((x: { alert: string }) => x.alert === "ModelServiceHighLatencyP99");
-      expect(latency.expr).toMatch(new RegExp(`> ${m.slo.p99LatencyMs / 1000}$`));
-    }
+  it.each(STACKS)(
+    "%s: the PrometheusRule is the builder's output for the stack config and passes promtool check rules",
+    async (stack) => {
+      const { out, result } = rendered[stack]!;
+      const r = await result;
+      expect(r.code, r.stderr).toBe(0);
+      const file = path.join(out, "manifests", "monitoring", "prometheusrule-retrieval-stack-alerts.yaml");
+      const rule = YAML.parse(fs.readFileSync(file, "utf8"));
+      const config = parseStack(stack);
+      const expected = buildRuleGroups({
+        models: config.models,
+        thresholds: config.observability.alerts,
+        runbookBaseUrl: config.observability.runbookBaseUrl,
+        ingress: config.ingress,
+      });
+      expect(rule.spec.groups).toEqual(JSON.parse(JSON.stringify(expected)));
+      // Every model has its group, with at least Down, latency, restarts and "no data".
+      for (const m of config.models) {
+        const g = rule.spec.groups.find((x: { name: string }) => x.name === `retrieval-stack.model.${m.name}`);
+        const names = g.rules.map((x: { alert: string }) => x.alert);
+        expect(names).toEqual(
+          expect.arrayContaining([
+            "ModelServiceDown",
+            "ModelServiceHighLatencyP99",
+            "ModelServicePodRestarting",
+            "ModelMetricsMissing",
+          ]),
+        );
+        const latency = g.rules.find((x: { alert: string }) => x.alert === "ModelServiceHighLatencyP99");
+        expect(latency.expr).toMatch(new RegExp(`> ${m.slo.p99LatencyMs / 1000}$`));
+      }
 
-    if (!promtool.path) return toolMissing(promtool);
-    const rulesFile = path.join(out, "rules.yaml");
-    fs.writeFileSync(rulesFile, YAML.stringify({ groups: rule.spec.groups }));
-    const check = run(promtool, ["check", "rules", rulesFile]);
-    expect(check.status, check.output).toBe(0);
-  });
+      if (!promtool.path) return toolMissing(promtool);
+      const rulesFile = path.join(out, "rules.yaml");
+      fs.writeFileSync(rulesFile, YAML.stringify({ groups: rule.spec.groups }));
+      const check = run(promtool, ["check", "rules", rulesFile]);
+      expect(check.status, check.output).toBe(0);
+    },
+  );
 
   it("plan --stack prod lists every alert with its threshold in plan.md", async () => {
     const { out, result } = rendered.prod!;
@@ -66,8 +81,11 @@ describe("rule groups rendered by `plan` for every stack", () => {
     expect(section).toMatch(/`GpuMemoryPressure` \| warning \| every GPU \| framebuffer used \/ total > 95% \| 10m/);
     expect(section).toMatch(/`oncall-wecom` \(wecom via the chat bridge\): critical/);
     // Every prod model has an error-rate alert: vLLM from its own counter, SGLang and KServe from the ingress.
-    for (const m of ["bge-large-zh", "gte-base", "qwen3-reranker"]) expect(section).toMatch(new RegExp(`\`ModelServiceHighErrorRate\` \\| critical \\| ${m} \\|`));
-    expect(section).toMatch(/`ModelServiceHighErrorRate` \| critical \| bge-large-zh \| 5xx \/ all answers at the ingress > 5% over 5m/);
+    for (const m of ["bge-large-zh", "gte-base", "qwen3-reranker"])
+      expect(section).toMatch(new RegExp(`\`ModelServiceHighErrorRate\` \\| critical \\| ${m} \\|`));
+    expect(section).toMatch(
+      /`ModelServiceHighErrorRate` \| critical \| bge-large-zh \| 5xx \/ all answers at the ingress > 5% over 5m/,
+    );
     expect(section).not.toMatch(/ModelServiceHighErrorRate` for/);
     expect(section).not.toMatch(/\*\*Warning\*\*/);
   });
@@ -80,48 +98,81 @@ describe("every engine adapter under the alert rules", () => {
     const m = ENGINE_ADAPTERS[engine].metrics;
     expect(m.metricNames.length, `${engine} declares no metricNames`).toBeGreaterThan(0);
     const s = modelSelector("x", NS);
-    const exprs = [m.inFlight(s), m.latencyP99(s, "5m"), m.requestRate(s, "5m"), m.queueDepth?.(s), m.errorRatio?.(s, "5m"), m.latencyQuantile?.(0.5, s, "5m")].filter((e): e is string => !!e);
-    for (const e of exprs) for (const name of metricNamesIn(e)) expect(m.metricNames, `${engine}: ${e}`).toContain(name);
+    const exprs = [
+      m.inFlight(s),
+      m.latencyP99(s, "5m"),
+      m.requestRate(s, "5m"),
+      m.queueDepth?.(s),
+      m.errorRatio?.(s, "5m"),
+      m.latencyQuantile?.(0.5, s, "5m"),
+    ].filter((e): e is string => !!e);
+    for (const e of exprs)
+      for (const name of metricNamesIn(e)) expect(m.metricNames, `${engine}: ${e}`).toContain(name);
   });
 
-  it.each(engines)("%s: ModelMetricsMissing stays silent while the engine's series exist and fires when they stop (promtool)", (engine) => {
-    if (!promtool.path) return toolMissing(promtool);
-    const model = ModelConfigSchema.parse({ name: "m1", model: "BAAI/bge-large-zh-v1.5", engine, task: "embed", replicas: { min: 1, max: 2 }, slo: { p99LatencyMs: 500 } });
-    const dir = tmp();
-    fs.writeFileSync(path.join(dir, "rules.yaml"), YAML.stringify({ groups: buildRuleGroups({ models: [model], thresholds: THRESHOLDS, runbookBaseUrl: RUNBOOK, modelsNamespace: NS }) }));
-    const names = ENGINE_ADAPTERS[engine].metrics.metricNames;
-    // Every declared series for 10 minutes, then nothing: silent at 10m, firing at 30m.
-    const input = names.map((n) => ({ series: `${n}{namespace="${NS}",model="m1",pod="m1-0"${n.endsWith("_bucket") ? ',le="+Inf"' : ""}}`, values: "1x10" }));
-    const pods = [{ series: `kube_pod_labels{namespace="${NS}",pod="m1-0",label_retrieval_stack_io_model="m1"}`, values: "1x40" }];
-    const test = {
-      rule_files: ["rules.yaml"],
-      evaluation_interval: "1m",
-      tests: [
-        {
-          interval: "1m",
-          input_series: [...input, ...pods],
-          alert_rule_test: [
-            { eval_time: "10m", alertname: "ModelMetricsMissing", exp_alerts: [] },
-            {
-              eval_time: "30m",
-              alertname: "ModelMetricsMissing",
-              exp_alerts: [
-                {
-                  exp_labels: { severity: "warning", model: "m1", namespace: NS, engine },
-                  exp_annotations: {
-                    summary: "No metrics from model m1",
-                    description: `Prometheus has received none of ${engine}'s metrics (${names.join(", ")}) for model m1 for 10m: dashboards, alerts and autoscaling are blind.`,
-                    runbook_url: `${RUNBOOK}#modelmetricsmissing`,
+  it.each(engines)(
+    "%s: ModelMetricsMissing stays silent while the engine's series exist and fires when they stop (promtool)",
+    (engine) => {
+      if (!promtool.path) return toolMissing(promtool);
+      const model = ModelConfigSchema.parse({
+        name: "m1",
+        model: "BAAI/bge-large-zh-v1.5",
+        engine,
+        task: "embed",
+        replicas: { min: 1, max: 2 },
+        slo: { p99LatencyMs: 500 },
+      });
+      const dir = tmp();
+      fs.writeFileSync(
+        path.join(dir, "rules.yaml"),
+        YAML.stringify({
+          groups: buildRuleGroups({
+            models: [model],
+            thresholds: THRESHOLDS,
+            runbookBaseUrl: RUNBOOK,
+            modelsNamespace: NS,
+          }),
+        }),
+      );
+      const names = ENGINE_ADAPTERS[engine].metrics.metricNames;
+      // Every declared series for 10 minutes, then nothing: silent at 10m, firing at 30m.
+      const input = names.map((n) => ({
+        series: `${n}{namespace="${NS}",model="m1",pod="m1-0"${n.endsWith("_bucket") ? ',le="+Inf"' : ""}}`,
+        values: "1x10",
+      }));
+      const pods = [
+        { series: `kube_pod_labels{namespace="${NS}",pod="m1-0",label_retrieval_stack_io_model="m1"}`, values: "1x40" },
+      ];
+      const test = {
+        rule_files: ["rules.yaml"],
+        evaluation_interval: "1m",
+        tests: [
+          {
+            interval: "1m",
+            input_series: [...input, ...pods],
+            alert_rule_test: [
+              { eval_time: "10m", alertname: "ModelMetricsMissing", exp_alerts: [] },
+              {
+                eval_time: "30m",
+                alertname: "ModelMetricsMissing",
+                exp_alerts: [
+                  {
+                    exp_labels: { severity: "warning", model: "m1", namespace: NS, engine },
+                    exp_annotations: {
+                      summary: "No metrics from model m1",
+                      description: `Prometheus has received none of ${engine}'s metrics (${names.join(", ")}) for model m1 for 10m: dashboards, alerts and autoscaling are blind.`,
+                      runbook_url: `${RUNBOOK}#modelmetricsmissing`,
+                    },
                   },
-                },
-              ],
-            },
-          ],
-        },
-      ],
-    };
-    fs.writeFileSync(path.join(dir, "test.yaml"), YAML.stringify(test));
-    const r = run(promtool, ["test", "rules", "test.yaml"], dir);
-    expect(r.status, r.output).toBe(0);
-  });
+                ],
+              },
+            ],
+          },
+        ],
+      };
+      fs.writeFileSync(path.join(dir, "test.yaml"), YAML.stringify(test));
+      const r = run(promtool, ["test", "rules", "test.yaml"], dir);
+      expect(r.status, r.output).toBe(0);
+    },
+  );
 });

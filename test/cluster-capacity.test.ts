@@ -33,7 +33,9 @@ describe("GPU instance catalogue", () => {
 
   it("prices grow with size inside a family (a typo in a price would break this)", () => {
     for (const family of ["g5", "g6", "g6e"]) {
-      const sizes = ["xlarge", "2xlarge", "4xlarge", "8xlarge", "16xlarge"].map((s) => lookupInstanceType(`${family}.${s}`)!.onDemandUsdPerHour);
+      const sizes = ["xlarge", "2xlarge", "4xlarge", "8xlarge", "16xlarge"].map(
+        (s) => lookupInstanceType(`${family}.${s}`)!.onDemandUsdPerHour,
+      );
       expect([...sizes].sort((a, b) => a - b)).toEqual(sizes);
     }
   });
@@ -44,7 +46,9 @@ describe("zone split", () => {
     expect(splitAcrossZones(9, 3)).toEqual([3, 3, 3]);
     expect(splitAcrossZones(4, 3)).toEqual([2, 1, 1]);
     expect(splitAcrossZones(0, 2)).toEqual([0, 0]);
-    for (let total = 0; total < 20; total++) for (let zones = 1; zones <= 6; zones++) expect(splitAcrossZones(total, zones).reduce((a, b) => a + b, 0)).toBe(total);
+    for (let total = 0; total < 20; total++)
+      for (let zones = 1; zones <= 6; zones++)
+        expect(splitAcrossZones(total, zones).reduce((a, b) => a + b, 0)).toBe(total);
   });
 });
 
@@ -52,8 +56,19 @@ describe("GPU capacity and cost", () => {
   it("counts GPUs, schedulable slices and what the models request, at min and max scale", () => {
     const config = parseStack("prod");
     const [l4, l40s] = gpuCapacity(config.gpuNodeGroups, config.models);
-    expect(l4).toMatchObject({ nodeGroup: "l4", instanceType: "g6.2xlarge", gpus: { min: 3, max: 9 }, requestedGpus: { min: 5, max: 9 }, models: ["bge-large-zh", "gte-base"] });
-    expect(l40s).toMatchObject({ nodeGroup: "l40s", gpuClass: "l40s", gpus: { min: 3, max: 6 }, requestedGpus: { min: 3, max: 6 } });
+    expect(l4).toMatchObject({
+      nodeGroup: "l4",
+      instanceType: "g6.2xlarge",
+      gpus: { min: 3, max: 9 },
+      requestedGpus: { min: 5, max: 9 },
+      models: ["bge-large-zh", "gte-base"],
+    });
+    expect(l40s).toMatchObject({
+      nodeGroup: "l40s",
+      gpuClass: "l40s",
+      gpus: { min: 3, max: 6 },
+      requestedGpus: { min: 3, max: 6 },
+    });
     const hourly = lookupInstanceType("g6.2xlarge")!.onDemandUsdPerHour;
     expect(l4!.usdPerMonth.min).toBeCloseTo(3 * hourly * HOURS_PER_MONTH, 1);
     expect(l4!.usdPerMonth.max).toBeCloseTo(9 * hourly * HOURS_PER_MONTH, 1);
@@ -61,12 +76,21 @@ describe("GPU capacity and cost", () => {
 
   it("multiplies GPUs by time-slicing replicas", () => {
     const config = parseStack("dev", (raw) => (raw.gpuNodeGroups.l4.sharing = { timeSlicingReplicas: 4 }));
-    expect(gpuCapacity(config.gpuNodeGroups)[0]).toMatchObject({ gpus: { min: 0, max: 2 }, schedulableGpus: { min: 0, max: 8 } });
+    expect(gpuCapacity(config.gpuNodeGroups)[0]).toMatchObject({
+      gpus: { min: 0, max: 2 },
+      schedulableGpus: { min: 0, max: 8 },
+    });
   });
 });
 
 describe("plan.md section 'GPUs and cost'", () => {
-  const render = (stack: string) => gpuSummary({ stack, config: parseStack(stack), plan: { objects: [], helmReleases: [], resources: [] }, placeholders: [] } as SummaryContext)!;
+  const render = (stack: string) =>
+    gpuSummary({
+      stack,
+      config: parseStack(stack),
+      plan: { objects: [], helmReleases: [], resources: [] },
+      placeholders: [],
+    } as SummaryContext)!;
 
   it("shows, for prod, every GPU group, the GPUs and the monthly cost at min and max scale", () => {
     const md = render("prod");
@@ -80,7 +104,9 @@ describe("plan.md section 'GPUs and cost'", () => {
     expect(md).toContain(`GPU nodes ${fmt(3 * l4 + 3 * l40s)}–${fmt(9 * l4 + 6 * l40s)} per month`);
     expect(md).toMatch(/3 zone\(s\): us-east-1a, us-east-1b, us-east-1c/);
     expect(md).toMatch(/cluster-autoscaler v1\.33\.\d+/);
-    expect(md).toMatch(/Load balancers: AWS Load Balancer Controller v\d+\.\d+\.\d+ \(chart \d+\.\d+\.\d+\), 2 replicas on the system node group/);
+    expect(md).toMatch(
+      /Load balancers: AWS Load Balancer Controller v\d+\.\d+\.\d+ \(chart \d+\.\d+\.\d+\), 2 replicas on the system node group/,
+    );
     expect(md).toContain("`elbv2.k8s.aws/cluster=retrieval-prod`");
     expect(md).toMatch(/Total compute estimate: \$[\d,]+ per month at minimum scale, \$[\d,]+ at maximum/);
   });
@@ -102,8 +128,15 @@ describe("plan.md section 'GPUs and cost'", () => {
 describe("plan.md notes on minimum scale", () => {
   it("says when the models' minimum replicas keep more GPU nodes than minSize", () => {
     const config = parseStack("prod");
-    const md = gpuSummary({ stack: "prod", config, plan: { objects: [], helmReleases: [], resources: [] }, placeholders: [] } as SummaryContext)!;
-    expect(md).toContain("the models on `l4` request 5 nvidia.com/gpu at their minimum replicas, more than its 3 node(s) at minSize give; the autoscaler keeps 5 node(s)");
+    const md = gpuSummary({
+      stack: "prod",
+      config,
+      plan: { objects: [], helmReleases: [], resources: [] },
+      placeholders: [],
+    } as SummaryContext)!;
+    expect(md).toContain(
+      "the models on `l4` request 5 nvidia.com/gpu at their minimum replicas, more than its 3 node(s) at minSize give; the autoscaler keeps 5 node(s)",
+    );
     expect(md).toContain(`about $${Math.round(5 * 0.9776 * 730).toLocaleString("en-US")}/month`);
     expect(md).not.toContain("the models on `l40s` request");
   });

@@ -17,62 +17,111 @@ describe("GPU capacity config: the shipped stacks", () => {
 
 describe("GPU capacity config: bad input is refused before anything is created", () => {
   it("an instance type outside the catalogue", () => {
-    const p = at(problemsOf("prod", (raw) => (raw.gpuNodeGroups.l4.instanceTypes = ["g4dn.xlarge"])), "retrieval-stack:gpuNodeGroups.l4.instanceTypes[0]");
+    const p = at(
+      problemsOf("prod", (raw) => (raw.gpuNodeGroups.l4.instanceTypes = ["g4dn.xlarge"])),
+      "retrieval-stack:gpuNodeGroups.l4.instanceTypes[0]",
+    );
     expect(p.value).toBe("g4dn.xlarge");
     expect(p.message).toMatch(/not in the GPU instance catalogue.*g6\.xlarge/);
   });
 
   it("minSize above maxSize", () => {
-    const p = at(problemsOf("prod", (raw) => Object.assign(raw.gpuNodeGroups.l4, { minSize: 10, maxSize: 9 })), "retrieval-stack:gpuNodeGroups.l4.minSize");
+    const p = at(
+      problemsOf("prod", (raw) => Object.assign(raw.gpuNodeGroups.l4, { minSize: 10, maxSize: 9 })),
+      "retrieval-stack:gpuNodeGroups.l4.minSize",
+    );
     expect(p.message).toMatch(/above maxSize \(9\)/);
   });
 
   it("desiredSize outside [minSize, maxSize]", () => {
-    const p = at(problemsOf("prod", (raw) => (raw.gpuNodeGroups.l40s.desiredSize = 7)), "retrieval-stack:gpuNodeGroups.l40s.desiredSize");
+    const p = at(
+      problemsOf("prod", (raw) => (raw.gpuNodeGroups.l40s.desiredSize = 7)),
+      "retrieval-stack:gpuNodeGroups.l40s.desiredSize",
+    );
     expect(p.message).toMatch(/within \[minSize 3, maxSize 6\]/);
   });
 
   it("a model pinned to a node group that does not exist", () => {
-    const p = at(problemsOf("prod", (raw) => (raw.models[0].gpu.nodeGroup = "a100")), "retrieval-stack:models[0].gpu.nodeGroup");
+    const p = at(
+      problemsOf("prod", (raw) => (raw.models[0].gpu.nodeGroup = "a100")),
+      "retrieval-stack:models[0].gpu.nodeGroup",
+    );
     expect(p.value).toBe("a100");
     expect(p.message).toMatch(/not a GPU node group of this stack.*"l4", "l40s"/);
   });
 
   it("spot GPUs in prod without the explicit opt-in, and accepted with it", () => {
-    const p = at(problemsOf("prod", (raw) => (raw.gpuNodeGroups.l4.capacityType = "SPOT")), "retrieval-stack:gpuNodeGroups.l4.capacityType");
+    const p = at(
+      problemsOf("prod", (raw) => (raw.gpuNodeGroups.l4.capacityType = "SPOT")),
+      "retrieval-stack:gpuNodeGroups.l4.capacityType",
+    );
     expect(p.message).toMatch(/allowSpotInProd: true/);
-    expect(() => parseStack("prod", (raw) => Object.assign(raw.gpuNodeGroups.l4, { capacityType: "SPOT", allowSpotInProd: true }))).not.toThrow();
+    expect(() =>
+      parseStack("prod", (raw) => Object.assign(raw.gpuNodeGroups.l4, { capacityType: "SPOT", allowSpotInProd: true })),
+    ).not.toThrow();
     // dev may use spot freely (its stack does).
     expect(parseStack("dev").gpuNodeGroups.l4!.capacityType).toBe("SPOT");
   });
 
   it("zero availability zones", () => {
-    const p = at(problemsOf("dev", (raw) => (raw.cluster.availabilityZones = [])), "retrieval-stack:cluster.availabilityZones");
+    const p = at(
+      problemsOf("dev", (raw) => (raw.cluster.availabilityZones = [])),
+      "retrieval-stack:cluster.availabilityZones",
+    );
     expect(p.message).toMatch(/at least one zone/);
   });
 
   it("fewer zones than the environment needs, and zones of another region", () => {
-    expect(at(problemsOf("prod", (raw) => (raw.cluster.availabilityZones = ["us-east-1a", "us-east-1b"])), "retrieval-stack:cluster.availabilityZones").message).toMatch(/prod needs at least 3 zones/);
-    expect(at(problemsOf("dev", (raw) => (raw.cluster.availabilityZones = ["us-east-1a", "eu-west-1b"])), "retrieval-stack:cluster.availabilityZones[1]").message).toMatch(/not a zone of region us-east-1/);
+    expect(
+      at(
+        problemsOf("prod", (raw) => (raw.cluster.availabilityZones = ["us-east-1a", "us-east-1b"])),
+        "retrieval-stack:cluster.availabilityZones",
+      ).message,
+    ).toMatch(/prod needs at least 3 zones/);
+    expect(
+      at(
+        problemsOf("dev", (raw) => (raw.cluster.availabilityZones = ["us-east-1a", "eu-west-1b"])),
+        "retrieval-stack:cluster.availabilityZones[1]",
+      ).message,
+    ).toMatch(/not a zone of region us-east-1/);
   });
 
   it("a GPU group too small to have a node group in every zone", () => {
-    const p = at(problemsOf("prod", (raw) => Object.assign(raw.gpuNodeGroups.l40s, { minSize: 1, maxSize: 2 })), "retrieval-stack:gpuNodeGroups.l40s.maxSize");
+    const p = at(
+      problemsOf("prod", (raw) => Object.assign(raw.gpuNodeGroups.l40s, { minSize: 1, maxSize: 2 })),
+      "retrieval-stack:gpuNodeGroups.l40s.maxSize",
+    );
     expect(p.message).toMatch(/below the number of zones \(3\)/);
   });
 
   it("Karpenter, which is not implemented, and a Kubernetes version without a pinned cluster-autoscaler", () => {
-    expect(at(problemsOf("prod", (raw) => (raw.cluster.nodeAutoscaler = "karpenter")), "retrieval-stack:cluster.nodeAutoscaler").message).toMatch(/not implemented yet/);
-    expect(at(problemsOf("prod", (raw) => (raw.cluster.kubernetesVersion = "1.29")), "retrieval-stack:cluster.kubernetesVersion").message).toMatch(/no pinned cluster-autoscaler.*"1\.33"/);
+    expect(
+      at(
+        problemsOf("prod", (raw) => (raw.cluster.nodeAutoscaler = "karpenter")),
+        "retrieval-stack:cluster.nodeAutoscaler",
+      ).message,
+    ).toMatch(/not implemented yet/);
+    expect(
+      at(
+        problemsOf("prod", (raw) => (raw.cluster.kubernetesVersion = "1.29")),
+        "retrieval-stack:cluster.kubernetesVersion",
+      ).message,
+    ).toMatch(/no pinned cluster-autoscaler.*"1\.33"/);
   });
 
   it("user labels that would override the labels scheduling depends on", () => {
-    const p = at(problemsOf("prod", (raw) => (raw.gpuNodeGroups.l4.labels = { "retrieval-stack.io/gpu-class": "h100" })), 'retrieval-stack:gpuNodeGroups.l4.labels["retrieval-stack.io/gpu-class"]');
+    const p = at(
+      problemsOf("prod", (raw) => (raw.gpuNodeGroups.l4.labels = { "retrieval-stack.io/gpu-class": "h100" })),
+      'retrieval-stack:gpuNodeGroups.l4.labels["retrieval-stack.io/gpu-class"]',
+    );
     expect(p.message).toMatch(/sets itself/);
   });
 
   it("more GPUs at the models' minimum replicas than the group can ever have", () => {
-    const p = at(problemsOf("prod", (raw) => (raw.models[0].replicas = { min: 8, max: 9 })), "retrieval-stack:gpuNodeGroups.l4.maxSize");
+    const p = at(
+      problemsOf("prod", (raw) => (raw.models[0].replicas = { min: 8, max: 9 })),
+      "retrieval-stack:gpuNodeGroups.l4.maxSize",
+    );
     expect(p.message).toMatch(/at most 9 nvidia\.com\/gpu.*need 10/);
   });
 
@@ -88,18 +137,38 @@ describe("GPU capacity config: bad input is refused before anything is created",
   });
 
   it("MIG on a GPU without MIG, and MIG together with time-slicing", () => {
-    expect(at(problemsOf("prod", (raw) => (raw.gpuNodeGroups.l4.sharing = { migStrategy: "single" })), "retrieval-stack:gpuNodeGroups.l4.sharing.migStrategy").message).toMatch(/L4 GPUs do not support MIG/);
-    expect(at(problemsOf("prod", (raw) => (raw.gpuNodeGroups.l4.sharing = { migStrategy: "single", timeSlicingReplicas: 2 })), "retrieval-stack:gpuNodeGroups.l4.sharing").message).toMatch(/exclusive/);
+    expect(
+      at(
+        problemsOf("prod", (raw) => (raw.gpuNodeGroups.l4.sharing = { migStrategy: "single" })),
+        "retrieval-stack:gpuNodeGroups.l4.sharing.migStrategy",
+      ).message,
+    ).toMatch(/L4 GPUs do not support MIG/);
+    expect(
+      at(
+        problemsOf("prod", (raw) => (raw.gpuNodeGroups.l4.sharing = { migStrategy: "single", timeSlicingReplicas: 2 })),
+        "retrieval-stack:gpuNodeGroups.l4.sharing",
+      ).message,
+    ).toMatch(/exclusive/);
   });
 
   it("Qwen3-Reranker-4B at 32k context on a 24 GB GPU (sized down explicitly to 8k it fits)", () => {
     const mutate = (raw: any) => (raw.models[2].gpu.nodeGroup = "l4");
     const p = at(problemsOf("prod", mutate), "retrieval-stack:models[2].maxModelLen");
     expect(p.message).toMatch(/Qwen\/Qwen3-Reranker-4B at 32768 tokens needs ~[\d.]+ GiB.*1 x L4/);
-    expect(() => parseStack("prod", (raw) => { mutate(raw); raw.models[2].maxModelLen = 8192; })).not.toThrow();
+    expect(() =>
+      parseStack("prod", (raw) => {
+        mutate(raw);
+        raw.models[2].maxModelLen = 8192;
+      }),
+    ).not.toThrow();
   });
 
   it("a CIDR that is not one", () => {
-    expect(at(problemsOf("prod", (raw) => (raw.cluster.vpcCidr = "10.40.0.0")), "retrieval-stack:cluster.vpcCidr").message).toMatch(/IPv4 CIDR/);
+    expect(
+      at(
+        problemsOf("prod", (raw) => (raw.cluster.vpcCidr = "10.40.0.0")),
+        "retrieval-stack:cluster.vpcCidr",
+      ).message,
+    ).toMatch(/IPv4 CIDR/);
   });
 });

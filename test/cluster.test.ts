@@ -13,17 +13,24 @@ const TAG = "aws:autoscaling/tag:Tag";
 
 async function renderCluster(config: PlatformConfig): Promise<Rendered> {
   return renderResources(() => {
-    new Cluster("cluster", { environment: config.environment, cluster: config.cluster, gpuNodeGroups: config.gpuNodeGroups, models: config.models });
+    new Cluster("cluster", {
+      environment: config.environment,
+      cluster: config.cluster,
+      gpuNodeGroups: config.gpuNodeGroups,
+      models: config.models,
+    });
   });
 }
 
 /** ASG tags (key -> value) written for one zonal managed node group. */
 function asgTags(r: Rendered, zonal: string): Record<string, string> {
   const tags = r.ofType(TAG).filter((t) => t.name.startsWith(`cluster-${zonal}-`));
-  return Object.fromEntries(tags.map((t) => {
-    const tag = (t.inputs as { tag: { key: string; value: string } }).tag;
-    return [tag.key, tag.value];
-  }));
+  return Object.fromEntries(
+    tags.map((t) => {
+      const tag = (t.inputs as { tag: { key: string; value: string } }).tag;
+      return [tag.key, tag.value];
+    }),
+  );
 }
 
 describe("Cluster, mode eks (prod stack)", () => {
@@ -90,9 +97,13 @@ describe("Cluster, mode eks (prod stack)", () => {
       const tags = asgTags(r, `l4-${zone}`);
       expect(tags[`${CA_TEMPLATE}/resources/nvidia.com/gpu`]).toBe("1");
       expect(tags[`${CA_TEMPLATE}/taint/nvidia.com/gpu`]).toBe("true:NoSchedule");
-      for (const [k, v] of Object.entries(ng.labels as Record<string, string>)) expect(tags[`${CA_TEMPLATE}/label/${k}`], k).toBe(v);
+      for (const [k, v] of Object.entries(ng.labels as Record<string, string>))
+        expect(tags[`${CA_TEMPLATE}/label/${k}`], k).toBe(v);
       // The tags go on the ASG EKS created for this node group (not on the node group, which EKS does not copy).
-      const names = r.ofType(TAG).filter((t) => t.name.startsWith(`cluster-l4-${zone}-`)).map((t) => (t.inputs as { autoscalingGroupName: string }).autoscalingGroupName);
+      const names = r
+        .ofType(TAG)
+        .filter((t) => t.name.startsWith(`cluster-l4-${zone}-`))
+        .map((t) => (t.inputs as { autoscalingGroupName: string }).autoscalingGroupName);
       expect(new Set(names)).toEqual(new Set([`eks-l4-${zone}-offline`]));
     }
   });
@@ -105,19 +116,33 @@ describe("Cluster, mode eks (prod stack)", () => {
     expect(release.values.autoDiscovery.clusterName).toBe("retrieval-prod");
     expect(release.values.image.tag).toMatch(/^v1\.33\.\d+$/);
     expect(release.values.extraArgs["balance-similar-node-groups"]).toBe(true);
-    expect(release.values.rbac.serviceAccount.annotations["eks.amazonaws.com/role-arn"]).toBe("arn:aws:iam::123456789012:role/cluster-cluster-autoscaler");
+    expect(release.values.rbac.serviceAccount.annotations["eks.amazonaws.com/role-arn"]).toBe(
+      "arn:aws:iam::123456789012:role/cluster-cluster-autoscaler",
+    );
     expect(release.values.nodeSelector).toEqual({ [NODE_GROUP_LABEL]: "system" });
-    const policy = JSON.parse(r.inputs("aws:iam/rolePolicy:RolePolicy", "cluster-cluster-autoscaler-policy").policy as string);
-    const write = policy.Statement.find((s: { Action: string[] }) => s.Action.includes("autoscaling:SetDesiredCapacity"));
-    expect(write.Condition.StringEquals).toEqual({ "aws:ResourceTag/k8s.io/cluster-autoscaler/retrieval-prod": "owned" });
+    const policy = JSON.parse(
+      r.inputs("aws:iam/rolePolicy:RolePolicy", "cluster-cluster-autoscaler-policy").policy as string,
+    );
+    const write = policy.Statement.find((s: { Action: string[] }) =>
+      s.Action.includes("autoscaling:SetDesiredCapacity"),
+    );
+    expect(write.Condition.StringEquals).toEqual({
+      "aws:ResourceTag/k8s.io/cluster-autoscaler/retrieval-prod": "owned",
+    });
     const trust = JSON.parse(r.inputs("aws:iam/role:Role", "cluster-cluster-autoscaler").assumeRolePolicy as string);
-    expect(trust.Statement[0].Condition.StringEquals["oidc.eks.us-east-1.amazonaws.com/id/OFFLINE:sub"]).toBe("system:serviceaccount:kube-system:cluster-autoscaler");
+    expect(trust.Statement[0].Condition.StringEquals["oidc.eks.us-east-1.amazonaws.com/id/OFFLINE:sub"]).toBe(
+      "system:serviceaccount:kube-system:cluster-autoscaler",
+    );
   });
 
   it("provides encrypted gp3 volumes through the EBS CSI add-on as the default StorageClass", async () => {
     const r = await rendered;
     const [sc] = r.objects("StorageClass");
-    expect(sc).toMatchObject({ provisioner: "ebs.csi.aws.com", parameters: { type: "gp3", encrypted: "true" }, volumeBindingMode: "WaitForFirstConsumer" });
+    expect(sc).toMatchObject({
+      provisioner: "ebs.csi.aws.com",
+      parameters: { type: "gp3", encrypted: "true" },
+      volumeBindingMode: "WaitForFirstConsumer",
+    });
     expect(sc!.metadata.annotations["storageclass.kubernetes.io/is-default-class"]).toBe("true");
     expect(r.inputs("aws:eks/addon:Addon", "cluster-ebs-csi").addonName).toBe("aws-ebs-csi-driver");
   });
@@ -169,10 +194,16 @@ describe("Cluster, mode existing", () => {
     });
     let cluster: Cluster | undefined;
     await renderResources(() => {
-      cluster = new Cluster("cluster", { environment: config.environment, cluster: config.cluster, gpuNodeGroups: config.gpuNodeGroups });
+      cluster = new Cluster("cluster", {
+        environment: config.environment,
+        cluster: config.cluster,
+        gpuNodeGroups: config.gpuNodeGroups,
+      });
     });
     expect(cluster!.kubeconfig).toBeUndefined();
-    expect(cluster!.gpuNodeGroups).toEqual([{ nodeGroup: "l4", gpuClass: "l4", instanceType: "g6.xlarge", managedNodeGroups: [] }]);
+    expect(cluster!.gpuNodeGroups).toEqual([
+      { nodeGroup: "l4", gpuClass: "l4", instanceType: "g6.xlarge", managedNodeGroups: [] },
+    ]);
     expect(cluster!.gpuCapacity[0]!.gpus).toEqual({ min: 1, max: 2 });
   });
 });

@@ -1,5 +1,11 @@
 import * as path from "node:path";
-import { CONFIG_NAMESPACE, ConfigError, parsePlatformConfig, type ConfigProblem, type PlatformConfig } from "../components/config";
+import {
+  CONFIG_NAMESPACE,
+  ConfigError,
+  parsePlatformConfig,
+  type ConfigProblem,
+  type PlatformConfig,
+} from "../components/config";
 import { readStackFile } from "../plan/stack-file";
 
 export const STACKS = ["local", "dev", "staging", "prod"] as const;

@@ -19,8 +19,14 @@ describe("loadPlatformConfig, as the program calls it under the Pulumi runtime",
 
   it("refuses a secret stored in plain text before any resource exists", async () => {
     const { config, secretKeys } = readStackFile(prodFile);
-    const runtime = await OfflineRuntime.start({ stack: "prod", config, secretKeys: secretKeys.filter((k) => k !== "retrieval-stack:apiKeys") });
-    expect(() => loadPlatformConfig()).toThrowError(/retrieval-stack:apiKeys = "\(plain text, value hidden\)": is a secret but is stored in plain text/);
+    const runtime = await OfflineRuntime.start({
+      stack: "prod",
+      config,
+      secretKeys: secretKeys.filter((k) => k !== "retrieval-stack:apiKeys"),
+    });
+    expect(() => loadPlatformConfig()).toThrowError(
+      /retrieval-stack:apiKeys = "\(plain text, value hidden\)": is a secret but is stored in plain text/,
+    );
     await runtime.settle();
     expect(runtime.resources).toHaveLength(0);
   });

@@ -62,7 +62,12 @@ describe("request builders", () => {
     expect(teiDialect.embed!.openaiBasePath).toBe("/v1");
     expect(teiDialect.embed!.build(embedReq)).toEqual({ model: "bge", input: ["a", "b"], encoding_format: "float" });
     expect(teiDialect.rerank!.path("x")).toBe("/rerank");
-    expect(teiDialect.rerank!.build({ ...rerankReq, topN: 1 })).toEqual({ query: "q", texts: ["d0", "d1", "d2"], raw_scores: false, return_text: false });
+    expect(teiDialect.rerank!.build({ ...rerankReq, topN: 1 })).toEqual({
+      query: "q",
+      texts: ["d0", "d1", "d2"],
+      raw_scores: false,
+      return_text: false,
+    });
     expect(teiDialect.rerankHonoursTopN).toBe(false);
   });
 
@@ -81,13 +86,17 @@ describe("request builders", () => {
     expect(kserveV1Dialect.embed!.path("bge")).toBe("/v1/models/bge:predict");
     expect(kserveV1Dialect.embed!.build(embedReq)).toEqual({ instances: ["a", "b"] });
     expect(kserveV2Dialect.embed!.path("bge")).toBe("/v2/models/bge/infer");
-    expect(kserveV2Dialect.embed!.build(embedReq)).toEqual({ inputs: [{ name: "input-0", shape: [2], datatype: "BYTES", data: ["a", "b"] }] });
+    expect(kserveV2Dialect.embed!.build(embedReq)).toEqual({
+      inputs: [{ name: "input-0", shape: [2], datatype: "BYTES", data: ["a", "b"] }],
+    });
     expect(kserveV2Dialect.healthPath("bge")).toBe("/v2/health/ready");
   });
 
   it("every dialect is registered under its own name", () => {
     for (const [name, d] of Object.entries(DIALECTS)) expect(d.name).toBe(name);
-    expect(Object.keys(DIALECTS)).toEqual(expect.arrayContaining(["vllm", "sglang", "tei", "kserve", "kserve-v1", "kserve-v2", "xinference", "openai"]));
+    expect(Object.keys(DIALECTS)).toEqual(
+      expect.arrayContaining(["vllm", "sglang", "tei", "kserve", "kserve-v1", "kserve-v2", "xinference", "openai"]),
+    );
   });
 });
 
@@ -99,25 +108,68 @@ describe("response parsers", () => {
     ]);
   });
 
-  it("KServe HF backend's top-level object \"embedding\" is accepted", () => {
+  it('KServe HF backend\'s top-level object "embedding" is accepted', () => {
     expect(kserveDialect.embed!.parse({ ...openaiBody, object: "embedding" }, embedReq)).toHaveLength(2);
   });
 
   it("TEI's OpenAI body (no id/created, usage without completion tokens) reads in index order", () => {
-    const tei = { object: "list", data: [{ object: "embedding", embedding: [0, 1], index: 1 }, { object: "embedding", embedding: [1, 0], index: 0 }], model: "BAAI/bge-small-zh-v1.5", usage: { prompt_tokens: 4, total_tokens: 4 } };
-    expect(teiDialect.embed!.parse(tei, embedReq)).toEqual([[1, 0], [0, 1]]);
+    const tei = {
+      object: "list",
+      data: [
+        { object: "embedding", embedding: [0, 1], index: 1 },
+        { object: "embedding", embedding: [1, 0], index: 0 },
+      ],
+      model: "BAAI/bge-small-zh-v1.5",
+      usage: { prompt_tokens: 4, total_tokens: 4 },
+    };
+    expect(teiDialect.embed!.parse(tei, embedReq)).toEqual([
+      [1, 0],
+      [0, 1],
+    ]);
   });
 
   it("TEI /embed bare [[...]] (tei-native) and KServe V1 predictions", () => {
-    expect(teiNativeDialect.embed!.parse([[1, 2], [3, 4]], embedReq)).toEqual([[1, 2], [3, 4]]);
-    expect(kserveV1Dialect.embed!.parse({ predictions: [[1, 2], [3, 4]] }, embedReq)).toEqual([[1, 2], [3, 4]]);
+    expect(
+      teiNativeDialect.embed!.parse(
+        [
+          [1, 2],
+          [3, 4],
+        ],
+        embedReq,
+      ),
+    ).toEqual([
+      [1, 2],
+      [3, 4],
+    ]);
+    expect(
+      kserveV1Dialect.embed!.parse(
+        {
+          predictions: [
+            [1, 2],
+            [3, 4],
+          ],
+        },
+        embedReq,
+      ),
+    ).toEqual([
+      [1, 2],
+      [3, 4],
+    ]);
   });
 
   it("KServe V2 reshapes the flat row-major tensor by its shape", () => {
-    const body = { model_name: "bge", outputs: [{ name: "output-0", shape: [2, 3], datatype: "FP64", data: [1, 2, 3, 4, 5, 6] }] };
-    expect(kserveV2Dialect.embed!.parse(body, embedReq)).toEqual([[1, 2, 3], [4, 5, 6]]);
+    const body = {
+      model_name: "bge",
+      outputs: [{ name: "output-0", shape: [2, 3], datatype: "FP64", data: [1, 2, 3, 4, 5, 6] }],
+    };
+    expect(kserveV2Dialect.embed!.parse(body, embedReq)).toEqual([
+      [1, 2, 3],
+      [4, 5, 6],
+    ]);
     const bad = { outputs: [{ name: "output-0", shape: [2, 3], datatype: "FP32", data: [1, 2, 3] }] };
-    expect(dialectError(() => kserveV2Dialect.embed!.parse(bad, embedReq))).toMatch(/expected 2×3 = 6 numbers.*got a list of 3/);
+    expect(dialectError(() => kserveV2Dialect.embed!.parse(bad, embedReq))).toMatch(
+      /expected 2×3 = 6 numbers.*got a list of 3/,
+    );
   });
 
   it("vLLM rerank: results with relevance_score and document {text}", () => {
@@ -148,7 +200,15 @@ describe("response parsers", () => {
   });
 
   it("TEI rerank: bare list with score, text optional", () => {
-    expect(teiDialect.rerank!.parse([{ index: 0, score: 0.7, text: "d0" }, { index: 1, score: 0.3 }], rerankReq)).toEqual([
+    expect(
+      teiDialect.rerank!.parse(
+        [
+          { index: 0, score: 0.7, text: "d0" },
+          { index: 1, score: 0.3 },
+        ],
+        rerankReq,
+      ),
+    ).toEqual([
       { index: 0, score: 0.7 },
       { index: 1, score: 0.3 },
     ]);
@@ -187,31 +247,45 @@ describe("parser errors say what was expected and what came back", () => {
 
   it("relevance_score vs score is called out", () => {
     const msg = dialectError(() => vllmDialect.rerank!.parse({ results: [{ index: 0, score: 0.5 }] }, rerankReq));
-    expect(msg).toBe('/v1/rerank.results[0].relevance_score: expected a number, got nothing (field absent) (this body uses "score": wrong dialect?)');
+    expect(msg).toBe(
+      '/v1/rerank.results[0].relevance_score: expected a number, got nothing (field absent) (this body uses "score": wrong dialect?)',
+    );
   });
 
   it("null inside a vector (NaN serialised by orjson) is located", () => {
     const body = { data: [{ index: 0, embedding: [0.1, null, 0.3] }] };
-    expect(dialectError(() => openaiDialect.embed!.parse(body, embedReq))).toBe("/v1/embeddings.data[0].embedding[1]: expected a number, got null");
+    expect(dialectError(() => openaiDialect.embed!.parse(body, embedReq))).toBe(
+      "/v1/embeddings.data[0].embedding[1]: expected a number, got null",
+    );
   });
 
   it("an HTML page or a string is not a body", () => {
-    expect(dialectError(() => teiNativeDialect.embed!.parse("<html>502</html>", embedReq))).toMatch(/expected a list of vectors.*got the string "<html>502<\/html>"/);
-    expect(dialectError(() => teiDialect.embed!.parse([[1, 2]], embedReq))).toMatch(/^\/v1\/embeddings: expected an OpenAI embeddings object.*got a list of 1/);
+    expect(dialectError(() => teiNativeDialect.embed!.parse("<html>502</html>", embedReq))).toMatch(
+      /expected a list of vectors.*got the string "<html>502<\/html>"/,
+    );
+    expect(dialectError(() => teiDialect.embed!.parse([[1, 2]], embedReq))).toMatch(
+      /^\/v1\/embeddings: expected an OpenAI embeddings object.*got a list of 1/,
+    );
   });
 
   it("a non-integer index is refused", () => {
-    expect(dialectError(() => teiDialect.rerank!.parse([{ index: "0", score: 1 }], rerankReq))).toMatch(/index: expected an integer index, got the string "0"/);
+    expect(dialectError(() => teiDialect.rerank!.parse([{ index: "0", score: 1 }], rerankReq))).toMatch(
+      /index: expected an integer index, got the string "0"/,
+    );
   });
 
   it("KServe health: 200 with ready=false is not healthy", () => {
-    expect(dialectError(() => kserveDialect.parseHealth!({ name: "bge", ready: false }, "bge"))).toMatch(/expected "ready": true, got false/);
+    expect(dialectError(() => kserveDialect.parseHealth!({ name: "bge", ready: false }, "bge"))).toMatch(
+      /expected "ready": true, got false/,
+    );
     expect(() => kserveDialect.parseHealth!({ name: "bge", ready: true }, "bge")).not.toThrow();
   });
 
   it("Xinference health: the server is up but the model uid is not launched", () => {
     const body = { object: "list", data: [{ id: "other-model", object: "model" }] };
-    expect(dialectError(() => xinferenceDialect.parseHealth!(body, "bge"))).toBe('/v1/models: expected the model uid "bge" to be launched, got [other-model]');
+    expect(dialectError(() => xinferenceDialect.parseHealth!(body, "bge"))).toBe(
+      '/v1/models: expected the model uid "bge" to be launched, got [other-model]',
+    );
     expect(() => xinferenceDialect.parseHealth!({ bge: { model_type: "embedding" } }, "bge")).not.toThrow();
   });
 });
@@ -222,7 +296,14 @@ describe("one OpenAI embeddings API for every engine at the public route", () =>
     await Promise.all(servers.map((x) => x.close()));
   });
   const embedModels = Object.values(ENGINE_ADAPTERS).map((a) =>
-    parseModel({ name: `${a.name}-embed`, model: "BAAI/bge-small-zh-v1.5", engine: a.name, task: "embed", replicas: { min: 1, max: 1 }, slo: { p99LatencyMs: 500 } }),
+    parseModel({
+      name: `${a.name}-embed`,
+      model: "BAAI/bge-small-zh-v1.5",
+      engine: a.name,
+      task: "embed",
+      replicas: { min: 1, max: 1 },
+      slo: { p99LatencyMs: 500 },
+    }),
   );
 
   it("every engine's embed route is the OpenAI one: /models/<name>/v1/embeddings -> <openaiBasePath>/embeddings", () => {
@@ -238,37 +319,71 @@ describe("one OpenAI embeddings API for every engine at the public route", () =>
   });
 
   it("plan.md's sample calls: TEI embed sends the OpenAI body, TEI rerank keeps texts", () => {
-    const tei = (task: "embed" | "rerank") => parseModel({ name: `bge-${task}`, model: task === "embed" ? "BAAI/bge-small-zh-v1.5" : "BAAI/bge-reranker-base", engine: "tei", task, replicas: { min: 1, max: 1 }, slo: { p99LatencyMs: 500 } });
-    expect(sampleBody(tei("embed"))).toEqual({ model: "bge-embed", input: ["What is retrieval-augmented generation?"], encoding_format: "float" });
+    const tei = (task: "embed" | "rerank") =>
+      parseModel({
+        name: `bge-${task}`,
+        model: task === "embed" ? "BAAI/bge-small-zh-v1.5" : "BAAI/bge-reranker-base",
+        engine: "tei",
+        task,
+        replicas: { min: 1, max: 1 },
+        slo: { p99LatencyMs: 500 },
+      });
+    expect(sampleBody(tei("embed"))).toEqual({
+      model: "bge-embed",
+      input: ["What is retrieval-augmented generation?"],
+      encoding_format: "float",
+    });
     expect(sampleBody(tei("rerank"))).toMatchObject({ query: "What is asyncio?", texts: expect.any(Array) });
   });
 
-  it.each(["vllm", "sglang", "tei", "kserve", "xinference"] as const)("the official openai client embeds against a %s server at its openaiBasePath", async (engine) => {
-    const server = await startFakeServer({ dialect: engine, servedModel: `${engine}-embed`, dims: 512 });
-    servers.push(server);
-    const base = ENGINE_ADAPTERS[engine].dialect.embed!.openaiBasePath!;
-    const client = new OpenAI({ baseURL: `${server.url}${base}`, apiKey: "unused", maxRetries: 0, timeout: 5000 });
-    const res = await client.embeddings.create({ model: `${engine}-embed`, input: ["今天天气怎么样?", "机器学习算法原理"], encoding_format: "float" });
-    expect(res.data.map((d) => [d.index, d.embedding.length])).toEqual([[0, 512], [1, 512]]);
-    expect(server.log.map((l) => `${l.method} ${l.path}`)).toEqual([`POST ${base}/embeddings`]);
-  });
+  it.each(["vllm", "sglang", "tei", "kserve", "xinference"] as const)(
+    "the official openai client embeds against a %s server at its openaiBasePath",
+    async (engine) => {
+      const server = await startFakeServer({ dialect: engine, servedModel: `${engine}-embed`, dims: 512 });
+      servers.push(server);
+      const base = ENGINE_ADAPTERS[engine].dialect.embed!.openaiBasePath!;
+      const client = new OpenAI({ baseURL: `${server.url}${base}`, apiKey: "unused", maxRetries: 0, timeout: 5000 });
+      const res = await client.embeddings.create({
+        model: `${engine}-embed`,
+        input: ["今天天气怎么样?", "机器学习算法原理"],
+        encoding_format: "float",
+      });
+      expect(res.data.map((d) => [d.index, d.embedding.length])).toEqual([
+        [0, 512],
+        [1, 512],
+      ]);
+      expect(server.log.map((l) => `${l.method} ${l.path}`)).toEqual([`POST ${base}/embeddings`]);
+    },
+  );
 
   it("the fake TEI answers both embedding routes as TEI does, batch limit included", async () => {
     const server = await startFakeServer({ dialect: "tei", dims: 4 });
     servers.push(server);
     const post = async (path: string, body: unknown) => {
-      const res = await fetch(`${server.url}${path}`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
+      const res = await fetch(`${server.url}${path}`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify(body),
+      });
       return { status: res.status, body: (await res.json()) as any };
     };
     const openai = await post("/v1/embeddings", { input: ["a", "b"], model: "anything" });
     expect(openai.status).toBe(200);
     expect(Object.keys(openai.body).sort()).toEqual(["data", "model", "object", "usage"]);
-    expect(openai.body.data.map((d: any) => [d.object, d.index])).toEqual([["embedding", 0], ["embedding", 1]]);
+    expect(openai.body.data.map((d: any) => [d.object, d.index])).toEqual([
+      ["embedding", 0],
+      ["embedding", 1],
+    ]);
     const native = await post("/embed", { inputs: ["a", "b"], normalize: true });
     expect(native.body).toEqual(openai.body.data.map((d: any) => d.embedding));
     const big = Array.from({ length: 33 }, (_, i) => `t${i}`);
-    expect(await post("/v1/embeddings", { input: big })).toEqual({ status: 413, body: { message: "batch size 33 > maximum allowed batch size 32", code: 413, type: "Validation" } });
-    expect(await post("/embed", { inputs: big })).toEqual({ status: 413, body: { error: "batch size 33 > maximum allowed batch size 32", error_type: "Validation" } });
+    expect(await post("/v1/embeddings", { input: big })).toEqual({
+      status: 413,
+      body: { message: "batch size 33 > maximum allowed batch size 32", code: 413, type: "Validation" },
+    });
+    expect(await post("/embed", { inputs: big })).toEqual({
+      status: 413,
+      body: { error: "batch size 33 > maximum allowed batch size 32", error_type: "Validation" },
+    });
   });
 });
-

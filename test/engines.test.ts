@@ -14,18 +14,32 @@ const SEL = modelSelector("m", "retrieval");
 
 describe("metrics declarations", () => {
   it("pins the engines' real metric names in the queue and in-flight queries", () => {
-    expect(adapterFor("vllm").metrics.queueDepth!(SEL)).toBe('sum(vllm:num_requests_waiting{namespace="retrieval",model="m"})');
-    expect(adapterFor("vllm").metrics.inFlight(SEL)).toBe('sum(vllm:num_requests_running{namespace="retrieval",model="m"})');
-    expect(adapterFor("sglang").metrics.queueDepth!(SEL)).toBe('sum(sglang:num_queue_reqs{namespace="retrieval",model="m"})');
-    expect(adapterFor("sglang").metrics.inFlight(SEL)).toBe('sum(sglang:num_running_reqs{namespace="retrieval",model="m"})');
+    expect(adapterFor("vllm").metrics.queueDepth!(SEL)).toBe(
+      'sum(vllm:num_requests_waiting{namespace="retrieval",model="m"})',
+    );
+    expect(adapterFor("vllm").metrics.inFlight(SEL)).toBe(
+      'sum(vllm:num_requests_running{namespace="retrieval",model="m"})',
+    );
+    expect(adapterFor("sglang").metrics.queueDepth!(SEL)).toBe(
+      'sum(sglang:num_queue_reqs{namespace="retrieval",model="m"})',
+    );
+    expect(adapterFor("sglang").metrics.inFlight(SEL)).toBe(
+      'sum(sglang:num_running_reqs{namespace="retrieval",model="m"})',
+    );
     expect(adapterFor("tei").metrics.queueDepth!(SEL)).toBe('sum(te_queue_size{namespace="retrieval",model="m"})');
     // TEI has no in-flight gauge: Little's law over the inference-time histogram.
-    expect(adapterFor("tei").metrics.inFlight(SEL)).toBe('sum(rate(te_request_inference_duration_sum{namespace="retrieval",model="m"}[1m]))');
-    expect(adapterFor("xinference").metrics.inFlight(SEL)).toBe('sum(xinference:model_serve_count{namespace="retrieval",model="m"})');
+    expect(adapterFor("tei").metrics.inFlight(SEL)).toBe(
+      'sum(rate(te_request_inference_duration_sum{namespace="retrieval",model="m"}[1m]))',
+    );
+    expect(adapterFor("xinference").metrics.inFlight(SEL)).toBe(
+      'sum(xinference:model_serve_count{namespace="retrieval",model="m"})',
+    );
   });
 
   it("declares error ratios from the engines' own failure counters, and none where there is none", () => {
-    expect(adapterFor("tei").metrics.errorRatio!(SEL, "5m")).toBe('sum(rate(te_request_failure{namespace="retrieval",model="m"}[5m])) / sum(rate(te_request_count{namespace="retrieval",model="m"}[5m]))');
+    expect(adapterFor("tei").metrics.errorRatio!(SEL, "5m")).toBe(
+      'sum(rate(te_request_failure{namespace="retrieval",model="m"}[5m])) / sum(rate(te_request_count{namespace="retrieval",model="m"}[5m]))',
+    );
     expect(adapterFor("xinference").metrics.errorRatio!(SEL, "5m")).toContain("xinference:model_request_errors_total");
     expect(adapterFor("vllm").metrics.errorRatio!(SEL, "5m")).toContain('status="5xx"');
     expect(adapterFor("sglang").metrics.errorRatio).toBeUndefined();
@@ -37,34 +51,55 @@ describe("metrics declarations", () => {
   });
 
   it("takes p99 latency from each engine's own end-to-end histogram", () => {
-    expect(adapterFor("vllm").metrics.latencyP99(SEL, "5m")).toBe('histogram_quantile(0.99, sum by (le) (rate(vllm:e2e_request_latency_seconds_bucket{namespace="retrieval",model="m"}[5m])))');
+    expect(adapterFor("vllm").metrics.latencyP99(SEL, "5m")).toBe(
+      'histogram_quantile(0.99, sum by (le) (rate(vllm:e2e_request_latency_seconds_bucket{namespace="retrieval",model="m"}[5m])))',
+    );
     expect(adapterFor("sglang").metrics.latencyP99(SEL, "5m")).toContain("sglang:e2e_request_latency_seconds_bucket");
     expect(adapterFor("tei").metrics.latencyP99(SEL, "5m")).toContain("te_request_duration_bucket");
-    expect(adapterFor("xinference").metrics.latencyP99(SEL, "5m")).toContain("xinference:model_request_duration_seconds_bucket");
+    expect(adapterFor("xinference").metrics.latencyP99(SEL, "5m")).toContain(
+      "xinference:model_request_duration_seconds_bucket",
+    );
   });
 
   it("KServe falls back from vLLM's series to the model server's predict histogram", () => {
     const m = adapterFor("kserve").metrics;
-    expect(m.inFlight(SEL)).toBe('(sum(vllm:num_requests_running{namespace="retrieval",model="m"}) or sum(rate(request_predict_seconds_sum{namespace="retrieval",model="m"}[1m])))');
+    expect(m.inFlight(SEL)).toBe(
+      '(sum(vllm:num_requests_running{namespace="retrieval",model="m"}) or sum(rate(request_predict_seconds_sum{namespace="retrieval",model="m"}[1m])))',
+    );
     expect(m.latencyP99(SEL, "5m")).toContain("request_predict_seconds_bucket");
   });
 
-  it.each(Object.values(ENGINE_ADAPTERS).map((a) => [a.name, a] as const))("%s: every metric a query reads is listed in metricNames", (_name, a) => {
-    const m = a.metrics;
-    const queries = [m.queueDepth?.(SEL), m.inFlight(SEL), m.latencyP99(SEL, "5m"), m.requestRate(SEL, "5m"), m.errorRatio?.(SEL, "5m"), m.latencyQuantile?.(0.5, SEL, "5m")].filter((q): q is string => !!q);
-    const used = new Set(queries.flatMap((q) => [...q.matchAll(/([a-z_:][a-z0-9_:]*)\{/gi)].map((x) => x[1]!)));
-    for (const name of used) expect(a.metrics.metricNames, `${a.name}: ${name}`).toContain(name);
-  });
+  it.each(Object.values(ENGINE_ADAPTERS).map((a) => [a.name, a] as const))(
+    "%s: every metric a query reads is listed in metricNames",
+    (_name, a) => {
+      const m = a.metrics;
+      const queries = [
+        m.queueDepth?.(SEL),
+        m.inFlight(SEL),
+        m.latencyP99(SEL, "5m"),
+        m.requestRate(SEL, "5m"),
+        m.errorRatio?.(SEL, "5m"),
+        m.latencyQuantile?.(0.5, SEL, "5m"),
+      ].filter((q): q is string => !!q);
+      const used = new Set(queries.flatMap((q) => [...q.matchAll(/([a-z_:][a-z0-9_:]*)\{/gi)].map((x) => x[1]!)));
+      for (const name of used) expect(a.metrics.metricNames, `${a.name}: ${name}`).toContain(name);
+    },
+  );
 
   it("SGLang's metrics need --enable-metrics, and the adapter always passes it", () => {
     expect(adapterFor("sglang").metrics.requiredFlags).toEqual(["--enable-metrics"]);
-    for (const seed of [SEEDS.bgeLargeZh, { ...SEEDS.qwen3Reranker, engine: "sglang" } as ModelInput]) expect(adapterFor("sglang").workload(contextOf(seed)).args).toContain("--enable-metrics");
+    for (const seed of [SEEDS.bgeLargeZh, { ...SEEDS.qwen3Reranker, engine: "sglang" } as ModelInput])
+      expect(adapterFor("sglang").workload(contextOf(seed)).args).toContain("--enable-metrics");
   });
 
   it("metrics are served where the workload exposes them", () => {
     expect(adapterFor("tei").metrics.port).toBe(9000);
-    expect(adapterFor("tei").workload(contextOf(SEEDS.bgeSmallZhCpu, "local")).args.join(" ")).toContain("--prometheus-port 9000");
-    expect(adapterFor("xinference").workload(contextOf(SEEDS.xinferenceReranker)).args.join(" ")).toContain(`--metrics-exporter-port ${adapterFor("xinference").metrics.port}`);
+    expect(adapterFor("tei").workload(contextOf(SEEDS.bgeSmallZhCpu, "local")).args.join(" ")).toContain(
+      "--prometheus-port 9000",
+    );
+    expect(adapterFor("xinference").workload(contextOf(SEEDS.xinferenceReranker)).args.join(" ")).toContain(
+      `--metrics-exporter-port ${adapterFor("xinference").metrics.port}`,
+    );
   });
 });
 
@@ -75,18 +110,32 @@ describe("vLLM adapter", () => {
     expect(w.command).toEqual(["vllm", "serve"]);
     expect(w.args).toEqual([
       "Qwen/Qwen3-Reranker-4B",
-      "--runner", "pooling",
-      "--served-model-name", "qwen3-reranker",
-      "--host", "0.0.0.0",
-      "--port", "8000",
-      "--max-model-len", "32768",
-      "--gpu-memory-utilization", "0.9",
-      "--dtype", "auto",
-      "--tensor-parallel-size", "1",
-      "--hf-overrides", JSON.stringify(QWEN3_RERANKER_HF_OVERRIDES),
-      "--chat-template", "/etc/retrieval-stack/qwen3_reranker.jinja",
+      "--runner",
+      "pooling",
+      "--served-model-name",
+      "qwen3-reranker",
+      "--host",
+      "0.0.0.0",
+      "--port",
+      "8000",
+      "--max-model-len",
+      "32768",
+      "--gpu-memory-utilization",
+      "0.9",
+      "--dtype",
+      "auto",
+      "--tensor-parallel-size",
+      "1",
+      "--hf-overrides",
+      JSON.stringify(QWEN3_RERANKER_HF_OVERRIDES),
+      "--chat-template",
+      "/etc/retrieval-stack/qwen3_reranker.jinja",
     ]);
-    expect(JSON.parse(w.args[w.args.indexOf("--hf-overrides") + 1]!)).toEqual({ architectures: ["Qwen3ForSequenceClassification"], classifier_from_token: ["no", "yes"], is_original_qwen3_reranker: true });
+    expect(JSON.parse(w.args[w.args.indexOf("--hf-overrides") + 1]!)).toEqual({
+      architectures: ["Qwen3ForSequenceClassification"],
+      classifier_from_token: ["no", "yes"],
+      is_original_qwen3_reranker: true,
+    });
     expect(w.files).toEqual({ "qwen3_reranker.jinja": QWEN3_RERANKER_TEMPLATE });
     expect(w.sharedMemory).toBe(true);
   });
@@ -105,30 +154,44 @@ describe("SGLang adapter", () => {
     expect(w.image).toBe("lmsysorg/sglang:v0.5.23");
     expect(w.command).toEqual(["python3"]);
     expect(w.args).toEqual([
-      "-m", "sglang.launch_server",
-      "--model-path", "BAAI/bge-large-zh-v1.5",
-      "--served-model-name", "bge-large-zh",
-      "--host", "0.0.0.0",
-      "--port", "30000",
-      "--context-length", "512",
-      "--mem-fraction-static", "0.9",
-      "--dtype", "auto",
-      "--tp-size", "1",
+      "-m",
+      "sglang.launch_server",
+      "--model-path",
+      "BAAI/bge-large-zh-v1.5",
+      "--served-model-name",
+      "bge-large-zh",
+      "--host",
+      "0.0.0.0",
+      "--port",
+      "30000",
+      "--context-length",
+      "512",
+      "--mem-fraction-static",
+      "0.9",
+      "--dtype",
+      "auto",
+      "--tp-size",
+      "1",
       "--enable-metrics",
       "--is-embedding",
-      "--attention-backend", "triton",
+      "--attention-backend",
+      "triton",
     ]);
   });
 
   it("runs Qwen3-Reranker without --is-embedding, with the reranker template", () => {
     const w = adapterFor("sglang").workload(contextOf({ ...SEEDS.qwen3Reranker, engine: "sglang" } as ModelInput));
     expect(w.args).not.toContain("--is-embedding");
-    expect(w.args.join(" ")).toContain("--trust-remote-code --disable-radix-cache --chat-template /etc/retrieval-stack/qwen3_reranker.jinja");
+    expect(w.args.join(" ")).toContain(
+      "--trust-remote-code --disable-radix-cache --chat-template /etc/retrieval-stack/qwen3_reranker.jinja",
+    );
   });
 
   it("runs a cross-encoder reranker as an embedding model without radix cache or chunked prefill", () => {
     const w = adapterFor("sglang").workload(contextOf({ ...SEEDS.xinferenceReranker, engine: "sglang" } as ModelInput));
-    expect(w.args.join(" ")).toContain("--is-embedding --disable-radix-cache --chunked-prefill-size -1 --attention-backend triton");
+    expect(w.args.join(" ")).toContain(
+      "--is-embedding --disable-radix-cache --chunked-prefill-size -1 --attention-backend triton",
+    );
   });
 });
 
@@ -137,7 +200,9 @@ describe("TEI adapter", () => {
     ["l4", "89-1.9"],
     ["l40s", "89-1.9"],
   ])("picks the image build of the GPU class (%s -> %s)", (group, tag) => {
-    const w = adapterFor("tei").workload(contextOf({ ...SEEDS.bgeLargeZh, engine: "tei", gpu: { nodeGroup: group } } as ModelInput));
+    const w = adapterFor("tei").workload(
+      contextOf({ ...SEEDS.bgeLargeZh, engine: "tei", gpu: { nodeGroup: group } } as ModelInput),
+    );
     expect(w.image).toBe(`ghcr.io/huggingface/text-embeddings-inference:${tag}`);
   });
 
@@ -145,14 +210,22 @@ describe("TEI adapter", () => {
     const w = adapterFor("tei").workload(contextOf(SEEDS.bgeSmallZhCpu, "local"));
     expect(w.image).toBe("ghcr.io/huggingface/text-embeddings-inference:cpu-1.9");
     expect(w.args).toEqual([
-      "--model-id", "BAAI/bge-small-zh-v1.5",
-      "--served-model-name", "bge-small-zh",
-      "--hostname", "0.0.0.0",
-      "--port", "8080",
-      "--prometheus-port", "9000",
-      "--max-batch-tokens", "16384",
-      "--max-client-batch-size", "32",
-      "--max-concurrent-requests", "512",
+      "--model-id",
+      "BAAI/bge-small-zh-v1.5",
+      "--served-model-name",
+      "bge-small-zh",
+      "--hostname",
+      "0.0.0.0",
+      "--port",
+      "8080",
+      "--prometheus-port",
+      "9000",
+      "--max-batch-tokens",
+      "16384",
+      "--max-client-batch-size",
+      "32",
+      "--max-concurrent-requests",
+      "512",
     ]);
     expect(w.runAsUser).toBe(1000);
   });
@@ -168,14 +241,26 @@ describe("KServe adapter", () => {
     const w = adapterFor("kserve").workload(contextOf(SEEDS.gteBase));
     expect(w.kind).toBe("InferenceService");
     expect(w.image).toBe("kserve/huggingfaceserver:v0.21.0-gpu");
-    expect(w.inferenceService?.annotations).toEqual({ "serving.kserve.io/deploymentMode": "RawDeployment", "serving.kserve.io/autoscalerClass": "external" });
+    expect(w.inferenceService?.annotations).toEqual({
+      "serving.kserve.io/deploymentMode": "RawDeployment",
+      "serving.kserve.io/autoscalerClass": "external",
+    });
     expect(w.args.slice(0, 3)).toEqual(["--model_name=gte-base", "--model_id=thenlper/gte-base", "--backend=vllm"]);
   });
 
   it("the Hugging Face backend embeds with --task=text_embedding (CPU image)", () => {
-    const w = adapterFor("kserve").workload(contextOf({ ...SEEDS.gteBase, gpu: undefined, resources: { cpu: "2", memory: "2Gi" } } as ModelInput, "local"));
+    const w = adapterFor("kserve").workload(
+      contextOf({ ...SEEDS.gteBase, gpu: undefined, resources: { cpu: "2", memory: "2Gi" } } as ModelInput, "local"),
+    );
     expect(w.image).toBe("kserve/huggingfaceserver:v0.21.0");
-    expect(w.args).toEqual(["--model_name=gte-base", "--model_id=thenlper/gte-base", "--backend=huggingface", "--http_port=8080", "--task=text_embedding", "--max_length=512"]);
+    expect(w.args).toEqual([
+      "--model_name=gte-base",
+      "--model_id=thenlper/gte-base",
+      "--backend=huggingface",
+      "--http_port=8080",
+      "--task=text_embedding",
+      "--max_length=512",
+    ]);
     expect(w.readiness).toEqual({ httpGet: { path: "/v1/models/gte-base", port: 8080 } });
   });
 });
@@ -190,12 +275,20 @@ describe("Xinference adapter", () => {
     expect(w.liveness).toEqual({ httpGet: { path: "/v1/models", port: 9997 } });
     expect(w.sidecars?.map((s) => s.name)).toEqual(["launch-model"]);
     expect(w.sidecars?.[0]?.command).toEqual(["python3", "/etc/retrieval-stack/launch-model.py"]);
-    expect(JSON.parse(w.sidecars?.[0]?.env?.[LAUNCH_PAYLOAD_ENV] ?? "{}")).toEqual({ model_uid: "bge-reranker-v2", model_name: "bge-reranker-v2-m3", model_type: "rerank", replica: 1, n_gpu: "auto" });
+    expect(JSON.parse(w.sidecars?.[0]?.env?.[LAUNCH_PAYLOAD_ENV] ?? "{}")).toEqual({
+      model_uid: "bge-reranker-v2",
+      model_name: "bge-reranker-v2-m3",
+      model_type: "rerank",
+      replica: 1,
+      n_gpu: "auto",
+    });
     expect(w.files?.["launch-model.py"]).toContain(`os.environ["${LAUNCH_PAYLOAD_ENV}"]`);
   });
 
   it("uses the -cpu image without a GPU", () => {
-    const w = adapterFor("xinference").workload(contextOf({ ...SEEDS.bgeRerankerBaseCpu, engine: "xinference" } as ModelInput, "local"));
+    const w = adapterFor("xinference").workload(
+      contextOf({ ...SEEDS.bgeRerankerBaseCpu, engine: "xinference" } as ModelInput, "local"),
+    );
     expect(w.image).toBe("xprobe/xinference:v4.1.0-cpu");
   });
 });
@@ -266,20 +359,32 @@ describe("Xinference launch step against a fake Xinference server on loopback", 
         res.writeHead(listed ? 200 : 400).end(listed ? '{"model_type":"rerank"}' : '{"detail":"not found"}');
       } else if (req.method === "POST" && req.url === "/v1/models") {
         let body = "";
-        req.on("data", (c) => (body += c)).on("end", () => {
-          launches.push(JSON.parse(body));
-          listed = true;
-          res.writeHead(200).end('{"model_uid":"bge-reranker-base"}');
-        });
+        req
+          .on("data", (c) => (body += c))
+          .on("end", () => {
+            launches.push(JSON.parse(body));
+            listed = true;
+            res.writeHead(200).end('{"model_uid":"bge-reranker-base"}');
+          });
       } else res.writeHead(404).end();
     });
     await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
     const port = (server.address() as { port: number }).port;
-    const payload = { model_uid: "bge-reranker-base", model_name: "bge-reranker-base", model_type: "rerank", replica: 1, n_gpu: null };
-    const child = spawn(py, ["-c", launcherScript(port)], { env: { ...process.env, [LAUNCH_PAYLOAD_ENV]: JSON.stringify(payload) }, stdio: "ignore" });
+    const payload = {
+      model_uid: "bge-reranker-base",
+      model_name: "bge-reranker-base",
+      model_type: "rerank",
+      replica: 1,
+      n_gpu: null,
+    };
+    const child = spawn(py, ["-c", launcherScript(port)], {
+      env: { ...process.env, [LAUNCH_PAYLOAD_ENV]: JSON.stringify(payload) },
+      stdio: "ignore",
+    });
     try {
       // The launcher checks once, launches if needed, then sleeps 15 s: wait for the check (and launch), bounded.
-      for (let i = 0; i < 100 && (checks === 0 || (!alreadyListed && launches.length === 0)); i++) await new Promise((r) => setTimeout(r, 50));
+      for (let i = 0; i < 100 && (checks === 0 || (!alreadyListed && launches.length === 0)); i++)
+        await new Promise((r) => setTimeout(r, 50));
       await new Promise((r) => setTimeout(r, 300));
     } finally {
       child.kill();
@@ -292,7 +397,15 @@ describe("Xinference launch step against a fake Xinference server on loopback", 
   it("launches a model the server does not list, with the configured UID, name and type", async () => {
     const launches = await firstPass(false);
     if (!launches) return;
-    expect(launches).toEqual([{ model_uid: "bge-reranker-base", model_name: "bge-reranker-base", model_type: "rerank", replica: 1, n_gpu: null }]);
+    expect(launches).toEqual([
+      {
+        model_uid: "bge-reranker-base",
+        model_name: "bge-reranker-base",
+        model_type: "rerank",
+        replica: 1,
+        n_gpu: null,
+      },
+    ]);
   });
 
   it("does not launch a model the server already lists (idempotent restarts)", async () => {

@@ -34,7 +34,12 @@ describe("GpuRuntime: NVIDIA device plugin", () => {
   it("installs the pinned chart into its own privileged namespace, on GPU nodes only, tolerating the GPU taint", async () => {
     const r = await render(groups());
     const release = r.inputs(RELEASE, "gpu-device-plugin");
-    expect(release).toMatchObject({ chart: "nvidia-device-plugin", version: DEVICE_PLUGIN_CHART.version, repositoryOpts: { repo: "https://nvidia.github.io/k8s-device-plugin" }, namespace: "gpu-runtime" });
+    expect(release).toMatchObject({
+      chart: "nvidia-device-plugin",
+      version: DEVICE_PLUGIN_CHART.version,
+      repositoryOpts: { repo: "https://nvidia.github.io/k8s-device-plugin" },
+      namespace: "gpu-runtime",
+    });
     expect(release.version).toMatch(/^\d+\.\d+\.\d+$/);
     const terms = release.values.affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms;
     expect(terms).toContainEqual({ matchExpressions: [{ key: GPU_CLASS_LABEL, operator: "Exists" }] });
@@ -64,7 +69,12 @@ describe("GpuRuntime: NVIDIA device plugin", () => {
 
   it("sets the MIG strategy on a MIG-capable group", async () => {
     const config = parseStack("prod", (raw) => {
-      raw.gpuNodeGroups.l40s = { instanceTypes: ["p5.48xlarge"], minSize: 3, maxSize: 3, sharing: { migStrategy: "single" } };
+      raw.gpuNodeGroups.l40s = {
+        instanceTypes: ["p5.48xlarge"],
+        minSize: 3,
+        maxSize: 3,
+        sharing: { migStrategy: "single" },
+      };
     });
     const r = await render(config.gpuNodeGroups);
     expect(pluginConfig(r, "l40s").flags.migStrategy).toBe("single");
@@ -72,7 +82,9 @@ describe("GpuRuntime: NVIDIA device plugin", () => {
   });
 
   it("refuses a MIG strategy on a GPU without MIG before rendering (config rule)", () => {
-    expect(() => parseStack("prod", (raw) => (raw.gpuNodeGroups.l4.sharing = { migStrategy: "mixed" }))).toThrow(/L4 GPUs do not support MIG/);
+    expect(() => parseStack("prod", (raw) => (raw.gpuNodeGroups.l4.sharing = { migStrategy: "mixed" }))).toThrow(
+      /L4 GPUs do not support MIG/,
+    );
   });
 });
 
@@ -80,20 +92,36 @@ describe("GpuRuntime: DCGM exporter", () => {
   it("installs the pinned chart on GPU nodes and a ServiceMonitor that passes schema validation", async () => {
     const r = await render(groups());
     const release = r.inputs(RELEASE, "gpu-dcgm-exporter");
-    expect(release).toMatchObject({ chart: "dcgm-exporter", version: DCGM_EXPORTER_CHART.version, name: "dcgm-exporter" });
+    expect(release).toMatchObject({
+      chart: "dcgm-exporter",
+      version: DCGM_EXPORTER_CHART.version,
+      name: "dcgm-exporter",
+    });
     expect(release.values.serviceMonitor.enabled).toBe(false);
     expect(release.values.tolerations[0].key).toBe("nvidia.com/gpu");
     const [sm] = r.objects<K8sObject & { spec: any }>("ServiceMonitor");
-    expect(sm!.spec.selector.matchLabels).toEqual({ "app.kubernetes.io/name": "dcgm-exporter", "app.kubernetes.io/instance": "dcgm-exporter" });
+    expect(sm!.spec.selector.matchLabels).toEqual({
+      "app.kubernetes.io/name": "dcgm-exporter",
+      "app.kubernetes.io/instance": "dcgm-exporter",
+    });
     expect(sm!.spec.endpoints[0]).toMatchObject({ port: "metrics", path: "/metrics" });
-    expect(sm!.spec.endpoints[0].relabelings).toContainEqual({ sourceLabels: ["__meta_kubernetes_pod_node_name"], targetLabel: "node", action: "replace" });
+    expect(sm!.spec.endpoints[0].relabelings).toContainEqual({
+      sourceLabels: ["__meta_kubernetes_pod_node_name"],
+      targetLabel: "node",
+      action: "replace",
+    });
     expect(await validateObjects(r.objects<K8sObject>())).toEqual([]);
   });
 
   it("renders no ServiceMonitor when monitoring is off (no Prometheus Operator CRDs)", async () => {
     const r = await render(groups(), false);
     expect(r.objects("ServiceMonitor")).toEqual([]);
-    expect(r.ofType(RELEASE).map((x) => x.name).sort()).toEqual(["gpu-dcgm-exporter", "gpu-device-plugin"]);
+    expect(
+      r
+        .ofType(RELEASE)
+        .map((x) => x.name)
+        .sort(),
+    ).toEqual(["gpu-dcgm-exporter", "gpu-device-plugin"]);
   });
 });
 
@@ -112,6 +140,9 @@ describe("GpuRuntime on an existing cluster that already runs the GPU Operator",
       new GpuRuntime("gpu", { provider, gpuNodeGroups: groups(), monitoring: true, preinstalled: true });
     });
     expect(r.ofType(RELEASE)).toEqual([]);
-    expect(parseStack("local", (raw) => (raw.cluster.gpuRuntimePreinstalled = true)).cluster).toMatchObject({ mode: "existing", gpuRuntimePreinstalled: true });
+    expect(parseStack("local", (raw) => (raw.cluster.gpuRuntimePreinstalled = true)).cluster).toMatchObject({
+      mode: "existing",
+      gpuRuntimePreinstalled: true,
+    });
   });
 });

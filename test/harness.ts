@@ -7,8 +7,15 @@ export type { RecordedResource };
  * Runs `build` (which creates components) under the real Pulumi runtime with the offline monitor and returns
  * every resource it registered. Use one call per test: each starts a fresh runtime.
  */
-export async function renderResources(build: () => void, options: { stack?: string; config?: Record<string, string>; secretKeys?: string[] } = {}): Promise<Rendered> {
-  const runtime = await OfflineRuntime.start({ stack: options.stack ?? "test", config: options.config, secretKeys: options.secretKeys });
+export async function renderResources(
+  build: () => void,
+  options: { stack?: string; config?: Record<string, string>; secretKeys?: string[] } = {},
+): Promise<Rendered> {
+  const runtime = await OfflineRuntime.start({
+    stack: options.stack ?? "test",
+    config: options.config,
+    secretKeys: options.secretKeys,
+  });
   build();
   await runtime.settle();
   return new Rendered(runtime.resources);
@@ -25,7 +32,14 @@ export class Rendered {
   /** The one resource of a type and name; throws with the names that exist when missing. */
   get(type: string, name: string): RecordedResource {
     const r = this.resources.find((x) => x.type === type && x.name === name);
-    if (!r) throw new Error(`no ${type} named "${name}"; have: ${this.ofType(type).map((x) => x.name).join(", ") || "none of that type"}`);
+    if (!r)
+      throw new Error(
+        `no ${type} named "${name}"; have: ${
+          this.ofType(type)
+            .map((x) => x.name)
+            .join(", ") || "none of that type"
+        }`,
+      );
     return r;
   }
 
@@ -37,7 +51,13 @@ export class Rendered {
   /** Kubernetes objects (by kind) whatever the Pulumi type, with secrets redacted. */
   objects<T = Record<string, any>>(kind?: string): T[] {
     return this.resources
-      .filter((r) => r.custom && r.type.startsWith("kubernetes:") && !r.type.startsWith("kubernetes:helm.sh") && (!kind || (r.inputs as { kind?: string }).kind === kind))
+      .filter(
+        (r) =>
+          r.custom &&
+          r.type.startsWith("kubernetes:") &&
+          !r.type.startsWith("kubernetes:helm.sh") &&
+          (!kind || (r.inputs as { kind?: string }).kind === kind),
+      )
       .map((r) => redactSecrets(r.inputs) as T);
   }
 
@@ -59,6 +79,11 @@ export function waitsFor(resources: readonly RecordedResource[], resource: Recor
     byUrn.get(urn)?.dependencies.forEach(visit);
     for (const child of resources) if (child.parentUrn === urn) visit(child.urn);
   };
-  for (let cur: RecordedResource | undefined = resource; cur; cur = cur.parentUrn ? byUrn.get(cur.parentUrn) : undefined) cur.dependencies.forEach(visit);
+  for (
+    let cur: RecordedResource | undefined = resource;
+    cur;
+    cur = cur.parentUrn ? byUrn.get(cur.parentUrn) : undefined
+  )
+    cur.dependencies.forEach(visit);
   return out;
 }

@@ -1,7 +1,13 @@
 // Shared inputs for the ingress tests: one model per engine (every dialect), configs per environment.
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { IngressSchema, ModelConfigSchema, type Environment, type IngressConfig, type ModelConfig } from "../components/config";
+import {
+  IngressSchema,
+  ModelConfigSchema,
+  type Environment,
+  type IngressConfig,
+  type ModelConfig,
+} from "../components/config";
 import { Ingress } from "../components/ingress";
 import { renderResources, type Rendered } from "./harness";
 
@@ -28,7 +34,10 @@ export const PROD_INGRESS = {
   allowedSourceCidrs: ["10.0.0.0/8", "203.0.113.0/24"],
   tls: { mode: "acme", email: "platform@example.com" },
   rateLimit: { requestsPerSecond: 100, burst: 200 },
-  modelRateLimits: { "qwen3-reranker": { requestsPerSecond: 20, burst: 40 }, "bge-reranker-m3": { requestsPerSecond: 0.5 } },
+  modelRateLimits: {
+    "qwen3-reranker": { requestsPerSecond: 20, burst: 40 },
+    "bge-reranker-m3": { requestsPerSecond: 0.5 },
+  },
 };
 
 export interface RenderInput {

@@ -22,10 +22,12 @@ function findNginx(): string | undefined {
 
 const NGINX = findNginx();
 if (!NGINX) {
-  if (process.env.CI === "true") throw new Error("nginx is required in CI (Debian package nginx-light, see .ci/run APT_PACKAGES)");
-  console.warn("\n*** SKIPPING test/ingress-nginx.test.ts: nginx not found. Install it: apt-get install -y nginx-light ***\n");
+  if (process.env.CI === "true")
+    throw new Error("nginx is required in CI (Debian package nginx-light, see .ci/run APT_PACKAGES)");
+  console.warn(
+    "\n*** SKIPPING test/ingress-nginx.test.ts: nginx not found. Install it: apt-get install -y nginx-light ***\n",
+  );
 }
-
 
 interface Seen {
   readonly path: string;
@@ -37,7 +39,12 @@ interface Seen {
 const SLOW = "bge-reranker-m3";
 // A key no other test uses, to show that limits are counted per key.
 const FRESH_KEY = "gamma-key-0123456789abcdef";
-const ingress = ingressConfig({ rateLimit: { requestsPerSecond: 100, burst: 100 }, modelRateLimits: { [SLOW]: { requestsPerSecond: 1, burst: 0 } }, maxBodySize: "64k", timeoutSeconds: 5 });
+const ingress = ingressConfig({
+  rateLimit: { requestsPerSecond: 100, burst: 100 },
+  modelRateLimits: { [SLOW]: { requestsPerSecond: 1, burst: 0 } },
+  maxBodySize: "64k",
+  timeoutSeconds: 5,
+});
 const routes: ModelRoute[] = routeTable(EVERY_ENGINE, ingress);
 
 describe.skipIf(!NGINX)("the route table as nginx.conf, with the real nginx", () => {
@@ -76,9 +83,15 @@ describe.skipIf(!NGINX)("the route table as nginx.conf, with the real nginx", ()
         timeoutSeconds: ingress.timeoutSeconds,
       }),
     );
-    const t = spawnSync(NGINX!, ["-t", "-q", "-p", dir, "-e", path.join(dir, "error.log"), "-c", conf], { encoding: "utf8" });
+    const t = spawnSync(NGINX!, ["-t", "-q", "-p", dir, "-e", path.join(dir, "error.log"), "-c", conf], {
+      encoding: "utf8",
+    });
     if (t.status !== 0) throw new Error(`nginx -t failed:\n${t.stderr}\n${fs.readFileSync(conf, "utf8")}`);
-    nginx = spawn(NGINX!, ["-p", dir, "-e", path.join(dir, "error.log"), "-c", conf, "-g", "daemon off; master_process off;"], { stdio: ["ignore", "ignore", "pipe"] });
+    nginx = spawn(
+      NGINX!,
+      ["-p", dir, "-e", path.join(dir, "error.log"), "-c", conf, "-g", "daemon off; master_process off;"],
+      { stdio: ["ignore", "ignore", "pipe"] },
+    );
     // Bounded wait for the listener.
     for (let i = 0; i < 100; i++) {
       const up = await new Promise<boolean>((r) => {
@@ -88,7 +101,9 @@ describe.skipIf(!NGINX)("the route table as nginx.conf, with the real nginx", ()
       if (up) return;
       await new Promise((r) => setTimeout(r, 50));
     }
-    throw new Error(`nginx did not listen on ${listen}: ${fs.existsSync(path.join(dir, "error.log")) ? fs.readFileSync(path.join(dir, "error.log"), "utf8") : ""}`);
+    throw new Error(
+      `nginx did not listen on ${listen}: ${fs.existsSync(path.join(dir, "error.log")) ? fs.readFileSync(path.join(dir, "error.log"), "utf8") : ""}`,
+    );
   }, 20000);
 
   afterAll(async () => {
@@ -105,7 +120,11 @@ describe.skipIf(!NGINX)("the route table as nginx.conf, with the real nginx", ()
   const call = (p: string, init: { key?: string | null; body?: string } = {}) =>
     fetch(`${base}${p}`, {
       method: "POST",
-      headers: { host: "retrieval.test", "content-type": "application/json", ...(init.key ? { authorization: `Bearer ${init.key}` } : {}) },
+      headers: {
+        host: "retrieval.test",
+        "content-type": "application/json",
+        ...(init.key ? { authorization: `Bearer ${init.key}` } : {}),
+      },
       body: init.body ?? '{"input":["hello"]}',
     });
 
@@ -146,7 +165,11 @@ describe.skipIf(!NGINX)("the route table as nginx.conf, with the real nginx", ()
       expect(r.headers.get("www-authenticate")).toBe("Bearer");
       expect(((await r.json()) as any).error.type).toBe("authentication_error");
     }
-    const lower = await fetch(`${base}${routes[0]!.publicPath}`, { method: "POST", headers: { authorization: `bearer ${KEYS[0]}` }, body: "{}" });
+    const lower = await fetch(`${base}${routes[0]!.publicPath}`, {
+      method: "POST",
+      headers: { authorization: `bearer ${KEYS[0]}` },
+      body: "{}",
+    });
     expect(lower.status).toBe(401);
     expect(seen.length).toBe(before);
   });
@@ -185,7 +208,10 @@ describe.skipIf(!NGINX)("the route table as nginx.conf, with the real nginx", ()
 
   it("answers 413 with a JSON error above the body size limit", async () => {
     const before = seen.length;
-    const res = await call(routes[0]!.publicPath, { key: KEYS[0], body: JSON.stringify({ input: ["x".repeat(80 * 1024)] }) });
+    const res = await call(routes[0]!.publicPath, {
+      key: KEYS[0],
+      body: JSON.stringify({ input: ["x".repeat(80 * 1024)] }),
+    });
     expect(res.status).toBe(413);
     expect(((await res.json()) as any).error.message).toContain("64k");
     expect(seen.length).toBe(before);
@@ -193,7 +219,14 @@ describe.skipIf(!NGINX)("the route table as nginx.conf, with the real nginx", ()
 
   it("exposes no engine health or metrics path and nothing outside /models/<name>/v1/...", async () => {
     const before = seen.length;
-    for (const p of ["/health", "/metrics", `/models/${routes[0]!.model}/health`, `/models/${routes[0]!.model}/metrics`, `${routes[0]!.publicPath}/extra`, "/v1/embeddings"]) {
+    for (const p of [
+      "/health",
+      "/metrics",
+      `/models/${routes[0]!.model}/health`,
+      `/models/${routes[0]!.model}/metrics`,
+      `${routes[0]!.publicPath}/extra`,
+      "/v1/embeddings",
+    ]) {
       const res = await call(p, { key: KEYS[0] });
       expect(res.status, p).toBe(404);
       expect(((await res.json()) as any).error.type).toBe("not_found_error");

@@ -3,7 +3,12 @@ import { ingressSummary } from "../plan/summary-ingress";
 import type { SummaryContext } from "../plan/summary";
 import { parseStack } from "./config-helpers";
 
-const ctx = (stack: string): SummaryContext => ({ stack, config: parseStack(stack), plan: { objects: [], helmReleases: [], resources: [] }, placeholders: ["apiKeys"] });
+const ctx = (stack: string): SummaryContext => ({
+  stack,
+  config: parseStack(stack),
+  plan: { objects: [], helmReleases: [], resources: [] },
+  placeholders: ["apiKeys"],
+});
 
 describe("plan.md public endpoints", () => {
   it("lists the public URL, engine path and limit of every prod model, with a curl call carrying the API key", () => {
@@ -12,9 +17,13 @@ describe("plan.md public endpoints", () => {
     for (const m of config.models) {
       const url = `https://retrieval.example.com/models/${m.name}/v1/${m.task === "embed" ? "embeddings" : "rerank"}`;
       expect(md).toContain(`| \`${m.name}\` | ${url} |`);
-      expect(md).toMatch(new RegExp(`curl -sS ${url.replace(/[.]/g, "\\.")} -H "Authorization: Bearer \\$RETRIEVAL_API_KEY"`));
+      expect(md).toMatch(
+        new RegExp(`curl -sS ${url.replace(/[.]/g, "\\.")} -H "Authorization: Bearer \\$RETRIEVAL_API_KEY"`),
+      );
     }
-    expect(md).toContain("| `qwen3-reranker` | https://retrieval.example.com/models/qwen3-reranker/v1/rerank | `/v1/rerank` | 20r/s + burst 40 |");
+    expect(md).toContain(
+      "| `qwen3-reranker` | https://retrieval.example.com/models/qwen3-reranker/v1/rerank | `/v1/rerank` | 20r/s + burst 40 |",
+    );
     expect(md).toMatch(/AWS NLB, internet-facing, sources any/);
     expect(md).toMatch(/TLS: acme, HTTP redirects to HTTPS/);
   });

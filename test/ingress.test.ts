@@ -7,7 +7,8 @@ import { LOCAL_SCHEMAS } from "../plan/schemas";
 import { EVERY_ENGINE, HELM, KEYS, PROD_INGRESS, renderIngress } from "./ingress-fixtures";
 
 const vsOf = (r: Awaited<ReturnType<typeof renderIngress>>["rendered"]) => r.objects("VirtualServer")[0]!;
-const policy = (r: Awaited<ReturnType<typeof renderIngress>>["rendered"], name: string) => r.objects("Policy").find((p) => p.metadata.name === name)!;
+const policy = (r: Awaited<ReturnType<typeof renderIngress>>["rendered"], name: string) =>
+  r.objects("Policy").find((p) => p.metadata.name === name)!;
 
 describe("controller release", () => {
   it("installs F5 NGINX Ingress Controller from its pinned chart behind an internet-facing NLB limited to the allowed CIDRs", async () => {
@@ -34,8 +35,15 @@ describe("controller release", () => {
   });
 
   it("keeps the NLB internal when exposure is internal, and uses a NodePort with one replica locally", async () => {
-    const internal = await renderIngress({ environment: "staging", ingress: { ...PROD_INGRESS, exposure: "internal" } });
-    expect(internal.rendered.inputs(HELM, "nginx-ingress").values.controller.service.annotations["service.beta.kubernetes.io/aws-load-balancer-scheme"]).toBe("internal");
+    const internal = await renderIngress({
+      environment: "staging",
+      ingress: { ...PROD_INGRESS, exposure: "internal" },
+    });
+    expect(
+      internal.rendered.inputs(HELM, "nginx-ingress").values.controller.service.annotations[
+        "service.beta.kubernetes.io/aws-load-balancer-scheme"
+      ],
+    ).toBe("internal");
     const local = await renderIngress({ environment: "local", ingress: { tls: { mode: "none" } } });
     const c = local.rendered.inputs(HELM, "nginx-ingress").values.controller;
     expect(c.service.type).toBe("NodePort");
@@ -44,7 +52,10 @@ describe("controller release", () => {
   });
 
   it("takes body size and timeouts from the config, per model route too", async () => {
-    const { rendered } = await renderIngress({ environment: "prod", ingress: { ...PROD_INGRESS, maxBodySize: "64m", timeoutSeconds: 900 } });
+    const { rendered } = await renderIngress({
+      environment: "prod",
+      ingress: { ...PROD_INGRESS, maxBodySize: "64m", timeoutSeconds: 900 },
+    });
     const entries = rendered.inputs(HELM, "nginx-ingress").values.controller.config.entries;
     expect(entries["client-max-body-size"]).toBe("64m");
     expect(entries["proxy-read-timeout"]).toBe("900s");
@@ -72,9 +83,15 @@ describe("routes", () => {
     }
     expect(vs.spec.routes).toHaveLength(EVERY_ENGINE.length + 1);
     // Known engine facts (ENGINES.md): KServe's OpenAI routes live under /openai, vLLM reranks at /v1/rerank.
-    expect(vs.spec.routes.find((r: any) => r.path === "=/models/gte-base/v1/embeddings").action.proxy.rewritePath).toBe("/openai/v1/embeddings");
-    expect(vs.spec.routes.find((r: any) => r.path === "=/models/qwen3-reranker/v1/rerank").action.proxy.rewritePath).toBe("/v1/rerank");
-    const urls = await Promise.all(EVERY_ENGINE.map((m) => new Promise<string>((res) => component().urls[m.name]!.apply(res))));
+    expect(vs.spec.routes.find((r: any) => r.path === "=/models/gte-base/v1/embeddings").action.proxy.rewritePath).toBe(
+      "/openai/v1/embeddings",
+    );
+    expect(
+      vs.spec.routes.find((r: any) => r.path === "=/models/qwen3-reranker/v1/rerank").action.proxy.rewritePath,
+    ).toBe("/v1/rerank");
+    const urls = await Promise.all(
+      EVERY_ENGINE.map((m) => new Promise<string>((res) => component().urls[m.name]!.apply(res))),
+    );
     expect(urls[0]).toBe("https://retrieval.example.com/models/bge-large-zh/v1/embeddings");
   });
 
@@ -117,7 +134,9 @@ describe("API keys", () => {
   });
 
   it("refuses a cloud stack without keys, and runs a local stack without keys limited per client address", async () => {
-    await expect(renderIngress({ environment: "dev", ingress: PROD_INGRESS, keys: null })).rejects.toThrow(/needs API keys/);
+    await expect(renderIngress({ environment: "dev", ingress: PROD_INGRESS, keys: null })).rejects.toThrow(
+      /needs API keys/,
+    );
     const { rendered } = await renderIngress({ environment: "local", ingress: { tls: { mode: "none" } }, keys: null });
     expect(rendered.objects("Policy").map((p) => p.metadata.name)).not.toContain("api-key");
     expect(rendered.objects("Secret")).toHaveLength(0);
@@ -129,7 +148,13 @@ describe("rate limits", () => {
   it("limits each API key per model, with per-model overrides, a clear 429 and fractional rates per minute", async () => {
     const { rendered } = await renderIngress({ environment: "prod", ingress: PROD_INGRESS });
     const def = policy(rendered, "rate-limit-bge-large-zh").spec.rateLimit;
-    expect(def).toMatchObject({ rate: "100r/s", burst: 200, key: "${http_authorization}", rejectCode: 429, noDelay: true });
+    expect(def).toMatchObject({
+      rate: "100r/s",
+      burst: 200,
+      key: "${http_authorization}",
+      rejectCode: 429,
+      noDelay: true,
+    });
     expect(policy(rendered, "rate-limit-qwen3-reranker").spec.rateLimit).toMatchObject({ rate: "20r/s", burst: 40 });
     const slow = policy(rendered, "rate-limit-bge-reranker-m3").spec.rateLimit;
     expect(slow.rate).toBe("30r/m");
@@ -156,7 +181,9 @@ describe("TLS", () => {
     const issuer = rendered.objects("ClusterIssuer")[0]!;
     expect(issuer.spec.acme.email).toBe("platform@example.com");
     expect(issuer.spec.acme.server).toBe("https://acme-v02.api.letsencrypt.org/directory");
-    expect(issuer.spec.acme.solvers[0].http01.ingress.ingressClassName).toBe(rendered.inputs(HELM, "nginx-ingress").values.controller.ingressClass.name);
+    expect(issuer.spec.acme.solvers[0].http01.ingress.ingressClassName).toBe(
+      rendered.inputs(HELM, "nginx-ingress").values.controller.ingressClass.name,
+    );
     const cert = rendered.objects("Certificate")[0]!;
     expect(cert.spec.dnsNames).toEqual(["retrieval.example.com"]);
     expect(cert.metadata.namespace).toBe("retrieval");
@@ -171,10 +198,16 @@ describe("TLS", () => {
     const dev = await renderIngress({ environment: "dev", ingress: PROD_INGRESS });
     expect(vsOf(dev.rendered).spec.tls.redirect).toBeUndefined();
 
-    const ca = await renderIngress({ environment: "staging", ingress: { ...PROD_INGRESS, tls: { mode: "privateCa", caSecretName: "corp-ca" } } });
+    const ca = await renderIngress({
+      environment: "staging",
+      ingress: { ...PROD_INGRESS, tls: { mode: "privateCa", caSecretName: "corp-ca" } },
+    });
     expect(ca.rendered.objects("ClusterIssuer")[0]!.spec).toEqual({ ca: { secretName: "corp-ca" } });
 
-    const own = await renderIngress({ environment: "prod", ingress: { ...PROD_INGRESS, tls: { mode: "secret", secretName: "my-cert" } } });
+    const own = await renderIngress({
+      environment: "prod",
+      ingress: { ...PROD_INGRESS, tls: { mode: "secret", secretName: "my-cert" } },
+    });
     expect(vsOf(own.rendered).spec.tls.secret).toBe("my-cert");
     expect(own.rendered.ofType(HELM).map((h) => h.name)).not.toContain("cert-manager");
     expect(own.rendered.objects("Certificate")).toHaveLength(0);
@@ -185,7 +218,9 @@ describe("TLS", () => {
   });
 
   it("refuses plain HTTP outside local", async () => {
-    await expect(renderIngress({ environment: "prod", ingress: { ...PROD_INGRESS, tls: { mode: "none" } } })).rejects.toThrow(/plain HTTP/);
+    await expect(
+      renderIngress({ environment: "prod", ingress: { ...PROD_INGRESS, tls: { mode: "none" } } }),
+    ).rejects.toThrow(/plain HTTP/);
   });
 });
 
@@ -225,16 +260,41 @@ describe("schemas", () => {
 
   it("the VirtualServer and Policy schemas reject what the controller would reject", () => {
     const vs = LOCAL_SCHEMAS["k8s.nginx.org/v1/VirtualServer"]!;
-    const base = { apiVersion: "k8s.nginx.org/v1", kind: "VirtualServer", metadata: { name: "x" }, spec: { host: "a.example.com", upstreams: [{ name: "m", service: "m", port: 80 }], routes: [{ path: "/", action: { pass: "m" } }] } };
+    const base = {
+      apiVersion: "k8s.nginx.org/v1",
+      kind: "VirtualServer",
+      metadata: { name: "x" },
+      spec: {
+        host: "a.example.com",
+        upstreams: [{ name: "m", service: "m", port: 80 }],
+        routes: [{ path: "/", action: { pass: "m" } }],
+      },
+    };
     expect(vs.safeParse(base).success).toBe(true);
-    expect(vs.safeParse({ ...base, spec: { ...base.spec, routes: [{ path: "/", action: { pass: "nope" } }] } }).success).toBe(false);
-    expect(vs.safeParse({ ...base, spec: { ...base.spec, routes: [...base.spec.routes, ...base.spec.routes] } }).success).toBe(false);
-    expect(vs.safeParse({ ...base, spec: { ...base.spec, upstreams: [{ name: "m", service: "m", port: 80, "read-timout": "5s" }] } }).success).toBe(false);
+    expect(
+      vs.safeParse({ ...base, spec: { ...base.spec, routes: [{ path: "/", action: { pass: "nope" } }] } }).success,
+    ).toBe(false);
+    expect(
+      vs.safeParse({ ...base, spec: { ...base.spec, routes: [...base.spec.routes, ...base.spec.routes] } }).success,
+    ).toBe(false);
+    expect(
+      vs.safeParse({
+        ...base,
+        spec: { ...base.spec, upstreams: [{ name: "m", service: "m", port: 80, "read-timout": "5s" }] },
+      }).success,
+    ).toBe(false);
     const pol = LOCAL_SCHEMAS["k8s.nginx.org/v1/Policy"]!;
-    const rl = { apiVersion: "k8s.nginx.org/v1", kind: "Policy", metadata: { name: "r" }, spec: { rateLimit: { rate: "10r/s", key: "${http_authorization}", zoneSize: "10m" } } };
+    const rl = {
+      apiVersion: "k8s.nginx.org/v1",
+      kind: "Policy",
+      metadata: { name: "r" },
+      spec: { rateLimit: { rate: "10r/s", key: "${http_authorization}", zoneSize: "10m" } },
+    };
     expect(pol.safeParse(rl).success).toBe(true);
     expect(pol.safeParse({ ...rl, spec: { rateLimit: { ...rl.spec.rateLimit, rate: "0r/s" } } }).success).toBe(false);
     // $jwt_claim_* keys are NGINX Plus only.
-    expect(pol.safeParse({ ...rl, spec: { rateLimit: { ...rl.spec.rateLimit, key: "${jwt_claim_sub}" } } }).success).toBe(false);
+    expect(
+      pol.safeParse({ ...rl, spec: { rateLimit: { ...rl.spec.rateLimit, key: "${jwt_claim_sub}" } } }).success,
+    ).toBe(false);
   });
 });

@@ -19,7 +19,13 @@ describe("retrieval-stack as a library", () => {
     const tarball = path.join(dir, (JSON.parse(packed.stdout) as { filename: string }[])[0]!.filename);
     const modules = path.join(consumer, "node_modules");
     fs.mkdirSync(path.join(modules, "retrieval-stack"), { recursive: true });
-    const untar = await run("tar", ["-xzf", tarball, "-C", path.join(modules, "retrieval-stack"), "--strip-components=1"]);
+    const untar = await run("tar", [
+      "-xzf",
+      tarball,
+      "-C",
+      path.join(modules, "retrieval-stack"),
+      "--strip-components=1",
+    ]);
     expect(untar.code, untar.stderr).toBe(0);
     for (const dep of fs.readdirSync(path.join(ROOT, "node_modules"))) {
       if (dep.startsWith(".") || dep === "retrieval-stack") continue;
@@ -28,7 +34,17 @@ describe("retrieval-stack as a library", () => {
     fs.writeFileSync(path.join(consumer, "package.json"), JSON.stringify({ name: "consumer", private: true }));
     fs.writeFileSync(
       path.join(consumer, "tsconfig.json"),
-      JSON.stringify({ compilerOptions: { strict: true, module: "commonjs", target: "ES2022", esModuleInterop: true, skipLibCheck: true, types: ["node"], typeRoots: [path.join(ROOT, "node_modules", "@types")] } }),
+      JSON.stringify({
+        compilerOptions: {
+          strict: true,
+          module: "commonjs",
+          target: "ES2022",
+          esModuleInterop: true,
+          skipLibCheck: true,
+          types: ["node"],
+          typeRoots: [path.join(ROOT, "node_modules", "@types")],
+        },
+      }),
     );
     fs.writeFileSync(
       path.join(consumer, "index.ts"),
@@ -60,8 +76,12 @@ main().catch((e) => { console.error(e); process.exit(1); });
   }, 240_000);
 
   it("ships declarations and type-checks a consumer program under strict mode", async () => {
-    expect(fs.existsSync(path.join(consumer, "node_modules", "retrieval-stack", "dist", "components", "index.d.ts"))).toBe(true);
-    const tsc = await run(path.join(ROOT, "node_modules", ".bin", "tsc"), ["--noEmit", "-p", consumer], { cwd: consumer });
+    expect(
+      fs.existsSync(path.join(consumer, "node_modules", "retrieval-stack", "dist", "components", "index.d.ts")),
+    ).toBe(true);
+    const tsc = await run(path.join(ROOT, "node_modules", ".bin", "tsc"), ["--noEmit", "-p", consumer], {
+      cwd: consumer,
+    });
     expect(tsc.stdout + tsc.stderr).toBe("");
     expect(tsc.code).toBe(0);
   });

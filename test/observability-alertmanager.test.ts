@@ -20,7 +20,13 @@ const receivers = [
   { name: "oncall-wecom", type: "wecom", urlSecretKey: "wecom", severities: ["critical"] },
   { name: "team-dingtalk", type: "dingtalk", urlSecretKey: "dingtalk", severities: ["warning"] },
   { name: "audit-webhook", type: "webhook", urlSecretKey: "audit", severities: ["critical", "warning", "info"] },
-  { name: "ml-slack", type: "slack", urlSecretKey: "slack", channel: "#ml-oncall", severities: ["critical", "warning"] },
+  {
+    name: "ml-slack",
+    type: "slack",
+    urlSecretKey: "slack",
+    channel: "#ml-oncall",
+    severities: ["critical", "warning"],
+  },
 ].map((r) => ReceiverSchema.parse(r));
 const urls = {
   wecom: "https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=wecom-token-1",
@@ -35,34 +41,69 @@ fs.writeFileSync(configFile, YAML.stringify(config, { lineWidth: 0 }));
 
 describe("Alertmanager config", () => {
   it("has every receiver, one route per receiver matching its severities, and the null default", () => {
-    expect(config.receivers.map((r) => r.name)).toEqual([NULL_RECEIVER, "oncall-wecom", "team-dingtalk", "audit-webhook", "ml-slack"]);
+    expect(config.receivers.map((r) => r.name)).toEqual([
+      NULL_RECEIVER,
+      "oncall-wecom",
+      "team-dingtalk",
+      "audit-webhook",
+      "ml-slack",
+    ]);
     expect(config.route.receiver).toBe(NULL_RECEIVER);
     expect(config.route.routes).toEqual([
-      expect.objectContaining({ receiver: "oncall-wecom", matchers: ['severity=~"critical"'], continue: true, repeat_interval: "1h" }),
-      expect.objectContaining({ receiver: "team-dingtalk", matchers: ['severity=~"warning"'], continue: true, repeat_interval: "4h" }),
-      expect.objectContaining({ receiver: "audit-webhook", matchers: ['severity=~"critical|info|warning"'], continue: true }),
+      expect.objectContaining({
+        receiver: "oncall-wecom",
+        matchers: ['severity=~"critical"'],
+        continue: true,
+        repeat_interval: "1h",
+      }),
+      expect.objectContaining({
+        receiver: "team-dingtalk",
+        matchers: ['severity=~"warning"'],
+        continue: true,
+        repeat_interval: "4h",
+      }),
+      expect.objectContaining({
+        receiver: "audit-webhook",
+        matchers: ['severity=~"critical|info|warning"'],
+        continue: true,
+      }),
       expect.objectContaining({ receiver: "ml-slack", matchers: ['severity=~"critical|warning"'], continue: true }),
     ]);
   });
 
   it("sends robots through the bridge (their URL stays out of Alertmanager) and webhook/Slack directly", () => {
     const byName = Object.fromEntries(config.receivers.map((r) => [r.name, r]));
-    expect(byName["oncall-wecom"]!.webhook_configs).toEqual([{ url: `${bridge}/wecom/oncall-wecom`, send_resolved: true }]);
-    expect(byName["team-dingtalk"]!.webhook_configs).toEqual([{ url: `${bridge}/dingtalk/team-dingtalk`, send_resolved: true }]);
+    expect(byName["oncall-wecom"]!.webhook_configs).toEqual([
+      { url: `${bridge}/wecom/oncall-wecom`, send_resolved: true },
+    ]);
+    expect(byName["team-dingtalk"]!.webhook_configs).toEqual([
+      { url: `${bridge}/dingtalk/team-dingtalk`, send_resolved: true },
+    ]);
     expect(byName["audit-webhook"]!.webhook_configs![0]!.url).toBe(urls.audit);
     expect(byName["ml-slack"]!.slack_configs![0]).toMatchObject({ api_url: urls.slack, channel: "#ml-oncall" });
     const text = YAML.stringify(config);
     expect(text).not.toContain("wecom-token-1");
     expect(text).not.toContain("ding-token-2");
-    expect(bridgeTargets(receivers, urls)).toEqual({ "oncall-wecom": { type: "wecom", url: urls.wecom }, "team-dingtalk": { type: "dingtalk", url: urls.dingtalk } });
+    expect(bridgeTargets(receivers, urls)).toEqual({
+      "oncall-wecom": { type: "wecom", url: urls.wecom },
+      "team-dingtalk": { type: "dingtalk", url: urls.dingtalk },
+    });
   });
 
   it("inhibits a model's warnings while its critical alert fires, only for the same model", () => {
-    expect(config.inhibit_rules).toEqual([{ source_matchers: ['severity="critical"', 'model=~".+"'], target_matchers: ['severity=~"warning|info"'], equal: ["namespace", "model"] }]);
+    expect(config.inhibit_rules).toEqual([
+      {
+        source_matchers: ['severity="critical"', 'model=~".+"'],
+        target_matchers: ['severity=~"warning|info"'],
+        equal: ["namespace", "model"],
+      },
+    ]);
   });
 
   it("names the missing secret key and the fix", () => {
-    expect(() => buildAlertmanagerConfig(receivers, { ...urls, slack: "" }, bridge)).toThrow(/alertReceiverUrls\.slack.*pulumi config set --secret --path 'alertReceiverUrls\.slack'/);
+    expect(() => buildAlertmanagerConfig(receivers, { ...urls, slack: "" }, bridge)).toThrow(
+      /alertReceiverUrls\.slack.*pulumi config set --secret --path 'alertReceiverUrls\.slack'/,
+    );
   });
 });
 
@@ -95,7 +136,6 @@ describe("amtool", () => {
   });
 });
 
-
 describe("inhibition in a real Alertmanager (loopback only)", () => {
   if (!alertmanager.path) {
     it("needs prometheus-alertmanager", () => toolMissing(alertmanager));
@@ -107,18 +147,37 @@ describe("inhibition in a real Alertmanager (loopback only)", () => {
   it("suppresses the warning of the model whose critical alert fires, not another model's", async () => {
     const port = await freePort();
     const base = `http://127.0.0.1:${port}`;
-    child = spawn(alertmanager.path!, [`--config.file=${configFile}`, `--storage.path=${path.join(dir, "data")}`, `--web.listen-address=127.0.0.1:${port}`, "--cluster.listen-address="], { stdio: "ignore" });
+    child = spawn(
+      alertmanager.path!,
+      [
+        `--config.file=${configFile}`,
+        `--storage.path=${path.join(dir, "data")}`,
+        `--web.listen-address=127.0.0.1:${port}`,
+        "--cluster.listen-address=",
+      ],
+      { stdio: "ignore" },
+    );
     const deadline = Date.now() + 20_000;
     while (Date.now() < deadline) {
-      const ok = await fetch(`${base}/-/ready`).then((r) => r.ok, () => false);
+      const ok = await fetch(`${base}/-/ready`).then(
+        (r) => r.ok,
+        () => false,
+      );
       if (ok) break;
       await new Promise((r) => setTimeout(r, 200));
     }
-    const alert = (alertname: string, severity: string, model: string) => ({ labels: { alertname, severity, model, namespace: "retrieval" }, annotations: { summary: `${alertname} ${model}` } });
+    const alert = (alertname: string, severity: string, model: string) => ({
+      labels: { alertname, severity, model, namespace: "retrieval" },
+      annotations: { summary: `${alertname} ${model}` },
+    });
     const post = await fetch(`${base}/api/v2/alerts`, {
       method: "POST",
       headers: { "content-type": "application/json" },
-      body: JSON.stringify([alert("ModelServiceDown", "critical", "bge"), alert("ModelMetricsMissing", "warning", "bge"), alert("ModelMetricsMissing", "warning", "gte")]),
+      body: JSON.stringify([
+        alert("ModelServiceDown", "critical", "bge"),
+        alert("ModelMetricsMissing", "warning", "bge"),
+        alert("ModelMetricsMissing", "warning", "gte"),
+      ]),
     });
     expect(post.status).toBe(200);
     type Listed = { labels: Record<string, string>; status: { state: string; inhibitedBy: string[] } };
@@ -129,7 +188,8 @@ describe("inhibition in a real Alertmanager (loopback only)", () => {
       if (listed.length === 3 && listed.some((a) => a.status.state === "suppressed")) break;
       await new Promise((r) => setTimeout(r, 250));
     }
-    const state = (name: string, model: string) => listed.find((a) => a.labels.alertname === name && a.labels.model === model)?.status;
+    const state = (name: string, model: string) =>
+      listed.find((a) => a.labels.alertname === name && a.labels.model === model)?.status;
     expect(state("ModelMetricsMissing", "bge")?.state).toBe("suppressed");
     expect(state("ModelMetricsMissing", "bge")?.inhibitedBy.length).toBe(1);
     expect(state("ModelMetricsMissing", "gte")?.state).toBe("active");

@@ -50,7 +50,10 @@ beforeAll(async () => {
   writeTargets();
   const script = path.join(dir, "chat-bridge.js");
   fs.writeFileSync(script, CHAT_BRIDGE_SCRIPT);
-  bridge = spawn(process.execPath, [script], { env: { ...process.env, PORT: "0", HOST: "127.0.0.1", TARGETS_FILE: targetsFile, ROBOT_TIMEOUT_MS: "3000" }, stdio: ["ignore", "pipe", "pipe"] });
+  bridge = spawn(process.execPath, [script], {
+    env: { ...process.env, PORT: "0", HOST: "127.0.0.1", TARGETS_FILE: targetsFile, ROBOT_TIMEOUT_MS: "3000" },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
   const port = await new Promise<number>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error("chat bridge did not start in 10 s")), 10_000);
     bridge.stdout!.on("data", (d: Buffer) => {
@@ -82,12 +85,17 @@ function payload(alerts: { name: string; severity: string; model: string; status
     alerts: alerts.map((a) => ({
       status: a.status ?? "firing",
       labels: { alertname: a.name, severity: a.severity, model: a.model },
-      annotations: { summary: `Model ${a.model} has no ready replica`, description: a.description ?? `Model ${a.model} (vllm) has had no ready replica for 5m.`, runbook_url: "https://runbooks.example/runbooks.md#modelservicedown" },
+      annotations: {
+        summary: `Model ${a.model} has no ready replica`,
+        description: a.description ?? `Model ${a.model} (vllm) has had no ready replica for 5m.`,
+        runbook_url: "https://runbooks.example/runbooks.md#modelservicedown",
+      },
       startsAt: "2026-11-01T00:00:00Z",
     })),
   };
 }
-const post = (p: string, body: unknown) => fetch(`${base}${p}`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
+const post = (p: string, body: unknown) =>
+  fetch(`${base}${p}`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
 
 describe("chat bridge (the shipped script, run by node on loopback)", () => {
   it("answers its health check", async () => {
@@ -96,7 +104,10 @@ describe("chat bridge (the shipped script, run by node on loopback)", () => {
 
   it("turns Alertmanager's JSON into a WeCom markdown message naming the model, with the runbook", async () => {
     received.length = 0;
-    const r = await post("/wecom/oncall-wecom", payload([{ name: "ModelServiceDown", severity: "critical", model: "bge-large-zh" }]));
+    const r = await post(
+      "/wecom/oncall-wecom",
+      payload([{ name: "ModelServiceDown", severity: "critical", model: "bge-large-zh" }]),
+    );
     expect(r.status).toBe(200);
     expect(received).toHaveLength(1);
     const got = received[0]!;
@@ -114,7 +125,12 @@ describe("chat bridge (the shipped script, run by node on loopback)", () => {
   it("signs DingTalk requests with the secret from the URL fragment, and never sends the fragment", async () => {
     received.length = 0;
     const before = Date.now();
-    const r = await post("/dingtalk/team-dingtalk", payload([{ name: "ModelServiceHighLatencyP99", severity: "warning", model: "qwen3-reranker", status: "resolved" }]));
+    const r = await post(
+      "/dingtalk/team-dingtalk",
+      payload([
+        { name: "ModelServiceHighLatencyP99", severity: "warning", model: "qwen3-reranker", status: "resolved" },
+      ]),
+    );
     expect(r.status).toBe(200);
     const got = received[0]!;
     expect(got.query.get("access_token")).toBe("ding-token");
@@ -131,7 +147,12 @@ describe("chat bridge (the shipped script, run by node on loopback)", () => {
   it("keeps a message with many long alerts under WeCom's 4096-byte limit", async () => {
     received.length = 0;
     const long = "模型延迟过高 ".repeat(120);
-    const alerts = Array.from({ length: 30 }, (_, i) => ({ name: "ModelServicePodRestarting", severity: "warning", model: `m${i}`, description: long }));
+    const alerts = Array.from({ length: 30 }, (_, i) => ({
+      name: "ModelServicePodRestarting",
+      severity: "warning",
+      model: `m${i}`,
+      description: long,
+    }));
     expect((await post("/wecom/oncall-wecom", payload(alerts))).status).toBe(200);
     const content: string = received[0]!.body.markdown.content;
     expect(Buffer.byteLength(content, "utf8")).toBeLessThanOrEqual(4096);
@@ -141,7 +162,10 @@ describe("chat bridge (the shipped script, run by node on loopback)", () => {
   it("answers 502 when the robot refuses (so Alertmanager retries and counts the failure)", async () => {
     robotErrcode = 93000;
     try {
-      const r = await post("/wecom/oncall-wecom", payload([{ name: "ModelServiceDown", severity: "critical", model: "x" }]));
+      const r = await post(
+        "/wecom/oncall-wecom",
+        payload([{ name: "ModelServiceDown", severity: "critical", model: "x" }]),
+      );
       expect(r.status).toBe(502);
       expect(await r.text()).toContain("errcode 93000");
     } finally {
@@ -151,14 +175,18 @@ describe("chat bridge (the shipped script, run by node on loopback)", () => {
 
   it("answers 404 for an unknown receiver or a type mismatch, 400 for a body that is not JSON", async () => {
     expect((await post("/wecom/nobody", payload([{ name: "A", severity: "warning", model: "x" }]))).status).toBe(404);
-    expect((await post("/dingtalk/oncall-wecom", payload([{ name: "A", severity: "warning", model: "x" }]))).status).toBe(404);
+    expect(
+      (await post("/dingtalk/oncall-wecom", payload([{ name: "A", severity: "warning", model: "x" }]))).status,
+    ).toBe(404);
     expect((await fetch(`${base}/wecom/oncall-wecom`, { method: "POST", body: "not json" })).status).toBe(400);
   });
 
   it("picks up a rotated robot URL without a restart", async () => {
     received.length = 0;
     writeTargets({ "oncall-wecom": { type: "wecom", url: `${robotBase}/cgi-bin/webhook/send?key=rotated` } });
-    expect((await post("/wecom/oncall-wecom", payload([{ name: "A", severity: "critical", model: "x" }]))).status).toBe(200);
+    expect((await post("/wecom/oncall-wecom", payload([{ name: "A", severity: "critical", model: "x" }]))).status).toBe(
+      200,
+    );
     expect(received[0]!.query.get("key")).toBe("rotated");
     writeTargets();
   });

@@ -15,12 +15,27 @@ import { parseStack } from "./config-helpers";
 
 const prod = parseStack("prod");
 const local = parseStack("local");
-const URLS = { wecom: "https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=SECRET-WECOM", dingtalk: "https://oapi.dingtalk.com/robot/send?access_token=SECRET-DING", audit: "https://audit.example.com/SECRET-AUDIT" };
+const URLS = {
+  wecom: "https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=SECRET-WECOM",
+  dingtalk: "https://oapi.dingtalk.com/robot/send?access_token=SECRET-DING",
+  audit: "https://audit.example.com/SECRET-AUDIT",
+};
 
-function render(observability: ObservabilityConfig, models: readonly ModelConfig[], environment: "prod" | "local" = "prod", secrets = { grafanaAdminPassword: "SECRET-GRAFANA-PW", alertReceiverUrls: URLS }) {
+function render(
+  observability: ObservabilityConfig,
+  models: readonly ModelConfig[],
+  environment: "prod" | "local" = "prod",
+  secrets = { grafanaAdminPassword: "SECRET-GRAFANA-PW", alertReceiverUrls: URLS },
+) {
   return renderResources(() => {
     const provider = new k8s.Provider("k8s", { kubeconfig: "offline" });
-    new Observability("observability", { provider, environment, observability, models, secrets: secretInputs(secrets) });
+    new Observability("observability", {
+      provider,
+      environment,
+      observability,
+      models,
+      secrets: secretInputs(secrets),
+    });
   });
 }
 
@@ -28,18 +43,36 @@ describe("Observability component", () => {
   it("installs kube-prometheus-stack pinned, with the stack's retention and volume, selecting monitors and rules in every namespace", async () => {
     const r = await render(prod.observability, prod.models);
     const release = r.inputs("kubernetes:helm.sh/v3:Release", "kube-prometheus-stack");
-    expect(release).toMatchObject({ chart: "kube-prometheus-stack", version: KUBE_PROMETHEUS_STACK.version, repositoryOpts: { repo: KUBE_PROMETHEUS_STACK.repo }, namespace: MONITORING_NAMESPACE });
+    expect(release).toMatchObject({
+      chart: "kube-prometheus-stack",
+      version: KUBE_PROMETHEUS_STACK.version,
+      repositoryOpts: { repo: KUBE_PROMETHEUS_STACK.repo },
+      namespace: MONITORING_NAMESPACE,
+    });
     expect(release.version).toMatch(/^\d+\.\d+\.\d+$/);
     const spec = release.values.prometheus.prometheusSpec;
     expect(spec.retention).toBe("30d");
     expect(spec.storageSpec.volumeClaimTemplate.spec.resources.requests.storage).toBe("200Gi");
     expect(spec.retentionSize).toBe("170GB");
-    for (const k of ["serviceMonitorSelectorNilUsesHelmValues", "podMonitorSelectorNilUsesHelmValues", "ruleSelectorNilUsesHelmValues", "probeSelectorNilUsesHelmValues", "scrapeConfigSelectorNilUsesHelmValues"]) expect(spec[k], k).toBe(false);
-    expect(release.values["kube-state-metrics"].metricLabelsAllowlist).toEqual(["pods=[retrieval-stack.io/model]", "nodes=[retrieval-stack.io/node-group,retrieval-stack.io/gpu-class]"]);
+    for (const k of [
+      "serviceMonitorSelectorNilUsesHelmValues",
+      "podMonitorSelectorNilUsesHelmValues",
+      "ruleSelectorNilUsesHelmValues",
+      "probeSelectorNilUsesHelmValues",
+      "scrapeConfigSelectorNilUsesHelmValues",
+    ])
+      expect(spec[k], k).toBe(false);
+    expect(release.values["kube-state-metrics"].metricLabelsAllowlist).toEqual([
+      "pods=[retrieval-stack.io/model]",
+      "nodes=[retrieval-stack.io/node-group,retrieval-stack.io/gpu-class]",
+    ]);
   });
 
   it("local: Prometheus on an emptyDir (no volume claim), short retention", async () => {
-    const r = await render(local.observability, local.models, "local", { grafanaAdminPassword: "SECRET-GRAFANA-PW", alertReceiverUrls: {} as typeof URLS });
+    const r = await render(local.observability, local.models, "local", {
+      grafanaAdminPassword: "SECRET-GRAFANA-PW",
+      alertReceiverUrls: {} as typeof URLS,
+    });
     const spec = r.inputs("kubernetes:helm.sh/v3:Release", "kube-prometheus-stack").values.prometheus.prometheusSpec;
     expect(spec.retention).toBe("2d");
     expect(spec.storageSpec).toBeUndefined();
@@ -49,24 +82,35 @@ describe("Observability component", () => {
   it("Grafana: admin password only from the secret, ClusterIP, no ingress unless asked", async () => {
     const r = await render(prod.observability, prod.models);
     const grafana = r.inputs("kubernetes:helm.sh/v3:Release", "kube-prometheus-stack").values.grafana;
-    expect(grafana.admin).toEqual({ existingSecret: "grafana-admin", userKey: "admin-user", passwordKey: "admin-password" });
+    expect(grafana.admin).toEqual({
+      existingSecret: "grafana-admin",
+      userKey: "admin-user",
+      passwordKey: "admin-password",
+    });
     expect(grafana.adminPassword).toBeUndefined();
     expect(grafana.service.type).toBe("ClusterIP");
     expect(grafana.ingress.enabled).toBe(false);
     const secret = r.objects("Secret").find((s) => s.metadata.name === "grafana-admin")!;
     expect(secret.stringData["admin-password"]).toBe("[secret]");
 
-    const exposed = await render(ObservabilitySchema.parse({ ...prod.observability, grafana: { exposeViaIngress: true } }), prod.models);
-    expect(exposed.inputs("kubernetes:helm.sh/v3:Release", "kube-prometheus-stack").values.grafana.ingress).toMatchObject({ enabled: true, ingressClassName: "nginx", path: "/grafana" });
+    const exposed = await render(
+      ObservabilitySchema.parse({ ...prod.observability, grafana: { exposeViaIngress: true } }),
+      prod.models,
+    );
+    expect(
+      exposed.inputs("kubernetes:helm.sh/v3:Release", "kube-prometheus-stack").values.grafana.ingress,
+    ).toMatchObject({ enabled: true, ingressClassName: "nginx", path: "/grafana" });
   });
 
   it("keeps every receiver URL and the Grafana password out of plain text; Alertmanager reads its config from a Secret", async () => {
     const r = await render(prod.observability, prod.models);
     const plain = JSON.stringify(r.resources.map((x) => ({ type: x.type, inputs: r.inputs(x.type, x.name) })));
-    for (const s of ["SECRET-WECOM", "SECRET-DING", "SECRET-AUDIT", "SECRET-GRAFANA-PW"]) expect(plain, s).not.toContain(s);
+    for (const s of ["SECRET-WECOM", "SECRET-DING", "SECRET-AUDIT", "SECRET-GRAFANA-PW"])
+      expect(plain, s).not.toContain(s);
     const am = r.objects("Secret").find((s) => s.metadata.name === "alertmanager-retrieval-stack")!;
     expect(am.stringData["alertmanager.yaml"]).toBe("[secret]");
-    const values = r.inputs("kubernetes:helm.sh/v3:Release", "kube-prometheus-stack").values.alertmanager.alertmanagerSpec;
+    const values = r.inputs("kubernetes:helm.sh/v3:Release", "kube-prometheus-stack").values.alertmanager
+      .alertmanagerSpec;
     expect(values).toMatchObject({ useExistingSecret: true, configSecret: "alertmanager-retrieval-stack" });
     const targets = r.objects("Secret").find((s) => s.metadata.name === "chat-bridge-targets")!;
     expect(targets.stringData["targets.json"]).toBe("[secret]");
@@ -86,12 +130,25 @@ describe("Observability component", () => {
     const r = await render(prod.observability, prod.models);
     const rule = r.objects("PrometheusRule")[0]!;
     expect(rule.metadata.namespace).toBe(MONITORING_NAMESPACE);
-    expect(rule.spec.groups.map((g: { name: string }) => g.name)).toEqual([...prod.models.map((m) => `retrieval-stack.model.${m.name}`), "retrieval-stack.gpu"]);
+    expect(rule.spec.groups.map((g: { name: string }) => g.name)).toEqual([
+      ...prod.models.map((m) => `retrieval-stack.model.${m.name}`),
+      "retrieval-stack.gpu",
+    ]);
   });
 
   it("fails before creating anything when the Grafana password or a receiver URL secret is missing", async () => {
-    await expect(render(prod.observability, prod.models, "prod", { grafanaAdminPassword: undefined as unknown as string, alertReceiverUrls: URLS })).rejects.toThrow(/grafanaAdminPassword.*pulumi config set --secret/);
-    await expect(render(prod.observability, prod.models, "prod", { grafanaAdminPassword: "SECRET-GRAFANA-PW", alertReceiverUrls: undefined as unknown as typeof URLS })).rejects.toThrow(/alertReceiverUrls/);
+    await expect(
+      render(prod.observability, prod.models, "prod", {
+        grafanaAdminPassword: undefined as unknown as string,
+        alertReceiverUrls: URLS,
+      }),
+    ).rejects.toThrow(/grafanaAdminPassword.*pulumi config set --secret/);
+    await expect(
+      render(prod.observability, prod.models, "prod", {
+        grafanaAdminPassword: "SECRET-GRAFANA-PW",
+        alertReceiverUrls: undefined as unknown as typeof URLS,
+      }),
+    ).rejects.toThrow(/alertReceiverUrls/);
   });
 
   it("creates nothing when observability is disabled", async () => {
@@ -106,11 +163,22 @@ describe("dashboards", () => {
   const allowed = knownMetricNames();
 
   it("one per engine in use, a GPU dashboard, one per model; provisioned through sidecar ConfigMaps", async () => {
-    expect(dashboards.map((d) => d.uid)).toEqual(["rs-engine-kserve", "rs-engine-sglang", "rs-engine-vllm", "rs-gpu", "rs-model-bge-large-zh", "rs-model-gte-base", "rs-model-qwen3-reranker"]);
+    expect(dashboards.map((d) => d.uid)).toEqual([
+      "rs-engine-kserve",
+      "rs-engine-sglang",
+      "rs-engine-vllm",
+      "rs-gpu",
+      "rs-model-bge-large-zh",
+      "rs-model-gte-base",
+      "rs-model-qwen3-reranker",
+    ]);
     const r = await render(prod.observability, prod.models);
     const cms = r.objects("ConfigMap").filter((c) => c.metadata.labels?.grafana_dashboard === "1");
     expect(cms.map((c) => c.metadata.name).sort()).toEqual(dashboards.map((d) => `dashboard-${d.uid}`).sort());
-    for (const cm of cms) expect(JSON.parse(Object.values(cm.data as Record<string, string>)[0]!).uid).toBe(cm.metadata.name.replace(/^dashboard-/, ""));
+    for (const cm of cms)
+      expect(JSON.parse(Object.values(cm.data as Record<string, string>)[0]!).uid).toBe(
+        cm.metadata.name.replace(/^dashboard-/, ""),
+      );
   });
 
   it("every panel query uses only metric names the adapters declare or known exporters export", () => {
@@ -120,7 +188,11 @@ describe("dashboards", () => {
   });
 
   it("the allow-list check catches an unknown metric name", () => {
-    expect(metricNamesIn('sum(rate(vllm:gpu_cache_usage_perc{model="$model"}[$__rate_interval]))').filter((n) => !allowed.has(n))).toEqual(["vllm:gpu_cache_usage_perc"]);
+    expect(
+      metricNamesIn('sum(rate(vllm:gpu_cache_usage_perc{model="$model"}[$__rate_interval]))').filter(
+        (n) => !allowed.has(n),
+      ),
+    ).toEqual(["vllm:gpu_cache_usage_perc"]);
   });
 
   it("no KV-cache or time-to-first-token panels for embedding and rerank models", () => {
@@ -133,14 +205,29 @@ describe("dashboards", () => {
   it("engine dashboards show QPS, latency, error ratio, queue, in flight and replicas vs autoscaler", () => {
     const vllm = dashboards.find((d) => d.uid === "rs-engine-vllm")!;
     const titles = (vllm.panels ?? []).map((p) => p.title);
-    expect(titles).toEqual(["Requests per second", expect.stringMatching(/^Latency/), "Error ratio", "Queue depth (waiting requests)", "In flight (running requests)", "Replicas vs autoscaler"]);
+    expect(titles).toEqual([
+      "Requests per second",
+      expect.stringMatching(/^Latency/),
+      "Error ratio",
+      "Queue depth (waiting requests)",
+      "In flight (running requests)",
+      "Replicas vs autoscaler",
+    ]);
     expect(vllm.templating?.list?.find((v) => v.name === "model")?.query).toBe("qwen3-reranker");
   });
 
   it("the GPU dashboard covers utilisation, memory used/total, temperature, power and Xid, per node group", () => {
     const gpu = dashboards.find((d) => d.uid === "rs-gpu")!;
     const exprs = queriesOf(gpu).join("\n");
-    for (const m of ["DCGM_FI_DEV_GPU_UTIL", "DCGM_FI_DEV_FB_USED", "DCGM_FI_DEV_FB_FREE", "DCGM_FI_DEV_GPU_TEMP", "DCGM_FI_DEV_POWER_USAGE", "DCGM_FI_DEV_XID_ERRORS"]) expect(exprs).toContain(m);
+    for (const m of [
+      "DCGM_FI_DEV_GPU_UTIL",
+      "DCGM_FI_DEV_FB_USED",
+      "DCGM_FI_DEV_FB_FREE",
+      "DCGM_FI_DEV_GPU_TEMP",
+      "DCGM_FI_DEV_POWER_USAGE",
+      "DCGM_FI_DEV_XID_ERRORS",
+    ])
+      expect(exprs).toContain(m);
     expect(exprs).toContain("label_retrieval_stack_io_node_group");
   });
 
@@ -148,13 +235,17 @@ describe("dashboards", () => {
     const gpu = dashboards.find((d) => d.uid === "rs-gpu")!;
     expect(JSON.stringify(gpu)).not.toMatch(/hostname/i);
     for (const q of queriesOf(gpu)) expect(q).toContain("on(node)");
-    const legends = (gpu.panels ?? []).flatMap((p) => ("targets" in p ? (p.targets ?? []) : [])).map((t) => (t as { legendFormat?: string }).legendFormat ?? "");
+    const legends = (gpu.panels ?? [])
+      .flatMap((p) => ("targets" in p ? (p.targets ?? []) : []))
+      .map((t) => (t as { legendFormat?: string }).legendFormat ?? "");
     expect(legends.filter((l) => !l.startsWith("{{label_")).every((l) => l.includes("{{node}}"))).toBe(true);
   });
 
   it("a model's overview draws its own SLO as the latency threshold", () => {
     const qwen = dashboards.find((d) => d.uid === "rs-model-qwen3-reranker")!;
-    const p99 = (qwen.panels ?? []).find((p) => p.title === "Latency p99 vs SLO") as { fieldConfig: { defaults: { thresholds: { steps: { value: number | null }[] } } } };
+    const p99 = (qwen.panels ?? []).find((p) => p.title === "Latency p99 vs SLO") as {
+      fieldConfig: { defaults: { thresholds: { steps: { value: number | null }[] } } };
+    };
     expect(p99.fieldConfig.defaults.thresholds.steps.at(-1)!.value).toBe(2);
   });
 });
@@ -164,10 +255,18 @@ describe("runbooks", () => {
     const md = fs.readFileSync(path.join(__dirname, "..", "docs", "runbooks.md"), "utf8");
     const headings = [...md.matchAll(/^## (\S+)$/gm)].map((m) => m[1]);
     expect(headings.sort()).toEqual([...ALERT_NAMES].sort());
-    for (const g of buildRuleGroups({ models: prod.models, thresholds: prod.observability.alerts, runbookBaseUrl: prod.observability.runbookBaseUrl }))
+    for (const g of buildRuleGroups({
+      models: prod.models,
+      thresholds: prod.observability.alerts,
+      runbookBaseUrl: prod.observability.runbookBaseUrl,
+    }))
       for (const r of g.rules) expect(r.annotations.runbook_url).toBe(`docs/runbooks.md#${r.alert.toLowerCase()}`);
     // Links inside the runbooks point at existing sections.
-    for (const [, anchor] of md.matchAll(/\]\(#([a-z0-9-]+)\)/g)) expect(headings.map((h) => h!.toLowerCase()), anchor).toContain(anchor);
+    for (const [, anchor] of md.matchAll(/\]\(#([a-z0-9-]+)\)/g))
+      expect(
+        headings.map((h) => h!.toLowerCase()),
+        anchor,
+      ).toContain(anchor);
   });
 });
 
@@ -177,7 +276,12 @@ describe("observability config rules", () => {
     const problems = problemsOf("prod", (raw) => {
       raw.observability.receivers[2].severities = ["info"];
     });
-    expect(problems).toEqual([expect.objectContaining({ path: "retrieval-stack:observability.receivers[2].severities", message: expect.stringMatching(/never get a message.*Fix: add "critical"/) })]);
+    expect(problems).toEqual([
+      expect.objectContaining({
+        path: "retrieval-stack:observability.receivers[2].severities",
+        message: expect.stringMatching(/never get a message.*Fix: add "critical"/),
+      }),
+    ]);
   });
 
   it("defaults GpuMemoryPressure to 0.95: above what vLLM/SGLang reserve (memoryFraction 0.9) plus the CUDA context", () => {
@@ -191,21 +295,46 @@ describe("observability config rules", () => {
       raw.observability.alerts = { gpuMemoryRatio: { value: 0.9 } };
     });
     expect(problems).toHaveLength(1);
-    expect(problems[0]).toMatchObject({ path: "retrieval-stack:observability.alerts.gpuMemoryRatio.value", value: 0.9 });
-    expect(problems[0]!.message).toMatch(/models\[0\] \(bge-large-zh\)'s gpu\.memoryFraction 0\.9 \+ 0\.02 \(CUDA context\) = 0\.92/);
-    expect(problems[0]!.message).toMatch(/Fix: set observability\.alerts\.gpuMemoryRatio\.value above 0\.92, e\.g\. 0\.95, or lower the gpu\.memoryFraction of models\[0\] \(and of every model above 0\.87\) to 0\.87\.$/);
+    expect(problems[0]).toMatchObject({
+      path: "retrieval-stack:observability.alerts.gpuMemoryRatio.value",
+      value: 0.9,
+    });
+    expect(problems[0]!.message).toMatch(
+      /models\[0\] \(bge-large-zh\)'s gpu\.memoryFraction 0\.9 \+ 0\.02 \(CUDA context\) = 0\.92/,
+    );
+    expect(problems[0]!.message).toMatch(
+      /Fix: set observability\.alerts\.gpuMemoryRatio\.value above 0\.92, e\.g\. 0\.95, or lower the gpu\.memoryFraction of models\[0\] \(and of every model above 0\.87\) to 0\.87\.$/,
+    );
 
     // The default 0.95 is too low once a model reserves 0.95 itself; the model named is that one.
     const greedy = problemsOf("prod", (raw) => {
       raw.models[2].gpu.memoryFraction = 0.95;
     });
     expect(greedy).toEqual([
-      expect.objectContaining({ path: "retrieval-stack:observability.alerts.gpuMemoryRatio.value", value: 0.95, message: expect.stringMatching(/models\[2\] \(qwen3-reranker\)'s gpu\.memoryFraction 0\.95 .* = 0\.97.*e\.g\. 0\.98/) }),
+      expect.objectContaining({
+        path: "retrieval-stack:observability.alerts.gpuMemoryRatio.value",
+        value: 0.95,
+        message: expect.stringMatching(
+          /models\[2\] \(qwen3-reranker\)'s gpu\.memoryFraction 0\.95 .* = 0\.97.*e\.g\. 0\.98/,
+        ),
+      }),
     ]);
   });
 
   it("accepts a threshold just above the largest memoryFraction + 0.02, and any threshold when observability is off", () => {
-    expect(() => parseStack("prod", (raw) => void (raw.observability.alerts = { gpuMemoryRatio: { value: 0.921 } }))).not.toThrow();
-    expect(() => parseStack("prod", (raw) => void (raw.observability = { ...raw.observability, enabled: false, alerts: { gpuMemoryRatio: { value: 0.5 } } }))).not.toThrow();
+    expect(() =>
+      parseStack("prod", (raw) => void (raw.observability.alerts = { gpuMemoryRatio: { value: 0.921 } })),
+    ).not.toThrow();
+    expect(() =>
+      parseStack(
+        "prod",
+        (raw) =>
+          void (raw.observability = {
+            ...raw.observability,
+            enabled: false,
+            alerts: { gpuMemoryRatio: { value: 0.5 } },
+          }),
+      ),
+    ).not.toThrow();
   });
 });

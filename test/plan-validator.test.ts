@@ -14,11 +14,18 @@ describe("the plan's validator can fail", () => {
       stack: "local",
       outDir: out,
       tamper: (plan) => {
-        plan.objects.push({ apiVersion: "apps/v1", kind: "Deployment", metadata: { name: "broken", namespace: "retrieval" }, spec: { replicas: "two", selector: {}, template: {} } });
+        plan.objects.push({
+          apiVersion: "apps/v1",
+          kind: "Deployment",
+          metadata: { name: "broken", namespace: "retrieval" },
+          spec: { replicas: "two", selector: {}, template: {} },
+        });
       },
     });
     expect(result.ok).toBe(false);
-    expect(result.errors.join("\n")).toMatch(/invalid Deployment retrieval\/broken \(apps\/v1\): .*replicas must be integer/);
+    expect(result.errors.join("\n")).toMatch(
+      /invalid Deployment retrieval\/broken \(apps\/v1\): .*replicas must be integer/,
+    );
     expect(fs.existsSync(out)).toBe(false);
   });
 });
@@ -36,7 +43,12 @@ describe("validateObjects", () => {
 
   it("validates custom resources against their CRD schema", async () => {
     const failures = await validateObjects([
-      { apiVersion: "monitoring.coreos.com/v1", kind: "ServiceMonitor", metadata: { name: "bad" }, spec: { selector: {}, endpoints: [{ port: 8000 }] } },
+      {
+        apiVersion: "monitoring.coreos.com/v1",
+        kind: "ServiceMonitor",
+        metadata: { name: "bad" },
+        spec: { selector: {}, endpoints: [{ port: 8000 }] },
+      },
     ]);
     expect(failures[0]?.error).toContain("port must be string");
   });

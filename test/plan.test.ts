@@ -9,7 +9,9 @@ import { ROOT, plan } from "./run-cli";
 const tmp = () => fs.mkdtempSync(path.join(os.tmpdir(), "rs-plan-"));
 
 function walk(dir: string): string[] {
-  return fs.readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? walk(path.join(dir, e.name)) : [path.join(dir, e.name)]));
+  return fs
+    .readdirSync(dir, { withFileTypes: true })
+    .flatMap((e) => (e.isDirectory() ? walk(path.join(dir, e.name)) : [path.join(dir, e.name)]));
 }
 
 describe("npm run plan", () => {
@@ -38,7 +40,11 @@ describe("npm run plan", () => {
       expect(obj.kind, f).toBeTruthy();
       expect(obj.metadata?.name, f).toBeTruthy();
     }
-    const resources = JSON.parse(fs.readFileSync(path.join(out, "resources.json"), "utf8")) as { type: string; name: string; inputs: unknown }[];
+    const resources = JSON.parse(fs.readFileSync(path.join(out, "resources.json"), "utf8")) as {
+      type: string;
+      name: string;
+      inputs: unknown;
+    }[];
     expect(resources.length).toBeGreaterThan(manifests.length);
     for (const r of resources) expect(r.type).toBeTruthy();
   });
@@ -55,7 +61,13 @@ describe("npm run plan", () => {
     for (const stack of STACKS) {
       const { out, result } = results[stack]!;
       expect((await result).code).toBe(0);
-      const releases = (JSON.parse(fs.readFileSync(path.join(out, "resources.json"), "utf8")) as { type: string; name: string; inputs: Record<string, unknown> }[]).filter((r) => r.type === "kubernetes:helm.sh/v3:Release");
+      const releases = (
+        JSON.parse(fs.readFileSync(path.join(out, "resources.json"), "utf8")) as {
+          type: string;
+          name: string;
+          inputs: Record<string, unknown>;
+        }[]
+      ).filter((r) => r.type === "kubernetes:helm.sh/v3:Release");
       expect(releases.length, stack).toBeGreaterThan(0);
       for (const r of releases) {
         expect(r.inputs.version, `${stack} ${r.name}`).toMatch(/^v?\d+\.\d+\.\d+(-[\w.]+)?$/);

@@ -17,11 +17,17 @@ let pack: ChildProcess | undefined;
 let client: any;
 
 beforeAll(async () => {
-  pack = spawn(path.join(ROOT, "node_modules", ".bin", "tsx"), ["index.ts"], { cwd: path.join(ROOT, "policy"), stdio: ["ignore", "pipe", "pipe"] });
+  pack = spawn(path.join(ROOT, "node_modules", ".bin", "tsx"), ["index.ts"], {
+    cwd: path.join(ROOT, "policy"),
+    stdio: ["ignore", "pipe", "pipe"],
+  });
   const port = await new Promise<number>((resolve, reject) => {
     let out = "";
     let err = "";
-    const timer = setTimeout(() => reject(new Error(`policy pack did not print its port in 30 s\n${out}\n${err}`)), 30_000);
+    const timer = setTimeout(
+      () => reject(new Error(`policy pack did not print its port in 30 s\n${out}\n${err}`)),
+      30_000,
+    );
     pack!.stderr!.on("data", (d) => (err += d));
     pack!.stdout!.on("data", (d) => {
       out += d;
@@ -42,7 +48,9 @@ afterAll(() => {
 });
 
 const call = <T>(method: string, req: unknown): Promise<T> =>
-  new Promise((resolve, reject) => client[method](req, { deadline: Date.now() + 15_000 }, (e: Error | null, r: T) => (e ? reject(e) : resolve(r))));
+  new Promise((resolve, reject) =>
+    client[method](req, { deadline: Date.now() + 15_000 }, (e: Error | null, r: T) => (e ? reject(e) : resolve(r))),
+  );
 
 describe("the policy pack under @pulumi/policy's analyzer server", () => {
   it("announces every rule with its enforcement level", async () => {
@@ -51,7 +59,9 @@ describe("the policy pack under @pulumi/policy's analyzer server", () => {
     const levels = Object.fromEntries(info.getPoliciesList().map((p: any) => [p.getName(), p.getEnforcementlevel()]));
     const MANDATORY = analyzerPb.EnforcementLevel.MANDATORY;
     const ADVISORY = analyzerPb.EnforcementLevel.ADVISORY;
-    expect(levels).toEqual(Object.fromEntries(POLICY_RULES.map((r) => [r.name, r.enforcementLevel === "mandatory" ? MANDATORY : ADVISORY])));
+    expect(levels).toEqual(
+      Object.fromEntries(POLICY_RULES.map((r) => [r.name, r.enforcementLevel === "mandatory" ? MANDATORY : ADVISORY])),
+    );
   });
 
   it("reports a LoadBalancer engine Service as a mandatory violation, and passes a ClusterIP one", async () => {
@@ -61,13 +71,26 @@ describe("the policy pack under @pulumi/policy's analyzer server", () => {
       req.setName("bge");
       req.setUrn("urn:pulumi:prod::retrieval-stack::kubernetes:core/v1:Service::bge");
       req.setOptions(new analyzerPb.AnalyzerResourceOptions()); // the engine always sends options
-      req.setProperties(Struct.fromJavaScript({ apiVersion: "v1", kind: "Service", metadata: { name: "bge", namespace: "retrieval" }, spec: { type, ports: [{ port: 80 }] } }));
+      req.setProperties(
+        Struct.fromJavaScript({
+          apiVersion: "v1",
+          kind: "Service",
+          metadata: { name: "bge", namespace: "retrieval" },
+          spec: { type, ports: [{ port: 80 }] },
+        }),
+      );
       const res: any = await call("analyze", req);
-      return res.getDiagnosticsList().map((d: any) => ({ policy: d.getPolicyname(), level: d.getEnforcementlevel(), message: d.getMessage() }));
+      return res
+        .getDiagnosticsList()
+        .map((d: any) => ({ policy: d.getPolicyname(), level: d.getEnforcementlevel(), message: d.getMessage() }));
     };
     expect(await analyze("ClusterIP")).toEqual([]);
     expect(await analyze("LoadBalancer")).toEqual([
-      { policy: "engines-cluster-internal", level: analyzerPb.EnforcementLevel.MANDATORY, message: expect.stringContaining("Service retrieval/bge is of type LoadBalancer") },
+      {
+        policy: "engines-cluster-internal",
+        level: analyzerPb.EnforcementLevel.MANDATORY,
+        message: expect.stringContaining("Service retrieval/bge is of type LoadBalancer"),
+      },
     ]);
   });
 });

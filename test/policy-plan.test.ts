@@ -8,14 +8,24 @@ import { runPlan } from "../plan/run";
 describe("policies in the offline plan", () => {
   it("fails the plan on a mandatory violation, naming the policy and the object", async () => {
     const out = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "rs-policy-plan-")), "out");
-    const exposed = { apiVersion: "v1", kind: "Service", metadata: { name: "bge-public", namespace: "retrieval" }, spec: { type: "LoadBalancer", ports: [{ port: 80 }] } };
+    const exposed = {
+      apiVersion: "v1",
+      kind: "Service",
+      metadata: { name: "bge-public", namespace: "retrieval" },
+      spec: { type: "LoadBalancer", ports: [{ port: 80 }] },
+    };
     const result = await runPlan({
       stack: "local",
       outDir: out,
       // An engine Service that someone switched to LoadBalancer: schema-valid, but it bypasses the ingress.
       tamper: (plan) => {
         plan.objects.push(exposed);
-        plan.resources.push({ type: "kubernetes:core/v1:Service", name: "bge-public", urn: "urn:pulumi:local::retrieval-stack::kubernetes:core/v1:Service::bge-public", inputs: exposed });
+        plan.resources.push({
+          type: "kubernetes:core/v1:Service",
+          name: "bge-public",
+          urn: "urn:pulumi:local::retrieval-stack::kubernetes:core/v1:Service::bge-public",
+          inputs: exposed,
+        });
       },
     });
     expect(result.ok).toBe(false);

@@ -26,7 +26,12 @@ describe("every stack passes the mandatory policies", () => {
     expect(policyLines, `mandatory policy violations in stack ${stack}`).toEqual([]);
     expect(r.code, `plan of stack ${stack} failed before the policies could be checked:\n${r.stderr}`).toBe(0);
 
-    const resources = JSON.parse(fs.readFileSync(path.join(out, "resources.json"), "utf8")) as { type: string; name: string; urn: string; inputs: Record<string, unknown> }[];
+    const resources = JSON.parse(fs.readFileSync(path.join(out, "resources.json"), "utf8")) as {
+      type: string;
+      name: string;
+      urn: string;
+      inputs: Record<string, unknown>;
+    }[];
     const report = runPolicies(
       resources.map((x): PolicyResource => ({ type: x.type, name: x.name, urn: x.urn, props: x.inputs ?? {} })),
       contextFromConfig(readStackConfig(path.join(ROOT, "stacks", `Pulumi.${stack}.yaml`))),

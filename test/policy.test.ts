@@ -40,7 +40,14 @@ function gpuDeployment(name = "bge"): PolicyResource {
           metadata: { labels },
           spec: {
             tolerations: [{ ...GPU_TAINT, operator: "Equal" }],
-            topologySpreadConstraints: [{ topologyKey: "topology.kubernetes.io/zone", maxSkew: 1, whenUnsatisfiable: "ScheduleAnyway", labelSelector: { matchLabels: labels } }],
+            topologySpreadConstraints: [
+              {
+                topologyKey: "topology.kubernetes.io/zone",
+                maxSkew: 1,
+                whenUnsatisfiable: "ScheduleAnyway",
+                labelSelector: { matchLabels: labels },
+              },
+            ],
             containers: [
               {
                 name: "engine",
@@ -48,7 +55,10 @@ function gpuDeployment(name = "bge"): PolicyResource {
                 args: ["--model-path", "BAAI/bge-large-zh-v1.5", "--is-embedding"],
                 env: [{ name: "HF_TOKEN", valueFrom: { secretKeyRef: { name: "hf-token", key: "token" } } }],
                 ports: [{ name: "http", containerPort: 30000 }],
-                resources: { requests: { cpu: "4", memory: "16Gi" }, limits: { "nvidia.com/gpu": "1", memory: "16Gi" } },
+                resources: {
+                  requests: { cpu: "4", memory: "16Gi" },
+                  limits: { "nvidia.com/gpu": "1", memory: "16Gi" },
+                },
                 startupProbe: { httpGet: { path: "/health", port: "http" }, failureThreshold: 120, periodSeconds: 10 },
                 readinessProbe: { httpGet: { path: "/health", port: "http" } },
                 livenessProbe: { httpGet: { path: "/health", port: "http" } },
@@ -65,7 +75,12 @@ function pdbFor(name = "bge"): PolicyResource {
   return {
     type: "kubernetes:policy/v1:PodDisruptionBudget",
     name: `${name}-pdb`,
-    props: { apiVersion: "policy/v1", kind: "PodDisruptionBudget", metadata: { name, namespace: NS }, spec: { maxUnavailable: 1, selector: { matchLabels: { "app.kubernetes.io/name": name } } } },
+    props: {
+      apiVersion: "policy/v1",
+      kind: "PodDisruptionBudget",
+      metadata: { name, namespace: NS },
+      spec: { maxUnavailable: 1, selector: { matchLabels: { "app.kubernetes.io/name": name } } },
+    },
   };
 }
 
@@ -78,7 +93,16 @@ function variant(r: PolicyResource, edit: (props: any) => void): PolicyResource 
 const container = (p: any) => p.spec.template.spec.containers[0];
 
 function service(type: string, labels: Record<string, string> = {}): PolicyResource {
-  return { type: "kubernetes:core/v1:Service", name: "svc", props: { apiVersion: "v1", kind: "Service", metadata: { name: "svc", namespace: NS, labels }, spec: { type, ports: [{ port: 80 }] } } };
+  return {
+    type: "kubernetes:core/v1:Service",
+    name: "svc",
+    props: {
+      apiVersion: "v1",
+      kind: "Service",
+      metadata: { name: "svc", namespace: NS, labels },
+      spec: { type, ports: [{ port: 80 }] },
+    },
+  };
 }
 
 const check = (rule: ResourceRule, r: PolicyResource, ctx = prod) => rule.validate(r, ctx);
@@ -117,14 +141,22 @@ describe("the pack", () => {
 describe("gpu-pods-tolerate-gpu-taint", () => {
   it("passes a GPU pod with the toleration, and an Exists toleration on the key", () => {
     expect(check(gpuPodsTolerateGpuTaint, gpuDeployment())).toEqual([]);
-    const exists = variant(gpuDeployment(), (p) => (p.spec.template.spec.tolerations = [{ key: "nvidia.com/gpu", operator: "Exists" }]));
+    const exists = variant(
+      gpuDeployment(),
+      (p) => (p.spec.template.spec.tolerations = [{ key: "nvidia.com/gpu", operator: "Exists" }]),
+    );
     expect(check(gpuPodsTolerateGpuTaint, exists)).toEqual([]);
   });
 
   it("fails a GPU pod without it, or tolerating the wrong effect", () => {
     const none = variant(gpuDeployment(), (p) => delete p.spec.template.spec.tolerations);
-    expect(check(gpuPodsTolerateGpuTaint, none)).toEqual([expect.stringMatching(/Deployment retrieval\/bge requests nvidia.com\/gpu .*nvidia.com\/gpu=true:NoSchedule/)]);
-    const wrongEffect = variant(gpuDeployment(), (p) => (p.spec.template.spec.tolerations = [{ ...GPU_TAINT, effect: "NoExecute" }]));
+    expect(check(gpuPodsTolerateGpuTaint, none)).toEqual([
+      expect.stringMatching(/Deployment retrieval\/bge requests nvidia.com\/gpu .*nvidia.com\/gpu=true:NoSchedule/),
+    ]);
+    const wrongEffect = variant(
+      gpuDeployment(),
+      (p) => (p.spec.template.spec.tolerations = [{ ...GPU_TAINT, effect: "NoExecute" }]),
+    );
     expect(check(gpuPodsTolerateGpuTaint, wrongEffect)).toHaveLength(1);
   });
 
@@ -140,7 +172,12 @@ describe("gpu-pods-tolerate-gpu-taint", () => {
 describe("gpu-requests-whole-gpus", () => {
   it("passes whole GPUs as a string or a number", () => {
     expect(check(gpuRequestsAreWholeGpus, gpuDeployment())).toEqual([]);
-    expect(check(gpuRequestsAreWholeGpus, variant(gpuDeployment(), (p) => (container(p).resources.limits["nvidia.com/gpu"] = 2)))).toEqual([]);
+    expect(
+      check(
+        gpuRequestsAreWholeGpus,
+        variant(gpuDeployment(), (p) => (container(p).resources.limits["nvidia.com/gpu"] = 2)),
+      ),
+    ).toEqual([]);
   });
 
   it.each([["0.5"], ["500m"], [0]])("fails a fractional or zero limit %j", (q) => {
@@ -149,7 +186,10 @@ describe("gpu-requests-whole-gpus", () => {
   });
 
   it("fails a request without a limit, and a request that differs from the limit", () => {
-    const noLimit = variant(gpuDeployment(), (p) => (container(p).resources = { requests: { "nvidia.com/gpu": "1", cpu: "1", memory: "1Gi" } }));
+    const noLimit = variant(
+      gpuDeployment(),
+      (p) => (container(p).resources = { requests: { "nvidia.com/gpu": "1", cpu: "1", memory: "1Gi" } }),
+    );
     expect(check(gpuRequestsAreWholeGpus, noLimit)).toEqual([expect.stringContaining("without a limit")]);
     const differs = variant(gpuDeployment(), (p) => (container(p).resources.requests["nvidia.com/gpu"] = "2"));
     expect(check(gpuRequestsAreWholeGpus, differs)).toEqual([expect.stringContaining("they must be equal")]);
@@ -159,7 +199,16 @@ describe("gpu-requests-whole-gpus", () => {
     const isvc = (gpu: unknown): PolicyResource => ({
       type: "kubernetes:serving.kserve.io/v1beta1:InferenceService",
       name: "gte",
-      props: { apiVersion: "serving.kserve.io/v1beta1", kind: "InferenceService", metadata: { name: "gte" }, spec: { predictor: { model: { modelFormat: { name: "huggingface" }, resources: { limits: { "nvidia.com/gpu": gpu } } } } } },
+      props: {
+        apiVersion: "serving.kserve.io/v1beta1",
+        kind: "InferenceService",
+        metadata: { name: "gte" },
+        spec: {
+          predictor: {
+            model: { modelFormat: { name: "huggingface" }, resources: { limits: { "nvidia.com/gpu": gpu } } },
+          },
+        },
+      },
     });
     expect(check(gpuRequestsAreWholeGpus, isvc("1"))).toEqual([]);
     expect(check(gpuRequestsAreWholeGpus, isvc("0.25"))).toHaveLength(1);
@@ -167,7 +216,12 @@ describe("gpu-requests-whole-gpus", () => {
 });
 
 describe("images-pinned", () => {
-  it.each(["vllm/vllm-openai:v0.11.0", "ghcr.io/huggingface/text-embeddings-inference:cpu-1.8", `nginx@sha256:${"a".repeat(64)}`, "registry:5000/team/gw:1.2.3"])("accepts %s", (image) => {
+  it.each([
+    "vllm/vllm-openai:v0.11.0",
+    "ghcr.io/huggingface/text-embeddings-inference:cpu-1.8",
+    `nginx@sha256:${"a".repeat(64)}`,
+    "registry:5000/team/gw:1.2.3",
+  ])("accepts %s", (image) => {
     expect(unpinnedImageReason(image)).toBeUndefined();
   });
 
@@ -184,19 +238,34 @@ describe("images-pinned", () => {
 
   it("passes the pinned model server and fails a latest init container", () => {
     expect(check(imagesArePinned, gpuDeployment())).toEqual([]);
-    const r = variant(gpuDeployment(), (p) => (p.spec.template.spec.initContainers = [{ name: "fetch", image: "amazon/aws-cli:latest" }]));
-    expect(check(imagesArePinned, r)).toEqual([expect.stringMatching(/container "fetch" image "amazon\/aws-cli:latest" uses the moving tag/)]);
+    const r = variant(
+      gpuDeployment(),
+      (p) => (p.spec.template.spec.initContainers = [{ name: "fetch", image: "amazon/aws-cli:latest" }]),
+    );
+    expect(check(imagesArePinned, r)).toEqual([
+      expect.stringMatching(/container "fetch" image "amazon\/aws-cli:latest" uses the moving tag/),
+    ]);
   });
 
   it("fails `latest` in our Helm values", () => {
-    const release = (values: unknown): PolicyResource => ({ type: "kubernetes:helm.sh/v3:Release", name: "dcgm", props: { chart: "dcgm-exporter", version: "4.6.0", values } });
+    const release = (values: unknown): PolicyResource => ({
+      type: "kubernetes:helm.sh/v3:Release",
+      name: "dcgm",
+      props: { chart: "dcgm-exporter", version: "4.6.0", values },
+    });
     expect(check(imagesArePinned, release({ image: { tag: "4.4.1-4.6.0-ubuntu22.04" } }))).toEqual([]);
-    expect(check(imagesArePinned, release({ image: { tag: "latest" } }))).toEqual([expect.stringContaining("values.image.tag")]);
+    expect(check(imagesArePinned, release({ image: { tag: "latest" } }))).toEqual([
+      expect.stringContaining("values.image.tag"),
+    ]);
   });
 });
 
 describe("helm-charts-pinned", () => {
-  const release = (version: unknown): PolicyResource => ({ type: "kubernetes:helm.sh/v3:Release", name: "ingress-nginx", props: { chart: "ingress-nginx", version } });
+  const release = (version: unknown): PolicyResource => ({
+    type: "kubernetes:helm.sh/v3:Release",
+    name: "ingress-nginx",
+    props: { chart: "ingress-nginx", version },
+  });
   it("passes an exact version", () => {
     expect(check(helmChartsArePinned, release("4.13.3"))).toEqual([]);
     expect(check(helmChartsArePinned, release("v0.17.1"))).toEqual([]);
@@ -230,13 +299,17 @@ describe("model-workloads-probes-and-requests", () => {
       container(p).resources = { requests: { cpu: "2" } };
       delete p.spec.template.spec.tolerations;
     });
-    expect(check(modelWorkloadsHaveProbesAndRequests, cpuModel)).toEqual([expect.stringContaining("no resources.requests.memory")]);
+    expect(check(modelWorkloadsHaveProbesAndRequests, cpuModel)).toEqual([
+      expect.stringContaining("no resources.requests.memory"),
+    ]);
     const gateway = variant(cpuModel, (p) => {
       p.metadata.labels["app.kubernetes.io/component"] = "gateway";
       p.spec.template.metadata.labels["app.kubernetes.io/component"] = "gateway";
     });
     expect(check(modelWorkloadsHaveProbesAndRequests, gateway)).toEqual([]);
-    expect(check(workloadsHaveReadinessAndRequests, gateway)).toEqual([expect.stringContaining("no resources.requests.memory")]);
+    expect(check(workloadsHaveReadinessAndRequests, gateway)).toEqual([
+      expect.stringContaining("no resources.requests.memory"),
+    ]);
   });
 });
 
@@ -244,14 +317,36 @@ describe("workloads-readiness-and-requests (advisory)", () => {
   const gateway = (c: Record<string, unknown>): PolicyResource => ({
     type: "kubernetes:apps/v1:Deployment",
     name: "gateway",
-    props: { kind: "Deployment", metadata: { name: "gateway", labels: { "app.kubernetes.io/component": "gateway" } }, spec: { template: { metadata: { labels: {} }, spec: { containers: [{ name: "gw", image: "gw:1.0.0", ...c }] } } } },
+    props: {
+      kind: "Deployment",
+      metadata: { name: "gateway", labels: { "app.kubernetes.io/component": "gateway" } },
+      spec: { template: { metadata: { labels: {} }, spec: { containers: [{ name: "gw", image: "gw:1.0.0", ...c }] } } },
+    },
   });
   it("passes a helper with readiness and requests, and fails one without", () => {
-    expect(check(workloadsHaveReadinessAndRequests, gateway({ readinessProbe: { httpGet: { path: "/healthz", port: 8080 } }, resources: { requests: { cpu: "100m", memory: "128Mi" } } }))).toEqual([]);
-    expect(check(workloadsHaveReadinessAndRequests, gateway({}))).toEqual([expect.stringContaining("has no readinessProbe, no resources.requests.cpu, no resources.requests.memory")]);
+    expect(
+      check(
+        workloadsHaveReadinessAndRequests,
+        gateway({
+          readinessProbe: { httpGet: { path: "/healthz", port: 8080 } },
+          resources: { requests: { cpu: "100m", memory: "128Mi" } },
+        }),
+      ),
+    ).toEqual([]);
+    expect(check(workloadsHaveReadinessAndRequests, gateway({}))).toEqual([
+      expect.stringContaining("has no readinessProbe, no resources.requests.cpu, no resources.requests.memory"),
+    ]);
   });
   it("does not ask a Job for a readiness probe", () => {
-    const job: PolicyResource = { type: "kubernetes:batch/v1:Job", name: "verify", props: { kind: "Job", metadata: { name: "verify" }, spec: { template: { spec: { containers: [{ name: "v", image: "v:1.0.0" }] } } } } };
+    const job: PolicyResource = {
+      type: "kubernetes:batch/v1:Job",
+      name: "verify",
+      props: {
+        kind: "Job",
+        metadata: { name: "verify" },
+        spec: { template: { spec: { containers: [{ name: "v", image: "v:1.0.0" }] } } },
+      },
+    };
     expect(check(workloadsHaveReadinessAndRequests, job)).toEqual([]);
   });
 });
@@ -259,13 +354,30 @@ describe("workloads-readiness-and-requests (advisory)", () => {
 describe("engines-cluster-internal", () => {
   it("passes ClusterIP and headless Services, and the ingress controller's LoadBalancer", () => {
     expect(check(enginesStayInsideCluster, service("ClusterIP"))).toEqual([]);
-    expect(check(enginesStayInsideCluster, variant(service("ClusterIP"), (p) => delete p.spec.type))).toEqual([]);
-    expect(check(enginesStayInsideCluster, service("LoadBalancer", { "app.kubernetes.io/name": "ingress-nginx", "app.kubernetes.io/component": "controller" }))).toEqual([]);
-    expect(check(enginesStayInsideCluster, service("LoadBalancer", { "app.kubernetes.io/name": "nginx-ingress" }))).toEqual([]);
+    expect(
+      check(
+        enginesStayInsideCluster,
+        variant(service("ClusterIP"), (p) => delete p.spec.type),
+      ),
+    ).toEqual([]);
+    expect(
+      check(
+        enginesStayInsideCluster,
+        service("LoadBalancer", {
+          "app.kubernetes.io/name": "ingress-nginx",
+          "app.kubernetes.io/component": "controller",
+        }),
+      ),
+    ).toEqual([]);
+    expect(
+      check(enginesStayInsideCluster, service("LoadBalancer", { "app.kubernetes.io/name": "nginx-ingress" })),
+    ).toEqual([]);
   });
 
   it.each(["LoadBalancer", "NodePort"])("fails an engine Service of type %s", (type) => {
-    expect(check(enginesStayInsideCluster, service(type, { "app.kubernetes.io/name": "bge" }))).toEqual([expect.stringContaining(`Service retrieval/svc is of type ${type}`)]);
+    expect(check(enginesStayInsideCluster, service(type, { "app.kubernetes.io/name": "bge" }))).toEqual([
+      expect.stringContaining(`Service retrieval/svc is of type ${type}`),
+    ]);
   });
 
   it("fails hostNetwork and hostPort on a model server", () => {
@@ -273,12 +385,16 @@ describe("engines-cluster-internal", () => {
       p.spec.template.spec.hostNetwork = true;
       container(p).ports[0].hostPort = 30000;
     });
-    expect(check(enginesStayInsideCluster, r)).toEqual([expect.stringContaining("hostNetwork: true"), expect.stringContaining("binds hostPort 30000")]);
+    expect(check(enginesStayInsideCluster, r)).toEqual([
+      expect.stringContaining("hostNetwork: true"),
+      expect.stringContaining("binds hostPort 30000"),
+    ]);
   });
 });
 
 describe("models-highly-available", () => {
-  const run = (rs: PolicyResource[], ctx = prod) => (modelsAreHighlyAvailable as StackRule).validate(rs, ctx).map((v) => v.message);
+  const run = (rs: PolicyResource[], ctx = prod) =>
+    (modelsAreHighlyAvailable as StackRule).validate(rs, ctx).map((v) => v.message);
 
   it("passes 2 replicas with a PDB and a zone spread in prod", () => {
     expect(run([gpuDeployment(), pdbFor()])).toEqual([]);
@@ -307,12 +423,27 @@ describe("models-highly-available", () => {
     const scaledObject = (min?: number): PolicyResource => ({
       type: "kubernetes:keda.sh/v1alpha1:ScaledObject",
       name: "bge-scaler",
-      props: { apiVersion: "keda.sh/v1alpha1", kind: "ScaledObject", metadata: { name: "bge", namespace: NS }, spec: { scaleTargetRef: { name: "bge" }, ...(min === undefined ? {} : { minReplicaCount: min }) } },
+      props: {
+        apiVersion: "keda.sh/v1alpha1",
+        kind: "ScaledObject",
+        metadata: { name: "bge", namespace: NS },
+        spec: { scaleTargetRef: { name: "bge" }, ...(min === undefined ? {} : { minReplicaCount: min }) },
+      },
     });
     expect(run([gpuDeployment(), pdbFor(), scaledObject(3)])).toEqual([]);
     // KEDA's default minReplicaCount is 0: scale to zero in prod.
-    expect(run([gpuDeployment(), pdbFor(), scaledObject()])).toEqual(["Deployment retrieval/bge can run with 0 replica(s); prod needs at least 2."]);
-    const hpa: PolicyResource = { type: "kubernetes:autoscaling/v2:HorizontalPodAutoscaler", name: "bge-hpa", props: { kind: "HorizontalPodAutoscaler", metadata: { name: "bge", namespace: NS }, spec: { scaleTargetRef: { kind: "Deployment", name: "bge" } } } };
+    expect(run([gpuDeployment(), pdbFor(), scaledObject()])).toEqual([
+      "Deployment retrieval/bge can run with 0 replica(s); prod needs at least 2.",
+    ]);
+    const hpa: PolicyResource = {
+      type: "kubernetes:autoscaling/v2:HorizontalPodAutoscaler",
+      name: "bge-hpa",
+      props: {
+        kind: "HorizontalPodAutoscaler",
+        metadata: { name: "bge", namespace: NS },
+        spec: { scaleTargetRef: { kind: "Deployment", name: "bge" } },
+      },
+    };
     expect(run([gpuDeployment(), pdbFor(), hpa])).toEqual([expect.stringContaining("can run with 1 replica(s)")]);
   });
 
@@ -323,12 +454,23 @@ describe("models-highly-available", () => {
       props: {
         kind: "InferenceService",
         metadata: { name: "gte", namespace: NS },
-        spec: { predictor: { minReplicas, topologySpreadConstraints: [{ topologyKey: "topology.kubernetes.io/zone" }], model: { modelFormat: { name: "huggingface" } } } },
+        spec: {
+          predictor: {
+            minReplicas,
+            topologySpreadConstraints: [{ topologyKey: "topology.kubernetes.io/zone" }],
+            model: { modelFormat: { name: "huggingface" } },
+          },
+        },
       },
     });
-    const pdb = variant(pdbFor("gte"), (p) => (p.spec.selector.matchLabels = { "serving.kserve.io/inferenceservice": "gte" }));
+    const pdb = variant(
+      pdbFor("gte"),
+      (p) => (p.spec.selector.matchLabels = { "serving.kserve.io/inferenceservice": "gte" }),
+    );
     expect(run([isvc(2), pdb])).toEqual([]);
-    expect(run([isvc(1), pdb])).toEqual([expect.stringContaining("InferenceService retrieval/gte can run with 1 replica(s)")]);
+    expect(run([isvc(1), pdb])).toEqual([
+      expect.stringContaining("InferenceService retrieval/gte can run with 1 replica(s)"),
+    ]);
   });
 
   it("does not apply where the profile allows a single replica (dev, local)", () => {
@@ -362,38 +504,79 @@ describe("no-plain-secrets", () => {
   });
 
   it("fails a Secret built with data, passes one with stringData", () => {
-    const secret = (body: Record<string, unknown>): PolicyResource => ({ type: "kubernetes:core/v1:Secret", name: "hf", props: { kind: "Secret", metadata: { name: "hf" }, ...body } });
+    const secret = (body: Record<string, unknown>): PolicyResource => ({
+      type: "kubernetes:core/v1:Secret",
+      name: "hf",
+      props: { kind: "Secret", metadata: { name: "hf" }, ...body },
+    });
     expect(check(noSecretsInPlainConfig, secret({ stringData: { token: "[secret]" } }))).toEqual([]);
-    expect(check(noSecretsInPlainConfig, secret({ data: { token: Buffer.from(TOKEN).toString("base64") } }))).toEqual([expect.stringContaining("use stringData")]);
+    expect(check(noSecretsInPlainConfig, secret({ data: { token: Buffer.from(TOKEN).toString("base64") } }))).toEqual([
+      expect.stringContaining("use stringData"),
+    ]);
   });
 
   it("fails a ConfigMap holding API keys or a chat webhook", () => {
-    const cm = (data: Record<string, string>): PolicyResource => ({ type: "kubernetes:core/v1:ConfigMap", name: "cfg", props: { kind: "ConfigMap", metadata: { name: "cfg" }, data } });
+    const cm = (data: Record<string, string>): PolicyResource => ({
+      type: "kubernetes:core/v1:ConfigMap",
+      name: "cfg",
+      props: { kind: "ConfigMap", metadata: { name: "cfg" }, data },
+    });
     expect(check(noSecretsInPlainConfig, cm({ "nginx.conf": "worker_processes 2;", "max-tokens": "512" }))).toEqual([]);
-    expect(check(noSecretsInPlainConfig, cm({ "api-keys.conf": "x" }))).toEqual([expect.stringContaining('key "api-keys.conf" that names a secret')]);
-    expect(check(noSecretsInPlainConfig, cm({ "alertmanager.yaml": "url: https://oapi.dingtalk.com/robot/send?access_token=abcdef0123456789" }))).toEqual([expect.stringContaining("a DingTalk access token in clear at data.alertmanager.yaml")]);
+    expect(check(noSecretsInPlainConfig, cm({ "api-keys.conf": "x" }))).toEqual([
+      expect.stringContaining('key "api-keys.conf" that names a secret'),
+    ]);
+    expect(
+      check(
+        noSecretsInPlainConfig,
+        cm({ "alertmanager.yaml": "url: https://oapi.dingtalk.com/robot/send?access_token=abcdef0123456789" }),
+      ),
+    ).toEqual([expect.stringContaining("a DingTalk access token in clear at data.alertmanager.yaml")]);
   });
 });
 
 describe("helm-values-no-credentials (advisory)", () => {
-  const release = (values: unknown): PolicyResource => ({ type: "kubernetes:helm.sh/v3:Release", name: "kps", props: { chart: "kube-prometheus-stack", version: "77.0.0", values } });
+  const release = (values: unknown): PolicyResource => ({
+    type: "kubernetes:helm.sh/v3:Release",
+    name: "kps",
+    props: { chart: "kube-prometheus-stack", version: "77.0.0", values },
+  });
   it("passes redacted secrets and ordinary values", () => {
-    expect(check(helmValuesHoldNoCredentials, release({ grafana: { adminPassword: "[secret]", replicas: 1 } }))).toEqual([]);
+    expect(
+      check(helmValuesHoldNoCredentials, release({ grafana: { adminPassword: "[secret]", replicas: 1 } })),
+    ).toEqual([]);
     // Keys that name a Secret object are references, not values.
-    expect(check(helmValuesHoldNoCredentials, release({ grafana: { admin: { existingSecret: "grafana-admin" } }, alertmanager: { alertmanagerSpec: { configSecret: "am-config" } } }))).toEqual([]);
+    expect(
+      check(
+        helmValuesHoldNoCredentials,
+        release({
+          grafana: { admin: { existingSecret: "grafana-admin" } },
+          alertmanager: { alertmanagerSpec: { configSecret: "am-config" } },
+        }),
+      ),
+    ).toEqual([]);
   });
   it("flags a literal password and a webhook URL", () => {
-    expect(check(helmValuesHoldNoCredentials, release({ grafana: { adminPassword: "hunter2hunter2" } }))).toEqual([expect.stringContaining("values.grafana.adminPassword")]);
-    expect(check(helmValuesHoldNoCredentials, release({ receivers: ["https://hooks.slack.com/services/T000/B000XXXX"] }))).toEqual([expect.stringContaining("a Slack webhook URL")]);
+    expect(check(helmValuesHoldNoCredentials, release({ grafana: { adminPassword: "hunter2hunter2" } }))).toEqual([
+      expect.stringContaining("values.grafana.adminPassword"),
+    ]);
+    expect(
+      check(helmValuesHoldNoCredentials, release({ receivers: ["https://hooks.slack.com/services/T000/B000XXXX"] })),
+    ).toEqual([expect.stringContaining("a Slack webhook URL")]);
   });
 });
 
 describe("prod-node-groups-not-spot-only", () => {
-  const group = (type: string, props: Record<string, unknown>): PolicyResource => ({ type, name: "cluster-gpu-l4", props });
+  const group = (type: string, props: Record<string, unknown>): PolicyResource => ({
+    type,
+    name: "cluster-gpu-l4",
+    props,
+  });
 
   it("fails a spot managed node group in prod, as the eks component and as the AWS resource", () => {
     for (const type of ["eks:index:ManagedNodeGroup", "aws:eks/nodeGroup:NodeGroup"]) {
-      expect(check(prodNodeGroupsNotSpotOnly, group(type, { capacityType: "SPOT" }))).toEqual([expect.stringContaining("is spot-only (capacityType is SPOT) in prod")]);
+      expect(check(prodNodeGroupsNotSpotOnly, group(type, { capacityType: "SPOT" }))).toEqual([
+        expect.stringContaining("is spot-only (capacityType is SPOT) in prod"),
+      ]);
       expect(check(prodNodeGroupsNotSpotOnly, group(type, { capacityType: "ON_DEMAND" }))).toEqual([]);
     }
   });
@@ -409,7 +592,11 @@ describe("prod-node-groups-not-spot-only", () => {
     const pool = (values: string[]): PolicyResource => ({
       type: "kubernetes:karpenter.sh/v1:NodePool",
       name: "gpu",
-      props: { kind: "NodePool", metadata: { name: "gpu" }, spec: { template: { spec: { requirements: [{ key: "karpenter.sh/capacity-type", operator: "In", values }] } } } },
+      props: {
+        kind: "NodePool",
+        metadata: { name: "gpu" },
+        spec: { template: { spec: { requirements: [{ key: "karpenter.sh/capacity-type", operator: "In", values }] } } },
+      },
     });
     expect(check(prodNodeGroupsNotSpotOnly, pool(["spot"]))).toHaveLength(1);
     expect(check(prodNodeGroupsNotSpotOnly, pool(["spot", "on-demand"]))).toEqual([]);
@@ -418,9 +605,18 @@ describe("prod-node-groups-not-spot-only", () => {
 
 describe("running the rules", () => {
   it("reports a rule that throws as a mandatory finding instead of passing", () => {
-    const broken: PolicyRule = { ...noSecretsInPlainConfig, name: "broken", enforcementLevel: "advisory", validate: () => { throw new Error("boom"); } };
+    const broken: PolicyRule = {
+      ...noSecretsInPlainConfig,
+      name: "broken",
+      enforcementLevel: "advisory",
+      validate: () => {
+        throw new Error("boom");
+      },
+    };
     const report = runPolicies([service("ClusterIP")], prod, [broken]);
-    expect(report.mandatory).toEqual([expect.objectContaining({ rule: "broken", message: expect.stringContaining("boom") })]);
+    expect(report.mandatory).toEqual([
+      expect.objectContaining({ rule: "broken", message: expect.stringContaining("boom") }),
+    ]);
   });
 
   it("reads the environment from the profile: prod demands 2 replicas, 3 zones and a spot opt-in; dev none", () => {
@@ -433,7 +629,13 @@ describe("CrossGuard adapter", () => {
   it("passes type and props to the rule and the policy config as its context", () => {
     const policy = toPulumiPolicy(prodNodeGroupsNotSpotOnly) as any;
     const reported: string[] = [];
-    const args = (environment: string) => ({ type: "eks:index:ManagedNodeGroup", name: "gpu-l4", urn: "urn:x", props: { capacityType: "SPOT" }, getConfig: () => ({ environment, spotOptInNodeGroups: [] }) });
+    const args = (environment: string) => ({
+      type: "eks:index:ManagedNodeGroup",
+      name: "gpu-l4",
+      urn: "urn:x",
+      props: { capacityType: "SPOT" },
+      getConfig: () => ({ environment, spotOptInNodeGroups: [] }),
+    });
     policy.validateResource(args("prod"), (m: string) => reported.push(m));
     policy.validateResource(args("dev"), (m: string) => reported.push(m));
     expect(reported).toEqual([expect.stringContaining("spot-only")]);
@@ -445,13 +647,18 @@ describe("CrossGuard adapter", () => {
     const policy = toPulumiPolicy(modelsAreHighlyAvailable) as any;
     const reported: [string, string | undefined][] = [];
     const single = { ...variant(gpuDeployment(), (p) => (p.spec.replicas = 1)), urn: "urn:bge" };
-    policy.validateStack({ resources: [single], getConfig: () => ({ environment: "prod" }) }, (m: string, urn?: string) => reported.push([m, urn]));
+    policy.validateStack(
+      { resources: [single], getConfig: () => ({ environment: "prod" }) },
+      (m: string, urn?: string) => reported.push([m, urn]),
+    );
     expect(reported.length).toBeGreaterThan(0);
     expect(reported.every(([, urn]) => urn === "urn:bge")).toBe(true);
   });
 
   it("refuses an unknown environment in the policy config", () => {
-    expect(() => contextFromPolicyConfig({ environment: "production" })).toThrow(/must be one of local, dev, staging, prod/);
+    expect(() => contextFromPolicyConfig({ environment: "production" })).toThrow(
+      /must be one of local, dev, staging, prod/,
+    );
   });
 });
 
@@ -460,7 +667,10 @@ describe("policy config per stack (policy/stack-config.ts)", () => {
     const cfg = JSON.parse(policyConfigForStackFile(path.join(__dirname, "..", "stacks", "Pulumi.prod.yaml")));
     expect(Object.keys(cfg).sort()).toEqual(POLICY_RULES.map((r) => r.name).sort());
     for (const v of Object.values(cfg)) expect(v).toEqual({ environment: "prod", spotOptInNodeGroups: [] });
-    expect(policyPackConfigFor(dev, POLICY_RULES)["images-pinned"]).toEqual({ environment: "dev", spotOptInNodeGroups: [] });
+    expect(policyPackConfigFor(dev, POLICY_RULES)["images-pinned"]).toEqual({
+      environment: "dev",
+      spotOptInNodeGroups: [],
+    });
   });
 
   it("lists node groups that set allowSpotInProd", () => {

@@ -21,11 +21,16 @@ const find = (type: string, pred: (r: RecordedResource) => boolean = () => true)
   if (!r) throw new Error(`no ${type}`);
   return r;
 };
-const kps = () => find("kubernetes:helm.sh/v3:Release", (r) => (r.inputs as { chart?: string }).chart === "kube-prometheus-stack");
+const kps = () =>
+  find("kubernetes:helm.sh/v3:Release", (r) => (r.inputs as { chart?: string }).chart === "kube-prometheus-stack");
 
 describe("ordering on a fresh cluster", () => {
   it("every ServiceMonitor, PrometheusRule and ScaledObject waits for the Prometheus Operator CRDs", () => {
-    const crdUsers = result.recorded!.filter((r) => ["ServiceMonitor", "PodMonitor", "PrometheusRule", "ScaledObject"].includes((r.inputs as { kind?: string }).kind ?? ""));
+    const crdUsers = result.recorded!.filter((r) =>
+      ["ServiceMonitor", "PodMonitor", "PrometheusRule", "ScaledObject"].includes(
+        (r.inputs as { kind?: string }).kind ?? "",
+      ),
+    );
     expect(crdUsers.length).toBeGreaterThan(5);
     for (const r of crdUsers) {
       if (r.parentUrn === kps().parentUrn) continue; // the observability component's own rules are ordered by the chart release itself
@@ -34,7 +39,10 @@ describe("ordering on a fresh cluster", () => {
   });
 
   it("model workloads wait for the GPU device plugin", () => {
-    const plugin = find("kubernetes:helm.sh/v3:Release", (r) => (r.inputs as { chart?: string }).chart === "nvidia-device-plugin");
+    const plugin = find(
+      "kubernetes:helm.sh/v3:Release",
+      (r) => (r.inputs as { chart?: string }).chart === "nvidia-device-plugin",
+    );
     const deployment = find("kubernetes:apps/v1:Deployment", (r) => r.name === "qwen3-reranker-deployment");
     expect(waitsFor(deployment).has(plugin.urn)).toBe(true);
   });
@@ -42,7 +50,10 @@ describe("ordering on a fresh cluster", () => {
   it("the post-deploy verification waits for every model workload", () => {
     const job = find("kubernetes:batch/v1:Job");
     const waits = waitsFor(job);
-    for (const name of ["bge-large-zh", "qwen3-reranker"]) expect(waits.has(find("kubernetes:apps/v1:Deployment", (r) => r.name === `${name}-deployment`).urn), name).toBe(true);
+    for (const name of ["bge-large-zh", "qwen3-reranker"])
+      expect(waits.has(find("kubernetes:apps/v1:Deployment", (r) => r.name === `${name}-deployment`).urn), name).toBe(
+        true,
+      );
     expect(waits.has(find("kubernetes:serving.kserve.io/v1beta1:InferenceService").urn)).toBe(true);
   });
 });

@@ -10,16 +10,26 @@ export interface ProcessResult {
 }
 
 /** Runs a command as a separate process (bounded by a timeout) and collects its output. */
-export function run(cmd: string, args: readonly string[], options: { cwd?: string; timeoutMs?: number; env?: NodeJS.ProcessEnv; input?: string } = {}): Promise<ProcessResult> {
+export function run(
+  cmd: string,
+  args: readonly string[],
+  options: { cwd?: string; timeoutMs?: number; env?: NodeJS.ProcessEnv; input?: string } = {},
+): Promise<ProcessResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { cwd: options.cwd ?? ROOT, env: { ...process.env, ...options.env }, stdio: ["pipe", "pipe", "pipe"] });
+    const child = spawn(cmd, args, {
+      cwd: options.cwd ?? ROOT,
+      env: { ...process.env, ...options.env },
+      stdio: ["pipe", "pipe", "pipe"],
+    });
     let stdout = "";
     let stderr = "";
     child.stdout.on("data", (d) => (stdout += d));
     child.stderr.on("data", (d) => (stderr += d));
     const timer = setTimeout(() => {
       child.kill("SIGKILL");
-      reject(new Error(`${cmd} ${args.join(" ")} timed out after ${options.timeoutMs ?? 120_000} ms\n${stdout}\n${stderr}`));
+      reject(
+        new Error(`${cmd} ${args.join(" ")} timed out after ${options.timeoutMs ?? 120_000} ms\n${stdout}\n${stderr}`),
+      );
     }, options.timeoutMs ?? 120_000);
     child.on("error", reject);
     child.on("close", (code) => {

@@ -14,24 +14,45 @@ describe("serving config errors name the field, the value and the fix", () => {
   });
 
   it("KServe's Hugging Face backend has no rerank", () => {
-    const problems = problemsOf("prod", (raw) => Object.assign(model(raw, "gte-base"), { model: "BAAI/bge-reranker-v2-m3", task: "rerank", engineOptions: { backend: "huggingface" } }));
-    expect(problems.map((p) => [p.path, p.value])).toContainEqual(["retrieval-stack:models[1].engineOptions.backend", "huggingface"]);
-    expect(problems.find((p) => p.path.endsWith("engineOptions.backend"))!.message).toMatch(/no rerank endpoint.*Fix: set engineOptions.backend: vllm/);
+    const problems = problemsOf("prod", (raw) =>
+      Object.assign(model(raw, "gte-base"), {
+        model: "BAAI/bge-reranker-v2-m3",
+        task: "rerank",
+        engineOptions: { backend: "huggingface" },
+      }),
+    );
+    expect(problems.map((p) => [p.path, p.value])).toContainEqual([
+      "retrieval-stack:models[1].engineOptions.backend",
+      "huggingface",
+    ]);
+    expect(problems.find((p) => p.path.endsWith("engineOptions.backend"))!.message).toMatch(
+      /no rerank endpoint.*Fix: set engineOptions.backend: vllm/,
+    );
   });
 
   it("KServe's Hugging Face backend would mean-pool a CLS-pooled BGE model", () => {
-    const [p] = problemsOf("prod", (raw) => Object.assign(model(raw, "gte-base"), { model: "BAAI/bge-large-zh-v1.5", engineOptions: { backend: "huggingface" } }));
+    const [p] = problemsOf("prod", (raw) =>
+      Object.assign(model(raw, "gte-base"), {
+        model: "BAAI/bge-large-zh-v1.5",
+        engineOptions: { backend: "huggingface" },
+      }),
+    );
     expect(p!.message).toMatch(/mean-pools.*cls pooling.*Fix: set engineOptions.backend: vllm/);
   });
 
   it("KServe options are checked: unknown keys are refused", () => {
-    const [p] = problemsOf("prod", (raw) => (model(raw, "gte-base").engineOptions = { backend: "vllm", storageUri: "s3://x" }));
+    const [p] = problemsOf(
+      "prod",
+      (raw) => (model(raw, "gte-base").engineOptions = { backend: "vllm", storageUri: "s3://x" }),
+    );
     expect(p!.path).toBe("retrieval-stack:models[1].engineOptions");
     expect(p!.message).toMatch(/Fix: remove other keys/);
   });
 
   it("SGLang must not run Qwen3-Reranker with --is-embedding", () => {
-    const [p] = problemsOf("prod", (raw) => Object.assign(model(raw, "qwen3-reranker"), { engine: "sglang", extraArgs: ["--is-embedding"] }));
+    const [p] = problemsOf("prod", (raw) =>
+      Object.assign(model(raw, "qwen3-reranker"), { engine: "sglang", extraArgs: ["--is-embedding"] }),
+    );
     expect(p!.path).toBe("retrieval-stack:models[2].extraArgs");
     expect(p!.message).toMatch(/must NOT run it with --is-embedding.*Fix: remove "--is-embedding"/);
   });
@@ -58,7 +79,9 @@ describe("serving config errors name the field, the value and the fix", () => {
   it("min replicas above max", () => {
     const problems = problemsOf("prod", (raw) => (model(raw, "gte-base").replicas = { min: 4, max: 3 }));
     expect(problems.map((p) => p.path)).toContain("retrieval-stack:models[1].replicas.min");
-    expect(problems.find((p) => p.path.endsWith("replicas.min"))!.message).toMatch(/above replicas.max \(3\). Fix: set min <= max/);
+    expect(problems.find((p) => p.path.endsWith("replicas.min"))!.message).toMatch(
+      /above replicas.max \(3\). Fix: set min <= max/,
+    );
   });
 
   it("an engine image tag `latest`", () => {
@@ -80,8 +103,16 @@ describe("serving config errors name the field, the value and the fix", () => {
   });
 
   it("TEI accepts float16/float32 only, and one GPU", () => {
-    const problems = problemsOf("prod", (raw) => Object.assign(model(raw, "bge-large-zh"), { engine: "tei", dtype: "bfloat16", gpu: { nodeGroup: "l4", count: 2 } }));
-    expect(problems.map((p) => p.path)).toEqual(expect.arrayContaining(["retrieval-stack:models[0].dtype", "retrieval-stack:models[0].gpu.count"]));
+    const problems = problemsOf("prod", (raw) =>
+      Object.assign(model(raw, "bge-large-zh"), {
+        engine: "tei",
+        dtype: "bfloat16",
+        gpu: { nodeGroup: "l4", count: 2 },
+      }),
+    );
+    expect(problems.map((p) => p.path)).toEqual(
+      expect.arrayContaining(["retrieval-stack:models[0].dtype", "retrieval-stack:models[0].gpu.count"]),
+    );
   });
 
   it("an unknown node group is reported once, without a misleading adapter error", () => {
@@ -100,7 +131,11 @@ describe("scale to zero needs a working-hours schedule", () => {
   it("dev's models scale to zero on a weekday schedule (Asia/Shanghai, 08:00-20:00)", () => {
     for (const m of parseStack("dev").models) {
       expect(m.replicas.min).toBe(0);
-      expect(m.autoscaling.activeHours).toEqual({ timezone: "Asia/Shanghai", start: "0 8 * * 1-5", end: "0 20 * * 1-5" });
+      expect(m.autoscaling.activeHours).toEqual({
+        timezone: "Asia/Shanghai",
+        start: "0 8 * * 1-5",
+        end: "0 20 * * 1-5",
+      });
     }
   });
 
@@ -109,20 +144,32 @@ describe("scale to zero needs a working-hours schedule", () => {
     expect(rest).toEqual([]);
     expect(p!.path).toBe("retrieval-stack:models[0].replicas.min");
     expect(p!.value).toBe(0);
-    expect(p!.message).toMatch(/scale to zero, but nothing would bring it back.*Fix: set autoscaling\.activeHours \(e\.g\. \{ timezone: "Asia\/Shanghai", start: "0 8 \* \* 1-5", end: "0 20 \* \* 1-5" \}.*\), or set replicas\.min: 1\./);
+    expect(p!.message).toMatch(
+      /scale to zero, but nothing would bring it back.*Fix: set autoscaling\.activeHours \(e\.g\. \{ timezone: "Asia\/Shanghai", start: "0 8 \* \* 1-5", end: "0 20 \* \* 1-5" \}.*\), or set replicas\.min: 1\./,
+    );
   });
 
   it("replicas.min 0 without KEDA (observability off) is refused", () => {
     const problems = problemsOf("dev", (raw) => (raw.observability = { ...raw.observability, enabled: false }));
-    expect(problems.find((p) => p.path === "retrieval-stack:models[0].replicas.min")?.message).toMatch(/needs KEDA.*Fix: set replicas.min: 1, or enable observability/);
+    expect(problems.find((p) => p.path === "retrieval-stack:models[0].replicas.min")?.message).toMatch(
+      /needs KEDA.*Fix: set replicas.min: 1, or enable observability/,
+    );
   });
 
   it("an unknown, misspelt or offset time zone is refused with the fix", () => {
     const at = "retrieval-stack:models[1].autoscaling.activeHours.timezone";
     const unknown = problemsOf("dev", (raw) => (hours(raw, "qwen3-reranker").timezone = "Asia/Beijing"));
-    expect(unknown).toEqual([expect.objectContaining({ path: at, value: "Asia/Beijing", message: expect.stringMatching(/is not an IANA time zone name\. Fix: use a name such as "Asia\/Shanghai"/) })]);
+    expect(unknown).toEqual([
+      expect.objectContaining({
+        path: at,
+        value: "Asia/Beijing",
+        message: expect.stringMatching(/is not an IANA time zone name\. Fix: use a name such as "Asia\/Shanghai"/),
+      }),
+    ]);
     const lower = problemsOf("dev", (raw) => (hours(raw, "qwen3-reranker").timezone = "asia/shanghai"));
-    expect(lower[0]!.message).toBe('is spelled "Asia/Shanghai" in the IANA database (KEDA matches names case-sensitively). Fix: timezone: Asia/Shanghai.');
+    expect(lower[0]!.message).toBe(
+      'is spelled "Asia/Shanghai" in the IANA database (KEDA matches names case-sensitively). Fix: timezone: Asia/Shanghai.',
+    );
     expect(problemsOf("dev", (raw) => (hours(raw, "qwen3-reranker").timezone = "+08:00"))[0]!.path).toBe(at);
   });
 
@@ -139,19 +186,41 @@ describe("scale to zero needs a working-hours schedule", () => {
       expect(rest).toEqual([]);
       expect(p).toMatchObject({ path: "retrieval-stack:models[0].autoscaling.activeHours.start", value: start });
       expect(p!.message).toMatch(says);
-      expect(p!.message).toMatch(/Fix: write the 5 fields minute hour day-of-month month day-of-week, e\.g\. "0 8 \* \* 1-5"/);
+      expect(p!.message).toMatch(
+        /Fix: write the 5 fields minute hour day-of-month month day-of-week, e\.g\. "0 8 \* \* 1-5"/,
+      );
     }
     // Names, lists, steps and ? are cron as KEDA reads it.
-    expect(() => parseStack("dev", (raw) => Object.assign(hours(raw, "bge-large-zh"), { start: "*/30 8 ? * MON-FRI", end: "0 20,22 * jan-dec 1-5" }))).not.toThrow();
+    expect(() =>
+      parseStack("dev", (raw) =>
+        Object.assign(hours(raw, "bge-large-zh"), { start: "*/30 8 ? * MON-FRI", end: "0 20,22 * jan-dec 1-5" }),
+      ),
+    ).not.toThrow();
   });
 
   it("start equal to end never opens the window", () => {
     const [p] = problemsOf("dev", (raw) => (hours(raw, "bge-large-zh").end = "0  8 * * 1-5"));
-    expect(p).toMatchObject({ path: "retrieval-stack:models[0].autoscaling.activeHours.end", message: expect.stringMatching(/same as start.*Fix: set end/) });
+    expect(p).toMatchObject({
+      path: "retrieval-stack:models[0].autoscaling.activeHours.end",
+      message: expect.stringMatching(/same as start.*Fix: set end/),
+    });
   });
 
   it("activeHours on a model that never goes below one replica is refused as a no-op", () => {
-    const problems = problemsOf("prod", (raw) => (model(raw, "gte-base").autoscaling = { activeHours: { timezone: "UTC", start: "0 8 * * *", end: "0 20 * * *" } }));
-    expect(problems).toEqual([expect.objectContaining({ path: "retrieval-stack:models[1].autoscaling.activeHours", message: expect.stringMatching(/has no effect: replicas.min is 2.*Fix: remove autoscaling.activeHours \(prod keeps at least 2 replicas\)\.$/) })]);
+    const problems = problemsOf(
+      "prod",
+      (raw) =>
+        (model(raw, "gte-base").autoscaling = {
+          activeHours: { timezone: "UTC", start: "0 8 * * *", end: "0 20 * * *" },
+        }),
+    );
+    expect(problems).toEqual([
+      expect.objectContaining({
+        path: "retrieval-stack:models[1].autoscaling.activeHours",
+        message: expect.stringMatching(
+          /has no effect: replicas.min is 2.*Fix: remove autoscaling.activeHours \(prod keeps at least 2 replicas\)\.$/,
+        ),
+      }),
+    ]);
   });
 });

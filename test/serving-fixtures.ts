@@ -17,12 +17,61 @@ export const GROUPS = {
 
 /** The seeds' models, as the issue lists them. */
 export const SEEDS = {
-  qwen3Reranker: { name: "qwen3-reranker", model: "Qwen/Qwen3-Reranker-4B", engine: "vllm", task: "rerank", replicas: { min: 2, max: 4 }, gpu: { nodeGroup: "l40s" }, maxModelLen: 32768, slo: { p99LatencyMs: 2000 } },
-  bgeLargeZh: { name: "bge-large-zh", model: "BAAI/bge-large-zh-v1.5", engine: "sglang", task: "embed", replicas: { min: 2, max: 4 }, gpu: { nodeGroup: "l4" }, slo: { p99LatencyMs: 300 } },
-  gteBase: { name: "gte-base", model: "thenlper/gte-base", engine: "kserve", task: "embed", replicas: { min: 2, max: 3 }, gpu: { nodeGroup: "l4" }, slo: { p99LatencyMs: 300 } },
-  xinferenceReranker: { name: "bge-reranker-v2", model: "BAAI/bge-reranker-v2-m3", engine: "xinference", task: "rerank", replicas: { min: 2, max: 3 }, gpu: { nodeGroup: "l4" }, slo: { p99LatencyMs: 800 } },
-  bgeSmallZhCpu: { name: "bge-small-zh", model: "BAAI/bge-small-zh-v1.5", engine: "tei", task: "embed", replicas: { min: 1, max: 2 }, resources: { cpu: "2", memory: "2Gi" }, slo: { p99LatencyMs: 500 } },
-  bgeRerankerBaseCpu: { name: "bge-reranker-base", model: "BAAI/bge-reranker-base", engine: "tei", task: "rerank", replicas: { min: 1, max: 2 }, resources: { cpu: "2", memory: "3Gi" }, slo: { p99LatencyMs: 1500 } },
+  qwen3Reranker: {
+    name: "qwen3-reranker",
+    model: "Qwen/Qwen3-Reranker-4B",
+    engine: "vllm",
+    task: "rerank",
+    replicas: { min: 2, max: 4 },
+    gpu: { nodeGroup: "l40s" },
+    maxModelLen: 32768,
+    slo: { p99LatencyMs: 2000 },
+  },
+  bgeLargeZh: {
+    name: "bge-large-zh",
+    model: "BAAI/bge-large-zh-v1.5",
+    engine: "sglang",
+    task: "embed",
+    replicas: { min: 2, max: 4 },
+    gpu: { nodeGroup: "l4" },
+    slo: { p99LatencyMs: 300 },
+  },
+  gteBase: {
+    name: "gte-base",
+    model: "thenlper/gte-base",
+    engine: "kserve",
+    task: "embed",
+    replicas: { min: 2, max: 3 },
+    gpu: { nodeGroup: "l4" },
+    slo: { p99LatencyMs: 300 },
+  },
+  xinferenceReranker: {
+    name: "bge-reranker-v2",
+    model: "BAAI/bge-reranker-v2-m3",
+    engine: "xinference",
+    task: "rerank",
+    replicas: { min: 2, max: 3 },
+    gpu: { nodeGroup: "l4" },
+    slo: { p99LatencyMs: 800 },
+  },
+  bgeSmallZhCpu: {
+    name: "bge-small-zh",
+    model: "BAAI/bge-small-zh-v1.5",
+    engine: "tei",
+    task: "embed",
+    replicas: { min: 1, max: 2 },
+    resources: { cpu: "2", memory: "2Gi" },
+    slo: { p99LatencyMs: 500 },
+  },
+  bgeRerankerBaseCpu: {
+    name: "bge-reranker-base",
+    model: "BAAI/bge-reranker-base",
+    engine: "tei",
+    task: "rerank",
+    replicas: { min: 1, max: 2 },
+    resources: { cpu: "2", memory: "3Gi" },
+    slo: { p99LatencyMs: 1500 },
+  },
 } satisfies Record<string, ModelInput>;
 
 export function parseModel(input: ModelInput): ModelConfig {

@@ -18,7 +18,8 @@ import { waitsFor as waitsForIn } from "./harness";
 const RELEASE = "kubernetes:helm.sh/v3:Release";
 const RUNTIME = "kubernetes:serving.kserve.io/v1alpha1:ClusterServingRuntime";
 const chartOf = (r: RecordedResource) => String((r.inputs as { chart?: string }).chart);
-const kserveReleases = (rs: readonly RecordedResource[]) => rs.filter((r) => r.type === RELEASE && chartOf(r).startsWith("oci://ghcr.io/kserve/"));
+const kserveReleases = (rs: readonly RecordedResource[]) =>
+  rs.filter((r) => r.type === RELEASE && chartOf(r).startsWith("oci://ghcr.io/kserve/"));
 
 describe("prod (the whole program): KServe is installed for gte-base, before its InferenceService", () => {
   let result: PlanResult;
@@ -35,7 +36,13 @@ describe("prod (the whole program): KServe is installed for gte-base, before its
   const waitsFor = (r: RecordedResource) => waitsForIn(recorded, r);
   const release = (chart: string) => {
     const r = recorded.find((x) => x.type === RELEASE && chartOf(x) === chart);
-    if (!r) throw new Error(`no release of ${chart}; have ${recorded.filter((x) => x.type === RELEASE).map(chartOf).join(", ")}`);
+    if (!r)
+      throw new Error(
+        `no release of ${chart}; have ${recorded
+          .filter((x) => x.type === RELEASE)
+          .map(chartOf)
+          .join(", ")}`,
+      );
     return r;
   };
   const crd = () => release("oci://ghcr.io/kserve/charts/kserve-crd");
@@ -49,13 +56,22 @@ describe("prod (the whole program): KServe is installed for gte-base, before its
       ["oci://ghcr.io/kserve/charts/kserve-resources", "v0.21.0"],
     ]);
     // The adapter's image and the charts move together.
-    expect((isvc().inputs as any).spec.predictor.model.image).toBe(`kserve/huggingfaceserver:${KSERVE_DEFAULT_VERSION}-gpu`);
+    expect((isvc().inputs as any).spec.predictor.model.image).toBe(
+      `kserve/huggingfaceserver:${KSERVE_DEFAULT_VERSION}-gpu`,
+    );
     // An OCI chart carries its registry in `chart`: no repository for Helm to look the chart up in.
-    for (const r of kserveReleases(recorded)) expect((r.inputs as { repositoryOpts?: unknown }).repositoryOpts).toBeUndefined();
+    for (const r of kserveReleases(recorded))
+      expect((r.inputs as { repositoryOpts?: unknown }).repositoryOpts).toBeUndefined();
     // The policy the plan runs sees an exact version on both.
     const policyView = (r: RecordedResource) => ({ type: r.type, name: r.name, urn: r.urn, props: r.inputs });
-    for (const r of kserveReleases(recorded)) expect(helmChartsArePinned.validate(policyView(r), {} as never)).toEqual([]);
-    expect(helmChartsArePinned.validate(policyView({ ...controller(), inputs: { ...controller().inputs, version: "^0.21" } }), {} as never)).toHaveLength(1);
+    for (const r of kserveReleases(recorded))
+      expect(helmChartsArePinned.validate(policyView(r), {} as never)).toEqual([]);
+    expect(
+      helmChartsArePinned.validate(
+        policyView({ ...controller(), inputs: { ...controller().inputs, version: "^0.21" } }),
+        {} as never,
+      ),
+    ).toHaveLength(1);
   });
 
   it("runs the controller in Standard (raw Deployment) mode without Knative, Istio or its own Ingress objects", () => {
@@ -71,7 +87,12 @@ describe("prod (the whole program): KServe is installed for gte-base, before its
     expect(Number(model.resources.requests.cpu)).toBeGreaterThan(1);
     expect(model.resources.limits.cpu).toBeUndefined();
     const defaults = (controller().inputs as any).values.kserve.inferenceservice.resources;
-    expect([defaults.limits.cpu, defaults.limits.memory, defaults.requests.cpu, defaults.requests.memory]).toEqual(["", "", "", ""]);
+    expect([defaults.limits.cpu, defaults.limits.memory, defaults.requests.cpu, defaults.requests.memory]).toEqual([
+      "",
+      "",
+      "",
+      "",
+    ]);
     const container = (runtime().inputs as any).spec.containers[0];
     expect(container.resources).toBeUndefined();
   });
@@ -105,29 +126,45 @@ describe("prod (the whole program): KServe is installed for gte-base, before its
 
 // The component alone: what it installs for a given set of models and settings.
 const ingressWith = (input: unknown) => IngressSchema.parse(input);
-async function renderPrerequisites(models: ModelInput[], o: { install?: boolean; ingress?: unknown } = {}): Promise<{ r: Rendered; component: EnginePrerequisites }> {
+async function renderPrerequisites(
+  models: ModelInput[],
+  o: { install?: boolean; ingress?: unknown } = {},
+): Promise<{ r: Rendered; component: EnginePrerequisites }> {
   let component!: EnginePrerequisites;
   const r = await renderResources(() => {
     const provider = new k8s.Provider("k8s", {});
     // Stands for the Ingress component; depending on a component means depending on its children.
     const ingressComponent = new pulumi.ComponentResource("test:ingress:Ingress", "ingress", {});
-    new k8s.core.v1.ConfigMap("ingress-child", { metadata: { name: "ingress-child" } }, { parent: ingressComponent, provider });
+    new k8s.core.v1.ConfigMap(
+      "ingress-child",
+      { metadata: { name: "ingress-child" } },
+      { parent: ingressComponent, provider },
+    );
     component = new EnginePrerequisites("engine-prerequisites", {
       provider,
       environment: "prod",
       models: models.map(parseModel),
       engines: EnginesSchema.parse(o.install === undefined ? {} : { installPrerequisites: o.install }),
       monitoring: false,
-      ingress: { config: ingressWith(o.ingress ?? { host: "api.example.com", tls: { mode: "acme", email: "ops@example.com" } }), component: ingressComponent },
+      ingress: {
+        config: ingressWith(o.ingress ?? { host: "api.example.com", tls: { mode: "acme", email: "ops@example.com" } }),
+        component: ingressComponent,
+      },
     });
   });
   return { r, component };
 }
-const installedBy = (r: Rendered) => r.resources.filter((x) => x.custom && x.type !== "pulumi:providers:kubernetes" && x.name !== "ingress-child");
+const installedBy = (r: Rendered) =>
+  r.resources.filter((x) => x.custom && x.type !== "pulumi:providers:kubernetes" && x.name !== "ingress-child");
 
 describe("EnginePrerequisites installs only what the stack's engines need", () => {
   it("a stack without a KServe model (the local TEI models, prod's SGLang and vLLM) installs nothing", async () => {
-    const { r, component } = await renderPrerequisites([SEEDS.bgeSmallZhCpu, SEEDS.bgeRerankerBaseCpu, SEEDS.qwen3Reranker, SEEDS.bgeLargeZh]);
+    const { r, component } = await renderPrerequisites([
+      SEEDS.bgeSmallZhCpu,
+      SEEDS.bgeRerankerBaseCpu,
+      SEEDS.qwen3Reranker,
+      SEEDS.bgeLargeZh,
+    ]);
     expect(installedBy(r)).toEqual([]);
     expect(component.planned).toEqual([]);
     expect(component.installsCertManager).toBe(false);
@@ -140,18 +177,25 @@ describe("EnginePrerequisites installs only what the stack's engines need", () =
 
   it("defaults to installing: the schema's default is true", () => {
     expect(EnginesSchema.parse({}).installPrerequisites).toBe(true);
-    expect(plannedPrerequisites([parseModel(SEEDS.gteBase)], EnginesSchema.parse({}), "prod").map((p) => p.prerequisite.id)).toEqual(["kserve-crd", "kserve", KSERVE_RUNTIME_NAME]);
+    expect(
+      plannedPrerequisites([parseModel(SEEDS.gteBase)], EnginesSchema.parse({}), "prod").map((p) => p.prerequisite.id),
+    ).toEqual(["kserve-crd", "kserve", KSERVE_RUNTIME_NAME]);
   });
 
   it("two KServe models share one install of each prerequisite", async () => {
     const { r } = await renderPrerequisites([SEEDS.gteBase, { ...SEEDS.gteBase, name: "gte-base-2" }]);
-    expect(kserveReleases(r.resources).map(chartOf)).toEqual(["oci://ghcr.io/kserve/charts/kserve-crd", "oci://ghcr.io/kserve/charts/kserve-resources"]);
+    expect(kserveReleases(r.resources).map(chartOf)).toEqual([
+      "oci://ghcr.io/kserve/charts/kserve-crd",
+      "oci://ghcr.io/kserve/charts/kserve-resources",
+    ]);
     expect(r.ofType(RUNTIME)).toHaveLength(1);
     expect(r.ofType("kubernetes:core/v1:Namespace").map((n) => (n.inputs as any).metadata.name)).toEqual(["kserve"]);
   });
 
   it("installs cert-manager itself when the ingress does not (TLS from a user Secret), once, before the controller", async () => {
-    const { r, component } = await renderPrerequisites([SEEDS.gteBase], { ingress: { host: "api.example.com", tls: { mode: "secret", secretName: "api-tls" } } });
+    const { r, component } = await renderPrerequisites([SEEDS.gteBase], {
+      ingress: { host: "api.example.com", tls: { mode: "secret", secretName: "api-tls" } },
+    });
     const certManagers = r.ofType(RELEASE).filter((x) => chartOf(x) === "cert-manager");
     expect(certManagers).toHaveLength(1);
     expect(component.installsCertManager).toBe(true);
@@ -164,6 +208,8 @@ describe("EnginePrerequisites installs only what the stack's engines need", () =
     expect(r.ofType(RELEASE).filter((x) => chartOf(x) === "cert-manager")).toEqual([]);
     expect(component.installsCertManager).toBe(false);
     const ingressChild = r.get("kubernetes:core/v1:ConfigMap", "ingress-child").urn;
-    expect(r.ofType(RELEASE).find((x) => chartOf(x).endsWith("/kserve-resources"))!.dependencies).toContain(ingressChild);
+    expect(r.ofType(RELEASE).find((x) => chartOf(x).endsWith("/kserve-resources"))!.dependencies).toContain(
+      ingressChild,
+    );
   });
 });

@@ -1,7 +1,13 @@
 import { describe, expect, it } from "vitest";
 import { validateObjects, type K8sObject } from "../plan/validate";
 import { GPU_TAINT, NODE_GROUP_LABEL, GPU_CLASS_LABEL } from "../components/k8s/meta";
-import { ENGINE_CLIENT_LABEL, INGRESS_NAMESPACE, MONITORING_NAMESPACE, PROMETHEUS_URL, VERIFIER_POD_LABEL } from "../components/k8s/namespaces";
+import {
+  ENGINE_CLIENT_LABEL,
+  INGRESS_NAMESPACE,
+  MONITORING_NAMESPACE,
+  PROMETHEUS_URL,
+  VERIFIER_POD_LABEL,
+} from "../components/k8s/namespaces";
 import { REDACTED } from "../plan/redact";
 import { SEEDS, engineContainer, one, podSpecOf, renderModel, type ModelInput } from "./serving-fixtures";
 import type { Rendered } from "./harness";
@@ -14,7 +20,14 @@ async function expectSchemaValid(r: Rendered) {
 const gpuAffinity = (group: string, gpuClass: string) => ({
   nodeAffinity: {
     requiredDuringSchedulingIgnoredDuringExecution: {
-      nodeSelectorTerms: [{ matchExpressions: [{ key: NODE_GROUP_LABEL, operator: "In", values: [group] }, { key: GPU_CLASS_LABEL, operator: "In", values: [gpuClass] }] }],
+      nodeSelectorTerms: [
+        {
+          matchExpressions: [
+            { key: NODE_GROUP_LABEL, operator: "In", values: [group] },
+            { key: GPU_CLASS_LABEL, operator: "In", values: [gpuClass] },
+          ],
+        },
+      ],
     },
   },
 });
@@ -39,13 +52,20 @@ describe("Qwen3-Reranker-4B on vLLM (prod, L40S)", async () => {
     expect(Object.keys(cm.data)).toEqual(["qwen3_reranker.jinja"]);
     expect(cm.data["qwen3_reranker.jinja"]).toContain('the answer can only be "yes" or "no"');
     expect(engine.args[engine.args.indexOf("--chat-template") + 1]).toBe("/etc/retrieval-stack/qwen3_reranker.jinja");
-    expect(engine.volumeMounts).toContainEqual({ name: "engine-files", mountPath: "/etc/retrieval-stack", readOnly: true });
+    expect(engine.volumeMounts).toContainEqual({
+      name: "engine-files",
+      mountPath: "/etc/retrieval-stack",
+      readOnly: true,
+    });
     expect(pod.volumes).toContainEqual({ name: "engine-files", configMap: { name: "qwen3-reranker-files" } });
   });
 
   it("gives vLLM a memory-backed /dev/shm and the node-local weight cache", () => {
     expect(pod.volumes).toContainEqual({ name: "dshm", emptyDir: { medium: "Memory", sizeLimit: "2Gi" } });
-    expect(pod.volumes).toContainEqual({ name: "model-cache", hostPath: { path: "/var/lib/retrieval-stack/model-cache", type: "DirectoryOrCreate" } });
+    expect(pod.volumes).toContainEqual({
+      name: "model-cache",
+      hostPath: { path: "/var/lib/retrieval-stack/model-cache", type: "DirectoryOrCreate" },
+    });
     expect(engine.env).toContainEqual({ name: "HF_HOME", value: "/cache/huggingface" });
   });
 
@@ -58,7 +78,10 @@ describe("Qwen3-Reranker-4B on vLLM (prod, L40S)", async () => {
   });
 
   it("reads the HF token from the model's Secret, which holds it only as a secret", () => {
-    expect(engine.env).toContainEqual({ name: "HF_TOKEN", valueFrom: { secretKeyRef: { name: "qwen3-reranker-hf-token", key: "HF_TOKEN" } } });
+    expect(engine.env).toContainEqual({
+      name: "HF_TOKEN",
+      valueFrom: { secretKeyRef: { name: "qwen3-reranker-hf-token", key: "HF_TOKEN" } },
+    });
     const secret = one(r, "Secret");
     expect(secret.stringData).toEqual({ HF_TOKEN: REDACTED });
     expect(JSON.stringify(r.objects())).not.toContain("hf_offline_test_token");
@@ -97,7 +120,9 @@ describe("Qwen3-Reranker-4B on vLLM (prod, L40S)", async () => {
     expect(so.spec.triggers[0].metadata.serverAddress).toBe(PROMETHEUS_URL);
     // Stabilised to the cold start: scale-down waits at least the startup budget.
     const budget = engine.startupProbe.periodSeconds * engine.startupProbe.failureThreshold;
-    expect(so.spec.advanced.horizontalPodAutoscalerConfig.behavior.scaleDown.stabilizationWindowSeconds).toBeGreaterThanOrEqual(budget - 10);
+    expect(
+      so.spec.advanced.horizontalPodAutoscalerConfig.behavior.scaleDown.stabilizationWindowSeconds,
+    ).toBeGreaterThanOrEqual(budget - 10);
   });
 });
 
@@ -109,7 +134,9 @@ describe("bge-large-zh-v1.5 on SGLang (prod, L4)", async () => {
 
   it("runs the embedding server with metrics on, on the L4 group, port 30000", () => {
     expect(engine.image).toBe("lmsysorg/sglang:v0.5.23");
-    expect(engine.args).toEqual(expect.arrayContaining(["--is-embedding", "--enable-metrics", "--attention-backend", "triton"]));
+    expect(engine.args).toEqual(
+      expect.arrayContaining(["--is-embedding", "--enable-metrics", "--attention-backend", "triton"]),
+    );
     expect(engine.ports).toEqual([{ name: "http", containerPort: 30000, protocol: "TCP" }]);
     expect(podSpecOf(r).affinity).toEqual(gpuAffinity("l4", "l4"));
   });
@@ -120,7 +147,18 @@ describe("bge-large-zh-v1.5 on SGLang (prod, L4)", async () => {
     expect(svc.spec.ports).toEqual([{ name: "http", port: 80, targetPort: 30000, protocol: "TCP" }]);
     const sm = one(r, "ServiceMonitor");
     expect(sm.spec.endpoints).toEqual([
-      { port: "http", path: "/metrics", interval: "15s", relabelings: [{ sourceLabels: ["__meta_kubernetes_pod_label_retrieval_stack_io_model"], targetLabel: "model", action: "replace" }] },
+      {
+        port: "http",
+        path: "/metrics",
+        interval: "15s",
+        relabelings: [
+          {
+            sourceLabels: ["__meta_kubernetes_pod_label_retrieval_stack_io_model"],
+            targetLabel: "model",
+            action: "replace",
+          },
+        ],
+      },
     ]);
     expect(sm.spec.selector.matchLabels).toEqual(svc.spec.selector);
   });
@@ -129,14 +167,26 @@ describe("bge-large-zh-v1.5 on SGLang (prod, L4)", async () => {
     const np = one(r, "NetworkPolicy");
     expect(np.spec.policyTypes).toEqual(["Ingress"]);
     expect(np.spec.ingress).toEqual([
-      { from: [{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": INGRESS_NAMESPACE } } }, { podSelector: { matchLabels: { [ENGINE_CLIENT_LABEL]: "true" } } }], ports: [{ protocol: "TCP", port: 30000 }] },
-      { from: [{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": MONITORING_NAMESPACE } } }], ports: [{ protocol: "TCP", port: 30000 }] },
+      {
+        from: [
+          { namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": INGRESS_NAMESPACE } } },
+          { podSelector: { matchLabels: { [ENGINE_CLIENT_LABEL]: "true" } } },
+        ],
+        ports: [{ protocol: "TCP", port: 30000 }],
+      },
+      {
+        from: [{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": MONITORING_NAMESPACE } } }],
+        ports: [{ protocol: "TCP", port: 30000 }],
+      },
     ]);
   });
 
   it("autoscales on SGLang's queue and running-request gauges", () => {
     const so = one(r, "ScaledObject");
-    expect(so.spec.triggers.map((t: any) => t.metadata.query)).toEqual(['sum(sglang:num_queue_reqs{namespace="retrieval",model="bge-large-zh"})', 'sum(sglang:num_running_reqs{namespace="retrieval",model="bge-large-zh"})']);
+    expect(so.spec.triggers.map((t: any) => t.metadata.query)).toEqual([
+      'sum(sglang:num_queue_reqs{namespace="retrieval",model="bge-large-zh"})',
+      'sum(sglang:num_running_reqs{namespace="retrieval",model="bge-large-zh"})',
+    ]);
   });
 
   it("a 0.3B embedder gets a shorter startup budget than the 4B reranker (same minimum floor aside)", async () => {
@@ -159,8 +209,13 @@ describe("gte-base on KServe (prod, L4)", async () => {
     expect(isvc.spec.predictor.model.modelFormat).toEqual({ name: "huggingface" });
     expect(isvc.spec.predictor.model.image).toBe("kserve/huggingfaceserver:v0.21.0-gpu");
     expect(isvc.spec.predictor.model.resources.limits["nvidia.com/gpu"]).toBe("1");
-    expect(isvc.spec.predictor.tolerations).toEqual([{ key: "nvidia.com/gpu", operator: "Equal", value: "true", effect: "NoSchedule" }]);
-    expect(isvc.spec.predictor.deploymentStrategy).toEqual({ type: "RollingUpdate", rollingUpdate: { maxUnavailable: 0, maxSurge: 1 } });
+    expect(isvc.spec.predictor.tolerations).toEqual([
+      { key: "nvidia.com/gpu", operator: "Equal", value: "true", effect: "NoSchedule" },
+    ]);
+    expect(isvc.spec.predictor.deploymentStrategy).toEqual({
+      type: "RollingUpdate",
+      rollingUpdate: { maxUnavailable: 0, maxSurge: 1 },
+    });
   });
 
   it("probes readiness on the V1 model endpoint and runs as the image's non-root user", () => {
@@ -194,7 +249,9 @@ describe("a reranker on Xinference (prod, L4)", async () => {
     const svc = one(r, "Service");
     expect(svc.spec.ports).toContainEqual({ name: "metrics", port: 9998, targetPort: 9998, protocol: "TCP" });
     expect(one(r, "ServiceMonitor").spec.endpoints[0].port).toBe("metrics");
-    expect(one(r, "ScaledObject").spec.triggers.map((t: any) => [t.name, t.metadata.query])).toEqual([["in-flight", 'sum(xinference:model_serve_count{namespace="retrieval",model="bge-reranker-v2"})']]);
+    expect(one(r, "ScaledObject").spec.triggers.map((t: any) => [t.name, t.metadata.query])).toEqual([
+      ["in-flight", 'sum(xinference:model_serve_count{namespace="retrieval",model="bge-reranker-v2"})'],
+    ]);
   });
 });
 
@@ -215,20 +272,34 @@ describe("bge-small-zh-v1.5 and bge-reranker-base on TEI, CPU (local)", async ()
       expect(podSpecOf(r).tolerations).toBeUndefined();
       expect(podSpecOf(r).affinity).toBeUndefined();
     }
-    expect(engineContainer(small).resources).toEqual({ requests: { cpu: "2", memory: "2Gi" }, limits: { memory: "2Gi" } });
+    expect(engineContainer(small).resources).toEqual({
+      requests: { cpu: "2", memory: "2Gi" },
+      limits: { memory: "2Gi" },
+    });
     expect(engineContainer(reranker).args.slice(0, 2)).toEqual(["--model-id", "BAAI/bge-reranker-base"]);
   });
 
   it("allows Recreate and soft spreading in local; no PDB for a single replica", () => {
     expect(one(small, "Deployment").spec.strategy).toEqual({ type: "Recreate" });
-    expect(podSpecOf(small).topologySpreadConstraints.every((c: any) => c.whenUnsatisfiable === "ScheduleAnyway")).toBe(true);
+    expect(podSpecOf(small).topologySpreadConstraints.every((c: any) => c.whenUnsatisfiable === "ScheduleAnyway")).toBe(
+      true,
+    );
     expect(small.objects("PodDisruptionBudget")).toEqual([]);
   });
 
   it("runs TEI as non-root after chowning the node cache, with no privilege escalation", () => {
     const pod = podSpecOf(small);
-    expect(pod.initContainers.map((c: any) => [c.name, c.command.join(" ")])).toEqual([["cache-permissions", "sh -c chown -R 1000:1000 /cache"]]);
-    expect(engineContainer(small).securityContext).toEqual({ allowPrivilegeEscalation: false, privileged: false, capabilities: { drop: ["ALL"] }, runAsNonRoot: true, runAsUser: 1000, runAsGroup: 1000 });
+    expect(pod.initContainers.map((c: any) => [c.name, c.command.join(" ")])).toEqual([
+      ["cache-permissions", "sh -c chown -R 1000:1000 /cache"],
+    ]);
+    expect(engineContainer(small).securityContext).toEqual({
+      allowPrivilegeEscalation: false,
+      privileged: false,
+      capabilities: { drop: ["ALL"] },
+      runAsNonRoot: true,
+      runAsUser: 1000,
+      runAsGroup: 1000,
+    });
     expect(pod.securityContext.seccompProfile).toEqual({ type: "RuntimeDefault" });
   });
 
@@ -274,7 +345,10 @@ describe("monitoring, scale to zero and secrets switches", () => {
   });
 
   it("a scale-to-zero model runs one replica while a verification pod exists (KEDA kubernetes-workload trigger)", async () => {
-    const r = await renderModel({ ...SEEDS.bgeLargeZh, replicas: { min: 0, max: 2 }, autoscaling: { activeHours } }, { environment: "dev" });
+    const r = await renderModel(
+      { ...SEEDS.bgeLargeZh, replicas: { min: 0, max: 2 }, autoscaling: { activeHours } },
+      { environment: "dev" },
+    );
     const so = one(r, "ScaledObject");
     // Counts the verifier's Pending/Running pods in the ScaledObject's namespace: active above 0, 1 replica per pod.
     expect(so.spec.triggers.find((t: any) => t.name === "verifier")).toEqual({
@@ -290,18 +364,27 @@ describe("monitoring, scale to zero and secrets switches", () => {
 
   it("scales to zero with a demand signal from outside the engine (library use)", async () => {
     const dev = { ...SEEDS.bgeLargeZh, replicas: { min: 0, max: 2 } };
-    const withDemand = await renderModel(dev, { environment: "dev", demandQuery: 'sum(rate(gateway_requests_total{model="bge-large-zh"}[2m]))' });
+    const withDemand = await renderModel(dev, {
+      environment: "dev",
+      demandQuery: 'sum(rate(gateway_requests_total{model="bge-large-zh"}[2m]))',
+    });
     const so = one(withDemand, "ScaledObject");
     expect(so.spec.minReplicaCount).toBe(0);
     expect(so.spec.triggers.map((t: any) => t.name)).toEqual(["queue-depth", "in-flight", "demand", "verifier"]);
-    expect(so.spec.triggers.find((t: any) => t.name === "demand")).toMatchObject({ metadata: { activationThreshold: "0" } });
+    expect(so.spec.triggers.find((t: any) => t.name === "demand")).toMatchObject({
+      metadata: { activationThreshold: "0" },
+    });
     expect(so.spec.triggers.some((t: any) => t.type === "cron")).toBe(false);
   });
 
   it("refuses replicas.min 0 with nothing to wake the model, or without KEDA", async () => {
     const dev = { ...SEEDS.bgeLargeZh, replicas: { min: 0, max: 2 } };
-    await expect(renderModel(dev, { environment: "dev" })).rejects.toThrow(/replicas.min 0 with nothing to bring the model back.*Fix: set autoscaling.activeHours, pass demandQuery, or set replicas.min: 1/);
-    await expect(renderModel({ ...dev, autoscaling: { activeHours } }, { environment: "dev", monitoring: false })).rejects.toThrow(/needs KEDA \(monitoring: true\)/);
+    await expect(renderModel(dev, { environment: "dev" })).rejects.toThrow(
+      /replicas.min 0 with nothing to bring the model back.*Fix: set autoscaling.activeHours, pass demandQuery, or set replicas.min: 1/,
+    );
+    await expect(
+      renderModel({ ...dev, autoscaling: { activeHours } }, { environment: "dev", monitoring: false }),
+    ).rejects.toThrow(/needs KEDA \(monitoring: true\)/);
   });
 
   it("a model that never goes below one replica gets no schedule and no initial cooldown", async () => {
@@ -333,18 +416,31 @@ describe("InferenceService schema (plan/schemas/kserve.ts)", async () => {
   });
 
   it("rejects an unknown deployment mode and an invalid pod field", async () => {
-    expect((await broken((o) => (o.metadata.annotations["serving.kserve.io/deploymentMode"] = "Raw")))[0]?.error).toContain("deploymentMode");
+    expect(
+      (await broken((o) => (o.metadata.annotations["serving.kserve.io/deploymentMode"] = "Raw")))[0]?.error,
+    ).toContain("deploymentMode");
     expect((await broken((o) => (o.spec.predictor.tolerations = "nvidia"))).length).toBe(1);
   });
 
   it("rejects minReplicas above maxReplicas", async () => {
-    expect((await broken((o) => (o.spec.predictor.minReplicas = 5)))[0]?.error).toContain("minReplicas 5 is above maxReplicas 3");
+    expect((await broken((o) => (o.spec.predictor.minReplicas = 5)))[0]?.error).toContain(
+      "minReplicas 5 is above maxReplicas 3",
+    );
   });
 });
 
 describe("default requests fit the node", () => {
   it("a 4B reranker on a 16 GiB g6.xlarge asks for at most 13 GiB, /dev/shm included, and 3 of 4 vCPUs", async () => {
-    const r = await renderModel({ ...SEEDS.qwen3Reranker, gpu: { nodeGroup: "l4" }, maxModelLen: 8192, replicas: { min: 0, max: 1 }, autoscaling: { activeHours: { timezone: "UTC", start: "0 8 * * *", end: "0 18 * * *" } } }, { environment: "dev" });
+    const r = await renderModel(
+      {
+        ...SEEDS.qwen3Reranker,
+        gpu: { nodeGroup: "l4" },
+        maxModelLen: 8192,
+        replicas: { min: 0, max: 1 },
+        autoscaling: { activeHours: { timezone: "UTC", start: "0 8 * * *", end: "0 18 * * *" } },
+      },
+      { environment: "dev" },
+    );
     const { requests, limits } = engineContainer(r).resources;
     expect(requests).toEqual({ cpu: "3", memory: "13Gi", "nvidia.com/gpu": "1" });
     expect(limits.memory).toBe(requests.memory);

@@ -4,7 +4,13 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { build, type Metafile } from "esbuild";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { BUNDLE_FILE, NOTICES_FILE, bundleVerifier, verifierBuildOptions, type VerifierBundle } from "../images/verifier/bundle";
+import {
+  BUNDLE_FILE,
+  NOTICES_FILE,
+  bundleVerifier,
+  verifierBuildOptions,
+  type VerifierBundle,
+} from "../images/verifier/bundle";
 import { startFakeServer, type FakeServer } from "./fixtures/engine-server";
 import { ROOT, run } from "./run-cli";
 
@@ -47,7 +53,9 @@ describe("the verifier bundle", () => {
   it("holds no @pulumi code and requires nothing but Node builtins at run time", () => {
     const kib = (n: number) => `${(n / 1024).toFixed(0)} KiB`;
     const map = fs.statSync(`${bundle.file}.map`).size;
-    console.log(`verifier bundle: ${kib(bundle.bytes)} (+ map ${kib(map)}), ${Object.keys(bundle.metafile.inputs).length} inputs; packages inlined: ${bundle.packages.map((p) => `${p.name}@${p.version} (${p.license})`).join(", ")}`);
+    console.log(
+      `verifier bundle: ${kib(bundle.bytes)} (+ map ${kib(map)}), ${Object.keys(bundle.metafile.inputs).length} inputs; packages inlined: ${bundle.packages.map((p) => `${p.name}@${p.version} (${p.license})`).join(", ")}`,
+    );
 
     expect(pulumiInputs(bundle.metafile)).toEqual([]);
     expect(bundle.packages.filter((p) => p.name.startsWith("@pulumi/"))).toEqual([]);
@@ -64,12 +72,20 @@ describe("the verifier bundle", () => {
 
   it("the @pulumi check catches a module that reaches @pulumi (config/load.ts imports @pulumi/pulumi)", async () => {
     const { entryPoints: _entry, ...options } = verifierBuildOptions(path.join(work, "control"));
-    const control = await build({ ...options, write: false, logLevel: "silent", stdin: { contents: 'export * from "./components/config/load";', resolveDir: ROOT, loader: "ts" } });
+    const control = await build({
+      ...options,
+      write: false,
+      logLevel: "silent",
+      stdin: { contents: 'export * from "./components/config/load";', resolveDir: ROOT, loader: "ts" },
+    });
     expect(pulumiInputs(control.metafile).length).toBeGreaterThan(0);
   });
 
   it("its source map points at the TypeScript sources (stack traces of a crashed Job name job.ts lines)", () => {
-    const map = JSON.parse(fs.readFileSync(`${bundle.file}.map`, "utf8")) as { sources: string[]; sourcesContent?: unknown };
+    const map = JSON.parse(fs.readFileSync(`${bundle.file}.map`, "utf8")) as {
+      sources: string[];
+      sourcesContent?: unknown;
+    };
     const sources = map.sources.map((s) => path.resolve(path.dirname(bundle.file), s));
     expect(sources).toContain(path.join(ROOT, "components/verification/job.ts"));
     expect(map.sourcesContent).toBeUndefined();
@@ -77,14 +93,43 @@ describe("the verifier bundle", () => {
 });
 
 describe("the bundle as the image runs it", () => {
-  const options = { requests: 6, concurrency: 2, timeoutSeconds: 30, requestTimeoutSeconds: 3, maxRetries: 1, quality: { enabled: true, minMrrAt10: 0.75 } };
-  const embedTarget = (url: string) => ({ name: "bge-small-zh", url, dialect: "tei", task: "embed", servedModel: "bge-small-zh", modelId: "BAAI/bge-small-zh-v1.5", dims: 512, normalized: true, sloP99Ms: 2000 });
-  const rerankTarget = (url: string) => ({ name: "qwen3-reranker", url, dialect: "vllm", task: "rerank", servedModel: "qwen3-reranker", modelId: "Qwen/Qwen3-Reranker-0.6B", normalized: false, sloP99Ms: 2000 });
+  const options = {
+    requests: 6,
+    concurrency: 2,
+    timeoutSeconds: 30,
+    requestTimeoutSeconds: 3,
+    maxRetries: 1,
+    quality: { enabled: true, minMrrAt10: 0.75 },
+  };
+  const embedTarget = (url: string) => ({
+    name: "bge-small-zh",
+    url,
+    dialect: "tei",
+    task: "embed",
+    servedModel: "bge-small-zh",
+    modelId: "BAAI/bge-small-zh-v1.5",
+    dims: 512,
+    normalized: true,
+    sloP99Ms: 2000,
+  });
+  const rerankTarget = (url: string) => ({
+    name: "qwen3-reranker",
+    url,
+    dialect: "vllm",
+    task: "rerank",
+    servedModel: "qwen3-reranker",
+    modelId: "Qwen/Qwen3-Reranker-0.6B",
+    normalized: false,
+    sloP99Ms: 2000,
+  });
 
   /** The image's /app: only the files the Dockerfile copies, in a directory with no node_modules above it. */
   function imageApp(): string {
     const copy = /^COPY --from=build\b.*$/m.exec(DOCKERFILE.slice(DOCKERFILE.lastIndexOf("\nFROM ")))?.[0];
-    const shipped = copy!.split(/\s+/).filter((w) => w.startsWith("/src/")).map((w) => path.basename(w));
+    const shipped = copy!
+      .split(/\s+/)
+      .filter((w) => w.startsWith("/src/"))
+      .map((w) => path.basename(w));
     expect(shipped).toEqual(expect.arrayContaining([BUNDLE_FILE, `${BUNDLE_FILE}.map`]));
     const app = fs.mkdtempSync(path.join(work, "app-"));
     for (const file of shipped) fs.copyFileSync(path.join(path.dirname(bundle.file), file), path.join(app, file));
@@ -100,7 +145,17 @@ describe("the bundle as the image runs it", () => {
     const terminationLog = path.join(work, `${name}.termination`);
     fs.writeFileSync(configFile, typeof config === "string" ? config : JSON.stringify(config));
     const args = entrypoint.slice(1).map((a) => a.replace(/^\/app\//, `${app}/`));
-    const result = await run(process.execPath, args, { cwd: app, timeoutMs: 60_000, env: { VERIFY_CONFIG_FILE: configFile, VERIFY_TERMINATION_LOG: terminationLog, VERIFY_API_KEY: "", NODE_PATH: "", NODE_OPTIONS: "" } });
+    const result = await run(process.execPath, args, {
+      cwd: app,
+      timeoutMs: 60_000,
+      env: {
+        VERIFY_CONFIG_FILE: configFile,
+        VERIFY_TERMINATION_LOG: terminationLog,
+        VERIFY_API_KEY: "",
+        NODE_PATH: "",
+        NODE_OPTIONS: "",
+      },
+    });
     const termination = fs.existsSync(terminationLog) ? fs.readFileSync(terminationLog, "utf8") : undefined;
     return { ...result, termination };
   }
@@ -113,18 +168,40 @@ describe("the bundle as the image runs it", () => {
     expect(r.stdout).toMatch(/^rerank\.seed000 .*\| PASS$/m);
     expect(r.stdout).toMatch(/^quality\.mrr@10 .*\| PASS$/m);
     expect(r.stdout).toMatch(/verification passed: 2 model\(s\)/);
-    const report = JSON.parse(r.stdout.split("\n").find((l) => l.startsWith("REPORT_JSON "))!.slice("REPORT_JSON ".length));
-    expect(report).toMatchObject({ pass: true, targets: [{ name: "bge-small-zh", pass: true }, { name: "qwen3-reranker", pass: true }] });
+    const report = JSON.parse(
+      r.stdout
+        .split("\n")
+        .find((l) => l.startsWith("REPORT_JSON "))!
+        .slice("REPORT_JSON ".length),
+    );
+    expect(report).toMatchObject({
+      pass: true,
+      targets: [
+        { name: "bge-small-zh", pass: true },
+        { name: "qwen3-reranker", pass: true },
+      ],
+    });
     expect(r.termination).toBe("all checks passed");
   });
 
   it("exits 1 against an engine that returns NaN, naming the check, expected and got in the log and the termination message", async () => {
     const r = await runEntrypoint("nan", { options, targets: [embedTarget(faulty.url), rerankTarget(rerank.url)] });
     expect(r.code).toBe(1);
-    expect(r.stdout).toMatch(/\[bge-small-zh\] embed\.finite: FAIL - expected only finite numbers; got 2 non-finite value\(s\), first NaN at vector 0, position 17/);
+    expect(r.stdout).toMatch(
+      /\[bge-small-zh\] embed\.finite: FAIL - expected only finite numbers; got 2 non-finite value\(s\), first NaN at vector 0, position 17/,
+    );
     expect(r.stdout).toMatch(/verification FAILED: bge-small-zh\/embed\.finite/);
-    expect(JSON.parse(r.stdout.split("\n").find((l) => l.startsWith("REPORT_JSON "))!.slice(12))).toMatchObject({ pass: false });
-    expect(r.termination).toMatch(/^bge-small-zh embed\.finite: expected only finite numbers; got 2 non-finite value\(s\)/);
+    expect(
+      JSON.parse(
+        r.stdout
+          .split("\n")
+          .find((l) => l.startsWith("REPORT_JSON "))!
+          .slice(12),
+      ),
+    ).toMatchObject({ pass: false });
+    expect(r.termination).toMatch(
+      /^bge-small-zh embed\.finite: expected only finite numbers; got 2 non-finite value\(s\)/,
+    );
     expect(r.termination).not.toMatch(/qwen3-reranker/);
   });
 

@@ -9,7 +9,8 @@ import { closedPortUrl, startFakeServer, type FakeServer } from "./fixtures/engi
 // the same file to dist/components/verification/cli.js, which package.json "bin" names).
 const TSX = path.join(ROOT, "node_modules", ".bin", "tsx");
 const CLI = path.join(ROOT, "components", "verification", "cli.ts");
-const cli = (args: string[], options: { input?: string; env?: NodeJS.ProcessEnv } = {}) => run(TSX, [CLI, ...args], { timeoutMs: 60_000, ...options });
+const cli = (args: string[], options: { input?: string; env?: NodeJS.ProcessEnv } = {}) =>
+  run(TSX, [CLI, ...args], { timeoutMs: 60_000, ...options });
 const FAST = ["--requests", "8", "--concurrency", "2", "--timeout", "20", "--request-timeout", "3"];
 
 let good: FakeServer;
@@ -33,16 +34,37 @@ afterAll(async () => {
 
 /** What `pulumi stack output --json` prints for a stack with these models (only the part the CLI reads, plus noise). */
 function stackOutputs() {
-  const target = (name: string, url: string, dialect: string, task: string, extra: Record<string, unknown> = {}): Record<string, unknown> => ({ name, url, dialect, task, servedModel: name, normalized: false, ...extra });
+  const target = (
+    name: string,
+    url: string,
+    dialect: string,
+    task: string,
+    extra: Record<string, unknown> = {},
+  ): Record<string, unknown> => ({ name, url, dialect, task, servedModel: name, normalized: false, ...extra });
   return {
     environmentName: "dev",
     modelEndpoints: { a: "http://a.retrieval.svc.cluster.local" },
     verification: {
-      options: { requests: 8, concurrency: 2, timeoutSeconds: 20, requestTimeoutSeconds: 3, maxRetries: 1, quality: { enabled: false, minMrrAt10: 0.75 } },
+      options: {
+        requests: 8,
+        concurrency: 2,
+        timeoutSeconds: 20,
+        requestTimeoutSeconds: 3,
+        maxRetries: 1,
+        quality: { enabled: false, minMrrAt10: 0.75 },
+      },
       targets: [
-        target("bge-large-zh", badDims.url, "sglang", "embed", { dims: 1024, modelId: "BAAI/bge-large-zh-v1.5", normalized: true, sloP99Ms: 2000 }),
+        target("bge-large-zh", badDims.url, "sglang", "embed", {
+          dims: 1024,
+          modelId: "BAAI/bge-large-zh-v1.5",
+          normalized: true,
+          sloP99Ms: 2000,
+        }),
         // Called through its "public route": the fake TEI answers /rerank, so the route is the engine path itself.
-        target("bge-reranker-base", "http://in-cluster.invalid", "tei", "rerank", { sloP99Ms: 2000, publicUrl: `${reranker.url}/rerank` }),
+        target("bge-reranker-base", "http://in-cluster.invalid", "tei", "rerank", {
+          sloP99Ms: 2000,
+          publicUrl: `${reranker.url}/rerank`,
+        }),
       ],
     },
   };
@@ -50,36 +72,101 @@ function stackOutputs() {
 
 describe.concurrent("retrieval-stack verify, as a process", () => {
   it("passes against a correct vLLM server: exit 0, progress on stderr, the table on stdout", async () => {
-    const r = await cli(["verify", "--engine", "vllm", "--url", good.url, "--model", "BAAI/bge-large-zh-v1.5", "--task", "embed", "--slo-p99", "2000", ...FAST]);
+    const r = await cli([
+      "verify",
+      "--engine",
+      "vllm",
+      "--url",
+      good.url,
+      "--model",
+      "BAAI/bge-large-zh-v1.5",
+      "--task",
+      "embed",
+      "--slo-p99",
+      "2000",
+      ...FAST,
+    ]);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stderr).toContain("[BAAI/bge-large-zh-v1.5] health: PASS");
     expect(r.stdout).toMatch(/^check +\| expected +\| got +\| time +\| result$/m);
     // dims from the catalogue: 1024 for bge-large-zh-v1.5
-    expect(r.stdout).toMatch(/^embed\.dims +\| 1024 dimensions in every vector \(BAAI\/bge-large-zh-v1\.5\) +\| 1024 in all 9 vectors +\| +\d+ ms +\| PASS$/m);
+    expect(r.stdout).toMatch(
+      /^embed\.dims +\| 1024 dimensions in every vector \(BAAI\/bge-large-zh-v1\.5\) +\| 1024 in all 9 vectors +\| +\d+ ms +\| PASS$/m,
+    );
     expect(r.stdout).toMatch(/verification passed: 1 model\(s\)/);
   });
 
   it("fails against a server with the wrong dimension: exit 1, the FAIL row says expected and got", async () => {
-    const r = await cli(["verify", "--engine", "sglang", "--url", badDims.url, "--model", "bge-large-zh", "--model-id", "BAAI/bge-large-zh-v1.5", "--task", "embed", ...FAST]);
+    const r = await cli([
+      "verify",
+      "--engine",
+      "sglang",
+      "--url",
+      badDims.url,
+      "--model",
+      "bge-large-zh",
+      "--model-id",
+      "BAAI/bge-large-zh-v1.5",
+      "--task",
+      "embed",
+      ...FAST,
+    ]);
     expect(r.code).toBe(1);
-    expect(r.stdout).toMatch(/^embed\.dims +\| 1024 dimensions in every vector \(BAAI\/bge-large-zh-v1\.5\) +\| 768 in all 9 vectors +\| +\d+ ms +\| FAIL$/m);
+    expect(r.stdout).toMatch(
+      /^embed\.dims +\| 1024 dimensions in every vector \(BAAI\/bge-large-zh-v1\.5\) +\| 768 in all 9 vectors +\| +\d+ ms +\| FAIL$/m,
+    );
     expect(r.stdout).toMatch(/verification FAILED: bge-large-zh\/embed\.single, bge-large-zh\/embed\.dims/);
     expect(r.stderr).toMatch(/embed\.dims: FAIL \(\d+ ms\) - got 768 in all 9 vectors/);
   });
 
   it("--json prints a machine-readable report and nothing else on stdout", async () => {
-    const r = await cli(["verify", "--engine", "tei", "--url", reranker.url, "--model", "bge-reranker-base", "--task", "rerank", "--json", ...FAST]);
+    const r = await cli([
+      "verify",
+      "--engine",
+      "tei",
+      "--url",
+      reranker.url,
+      "--model",
+      "bge-reranker-base",
+      "--task",
+      "rerank",
+      "--json",
+      ...FAST,
+    ]);
     expect(r.code).toBe(0);
     const report = JSON.parse(r.stdout);
-    expect(report).toMatchObject({ pass: true, targets: [{ name: "bge-reranker-base", dialect: "tei", task: "rerank", pass: true }] });
-    expect(report.targets[0].checks.map((c: { check: string }) => c.check)).toEqual(expect.arrayContaining(["health", "rerank.seed000", "rerank.indices", "rerank.scores", "latency.p99"]));
+    expect(report).toMatchObject({
+      pass: true,
+      targets: [{ name: "bge-reranker-base", dialect: "tei", task: "rerank", pass: true }],
+    });
+    expect(report.targets[0].checks.map((c: { check: string }) => c.check)).toEqual(
+      expect.arrayContaining(["health", "rerank.seed000", "rerank.indices", "rerank.scores", "latency.p99"]),
+    );
   });
 
   it("--engine openai uses the OpenAI/Cohere shapes; a refused connection fails with exit 1", async () => {
-    const r = await cli(["verify", "--engine", "openai", "--url", await closedPortUrl(), "--model", "m", "--task", "embed", "--json", "--retries", "0", ...FAST.slice(0, 4)]);
+    const r = await cli([
+      "verify",
+      "--engine",
+      "openai",
+      "--url",
+      await closedPortUrl(),
+      "--model",
+      "m",
+      "--task",
+      "embed",
+      "--json",
+      "--retries",
+      "0",
+      ...FAST.slice(0, 4),
+    ]);
     expect(r.code).toBe(1);
     const report = JSON.parse(r.stdout);
-    expect(report.targets[0].checks[0]).toMatchObject({ check: "health", status: "fail", expected: "HTTP 200 from GET /v1/models" });
+    expect(report.targets[0].checks[0]).toMatchObject({
+      check: "health",
+      status: "fail",
+      expected: "HTTP 200 from GET /v1/models",
+    });
     expect(report.targets[0].checks[0].got).toMatch(/connection refused/);
   });
 
@@ -104,9 +191,13 @@ describe.concurrent("retrieval-stack verify, as a process", () => {
     try {
       const outputs = stackOutputs();
       outputs.verification.targets = [{ ...outputs.verification.targets[1]!, publicUrl: `${keyed.url}/rerank` }];
-      const ok = await cli(["verify", "--stack-outputs", "-", "--quiet"], { input: JSON.stringify({ ...outputs, verificationApiKey: "stack-key-0123456789abcdef" }) });
+      const ok = await cli(["verify", "--stack-outputs", "-", "--quiet"], {
+        input: JSON.stringify({ ...outputs, verificationApiKey: "stack-key-0123456789abcdef" }),
+      });
       expect(ok.code, ok.stdout).toBe(0);
-      const hidden = await cli(["verify", "--stack-outputs", "-", "--quiet", "--retries", "0"], { input: JSON.stringify({ ...outputs, verificationApiKey: "[secret]" }) });
+      const hidden = await cli(["verify", "--stack-outputs", "-", "--quiet", "--retries", "0"], {
+        input: JSON.stringify({ ...outputs, verificationApiKey: "[secret]" }),
+      });
       expect(hidden.code).toBe(1);
       expect(hidden.stdout).toMatch(/HTTP 401/);
     } finally {
@@ -119,7 +210,9 @@ describe.concurrent("retrieval-stack verify, as a process", () => {
     outputs.verification.targets = outputs.verification.targets.slice(1);
     const r = await cli(["verify", "--stack-outputs", "-", ...FAST.slice(0, 4)], { input: JSON.stringify(outputs) });
     expect(r.code, r.stdout + r.stderr).toBe(0);
-    expect(r.stdout).toContain(`bge-reranker-base (bge-reranker-base, rerank, tei dialect) at ${reranker.url}/rerank: PASS`);
+    expect(r.stdout).toContain(
+      `bge-reranker-base (bge-reranker-base, rerank, tei dialect) at ${reranker.url}/rerank: PASS`,
+    );
   });
 
   it("usage errors exit 2 with the reason; --stack without a pulumi CLI says how to pass the outputs", async () => {
@@ -127,10 +220,14 @@ describe.concurrent("retrieval-stack verify, as a process", () => {
     expect(missing.code).toBe(2);
     expect(missing.stderr).toContain("--model is required");
     const badEngine = await cli(["verify", "--engine", "triton", "--url", good.url, "--model", "m", "--task", "embed"]);
-    expect(badEngine.stderr).toContain('--engine must be one of vllm, sglang, tei, kserve, xinference, openai, got "triton"');
+    expect(badEngine.stderr).toContain(
+      '--engine must be one of vllm, sglang, tei, kserve, xinference, openai, got "triton"',
+    );
     const noPulumi = await cli(["verify", "--stack", "prod"], { env: { PATH: path.dirname(process.execPath) } });
     expect(noPulumi.code).toBe(2);
-    expect(noPulumi.stderr).toMatch(/cannot read the outputs of stack "prod": the pulumi CLI is not on PATH\. Pass them with --stack-outputs/);
+    expect(noPulumi.stderr).toMatch(
+      /cannot read the outputs of stack "prod": the pulumi CLI is not on PATH\. Pass them with --stack-outputs/,
+    );
     const notJson = await cli(["verify", "--stack-outputs", "-"], { input: "<html>" });
     expect(notJson.stderr).toMatch(/stack outputs are not JSON/);
   });

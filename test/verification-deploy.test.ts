@@ -25,11 +25,32 @@ import { STACKS, parseStack, problemsOf } from "./config-helpers";
 let good: FakeServer;
 let bad: FakeServer;
 let dir: string;
-const options = { requests: 6, concurrency: 2, timeoutSeconds: 20, requestTimeoutSeconds: 3, maxRetries: 1, quality: { enabled: false, minMrrAt10: 0.75 } };
-const target = (url: string, extra: object = {}) => ({ name: "bge-small-zh", url, dialect: "tei", task: "embed" as const, servedModel: "bge-small-zh", modelId: "BAAI/bge-small-zh-v1.5", dims: 512, normalized: true, sloP99Ms: 2000, ...extra });
+const options = {
+  requests: 6,
+  concurrency: 2,
+  timeoutSeconds: 20,
+  requestTimeoutSeconds: 3,
+  maxRetries: 1,
+  quality: { enabled: false, minMrrAt10: 0.75 },
+};
+const target = (url: string, extra: object = {}) => ({
+  name: "bge-small-zh",
+  url,
+  dialect: "tei",
+  task: "embed" as const,
+  servedModel: "bge-small-zh",
+  modelId: "BAAI/bge-small-zh-v1.5",
+  dims: 512,
+  normalized: true,
+  sloP99Ms: 2000,
+  ...extra,
+});
 
 beforeAll(async () => {
-  [good, bad] = await Promise.all([startFakeServer({ dialect: "tei", dims: 512 }), startFakeServer({ dialect: "tei", dims: 512, fault: "nan" })]);
+  [good, bad] = await Promise.all([
+    startFakeServer({ dialect: "tei", dims: 512 }),
+    startFakeServer({ dialect: "tei", dims: 512, fault: "nan" }),
+  ]);
   dir = fs.mkdtempSync(path.join(os.tmpdir(), "verify-deploy-"));
 });
 afterAll(async () => {
@@ -57,13 +78,24 @@ describe("the in-cluster Job's entry point", () => {
   it("exits 1 against a failing engine; the termination message names the model, the check, expected and got", async () => {
     const env = jobEnv("bad", { options, targets: [target(bad.url)] });
     expect(await runJob({ env, log: () => {} })).toBe(1);
-    expect(fs.readFileSync(env.VERIFY_TERMINATION_LOG, "utf8")).toMatch(/^bge-small-zh embed\.finite: expected only finite numbers; got 2 non-finite value\(s\), first NaN at vector 0, position 17\n/);
+    expect(fs.readFileSync(env.VERIFY_TERMINATION_LOG, "utf8")).toMatch(
+      /^bge-small-zh embed\.finite: expected only finite numbers; got 2 non-finite value\(s\), first NaN at vector 0, position 17\n/,
+    );
   });
 
   it("sends the API key from the Secret's environment variable", async () => {
     const keyed = await startFakeServer({ dialect: "tei", dims: 512, apiKey: "job-key-0123456789abcdef" });
     try {
-      expect(await runJob({ env: jobEnv("keyed", { options, targets: [target(keyed.url)] }, { VERIFY_API_KEY: "job-key-0123456789abcdef" }), log: () => {} })).toBe(0);
+      expect(
+        await runJob({
+          env: jobEnv(
+            "keyed",
+            { options, targets: [target(keyed.url)] },
+            { VERIFY_API_KEY: "job-key-0123456789abcdef" },
+          ),
+          log: () => {},
+        }),
+      ).toBe(0);
     } finally {
       await keyed.close();
     }
@@ -78,22 +110,35 @@ describe("the in-cluster Job's entry point", () => {
 });
 
 describe("the local mode's dynamic provider (create/update run the checks)", () => {
-  const inputs = (url: string, hash = "abc123"): LocalVerificationInputs => ({ targets: [target(url)], options, targetsHash: hash });
+  const inputs = (url: string, hash = "abc123"): LocalVerificationInputs => ({
+    targets: [target(url)],
+    options,
+    targetsHash: hash,
+  });
 
   it("create succeeds against a correct engine", async () => {
     const result = await localVerificationProvider.create(inputs(good.url));
     expect(result.id).toBe("verification-abc123");
-    expect(result.outs).toMatchObject({ targetsHash: "abc123", summary: expect.stringMatching(/^1 model\(s\), \d+ checks passed in \d+ ms$/) });
+    expect(result.outs).toMatchObject({
+      targetsHash: "abc123",
+      summary: expect.stringMatching(/^1 model\(s\), \d+ checks passed in \d+ ms$/),
+    });
   });
 
   it("create and update throw with the report against a failing engine: the deploy fails", async () => {
-    await expect(localVerificationProvider.create(inputs(bad.url))).rejects.toThrow(/post-deploy verification failed:\nbge-small-zh embed\.finite: expected only finite numbers; got 2 non-finite value\(s\)/);
-    await expect(localVerificationProvider.update!("id", inputs(good.url), inputs(bad.url, "def456"))).rejects.toThrow(/check +\| expected +\| got/);
+    await expect(localVerificationProvider.create(inputs(bad.url))).rejects.toThrow(
+      /post-deploy verification failed:\nbge-small-zh embed\.finite: expected only finite numbers; got 2 non-finite value\(s\)/,
+    );
+    await expect(localVerificationProvider.update!("id", inputs(good.url), inputs(bad.url, "def456"))).rejects.toThrow(
+      /check +\| expected +\| got/,
+    );
   });
 
   it("re-runs only when what is verified changed", async () => {
     expect((await localVerificationProvider.diff!("id", inputs(good.url), inputs(good.url))).changes).toBe(false);
-    expect((await localVerificationProvider.diff!("id", inputs(good.url), inputs(good.url, "other"))).changes).toBe(true);
+    expect((await localVerificationProvider.diff!("id", inputs(good.url), inputs(good.url, "other"))).changes).toBe(
+      true,
+    );
   });
 });
 
@@ -115,16 +160,34 @@ async function renderWithDependencies(build: () => void, stack = "test"): Promis
   const runtime = await OfflineRuntime.start({ stack });
   build();
   await runtime.settle();
-  return runtime.resources.map((r) => ({ urn: r.urn, type: r.type, name: r.name, parent: r.parentUrn, deps: [...r.dependencies], inputs: r.inputs as Record<string, any> }));
+  return runtime.resources.map((r) => ({
+    urn: r.urn,
+    type: r.type,
+    name: r.name,
+    parent: r.parentUrn,
+    deps: [...r.dependencies],
+    inputs: r.inputs as Record<string, any>,
+  }));
 }
 
 const MODELS = [SEEDS.bgeLargeZh, SEEDS.qwen3Reranker, SEEDS.gteBase].map(parseModel);
 
-function program(verification: Partial<VerificationConfig>, opts: { models?: ModelConfig[]; environment?: "dev" | "local"; apiKey?: boolean } = {}) {
+function program(
+  verification: Partial<VerificationConfig>,
+  opts: { models?: ModelConfig[]; environment?: "dev" | "local"; apiKey?: boolean } = {},
+) {
   return () => {
     const provider = new k8s.Provider("k8s", {});
     const models = (opts.models ?? MODELS).map(
-      (model) => new ModelService(model.name, { provider, environment: opts.environment ?? "dev", namespace: MODELS_NAMESPACE, model, gpuNodeGroup: groupOf(model), monitoring: false }),
+      (model) =>
+        new ModelService(model.name, {
+          provider,
+          environment: opts.environment ?? "dev",
+          namespace: MODELS_NAMESPACE,
+          model,
+          gpuNodeGroup: groupOf(model),
+          monitoring: false,
+        }),
     );
     new Verification(
       "verification",
@@ -133,7 +196,11 @@ function program(verification: Partial<VerificationConfig>, opts: { models?: Mod
         environment: opts.environment ?? "dev",
         verification: VerificationSchema.parse(verification),
         namespace: MODELS_NAMESPACE,
-        targets: models.map((m, i) => ({ model: (opts.models ?? MODELS)[i]!, url: m.url, publicUrl: `https://retrieval.example.com/models/${m.modelName}/v1/${(opts.models ?? MODELS)[i]!.task === "embed" ? "embeddings" : "rerank"}` })),
+        targets: models.map((m, i) => ({
+          model: (opts.models ?? MODELS)[i]!,
+          url: m.url,
+          publicUrl: `https://retrieval.example.com/models/${m.modelName}/v1/${(opts.models ?? MODELS)[i]!.task === "embed" ? "embeddings" : "rerank"}`,
+        })),
         apiKey: opts.apiKey === false ? undefined : pulumi.secret("sk-offline-test-key-0123456789"),
       },
       { dependsOn: models },
@@ -158,7 +225,10 @@ function descendants(records: Recorded[], urn: string): Recorded[] {
 function expectAfterEveryModel(records: Recorded[], resource: Recorded) {
   for (const model of records.filter((r) => r.type === "retrieval-stack:serving:ModelService")) {
     const modelUrns = new Set(descendants(records, model.urn).map((r) => r.urn));
-    expect(resource.deps.some((d) => modelUrns.has(d)), `${resource.name} must wait for model ${model.name}`).toBe(true);
+    expect(
+      resource.deps.some((d) => modelUrns.has(d)),
+      `${resource.name} must wait for model ${model.name}`,
+    ).toBe(true);
   }
 }
 
@@ -169,17 +239,37 @@ describe("under mocks", () => {
     expect(job).toBeDefined();
     expectAfterEveryModel(records, job);
     const hash = verificationHash(MODELS, VerificationSchema.parse({ mode: "job" }));
-    expect(job.inputs.metadata).toMatchObject({ name: `verify-${hash}`, namespace: "retrieval", annotations: { "pulumi.com/replaceUnready": "true" } });
+    expect(job.inputs.metadata).toMatchObject({
+      name: `verify-${hash}`,
+      namespace: "retrieval",
+      annotations: { "pulumi.com/replaceUnready": "true" },
+    });
     const pod = job.inputs.spec.template.spec;
-    expect(pod.containers[0].image).toMatch(/^123456789012\.dkr\.ecr\.us-east-1\.amazonaws\.com\/verification-verifier@sha256:0{64}$/);
+    expect(pod.containers[0].image).toMatch(
+      /^123456789012\.dkr\.ecr\.us-east-1\.amazonaws\.com\/verification-verifier@sha256:0{64}$/,
+    );
     expect(job.inputs.spec.template.metadata.labels["retrieval-stack.io/engine-client"]).toBe("true"); // admitted by the engines' NetworkPolicy
     expect(job.inputs.spec.backoffLimit).toBe(0);
 
     const config = records.find((r) => r.type === "kubernetes:core/v1:ConfigMap" && r.name === "verification-config")!;
     const json = JSON.parse(config.inputs.data["verification.json"]);
     expect(json.targets).toEqual([
-      expect.objectContaining({ name: "bge-large-zh", dialect: "sglang", task: "embed", dims: 1024, normalized: true, url: "http://bge-large-zh.retrieval.svc.cluster.local", sloP99Ms: 300 }),
-      expect.objectContaining({ name: "qwen3-reranker", dialect: "vllm", task: "rerank", servedModel: "qwen3-reranker", sloP99Ms: 2000 }),
+      expect.objectContaining({
+        name: "bge-large-zh",
+        dialect: "sglang",
+        task: "embed",
+        dims: 1024,
+        normalized: true,
+        url: "http://bge-large-zh.retrieval.svc.cluster.local",
+        sloP99Ms: 300,
+      }),
+      expect.objectContaining({
+        name: "qwen3-reranker",
+        dialect: "vllm",
+        task: "rerank",
+        servedModel: "qwen3-reranker",
+        sloP99Ms: 2000,
+      }),
       expect.objectContaining({ name: "gte-base", dialect: "kserve", task: "embed", dims: 768 }),
     ]);
     expect(json.targets.every((t: object) => !("publicUrl" in t))).toBe(true);
@@ -187,7 +277,10 @@ describe("under mocks", () => {
     expect(redactSecrets(secret.inputs)).toMatchObject({ stringData: { VERIFY_API_KEY: "[secret]" } });
 
     const image = records.find((r) => r.type === "docker:index/image:Image")!;
-    expect(image.inputs.build).toMatchObject({ dockerfile: expect.stringMatching(/images\/verifier\/Dockerfile$/), platform: "linux/amd64" });
+    expect(image.inputs.build).toMatchObject({
+      dockerfile: expect.stringMatching(/images\/verifier\/Dockerfile$/),
+      platform: "linux/amd64",
+    });
     expect(fs.existsSync(image.inputs.build.dockerfile)).toBe(true);
   });
 
@@ -204,8 +297,15 @@ describe("under mocks", () => {
   });
 
   it("a configured image skips the build", async () => {
-    const records = await renderWithDependencies(program({ mode: "job", image: "ghcr.io/acme/retrieval-verifier:0.1.0" }, { environment: "local", models: [parseModel(SEEDS.bgeSmallZhCpu)] }));
-    expect(records.find((r) => r.type === "kubernetes:batch/v1:Job")!.inputs.spec.template.spec.containers[0].image).toBe("ghcr.io/acme/retrieval-verifier:0.1.0");
+    const records = await renderWithDependencies(
+      program(
+        { mode: "job", image: "ghcr.io/acme/retrieval-verifier:0.1.0" },
+        { environment: "local", models: [parseModel(SEEDS.bgeSmallZhCpu)] },
+      ),
+    );
+    expect(
+      records.find((r) => r.type === "kubernetes:batch/v1:Job")!.inputs.spec.template.spec.containers[0].image,
+    ).toBe("ghcr.io/acme/retrieval-verifier:0.1.0");
     expect(records.some((r) => r.type.startsWith("docker:") || r.type.startsWith("aws:"))).toBe(false);
   });
 
@@ -217,7 +317,12 @@ describe("under mocks", () => {
     expect(records.some((r) => r.type === "kubernetes:batch/v1:Job")).toBe(false);
     const inputs = redactSecrets(local.inputs) as Record<string, any>;
     expect(inputs.apiKey).toBe("[secret]");
-    expect(inputs.targets[0]).toMatchObject({ name: "bge-large-zh", url: "https://retrieval.example.com", route: "/models/bge-large-zh/v1/embeddings", dims: 1024 });
+    expect(inputs.targets[0]).toMatchObject({
+      name: "bge-large-zh",
+      url: "https://retrieval.example.com",
+      route: "/models/bge-large-zh/v1/embeddings",
+      dims: 1024,
+    });
     expect(inputs.targets[1]).toMatchObject({ route: "/models/qwen3-reranker/v1/rerank", task: "rerank" });
     expect(inputs.targetsHash).toBe(verificationHash(MODELS, VerificationSchema.parse({ mode: "local" })));
     // The serialised provider captures a module path, not the library: small, and loads the checks at run time.
@@ -229,7 +334,9 @@ describe("under mocks", () => {
   it("mode auto (the default): the Job in cloud stacks, local mode elsewhere", async () => {
     const cloud = await renderWithDependencies(program({}));
     expect(cloud.some((r) => r.type === "kubernetes:batch/v1:Job")).toBe(true);
-    const local = await renderWithDependencies(program({}, { environment: "local", models: [parseModel(SEEDS.bgeSmallZhCpu)] }));
+    const local = await renderWithDependencies(
+      program({}, { environment: "local", models: [parseModel(SEEDS.bgeSmallZhCpu)] }),
+    );
     expect(local.some((r) => r.type === "kubernetes:batch/v1:Job")).toBe(false);
     expect(local.some((r) => r.type === "pulumi-nodejs:dynamic/verification:LocalVerification")).toBe(true);
     expect(parseStack("local", (raw) => delete raw.verification).verification.mode).toBe("auto");
@@ -237,7 +344,9 @@ describe("under mocks", () => {
 
   it("mode off creates nothing that runs checks", async () => {
     const records = await renderWithDependencies(program({ mode: "off" }));
-    expect(records.filter((r) => r.type === "kubernetes:batch/v1:Job" || r.type.startsWith("pulumi-nodejs:dynamic"))).toEqual([]);
+    expect(
+      records.filter((r) => r.type === "kubernetes:batch/v1:Job" || r.type.startsWith("pulumi-nodejs:dynamic")),
+    ).toEqual([]);
   });
 });
 
@@ -247,14 +356,23 @@ describe("config rules", () => {
     expect(problems).toContainEqual({
       path: "retrieval-stack:verification.mode",
       value: "job",
-      message: '"job" needs an image the cluster can pull, and the local stack has no registry to push one to. Fix: set verification.image to a pinned verifier image (built from images/verifier), or set verification.mode to "local".',
+      message:
+        '"job" needs an image the cluster can pull, and the local stack has no registry to push one to. Fix: set verification.image to a pinned verifier image (built from images/verifier), or set verification.mode to "local".',
     });
-    expect(parseStack("local", (raw) => (raw.verification = { mode: "job", image: "ghcr.io/acme/retrieval-verifier:0.1.0" })).verification.image).toBe("ghcr.io/acme/retrieval-verifier:0.1.0");
+    expect(
+      parseStack("local", (raw) => (raw.verification = { mode: "job", image: "ghcr.io/acme/retrieval-verifier:0.1.0" }))
+        .verification.image,
+    ).toBe("ghcr.io/acme/retrieval-verifier:0.1.0");
   });
 
   it("an unpinned verifier image is refused", () => {
-    const problems = problemsOf("local", (raw) => (raw.verification = { mode: "job", image: "ghcr.io/acme/retrieval-verifier:latest" }));
-    expect(problems.map((p) => `${p.path}: ${p.message}`).join("\n")).toMatch(/verification\.image: must name a fixed tag or digest/);
+    const problems = problemsOf(
+      "local",
+      (raw) => (raw.verification = { mode: "job", image: "ghcr.io/acme/retrieval-verifier:latest" }),
+    );
+    expect(problems.map((p) => `${p.path}: ${p.message}`).join("\n")).toMatch(
+      /verification\.image: must name a fixed tag or digest/,
+    );
   });
 
   it("every shipped stack verifies its models (none is off)", () => {
@@ -267,10 +385,14 @@ describe("config rules", () => {
 // ---------------------------------------------------------------------------------------------------------
 
 /** The program under the offline runtime, also recording each registration's customTimeouts (what Pulumi awaits). */
-async function renderWithTimeouts(build: () => void): Promise<{ records: Recorded[]; timeouts: Map<string, { create: string; update: string }> }> {
+async function renderWithTimeouts(
+  build: () => void,
+): Promise<{ records: Recorded[]; timeouts: Map<string, { create: string; update: string }> }> {
   const runtime = await OfflineRuntime.start({ stack: "test" });
   const timeouts = new Map<string, { create: string; update: string }>();
-  const monitor = (require("@pulumi/pulumi/runtime/settings") as { getMonitor(): { registerResource(req: any, cb: unknown): unknown } }).getMonitor();
+  const monitor = (
+    require("@pulumi/pulumi/runtime/settings") as { getMonitor(): { registerResource(req: any, cb: unknown): unknown } }
+  ).getMonitor();
   const register = monitor.registerResource.bind(monitor);
   monitor.registerResource = (req: any, cb: unknown) => {
     const t = req.getCustomtimeouts?.();
@@ -279,7 +401,14 @@ async function renderWithTimeouts(build: () => void): Promise<{ records: Recorde
   };
   build();
   await runtime.settle();
-  const records = runtime.resources.map((r) => ({ urn: r.urn, type: r.type, name: r.name, parent: r.parentUrn, deps: [...r.dependencies], inputs: r.inputs as Record<string, any> }));
+  const records = runtime.resources.map((r) => ({
+    urn: r.urn,
+    type: r.type,
+    name: r.name,
+    parent: r.parentUrn,
+    deps: [...r.dependencies],
+    inputs: r.inputs as Record<string, any>,
+  }));
   return { records, timeouts };
 }
 
@@ -292,10 +421,30 @@ describe("a scale-to-zero model outside its working hours", () => {
   function build(startupBudget: (m: ModelService) => number | undefined = (m) => m.pod.startupBudgetSeconds) {
     return () => {
       const provider = new k8s.Provider("k8s", {});
-      const models = [sleepy, awake].map((model) => new ModelService(model.name, { provider, environment: "dev", namespace: MODELS_NAMESPACE, model, gpuNodeGroup: groupOf(model), monitoring: true }));
+      const models = [sleepy, awake].map(
+        (model) =>
+          new ModelService(model.name, {
+            provider,
+            environment: "dev",
+            namespace: MODELS_NAMESPACE,
+            model,
+            gpuNodeGroup: groupOf(model),
+            monitoring: true,
+          }),
+      );
       new Verification(
         "verification",
-        { provider, environment: "dev", verification, namespace: MODELS_NAMESPACE, targets: models.map((m, i) => ({ model: [sleepy, awake][i]!, url: m.url, startupBudgetSeconds: startupBudget(m) })) },
+        {
+          provider,
+          environment: "dev",
+          verification,
+          namespace: MODELS_NAMESPACE,
+          targets: models.map((m, i) => ({
+            model: [sleepy, awake][i]!,
+            url: m.url,
+            startupBudgetSeconds: startupBudget(m),
+          })),
+        },
         { dependsOn: models },
       );
     };
@@ -322,13 +471,19 @@ describe("a scale-to-zero model outside its working hours", () => {
 
   it("the Job's target waits up to KEDA's poll + a node + the image pull + the model's startup budget, and names the hours", async () => {
     const { records } = await renderWithTimeouts(build());
-    const deployment = records.find((r) => r.type === "kubernetes:apps/v1:Deployment" && r.inputs.metadata.name === "bge-large-zh")!;
+    const deployment = records.find(
+      (r) => r.type === "kubernetes:apps/v1:Deployment" && r.inputs.metadata.name === "bge-large-zh",
+    )!;
     const probe = deployment.inputs.spec.template.spec.containers.find((c: any) => c.name === "engine").startupProbe;
     const startupBudget = probe.periodSeconds * probe.failureThreshold;
     const config = records.find((r) => r.type === "kubernetes:core/v1:ConfigMap" && r.name === "verification-config")!;
     const [sleepyTarget, awakeTarget] = JSON.parse(config.inputs.data["verification.json"]).targets;
-    expect(sleepyTarget.wakeTimeoutSeconds).toBeGreaterThanOrEqual(KEDA_POLLING_SECONDS + NODE_PROVISION_SECONDS + IMAGE_PULL_SECONDS + startupBudget - 10);
-    expect(sleepyTarget.wakeTimeoutSeconds).toBeLessThanOrEqual(KEDA_POLLING_SECONDS + NODE_PROVISION_SECONDS + IMAGE_PULL_SECONDS + startupBudget + 10);
+    expect(sleepyTarget.wakeTimeoutSeconds).toBeGreaterThanOrEqual(
+      KEDA_POLLING_SECONDS + NODE_PROVISION_SECONDS + IMAGE_PULL_SECONDS + startupBudget - 10,
+    );
+    expect(sleepyTarget.wakeTimeoutSeconds).toBeLessThanOrEqual(
+      KEDA_POLLING_SECONDS + NODE_PROVISION_SECONDS + IMAGE_PULL_SECONDS + startupBudget + 10,
+    );
     expect(sleepyTarget.activeHours).toEqual(activeHours);
     expect(awakeTarget.wakeTimeoutSeconds).toBeUndefined();
   });
@@ -345,12 +500,16 @@ describe("a scale-to-zero model outside its working hours", () => {
     expect(parseInt(awaited.update, 10)).toBeGreaterThan(job.inputs.spec.activeDeadlineSeconds);
     // Without the wake-up the deadline is the checks' alone: a model that never sleeps costs nothing.
     const noSleep = await renderWithDependencies(program({ mode: "job" }));
-    expect(noSleep.find((r) => r.type === "kubernetes:batch/v1:Job")!.inputs.spec.activeDeadlineSeconds).toBe(verification.timeoutSeconds * MODELS.length + 300);
+    expect(noSleep.find((r) => r.type === "kubernetes:batch/v1:Job")!.inputs.spec.activeDeadlineSeconds).toBe(
+      verification.timeoutSeconds * MODELS.length + 300,
+    );
   });
 
   it("a library caller that passes no startup budget gets the longest one (never a shorter wait)", async () => {
     const { records } = await renderWithTimeouts(build(() => undefined));
     const config = records.find((r) => r.type === "kubernetes:core/v1:ConfigMap" && r.name === "verification-config")!;
-    expect(JSON.parse(config.inputs.data["verification.json"]).targets[0].wakeTimeoutSeconds).toBe(KEDA_POLLING_SECONDS + NODE_PROVISION_SECONDS + IMAGE_PULL_SECONDS + 3600);
+    expect(JSON.parse(config.inputs.data["verification.json"]).targets[0].wakeTimeoutSeconds).toBe(
+      KEDA_POLLING_SECONDS + NODE_PROVISION_SECONDS + IMAGE_PULL_SECONDS + 3600,
+    );
   });
 });

@@ -49,7 +49,8 @@ async function track<T extends FakeServer>(s: Promise<T>): Promise<T> {
 
 function row(report: TargetReport, check: string) {
   const r = report.checks.find((c) => c.check === check);
-  if (!r) throw new Error(`no row ${check}\n${formatReport({ pass: report.pass, startedAt: "", ms: 0, targets: [report] })}`);
+  if (!r)
+    throw new Error(`no row ${check}\n${formatReport({ pass: report.pass, startedAt: "", ms: 0, targets: [report] })}`);
   return r;
 }
 
@@ -57,7 +58,12 @@ async function timed(input: VerifyTargetInput, options: VerifyOptions = OPTIONS)
   const events: ProgressEvent[] = [];
   const started = performance.now();
   const report = await verifyTarget(input, options, (e) => events.push(e));
-  return { report, events, ms: performance.now() - started, lines: events.filter((e) => e.message).map((e) => e.message!) };
+  return {
+    report,
+    events,
+    ms: performance.now() - started,
+    lines: events.filter((e) => e.message).map((e) => e.message!),
+  };
 }
 
 describe("wake-up of a scale-to-zero model before the checks", () => {
@@ -71,8 +77,12 @@ describe("wake-up of a scale-to-zero model before the checks", () => {
     expect(wake.status).toBe("pass");
     expect(wake.got).toMatch(/^answered after 1\.\d s \(\d+ polls\): scaled up from zero$/);
     expect(wake.ms).toBeGreaterThanOrEqual(1400);
-    expect(wake.expected).toBe("HTTP 200 from GET /health within 10 s (scales to zero; activeHours 0 8 * * 1-5 to 0 20 * * 1-5 (Asia/Shanghai))");
-    expect(lines[0]).toMatch(/^waiting for bge-small-zh to scale up from zero \(up to 10 s; GET \/health: HTTP 503 Service Unavailable from \/health: "no healthy upstream"\) \.\.\.$/);
+    expect(wake.expected).toBe(
+      "HTTP 200 from GET /health within 10 s (scales to zero; activeHours 0 8 * * 1-5 to 0 20 * * 1-5 (Asia/Shanghai))",
+    );
+    expect(lines[0]).toMatch(
+      /^waiting for bge-small-zh to scale up from zero \(up to 10 s; GET \/health: HTTP 503 Service Unavailable from \/health: "no healthy upstream"\) \.\.\.$/,
+    );
     // The wake row comes first, then the usual checks, health included.
     expect(report.checks[0]!.check).toBe("wake");
     expect(row(report, "health").status).toBe("pass");
@@ -81,7 +91,10 @@ describe("wake-up of a scale-to-zero model before the checks", () => {
 
   it("a model that never becomes healthy fails `health` within the configured wait, naming the wait and the activeHours", async () => {
     const server = await track(startWakingServer({ dialect: "tei", dims: 512 }, Number.POSITIVE_INFINITY));
-    const { report, ms, lines } = await timed(target(server.url, { wakeTimeoutSeconds: 1.5 }), { ...OPTIONS, wake: { pollMs: 200, progressEveryMs: 500 } });
+    const { report, ms, lines } = await timed(target(server.url, { wakeTimeoutSeconds: 1.5 }), {
+      ...OPTIONS,
+      wake: { pollMs: 200, progressEveryMs: 500 },
+    });
     expect(report.pass).toBe(false);
     // One row: every other call would fail the same way.
     expect(report.checks.map((c) => [c.check, c.status])).toEqual([["health", "fail"]]);
@@ -90,12 +103,20 @@ describe("wake-up of a scale-to-zero model before the checks", () => {
     );
     expect(ms).toBeGreaterThanOrEqual(1450);
     expect(ms).toBeLessThan(1500 + 1000);
-    expect(lines).toContainEqual(expect.stringMatching(/^still waiting for bge-small-zh to scale up from zero: [01]\.\d s of 1\.5 s \(GET \/health: HTTP 503/));
+    expect(lines).toContainEqual(
+      expect.stringMatching(
+        /^still waiting for bge-small-zh to scale up from zero: [01]\.\d s of 1\.5 s \(GET \/health: HTTP 503/,
+      ),
+    );
   });
 
   it("nothing listening (no pod behind the Service) is waited for too, and the message says what came back", async () => {
-    const { report, ms } = await timed(target(await closedPortUrl(), { wakeTimeoutSeconds: 0.8, activeHours: undefined }));
-    expect(row(report, "health").got).toMatch(/^waited 0\.\d s for bge-small-zh, a scaled-to-zero model \(no activeHours: it runs only while there is demand\), and it never became healthy; last GET \/health: connection refused by .*still loading\?\)\.$/);
+    const { report, ms } = await timed(
+      target(await closedPortUrl(), { wakeTimeoutSeconds: 0.8, activeHours: undefined }),
+    );
+    expect(row(report, "health").got).toMatch(
+      /^waited 0\.\d s for bge-small-zh, a scaled-to-zero model \(no activeHours: it runs only while there is demand\), and it never became healthy; last GET \/health: connection refused by .*still loading\?\)\.$/,
+    );
     expect(ms).toBeLessThan(800 + 1000);
   });
 
@@ -131,7 +152,14 @@ describe("the Job's entry point waits for a scaled-to-zero model", () => {
   });
   afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
   // The Job's options come from the ConfigMap (no poll override): the default polling starts at 250 ms.
-  const jobOptions = { requests: 6, concurrency: 2, timeoutSeconds: 20, requestTimeoutSeconds: 3, maxRetries: 1, quality: { enabled: false, minMrrAt10: 0.75 } };
+  const jobOptions = {
+    requests: 6,
+    concurrency: 2,
+    timeoutSeconds: 20,
+    requestTimeoutSeconds: 3,
+    maxRetries: 1,
+    quality: { enabled: false, minMrrAt10: 0.75 },
+  };
   function env(name: string, config: unknown) {
     const file = path.join(dir, `${name}.json`);
     fs.writeFileSync(file, JSON.stringify(config));
@@ -143,7 +171,11 @@ describe("the Job's entry point waits for a scaled-to-zero model", () => {
     const lines: string[] = [];
     const e = env("wakes", { options: jobOptions, targets: [target(server.url, { wakeTimeoutSeconds: 20 })] });
     expect(await runJob({ env: e, log: (l) => lines.push(l) })).toBe(0);
-    expect(lines).toContainEqual(expect.stringMatching(/^\[bge-small-zh\] waiting for bge-small-zh to scale up from zero \(up to 20 s; GET \/health: HTTP 503/));
+    expect(lines).toContainEqual(
+      expect.stringMatching(
+        /^\[bge-small-zh\] waiting for bge-small-zh to scale up from zero \(up to 20 s; GET \/health: HTTP 503/,
+      ),
+    );
     expect(lines).toContainEqual(expect.stringMatching(/^\[bge-small-zh\] wake: PASS/));
   });
 
@@ -151,6 +183,8 @@ describe("the Job's entry point waits for a scaled-to-zero model", () => {
     const server = await track(startWakingServer({ dialect: "tei", dims: 512 }, Number.POSITIVE_INFINITY));
     const e = env("never", { options: jobOptions, targets: [target(server.url, { wakeTimeoutSeconds: 1 })] });
     expect(await runJob({ env: e, log: () => {} })).toBe(1);
-    expect(fs.readFileSync(e.VERIFY_TERMINATION_LOG, "utf8")).toMatch(/^bge-small-zh health: expected HTTP 200 from GET \/health within 1 s \(scales to zero; activeHours 0 8 \* \* 1-5 to 0 20 \* \* 1-5 \(Asia\/Shanghai\)\); got waited 1\.\d s for bge-small-zh, a scaled-to-zero model/);
+    expect(fs.readFileSync(e.VERIFY_TERMINATION_LOG, "utf8")).toMatch(
+      /^bge-small-zh health: expected HTTP 200 from GET \/health within 1 s \(scales to zero; activeHours 0 8 \* \* 1-5 to 0 20 \* \* 1-5 \(Asia\/Shanghai\)\); got waited 1\.\d s for bge-small-zh, a scaled-to-zero model/,
+    );
   });
 });

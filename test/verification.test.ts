@@ -7,7 +7,13 @@ import { EngineClient } from "../components/verification/client";
 import { Deadline, isTransientStatus, readJson, retryDelayMs } from "../components/verification/http";
 import { percentile } from "../components/verification/vectors";
 import { dialectNamed } from "../components/serving/dialects";
-import { closedPortUrl, startFakeServer, type FakeDialect, type FakeServer, type FakeServerOptions } from "./fixtures/engine-server";
+import {
+  closedPortUrl,
+  startFakeServer,
+  type FakeDialect,
+  type FakeServer,
+  type FakeServerOptions,
+} from "./fixtures/engine-server";
 
 // Small loads and quick backoff keep the suite fast; the Retry-After tests use the real policy.
 const OPTIONS: VerifyOptions = {
@@ -31,19 +37,46 @@ async function serve(options: FakeServerOptions): Promise<FakeServer> {
   return s;
 }
 
-function target(url: string, dialect: string, task: "embed" | "rerank", extra: Partial<VerifyTargetInput> = {}): VerifyTargetInput {
-  return { name: `${dialect}-${task}`, url, dialect, task, servedModel: "bge", modelId: "BAAI/bge-large-zh-v1.5", dims: 1024, normalized: true, sloP99Ms: 2000, ...extra };
+function target(
+  url: string,
+  dialect: string,
+  task: "embed" | "rerank",
+  extra: Partial<VerifyTargetInput> = {},
+): VerifyTargetInput {
+  return {
+    name: `${dialect}-${task}`,
+    url,
+    dialect,
+    task,
+    servedModel: "bge",
+    modelId: "BAAI/bge-large-zh-v1.5",
+    dims: 1024,
+    normalized: true,
+    sloP99Ms: 2000,
+    ...extra,
+  };
 }
 
 function row(report: TargetReport, check: string) {
   const r = report.checks.find((c) => c.check === check);
-  if (!r) throw new Error(`no row ${check}; have ${report.checks.map((c) => c.check).join(", ")}\n${formatReport({ pass: report.pass, startedAt: "", ms: 0, targets: [report] })}`);
+  if (!r)
+    throw new Error(
+      `no row ${check}; have ${report.checks.map((c) => c.check).join(", ")}\n${formatReport({ pass: report.pass, startedAt: "", ms: 0, targets: [report] })}`,
+    );
   return r;
 }
 
-async function run(server: Partial<FakeServerOptions> & { dialect: FakeDialect }, task: "embed" | "rerank", options: Partial<VerifyOptions> = {}, extra: Partial<VerifyTargetInput> = {}) {
+async function run(
+  server: Partial<FakeServerOptions> & { dialect: FakeDialect },
+  task: "embed" | "rerank",
+  options: Partial<VerifyOptions> = {},
+  extra: Partial<VerifyTargetInput> = {},
+) {
   const s = await serve(server);
-  const report = await verifyTarget(target(s.url, extra.dialect ?? server.dialect, task, extra), { ...OPTIONS, ...options });
+  const report = await verifyTarget(target(s.url, extra.dialect ?? server.dialect, task, extra), {
+    ...OPTIONS,
+    ...options,
+  });
   return { report, server: s };
 }
 
@@ -66,10 +99,17 @@ describe("a correct server of every dialect passes", () => {
   ];
   it.each(cases)("%s %s", async (dialect, task) => {
     const { report, server } = await run({ dialect }, task);
-    expect(report.checks.filter((c) => c.status === "fail"), formatReport({ pass: report.pass, startedAt: "", ms: 0, targets: [report] })).toEqual([]);
+    expect(
+      report.checks.filter((c) => c.status === "fail"),
+      formatReport({ pass: report.pass, startedAt: "", ms: 0, targets: [report] }),
+    ).toEqual([]);
     expect(report.pass).toBe(true);
-    const expectedRows = task === "embed" ? ["embed.dims", "embed.norm", "embed.similarity.zh", "embed.similarity.en"] : ["rerank.seed000", "rerank.indices", "rerank.scores"];
-    for (const r of [...expectedRows, "health", "latency.p99", "latency.errors", "latency.loadgen"]) expect(row(report, r).status).toBe("pass");
+    const expectedRows =
+      task === "embed"
+        ? ["embed.dims", "embed.norm", "embed.similarity.zh", "embed.similarity.en"]
+        : ["rerank.seed000", "rerank.indices", "rerank.scores"];
+    for (const r of [...expectedRows, "health", "latency.p99", "latency.errors", "latency.loadgen"])
+      expect(row(report, r).status).toBe("pass");
     // The engine saw the dialect's own paths; no Authorization header was sent without a key.
     expect(server.log.every((l) => l.auth === undefined)).toBe(true);
   });
@@ -81,8 +121,13 @@ describe("a correct server of every dialect passes", () => {
 
   it("the load generator is measured against an instant local server and judged against the SLO", async () => {
     const { report } = await run({ dialect: "tei" }, "embed", {}, { sloP99Ms: 2000 });
-    expect(row(report, "latency.loadgen")).toMatchObject({ status: "pass", expected: "load generator's own p50 ≤ 200 ms (10 % of SLO)" });
-    expect(row(report, "latency.loadgen").got).toMatch(/^p50 [\d.]+ ms · p99 [\d.]+ ms \(\d+ req\/s\) vs engine \d+ req\/s$/);
+    expect(row(report, "latency.loadgen")).toMatchObject({
+      status: "pass",
+      expected: "load generator's own p50 ≤ 200 ms (10 % of SLO)",
+    });
+    expect(row(report, "latency.loadgen").got).toMatch(
+      /^p50 [\d.]+ ms · p99 [\d.]+ ms \(\d+ req\/s\) vs engine \d+ req\/s$/,
+    );
     // An SLO so tight that the generator's own cost is a large share of it: the latency verdict is not trusted.
     const tight = await run({ dialect: "tei" }, "embed", {}, { sloP99Ms: 0.001 });
     expect(row(tight.report, "latency.loadgen").status).toBe("fail");
@@ -91,10 +136,14 @@ describe("a correct server of every dialect passes", () => {
   it("TEI embeds through its OpenAI route; tei-native through /embed; both pass against the same server", async () => {
     const openai = await run({ dialect: "tei" }, "embed");
     expect(openai.report.pass).toBe(true);
-    expect(new Set(openai.server.log.filter((l) => l.method === "POST").map((l) => l.path))).toEqual(new Set(["/v1/embeddings"]));
+    expect(new Set(openai.server.log.filter((l) => l.method === "POST").map((l) => l.path))).toEqual(
+      new Set(["/v1/embeddings"]),
+    );
     const native = await run({ dialect: "tei" }, "embed", {}, { dialect: "tei-native" });
     expect(native.report.pass).toBe(true);
-    expect(new Set(native.server.log.filter((l) => l.method === "POST").map((l) => l.path))).toEqual(new Set(["/embed"]));
+    expect(new Set(native.server.log.filter((l) => l.method === "POST").map((l) => l.path))).toEqual(
+      new Set(["/embed"]),
+    );
   });
 
   it("TEI has no top_n: the row is skipped, not failed, and the server never saw top_n", async () => {
@@ -104,7 +153,9 @@ describe("a correct server of every dialect passes", () => {
   });
 
   it("sends the API key as a bearer token, through the openai client and fetch alike", async () => {
-    const { report, server } = await run({ dialect: "vllm", apiKey: "k".repeat(24) }, "embed", { apiKey: "k".repeat(24) });
+    const { report, server } = await run({ dialect: "vllm", apiKey: "k".repeat(24) }, "embed", {
+      apiKey: "k".repeat(24),
+    });
     expect(report.pass).toBe(true);
     expect(new Set(server.log.map((l) => l.auth))).toEqual(new Set([`Bearer ${"k".repeat(24)}`]));
   });
@@ -117,10 +168,15 @@ describe("a correct server of every dialect passes", () => {
 
   it("quality: MRR@10 over the labelled set passes for a working model and fails for a broken reranker", async () => {
     const good = await run({ dialect: "vllm" }, "rerank", { quality: { enabled: true, minMrrAt10: 0.75 } });
-    expect(row(good.report, "quality.mrr@10")).toMatchObject({ status: "pass", expected: "MRR@10 ≥ 0.75 over 36 labelled queries (20 zh, 16 en)" });
+    expect(row(good.report, "quality.mrr@10")).toMatchObject({
+      status: "pass",
+      expected: "MRR@10 ≥ 0.75 over 36 labelled queries (20 zh, 16 en)",
+    });
     const embed = await run({ dialect: "tei" }, "embed", { quality: { enabled: true, minMrrAt10: 0.75 } });
     expect(row(embed.report, "quality.mrr@10").status).toBe("pass");
-    const bad = await run({ dialect: "vllm", fault: "random-scores" }, "rerank", { quality: { enabled: true, minMrrAt10: 0.75 } });
+    const bad = await run({ dialect: "vllm", fault: "random-scores" }, "rerank", {
+      quality: { enabled: true, minMrrAt10: 0.75 },
+    });
     const q = row(bad.report, "quality.mrr@10");
     expect(q.status).toBe("fail");
     expect(Number(q.got.split(" ")[0])).toBeLessThan(0.75);
@@ -133,7 +189,9 @@ describe("faults give a failing check that says what was expected and what came 
     const report = await verifyTarget(target(url, "vllm", "embed"), OPTIONS);
     expect(report.pass).toBe(false);
     expect(row(report, "health")).toMatchObject({ status: "fail", expected: "HTTP 200 from GET /health" });
-    expect(row(report, "health").got).toMatch(/connection refused by http:\/\/127\.0\.0\.1:\d+\/health.*after 3 attempts/);
+    expect(row(report, "health").got).toMatch(
+      /connection refused by http:\/\/127\.0\.0\.1:\d+\/health.*after 3 attempts/,
+    );
   });
 
   it("unhealthy engine (503 on /health, TEI's Unhealthy body)", async () => {
@@ -154,20 +212,28 @@ describe("faults give a failing check that says what was expected and what came 
 
   it("persistent 5xx: retried, then failed with the engine's message", async () => {
     const { report, server } = await run({ dialect: "vllm", fault: "5xx" }, "embed");
-    expect(row(report, "embed.single").got).toBe('HTTP 503 Service Unavailable from /v1/embeddings: "The engine is overloaded" (after 3 attempts)');
+    expect(row(report, "embed.single").got).toBe(
+      'HTTP 503 Service Unavailable from /v1/embeddings: "The engine is overloaded" (after 3 attempts)',
+    );
     expect(server.log.filter((l) => l.path === "/v1/embeddings").length).toBeGreaterThanOrEqual(3);
   });
 
   it("a transient 5xx is retried and the check passes", async () => {
     // vllm: the openai client's retries; tei-native: fetch's.
-    for (const [dialect, client] of [["vllm", "vllm"], ["tei", "tei-native"]] as const) {
+    for (const [dialect, client] of [
+      ["vllm", "vllm"],
+      ["tei", "tei-native"],
+    ] as const) {
       const { report } = await run({ dialect, fault: "5xx-once" }, "embed", {}, { dialect: client });
       expect(row(report, "embed.single").status).toBe("pass");
     }
   });
 
   it("429 with Retry-After: waited as asked, on both transports, then passes", async () => {
-    for (const [dialect, client] of [["openai", "openai"], ["tei", "tei-native"]] as const) {
+    for (const [dialect, client] of [
+      ["openai", "openai"],
+      ["tei", "tei-native"],
+    ] as const) {
       const started = Date.now();
       const { report } = await run({ dialect, fault: "429-once" }, "embed", { retry: {} }, { dialect: client });
       expect(row(report, "embed.single").status).toBe("pass");
@@ -176,52 +242,86 @@ describe("faults give a failing check that says what was expected and what came 
   });
 
   it("persistent 429: bounded retries, then a failing row", async () => {
-    const { report } = await run({ dialect: "tei", fault: "429" }, "rerank", { maxRetries: 1, retry: { retryAfterCapMs: 100 } });
-    expect(row(report, "rerank.seed000").got).toBe('HTTP 429 Too Many Requests from /rerank: "Model is overloaded" (after 2 attempts)');
+    const { report } = await run({ dialect: "tei", fault: "429" }, "rerank", {
+      maxRetries: 1,
+      retry: { retryAfterCapMs: 100 },
+    });
+    expect(row(report, "rerank.seed000").got).toBe(
+      'HTTP 429 Too Many Requests from /rerank: "Model is overloaded" (after 2 attempts)',
+    );
   });
 
   it("a 4xx is not retried", async () => {
     const { report, server } = await run({ dialect: "vllm", fault: "unknown-model" }, "embed");
-    expect(row(report, "embed.single").got).toBe('HTTP 404 Not Found from /v1/embeddings: "The model `bge` does not exist."');
+    expect(row(report, "embed.single").got).toBe(
+      'HTTP 404 Not Found from /v1/embeddings: "The model `bge` does not exist."',
+    );
     // One request per logical call: embed.single, embed.batch, the similarity batch, the latency warm-up.
     expect(server.log.filter((l) => l.path === "/v1/embeddings")).toHaveLength(4);
   });
 
   it("a model name the server does not serve", async () => {
     const { report } = await run({ dialect: "sglang", fault: "unknown-model" }, "embed");
-    expect(row(report, "model.served")).toMatchObject({ status: "fail", expected: '"bge" among the models at GET /v1/models', got: "[some-other-model]" });
+    expect(row(report, "model.served")).toMatchObject({
+      status: "fail",
+      expected: '"bge" among the models at GET /v1/models',
+      got: "[some-other-model]",
+    });
   });
 
   it("KServe V1 with an unknown model name: the engine's 404", async () => {
     const { report } = await run({ dialect: "kserve-v1", fault: "unknown-model" }, "embed");
-    expect(row(report, "health").got).toBe('HTTP 404 Not Found from /v1/models/bge: "Model with name bge does not exist."');
+    expect(row(report, "health").got).toBe(
+      'HTTP 404 Not Found from /v1/models/bge: "Model with name bge does not exist."',
+    );
   });
 
   it("a request that never answers times out per attempt", async () => {
     const started = Date.now();
-    const { report } = await run({ dialect: "tei", fault: "hang" }, "embed", { requestTimeoutSeconds: 0.2, maxRetries: 1 });
-    expect(row(report, "embed.single").got).toMatch(/^no complete response within 200 ms from http:\/\/127\.0\.0\.1:\d+\/v1\/embeddings \(after 2 attempts\)$/);
+    const { report } = await run({ dialect: "tei", fault: "hang" }, "embed", {
+      requestTimeoutSeconds: 0.2,
+      maxRetries: 1,
+    });
+    expect(row(report, "embed.single").got).toMatch(
+      /^no complete response within 200 ms from http:\/\/127\.0\.0\.1:\d+\/v1\/embeddings \(after 2 attempts\)$/,
+    );
     expect(Date.now() - started).toBeLessThan(5000);
   });
 
   it("headers then a stalled body also time out, on the fetch and the openai transports", async () => {
-    const http = { requestTimeoutMs: 200, retry: { maxRetries: 0, baseBackoffMs: 0, maxBackoffMs: 0, retryAfterCapMs: 0 }, deadline: new Deadline(5000) };
+    const http = {
+      requestTimeoutMs: 200,
+      retry: { maxRetries: 0, baseBackoffMs: 0, maxBackoffMs: 0, retryAfterCapMs: 0 },
+      deadline: new Deadline(5000),
+    };
     // tei-native goes through fetch (TEI's /embed), openai through the openai client.
-    for (const [server, dialect] of [["tei", "tei-native"], ["openai", "openai"]] as const) {
+    for (const [server, dialect] of [
+      ["tei", "tei-native"],
+      ["openai", "openai"],
+    ] as const) {
       const s = await serve({ dialect: server, fault: "stall-body" });
       const client = new EngineClient(s.url, dialectNamed(dialect)!, "bge", http);
-      await expect(client.embed(["x"])).rejects.toMatchObject({ kind: "timeout", message: expect.stringMatching(/^no complete response within 200 ms/) });
+      await expect(client.embed(["x"])).rejects.toMatchObject({
+        kind: "timeout",
+        message: expect.stringMatching(/^no complete response within 200 ms/),
+      });
     }
     http.deadline.dispose();
   });
 
   it("the overall timeout bounds the whole run, whatever the server does", async () => {
     const started = Date.now();
-    const { report } = await run({ dialect: "tei", fault: "hang" }, "embed", { timeoutSeconds: 1, requestTimeoutSeconds: 5, maxRetries: 5 });
+    const { report } = await run({ dialect: "tei", fault: "hang" }, "embed", {
+      timeoutSeconds: 1,
+      requestTimeoutSeconds: 5,
+      maxRetries: 5,
+    });
     const elapsed = Date.now() - started;
     expect(report.pass).toBe(false);
     expect(elapsed).toBeLessThan(4000);
-    expect(report.checks.map((c) => c.got).join("\n")).toMatch(/overall timeout of 1000 ms reached|overall timeout of 1 s reached/);
+    expect(report.checks.map((c) => c.got).join("\n")).toMatch(
+      /overall timeout of 1000 ms reached|overall timeout of 1 s reached/,
+    );
   });
 
   it("slow responses fail the latency SLO with the measured percentiles", async () => {
@@ -235,33 +335,48 @@ describe("faults give a failing check that says what was expected and what came 
 
   it("malformed JSON", async () => {
     const { report } = await run({ dialect: "vllm", fault: "malformed-json" }, "embed");
-    expect(row(report, "embed.single").got).toMatch(/^HTTP 200 from \/v1\/embeddings with malformed JSON \(.+\): "\{\\"data\\": \[\{\\"index\\": 0/);
+    expect(row(report, "embed.single").got).toMatch(
+      /^HTTP 200 from \/v1\/embeddings with malformed JSON \(.+\): "\{\\"data\\": \[\{\\"index\\": 0/,
+    );
   });
 
   it("an HTML error page from a proxy", async () => {
     const { report } = await run({ dialect: "sglang", fault: "html" }, "rerank", { maxRetries: 0 });
-    expect(row(report, "rerank.seed000").got).toBe('HTTP 502 Bad Gateway from /v1/rerank: an HTML page "502 Bad Gateway"');
+    expect(row(report, "rerank.seed000").got).toBe(
+      'HTTP 502 Bad Gateway from /v1/rerank: an HTML page "502 Bad Gateway"',
+    );
   });
 
   it("an HTML page with status 200", async () => {
     const { report } = await run({ dialect: "kserve", fault: "html-200" }, "embed");
-    expect(row(report, "embed.single").got).toBe('HTTP 200 from /openai/v1/embeddings with an HTML page "Sign in" instead of JSON');
+    expect(row(report, "embed.single").got).toBe(
+      'HTTP 200 from /openai/v1/embeddings with an HTML page "Sign in" instead of JSON',
+    );
   });
 
   it("wrong dimension (768 where the catalogue says 1024)", async () => {
     const { report } = await run({ dialect: "sglang", fault: "wrong-dims" }, "embed");
-    expect(row(report, "embed.dims")).toMatchObject({ status: "fail", expected: "1024 dimensions in every vector (BAAI/bge-large-zh-v1.5)", got: "768 in all 9 vectors" });
+    expect(row(report, "embed.dims")).toMatchObject({
+      status: "fail",
+      expected: "1024 dimensions in every vector (BAAI/bge-large-zh-v1.5)",
+      got: "768 in all 9 vectors",
+    });
     expect(row(report, "embed.single").status).toBe("fail");
   });
 
   it("NaN written bare (Python json.dumps) is located, not reported as malformed", async () => {
     const { report } = await run({ dialect: "tei", fault: "nan" }, "embed");
-    expect(row(report, "embed.finite")).toMatchObject({ status: "fail", got: "2 non-finite value(s), first NaN at vector 0, position 17" });
+    expect(row(report, "embed.finite")).toMatchObject({
+      status: "fail",
+      got: "2 non-finite value(s), first NaN at vector 0, position 17",
+    });
   });
 
   it("NaN serialised as null (orjson) is refused by the parser with its position", async () => {
     const { report } = await run({ dialect: "kserve-v1", fault: "null-in-vector" }, "embed");
-    expect(row(report, "embed.single").got).toBe("unexpected body: :predict.predictions[0][5]: expected a number, got null");
+    expect(row(report, "embed.single").got).toBe(
+      "unexpected body: :predict.predictions[0][5]: expected a number, got null",
+    );
   });
 
   it("vectors that are not normalised when the model normalises", async () => {
@@ -280,7 +395,11 @@ describe("faults give a failing check that says what was expected and what came 
 
   it("duplicated indices", async () => {
     const { report } = await run({ dialect: "tei", fault: "dup-index" }, "rerank");
-    expect(row(report, "rerank.indices")).toMatchObject({ status: "fail", expected: "3 results, indices a permutation of 0..2", got: "index 1 appears twice" });
+    expect(row(report, "rerank.indices")).toMatchObject({
+      status: "fail",
+      expected: "3 results, indices a permutation of 0..2",
+      got: "index 1 appears twice",
+    });
   });
 
   it("out-of-range indices", async () => {
@@ -307,7 +426,9 @@ describe("faults give a failing check that says what was expected and what came 
   it("the wrong dialect for the server says so", async () => {
     const s = await serve({ dialect: "sglang" });
     const report = await verifyTarget(target(s.url, "vllm", "rerank"), OPTIONS);
-    expect(row(report, "rerank.seed000").got).toMatch(/expected an object \{"results".*SGLang\/TEI shape: wrong dialect\?/);
+    expect(row(report, "rerank.seed000").got).toMatch(
+      /expected an object \{"results".*SGLang\/TEI shape: wrong dialect\?/,
+    );
   });
 
   it("a target that is not valid fails one row instead of throwing", async () => {
@@ -340,7 +461,9 @@ describe("HTTP helpers", () => {
   });
 
   it("bare NaN/Infinity are read as numbers; anything else broken is malformed", () => {
-    expect(readJson('{"v": [1, NaN, -Infinity, Infinity]}', 200, 1, "/x")).toEqual({ v: [1, NaN, -Infinity, Infinity] });
+    expect(readJson('{"v": [1, NaN, -Infinity, Infinity]}', 200, 1, "/x")).toEqual({
+      v: [1, NaN, -Infinity, Infinity],
+    });
     expect(readJson('{"s": "NaN stays a string"}', 200, 1, "/x")).toEqual({ s: "NaN stays a string" });
     expect(() => readJson('{"v": [1, 2', 200, 1, "/x")).toThrow(/malformed JSON/);
     expect(readJson("", 200, 1, "/health")).toBeUndefined();

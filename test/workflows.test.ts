@@ -13,14 +13,29 @@ import { credentialIn, looksSecretNamed } from "../policy/rules/secrets";
 
 const ROOT = path.join(__dirname, "..");
 const DIR = path.join(ROOT, ".github", "workflows");
-const FILES = fs.readdirSync(DIR).filter((f) => /\.ya?ml$/.test(f)).sort();
+const FILES = fs
+  .readdirSync(DIR)
+  .filter((f) => /\.ya?ml$/.test(f))
+  .sort();
 const text = (f: string) => fs.readFileSync(path.join(DIR, f), "utf8");
 const load = (f: string): any => YAML.parse(text(f), { uniqueKeys: true, strict: true });
 const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, "package.json"), "utf8"));
 
-type Step = { id?: string; name?: string; uses?: string; run?: string; with?: Record<string, unknown>; env?: Record<string, unknown>; if?: string };
-const stepsOf = (wf: any): [string, Step][] => Object.entries<any>(wf.jobs).flatMap(([job, j]) => (j.steps ?? []).map((s: Step) => [job, s] as [string, Step]));
-const pulumiStep = (wf: any): Step => stepsOf(wf).map(([, s]) => s).find((s) => s.uses?.startsWith("pulumi/actions@"))!;
+type Step = {
+  id?: string;
+  name?: string;
+  uses?: string;
+  run?: string;
+  with?: Record<string, unknown>;
+  env?: Record<string, unknown>;
+  if?: string;
+};
+const stepsOf = (wf: any): [string, Step][] =>
+  Object.entries<any>(wf.jobs).flatMap(([job, j]) => (j.steps ?? []).map((s: Step) => [job, s] as [string, Step]));
+const pulumiStep = (wf: any): Step =>
+  stepsOf(wf)
+    .map(([, s]) => s)
+    .find((s) => s.uses?.startsWith("pulumi/actions@"))!;
 
 describe("workflow files", () => {
   it("exist: preview on pull requests, deploy on main, one reusable per-stack deploy", () => {
@@ -45,7 +60,9 @@ describe("workflow files", () => {
   });
 
   it.each(FILES)("%s pins every action to a full commit SHA with its release in a comment", (f) => {
-    const lines = text(f).split("\n").filter((l) => /^\s*(-\s+)?uses:/.test(l));
+    const lines = text(f)
+      .split("\n")
+      .filter((l) => /^\s*(-\s+)?uses:/.test(l));
     expect(lines.length).toBeGreaterThan(0);
     for (const line of lines) {
       const ref = line.replace(/^\s*(-\s+)?uses:\s*/, "");
@@ -57,24 +74,30 @@ describe("workflow files", () => {
   it("pins the same SHA for an action everywhere", () => {
     const shas = new Map<string, Set<string>>();
     for (const f of FILES)
-      for (const m of text(f).matchAll(/uses: ([\w.-]+\/[\w./-]+)@([0-9a-f]{40})/g)) shas.set(m[1]!, (shas.get(m[1]!) ?? new Set()).add(m[2]!));
+      for (const m of text(f).matchAll(/uses: ([\w.-]+\/[\w./-]+)@([0-9a-f]{40})/g))
+        shas.set(m[1]!, (shas.get(m[1]!) ?? new Set()).add(m[2]!));
     for (const [action, set] of shas) expect([...set], action).toHaveLength(1);
   });
 
   it.each(FILES)("%s references credentials only through secrets. and OIDC", (f) => {
     const raw = text(f);
     // No long-lived AWS keys, in any spelling.
-    expect(raw).not.toMatch(/aws-access-key-id|aws-secret-access-key|AWS_SECRET_ACCESS_KEY|AWS_ACCESS_KEY_ID|AWS_SESSION_TOKEN/);
-    for (const [lineNo, line] of raw.split("\n").entries()) expect(credentialIn(line), `${f}:${lineNo + 1}`).toBeUndefined();
+    expect(raw).not.toMatch(
+      /aws-access-key-id|aws-secret-access-key|AWS_SECRET_ACCESS_KEY|AWS_ACCESS_KEY_ID|AWS_SESSION_TOKEN/,
+    );
+    for (const [lineNo, line] of raw.split("\n").entries())
+      expect(credentialIn(line), `${f}:${lineNo + 1}`).toBeUndefined();
     const wf = load(f);
     const envs: [string, Record<string, unknown>][] = [["workflow", wf.env ?? {}]];
     for (const [name, job] of Object.entries<any>(wf.jobs)) {
       envs.push([name, job.env ?? {}]);
-      for (const s of job.steps ?? []) envs.push([`${name}/${s.name ?? s.uses ?? "run"}`, { ...(s.env ?? {}), ...(s.with ?? {}) }]);
+      for (const s of job.steps ?? [])
+        envs.push([`${name}/${s.name ?? s.uses ?? "run"}`, { ...(s.env ?? {}), ...(s.with ?? {}) }]);
     }
     for (const [where, env] of envs)
       for (const [k, v] of Object.entries(env))
-        if (typeof v === "string" && looksSecretNamed(k.replace(/-/g, "_")) && k !== "github-token") expect(v, `${where} ${k}`).toMatch(/^\$\{\{ secrets\.[A-Z_]+ \}\}$/);
+        if (typeof v === "string" && looksSecretNamed(k.replace(/-/g, "_")) && k !== "github-token")
+          expect(v, `${where} ${k}`).toMatch(/^\$\{\{ secrets\.[A-Z_]+ \}\}$/);
     // Every secrets.X used is a real secret name, never interpolated into a run script.
     for (const s of stepsOf(wf).map(([, st]) => st)) expect(s.run ?? "", s.name).not.toMatch(/secrets\./);
   });
@@ -88,7 +111,8 @@ describe("workflow files", () => {
   it("actionlint catches a broken workflow (the linter is live)", async () => {
     const lint = await actionlint();
     if (!lint) return;
-    const broken = "on: push\njobs:\n  a:\n    runs-on: ubuntu-24.04\n    steps:\n      - uses: actions/checkout@v4\n        with: { fetch-depht: 0 }\n      - run: echo ${{ github.event.head_commit.message }}\n";
+    const broken =
+      "on: push\njobs:\n  a:\n    runs-on: ubuntu-24.04\n    steps:\n      - uses: actions/checkout@v4\n        with: { fetch-depht: 0 }\n      - run: echo ${{ github.event.head_commit.message }}\n";
     const found = await lint(broken, "broken.yml");
     expect(found.map((x) => x.kind)).toEqual(expect.arrayContaining(["expression"]));
     expect(found.length).toBeGreaterThanOrEqual(2);
@@ -96,7 +120,11 @@ describe("workflow files", () => {
 });
 
 describe("run: scripts pass shellcheck", () => {
-  const scripts = FILES.flatMap((f) => stepsOf(load(f)).filter(([, s]) => s.run).map(([job, s]) => [`${f} ${job}: ${s.name ?? s.run!.split("\n")[0]}`, s.run!] as [string, string]));
+  const scripts = FILES.flatMap((f) =>
+    stepsOf(load(f))
+      .filter(([, s]) => s.run)
+      .map(([job, s]) => [`${f} ${job}: ${s.name ?? s.run!.split("\n")[0]}`, s.run!] as [string, string]),
+  );
 
   it.each(scripts)("%s", (_where, run) => {
     if (!hasShellcheck()) return;
@@ -156,7 +184,13 @@ describe("pull request preview", () => {
 
   it("posts one comment per stack and updates it on each push", () => {
     const step = pulumiStep(wf);
-    expect(step.with).toMatchObject({ command: "preview", "comment-on-pr": true, "edit-pr-comment": true, policyPacks: "policy", policyPackConfigs: "${{ runner.temp }}/policy-config.json" });
+    expect(step.with).toMatchObject({
+      command: "preview",
+      "comment-on-pr": true,
+      "edit-pr-comment": true,
+      policyPacks: "policy",
+      policyPackConfigs: "${{ runner.temp }}/policy-config.json",
+    });
     // The action finds its previous comment by a heading that names the stack, so each stack keeps its own comment.
     expect(step.with?.["stack-name"]).toBe("${{ env.PULUMI_STACK }}");
     expect(wf.jobs.preview.env.PULUMI_STACK).toContain("matrix.stack");
@@ -164,7 +198,10 @@ describe("pull request preview", () => {
   });
 
   it("a new push cancels the running preview of the same PR and stack", () => {
-    expect(wf.jobs.preview.concurrency).toEqual({ group: "preview-${{ github.event.pull_request.number }}-${{ matrix.stack }}", "cancel-in-progress": true });
+    expect(wf.jobs.preview.concurrency).toEqual({
+      group: "preview-${{ github.event.pull_request.number }}-${{ matrix.stack }}",
+      "cancel-in-progress": true,
+    });
   });
 });
 
@@ -174,7 +211,11 @@ describe("deploy on merge", () => {
 
   it("goes dev -> staging -> prod, each after the previous succeeded, after the tests", () => {
     expect(wf.on.push.branches).toEqual(["main"]);
-    expect(wf.jobs.dev).toMatchObject({ needs: "test", uses: "./.github/workflows/deploy-stack.yml", with: { stack: "dev" } });
+    expect(wf.jobs.dev).toMatchObject({
+      needs: "test",
+      uses: "./.github/workflows/deploy-stack.yml",
+      with: { stack: "dev" },
+    });
     expect(wf.jobs.staging).toMatchObject({ needs: "dev", with: { stack: "staging" } });
     expect(wf.jobs.prod).toMatchObject({ needs: "staging", with: { stack: "prod" } });
   });
@@ -197,7 +238,8 @@ describe("deploy on merge", () => {
   });
 
   it("installs the Pulumi CLI of the SDK the program uses, and tests in a pinned Debian image", () => {
-    for (const f of ["preview.yml", "deploy-stack.yml"]) expect(pulumiStep(load(f)).with?.["pulumi-version"]).toBe(pkg.dependencies["@pulumi/pulumi"]);
+    for (const f of ["preview.yml", "deploy-stack.yml"])
+      expect(pulumiStep(load(f)).with?.["pulumi-version"]).toBe(pkg.dependencies["@pulumi/pulumi"]);
     for (const f of ["preview.yml", "deploy.yml"]) {
       const image = load(f).jobs.test.container.image;
       expect(unpinnedImageReason(image), image).toBeUndefined();
@@ -208,13 +250,25 @@ describe("deploy on merge", () => {
 
 describe("affected stacks (the preview's `changes` job, run with bash in a scratch git repository)", () => {
   const script = (load("preview.yml").jobs.changes.steps as Step[]).find((s) => s.id === "affected")!.run!;
-  const git = (cwd: string, ...args: string[]) => execFileSync("git", args, { cwd, encoding: "utf8", env: { ...process.env, GIT_AUTHOR_NAME: "t", GIT_AUTHOR_EMAIL: "t@example.com", GIT_COMMITTER_NAME: "t", GIT_COMMITTER_EMAIL: "t@example.com" } }).trim();
+  const git = (cwd: string, ...args: string[]) =>
+    execFileSync("git", args, {
+      cwd,
+      encoding: "utf8",
+      env: {
+        ...process.env,
+        GIT_AUTHOR_NAME: "t",
+        GIT_AUTHOR_EMAIL: "t@example.com",
+        GIT_COMMITTER_NAME: "t",
+        GIT_COMMITTER_EMAIL: "t@example.com",
+      },
+    }).trim();
 
   function affected(change: (dir: string) => void): string[] {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "rs-affected-"));
     git(dir, "init", "-q");
     fs.mkdirSync(path.join(dir, "stacks"));
-    for (const s of ["local", "dev", "staging", "prod"]) fs.writeFileSync(path.join(dir, "stacks", `Pulumi.${s}.yaml`), `config: {}\n`);
+    for (const s of ["local", "dev", "staging", "prod"])
+      fs.writeFileSync(path.join(dir, "stacks", `Pulumi.${s}.yaml`), `config: {}\n`);
     fs.writeFileSync(path.join(dir, "index.ts"), "export {};\n");
     fs.writeFileSync(path.join(dir, "README.md"), "# x\n");
     git(dir, "add", "-A");
@@ -224,7 +278,11 @@ describe("affected stacks (the preview's `changes` job, run with bash in a scrat
     git(dir, "add", "-A");
     git(dir, "commit", "-qm", "change", "--allow-empty");
     const output = path.join(dir, "github-output");
-    execFileSync("bash", ["-c", script], { cwd: dir, env: { ...process.env, BASE_SHA: base, HEAD_SHA: git(dir, "rev-parse", "HEAD"), GITHUB_OUTPUT: output }, encoding: "utf8" });
+    execFileSync("bash", ["-c", script], {
+      cwd: dir,
+      env: { ...process.env, BASE_SHA: base, HEAD_SHA: git(dir, "rev-parse", "HEAD"), GITHUB_OUTPUT: output },
+      encoding: "utf8",
+    });
     const line = fs.readFileSync(output, "utf8").trim();
     expect(line).toMatch(/^stacks=\[.*\]$/);
     return JSON.parse(line.slice("stacks=".length));

@@ -2,7 +2,11 @@ import { NODE_GROUP_LABEL } from "../k8s/meta";
 import { SYSTEM_NODE_GROUP } from "./node-groups";
 
 /** cluster-autoscaler Helm chart (kubernetes/autoscaler, chart release cluster-autoscaler-chart-9.52.1, 2025-10-20). */
-export const CLUSTER_AUTOSCALER_CHART = { chart: "cluster-autoscaler", version: "9.52.1", repo: "https://kubernetes.github.io/autoscaler" } as const;
+export const CLUSTER_AUTOSCALER_CHART = {
+  chart: "cluster-autoscaler",
+  version: "9.52.1",
+  repo: "https://kubernetes.github.io/autoscaler",
+} as const;
 export const CLUSTER_AUTOSCALER_NAMESPACE = "kube-system";
 export const CLUSTER_AUTOSCALER_SERVICE_ACCOUNT = "cluster-autoscaler";
 
@@ -27,14 +31,23 @@ export interface AutoscalerValuesInput {
 /** Helm values for cluster-autoscaler on EKS managed node groups, auto-discovering them by tag. */
 export function clusterAutoscalerValues(input: AutoscalerValuesInput): Record<string, unknown> {
   const tag = CLUSTER_AUTOSCALER_IMAGE_TAGS[input.kubernetesVersion];
-  if (!tag) throw new Error(`no cluster-autoscaler image for Kubernetes ${input.kubernetesVersion} (the config rules should have refused it)`);
+  if (!tag)
+    throw new Error(
+      `no cluster-autoscaler image for Kubernetes ${input.kubernetesVersion} (the config rules should have refused it)`,
+    );
   return {
     cloudProvider: "aws",
     awsRegion: input.region,
     // EKS tags every managed node group's ASG with k8s.io/cluster-autoscaler/enabled and .../<cluster-name>.
     autoDiscovery: { clusterName: input.clusterName },
     image: { tag },
-    rbac: { serviceAccount: { create: true, name: CLUSTER_AUTOSCALER_SERVICE_ACCOUNT, annotations: { "eks.amazonaws.com/role-arn": input.roleArn } } },
+    rbac: {
+      serviceAccount: {
+        create: true,
+        name: CLUSTER_AUTOSCALER_SERVICE_ACCOUNT,
+        annotations: { "eks.amazonaws.com/role-arn": input.roleArn },
+      },
+    },
     extraArgs: {
       // One node group per zone for each GPU group: keep zones even when scaling.
       "balance-similar-node-groups": true,

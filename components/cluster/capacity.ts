@@ -1,6 +1,13 @@
 import type { ClusterConfig, GpuNodeGroupConfig, ModelConfig } from "../config";
 import { schedulableGpusPerNode } from "../gpu/sharing";
-import { CPU_INSTANCE_PRICES, EKS_CONTROL_PLANE_USD_PER_HOUR, HOURS_PER_MONTH, lookupInstanceType, type GpuClass, type GpuModel } from "./instances";
+import {
+  CPU_INSTANCE_PRICES,
+  EKS_CONTROL_PLANE_USD_PER_HOUR,
+  HOURS_PER_MONTH,
+  lookupInstanceType,
+  type GpuClass,
+  type GpuModel,
+} from "./instances";
 
 /** A range at minimum and at maximum scale. */
 export interface MinMax {
@@ -32,7 +39,11 @@ export interface GpuNodeGroupCapacity {
 
 const round2 = (x: number) => Math.round(x * 100) / 100;
 
-export function gpuNodeGroupCapacity(name: string, group: GpuNodeGroupConfig, models: readonly ModelConfig[] = []): GpuNodeGroupCapacity | undefined {
+export function gpuNodeGroupCapacity(
+  name: string,
+  group: GpuNodeGroupConfig,
+  models: readonly ModelConfig[] = [],
+): GpuNodeGroupCapacity | undefined {
   const instanceType = group.instanceTypes[0] ?? "";
   const instance = lookupInstanceType(instanceType);
   if (!instance) return undefined;
@@ -59,7 +70,10 @@ export function gpuNodeGroupCapacity(name: string, group: GpuNodeGroupConfig, mo
   };
 }
 
-export function gpuCapacity(groups: Readonly<Record<string, GpuNodeGroupConfig>>, models: readonly ModelConfig[] = []): GpuNodeGroupCapacity[] {
+export function gpuCapacity(
+  groups: Readonly<Record<string, GpuNodeGroupConfig>>,
+  models: readonly ModelConfig[] = [],
+): GpuNodeGroupCapacity[] {
   return Object.entries(groups).flatMap(([name, g]) => gpuNodeGroupCapacity(name, g, models) ?? []);
 }
 
@@ -80,6 +94,9 @@ export function clusterBaseCost(cluster: ClusterConfig): ClusterBaseCost | undef
     controlPlaneUsdPerMonth: round2(EKS_CONTROL_PLANE_USD_PER_HOUR * HOURS_PER_MONTH),
     systemNodes: { min: s.minSize, max: s.maxSize },
     systemInstanceType: s.instanceType,
-    systemUsdPerMonth: price === undefined ? undefined : { min: round2(s.minSize * price * HOURS_PER_MONTH), max: round2(s.maxSize * price * HOURS_PER_MONTH) },
+    systemUsdPerMonth:
+      price === undefined
+        ? undefined
+        : { min: round2(s.minSize * price * HOURS_PER_MONTH), max: round2(s.maxSize * price * HOURS_PER_MONTH) },
   };
 }

@@ -5,10 +5,22 @@ import * as eks from "@pulumi/eks";
 import * as k8s from "@pulumi/kubernetes";
 import type { EksClusterConfig, GpuNodeGroupConfig } from "../config";
 import { NODE_GROUP_LABEL, childOptions, standardLabels } from "../k8s/meta";
-import { GPU_AMI_TYPE, SYSTEM_AMI_TYPE, SYSTEM_NODE_GROUP, zonalGpuNodeGroups, type ZonalGpuNodeGroup } from "./node-groups";
+import {
+  GPU_AMI_TYPE,
+  SYSTEM_AMI_TYPE,
+  SYSTEM_NODE_GROUP,
+  zonalGpuNodeGroups,
+  type ZonalGpuNodeGroup,
+} from "./node-groups";
 import { nodeRole, irsaRole } from "./iam";
 import { installLoadBalancerController } from "./load-balancer-controller";
-import { CLUSTER_AUTOSCALER_CHART, CLUSTER_AUTOSCALER_NAMESPACE, CLUSTER_AUTOSCALER_SERVICE_ACCOUNT, clusterAutoscalerPolicy, clusterAutoscalerValues } from "./autoscaler";
+import {
+  CLUSTER_AUTOSCALER_CHART,
+  CLUSTER_AUTOSCALER_NAMESPACE,
+  CLUSTER_AUTOSCALER_SERVICE_ACCOUNT,
+  clusterAutoscalerPolicy,
+  clusterAutoscalerValues,
+} from "./autoscaler";
 import { pinnedRelease } from "../k8s/helm";
 
 /** Subnet sizes per zone inside the VPC CIDR: pods take VPC addresses (VPC CNI), so private subnets are large. */
@@ -30,8 +42,17 @@ export interface EksParts {
  * of the ingress Service), the EBS CSI driver and a gp3 StorageClass.
  * Built with @pulumi/eks and @pulumi/awsx, which own the VPC/IAM/EKS wiring that we would otherwise hand-write.
  */
-export function createEksCluster(parent: pulumi.Resource, name: string, c: EksClusterConfig, gpuNodeGroups: Readonly<Record<string, GpuNodeGroupConfig>>): EksParts {
-  const tags = { "retrieval-stack:cluster": c.name, "app.kubernetes.io/part-of": "retrieval-stack", "app.kubernetes.io/managed-by": "pulumi" };
+export function createEksCluster(
+  parent: pulumi.Resource,
+  name: string,
+  c: EksClusterConfig,
+  gpuNodeGroups: Readonly<Record<string, GpuNodeGroupConfig>>,
+): EksParts {
+  const tags = {
+    "retrieval-stack:cluster": c.name,
+    "app.kubernetes.io/part-of": "retrieval-stack",
+    "app.kubernetes.io/managed-by": "pulumi",
+  };
   const opts = { parent };
 
   const vpc = new awsx.ec2.Vpc(
@@ -41,11 +62,18 @@ export function createEksCluster(parent: pulumi.Resource, name: string, c: EksCl
       availabilityZoneNames: [...c.availabilityZones],
       enableDnsHostnames: true,
       enableDnsSupport: true,
-      natGateways: { strategy: c.natGateways === "single" ? awsx.ec2.NatGatewayStrategy.Single : awsx.ec2.NatGatewayStrategy.OnePerAz },
+      natGateways: {
+        strategy:
+          c.natGateways === "single" ? awsx.ec2.NatGatewayStrategy.Single : awsx.ec2.NatGatewayStrategy.OnePerAz,
+      },
       subnetStrategy: awsx.ec2.SubnetAllocationStrategy.Auto,
       subnetSpecs: [
         // Tags that let the AWS load balancer controller / in-tree provider pick subnets (EKS user guide, "Subnet requirements").
-        { type: awsx.ec2.SubnetType.Private, cidrMask: PRIVATE_SUBNET_MASK, tags: { "kubernetes.io/role/internal-elb": "1" } },
+        {
+          type: awsx.ec2.SubnetType.Private,
+          cidrMask: PRIVATE_SUBNET_MASK,
+          tags: { "kubernetes.io/role/internal-elb": "1" },
+        },
         { type: awsx.ec2.SubnetType.Public, cidrMask: PUBLIC_SUBNET_MASK, tags: { "kubernetes.io/role/elb": "1" } },
       ],
       tags,
@@ -127,12 +155,22 @@ export function createEksCluster(parent: pulumi.Resource, name: string, c: EksCl
     }
   }
 
-  const provider = new k8s.Provider(`${name}-k8s`, { kubeconfig, enableServerSideApply: true }, { parent, dependsOn: [nodeGroups[SYSTEM_NODE_GROUP]!] });
+  const provider = new k8s.Provider(
+    `${name}-k8s`,
+    { kubeconfig, enableServerSideApply: true },
+    { parent, dependsOn: [nodeGroups[SYSTEM_NODE_GROUP]!] },
+  );
 
   const oidc = { oidcProviderArn: cluster.oidcProviderArn, oidcIssuer: cluster.oidcIssuer };
   const ebsRole = irsaRole(
     `${name}-ebs-csi`,
-    { ...oidc, namespace: "kube-system", serviceAccount: "ebs-csi-controller-sa", managedPolicyArns: ["arn:aws:iam::aws:policy/service-role/AmazonEBSCSIDriverPolicy"], tags },
+    {
+      ...oidc,
+      namespace: "kube-system",
+      serviceAccount: "ebs-csi-controller-sa",
+      managedPolicyArns: ["arn:aws:iam::aws:policy/service-role/AmazonEBSCSIDriverPolicy"],
+      tags,
+    },
     parent,
   );
   const ebsCsi = new aws.eks.Addon(
@@ -153,7 +191,13 @@ export function createEksCluster(parent: pulumi.Resource, name: string, c: EksCl
 
   const caRole = irsaRole(
     `${name}-cluster-autoscaler`,
-    { ...oidc, namespace: CLUSTER_AUTOSCALER_NAMESPACE, serviceAccount: CLUSTER_AUTOSCALER_SERVICE_ACCOUNT, policy: clusterAutoscalerPolicy(c.name), tags },
+    {
+      ...oidc,
+      namespace: CLUSTER_AUTOSCALER_NAMESPACE,
+      serviceAccount: CLUSTER_AUTOSCALER_SERVICE_ACCOUNT,
+      policy: clusterAutoscalerPolicy(c.name),
+      tags,
+    },
     parent,
   );
   pinnedRelease(
@@ -162,14 +206,26 @@ export function createEksCluster(parent: pulumi.Resource, name: string, c: EksCl
       name: "cluster-autoscaler",
       namespace: CLUSTER_AUTOSCALER_NAMESPACE,
       chart: CLUSTER_AUTOSCALER_CHART,
-      values: clusterAutoscalerValues({ clusterName: c.name, region: c.region, kubernetesVersion: c.kubernetesVersion, roleArn: caRole.arn }),
+      values: clusterAutoscalerValues({
+        clusterName: c.name,
+        region: c.region,
+        kubernetesVersion: c.kubernetesVersion,
+        roleArn: caRole.arn,
+      }),
     },
     childOptions(parent, provider),
   );
 
   // Parented to the Cluster component: the Ingress (dependsOn [cluster]) waits for it, and is destroyed before it,
   // so the controller can still delete the NLB it made for the ingress Service.
-  installLoadBalancerController(parent, name, { provider, clusterName: c.name, region: c.region, vpcId: vpc.vpcId, ...oidc, tags });
+  installLoadBalancerController(parent, name, {
+    provider,
+    clusterName: c.name,
+    region: c.region,
+    vpcId: vpc.vpcId,
+    ...oidc,
+    tags,
+  });
 
   return { provider, clusterName, kubeconfig, nodeGroups };
 }
@@ -178,23 +234,44 @@ export function createEksCluster(parent: pulumi.Resource, name: string, c: EksCl
  * EKS does not copy managed-node-group tags to its Auto Scaling group, yet cluster-autoscaler reads the
  * node-template tags from the ASG to scale a group up from zero. Tag the ASG directly, one aws.autoscaling.Tag per key.
  */
-function tagAutoscalingGroup(prefix: string, mng: eks.ManagedNodeGroup, zonal: ZonalGpuNodeGroup, parent: pulumi.Resource): void {
+function tagAutoscalingGroup(
+  prefix: string,
+  mng: eks.ManagedNodeGroup,
+  zonal: ZonalGpuNodeGroup,
+  parent: pulumi.Resource,
+): void {
   // nodeGroup is an aws.eks.NodeGroup (its `resources` an Output) when deployed, plain data offline; apply() takes both.
   const asgName = mng.nodeGroup.apply((ng) => ng.resources).apply((r) => r?.[0]?.autoscalingGroups?.[0]?.name ?? "");
   Object.entries(zonal.autoscalerTags).forEach(([key, value]) => {
-    const slug = key.replace(/^k8s\.io\/cluster-autoscaler\/node-template\//, "").replace(/[^a-zA-Z0-9]+/g, "-").replace(/-+$/, "");
+    const slug = key
+      .replace(/^k8s\.io\/cluster-autoscaler\/node-template\//, "")
+      .replace(/[^a-zA-Z0-9]+/g, "-")
+      .replace(/-+$/, "");
     // Parented to our component, not to the remote node group: the SDK never settles children of a remote
     // component that also consume its outputs (reproduced offline with @pulumi/pulumi 3.248).
-    new aws.autoscaling.Tag(`${prefix}-${slug}`, { autoscalingGroupName: asgName, tag: { key, value, propagateAtLaunch: false } }, { parent });
+    new aws.autoscaling.Tag(
+      `${prefix}-${slug}`,
+      { autoscalingGroupName: asgName, tag: { key, value, propagateAtLaunch: false } },
+      { parent },
+    );
   });
 }
 
 /** Encrypted gp3 volumes, bound in the zone of the pod that claims them; the cluster's default class. */
-function gp3StorageClass(name: string, parent: pulumi.Resource, provider: k8s.Provider, ebsCsi: aws.eks.Addon): k8s.storage.v1.StorageClass {
+function gp3StorageClass(
+  name: string,
+  parent: pulumi.Resource,
+  provider: k8s.Provider,
+  ebsCsi: aws.eks.Addon,
+): k8s.storage.v1.StorageClass {
   return new k8s.storage.v1.StorageClass(
     `${name}-gp3`,
     {
-      metadata: { name: "gp3", labels: standardLabels("gp3", "storage"), annotations: { "storageclass.kubernetes.io/is-default-class": "true" } },
+      metadata: {
+        name: "gp3",
+        labels: standardLabels("gp3", "storage"),
+        annotations: { "storageclass.kubernetes.io/is-default-class": "true" },
+      },
       provisioner: "ebs.csi.aws.com",
       parameters: { type: "gp3", encrypted: "true", "csi.storage.k8s.io/fstype": "ext4" },
       volumeBindingMode: "WaitForFirstConsumer",
@@ -204,4 +281,3 @@ function gp3StorageClass(name: string, parent: pulumi.Resource, provider: k8s.Pr
     childOptions(parent, provider, { dependsOn: [ebsCsi] }),
   );
 }
-

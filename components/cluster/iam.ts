@@ -15,13 +15,20 @@ export function nodeRole(name: string, tags: Record<string, string>, parent: pul
   const role = new aws.iam.Role(
     name,
     {
-      assumeRolePolicy: JSON.stringify({ Version: "2012-10-17", Statement: [{ Effect: "Allow", Principal: { Service: "ec2.amazonaws.com" }, Action: "sts:AssumeRole" }] }),
+      assumeRolePolicy: JSON.stringify({
+        Version: "2012-10-17",
+        Statement: [{ Effect: "Allow", Principal: { Service: "ec2.amazonaws.com" }, Action: "sts:AssumeRole" }],
+      }),
       tags,
     },
     { parent },
   );
   NODE_ROLE_POLICIES.forEach((policyArn) => {
-    new aws.iam.RolePolicyAttachment(`${name}-${policyArn.split("/").pop()!.toLowerCase().replace(/_/g, "-")}`, { role: role.name, policyArn }, { parent });
+    new aws.iam.RolePolicyAttachment(
+      `${name}-${policyArn.split("/").pop()!.toLowerCase().replace(/_/g, "-")}`,
+      { role: role.name, policyArn },
+      { parent },
+    );
   });
   return role;
 }
@@ -53,13 +60,21 @@ export function irsaRole(name: string, args: IrsaRoleArgs, parent: pulumi.Resour
           Effect: "Allow",
           Principal: { Federated: arn },
           Action: "sts:AssumeRoleWithWebIdentity",
-          Condition: { StringEquals: { [`${issuer}:sub`]: `system:serviceaccount:${args.namespace}:${args.serviceAccount}`, [`${issuer}:aud`]: "sts.amazonaws.com" } },
+          Condition: {
+            StringEquals: {
+              [`${issuer}:sub`]: `system:serviceaccount:${args.namespace}:${args.serviceAccount}`,
+              [`${issuer}:aud`]: "sts.amazonaws.com",
+            },
+          },
         },
       ],
     }),
   );
   const role = new aws.iam.Role(name, { assumeRolePolicy, tags: args.tags }, { parent });
   if (args.policy) new aws.iam.RolePolicy(`${name}-policy`, { role: role.id, policy: args.policy }, { parent });
-  (args.managedPolicyArns ?? []).forEach((policyArn, i) => new aws.iam.RolePolicyAttachment(`${name}-managed-${i}`, { role: role.name, policyArn }, { parent }));
+  (args.managedPolicyArns ?? []).forEach(
+    (policyArn, i) =>
+      new aws.iam.RolePolicyAttachment(`${name}-managed-${i}`, { role: role.name, policyArn }, { parent }),
+  );
   return role;
 }

@@ -44,7 +44,12 @@ export class Cluster extends pulumi.ComponentResource {
     this.gpuRuntimePreinstalled = c.mode === "existing" && c.gpuRuntimePreinstalled;
     this.gpuCapacity = gpuCapacity(args.gpuNodeGroups, args.models ?? []);
     const zonalNames = (group: string) => (c.mode === "eks" ? c.availabilityZones.map((z) => `${group}-${z}`) : []);
-    this.gpuNodeGroups = this.gpuCapacity.map((g) => ({ nodeGroup: g.nodeGroup, gpuClass: g.gpuClass, instanceType: g.instanceType, managedNodeGroups: zonalNames(g.nodeGroup) }));
+    this.gpuNodeGroups = this.gpuCapacity.map((g) => ({
+      nodeGroup: g.nodeGroup,
+      gpuClass: g.gpuClass,
+      instanceType: g.instanceType,
+      managedNodeGroups: zonalNames(g.nodeGroup),
+    }));
 
     if (c.mode === "existing") {
       this.provider = new k8s.Provider(
@@ -60,7 +65,11 @@ export class Cluster extends pulumi.ComponentResource {
       this.clusterName = eks.clusterName;
       this.kubeconfig = eks.kubeconfig;
     }
-    this.registerOutputs({ clusterName: this.clusterName, gpuNodeGroups: this.gpuNodeGroups, gpuCapacity: this.gpuCapacity });
+    this.registerOutputs({
+      clusterName: this.clusterName,
+      gpuNodeGroups: this.gpuNodeGroups,
+      gpuCapacity: this.gpuCapacity,
+    });
   }
 }
 

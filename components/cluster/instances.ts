@@ -43,22 +43,49 @@ export const GPU_MODEL_FACTS: Readonly<Record<GpuModel, { readonly product: stri
 
 type Row = [name: string, gpus: number, vcpu: number, memoryGiB: number, usdPerHour: number];
 
-function family(gpuModel: GpuModel, gpuClass: GpuClass, gpuMemoryGiB: number, mig: boolean, rows: Row[], verified: readonly string[] = []): [string, GpuInstanceType][] {
-  return rows.map(([name, gpus, vcpu, memoryGiB, usd]) => [name, { gpus, gpuModel, gpuMemoryGiB, vcpu, memoryGiB, onDemandUsdPerHour: usd, priceVerified: verified.includes(name), mig, gpuClass }]);
+function family(
+  gpuModel: GpuModel,
+  gpuClass: GpuClass,
+  gpuMemoryGiB: number,
+  mig: boolean,
+  rows: Row[],
+  verified: readonly string[] = [],
+): [string, GpuInstanceType][] {
+  return rows.map(([name, gpus, vcpu, memoryGiB, usd]) => [
+    name,
+    {
+      gpus,
+      gpuModel,
+      gpuMemoryGiB,
+      vcpu,
+      memoryGiB,
+      onDemandUsdPerHour: usd,
+      priceVerified: verified.includes(name),
+      mig,
+      gpuClass,
+    },
+  ]);
 }
 
 export const GPU_INSTANCE_TYPES: Readonly<Record<string, GpuInstanceType>> = Object.fromEntries([
   // g5: NVIDIA A10G, 24 GB.
-  ...family("A10G", "a10g", 24, false, [
-    ["g5.xlarge", 1, 4, 16, 1.006],
-    ["g5.2xlarge", 1, 8, 32, 1.212],
-    ["g5.4xlarge", 1, 16, 64, 1.624],
-    ["g5.8xlarge", 1, 32, 128, 2.448],
-    ["g5.12xlarge", 4, 48, 192, 5.672],
-    ["g5.16xlarge", 1, 64, 256, 4.096],
-    ["g5.24xlarge", 4, 96, 384, 8.144],
-    ["g5.48xlarge", 8, 192, 768, 16.288],
-  ], ["g5.xlarge"]),
+  ...family(
+    "A10G",
+    "a10g",
+    24,
+    false,
+    [
+      ["g5.xlarge", 1, 4, 16, 1.006],
+      ["g5.2xlarge", 1, 8, 32, 1.212],
+      ["g5.4xlarge", 1, 16, 64, 1.624],
+      ["g5.8xlarge", 1, 32, 128, 2.448],
+      ["g5.12xlarge", 4, 48, 192, 5.672],
+      ["g5.16xlarge", 1, 64, 256, 4.096],
+      ["g5.24xlarge", 4, 96, 384, 8.144],
+      ["g5.48xlarge", 8, 192, 768, 16.288],
+    ],
+    ["g5.xlarge"],
+  ),
   // g6: NVIDIA L4, 24 GB.
   ...family("L4", "l4", 24, false, [
     ["g6.xlarge", 1, 4, 16, 0.8048],

@@ -48,7 +48,11 @@ export function loadBalancerControllerValues(input: LoadBalancerControllerValues
     vpcId: input.vpcId,
     replicaCount: LOAD_BALANCER_CONTROLLER_REPLICAS,
     image: { tag: LOAD_BALANCER_CONTROLLER_CHART.appVersion },
-    serviceAccount: { create: true, name: LOAD_BALANCER_CONTROLLER_SERVICE_ACCOUNT, annotations: { "eks.amazonaws.com/role-arn": input.roleArn } },
+    serviceAccount: {
+      create: true,
+      name: LOAD_BALANCER_CONTROLLER_SERVICE_ACCOUNT,
+      annotations: { "eks.amazonaws.com/role-arn": input.roleArn },
+    },
     nodeSelector: { [NODE_GROUP_LABEL]: SYSTEM_NODE_GROUP },
     priorityClassName: "system-cluster-critical",
     resources: { requests: { cpu: "100m", memory: "128Mi" }, limits: { memory: "512Mi" } },
@@ -76,7 +80,9 @@ export interface IamStatement {
   readonly Effect: "Allow";
   readonly Action: readonly string[];
   readonly Resource: string | readonly string[];
-  readonly Condition?: Readonly<Partial<Record<"StringEquals" | "Null", Readonly<Record<string, string | readonly string[]>>>>>;
+  readonly Condition?: Readonly<
+    Partial<Record<"StringEquals" | "Null", Readonly<Record<string, string | readonly string[]>>>>
+  >;
 }
 export interface IamPolicyDocument {
   readonly Version: "2012-10-17";
@@ -163,7 +169,13 @@ export function loadBalancerControllerPolicy(clusterName: string, region: string
         // TLS certificates (ACM / IAM) and Cognito clients that ALB Ingress annotations refer to: read only.
         Sid: "CertificatesAndAuthRead",
         Effect: "Allow",
-        Action: ["cognito-idp:DescribeUserPoolClient", "acm:ListCertificates", "acm:DescribeCertificate", "iam:ListServerCertificates", "iam:GetServerCertificate"],
+        Action: [
+          "cognito-idp:DescribeUserPoolClient",
+          "acm:ListCertificates",
+          "acm:DescribeCertificate",
+          "iam:ListServerCertificates",
+          "iam:GetServerCertificate",
+        ],
         Resource: "*",
       },
       {
@@ -206,7 +218,12 @@ export function loadBalancerControllerPolicy(clusterName: string, region: string
       {
         Sid: "ListenersAndRules",
         Effect: "Allow",
-        Action: ["elasticloadbalancing:CreateListener", "elasticloadbalancing:DeleteListener", "elasticloadbalancing:CreateRule", "elasticloadbalancing:DeleteRule"],
+        Action: [
+          "elasticloadbalancing:CreateListener",
+          "elasticloadbalancing:DeleteListener",
+          "elasticloadbalancing:CreateRule",
+          "elasticloadbalancing:DeleteRule",
+        ],
         Resource: "*",
       },
       {
@@ -251,7 +268,12 @@ export function loadBalancerControllerPolicy(clusterName: string, region: string
         Effect: "Allow",
         Action: ["elasticloadbalancing:AddTags"],
         Resource: lbAndTargetGroupArns,
-        Condition: { StringEquals: { "elasticloadbalancing:CreateAction": ["CreateTargetGroup", "CreateLoadBalancer"], ...requestTagged } },
+        Condition: {
+          StringEquals: {
+            "elasticloadbalancing:CreateAction": ["CreateTargetGroup", "CreateLoadBalancer"],
+            ...requestTagged,
+          },
+        },
       },
       {
         Sid: "RegisterTargets",
@@ -289,7 +311,11 @@ export interface LoadBalancerControllerArgs {
  * The controller's IRSA role (only kube-system:aws-load-balancer-controller can assume it) and its Helm release,
  * both children of `parent` (the Cluster component), so that whatever depends on the cluster waits for them.
  */
-export function installLoadBalancerController(parent: pulumi.Resource, name: string, args: LoadBalancerControllerArgs): k8s.helm.v3.Release {
+export function installLoadBalancerController(
+  parent: pulumi.Resource,
+  name: string,
+  args: LoadBalancerControllerArgs,
+): k8s.helm.v3.Release {
   const role = irsaRole(
     `${name}-aws-load-balancer-controller`,
     {
@@ -308,7 +334,12 @@ export function installLoadBalancerController(parent: pulumi.Resource, name: str
       name: "aws-load-balancer-controller",
       namespace: LOAD_BALANCER_CONTROLLER_NAMESPACE,
       chart: LOAD_BALANCER_CONTROLLER_CHART,
-      values: loadBalancerControllerValues({ clusterName: args.clusterName, region: args.region, vpcId: args.vpcId, roleArn: role.arn }),
+      values: loadBalancerControllerValues({
+        clusterName: args.clusterName,
+        region: args.region,
+        vpcId: args.vpcId,
+        roleArn: role.arn,
+      }),
     },
     childOptions(parent, args.provider),
   );

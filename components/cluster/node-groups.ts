@@ -21,11 +21,26 @@ export const GPU_PRESENT_LABEL = "nvidia.com/gpu.present";
 export const CA_ACCELERATOR_LABEL = "k8s.amazonaws.com/accelerator";
 
 /** Labels we manage on GPU nodes; user labels may not override them (config rule). */
-export const RESERVED_NODE_LABELS = [NODE_GROUP_LABEL, GPU_CLASS_LABEL, GPU_PRODUCT_LABEL, GPU_PRESENT_LABEL, CA_ACCELERATOR_LABEL, DEVICE_PLUGIN_CONFIG_LABEL] as const;
+export const RESERVED_NODE_LABELS = [
+  NODE_GROUP_LABEL,
+  GPU_CLASS_LABEL,
+  GPU_PRODUCT_LABEL,
+  GPU_PRESENT_LABEL,
+  CA_ACCELERATOR_LABEL,
+  DEVICE_PLUGIN_CONFIG_LABEL,
+] as const;
 
 /** EKS writes taint effects as an enum (NO_SCHEDULE), Kubernetes as NoSchedule. */
-const EKS_TAINT_EFFECT = { NoSchedule: "NO_SCHEDULE", NoExecute: "NO_EXECUTE", PreferNoSchedule: "PREFER_NO_SCHEDULE" } as const;
-export const GPU_NODE_TAINT_EKS = { key: GPU_TAINT.key, value: GPU_TAINT.value, effect: EKS_TAINT_EFFECT[GPU_TAINT.effect] } as const;
+const EKS_TAINT_EFFECT = {
+  NoSchedule: "NO_SCHEDULE",
+  NoExecute: "NO_EXECUTE",
+  PreferNoSchedule: "PREFER_NO_SCHEDULE",
+} as const;
+export const GPU_NODE_TAINT_EKS = {
+  key: GPU_TAINT.key,
+  value: GPU_TAINT.value,
+  effect: EKS_TAINT_EFFECT[GPU_TAINT.effect],
+} as const;
 
 /**
  * Splits a node-group total over zones: every zone gets the floor share, the first zones one more for the
@@ -38,7 +53,11 @@ export function splitAcrossZones(total: number, zones: number): number[] {
 }
 
 /** Kubernetes labels of every node of a GPU node group. */
-export function gpuNodeLabels(name: string, group: GpuNodeGroupConfig, instance: GpuInstanceType): Record<string, string> {
+export function gpuNodeLabels(
+  name: string,
+  group: GpuNodeGroupConfig,
+  instance: GpuInstanceType,
+): Record<string, string> {
   const facts = GPU_MODEL_FACTS[instance.gpuModel];
   return {
     ...group.labels,
@@ -56,7 +75,11 @@ export function gpuNodeLabels(name: string, group: GpuNodeGroupConfig, instance:
  * node from them (cluster-autoscaler cloudprovider/aws README, "Auto-Discovery Setup" / scaling from 0, read
  * 2026-11). EKS does not copy managed-node-group labels and taints to the ASG, so we tag the ASG ourselves.
  */
-export function nodeTemplateTags(labels: Record<string, string>, schedulableGpus: number, diskSizeGiB: number): Record<string, string> {
+export function nodeTemplateTags(
+  labels: Record<string, string>,
+  schedulableGpus: number,
+  diskSizeGiB: number,
+): Record<string, string> {
   const prefix = "k8s.io/cluster-autoscaler/node-template";
   return {
     ...Object.fromEntries(Object.entries(labels).map(([k, v]) => [`${prefix}/label/${k}`, v])),
@@ -90,9 +113,16 @@ export interface ZonalGpuNodeGroup {
  * zone a pending pod needs and keep zones even; a zone's loss leaves the others' capacity. The EKS docs ask for
  * exactly this for zonal workloads ("configure multiple node groups, each scoped to a single Availability Zone").
  */
-export function zonalGpuNodeGroups(name: string, group: GpuNodeGroupConfig, zones: readonly string[]): ZonalGpuNodeGroup[] {
+export function zonalGpuNodeGroups(
+  name: string,
+  group: GpuNodeGroupConfig,
+  zones: readonly string[],
+): ZonalGpuNodeGroup[] {
   const instance = lookupInstanceType(group.instanceTypes[0] ?? "");
-  if (!instance) throw new Error(`gpuNodeGroups.${name}: instance type ${group.instanceTypes[0]} is not in the catalogue (the config rules should have refused it)`);
+  if (!instance)
+    throw new Error(
+      `gpuNodeGroups.${name}: instance type ${group.instanceTypes[0]} is not in the catalogue (the config rules should have refused it)`,
+    );
   const labels = gpuNodeLabels(name, group, instance);
   const mins = splitAcrossZones(group.minSize, zones.length);
   const maxs = splitAcrossZones(group.maxSize, zones.length);

@@ -49,7 +49,9 @@ export const ExistingClusterSchema = z.strictObject({
 
 export const EksClusterSchema = z.strictObject({
   mode: z.literal("eks"),
-  name: z.string().regex(/^[a-z][-a-z0-9]{1,38}$/, { message: 'must be lowercase letters, digits and "-", e.g. "retrieval-prod"' }),
+  name: z
+    .string()
+    .regex(/^[a-z][-a-z0-9]{1,38}$/, { message: 'must be lowercase letters, digits and "-", e.g. "retrieval-prod"' }),
   region: z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/, { message: 'must be an AWS region such as "us-east-1"' }),
   kubernetesVersion: z.string().regex(/^1\.\d{2}$/, { message: 'must be a minor version such as "1.33"' }),
   /** Zones that nodes and load balancers use; GPU node groups spread over all of them. */
@@ -64,7 +66,10 @@ export const EksClusterSchema = z.strictObject({
   systemNodeGroup: NodeGroupSize,
   /** cluster-autoscaler (the default, see README "GPU capacity"); karpenter is not implemented yet and is refused. */
   /** Version of the EKS add-on aws-ebs-csi-driver (`aws eks describe-addon-versions`); EKS's default for kubernetesVersion when absent. */
-  ebsCsiAddonVersion: z.string().regex(/^v\d+\.\d+\.\d+-eksbuild\.\d+$/, { message: 'must be an EKS add-on version such as "v1.48.0-eksbuild.1"' }).optional(),
+  ebsCsiAddonVersion: z
+    .string()
+    .regex(/^v\d+\.\d+\.\d+-eksbuild\.\d+$/, { message: 'must be an EKS add-on version such as "v1.48.0-eksbuild.1"' })
+    .optional(),
   nodeAutoscaler: z.enum(["cluster-autoscaler", "karpenter"]).default("cluster-autoscaler"),
 });
 

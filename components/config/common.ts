@@ -15,12 +15,10 @@ export const Severity = z.enum(["critical", "warning", "info"]);
 export type Severity = z.infer<typeof Severity>;
 
 /** A DNS-1035 label: valid as a Kubernetes object name, a Service name and a URL path segment. */
-export const DnsLabel = z
-  .string()
-  .regex(/^[a-z]([-a-z0-9]{0,38}[a-z0-9])?$/, {
-    message:
-      "must be a DNS label: lowercase letters, digits and '-', starting with a letter, at most 40 characters (e.g. \"bge-large-zh\")",
-  });
+export const DnsLabel = z.string().regex(/^[a-z]([-a-z0-9]{0,38}[a-z0-9])?$/, {
+  message:
+    "must be a DNS label: lowercase letters, digits and '-', starting with a letter, at most 40 characters (e.g. \"bge-large-zh\")",
+});
 
 /** Kubernetes resource quantities, e.g. "500m", "4", "16Gi". */
 export const CpuQuantity = z
@@ -28,7 +26,9 @@ export const CpuQuantity = z
   .regex(/^([0-9]+m|[0-9]+(\.[0-9]+)?)$/, { message: 'must be a CPU quantity such as "500m" or "4"' });
 export const MemoryQuantity = z
   .string()
-  .regex(/^[0-9]+(Ki|Mi|Gi|Ti)$/, { message: 'must be a memory quantity with a binary unit such as "512Mi" or "16Gi"' });
+  .regex(/^[0-9]+(Ki|Mi|Gi|Ti)$/, {
+    message: 'must be a memory quantity with a binary unit such as "512Mi" or "16Gi"',
+  });
 
 /** A duration as Prometheus writes it: "30s", "5m", "1h", "15d". */
 export const PromDuration = z

@@ -22,10 +22,42 @@ export interface EnvironmentProfile {
 }
 
 export const ENVIRONMENT_PROFILES: Readonly<Record<Environment, EnvironmentProfile>> = {
-  local: { cloud: false, minReplicasFloor: 0, rollout: "Recreate", allowPlainHttp: true, spotNeedsOptIn: false, minZones: 1, forceHttps: false },
-  dev: { cloud: true, minReplicasFloor: 0, rollout: "Recreate", allowPlainHttp: false, spotNeedsOptIn: false, minZones: 1, forceHttps: false },
-  staging: { cloud: true, minReplicasFloor: 2, rollout: "RollingUpdate", allowPlainHttp: false, spotNeedsOptIn: false, minZones: 2, forceHttps: true },
-  prod: { cloud: true, minReplicasFloor: 2, rollout: "RollingUpdate", allowPlainHttp: false, spotNeedsOptIn: true, minZones: 3, forceHttps: true },
+  local: {
+    cloud: false,
+    minReplicasFloor: 0,
+    rollout: "Recreate",
+    allowPlainHttp: true,
+    spotNeedsOptIn: false,
+    minZones: 1,
+    forceHttps: false,
+  },
+  dev: {
+    cloud: true,
+    minReplicasFloor: 0,
+    rollout: "Recreate",
+    allowPlainHttp: false,
+    spotNeedsOptIn: false,
+    minZones: 1,
+    forceHttps: false,
+  },
+  staging: {
+    cloud: true,
+    minReplicasFloor: 2,
+    rollout: "RollingUpdate",
+    allowPlainHttp: false,
+    spotNeedsOptIn: false,
+    minZones: 2,
+    forceHttps: true,
+  },
+  prod: {
+    cloud: true,
+    minReplicasFloor: 2,
+    rollout: "RollingUpdate",
+    allowPlainHttp: false,
+    spotNeedsOptIn: true,
+    minZones: 3,
+    forceHttps: true,
+  },
 };
 
 export function profileOf(environment: Environment): EnvironmentProfile {

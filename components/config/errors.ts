@@ -13,7 +13,9 @@ export const CONFIG_NAMESPACE = "retrieval-stack";
 export function yamlPath(path: readonly PropertyKey[]): string {
   const [section, ...rest] = path;
   let out = `${CONFIG_NAMESPACE}:${String(section ?? "")}`;
-  for (const p of rest) out += typeof p === "number" ? `[${p}]` : /^[A-Za-z_][\w-]*$/.test(String(p)) ? `.${String(p)}` : `["${String(p)}"]`;
+  for (const p of rest)
+    out +=
+      typeof p === "number" ? `[${p}]` : /^[A-Za-z_][\w-]*$/.test(String(p)) ? `.${String(p)}` : `["${String(p)}"]`;
   return out;
 }
 

@@ -9,11 +9,24 @@ export const RateLimitSchema = z.strictObject({
   /** Sustained requests per second per client key. */
   requestsPerSecond: z
     .number()
-    .gt(0, { message: "must be greater than 0: a rate of 0 would refuse every request. Fix: set the sustained rate you want, e.g. 20 (raise it instead of zeroing it)" })
-    .min(1 / 60, { message: "must be at least 1/60 (one request per minute), the slowest rate NGINX can enforce. Fix: use e.g. 0.1 or more" })
-    .max(100000, { message: "must be at most 100000 requests per second. Fix: use a realistic per-client rate, e.g. 100" }),
+    .gt(0, {
+      message:
+        "must be greater than 0: a rate of 0 would refuse every request. Fix: set the sustained rate you want, e.g. 20 (raise it instead of zeroing it)",
+    })
+    .min(1 / 60, {
+      message:
+        "must be at least 1/60 (one request per minute), the slowest rate NGINX can enforce. Fix: use e.g. 0.1 or more",
+    })
+    .max(100000, {
+      message: "must be at most 100000 requests per second. Fix: use a realistic per-client rate, e.g. 100",
+    }),
   /** Extra requests accepted at once above the sustained rate (served immediately, not queued). */
-  burst: z.number().int({ message: "must be a whole number of requests" }).nonnegative({ message: "must be 0 or more" }).max(100000).default(0),
+  burst: z
+    .number()
+    .int({ message: "must be a whole number of requests" })
+    .nonnegative({ message: "must be 0 or more" })
+    .max(100000)
+    .default(0),
 });
 export type RateLimitConfig = z.infer<typeof RateLimitSchema>;
 
@@ -41,7 +54,9 @@ export const IngressSchema = z.strictObject({
   /** Public host name, e.g. "retrieval.example.com"; required in cloud stacks. */
   host: z
     .string()
-    .regex(/^([a-z0-9]([-a-z0-9]*[a-z0-9])?\.)+[a-z]{2,}$/, { message: 'must be a DNS host name such as "retrieval.example.com"' })
+    .regex(/^([a-z0-9]([-a-z0-9]*[a-z0-9])?\.)+[a-z]{2,}$/, {
+      message: 'must be a DNS host name such as "retrieval.example.com"',
+    })
     .optional(),
   /** AWS NLB scheme in cloud stacks. */
   exposure: z.enum(["internal", "internet-facing"]).default("internal"),
@@ -53,7 +68,10 @@ export const IngressSchema = z.strictObject({
   /** Per-model overrides of the rate limit, by model name. */
   modelRateLimits: z.record(z.string(), RateLimitSchema).default({}),
   /** Largest request body, nginx syntax ("32m"): a rerank call with 100 documents of 32k tokens is ~15 MB. */
-  maxBodySize: z.string().regex(/^[0-9]+[km]$/, { message: 'must be an nginx size such as "32m"' }).default("32m"),
+  maxBodySize: z
+    .string()
+    .regex(/^[0-9]+[km]$/, { message: 'must be an nginx size such as "32m"' })
+    .default("32m"),
   /** Upstream read timeout: long enough for the slowest model (a 4B reranker on long documents). */
   timeoutSeconds: PositiveInt.max(3600).default(300),
   /** NGINX controller replicas; defaults to 2 in cloud stacks (spread over zones) and 1 in local. */

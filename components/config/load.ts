@@ -5,7 +5,9 @@ import type { SecretsConfig } from "./secrets";
 import { CONFIG_NAMESPACE, ConfigError } from "./errors";
 
 /** Secret config as secret Outputs: what components receive, so a secret never lands in state in clear. */
-export type SecretInputs = { readonly [K in keyof SecretsConfig]-?: pulumi.Output<NonNullable<SecretsConfig[K]>> | undefined };
+export type SecretInputs = {
+  readonly [K in keyof SecretsConfig]-?: pulumi.Output<NonNullable<SecretsConfig[K]>> | undefined;
+};
 
 export interface LoadedConfig {
   readonly config: PlatformConfig;
@@ -39,7 +41,8 @@ export function loadPlatformConfig(source = `stacks/Pulumi.${pulumi.getStack()}.
  */
 function isConfigSecret(fullKey: string): boolean {
   const fn = (pulumi.runtime as unknown as { isConfigSecret?: (k: string) => boolean }).isConfigSecret;
-  if (typeof fn !== "function") throw new Error("@pulumi/pulumi no longer exports runtime.isConfigSecret; plain-text secrets cannot be detected");
+  if (typeof fn !== "function")
+    throw new Error("@pulumi/pulumi no longer exports runtime.isConfigSecret; plain-text secrets cannot be detected");
   return fn(fullKey);
 }
 

@@ -2,7 +2,9 @@ import { z } from "zod";
 import { PromDuration, Severity } from "./common";
 
 export const ReceiverSchema = z.strictObject({
-  name: z.string().regex(/^[a-z][-a-z0-9]*$/, { message: 'must be lowercase letters, digits and "-", e.g. "oncall-wecom"' }),
+  name: z
+    .string()
+    .regex(/^[a-z][-a-z0-9]*$/, { message: 'must be lowercase letters, digits and "-", e.g. "oncall-wecom"' }),
   type: z.enum(["webhook", "slack", "wecom", "dingtalk"]),
   /** Key of this receiver's URL in the secret config `alertReceiverUrls` (never the URL itself). */
   urlSecretKey: z.string().min(1),

@@ -33,14 +33,30 @@ function explain(issue: z.core.$ZodIssue, value: unknown): { path: PropertyKey[]
       };
     }
     case "invalid_type":
-      if (value === undefined) return { path, value, message: `is required (expected ${issue.expected}). Fix: set it in the stack file.` };
-      return { path, value, message: `must be ${issue.expected === "int" ? "a whole number" : `a ${issue.expected}`}. Fix: write it as a ${issue.expected}.` };
+      if (value === undefined)
+        return { path, value, message: `is required (expected ${issue.expected}). Fix: set it in the stack file.` };
+      return {
+        path,
+        value,
+        message: `must be ${issue.expected === "int" ? "a whole number" : `a ${issue.expected}`}. Fix: write it as a ${issue.expected}.`,
+      };
     case "invalid_value":
-      return { path, value, message: `${value === undefined ? "is required; it " : ""}must be one of ${issue.values.map((v) => JSON.stringify(v)).join(", ")}.` };
+      return {
+        path,
+        value,
+        message: `${value === undefined ? "is required; it " : ""}must be one of ${issue.values.map((v) => JSON.stringify(v)).join(", ")}.`,
+      };
     case "invalid_union":
       if (issue.discriminator !== undefined || issue.errors.length === 0) {
-        const options = "options" in issue && issue.options?.length ? issue.options.map((o) => JSON.stringify(o)).join(", ") : "a documented choice";
-        return { path, value, message: `${value === undefined ? "is required; it " : "is not a known choice; it "}must be one of ${options}.` };
+        const options =
+          "options" in issue && issue.options?.length
+            ? issue.options.map((o) => JSON.stringify(o)).join(", ")
+            : "a documented choice";
+        return {
+          path,
+          value,
+          message: `${value === undefined ? "is required; it " : "is not a known choice; it "}must be one of ${options}.`,
+        };
       }
       return { path, value, message: issue.message };
     default:
@@ -55,11 +71,13 @@ function explain(issue: z.core.$ZodIssue, value: unknown): { path: PropertyKey[]
  */
 export function parsePlatformConfig(raw: Record<string, unknown>, options: ParseOptions): PlatformConfig {
   const problems: ConfigProblem[] = [];
-  const add = (path: readonly PropertyKey[], value: unknown, message: string) => problems.push({ path: yamlPath(path), value, message });
+  const add = (path: readonly PropertyKey[], value: unknown, message: string) =>
+    problems.push({ path: yamlPath(path), value, message });
 
   const known = new Set<string>([...Object.keys(PLATFORM_SECTIONS), ...SECRET_KEYS]);
   for (const key of Object.keys(raw)) {
-    if (!known.has(key)) add([key], raw[key], `unknown config key. Fix: remove it or use one of ${[...known].join(", ")}.`);
+    if (!known.has(key))
+      add([key], raw[key], `unknown config key. Fix: remove it or use one of ${[...known].join(", ")}.`);
   }
 
   // Secret keys: refuse plain text, then gather them under `secrets`.
@@ -67,7 +85,11 @@ export function parsePlatformConfig(raw: Record<string, unknown>, options: Parse
   for (const key of SECRET_KEYS) {
     if (raw[key] === undefined) continue;
     if (!options.secretKeys.has(key)) {
-      add([key], "(plain text, value hidden)", `is a secret but is stored in plain text in the stack file. Fix: pulumi config rm ${key} && pulumi config set --secret ${key} <value>.`);
+      add(
+        [key],
+        "(plain text, value hidden)",
+        `is a secret but is stored in plain text in the stack file. Fix: pulumi config rm ${key} && pulumi config set --secret ${key} <value>.`,
+      );
       continue;
     }
     secretsRaw[key] = decodeJson(raw[key]);

@@ -8,7 +8,9 @@ export const SecretsSchema = z.strictObject({
   /** Hugging Face token for gated models and higher download limits. */
   hfToken: z.string().min(1).optional(),
   /** API keys clients send as `Authorization: Bearer <key>` (a JSON list). */
-  apiKeys: z.array(z.string().min(16, { message: "must be at least 16 characters (use `openssl rand -hex 24`)" })).optional(),
+  apiKeys: z
+    .array(z.string().min(16, { message: "must be at least 16 characters (use `openssl rand -hex 24`)" }))
+    .optional(),
   grafanaAdminPassword: z.string().min(12, { message: "must be at least 12 characters" }).optional(),
   /** Alertmanager receiver URLs by key (a JSON object): chat webhooks carry their token in the URL. */
   alertReceiverUrls: z.record(z.string(), z.url({ message: "must be an http(s) URL" })).optional(),

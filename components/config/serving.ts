@@ -1,5 +1,14 @@
 import { z } from "zod";
-import { CpuQuantity, DnsLabel, EngineName, MemoryQuantity, NonNegativeInt, PinnedTag, PositiveInt, Task } from "./common";
+import {
+  CpuQuantity,
+  DnsLabel,
+  EngineName,
+  MemoryQuantity,
+  NonNegativeInt,
+  PinnedTag,
+  PositiveInt,
+  Task,
+} from "./common";
 import { ModelSpec } from "../serving/models";
 
 /**
@@ -20,7 +29,9 @@ export const ModelConfigSchema = z.strictObject({
   /** Kubernetes name, route segment and served model name, e.g. "bge-large-zh". */
   name: DnsLabel,
   /** Hugging Face model id, e.g. "BAAI/bge-large-zh-v1.5". */
-  model: z.string().regex(/^[\w.-]+\/[\w.-]+$/, { message: 'must be a Hugging Face id "org/name", e.g. "BAAI/bge-large-zh-v1.5"' }),
+  model: z
+    .string()
+    .regex(/^[\w.-]+\/[\w.-]+$/, { message: 'must be a Hugging Face id "org/name", e.g. "BAAI/bge-large-zh-v1.5"' }),
   /** A fixed model revision (commit or tag) so that every replica loads the same weights. */
   revision: z.string().min(1).optional(),
   engine: EngineName,

@@ -28,9 +28,13 @@ export const VerificationSchema = z.strictObject({
   image: z
     .string()
     .regex(/^[\w.\-/:@]+$/, { message: 'must be an image reference such as "ghcr.io/acme/retrieval-verifier:0.1.0"' })
-    .refine((ref) => ref.includes("@") || PinnedTag.safeParse(ref.split("/").pop()!.split(":")[1] ?? "latest").success, {
-      message: 'must name a fixed tag or digest, e.g. "ghcr.io/acme/retrieval-verifier:0.1.0" (not "latest" or no tag)',
-    })
+    .refine(
+      (ref) => ref.includes("@") || PinnedTag.safeParse(ref.split("/").pop()!.split(":")[1] ?? "latest").success,
+      {
+        message:
+          'must name a fixed tag or digest, e.g. "ghcr.io/acme/retrieval-verifier:0.1.0" (not "latest" or no tag)',
+      },
+    )
     .optional(),
 });
 export type VerificationConfig = z.infer<typeof VerificationSchema>;

@@ -5,7 +5,11 @@ import { gpuNodeAffinity, gpuTolerations } from "./device-plugin";
  * https://nvidia.github.io/dcgm-exporter/helm-charts, NVIDIA/dcgm-exporter PR #712, read 2026-11).
  * Note: exporter 4.8.x renamed the `Hostname` metric label to `hostname`; we add a `node` label when scraping.
  */
-export const DCGM_EXPORTER_CHART = { chart: "dcgm-exporter", version: "4.8.3", repo: "https://nvidia.github.io/dcgm-exporter/helm-charts" } as const;
+export const DCGM_EXPORTER_CHART = {
+  chart: "dcgm-exporter",
+  version: "4.8.3",
+  repo: "https://nvidia.github.io/dcgm-exporter/helm-charts",
+} as const;
 export const DCGM_RELEASE_NAME = "dcgm-exporter";
 /** The chart's metrics port name and number (chart values `service.port`, template service.yaml). */
 export const DCGM_METRICS_PORT = { name: "metrics", port: 9400 } as const;

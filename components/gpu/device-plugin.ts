@@ -7,7 +7,11 @@ import { DEFAULT_DEVICE_PLUGIN_CONFIG, devicePluginConfigName } from "./sharing"
  * NVIDIA device plugin Helm chart (NVIDIA/k8s-device-plugin, chart and app v0.18.2, repository
  * https://nvidia.github.io/k8s-device-plugin; version seen pinned in public HelmReleases, read 2026-11).
  */
-export const DEVICE_PLUGIN_CHART = { chart: "nvidia-device-plugin", version: "0.18.2", repo: "https://nvidia.github.io/k8s-device-plugin" } as const;
+export const DEVICE_PLUGIN_CHART = {
+  chart: "nvidia-device-plugin",
+  version: "0.18.2",
+  repo: "https://nvidia.github.io/k8s-device-plugin",
+} as const;
 
 /** Node label GPU feature discovery sets and that NVIDIA charts select on; our GPU nodes carry it (node-groups.ts). */
 const GPU_PRESENT_LABEL = "nvidia.com/gpu.present";
@@ -55,9 +59,12 @@ export function devicePluginConfig(sharing: GpuNodeGroupConfig["sharing"] | unde
  * Helm values: a config map with a "default" entry (no sharing) and one entry per GPU node group, selected on each
  * node by its `nvidia.com/device-plugin.config` label; scheduled only on GPU nodes.
  */
-export function devicePluginValues(gpuNodeGroups: Readonly<Record<string, GpuNodeGroupConfig>>): Record<string, unknown> {
+export function devicePluginValues(
+  gpuNodeGroups: Readonly<Record<string, GpuNodeGroupConfig>>,
+): Record<string, unknown> {
   const map: Record<string, string> = { [DEFAULT_DEVICE_PLUGIN_CONFIG]: devicePluginConfig(undefined) };
-  for (const [name, group] of Object.entries(gpuNodeGroups)) map[devicePluginConfigName(name)] = devicePluginConfig(group.sharing);
+  for (const [name, group] of Object.entries(gpuNodeGroups))
+    map[devicePluginConfigName(name)] = devicePluginConfig(group.sharing);
   return {
     config: { map, default: DEFAULT_DEVICE_PLUGIN_CONFIG },
     // We label nodes ourselves (node-groups.ts); GFD and its NFD dependency would add two more daemons per node.

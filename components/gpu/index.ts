@@ -42,7 +42,10 @@ export class GpuRuntime extends pulumi.ComponentResource {
         metadata: {
           name: nsName,
           // The device plugin and DCGM need host paths and (plugin) privileged access.
-          labels: standardLabels(nsName, "gpu-runtime", { "pod-security.kubernetes.io/enforce": "privileged", "pod-security.kubernetes.io/warn": "privileged" }),
+          labels: standardLabels(nsName, "gpu-runtime", {
+            "pod-security.kubernetes.io/enforce": "privileged",
+            "pod-security.kubernetes.io/warn": "privileged",
+          }),
         },
       },
       childOptions(this, args.provider),
@@ -77,7 +80,11 @@ export class GpuRuntime extends pulumi.ComponentResource {
         {
           apiVersion: "monitoring.coreos.com/v1",
           kind: "ServiceMonitor",
-          metadata: { name: DCGM_RELEASE_NAME, namespace: nsName, labels: standardLabels(DCGM_RELEASE_NAME, "gpu-metrics") },
+          metadata: {
+            name: DCGM_RELEASE_NAME,
+            namespace: nsName,
+            labels: standardLabels(DCGM_RELEASE_NAME, "gpu-metrics"),
+          },
           spec: dcgmServiceMonitorSpec(nsName),
         },
         childOptions(this, args.provider, { dependsOn: [this.dcgmExporter] }),

@@ -15,6 +15,9 @@ export function devicePluginConfigName(nodeGroup: string): string {
 }
 
 /** `nvidia.com/gpu` a node of this group advertises: physical GPUs, times the time-slicing replicas. */
-export function schedulableGpusPerNode(group: Pick<GpuNodeGroupConfig, "sharing">, instance: Pick<GpuInstanceType, "gpus">): number {
+export function schedulableGpusPerNode(
+  group: Pick<GpuNodeGroupConfig, "sharing">,
+  instance: Pick<GpuInstanceType, "gpus">,
+): number {
   return instance.gpus * (group.sharing.timeSlicingReplicas ?? 1);
 }

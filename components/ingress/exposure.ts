@@ -21,8 +21,12 @@ export interface ServiceExposure {
  * is internal unless asked otherwise; client IP preservation keeps per-IP limits and access logs meaningful.
  * Requires the AWS Load Balancer Controller in the cluster (the in-tree controller ignores these).
  */
-export function serviceExposure(environment: Environment, ingress: Pick<IngressConfig, "exposure" | "allowedSourceCidrs">): ServiceExposure {
-  if (!profileOf(environment).cloud) return { type: "NodePort", annotations: {}, loadBalancerSourceRanges: [], externalTrafficPolicy: "Cluster" };
+export function serviceExposure(
+  environment: Environment,
+  ingress: Pick<IngressConfig, "exposure" | "allowedSourceCidrs">,
+): ServiceExposure {
+  if (!profileOf(environment).cloud)
+    return { type: "NodePort", annotations: {}, loadBalancerSourceRanges: [], externalTrafficPolicy: "Cluster" };
   return {
     type: "LoadBalancer",
     annotations: {

@@ -34,10 +34,19 @@ export class Ingress extends pulumi.ComponentResource {
       return;
     }
     const profile = profileOf(environment);
-    if (profile.cloud && !args.apiKeys) throw new Error(`Ingress: ${environment} exposes models publicly and needs API keys. Fix: pulumi config set --secret apiKeys '["<key of 16+ chars>"]'.`);
-    if (!profile.allowPlainHttp && ingress.tls.mode === "none") throw new Error(`Ingress: ${environment} must not serve API keys over plain HTTP. Fix: set ingress.tls.mode to acme, privateCa or secret.`);
-    if (!args.apiKeys) pulumi.log.warn(`Ingress: no apiKeys set, so the ${environment} entry point accepts requests without a key (rate-limited per client address). Set apiKeys to require one.`, this);
-
+    if (profile.cloud && !args.apiKeys)
+      throw new Error(
+        `Ingress: ${environment} exposes models publicly and needs API keys. Fix: pulumi config set --secret apiKeys '["<key of 16+ chars>"]'.`,
+      );
+    if (!profile.allowPlainHttp && ingress.tls.mode === "none")
+      throw new Error(
+        `Ingress: ${environment} must not serve API keys over plain HTTP. Fix: set ingress.tls.mode to acme, privateCa or secret.`,
+      );
+    if (!args.apiKeys)
+      pulumi.log.warn(
+        `Ingress: no apiKeys set, so the ${environment} entry point accepts requests without a key (rate-limited per client address). Set apiKeys to require one.`,
+        this,
+      );
 
     const routes = routeTable(args.models, ingress);
     const host = publicHost(ingress);
@@ -49,8 +58,25 @@ export class Ingress extends pulumi.ComponentResource {
       childOptions(this, provider),
     );
     const certManager = installCertManager({ parent: this, provider, tls: ingress.tls, monitoring });
-    const installed = controller.install({ parent: this, provider, environment, ingress, namespace: INGRESS_NAMESPACE, monitoring, certManager: usesCertManager(ingress.tls), dependsOn: [namespace, ...certManager] });
-    const tls = issueCertificate({ parent: this, provider, tls: ingress.tls, host, namespace: args.modelNamespace, ingressClass: controller.ingressClass, dependsOn: installed });
+    const installed = controller.install({
+      parent: this,
+      provider,
+      environment,
+      ingress,
+      namespace: INGRESS_NAMESPACE,
+      monitoring,
+      certManager: usesCertManager(ingress.tls),
+      dependsOn: [namespace, ...certManager],
+    });
+    const tls = issueCertificate({
+      parent: this,
+      provider,
+      tls: ingress.tls,
+      host,
+      namespace: args.modelNamespace,
+      ingressClass: controller.ingressClass,
+      dependsOn: installed,
+    });
     controller.publish({
       parent: this,
       provider,

@@ -17,7 +17,12 @@ export type IngressMetricsConfig = Pick<IngressConfig, "enabled" | "rateLimit" |
  * with a 5xx, measured at the ingress controller; undefined when the ingress is disabled or does not route it.
  * @param namespace namespace of the model Services (and of the route objects)
  */
-export function ingressServerErrorRatio(model: string, models: readonly ModelConfig[], ingress: IngressMetricsConfig, namespace: string): ((window: string) => string) | undefined {
+export function ingressServerErrorRatio(
+  model: string,
+  models: readonly ModelConfig[],
+  ingress: IngressMetricsConfig,
+  namespace: string,
+): ((window: string) => string) | undefined {
   if (!ingress.enabled) return undefined;
   const route = planRoutes(models, ingress).routes.find((r) => r.model === model);
   if (!route) return undefined;

@@ -30,7 +30,13 @@ const upstreamName = (model: string) => `engine_${model.replace(/-/g, "_")}`;
 
 function errorLocation(name: string, r: EdgeResponse): string {
   const headers = r.headers.map((h) => `      add_header ${h.name} ${quote(h.value)} always;`);
-  return [`    location ${name} {`, "      default_type application/json;", ...headers, `      return ${r.status} "${escapedBody(r)}";`, "    }"].join("\n");
+  return [
+    `    location ${name} {`,
+    "      default_type application/json;",
+    ...headers,
+    `      return ${r.status} "${escapedBody(r)}";`,
+    "    }",
+  ].join("\n");
 }
 
 export function renderNginxConf(routes: readonly ModelRoute[], o: NginxConfOptions): string {
@@ -64,12 +70,19 @@ export function renderNginxConf(routes: readonly ModelRoute[], o: NginxConfOptio
     lines.push("  }");
   }
   for (const r of routes) {
-    lines.push(`  limit_req_zone ${auth ? "$http_authorization" : "$binary_remote_addr"} zone=${zoneName(r.model)}:10m rate=${nginxRate(r.rateLimit.requestsPerSecond)};`);
+    lines.push(
+      `  limit_req_zone ${auth ? "$http_authorization" : "$binary_remote_addr"} zone=${zoneName(r.model)}:10m rate=${nginxRate(r.rateLimit.requestsPerSecond)};`,
+    );
     const target = o.upstreams[r.model];
     if (!target) throw new Error(`renderNginxConf: no upstream address for model ${r.model}`);
     lines.push(`  upstream ${upstreamName(r.model)} { server ${target}; keepalive 8; }`);
   }
-  lines.push("  server {", `    listen 127.0.0.1:${o.listen};`, `    server_name ${o.serverName};`, "    default_type application/json;");
+  lines.push(
+    "  server {",
+    `    listen 127.0.0.1:${o.listen};`,
+    `    server_name ${o.serverName};`,
+    "    default_type application/json;",
+  );
   if (auth) {
     lines.push(
       "    location = /_validate_api_key {",

@@ -19,7 +19,13 @@ export function unauthorized(): EdgeResponse {
   return {
     codes: [401, 403],
     status: 401,
-    body: { error: { message: "missing or invalid API key: send the header 'Authorization: Bearer <key>'", type: "authentication_error", code: 401 } },
+    body: {
+      error: {
+        message: "missing or invalid API key: send the header 'Authorization: Bearer <key>'",
+        type: "authentication_error",
+        code: 401,
+      },
+    },
     headers: [{ name: "WWW-Authenticate", value: "Bearer" }],
   };
 }
@@ -28,7 +34,13 @@ export function rateLimited(model: string): EdgeResponse {
   return {
     codes: [429],
     status: 429,
-    body: { error: { message: `rate limit exceeded for model ${model}: slow down and retry after the Retry-After delay`, type: "rate_limit_error", code: 429 } },
+    body: {
+      error: {
+        message: `rate limit exceeded for model ${model}: slow down and retry after the Retry-After delay`,
+        type: "rate_limit_error",
+        code: 429,
+      },
+    },
     headers: [{ name: "Retry-After", value: "1" }],
   };
 }
@@ -37,7 +49,13 @@ export function tooLarge(maxBodySize: string): EdgeResponse {
   return {
     codes: [413],
     status: 413,
-    body: { error: { message: `request body larger than ${maxBodySize}: send fewer or shorter documents per call`, type: "invalid_request_error", code: 413 } },
+    body: {
+      error: {
+        message: `request body larger than ${maxBodySize}: send fewer or shorter documents per call`,
+        type: "invalid_request_error",
+        code: 413,
+      },
+    },
     headers: [],
   };
 }
@@ -46,7 +64,13 @@ export function notFound(): EdgeResponse {
   return {
     codes: [404],
     status: 404,
-    body: { error: { message: "no such endpoint: call /models/<name>/v1/embeddings or /models/<name>/v1/rerank", type: "not_found_error", code: 404 } },
+    body: {
+      error: {
+        message: "no such endpoint: call /models/<name>/v1/embeddings or /models/<name>/v1/rerank",
+        type: "not_found_error",
+        code: 404,
+      },
+    },
     headers: [],
   };
 }

@@ -45,7 +45,10 @@ export interface RouteProblem {
 const SAFE_PATH = /^\/[A-Za-z0-9._~\-/:@%+=,]*$/;
 
 /** Routes of every model plus the problems that make a route impossible (reported as config errors). */
-export function planRoutes(models: readonly ModelConfig[], ingress: Pick<IngressConfig, "rateLimit" | "modelRateLimits">): { routes: ModelRoute[]; problems: RouteProblem[] } {
+export function planRoutes(
+  models: readonly ModelConfig[],
+  ingress: Pick<IngressConfig, "rateLimit" | "modelRateLimits">,
+): { routes: ModelRoute[]; problems: RouteProblem[] } {
   const routes: ModelRoute[] = [];
   const problems: RouteProblem[] = [];
   const owner = new Map<string, number>();
@@ -53,18 +56,30 @@ export function planRoutes(models: readonly ModelConfig[], ingress: Pick<Ingress
     const dialect = adapterFor(m.engine).dialect;
     const endpoint = m.task === "embed" ? dialect.embed : dialect.rerank;
     if (!endpoint) {
-      problems.push({ path: ["models", i, "task"], value: m.task, message: `engine ${m.engine} declares no ${m.task} endpoint in its HTTP dialect, so the ingress has nothing to route /models/${m.name}${PUBLIC_ENDPOINTS[m.task]} to. Fix: pick an engine that serves ${m.task} (see README, "Model serving").` });
+      problems.push({
+        path: ["models", i, "task"],
+        value: m.task,
+        message: `engine ${m.engine} declares no ${m.task} endpoint in its HTTP dialect, so the ingress has nothing to route /models/${m.name}${PUBLIC_ENDPOINTS[m.task]} to. Fix: pick an engine that serves ${m.task} (see README, "Model serving").`,
+      });
       return;
     }
     const enginePath = endpoint.path(m.name);
     if (!SAFE_PATH.test(enginePath)) {
-      problems.push({ path: ["models", i, "engine"], value: m.engine, message: `its dialect maps ${m.task} to ${JSON.stringify(enginePath)}, which is not a plain URL path NGINX can rewrite to. Fix the dialect in components/serving/dialects/.` });
+      problems.push({
+        path: ["models", i, "engine"],
+        value: m.engine,
+        message: `its dialect maps ${m.task} to ${JSON.stringify(enginePath)}, which is not a plain URL path NGINX can rewrite to. Fix the dialect in components/serving/dialects/.`,
+      });
       return;
     }
     const publicPath = `${PUBLIC_PREFIX}/${m.name}${PUBLIC_ENDPOINTS[m.task]}`;
     const prev = owner.get(publicPath);
     if (prev !== undefined) {
-      problems.push({ path: ["models", i, "name"], value: m.name, message: `routes to ${publicPath}, which models[${prev}] already uses. Fix: give each model its own name.` });
+      problems.push({
+        path: ["models", i, "name"],
+        value: m.name,
+        message: `routes to ${publicPath}, which models[${prev}] already uses. Fix: give each model its own name.`,
+      });
       return;
     }
     owner.set(publicPath, i);
@@ -81,7 +96,10 @@ export function planRoutes(models: readonly ModelConfig[], ingress: Pick<Ingress
 }
 
 /** The route table; throws when a model cannot be routed (the config rules report the same problems earlier). */
-export function routeTable(models: readonly ModelConfig[], ingress: Pick<IngressConfig, "rateLimit" | "modelRateLimits">): ModelRoute[] {
+export function routeTable(
+  models: readonly ModelConfig[],
+  ingress: Pick<IngressConfig, "rateLimit" | "modelRateLimits">,
+): ModelRoute[] {
   const { routes, problems } = planRoutes(models, ingress);
   if (problems.length) throw new Error(`cannot route every model: ${problems.map((p) => p.message).join("; ")}`);
   return routes;

@@ -10,7 +10,11 @@ import { childOptions, standardLabels } from "../k8s/meta";
 import { pinnedRelease } from "../k8s/helm";
 
 /** cert-manager v1.20.2 (cert-manager release notes, read 2026-11; v1.20 is the newest minor with patch fixes). */
-export const CERT_MANAGER_CHART = { chart: "cert-manager", version: "v1.20.2", repo: "https://charts.jetstack.io" } as const;
+export const CERT_MANAGER_CHART = {
+  chart: "cert-manager",
+  version: "v1.20.2",
+  repo: "https://charts.jetstack.io",
+} as const;
 export const CERT_MANAGER_NAMESPACE = "cert-manager";
 /** Secret the Certificate writes (ACME / private CA) in the VirtualServer's namespace. */
 export const MANAGED_TLS_SECRET = "retrieval-api-tls";
@@ -88,9 +92,17 @@ export function installCertManager(args: Common & { readonly monitoring: boolean
 }
 
 /** cert-manager's namespace and pinned Helm release, whatever needs it (the ingress TLS, an engine's webhooks). */
-export function certManagerRelease(args: { readonly parent: pulumi.Resource; readonly provider: k8s.Provider; readonly monitoring: boolean }): k8s.helm.v3.Release {
+export function certManagerRelease(args: {
+  readonly parent: pulumi.Resource;
+  readonly provider: k8s.Provider;
+  readonly monitoring: boolean;
+}): k8s.helm.v3.Release {
   const { parent, provider } = args;
-  const ns = new k8s.core.v1.Namespace("cert-manager", { metadata: { name: CERT_MANAGER_NAMESPACE, labels: standardLabels("cert-manager", "tls") } }, childOptions(parent, provider));
+  const ns = new k8s.core.v1.Namespace(
+    "cert-manager",
+    { metadata: { name: CERT_MANAGER_NAMESPACE, labels: standardLabels("cert-manager", "tls") } },
+    childOptions(parent, provider),
+  );
   const release = pinnedRelease(
     "cert-manager",
     {
@@ -125,7 +137,12 @@ export function issueCertificate(args: IssueArgs): TlsResources {
   if (!usesCertManager(tls)) return { secretName, ready: [] };
   const issuer = new k8s.apiextensions.CustomResource(
     "cluster-issuer",
-    { apiVersion: "cert-manager.io/v1", kind: "ClusterIssuer", metadata: { name: CLUSTER_ISSUER_NAME, labels: standardLabels(CLUSTER_ISSUER_NAME, "tls") }, spec: clusterIssuerSpec(tls, args.ingressClass) },
+    {
+      apiVersion: "cert-manager.io/v1",
+      kind: "ClusterIssuer",
+      metadata: { name: CLUSTER_ISSUER_NAME, labels: standardLabels(CLUSTER_ISSUER_NAME, "tls") },
+      spec: clusterIssuerSpec(tls, args.ingressClass),
+    },
     childOptions(parent, provider, { dependsOn: args.dependsOn }),
   );
   const certificate = new k8s.apiextensions.CustomResource(

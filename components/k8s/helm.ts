@@ -23,7 +23,11 @@ export interface PinnedReleaseArgs {
  * atomic install/upgrade (Helm waits for readiness and rolls a failed upgrade back, uninstalls a failed install),
  * so that `pulumi up` never leaves a half-applied controller behind.
  */
-export function pinnedRelease(resourceName: string, args: PinnedReleaseArgs, opts: pulumi.CustomResourceOptions): k8s.helm.v3.Release {
+export function pinnedRelease(
+  resourceName: string,
+  args: PinnedReleaseArgs,
+  opts: pulumi.CustomResourceOptions,
+): k8s.helm.v3.Release {
   return new k8s.helm.v3.Release(
     resourceName,
     {

@@ -2,7 +2,11 @@ import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
 
 /** Labels every object we create carries (Kubernetes recommended labels). */
-export function standardLabels(name: string, component: string, extra: Record<string, string> = {}): Record<string, string> {
+export function standardLabels(
+  name: string,
+  component: string,
+  extra: Record<string, string> = {},
+): Record<string, string> {
   return {
     "app.kubernetes.io/name": name,
     "app.kubernetes.io/component": component,
@@ -13,7 +17,11 @@ export function standardLabels(name: string, component: string, extra: Record<st
 }
 
 /** Options for a component's children: parented to it and bound to the stack's Kubernetes provider. */
-export function childOptions(parent: pulumi.Resource, provider: k8s.Provider, extra: pulumi.CustomResourceOptions = {}): pulumi.CustomResourceOptions {
+export function childOptions(
+  parent: pulumi.Resource,
+  provider: k8s.Provider,
+  extra: pulumi.CustomResourceOptions = {},
+): pulumi.CustomResourceOptions {
   return { ...extra, parent, provider };
 }
 

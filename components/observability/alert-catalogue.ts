@@ -3,7 +3,11 @@ import type { Severity } from "../config";
 /** Every alert we ship, with its severity and what it means; docs/runbooks.md has one section per name. */
 export const ALERT_CATALOGUE = {
   ModelServiceDown: { severity: "critical", scope: "model", meaning: "no ready replica" },
-  ModelServiceHighErrorRate: { severity: "critical", scope: "model", meaning: "share of failed requests above threshold" },
+  ModelServiceHighErrorRate: {
+    severity: "critical",
+    scope: "model",
+    meaning: "share of failed requests above threshold",
+  },
   ModelServiceHighLatencyP99: { severity: "warning", scope: "model", meaning: "p99 latency above the model's SLO" },
   ModelServiceQueueBacklog: { severity: "warning", scope: "model", meaning: "requests waiting above threshold" },
   ModelServiceAtMaxReplicas: { severity: "warning", scope: "model", meaning: "ready replicas at replicas.max" },

@@ -56,7 +56,15 @@ export function readyReplicas(model: string, namespace: string): string {
   return `sum(kube_pod_status_ready{namespace="${namespace}",condition="true"} * on(namespace, pod) group_left() ${modelPods(model, namespace)})`;
 }
 
-function rule(alert: AlertName, expr: string, forDuration: string, labels: Record<string, string>, summary: string, description: string, base: string): AlertingRule {
+function rule(
+  alert: AlertName,
+  expr: string,
+  forDuration: string,
+  labels: Record<string, string>,
+  summary: string,
+  description: string,
+  base: string,
+): AlertingRule {
   return {
     alert,
     expr,
@@ -73,7 +81,12 @@ export function modelRuleGroup(model: ModelConfig, input: AlertRulesInput): Rule
   const base = input.runbookBaseUrl;
   const metrics = (input.adapterFor ?? defaultAdapterFor)(model.engine).metrics;
   const s = modelSelector(model.name, ns);
-  const errors = errorRatioOf(model, { models: input.models, namespace: ns, ingress: input.ingress, adapterFor: input.adapterFor });
+  const errors = errorRatioOf(model, {
+    models: input.models,
+    namespace: ns,
+    ingress: input.ingress,
+    adapterFor: input.adapterFor,
+  });
   const labels = { model: model.name, namespace: ns, engine: model.engine };
   const m = model.name;
   const pods = modelPods(m, ns);
@@ -214,7 +227,8 @@ export function gpuRuleGroup(input: AlertRulesInput): RuleGroup {
     ),
   ];
   const byGroup = new Map<string, string[]>();
-  for (const m of input.models) if (m.gpu) byGroup.set(m.gpu.nodeGroup, [...(byGroup.get(m.gpu.nodeGroup) ?? []), m.name]);
+  for (const m of input.models)
+    if (m.gpu) byGroup.set(m.gpu.nodeGroup, [...(byGroup.get(m.gpu.nodeGroup) ?? []), m.name]);
   for (const [group, models] of [...byGroup].sort(([a], [b]) => a.localeCompare(b))) {
     const podsOfGroup = `kube_pod_labels{namespace="${ns}",${KSM_MODEL_LABEL}=~"${models.map(escapeRegex).join("|")}"}`;
     rules.push(

@@ -45,24 +45,38 @@ export const isBridged = (r: ReceiverConfig): boolean => (BRIDGED_TYPES as reado
 export const bridgePath = (r: ReceiverConfig): string => `/${r.type}/${r.name}`;
 
 const SLACK_TEXT =
-  '{{ range .Alerts }}*{{ .Annotations.summary }}*\n{{ .Annotations.description }}\n<{{ .Annotations.runbook_url }}|Runbook>\n{{ end }}';
-const SLACK_TITLE = '[{{ .Status | toUpper }}{{ if eq .Status "firing" }}:{{ .Alerts.Firing | len }}{{ end }}] {{ .CommonLabels.alertname }}{{ with .CommonLabels.model }} {{ . }}{{ end }}';
+  "{{ range .Alerts }}*{{ .Annotations.summary }}*\n{{ .Annotations.description }}\n<{{ .Annotations.runbook_url }}|Runbook>\n{{ end }}";
+const SLACK_TITLE =
+  '[{{ .Status | toUpper }}{{ if eq .Status "firing" }}:{{ .Alerts.Firing | len }}{{ end }}] {{ .CommonLabels.alertname }}{{ with .CommonLabels.model }} {{ . }}{{ end }}';
 
 /**
  * @param urls receiver URL by urlSecretKey (the secret `alertReceiverUrls`)
  * @param bridgeBaseUrl in-cluster URL of the chat bridge, e.g. http://chat-bridge.monitoring.svc:8080
  */
-export function buildAlertmanagerConfig(receivers: readonly ReceiverConfig[], urls: Readonly<Record<string, string>>, bridgeBaseUrl: string): AlertmanagerConfig {
+export function buildAlertmanagerConfig(
+  receivers: readonly ReceiverConfig[],
+  urls: Readonly<Record<string, string>>,
+  bridgeBaseUrl: string,
+): AlertmanagerConfig {
   const urlOf = (r: ReceiverConfig): string => {
     const url = urls[r.urlSecretKey];
-    if (!url) throw new Error(`observability.receivers "${r.name}": no URL under alertReceiverUrls.${r.urlSecretKey}. Fix: pulumi config set --secret --path 'alertReceiverUrls.${r.urlSecretKey}' <webhook URL>.`);
+    if (!url)
+      throw new Error(
+        `observability.receivers "${r.name}": no URL under alertReceiverUrls.${r.urlSecretKey}. Fix: pulumi config set --secret --path 'alertReceiverUrls.${r.urlSecretKey}' <webhook URL>.`,
+      );
     return url;
   };
   const toReceiver = (r: ReceiverConfig): Receiver => {
-    if (isBridged(r)) return { name: r.name, webhook_configs: [{ url: `${bridgeBaseUrl}${bridgePath(r)}`, send_resolved: true }] };
+    if (isBridged(r))
+      return { name: r.name, webhook_configs: [{ url: `${bridgeBaseUrl}${bridgePath(r)}`, send_resolved: true }] };
     switch (r.type) {
       case "slack":
-        return { name: r.name, slack_configs: [{ api_url: urlOf(r), channel: r.channel ?? "", send_resolved: true, title: SLACK_TITLE, text: SLACK_TEXT }] };
+        return {
+          name: r.name,
+          slack_configs: [
+            { api_url: urlOf(r), channel: r.channel ?? "", send_resolved: true, title: SLACK_TITLE, text: SLACK_TEXT },
+          ],
+        };
       default:
         return { name: r.name, webhook_configs: [{ url: urlOf(r), send_resolved: true, max_alerts: 0 }] };
     }
@@ -90,7 +104,11 @@ export function buildAlertmanagerConfig(receivers: readonly ReceiverConfig[], ur
     inhibit_rules: [
       // While a model's critical alert fires (e.g. ModelServiceDown), its warnings (latency, metrics missing...)
       // are noise. `model=~".+"` keeps model-less critical alerts from inhibiting every model-less warning.
-      { source_matchers: ['severity="critical"', 'model=~".+"'], target_matchers: ['severity=~"warning|info"'], equal: ["namespace", "model"] },
+      {
+        source_matchers: ['severity="critical"', 'model=~".+"'],
+        target_matchers: ['severity=~"warning|info"'],
+        equal: ["namespace", "model"],
+      },
     ],
     receivers: [{ name: NULL_RECEIVER }, ...receivers.map(toReceiver)],
   };
@@ -101,6 +119,11 @@ function mostSevere(severities: readonly Severity[]): Severity {
 }
 
 /** The chat bridge's targets file: robot URL by receiver name (secret, mounted into the bridge only). */
-export function bridgeTargets(receivers: readonly ReceiverConfig[], urls: Readonly<Record<string, string>>): Record<string, { type: string; url: string }> {
-  return Object.fromEntries(receivers.filter(isBridged).map((r) => [r.name, { type: r.type, url: urls[r.urlSecretKey] ?? "" }]));
+export function bridgeTargets(
+  receivers: readonly ReceiverConfig[],
+  urls: Readonly<Record<string, string>>,
+): Record<string, { type: string; url: string }> {
+  return Object.fromEntries(
+    receivers.filter(isBridged).map((r) => [r.name, { type: r.type, url: urls[r.urlSecretKey] ?? "" }]),
+  );
 }

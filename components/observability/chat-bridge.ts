@@ -32,10 +32,18 @@ export function createChatBridge(args: ChatBridgeArgs): k8s.core.v1.Service {
   const labels = standardLabels(CHAT_BRIDGE_NAME, "alert-bridge");
   const selector = { "app.kubernetes.io/name": CHAT_BRIDGE_NAME };
   const meta = { name: CHAT_BRIDGE_NAME, namespace: args.namespace, labels };
-  const script = new k8s.core.v1.ConfigMap(`${CHAT_BRIDGE_NAME}-script`, { metadata: { ...meta, name: `${CHAT_BRIDGE_NAME}-script` }, data: { "chat-bridge.js": CHAT_BRIDGE_SCRIPT } }, opts);
+  const script = new k8s.core.v1.ConfigMap(
+    `${CHAT_BRIDGE_NAME}-script`,
+    { metadata: { ...meta, name: `${CHAT_BRIDGE_NAME}-script` }, data: { "chat-bridge.js": CHAT_BRIDGE_SCRIPT } },
+    opts,
+  );
   const targets = new k8s.core.v1.Secret(
     `${CHAT_BRIDGE_NAME}-targets`,
-    { metadata: { ...meta, name: `${CHAT_BRIDGE_NAME}-targets` }, type: "Opaque", stringData: { "targets.json": pulumi.secret(args.targetsJson) } },
+    {
+      metadata: { ...meta, name: `${CHAT_BRIDGE_NAME}-targets` },
+      type: "Opaque",
+      stringData: { "targets.json": pulumi.secret(args.targetsJson) },
+    },
     opts,
   );
   new k8s.apps.v1.Deployment(
@@ -49,7 +57,12 @@ export function createChatBridge(args: ChatBridgeArgs): k8s.core.v1.Service {
           metadata: { labels },
           spec: {
             automountServiceAccountToken: false,
-            securityContext: { runAsNonRoot: true, runAsUser: NODE_UID, runAsGroup: NODE_UID, seccompProfile: { type: "RuntimeDefault" } },
+            securityContext: {
+              runAsNonRoot: true,
+              runAsUser: NODE_UID,
+              runAsGroup: NODE_UID,
+              seccompProfile: { type: "RuntimeDefault" },
+            },
             containers: [
               {
                 name: CHAT_BRIDGE_NAME,
@@ -63,7 +76,11 @@ export function createChatBridge(args: ChatBridgeArgs): k8s.core.v1.Service {
                 readinessProbe: { httpGet: { path: "/healthz", port: "http" }, periodSeconds: 10 },
                 livenessProbe: { httpGet: { path: "/healthz", port: "http" }, periodSeconds: 20, failureThreshold: 3 },
                 resources: { requests: { cpu: "10m", memory: "48Mi" }, limits: { memory: "128Mi" } },
-                securityContext: { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ["ALL"] } },
+                securityContext: {
+                  allowPrivilegeEscalation: false,
+                  readOnlyRootFilesystem: true,
+                  capabilities: { drop: ["ALL"] },
+                },
                 volumeMounts: [
                   { name: "script", mountPath: "/app", readOnly: true },
                   { name: "targets", mountPath: "/etc/chat-bridge", readOnly: true },
@@ -80,5 +97,12 @@ export function createChatBridge(args: ChatBridgeArgs): k8s.core.v1.Service {
     },
     opts,
   );
-  return new k8s.core.v1.Service(CHAT_BRIDGE_NAME, { metadata: meta, spec: { type: "ClusterIP", selector, ports: [{ name: "http", port: CHAT_BRIDGE_PORT, targetPort: "http" }] } }, opts);
+  return new k8s.core.v1.Service(
+    CHAT_BRIDGE_NAME,
+    {
+      metadata: meta,
+      spec: { type: "ClusterIP", selector, ports: [{ name: "http", port: CHAT_BRIDGE_PORT, targetPort: "http" }] },
+    },
+    opts,
+  );
 }

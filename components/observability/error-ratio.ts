@@ -33,6 +33,8 @@ export function errorRatioOf(model: ModelConfig, ctx: ErrorRatioContext): ErrorR
     const s = modelSelector(model.name, ctx.namespace);
     return { source: "engine", expr: (w) => engineRatio(s, w) };
   }
-  const atIngress = ctx.ingress ? ingressServerErrorRatio(model.name, ctx.models, ctx.ingress, ctx.namespace) : undefined;
+  const atIngress = ctx.ingress
+    ? ingressServerErrorRatio(model.name, ctx.models, ctx.ingress, ctx.namespace)
+    : undefined;
   return atIngress ? { source: "ingress", expr: atIngress } : undefined;
 }

@@ -28,7 +28,9 @@ export const DASHBOARD_FOLDER = "retrieval-stack";
 const RETENTION_SIZE_SHARE = 0.85;
 
 export function kubePrometheusStackValues(obs: ObservabilityConfig): Record<string, unknown> {
-  const pvc = (gib: number) => ({ volumeClaimTemplate: { spec: { accessModes: ["ReadWriteOnce"], resources: { requests: { storage: `${gib}Gi` } } } } });
+  const pvc = (gib: number) => ({
+    volumeClaimTemplate: { spec: { accessModes: ["ReadWriteOnce"], resources: { requests: { storage: `${gib}Gi` } } } },
+  });
   const persistent = obs.storageGiB > 0;
   return {
     fullnameOverride: FULLNAME,
@@ -36,7 +38,12 @@ export function kubePrometheusStackValues(obs: ObservabilityConfig): Record<stri
     prometheus: {
       prometheusSpec: {
         retention: obs.retention,
-        ...(persistent ? { retentionSize: `${Math.floor(obs.storageGiB * RETENTION_SIZE_SHARE)}GB`, storageSpec: pvc(obs.storageGiB) } : {}),
+        ...(persistent
+          ? {
+              retentionSize: `${Math.floor(obs.storageGiB * RETENTION_SIZE_SHARE)}GB`,
+              storageSpec: pvc(obs.storageGiB),
+            }
+          : {}),
         // Select ServiceMonitors, PodMonitors, PrometheusRules, Probes and ScrapeConfigs in every namespace,
         // whatever their labels: engines, DCGM exporter, ingress-nginx and KEDA each ship their own.
         serviceMonitorSelectorNilUsesHelmValues: false,
@@ -63,8 +70,12 @@ export function kubePrometheusStackValues(obs: ObservabilityConfig): Record<stri
       admin: { existingSecret: GRAFANA_ADMIN_SECRET, userKey: "admin-user", passwordKey: "admin-password" },
       // Not public by default: reach it with `kubectl port-forward`, or opt in to the ingress.
       service: { type: "ClusterIP" },
-      ingress: obs.grafana.exposeViaIngress ? { enabled: true, ingressClassName: INGRESS_CLASS, path: "/grafana", pathType: "Prefix" } : { enabled: false },
-      ...(obs.grafana.exposeViaIngress ? { "grafana.ini": { server: { root_url: "%(protocol)s://%(domain)s/grafana/", serve_from_sub_path: true } } } : {}),
+      ingress: obs.grafana.exposeViaIngress
+        ? { enabled: true, ingressClassName: INGRESS_CLASS, path: "/grafana", pathType: "Prefix" }
+        : { enabled: false },
+      ...(obs.grafana.exposeViaIngress
+        ? { "grafana.ini": { server: { root_url: "%(protocol)s://%(domain)s/grafana/", serve_from_sub_path: true } } }
+        : {}),
       sidecar: {
         dashboards: {
           enabled: true,

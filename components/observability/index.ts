@@ -55,19 +55,32 @@ export class Observability extends pulumi.ComponentResource {
       return;
     }
     const { grafanaAdminPassword, alertReceiverUrls } = args.secrets;
-    if (!grafanaAdminPassword) throw new Error("Observability: the secret grafanaAdminPassword is not set. Fix: pulumi config set --secret grafanaAdminPassword <12+ characters>.");
+    if (!grafanaAdminPassword)
+      throw new Error(
+        "Observability: the secret grafanaAdminPassword is not set. Fix: pulumi config set --secret grafanaAdminPassword <12+ characters>.",
+      );
     if (obs.receivers.length > 0 && !alertReceiverUrls)
-      throw new Error(`Observability: receivers ${obs.receivers.map((r) => r.name).join(", ")} need the secret alertReceiverUrls. Fix: pulumi config set --secret --path 'alertReceiverUrls.<urlSecretKey>' <webhook URL>.`);
+      throw new Error(
+        `Observability: receivers ${obs.receivers.map((r) => r.name).join(", ")} need the secret alertReceiverUrls. Fix: pulumi config set --secret --path 'alertReceiverUrls.<urlSecretKey>' <webhook URL>.`,
+      );
 
     const opts_ = childOptions(this, args.provider);
     const ns = MONITORING_NAMESPACE;
     const modelsNamespace = args.modelsNamespace ?? MODELS_NAMESPACE;
-    const namespace = new k8s.core.v1.Namespace("monitoring", { metadata: { name: ns, labels: standardLabels("monitoring", "observability") } }, opts_);
+    const namespace = new k8s.core.v1.Namespace(
+      "monitoring",
+      { metadata: { name: ns, labels: standardLabels("monitoring", "observability") } },
+      opts_,
+    );
     const inNs = childOptions(this, args.provider, { dependsOn: [namespace] });
 
     const grafanaAdmin = new k8s.core.v1.Secret(
       GRAFANA_ADMIN_SECRET,
-      { metadata: { name: GRAFANA_ADMIN_SECRET, namespace: ns, labels: standardLabels("grafana", "observability") }, type: "Opaque", stringData: { "admin-user": "admin", "admin-password": grafanaAdminPassword } },
+      {
+        metadata: { name: GRAFANA_ADMIN_SECRET, namespace: ns, labels: standardLabels("grafana", "observability") },
+        type: "Opaque",
+        stringData: { "admin-user": "admin", "admin-password": grafanaAdminPassword },
+      },
       inNs,
     );
 
@@ -75,10 +88,20 @@ export class Observability extends pulumi.ComponentResource {
     // are rendered from it and stored as Secrets, never as plain Helm values.
     const urls: pulumi.Output<Record<string, string>> = pulumi.secret(alertReceiverUrls ?? pulumi.output({}));
     const bridgeBase = chatBridgeUrl(ns);
-    const alertmanagerYaml = urls.apply((u) => YAML.stringify(buildAlertmanagerConfig(obs.receivers, u, bridgeBase), { lineWidth: 0 }));
+    const alertmanagerYaml = urls.apply((u) =>
+      YAML.stringify(buildAlertmanagerConfig(obs.receivers, u, bridgeBase), { lineWidth: 0 }),
+    );
     const alertmanagerConfig = new k8s.core.v1.Secret(
       ALERTMANAGER_CONFIG_SECRET,
-      { metadata: { name: ALERTMANAGER_CONFIG_SECRET, namespace: ns, labels: standardLabels("alertmanager", "observability") }, type: "Opaque", stringData: { "alertmanager.yaml": pulumi.secret(alertmanagerYaml) } },
+      {
+        metadata: {
+          name: ALERTMANAGER_CONFIG_SECRET,
+          namespace: ns,
+          labels: standardLabels("alertmanager", "observability"),
+        },
+        type: "Opaque",
+        stringData: { "alertmanager.yaml": pulumi.secret(alertmanagerYaml) },
+      },
       inNs,
     );
     if (obs.receivers.some(isBridged))
@@ -108,7 +131,15 @@ export class Observability extends pulumi.ComponentResource {
         apiVersion: "monitoring.coreos.com/v1",
         kind: "PrometheusRule",
         metadata: { name: ALERT_RULES_NAME, namespace: ns, labels: standardLabels(ALERT_RULES_NAME, "observability") },
-        spec: { groups: buildRuleGroups({ models: args.models, thresholds: obs.alerts, runbookBaseUrl: obs.runbookBaseUrl, modelsNamespace, ingress: args.ingress }) },
+        spec: {
+          groups: buildRuleGroups({
+            models: args.models,
+            thresholds: obs.alerts,
+            runbookBaseUrl: obs.runbookBaseUrl,
+            modelsNamespace,
+            ingress: args.ingress,
+          }),
+        },
       },
       childOptions(this, args.provider, { dependsOn: [release] }),
     );
@@ -121,7 +152,9 @@ export class Observability extends pulumi.ComponentResource {
           metadata: {
             name: cmName,
             namespace: ns,
-            labels: standardLabels("grafana-dashboard", "observability", { [DASHBOARD_LABEL.key]: DASHBOARD_LABEL.value }),
+            labels: standardLabels("grafana-dashboard", "observability", {
+              [DASHBOARD_LABEL.key]: DASHBOARD_LABEL.value,
+            }),
             annotations: { [DASHBOARD_FOLDER_ANNOTATION]: DASHBOARD_FOLDER },
           },
           data: { [`${d.uid}.json`]: JSON.stringify(d) },

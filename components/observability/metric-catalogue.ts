@@ -55,13 +55,49 @@ export function engineMetricNames(): Set<string> {
 
 /** The allow-list a panel or alert query is checked against. */
 export function knownMetricNames(): Set<string> {
-  return new Set<string>([...engineMetricNames(), ...DCGM_METRICS, ...KUBE_STATE_METRICS, ...NGINX_CONTROLLER_METRICS, ...PROMETHEUS_BUILTIN_METRICS]);
+  return new Set<string>([
+    ...engineMetricNames(),
+    ...DCGM_METRICS,
+    ...KUBE_STATE_METRICS,
+    ...NGINX_CONTROLLER_METRICS,
+    ...PROMETHEUS_BUILTIN_METRICS,
+  ]);
 }
 
 const PROMQL_WORDS = new Set([
-  "sum", "avg", "min", "max", "count", "by", "without", "on", "ignoring", "group_left", "group_right", "and", "or", "unless",
-  "rate", "irate", "increase", "histogram_quantile", "absent", "absent_over_time", "avg_over_time", "max_over_time",
-  "min_over_time", "clamp_min", "clamp_max", "vector", "scalar", "label_replace", "le", "bool", "offset", "topk", "time",
+  "sum",
+  "avg",
+  "min",
+  "max",
+  "count",
+  "by",
+  "without",
+  "on",
+  "ignoring",
+  "group_left",
+  "group_right",
+  "and",
+  "or",
+  "unless",
+  "rate",
+  "irate",
+  "increase",
+  "histogram_quantile",
+  "absent",
+  "absent_over_time",
+  "avg_over_time",
+  "max_over_time",
+  "min_over_time",
+  "clamp_min",
+  "clamp_max",
+  "vector",
+  "scalar",
+  "label_replace",
+  "le",
+  "bool",
+  "offset",
+  "topk",
+  "time",
 ]);
 
 /**
@@ -70,7 +106,8 @@ const PROMQL_WORDS = new Set([
  */
 export function metricNamesIn(expr: string): string[] {
   const names = new Set<string>();
-  for (const m of expr.matchAll(/__name__\s*=~?\s*"([^"]*)"/g)) for (const n of (m[1] ?? "").split("|")) if (n) names.add(n.replace(/\\/g, ""));
+  for (const m of expr.matchAll(/__name__\s*=~?\s*"([^"]*)"/g))
+    for (const n of (m[1] ?? "").split("|")) if (n) names.add(n.replace(/\\/g, ""));
   // Drop string literals, label matchers inside braces, grouping clauses and range/durations.
   const stripped = expr
     .replace(/"(?:[^"\\]|\\.)*"/g, '""')

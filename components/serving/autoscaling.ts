@@ -110,13 +110,31 @@ export interface ScalingInputs {
 export function planScaling(i: ScalingInputs): ScalingPlan {
   const { model, metrics, selector } = i;
   const triggers: PrometheusTrigger[] = [];
-  if (metrics.queueDepth) triggers.push({ name: "queue-depth", query: metrics.queueDepth(selector), threshold: model.autoscaling.queueDepthPerReplica });
-  triggers.push({ name: "in-flight", query: metrics.inFlight(selector), threshold: model.autoscaling.inFlightPerReplica });
+  if (metrics.queueDepth)
+    triggers.push({
+      name: "queue-depth",
+      query: metrics.queueDepth(selector),
+      threshold: model.autoscaling.queueDepthPerReplica,
+    });
+  triggers.push({
+    name: "in-flight",
+    query: metrics.inFlight(selector),
+    threshold: model.autoscaling.inFlightPerReplica,
+  });
   // With zero replicas the engine exports nothing: only a schedule or an outside demand signal can wake the model.
   const hours = model.autoscaling.activeHours;
   const canScaleToZero = model.replicas.min === 0 && (i.demandQuery !== undefined || hours !== undefined);
-  if (canScaleToZero && i.demandQuery !== undefined) triggers.push({ name: "demand", query: i.demandQuery, threshold: model.autoscaling.inFlightPerReplica, activationThreshold: 0 });
-  const schedule = canScaleToZero && hours ? { name: "active-hours", timezone: hours.timezone, start: hours.start, end: hours.end, replicas: 1 } : undefined;
+  if (canScaleToZero && i.demandQuery !== undefined)
+    triggers.push({
+      name: "demand",
+      query: i.demandQuery,
+      threshold: model.autoscaling.inFlightPerReplica,
+      activationThreshold: 0,
+    });
+  const schedule =
+    canScaleToZero && hours
+      ? { name: "active-hours", timezone: hours.timezone, start: hours.start, end: hours.end, replicas: 1 }
+      : undefined;
   return {
     minReplicas: canScaleToZero ? 0 : Math.max(1, model.replicas.min),
     maxReplicas: Math.max(1, model.replicas.max),
@@ -125,7 +143,9 @@ export function planScaling(i: ScalingInputs): ScalingPlan {
     triggers,
     ...(schedule ? { schedule } : {}),
     ...(canScaleToZero ? { initialCooldownSeconds: i.coldStartSeconds + FIRST_DEPLOY_UP_SECONDS } : {}),
-    ...(canScaleToZero ? { verifier: { name: "verifier", podSelector: VERIFIER_POD_SELECTOR, value: 1, activationValue: 0 } } : {}),
+    ...(canScaleToZero
+      ? { verifier: { name: "verifier", podSelector: VERIFIER_POD_SELECTOR, value: 1, activationValue: 0 } }
+      : {}),
   };
 }
 
@@ -186,10 +206,18 @@ export function scaledObjectSpec(plan: ScalingPlan, deploymentName: string): Rec
  * to scale to 0 off hours; desiredReplicas 0 would be the documented mistake).
  */
 function cronTrigger(s: ScheduleTrigger): Record<string, unknown> {
-  return { type: "cron", name: s.name, metadata: { timezone: s.timezone, start: s.start, end: s.end, desiredReplicas: String(s.replicas) } };
+  return {
+    type: "cron",
+    name: s.name,
+    metadata: { timezone: s.timezone, start: s.start, end: s.end, desiredReplicas: String(s.replicas) },
+  };
 }
 
 /** The verifier's pods as demand (see VerifierTrigger); metricType AverageValue, the scaler's default. */
 function workloadTrigger(t: VerifierTrigger): Record<string, unknown> {
-  return { type: "kubernetes-workload", name: t.name, metadata: { podSelector: t.podSelector, value: String(t.value), activationValue: String(t.activationValue) } };
+  return {
+    type: "kubernetes-workload",
+    name: t.name,
+    metadata: { podSelector: t.podSelector, value: String(t.value), activationValue: String(t.activationValue) },
+  };
 }

@@ -23,7 +23,11 @@ export class Keda extends pulumi.ComponentResource {
   constructor(name: string, args: KedaArgs, opts?: pulumi.ComponentResourceOptions) {
     super("retrieval-stack:serving:Keda", name, {}, opts);
     const o = (extra?: pulumi.CustomResourceOptions) => childOptions(this, args.provider, extra);
-    const ns = new k8s.core.v1.Namespace(`${name}-namespace`, { metadata: { name: KEDA_NAMESPACE, labels: standardLabels("keda", "autoscaling") } }, o());
+    const ns = new k8s.core.v1.Namespace(
+      `${name}-namespace`,
+      { metadata: { name: KEDA_NAMESPACE, labels: standardLabels("keda", "autoscaling") } },
+      o(),
+    );
     this.release = pinnedRelease(
       name,
       {

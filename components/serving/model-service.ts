@@ -5,7 +5,13 @@ import { profileOf } from "../config/environments";
 import { specOf } from "../config/rules/models";
 import { lookupInstanceType } from "../cluster/instances";
 import { childOptions, standardLabels } from "../k8s/meta";
-import { ENGINE_CLIENT_LABEL, INGRESS_NAMESPACE, MODELS_NAMESPACE, MONITORING_NAMESPACE, NAMESPACE_NAME_LABEL } from "../k8s/namespaces";
+import {
+  ENGINE_CLIENT_LABEL,
+  INGRESS_NAMESPACE,
+  MODELS_NAMESPACE,
+  MONITORING_NAMESPACE,
+  NAMESPACE_NAME_LABEL,
+} from "../k8s/namespaces";
 import { adapterFor } from "./engines";
 import type { EngineWorkload, ModelContext } from "./engines/types";
 import { MODEL_METRIC_LABEL, MODEL_POD_LABEL, modelSelector } from "./metric-labels";
@@ -38,10 +44,16 @@ export interface ModelServiceArgs {
 /** The adapter's view of one model: catalogue facts and the GPU it gets. */
 export function modelContext(args: Pick<ModelServiceArgs, "model" | "environment" | "gpuNodeGroup">): ModelContext {
   const spec = specOf(args.model);
-  if (!spec) throw new Error(`model ${args.model.model} is neither in the catalogue nor has a "spec" (config validation should have refused it)`);
+  if (!spec)
+    throw new Error(
+      `model ${args.model.model} is neither in the catalogue nor has a "spec" (config validation should have refused it)`,
+    );
   const instance = args.gpuNodeGroup ? lookupInstanceType(args.gpuNodeGroup.instanceTypes[0] ?? "") : undefined;
   const gpu = args.model.gpu && instance ? { instance, count: args.model.gpu.count } : undefined;
-  if (args.model.gpu && !gpu) throw new Error(`model ${args.model.name}: GPU node group "${args.model.gpu.nodeGroup}" is missing or has an unknown instance type`);
+  if (args.model.gpu && !gpu)
+    throw new Error(
+      `model ${args.model.name}: GPU node group "${args.model.gpu.nodeGroup}" is missing or has an unknown instance type`,
+    );
   return { model: args.model, spec, environment: args.environment, gpu };
 }
 
@@ -65,20 +77,29 @@ export class ModelService extends pulumi.ComponentResource {
     const adapter = adapterFor(model.engine);
     const ctx = modelContext(args);
     const problems = adapter.validate(ctx);
-    if (problems.length) throw new Error(`model ${model.name}: ${problems.map((p) => `${p.field}: ${p.message}`).join("; ")}`);
+    if (problems.length)
+      throw new Error(`model ${model.name}: ${problems.map((p) => `${p.field}: ${p.message}`).join("; ")}`);
     const workload = adapter.workload(ctx);
     const profile = profileOf(args.environment);
     const o = (extra?: pulumi.CustomResourceOptions) => childOptions(this, provider, extra);
 
     this.modelName = model.name;
     this.workload = workload;
-    const labels = standardLabels(model.name, "model-server", { [MODEL_POD_LABEL]: model.name, "retrieval-stack.io/engine": model.engine, "retrieval-stack.io/task": model.task });
+    const labels = standardLabels(model.name, "model-server", {
+      [MODEL_POD_LABEL]: model.name,
+      "retrieval-stack.io/engine": model.engine,
+      "retrieval-stack.io/task": model.task,
+    });
     // Selector labels: stable across engine changes (a selector is immutable on a Deployment).
     const selector = { "app.kubernetes.io/name": model.name, [MODEL_POD_LABEL]: model.name };
     const meta = (suffix = "") => ({ name: `${model.name}${suffix}`, namespace, labels });
 
     const hfSecret = args.hfToken
-      ? new k8s.core.v1.Secret(`${name}-hf-token`, { metadata: meta("-hf-token"), type: "Opaque", stringData: { [HF_TOKEN_SECRET_KEY]: args.hfToken } }, o())
+      ? new k8s.core.v1.Secret(
+          `${name}-hf-token`,
+          { metadata: meta("-hf-token"), type: "Opaque", stringData: { [HF_TOKEN_SECRET_KEY]: args.hfToken } },
+          o(),
+        )
       : undefined;
     const files = workload.files
       ? new k8s.core.v1.ConfigMap(`${name}-files`, { metadata: meta("-files"), data: { ...workload.files } }, o())
@@ -98,10 +119,20 @@ export class ModelService extends pulumi.ComponentResource {
     this.pod = pod;
     // Config validation refuses these (rules/models.ts); library callers get the same verdict here.
     if (model.replicas.min === 0 && !args.monitoring)
-      throw new Error(`model ${model.name}: replicas.min 0 needs KEDA (monitoring: true) to scale to zero and back. Fix: set replicas.min: 1, or enable monitoring.`);
+      throw new Error(
+        `model ${model.name}: replicas.min 0 needs KEDA (monitoring: true) to scale to zero and back. Fix: set replicas.min: 1, or enable monitoring.`,
+      );
     if (model.replicas.min === 0 && !model.autoscaling.activeHours && args.demandQuery === undefined)
-      throw new Error(`model ${model.name}: replicas.min 0 with nothing to bring the model back (with no pod the engine exports no metric). Fix: set autoscaling.activeHours, pass demandQuery, or set replicas.min: 1.`);
-    this.scaling = planScaling({ model, metrics: adapter.metrics, selector: modelSelector(model.name, namespaceName(namespace)), coldStartSeconds: pod.startupBudgetSeconds, demandQuery: args.demandQuery });
+      throw new Error(
+        `model ${model.name}: replicas.min 0 with nothing to bring the model back (with no pod the engine exports no metric). Fix: set autoscaling.activeHours, pass demandQuery, or set replicas.min: 1.`,
+      );
+    this.scaling = planScaling({
+      model,
+      metrics: adapter.metrics,
+      selector: modelSelector(model.name, namespaceName(namespace)),
+      coldStartSeconds: pod.startupBudgetSeconds,
+      demandQuery: args.demandQuery,
+    });
 
     const autoscaled = args.monitoring;
     const initialReplicas = Math.max(1, model.replicas.min);
@@ -112,7 +143,9 @@ export class ModelService extends pulumi.ComponentResource {
           { type: "RollingUpdate", rollingUpdate: { maxUnavailable: 0, maxSurge: 1 } };
     const dependsOn = [hfSecret, files].filter((r): r is NonNullable<typeof r> => r !== undefined);
     // KEDA owns the replica count once it runs: Pulumi sets it at creation only.
-    const replicaOpts = autoscaled ? { ignoreChanges: ["spec.replicas", "spec.predictor.minReplicas"], dependsOn } : { dependsOn };
+    const replicaOpts = autoscaled
+      ? { ignoreChanges: ["spec.replicas", "spec.predictor.minReplicas"], dependsOn }
+      : { dependsOn };
 
     let deploymentName = model.name;
     if (workload.kind === "InferenceService") {
@@ -179,7 +212,9 @@ export class ModelService extends pulumi.ComponentResource {
           selector,
           ports: [
             { name: "http", port: MODEL_SERVICE_PORT, targetPort: workload.port, protocol: "TCP" },
-            ...(metricsPortName === "metrics" ? [{ name: "metrics", port: adapter.metrics.port, targetPort: adapter.metrics.port, protocol: "TCP" }] : []),
+            ...(metricsPortName === "metrics"
+              ? [{ name: "metrics", port: adapter.metrics.port, targetPort: adapter.metrics.port, protocol: "TCP" }]
+              : []),
           ],
         },
       },
@@ -196,11 +231,17 @@ export class ModelService extends pulumi.ComponentResource {
           ingress: [
             // The ingress controller / gateway, and in-namespace clients labelled as such (verification Job).
             {
-              from: [{ namespaceSelector: { matchLabels: { [NAMESPACE_NAME_LABEL]: INGRESS_NAMESPACE } } }, { podSelector: { matchLabels: { [ENGINE_CLIENT_LABEL]: "true" } } }],
+              from: [
+                { namespaceSelector: { matchLabels: { [NAMESPACE_NAME_LABEL]: INGRESS_NAMESPACE } } },
+                { podSelector: { matchLabels: { [ENGINE_CLIENT_LABEL]: "true" } } },
+              ],
               ports: [{ protocol: "TCP", port: workload.port }],
             },
             // Prometheus scrapes the metrics port.
-            { from: [{ namespaceSelector: { matchLabels: { [NAMESPACE_NAME_LABEL]: MONITORING_NAMESPACE } } }], ports: [{ protocol: "TCP", port: adapter.metrics.port }] },
+            {
+              from: [{ namespaceSelector: { matchLabels: { [NAMESPACE_NAME_LABEL]: MONITORING_NAMESPACE } } }],
+              ports: [{ protocol: "TCP", port: adapter.metrics.port }],
+            },
           ],
         },
       },
@@ -208,7 +249,11 @@ export class ModelService extends pulumi.ComponentResource {
     );
 
     if (model.replicas.min >= 2) {
-      new k8s.policy.v1.PodDisruptionBudget(`${name}-pdb`, { metadata: meta(), spec: { maxUnavailable: 1, selector: { matchLabels: selector } } }, o());
+      new k8s.policy.v1.PodDisruptionBudget(
+        `${name}-pdb`,
+        { metadata: meta(), spec: { maxUnavailable: 1, selector: { matchLabels: selector } } },
+        o(),
+      );
     }
 
     if (args.monitoring) {
@@ -227,7 +272,13 @@ export class ModelService extends pulumi.ComponentResource {
                 path: adapter.metrics.path,
                 interval: SCRAPE_INTERVAL,
                 // Every series gets model="<name>", whatever label the engine uses (see metric-labels.ts).
-                relabelings: [{ sourceLabels: [`__meta_kubernetes_pod_label_${MODEL_POD_LABEL.replace(/[^A-Za-z0-9_]/g, "_")}`], targetLabel: MODEL_METRIC_LABEL, action: "replace" }],
+                relabelings: [
+                  {
+                    sourceLabels: [`__meta_kubernetes_pod_label_${MODEL_POD_LABEL.replace(/[^A-Za-z0-9_]/g, "_")}`],
+                    targetLabel: MODEL_METRIC_LABEL,
+                    action: "replace",
+                  },
+                ],
               },
             ],
           },
@@ -236,7 +287,12 @@ export class ModelService extends pulumi.ComponentResource {
       );
       new k8s.apiextensions.CustomResource(
         `${name}-scaledobject`,
-        { apiVersion: "keda.sh/v1alpha1", kind: "ScaledObject", metadata: meta(), spec: scaledObjectSpec(this.scaling, deploymentName) },
+        {
+          apiVersion: "keda.sh/v1alpha1",
+          kind: "ScaledObject",
+          metadata: meta(),
+          spec: scaledObjectSpec(this.scaling, deploymentName),
+        },
         o(),
       );
     }

@@ -51,7 +51,9 @@ export interface PodInputs {
 }
 
 function probe(action: ProbeAction, timing: Omit<Probe, "httpGet" | "exec">): Probe {
-  return "httpGet" in action ? { httpGet: { path: action.httpGet.path, port: action.httpGet.port }, ...timing } : { exec: { command: [...action.exec.command] }, ...timing };
+  return "httpGet" in action
+    ? { httpGet: { path: action.httpGet.path, port: action.httpGet.port }, ...timing }
+    : { exec: { command: [...action.exec.command] }, ...timing };
 }
 
 /** Builds the pod of one model: probes, resources, placement, security, volumes. Pure. */
@@ -68,12 +70,19 @@ export function planPod(p: PodInputs): PodPlan {
 
   const env: k8s.types.input.core.v1.EnvVar[] = [
     ...Object.entries(workload.env).map(([name, value]) => ({ name, value })),
-    ...(p.hfTokenSecretName ? workload.hfTokenEnv.map((name) => ({ name, valueFrom: { secretKeyRef: { name: p.hfTokenSecretName!, key: HF_TOKEN_SECRET_KEY } } })) : []),
+    ...(p.hfTokenSecretName
+      ? workload.hfTokenEnv.map((name) => ({
+          name,
+          valueFrom: { secretKeyRef: { name: p.hfTokenSecretName!, key: HF_TOKEN_SECRET_KEY } },
+        }))
+      : []),
   ];
   const volumeMounts = [
     { name: "model-cache", mountPath: workload.cacheMountPath },
     ...(shmGiB ? [{ name: "dshm", mountPath: "/dev/shm" }] : []),
-    ...(p.filesConfigMapName && workload.filesMountPath ? [{ name: "engine-files", mountPath: workload.filesMountPath, readOnly: true }] : []),
+    ...(p.filesConfigMapName && workload.filesMountPath
+      ? [{ name: "engine-files", mountPath: workload.filesMountPath, readOnly: true }]
+      : []),
   ];
   const nonRoot = workload.runAsUser !== undefined;
   const containerSecurity: k8s.types.input.core.v1.SecurityContext = {
@@ -95,11 +104,22 @@ export function planPod(p: PodInputs): PodPlan {
     env,
     ports: [
       { name: "http", containerPort: workload.port, protocol: "TCP" },
-      ...(ctxMetricsPort(p) !== workload.port ? [{ name: "metrics", containerPort: ctxMetricsPort(p), protocol: "TCP" }] : []),
+      ...(ctxMetricsPort(p) !== workload.port
+        ? [{ name: "metrics", containerPort: ctxMetricsPort(p), protocol: "TCP" }]
+        : []),
     ],
     // Never kill a loading pod: liveness and readiness only start once the startup probe has passed.
-    startupProbe: probe(workload.startup, { periodSeconds: STARTUP_PROBE_PERIOD_SECONDS, timeoutSeconds: 5, failureThreshold: Math.ceil(budget / STARTUP_PROBE_PERIOD_SECONDS) }),
-    readinessProbe: probe(workload.readiness, { periodSeconds: 5, timeoutSeconds: 5, failureThreshold: 3, successThreshold: 1 }),
+    startupProbe: probe(workload.startup, {
+      periodSeconds: STARTUP_PROBE_PERIOD_SECONDS,
+      timeoutSeconds: 5,
+      failureThreshold: Math.ceil(budget / STARTUP_PROBE_PERIOD_SECONDS),
+    }),
+    readinessProbe: probe(workload.readiness, {
+      periodSeconds: 5,
+      timeoutSeconds: 5,
+      failureThreshold: 3,
+      successThreshold: 1,
+    }),
     livenessProbe: probe(workload.liveness, { periodSeconds: 10, timeoutSeconds: 5, failureThreshold: 6 }),
     lifecycle: { preStop: { exec: { command: ["sleep", String(PRE_STOP_SLEEP_SECONDS)] } } },
     resources: { requests, limits },
@@ -113,7 +133,10 @@ export function planPod(p: PodInputs): PodPlan {
     command: [...s.command],
     ...(s.args ? { args: [...s.args] } : {}),
     env: Object.entries(s.env ?? {}).map(([name, value]) => ({ name, value })),
-    resources: { requests: { cpu: s.resources.cpu, memory: s.resources.memory }, limits: { memory: s.resources.memory } },
+    resources: {
+      requests: { cpu: s.resources.cpu, memory: s.resources.memory },
+      limits: { memory: s.resources.memory },
+    },
     securityContext: containerSecurity,
     volumeMounts: volumeMounts.filter((m) => m.name === "engine-files"),
   }));
@@ -126,7 +149,12 @@ export function planPod(p: PodInputs): PodPlan {
           image: BUSYBOX_IMAGE,
           command: ["sh", "-c", `chown -R ${workload.runAsUser}:${workload.runAsUser} ${workload.cacheMountPath}`],
           resources: { requests: { cpu: "10m", memory: "16Mi" }, limits: { memory: "64Mi" } },
-          securityContext: { runAsUser: 0, runAsNonRoot: false, allowPrivilegeEscalation: false, capabilities: { drop: ["ALL"], add: ["CHOWN", "FOWNER", "DAC_OVERRIDE"] } },
+          securityContext: {
+            runAsUser: 0,
+            runAsNonRoot: false,
+            allowPrivilegeEscalation: false,
+            capabilities: { drop: ["ALL"], add: ["CHOWN", "FOWNER", "DAC_OVERRIDE"] },
+          },
           volumeMounts: [{ name: "model-cache", mountPath: workload.cacheMountPath }],
         },
       ]
@@ -145,10 +173,19 @@ export function planPod(p: PodInputs): PodPlan {
     terminationGracePeriodSeconds: grace,
     automountServiceAccountToken: false,
     enableServiceLinks: false,
-    securityContext: { seccompProfile: { type: "RuntimeDefault" }, ...(nonRoot ? { fsGroup: workload.runAsUser } : {}) },
+    securityContext: {
+      seccompProfile: { type: "RuntimeDefault" },
+      ...(nonRoot ? { fsGroup: workload.runAsUser } : {}),
+    },
     ...placement(p),
   };
-  return { spec, engine, startupBudgetSeconds: budget, terminationGracePeriodSeconds: grace, resources: { cpu, memory, gpus } };
+  return {
+    spec,
+    engine,
+    startupBudgetSeconds: budget,
+    terminationGracePeriodSeconds: grace,
+    resources: { cpu, memory, gpus },
+  };
 }
 
 /** The metrics port comes from the adapter's metrics declaration (may equal the HTTP port). */
@@ -160,8 +197,18 @@ function placement(p: PodInputs): Pick<PodSpec, "tolerations" | "affinity" | "to
   const { ctx } = p;
   const whenUnsatisfiable = p.strictSpread ? "DoNotSchedule" : "ScheduleAnyway";
   const topologySpreadConstraints = [
-    { maxSkew: 1, topologyKey: "topology.kubernetes.io/zone", whenUnsatisfiable, labelSelector: { matchLabels: p.podLabels } },
-    { maxSkew: 1, topologyKey: "kubernetes.io/hostname", whenUnsatisfiable, labelSelector: { matchLabels: p.podLabels } },
+    {
+      maxSkew: 1,
+      topologyKey: "topology.kubernetes.io/zone",
+      whenUnsatisfiable,
+      labelSelector: { matchLabels: p.podLabels },
+    },
+    {
+      maxSkew: 1,
+      topologyKey: "kubernetes.io/hostname",
+      whenUnsatisfiable,
+      labelSelector: { matchLabels: p.podLabels },
+    },
   ];
   if (!ctx.gpu || !p.nodeGroup) return { topologySpreadConstraints };
   return {

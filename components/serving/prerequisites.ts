@@ -21,7 +21,11 @@ export interface PlannedPrerequisite {
  * The union of the prerequisites of the engines the models use, each once, in install order. Empty when
  * `engines.installPrerequisites` is false. Two engines declaring one id must declare it identically.
  */
-export function plannedPrerequisites(models: readonly ModelConfig[], engines: EnginesConfig, environment: Environment): PlannedPrerequisite[] {
+export function plannedPrerequisites(
+  models: readonly ModelConfig[],
+  engines: EnginesConfig,
+  environment: Environment,
+): PlannedPrerequisite[] {
   if (!engines.installPrerequisites) return [];
   const byId = new Map<string, { prerequisite: EnginePrerequisite; engines: EngineName[]; after: Set<string> }>();
   for (const engine of [...new Set(models.map((m) => m.engine))]) {
@@ -29,7 +33,9 @@ export function plannedPrerequisites(models: readonly ModelConfig[], engines: En
     declared.forEach((p, i) => {
       const seen = byId.get(p.id);
       if (seen && JSON.stringify(seen.prerequisite) !== JSON.stringify(p))
-        throw new Error(`engines ${seen.engines.join(", ")} and ${engine} declare the prerequisite "${p.id}" differently; one id must mean one install. Fix: align the adapters' declarations, or give one of them another id.`);
+        throw new Error(
+          `engines ${seen.engines.join(", ")} and ${engine} declare the prerequisite "${p.id}" differently; one id must mean one install. Fix: align the adapters' declarations, or give one of them another id.`,
+        );
       const entry = seen ?? { prerequisite: p, engines: [], after: new Set<string>() };
       entry.engines.push(engine);
       declared.slice(0, i).forEach((before) => entry.after.add(before.id));
@@ -72,11 +78,23 @@ export class EnginePrerequisites extends pulumi.ComponentResource {
     const needsCertManager = this.planned.some((p) => p.prerequisite.needsCertManager);
     const fromIngress = ingressInstallsCertManager(args.ingress.config);
     this.installsCertManager = needsCertManager && !fromIngress;
-    const certManager: pulumi.Resource[] = !needsCertManager ? [] : fromIngress ? [args.ingress.component] : [certManagerRelease({ parent: this, provider, monitoring: args.monitoring })];
+    const certManager: pulumi.Resource[] = !needsCertManager
+      ? []
+      : fromIngress
+        ? [args.ingress.component]
+        : [certManagerRelease({ parent: this, provider, monitoring: args.monitoring })];
 
     const namespaces = new Map<string, k8s.core.v1.Namespace>();
     const namespace = (ns: string) => {
-      if (!namespaces.has(ns)) namespaces.set(ns, new k8s.core.v1.Namespace(`${ns}-namespace`, { metadata: { name: ns, labels: standardLabels(ns, "engine-prerequisite") } }, o([])));
+      if (!namespaces.has(ns))
+        namespaces.set(
+          ns,
+          new k8s.core.v1.Namespace(
+            `${ns}-namespace`,
+            { metadata: { name: ns, labels: standardLabels(ns, "engine-prerequisite") } },
+            o([]),
+          ),
+        );
       return namespaces.get(ns)!;
     };
 
@@ -84,7 +102,10 @@ export class EnginePrerequisites extends pulumi.ComponentResource {
     for (const { prerequisite: p, after } of this.planned) {
       const before = after.map((id) => {
         const r = installed.get(id);
-        if (!r) throw new Error(`engine prerequisites "${id}" and "${p.id}" are declared in opposite orders by ${this.planned.find((x) => x.prerequisite.id === p.id)?.engines.join(", ")}. Fix: declare them in one order.`);
+        if (!r)
+          throw new Error(
+            `engine prerequisites "${id}" and "${p.id}" are declared in opposite orders by ${this.planned.find((x) => x.prerequisite.id === p.id)?.engines.join(", ")}. Fix: declare them in one order.`,
+          );
         return r;
       });
       const dependsOn = [...before, ...(p.needsCertManager ? certManager : [])];
@@ -93,12 +114,26 @@ export class EnginePrerequisites extends pulumi.ComponentResource {
           ? pinnedRelease(
               p.id,
               // OCI charts carry their registry in `chart` (oci://...) and no repository.
-              { name: p.id, namespace: p.namespace, chart: { chart: p.chart, version: p.version, repo: p.repo }, values: p.values },
+              {
+                name: p.id,
+                namespace: p.namespace,
+                chart: { chart: p.chart, version: p.version, repo: p.repo },
+                values: p.values,
+              },
               o([namespace(p.namespace), ...dependsOn]),
             )
           : new k8s.apiextensions.CustomResource(
               p.id,
-              { apiVersion: p.apiVersion, kind: p.kind, metadata: { name: p.name, ...(p.namespace ? { namespace: p.namespace } : {}), labels: standardLabels(p.name, "engine-prerequisite") }, spec: p.spec },
+              {
+                apiVersion: p.apiVersion,
+                kind: p.kind,
+                metadata: {
+                  name: p.name,
+                  ...(p.namespace ? { namespace: p.namespace } : {}),
+                  labels: standardLabels(p.name, "engine-prerequisite"),
+                },
+                spec: p.spec,
+              },
               o(dependsOn),
             );
       installed.set(p.id, resource);

@@ -29,7 +29,8 @@ const FIELDS: readonly CronField[] = [
 ];
 
 /** The fix every cron problem names. */
-export const CRON_FIX = 'Fix: write the 5 fields minute hour day-of-month month day-of-week, e.g. "0 8 * * 1-5" (08:00 Monday to Friday).';
+export const CRON_FIX =
+  'Fix: write the 5 fields minute hour day-of-month month day-of-week, e.g. "0 8 * * 1-5" (08:00 Monday to Friday).';
 
 function value(text: string, field: CronField): number | string {
   if (/^\d+$/.test(text)) {
@@ -44,15 +45,18 @@ function value(text: string, field: CronField): number | string {
 /** One comma-separated part: `*`, `?`, `a`, `a-b`, each optionally `/step`. Returns a problem or undefined. */
 function partProblem(part: string, field: CronField): string | undefined {
   const [range, step, extra] = part.split("/");
-  if (extra !== undefined || range === "" || range === undefined) return `"${part}" is not a value, a range or a step for the ${field.name}`;
-  if (step !== undefined && !(/^\d+$/.test(step) && Number(step) > 0)) return `step "${step}" in "${part}" must be a positive number`;
+  if (extra !== undefined || range === "" || range === undefined)
+    return `"${part}" is not a value, a range or a step for the ${field.name}`;
+  if (step !== undefined && !(/^\d+$/.test(step) && Number(step) > 0))
+    return `step "${step}" in "${part}" must be a positive number`;
   if (range === "*" || range === "?") return undefined;
   const bounds = range.split("-");
   if (bounds.length > 2) return `"${range}" is not a range a-b for the ${field.name}`;
   const values = bounds.map((b) => value(b, field));
   const bad = values.find((v) => typeof v === "string");
   if (bad !== undefined) return bad as string;
-  if (values.length === 2 && (values[0] as number) > (values[1] as number)) return `range "${range}" runs backwards for the ${field.name}`;
+  if (values.length === 2 && (values[0] as number) > (values[1] as number))
+    return `range "${range}" runs backwards for the ${field.name}`;
   return undefined;
 }
 
@@ -65,7 +69,8 @@ export function cronProblem(expr: string): string | undefined {
   const fields = expr.trim().split(/\s+/);
   if (expr.trim().startsWith("@")) return `the descriptor ${expr.trim().split(/\s/)[0]} gives no explicit time`;
   if (/^(CRON_)?TZ=/.test(expr.trim())) return "a time zone prefix: the time zone belongs in activeHours.timezone";
-  if (fields.length !== 5) return `${fields.length === 1 && fields[0] === "" ? "no" : fields.length} field(s) where it takes 5`;
+  if (fields.length !== 5)
+    return `${fields.length === 1 && fields[0] === "" ? "no" : fields.length} field(s) where it takes 5`;
   for (let i = 0; i < 5; i++) {
     for (const part of fields[i]!.split(",")) {
       const problem = partProblem(part, FIELDS[i]!);
@@ -90,7 +95,9 @@ export function timezoneProblem(tz: string): string | undefined {
   } catch {
     return `is not an IANA time zone name. Fix: use a name such as "Asia/Shanghai", "Europe/Berlin" or "UTC" (list: https://en.wikipedia.org/wiki/List_of_tz_database_time_zones).`;
   }
-  if (tz !== resolved && tz.toLowerCase() === resolved.toLowerCase()) return `is spelled "${resolved}" in the IANA database (KEDA matches names case-sensitively). Fix: timezone: ${resolved}.`;
-  if (!IANA_SHAPE.test(tz)) return `is not an IANA time zone name (KEDA loads names, not offsets). Fix: use a name such as "Asia/Shanghai"${resolved !== tz ? ` (this one resolves to "${resolved}")` : ""}.`;
+  if (tz !== resolved && tz.toLowerCase() === resolved.toLowerCase())
+    return `is spelled "${resolved}" in the IANA database (KEDA matches names case-sensitively). Fix: timezone: ${resolved}.`;
+  if (!IANA_SHAPE.test(tz))
+    return `is not an IANA time zone name (KEDA loads names, not offsets). Fix: use a name such as "Asia/Shanghai"${resolved !== tz ? ` (this one resolves to "${resolved}")` : ""}.`;
   return undefined;
 }

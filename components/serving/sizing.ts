@@ -56,7 +56,11 @@ export interface PodResources {
  * daemons (one vCPU and 3 GiB kept back), /dev/shm included. CPU pods: the weights twice (model + runtime copies)
  * and 1 GiB, plus /dev/shm.
  */
-export function defaultResources(spec: ModelSpec, node?: { readonly vcpu: number; readonly memoryGiB: number }, shmGiB = 0): PodResources {
+export function defaultResources(
+  spec: ModelSpec,
+  node?: { readonly vcpu: number; readonly memoryGiB: number },
+  shmGiB = 0,
+): PodResources {
   const w = weightsGiB(spec);
   if (!node) return { cpu: "2", memoryGiB: Math.max(1, Math.ceil(w * 2 + 1)) + shmGiB };
   const cpu = Math.max(1, Math.min(4, node.vcpu - 1));

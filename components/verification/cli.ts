@@ -86,7 +86,8 @@ function number(flags: Flags, name: keyof Flags, check: (n: number) => boolean, 
   const raw = flags[name];
   if (raw === undefined) return undefined;
   const n = Number(raw);
-  if (typeof raw !== "string" || !Number.isFinite(n) || !check(n)) throw new UsageError(`--${name} must be ${what}, got ${JSON.stringify(raw)}`);
+  if (typeof raw !== "string" || !Number.isFinite(n) || !check(n))
+    throw new UsageError(`--${name} must be ${what}, got ${JSON.stringify(raw)}`);
   return n;
 }
 
@@ -100,8 +101,11 @@ function optionsFrom(flags: Flags, base: Omit<VerifyOptions, "apiKey">, env: Nod
     requests: number(flags, "requests", positiveInt, "a positive integer") ?? base.requests,
     concurrency: number(flags, "concurrency", positiveInt, "a positive integer") ?? base.concurrency,
     timeoutSeconds: number(flags, "timeout", (n) => n > 0, "a positive number of seconds") ?? base.timeoutSeconds,
-    requestTimeoutSeconds: number(flags, "request-timeout", (n) => n > 0, "a positive number of seconds") ?? base.requestTimeoutSeconds,
-    maxRetries: number(flags, "retries", (n) => Number.isInteger(n) && n >= 0 && n <= 10, "an integer from 0 to 10") ?? base.maxRetries,
+    requestTimeoutSeconds:
+      number(flags, "request-timeout", (n) => n > 0, "a positive number of seconds") ?? base.requestTimeoutSeconds,
+    maxRetries:
+      number(flags, "retries", (n) => Number.isInteger(n) && n >= 0 && n <= 10, "an integer from 0 to 10") ??
+      base.maxRetries,
     quality: { enabled: flags.quality ?? base.quality.enabled, minMrrAt10: minMrr ?? base.quality.minMrrAt10 },
     apiKey: flags["api-key"] ?? env.RETRIEVAL_STACK_API_KEY,
   };
@@ -110,23 +114,28 @@ function optionsFrom(flags: Flags, base: Omit<VerifyOptions, "apiKey">, env: Nod
 /** The dialect name for --engine/--dialect: an engine's comes from its adapter; "openai" and others by name. */
 function dialectFor(flags: Flags): string {
   if (flags.dialect !== undefined) {
-    if (!dialectNamed(flags.dialect)) throw new UsageError(`--dialect must be one of ${Object.keys(DIALECTS).join(", ")}, got "${flags.dialect}"`);
+    if (!dialectNamed(flags.dialect))
+      throw new UsageError(`--dialect must be one of ${Object.keys(DIALECTS).join(", ")}, got "${flags.dialect}"`);
     return flags.dialect;
   }
   if (flags.engine === undefined) throw new UsageError("--engine is required (or --dialect, or --stack)");
   const engine = EngineName.safeParse(flags.engine);
   if (engine.success) return adapterFor(engine.data).dialect.name;
   if (dialectNamed(flags.engine)) return flags.engine;
-  throw new UsageError(`--engine must be one of ${[...EngineName.options, "openai"].join(", ")}, got "${flags.engine}"`);
+  throw new UsageError(
+    `--engine must be one of ${[...EngineName.options, "openai"].join(", ")}, got "${flags.engine}"`,
+  );
 }
 
 function singleTarget(flags: Flags): VerifyTargetInput {
-  for (const f of ["url", "model", "task"] as const) if (flags[f] === undefined) throw new UsageError(`--${f} is required`);
+  for (const f of ["url", "model", "task"] as const)
+    if (flags[f] === undefined) throw new UsageError(`--${f} is required`);
   const task = Task.safeParse(flags.task);
   if (!task.success) throw new UsageError(`--task must be embed or rerank, got "${flags.task}"`);
   const modelId = flags["model-id"] ?? flags.model!;
   const spec = lookupModel(modelId);
-  if (flags.normalized !== undefined && !["true", "false"].includes(flags.normalized)) throw new UsageError(`--normalized must be true or false, got "${flags.normalized}"`);
+  if (flags.normalized !== undefined && !["true", "false"].includes(flags.normalized))
+    throw new UsageError(`--normalized must be true or false, got "${flags.normalized}"`);
   return {
     name: flags.model!,
     url: flags.url!,
@@ -147,10 +156,19 @@ function readStackOutputs(flags: Flags, stdin: () => string): unknown {
   else if (source !== undefined) text = readFileSync(source, "utf8");
   else {
     try {
-      text = execFileSync("pulumi", ["stack", "output", "--json", "--show-secrets", "--stack", flags.stack!], { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"], timeout: 120_000 });
+      text = execFileSync("pulumi", ["stack", "output", "--json", "--show-secrets", "--stack", flags.stack!], {
+        encoding: "utf8",
+        stdio: ["ignore", "pipe", "pipe"],
+        timeout: 120_000,
+      });
     } catch (error) {
-      const reason = (error as NodeJS.ErrnoException).code === "ENOENT" ? "the pulumi CLI is not on PATH" : String((error as { stderr?: string }).stderr || (error as Error).message).trim();
-      throw new UsageError(`cannot read the outputs of stack "${flags.stack}": ${reason}. Pass them with --stack-outputs <file|-> (from \`pulumi stack output --json --stack ${flags.stack}\`).`);
+      const reason =
+        (error as NodeJS.ErrnoException).code === "ENOENT"
+          ? "the pulumi CLI is not on PATH"
+          : String((error as { stderr?: string }).stderr || (error as Error).message).trim();
+      throw new UsageError(
+        `cannot read the outputs of stack "${flags.stack}": ${reason}. Pass them with --stack-outputs <file|-> (from \`pulumi stack output --json --stack ${flags.stack}\`).`,
+      );
     }
   }
   try {
@@ -179,7 +197,12 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
   let flags: Flags;
   let positionals: string[];
   try {
-    ({ values: flags, positionals } = parseArgs({ args: [...argv], options: FLAGS, allowPositionals: true, strict: true }));
+    ({ values: flags, positionals } = parseArgs({
+      args: [...argv],
+      options: FLAGS,
+      allowPositionals: true,
+      strict: true,
+    }));
   } catch (error) {
     io.stderr(`${(error as Error).message}\n\n${USAGE}\n`);
     return 2;
@@ -189,7 +212,9 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
     return 0;
   }
   if (positionals[0] !== "verify" || positionals.length !== 1) {
-    io.stderr(`expected the command "verify"${positionals.length ? `, got "${positionals.join(" ")}"` : ""}\n\n${USAGE}\n`);
+    io.stderr(
+      `expected the command "verify"${positionals.length ? `, got "${positionals.join(" ")}"` : ""}\n\n${USAGE}\n`,
+    );
     return 2;
   }
   let targets: VerifyTargetInput[];
@@ -209,7 +234,11 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
     io.stderr(`${(error as Error).message}\n`);
     return 2;
   }
-  const report: VerificationReport = await verifyAll(targets, options, flags.quiet ? undefined : (e) => io.stderr(`${progressLine(e)}\n`));
+  const report: VerificationReport = await verifyAll(
+    targets,
+    options,
+    flags.quiet ? undefined : (e) => io.stderr(`${progressLine(e)}\n`),
+  );
   io.stdout(flags.json ? `${JSON.stringify(report, null, 2)}\n` : `${formatReport(report)}\n`);
   return report.pass ? 0 : 1;
 }
@@ -225,7 +254,9 @@ if (require.main === module) {
       process.exitCode = code;
     },
     (error: unknown) => {
-      process.stderr.write(`retrieval-stack verify crashed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+      process.stderr.write(
+        `retrieval-stack verify crashed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+      );
       process.exitCode = 2;
     },
   );

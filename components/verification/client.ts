@@ -75,7 +75,8 @@ export class EngineClient {
 
 /** A thrown error as the "got" cell of a check. */
 export function describeError(error: unknown): string {
-  if (error instanceof HttpFailure) return error.attempts > 1 ? `${error.message} (after ${error.attempts} attempts)` : error.message;
+  if (error instanceof HttpFailure)
+    return error.attempts > 1 ? `${error.message} (after ${error.attempts} attempts)` : error.message;
   if (error instanceof DialectError) return `unexpected body: ${error.message}`;
   return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
 }

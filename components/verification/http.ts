@@ -78,7 +78,12 @@ export interface HttpResult {
   readonly ms: number;
 }
 
-export const DEFAULT_RETRY: RetryPolicy = { maxRetries: 2, baseBackoffMs: 250, maxBackoffMs: 4000, retryAfterCapMs: 10_000 };
+export const DEFAULT_RETRY: RetryPolicy = {
+  maxRetries: 2,
+  baseBackoffMs: 250,
+  maxBackoffMs: 4000,
+  retryAfterCapMs: 10_000,
+};
 
 /** Statuses worth another attempt: the server may answer differently in a moment. 4xx other than these never are. */
 export function isTransientStatus(status: number): boolean {
@@ -86,7 +91,12 @@ export function isTransientStatus(status: number): boolean {
 }
 
 /** Backoff before retry number `retry` (1-based), honouring Retry-After (seconds or HTTP date) up to the cap. */
-export function retryDelayMs(retry: number, policy: RetryPolicy, retryAfter?: string | null, random = Math.random): number {
+export function retryDelayMs(
+  retry: number,
+  policy: RetryPolicy,
+  retryAfter?: string | null,
+  random = Math.random,
+): number {
   if (retryAfter) {
     const seconds = Number(retryAfter);
     const ms = Number.isFinite(seconds) ? seconds * 1000 : Date.parse(retryAfter) - Date.now();
@@ -116,14 +126,26 @@ function rootMessage(error: unknown): string {
 }
 
 /** Classifies a thrown fetch error. */
-export function connectionFailure(error: unknown, url: string, attempts: number, deadline: Deadline, timeoutMs: number): HttpFailure {
-  if (deadline.signal.aborted) return new HttpFailure("deadline", `overall timeout of ${deadline.budgetMs} ms reached while calling ${url}`, attempts);
+export function connectionFailure(
+  error: unknown,
+  url: string,
+  attempts: number,
+  deadline: Deadline,
+  timeoutMs: number,
+): HttpFailure {
+  if (deadline.signal.aborted)
+    return new HttpFailure(
+      "deadline",
+      `overall timeout of ${deadline.budgetMs} ms reached while calling ${url}`,
+      attempts,
+    );
   const name = (error as { name?: string }).name;
   if (name === "TimeoutError" || name === "AbortError" || /timed? ?out/i.test(String(error))) {
     return new HttpFailure("timeout", `no complete response within ${timeoutMs} ms from ${url}`, attempts);
   }
   const code = errorCode(error);
-  if (code === "ECONNREFUSED") return new HttpFailure("refused", `connection refused by ${url} (nothing listens there)`, attempts);
+  if (code === "ECONNREFUSED")
+    return new HttpFailure("refused", `connection refused by ${url} (nothing listens there)`, attempts);
   return new HttpFailure("network", `network error calling ${url}: ${code ?? rootMessage(error)}`, attempts);
 }
 
@@ -152,19 +174,35 @@ const NONFINITE_PREFIX = "__retrieval_stack_nonfinite__:";
  */
 export function readJson(text: string, status: number, attempts: number, where: string): unknown {
   if (text.trim() === "") return undefined;
-  if (HTML.test(text)) throw new HttpFailure("body", `HTTP ${status} from ${where} with ${excerpt(text)} instead of JSON`, attempts, status);
+  if (HTML.test(text))
+    throw new HttpFailure(
+      "body",
+      `HTTP ${status} from ${where} with ${excerpt(text)} instead of JSON`,
+      attempts,
+      status,
+    );
   try {
     return JSON.parse(text);
   } catch (error) {
     if (nonfiniteToken().test(text)) {
       try {
-        const quoted = text.replace(nonfiniteToken(), (_m, pre: string, tok: string) => `${pre}"${NONFINITE_PREFIX}${tok}"`);
-        return JSON.parse(quoted, (_k, v: unknown) => (typeof v === "string" && v.startsWith(NONFINITE_PREFIX) ? Number(v.slice(NONFINITE_PREFIX.length)) : v));
+        const quoted = text.replace(
+          nonfiniteToken(),
+          (_m, pre: string, tok: string) => `${pre}"${NONFINITE_PREFIX}${tok}"`,
+        );
+        return JSON.parse(quoted, (_k, v: unknown) =>
+          typeof v === "string" && v.startsWith(NONFINITE_PREFIX) ? Number(v.slice(NONFINITE_PREFIX.length)) : v,
+        );
       } catch {
         // fall through to the malformed report
       }
     }
-    throw new HttpFailure("body", `HTTP ${status} from ${where} with malformed JSON (${(error as Error).message}): ${excerpt(text)}`, attempts, status);
+    throw new HttpFailure(
+      "body",
+      `HTTP ${status} from ${where} with malformed JSON (${(error as Error).message}): ${excerpt(text)}`,
+      attempts,
+      status,
+    );
   }
 }
 
@@ -228,7 +266,12 @@ export function isTransientFailure(failure: HttpFailure): boolean {
 }
 
 /** One JSON request with retries. `body` undefined sends a GET. */
-export async function requestJson(baseUrl: string, path: string, body: unknown, options: HttpOptions): Promise<HttpResult> {
+export async function requestJson(
+  baseUrl: string,
+  path: string,
+  body: unknown,
+  options: HttpOptions,
+): Promise<HttpResult> {
   const url = joinUrl(baseUrl, path);
   const started = performance.now();
   let attempts = 0;
@@ -244,16 +287,31 @@ export async function requestJson(baseUrl: string, path: string, body: unknown, 
   return { ...result, attempts, ms: performance.now() - started };
 }
 
-async function once(url: string, path: string, body: unknown, options: HttpOptions, attempt: number): Promise<{ status: number; body: unknown }> {
+async function once(
+  url: string,
+  path: string,
+  body: unknown,
+  options: HttpOptions,
+  attempt: number,
+): Promise<{ status: number; body: unknown }> {
   const { deadline, requestTimeoutMs } = options;
-  if (deadline.expired) throw new HttpFailure("deadline", `overall timeout of ${deadline.budgetMs} ms reached before calling ${url}`, attempt - 1);
+  if (deadline.expired)
+    throw new HttpFailure(
+      "deadline",
+      `overall timeout of ${deadline.budgetMs} ms reached before calling ${url}`,
+      attempt - 1,
+    );
   const signal = AbortSignal.any([deadline.signal, AbortSignal.timeout(requestTimeoutMs)]);
   let response: Response;
   let text: string;
   try {
     response = await fetch(url, {
       method: body === undefined ? "GET" : "POST",
-      headers: { accept: "application/json", ...(body === undefined ? {} : { "content-type": "application/json" }), ...authHeaders(options.apiKey) },
+      headers: {
+        accept: "application/json",
+        ...(body === undefined ? {} : { "content-type": "application/json" }),
+        ...authHeaders(options.apiKey),
+      },
       body: body === undefined ? undefined : JSON.stringify(body),
       signal,
     });
@@ -263,7 +321,13 @@ async function once(url: string, path: string, body: unknown, options: HttpOptio
     throw connectionFailure(error, url, attempt, deadline, requestTimeoutMs);
   }
   if (!response.ok) {
-    throw new HttpFailure("status", statusMessage(response.status, response.statusText, text, path), attempt, response.status, response.headers.get("retry-after"));
+    throw new HttpFailure(
+      "status",
+      statusMessage(response.status, response.statusText, text, path),
+      attempt,
+      response.status,
+      response.headers.get("retry-after"),
+    );
   }
   return { status: response.status, body: readJson(text, response.status, attempt, path) };
 }

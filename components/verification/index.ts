@@ -79,10 +79,18 @@ export function wakeTimeoutOf(model: ModelConfig, startupBudgetSeconds?: number)
  * A model that scales to zero gets a wake-up budget: outside its working hours the verifier's pod wakes it (a
  * KEDA trigger on VERIFIER_POD_LABEL), and the verifier waits for it before the checks.
  */
-export function targetFor(model: ModelConfig, url: string, publicUrl?: string, startupBudgetSeconds?: number): StackTarget {
+export function targetFor(
+  model: ModelConfig,
+  url: string,
+  publicUrl?: string,
+  startupBudgetSeconds?: number,
+): StackTarget {
   const spec = specOf(model);
   const wakeTimeoutSeconds = wakeTimeoutOf(model, startupBudgetSeconds);
-  const wake = wakeTimeoutSeconds !== undefined ? { wakeTimeoutSeconds, ...(model.autoscaling.activeHours ? { activeHours: model.autoscaling.activeHours } : {}) } : {};
+  const wake =
+    wakeTimeoutSeconds !== undefined
+      ? { wakeTimeoutSeconds, ...(model.autoscaling.activeHours ? { activeHours: model.autoscaling.activeHours } : {}) }
+      : {};
   return {
     name: model.name,
     url,
@@ -104,7 +112,14 @@ export class LocalVerification extends pulumi.dynamic.Resource {
   declare readonly summary: pulumi.Output<string>;
   declare readonly targetsHash: pulumi.Output<string>;
   constructor(name: string, inputs: pulumi.Inputs, opts?: pulumi.CustomResourceOptions) {
-    super(localVerificationProvider, name, { ...inputs, summary: undefined }, opts, "verification", "LocalVerification");
+    super(
+      localVerificationProvider,
+      name,
+      { ...inputs, summary: undefined },
+      opts,
+      "verification",
+      "LocalVerification",
+    );
   }
 }
 
@@ -121,8 +136,14 @@ function checksBudgetSeconds(v: VerificationConfig, models: number): number {
  * The Job's activeDeadlineSeconds: the checks' budget plus every scale-to-zero model's wake-up budget (the
  * verifier waits for them one after the other, each at most its wakeTimeoutSeconds).
  */
-export function jobDeadlineSeconds(v: VerificationConfig, targets: readonly Pick<VerificationTarget, "model" | "startupBudgetSeconds">[]): number {
-  return checksBudgetSeconds(v, targets.length) + Math.ceil(targets.reduce((sum, t) => sum + (wakeTimeoutOf(t.model, t.startupBudgetSeconds) ?? 0), 0));
+export function jobDeadlineSeconds(
+  v: VerificationConfig,
+  targets: readonly Pick<VerificationTarget, "model" | "startupBudgetSeconds">[],
+): number {
+  return (
+    checksBudgetSeconds(v, targets.length) +
+    Math.ceil(targets.reduce((sum, t) => sum + (wakeTimeoutOf(t.model, t.startupBudgetSeconds) ?? 0), 0))
+  );
 }
 /** Pulumi awaits the Job a little longer than its own deadline, so that the Job's verdict (and message) comes first. */
 const AWAIT_MARGIN_SECONDS = 120;
@@ -151,9 +172,22 @@ export class Verification extends pulumi.ComponentResource {
     const { verification: v } = args;
     const models = args.targets.map((t) => t.model);
     this.hash = verificationHash(models, v);
-    const options = { requests: v.requests, concurrency: v.concurrency, timeoutSeconds: v.timeoutSeconds, requestTimeoutSeconds: v.requestTimeoutSeconds, maxRetries: v.maxRetries, quality: v.quality };
+    const options = {
+      requests: v.requests,
+      concurrency: v.concurrency,
+      timeoutSeconds: v.timeoutSeconds,
+      requestTimeoutSeconds: v.requestTimeoutSeconds,
+      maxRetries: v.maxRetries,
+      quality: v.quality,
+    };
     const targets = pulumi
-      .all(args.targets.map((t) => pulumi.all([t.url, t.publicUrl]).apply(([url, publicUrl]) => targetFor(t.model, url, publicUrl, t.startupBudgetSeconds))))
+      .all(
+        args.targets.map((t) =>
+          pulumi
+            .all([t.url, t.publicUrl])
+            .apply(([url, publicUrl]) => targetFor(t.model, url, publicUrl, t.startupBudgetSeconds)),
+        ),
+      )
       .apply((ts) => ts as StackTarget[]);
     this.stackOutput = targets.apply((ts) => ({ options, targets: ts }));
     this.apiKey = args.apiKey ?? pulumi.output(undefined);
@@ -175,7 +209,11 @@ export class Verification extends pulumi.ComponentResource {
         ...(args.apiKey ? { apiKey: args.apiKey } : {}),
       } satisfies { [K in keyof LocalVerificationInputs]: unknown };
       const budget = `${checksBudgetSeconds(v, models.length)}s`;
-      new LocalVerification(`${name}-local`, inputs, { parent: this, dependsOn: this.afterList(), customTimeouts: { create: budget, update: budget } });
+      new LocalVerification(`${name}-local`, inputs, {
+        parent: this,
+        dependsOn: this.afterList(),
+        customTimeouts: { create: budget, update: budget },
+      });
     }
     this.registerOutputs({ stackOutput: this.stackOutput, hash: this.hash });
   }
@@ -190,11 +228,17 @@ export class Verification extends pulumi.ComponentResource {
     if (args.verification.image) return args.verification.image;
     if (!profileOf(args.environment).cloud) {
       // Config rules refuse this combination first; this guards library users who skip loadPlatformConfig.
-      throw new Error(`verification.mode "job" in environment "${args.environment}" needs verification.image (there is no registry to push a build to); or set verification.mode to "local"`);
+      throw new Error(
+        `verification.mode "job" in environment "${args.environment}" needs verification.image (there is no registry to push a build to); or set verification.mode to "local"`,
+      );
     }
     // The tag names what is verified (the hash), the digest names the build: a new verifier build with the same
     // models re-tags, and the Job (which runs the digest) is replaced, so the checks re-run with the new code.
-    const repo = new aws.ecr.Repository(`${name}-verifier`, { imageTagMutability: "MUTABLE", imageScanningConfiguration: { scanOnPush: true }, forceDelete: true }, { parent: this });
+    const repo = new aws.ecr.Repository(
+      `${name}-verifier`,
+      { imageTagMutability: "MUTABLE", imageScanningConfiguration: { scanOnPush: true }, forceDelete: true },
+      { parent: this },
+    );
     const auth = aws.ecr.getAuthorizationTokenOutput({ registryId: repo.registryId }, { parent: this });
     const image = new docker.Image(
       `${name}-verifier`,
@@ -208,7 +252,12 @@ export class Verification extends pulumi.ComponentResource {
     return image.repoDigest;
   }
 
-  private createJob(name: string, args: VerificationArgs, targets: pulumi.Output<StackTarget[]>, options: JobConfig["options"]): void {
+  private createJob(
+    name: string,
+    args: VerificationArgs,
+    targets: pulumi.Output<StackTarget[]>,
+    options: JobConfig["options"],
+  ): void {
     const { provider, verification: v } = args;
     const deadline = jobDeadlineSeconds(v, args.targets);
     const namespace = args.namespace ?? VERIFICATION_NAMESPACE;
@@ -218,12 +267,24 @@ export class Verification extends pulumi.ComponentResource {
       `${name}-config`,
       {
         metadata: { name: jobName, namespace, labels },
-        data: { [JOB_CONFIG_KEY]: targets.apply((ts) => JSON.stringify({ options, targets: ts.map(({ publicUrl: _p, ...t }) => t) } satisfies JobConfig, null, 2)) },
+        data: {
+          [JOB_CONFIG_KEY]: targets.apply((ts) =>
+            JSON.stringify({ options, targets: ts.map(({ publicUrl: _p, ...t }) => t) } satisfies JobConfig, null, 2),
+          ),
+        },
       },
       childOptions(this, provider),
     );
     const secret = args.apiKey
-      ? new k8s.core.v1.Secret(`${name}-api-key`, { metadata: { name: jobName, namespace, labels }, type: "Opaque", stringData: { VERIFY_API_KEY: args.apiKey } }, childOptions(this, provider))
+      ? new k8s.core.v1.Secret(
+          `${name}-api-key`,
+          {
+            metadata: { name: jobName, namespace, labels },
+            type: "Opaque",
+            stringData: { VERIFY_API_KEY: args.apiKey },
+          },
+          childOptions(this, provider),
+        )
       : undefined;
     new k8s.batch.v1.Job(
       `${name}-job`,
@@ -245,7 +306,12 @@ export class Verification extends pulumi.ComponentResource {
             spec: {
               restartPolicy: "Never",
               automountServiceAccountToken: false,
-              securityContext: { runAsNonRoot: true, runAsUser: 1000, runAsGroup: 1000, seccompProfile: { type: "RuntimeDefault" } },
+              securityContext: {
+                runAsNonRoot: true,
+                runAsUser: 1000,
+                runAsGroup: 1000,
+                seccompProfile: { type: "RuntimeDefault" },
+              },
               containers: [
                 {
                   name: "verifier",
@@ -255,7 +321,11 @@ export class Verification extends pulumi.ComponentResource {
                   envFrom: secret ? [{ secretRef: { name: secret.metadata.name } }] : undefined,
                   volumeMounts: [{ name: "config", mountPath: JOB_CONFIG_DIR, readOnly: true }],
                   resources: { requests: { cpu: "250m", memory: "256Mi" }, limits: { memory: "512Mi" } },
-                  securityContext: { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ["ALL"] } },
+                  securityContext: {
+                    allowPrivilegeEscalation: false,
+                    readOnlyRootFilesystem: true,
+                    capabilities: { drop: ["ALL"] },
+                  },
                   // The failures, whole, where `kubectl describe` and the Job's events show them.
                   terminationMessagePolicy: "FallbackToLogsOnError",
                 },
@@ -268,7 +338,10 @@ export class Verification extends pulumi.ComponentResource {
       childOptions(this, provider, {
         dependsOn: [...this.afterList(), config, ...(secret ? [secret] : [])],
         deleteBeforeReplace: true,
-        customTimeouts: { create: `${deadline + AWAIT_MARGIN_SECONDS}s`, update: `${deadline + AWAIT_MARGIN_SECONDS}s` },
+        customTimeouts: {
+          create: `${deadline + AWAIT_MARGIN_SECONDS}s`,
+          update: `${deadline + AWAIT_MARGIN_SECONDS}s`,
+        },
       }),
     );
   }

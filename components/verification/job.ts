@@ -32,7 +32,8 @@ export async function runJob(io: JobIo): Promise<number> {
   let config: JobConfig;
   try {
     const parsed = JobConfigSchema.safeParse(JSON.parse(readFileSync(configPath, "utf8")));
-    if (!parsed.success) throw new Error(parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; "));
+    if (!parsed.success)
+      throw new Error(parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; "));
     config = parsed.data;
   } catch (error) {
     const message = `verification config ${configPath} unreadable: ${(error as Error).message}`;
@@ -57,7 +58,10 @@ function progressLine(e: ProgressEvent): string {
 
 function writeTermination(path: string, message: string): void {
   const bytes = Buffer.from(message, "utf8");
-  const text = bytes.length <= TERMINATION_MESSAGE_MAX ? message : `${bytes.subarray(0, TERMINATION_MESSAGE_MAX - 40).toString("utf8")}\n... (full report in the pod log)`;
+  const text =
+    bytes.length <= TERMINATION_MESSAGE_MAX
+      ? message
+      : `${bytes.subarray(0, TERMINATION_MESSAGE_MAX - 40).toString("utf8")}\n... (full report in the pod log)`;
   try {
     writeFileSync(path, text);
   } catch {
@@ -71,7 +75,9 @@ if (require.main === module) {
       process.exitCode = code;
     },
     (error: unknown) => {
-      process.stderr.write(`verification Job crashed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+      process.stderr.write(
+        `verification Job crashed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+      );
       process.exitCode = 2;
     },
   );

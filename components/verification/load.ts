@@ -29,7 +29,13 @@ export interface LoadSummary {
  * until `requests` have been sent. Bounded by the count and by the deadline (no request starts after it).
  * Latency is measured around `call` only, with the monotonic clock.
  */
-export async function runLoad(call: () => Promise<unknown>, requests: number, concurrency: number, deadline: Deadline, describe: (e: unknown) => string): Promise<LoadResult> {
+export async function runLoad(
+  call: () => Promise<unknown>,
+  requests: number,
+  concurrency: number,
+  deadline: Deadline,
+  describe: (e: unknown) => string,
+): Promise<LoadResult> {
   const latencies: number[] = [];
   const errors = new Map<string, number>();
   let next = 0;
@@ -53,7 +59,14 @@ export async function runLoad(call: () => Promise<unknown>, requests: number, co
     }
   };
   await Promise.all(Array.from({ length: Math.min(concurrency, requests) }, worker));
-  return { requests, concurrency, latencies: latencies.sort((a, b) => a - b), errors, notSent, wallMs: performance.now() - started };
+  return {
+    requests,
+    concurrency,
+    latencies: latencies.sort((a, b) => a - b),
+    errors,
+    notSent,
+    wallMs: performance.now() - started,
+  };
 }
 
 export function summarise(load: LoadResult): LoadSummary {
@@ -75,7 +88,9 @@ export function summarise(load: LoadResult): LoadSummary {
 export async function withInstantServer<T>(body: string, use: (baseUrl: string) => Promise<T>): Promise<T> {
   const server = http.createServer((req, res) => {
     req.resume();
-    req.on("end", () => res.writeHead(200, { "content-type": "application/json", "content-length": Buffer.byteLength(body) }).end(body));
+    req.on("end", () =>
+      res.writeHead(200, { "content-type": "application/json", "content-length": Buffer.byteLength(body) }).end(body),
+    );
   });
   await new Promise<void>((resolve, reject) => server.once("error", reject).listen(0, "127.0.0.1", resolve));
   try {

@@ -1,5 +1,14 @@
 import OpenAI from "openai";
-import { HttpFailure, connectionFailure, joinUrl, readJson, retryDelayMs, statusMessage, type HttpOptions, type HttpResult } from "./http";
+import {
+  HttpFailure,
+  connectionFailure,
+  joinUrl,
+  readJson,
+  retryDelayMs,
+  statusMessage,
+  type HttpOptions,
+  type HttpResult,
+} from "./http";
 
 /**
  * OpenAI-shaped embedding calls go through the official `openai` client: it builds the request, retries
@@ -13,7 +22,12 @@ import { HttpFailure, connectionFailure, joinUrl, readJson, retryDelayMs, status
  * - no Authorization header at all when no API key is set (the client would otherwise require one).
  * The body is parsed by the dialect, like every other call, so errors read the same whatever the transport.
  */
-export async function openaiEmbeddingsCall(baseUrl: string, basePath: string, body: Record<string, unknown>, options: HttpOptions): Promise<HttpResult> {
+export async function openaiEmbeddingsCall(
+  baseUrl: string,
+  basePath: string,
+  body: Record<string, unknown>,
+  options: HttpOptions,
+): Promise<HttpResult> {
   const { deadline, requestTimeoutMs, retry } = options;
   const where = `${basePath}/embeddings`;
   const url = joinUrl(baseUrl, where);
@@ -51,26 +65,52 @@ export async function openaiEmbeddingsCall(baseUrl: string, basePath: string, bo
 
   let response: Response;
   try {
-    response = await client.embeddings.create(body as unknown as OpenAI.EmbeddingCreateParams, { signal: deadline.signal }).asResponse();
+    response = await client.embeddings
+      .create(body as unknown as OpenAI.EmbeddingCreateParams, { signal: deadline.signal })
+      .asResponse();
   } catch (error) {
     throw toFailure(error, url, where, seen, options);
   }
   const text = await response.text();
-  return { status: response.status, body: readJson(text, response.status, seen.attempts, where), attempts: seen.attempts, ms: performance.now() - started };
+  return {
+    status: response.status,
+    body: readJson(text, response.status, seen.attempts, where),
+    attempts: seen.attempts,
+    ms: performance.now() - started,
+  };
 }
 
-function toFailure(error: unknown, url: string, where: string, seen: { attempts: number; errorText: string; statusText: string }, options: HttpOptions): unknown {
+function toFailure(
+  error: unknown,
+  url: string,
+  where: string,
+  seen: { attempts: number; errorText: string; statusText: string },
+  options: HttpOptions,
+): unknown {
   if (error instanceof OpenAI.APIUserAbortError || options.deadline.signal.aborted) {
-    return new HttpFailure("deadline", `overall timeout of ${options.deadline.budgetMs} ms reached while calling ${url}`, seen.attempts);
+    return new HttpFailure(
+      "deadline",
+      `overall timeout of ${options.deadline.budgetMs} ms reached while calling ${url}`,
+      seen.attempts,
+    );
   }
   if (error instanceof OpenAI.APIConnectionTimeoutError) {
-    return new HttpFailure("timeout", `no complete response within ${options.requestTimeoutMs} ms from ${url}`, seen.attempts);
+    return new HttpFailure(
+      "timeout",
+      `no complete response within ${options.requestTimeoutMs} ms from ${url}`,
+      seen.attempts,
+    );
   }
   if (error instanceof OpenAI.APIConnectionError) {
     return connectionFailure(error.cause ?? error, url, seen.attempts, options.deadline, options.requestTimeoutMs);
   }
   if (error instanceof OpenAI.APIError && error.status !== undefined) {
-    return new HttpFailure("status", statusMessage(error.status, seen.statusText, seen.errorText, where), seen.attempts, error.status);
+    return new HttpFailure(
+      "status",
+      statusMessage(error.status, seen.statusText, seen.errorText, where),
+      seen.attempts,
+      error.status,
+    );
   }
   return error;
 }

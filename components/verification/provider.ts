@@ -24,7 +24,10 @@ export const localVerificationProvider: pulumi.dynamic.ResourceProvider = {
     if (RUNNER_MODULE.endsWith(".ts")) require("tsx/cjs/api").register();
     const runner = require(RUNNER_MODULE) as typeof import("./run-local");
     const result = await runner.runLocalVerification(inputs);
-    return { id: `verification-${inputs.targetsHash}`, outs: { targetsHash: inputs.targetsHash, summary: result.summary } };
+    return {
+      id: `verification-${inputs.targetsHash}`,
+      outs: { targetsHash: inputs.targetsHash, summary: result.summary },
+    };
   },
 
   async update(_id: string, _olds: LocalVerificationInputs, news: LocalVerificationInputs) {

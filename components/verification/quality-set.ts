@@ -34,12 +34,15 @@ export const QUALITY_CORPUS: Readonly<Record<string, string>> = {
   "zh-great-wall": "长城是中国古代修建的军事防御工程，东起山海关，西至嘉峪关。",
   "en-weather": "The forecast for London today is cloudy with light showers and a high of 18 degrees.",
   "en-snow": "Heavy snow is expected across the mountains this weekend, and several roads may close.",
-  "en-python-async": "Python's asyncio module runs coroutines on an event loop, which suits many concurrent network requests.",
-  "en-python-typing": "Type hints in Python annotate function parameters and return values and are checked by tools like mypy.",
+  "en-python-async":
+    "Python's asyncio module runs coroutines on an event loop, which suits many concurrent network requests.",
+  "en-python-typing":
+    "Type hints in Python annotate function parameters and return values and are checked by tools like mypy.",
   "en-postgres": "PostgreSQL uses multiversion concurrency control so that readers never block writers.",
   "en-backup": "A database backup strategy combines full snapshots with continuous write-ahead log archiving.",
   "en-docker": "A Docker image is built in layers from a Dockerfile, and each instruction creates a new layer.",
-  "en-k8s-probe": "A Kubernetes readiness probe keeps a pod out of the service until the application can answer requests.",
+  "en-k8s-probe":
+    "A Kubernetes readiness probe keeps a pod out of the service until the application can answer requests.",
   "en-gpu": "Large language model inference is limited by GPU memory bandwidth more than by raw compute.",
   "en-bread": "To bake bread, mix flour, water, yeast and salt, let the dough rise, then bake it in a hot oven.",
   "en-coffee": "Espresso is brewed by forcing hot water through finely ground coffee at high pressure.",

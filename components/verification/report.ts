@@ -43,7 +43,10 @@ function formatMs(ms: number): string {
 /** Display width: CJK characters take two columns in a terminal. */
 function width(text: string): number {
   let w = 0;
-  for (const ch of text) w += /[\u1100-\u115f\u2e80-\ua4cf\uac00-\ud7a3\uf900-\ufaff\ufe30-\ufe4f\uff00-\uff60\uffe0-\uffe6]/.test(ch) ? 2 : 1;
+  for (const ch of text)
+    w += /[\u1100-\u115f\u2e80-\ua4cf\uac00-\ud7a3\uf900-\ufaff\ufe30-\ufe4f\uff00-\uff60\uffe0-\uffe6]/.test(ch)
+      ? 2
+      : 1;
   return w;
 }
 
@@ -68,21 +71,44 @@ function clip(text: string, max: number): string {
 export function formatReport(report: VerificationReport, maxCell = 70): string {
   const out: string[] = [];
   for (const t of report.targets) {
-    out.push(`${t.name} (${t.model}, ${t.task}, ${t.dialect} dialect) at ${t.url}: ${t.pass ? "PASS" : "FAIL"} in ${formatMs(t.ms)}`);
-    const rows = [["check", "expected", "got", "time", "result"], ...t.checks.map((c) => [c.check, clip(c.expected, maxCell), clip(c.got, maxCell), formatMs(c.ms), STATUS_LABEL[c.status]])];
+    out.push(
+      `${t.name} (${t.model}, ${t.task}, ${t.dialect} dialect) at ${t.url}: ${t.pass ? "PASS" : "FAIL"} in ${formatMs(t.ms)}`,
+    );
+    const rows = [
+      ["check", "expected", "got", "time", "result"],
+      ...t.checks.map((c) => [
+        c.check,
+        clip(c.expected, maxCell),
+        clip(c.got, maxCell),
+        formatMs(c.ms),
+        STATUS_LABEL[c.status],
+      ]),
+    ];
     const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => width(r[i]!))));
-    const line = (r: string[]) => r.map((cell, i) => pad(cell, widths[i]!)).join(" | ").trimEnd();
+    const line = (r: string[]) =>
+      r
+        .map((cell, i) => pad(cell, widths[i]!))
+        .join(" | ")
+        .trimEnd();
     out.push(line(rows[0]!), widths.map((w) => "-".repeat(w)).join("-|-"), ...rows.slice(1).map(line), "");
   }
-  const failed = report.targets.flatMap((t) => t.checks.filter((c) => c.status === "fail").map((c) => `${t.name}/${c.check}`));
-  out.push(report.pass ? `verification passed: ${report.targets.length} model(s), ${formatMs(report.ms)}` : `verification FAILED: ${failed.join(", ") || "no checks ran"}`);
+  const failed = report.targets.flatMap((t) =>
+    t.checks.filter((c) => c.status === "fail").map((c) => `${t.name}/${c.check}`),
+  );
+  out.push(
+    report.pass
+      ? `verification passed: ${report.targets.length} model(s), ${formatMs(report.ms)}`
+      : `verification FAILED: ${failed.join(", ") || "no checks ran"}`,
+  );
   return out.join("\n");
 }
 
 /** The failing rows only, whole, for error messages and the Job's termination message. */
 export function formatFailures(report: VerificationReport): string {
   const lines = report.targets.flatMap((t) =>
-    t.checks.filter((c) => c.status === "fail").map((c) => `${t.name} ${c.check}: expected ${c.expected}; got ${c.got}`),
+    t.checks
+      .filter((c) => c.status === "fail")
+      .map((c) => `${t.name} ${c.check}: expected ${c.expected}; got ${c.got}`),
   );
   return lines.length ? lines.join("\n") : report.pass ? "all checks passed" : "no checks ran";
 }

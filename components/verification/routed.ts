@@ -10,7 +10,11 @@ export function routedDialect(dialect: HttpDialect, task: Task, route: string): 
   const moved = <Req, Res>(e: EndpointDialect<Req, Res>): EndpointDialect<Req, Res> => {
     const { openaiBasePath, ...rest } = e;
     const keepOpenai = openaiBasePath !== undefined && route.endsWith("/embeddings");
-    return { ...rest, path: () => route, ...(keepOpenai ? { openaiBasePath: route.slice(0, -"/embeddings".length) } : {}) };
+    return {
+      ...rest,
+      path: () => route,
+      ...(keepOpenai ? { openaiBasePath: route.slice(0, -"/embeddings".length) } : {}),
+    };
   };
   return {
     name: `${dialect.name} via ${route}`,

@@ -22,9 +22,19 @@ export const BATCH_TEXTS: readonly string[] = [
  * Paraphrase pairs and an unrelated text per language: a working embedding model puts the paraphrase closer to
  * the anchor than the unrelated text (cosine).
  */
-export const SIMILARITY_CASES: readonly { readonly language: string; readonly anchor: string; readonly paraphrase: string; readonly unrelated: string }[] = [
+export const SIMILARITY_CASES: readonly {
+  readonly language: string;
+  readonly anchor: string;
+  readonly paraphrase: string;
+  readonly unrelated: string;
+}[] = [
   { language: "zh", anchor: "今天天气怎么样?", paraphrase: "今天的天气如何?", unrelated: "机器学习算法原理" },
-  { language: "en", anchor: "How is the weather today?", paraphrase: "What is the weather like today?", unrelated: "Principles of machine learning algorithms" },
+  {
+    language: "en",
+    anchor: "How is the weather today?",
+    paraphrase: "What is the weather like today?",
+    unrelated: "Principles of machine learning algorithms",
+  },
 ];
 
 /**
@@ -33,12 +43,20 @@ export const SIMILARITY_CASES: readonly { readonly language: string; readonly an
  */
 export const SEED_000 = {
   query: "如何实现Python中的异步爬虫",
-  documents: ["使用requests库发送HTTP请求，配合多线程提高效率。", "利用asyncio和aiohttp库构建异步网络爬取程序。", "Scrapy框架支持中间件扩展，适合大规模抓取任务。"],
+  documents: [
+    "使用requests库发送HTTP请求，配合多线程提高效率。",
+    "利用asyncio和aiohttp库构建异步网络爬取程序。",
+    "Scrapy框架支持中间件扩展，适合大规模抓取任务。",
+  ],
   /** Index of the document that must come first. */
   best: 1,
   bestLabel: "asyncio+aiohttp",
 } as const;
 
 /** Extra documents for the top_n check: the seed 000 documents plus two off-topic ones. */
-export const TOP_N_DOCUMENTS: readonly string[] = [...SEED_000.documents, "今天天气晴朗，适合户外运动。", "The stock market closed higher on Friday."];
+export const TOP_N_DOCUMENTS: readonly string[] = [
+  ...SEED_000.documents,
+  "今天天气晴朗，适合户外运动。",
+  "The stock market closed higher on Friday.",
+];
 export const TOP_N = 2;

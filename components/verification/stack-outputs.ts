@@ -15,7 +15,14 @@ export const StackTargetSchema = VerifyTargetSchema.extend({
 export type StackTarget = z.infer<typeof StackTargetSchema>;
 
 export const StackVerificationSchema = z.object({
-  options: VerificationSchema.pick({ requests: true, concurrency: true, timeoutSeconds: true, requestTimeoutSeconds: true, maxRetries: true, quality: true }),
+  options: VerificationSchema.pick({
+    requests: true,
+    concurrency: true,
+    timeoutSeconds: true,
+    requestTimeoutSeconds: true,
+    maxRetries: true,
+    quality: true,
+  }),
   targets: z.array(StackTargetSchema),
 });
 export type StackVerification = z.infer<typeof StackVerificationSchema>;
@@ -24,14 +31,22 @@ export type StackVerification = z.infer<typeof StackVerificationSchema>;
  * Reads `pulumi stack output --json` (the whole object) and returns what to verify. From outside the cluster
  * (the default) a model is called through its public ingress route; `inCluster` uses the Service URLs.
  */
-export function targetsFromStackOutputs(outputs: unknown, inCluster = false): { targets: VerifyTargetInput[]; options: Omit<VerifyOptions, "apiKey">; apiKey?: string } {
+export function targetsFromStackOutputs(
+  outputs: unknown,
+  inCluster = false,
+): { targets: VerifyTargetInput[]; options: Omit<VerifyOptions, "apiKey">; apiKey?: string } {
   const root = z.record(z.string(), z.unknown()).safeParse(outputs);
   if (!root.success) throw new Error("stack outputs: expected the JSON object `pulumi stack output --json` prints");
   if (!(STACK_OUTPUT_KEY in root.data)) {
-    throw new Error(`stack outputs: no "${STACK_OUTPUT_KEY}" output (have: ${Object.keys(root.data).join(", ") || "none"}); deploy a version of retrieval-stack that exports it, or verify one model with --engine/--url/--model/--task`);
+    throw new Error(
+      `stack outputs: no "${STACK_OUTPUT_KEY}" output (have: ${Object.keys(root.data).join(", ") || "none"}); deploy a version of retrieval-stack that exports it, or verify one model with --engine/--url/--model/--task`,
+    );
   }
   const parsed = StackVerificationSchema.safeParse(root.data[STACK_OUTPUT_KEY]);
-  if (!parsed.success) throw new Error(`stack outputs: "${STACK_OUTPUT_KEY}" is not what this version expects: ${parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")}`);
+  if (!parsed.success)
+    throw new Error(
+      `stack outputs: "${STACK_OUTPUT_KEY}" is not what this version expects: ${parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")}`,
+    );
   const targets = parsed.data.targets.map(({ publicUrl, ...t }) => {
     if (inCluster || !publicUrl) return t;
     const u = new URL(publicUrl);

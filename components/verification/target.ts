@@ -34,7 +34,10 @@ export const VerifyTargetSchema = z.strictObject({
    * /models/bge/v1/embeddings that rewrites to the engine's own path); the engine's health and model-list
    * endpoints are not routed there, so those rows are skipped.
    */
-  route: z.string().regex(/^\/\S*$/, { message: 'must be an absolute URL path such as "/models/bge/v1/embeddings"' }).optional(),
+  route: z
+    .string()
+    .regex(/^\/\S*$/, { message: 'must be an absolute URL path such as "/models/bge/v1/embeddings"' })
+    .optional(),
   /**
    * The model scales to zero (replicas.min 0): before the checks, poll the engine's health endpoint until it
    * answers HTTP 200, for at most this many seconds (the program sets KEDA's poll + a new node + the image pull +
@@ -48,7 +51,10 @@ export type VerifyTarget = z.infer<typeof VerifyTargetSchema>;
 export type VerifyTargetInput = z.input<typeof VerifyTargetSchema>;
 
 /** Run options: the `verification` config section's knobs, plus test-only overrides of the retry policy. */
-export type VerifyOptions = Pick<VerificationConfig, "requests" | "concurrency" | "timeoutSeconds" | "requestTimeoutSeconds" | "maxRetries" | "quality"> & {
+export type VerifyOptions = Pick<
+  VerificationConfig,
+  "requests" | "concurrency" | "timeoutSeconds" | "requestTimeoutSeconds" | "maxRetries" | "quality"
+> & {
   readonly apiKey?: string;
   readonly retry?: Partial<Omit<RetryPolicy, "maxRetries">>;
   /** Measure the load generator against an instant local server (default true). */

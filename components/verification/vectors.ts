@@ -15,7 +15,9 @@ export function cosine(a: readonly number[], b: readonly number[]): number {
 }
 
 /** The first non-finite value of a list of vectors, and how many there are. */
-export function firstNonFinite(vectors: readonly (readonly number[])[]): { vector: number; position: number; value: number; count: number } | undefined {
+export function firstNonFinite(
+  vectors: readonly (readonly number[])[],
+): { vector: number; position: number; value: number; count: number } | undefined {
   let first: { vector: number; position: number; value: number } | undefined;
   let count = 0;
   vectors.forEach((v, vi) =>

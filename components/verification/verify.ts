@@ -3,7 +3,13 @@ import { EngineClient } from "./client";
 import { routedDialect } from "./routed";
 import { DEFAULT_RETRY, Deadline } from "./http";
 import { targetPassed, type CheckResult, type TargetReport, type VerificationReport } from "./report";
-import { DEFAULT_OPTIONS, VerifyTargetSchema, type VerifyOptions, type VerifyTarget, type VerifyTargetInput } from "./target";
+import {
+  DEFAULT_OPTIONS,
+  VerifyTargetSchema,
+  type VerifyOptions,
+  type VerifyTarget,
+  type VerifyTargetInput,
+} from "./target";
 import type { CheckContext } from "./checks/context";
 import { healthChecks } from "./checks/health";
 import { embedChecks } from "./checks/embed";
@@ -28,23 +34,63 @@ const HARD_STOP_GRACE_MS = 2000;
  * request is aborted at the deadline, and a hard stop reports whatever is still running as failed. A target that
  * scales to zero (wakeTimeoutSeconds) is first waited for, at most that long, before the checks' timeout starts.
  */
-export async function verifyTarget(input: VerifyTargetInput, options: VerifyOptions = DEFAULT_OPTIONS, onProgress?: (e: ProgressEvent) => void): Promise<TargetReport> {
+export async function verifyTarget(
+  input: VerifyTargetInput,
+  options: VerifyOptions = DEFAULT_OPTIONS,
+  onProgress?: (e: ProgressEvent) => void,
+): Promise<TargetReport> {
   const started = performance.now();
   const parsed = VerifyTargetSchema.safeParse(input);
   const name = parsed.success ? parsed.data.name : String((input as { name?: unknown }).name ?? "?");
   const url = `${String(input.url).replace(/\/+$/, "")}${input.route ?? ""}`;
-  const base = { name, dialect: String(input.dialect), url, model: String(input.modelId ?? input.servedModel), task: String(input.task) };
-  const finish = (checks: CheckResult[]): TargetReport => ({ ...base, pass: targetPassed(checks), ms: performance.now() - started, checks });
+  const base = {
+    name,
+    dialect: String(input.dialect),
+    url,
+    model: String(input.modelId ?? input.servedModel),
+    task: String(input.task),
+  };
+  const finish = (checks: CheckResult[]): TargetReport => ({
+    ...base,
+    pass: targetPassed(checks),
+    ms: performance.now() - started,
+    checks,
+  });
 
   if (!parsed.success) {
-    return finish([{ check: "target", expected: "a valid target", got: parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; "), ms: 0, status: "fail" }]);
+    return finish([
+      {
+        check: "target",
+        expected: "a valid target",
+        got: parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; "),
+        ms: 0,
+        status: "fail",
+      },
+    ]);
   }
   const target = parsed.data;
   const named = dialectNamed(target.dialect);
   const dialect = named && target.route ? routedDialect(named, target.task, target.route) : named;
-  if (!dialect) return finish([{ check: "target", expected: "a known dialect", got: `unknown dialect "${target.dialect}"`, ms: 0, status: "fail" }]);
+  if (!dialect)
+    return finish([
+      {
+        check: "target",
+        expected: "a known dialect",
+        got: `unknown dialect "${target.dialect}"`,
+        ms: 0,
+        status: "fail",
+      },
+    ]);
   if ((target.task === "embed" && !dialect.embed) || (target.task === "rerank" && !dialect.rerank)) {
-    return finish([{ check: "target", expected: `a ${target.task} endpoint`, got: `the ${dialect.name} dialect has no ${target.task} endpoint`, ms: 0, status: "fail" }]);
+    return finish([
+      {
+        check: "target",
+        expected: `a ${target.task} endpoint`,
+        got: `the ${dialect.name} dialect has no ${target.task} endpoint`,
+        ms: 0,
+        status: "fail",
+      },
+    ]);
   }
 
   onProgress?.({ target: target.name });
@@ -93,7 +139,13 @@ export async function verifyTarget(input: VerifyTargetInput, options: VerifyOpti
   try {
     const outcome = await Promise.race([runAll(ctx, target), stopped]);
     if (outcome === "stopped") {
-      checks.push({ check: "deadline", expected: `all checks done within ${options.timeoutSeconds} s`, got: "checks still running at the deadline were abandoned", ms: 0, status: "fail" });
+      checks.push({
+        check: "deadline",
+        expected: `all checks done within ${options.timeoutSeconds} s`,
+        got: "checks still running at the deadline were abandoned",
+        ms: 0,
+        status: "fail",
+      });
     }
   } finally {
     clearTimeout(hardStop);
@@ -113,10 +165,19 @@ async function runAll(ctx: CheckContext, target: VerifyTarget): Promise<void> {
 }
 
 /** Every target, one after the other (a load test must not share the engine with another's checks). */
-export async function verifyAll(targets: readonly VerifyTargetInput[], options: VerifyOptions = DEFAULT_OPTIONS, onProgress?: (e: ProgressEvent) => void): Promise<VerificationReport> {
+export async function verifyAll(
+  targets: readonly VerifyTargetInput[],
+  options: VerifyOptions = DEFAULT_OPTIONS,
+  onProgress?: (e: ProgressEvent) => void,
+): Promise<VerificationReport> {
   const startedAt = new Date().toISOString();
   const started = performance.now();
   const reports: TargetReport[] = [];
   for (const t of targets) reports.push(await verifyTarget(t, options, onProgress));
-  return { pass: reports.length > 0 && reports.every((r) => r.pass), startedAt, ms: performance.now() - started, targets: reports };
+  return {
+    pass: reports.length > 0 && reports.every((r) => r.pass),
+    startedAt,
+    ms: performance.now() - started,
+    targets: reports,
+  };
 }

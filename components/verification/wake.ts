@@ -58,7 +58,9 @@ function seconds(ms: number): string {
 
 /** "activeHours 0 8 * * 1-5 to 0 20 * * 1-5 (Asia/Shanghai)", or what wakes the model when it has no schedule. */
 export function describeHours(hours: ActiveHours | undefined): string {
-  return hours ? `activeHours ${hours.start} to ${hours.end} (${hours.timezone})` : "no activeHours: it runs only while there is demand";
+  return hours
+    ? `activeHours ${hours.start} to ${hours.end} (${hours.timezone})`
+    : "no activeHours: it runs only while there is demand";
 }
 
 function sleep(ms: number): Promise<void> {
@@ -73,10 +75,21 @@ export async function wakeUp(w: WakeInputs): Promise<WakeOutcome> {
   const progressEveryMs = w.progressEveryMs ?? WAKE_PROGRESS_EVERY_MS;
   const deadline = new Deadline(budgetMs);
   // One attempt per poll: the loop is the retry.
-  const client = new EngineClient(w.baseUrl, w.dialect, w.servedModel, { apiKey: w.apiKey, requestTimeoutMs: w.requestTimeoutMs, retry: { ...DEFAULT_RETRY, maxRetries: 0 }, deadline });
+  const client = new EngineClient(w.baseUrl, w.dialect, w.servedModel, {
+    apiKey: w.apiKey,
+    requestTimeoutMs: w.requestTimeoutMs,
+    retry: { ...DEFAULT_RETRY, maxRetries: 0 },
+    deadline,
+  });
   const path = w.dialect.healthPath(w.servedModel);
   const expected = `HTTP 200 from GET ${path} within ${w.timeoutSeconds} s (scales to zero; ${describeHours(w.activeHours)})`;
-  const row = (check: string, got: string, status: CheckResult["status"]): CheckResult => ({ check, expected, got, ms: performance.now() - started, status });
+  const row = (check: string, got: string, status: CheckResult["status"]): CheckResult => ({
+    check,
+    expected,
+    got,
+    ms: performance.now() - started,
+    status,
+  });
   let last = "no answer yet";
   let polls = 0;
   let nextProgress = progressEveryMs;
@@ -86,19 +99,34 @@ export async function wakeUp(w: WakeInputs): Promise<WakeOutcome> {
       try {
         await client.health();
         const waited = performance.now() - started;
-        return { awake: true, row: row("wake", polls === 1 ? "answered at once (already running)" : `answered after ${seconds(waited)} s (${polls} polls): scaled up from zero`, "pass") };
+        return {
+          awake: true,
+          row: row(
+            "wake",
+            polls === 1
+              ? "answered at once (already running)"
+              : `answered after ${seconds(waited)} s (${polls} polls): scaled up from zero`,
+            "pass",
+          ),
+        };
       } catch (error) {
         if (!stillWaking(error)) {
           // Something answers and waiting will not change it (e.g. 404, 401): the health check says what.
-          return { awake: true, row: row("wake", `not waited for: ${describeError(error)}; the health check below judges it`, "skip") };
+          return {
+            awake: true,
+            row: row("wake", `not waited for: ${describeError(error)}; the health check below judges it`, "skip"),
+          };
         }
         // The deadline's own abort says nothing about the engine: keep the last real answer.
         if (!(error instanceof HttpFailure && error.kind === "deadline")) last = describeError(error);
       }
       const elapsed = performance.now() - started;
-      if (polls === 1) w.say?.(`waiting for ${w.name} to scale up from zero (up to ${w.timeoutSeconds} s; GET ${path}: ${last}) ...`);
+      if (polls === 1)
+        w.say?.(`waiting for ${w.name} to scale up from zero (up to ${w.timeoutSeconds} s; GET ${path}: ${last}) ...`);
       else if (elapsed >= nextProgress) {
-        w.say?.(`still waiting for ${w.name} to scale up from zero: ${seconds(elapsed)} s of ${w.timeoutSeconds} s (GET ${path}: ${last})`);
+        w.say?.(
+          `still waiting for ${w.name} to scale up from zero: ${seconds(elapsed)} s of ${w.timeoutSeconds} s (GET ${path}: ${last})`,
+        );
         nextProgress += progressEveryMs;
       }
       if (deadline.expired || deadline.remainingMs() <= 0) break;

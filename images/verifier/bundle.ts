@@ -61,7 +61,11 @@ export function bundledPackages(metafile: Metafile): BundledPackage[] {
     if (m) dirs.add(m[1]!);
   }
   return [...dirs].sort().map((dir) => {
-    const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, dir, "package.json"), "utf8")) as { name: string; version: string; license?: string };
+    const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, dir, "package.json"), "utf8")) as {
+      name: string;
+      version: string;
+      license?: string;
+    };
     return { name: pkg.name, version: pkg.version, license: pkg.license ?? "UNKNOWN", dir };
   });
 }
@@ -69,7 +73,9 @@ export function bundledPackages(metafile: Metafile): BundledPackage[] {
 function noticesOf(packages: readonly BundledPackage[]): string {
   const parts = packages.map((p) => {
     const licenseFile = fs.readdirSync(path.join(ROOT, p.dir)).find((f) => /^(licen[cs]e|copying)(\.|$)/i.test(f));
-    const text = licenseFile ? fs.readFileSync(path.join(ROOT, p.dir, licenseFile), "utf8").trim() : `(no license file in the package; package.json says ${p.license})`;
+    const text = licenseFile
+      ? fs.readFileSync(path.join(ROOT, p.dir, licenseFile), "utf8").trim()
+      : `(no license file in the package; package.json says ${p.license})`;
     return `${p.name}@${p.version} (${p.license})\n${"-".repeat(72)}\n${text}\n`;
   });
   return `Third-party software bundled into job.js (components/verification/job.ts of retrieval-stack):\n\n${parts.join("\n")}`;
@@ -97,7 +103,9 @@ if (require.main === module) {
   bundleVerifier().then(
     (b) => {
       const kb = (n: number) => `${(n / 1024).toFixed(0)} KiB`;
-      process.stdout.write(`${path.relative(ROOT, b.file)}: ${kb(b.bytes)} (map ${kb(fs.statSync(`${b.file}.map`).size)}); packages inlined: ${b.packages.map((p) => `${p.name}@${p.version}`).join(", ")}\n`);
+      process.stdout.write(
+        `${path.relative(ROOT, b.file)}: ${kb(b.bytes)} (map ${kb(fs.statSync(`${b.file}.map`).size)}); packages inlined: ${b.packages.map((p) => `${p.name}@${p.version}`).join(", ")}\n`,
+      );
     },
     (error: unknown) => {
       process.stderr.write(`build:verifier failed: ${error instanceof Error ? error.message : String(error)}\n`);

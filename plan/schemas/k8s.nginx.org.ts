@@ -7,7 +7,10 @@
  */
 import { z } from "zod";
 
-const Meta = z.looseObject({ name: z.string().regex(/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/), namespace: z.string().min(1).optional() });
+const Meta = z.looseObject({
+  name: z.string().regex(/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/),
+  namespace: z.string().min(1).optional(),
+});
 /** nginx time: "60s", "1m", "500ms". */
 const Time = z.string().regex(/^\d+(ms|s|m|h|d)?$/, { message: 'must be an NGINX time such as "60s"' });
 /** nginx size: "32m", "512k". */
@@ -17,7 +20,12 @@ const Escaped = z.string().regex(/^([^"\\]|\\.)*$/, { message: "must escape ever
 const DnsLabel = z.string().regex(/^[a-z]([-a-z0-9]*[a-z0-9])?$/);
 const PolicyRef = z.strictObject({ name: DnsLabel, namespace: DnsLabel.optional() });
 const Header = z.strictObject({ name: z.string().regex(/^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/), value: Escaped });
-const RouteReturn = z.strictObject({ code: z.number().int().min(200).max(599).optional(), type: z.string().optional(), body: Escaped.min(1), headers: z.array(Header).optional() });
+const RouteReturn = z.strictObject({
+  code: z.number().int().min(200).max(599).optional(),
+  type: z.string().optional(),
+  body: Escaped.min(1),
+  headers: z.array(Header).optional(),
+});
 
 const Upstream = z.strictObject({
   name: DnsLabel,
@@ -31,7 +39,12 @@ const Upstream = z.strictObject({
   "connect-timeout": Time.optional(),
   "read-timeout": Time.optional(),
   "send-timeout": Time.optional(),
-  "next-upstream": z.string().regex(/^(error|timeout|invalid_header|http_500|http_502|http_503|http_504|http_403|http_404|http_429|non_idempotent|off)( (error|timeout|invalid_header|http_500|http_502|http_503|http_504|http_403|http_404|http_429|non_idempotent|off))*$/).optional(),
+  "next-upstream": z
+    .string()
+    .regex(
+      /^(error|timeout|invalid_header|http_500|http_502|http_503|http_504|http_403|http_404|http_429|non_idempotent|off)( (error|timeout|invalid_header|http_500|http_502|http_503|http_504|http_403|http_404|http_429|non_idempotent|off))*$/,
+    )
+    .optional(),
   "next-upstream-timeout": Time.optional(),
   "next-upstream-tries": z.number().int().nonnegative().optional(),
   buffering: z.boolean().optional(),
@@ -45,19 +58,37 @@ const Upstream = z.strictObject({
 const Action = z
   .strictObject({
     pass: DnsLabel.optional(),
-    redirect: z.strictObject({ url: z.string().includes("://"), code: z.union([z.literal(301), z.literal(302), z.literal(307), z.literal(308)]).optional() }).optional(),
+    redirect: z
+      .strictObject({
+        url: z.string().includes("://"),
+        code: z.union([z.literal(301), z.literal(302), z.literal(307), z.literal(308)]).optional(),
+      })
+      .optional(),
     return: RouteReturn.optional(),
     proxy: z
       .strictObject({
         upstream: DnsLabel,
         // validateActionProxyRewritePath: a plain path, `$` only before a digit.
-        rewritePath: z.string().regex(/^\/[^\s{};"]*$/).refine((p) => !/\$[^0-9]/.test(p), { message: "`$` may only be followed by a digit" }).optional(),
+        rewritePath: z
+          .string()
+          .regex(/^\/[^\s{};"]*$/)
+          .refine((p) => !/\$[^0-9]/.test(p), { message: "`$` may only be followed by a digit" })
+          .optional(),
         requestHeaders: z.strictObject({ pass: z.boolean().optional(), set: z.array(Header).optional() }).optional(),
-        responseHeaders: z.strictObject({ hide: z.array(z.string()).optional(), pass: z.array(z.string()).optional(), ignore: z.array(z.string()).optional(), add: z.array(Header.extend({ always: z.boolean().optional() })).optional() }).optional(),
+        responseHeaders: z
+          .strictObject({
+            hide: z.array(z.string()).optional(),
+            pass: z.array(z.string()).optional(),
+            ignore: z.array(z.string()).optional(),
+            add: z.array(Header.extend({ always: z.boolean().optional() })).optional(),
+          })
+          .optional(),
       })
       .optional(),
   })
-  .refine((a) => [a.pass, a.redirect, a.return, a.proxy].filter((x) => x !== undefined).length === 1, { message: "action must specify exactly one of pass, redirect, return or proxy" });
+  .refine((a) => [a.pass, a.redirect, a.return, a.proxy].filter((x) => x !== undefined).length === 1, {
+    message: "action must specify exactly one of pass, redirect, return or proxy",
+  });
 
 const ErrorPage = z
   .strictObject({
@@ -65,7 +96,9 @@ const ErrorPage = z
     return: RouteReturn.optional(),
     redirect: z.strictObject({ url: z.string(), code: z.number().int().optional() }).optional(),
   })
-  .refine((e) => (e.return === undefined) !== (e.redirect === undefined), { message: "errorPage needs exactly one of return or redirect" });
+  .refine((e) => (e.return === undefined) !== (e.redirect === undefined), {
+    message: "errorPage needs exactly one of return or redirect",
+  });
 
 const Route = z.strictObject({
   path: z.string().regex(/^(\/|=\/|~\*? |\^~ ?\/)/, { message: "must start with /, =/, ~ or ^~" }),
@@ -86,7 +119,13 @@ export const VirtualServerSchema = z.strictObject({
       tls: z
         .strictObject({
           secret: DnsLabel.optional(),
-          redirect: z.strictObject({ enable: z.boolean(), code: z.union([z.literal(301), z.literal(302), z.literal(307), z.literal(308)]).optional(), basedOn: z.enum(["scheme", "x-forwarded-proto"]).optional() }).optional(),
+          redirect: z
+            .strictObject({
+              enable: z.boolean(),
+              code: z.union([z.literal(301), z.literal(302), z.literal(307), z.literal(308)]).optional(),
+              basedOn: z.enum(["scheme", "x-forwarded-proto"]).optional(),
+            })
+            .optional(),
         })
         .optional(),
       gunzip: z.boolean().optional(),
@@ -98,10 +137,16 @@ export const VirtualServerSchema = z.strictObject({
       const names = new Set((spec.upstreams ?? []).map((u) => u.name));
       const paths = new Set<string>();
       (spec.routes ?? []).forEach((r, i) => {
-        if (paths.has(r.path)) ctx.addIssue({ code: "custom", path: ["routes", i, "path"], message: `duplicate route path ${r.path}` });
+        if (paths.has(r.path))
+          ctx.addIssue({ code: "custom", path: ["routes", i, "path"], message: `duplicate route path ${r.path}` });
         paths.add(r.path);
         const up = r.action?.proxy?.upstream ?? r.action?.pass;
-        if (up !== undefined && !names.has(up)) ctx.addIssue({ code: "custom", path: ["routes", i, "action"], message: `names upstream ${up}, which is not declared` });
+        if (up !== undefined && !names.has(up))
+          ctx.addIssue({
+            code: "custom",
+            path: ["routes", i, "action"],
+            message: `names upstream ${up}, which is not declared`,
+          });
       });
     }),
 });
@@ -109,7 +154,12 @@ export const VirtualServerSchema = z.strictObject({
 const RateLimit = z.strictObject({
   rate: z.string().regex(/^[1-9]\d*r\/[sm]$/, { message: 'must be a rate such as "10r/s" or "30r/m"' }),
   // OSS keys: $binary_remote_addr, $request_uri, $uri, $args and $http_*, $arg_*, $cookie_* (validateRateLimitKey).
-  key: z.string().regex(/^(\$\{(binary_remote_addr|request_uri|uri|args|(http|arg|cookie)_[a-z0-9_]+)\}|[^$"])+$/, { message: "may only use $binary_remote_addr, $request_uri, $uri, $args, $http_*, $arg_* or $cookie_* in NGINX open source" }),
+  key: z
+    .string()
+    .regex(/^(\$\{(binary_remote_addr|request_uri|uri|args|(http|arg|cookie)_[a-z0-9_]+)\}|[^$"])+$/, {
+      message:
+        "may only use $binary_remote_addr, $request_uri, $uri, $args, $http_*, $arg_* or $cookie_* in NGINX open source",
+    }),
   delay: z.number().int().positive().optional(),
   noDelay: z.boolean().optional(),
   burst: z.number().int().positive().optional(),
@@ -121,17 +171,33 @@ const RateLimit = z.strictObject({
 });
 
 const ApiKey = z.strictObject({
-  suppliedIn: z.strictObject({ header: z.array(z.string().regex(/^[A-Za-z0-9-]+$/)).optional(), query: z.array(z.string()).optional() }).refine((s) => (s.header?.length ?? 0) + (s.query?.length ?? 0) > 0, { message: "at least one header or query name" }),
+  suppliedIn: z
+    .strictObject({
+      header: z.array(z.string().regex(/^[A-Za-z0-9-]+$/)).optional(),
+      query: z.array(z.string()).optional(),
+    })
+    .refine((s) => (s.header?.length ?? 0) + (s.query?.length ?? 0) > 0, {
+      message: "at least one header or query name",
+    }),
   clientSecret: DnsLabel,
 });
 
-const AccessControl = z.strictObject({ allow: z.array(z.string()).optional(), deny: z.array(z.string()).optional() }).refine((a) => (a.allow === undefined) !== (a.deny === undefined), { message: "exactly one of allow or deny" });
+const AccessControl = z
+  .strictObject({ allow: z.array(z.string()).optional(), deny: z.array(z.string()).optional() })
+  .refine((a) => (a.allow === undefined) !== (a.deny === undefined), { message: "exactly one of allow or deny" });
 
 export const PolicySchema = z.strictObject({
   apiVersion: z.literal("k8s.nginx.org/v1"),
   kind: z.literal("Policy"),
   metadata: Meta,
   spec: z
-    .strictObject({ ingressClassName: z.string().optional(), accessControl: AccessControl.optional(), rateLimit: RateLimit.optional(), apiKey: ApiKey.optional() })
-    .refine((s) => [s.accessControl, s.rateLimit, s.apiKey].filter((x) => x !== undefined).length === 1, { message: "a Policy must define exactly one policy type" }),
+    .strictObject({
+      ingressClassName: z.string().optional(),
+      accessControl: AccessControl.optional(),
+      rateLimit: RateLimit.optional(),
+      apiKey: ApiKey.optional(),
+    })
+    .refine((s) => [s.accessControl, s.rateLimit, s.apiKey].filter((x) => x !== undefined).length === 1, {
+      message: "a Policy must define exactly one policy type",
+    }),
 });

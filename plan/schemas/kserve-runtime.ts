@@ -36,6 +36,12 @@ const ServingRuntimeSpec = z.looseObject({
 export const ClusterServingRuntimeSchema = z.strictObject({
   apiVersion: z.literal("serving.kserve.io/v1alpha1"),
   kind: z.literal("ClusterServingRuntime"),
-  metadata: z.looseObject({ name: z.string().regex(/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/).max(253), labels: z.record(z.string(), z.string()).optional() }),
+  metadata: z.looseObject({
+    name: z
+      .string()
+      .regex(/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/)
+      .max(253),
+    labels: z.record(z.string(), z.string()).optional(),
+  }),
   spec: ServingRuntimeSpec,
 });

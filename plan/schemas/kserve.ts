@@ -26,10 +26,16 @@ function k8sValid(validate: (v: unknown) => void, what: string) {
 const Annotations = z.record(z.string(), z.string()).superRefine((a, ctx) => {
   const mode = a["serving.kserve.io/deploymentMode"];
   if (mode !== undefined && !["RawDeployment", "Standard", "Serverless", "Knative", "ModelMesh"].includes(mode))
-    ctx.addIssue({ code: "custom", message: `serving.kserve.io/deploymentMode "${mode}" is not a KServe deployment mode` });
+    ctx.addIssue({
+      code: "custom",
+      message: `serving.kserve.io/deploymentMode "${mode}" is not a KServe deployment mode`,
+    });
   const autoscaler = a["serving.kserve.io/autoscalerClass"];
   if (autoscaler !== undefined && !["hpa", "keda", "external", "none"].includes(autoscaler))
-    ctx.addIssue({ code: "custom", message: `serving.kserve.io/autoscalerClass "${autoscaler}" is not one of hpa, keda, external, none` });
+    ctx.addIssue({
+      code: "custom",
+      message: `serving.kserve.io/autoscalerClass "${autoscaler}" is not one of hpa, keda, external, none`,
+    });
 });
 
 const DeploymentStrategy = z.strictObject({
@@ -66,27 +72,39 @@ const ModelSpec = z
     storage: z.looseObject({}).optional(),
   })
   .superRefine((m, ctx) => {
-    const container = Object.fromEntries(Object.entries(m).filter(([k]) => !(MODEL_FIELDS as readonly string[]).includes(k)));
-    k8sValid((v) => new Container(v as never).validate(), "model container")({ name: "kserve-container", ...container }, ctx);
+    const container = Object.fromEntries(
+      Object.entries(m).filter(([k]) => !(MODEL_FIELDS as readonly string[]).includes(k)),
+    );
+    k8sValid((v) => new Container(v as never).validate(), "model container")(
+      { name: "kserve-container", ...container },
+      ctx,
+    );
   });
 
 const EXTENSION_KEYS = new Set(Object.keys(COMPONENT_EXTENSION));
-const PredictorSpec = z
-  .looseObject({ ...COMPONENT_EXTENSION, model: ModelSpec.optional() })
-  .superRefine((p, ctx) => {
-    const pod = Object.fromEntries(Object.entries(p).filter(([k]) => !EXTENSION_KEYS.has(k) && k !== "model"));
-    k8sValid((v) => new PodSpec(v as never).validate(), "predictor pod spec")({ containers: [], ...pod }, ctx);
-    if (!p.model && !(Array.isArray(pod.containers) && pod.containers.length)) ctx.addIssue({ code: "custom", message: "predictor needs a model or containers" });
-    if (p.minReplicas !== undefined && p.maxReplicas !== undefined && p.maxReplicas !== 0 && p.minReplicas > p.maxReplicas)
-      ctx.addIssue({ code: "custom", message: `minReplicas ${p.minReplicas} is above maxReplicas ${p.maxReplicas}` });
-  });
+const PredictorSpec = z.looseObject({ ...COMPONENT_EXTENSION, model: ModelSpec.optional() }).superRefine((p, ctx) => {
+  const pod = Object.fromEntries(Object.entries(p).filter(([k]) => !EXTENSION_KEYS.has(k) && k !== "model"));
+  k8sValid((v) => new PodSpec(v as never).validate(), "predictor pod spec")({ containers: [], ...pod }, ctx);
+  if (!p.model && !(Array.isArray(pod.containers) && pod.containers.length))
+    ctx.addIssue({ code: "custom", message: "predictor needs a model or containers" });
+  if (
+    p.minReplicas !== undefined &&
+    p.maxReplicas !== undefined &&
+    p.maxReplicas !== 0 &&
+    p.minReplicas > p.maxReplicas
+  )
+    ctx.addIssue({ code: "custom", message: `minReplicas ${p.minReplicas} is above maxReplicas ${p.maxReplicas}` });
+});
 
 export const InferenceServiceSchema = z.strictObject({
   apiVersion: z.literal("serving.kserve.io/v1beta1"),
   kind: z.literal("InferenceService"),
   metadata: z.looseObject({
     // KServe derives Service and Deployment names from it: a DNS-1035 label (webhook validation).
-    name: z.string().regex(/^[a-z]([-a-z0-9]*[a-z0-9])?$/).max(63),
+    name: z
+      .string()
+      .regex(/^[a-z]([-a-z0-9]*[a-z0-9])?$/)
+      .max(63),
     namespace: z.string().min(1).optional(),
     labels: z.record(z.string(), z.string()).optional(),
     annotations: Annotations.optional(),

@@ -1,4 +1,17 @@
-import { asArray, asObject, asString, describe, get, isModelWorkload, kindOf, nameOf, namespaceOf, podTemplatesOf, stringMap, type PodTemplate } from "./k8s";
+import {
+  asArray,
+  asObject,
+  asString,
+  describe,
+  get,
+  isModelWorkload,
+  kindOf,
+  nameOf,
+  namespaceOf,
+  podTemplatesOf,
+  stringMap,
+  type PodTemplate,
+} from "./k8s";
 import type { PolicyResource, StackRule, StackViolation } from "./types";
 
 export const ZONE_KEY = "topology.kubernetes.io/zone";
@@ -46,15 +59,24 @@ export function minReplicasOf(workload: PolicyResource, template: PodTemplate, a
   for (const r of all) {
     if (!sameNamespace(r, workload)) continue;
     const target = get(r.props, "spec", "scaleTargetRef");
-    if (kindOf(r) === "ScaledObject" && asString(get(target, "name")) === name && (asString(get(target, "kind")) ?? "Deployment") === kind)
+    if (
+      kindOf(r) === "ScaledObject" &&
+      asString(get(target, "name")) === name &&
+      (asString(get(target, "kind")) ?? "Deployment") === kind
+    )
       return numberOr(get(r.props, "spec", "minReplicaCount"), 0);
-    if (kindOf(r) === "HorizontalPodAutoscaler" && asString(get(target, "name")) === name && asString(get(target, "kind")) === kind)
+    if (
+      kindOf(r) === "HorizontalPodAutoscaler" &&
+      asString(get(target, "name")) === name &&
+      asString(get(target, "kind")) === kind
+    )
       return numberOr(get(r.props, "spec", "minReplicas"), 1);
   }
   return numberOr(get(workload.props, "spec", "replicas"), 1);
 }
 
-const numberOr = (v: unknown, fallback: number): number => (typeof v === "number" ? v : typeof v === "string" && /^\d+$/.test(v) ? Number(v) : fallback);
+const numberOr = (v: unknown, fallback: number): number =>
+  typeof v === "number" ? v : typeof v === "string" && /^\d+$/.test(v) ? Number(v) : fallback;
 
 const REPLICATED = new Set(["Deployment", "StatefulSet", "InferenceService"]);
 
@@ -66,7 +88,8 @@ export const modelsAreHighlyAvailable: StackRule = {
   enforcementLevel: "mandatory",
   rationale:
     "One replica, no PDB or all replicas in one zone means a node drain, a spot reclaim or a zone outage takes the model offline; in prod that is an outage of every client's search.",
-  remediation: "Set replicas.min >= 2 in the stack file; ModelService must render a PodDisruptionBudget and a zone topologySpreadConstraint from the environment profile.",
+  remediation:
+    "Set replicas.min >= 2 in the stack file; ModelService must render a PodDisruptionBudget and a zone topologySpreadConstraint from the environment profile.",
   validate(resources, ctx) {
     if (ctx.minReplicas < 2) return [];
     const out: StackViolation[] = [];
@@ -76,12 +99,24 @@ export const modelsAreHighlyAvailable: StackRule = {
       for (const t of podTemplatesOf(r)) {
         if (!isModelWorkload(r, t) || (kindOf(r) === "InferenceService" && t.path !== "spec.predictor")) continue;
         const min = minReplicasOf(r, t, resources);
-        if (min < ctx.minReplicas) out.push({ resource: r, message: `${describe(r)} can run with ${min} replica(s); ${ctx.environment} needs at least ${ctx.minReplicas}.` });
+        if (min < ctx.minReplicas)
+          out.push({
+            resource: r,
+            message: `${describe(r)} can run with ${min} replica(s); ${ctx.environment} needs at least ${ctx.minReplicas}.`,
+          });
         if (!pdbs.some((p) => sameNamespace(p, r) && selectorMatches(get(p.props, "spec", "selector"), t.podLabels)))
-          out.push({ resource: r, message: `${describe(r)} has no PodDisruptionBudget selecting its pods (labels ${JSON.stringify(t.podLabels)}).` });
-        const spread = asArray(t.spec.topologySpreadConstraints).some((c) => asString(get(c, "topologyKey")) === ZONE_KEY);
+          out.push({
+            resource: r,
+            message: `${describe(r)} has no PodDisruptionBudget selecting its pods (labels ${JSON.stringify(t.podLabels)}).`,
+          });
+        const spread = asArray(t.spec.topologySpreadConstraints).some(
+          (c) => asString(get(c, "topologyKey")) === ZONE_KEY,
+        );
         if (ctx.minZones >= 2 && !spread)
-          out.push({ resource: r, message: `${describe(r)} has no topologySpreadConstraint on ${ZONE_KEY} (${t.path}); ${ctx.environment} spreads over at least ${ctx.minZones} zones.` });
+          out.push({
+            resource: r,
+            message: `${describe(r)} has no topologySpreadConstraint on ${ZONE_KEY} (${t.path}); ${ctx.environment} spreads over at least ${ctx.minZones} zones.`,
+          });
       }
     }
     return out;

@@ -23,7 +23,8 @@ export function unpinnedImageReason(image: string): string | undefined {
 export const imagesArePinned: ResourceRule = {
   scope: "resource",
   name: "images-pinned",
-  description: "Every container image (and every image in our Helm values) names a fixed release tag or a digest; no `latest`, no missing tag.",
+  description:
+    "Every container image (and every image in our Helm values) names a fixed release tag or a digest; no `latest`, no missing tag.",
   enforcementLevel: "mandatory",
   rationale:
     "A moving tag makes replicas of one Deployment run different builds and makes a rollback pull the new build again; engines change metric names and flags between releases, which silently breaks alerts and dashboards.",
@@ -45,8 +46,10 @@ export const imagesArePinned: ResourceRule = {
     if (isHelmRelease(resource)) {
       for (const [path, value] of stringsIn(resource.props.values, "values")) {
         const key = path.slice(path.lastIndexOf(".") + 1);
-        if (key === "tag" && (MOVING_TAGS.has(value) || value.endsWith("-latest"))) out.push(`${describe(resource)} sets ${path} to the moving tag "${value}".`);
-        if (key === "image" && /:latest$/.test(value)) out.push(`${describe(resource)} sets ${path} to "${value}", a moving tag.`);
+        if (key === "tag" && (MOVING_TAGS.has(value) || value.endsWith("-latest")))
+          out.push(`${describe(resource)} sets ${path} to the moving tag "${value}".`);
+        if (key === "image" && /:latest$/.test(value))
+          out.push(`${describe(resource)} sets ${path} to "${value}", a moving tag.`);
       }
     }
     return out;
@@ -54,19 +57,23 @@ export const imagesArePinned: ResourceRule = {
 };
 
 /** Exact chart versions: "1.2.3", "v1.2.3", "1.2.3-rc.1"; not ranges such as "^1.2", "~1", "1.x", "*" or "". */
-export const isExactChartVersion = (v: unknown): boolean => typeof v === "string" && /^v?\d+\.\d+\.\d+([-+][0-9A-Za-z.-]+)?$/.test(v);
+export const isExactChartVersion = (v: unknown): boolean =>
+  typeof v === "string" && /^v?\d+\.\d+\.\d+([-+][0-9A-Za-z.-]+)?$/.test(v);
 
 export const helmChartsArePinned: ResourceRule = {
   scope: "resource",
   name: "helm-charts-pinned",
   description: "Every Helm release names an exact chart version.",
   enforcementLevel: "mandatory",
-  rationale: "Without a version Helm installs whatever the repository serves that day: two `pulumi up` of the same commit deploy different charts.",
+  rationale:
+    "Without a version Helm installs whatever the repository serves that day: two `pulumi up` of the same commit deploy different charts.",
   remediation: 'Set `version` on the release to the exact chart version you tested (e.g. "4.13.3").',
   validate(resource) {
     if (!isHelmRelease(resource)) return [];
     const version = resource.props.version;
     if (isExactChartVersion(version)) return [];
-    return [`${describe(resource)} (chart ${String(resource.props.chart)}) has ${version === undefined ? "no version" : `version ${JSON.stringify(version)}, not an exact version`}.`];
+    return [
+      `${describe(resource)} (chart ${String(resource.props.chart)}) has ${version === undefined ? "no version" : `version ${JSON.stringify(version)}, not an exact version`}.`,
+    ];
   },
 };

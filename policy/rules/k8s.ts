@@ -6,7 +6,8 @@ import type { PolicyResource } from "./types";
 
 export type Json = Record<string, unknown>;
 
-export const asObject = (v: unknown): Json | undefined => (v && typeof v === "object" && !Array.isArray(v) ? (v as Json) : undefined);
+export const asObject = (v: unknown): Json | undefined =>
+  v && typeof v === "object" && !Array.isArray(v) ? (v as Json) : undefined;
 export const asArray = (v: unknown): unknown[] => (Array.isArray(v) ? v : []);
 export const asString = (v: unknown): string | undefined => (typeof v === "string" ? v : undefined);
 
@@ -21,7 +22,11 @@ export function stringMap(v: unknown): Record<string, string> {
   return Object.fromEntries(Object.entries(o).filter((e): e is [string, string] => typeof e[1] === "string"));
 }
 
-const HELM_TYPES = new Set(["kubernetes:helm.sh/v3:Release", "kubernetes:helm.sh/v3:Chart", "kubernetes:helm.sh/v4:Chart"]);
+const HELM_TYPES = new Set([
+  "kubernetes:helm.sh/v3:Release",
+  "kubernetes:helm.sh/v3:Chart",
+  "kubernetes:helm.sh/v4:Chart",
+]);
 export const isHelmRelease = (r: PolicyResource): boolean => HELM_TYPES.has(r.type);
 
 /** A Kubernetes object we render (not a Helm release, not a provider). */
@@ -68,11 +73,15 @@ export function podTemplatesOf(r: PolicyResource): PodTemplate[] {
   const p = r.props;
   const tpl = (path: string, template: unknown, longRunning: boolean): PodTemplate[] => {
     const spec = asObject(get(template, "spec"));
-    return spec ? [{ path: `${path}.spec`, spec, podLabels: stringMap(get(template, "metadata", "labels")), longRunning }] : [];
+    return spec
+      ? [{ path: `${path}.spec`, spec, podLabels: stringMap(get(template, "metadata", "labels")), longRunning }]
+      : [];
   };
   switch (kind) {
     case "Pod":
-      return asObject(p.spec) ? [{ path: "spec", spec: asObject(p.spec)!, podLabels: labelsOf(r), longRunning: true }] : [];
+      return asObject(p.spec)
+        ? [{ path: "spec", spec: asObject(p.spec)!, podLabels: labelsOf(r), longRunning: true }]
+        : [];
     case "Deployment":
     case "StatefulSet":
     case "DaemonSet":
@@ -87,7 +96,11 @@ export function podTemplatesOf(r: PolicyResource): PodTemplate[] {
       for (const component of ["predictor", "transformer", "explainer"]) {
         const spec = asObject(get(p, "spec", component));
         if (!spec) continue;
-        const podLabels = { ...labelsOf(r), ...stringMap(spec.labels), "serving.kserve.io/inferenceservice": nameOf(r) };
+        const podLabels = {
+          ...labelsOf(r),
+          ...stringMap(spec.labels),
+          "serving.kserve.io/inferenceservice": nameOf(r),
+        };
         out.push({ path: `spec.${component}`, spec, podLabels, longRunning: true });
       }
       return out;
@@ -115,18 +128,21 @@ export function containersOf(t: PodTemplate): ContainerRef[] {
   const add = (key: string, role: ContainerRole) =>
     asArray(t.spec[key]).forEach((c, i) => {
       const container = asObject(c);
-      if (container) out.push({ path: `${t.path}.${key}[${i}]`, container, role, name: asString(container.name) ?? `#${i}` });
+      if (container)
+        out.push({ path: `${t.path}.${key}[${i}]`, container, role, name: asString(container.name) ?? `#${i}` });
     });
   add("containers", "container");
   add("initContainers", "init");
   add("ephemeralContainers", "ephemeral");
   const model = asObject(t.spec.model);
-  if (model) out.push({ path: `${t.path}.model`, container: model, role: "model", name: asString(model.name) ?? "model" });
+  if (model)
+    out.push({ path: `${t.path}.model`, container: model, role: "model", name: asString(model.name) ?? "model" });
   return out;
 }
 
 /** The containers that serve: regular containers and a KServe model (not init or debug containers). */
-export const mainContainers = (t: PodTemplate): ContainerRef[] => containersOf(t).filter((c) => c.role === "container" || c.role === "model");
+export const mainContainers = (t: PodTemplate): ContainerRef[] =>
+  containersOf(t).filter((c) => c.role === "container" || c.role === "model");
 
 /** The `nvidia.com/gpu` quantity a container asks for in limits or requests (undefined: none). */
 export function gpuQuantity(c: Json, where: "limits" | "requests"): unknown {
@@ -134,13 +150,23 @@ export function gpuQuantity(c: Json, where: "limits" | "requests"): unknown {
 }
 
 export const requestsGpu = (t: PodTemplate): boolean =>
-  containersOf(t).some((c) => gpuQuantity(c.container, "limits") !== undefined || gpuQuantity(c.container, "requests") !== undefined);
+  containersOf(t).some(
+    (c) => gpuQuantity(c.container, "limits") !== undefined || gpuQuantity(c.container, "requests") !== undefined,
+  );
 
 /**
  * Label values that mark a model server. Pods that ask for a GPU and KServe InferenceServices are model workloads
  * whatever their labels; CPU model servers (the local stack's TEI) are recognised by one of these labels.
  */
-export const MODEL_COMPONENT_VALUES: ReadonlySet<string> = new Set(["model", "model-server", "model-service", "engine", "serving", "inference", "predictor"]);
+export const MODEL_COMPONENT_VALUES: ReadonlySet<string> = new Set([
+  "model",
+  "model-server",
+  "model-service",
+  "engine",
+  "serving",
+  "inference",
+  "predictor",
+]);
 /** Alternatively, any object labelled with the served model's name under this key is a model workload. */
 export const MODEL_NAME_LABEL = "retrieval-stack.io/model";
 
@@ -155,5 +181,6 @@ export function isModelWorkload(r: PolicyResource, t: PodTemplate): boolean {
 export function* stringsIn(v: unknown, path = ""): Generator<[string, string]> {
   if (typeof v === "string") yield [path, v];
   else if (Array.isArray(v)) for (let i = 0; i < v.length; i++) yield* stringsIn(v[i], `${path}[${i}]`);
-  else if (v && typeof v === "object") for (const [k, x] of Object.entries(v)) yield* stringsIn(x, path ? `${path}.${k}` : k);
+  else if (v && typeof v === "object")
+    for (const [k, x] of Object.entries(v)) yield* stringsIn(x, path ? `${path}.${k}` : k);
 }

@@ -1,4 +1,16 @@
-import { asArray, asObject, asString, containersOf, describe, get, isHelmRelease, isK8sObject, kindOf, podTemplatesOf, stringsIn } from "./k8s";
+import {
+  asArray,
+  asObject,
+  asString,
+  containersOf,
+  describe,
+  get,
+  isHelmRelease,
+  isK8sObject,
+  kindOf,
+  podTemplatesOf,
+  stringsIn,
+} from "./k8s";
 import type { ResourceRule } from "./types";
 
 /**
@@ -23,13 +35,16 @@ export function credentialIn(value: string): string | undefined {
 }
 
 /** Environment variable or config key names that carry a secret ("HF_TOKEN", "api-key"), not "MAX_BATCH_TOKENS". */
-export const SECRET_NAME = /(^|[-_.])(token|password|passwd|secret|api[-_]?keys?|access[-_]?key|private[-_]?key|credentials?)$/i;
+export const SECRET_NAME =
+  /(^|[-_.])(token|password|passwd|secret|api[-_]?keys?|access[-_]?key|private[-_]?key|credentials?)$/i;
 
 /** Keys that name a Kubernetes Secret object rather than hold a secret value (existingSecret, configSecret, tlsSecretName...). */
-export const SECRET_REFERENCE = /^(existing|config|tls|env|auth)?Secret(Name|Ref)?$|SecretName$|SecretRef$|^secretName$/;
+export const SECRET_REFERENCE =
+  /^(existing|config|tls|env|auth)?Secret(Name|Ref)?$|SecretName$|SecretRef$|^secretName$/;
 
 /** SECRET_NAME for camelCase keys too ("adminPassword" -> "admin_Password"). */
-export const looksSecretNamed = (name: string): boolean => SECRET_NAME.test(name.replace(/([a-z0-9])([A-Z])/g, "$1_$2"));
+export const looksSecretNamed = (name: string): boolean =>
+  SECRET_NAME.test(name.replace(/([a-z0-9])([A-Z])/g, "$1_$2"));
 
 export const noSecretsInPlainConfig: ResourceRule = {
   scope: "resource",
@@ -47,7 +62,9 @@ export const noSecretsInPlainConfig: ResourceRule = {
     const kind = kindOf(resource);
     if (kind === "Secret") {
       if (Object.keys(asObject(resource.props.data) ?? {}).length)
-        out.push(`${describe(resource)} sets data (base64 built in the program, visible in state); use stringData with a pulumi secret Output.`);
+        out.push(
+          `${describe(resource)} sets data (base64 built in the program, visible in state); use stringData with a pulumi secret Output.`,
+        );
       return out;
     }
     for (const t of podTemplatesOf(resource)) {
@@ -57,13 +74,19 @@ export const noSecretsInPlainConfig: ResourceRule = {
           const name = asString(env.name) ?? "";
           const value = env.value;
           if (looksSecretNamed(name) && typeof value === "string" && value !== "")
-            out.push(`${describe(resource)} container "${c.name}" sets env ${name} to a literal value; use valueFrom.secretKeyRef.`);
+            out.push(
+              `${describe(resource)} container "${c.name}" sets env ${name} to a literal value; use valueFrom.secretKeyRef.`,
+            );
         }
       }
     }
     if (kind === "ConfigMap") {
-      for (const key of [...Object.keys(asObject(resource.props.data) ?? {}), ...Object.keys(asObject(resource.props.binaryData) ?? {})])
-        if (looksSecretNamed(key.replace(/\.[a-z]+$/i, ""))) out.push(`${describe(resource)} has a key "${key}" that names a secret; put it in a Secret.`);
+      for (const key of [
+        ...Object.keys(asObject(resource.props.data) ?? {}),
+        ...Object.keys(asObject(resource.props.binaryData) ?? {}),
+      ])
+        if (looksSecretNamed(key.replace(/\.[a-z]+$/i, "")))
+          out.push(`${describe(resource)} has a key "${key}" that names a secret; put it in a Secret.`);
     }
     for (const [path, value] of stringsIn(resource.props)) {
       const what = credentialIn(value);
@@ -80,7 +103,8 @@ export const helmValuesHoldNoCredentials: ResourceRule = {
   enforcementLevel: "advisory",
   rationale:
     "Advisory: a pulumi secret Output passed into values is encrypted in state and legitimate (e.g. an Alertmanager receiver URL), but a policy cannot tell it from a literal once the engine has unwrapped it; a reviewer checks that the value came from a secret.",
-  remediation: "Pass credentials as pulumi secret Outputs, or better, reference an existing Kubernetes Secret (most charts take `existingSecret`).",
+  remediation:
+    "Pass credentials as pulumi secret Outputs, or better, reference an existing Kubernetes Secret (most charts take `existingSecret`).",
   validate(resource) {
     if (!isHelmRelease(resource)) return [];
     const out: string[] = [];
@@ -88,7 +112,10 @@ export const helmValuesHoldNoCredentials: ResourceRule = {
       const what = credentialIn(value);
       const key = path.slice(path.lastIndexOf(".") + 1).replace(/\[\d+\]$/, "");
       if (what) out.push(`${describe(resource)} has ${what} at ${path}.`);
-      else if (looksSecretNamed(key) && !SECRET_REFERENCE.test(key) && value !== "" && value !== "[secret]") out.push(`${describe(resource)} sets ${path}, a secret-named key, to a literal; make sure it comes from a pulumi secret.`);
+      else if (looksSecretNamed(key) && !SECRET_REFERENCE.test(key) && value !== "" && value !== "[secret]")
+        out.push(
+          `${describe(resource)} sets ${path}, a secret-named key, to a literal; make sure it comes from a pulumi secret.`,
+        );
     }
     return out;
   },

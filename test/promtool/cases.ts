@@ -18,8 +18,14 @@ export interface TestCase {
   alert_rule_test: AlertTest[];
 }
 
-const sel = (labels: Record<string, string>) => `{${Object.entries(labels).map(([k, v]) => `${k}="${v}"`).join(",")}}`;
-const series = (name: string, labels: Record<string, string>, values: string) => ({ series: `${name}${sel(labels)}`, values });
+const sel = (labels: Record<string, string>) =>
+  `{${Object.entries(labels)
+    .map(([k, v]) => `${k}="${v}"`)
+    .join(",")}}`;
+const series = (name: string, labels: Record<string, string>, values: string) => ({
+  series: `${name}${sel(labels)}`,
+  values,
+});
 
 /** A model pod known to kube-state-metrics, ready or not, for `n` minutes. */
 function pod(model: string, name: string, ready: 0 | 1, n = 40) {
@@ -29,14 +35,21 @@ function pod(model: string, name: string, ready: 0 | 1, n = 40) {
   ];
 }
 /** An engine series of a model, as the ServiceMonitor labels it. */
-const engine = (name: string, model: string, values: string, extra: Record<string, string> = {}) => series(name, { namespace: NS, model, pod: `${model}-0`, ...extra }, values);
+const engine = (name: string, model: string, values: string, extra: Record<string, string> = {}) =>
+  series(name, { namespace: NS, model, pod: `${model}-0`, ...extra }, values);
 
 const modelLabels = (model: string, severity: string) => ({ severity, model, namespace: NS, engine: "vllm" });
 const runbook = (alert: string) => `${RUNBOOK}#${alert.toLowerCase()}`;
 const none: AlertTest["exp_alerts"] = [];
 
 /** A DCGM series as scraped: dcgm-exporter 4.8's own labels (`hostname`, the exporter's host) plus our `node`. */
-const dcgm = { gpu: "0", UUID: "GPU-1234", modelName: "NVIDIA L4", hostname: "dcgm-exporter-abcde", node: "ip-10-0-1-17" };
+const dcgm = {
+  gpu: "0",
+  UUID: "GPU-1234",
+  modelName: "NVIDIA L4",
+  hostname: "dcgm-exporter-abcde",
+  node: "ip-10-0-1-17",
+};
 const gpuText = "GPU 0 (NVIDIA L4) on node ip-10-0-1-17";
 
 export const CASES: TestCase[] = [
@@ -54,7 +67,8 @@ export const CASES: TestCase[] = [
             exp_labels: { alertname: "ModelServiceDown", ...modelLabels("alpha", "critical") },
             exp_annotations: {
               summary: "Model alpha has no ready replica",
-              description: "Model alpha (vllm, embed) in namespace retrieval has had no ready replica for 5m; every request to it fails.",
+              description:
+                "Model alpha (vllm, embed) in namespace retrieval has had no ready replica for 5m; every request to it fails.",
               runbook_url: runbook("ModelServiceDown"),
             },
           },
@@ -75,7 +89,8 @@ export const CASES: TestCase[] = [
             exp_labels: { alertname: "ModelServiceDown", ...modelLabels("alpha", "critical") },
             exp_annotations: {
               summary: "Model alpha has no ready replica",
-              description: "Model alpha (vllm, embed) in namespace retrieval has had no ready replica for 5m; every request to it fails.",
+              description:
+                "Model alpha (vllm, embed) in namespace retrieval has had no ready replica for 5m; every request to it fails.",
               runbook_url: runbook("ModelServiceDown"),
             },
           },
@@ -96,7 +111,8 @@ export const CASES: TestCase[] = [
             exp_labels: { alertname: "ModelServiceDown", ...modelLabels("beta", "critical") },
             exp_annotations: {
               summary: "Model beta has no ready replica",
-              description: "Model beta (vllm, rerank) in namespace retrieval has had no ready replica for 5m; every request to it fails.",
+              description:
+                "Model beta (vllm, rerank) in namespace retrieval has had no ready replica for 5m; every request to it fails.",
               runbook_url: runbook("ModelServiceDown"),
             },
           },
@@ -153,7 +169,8 @@ export const CASES: TestCase[] = [
             exp_labels: { alertname: "ModelServiceHighLatencyP99", ...modelLabels("alpha", "warning") },
             exp_annotations: {
               summary: "Model alpha p99 latency 496ms is above its 300 ms SLO",
-              description: "Model alpha (vllm) answered with p99 latency 496ms over 5m, above its SLO of 300 ms (models[].slo.p99LatencyMs), for 10m.",
+              description:
+                "Model alpha (vllm) answered with p99 latency 496ms over 5m, above its SLO of 300 ms (models[].slo.p99LatencyMs), for 10m.",
               runbook_url: runbook("ModelServiceHighLatencyP99"),
             },
           },
@@ -164,7 +181,9 @@ export const CASES: TestCase[] = [
   {
     name: "ModelServiceHighLatencyP99: fast requests do not fire",
     interval: "1m",
-    input_series: ["0.1", "0.5", "+Inf"].map((le) => engine("test_request_duration_seconds_bucket", "alpha", "0+10x40", { le })),
+    input_series: ["0.1", "0.5", "+Inf"].map((le) =>
+      engine("test_request_duration_seconds_bucket", "alpha", "0+10x40", { le }),
+    ),
     alert_rule_test: [{ eval_time: "30m", alertname: "ModelServiceHighLatencyP99", exp_alerts: none }],
   },
   {
@@ -184,7 +203,8 @@ export const CASES: TestCase[] = [
             exp_labels: { alertname: "ModelServiceQueueBacklog", ...modelLabels("alpha", "warning") },
             exp_annotations: {
               summary: "Model alpha has 60 requests waiting",
-              description: "Model alpha (vllm) has had more than 50 requests waiting (now 60) for 10m: replicas cannot keep up.",
+              description:
+                "Model alpha (vllm) has had more than 50 requests waiting (now 60) for 10m: replicas cannot keep up.",
               runbook_url: runbook("ModelServiceQueueBacklog"),
             },
           },
@@ -206,7 +226,8 @@ export const CASES: TestCase[] = [
             exp_labels: { alertname: "ModelServiceAtMaxReplicas", ...modelLabels("alpha", "warning") },
             exp_annotations: {
               summary: "Model alpha runs at its maximum of 4 replicas",
-              description: "Model alpha has run 4 ready replicas, its replicas.max of 4, for 15m: the autoscaler cannot add capacity.",
+              description:
+                "Model alpha has run 4 ready replicas, its replicas.max of 4, for 15m: the autoscaler cannot add capacity.",
               runbook_url: runbook("ModelServiceAtMaxReplicas"),
             },
           },
@@ -226,8 +247,16 @@ export const CASES: TestCase[] = [
     input_series: [
       ...pod("alpha", "alpha-0", 1),
       ...pod("alpha", "alpha-1", 1),
-      series("kube_pod_container_status_restarts_total", { namespace: NS, pod: "alpha-0", container: "engine" }, "0 0 1 2 3 3 3 3 3 3 3"),
-      series("kube_pod_container_status_restarts_total", { namespace: NS, pod: "alpha-1", container: "engine" }, "0 0 1 1 1 1 1 1 1 1 1"),
+      series(
+        "kube_pod_container_status_restarts_total",
+        { namespace: NS, pod: "alpha-0", container: "engine" },
+        "0 0 1 2 3 3 3 3 3 3 3",
+      ),
+      series(
+        "kube_pod_container_status_restarts_total",
+        { namespace: NS, pod: "alpha-1", container: "engine" },
+        "0 0 1 1 1 1 1 1 1 1 1",
+      ),
     ],
     alert_rule_test: [
       {
@@ -272,7 +301,12 @@ export const CASES: TestCase[] = [
   {
     name: "ModelMetricsMissing: any of the engine's series present keeps it silent; metrics that stop fire later",
     interval: "1m",
-    input_series: [...pod("alpha", "alpha-0", 1, 60), ...pod("beta", "beta-0", 1, 60), engine("test_running", "alpha", "1x60"), engine("test_running", "beta", "1x10 _x50")],
+    input_series: [
+      ...pod("alpha", "alpha-0", 1, 60),
+      ...pod("beta", "beta-0", 1, 60),
+      engine("test_running", "alpha", "1x60"),
+      engine("test_running", "beta", "1x10 _x50"),
+    ],
     alert_rule_test: [
       {
         eval_time: "30m",
@@ -332,10 +366,18 @@ export const CASES: TestCase[] = [
         alertname: "GpuHighUtilization",
         exp_alerts: [
           {
-            exp_labels: { alertname: "GpuHighUtilization", severity: "warning", ...dcgm, gpu: "0", UUID: "GPU-1", node: "gpu-node-a" },
+            exp_labels: {
+              alertname: "GpuHighUtilization",
+              severity: "warning",
+              ...dcgm,
+              gpu: "0",
+              UUID: "GPU-1",
+              node: "gpu-node-a",
+            },
             exp_annotations: {
               summary: "GPU utilisation 95% on node gpu-node-a",
-              description: "GPU 0 (NVIDIA L4) on node gpu-node-a has been more than 90% busy (now 95%) for 15m: the models on it are saturated.",
+              description:
+                "GPU 0 (NVIDIA L4) on node gpu-node-a has been more than 90% busy (now 95%) for 15m: the models on it are saturated.",
               runbook_url: runbook("GpuHighUtilization"),
             },
           },
@@ -346,7 +388,10 @@ export const CASES: TestCase[] = [
   {
     name: "GpuXidErrors: Xid 79 fires at once, 0 does not",
     interval: "1m",
-    input_series: [series("DCGM_FI_DEV_XID_ERRORS", dcgm, "0 0 79 79"), series("DCGM_FI_DEV_XID_ERRORS", { ...dcgm, gpu: "1", UUID: "GPU-5678" }, "0x4")],
+    input_series: [
+      series("DCGM_FI_DEV_XID_ERRORS", dcgm, "0 0 79 79"),
+      series("DCGM_FI_DEV_XID_ERRORS", { ...dcgm, gpu: "1", UUID: "GPU-5678" }, "0x4"),
+    ],
     alert_rule_test: [
       { eval_time: "1m", alertname: "GpuXidErrors", exp_alerts: none },
       {
@@ -368,17 +413,32 @@ export const CASES: TestCase[] = [
   {
     name: "GpuXidErrors: the message names the node from `node`, not from dcgm-exporter's `hostname`",
     interval: "1m",
-    input_series: [series("DCGM_FI_DEV_XID_ERRORS", { gpu: "2", UUID: "GPU-9", modelName: "NVIDIA L40S", hostname: "dcgm-exporter-xyz12", node: "gpu-node-b" }, "48x3")],
+    input_series: [
+      series(
+        "DCGM_FI_DEV_XID_ERRORS",
+        { gpu: "2", UUID: "GPU-9", modelName: "NVIDIA L40S", hostname: "dcgm-exporter-xyz12", node: "gpu-node-b" },
+        "48x3",
+      ),
+    ],
     alert_rule_test: [
       {
         eval_time: "2m",
         alertname: "GpuXidErrors",
         exp_alerts: [
           {
-            exp_labels: { alertname: "GpuXidErrors", severity: "warning", gpu: "2", UUID: "GPU-9", modelName: "NVIDIA L40S", hostname: "dcgm-exporter-xyz12", node: "gpu-node-b" },
+            exp_labels: {
+              alertname: "GpuXidErrors",
+              severity: "warning",
+              gpu: "2",
+              UUID: "GPU-9",
+              modelName: "NVIDIA L40S",
+              hostname: "dcgm-exporter-xyz12",
+              node: "gpu-node-b",
+            },
             exp_annotations: {
               summary: "Xid 48 on node gpu-node-b",
-              description: "GPU 2 (NVIDIA L40S) on node gpu-node-b reported Xid error 48 (NVIDIA Xid catalogue: 48/63/64/74/79/92-95 mean the GPU needs a reset or the node replacing).",
+              description:
+                "GPU 2 (NVIDIA L40S) on node gpu-node-b reported Xid error 48 (NVIDIA Xid catalogue: 48/63/64/74/79/92-95 mean the GPU needs a reset or the node replacing).",
               runbook_url: runbook("GpuXidErrors"),
             },
           },
@@ -405,7 +465,12 @@ export const CASES: TestCase[] = [
         alertname: "GpuNodeGroupNoCapacity",
         exp_alerts: [
           {
-            exp_labels: { alertname: "GpuNodeGroupNoCapacity", severity: "warning", node_group: "l4", models: "alpha,beta" },
+            exp_labels: {
+              alertname: "GpuNodeGroupNoCapacity",
+              severity: "warning",
+              node_group: "l4",
+              models: "alpha,beta",
+            },
             exp_annotations: {
               summary: "1 GPU pods of node group l4 cannot be scheduled",
               description:
@@ -420,7 +485,10 @@ export const CASES: TestCase[] = [
   {
     name: "GpuNodeGroupNoCapacity: no pending pod stays silent",
     interval: "1m",
-    input_series: [...pod("alpha", "alpha-0", 1), series("kube_pod_status_phase", { namespace: NS, pod: "alpha-0", phase: "Pending" }, "0x30")],
+    input_series: [
+      ...pod("alpha", "alpha-0", 1),
+      series("kube_pod_status_phase", { namespace: NS, pod: "alpha-0", phase: "Pending" }, "0x30"),
+    ],
     alert_rule_test: [{ eval_time: "20m", alertname: "GpuNodeGroupNoCapacity", exp_alerts: none }],
   },
 ];

@@ -14,7 +14,13 @@ export const TEST_METRICS: EngineMetrics = {
   path: "/metrics",
   port: 8000,
   modelLabel: undefined,
-  metricNames: ["test_queue_size", "test_running", "test_request_duration_seconds_bucket", "test_requests_total", "test_request_failures_total"],
+  metricNames: [
+    "test_queue_size",
+    "test_running",
+    "test_request_duration_seconds_bucket",
+    "test_requests_total",
+    "test_request_failures_total",
+  ],
   queueDepth: (s) => sumGauge("test_queue_size", s),
   inFlight: (s) => sumGauge("test_running", s),
   latencyP99: (s, w) => histogramP99("test_request_duration_seconds", s, w),
@@ -30,10 +36,32 @@ export const NS = "retrieval";
 const model = (m: Record<string, unknown>): ModelConfig => ModelConfigSchema.parse(m);
 
 /** alpha: always-on (2..4) on node group l4; beta: may scale to zero (0..2), also on l4. */
-export const ALPHA = model({ name: "alpha", model: "BAAI/bge-large-zh-v1.5", engine: "vllm", task: "embed", replicas: { min: 2, max: 4 }, gpu: { nodeGroup: "l4" }, slo: { p99LatencyMs: 300 } });
-export const BETA = model({ name: "beta", model: "BAAI/bge-reranker-v2-m3", engine: "vllm", task: "rerank", replicas: { min: 0, max: 2 }, gpu: { nodeGroup: "l4" }, slo: { p99LatencyMs: 1000 } });
+export const ALPHA = model({
+  name: "alpha",
+  model: "BAAI/bge-large-zh-v1.5",
+  engine: "vllm",
+  task: "embed",
+  replicas: { min: 2, max: 4 },
+  gpu: { nodeGroup: "l4" },
+  slo: { p99LatencyMs: 300 },
+});
+export const BETA = model({
+  name: "beta",
+  model: "BAAI/bge-reranker-v2-m3",
+  engine: "vllm",
+  task: "rerank",
+  replicas: { min: 0, max: 2 },
+  gpu: { nodeGroup: "l4" },
+  slo: { p99LatencyMs: 1000 },
+});
 export const THRESHOLDS: AlertThresholds = AlertThresholdsSchema.parse({});
 
 export function testRuleGroups(): RuleGroup[] {
-  return buildRuleGroups({ models: [ALPHA, BETA], thresholds: THRESHOLDS, runbookBaseUrl: RUNBOOK, modelsNamespace: NS, adapterFor: testAdapterFor });
+  return buildRuleGroups({
+    models: [ALPHA, BETA],
+    thresholds: THRESHOLDS,
+    runbookBaseUrl: RUNBOOK,
+    modelsNamespace: NS,
+    adapterFor: testAdapterFor,
+  });
 }

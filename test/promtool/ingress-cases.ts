@@ -13,18 +13,53 @@ import type { TestCase } from "./cases";
 
 const model = (m: Record<string, unknown>): ModelConfig => ModelConfigSchema.parse(m);
 /** gamma: SGLang (no failure counter); delta: KServe (none either); epsilon: vLLM (has one). */
-export const GAMMA = model({ name: "gamma", model: "BAAI/bge-large-zh-v1.5", engine: "sglang", task: "embed", replicas: { min: 1, max: 2 }, slo: { p99LatencyMs: 300 } });
-export const DELTA = model({ name: "delta", model: "thenlper/gte-base", engine: "kserve", task: "embed", replicas: { min: 1, max: 2 }, slo: { p99LatencyMs: 300 } });
-export const EPSILON = model({ name: "epsilon", model: "Qwen/Qwen3-Reranker-4B", engine: "vllm", task: "rerank", replicas: { min: 1, max: 2 }, slo: { p99LatencyMs: 2000 } });
+export const GAMMA = model({
+  name: "gamma",
+  model: "BAAI/bge-large-zh-v1.5",
+  engine: "sglang",
+  task: "embed",
+  replicas: { min: 1, max: 2 },
+  slo: { p99LatencyMs: 300 },
+});
+export const DELTA = model({
+  name: "delta",
+  model: "thenlper/gte-base",
+  engine: "kserve",
+  task: "embed",
+  replicas: { min: 1, max: 2 },
+  slo: { p99LatencyMs: 300 },
+});
+export const EPSILON = model({
+  name: "epsilon",
+  model: "Qwen/Qwen3-Reranker-4B",
+  engine: "vllm",
+  task: "rerank",
+  replicas: { min: 1, max: 2 },
+  slo: { p99LatencyMs: 2000 },
+});
 export const INGRESS_MODELS = [GAMMA, DELTA, EPSILON];
-export const INGRESS = IngressSchema.parse({ host: "retrieval.example.com", tls: { mode: "secret", secretName: "tls" } });
+export const INGRESS = IngressSchema.parse({
+  host: "retrieval.example.com",
+  tls: { mode: "secret", secretName: "tls" },
+});
 
 export function ingressRuleGroups(): RuleGroup[] {
-  return buildRuleGroups({ models: INGRESS_MODELS, thresholds: THRESHOLDS, runbookBaseUrl: RUNBOOK, modelsNamespace: NS, ingress: INGRESS });
+  return buildRuleGroups({
+    models: INGRESS_MODELS,
+    thresholds: THRESHOLDS,
+    runbookBaseUrl: RUNBOOK,
+    modelsNamespace: NS,
+    ingress: INGRESS,
+  });
 }
 
 /** One upstream response counter of the controller, for a model's Service and status code, as scraped. */
-function responses(service: string, code: string, values: string, o: { resourceNamespace?: string; pod?: string } = {}) {
+function responses(
+  service: string,
+  code: string,
+  values: string,
+  o: { resourceNamespace?: string; pod?: string } = {},
+) {
   const labels: Record<string, string> = {
     // The histogram's own labels (latency.go: upstream, server, code, then the upstream-server and peer labels).
     upstream: `vs_${o.resourceNamespace ?? NS}_${VIRTUAL_SERVER_NAME}_${service}`,
@@ -41,10 +76,21 @@ function responses(service: string, code: string, values: string, o: { resourceN
     job: "nginx-ingress-metrics",
     endpoint: "metrics",
   };
-  return { series: `${UPSTREAM_RESPONSES}{${Object.entries(labels).map(([k, v]) => `${k}="${v}"`).join(",")}}`, values };
+  return {
+    series: `${UPSTREAM_RESPONSES}{${Object.entries(labels)
+      .map(([k, v]) => `${k}="${v}"`)
+      .join(",")}}`,
+    values,
+  };
 }
 
-const labels = (model: string, engine: string) => ({ alertname: "ModelServiceHighErrorRate", severity: "critical", model, namespace: NS, engine });
+const labels = (model: string, engine: string) => ({
+  alertname: "ModelServiceHighErrorRate",
+  severity: "critical",
+  model,
+  namespace: NS,
+  engine,
+});
 const none: TestCase["alert_rule_test"][number]["exp_alerts"] = [];
 
 export const INGRESS_CASES: TestCase[] = [
@@ -73,7 +119,8 @@ export const INGRESS_CASES: TestCase[] = [
             exp_labels: labels("gamma", "sglang"),
             exp_annotations: {
               summary: "Model gamma fails 10% of requests",
-              description: "Model gamma (sglang) answered 10% of the requests routed to it through the ingress with a server error (5xx) over 5m (threshold 5%) for 5m.",
+              description:
+                "Model gamma (sglang) answered 10% of the requests routed to it through the ingress with a server error (5xx) over 5m (threshold 5%) for 5m.",
               runbook_url: `${RUNBOOK}#modelservicehigherrorrate`,
             },
           },
@@ -111,7 +158,8 @@ export const INGRESS_CASES: TestCase[] = [
             exp_labels: labels("delta", "kserve"),
             exp_annotations: {
               summary: "Model delta fails 20% of requests",
-              description: "Model delta (kserve) answered 20% of the requests routed to it through the ingress with a server error (5xx) over 5m (threshold 5%) for 5m.",
+              description:
+                "Model delta (kserve) answered 20% of the requests routed to it through the ingress with a server error (5xx) over 5m (threshold 5%) for 5m.",
               runbook_url: `${RUNBOOK}#modelservicehigherrorrate`,
             },
           },

@@ -17,7 +17,11 @@ export interface Tool {
 export function findTool(name: string, debianPackage: string): Tool {
   const r = spawnSync("sh", ["-c", `command -v ${name}`], { encoding: "utf8" });
   const path = r.status === 0 ? r.stdout.trim() : undefined;
-  return { name, path, missing: `${name} is not installed (apt-get install -y ${debianPackage}; .ci/run does this in CI)` };
+  return {
+    name,
+    path,
+    missing: `${name} is not installed (apt-get install -y ${debianPackage}; .ci/run does this in CI)`,
+  };
 }
 
 export const inCI = process.env.CI === "true";
@@ -51,6 +55,12 @@ export function promtoolTestRules(tool: Tool, rulesFile: string, c: RuleTestCase
   const dir = path.dirname(rulesFile);
   const file = path.join(dir, `test-${id}.yaml`);
   const { name: _name, ...group } = c;
-  fs.writeFileSync(file, YAML.stringify({ rule_files: [path.basename(rulesFile)], evaluation_interval: "1m", tests: [group] }, { lineWidth: 0 }));
+  fs.writeFileSync(
+    file,
+    YAML.stringify(
+      { rule_files: [path.basename(rulesFile)], evaluation_interval: "1m", tests: [group] },
+      { lineWidth: 0 },
+    ),
+  );
   return run(tool, ["test", "rules", path.basename(file)], dir);
 }

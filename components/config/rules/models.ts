@@ -26,25 +26,64 @@ export const modelRules: Rule = (config) => {
   models.forEach((m, i) => {
     const at = (...p: PropertyKey[]) => ["models", i, ...p];
     const prev = seen.get(m.name);
-    if (prev !== undefined) out.push({ path: at("name"), value: m.name, message: `is already used by models[${prev}]. Fix: give every model a unique name (it becomes its Service name and route).` });
+    if (prev !== undefined)
+      out.push({
+        path: at("name"),
+        value: m.name,
+        message: `is already used by models[${prev}]. Fix: give every model a unique name (it becomes its Service name and route).`,
+      });
     seen.set(m.name, i);
 
-    if (m.replicas.min > m.replicas.max) out.push({ path: at("replicas", "min"), value: m.replicas.min, message: `is above replicas.max (${m.replicas.max}). Fix: set min <= max.` });
+    if (m.replicas.min > m.replicas.max)
+      out.push({
+        path: at("replicas", "min"),
+        value: m.replicas.min,
+        message: `is above replicas.max (${m.replicas.max}). Fix: set min <= max.`,
+      });
     const floor = config.environment ? profileOf(config.environment).minReplicasFloor : 0;
-    if (config.environment && m.replicas.min < floor) out.push({ path: at("replicas", "min"), value: m.replicas.min, message: `${config.environment} needs at least ${floor} replicas per model so that one pod or zone can fail. Fix: set replicas.min to ${floor} or more.` });
+    if (config.environment && m.replicas.min < floor)
+      out.push({
+        path: at("replicas", "min"),
+        value: m.replicas.min,
+        message: `${config.environment} needs at least ${floor} replicas per model so that one pod or zone can fail. Fix: set replicas.min to ${floor} or more.`,
+      });
     out.push(...scaleToZeroProblems(config, m, i, floor));
 
     const spec = specOf(m);
     if (!spec) {
-      out.push({ path: at("model"), value: m.model, message: `is not in the model catalogue (components/serving/models.ts). Fix: add a "spec" with task, dims, maxTokens, parametersB and architecture, or use a catalogued model.` });
+      out.push({
+        path: at("model"),
+        value: m.model,
+        message: `is not in the model catalogue (components/serving/models.ts). Fix: add a "spec" with task, dims, maxTokens, parametersB and architecture, or use a catalogued model.`,
+      });
       return;
     }
-    if (spec.task !== m.task) out.push({ path: at("task"), value: m.task, message: `${m.model} is a ${spec.task} model. Fix: set task: ${spec.task}, or pick a ${m.task} model.` });
+    if (spec.task !== m.task)
+      out.push({
+        path: at("task"),
+        value: m.task,
+        message: `${m.model} is a ${spec.task} model. Fix: set task: ${spec.task}, or pick a ${m.task} model.`,
+      });
     if (m.dimensions !== undefined) {
-      if (m.task !== "embed" || !spec.matryoshka) out.push({ path: at("dimensions"), value: m.dimensions, message: `${m.model} does not support Matryoshka output sizes (engines answer 400). Fix: remove "dimensions", or use a Matryoshka model such as Qwen/Qwen3-Embedding-0.6B.` });
-      else if (spec.dims !== undefined && m.dimensions > spec.dims) out.push({ path: at("dimensions"), value: m.dimensions, message: `is larger than ${m.model}'s ${spec.dims} dimensions. Fix: use a value <= ${spec.dims}.` });
+      if (m.task !== "embed" || !spec.matryoshka)
+        out.push({
+          path: at("dimensions"),
+          value: m.dimensions,
+          message: `${m.model} does not support Matryoshka output sizes (engines answer 400). Fix: remove "dimensions", or use a Matryoshka model such as Qwen/Qwen3-Embedding-0.6B.`,
+        });
+      else if (spec.dims !== undefined && m.dimensions > spec.dims)
+        out.push({
+          path: at("dimensions"),
+          value: m.dimensions,
+          message: `is larger than ${m.model}'s ${spec.dims} dimensions. Fix: use a value <= ${spec.dims}.`,
+        });
     }
-    if (m.maxModelLen !== undefined && m.maxModelLen > spec.maxTokens) out.push({ path: at("maxModelLen"), value: m.maxModelLen, message: `exceeds ${m.model}'s maximum of ${spec.maxTokens} tokens. Fix: set maxModelLen <= ${spec.maxTokens} or remove it.` });
+    if (m.maxModelLen !== undefined && m.maxModelLen > spec.maxTokens)
+      out.push({
+        path: at("maxModelLen"),
+        value: m.maxModelLen,
+        message: `exceeds ${m.model}'s maximum of ${spec.maxTokens} tokens. Fix: set maxModelLen <= ${spec.maxTokens} or remove it.`,
+      });
 
     out.push(...gpuFitProblems(config, m, spec, i));
 
@@ -54,8 +93,14 @@ export const modelRules: Rule = (config) => {
       // A GPU placement whose node group or instance type is unknown is reported above; the adapter would
       // only add a misleading "needs a GPU" on top.
       if (m.gpu && !instance) return;
-      const ctx = { model: m, spec, environment: config.environment, gpu: instance && m.gpu ? { instance, count: m.gpu.count } : undefined };
-      for (const p of adapterFor(m.engine).validate(ctx)) out.push({ path: at(...p.field.split(".")), value: valueOf(m, p.field), message: p.message });
+      const ctx = {
+        model: m,
+        spec,
+        environment: config.environment,
+        gpu: instance && m.gpu ? { instance, count: m.gpu.count } : undefined,
+      };
+      for (const p of adapterFor(m.engine).validate(ctx))
+        out.push({ path: at(...p.field.split(".")), value: valueOf(m, p.field), message: p.message });
     }
   });
   return out;
@@ -82,18 +127,35 @@ function scaleToZeroProblems(config: Partial<PlatformConfig>, m: ModelConfig, i:
       message: `lets the model scale to zero, but nothing would bring it back: with no pod the engine exports no metric for the autoscaler to see. Fix: set autoscaling.activeHours (e.g. ${ACTIVE_HOURS_EXAMPLE}: one replica during those hours, zero outside them), or set replicas.min: 1.`,
     });
   if (zero && config.observability && !config.observability.enabled)
-    out.push({ path: at("replicas", "min"), value: 0, message: `scaling to zero needs KEDA, which this stack installs only with observability (KEDA reads Prometheus); with observability.enabled false the model keeps one replica. Fix: set replicas.min: 1, or enable observability.` });
+    out.push({
+      path: at("replicas", "min"),
+      value: 0,
+      message: `scaling to zero needs KEDA, which this stack installs only with observability (KEDA reads Prometheus); with observability.enabled false the model keeps one replica. Fix: set replicas.min: 1, or enable observability.`,
+    });
   if (!hours) return out;
   if (m.replicas.min > 0)
-    out.push({ path: at("autoscaling", "activeHours"), value: hours, message: `has no effect: replicas.min is ${m.replicas.min}, so the model never runs fewer replicas outside these hours. Fix: remove autoscaling.activeHours${floor === 0 ? ", or set replicas.min: 0 to scale to zero outside them" : ` (${config.environment} keeps at least ${floor} replicas)`}.` });
+    out.push({
+      path: at("autoscaling", "activeHours"),
+      value: hours,
+      message: `has no effect: replicas.min is ${m.replicas.min}, so the model never runs fewer replicas outside these hours. Fix: remove autoscaling.activeHours${floor === 0 ? ", or set replicas.min: 0 to scale to zero outside them" : ` (${config.environment} keeps at least ${floor} replicas)`}.`,
+    });
   const tz = timezoneProblem(hours.timezone);
   if (tz) out.push({ path: at("autoscaling", "activeHours", "timezone"), value: hours.timezone, message: tz });
   for (const key of ["start", "end"] as const) {
     const problem = cronProblem(hours[key]);
-    if (problem) out.push({ path: at("autoscaling", "activeHours", key), value: hours[key], message: `is not a cron expression KEDA's cron scaler accepts (${problem}). ${CRON_FIX}` });
+    if (problem)
+      out.push({
+        path: at("autoscaling", "activeHours", key),
+        value: hours[key],
+        message: `is not a cron expression KEDA's cron scaler accepts (${problem}). ${CRON_FIX}`,
+      });
   }
   if (hours.start.trim().split(/\s+/).join(" ") === hours.end.trim().split(/\s+/).join(" "))
-    out.push({ path: at("autoscaling", "activeHours", "end"), value: hours.end, message: `is the same as start, so the window never opens (KEDA refuses it). Fix: set end to when the window closes, e.g. "0 20 * * 1-5".` });
+    out.push({
+      path: at("autoscaling", "activeHours", "end"),
+      value: hours.end,
+      message: `is the same as start, so the window never opens (KEDA refuses it). Fix: set end to when the window closes, e.g. "0 20 * * 1-5".`,
+    });
   return out;
 }
 
@@ -105,15 +167,29 @@ function gpuFitProblems(config: Partial<PlatformConfig>, m: ModelConfig, spec: M
   const group = groups[m.gpu.nodeGroup];
   if (!group) {
     const names = Object.keys(groups);
-    return [{ path: at("nodeGroup"), value: m.gpu.nodeGroup, message: names.length ? `is not a GPU node group of this stack. Fix: use one of ${names.map((n) => `"${n}"`).join(", ")}, or add it under gpuNodeGroups.` : `names a GPU node group, but this stack declares none. Fix: add it under gpuNodeGroups, or remove "gpu" to run on CPU.` }];
+    return [
+      {
+        path: at("nodeGroup"),
+        value: m.gpu.nodeGroup,
+        message: names.length
+          ? `is not a GPU node group of this stack. Fix: use one of ${names.map((n) => `"${n}"`).join(", ")}, or add it under gpuNodeGroups.`
+          : `names a GPU node group, but this stack declares none. Fix: add it under gpuNodeGroups, or remove "gpu" to run on CPU.`,
+      },
+    ];
   }
   const instance = lookupInstanceType(group.instanceTypes[0] ?? "");
   if (!instance) return []; // reported by the node-group rules
   const out: RuleProblem[] = [];
-  if (m.gpu.count > instance.gpus) out.push({ path: at("count"), value: m.gpu.count, message: `node group "${m.gpu.nodeGroup}" (${group.instanceTypes[0]}) has ${instance.gpus} GPU(s) per node. Fix: ask for <= ${instance.gpus}, or use a larger instance type.` });
+  if (m.gpu.count > instance.gpus)
+    out.push({
+      path: at("count"),
+      value: m.gpu.count,
+      message: `node group "${m.gpu.nodeGroup}" (${group.instanceTypes[0]}) has ${instance.gpus} GPU(s) per node. Fix: ask for <= ${instance.gpus}, or use a larger instance type.`,
+    });
   const ctxLen = servedContextLength(m, spec);
   const need = estimateGpuMemory(spec, ctxLen);
-  const have = Math.round(instance.gpuMemoryGiB * Math.min(m.gpu.count, instance.gpus) * m.gpu.memoryFraction * 10) / 10;
+  const have =
+    Math.round(instance.gpuMemoryGiB * Math.min(m.gpu.count, instance.gpus) * m.gpu.memoryFraction * 10) / 10;
   if (need.totalGiB > have) {
     out.push({
       path: ["models", i, "maxModelLen"],

@@ -5,11 +5,18 @@
  */
 import type { ServiceExposure } from "../exposure";
 
-export const NGINX_INGRESS_CHART = { chart: "nginx-ingress", version: "2.5.1", repo: "https://helm.nginx.com/stable" } as const;
+export const NGINX_INGRESS_CHART = {
+  chart: "nginx-ingress",
+  version: "2.5.1",
+  repo: "https://helm.nginx.com/stable",
+} as const;
 export const RELEASE_NAME = "nginx-ingress";
 export const INGRESS_CLASS = "nginx";
 /** Pod labels we set explicitly (controller.selectorLabels) so that our metrics Service can select the pods. */
-export const CONTROLLER_SELECTOR: Readonly<Record<string, string>> = { "app.kubernetes.io/name": "nginx-ingress", "app.kubernetes.io/instance": RELEASE_NAME };
+export const CONTROLLER_SELECTOR: Readonly<Record<string, string>> = {
+  "app.kubernetes.io/name": "nginx-ingress",
+  "app.kubernetes.io/instance": RELEASE_NAME,
+};
 /** The chart's Prometheus exporter port (prometheus.port). */
 export const METRICS_PORT = 9113;
 /** Seconds the NLB needs to stop sending new connections to a terminating pod (target deregistration). */
@@ -67,7 +74,16 @@ export function controllerValues(o: ControllerValuesInput): Record<string, unkno
       lifecycle: { preStop: { exec: { command: ["/bin/sh", "-c", `sleep ${DRAIN_SECONDS}`] } } },
       podDisruptionBudget: spread ? { enabled: true, minAvailable: 1 } : { enabled: false },
       ...(spread
-        ? { topologySpreadConstraints: [{ maxSkew: 1, topologyKey: "topology.kubernetes.io/zone", whenUnsatisfiable: "ScheduleAnyway", labelSelector: { matchLabels: { ...CONTROLLER_SELECTOR } } }] }
+        ? {
+            topologySpreadConstraints: [
+              {
+                maxSkew: 1,
+                topologyKey: "topology.kubernetes.io/zone",
+                whenUnsatisfiable: "ScheduleAnyway",
+                labelSelector: { matchLabels: { ...CONTROLLER_SELECTOR } },
+              },
+            ],
+          }
         : {}),
     },
     prometheus: { create: true, port: METRICS_PORT, scheme: "http" },

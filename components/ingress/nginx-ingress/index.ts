@@ -5,9 +5,25 @@ import { profileOf } from "../../config/environments";
 import { childOptions, standardLabels } from "../../k8s/meta";
 import type { ControllerInstallArgs, ControllerPublishArgs, IngressControllerDriver } from "../controller";
 import { serviceExposure } from "../exposure";
-import { CONTROLLER_SELECTOR, INGRESS_CLASS, METRICS_PORT, NGINX_INGRESS_CHART, RELEASE_NAME, controllerValues } from "./chart";
+import {
+  CONTROLLER_SELECTOR,
+  INGRESS_CLASS,
+  METRICS_PORT,
+  NGINX_INGRESS_CHART,
+  RELEASE_NAME,
+  controllerValues,
+} from "./chart";
 import { nginxIngressMetrics } from "./metrics";
-import { API_KEY_POLICY, API_KEY_SECRET, VIRTUAL_SERVER_NAME, apiKeyPolicySpec, apiKeySecretData, rateLimitPolicyName, rateLimitPolicySpec, virtualServerSpec } from "./objects";
+import {
+  API_KEY_POLICY,
+  API_KEY_SECRET,
+  VIRTUAL_SERVER_NAME,
+  apiKeyPolicySpec,
+  apiKeySecretData,
+  rateLimitPolicyName,
+  rateLimitPolicySpec,
+  virtualServerSpec,
+} from "./objects";
 import { pinnedRelease } from "../../k8s/helm";
 
 /** Default controller replicas: two spread over zones in cloud stacks, one locally. */
@@ -41,7 +57,11 @@ function install(args: ControllerInstallArgs): pulumi.Resource[] {
       "ingress-metrics",
       {
         metadata: { name: `${RELEASE_NAME}-metrics`, namespace: args.namespace, labels },
-        spec: { type: "ClusterIP", selector: { ...CONTROLLER_SELECTOR }, ports: [{ name: "metrics", port: METRICS_PORT, targetPort: METRICS_PORT, protocol: "TCP" }] },
+        spec: {
+          type: "ClusterIP",
+          selector: { ...CONTROLLER_SELECTOR },
+          ports: [{ name: "metrics", port: METRICS_PORT, targetPort: METRICS_PORT, protocol: "TCP" }],
+        },
       },
       childOptions(parent, provider, { dependsOn: [release] }),
     );
@@ -76,7 +96,11 @@ function publish(args: ControllerPublishArgs): pulumi.Resource[] {
     const secret = new k8s.core.v1.Secret(
       "api-keys",
       {
-        metadata: { name: API_KEY_SECRET, namespace: args.namespace, labels: standardLabels(API_KEY_SECRET, "ingress-auth") },
+        metadata: {
+          name: API_KEY_SECRET,
+          namespace: args.namespace,
+          labels: standardLabels(API_KEY_SECRET, "ingress-auth"),
+        },
         type: "nginx.org/apikey",
         // stringData from a secret Output: the keys stay encrypted in state and never appear in the plan.
         stringData: pulumi.secret(args.apiKeys.apply(apiKeySecretData)),
@@ -87,7 +111,16 @@ function publish(args: ControllerPublishArgs): pulumi.Resource[] {
     out.push(
       new k8s.apiextensions.CustomResource(
         "api-key-policy",
-        { apiVersion: "k8s.nginx.org/v1", kind: "Policy", metadata: { name: API_KEY_POLICY, namespace: args.namespace, labels: standardLabels(API_KEY_POLICY, "ingress-auth") }, spec: apiKeyPolicySpec() },
+        {
+          apiVersion: "k8s.nginx.org/v1",
+          kind: "Policy",
+          metadata: {
+            name: API_KEY_POLICY,
+            namespace: args.namespace,
+            labels: standardLabels(API_KEY_POLICY, "ingress-auth"),
+          },
+          spec: apiKeyPolicySpec(),
+        },
         opts([...args.dependsOn, secret]),
       ),
     );
@@ -97,7 +130,16 @@ function publish(args: ControllerPublishArgs): pulumi.Resource[] {
     out.push(
       new k8s.apiextensions.CustomResource(
         name,
-        { apiVersion: "k8s.nginx.org/v1", kind: "Policy", metadata: { name, namespace: args.namespace, labels: standardLabels(name, "ingress-rate-limit", { "retrieval-stack.io/model": route.model }) }, spec: rateLimitPolicySpec(route, auth) },
+        {
+          apiVersion: "k8s.nginx.org/v1",
+          kind: "Policy",
+          metadata: {
+            name,
+            namespace: args.namespace,
+            labels: standardLabels(name, "ingress-rate-limit", { "retrieval-stack.io/model": route.model }),
+          },
+          spec: rateLimitPolicySpec(route, auth),
+        },
         opts(args.dependsOn),
       ),
     );
@@ -109,7 +151,11 @@ function publish(args: ControllerPublishArgs): pulumi.Resource[] {
       {
         apiVersion: "k8s.nginx.org/v1",
         kind: "VirtualServer",
-        metadata: { name: VIRTUAL_SERVER_NAME, namespace: args.namespace, labels: standardLabels(VIRTUAL_SERVER_NAME, "ingress") },
+        metadata: {
+          name: VIRTUAL_SERVER_NAME,
+          namespace: args.namespace,
+          labels: standardLabels(VIRTUAL_SERVER_NAME, "ingress"),
+        },
         spec: virtualServerSpec({
           host: args.host,
           routes: args.routes,

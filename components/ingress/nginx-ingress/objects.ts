@@ -29,7 +29,10 @@ export function apiKeySecretData(keys: readonly string[]): Record<string, string
 }
 
 export function apiKeyPolicySpec(): Record<string, unknown> {
-  return { ingressClassName: INGRESS_CLASS, apiKey: { suppliedIn: { header: [API_KEY_HEADER] }, clientSecret: API_KEY_SECRET } };
+  return {
+    ingressClassName: INGRESS_CLASS,
+    apiKey: { suppliedIn: { header: [API_KEY_HEADER] }, clientSecret: API_KEY_SECRET },
+  };
 }
 
 export function rateLimitPolicySpec(route: ModelRoute, perKey: boolean): Record<string, unknown> {
@@ -51,7 +54,15 @@ export function rateLimitPolicySpec(route: ModelRoute, perKey: boolean): Record<
 }
 
 function errorPage(r: EdgeResponse): Record<string, unknown> {
-  return { codes: [...r.codes], return: { code: r.status, type: "application/json", body: escapedBody(r), headers: r.headers.map((h) => ({ ...h })) } };
+  return {
+    codes: [...r.codes],
+    return: {
+      code: r.status,
+      type: "application/json",
+      body: escapedBody(r),
+      headers: r.headers.map((h) => ({ ...h })),
+    },
+  };
 }
 
 export interface VirtualServerInput {
@@ -70,7 +81,12 @@ export function virtualServerSpec(v: VirtualServerInput): Record<string, unknown
     ingressClassName: INGRESS_CLASS,
     host: v.host,
     ...(v.tlsSecretName
-      ? { tls: { secret: v.tlsSecretName, ...(v.forceHttps ? { redirect: { enable: true, code: 308, basedOn: "scheme" } } : {}) } }
+      ? {
+          tls: {
+            secret: v.tlsSecretName,
+            ...(v.forceHttps ? { redirect: { enable: true, code: 308, basedOn: "scheme" } } : {}),
+          },
+        }
       : {}),
     upstreams: v.routes.map((r) => ({
       name: r.model,
@@ -97,7 +113,11 @@ export function virtualServerSpec(v: VirtualServerInput): Record<string, unknown
             requestHeaders: { pass: true, set: [{ name: API_KEY_HEADER, value: "" }] },
           },
         },
-        errorPages: [...(v.auth ? [errorPage(unauthorized())] : []), errorPage(rateLimited(r.model)), errorPage(tooLarge(v.maxBodySize))],
+        errorPages: [
+          ...(v.auth ? [errorPage(unauthorized())] : []),
+          errorPage(rateLimited(r.model)),
+          errorPage(tooLarge(v.maxBodySize)),
+        ],
       })),
       // Everything else on the host: a JSON 404, never an engine.
       { path: "/", action: { return: { code: 404, type: "application/json", body: escapedBody(notFound()) } } },

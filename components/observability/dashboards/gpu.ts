@@ -18,7 +18,11 @@ const LEGEND = `{{${KSM_NODE_GROUP_LABEL}}} {{node}} GPU {{gpu}}`;
 
 export function gpuDashboard(): Dashboard {
   const panels: PanelSpec[] = [
-    timeseries("GPU utilisation", [{ expr: perNodeGroup("DCGM_FI_DEV_GPU_UTIL"), legend: LEGEND }], { unit: "percent", min: 0, max: 100 }),
+    timeseries("GPU utilisation", [{ expr: perNodeGroup("DCGM_FI_DEV_GPU_UTIL"), legend: LEGEND }], {
+      unit: "percent",
+      min: 0,
+      max: 100,
+    }),
     timeseries(
       "GPU memory used / total",
       [
@@ -27,16 +31,31 @@ export function gpuDashboard(): Dashboard {
       ],
       { unit: "decmbytes", min: 0 },
     ),
-    timeseries("GPU memory used ratio", [{ expr: perNodeGroup("(DCGM_FI_DEV_FB_USED / (DCGM_FI_DEV_FB_USED + DCGM_FI_DEV_FB_FREE))"), legend: LEGEND }], { unit: "percentunit", min: 0, max: 1 }),
+    timeseries(
+      "GPU memory used ratio",
+      [{ expr: perNodeGroup("(DCGM_FI_DEV_FB_USED / (DCGM_FI_DEV_FB_USED + DCGM_FI_DEV_FB_FREE))"), legend: LEGEND }],
+      { unit: "percentunit", min: 0, max: 1 },
+    ),
     timeseries("Temperature", [{ expr: perNodeGroup("DCGM_FI_DEV_GPU_TEMP"), legend: LEGEND }], { unit: "celsius" }),
     timeseries("Power", [{ expr: perNodeGroup("DCGM_FI_DEV_POWER_USAGE"), legend: LEGEND }], { unit: "watt", min: 0 }),
-    timeseries("Xid errors (last code, 0 = none)", [{ expr: perNodeGroup("DCGM_FI_DEV_XID_ERRORS"), legend: LEGEND }], { min: 0 }),
+    timeseries("Xid errors (last code, 0 = none)", [{ expr: perNodeGroup("DCGM_FI_DEV_XID_ERRORS"), legend: LEGEND }], {
+      min: 0,
+    }),
     timeseries(
       "GPU utilisation per node group (mean)",
-      [{ expr: `avg by (${KSM_NODE_GROUP_LABEL}) (${perNodeGroup("DCGM_FI_DEV_GPU_UTIL")})`, legend: `{{${KSM_NODE_GROUP_LABEL}}}` }],
+      [
+        {
+          expr: `avg by (${KSM_NODE_GROUP_LABEL}) (${perNodeGroup("DCGM_FI_DEV_GPU_UTIL")})`,
+          legend: `{{${KSM_NODE_GROUP_LABEL}}}`,
+        },
+      ],
       { unit: "percent", min: 0, max: 100 },
     ),
   ];
-  const nodeGroups = queryVariable("node_group", "Node group", `label_values(kube_node_labels{${KSM_NODE_GROUP_LABEL}!=""}, ${KSM_NODE_GROUP_LABEL})`);
+  const nodeGroups = queryVariable(
+    "node_group",
+    "Node group",
+    `label_values(kube_node_labels{${KSM_NODE_GROUP_LABEL}!=""}, ${KSM_NODE_GROUP_LABEL})`,
+  );
   return dashboard("rs-gpu", "GPUs", ["gpu"], [nodeGroups], panels);
 }

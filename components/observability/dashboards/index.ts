@@ -13,11 +13,18 @@ export { queriesOf } from "./panels";
  * Every dashboard of a stack: one per engine in use, the GPU dashboard when a model uses GPUs, one per model.
  * @param ingress the stack's ingress: models whose engine counts no failures show the error ratio measured there
  */
-export function buildDashboards(models: readonly ModelConfig[], namespace: string, adapterFor: (e: EngineName) => EngineAdapter = defaultAdapterFor, ingress?: IngressMetricsConfig): Dashboard[] {
+export function buildDashboards(
+  models: readonly ModelConfig[],
+  namespace: string,
+  adapterFor: (e: EngineName) => EngineAdapter = defaultAdapterFor,
+  ingress?: IngressMetricsConfig,
+): Dashboard[] {
   const engines = [...new Set(models.map((m) => m.engine))].sort();
   return [
     ...engines.map((e) => engineDashboard(e, models, namespace, adapterFor)),
     ...(models.some((m) => m.gpu) ? [gpuDashboard()] : []),
-    ...models.map((m) => modelDashboard(m, namespace, adapterFor, errorRatioOf(m, { models, namespace, ingress, adapterFor }))),
+    ...models.map((m) =>
+      modelDashboard(m, namespace, adapterFor, errorRatioOf(m, { models, namespace, ingress, adapterFor })),
+    ),
   ];
 }

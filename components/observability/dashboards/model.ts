@@ -24,10 +24,22 @@ export function modelDashboard(
   const w = GRAFANA_RATE_WINDOW;
   const slo = model.slo.p99LatencyMs / 1000;
   const panels: PanelSpec[] = [
-    stat("Ready replicas", { expr: readyReplicas(model.name, namespace), legend: "ready" }, { description: `replicas.min ${model.replicas.min}, replicas.max ${model.replicas.max}` }),
-    stat("p99 latency", { expr: m.latencyP99(s, "5m"), legend: "p99" }, { unit: "s", threshold: slo, description: `SLO ${model.slo.p99LatencyMs} ms` }),
+    stat(
+      "Ready replicas",
+      { expr: readyReplicas(model.name, namespace), legend: "ready" },
+      { description: `replicas.min ${model.replicas.min}, replicas.max ${model.replicas.max}` },
+    ),
+    stat(
+      "p99 latency",
+      { expr: m.latencyP99(s, "5m"), legend: "p99" },
+      { unit: "s", threshold: slo, description: `SLO ${model.slo.p99LatencyMs} ms` },
+    ),
     stat("Requests per second", { expr: m.requestRate(s, "5m"), legend: "rps" }, { unit: "reqps" }),
-    timeseries("Latency p99 vs SLO", [{ expr: m.latencyP99(s, w), legend: "p99" }], { unit: "s", min: 0, threshold: slo }),
+    timeseries("Latency p99 vs SLO", [{ expr: m.latencyP99(s, w), legend: "p99" }], {
+      unit: "s",
+      min: 0,
+      threshold: slo,
+    }),
     timeseries("Requests per second", [{ expr: m.requestRate(s, w), legend: model.name }], { unit: "reqps", min: 0 }),
     errors
       ? errors.source === "engine"
@@ -37,19 +49,34 @@ export function modelDashboard(
             min: 0,
             description: `${adapter.displayName} counts no failed requests; this is the share of the model's answers to requests through the ingress that were 5xx.`,
           })
-      : note("Error ratio", `${adapter.displayName} counts no failed requests and the ingress is disabled: no error ratio for this model.`),
+      : note(
+          "Error ratio",
+          `${adapter.displayName} counts no failed requests and the ingress is disabled: no error ratio for this model.`,
+        ),
     timeseries(
       "Waiting and running requests",
-      [...(m.queueDepth ? [{ expr: m.queueDepth(s), legend: "waiting" }] : []), { expr: m.inFlight(s), legend: "running" }],
+      [
+        ...(m.queueDepth ? [{ expr: m.queueDepth(s), legend: "waiting" }] : []),
+        { expr: m.inFlight(s), legend: "running" },
+      ],
       { min: 0 },
     ),
     timeseries("Replicas vs autoscaler", replicaQueries(model.name, namespace), { min: 0 }),
     timeseries(
       "Container restarts (15 min)",
-      [{ expr: `sum by (pod) (increase(kube_pod_container_status_restarts_total{namespace="${namespace}"}[15m]) * on(namespace, pod) group_left() ${modelPods(model.name, namespace)})`, legend: "{{pod}}" }],
+      [
+        {
+          expr: `sum by (pod) (increase(kube_pod_container_status_restarts_total{namespace="${namespace}"}[15m]) * on(namespace, pod) group_left() ${modelPods(model.name, namespace)})`,
+          legend: "{{pod}}",
+        },
+      ],
       { min: 0 },
     ),
-    timeseries("Firing alerts", [{ expr: `ALERTS{alertstate="firing",model="${model.name}"}`, legend: "{{alertname}} ({{severity}})" }], { min: 0 }),
+    timeseries(
+      "Firing alerts",
+      [{ expr: `ALERTS{alertstate="firing",model="${model.name}"}`, legend: "{{alertname}} ({{severity}})" }],
+      { min: 0 },
+    ),
   ];
   return dashboard(`rs-model-${model.name}`, `Model: ${model.name}`, ["model", model.engine], [], panels);
 }

@@ -1,4 +1,12 @@
-import { ThresholdsMode, VariableRefresh, type Dashboard, type DataSourceRef, type FieldConfigSource, type Panel, type VariableModel } from "@grafana/schema";
+import {
+  ThresholdsMode,
+  VariableRefresh,
+  type Dashboard,
+  type DataSourceRef,
+  type FieldConfigSource,
+  type Panel,
+  type VariableModel,
+} from "@grafana/schema";
 
 /** Every panel reads the Prometheus data source chosen in the dashboard's `datasource` variable. */
 export const PROMETHEUS: DataSourceRef = { type: "prometheus", uid: "${datasource}" };
@@ -13,7 +21,13 @@ export interface Query {
 
 /** A Prometheus query target as Grafana stores it. */
 function target(q: Query, i: number): Record<string, unknown> {
-  return { datasource: PROMETHEUS, expr: q.expr, legendFormat: q.legend, refId: String.fromCharCode(65 + i), range: true };
+  return {
+    datasource: PROMETHEUS,
+    expr: q.expr,
+    legendFormat: q.legend,
+    refId: String.fromCharCode(65 + i),
+    range: true,
+  };
 }
 
 export interface PanelOptions {
@@ -37,7 +51,13 @@ function fieldConfig(o: PanelOptions): FieldConfigSource {
       ...(o.threshold === undefined
         ? {}
         : {
-            thresholds: { mode: ThresholdsMode.Absolute, steps: [{ color: "green", value: null }, { color: "red", value: o.threshold }] },
+            thresholds: {
+              mode: ThresholdsMode.Absolute,
+              steps: [
+                { color: "green", value: null },
+                { color: "red", value: o.threshold },
+              ],
+            },
             custom: { thresholdsStyle: { mode: "line" } },
           }),
     },
@@ -53,7 +73,10 @@ export function timeseries(title: string, queries: readonly Query[], o: PanelOpt
     datasource: PROMETHEUS,
     targets: queries.map(target),
     fieldConfig: fieldConfig(o),
-    options: { legend: { displayMode: "list", placement: "bottom", showLegend: true }, tooltip: { mode: "multi", sort: "desc" } },
+    options: {
+      legend: { displayMode: "list", placement: "bottom", showLegend: true },
+      tooltip: { mode: "multi", sort: "desc" },
+    },
   };
 }
 
@@ -65,7 +88,11 @@ export function stat(title: string, query: Query, o: PanelOptions = {}): PanelSp
     datasource: PROMETHEUS,
     targets: [target(query, 0)],
     fieldConfig: fieldConfig(o),
-    options: { reduceOptions: { calcs: ["lastNotNull"], fields: "", values: false }, colorMode: "value", graphMode: "area" },
+    options: {
+      reduceOptions: { calcs: ["lastNotNull"], fields: "", values: false },
+      colorMode: "value",
+      graphMode: "area",
+    },
   };
 }
 
@@ -77,7 +104,11 @@ export function note(title: string, content: string): PanelSpec {
 /** Places panels left to right, `perRow` per row, and numbers them. */
 export function layout(panels: readonly PanelSpec[], perRow = 3, height = 8): Panel[] {
   const width = Math.floor(24 / perRow);
-  return panels.map((p, i) => ({ ...p, id: i + 1, gridPos: { x: (i % perRow) * width, y: Math.floor(i / perRow) * height, w: width, h: height } }));
+  return panels.map((p, i) => ({
+    ...p,
+    id: i + 1,
+    gridPos: { x: (i % perRow) * width, y: Math.floor(i / perRow) * height, w: width, h: height },
+  }));
 }
 
 export const datasourceVariable: VariableModel = {
@@ -113,7 +144,14 @@ export function queryVariable(name: string, label: string, query: string): Varia
   };
 }
 
-export function dashboard(uid: string, title: string, tags: readonly string[], variables: readonly VariableModel[], panels: readonly PanelSpec[], perRow = 3): Dashboard {
+export function dashboard(
+  uid: string,
+  title: string,
+  tags: readonly string[],
+  variables: readonly VariableModel[],
+  panels: readonly PanelSpec[],
+  perRow = 3,
+): Dashboard {
   return {
     uid,
     title,
@@ -131,6 +169,7 @@ export function dashboard(uid: string, title: string, tags: readonly string[], v
 /** Every PromQL expression of a dashboard (panel targets), for tests and allow-list checks. */
 export function queriesOf(d: Dashboard): string[] {
   const out: string[] = [];
-  for (const p of d.panels ?? []) for (const t of ("targets" in p ? p.targets : undefined) ?? []) if (typeof t.expr === "string") out.push(t.expr);
+  for (const p of d.panels ?? [])
+    for (const t of ("targets" in p ? p.targets : undefined) ?? []) if (typeof t.expr === "string") out.push(t.expr);
   return out;
 }

@@ -11,13 +11,33 @@ import { openaiDialect } from "./openai";
  * Deployments pick theirs from the engine adapter (adapterFor(engine).dialect), never from this table.
  */
 export const DIALECTS: Readonly<Record<string, HttpDialect>> = Object.fromEntries(
-  [vllmDialect, sglangDialect, teiDialect, teiNativeDialect, kserveDialect, kserveV1Dialect, kserveV2Dialect, xinferenceDialect, openaiDialect].map((d) => [d.name, d]),
+  [
+    vllmDialect,
+    sglangDialect,
+    teiDialect,
+    teiNativeDialect,
+    kserveDialect,
+    kserveV1Dialect,
+    kserveV2Dialect,
+    xinferenceDialect,
+    openaiDialect,
+  ].map((d) => [d.name, d]),
 );
 
 export function dialectNamed(name: string): HttpDialect | undefined {
   return DIALECTS[name];
 }
 
-export { vllmDialect, sglangDialect, teiDialect, teiNativeDialect, kserveDialect, kserveV1Dialect, kserveV2Dialect, xinferenceDialect, openaiDialect };
+export {
+  vllmDialect,
+  sglangDialect,
+  teiDialect,
+  teiNativeDialect,
+  kserveDialect,
+  kserveV1Dialect,
+  kserveV2Dialect,
+  xinferenceDialect,
+  openaiDialect,
+};
 export * from "./types";
 export { describe as describeJson } from "./shape";

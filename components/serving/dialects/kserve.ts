@@ -33,7 +33,11 @@ export const kserveDialect: HttpDialect = {
 const v1Embed: EndpointDialect<EmbedRequest, number[][]> = {
   path: (model) => `/v1/models/${model}:predict`,
   build: (r) => ({ instances: [...r.inputs] }),
-  parse: (body) => parseVectorList(expectRecord(body, ":predict", 'an object {"predictions": [[numbers]]}').predictions, ":predict.predictions"),
+  parse: (body) =>
+    parseVectorList(
+      expectRecord(body, ":predict", 'an object {"predictions": [[numbers]]}').predictions,
+      ":predict.predictions",
+    ),
 };
 
 /** KServe V1 (embeddings only). */
@@ -53,15 +57,21 @@ const v2Embed: EndpointDialect<EmbedRequest, number[][]> = {
   path: (model) => `/v2/models/${model}/infer`,
   build: (r) => ({ inputs: [{ name: "input-0", shape: [r.inputs.length], datatype: "BYTES", data: [...r.inputs] }] }),
   parse: (body) => {
-    const outputs = expectArray(expectRecord(body, "/infer", 'an object {"outputs": [...]}').outputs, "/infer.outputs", "a list of output tensors");
+    const outputs = expectArray(
+      expectRecord(body, "/infer", 'an object {"outputs": [...]}').outputs,
+      "/infer.outputs",
+      "a list of output tensors",
+    );
     const out = expectRecord(outputs[0], "/infer.outputs[0]", "an output tensor {shape, data}");
     const shape = expectArray(out.shape, "/infer.outputs[0].shape", "a shape [N, D]");
-    if (shape.length !== 2 || !shape.every((d) => typeof d === "number" && Number.isInteger(d) && d >= 0)) fail("/infer.outputs[0].shape", "a 2-D shape [N, D]", shape);
+    if (shape.length !== 2 || !shape.every((d) => typeof d === "number" && Number.isInteger(d) && d >= 0))
+      fail("/infer.outputs[0].shape", "a 2-D shape [N, D]", shape);
     const [rows, cols] = shape as [number, number];
     const data = expectArray(out.data, "/infer.outputs[0].data", "a flat list of numbers");
     // Some servers nest the rows; flatten one level so both layouts read the same.
     const flat = data.length > 0 && Array.isArray(data[0]) ? (data as unknown[][]).flat() : data;
-    if (flat.length !== rows * cols) fail("/infer.outputs[0].data", `${rows}×${cols} = ${rows * cols} numbers (shape ${JSON.stringify(shape)})`, flat);
+    if (flat.length !== rows * cols)
+      fail("/infer.outputs[0].data", `${rows}×${cols} = ${rows * cols} numbers (shape ${JSON.stringify(shape)})`, flat);
     const values = flat.map((v, i) => expectNumber(v, `/infer.outputs[0].data[${i}]`));
     return Array.from({ length: rows }, (_, r) => values.slice(r * cols, (r + 1) * cols));
   },

@@ -1,4 +1,11 @@
-import type { EmbedRequest, EndpointDialect, HttpDialect, ModelListDialect, RerankRequest, RerankResult } from "./types";
+import type {
+  EmbedRequest,
+  EndpointDialect,
+  HttpDialect,
+  ModelListDialect,
+  RerankRequest,
+  RerankResult,
+} from "./types";
 import { expectArray, expectRecord, optional, parseOpenAIEmbeddings, parseResultsObject } from "./shape";
 
 /**
@@ -15,7 +22,12 @@ export function openaiEmbeddings(prefix = "/v1"): EndpointDialect<EmbedRequest, 
   return {
     path: () => `${prefix}/embeddings`,
     openaiBasePath: prefix,
-    build: (r) => ({ model: r.model, input: [...r.inputs], encoding_format: "float", ...optional("dimensions", r.dimensions) }),
+    build: (r) => ({
+      model: r.model,
+      input: [...r.inputs],
+      encoding_format: "float",
+      ...optional("dimensions", r.dimensions),
+    }),
     parse: (body) => parseOpenAIEmbeddings(body, `${prefix}/embeddings`),
   };
 }
@@ -25,10 +37,19 @@ export function openaiEmbeddings(prefix = "/v1"): EndpointDialect<EmbedRequest, 
  * `{"results": [{"index", "relevance_score", "document"?}]}` sorted by score. `document` may be `{text}`, a
  * string or null depending on the engine; it is not read.
  */
-export function cohereRerank(path = "/v1/rerank", extra: Record<string, unknown> = {}): EndpointDialect<RerankRequest, RerankResult[]> {
+export function cohereRerank(
+  path = "/v1/rerank",
+  extra: Record<string, unknown> = {},
+): EndpointDialect<RerankRequest, RerankResult[]> {
   return {
     path: () => path,
-    build: (r) => ({ model: r.model, query: r.query, documents: [...r.documents], ...optional("top_n", r.topN), ...extra }),
+    build: (r) => ({
+      model: r.model,
+      query: r.query,
+      documents: [...r.documents],
+      ...optional("top_n", r.topN),
+      ...extra,
+    }),
     parse: (body) => parseResultsObject(body, path),
   };
 }
@@ -39,7 +60,11 @@ export function openaiModelList(prefix = "/v1"): ModelListDialect {
     path: () => `${prefix}/models`,
     parse: (body) => {
       const where = `${prefix}/models`;
-      const data = expectArray(expectRecord(body, where, 'an object {"data": [{"id"}]}').data, `${where}.data`, "a list of {id}");
+      const data = expectArray(
+        expectRecord(body, where, 'an object {"data": [{"id"}]}').data,
+        `${where}.data`,
+        "a list of {id}",
+      );
       return data.map((m, i) => String(expectRecord(m, `${where}.data[${i}]`, "an object {id}").id));
     },
   };

@@ -10,7 +10,8 @@ import { DialectError, type RerankResult } from "./types";
 export function describe(value: unknown): string {
   if (value === null) return "null";
   if (value === undefined) return "nothing (field absent)";
-  if (Array.isArray(value)) return value.length === 0 ? "an empty list" : `a list of ${value.length} (first: ${describe(value[0])})`;
+  if (Array.isArray(value))
+    return value.length === 0 ? "an empty list" : `a list of ${value.length} (first: ${describe(value[0])})`;
   switch (typeof value) {
     case "string":
       return `the string ${JSON.stringify(value.length > 60 ? `${value.slice(0, 57)}...` : value)}`;
@@ -20,7 +21,9 @@ export function describe(value: unknown): string {
       return `${value}`;
     case "object": {
       const keys = Object.keys(value as object);
-      return keys.length === 0 ? "an empty object" : `an object with keys {${keys.slice(0, 8).join(", ")}${keys.length > 8 ? ", ..." : ""}}`;
+      return keys.length === 0
+        ? "an empty object"
+        : `an object with keys {${keys.slice(0, 8).join(", ")}${keys.length > 8 ? ", ..." : ""}}`;
     }
     default:
       return typeof value;
@@ -98,21 +101,29 @@ export function parseRerankItem(item: unknown, where: string, scoreField: "relev
     const hint = other in rec ? ` (this body uses "${other}": wrong dialect?)` : "";
     throw new DialectError(`${where}.${scoreField}: expected a number, got ${describe(rec[scoreField])}${hint}`);
   }
-  return { index: expectIndex(rec.index, `${where}.index`), score: expectNumber(rec[scoreField], `${where}.${scoreField}`) };
+  return {
+    index: expectIndex(rec.index, `${where}.index`),
+    score: expectNumber(rec[scoreField], `${where}.${scoreField}`),
+  };
 }
 
 /** Cohere-style `{results: [{index, relevance_score, document?}]}`. */
 export function parseResultsObject(body: unknown, label: string): RerankResult[] {
   const hint = Array.isArray(body) ? " (a bare list is the SGLang/TEI shape: wrong dialect?)" : "";
-  if (!isRecord(body)) throw new DialectError(`${label}: expected an object {"results": [{index, relevance_score}]}, got ${describe(body)}${hint}`);
+  if (!isRecord(body))
+    throw new DialectError(
+      `${label}: expected an object {"results": [{index, relevance_score}]}, got ${describe(body)}${hint}`,
+    );
   const results = expectArray(body.results, `${label}.results`, "a list of {index, relevance_score}");
   return results.map((item, i) => parseRerankItem(item, `${label}.results[${i}]`, "relevance_score"));
 }
 
 /** SGLang/TEI-style bare list `[{index, score, ...}]`. */
 export function parseBareScoreList(body: unknown, label: string): RerankResult[] {
-  const hint = isRecord(body) && "results" in body ? ' (an object with "results" is the Cohere/vLLM shape: wrong dialect?)' : "";
-  if (!Array.isArray(body)) throw new DialectError(`${label}: expected a bare list [{index, score}], got ${describe(body)}${hint}`);
+  const hint =
+    isRecord(body) && "results" in body ? ' (an object with "results" is the Cohere/vLLM shape: wrong dialect?)' : "";
+  if (!Array.isArray(body))
+    throw new DialectError(`${label}: expected a bare list [{index, score}], got ${describe(body)}${hint}`);
   return body.map((item, i) => parseRerankItem(item, `${label}[${i}]`, "score"));
 }
 

@@ -29,7 +29,9 @@ export const xinferenceDialect: HttpDialect = {
   parseHealth: (body, model) => {
     const served = xinferenceModels.parse(body);
     if (!served.includes(model)) {
-      throw new DialectError(`/v1/models: expected the model uid "${model}" to be launched, got ${served.length ? `[${served.join(", ")}]` : describe(body)}`);
+      throw new DialectError(
+        `/v1/models: expected the model uid "${model}" to be launched, got ${served.length ? `[${served.join(", ")}]` : describe(body)}`,
+      );
     }
   },
   models: xinferenceModels,

@@ -34,12 +34,22 @@ export const gpuClassOf = (ctx: ModelContext) => ctx.gpu?.instance.gpuClass;
 export const needsGpu = (ctx: ModelContext, engine: string, cpuAlternative: string) =>
   ctx.gpu
     ? []
-    : [{ field: "gpu", message: `${engine} needs a GPU (its images are CUDA builds), but this model has no "gpu" placement. Fix: set gpu.nodeGroup, or use engine: ${cpuAlternative} on CPU.` }];
+    : [
+        {
+          field: "gpu",
+          message: `${engine} needs a GPU (its images are CUDA builds), but this model has no "gpu" placement. Fix: set gpu.nodeGroup, or use engine: ${cpuAlternative} on CPU.`,
+        },
+      ];
 
 /** For engines that take no `engineOptions`: a key there is a typo or meant for another engine. */
 export const noEngineOptions = (ctx: ModelContext, engine: string) => {
   const keys = Object.keys(ctx.model.engineOptions);
   return keys.length
-    ? [{ field: "engineOptions", message: `${engine} takes no engineOptions (got ${keys.map((k) => `"${k}"`).join(", ")}). Fix: remove them; engine flags go in extraArgs.` }]
+    ? [
+        {
+          field: "engineOptions",
+          message: `${engine} takes no engineOptions (got ${keys.map((k) => `"${k}"`).join(", ")}). Fix: remove them; engine flags go in extraArgs.`,
+        },
+      ]
     : [];
 };

@@ -1,6 +1,13 @@
 import { z } from "zod";
 import { kserveDialect } from "../dialects/kserve";
-import type { AdapterProblem, EngineAdapter, EngineMetrics, EnginePrerequisite, EngineWorkload, ModelContext } from "./types";
+import type {
+  AdapterProblem,
+  EngineAdapter,
+  EngineMetrics,
+  EnginePrerequisite,
+  EngineWorkload,
+  ModelContext,
+} from "./types";
 import { CACHE_MOUNT_PATH, QUIET_ENV, contextLengthOf, httpGet, tagOf } from "./common";
 import { histogramP99, histogramQuantile, inFlightFromDuration, sumGauge, sumRate } from "./promql";
 
@@ -34,27 +41,53 @@ const metrics: EngineMetrics = {
   path: "/metrics",
   port: PORT,
   modelLabel: "model_name",
-  metricNames: ["vllm:num_requests_waiting", "vllm:num_requests_running", "vllm:e2e_request_latency_seconds_bucket", "vllm:request_success_total", "request_predict_seconds_bucket", "request_predict_seconds_sum", "request_predict_seconds_count"],
+  metricNames: [
+    "vllm:num_requests_waiting",
+    "vllm:num_requests_running",
+    "vllm:e2e_request_latency_seconds_bucket",
+    "vllm:request_success_total",
+    "request_predict_seconds_bucket",
+    "request_predict_seconds_sum",
+    "request_predict_seconds_count",
+  ],
   queueDepth: (s) => sumGauge("vllm:num_requests_waiting", s),
-  inFlight: (s) => `(${sumGauge("vllm:num_requests_running", s)} or ${inFlightFromDuration("request_predict_seconds", s)})`,
-  latencyP99: (s, w) => `(${histogramP99("vllm:e2e_request_latency_seconds", s, w)} or ${histogramP99("request_predict_seconds", s, w)})`,
-  requestRate: (s, w) => `(${sumRate("vllm:request_success_total", s, w)} or ${sumRate("request_predict_seconds_count", s, w)})`,
+  inFlight: (s) =>
+    `(${sumGauge("vllm:num_requests_running", s)} or ${inFlightFromDuration("request_predict_seconds", s)})`,
+  latencyP99: (s, w) =>
+    `(${histogramP99("vllm:e2e_request_latency_seconds", s, w)} or ${histogramP99("request_predict_seconds", s, w)})`,
+  requestRate: (s, w) =>
+    `(${sumRate("vllm:request_success_total", s, w)} or ${sumRate("request_predict_seconds_count", s, w)})`,
   // KServe's model server counts no failed requests: no errorRatio.
-  latencyQuantile: (q, s, w) => `(${histogramQuantile(q, "vllm:e2e_request_latency_seconds", s, w)} or ${histogramQuantile(q, "request_predict_seconds", s, w)})`,
+  latencyQuantile: (q, s, w) =>
+    `(${histogramQuantile(q, "vllm:e2e_request_latency_seconds", s, w)} or ${histogramQuantile(q, "request_predict_seconds", s, w)})`,
 };
 
 function validate(ctx: ModelContext): AdapterProblem[] {
   const out: AdapterProblem[] = [];
   const parsed = KServeOptions.safeParse(ctx.model.engineOptions);
   if (!parsed.success) {
-    out.push({ field: "engineOptions", message: `KServe accepts only { backend: "huggingface" | "vllm" } here (${parsed.error.issues.map((i) => i.message).join("; ")}). Fix: remove other keys.` });
+    out.push({
+      field: "engineOptions",
+      message: `KServe accepts only { backend: "huggingface" | "vllm" } here (${parsed.error.issues.map((i) => i.message).join("; ")}). Fix: remove other keys.`,
+    });
     return out;
   }
   const backend = kserveBackend(ctx);
-  if (backend === "vllm" && !ctx.gpu) out.push({ field: "engineOptions.backend", message: `KServe's vLLM backend runs only in the GPU image. Fix: set gpu.nodeGroup, or engineOptions.backend: huggingface.` });
+  if (backend === "vllm" && !ctx.gpu)
+    out.push({
+      field: "engineOptions.backend",
+      message: `KServe's vLLM backend runs only in the GPU image. Fix: set gpu.nodeGroup, or engineOptions.backend: huggingface.`,
+    });
   if (ctx.model.task === "rerank" && backend !== "vllm")
-    out.push({ field: "engineOptions.backend", message: `KServe's Hugging Face backend has no rerank endpoint (only the vLLM backend serves /openai/v1/rerank). Fix: set engineOptions.backend: vllm with a GPU, or engine: tei.` });
-  if (ctx.spec.decoderReranker) out.push({ field: "engine", message: `${ctx.model.model} needs vLLM's hf_overrides and chat template, which KServe's runtime does not pass. Fix: set engine: vllm.` });
+    out.push({
+      field: "engineOptions.backend",
+      message: `KServe's Hugging Face backend has no rerank endpoint (only the vLLM backend serves /openai/v1/rerank). Fix: set engineOptions.backend: vllm with a GPU, or engine: tei.`,
+    });
+  if (ctx.spec.decoderReranker)
+    out.push({
+      field: "engine",
+      message: `${ctx.model.model} needs vLLM's hf_overrides and chat template, which KServe's runtime does not pass. Fix: set engine: vllm.`,
+    });
   if (ctx.model.task === "embed" && backend === "huggingface" && ctx.spec.pooling !== "mean")
     out.push({
       field: "engineOptions.backend",
@@ -66,12 +99,21 @@ function validate(ctx: ModelContext): AdapterProblem[] {
 function workload(ctx: ModelContext): EngineWorkload {
   const { model } = ctx;
   const backend = kserveBackend(ctx);
-  const common = [`--model_name=${model.name}`, `--model_id=${model.model}`, `--backend=${backend}`, `--http_port=${PORT}`];
+  const common = [
+    `--model_name=${model.name}`,
+    `--model_id=${model.model}`,
+    `--backend=${backend}`,
+    `--http_port=${PORT}`,
+  ];
   const revision = model.revision ? [`--model_revision=${model.revision}`] : [];
   // HF backend: BertModel-style encoders are not auto-detected as embedders, the task must be given (ENGINES.md).
   const backendArgs =
     backend === "huggingface"
-      ? [...(model.task === "embed" ? ["--task=text_embedding"] : []), `--max_length=${contextLengthOf(ctx)}`, ...(model.dtype === "auto" ? [] : [`--dtype=${model.dtype}`])]
+      ? [
+          ...(model.task === "embed" ? ["--task=text_embedding"] : []),
+          `--max_length=${contextLengthOf(ctx)}`,
+          ...(model.dtype === "auto" ? [] : [`--dtype=${model.dtype}`]),
+        ]
       : // vLLM backend: unknown flags go to vLLM's engine arguments (huggingfaceserver __main__, read 2026-11).
         [
           ...(model.task === "embed" ? ["--task=text_embedding"] : []),
@@ -123,8 +165,14 @@ function workload(ctx: ModelContext): EngineWorkload {
  * `.../kserve` chart stopped at v0.17.0-rc0: kserve #5272, maintainers' answer 2026-03).
  */
 export const KSERVE_NAMESPACE = "kserve";
-export const KSERVE_CRD_CHART = { chart: "oci://ghcr.io/kserve/charts/kserve-crd", version: KSERVE_DEFAULT_VERSION } as const;
-export const KSERVE_CONTROLLER_CHART = { chart: "oci://ghcr.io/kserve/charts/kserve-resources", version: KSERVE_DEFAULT_VERSION } as const;
+export const KSERVE_CRD_CHART = {
+  chart: "oci://ghcr.io/kserve/charts/kserve-crd",
+  version: KSERVE_DEFAULT_VERSION,
+} as const;
+export const KSERVE_CONTROLLER_CHART = {
+  chart: "oci://ghcr.io/kserve/charts/kserve-resources",
+  version: KSERVE_DEFAULT_VERSION,
+} as const;
 /** Our ClusterServingRuntime for the huggingface model format (see kserveRuntimeSpec). */
 export const KSERVE_RUNTIME_NAME = "retrieval-stack-huggingfaceserver";
 
@@ -137,7 +185,11 @@ export const KSERVE_CONTROLLER_VALUES = {
   kserve: {
     controller: {
       deploymentMode: "Standard",
-      gateway: { disableIngressCreation: true, disableIstioVirtualHost: true, ingressGateway: { enableGatewayApi: false } },
+      gateway: {
+        disableIngressCreation: true,
+        disableIstioVirtualHost: true,
+        ingressGateway: { enableGatewayApi: false },
+      },
     },
     // KServe's webhook adds these defaults (1 CPU, 2Gi) as requests AND limits to every predictor container that
     // lacks them (v1beta1 setResourceRequirementDefaults, read 2026-11): a model that requests 4 CPUs and sets no CPU
@@ -164,7 +216,12 @@ export function kserveRuntimeSpec(): Record<string, unknown> {
         name: "kserve-container",
         image: `kserve/huggingfaceserver:${KSERVE_DEFAULT_VERSION}`,
         args: ["--model_name={{.Name}}"],
-        securityContext: { allowPrivilegeEscalation: false, privileged: false, runAsNonRoot: true, capabilities: { drop: ["ALL"] } },
+        securityContext: {
+          allowPrivilegeEscalation: false,
+          privileged: false,
+          runAsNonRoot: true,
+          capabilities: { drop: ["ALL"] },
+        },
       },
     ],
   };
@@ -172,11 +229,36 @@ export function kserveRuntimeSpec(): Record<string, unknown> {
 
 function prerequisites(): EnginePrerequisite[] {
   return [
-    { type: "helm", id: "kserve-crd", description: "KServe CRDs (InferenceService, ServingRuntime, ...)", needsCertManager: false, ...KSERVE_CRD_CHART, namespace: KSERVE_NAMESPACE, values: {} },
+    {
+      type: "helm",
+      id: "kserve-crd",
+      description: "KServe CRDs (InferenceService, ServingRuntime, ...)",
+      needsCertManager: false,
+      ...KSERVE_CRD_CHART,
+      namespace: KSERVE_NAMESPACE,
+      values: {},
+    },
     // The controller's webhook serves a cert-manager Certificate (self-signed Issuer from the chart).
-    { type: "helm", id: "kserve", description: "KServe controller and webhooks, Standard (raw Deployment) mode", needsCertManager: true, ...KSERVE_CONTROLLER_CHART, namespace: KSERVE_NAMESPACE, values: KSERVE_CONTROLLER_VALUES },
+    {
+      type: "helm",
+      id: "kserve",
+      description: "KServe controller and webhooks, Standard (raw Deployment) mode",
+      needsCertManager: true,
+      ...KSERVE_CONTROLLER_CHART,
+      namespace: KSERVE_NAMESPACE,
+      values: KSERVE_CONTROLLER_VALUES,
+    },
     // After the controller: its validating webhook admits ClusterServingRuntimes.
-    { type: "object", id: KSERVE_RUNTIME_NAME, description: "huggingfaceserver runtime template without a CPU limit", needsCertManager: false, apiVersion: "serving.kserve.io/v1alpha1", kind: "ClusterServingRuntime", name: KSERVE_RUNTIME_NAME, spec: kserveRuntimeSpec() },
+    {
+      type: "object",
+      id: KSERVE_RUNTIME_NAME,
+      description: "huggingfaceserver runtime template without a CPU limit",
+      needsCertManager: false,
+      apiVersion: "serving.kserve.io/v1alpha1",
+      kind: "ClusterServingRuntime",
+      name: KSERVE_RUNTIME_NAME,
+      spec: kserveRuntimeSpec(),
+    },
   ];
 }
 

@@ -13,7 +13,8 @@ import type { ModelSpec } from "../models";
  */
 export const QWEN3_RERANKER_TEMPLATE_FILE = "qwen3_reranker.jinja";
 
-export const QWEN3_RERANKER_DEFAULT_INSTRUCTION = "Given a web search query, retrieve relevant passages that answer the query";
+export const QWEN3_RERANKER_DEFAULT_INSTRUCTION =
+  "Given a web search query, retrieve relevant passages that answer the query";
 
 export const QWEN3_RERANKER_TEMPLATE = [
   `{#- Qwen3-Reranker prompt (retrieval-stack). Works with vLLM (messages) and SGLang (query/document/instruct). -#}`,
@@ -39,5 +40,7 @@ export const QWEN3_RERANKER_TEMPLATE_PATH = `${FILES_MOUNT_PATH}/${QWEN3_RERANKE
 
 /** The workload's files for a decoder reranker (the template in a ConfigMap), nothing for other models. */
 export function qwen3RerankerFiles(spec: ModelSpec): { files?: Record<string, string>; filesMountPath?: string } {
-  return spec.decoderReranker ? { files: { [QWEN3_RERANKER_TEMPLATE_FILE]: QWEN3_RERANKER_TEMPLATE }, filesMountPath: FILES_MOUNT_PATH } : {};
+  return spec.decoderReranker
+    ? { files: { [QWEN3_RERANKER_TEMPLATE_FILE]: QWEN3_RERANKER_TEMPLATE }, filesMountPath: FILES_MOUNT_PATH }
+    : {};
 }

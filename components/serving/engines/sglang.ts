@@ -1,6 +1,15 @@
 import { sglangDialect } from "../dialects/sglang";
 import type { AdapterProblem, EngineAdapter, EngineMetrics, EngineWorkload, ModelContext } from "./types";
-import { noEngineOptions, CACHE_MOUNT_PATH, QUIET_ENV, contextLengthOf, flags, httpGet, needsGpu, tagOf } from "./common";
+import {
+  noEngineOptions,
+  CACHE_MOUNT_PATH,
+  QUIET_ENV,
+  contextLengthOf,
+  flags,
+  httpGet,
+  needsGpu,
+  tagOf,
+} from "./common";
 import { histogramP99, histogramQuantile, sumGauge, sumRate } from "./promql";
 import { QWEN3_RERANKER_TEMPLATE_PATH, qwen3RerankerFiles } from "./qwen3-reranker-template";
 
@@ -17,7 +26,13 @@ const metrics: EngineMetrics = {
   port: PORT,
   modelLabel: "model_name",
   requiredFlags: ["--enable-metrics"],
-  metricNames: ["sglang:num_queue_reqs", "sglang:num_running_reqs", "sglang:e2e_request_latency_seconds_bucket", "sglang:num_requests_total", "sglang:token_usage"],
+  metricNames: [
+    "sglang:num_queue_reqs",
+    "sglang:num_running_reqs",
+    "sglang:e2e_request_latency_seconds_bucket",
+    "sglang:num_requests_total",
+    "sglang:token_usage",
+  ],
   queueDepth: (s) => sumGauge("sglang:num_queue_reqs", s),
   inFlight: (s) => sumGauge("sglang:num_running_reqs", s),
   latencyP99: (s, w) => histogramP99("sglang:e2e_request_latency_seconds", s, w),
@@ -47,7 +62,14 @@ function workload(ctx: ModelContext): EngineWorkload {
       ["--trust-remote-code", "--disable-radix-cache", "--chat-template", QWEN3_RERANKER_TEMPLATE_PATH]
     : model.task === "rerank"
       ? // Cross-encoders run as "embedding" models whose single output is the relevance score.
-        ["--is-embedding", "--disable-radix-cache", "--chunked-prefill-size", "-1", "--attention-backend", ENCODER_ATTENTION_BACKEND]
+        [
+          "--is-embedding",
+          "--disable-radix-cache",
+          "--chunked-prefill-size",
+          "-1",
+          "--attention-backend",
+          ENCODER_ATTENTION_BACKEND,
+        ]
       : ["--is-embedding", ...(encoder ? ["--attention-backend", ENCODER_ATTENTION_BACKEND] : [])];
   const args = [
     "-m",

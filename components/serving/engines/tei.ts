@@ -14,7 +14,14 @@ const METRICS_PORT = 9000;
  * Ampere A10/A10G/A40 = sm86 "86-", Ada L4/L40S = sm89 "89-", A100 = sm80 (no prefix), Hopper H100 "hopper-".
  * The CPU build ("cpu-") serves the local stack.
  */
-export const TEI_TAG_PREFIX: Readonly<Record<GpuInstanceType["gpuClass"] | "cpu", string>> = { a10g: "86-", l4: "89-", l40s: "89-", a100: "", h100: "hopper-", cpu: "cpu-" };
+export const TEI_TAG_PREFIX: Readonly<Record<GpuInstanceType["gpuClass"] | "cpu", string>> = {
+  a10g: "86-",
+  l4: "89-",
+  l40s: "89-",
+  a100: "",
+  h100: "hopper-",
+  cpu: "cpu-",
+};
 
 /** TEI's own defaults (router/src/main.rs, read 2026-11), set explicitly so that the plan shows them. */
 export const TEI_MAX_BATCH_TOKENS = 16384;
@@ -30,7 +37,13 @@ const metrics: EngineMetrics = {
   path: "/metrics",
   port: METRICS_PORT,
   modelLabel: undefined,
-  metricNames: ["te_queue_size", "te_request_inference_duration_sum", "te_request_duration_bucket", "te_request_count", "te_request_failure"],
+  metricNames: [
+    "te_queue_size",
+    "te_request_inference_duration_sum",
+    "te_request_duration_bucket",
+    "te_request_count",
+    "te_request_failure",
+  ],
   queueDepth: (s) => sumGauge("te_queue_size", s),
   inFlight: (s) => inFlightFromDuration("te_request_inference_duration", s),
   latencyP99: (s, w) => histogramP99("te_request_duration", s, w),
@@ -47,9 +60,18 @@ function validate(ctx: ModelContext): AdapterProblem[] {
       field: "engine",
       message: `TEI cannot serve ${ctx.model.model}: it is a decoder LLM scored on its "yes"/"no" logits, and TEI has no Qwen3 classifier. Fix: set engine: vllm (with the hf_overrides this project adds) or engine: sglang.`,
     });
-  if (ctx.model.dtype === "bfloat16") out.push({ field: "dtype", message: `TEI accepts float16 or float32 only. Fix: set dtype: float16 (GPU) or remove it.` });
-  if (ctx.model.dtype === "float16" && !ctx.gpu) out.push({ field: "dtype", message: `TEI's CPU build runs float32 only. Fix: remove dtype or set it to float32.` });
-  if ((ctx.gpu?.count ?? 1) > 1) out.push({ field: "gpu.count", message: `TEI runs one model on one GPU (no tensor parallelism). Fix: set gpu.count: 1 and scale with replicas.` });
+  if (ctx.model.dtype === "bfloat16")
+    out.push({
+      field: "dtype",
+      message: `TEI accepts float16 or float32 only. Fix: set dtype: float16 (GPU) or remove it.`,
+    });
+  if (ctx.model.dtype === "float16" && !ctx.gpu)
+    out.push({ field: "dtype", message: `TEI's CPU build runs float32 only. Fix: remove dtype or set it to float32.` });
+  if ((ctx.gpu?.count ?? 1) > 1)
+    out.push({
+      field: "gpu.count",
+      message: `TEI runs one model on one GPU (no tensor parallelism). Fix: set gpu.count: 1 and scale with replicas.`,
+    });
   return out;
 }
 

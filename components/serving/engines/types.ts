@@ -53,7 +53,9 @@ export interface EngineMetrics {
 }
 
 /** An HTTP GET probe target inside the engine container, or a command run in it. */
-export type ProbeAction = { readonly httpGet: { readonly path: string; readonly port: number } } | { readonly exec: { readonly command: readonly string[] } };
+export type ProbeAction =
+  | { readonly httpGet: { readonly path: string; readonly port: number } }
+  | { readonly exec: { readonly command: readonly string[] } };
 
 /** A container the engine needs next to its server (e.g. Xinference's model launcher). */
 export interface SidecarSpec {

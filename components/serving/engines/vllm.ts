@@ -1,6 +1,15 @@
 import { vllmDialect } from "../dialects/vllm";
 import type { AdapterProblem, EngineAdapter, EngineMetrics, EngineWorkload, ModelContext } from "./types";
-import { noEngineOptions, CACHE_MOUNT_PATH, QUIET_ENV, contextLengthOf, flags, httpGet, needsGpu, tagOf } from "./common";
+import {
+  noEngineOptions,
+  CACHE_MOUNT_PATH,
+  QUIET_ENV,
+  contextLengthOf,
+  flags,
+  httpGet,
+  needsGpu,
+  tagOf,
+} from "./common";
 import { histogramP99, histogramQuantile, sumGauge, sumRate } from "./promql";
 import { QWEN3_RERANKER_TEMPLATE_PATH, qwen3RerankerFiles } from "./qwen3-reranker-template";
 
@@ -16,14 +25,22 @@ const metrics: EngineMetrics = {
   path: "/metrics",
   port: PORT,
   modelLabel: "model_name",
-  metricNames: ["vllm:num_requests_waiting", "vllm:num_requests_running", "vllm:e2e_request_latency_seconds_bucket", "vllm:request_success_total", "vllm:kv_cache_usage_perc", "http_requests_total"],
+  metricNames: [
+    "vllm:num_requests_waiting",
+    "vllm:num_requests_running",
+    "vllm:e2e_request_latency_seconds_bucket",
+    "vllm:request_success_total",
+    "vllm:kv_cache_usage_perc",
+    "http_requests_total",
+  ],
   queueDepth: (s) => sumGauge("vllm:num_requests_waiting", s),
   inFlight: (s) => sumGauge("vllm:num_requests_running", s),
   latencyP99: (s, w) => histogramP99("vllm:e2e_request_latency_seconds", s, w),
   requestRate: (s, w) => sumRate("vllm:request_success_total", s, w),
   // The API server's HTTP middleware (prometheus-fastapi-instrumentator) counts responses by status class
   // ("2xx", "5xx"); probes and scrapes are left out of both sides.
-  errorRatio: (s, w) => `${sumRate("http_requests_total", `${s},handler!~"/metrics|/health",status="5xx"`, w)} / ${sumRate("http_requests_total", `${s},handler!~"/metrics|/health"`, w)}`,
+  errorRatio: (s, w) =>
+    `${sumRate("http_requests_total", `${s},handler!~"/metrics|/health",status="5xx"`, w)} / ${sumRate("http_requests_total", `${s},handler!~"/metrics|/health"`, w)}`,
   latencyQuantile: (q, s, w) => histogramQuantile(q, "vllm:e2e_request_latency_seconds", s, w),
 };
 
@@ -31,7 +48,11 @@ const metrics: EngineMetrics = {
  * Qwen3-Reranker is a causal LM scoring "yes" vs "no"; vLLM turns it into a sequence classifier with these
  * overrides (vLLM examples/offline_inference/qwen3_reranker.py and docs/models/pooling_models.md, read 2026-11).
  */
-export const QWEN3_RERANKER_HF_OVERRIDES = { architectures: ["Qwen3ForSequenceClassification"], classifier_from_token: ["no", "yes"], is_original_qwen3_reranker: true } as const;
+export const QWEN3_RERANKER_HF_OVERRIDES = {
+  architectures: ["Qwen3ForSequenceClassification"],
+  classifier_from_token: ["no", "yes"],
+  is_original_qwen3_reranker: true,
+} as const;
 
 function validate(ctx: ModelContext): AdapterProblem[] {
   return [...needsGpu(ctx, "vLLM", "tei"), ...noEngineOptions(ctx, "vLLM")];
@@ -53,7 +74,9 @@ function workload(ctx: ModelContext): EngineWorkload {
       "--tensor-parallel-size": model.gpu?.count ?? 1,
       "--revision": model.revision,
     }),
-    ...(spec.decoderReranker ? ["--hf-overrides", JSON.stringify(QWEN3_RERANKER_HF_OVERRIDES), "--chat-template", QWEN3_RERANKER_TEMPLATE_PATH] : []),
+    ...(spec.decoderReranker
+      ? ["--hf-overrides", JSON.stringify(QWEN3_RERANKER_HF_OVERRIDES), "--chat-template", QWEN3_RERANKER_TEMPLATE_PATH]
+      : []),
     ...model.extraArgs,
   ];
   return {

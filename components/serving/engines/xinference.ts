@@ -19,7 +19,12 @@ const metrics: EngineMetrics = {
   path: "/metrics",
   port: METRICS_PORT,
   modelLabel: "model_uid",
-  metricNames: ["xinference:model_serve_count", "xinference:model_request_duration_seconds_bucket", "xinference:model_request_total", "xinference:model_request_errors_total"],
+  metricNames: [
+    "xinference:model_serve_count",
+    "xinference:model_request_duration_seconds_bucket",
+    "xinference:model_request_total",
+    "xinference:model_request_errors_total",
+  ],
   queueDepth: undefined,
   inFlight: (s) => sumGauge("xinference:model_serve_count", s),
   latencyP99: (s, w) => histogramP99("xinference:model_request_duration_seconds", s, w),
@@ -44,7 +49,13 @@ function registryName(ctx: ModelContext): string {
 
 function validate(ctx: ModelContext): AdapterProblem[] {
   const parsed = XinferenceOptions.safeParse(ctx.model.engineOptions);
-  if (!parsed.success) return [{ field: "engineOptions", message: `Xinference accepts only { modelName, modelEngine } here (${parsed.error.issues.map((i) => i.message).join("; ")}). Fix: remove other keys.` }];
+  if (!parsed.success)
+    return [
+      {
+        field: "engineOptions",
+        message: `Xinference accepts only { modelName, modelEngine } here (${parsed.error.issues.map((i) => i.message).join("; ")}). Fix: remove other keys.`,
+      },
+    ];
   return [];
 }
 
@@ -101,8 +112,23 @@ function workload(ctx: ModelContext): EngineWorkload {
     kind: "Deployment",
     image,
     command: ["xinference-local"],
-    args: ["--host", "0.0.0.0", "--port", String(PORT), "--metrics-exporter-host", "0.0.0.0", "--metrics-exporter-port", String(METRICS_PORT), ...model.extraArgs],
-    env: { ...QUIET_ENV, XINFERENCE_HOME: `${CACHE_MOUNT_PATH}/xinference`, XINFERENCE_MODEL_SRC: "huggingface", HF_HOME },
+    args: [
+      "--host",
+      "0.0.0.0",
+      "--port",
+      String(PORT),
+      "--metrics-exporter-host",
+      "0.0.0.0",
+      "--metrics-exporter-port",
+      String(METRICS_PORT),
+      ...model.extraArgs,
+    ],
+    env: {
+      ...QUIET_ENV,
+      XINFERENCE_HOME: `${CACHE_MOUNT_PATH}/xinference`,
+      XINFERENCE_MODEL_SRC: "huggingface",
+      HF_HOME,
+    },
     hfTokenEnv: ["HF_TOKEN"],
     port: PORT,
     readiness: modelListed,

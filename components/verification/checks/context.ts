@@ -26,11 +26,22 @@ export interface Verdict {
  * Runs one check: times it, turns any thrown error into a failing row whose "got" says what came back, and
  * refuses to start once the overall deadline has passed.
  */
-export async function runCheck(ctx: CheckContext, check: string, expected: string, body: () => Promise<Verdict> | Verdict): Promise<CheckResult> {
+export async function runCheck(
+  ctx: CheckContext,
+  check: string,
+  expected: string,
+  body: () => Promise<Verdict> | Verdict,
+): Promise<CheckResult> {
   const started = performance.now();
   let result: CheckResult;
   if (ctx.deadline.expired) {
-    result = { check, expected, got: `not run: overall timeout of ${ctx.deadline.budgetMs / 1000} s reached`, ms: 0, status: "fail" };
+    result = {
+      check,
+      expected,
+      got: `not run: overall timeout of ${ctx.deadline.budgetMs / 1000} s reached`,
+      ms: 0,
+      status: "fail",
+    };
   } else {
     try {
       const v = await body();

@@ -24,33 +24,52 @@ export async function embedChecks(ctx: CheckContext): Promise<CheckResult[]> {
     await runCheck(ctx, "embed.single", `1 vector of ${dimsText} for "${SINGLE_TEXT}"`, async () => {
       single = (await client.embed([SINGLE_TEXT], target.requestDimensions)).value;
       const pass = single.length === 1 && (target.dims === undefined || single[0]!.length === target.dims);
-      return { pass, got: single.length === 1 ? `1 vector of ${single[0]!.length} numbers` : `${single.length} vectors` };
+      return {
+        pass,
+        got: single.length === 1 ? `1 vector of ${single[0]!.length} numbers` : `${single.length} vectors`,
+      };
     }),
   );
   results.push(
-    await runCheck(ctx, "embed.batch", `${BATCH_TEXTS.length} vectors (4 zh + 4 en inputs), one per input`, async () => {
-      batch = (await client.embed(BATCH_TEXTS, target.requestDimensions)).value;
-      return { pass: batch.length === BATCH_TEXTS.length, got: `${batch.length} vectors` };
-    }),
+    await runCheck(
+      ctx,
+      "embed.batch",
+      `${BATCH_TEXTS.length} vectors (4 zh + 4 en inputs), one per input`,
+      async () => {
+        batch = (await client.embed(BATCH_TEXTS, target.requestDimensions)).value;
+        return { pass: batch.length === BATCH_TEXTS.length, got: `${batch.length} vectors` };
+      },
+    ),
   );
 
   const vectors = [...(single ?? []), ...(batch ?? [])];
   const because = "no vectors came back (see embed.single and embed.batch)";
-  const dimsExpected = target.dims ? `${target.dims} dimensions in every vector${target.modelId ? ` (${target.modelId})` : ""}` : "the same dimension in every vector";
+  const dimsExpected = target.dims
+    ? `${target.dims} dimensions in every vector${target.modelId ? ` (${target.modelId})` : ""}`
+    : "the same dimension in every vector";
   if (vectors.length === 0) {
-    results.push(skipped(ctx, "embed.dims", dimsExpected, because), skipped(ctx, "embed.finite", "only finite numbers", because));
+    results.push(
+      skipped(ctx, "embed.dims", dimsExpected, because),
+      skipped(ctx, "embed.finite", "only finite numbers", because),
+    );
   } else {
     results.push(
       await runCheck(ctx, "embed.dims", dimsExpected, () => {
         const sizes = [...new Set(vectors.map((v) => v.length))];
         const pass = sizes.length === 1 && (target.dims === undefined || sizes[0] === target.dims);
-        return { pass, got: sizes.length === 1 ? `${sizes[0]} in all ${vectors.length} vectors` : `mixed sizes ${sizes.join(", ")}` };
+        return {
+          pass,
+          got: sizes.length === 1 ? `${sizes[0]} in all ${vectors.length} vectors` : `mixed sizes ${sizes.join(", ")}`,
+        };
       }),
       await runCheck(ctx, "embed.finite", "only finite numbers", () => {
         const bad = firstNonFinite(vectors);
         const total = vectors.reduce((n, v) => n + v.length, 0);
         return bad
-          ? { pass: false, got: `${bad.count} non-finite value(s), first ${bad.value} at vector ${bad.vector}, position ${bad.position}` }
+          ? {
+              pass: false,
+              got: `${bad.count} non-finite value(s), first ${bad.value} at vector ${bad.vector}, position ${bad.position}`,
+            }
           : { pass: true, got: `all ${total} values finite` };
       }),
     );
@@ -91,7 +110,8 @@ export async function embedChecks(ctx: CheckContext): Promise<CheckResult[]> {
     results.push(
       await runCheck(ctx, `embed.similarity.${c.language}`, `"${c.anchor}": paraphrase closer than unrelated`, () => {
         if (simError) throw simError;
-        if (!simVectors || simVectors.length !== texts.length) return { pass: false, got: `${simVectors?.length ?? 0} vectors for ${texts.length} inputs` };
+        if (!simVectors || simVectors.length !== texts.length)
+          return { pass: false, got: `${simVectors?.length ?? 0} vectors for ${texts.length} inputs` };
         const [a, p, u] = [simVectors[3 * i]!, simVectors[3 * i + 1]!, simVectors[3 * i + 2]!];
         const close = cosine(a, p);
         const far = cosine(a, u);

@@ -10,10 +10,15 @@ export async function healthChecks(ctx: CheckContext): Promise<{ results: CheckR
     return { results: [skipped(ctx, "health", "the engine's health endpoint", because)], healthy: true };
   }
   const path = client.dialect.healthPath(target.servedModel);
-  const health = await runCheck(ctx, "health", `HTTP 200 from GET ${path}${client.dialect.parseHealth ? ` reporting "${target.servedModel}" ready` : ""}`, async () => {
-    const res = await client.health();
-    return { pass: true, got: res.value };
-  });
+  const health = await runCheck(
+    ctx,
+    "health",
+    `HTTP 200 from GET ${path}${client.dialect.parseHealth ? ` reporting "${target.servedModel}" ready` : ""}`,
+    async () => {
+      const res = await client.health();
+      return { pass: true, got: res.value };
+    },
+  );
   const results = [health];
   if (health.status !== "pass") return { results, healthy: false };
   if (client.dialect.models) {
@@ -21,7 +26,10 @@ export async function healthChecks(ctx: CheckContext): Promise<{ results: CheckR
     results.push(
       await runCheck(ctx, "model.served", `"${target.servedModel}" among the models at GET ${listPath}`, async () => {
         const served = (await client.servedModels())!.value;
-        return { pass: served.includes(target.servedModel), got: served.length ? `[${served.join(", ")}]` : "no models" };
+        return {
+          pass: served.includes(target.servedModel),
+          got: served.length ? `[${served.join(", ")}]` : "no models",
+        };
       }),
     );
   }

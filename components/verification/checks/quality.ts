@@ -30,8 +30,14 @@ async function embedAll(ctx: CheckContext, texts: readonly string[]): Promise<nu
 /** Rankings (corpus ids, best first) of every labelled query. */
 async function rankings(ctx: CheckContext): Promise<string[][]> {
   if (ctx.target.task === "embed") {
-    const docs = await embedAll(ctx, corpusIds.map((id) => QUALITY_CORPUS[id]!));
-    const queries = await embedAll(ctx, QUALITY_QUERIES.map((q) => q.query));
+    const docs = await embedAll(
+      ctx,
+      corpusIds.map((id) => QUALITY_CORPUS[id]!),
+    );
+    const queries = await embedAll(
+      ctx,
+      QUALITY_QUERIES.map((q) => q.query),
+    );
     return queries.map((qv) =>
       corpusIds
         .map((id, i) => ({ id, s: cosine(qv, docs[i]!) }))
@@ -42,7 +48,12 @@ async function rankings(ctx: CheckContext): Promise<string[][]> {
   const out: string[][] = [];
   for (const q of QUALITY_QUERIES) {
     const ids = candidatesFor(q);
-    const results = (await ctx.client.rerank(q.query, ids.map((id) => QUALITY_CORPUS[id]!))).value;
+    const results = (
+      await ctx.client.rerank(
+        q.query,
+        ids.map((id) => QUALITY_CORPUS[id]!),
+      )
+    ).value;
     // Order by score ourselves: the ranking must not depend on the server's sort.
     out.push([...results].sort((a, b) => b.score - a.score).map((r) => ids[r.index] ?? `?${r.index}`));
   }
@@ -63,7 +74,10 @@ export async function qualityChecks(ctx: CheckContext): Promise<CheckResult[]> {
       const mrr = mean(rr);
       const misses = QUALITY_QUERIES.filter((_, i) => rr[i]! < 1).map((q) => `"${q.query}"`);
       const detail = `zh ${fmt(mean(rr.filter((_, i) => isZh(i))), 3)}, en ${fmt(mean(rr.filter((_, i) => !isZh(i))), 3)}`;
-      return { pass: mrr >= min, got: `${fmt(mrr, 3)} (${detail}); not first: ${misses.length ? misses.slice(0, 3).join(", ") + (misses.length > 3 ? ` and ${misses.length - 3} more` : "") : "none"}` };
+      return {
+        pass: mrr >= min,
+        got: `${fmt(mrr, 3)} (${detail}); not first: ${misses.length ? misses.slice(0, 3).join(", ") + (misses.length > 3 ? ` and ${misses.length - 3} more` : "") : "none"}`,
+      };
     }),
   ];
 }

@@ -22,7 +22,8 @@ export function scoreProblem(results: readonly RerankResult[]): string | undefin
   const bad = results.findIndex((r) => !Number.isFinite(r.score));
   if (bad >= 0) return `score ${results[bad]!.score} at result ${bad}`;
   for (let i = 1; i < results.length; i++) {
-    if (results[i]!.score > results[i - 1]!.score) return `result ${i} (${fmt(results[i]!.score)}) scores above result ${i - 1} (${fmt(results[i - 1]!.score)})`;
+    if (results[i]!.score > results[i - 1]!.score)
+      return `result ${i} (${fmt(results[i]!.score)}) scores above result ${i - 1} (${fmt(results[i - 1]!.score)})`;
   }
   return undefined;
 }
@@ -38,19 +39,27 @@ export async function rerankChecks(ctx: CheckContext): Promise<CheckResult[]> {
   let ranked: RerankResult[] | undefined;
 
   results.push(
-    await runCheck(ctx, "rerank.seed000", `document ${SEED_000.best} (${SEED_000.bestLabel}) first for "${SEED_000.query}"`, async () => {
-      ranked = (await client.rerank(SEED_000.query, docs)).value;
-      if (ranked.length === 0) return { pass: false, got: "no results" };
-      const top = ranked[0]!;
-      const order = ranked.map((r) => `${r.index}:${fmt(r.score, 3)}`).join(", ");
-      return { pass: top.index === SEED_000.best, got: `document ${top.index} first (index:score ${order})` };
-    }),
+    await runCheck(
+      ctx,
+      "rerank.seed000",
+      `document ${SEED_000.best} (${SEED_000.bestLabel}) first for "${SEED_000.query}"`,
+      async () => {
+        ranked = (await client.rerank(SEED_000.query, docs)).value;
+        if (ranked.length === 0) return { pass: false, got: "no results" };
+        const top = ranked[0]!;
+        const order = ranked.map((r) => `${r.index}:${fmt(r.score, 3)}`).join(", ");
+        return { pass: top.index === SEED_000.best, got: `document ${top.index} first (index:score ${order})` };
+      },
+    ),
   );
   const because = "rerank.seed000 returned no parsable results";
   const indicesExpected = `${docs.length} results, indices a permutation of 0..${docs.length - 1}`;
   const scoresExpected = "finite scores in descending order";
   if (!ranked) {
-    results.push(skipped(ctx, "rerank.indices", indicesExpected, because), skipped(ctx, "rerank.scores", scoresExpected, because));
+    results.push(
+      skipped(ctx, "rerank.indices", indicesExpected, because),
+      skipped(ctx, "rerank.scores", scoresExpected, because),
+    );
   } else {
     const list = ranked;
     results.push(
@@ -67,14 +76,24 @@ export async function rerankChecks(ctx: CheckContext): Promise<CheckResult[]> {
 
   const topExpected = `${TOP_N} results for top_n=${TOP_N} over ${TOP_N_DOCUMENTS.length} documents, document ${SEED_000.best} first`;
   if (!client.dialect.rerankHonoursTopN) {
-    results.push(skipped(ctx, "rerank.top_n", topExpected, `the ${client.dialect.name} dialect has no top_n (clients keep the first N)`));
+    results.push(
+      skipped(
+        ctx,
+        "rerank.top_n",
+        topExpected,
+        `the ${client.dialect.name} dialect has no top_n (clients keep the first N)`,
+      ),
+    );
   } else {
     results.push(
       await runCheck(ctx, "rerank.top_n", topExpected, async () => {
         const top = (await client.rerank(SEED_000.query, TOP_N_DOCUMENTS, TOP_N)).value;
         const problem = indexProblem(top, TOP_N_DOCUMENTS.length, TOP_N);
         if (problem) return { pass: false, got: problem };
-        return { pass: top[0]!.index === SEED_000.best, got: `${top.length} results, indices [${top.map((r) => r.index).join(", ")}]` };
+        return {
+          pass: top[0]!.index === SEED_000.best,
+          got: `${top.length} results, indices [${top.map((r) => r.index).join(", ")}]`,
+        };
       }),
     );
   }
