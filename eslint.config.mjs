@@ -1,5 +1,11 @@
 import tseslint from "typescript-eslint";
 
+// Which folder may import which (the layers of docs/architecture.md):
+//   components/config     the schema, types and environments: imports nothing of ours (a leaf)
+//   components/verifier   runs in the verification pod: no @pulumi, no Pulumi component (the bundle boundary)
+//   components/validation cross-field checks against the catalogues: may import config and the catalogues
+const OURS_OUTSIDE_CONFIG = ["../*", "!../config", "!../config/*"];
+
 export default tseslint.config(
   { ignores: ["node_modules/", "dist/", "out/", "**/*.mjs", "**/*.mts"] },
   ...tseslint.configs.recommended,
@@ -7,6 +13,48 @@ export default tseslint.config(
     rules: {
       "@typescript-eslint/no-require-imports": "off",
       "@typescript-eslint/no-unused-vars": ["error", { argsIgnorePattern: "^_", varsIgnorePattern: "^_" }],
+    },
+  },
+  {
+    files: ["components/config/**/*.ts"],
+    rules: {
+      "no-restricted-imports": [
+        "error",
+        {
+          patterns: [
+            {
+              group: OURS_OUTSIDE_CONFIG,
+              message: "components/config is the leaf layer: it may import only itself, zod and @pulumi types.",
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    files: ["components/verifier/**/*.ts"],
+    rules: {
+      "no-restricted-imports": [
+        "error",
+        {
+          patterns: [
+            {
+              group: [
+                "@pulumi/*",
+                "../verification",
+                "../verification/*",
+                "../../verification",
+                "../../verification/*",
+                "../validation",
+                "../validation/*",
+                "../../validation",
+                "../../validation/*",
+              ],
+              message: "components/verifier runs in the verification pod: no @pulumi and no Pulumi component in it.",
+            },
+          ],
+        },
+      ],
     },
   },
   { files: ["test/**/*.ts"], rules: { "@typescript-eslint/no-explicit-any": "off" } },

@@ -2,14 +2,14 @@
 // Cluster -> Observability -> GpuRuntime -> Ingress -> KEDA -> EnginePrerequisites -> ModelService x N -> Verification
 // (Observability comes before the GPU runtime because it installs the CRDs their ServiceMonitors need.)
 import * as k8s from "@pulumi/kubernetes";
-import { loadPlatformConfig } from "./components/config";
+import { loadPlatformConfig } from "./components/validation";
 import { Cluster } from "./components/cluster";
 import { GpuRuntime } from "./components/gpu";
 import { Observability } from "./components/observability";
 import { Ingress } from "./components/ingress";
 import { ModelService } from "./components/serving/model-service";
 import { Keda } from "./components/serving/keda";
-import { EnginePrerequisites } from "./components/serving/prerequisites";
+import { EnginePrerequisites } from "./components/serving/engine-prerequisites";
 import { MODELS_NAMESPACE } from "./components/k8s/namespaces";
 import { Verification } from "./components/verification";
 
@@ -133,6 +133,6 @@ export const gpuNodeGroups = cluster.gpuNodeGroups;
 export const gpuCapacity = cluster.gpuCapacity;
 export const modelEndpoints = Object.fromEntries(models.map((m) => [m.modelName, m.url]));
 export const publicEndpoints = ingress.urls;
-/** What `retrieval-stack verify --stack <name>` reads (components/verification/stack-outputs.ts). */
+/** What `retrieval-stack verify --stack <name>` reads (components/verifier/stack-outputs.ts). */
 export const verification = verifier.stackOutput;
 export const verificationApiKey = verifier.apiKey;

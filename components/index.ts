@@ -1,5 +1,6 @@
 // The library surface: what other teams import from "retrieval-stack".
 export * from "./config";
+export * from "./validation";
 export { Cluster, type ClusterArgs, type GpuNodeGroupSummary, gpuCapacity, type GpuNodeGroupCapacity } from "./cluster";
 export { GpuRuntime, type GpuRuntimeArgs } from "./gpu";
 export { ModelService, MODEL_SERVICE_PORT, type ModelServiceArgs } from "./serving/model-service";
@@ -9,7 +10,7 @@ export {
   plannedPrerequisites,
   type EnginePrerequisitesArgs,
   type PlannedPrerequisite,
-} from "./serving/prerequisites";
+} from "./serving/engine-prerequisites";
 export { MODEL_METRIC_LABEL, MODEL_POD_LABEL, modelSelector } from "./serving/metric-labels";
 export * from "./k8s/namespaces";
 export {
@@ -31,7 +32,7 @@ export {
   verificationHash,
   targetFor,
 } from "./verification";
-export { verifyAll, verifyTarget, type ProgressEvent } from "./verification/verify";
+export { verifyAll, verifyTarget, type ProgressEvent } from "./verifier/verify";
 export {
   formatReport,
   formatFailures,
@@ -39,14 +40,9 @@ export {
   type TargetReport,
   type CheckResult,
   type CheckStatus,
-} from "./verification/report";
-export {
-  VerifyTargetSchema,
-  type VerifyTarget,
-  type VerifyTargetInput,
-  type VerifyOptions,
-} from "./verification/target";
-export { targetsFromStackOutputs, STACK_OUTPUT_KEY } from "./verification/stack-outputs";
+} from "./verifier/report";
+export { VerifyTargetSchema, type VerifyTarget, type VerifyTargetInput, type VerifyOptions } from "./verifier/target";
+export { targetsFromStackOutputs, STACK_OUTPUT_KEY } from "./verifier/stack-outputs";
 export { MODEL_CATALOGUE, lookupModel, type ModelSpec } from "./serving/models";
 export { GPU_INSTANCE_TYPES, lookupInstanceType, type GpuInstanceType } from "./cluster/instances";
 export {

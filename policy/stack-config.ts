@@ -5,7 +5,8 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { parseArgs } from "node:util";
-import { CONFIG_NAMESPACE, parsePlatformConfig, type PlatformConfig } from "../components/config";
+import { CONFIG_NAMESPACE, type PlatformConfig } from "../components/config";
+import { parsePlatformConfig } from "../components/validation";
 import { readStackFile } from "../plan/stack-file";
 import { contextFromConfig, policyPackConfigFor } from "./context";
 import { POLICY_RULES } from "./rules";

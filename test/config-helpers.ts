@@ -1,11 +1,6 @@
 import * as path from "node:path";
-import {
-  CONFIG_NAMESPACE,
-  ConfigError,
-  parsePlatformConfig,
-  type ConfigProblem,
-  type PlatformConfig,
-} from "../components/config";
+import { CONFIG_NAMESPACE, ConfigError, type ConfigProblem, type PlatformConfig } from "../components/config";
+import { parsePlatformConfig } from "../components/validation";
 import { readStackFile } from "../plan/stack-file";
 
 export const STACKS = ["local", "dev", "staging", "prod"] as const;

@@ -1,6 +1,6 @@
 import * as path from "node:path";
 import { describe, expect, it } from "vitest";
-import { loadPlatformConfig } from "../components/config";
+import { loadPlatformConfig } from "../components/validation";
 import { OfflineRuntime } from "../plan/offline";
 import { readStackFile } from "../plan/stack-file";
 

@@ -6,7 +6,7 @@ import * as k8s from "@pulumi/kubernetes";
 import { beforeAll, describe, expect, it } from "vitest";
 import { IngressSchema } from "../components/config";
 import { EnginesSchema } from "../components/config/engines";
-import { EnginePrerequisites, plannedPrerequisites } from "../components/serving/prerequisites";
+import { EnginePrerequisites, plannedPrerequisites } from "../components/serving/engine-prerequisites";
 import { KSERVE_DEFAULT_VERSION, KSERVE_RUNTIME_NAME } from "../components/serving/engines/kserve";
 import { helmChartsArePinned } from "../policy/rules/images";
 import { runPlan, type PlanResult } from "../plan/run";

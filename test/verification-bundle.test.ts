@@ -15,7 +15,7 @@ import { startFakeServer, type FakeServer } from "./fixtures/engine-server";
 import { ROOT, run } from "./run-cli";
 
 // ---------------------------------------------------------------------------------------------------------
-// The artefact the verifier image ships: components/verification/job.ts bundled by esbuild into one file, built
+// The artefact the verifier image ships: components/verifier/job.ts bundled by esbuild into one file, built
 // here with the exact options of `npm run build:verifier`, then run as a process the way the image's ENTRYPOINT
 // runs it, from a directory with no node_modules, against local engine servers.
 // ---------------------------------------------------------------------------------------------------------
@@ -70,13 +70,13 @@ describe("the verifier bundle", () => {
     expect(bundle.bytes).toBeLessThan(BUNDLE_BUDGET_BYTES);
   });
 
-  it("the @pulumi check catches a module that reaches @pulumi (config/load.ts imports @pulumi/pulumi)", async () => {
+  it("the @pulumi check catches a module that reaches @pulumi (validation/load.ts imports @pulumi/pulumi)", async () => {
     const { entryPoints: _entry, ...options } = verifierBuildOptions(path.join(work, "control"));
     const control = await build({
       ...options,
       write: false,
       logLevel: "silent",
-      stdin: { contents: 'export * from "./components/config/load";', resolveDir: ROOT, loader: "ts" },
+      stdin: { contents: 'export * from "./components/validation/load";', resolveDir: ROOT, loader: "ts" },
     });
     expect(pulumiInputs(control.metafile).length).toBeGreaterThan(0);
   });
@@ -87,7 +87,7 @@ describe("the verifier bundle", () => {
       sourcesContent?: unknown;
     };
     const sources = map.sources.map((s) => path.resolve(path.dirname(bundle.file), s));
-    expect(sources).toContain(path.join(ROOT, "components/verification/job.ts"));
+    expect(sources).toContain(path.join(ROOT, "components/verifier/job.ts"));
     expect(map.sourcesContent).toBeUndefined();
   });
 });

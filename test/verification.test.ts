@@ -1,11 +1,11 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { verifyTarget } from "../components/verification/verify";
-import type { VerifyOptions, VerifyTargetInput } from "../components/verification/target";
-import type { TargetReport } from "../components/verification/report";
-import { formatReport } from "../components/verification/report";
-import { EngineClient } from "../components/verification/client";
-import { Deadline, isTransientStatus, readJson, retryDelayMs } from "../components/verification/http";
-import { percentile } from "../components/verification/vectors";
+import { verifyTarget } from "../components/verifier/verify";
+import type { VerifyOptions, VerifyTargetInput } from "../components/verifier/target";
+import type { TargetReport } from "../components/verifier/report";
+import { formatReport } from "../components/verifier/report";
+import { EngineClient } from "../components/verifier/client";
+import { Deadline, isTransientStatus, readJson, retryDelayMs } from "../components/verifier/http";
+import { percentile } from "../components/verifier/vectors";
 import { dialectNamed } from "../components/serving/dialects";
 import {
   closedPortUrl,

@@ -24,11 +24,9 @@ export const DnsLabel = z.string().regex(/^[a-z]([-a-z0-9]{0,38}[a-z0-9])?$/, {
 export const CpuQuantity = z
   .string()
   .regex(/^([0-9]+m|[0-9]+(\.[0-9]+)?)$/, { message: 'must be a CPU quantity such as "500m" or "4"' });
-export const MemoryQuantity = z
-  .string()
-  .regex(/^[0-9]+(Ki|Mi|Gi|Ti)$/, {
-    message: 'must be a memory quantity with a binary unit such as "512Mi" or "16Gi"',
-  });
+export const MemoryQuantity = z.string().regex(/^[0-9]+(Ki|Mi|Gi|Ti)$/, {
+  message: 'must be a memory quantity with a binary unit such as "512Mi" or "16Gi"',
+});
 
 /** A duration as Prometheus writes it: "30s", "5m", "1h", "15d". */
 export const PromDuration = z

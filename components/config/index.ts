@@ -8,6 +8,4 @@ export * from "./verification";
 export * from "./secrets";
 export * from "./environments";
 export * from "./errors";
-export { parsePlatformConfig, type ParseOptions } from "./parse";
-export { loadPlatformConfig, secretInputs, type LoadedConfig, type SecretInputs } from "./load";
-export { specOf, servedContextLength } from "./rules";
+export * from "./model-spec";

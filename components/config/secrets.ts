@@ -1,3 +1,4 @@
+import type * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
 
 /**
@@ -17,3 +18,8 @@ export const SecretsSchema = z.strictObject({
 });
 export type SecretsConfig = z.infer<typeof SecretsSchema>;
 export const SECRET_KEYS = Object.keys(SecretsSchema.shape) as (keyof SecretsConfig)[];
+
+/** Secret config as secret Outputs: what components receive, so a secret never lands in state in clear. */
+export type SecretInputs = {
+  readonly [K in keyof SecretsConfig]-?: pulumi.Output<NonNullable<SecretsConfig[K]>> | undefined;
+};

@@ -9,7 +9,7 @@ import {
   PositiveInt,
   Task,
 } from "./common";
-import { ModelSpec } from "../serving/models";
+import { ModelSpec } from "./model-spec";
 
 /**
  * A daily window in KEDA cron trigger terms (keda.sh/docs/2.18/scalers/cron, read 2026-11), e.g.

@@ -2,7 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
 import type { Environment, GpuNodeGroupConfig, ModelConfig } from "../config";
 import { profileOf } from "../config/environments";
-import { specOf } from "../config/rules/models";
+import { specOf } from "../validation/rules/models";
 import { lookupInstanceType } from "../cluster/instances";
 import { childOptions, standardLabels } from "../k8s/meta";
 import {

@@ -1,5 +1,5 @@
 /**
- * Builds the verification Job's image payload: components/verification/job.ts and everything it imports (the
+ * Builds the verification Job's image payload: components/verifier/job.ts and everything it imports (the
  * verification library, the dialects, the model catalogue, zod, openai) as ONE CommonJS file that needs nothing
  * but Node.js. `npm run build:verifier` writes dist/verifier/; images/verifier/Dockerfile runs it and copies only
  * job.js, job.js.map and THIRD_PARTY_NOTICES.txt into the final image (no node_modules). The test
@@ -10,7 +10,7 @@ import * as path from "node:path";
 import { build, type BuildOptions, type Metafile } from "esbuild";
 
 const ROOT = path.resolve(__dirname, "../..");
-export const VERIFIER_ENTRY = path.join(ROOT, "components/verification/job.ts");
+export const VERIFIER_ENTRY = path.join(ROOT, "components/verifier/job.ts");
 export const VERIFIER_OUT_DIR = path.join(ROOT, "dist/verifier");
 /** The files the image ships (the metafile is for the test and for reading what the bundle holds). */
 export const BUNDLE_FILE = "job.js";
@@ -78,7 +78,7 @@ function noticesOf(packages: readonly BundledPackage[]): string {
       : `(no license file in the package; package.json says ${p.license})`;
     return `${p.name}@${p.version} (${p.license})\n${"-".repeat(72)}\n${text}\n`;
   });
-  return `Third-party software bundled into job.js (components/verification/job.ts of retrieval-stack):\n\n${parts.join("\n")}`;
+  return `Third-party software bundled into job.js (components/verifier/job.ts of retrieval-stack):\n\n${parts.join("\n")}`;
 }
 
 export interface VerifierBundle {

@@ -154,12 +154,10 @@ export const VirtualServerSchema = z.strictObject({
 const RateLimit = z.strictObject({
   rate: z.string().regex(/^[1-9]\d*r\/[sm]$/, { message: 'must be a rate such as "10r/s" or "30r/m"' }),
   // OSS keys: $binary_remote_addr, $request_uri, $uri, $args and $http_*, $arg_*, $cookie_* (validateRateLimitKey).
-  key: z
-    .string()
-    .regex(/^(\$\{(binary_remote_addr|request_uri|uri|args|(http|arg|cookie)_[a-z0-9_]+)\}|[^$"])+$/, {
-      message:
-        "may only use $binary_remote_addr, $request_uri, $uri, $args, $http_*, $arg_* or $cookie_* in NGINX open source",
-    }),
+  key: z.string().regex(/^(\$\{(binary_remote_addr|request_uri|uri|args|(http|arg|cookie)_[a-z0-9_]+)\}|[^$"])+$/, {
+    message:
+      "may only use $binary_remote_addr, $request_uri, $uri, $args, $http_*, $arg_* or $cookie_* in NGINX open source",
+  }),
   delay: z.number().int().positive().optional(),
   noDelay: z.boolean().optional(),
   burst: z.number().int().positive().optional(),

@@ -55,7 +55,7 @@ export const noSecretsInPlainConfig: ResourceRule = {
   rationale:
     "A secret in a pod spec or ConfigMap is readable by everyone who can read the namespace, is stored unencrypted in etcd and in Pulumi state, and shows in every preview diff; it cannot be rotated without a redeploy.",
   remediation:
-    "Put the value in a Kubernetes Secret built with stringData from the pulumi secret Output (SecretInputs in components/config/load.ts) and reference it with env[].valueFrom.secretKeyRef or a volume.",
+    "Put the value in a Kubernetes Secret built with stringData from the pulumi secret Output (SecretInputs in components/config/secrets.ts, made by components/validation/load.ts) and reference it with env[].valueFrom.secretKeyRef or a volume.",
   validate(resource) {
     if (!isK8sObject(resource)) return [];
     const out: string[] = [];

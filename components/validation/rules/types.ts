@@ -1,4 +1,4 @@
-import type { PlatformConfig } from "../schema";
+import type { PlatformConfig } from "../../config/schema";
 
 export interface RuleProblem {
   /** Path inside the parsed config, e.g. ["models", 1, "engine"]. */

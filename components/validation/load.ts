@@ -1,13 +1,10 @@
 import * as pulumi from "@pulumi/pulumi";
 import { parsePlatformConfig } from "./parse";
-import type { PlatformConfig } from "./schema";
-import type { SecretsConfig } from "./secrets";
-import { CONFIG_NAMESPACE, ConfigError } from "./errors";
+import type { PlatformConfig } from "../config/schema";
+import type { SecretInputs, SecretsConfig } from "../config/secrets";
 
-/** Secret config as secret Outputs: what components receive, so a secret never lands in state in clear. */
-export type SecretInputs = {
-  readonly [K in keyof SecretsConfig]-?: pulumi.Output<NonNullable<SecretsConfig[K]>> | undefined;
-};
+export type { SecretInputs };
+import { CONFIG_NAMESPACE, ConfigError } from "../config/errors";
 
 export interface LoadedConfig {
   readonly config: PlatformConfig;

@@ -1,4 +1,4 @@
-import { profileOf } from "../environments";
+import { profileOf } from "../../config/environments";
 import { planRoutes } from "../../ingress/routes";
 import type { Rule, RuleProblem } from "./types";
 

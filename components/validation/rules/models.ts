@@ -3,9 +3,9 @@ import { adapterFor } from "../../serving/engines";
 import { lookupInstanceType } from "../../cluster/instances";
 import { estimateGpuMemory } from "../../serving/sizing";
 import { CRON_FIX, cronProblem, timezoneProblem } from "../../serving/schedule";
-import { profileOf } from "../environments";
-import type { ModelConfig } from "../serving";
-import type { PlatformConfig } from "../schema";
+import { profileOf } from "../../config/environments";
+import type { ModelConfig } from "../../config/serving";
+import type { PlatformConfig } from "../../config/schema";
 import type { Rule, RuleProblem } from "./types";
 
 /** The catalogue entry or the model's own spec (the latter wins, so users can correct the catalogue). */

@@ -1,5 +1,5 @@
-import { profileOf } from "../environments";
-import { verificationModeOf } from "../verification";
+import { profileOf } from "../../config/environments";
+import { verificationModeOf } from "../../config/verification";
 import type { Rule, RuleProblem } from "./types";
 
 /**

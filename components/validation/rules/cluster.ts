@@ -2,7 +2,7 @@ import { lookupInstanceType, GPU_INSTANCE_TYPES } from "../../cluster/instances"
 import { CLUSTER_AUTOSCALER_IMAGE_TAGS } from "../../cluster/autoscaler";
 import { RESERVED_NODE_LABELS } from "../../cluster/node-groups";
 import { gpuNodeGroupCapacity } from "../../cluster/capacity";
-import { profileOf } from "../environments";
+import { profileOf } from "../../config/environments";
 import type { Rule, RuleProblem } from "./types";
 
 export const clusterRules: Rule = (config) => {

@@ -1,4 +1,4 @@
-import type { PlatformConfig } from "../schema";
+import type { PlatformConfig } from "../../config/schema";
 import type { Rule, RuleProblem } from "./types";
 import { clusterRules } from "./cluster";
 import { modelRules } from "./models";

@@ -1,7 +1,7 @@
 import { z } from "zod";
-import { PLATFORM_SECTIONS, type PlatformConfig, type SectionName } from "./schema";
-import { SECRET_KEYS } from "./secrets";
-import { ConfigError, type ConfigProblem, yamlPath } from "./errors";
+import { PLATFORM_SECTIONS, type PlatformConfig, type SectionName } from "../config/schema";
+import { SECRET_KEYS } from "../config/secrets";
+import { ConfigError, type ConfigProblem, yamlPath } from "../config/errors";
 import { crossFieldProblems } from "./rules";
 
 export interface ParseOptions {

@@ -1,0 +1,97 @@
+import * as pulumi from "@pulumi/pulumi";
+import * as k8s from "@pulumi/kubernetes";
+import type { Environment, IngressConfig, ModelConfig, SecretInputs } from "../config";
+import { profileOf } from "../config/environments";
+import { childOptions, standardLabels } from "../k8s/meta";
+import { INGRESS_NAMESPACE } from "../k8s/namespaces";
+import { controller } from "./controller";
+import { publicBaseUrl, publicHost, routeTable } from "./routes";
+import { installCertManager, issueCertificate, usesCertManager } from "./tls";
+
+export interface IngressArgs {
+  readonly provider: k8s.Provider;
+  readonly environment: Environment;
+  readonly ingress: IngressConfig;
+  readonly models: readonly ModelConfig[];
+  /** Namespace the model Services live in. */
+  readonly modelNamespace: pulumi.Input<string>;
+  /** Undefined when the stack sets no keys (allowed in local only). */
+  readonly apiKeys: SecretInputs["apiKeys"] | undefined;
+  /** Create ServiceMonitors for the controller and cert-manager (the Prometheus Operator CRDs must exist). */
+  readonly monitoring?: boolean;
+}
+
+/** The one TLS entry point: NGINX controller, API-key auth, rate limits and a route per model. */
+export class Ingress extends pulumi.ComponentResource {
+  /** Public URL of each model's endpoint, by model name. */
+  readonly urls: Record<string, pulumi.Output<string>> = {};
+
+  constructor(name: string, args: IngressArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("retrieval-stack:ingress:Ingress", name, {}, opts);
+    const { ingress, environment, provider } = args;
+    if (!ingress.enabled) {
+      this.registerOutputs({});
+      return;
+    }
+    const profile = profileOf(environment);
+    if (profile.cloud && !args.apiKeys)
+      throw new Error(
+        `Ingress: ${environment} exposes models publicly and needs API keys. Fix: pulumi config set --secret apiKeys '["<key of 16+ chars>"]'.`,
+      );
+    if (!profile.allowPlainHttp && ingress.tls.mode === "none")
+      throw new Error(
+        `Ingress: ${environment} must not serve API keys over plain HTTP. Fix: set ingress.tls.mode to acme, privateCa or secret.`,
+      );
+    if (!args.apiKeys)
+      pulumi.log.warn(
+        `Ingress: no apiKeys set, so the ${environment} entry point accepts requests without a key (rate-limited per client address). Set apiKeys to require one.`,
+        this,
+      );
+
+    const routes = routeTable(args.models, ingress);
+    const host = publicHost(ingress);
+    const monitoring = args.monitoring ?? false;
+
+    const namespace = new k8s.core.v1.Namespace(
+      "ingress",
+      { metadata: { name: INGRESS_NAMESPACE, labels: standardLabels(INGRESS_NAMESPACE, "ingress") } },
+      childOptions(this, provider),
+    );
+    const certManager = installCertManager({ parent: this, provider, tls: ingress.tls, monitoring });
+    const installed = controller.install({
+      parent: this,
+      provider,
+      environment,
+      ingress,
+      namespace: INGRESS_NAMESPACE,
+      monitoring,
+      certManager: usesCertManager(ingress.tls),
+      dependsOn: [namespace, ...certManager],
+    });
+    const tls = issueCertificate({
+      parent: this,
+      provider,
+      tls: ingress.tls,
+      host,
+      namespace: args.modelNamespace,
+      ingressClass: controller.ingressClass,
+      dependsOn: installed,
+    });
+    controller.publish({
+      parent: this,
+      provider,
+      environment,
+      ingress,
+      namespace: args.modelNamespace,
+      host,
+      routes,
+      tlsSecretName: tls.secretName,
+      apiKeys: args.apiKeys,
+      dependsOn: [...installed, ...tls.ready],
+    });
+
+    const base = publicBaseUrl(environment, ingress);
+    for (const r of routes) this.urls[r.model] = pulumi.output(`${base}${r.publicPath}`);
+    this.registerOutputs({ urls: this.urls });
+  }
+}

@@ -1,0 +1,172 @@
+import * as pulumi from "@pulumi/pulumi";
+import * as k8s from "@pulumi/kubernetes";
+import * as YAML from "yaml";
+import { profileOf, type Environment, type ModelConfig, type ObservabilityConfig, type SecretInputs } from "../config";
+import { childOptions, standardLabels } from "../k8s/meta";
+import type { IngressMetricsConfig } from "../ingress/metrics";
+import { MODELS_NAMESPACE, MONITORING_NAMESPACE } from "../k8s/namespaces";
+import { buildRuleGroups } from "./alert-rules";
+import { bridgeTargets, buildAlertmanagerConfig, isBridged } from "./alertmanager-config";
+import { chatBridgeUrl, createChatBridge } from "./chat-bridge";
+import { buildDashboards } from "./dashboards";
+import { pinnedRelease } from "../k8s/helm";
+import {
+  ALERTMANAGER_CONFIG_SECRET,
+  DASHBOARD_FOLDER,
+  DASHBOARD_FOLDER_ANNOTATION,
+  DASHBOARD_LABEL,
+  GRAFANA_ADMIN_SECRET,
+  KUBE_PROMETHEUS_STACK,
+  kubePrometheusStackValues,
+} from "./helm-values";
+
+export interface ObservabilityArgs {
+  readonly provider: k8s.Provider;
+  readonly environment: Environment;
+  readonly observability: ObservabilityConfig;
+  readonly models: readonly ModelConfig[];
+  readonly secrets: Pick<SecretInputs, "grafanaAdminPassword" | "alertReceiverUrls">;
+  /** Namespace of the model pods; defaults to the shared MODELS_NAMESPACE. */
+  readonly modelsNamespace?: string;
+  /**
+   * The stack's ingress (config.ingress): when enabled, models whose engine counts no failures are alerted and
+   * graphed on the 5xx answers the ingress controller got from them. Omitted = no ingress measurement.
+   */
+  readonly ingress?: IngressMetricsConfig;
+}
+
+/** Name of the PrometheusRule that holds every alert of the stack. */
+export const ALERT_RULES_NAME = "retrieval-stack-alerts";
+
+/**
+ * kube-prometheus-stack (Prometheus, Alertmanager, Grafana, kube-state-metrics), the stack's alert rules, the
+ * Alertmanager routing to chat receivers, and Grafana dashboards as code. With `observability.enabled: false`
+ * it creates nothing.
+ */
+export class Observability extends pulumi.ComponentResource {
+  /** Namespace of Prometheus, Alertmanager and Grafana (other components' NetworkPolicies admit it). */
+  readonly namespace: string = MONITORING_NAMESPACE;
+
+  constructor(name: string, args: ObservabilityArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("retrieval-stack:observability:Observability", name, {}, opts);
+    const obs = args.observability;
+    if (!obs.enabled) {
+      this.registerOutputs({});
+      return;
+    }
+    const { grafanaAdminPassword, alertReceiverUrls } = args.secrets;
+    if (!grafanaAdminPassword)
+      throw new Error(
+        "Observability: the secret grafanaAdminPassword is not set. Fix: pulumi config set --secret grafanaAdminPassword <12+ characters>.",
+      );
+    if (obs.receivers.length > 0 && !alertReceiverUrls)
+      throw new Error(
+        `Observability: receivers ${obs.receivers.map((r) => r.name).join(", ")} need the secret alertReceiverUrls. Fix: pulumi config set --secret --path 'alertReceiverUrls.<urlSecretKey>' <webhook URL>.`,
+      );
+
+    const opts_ = childOptions(this, args.provider);
+    const ns = MONITORING_NAMESPACE;
+    const modelsNamespace = args.modelsNamespace ?? MODELS_NAMESPACE;
+    const namespace = new k8s.core.v1.Namespace(
+      "monitoring",
+      { metadata: { name: ns, labels: standardLabels("monitoring", "observability") } },
+      opts_,
+    );
+    const inNs = childOptions(this, args.provider, { dependsOn: [namespace] });
+
+    const grafanaAdmin = new k8s.core.v1.Secret(
+      GRAFANA_ADMIN_SECRET,
+      {
+        metadata: { name: GRAFANA_ADMIN_SECRET, namespace: ns, labels: standardLabels("grafana", "observability") },
+        type: "Opaque",
+        stringData: { "admin-user": "admin", "admin-password": grafanaAdminPassword },
+      },
+      inNs,
+    );
+
+    // The receivers' URLs exist only inside this secret Output: the Alertmanager config and the bridge targets
+    // are rendered from it and stored as Secrets, never as plain Helm values.
+    const urls: pulumi.Output<Record<string, string>> = pulumi.secret(alertReceiverUrls ?? pulumi.output({}));
+    const bridgeBase = chatBridgeUrl(ns);
+    const alertmanagerYaml = urls.apply((u) =>
+      YAML.stringify(buildAlertmanagerConfig(obs.receivers, u, bridgeBase), { lineWidth: 0 }),
+    );
+    const alertmanagerConfig = new k8s.core.v1.Secret(
+      ALERTMANAGER_CONFIG_SECRET,
+      {
+        metadata: {
+          name: ALERTMANAGER_CONFIG_SECRET,
+          namespace: ns,
+          labels: standardLabels("alertmanager", "observability"),
+        },
+        type: "Opaque",
+        stringData: { "alertmanager.yaml": pulumi.secret(alertmanagerYaml) },
+      },
+      inNs,
+    );
+    if (obs.receivers.some(isBridged))
+      createChatBridge({
+        parent: this,
+        provider: args.provider,
+        namespace: namespace.metadata.name,
+        targetsJson: urls.apply((u) => JSON.stringify(bridgeTargets(obs.receivers, u))),
+        replicas: profileOf(args.environment).minReplicasFloor >= 2 ? 2 : 1,
+      });
+
+    const release = pinnedRelease(
+      "kube-prometheus-stack",
+      {
+        name: "kube-prometheus-stack",
+        namespace: ns,
+        chart: KUBE_PROMETHEUS_STACK,
+        values: kubePrometheusStackValues(obs),
+        // (pinnedRelease waits: the CRDs and the operator are up before our PrometheusRule and ServiceMonitors.)
+      },
+      childOptions(this, args.provider, { dependsOn: [namespace, grafanaAdmin, alertmanagerConfig] }),
+    );
+
+    new k8s.apiextensions.CustomResource(
+      ALERT_RULES_NAME,
+      {
+        apiVersion: "monitoring.coreos.com/v1",
+        kind: "PrometheusRule",
+        metadata: { name: ALERT_RULES_NAME, namespace: ns, labels: standardLabels(ALERT_RULES_NAME, "observability") },
+        spec: {
+          groups: buildRuleGroups({
+            models: args.models,
+            thresholds: obs.alerts,
+            runbookBaseUrl: obs.runbookBaseUrl,
+            modelsNamespace,
+            ingress: args.ingress,
+          }),
+        },
+      },
+      childOptions(this, args.provider, { dependsOn: [release] }),
+    );
+
+    for (const d of buildDashboards(args.models, modelsNamespace, undefined, args.ingress)) {
+      const cmName = `dashboard-${d.uid}`;
+      new k8s.core.v1.ConfigMap(
+        cmName,
+        {
+          metadata: {
+            name: cmName,
+            namespace: ns,
+            labels: standardLabels("grafana-dashboard", "observability", {
+              [DASHBOARD_LABEL.key]: DASHBOARD_LABEL.value,
+            }),
+            annotations: { [DASHBOARD_FOLDER_ANNOTATION]: DASHBOARD_FOLDER },
+          },
+          data: { [`${d.uid}.json`]: JSON.stringify(d) },
+        },
+        inNs,
+      );
+    }
+    this.registerOutputs({ namespace: ns });
+  }
+}
+
+export { buildRuleGroups, type RuleGroup, type AlertingRule } from "./alert-rules";
+export { buildAlertmanagerConfig } from "./alertmanager-config";
+export { buildDashboards } from "./dashboards";
+export { ALERT_CATALOGUE, ALERT_NAMES, type AlertName } from "./alert-catalogue";

@@ -1,0 +1,348 @@
+import { createHash } from "node:crypto";
+import * as path from "node:path";
+import * as pulumi from "@pulumi/pulumi";
+import * as k8s from "@pulumi/kubernetes";
+import * as aws from "@pulumi/aws";
+import * as docker from "@pulumi/docker";
+import type { Environment, ModelConfig, VerificationConfig } from "../config";
+import { profileOf } from "../config/environments";
+import { verificationModeOf } from "../config/verification";
+import { specOf } from "../validation/rules";
+import { adapterFor } from "../serving/engines";
+import { childOptions, standardLabels } from "../k8s/meta";
+import { ENGINE_CLIENT_LABEL, VERIFICATION_NAMESPACE, VERIFIER_POD_LABEL } from "../k8s/namespaces";
+import { scaleFromZeroSeconds } from "../serving/autoscaling";
+import { STARTUP_MAX_SECONDS } from "../serving/sizing";
+import { JOB_CONFIG_DIR, JOB_CONFIG_KEY, type JobConfig } from "../verifier/job";
+import { localVerificationProvider } from "./provider";
+import type { LocalVerificationInputs } from "../verifier/run-local";
+import type { StackTarget, StackVerification } from "../verifier/stack-outputs";
+
+export interface VerificationTarget {
+  readonly model: ModelConfig;
+  /** In-cluster base URL of the engine (the Job calls it). */
+  readonly url: pulumi.Input<string>;
+  /** Public URL of the model's task endpoint through the ingress, when it has one (local mode and the CLI use it). */
+  readonly publicUrl?: pulumi.Input<string>;
+  /**
+   * The model's startup budget (ModelService.pod.startupBudgetSeconds). A scale-to-zero model (replicas.min 0)
+   * is waited for up to this plus a new node and an image pull before its checks; without it, the longest
+   * startup budget any model gets (STARTUP_MAX_SECONDS).
+   */
+  readonly startupBudgetSeconds?: number;
+}
+
+export interface VerificationArgs {
+  readonly provider: k8s.Provider;
+  readonly environment: Environment;
+  readonly verification: VerificationConfig;
+  readonly targets: readonly VerificationTarget[];
+  /** Namespace of the Job (the models' namespace, whose NetworkPolicies admit engine clients). */
+  readonly namespace?: pulumi.Input<string>;
+  /** Sent as `Authorization: Bearer`: needed through the ingress (local mode) or by engines started with a key. */
+  readonly apiKey?: pulumi.Output<string>;
+}
+
+/** Fields of a model that change what the checks see (replicas and autoscaling do not). */
+function verifiedFields(m: ModelConfig): unknown {
+  const { replicas: _r, autoscaling: _a, ...rest } = m;
+  return rest;
+}
+
+/** JSON with sorted keys, so the hash does not depend on key order. */
+function stableJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(stableJson).join(",")}]`;
+  if (value && typeof value === "object") {
+    return `{${Object.keys(value)
+      .sort()
+      .map((k) => `${JSON.stringify(k)}:${stableJson((value as Record<string, unknown>)[k])}`)
+      .join(",")}}`;
+  }
+  return JSON.stringify(value) ?? "null";
+}
+
+/** Short hash of what is verified: names the Job and keys the local resource, so checks re-run only on change. */
+export function verificationHash(models: readonly ModelConfig[], verification: VerificationConfig): string {
+  return createHash("sha256")
+    .update(stableJson({ models: models.map(verifiedFields), verification }))
+    .digest("hex")
+    .slice(0, 10);
+}
+
+/** How long the verifier waits for a scale-to-zero model (replicas.min 0) to come up; undefined for the others. */
+export function wakeTimeoutOf(model: ModelConfig, startupBudgetSeconds?: number): number | undefined {
+  return model.replicas.min === 0 ? scaleFromZeroSeconds(startupBudgetSeconds ?? STARTUP_MAX_SECONDS) : undefined;
+}
+
+/**
+ * The checks' view of one model, from config and the catalogue (dims, normalisation) and its adapter's dialect.
+ * A model that scales to zero gets a wake-up budget: outside its working hours the verifier's pod wakes it (a
+ * KEDA trigger on VERIFIER_POD_LABEL), and the verifier waits for it before the checks.
+ */
+export function targetFor(
+  model: ModelConfig,
+  url: string,
+  publicUrl?: string,
+  startupBudgetSeconds?: number,
+): StackTarget {
+  const spec = specOf(model);
+  const wakeTimeoutSeconds = wakeTimeoutOf(model, startupBudgetSeconds);
+  const wake =
+    wakeTimeoutSeconds !== undefined
+      ? { wakeTimeoutSeconds, ...(model.autoscaling.activeHours ? { activeHours: model.autoscaling.activeHours } : {}) }
+      : {};
+  return {
+    name: model.name,
+    url,
+    dialect: adapterFor(model.engine).dialect.name,
+    task: model.task,
+    servedModel: model.name,
+    modelId: model.model,
+    dims: model.task === "embed" ? (model.dimensions ?? spec?.dims) : undefined,
+    requestDimensions: model.dimensions,
+    normalized: model.task === "embed" && (spec?.normalized ?? false),
+    sloP99Ms: model.slo.p99LatencyMs,
+    ...(publicUrl ? { publicUrl } : {}),
+    ...wake,
+  };
+}
+
+/** The local mode's resource: its create/update run the checks (provider.ts). Type `pulumi-nodejs:dynamic/verification:LocalVerification`. */
+export class LocalVerification extends pulumi.dynamic.Resource {
+  declare readonly summary: pulumi.Output<string>;
+  declare readonly targetsHash: pulumi.Output<string>;
+  constructor(name: string, inputs: pulumi.Inputs, opts?: pulumi.CustomResourceOptions) {
+    super(
+      localVerificationProvider,
+      name,
+      { ...inputs, summary: undefined },
+      opts,
+      "verification",
+      "LocalVerification",
+    );
+  }
+}
+
+/** Where the verifier's Dockerfile lives, and the build context (the repository root: it bundles components/verifier/job.ts). */
+const REPO_ROOT = path.resolve(__dirname, __dirname.includes(`${path.sep}dist${path.sep}`) ? "../../.." : "../..");
+export const VERIFIER_DOCKERFILE = path.join(REPO_ROOT, "images/verifier/Dockerfile");
+
+/** The checks' budget: every model's timeout, plus scheduling and image pull. */
+function checksBudgetSeconds(v: VerificationConfig, models: number): number {
+  return Math.ceil(v.timeoutSeconds * models + 300);
+}
+
+/**
+ * The Job's activeDeadlineSeconds: the checks' budget plus every scale-to-zero model's wake-up budget (the
+ * verifier waits for them one after the other, each at most its wakeTimeoutSeconds).
+ */
+export function jobDeadlineSeconds(
+  v: VerificationConfig,
+  targets: readonly Pick<VerificationTarget, "model" | "startupBudgetSeconds">[],
+): number {
+  return (
+    checksBudgetSeconds(v, targets.length) +
+    Math.ceil(targets.reduce((sum, t) => sum + (wakeTimeoutOf(t.model, t.startupBudgetSeconds) ?? 0), 0))
+  );
+}
+/** Pulumi awaits the Job a little longer than its own deadline, so that the Job's verdict (and message) comes first. */
+const AWAIT_MARGIN_SECONDS = 120;
+
+/**
+ * Runs the post-deploy checks for every model once they are ready and fails `pulumi up` when one fails.
+ * - mode job: a Job in the models' namespace (reaches private Services; like `helm test`), awaited by the
+ *   Kubernetes provider (a Failed condition fails the update). Its name carries a hash of the models and the
+ *   options, so it is replaced (the checks re-run) only when a model, an engine or the options change.
+ * - mode local: a dynamic resource whose create/update run the checks from the machine running `pulumi up`
+ *   (through the ingress routes) and throw with the report.
+ * - mode off: nothing.
+ */
+export class Verification extends pulumi.ComponentResource {
+  /** What the checks call, per model; exported as the `verification` stack output for `retrieval-stack verify --stack`. */
+  readonly stackOutput: pulumi.Output<StackVerification>;
+  /** The API key the checks send (secret), exported as `verificationApiKey` for `verify --stack`. */
+  readonly apiKey: pulumi.Output<string | undefined>;
+  readonly hash: string;
+  /** The component's dependsOn (every model), repeated on the resources that run the checks, so that the engine's graph records it. */
+  private readonly after: pulumi.Input<pulumi.Input<pulumi.Resource>[]> | pulumi.Input<pulumi.Resource> | undefined;
+
+  constructor(name: string, args: VerificationArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("retrieval-stack:verification:Verification", name, {}, opts);
+    this.after = opts?.dependsOn;
+    const { verification: v } = args;
+    const models = args.targets.map((t) => t.model);
+    this.hash = verificationHash(models, v);
+    const options = {
+      requests: v.requests,
+      concurrency: v.concurrency,
+      timeoutSeconds: v.timeoutSeconds,
+      requestTimeoutSeconds: v.requestTimeoutSeconds,
+      maxRetries: v.maxRetries,
+      quality: v.quality,
+    };
+    const targets = pulumi
+      .all(
+        args.targets.map((t) =>
+          pulumi
+            .all([t.url, t.publicUrl])
+            .apply(([url, publicUrl]) => targetFor(t.model, url, publicUrl, t.startupBudgetSeconds)),
+        ),
+      )
+      .apply((ts) => ts as StackTarget[]);
+    this.stackOutput = targets.apply((ts) => ({ options, targets: ts }));
+    this.apiKey = args.apiKey ?? pulumi.output(undefined);
+
+    const mode = verificationModeOf(v, args.environment);
+    if (mode === "job") this.createJob(name, args, targets, options);
+    if (mode === "local") {
+      const inputs: pulumi.Inputs = {
+        // No wake-up phase from outside the cluster: no verifier pod exists to wake a scale-to-zero model.
+        targets: targets.apply((ts) =>
+          ts.map(({ publicUrl, wakeTimeoutSeconds: _wake, activeHours: _hours, ...t }) => {
+            if (!publicUrl) return t;
+            const u = new URL(publicUrl);
+            return { ...t, url: u.origin, route: u.pathname };
+          }),
+        ),
+        options,
+        targetsHash: this.hash,
+        ...(args.apiKey ? { apiKey: args.apiKey } : {}),
+      } satisfies { [K in keyof LocalVerificationInputs]: unknown };
+      const budget = `${checksBudgetSeconds(v, models.length)}s`;
+      new LocalVerification(`${name}-local`, inputs, {
+        parent: this,
+        dependsOn: this.afterList(),
+        customTimeouts: { create: budget, update: budget },
+      });
+    }
+    this.registerOutputs({ stackOutput: this.stackOutput, hash: this.hash });
+  }
+
+  private afterList(): pulumi.Input<pulumi.Resource>[] {
+    if (this.after === undefined) return [];
+    return Array.isArray(this.after) ? this.after : [this.after as pulumi.Input<pulumi.Resource>];
+  }
+
+  /** The verifier image: the configured one, else built from images/verifier and pushed to ECR (cloud stacks). */
+  private image(name: string, args: VerificationArgs): pulumi.Input<string> {
+    if (args.verification.image) return args.verification.image;
+    if (!profileOf(args.environment).cloud) {
+      // Config rules refuse this combination first; this guards library users who skip loadPlatformConfig.
+      throw new Error(
+        `verification.mode "job" in environment "${args.environment}" needs verification.image (there is no registry to push a build to); or set verification.mode to "local"`,
+      );
+    }
+    // The tag names what is verified (the hash), the digest names the build: a new verifier build with the same
+    // models re-tags, and the Job (which runs the digest) is replaced, so the checks re-run with the new code.
+    const repo = new aws.ecr.Repository(
+      `${name}-verifier`,
+      { imageTagMutability: "MUTABLE", imageScanningConfiguration: { scanOnPush: true }, forceDelete: true },
+      { parent: this },
+    );
+    const auth = aws.ecr.getAuthorizationTokenOutput({ registryId: repo.registryId }, { parent: this });
+    const image = new docker.Image(
+      `${name}-verifier`,
+      {
+        imageName: pulumi.interpolate`${repo.repositoryUrl}:${this.hash}`,
+        build: { context: REPO_ROOT, dockerfile: VERIFIER_DOCKERFILE, platform: "linux/amd64" },
+        registry: { server: repo.repositoryUrl, username: auth.userName, password: pulumi.secret(auth.password) },
+      },
+      { parent: this },
+    );
+    return image.repoDigest;
+  }
+
+  private createJob(
+    name: string,
+    args: VerificationArgs,
+    targets: pulumi.Output<StackTarget[]>,
+    options: JobConfig["options"],
+  ): void {
+    const { provider, verification: v } = args;
+    const deadline = jobDeadlineSeconds(v, args.targets);
+    const namespace = args.namespace ?? VERIFICATION_NAMESPACE;
+    const labels = standardLabels("verifier", "verification", { [ENGINE_CLIENT_LABEL]: "true" });
+    const jobName = `verify-${this.hash}`;
+    const config = new k8s.core.v1.ConfigMap(
+      `${name}-config`,
+      {
+        metadata: { name: jobName, namespace, labels },
+        data: {
+          [JOB_CONFIG_KEY]: targets.apply((ts) =>
+            JSON.stringify({ options, targets: ts.map(({ publicUrl: _p, ...t }) => t) } satisfies JobConfig, null, 2),
+          ),
+        },
+      },
+      childOptions(this, provider),
+    );
+    const secret = args.apiKey
+      ? new k8s.core.v1.Secret(
+          `${name}-api-key`,
+          {
+            metadata: { name: jobName, namespace, labels },
+            type: "Opaque",
+            stringData: { VERIFY_API_KEY: args.apiKey },
+          },
+          childOptions(this, provider),
+        )
+      : undefined;
+    new k8s.batch.v1.Job(
+      `${name}-job`,
+      {
+        metadata: {
+          name: jobName,
+          namespace,
+          labels,
+          // A Job that failed is replaced (re-run) by the next `pulumi up` instead of being awaited forever.
+          annotations: { "pulumi.com/replaceUnready": "true" },
+        },
+        spec: {
+          // The verifier retries transient errors itself; a second pod would only repeat a verdict.
+          backoffLimit: 0,
+          activeDeadlineSeconds: deadline,
+          template: {
+            // VERIFIER_POD_LABEL: while this pod is Pending or Running, every scale-to-zero model runs a replica.
+            metadata: { labels: { ...labels, [VERIFIER_POD_LABEL]: "true" } },
+            spec: {
+              restartPolicy: "Never",
+              automountServiceAccountToken: false,
+              securityContext: {
+                runAsNonRoot: true,
+                runAsUser: 1000,
+                runAsGroup: 1000,
+                seccompProfile: { type: "RuntimeDefault" },
+              },
+              containers: [
+                {
+                  name: "verifier",
+                  image: this.image(name, args),
+                  imagePullPolicy: "IfNotPresent",
+                  env: [{ name: "VERIFY_CONFIG_FILE", value: `${JOB_CONFIG_DIR}/${JOB_CONFIG_KEY}` }],
+                  envFrom: secret ? [{ secretRef: { name: secret.metadata.name } }] : undefined,
+                  volumeMounts: [{ name: "config", mountPath: JOB_CONFIG_DIR, readOnly: true }],
+                  resources: { requests: { cpu: "250m", memory: "256Mi" }, limits: { memory: "512Mi" } },
+                  securityContext: {
+                    allowPrivilegeEscalation: false,
+                    readOnlyRootFilesystem: true,
+                    capabilities: { drop: ["ALL"] },
+                  },
+                  // The failures, whole, where `kubectl describe` and the Job's events show them.
+                  terminationMessagePolicy: "FallbackToLogsOnError",
+                },
+              ],
+              volumes: [{ name: "config", configMap: { name: config.metadata.name } }],
+            },
+          },
+        },
+      },
+      childOptions(this, provider, {
+        dependsOn: [...this.afterList(), config, ...(secret ? [secret] : [])],
+        deleteBeforeReplace: true,
+        customTimeouts: {
+          create: `${deadline + AWAIT_MARGIN_SECONDS}s`,
+          update: `${deadline + AWAIT_MARGIN_SECONDS}s`,
+        },
+      }),
+    );
+  }
+}
