@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # `npm test`: type-check, lint, then every test suite; ends with the line "N passed, N failed".
-# With NODE22_BIN set (.ci/run sets it), the suite runs a second time under that Node 22 binary, so CI proves
-# both the Node 20 it runs on and the Node 22+ our users run.
+# Under `npm test` the first run uses Node 24 (the `node` dev dependency on npm's PATH, even on a machine with only
+# Node 20). With NODE22_BIN set (.ci/run sets it), the suite runs a second time under that Node 22 binary, so CI
+# proves both LTS lines our users run.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 mkdir -p out
