@@ -138,7 +138,7 @@ function publish(args: ControllerPublishArgs): pulumi.Resource[] {
             namespace: args.namespace,
             labels: standardLabels(name, "ingress-rate-limit", { "retrieval-stack.io/model": route.model }),
           },
-          spec: rateLimitPolicySpec(route, auth),
+          spec: rateLimitPolicySpec(route, auth, controllerReplicas(args)),
         },
         opts(args.dependsOn),
       ),
