@@ -8,7 +8,7 @@
  */
 import { notFound, rateLimited, tooLarge, unauthorized, escapedBody, type EdgeResponse } from "./responses";
 import { routeBodyLimit, type ModelRoute } from "./routes";
-import { NEXT_UPSTREAM, controllerReplicaRate, rateLimitPolicySpec } from "./nginx-ingress/objects";
+import { nextUpstream, controllerReplicaRate, rateLimitPolicySpec } from "./nginx-ingress/objects";
 
 export interface NginxConfOptions {
   /** Loopback port the server listens on. */
@@ -104,7 +104,7 @@ export function renderNginxConf(routes: readonly ModelRoute[], o: NginxConfOptio
       "    }",
     );
   }
-  const next = NEXT_UPSTREAM(`${o.timeoutSeconds}s`);
+  const next = nextUpstream(`${o.timeoutSeconds}s`);
   routes.forEach((r, i) => {
     const zoneBurst = zones.get(r.model)!.burst;
     const burst = zoneBurst > 0 ? ` burst=${zoneBurst}` : "";

@@ -128,7 +128,7 @@ function errorPage(r: EdgeResponse): Record<string, unknown> {
  * controller accepts `non_idempotent` in next-upstream (pkg/apis/configuration/validation/virtualserver.go
  * validNextUpstreamParams, v5.4.1).
  */
-export const NEXT_UPSTREAM = (timeout: string) =>
+export const nextUpstream = (timeout: string) =>
   ({
     "next-upstream": "error timeout non_idempotent",
     "next-upstream-tries": 2,
@@ -167,7 +167,7 @@ export function virtualServerSpec(v: VirtualServerInput): Record<string, unknown
       "send-timeout": timeout,
       // The smaller of ours and the engine's own limit: NGINX refuses what the engine would, with the real limit.
       "client-max-body-size": routeBodyLimit(r, v.maxBodySize),
-      ...NEXT_UPSTREAM(timeout),
+      ...nextUpstream(timeout),
     })),
     routes: [
       ...v.routes.map((r) => ({
