@@ -51,6 +51,8 @@ export const RESOURCE_OUTPUTS: Record<string, OutputFn> = {
     arn: `arn:aws:eks:us-east-1:123456789012:addon/${String(inputs.addonName ?? name)}`,
     addonVersion: inputs.addonVersion ?? "v0.0.0-eksbuild.offline",
   }),
+  // A new launch template's first version (GPU node groups pin their template at latestVersion).
+  "aws:ec2/launchTemplate:LaunchTemplate": () => ({ latestVersion: 1 }),
   "aws:iam/role:Role": (name) => ({ arn: `arn:aws:iam::123456789012:role/${name}`, name }),
   "aws:ecr/repository:Repository": (name) => ({
     repositoryUrl: `123456789012.dkr.ecr.us-east-1.amazonaws.com/${name}`,

@@ -172,3 +172,66 @@ describe("GPU capacity config: bad input is refused before anything is created",
     ).toMatch(/IPv4 CIDR/);
   });
 });
+
+describe("API server access: the deploy can always reach it, and the public endpoint is never open by default", () => {
+  const cluster = (stack: string, mutate: (c: any) => void = () => {}) => {
+    const c = parseStack(stack, (raw) => mutate(raw.cluster)).cluster;
+    if (c.mode !== "eks") throw new Error(`${stack} is an eks stack`);
+    return c;
+  };
+
+  it.each(["dev", "staging", "prod"])("%s: the public endpoint is off unless the stack opens it", (stack) => {
+    const c = cluster(stack, (raw) => delete raw.endpointPublicAccess);
+    expect(c.endpointPublicAccess).toBe(false);
+    expect(c.publicAccessCidrs).toEqual([]);
+  });
+
+  it("a private endpoint with a GitHub-hosted runner cannot deploy: refused at cluster.deployRunner", () => {
+    const p = at(
+      problemsOf("prod", (raw) => (raw.cluster.deployRunner = { type: "github-hosted" })),
+      "retrieval-stack:cluster.deployRunner",
+    );
+    expect(p.message).toMatch(/GitHub-hosted runner cannot reach the private API endpoint.*Fix: .*self-hosted/);
+    // The default runner is GitHub-hosted, so leaving it out is the same mistake.
+    at(
+      problemsOf("prod", (raw) => delete raw.cluster.deployRunner),
+      "retrieval-stack:cluster.deployRunner",
+    );
+  });
+
+  it("a public endpoint needs the CIDRs that may reach it; the whole internet only when written out", () => {
+    const p = at(
+      problemsOf("dev", (raw) => Object.assign(raw.cluster, { endpointPublicAccess: true, deployRunner: undefined })),
+      "retrieval-stack:cluster.publicAccessCidrs",
+    );
+    expect(p.message).toMatch(/is empty while endpointPublicAccess is true.*"0\.0\.0\.0\/0"/);
+    const open = cluster("dev", (raw) =>
+      Object.assign(raw, {
+        endpointPublicAccess: true,
+        publicAccessCidrs: ["0.0.0.0/0"],
+        deployRunner: { type: "github-hosted" },
+      }),
+    );
+    expect(open.publicAccessCidrs).toEqual(["0.0.0.0/0"]);
+  });
+
+  it("publicAccessCidrs on a private endpoint is a mistake, not silently ignored", () => {
+    const p = at(
+      problemsOf("prod", (raw) => (raw.cluster.publicAccessCidrs = ["198.51.100.0/24"])),
+      "retrieval-stack:cluster.publicAccessCidrs",
+    );
+    expect(p.message).toMatch(/has no effect: endpointPublicAccess is false/);
+  });
+
+  it("runner labels and source CIDRs are checked", () => {
+    const problems = problemsOf("prod", (raw) => {
+      raw.cluster.deployRunner = { type: "self-hosted", labels: ["has space"], sourceCidrs: ["10.0.0.0/33"] };
+    });
+    at(problems, "retrieval-stack:cluster.deployRunner.labels[0]");
+    at(problems, "retrieval-stack:cluster.deployRunner.sourceCidrs[0]");
+    at(
+      problemsOf("prod", (raw) => (raw.cluster.deployRunner = { type: "self-hosted", labels: [] })),
+      "retrieval-stack:cluster.deployRunner.labels",
+    );
+  });
+});

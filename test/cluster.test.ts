@@ -75,7 +75,15 @@ describe("Cluster, mode eks (prod stack)", () => {
         expect(ng.subnetIds).toEqual([`subnet-priv-${zone}`]);
         expect(ng.instanceTypes).toEqual(g.instanceTypes);
         expect(ng.capacityType).toBe("ON_DEMAND");
-        expect(ng.diskSize).toBe(g.diskSizeGiB);
+        // The disk is in the node group's launch template (EKS refuses diskSize next to one).
+        expect(ng.diskSize).toBeUndefined();
+        const lt = r.inputs("aws:ec2/launchTemplate:LaunchTemplate", `cluster-${group}-${zone}-lt`);
+        expect(lt.blockDeviceMappings).toEqual([
+          {
+            deviceName: "/dev/xvda",
+            ebs: { volumeSize: g.diskSizeGiB, volumeType: "gp3", encrypted: "true", deleteOnTermination: "true" },
+          },
+        ]);
         expect(ng.taints).toEqual([{ key: "nvidia.com/gpu", value: "true", effect: "NO_SCHEDULE" }]);
         expect(ng.labels[NODE_GROUP_LABEL]).toBe(group);
         expect(ng.labels["nvidia.com/gpu.product"]).toMatch(/^NVIDIA-/);
@@ -145,6 +153,57 @@ describe("Cluster, mode eks (prod stack)", () => {
     });
     expect(sc!.metadata.annotations["storageclass.kubernetes.io/is-default-class"]).toBe("true");
     expect(r.inputs("aws:eks/addon:Addon", "cluster-ebs-csi").addonName).toBe("aws-ebs-csi-driver");
+  });
+
+  it("keeps pods on GPU nodes away from the node's credentials: IMDSv2 only, hop limit 1, in each group's launch template", async () => {
+    const r = await rendered;
+    for (const group of Object.keys(config.gpuNodeGroups))
+      for (const zone of eksConfig.availabilityZones) {
+        const lt = r.get("aws:ec2/launchTemplate:LaunchTemplate", `cluster-${group}-${zone}-lt`);
+        expect((lt.inputs as any).metadataOptions).toEqual({
+          httpEndpoint: "enabled",
+          httpTokens: "required",
+          httpPutResponseHopLimit: 1,
+        });
+        // The node group uses exactly this template, at its newest version, and not @pulumi/eks's own (hop limit 2).
+        const ng = r.inputs(MNG, `cluster-${group}-${zone}`);
+        expect(ng.launchTemplate).toEqual({ id: `${lt.name}-id`, version: "1" });
+        expect(ng.enableIMDSv2).toBeUndefined();
+      }
+  });
+
+  it("enforces NetworkPolicies: the VPC CNI's network policy agent is on", async () => {
+    const r = await rendered;
+    expect(r.inputs("eks:index:Cluster", "cluster-eks").vpcCniOptions).toMatchObject({ enableNetworkPolicy: true });
+  });
+
+  it("keeps the API server private and lets the self-hosted deploy runner's network reach it on 443 only", async () => {
+    const withRunnerNet = parseStack("prod", (raw) => (raw.cluster.deployRunner.sourceCidrs = ["10.99.0.0/24"]));
+    const r = await renderCluster(withRunnerNet);
+    const eks = r.inputs("eks:index:Cluster", "cluster-eks");
+    expect(eks.endpointPublicAccess).toBe(false);
+    expect(eks.publicAccessCidrs).toBeUndefined();
+    const rules = r.ofType("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule").map((x) => x.inputs);
+    expect(rules).toEqual([
+      expect.objectContaining({
+        securityGroupId: "sg-offline",
+        cidrIpv4: "10.99.0.0/24",
+        ipProtocol: "tcp",
+        fromPort: 443,
+        toPort: 443,
+      }),
+    ]);
+    // Without sourceCidrs (a runner on the cluster's own nodes), no rule is added.
+    expect((await rendered).ofType("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule")).toEqual([]);
+  });
+
+  it("opens a public endpoint only to the listed CIDRs", async () => {
+    const open = parseStack("dev", (raw) =>
+      Object.assign(raw.cluster, { endpointPublicAccess: true, publicAccessCidrs: ["198.51.100.0/24"] }),
+    );
+    const eks = (await renderCluster(open)).inputs("eks:index:Cluster", "cluster-eks");
+    expect(eks.endpointPublicAccess).toBe(true);
+    expect(eks.publicAccessCidrs).toEqual(["198.51.100.0/24"]);
   });
 
   it("hands out the kubeconfig only as a secret", async () => {

@@ -13,6 +13,7 @@ import { routeTable, type ModelRoute } from "../components/ingress/routes";
 import { EVERY_ENGINE, KEYS, ingressConfig } from "./ingress-fixtures";
 import { STACKS, parseStack } from "./config-helpers";
 import { freePort } from "./free-port";
+import { controllerReplicas } from "../components/ingress/nginx-ingress";
 
 function findNginx(): string | undefined {
   for (const p of ["/usr/sbin/nginx", "/usr/local/sbin/nginx", "/usr/bin/nginx"]) if (fs.existsSync(p)) return p;
@@ -27,6 +28,40 @@ if (!NGINX) {
   console.warn(
     "\n*** SKIPPING test/ingress-nginx.test.ts: nginx not found. Install it: apt-get install -y nginx-light ***\n",
   );
+}
+
+/** `nginx -t`, then nginx in the foreground on `listen`; resolves once it accepts connections. */
+async function startNginx(dir: string, conf: string, listen: number): Promise<ChildProcess> {
+  const t = spawnSync(NGINX!, ["-t", "-q", "-p", dir, "-e", path.join(dir, "error.log"), "-c", conf], {
+    encoding: "utf8",
+  });
+  if (t.status !== 0) throw new Error(`nginx -t failed:\n${t.stderr}\n${fs.readFileSync(conf, "utf8")}`);
+  const nginx = spawn(
+    NGINX!,
+    ["-p", dir, "-e", path.join(dir, "error.log"), "-c", conf, "-g", "daemon off; master_process off;"],
+    { stdio: ["ignore", "ignore", "pipe"] },
+  );
+  // Bounded wait for the listener.
+  for (let i = 0; i < 100; i++) {
+    const up = await new Promise<boolean>((r) => {
+      const s = net.connect(listen, "127.0.0.1", () => (s.end(), r(true)));
+      s.on("error", () => r(false));
+    });
+    if (up) return nginx;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  await stopNginx(nginx);
+  throw new Error(
+    `nginx did not listen on ${listen}: ${fs.existsSync(path.join(dir, "error.log")) ? fs.readFileSync(path.join(dir, "error.log"), "utf8") : ""}`,
+  );
+}
+
+async function stopNginx(nginx: ChildProcess | undefined): Promise<void> {
+  if (!nginx || nginx.exitCode !== null || nginx.signalCode !== null) return;
+  const exited = new Promise((r) => nginx.once("exit", r));
+  nginx.kill("SIGTERM");
+  await Promise.race([exited, new Promise((r) => setTimeout(r, 3000))]);
+  if (nginx.exitCode === null && nginx.signalCode === null) nginx.kill("SIGKILL");
 }
 
 interface Seen {
@@ -81,38 +116,14 @@ describe.skipIf(!NGINX)("the route table as nginx.conf, with the real nginx", ()
         prefix: dir,
         maxBodySize: ingress.maxBodySize,
         timeoutSeconds: ingress.timeoutSeconds,
+        replicas: 1,
       }),
     );
-    const t = spawnSync(NGINX!, ["-t", "-q", "-p", dir, "-e", path.join(dir, "error.log"), "-c", conf], {
-      encoding: "utf8",
-    });
-    if (t.status !== 0) throw new Error(`nginx -t failed:\n${t.stderr}\n${fs.readFileSync(conf, "utf8")}`);
-    nginx = spawn(
-      NGINX!,
-      ["-p", dir, "-e", path.join(dir, "error.log"), "-c", conf, "-g", "daemon off; master_process off;"],
-      { stdio: ["ignore", "ignore", "pipe"] },
-    );
-    // Bounded wait for the listener.
-    for (let i = 0; i < 100; i++) {
-      const up = await new Promise<boolean>((r) => {
-        const s = net.connect(listen, "127.0.0.1", () => (s.end(), r(true)));
-        s.on("error", () => r(false));
-      });
-      if (up) return;
-      await new Promise((r) => setTimeout(r, 50));
-    }
-    throw new Error(
-      `nginx did not listen on ${listen}: ${fs.existsSync(path.join(dir, "error.log")) ? fs.readFileSync(path.join(dir, "error.log"), "utf8") : ""}`,
-    );
+    nginx = await startNginx(dir, conf, listen);
   }, 20000);
 
   afterAll(async () => {
-    if (nginx && nginx.exitCode === null) {
-      const exited = new Promise((r) => nginx!.once("exit", r));
-      nginx.kill("SIGTERM");
-      await Promise.race([exited, new Promise((r) => setTimeout(r, 3000))]);
-      if (nginx.exitCode === null) nginx.kill("SIGKILL");
-    }
+    await stopNginx(nginx);
     await new Promise((r) => engine?.close(() => r(undefined)));
     fs.rmSync(dir, { recursive: true, force: true });
   });
@@ -151,6 +162,7 @@ describe.skipIf(!NGINX)("the route table as nginx.conf, with the real nginx", ()
         prefix: dir,
         maxBodySize: c.ingress.maxBodySize,
         timeoutSeconds: c.ingress.timeoutSeconds,
+        replicas: controllerReplicas({ environment: c.environment, ingress: c.ingress }),
       }),
     );
     const t = spawnSync(NGINX!, ["-t", "-p", dir, "-e", path.join(dir, "error.log"), "-c", file], { encoding: "utf8" });
@@ -233,4 +245,210 @@ describe.skipIf(!NGINX)("the route table as nginx.conf, with the real nginx", ()
     }
     expect(seen.length).toBe(before);
   });
+});
+
+/** A scratch nginx from `routes` with the given options; stopped (and its directory removed) by `stop`. */
+async function serve(
+  routesToServe: readonly ModelRoute[],
+  o: Omit<Parameters<typeof renderNginxConf>[1], "listen" | "prefix" | "serverName">,
+): Promise<{ base: string; stop: () => Promise<void> }> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "rs-nginx-"));
+  fs.chmodSync(dir, 0o777);
+  const listen = await freePort();
+  const conf = path.join(dir, "nginx.conf");
+  fs.writeFileSync(conf, renderNginxConf(routesToServe, { ...o, listen, prefix: dir, serverName: "retrieval.test" }));
+  let nginx: ChildProcess | undefined;
+  try {
+    nginx = await startNginx(dir, conf, listen);
+  } catch (e) {
+    fs.rmSync(dir, { recursive: true, force: true });
+    throw e;
+  }
+  return {
+    base: `http://127.0.0.1:${listen}`,
+    stop: async () => {
+      await stopNginx(nginx);
+      fs.rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** An engine stand-in on 127.0.0.1 that counts the requests it received and answers with `answer`. */
+async function engineStub(
+  answer: (req: http.IncomingMessage, res: http.ServerResponse) => void = (_q, res) => {
+    res.writeHead(200, { "content-type": "application/json" });
+    res.end('{"ok":true}');
+  },
+): Promise<{ address: string; count: () => number; close: () => Promise<void> }> {
+  let n = 0;
+  const server = http.createServer((req, res) => {
+    req.resume();
+    req.on("end", () => {
+      n++;
+      answer(req, res);
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", () => r()));
+  return {
+    address: `127.0.0.1:${(server.address() as net.AddressInfo).port}`,
+    count: () => n,
+    close: () => new Promise((r) => (server.closeAllConnections(), server.close(() => r()))),
+  };
+}
+
+const post = (base: string, p: string, body = '{"input":["hello"]}', key = KEYS[0]) =>
+  fetch(`${base}${p}`, {
+    method: "POST",
+    headers: { "content-type": "application/json", authorization: `Bearer ${key}` },
+    body,
+  });
+
+describe.skipIf(!NGINX)("rate limits across controller replicas (each NGINX counts alone)", () => {
+  const limited = routeTable(
+    EVERY_ENGINE.slice(0, 1),
+    ingressConfig({ rateLimit: { requestsPerSecond: 1, burst: 10 } }),
+  );
+
+  /** Requests of one key accepted by `replicas` NGINX servers rendered from the same Policy, hit in turn. */
+  async function accepted(replicas: number): Promise<number> {
+    const engine = await engineStub();
+    const servers = await Promise.all(
+      Array.from({ length: replicas }, () =>
+        serve(limited, {
+          upstreams: { [limited[0]!.model]: engine.address },
+          apiKeys: KEYS,
+          maxBodySize: "1m",
+          timeoutSeconds: 5,
+          replicas,
+        }),
+      ),
+    );
+    try {
+      let ok = 0;
+      for (let i = 0; i < 40; i++) {
+        const res = await post(servers[i % replicas]!.base, limited[0]!.publicPath);
+        await res.arrayBuffer();
+        if (res.status === 200) ok++;
+        else expect(res.status).toBe(429);
+      }
+      return ok;
+    } finally {
+      await Promise.all(servers.map((s) => s.stop()));
+      await engine.close();
+    }
+  }
+
+  it("a key gets the configured burst once, not once per replica", async () => {
+    // One NGINX: the first request plus the burst of 10.
+    expect(await accepted(1)).toBe(11);
+    // Two replicas behind the NLB: each counts half the rate and half the burst, 2 x (1 + 5) = 12, where
+    // unscaled Policies would have let 2 x 11 = 22 through.
+    const two = await accepted(2);
+    expect(two).toBeGreaterThanOrEqual(11);
+    expect(two).toBeLessThanOrEqual(12);
+  }, 30_000);
+});
+
+describe.skipIf(!NGINX)("retries on another replica (embed and rerank are POSTs, and idempotent)", () => {
+  const one = routeTable(
+    EVERY_ENGINE.slice(0, 1),
+    ingressConfig({ rateLimit: { requestsPerSecond: 100, burst: 100 } }),
+  );
+  const publicPath = one[0]!.publicPath;
+
+  it("a replica that drops the connection after receiving the POST: replayed once on the other, the client gets 200", async () => {
+    let dropped = 0;
+    const dropper = net.createServer((socket) => {
+      socket.once("data", () => {
+        dropped++;
+        socket.destroy();
+      });
+    });
+    await new Promise<void>((r) => dropper.listen(0, "127.0.0.1", () => r()));
+    const good = await engineStub();
+    const s = await serve(one, {
+      upstreams: { [one[0]!.model]: [`127.0.0.1:${(dropper.address() as net.AddressInfo).port}`, good.address] },
+      apiKeys: KEYS,
+      maxBodySize: "1m",
+      timeoutSeconds: 5,
+      replicas: 1,
+    });
+    try {
+      const statuses: number[] = [];
+      for (let i = 0; i < 4; i++) {
+        const res = await post(s.base, publicPath);
+        await res.arrayBuffer();
+        statuses.push(res.status);
+      }
+      expect(dropped).toBeGreaterThanOrEqual(1); // the POST was sent to the failing replica...
+      expect(statuses).toEqual([200, 200, 200, 200]); // ...and still answered, by the other one
+      expect(good.count()).toBe(4);
+    } finally {
+      await s.stop();
+      await good.close();
+      await new Promise((r) => dropper.close(() => r(undefined)));
+    }
+  }, 20_000);
+
+  it("a request that used up the read timeout is answered 504, never sent to a second GPU", async () => {
+    const hanging = await engineStub(() => {}); // reads the request, never answers
+    const good = await engineStub();
+    const s = await serve(one, {
+      upstreams: { [one[0]!.model]: [hanging.address, good.address] },
+      apiKeys: KEYS,
+      maxBodySize: "1m",
+      timeoutSeconds: 1,
+      replicas: 1,
+    });
+    try {
+      const statuses: number[] = [];
+      for (let i = 0; i < 2; i++) {
+        const res = await post(s.base, publicPath);
+        await res.arrayBuffer();
+        statuses.push(res.status);
+      }
+      expect(statuses.sort()).toEqual([200, 504]);
+      expect(hanging.count()).toBe(1);
+      expect(good.count()).toBe(1); // the 504 was not replayed there
+    } finally {
+      await s.stop();
+      await hanging.close();
+      await good.close();
+    }
+  }, 20_000);
+});
+
+describe.skipIf(!NGINX)("body limits per engine", () => {
+  const tei = EVERY_ENGINE.find((m) => m.engine === "tei" && m.task === "embed")!;
+  const sglang = EVERY_ENGINE.find((m) => m.engine === "sglang")!;
+  const two = routeTable([tei, sglang], ingressConfig({ maxBodySize: "32m" }));
+
+  it("TEI's own 2 MB payload limit applies at the edge, with a 413 that names it; other engines keep 32m", async () => {
+    const engine = await engineStub();
+    const s = await serve(two, {
+      upstreams: Object.fromEntries(two.map((r) => [r.model, engine.address])),
+      apiKeys: KEYS,
+      maxBodySize: "32m",
+      timeoutSeconds: 5,
+      replicas: 1,
+    });
+    const body = (bytes: number) => JSON.stringify({ input: ["x".repeat(bytes)] });
+    const [teiRoute, sglangRoute] = [two.find((r) => r.model === tei.name)!, two.find((r) => r.model === sglang.name)!];
+    try {
+      const over = await post(s.base, teiRoute.publicPath, body(2_100_000));
+      expect(over.status).toBe(413);
+      expect(((await over.json()) as any).error.message).toContain("2000000 bytes");
+      expect(engine.count()).toBe(0);
+      const under = await post(s.base, teiRoute.publicPath, body(1_900_000));
+      await under.arrayBuffer();
+      expect(under.status).toBe(200);
+      const big = await post(s.base, sglangRoute.publicPath, body(2_100_000));
+      await big.arrayBuffer();
+      expect(big.status).toBe(200);
+      expect(engine.count()).toBe(2);
+    } finally {
+      await s.stop();
+      await engine.close();
+    }
+  }, 20_000);
 });

@@ -5,6 +5,7 @@ import { MODEL_SERVICE_PORT } from "../components/ingress/service-port";
 import { validateObjects, type K8sObject } from "../plan/validate";
 import { LOCAL_SCHEMAS } from "../plan/schemas";
 import { EVERY_ENGINE, HELM, KEYS, PROD_INGRESS, renderIngress } from "./ingress-fixtures";
+import { controllerReplicaRate } from "../components/ingress/nginx-ingress/objects";
 
 const vsOf = (r: Awaited<ReturnType<typeof renderIngress>>["rendered"]) => r.objects("VirtualServer")[0]!;
 const policy = (r: Awaited<ReturnType<typeof renderIngress>>["rendered"], name: string) =>
@@ -60,9 +61,32 @@ describe("controller release", () => {
     expect(entries["client-max-body-size"]).toBe("64m");
     expect(entries["proxy-read-timeout"]).toBe("900s");
     for (const u of vsOf(rendered).spec.upstreams) {
-      expect(u["client-max-body-size"]).toBe("64m");
+      // TEI refuses bodies over its own 2 MB (--payload-limit default): its routes stop them at the edge.
+      const tei = EVERY_ENGINE.find((m) => m.name === u.name)!.engine === "tei";
+      expect(u["client-max-body-size"], u.name).toBe(tei ? "2000000" : "64m");
       expect(u["read-timeout"]).toBe("900s");
     }
+  });
+
+  it("a route's 413 names the limit that applies to it (TEI's 2 MB, not the ingress's 32m)", async () => {
+    const { rendered } = await renderIngress({ environment: "prod", ingress: PROD_INGRESS });
+    for (const r of vsOf(rendered).spec.routes.filter((x: any) => x.path !== "/")) {
+      const model = r.action.proxy.upstream;
+      const page = r.errorPages.find((e: any) => e.codes.includes(413));
+      const tei = EVERY_ENGINE.find((m) => m.name === model)!.engine === "tei";
+      expect(page.return.body, model).toContain(tei ? "larger than 2000000 bytes" : "larger than 32m");
+    }
+  });
+
+  it("replays a failed embed/rerank POST once on another replica, but not one that used up the read timeout", async () => {
+    const { rendered } = await renderIngress({ environment: "prod", ingress: PROD_INGRESS });
+    for (const u of vsOf(rendered).spec.upstreams)
+      expect(u).toMatchObject({
+        // Without non_idempotent NGINX never passes a POST that reached an engine on to the next one.
+        "next-upstream": "error timeout non_idempotent",
+        "next-upstream-tries": 2,
+        "next-upstream-timeout": u["read-timeout"],
+      });
   });
 });
 
@@ -148,14 +172,16 @@ describe("rate limits", () => {
   it("limits each API key per model, with per-model overrides, a clear 429 and fractional rates per minute", async () => {
     const { rendered } = await renderIngress({ environment: "prod", ingress: PROD_INGRESS });
     const def = policy(rendered, "rate-limit-bge-large-zh").spec.rateLimit;
+    // Two controller replicas: the controller halves the rate (scale), the burst is halved here.
     expect(def).toMatchObject({
       rate: "100r/s",
-      burst: 200,
+      scale: true,
+      burst: 100,
       key: "${http_authorization}",
       rejectCode: 429,
       noDelay: true,
     });
-    expect(policy(rendered, "rate-limit-qwen3-reranker").spec.rateLimit).toMatchObject({ rate: "20r/s", burst: 40 });
+    expect(policy(rendered, "rate-limit-qwen3-reranker").spec.rateLimit).toMatchObject({ rate: "20r/s", burst: 20 });
     const slow = policy(rendered, "rate-limit-bge-reranker-m3").spec.rateLimit;
     expect(slow.rate).toBe("30r/m");
     expect(slow.burst).toBeUndefined();
@@ -167,6 +193,31 @@ describe("rate limits", () => {
       expect(page.return.headers).toContainEqual({ name: "Retry-After", value: "1" });
       expect(page.return.body).toContain(model);
     }
+  });
+});
+
+describe("rate limits are per key across all controller replicas", () => {
+  it("every Policy has scale: true and a rate whose per-replica shares add up to the configured one", async () => {
+    for (const replicas of [1, 2, 3]) {
+      const { rendered } = await renderIngress({
+        environment: "prod",
+        ingress: { ...PROD_INGRESS, controllerReplicas: replicas, rateLimit: { requestsPerSecond: 7, burst: 5 } },
+      });
+      const rl = policy(rendered, "rate-limit-bge-large-zh").spec.rateLimit;
+      expect(rl.scale).toBe(true);
+      const share = controllerReplicaRate(rl.rate, replicas);
+      const perSecond = (r: string) => Number(r.split("r/")[0]) / (r.endsWith("r/s") ? 1 : 60);
+      expect(perSecond(share) * replicas, `${replicas} replicas: ${rl.rate} -> ${share}`).toBeCloseTo(7, 6);
+      expect(rl.burst).toBe(Math.ceil(5 / replicas));
+    }
+  });
+
+  it("models the controller's division (integer shares, per minute below 1 r/s)", () => {
+    expect(controllerReplicaRate("100r/s", 2)).toBe("50r/s");
+    expect(controllerReplicaRate("7r/s", 2)).toBe("3r/s");
+    expect(controllerReplicaRate("1r/s", 2)).toBe("30r/m");
+    expect(controllerReplicaRate("420r/m", 2)).toBe("210r/m");
+    expect(controllerReplicaRate("30r/m", 1)).toBe("30r/m");
   });
 });
 

@@ -52,7 +52,10 @@ describe("workflow files", () => {
         expect(job.uses, name).toMatch(/^\.\/\.github\/workflows\/[\w-]+\.ya?ml$/);
         continue;
       }
-      expect(job["runs-on"], name).toMatch(/^ubuntu-\d\d\.\d\d$/); // an exact runner image, not ubuntu-latest
+      // An exact runner image, not ubuntu-latest; the deploy job runs where its stack's config says (deploy runner).
+      if (f === "deploy-stack.yml" && name === "up")
+        expect(job["runs-on"]).toBe("${{ fromJSON(needs.runner.outputs.runs-on) }}");
+      else expect(job["runs-on"], name).toMatch(/^ubuntu-\d\d\.\d\d$/);
       expect(job["timeout-minutes"], name).toBeGreaterThan(0);
       expect(job.permissions, `${name}: explicit least-privilege permissions`).toBeTruthy();
       for (const s of job.steps) expect(!!s.uses !== !!s.run, `${name}: a step has uses or run`).toBe(true);
@@ -302,6 +305,58 @@ describe("affected stacks (the preview's `changes` job, run with bash in a scrat
   it("a deleted stack file: nothing left to preview for it", () => {
     expect(affected((dir) => fs.rmSync(path.join(dir, "stacks", "Pulumi.dev.yaml")))).toEqual([]);
   });
+});
+
+describe("deploy runner (cluster.deployRunner decides where `pulumi up` runs)", () => {
+  const wf = load("deploy-stack.yml");
+  const step = (wf.jobs.runner.steps as Step[]).find((s) => s.id === "runner")!;
+
+  /** The runner step's own script, run with bash as GitHub would; returns the job's `runs-on` as GitHub reads it. */
+  function runsOn(stack: string): unknown {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "rs-runner-"));
+    const output = path.join(dir, "github-output");
+    fs.writeFileSync(output, "");
+    execFileSync("bash", ["-e", "-c", step.run!], {
+      cwd: ROOT,
+      env: { ...process.env, STACK: stack, GITHUB_OUTPUT: output },
+      encoding: "utf8",
+    });
+    const line = fs.readFileSync(output, "utf8").trim();
+    expect(line).toMatch(/^runs-on=/);
+    expect(wf.jobs.runner.outputs["runs-on"]).toBe("${{ steps.runner.outputs.runs-on }}");
+    return JSON.parse(line.slice("runs-on=".length)); // fromJSON(...) in the up job
+  }
+
+  it("the up job waits for the runner job and runs on what it printed", () => {
+    expect(wf.jobs.up.needs).toBe("runner");
+    expect(wf.jobs.up["runs-on"]).toBe("${{ fromJSON(needs.runner.outputs.runs-on) }}");
+    expect(wf.jobs.runner.permissions).toEqual({ contents: "read" });
+  });
+
+  it.each(["dev", "staging", "prod"])(
+    "%s (private API endpoint) deploys from its self-hosted runner inside the VPC, never a GitHub-hosted one",
+    { timeout: 30_000 },
+    (stack) => {
+      expect(runsOn(stack)).toEqual(["self-hosted", "linux", "x64", `retrieval-${stack}`]);
+    },
+  );
+
+  it("a private endpoint with a GitHub-hosted runner fails in the runner job, naming the config key and the fix", () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "rs-runner-"));
+    const file = path.join(dir, "Pulumi.prod.yaml");
+    const prod = YAML.parse(fs.readFileSync(path.join(ROOT, "stacks", "Pulumi.prod.yaml"), "utf8"));
+    delete prod.config["retrieval-stack:cluster"].deployRunner;
+    fs.writeFileSync(file, YAML.stringify(prod));
+    const r = spawnSync("npx", ["tsx", "scripts/deploy-runner.ts", "--config-file", file], {
+      cwd: ROOT,
+      encoding: "utf8",
+    });
+    expect(r.status).toBe(1);
+    expect(r.stdout).toBe("");
+    expect(r.stderr).toMatch(
+      /cluster\.deployRunner.*GitHub-hosted runner cannot reach the private API endpoint.*Fix:/s,
+    );
+  }, 30_000);
 });
 
 type Lint = (source: string, file: string) => Promise<{ message: string; line: number; kind: string }[]>;

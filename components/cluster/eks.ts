@@ -95,12 +95,18 @@ export function createEksCluster(
       createOidcProvider: true,
       endpointPrivateAccess: true,
       endpointPublicAccess: c.endpointPublicAccess,
+      // Only the listed CIDRs (a config rule refuses an empty list); EKS's own default would be 0.0.0.0/0.
       publicAccessCidrs: c.endpointPublicAccess ? [...c.publicAccessCidrs] : undefined,
+      // The VPC CNI's network policy agent: without it EKS accepts NetworkPolicies and enforces none
+      // (@pulumi/eks 4.3.0 writes it as the vpc-cni add-on's configuration value enableNetworkPolicy: "true",
+      // the aws-vpc-cni chart key; nodejs/eks/addons/cni-addon.ts, charts/aws-vpc-cni/values.yaml, read 2026-12-01).
+      vpcCniOptions: { enableNetworkPolicy: true },
       enabledClusterLogTypes: ["api", "audit", "authenticator"],
       tags,
     },
     opts,
   );
+  apiAccessFromRunner(name, c, cluster, tags, parent);
   const kubeconfig = pulumi.secret(cluster.kubeconfigJson);
   const clusterName = cluster.kubeconfigJson.apply(() => c.name);
 
@@ -130,6 +136,7 @@ export function createEksCluster(
 
   for (const [groupName, group] of Object.entries(gpuNodeGroups)) {
     for (const zonal of zonalGpuNodeGroups(groupName, group, c.availabilityZones)) {
+      const gpuTemplate = gpuLaunchTemplate(`${name}-${zonal.name}`, zonal.diskSizeGiB, tags, parent);
       const mng = new eks.ManagedNodeGroup(
         `${name}-${zonal.name}`,
         {
@@ -139,7 +146,8 @@ export function createEksCluster(
           amiType: GPU_AMI_TYPE,
           instanceTypes: [...zonal.instanceTypes],
           capacityType: zonal.capacityType,
-          diskSize: zonal.diskSizeGiB,
+          // Disk and metadata options live in the launch template (EKS refuses diskSize next to one).
+          launchTemplate: { id: gpuTemplate.id, version: gpuTemplate.latestVersion.apply(String) },
           // The zone's private subnet: awsx lists subnets in the order of availabilityZoneNames.
           subnetIds: vpc.privateSubnetIds.apply((ids) => [ids[zonal.zoneIndex]!]),
           scalingConfig: { minSize: zonal.minSize, maxSize: zonal.maxSize, desiredSize: zonal.desiredSize },
@@ -228,6 +236,72 @@ export function createEksCluster(
   });
 
   return { provider, clusterName, kubeconfig, nodeGroups };
+}
+
+/**
+ * Launch template of a GPU node group: IMDSv2 only, with a hop limit of 1, so that a pod (one network hop behind
+ * the node) cannot fetch the node role's credentials from the instance metadata service; host-network daemons
+ * (VPC CNI, kube-proxy) still can. @pulumi/eks's own `enableIMDSv2` sets the hop limit to 2 (nodejs/eks/nodes/
+ * nodegroup.ts, v4.3.0, read 2026-12-01), which lets pods through, hence our own template. Without an AMI id in
+ * it, EKS keeps choosing the AMI from amiType and writes the bootstrap user data itself. The root volume is the
+ * AL2023 AMIs' /dev/xvda (the same device @pulumi/eks uses), gp3 and encrypted.
+ */
+function gpuLaunchTemplate(
+  name: string,
+  diskSizeGiB: number,
+  tags: Record<string, string>,
+  parent: pulumi.Resource,
+): aws.ec2.LaunchTemplate {
+  return new aws.ec2.LaunchTemplate(
+    `${name}-lt`,
+    {
+      metadataOptions: GPU_NODE_METADATA_OPTIONS,
+      blockDeviceMappings: [
+        {
+          deviceName: "/dev/xvda",
+          ebs: { volumeSize: diskSizeGiB, volumeType: "gp3", encrypted: "true", deleteOnTermination: "true" },
+        },
+      ],
+      tags,
+    },
+    { parent },
+  );
+}
+
+/** Instance metadata options of GPU nodes (EC2 LaunchTemplate metadataOptions). */
+export const GPU_NODE_METADATA_OPTIONS = {
+  httpEndpoint: "enabled",
+  httpTokens: "required",
+  httpPutResponseHopLimit: 1,
+} as const;
+
+/**
+ * A self-hosted deploy runner outside the control plane's security group reaches the private endpoint through
+ * these rules: HTTPS from each configured CIDR. Nothing for GitHub-hosted runners (public endpoint, publicAccessCidrs).
+ */
+function apiAccessFromRunner(
+  name: string,
+  c: EksClusterConfig,
+  cluster: eks.Cluster,
+  tags: Record<string, string>,
+  parent: pulumi.Resource,
+): void {
+  if (c.deployRunner.type !== "self-hosted") return;
+  c.deployRunner.sourceCidrs.forEach((cidr, i) => {
+    new aws.vpc.SecurityGroupIngressRule(
+      `${name}-api-from-runner-${i}`,
+      {
+        securityGroupId: cluster.clusterSecurityGroupId,
+        description: `deploy runner ${cidr} to the private Kubernetes API endpoint`,
+        cidrIpv4: cidr,
+        ipProtocol: "tcp",
+        fromPort: 443,
+        toPort: 443,
+        tags,
+      },
+      { parent },
+    );
+  });
 }
 
 /**

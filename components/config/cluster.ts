@@ -35,6 +35,32 @@ const NodeGroupSize = z.strictObject({
   diskSizeGiB: z.number().int().min(20).default(50),
 });
 
+/**
+ * Where the deploy workflow runs `pulumi up` (.github/workflows/deploy-stack.yml reads it; docs/deploying.md).
+ * A GitHub-hosted runner reaches the API server only over the public endpoint; a self-hosted runner with a
+ * network path to the VPC (in it, or in a peered/transit-connected network) can use the private endpoint.
+ */
+export const DeployRunnerSchema = z.discriminatedUnion("type", [
+  z.strictObject({ type: z.literal("github-hosted") }),
+  z.strictObject({
+    type: z.literal("self-hosted"),
+    /** `runs-on` labels of the runner (GitHub matches a runner that has all of them), e.g. [self-hosted, linux, x64, retrieval-prod]. */
+    labels: z
+      .array(
+        z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/, {
+          message: 'must be a runner label of letters, digits, ".", "_" and "-", e.g. "retrieval-prod"',
+        }),
+      )
+      .min(1),
+    /**
+     * Source CIDRs of the runner's network that may open HTTPS (443) to the private API endpoint, added to the
+     * control plane's security group. Empty: the runner reaches it some other way (e.g. it runs on this cluster's nodes).
+     */
+    sourceCidrs: z.array(Cidr).default([]),
+  }),
+]);
+export type DeployRunnerConfig = z.infer<typeof DeployRunnerSchema>;
+
 export const ExistingClusterSchema = z.strictObject({
   mode: z.literal("existing"),
   /** Path of a kubeconfig file; defaults to the Kubernetes provider's own lookup ($KUBECONFIG, ~/.kube/config). */
@@ -45,6 +71,8 @@ export const ExistingClusterSchema = z.strictObject({
   name: z.string().min(1),
   /** The cluster already runs the NVIDIA device plugin and DCGM exporter (e.g. the NVIDIA GPU Operator): install neither. */
   gpuRuntimePreinstalled: z.boolean().default(false),
+  /** The runner that deploys this stack: self-hosted when the existing cluster's API server is private. */
+  deployRunner: DeployRunnerSchema.default({ type: "github-hosted" }),
 });
 
 export const EksClusterSchema = z.strictObject({
@@ -59,9 +87,14 @@ export const EksClusterSchema = z.strictObject({
   vpcCidr: Cidr.default("10.40.0.0/16"),
   /** NAT gateways: one per zone (a zone's loss keeps the others online; the default) or a single one (cheaper, for dev). */
   natGateways: z.enum(["onePerZone", "single"]).default("onePerZone"),
-  /** Public API endpoint; restrict with publicAccessCidrs when on. The private endpoint is always on. */
-  endpointPublicAccess: z.boolean().default(true),
-  publicAccessCidrs: z.array(Cidr).default(["0.0.0.0/0"]),
+  /**
+   * Public API endpoint, off by default (the private endpoint is always on). When on, publicAccessCidrs must list
+   * who may reach it; ["0.0.0.0/0"] (the whole internet) is only ever an explicit choice.
+   */
+  endpointPublicAccess: z.boolean().default(false),
+  publicAccessCidrs: z.array(Cidr).default([]),
+  /** The runner that deploys this stack; GitHub-hosted needs endpointPublicAccess (config rule). */
+  deployRunner: DeployRunnerSchema.default({ type: "github-hosted" }),
   /** CPU nodes for controllers, the gateway and monitoring (sizes are totals across zones). */
   systemNodeGroup: NodeGroupSize,
   /** cluster-autoscaler (the default, see README "GPU capacity"); karpenter is not implemented yet and is refused. */

@@ -5,6 +5,7 @@ import { childOptions, standardLabels } from "../k8s/meta";
 import { DEVICE_PLUGIN_CHART, devicePluginValues } from "./device-plugin";
 import { DCGM_EXPORTER_CHART, DCGM_RELEASE_NAME, dcgmExporterValues, dcgmServiceMonitorSpec } from "./dcgm";
 import { pinnedRelease } from "../k8s/helm";
+import { NAMESPACE_POD_SECURITY, podSecurityLabels } from "../k8s/namespaces";
 
 export interface GpuRuntimeArgs {
   readonly provider: k8s.Provider;
@@ -41,11 +42,12 @@ export class GpuRuntime extends pulumi.ComponentResource {
       {
         metadata: {
           name: nsName,
-          // The device plugin and DCGM need host paths and (plugin) privileged access.
-          labels: standardLabels(nsName, "gpu-runtime", {
-            "pod-security.kubernetes.io/enforce": "privileged",
-            "pod-security.kubernetes.io/warn": "privileged",
-          }),
+          // The device plugin and DCGM need host paths (NAMESPACE_POD_SECURITY says why); audit stays at restricted.
+          labels: standardLabels(
+            nsName,
+            "gpu-runtime",
+            podSecurityLabels(NAMESPACE_POD_SECURITY[GPU_RUNTIME_NAMESPACE]!.level),
+          ),
         },
       },
       childOptions(this, args.provider),

@@ -3,7 +3,7 @@ import * as k8s from "@pulumi/kubernetes";
 import type { Environment, IngressConfig, ModelConfig, SecretInputs } from "../config";
 import { profileOf } from "../config/environments";
 import { childOptions, standardLabels } from "../k8s/meta";
-import { INGRESS_NAMESPACE } from "../k8s/namespaces";
+import { INGRESS_NAMESPACE, NAMESPACE_POD_SECURITY, podSecurityLabels } from "../k8s/namespaces";
 import { controller } from "./controller";
 import { publicBaseUrl, publicHost, routeTable } from "./routes";
 import { installCertManager, issueCertificate, usesCertManager } from "./tls";
@@ -54,7 +54,16 @@ export class Ingress extends pulumi.ComponentResource {
 
     const namespace = new k8s.core.v1.Namespace(
       "ingress",
-      { metadata: { name: INGRESS_NAMESPACE, labels: standardLabels(INGRESS_NAMESPACE, "ingress") } },
+      {
+        metadata: {
+          name: INGRESS_NAMESPACE,
+          labels: standardLabels(
+            INGRESS_NAMESPACE,
+            "ingress",
+            podSecurityLabels(NAMESPACE_POD_SECURITY[INGRESS_NAMESPACE]!.level),
+          ),
+        },
+      },
       childOptions(this, provider),
     );
     const certManager = installCertManager({ parent: this, provider, tls: ingress.tls, monitoring });

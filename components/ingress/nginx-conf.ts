@@ -7,14 +7,20 @@
  * never used to deploy anything.
  */
 import { notFound, rateLimited, tooLarge, unauthorized, escapedBody, type EdgeResponse } from "./responses";
-import { nginxRate, type ModelRoute } from "./routes";
+import { routeBodyLimit, type ModelRoute } from "./routes";
+import { nextUpstream, controllerReplicaRate, rateLimitPolicySpec } from "./nginx-ingress/objects";
 
 export interface NginxConfOptions {
   /** Loopback port the server listens on. */
   readonly listen: number;
   readonly serverName: string;
-  /** host:port of each model's engine, by model name. */
-  readonly upstreams: Readonly<Record<string, string>>;
+  /** host:port of each model's engine replicas (one or more), by model name. */
+  readonly upstreams: Readonly<Record<string, string | readonly string[]>>;
+  /**
+   * Controller replicas this nginx.conf is one of: each gets the share of the limits the controller derives from
+   * the rateLimit Policy (`scale: true`), so N such servers together allow the configured rate.
+   */
+  readonly replicas: number;
   /** API keys; undefined = no authentication (local stack without keys). */
   readonly apiKeys?: readonly string[];
   /** Directory for the pid file, logs and temp files. */
@@ -69,13 +75,18 @@ export function renderNginxConf(routes: readonly ModelRoute[], o: NginxConfOptio
     o.apiKeys!.forEach((k, i) => lines.push(`    ${quote(`~^Bearer ${escapeRegex(k)}$`)} client-${i + 1};`));
     lines.push("  }");
   }
+  const zones = new Map<string, { rate: string; burst: number }>();
   for (const r of routes) {
+    const policy = rateLimitPolicySpec(r, auth, o.replicas).rateLimit as { rate: string; burst?: number };
+    const zone = { rate: controllerReplicaRate(policy.rate, o.replicas), burst: policy.burst ?? 0 };
+    zones.set(r.model, zone);
     lines.push(
-      `  limit_req_zone ${auth ? "$http_authorization" : "$binary_remote_addr"} zone=${zoneName(r.model)}:10m rate=${nginxRate(r.rateLimit.requestsPerSecond)};`,
+      `  limit_req_zone ${auth ? "$http_authorization" : "$binary_remote_addr"} zone=${zoneName(r.model)}:10m rate=${zone.rate};`,
     );
     const target = o.upstreams[r.model];
-    if (!target) throw new Error(`renderNginxConf: no upstream address for model ${r.model}`);
-    lines.push(`  upstream ${upstreamName(r.model)} { server ${target}; keepalive 8; }`);
+    if (!target || target.length === 0) throw new Error(`renderNginxConf: no upstream address for model ${r.model}`);
+    const servers = (typeof target === "string" ? [target] : target).map((t) => `server ${t};`).join(" ");
+    lines.push(`  upstream ${upstreamName(r.model)} { ${servers} keepalive 8; }`);
   }
   lines.push(
     "  server {",
@@ -93,15 +104,22 @@ export function renderNginxConf(routes: readonly ModelRoute[], o: NginxConfOptio
       "    }",
     );
   }
+  const next = nextUpstream(`${o.timeoutSeconds}s`);
   routes.forEach((r, i) => {
-    const burst = r.rateLimit.burst > 0 ? ` burst=${r.rateLimit.burst}` : "";
+    const zoneBurst = zones.get(r.model)!.burst;
+    const burst = zoneBurst > 0 ? ` burst=${zoneBurst}` : "";
+    const bodyLimit = routeBodyLimit(r, o.maxBodySize);
     lines.push(
       `    location = ${r.publicPath} {`,
+      `      client_max_body_size ${bodyLimit};`,
       `      limit_req zone=${zoneName(r.model)}${burst} nodelay;`,
       ...(auth ? ["      auth_request /_validate_api_key;", `      error_page 401 403 = @r${i}_401;`] : []),
       `      error_page 429 = @r${i}_429;`,
       `      error_page 413 = @r${i}_413;`,
       "      proxy_intercept_errors on;",
+      `      proxy_next_upstream ${next["next-upstream"]};`,
+      `      proxy_next_upstream_tries ${next["next-upstream-tries"]};`,
+      `      proxy_next_upstream_timeout ${next["next-upstream-timeout"]};`,
       "      proxy_http_version 1.1;",
       '      proxy_set_header Connection "";',
       "      proxy_set_header Host $host;",
@@ -110,7 +128,7 @@ export function renderNginxConf(routes: readonly ModelRoute[], o: NginxConfOptio
       "    }",
     );
     if (auth) lines.push(errorLocation(`@r${i}_401`, unauthorized()));
-    lines.push(errorLocation(`@r${i}_429`, rateLimited(r.model)), errorLocation(`@r${i}_413`, tooLarge(o.maxBodySize)));
+    lines.push(errorLocation(`@r${i}_429`, rateLimited(r.model)), errorLocation(`@r${i}_413`, tooLarge(bodyLimit)));
   });
   lines.push("    location / {", `      return 404 "${escapedBody(notFound())}";`, "    }", "  }", "}");
   return `${lines.join("\n")}\n`;

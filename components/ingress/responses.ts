@@ -45,13 +45,15 @@ export function rateLimited(model: string): EdgeResponse {
   };
 }
 
+/** @param maxBodySize the route's limit as an NGINX size ("32m", or plain bytes such as "2000000") */
 export function tooLarge(maxBodySize: string): EdgeResponse {
+  const limit = /^\d+$/.test(maxBodySize) ? `${maxBodySize} bytes` : maxBodySize;
   return {
     codes: [413],
     status: 413,
     body: {
       error: {
-        message: `request body larger than ${maxBodySize}: send fewer or shorter documents per call`,
+        message: `request body larger than ${limit}: send fewer or shorter documents per call`,
         type: "invalid_request_error",
         code: 413,
       },

@@ -32,6 +32,8 @@ export interface ModelRoute {
   /** The engine's Service: name = model name, in the models namespace. */
   readonly service: { readonly name: string; readonly port: number };
   readonly rateLimit: RateLimitConfig;
+  /** The engine's own request-body limit in bytes, from its adapter; undefined when it has none below ours. */
+  readonly engineMaxRequestBytes?: number;
 }
 
 export interface RouteProblem {
@@ -53,7 +55,8 @@ export function planRoutes(
   const problems: RouteProblem[] = [];
   const owner = new Map<string, number>();
   models.forEach((m, i) => {
-    const dialect = adapterFor(m.engine).dialect;
+    const adapter = adapterFor(m.engine);
+    const dialect = adapter.dialect;
     const endpoint = m.task === "embed" ? dialect.embed : dialect.rerank;
     if (!endpoint) {
       problems.push({
@@ -90,6 +93,7 @@ export function planRoutes(
       enginePath,
       service: { name: m.name, port: MODEL_SERVICE_PORT },
       rateLimit: ingress.modelRateLimits[m.name] ?? ingress.rateLimit,
+      ...(adapter.maxRequestBytes !== undefined ? { engineMaxRequestBytes: adapter.maxRequestBytes } : {}),
     });
   });
   return { routes, problems };
@@ -128,4 +132,22 @@ export const LOCAL_PORT_FORWARD = 8080;
 export function nginxRate(requestsPerSecond: number): string {
   if (Number.isInteger(requestsPerSecond)) return `${requestsPerSecond}r/s`;
   return `${Math.max(1, Math.round(requestsPerSecond * 60))}r/m`;
+}
+
+/** Bytes of an NGINX size ("64k", "32m", "2000000"): k and m are 1024 and 1024 x 1024, as NGINX reads them. */
+export function nginxSizeBytes(size: string): number {
+  const m = /^(\d+)([kKmMgG]?)$/.exec(size);
+  if (!m) throw new Error(`not an NGINX size: ${JSON.stringify(size)}`);
+  const unit = { "": 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3 }[m[2]!.toLowerCase() as "" | "k" | "m" | "g"];
+  return Number(m[1]) * unit;
+}
+
+/**
+ * The body limit of one route (NGINX size): the ingress's maxBodySize, or the engine's own limit when that is
+ * smaller. Then NGINX refuses what the engine would refuse, and the client's 413 names the limit that applies
+ * instead of a larger one the engine never honoured (e.g. TEI's 2 MB behind a 32 MB ingress limit).
+ */
+export function routeBodyLimit(route: Pick<ModelRoute, "engineMaxRequestBytes">, maxBodySize: string): string {
+  const engine = route.engineMaxRequestBytes;
+  return engine !== undefined && engine < nginxSizeBytes(maxBodySize) ? String(engine) : maxBodySize;
 }

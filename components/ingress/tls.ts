@@ -8,6 +8,7 @@ import * as k8s from "@pulumi/kubernetes";
 import type { IngressConfig } from "../config/ingress";
 import { childOptions, standardLabels } from "../k8s/meta";
 import { pinnedRelease } from "../k8s/helm";
+import { NAMESPACE_POD_SECURITY, podSecurityLabels } from "../k8s/namespaces";
 
 /** cert-manager v1.20.2 (cert-manager release notes, read 2026-11; v1.20 is the newest minor with patch fixes). */
 export const CERT_MANAGER_CHART = {
@@ -100,7 +101,16 @@ export function certManagerRelease(args: {
   const { parent, provider } = args;
   const ns = new k8s.core.v1.Namespace(
     "cert-manager",
-    { metadata: { name: CERT_MANAGER_NAMESPACE, labels: standardLabels("cert-manager", "tls") } },
+    {
+      metadata: {
+        name: CERT_MANAGER_NAMESPACE,
+        labels: standardLabels(
+          "cert-manager",
+          "tls",
+          podSecurityLabels(NAMESPACE_POD_SECURITY[CERT_MANAGER_NAMESPACE]!.level),
+        ),
+      },
+    },
     childOptions(parent, provider),
   );
   const release = pinnedRelease(

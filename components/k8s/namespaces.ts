@@ -35,3 +35,86 @@ export const ENGINE_CLIENT_LABEL = "retrieval-stack.io/engine-client";
  * outside the model's working hours wakes it instead of failing against no pod.
  */
 export const VERIFIER_POD_LABEL = "retrieval-stack.io/verifier";
+
+/**
+ * Pod Security Standards levels (Pod Security Admission, built into Kubernetes 1.25+). Every namespace we create
+ * carries labels for one, with the reason in NAMESPACE_POD_SECURITY (docs/security.md).
+ */
+export type PodSecurityLevel = "privileged" | "baseline" | "restricted";
+
+/**
+ * PSA labels: enforce (and warn on apply) at `level`; audit always at restricted, so the API server's audit log
+ * names every pod that falls short of restricted even where a lower level is enforced.
+ */
+export function podSecurityLabels(level: PodSecurityLevel): Record<string, string> {
+  return {
+    "pod-security.kubernetes.io/enforce": level,
+    "pod-security.kubernetes.io/warn": level,
+    "pod-security.kubernetes.io/audit": "restricted",
+  };
+}
+
+/** The level each namespace gets, and why it is not restricted where it is not. */
+export const NAMESPACE_POD_SECURITY: Readonly<Record<string, { level: PodSecurityLevel; why: string }>> = {
+  [INGRESS_NAMESPACE]: {
+    level: "restricted",
+    why: "NGINX Ingress Controller's chart runs as UID 101, non-root, no privilege escalation, all capabilities dropped but NET_BIND_SERVICE (which restricted allows), seccomp RuntimeDefault (chart 2.5.1 values.yaml and controller-deployment.yaml).",
+  },
+  "cert-manager": {
+    level: "restricted",
+    why: "cert-manager's chart sets runAsNonRoot, seccomp RuntimeDefault, no privilege escalation and drops all capabilities on every component (v1.20.2 values.yaml).",
+  },
+  "gpu-runtime": {
+    level: "privileged",
+    why: "the NVIDIA device plugin mounts the kubelet's device-plugin socket directory (hostPath) and the DCGM exporter needs host access to the GPUs: neither baseline nor restricted allows hostPath volumes.",
+  },
+  [MONITORING_NAMESPACE]: {
+    level: "privileged",
+    why: "kube-prometheus-stack's node exporter (on by default) runs with the host's network, PID namespace and root filesystem (hostPath): only privileged allows them.",
+  },
+  [MODELS_NAMESPACE]: {
+    level: "privileged",
+    why: "model pods mount the node-local weight cache (hostPath, forbidden by baseline) and vLLM/SGLang images run as root; audit at restricted lists them.",
+  },
+};
+
+/** Pods of one workload in one namespace, as a NetworkPolicy selects them. */
+export interface PodPeer {
+  readonly namespace: string;
+  readonly podLabels: Readonly<Record<string, string>>;
+}
+
+/**
+ * The ingress controller's pods: labels we set on them through the chart (controller.selectorLabels, which the
+ * chart puts on the pod template; chart 2.5.1 _helpers.tpl nginx-ingress.podLabels). NetworkPolicies of the
+ * engines admit exactly these pods, not the whole ingress namespace.
+ */
+export const INGRESS_CONTROLLER_PODS: PodPeer = {
+  namespace: INGRESS_NAMESPACE,
+  podLabels: { "app.kubernetes.io/name": "nginx-ingress", "app.kubernetes.io/instance": "nginx-ingress" },
+};
+
+/**
+ * Prometheus and Alertmanager pods: the Prometheus Operator labels the pods of every Prometheus and Alertmanager
+ * it runs with app.kubernetes.io/name = prometheus / alertmanager (pkg/prometheus/server/operator.go and
+ * pkg/alertmanager/operator.go applicationNameLabelValue, prometheus-operator v0.93.0, read 2026-12-01).
+ */
+export const PROMETHEUS_PODS: PodPeer = {
+  namespace: MONITORING_NAMESPACE,
+  podLabels: { "app.kubernetes.io/name": "prometheus" },
+};
+export const ALERTMANAGER_PODS: PodPeer = {
+  namespace: MONITORING_NAMESPACE,
+  podLabels: { "app.kubernetes.io/name": "alertmanager" },
+};
+
+/** A NetworkPolicy peer that matches exactly `peer`'s pods (namespace AND pod labels, in one peer entry). */
+export function networkPolicyPeer(peer: PodPeer): {
+  namespaceSelector: { matchLabels: Record<string, string> };
+  podSelector: { matchLabels: Record<string, string> };
+} {
+  return {
+    namespaceSelector: { matchLabels: { [NAMESPACE_NAME_LABEL]: peer.namespace } },
+    podSelector: { matchLabels: { ...peer.podLabels } },
+  };
+}

@@ -1,6 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
 import { childOptions, standardLabels } from "../k8s/meta";
+import { chatBridgePolicySpec } from "../k8s/network-policies";
 import { CHAT_BRIDGE_SCRIPT } from "./chat-bridge-script";
 
 /**
@@ -17,6 +18,9 @@ export function chatBridgeUrl(namespace: string): string {
   return `http://${CHAT_BRIDGE_NAME}.${namespace}.svc:${CHAT_BRIDGE_PORT}`;
 }
 
+/** Labels of the bridge's pods (its Service and NetworkPolicies select them). */
+export const CHAT_BRIDGE_POD_LABELS: Readonly<Record<string, string>> = { "app.kubernetes.io/name": CHAT_BRIDGE_NAME };
+
 export interface ChatBridgeArgs {
   readonly parent: pulumi.Resource;
   readonly provider: k8s.Provider;
@@ -30,7 +34,7 @@ export interface ChatBridgeArgs {
 export function createChatBridge(args: ChatBridgeArgs): k8s.core.v1.Service {
   const opts = childOptions(args.parent, args.provider);
   const labels = standardLabels(CHAT_BRIDGE_NAME, "alert-bridge");
-  const selector = { "app.kubernetes.io/name": CHAT_BRIDGE_NAME };
+  const selector = CHAT_BRIDGE_POD_LABELS;
   const meta = { name: CHAT_BRIDGE_NAME, namespace: args.namespace, labels };
   const script = new k8s.core.v1.ConfigMap(
     `${CHAT_BRIDGE_NAME}-script`,
@@ -95,6 +99,12 @@ export function createChatBridge(args: ChatBridgeArgs): k8s.core.v1.Service {
         },
       },
     },
+    opts,
+  );
+  // Only Alertmanager may post; the bridge may only resolve names and call HTTPS webhooks (docs/security.md).
+  new k8s.networking.v1.NetworkPolicy(
+    `${CHAT_BRIDGE_NAME}-netpol`,
+    { metadata: meta, spec: chatBridgePolicySpec(CHAT_BRIDGE_POD_LABELS, CHAT_BRIDGE_PORT) },
     opts,
   );
   return new k8s.core.v1.Service(

@@ -4,10 +4,11 @@ import * as YAML from "yaml";
 import { profileOf, type Environment, type ModelConfig, type ObservabilityConfig, type SecretInputs } from "../config";
 import { childOptions, standardLabels } from "../k8s/meta";
 import type { IngressMetricsConfig } from "../ingress/metrics";
-import { MODELS_NAMESPACE, MONITORING_NAMESPACE } from "../k8s/namespaces";
+import { MODELS_NAMESPACE, MONITORING_NAMESPACE, NAMESPACE_POD_SECURITY, podSecurityLabels } from "../k8s/namespaces";
+import { alertmanagerPolicySpec } from "../k8s/network-policies";
 import { buildRuleGroups } from "./alert-rules";
 import { bridgeTargets, buildAlertmanagerConfig, isBridged } from "./alertmanager-config";
-import { chatBridgeUrl, createChatBridge } from "./chat-bridge";
+import { CHAT_BRIDGE_POD_LABELS, CHAT_BRIDGE_PORT, chatBridgeUrl, createChatBridge } from "./chat-bridge";
 import { buildDashboards } from "./dashboards";
 import { pinnedRelease } from "../k8s/helm";
 import {
@@ -69,7 +70,12 @@ export class Observability extends pulumi.ComponentResource {
     const modelsNamespace = args.modelsNamespace ?? MODELS_NAMESPACE;
     const namespace = new k8s.core.v1.Namespace(
       "monitoring",
-      { metadata: { name: ns, labels: standardLabels("monitoring", "observability") } },
+      {
+        metadata: {
+          name: ns,
+          labels: standardLabels("monitoring", "observability", podSecurityLabels(NAMESPACE_POD_SECURITY[ns]!.level)),
+        },
+      },
       opts_,
     );
     const inNs = childOptions(this, args.provider, { dependsOn: [namespace] });
@@ -113,6 +119,14 @@ export class Observability extends pulumi.ComponentResource {
         replicas: profileOf(args.environment).minReplicasFloor >= 2 ? 2 : 1,
       });
 
+    new k8s.networking.v1.NetworkPolicy(
+      "alertmanager-netpol",
+      {
+        metadata: { name: "alertmanager", namespace: ns, labels: standardLabels("alertmanager", "observability") },
+        spec: alertmanagerPolicySpec({ podLabels: CHAT_BRIDGE_POD_LABELS, port: CHAT_BRIDGE_PORT }),
+      },
+      inNs,
+    );
     const release = pinnedRelease(
       "kube-prometheus-stack",
       {

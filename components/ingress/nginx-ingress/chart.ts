@@ -4,6 +4,7 @@
  * values.yaml (github.com/nginx/kubernetes-ingress charts/nginx-ingress, read 2026-11).
  */
 import type { ServiceExposure } from "../exposure";
+import { INGRESS_CONTROLLER_PODS } from "../../k8s/namespaces";
 
 export const NGINX_INGRESS_CHART = {
   chart: "nginx-ingress",
@@ -12,11 +13,13 @@ export const NGINX_INGRESS_CHART = {
 } as const;
 export const RELEASE_NAME = "nginx-ingress";
 export const INGRESS_CLASS = "nginx";
-/** Pod labels we set explicitly (controller.selectorLabels) so that our metrics Service can select the pods. */
-export const CONTROLLER_SELECTOR: Readonly<Record<string, string>> = {
-  "app.kubernetes.io/name": "nginx-ingress",
-  "app.kubernetes.io/instance": RELEASE_NAME,
-};
+/**
+ * Pod labels we set explicitly (controller.selectorLabels): our metrics Service and the engines' NetworkPolicies
+ * select the controller's pods by them (INGRESS_CONTROLLER_PODS).
+ */
+export const CONTROLLER_SELECTOR: Readonly<Record<string, string>> = INGRESS_CONTROLLER_PODS.podLabels;
+/** The controller's HTTP and HTTPS container ports (chart defaults controller.containerPort, values.yaml 2.5.1). */
+export const CONTAINER_PORTS = { http: 80, https: 443 } as const;
 /** The chart's Prometheus exporter port (prometheus.port). */
 export const METRICS_PORT = 9113;
 /** Seconds the NLB needs to stop sending new connections to a terminating pod (target deregistration). */

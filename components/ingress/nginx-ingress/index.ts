@@ -5,7 +5,10 @@ import { profileOf } from "../../config/environments";
 import { childOptions, standardLabels } from "../../k8s/meta";
 import type { ControllerInstallArgs, ControllerPublishArgs, IngressControllerDriver } from "../controller";
 import { serviceExposure } from "../exposure";
+import { INGRESS_CONTROLLER_PODS } from "../../k8s/namespaces";
+import { ingressControllerPolicySpec } from "../../k8s/network-policies";
 import {
+  CONTAINER_PORTS,
   CONTROLLER_SELECTOR,
   INGRESS_CLASS,
   METRICS_PORT,
@@ -47,6 +50,18 @@ function install(args: ControllerInstallArgs): pulumi.Resource[] {
         forceHttps: profileOf(args.environment).forceHttps,
         certManager: args.certManager,
       }),
+    },
+    childOptions(parent, provider, { dependsOn: args.dependsOn }),
+  );
+  new k8s.networking.v1.NetworkPolicy(
+    "ingress-controller-netpol",
+    {
+      metadata: {
+        name: RELEASE_NAME,
+        namespace: args.namespace,
+        labels: standardLabels(RELEASE_NAME, "ingress-network-policy"),
+      },
+      spec: ingressControllerPolicySpec(INGRESS_CONTROLLER_PODS, { ...CONTAINER_PORTS, metrics: METRICS_PORT }),
     },
     childOptions(parent, provider, { dependsOn: args.dependsOn }),
   );
@@ -138,7 +153,7 @@ function publish(args: ControllerPublishArgs): pulumi.Resource[] {
             namespace: args.namespace,
             labels: standardLabels(name, "ingress-rate-limit", { "retrieval-stack.io/model": route.model }),
           },
-          spec: rateLimitPolicySpec(route, auth),
+          spec: rateLimitPolicySpec(route, auth, controllerReplicas(args)),
         },
         opts(args.dependsOn),
       ),

@@ -5,7 +5,7 @@
  * Pure builders: the driver turns them into resources, the tests read them.
  */
 import { escapedBody, notFound, rateLimited, tooLarge, unauthorized, type EdgeResponse } from "../responses";
-import { nginxRate, type ModelRoute } from "../routes";
+import { nginxRate, routeBodyLimit, type ModelRoute } from "../routes";
 import { INGRESS_CLASS } from "./chart";
 
 export const VIRTUAL_SERVER_NAME = "retrieval-api";
@@ -35,12 +35,65 @@ export function apiKeyPolicySpec(): Record<string, unknown> {
   };
 }
 
-export function rateLimitPolicySpec(route: ModelRoute, perKey: boolean): Record<string, unknown> {
-  const { requestsPerSecond, burst } = route.rateLimit;
+/**
+ * The zone rate the controller writes into each replica's nginx.conf for a Policy with `scale: true`: the whole
+ * part of rate / ready controller pods, moved to r/m when that is below 1 r/s (our reading of scaleRatelimit in
+ * internal/configs/ingress.go, nginx/kubernetes-ingress v5.4.1 = chart 2.5.1, read 2026-12-01; the pod count is
+ * that of the controller Service's ready endpoints). Burst is not scaled by the controller.
+ */
+export function controllerReplicaRate(rate: string, replicas: number): string {
+  const m = /^(\d+)r\/([sm])$/.exec(rate);
+  if (!m || replicas < 1) return rate;
+  let share = Number(m[1]) / replicas;
+  let unit = m[2];
+  if (unit === "s" && share < 1) {
+    share *= 60;
+    unit = "m";
+  }
+  return `${Math.trunc(share)}r/${unit}`;
+}
+
+/** Requests per second a zone rate allows. */
+const perSecond = (rate: string) => {
+  const m = /^(\d+)r\/([sm])$/.exec(rate)!;
+  return Number(m[1]) / (m[2] === "s" ? 1 : 60);
+};
+
+/**
+ * The Policy's rate for `replicas` controller pods: r/s when the controller's integer division leaves every
+ * replica an exact share, else per minute (finer, so the shares add up to the configured rate: 7 r/s over two
+ * replicas is 420r/m -> 210r/m each, where 7r/s would give 3r/s each).
+ */
+export function policyRate(requestsPerSecond: number, replicas: number): string {
+  const exact = (rate: string) => perSecond(controllerReplicaRate(rate, replicas)) * replicas === perSecond(rate);
+  const candidate = nginxRate(requestsPerSecond);
+  return exact(candidate) ? candidate : `${Math.max(1, Math.round(requestsPerSecond * 60))}r/m`;
+}
+
+/**
+ * Each replica's share of the burst: NGINX counts a zone per controller pod and the controller divides only the
+ * rate (`scale`), so the burst is divided here (rounded up: a configured burst is never cut to zero).
+ */
+export function replicaBurst(burst: number, replicas: number): number {
+  return burst > 0 ? Math.ceil(burst / Math.max(1, replicas)) : 0;
+}
+
+/**
+ * One rateLimit Policy per model. NGINX counts requests per controller pod, so with N replicas behind the NLB a key
+ * would get N times its limit: `scale: true` makes the controller divide the rate by the number of ready pods
+ * (docs: "Enables a constant rate-limit by dividing the configured rate by the number of nginx-ingress pods"), and
+ * the burst is divided here. It assumes a key's requests spread evenly over the pods; one long-lived keep-alive
+ * connection stays on one pod and then gets only its share (docs/security.md, "Rate limits").
+ * @param replicas controller replicas (controllerReplicas); only the burst share depends on it
+ */
+export function rateLimitPolicySpec(route: ModelRoute, perKey: boolean, replicas: number): Record<string, unknown> {
+  const { requestsPerSecond } = route.rateLimit;
+  const burst = replicaBurst(route.rateLimit.burst, replicas);
   return {
     ingressClassName: INGRESS_CLASS,
     rateLimit: {
-      rate: nginxRate(requestsPerSecond),
+      rate: policyRate(requestsPerSecond, replicas),
+      scale: true,
       key: perKey ? PER_KEY : PER_IP,
       // The controller accepts only a positive burst; 0 means "none", so the field is left out.
       ...(burst > 0 ? { burst } : {}),
@@ -64,6 +117,23 @@ function errorPage(r: EdgeResponse): Record<string, unknown> {
     },
   };
 }
+
+/**
+ * Retries on another replica. NGINX never passes a POST on to the next server once it was sent, unless
+ * `non_idempotent` is listed (ngx_http_upstream_next: POST/LOCK/PATCH with request_sent add
+ * NGX_HTTP_UPSTREAM_FT_NON_IDEMPOTENT; nginx/nginx, read 2026-12-01), so "error timeout" alone retried only
+ * connection failures. Embed and rerank calls change nothing, so replaying them is safe: a replica that resets the
+ * connection (pod killed mid-request) is retried once on another. `next-upstream-timeout` = the read timeout, so a
+ * request that already waited the whole read timeout is answered 504 rather than sent to a second GPU. The
+ * controller accepts `non_idempotent` in next-upstream (pkg/apis/configuration/validation/virtualserver.go
+ * validNextUpstreamParams, v5.4.1).
+ */
+export const nextUpstream = (timeout: string) =>
+  ({
+    "next-upstream": "error timeout non_idempotent",
+    "next-upstream-tries": 2,
+    "next-upstream-timeout": timeout,
+  }) as const;
 
 export interface VirtualServerInput {
   readonly host: string;
@@ -95,10 +165,9 @@ export function virtualServerSpec(v: VirtualServerInput): Record<string, unknown
       "connect-timeout": "10s",
       "read-timeout": timeout,
       "send-timeout": timeout,
-      "client-max-body-size": v.maxBodySize,
-      // Only connection failures move to another replica: a POST that reached an engine is not replayed.
-      "next-upstream": "error timeout",
-      "next-upstream-tries": 2,
+      // The smaller of ours and the engine's own limit: NGINX refuses what the engine would, with the real limit.
+      "client-max-body-size": routeBodyLimit(r, v.maxBodySize),
+      ...nextUpstream(timeout),
     })),
     routes: [
       ...v.routes.map((r) => ({
@@ -116,7 +185,7 @@ export function virtualServerSpec(v: VirtualServerInput): Record<string, unknown
         errorPages: [
           ...(v.auth ? [errorPage(unauthorized())] : []),
           errorPage(rateLimited(r.model)),
-          errorPage(tooLarge(v.maxBodySize)),
+          errorPage(tooLarge(routeBodyLimit(r, v.maxBodySize))),
         ],
       })),
       // Everything else on the host: a JSON 404, never an engine.

@@ -27,6 +27,8 @@ export const TEI_TAG_PREFIX: Readonly<Record<GpuInstanceType["gpuClass"] | "cpu"
 export const TEI_MAX_BATCH_TOKENS = 16384;
 export const TEI_MAX_CLIENT_BATCH_SIZE = 32;
 export const TEI_MAX_CONCURRENT_REQUESTS = 512;
+/** TEI's `--payload-limit` default, 2 MB (router/src/main.rs `default_value = "2000000"`, v1.9.0 and v1.9.3, read 2026-12-01). */
+export const TEI_PAYLOAD_LIMIT_BYTES = 2_000_000;
 
 /**
  * TEI metrics (router/src/http/server.rs, core/src/queue.rs, router/src/prometheus.rs, read 2026-11), served on
@@ -122,4 +124,5 @@ export const tei: EngineAdapter = {
   workload,
   metrics,
   dialect: teiDialect,
+  maxRequestBytes: TEI_PAYLOAD_LIMIT_BYTES,
 };

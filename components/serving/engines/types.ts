@@ -168,6 +168,11 @@ export interface EngineAdapter {
   workload(ctx: ModelContext): EngineWorkload;
   readonly metrics: EngineMetrics;
   readonly dialect: HttpDialect;
+  /**
+   * The engine's own request-body limit in bytes (undefined: none below the ingress's). The ingress route of the
+   * model never lets a larger body through, so the client gets the ingress's 413 naming this limit.
+   */
+  readonly maxRequestBytes?: number;
   /** Cluster-wide prerequisites of the engine (none when undefined), in install order. */
   prerequisites?(environment: Environment): readonly EnginePrerequisite[];
 }

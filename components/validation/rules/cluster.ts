@@ -3,6 +3,7 @@ import { CLUSTER_AUTOSCALER_IMAGE_TAGS } from "../../cluster/autoscaler";
 import { RESERVED_NODE_LABELS } from "../../cluster/node-groups";
 import { gpuNodeGroupCapacity } from "../../cluster/capacity";
 import { profileOf } from "../../config/environments";
+import type { EksClusterConfig } from "../../config/cluster";
 import type { Rule, RuleProblem } from "./types";
 
 export const clusterRules: Rule = (config) => {
@@ -44,6 +45,7 @@ export const clusterRules: Rule = (config) => {
           value: zones,
           message: `lists a zone twice. Fix: list each zone once.`,
         });
+      out.push(...apiAccessProblems(cluster));
       const s = cluster.systemNodeGroup;
       out.push(...sizeProblems(["cluster", "systemNodeGroup"], s.minSize, s.maxSize, s.desiredSize));
       if (cluster.nodeAutoscaler === "karpenter")
@@ -155,6 +157,34 @@ function sizeProblems(at: PropertyKey[], min: number, max: number, desired: numb
       path: [...at, "desiredSize"],
       value: desired,
       message: `must lie within [minSize ${min}, maxSize ${max}]. Fix: change it or remove it (defaults to minSize).`,
+    });
+  return out;
+}
+
+/**
+ * The deploy must reach the API server: a GitHub-hosted runner only over the public endpoint (it has no path into
+ * the VPC), and a public endpoint is opened only to the CIDRs listed (docs/deploying.md).
+ */
+function apiAccessProblems(cluster: EksClusterConfig): RuleProblem[] {
+  const out: RuleProblem[] = [];
+  const at = (...p: PropertyKey[]) => ["cluster", ...p];
+  if (!cluster.endpointPublicAccess && cluster.deployRunner.type === "github-hosted")
+    out.push({
+      path: at("deployRunner"),
+      value: cluster.deployRunner,
+      message: `a GitHub-hosted runner cannot reach the private API endpoint (endpointPublicAccess is false), so \`pulumi up\` could not deploy. Fix: set deployRunner: { type: self-hosted, labels: [...] } for a runner with a network path to the VPC (docs/deploying.md, "What must exist for a private cluster"), or set endpointPublicAccess: true with publicAccessCidrs that hold the runner's egress addresses.`,
+    });
+  if (cluster.endpointPublicAccess && cluster.publicAccessCidrs.length === 0)
+    out.push({
+      path: at("publicAccessCidrs"),
+      value: cluster.publicAccessCidrs,
+      message: `is empty while endpointPublicAccess is true: say who may reach the public API endpoint. Fix: list the CIDRs of your runners and operators, or ["0.0.0.0/0"] to open it to the whole internet on purpose.`,
+    });
+  if (!cluster.endpointPublicAccess && cluster.publicAccessCidrs.length > 0)
+    out.push({
+      path: at("publicAccessCidrs"),
+      value: cluster.publicAccessCidrs,
+      message: `has no effect: endpointPublicAccess is false. Fix: remove publicAccessCidrs, or set endpointPublicAccess: true.`,
     });
   return out;
 }

@@ -1,0 +1,101 @@
+/**
+ * NetworkPolicy specs of the platform's own workloads (the engines' policies are in components/serving). EKS
+ * enforces them through the VPC CNI's network policy agent (components/cluster/eks.ts enables it); that agent
+ * always admits traffic from the pod's own node, so kubelet probes need no rule (aws/aws-network-policy-agent
+ * PR #65). Pure builders: the components create the objects, the tests read them.
+ */
+import type * as k8s from "@pulumi/kubernetes";
+import { ALERTMANAGER_PODS, PROMETHEUS_PODS, networkPolicyPeer, type PodPeer } from "./namespaces";
+
+type Spec = k8s.types.input.networking.v1.NetworkPolicySpec;
+type Rule = k8s.types.input.networking.v1.NetworkPolicyEgressRule;
+const tcp = (port: number) => ({ protocol: "TCP", port });
+
+/** Cluster DNS (CoreDNS pods in kube-system, label k8s-app=kube-dns as EKS and kubeadm deploy it). */
+export const DNS_EGRESS: Rule = {
+  to: [
+    {
+      namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "kube-system" } },
+      podSelector: { matchLabels: { "k8s-app": "kube-dns" } },
+    },
+  ],
+  ports: [
+    { protocol: "UDP", port: 53 },
+    { protocol: "TCP", port: 53 },
+  ],
+};
+
+/** HTTPS to any address: chat and webhook receivers live outside the cluster, at addresses we cannot list. */
+export const HTTPS_EGRESS: Rule = { to: [{ ipBlock: { cidr: "0.0.0.0/0" } }], ports: [tcp(443)] };
+
+/**
+ * The ingress controller: its HTTP(S) ports from anywhere (the NLB keeps client addresses, so the sources are the
+ * clients), its metrics port from Prometheus only; nothing else reaches it (the NGINX status and API ports stay
+ * closed). Egress stays open: the controller must reach the Kubernetes API (control-plane addresses in the VPC
+ * that a policy cannot name portably), every engine and cert-manager's solver.
+ */
+export function ingressControllerPolicySpec(
+  pods: PodPeer,
+  ports: { readonly http: number; readonly https: number; readonly metrics: number },
+): Spec {
+  return {
+    podSelector: { matchLabels: { ...pods.podLabels } },
+    policyTypes: ["Ingress"],
+    ingress: [
+      { ports: [tcp(ports.http), tcp(ports.https)] },
+      { from: [networkPolicyPeer(PROMETHEUS_PODS)], ports: [tcp(ports.metrics)] },
+    ],
+  };
+}
+
+/**
+ * The chat bridge: only Alertmanager may post to it; it may only resolve names and call HTTPS endpoints (the
+ * WeCom/DingTalk webhooks). No path to the engines, the Kubernetes API's pod-network peers or IMDS (port 80).
+ */
+export function chatBridgePolicySpec(podLabels: Readonly<Record<string, string>>, port: number): Spec {
+  return {
+    podSelector: { matchLabels: { ...podLabels } },
+    policyTypes: ["Ingress", "Egress"],
+    ingress: [{ from: [networkPolicyPeer(ALERTMANAGER_PODS)], ports: [tcp(port)] }],
+    egress: [DNS_EGRESS, HTTPS_EGRESS],
+  };
+}
+
+/** Alertmanager's ports (prometheus-operator pkg/alertmanager/statefulset.go: web 9093, mesh 9094 TCP+UDP; config-reloader 8080). */
+export const ALERTMANAGER_PORTS = { web: 9093, mesh: 9094, reloader: 8080 } as const;
+
+/**
+ * Alertmanager: Prometheus sends alerts and scrapes it, Grafana reads it, replicas gossip on the mesh port.
+ * Egress: DNS, the chat bridge, its peers and HTTPS receivers; a receiver on another port needs a rule of its own.
+ */
+export function alertmanagerPolicySpec(bridge: {
+  readonly podLabels: Readonly<Record<string, string>>;
+  readonly port: number;
+}): Spec {
+  const self = { podSelector: { matchLabels: { ...ALERTMANAGER_PODS.podLabels } } };
+  const mesh = [
+    { protocol: "TCP", port: ALERTMANAGER_PORTS.mesh },
+    { protocol: "UDP", port: ALERTMANAGER_PORTS.mesh },
+  ];
+  return {
+    podSelector: { matchLabels: { ...ALERTMANAGER_PODS.podLabels } },
+    policyTypes: ["Ingress", "Egress"],
+    ingress: [
+      {
+        from: [networkPolicyPeer(PROMETHEUS_PODS)],
+        ports: [tcp(ALERTMANAGER_PORTS.web), tcp(ALERTMANAGER_PORTS.reloader)],
+      },
+      {
+        from: [{ podSelector: { matchLabels: { "app.kubernetes.io/name": "grafana" } } }],
+        ports: [tcp(ALERTMANAGER_PORTS.web)],
+      },
+      { from: [self], ports: mesh },
+    ],
+    egress: [
+      DNS_EGRESS,
+      { to: [{ podSelector: { matchLabels: { ...bridge.podLabels } } }], ports: [tcp(bridge.port)] },
+      { to: [self], ports: mesh },
+      HTTPS_EGRESS,
+    ],
+  };
+}
