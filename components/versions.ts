@@ -33,7 +33,10 @@ export const ImagePin = z.strictObject({
   /** The default tag. */
   tag: z.string().regex(/^[\w][\w.-]{0,127}$/),
   /** Every tag of this repository the stack may use (the default plus published variants: -gpu, cpu-, ...). */
-  tags: z.array(z.string().regex(/^[\w][\w.-]{0,127}$/)).min(1).readonly(),
+  tags: z
+    .array(z.string().regex(/^[\w][\w.-]{0,127}$/))
+    .min(1)
+    .readonly(),
   /** Set when the tag is given to a Helm chart (values `image.tag`) rather than written into a manifest. */
   helmChart: z.string().optional(),
   ...Confirmation,
@@ -134,7 +137,7 @@ export const CHARTS = {
     source:
       "kserve/kserve tag v0.20.0 (1fb7810, 2026-08-06), charts/kserve-resources/Chart.yaml: version v0.20.0; published by .github/workflows/helm-publish.yml",
   }),
-} as const;
+} as const satisfies Record<string, ChartPin>;
 
 export const IMAGES = {
   vllm: image({
@@ -210,7 +213,7 @@ export const IMAGES = {
     source:
       "kubernetes/autoscaler tags cluster-autoscaler-1.32.3 (49e52fb), cluster-autoscaler-1.33.1 (c95a8d9), cluster-autoscaler-1.34.0 (dd28ada); chart values image.repository registry.k8s.io/autoscaling/cluster-autoscaler; these three tags pinned by public repositories (kOps-style addon tables, EKS manifests)",
   }),
-} as const;
+} as const satisfies Record<string, ImagePin>;
 
 /** cluster-autoscaler runs the minor version of the cluster it scales (its README's version table). */
 export const CLUSTER_AUTOSCALER_TAG_BY_KUBERNETES_MINOR: Readonly<Record<string, string>> = {
@@ -244,7 +247,7 @@ export const ACTIONS = {
     sha: "8e5e406f4007fca908480587cb9893c07090f58d",
     source: "pulumi/actions tag v7.0.0 -> 8e5e406 (2026-05-04)",
   }),
-} as const;
+} as const satisfies Record<string, ActionPin>;
 
 export const TOOLS = {
   /** `node-version` of actions/setup-node: the oldest Node the package supports (package.json engines). */
@@ -257,6 +260,7 @@ export const TOOLS = {
   pulumiCli: tool({
     tool: "Pulumi CLI (pulumi/actions)",
     version: "3.248.0",
-    source: "@pulumi/pulumi 3.248.0 in package-lock.json (npm registry); the SDK and CLI are released together",
+    source:
+      "npm registry: @pulumi/pulumi 3.248.0 (repository pulumi/pulumi), locked in package-lock.json; a pulumi/pulumi release ships the language SDKs and the CLI together (release checklists, e.g. pulumi/pulumi#5135)",
   }),
-} as const;
+} as const satisfies Record<string, ToolPin>;

@@ -17,6 +17,7 @@ import {
   TOOLS,
   ToolPin,
 } from "../components/versions";
+import { renderVersionsDoc, VERSIONS_DOC } from "../scripts/gen-versions-doc";
 import { ROOT, plan } from "./run-cli";
 
 interface PlannedResource {
@@ -256,5 +257,15 @@ describe("files that cannot import versions.ts use its versions", () => {
     for (const m of text.matchAll(/^\s*image:\s*(\S+)/gm))
       if (!isListedImage(m[1]!, new Set())) problems.push(`image: ${m[1]}`);
     expect(problems).toEqual([]);
+  });
+});
+
+describe("docs/versions.md", () => {
+  it("is what `npm run docs:versions` writes from versions.ts", async () => {
+    const expected = await renderVersionsDoc();
+    expect(expected).toContain(`| \`${IMAGES.vllm.repository}\``);
+    expect(fs.readFileSync(VERSIONS_DOC, "utf8"), "docs/versions.md is stale: run `npm run docs:versions`").toBe(
+      expected,
+    );
   });
 });
