@@ -182,9 +182,9 @@ export const IMAGES = {
   }),
   chatBridgeNode: image({
     repository: "node",
-    tag: "22.12.0-alpine3.21",
+    tag: "22.23.2-alpine3.24",
     source:
-      "docker-library/official-images library/node, commits d9c142d (2024-12-09) to f6d44e5 (2025-01-08) list 22.12.0-alpine3.21 (an old, no longer rebuilt tag)",
+      "docker-library/official-images library/node (1fab1c1, 2026-07-29; still current 2026-08-21): 'Tags: 22-alpine, 22-alpine3.24, 22.23-alpine, 22.23-alpine3.24, 22.23.2-alpine, 22.23.2-alpine3.24, ...' (the previous pin 22.12.0-alpine3.21 is a Dec 2024 tag no longer rebuilt)",
   }),
   verifierNode: image({
     repository: "node",
