@@ -10,6 +10,7 @@ import {
   ACTIONS,
   ActionPin,
   CHARTS,
+  CLUSTER_AUTOSCALER_TAG_BY_KUBERNETES_MINOR,
   CONFIRMED_ON,
   ChartPin,
   IMAGES,
@@ -118,6 +119,10 @@ describe("components/versions.ts", () => {
     for (const a of Object.values(ACTIONS)) ActionPin.parse(a);
     for (const t of Object.values(TOOLS)) ToolPin.parse(t);
     expect(CONFIRMED_ON).toBe("2026-12-01");
+    // The cluster-autoscaler tag per Kubernetes minor is one of the listed tags, and every listed tag has a minor.
+    expect(Object.values(CLUSTER_AUTOSCALER_TAG_BY_KUBERNETES_MINOR).sort()).toEqual(
+      [...IMAGES.clusterAutoscaler.tags].sort(),
+    );
     const source = fs.readFileSync(path.join(ROOT, "components", "versions.ts"), "utf8");
     expect(source.match(/^import .* from "\..*";$/gm) ?? []).toEqual([]);
   });
@@ -257,6 +262,49 @@ describe("files that cannot import versions.ts use its versions", () => {
     for (const m of text.matchAll(/^\s*image:\s*(\S+)/gm))
       if (!isListedImage(m[1]!, new Set())) problems.push(`image: ${m[1]}`);
     expect(problems).toEqual([]);
+  });
+});
+
+describe("no stale entry", () => {
+  const code = fs
+    .readdirSync(path.join(ROOT, "components"), { recursive: true, encoding: "utf8" })
+    .filter((f) => f.endsWith(".ts") && f !== "versions.ts")
+    .map((f) => fs.readFileSync(path.join(ROOT, "components", f), "utf8"))
+    .join("\n");
+  const files = [
+    ...fs.readdirSync(path.join(ROOT, ".github", "workflows")).map((f) => path.join(".github", "workflows", f)),
+    ...fs
+      .readdirSync(path.join(ROOT, "images"), { recursive: true, encoding: "utf8" })
+      .filter((f) => /(^|\/)Dockerfile$/.test(f))
+      .map((f) => path.join("images", f)),
+  ]
+    .map((f) => fs.readFileSync(path.join(ROOT, f), "utf8"))
+    .join("\n");
+
+  it("every chart and image entry is used by the code, a Dockerfile or a workflow", () => {
+    const unused = [
+      ...Object.keys(CHARTS).filter((id) => !code.includes(`CHARTS.${id}`)),
+      ...Object.entries<ImagePin>(IMAGES)
+        // An image given to a chart (values image.tag) is used with its chart; the rendered stacks check its tags.
+        .filter(
+          ([id, i]) =>
+            !code.includes(`IMAGES.${id}`) &&
+            !files.includes(`${i.repository}:${i.tag}`) &&
+            !(i.helmChart && charts.some((c) => c.chart === i.helmChart)),
+        )
+        .map(([id]) => id),
+    ];
+    expect(unused).toEqual([]);
+  });
+
+  it("every action and tool entry is used by a workflow", () => {
+    const unused = [
+      ...Object.values<ActionPin>(ACTIONS).filter((a) => !files.includes(`${a.action}@${a.sha}`)),
+      ...Object.values<ToolPin>(TOOLS).filter(
+        (t) => !new RegExp(`-version:\\s*${t.version.replace(/\./g, "\\.")}\\b`).test(files),
+      ),
+    ];
+    expect(unused).toEqual([]);
   });
 });
 
