@@ -106,7 +106,7 @@ describe("metrics declarations", () => {
 describe("vLLM adapter", () => {
   it("serves Qwen3-Reranker-4B as a pooling model with the hf_overrides and the chat template from a file", () => {
     const w = adapterFor("vllm").workload(contextOf(SEEDS.qwen3Reranker));
-    expect(w.image).toBe("vllm/vllm-openai:v0.33.0");
+    expect(w.image).toBe("vllm/vllm-openai:v0.31.0");
     expect(w.command).toEqual(["vllm", "serve"]);
     expect(w.args).toEqual([
       "Qwen/Qwen3-Reranker-4B",
@@ -151,7 +151,7 @@ describe("vLLM adapter", () => {
 describe("SGLang adapter", () => {
   it("runs BGE as an embedding model with the triton attention backend", () => {
     const w = adapterFor("sglang").workload(contextOf(SEEDS.bgeLargeZh));
-    expect(w.image).toBe("lmsysorg/sglang:v0.5.23");
+    expect(w.image).toBe("lmsysorg/sglang:v0.5.21");
     expect(w.command).toEqual(["python3"]);
     expect(w.args).toEqual([
       "-m",
@@ -197,8 +197,8 @@ describe("SGLang adapter", () => {
 
 describe("TEI adapter", () => {
   it.each([
-    ["l4", "89-1.9"],
-    ["l40s", "89-1.9"],
+    ["l4", "89-1.9.3"],
+    ["l40s", "89-1.9.3"],
   ])("picks the image build of the GPU class (%s -> %s)", (group, tag) => {
     const w = adapterFor("tei").workload(
       contextOf({ ...SEEDS.bgeLargeZh, engine: "tei", gpu: { nodeGroup: group } } as ModelInput),
@@ -208,7 +208,7 @@ describe("TEI adapter", () => {
 
   it("uses the CPU build without a GPU, with TEI's batch limits", () => {
     const w = adapterFor("tei").workload(contextOf(SEEDS.bgeSmallZhCpu, "local"));
-    expect(w.image).toBe("ghcr.io/huggingface/text-embeddings-inference:cpu-1.9");
+    expect(w.image).toBe("ghcr.io/huggingface/text-embeddings-inference:cpu-1.9.3");
     expect(w.args).toEqual([
       "--model-id",
       "BAAI/bge-small-zh-v1.5",
@@ -240,7 +240,7 @@ describe("KServe adapter", () => {
   it("renders an InferenceService in RawDeployment mode whose autoscaling KServe leaves to KEDA", () => {
     const w = adapterFor("kserve").workload(contextOf(SEEDS.gteBase));
     expect(w.kind).toBe("InferenceService");
-    expect(w.image).toBe("kserve/huggingfaceserver:v0.21.0-gpu");
+    expect(w.image).toBe("kserve/huggingfaceserver:v0.20.0-gpu");
     expect(w.inferenceService?.annotations).toEqual({
       "serving.kserve.io/deploymentMode": "RawDeployment",
       "serving.kserve.io/autoscalerClass": "external",
@@ -252,7 +252,7 @@ describe("KServe adapter", () => {
     const w = adapterFor("kserve").workload(
       contextOf({ ...SEEDS.gteBase, gpu: undefined, resources: { cpu: "2", memory: "2Gi" } } as ModelInput, "local"),
     );
-    expect(w.image).toBe("kserve/huggingfaceserver:v0.21.0");
+    expect(w.image).toBe("kserve/huggingfaceserver:v0.20.0");
     expect(w.args).toEqual([
       "--model_name=gte-base",
       "--model_id=thenlper/gte-base",
@@ -268,7 +268,7 @@ describe("KServe adapter", () => {
 describe("Xinference adapter", () => {
   it("starts the server and launches the model from a sidecar; ready only when the UID is listed", () => {
     const w = adapterFor("xinference").workload(contextOf(SEEDS.xinferenceReranker));
-    expect(w.image).toBe("xprobe/xinference:v4.1.0");
+    expect(w.image).toBe("xprobe/xinference:v3.2.1");
     expect(w.command).toEqual(["xinference-local"]);
     expect(w.readiness).toEqual({ httpGet: { path: "/v1/models/bge-reranker-v2", port: 9997 } });
     expect(w.startup).toEqual(w.readiness);
@@ -289,7 +289,7 @@ describe("Xinference adapter", () => {
     const w = adapterFor("xinference").workload(
       contextOf({ ...SEEDS.bgeRerankerBaseCpu, engine: "xinference" } as ModelInput, "local"),
     );
-    expect(w.image).toBe("xprobe/xinference:v4.1.0-cpu");
+    expect(w.image).toBe("xprobe/xinference:v3.2.1-cpu");
   });
 });
 

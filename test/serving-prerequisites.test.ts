@@ -52,8 +52,8 @@ describe("prod (the whole program): KServe is installed for gte-base, before its
 
   it("renders KServe's CRD and controller charts from ghcr.io at the huggingfaceserver image's release, pinned", () => {
     expect(kserveReleases(recorded).map((r) => [chartOf(r), (r.inputs as { version: string }).version])).toEqual([
-      ["oci://ghcr.io/kserve/charts/kserve-crd", "v0.21.0"],
-      ["oci://ghcr.io/kserve/charts/kserve-resources", "v0.21.0"],
+      ["oci://ghcr.io/kserve/charts/kserve-crd", "v0.20.0"],
+      ["oci://ghcr.io/kserve/charts/kserve-resources", "v0.20.0"],
     ]);
     // The adapter's image and the charts move together.
     expect((isvc().inputs as any).spec.predictor.model.image).toBe(

@@ -40,7 +40,7 @@ describe("Qwen3-Reranker-4B on vLLM (prod, L40S)", async () => {
   it("every rendered object passes schema validation", () => expectSchemaValid(r));
 
   it("runs the pinned vLLM image with one GPU, on the L40S node group, tolerating the GPU taint", () => {
-    expect(engine.image).toBe("vllm/vllm-openai:v0.33.0");
+    expect(engine.image).toBe("vllm/vllm-openai:v0.31.0");
     expect(engine.resources.limits["nvidia.com/gpu"]).toBe("1");
     expect(engine.resources.requests["nvidia.com/gpu"]).toBe("1");
     expect(pod.tolerations).toEqual([{ key: GPU_TAINT.key, operator: "Equal", value: "true", effect: "NoSchedule" }]);
@@ -133,7 +133,7 @@ describe("bge-large-zh-v1.5 on SGLang (prod, L4)", async () => {
   it("every rendered object passes schema validation", () => expectSchemaValid(r));
 
   it("runs the embedding server with metrics on, on the L4 group, port 30000", () => {
-    expect(engine.image).toBe("lmsysorg/sglang:v0.5.23");
+    expect(engine.image).toBe("lmsysorg/sglang:v0.5.21");
     expect(engine.args).toEqual(
       expect.arrayContaining(["--is-embedding", "--enable-metrics", "--attention-backend", "triton"]),
     );
@@ -207,7 +207,7 @@ describe("gte-base on KServe (prod, L4)", async () => {
     expect(r.objects("Deployment")).toEqual([]);
     expect(isvc.metadata.annotations["serving.kserve.io/deploymentMode"]).toBe("RawDeployment");
     expect(isvc.spec.predictor.model.modelFormat).toEqual({ name: "huggingface" });
-    expect(isvc.spec.predictor.model.image).toBe("kserve/huggingfaceserver:v0.21.0-gpu");
+    expect(isvc.spec.predictor.model.image).toBe("kserve/huggingfaceserver:v0.20.0-gpu");
     expect(isvc.spec.predictor.model.resources.limits["nvidia.com/gpu"]).toBe("1");
     expect(isvc.spec.predictor.tolerations).toEqual([
       { key: "nvidia.com/gpu", operator: "Equal", value: "true", effect: "NoSchedule" },
@@ -267,7 +267,7 @@ describe("bge-small-zh-v1.5 and bge-reranker-base on TEI, CPU (local)", async ()
   it("uses the CPU image, no GPU, no GPU toleration or affinity, the configured requests", () => {
     for (const r of [small, reranker]) {
       const engine = engineContainer(r);
-      expect(engine.image).toBe("ghcr.io/huggingface/text-embeddings-inference:cpu-1.9");
+      expect(engine.image).toBe("ghcr.io/huggingface/text-embeddings-inference:cpu-1.9.3");
       expect(engine.resources.limits["nvidia.com/gpu"]).toBeUndefined();
       expect(podSpecOf(r).tolerations).toBeUndefined();
       expect(podSpecOf(r).affinity).toBeUndefined();

@@ -1,24 +1,14 @@
 import { NODE_GROUP_LABEL } from "../k8s/meta";
 import { SYSTEM_NODE_GROUP } from "./node-groups";
+import { CHARTS, CLUSTER_AUTOSCALER_TAG_BY_KUBERNETES_MINOR } from "../versions";
 
-/** cluster-autoscaler Helm chart (kubernetes/autoscaler, chart release cluster-autoscaler-chart-9.52.1, 2025-10-20). */
-export const CLUSTER_AUTOSCALER_CHART = {
-  chart: "cluster-autoscaler",
-  version: "9.52.1",
-  repo: "https://kubernetes.github.io/autoscaler",
-} as const;
+/** cluster-autoscaler Helm chart, pinned (components/versions.ts). */
+export const CLUSTER_AUTOSCALER_CHART = CHARTS.clusterAutoscaler;
 export const CLUSTER_AUTOSCALER_NAMESPACE = "kube-system";
 export const CLUSTER_AUTOSCALER_SERVICE_ACCOUNT = "cluster-autoscaler";
 
-/**
- * cluster-autoscaler must run the minor version of the cluster it scales (its README's version table). Patch
- * releases as pinned by kOps (kubernetes/kops pkg/model/components/clusterautoscaler.go, read 2026-11).
- */
-export const CLUSTER_AUTOSCALER_IMAGE_TAGS: Readonly<Record<string, string>> = {
-  "1.32": "v1.32.3",
-  "1.33": "v1.33.1",
-  "1.34": "v1.34.0",
-};
+/** cluster-autoscaler must run the minor version of the cluster it scales: one image tag per minor (versions.ts). */
+export const CLUSTER_AUTOSCALER_IMAGE_TAGS = CLUSTER_AUTOSCALER_TAG_BY_KUBERNETES_MINOR;
 
 export interface AutoscalerValuesInput {
   readonly clusterName: string;

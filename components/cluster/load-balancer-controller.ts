@@ -9,17 +9,16 @@ import { NODE_GROUP_LABEL, childOptions } from "../k8s/meta";
 import { SYSTEM_NODE_GROUP } from "./node-groups";
 import { irsaRole } from "./iam";
 import { pinnedRelease } from "../k8s/helm";
+import { CHARTS, IMAGES } from "../versions";
 
 /**
- * Chart aws-load-balancer-controller from aws/eks-charts: 3.6.0 = controller v3.6.0 (eks-charts release v0.0.246,
- * 2026-10-05, PR aws/eks-charts#1377; since 3.0 the chart version equals the controller version). The chart needs
- * Kubernetes >= 1.22 (chart README, "Supported Kubernetes Versions"), so 1.32-1.34 are covered. Read 2026-11.
+ * Chart aws-load-balancer-controller from aws/eks-charts and the controller image it runs, pinned
+ * (components/versions.ts; since 3.0 the chart version equals the controller version). The chart needs
+ * Kubernetes >= 1.22 (chart README, "Supported Kubernetes Versions"), so 1.32-1.34 are covered.
  */
 export const LOAD_BALANCER_CONTROLLER_CHART = {
-  chart: "aws-load-balancer-controller",
-  version: "3.6.0",
-  appVersion: "v3.6.0",
-  repo: "https://aws.github.io/eks-charts",
+  ...CHARTS.awsLoadBalancerController,
+  appVersion: IMAGES.awsLoadBalancerController.tag,
 } as const;
 export const LOAD_BALANCER_CONTROLLER_NAMESPACE = "kube-system";
 export const LOAD_BALANCER_CONTROLLER_SERVICE_ACCOUNT = "aws-load-balancer-controller";
@@ -98,7 +97,7 @@ export function partitionOf(region: string): string {
 
 /**
  * IAM policy of the controller, written from its documented policy (kubernetes-sigs/aws-load-balancer-controller
- * docs/install/iam_policy.json, v3.x line as published for v3.5.0/v3.6.0, read 2026-11), with two deliberate
+ * docs/install/iam_policy.json, v3.x line as published for v3.5.0, read 2026-11), with two deliberate
  * differences, both narrowing it:
  * - no WAF Regional / WAFv2 / Shield actions and no elasticloadbalancing:SetWebAcl: those add-ons are disabled in
  *   the values above;

@@ -1,15 +1,12 @@
 import { gpuNodeAffinity, gpuTolerations } from "./device-plugin";
+import { CHARTS } from "../versions";
 
 /**
- * DCGM exporter Helm chart (NVIDIA/dcgm-exporter, chart 4.8.3 = exporter 4.6.0-4.8.3, published 2026-07-15 to
- * https://nvidia.github.io/dcgm-exporter/helm-charts, NVIDIA/dcgm-exporter PR #712, read 2026-11).
- * Note: exporter 4.8.x renamed the `Hostname` metric label to `hostname`; we add a `node` label when scraping.
+ * DCGM exporter Helm chart, pinned (components/versions.ts). Its GPU series carry a `Hostname` label and its NVLink
+ * series `hostname` (internal/pkg/rendermetrics/render_metrics.go at 4.5.3-4.8.2): we add a `node` label when
+ * scraping and use neither.
  */
-export const DCGM_EXPORTER_CHART = {
-  chart: "dcgm-exporter",
-  version: "4.8.3",
-  repo: "https://nvidia.github.io/dcgm-exporter/helm-charts",
-} as const;
+export const DCGM_EXPORTER_CHART = CHARTS.dcgmExporter;
 export const DCGM_RELEASE_NAME = "dcgm-exporter";
 /** The chart's metrics port name and number (chart values `service.port`, template service.yaml). */
 export const DCGM_METRICS_PORT = { name: "metrics", port: 9400 } as const;

@@ -2,16 +2,10 @@ import * as YAML from "yaml";
 import type { GpuNodeGroupConfig } from "../config";
 import { GPU_CLASS_LABEL, GPU_RESOURCE, GPU_TAINT } from "../k8s/meta";
 import { DEFAULT_DEVICE_PLUGIN_CONFIG, devicePluginConfigName } from "./sharing";
+import { CHARTS } from "../versions";
 
-/**
- * NVIDIA device plugin Helm chart (NVIDIA/k8s-device-plugin, chart and app v0.18.2, repository
- * https://nvidia.github.io/k8s-device-plugin; version seen pinned in public HelmReleases, read 2026-11).
- */
-export const DEVICE_PLUGIN_CHART = {
-  chart: "nvidia-device-plugin",
-  version: "0.18.2",
-  repo: "https://nvidia.github.io/k8s-device-plugin",
-} as const;
+/** NVIDIA device plugin Helm chart, pinned (components/versions.ts). */
+export const DEVICE_PLUGIN_CHART = CHARTS.nvidiaDevicePlugin;
 
 /** Node label GPU feature discovery sets and that NVIDIA charts select on; our GPU nodes carry it (node-groups.ts). */
 const GPU_PRESENT_LABEL = "nvidia.com/gpu.present";

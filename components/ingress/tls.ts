@@ -9,13 +9,10 @@ import type { IngressConfig } from "../config/ingress";
 import { childOptions, standardLabels } from "../k8s/meta";
 import { pinnedRelease } from "../k8s/helm";
 import { NAMESPACE_POD_SECURITY, podSecurityLabels } from "../k8s/namespaces";
+import { CHARTS } from "../versions";
 
-/** cert-manager v1.20.2 (cert-manager release notes, read 2026-11; v1.20 is the newest minor with patch fixes). */
-export const CERT_MANAGER_CHART = {
-  chart: "cert-manager",
-  version: "v1.20.2",
-  repo: "https://charts.jetstack.io",
-} as const;
+/** cert-manager, pinned (components/versions.ts). */
+export const CERT_MANAGER_CHART = CHARTS.certManager;
 export const CERT_MANAGER_NAMESPACE = "cert-manager";
 /** Secret the Certificate writes (ACME / private CA) in the VirtualServer's namespace. */
 export const MANAGED_TLS_SECRET = "retrieval-api-tls";

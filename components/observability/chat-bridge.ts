@@ -3,12 +3,13 @@ import * as k8s from "@pulumi/kubernetes";
 import { childOptions, standardLabels } from "../k8s/meta";
 import { chatBridgePolicySpec } from "../k8s/network-policies";
 import { CHAT_BRIDGE_SCRIPT } from "./chat-bridge-script";
+import { IMAGES } from "../versions";
 
 /**
- * Node runtime of the bridge: official image, pinned (hub.docker.com/_/node, read 2026-11). The script uses only
+ * Node runtime of the bridge: official image, pinned (components/versions.ts). The script uses only
  * Node built-ins (http, crypto, fetch), so any Node >= 20 image works; bump the tag with security releases.
  */
-export const CHAT_BRIDGE_IMAGE = "node:22.12.0-alpine3.21";
+export const CHAT_BRIDGE_IMAGE = `${IMAGES.chatBridgeNode.repository}:${IMAGES.chatBridgeNode.tag}`;
 export const CHAT_BRIDGE_NAME = "chat-bridge";
 export const CHAT_BRIDGE_PORT = 8080;
 /** The `node` user of the official image. */

@@ -1,19 +1,12 @@
 import type { ObservabilityConfig } from "../config";
+import { CHARTS } from "../versions";
 import { GPU_CLASS_LABEL, NODE_GROUP_LABEL } from "../k8s/meta";
 import { MODEL_POD_LABEL } from "../serving/metric-labels";
 // The IngressClass the ingress component installs (Grafana opts in to it with grafana.exposeViaIngress).
 import { INGRESS_CLASS } from "../ingress/nginx-ingress/chart";
 
-/**
- * kube-prometheus-stack, pinned: chart 81.4.5 (prometheus-operator v0.88.0, Grafana chart 10.5.12,
- * kube-state-metrics chart 7.1.0), prometheus-community/helm-charts charts/kube-prometheus-stack/Chart.yaml,
- * read 2026-11.
- */
-export const KUBE_PROMETHEUS_STACK = {
-  chart: "kube-prometheus-stack",
-  version: "81.4.5",
-  repo: "https://prometheus-community.github.io/helm-charts",
-} as const;
+/** kube-prometheus-stack, pinned (where it was confirmed: components/versions.ts). */
+export const KUBE_PROMETHEUS_STACK = CHARTS.kubePrometheusStack;
 
 /** Short object names (kps-prometheus, kps-alertmanager) instead of the release name repeated. */
 export const FULLNAME = "kps";

@@ -3,12 +3,13 @@ import * as k8s from "@pulumi/kubernetes";
 import { childOptions, standardLabels } from "../k8s/meta";
 import { KEDA_NAMESPACE } from "../k8s/namespaces";
 import { pinnedRelease } from "../k8s/helm";
+import { CHARTS } from "../versions";
 
 /**
- * KEDA chart 2.21.1 (app 2.21.1), released 2026-11-16 (github.com/kedacore/charts releases, read 2026-11).
- * ScaledObjects are keda.sh/v1alpha1 (validated offline by @kubernetes-models/keda).
+ * KEDA chart, pinned (components/versions.ts). ScaledObjects are keda.sh/v1alpha1 (validated offline by
+ * @kubernetes-models/keda).
  */
-export const KEDA_CHART = { chart: "keda", version: "2.21.1", repo: "https://kedacore.github.io/charts" } as const;
+export const KEDA_CHART = CHARTS.keda;
 
 export interface KedaArgs {
   readonly provider: k8s.Provider;

@@ -2,6 +2,7 @@ import type * as k8s from "@pulumi/kubernetes";
 import { GPU_CLASS_LABEL, GPU_RESOURCE, GPU_TAINT, NODE_GROUP_LABEL } from "../k8s/meta";
 import type { EngineWorkload, ModelContext, ProbeAction } from "./engines/types";
 import { defaultResources, startupBudgetSeconds } from "./sizing";
+import { IMAGES } from "../versions";
 
 type Container = k8s.types.input.core.v1.Container;
 type PodSpec = k8s.types.input.core.v1.PodSpec;
@@ -22,8 +23,8 @@ export const PRE_STOP_SLEEP_SECONDS = 10;
 export const STARTUP_PROBE_PERIOD_SECONDS = 10;
 /** Shared memory per GPU for PyTorch dataloader/NCCL tensors (vLLM's chart and Docker docs use 1-20 GiB). */
 export const SHM_GIB_PER_GPU = 2;
-/** Pinned helper image for the cache-permission init step (hub.docker.com/_/busybox, 1.37.0, read 2026-11). */
-export const BUSYBOX_IMAGE = "busybox:1.37.0";
+/** Pinned helper image for the cache-permission init step (components/versions.ts). */
+export const BUSYBOX_IMAGE = `${IMAGES.busybox.repository}:${IMAGES.busybox.tag}`;
 
 export const HF_TOKEN_SECRET_KEY = "HF_TOKEN";
 

@@ -1,16 +1,13 @@
 /**
  * F5 NGINX Ingress Controller (open source edition, image nginx/nginx-ingress), installed from its Helm chart.
- * Chart 2.5.1 (artifacthub.io nginx-ingress-chart, published 2026-03-26). Value names from the chart's
- * values.yaml (github.com/nginx/kubernetes-ingress charts/nginx-ingress, read 2026-11).
+ * Chart pinned in components/versions.ts (2.5.1 = controller 5.4.1). Value names from the chart's values.yaml
+ * (nginx/kubernetes-ingress charts/nginx-ingress at tag v5.4.1, read 2026-12).
  */
 import type { ServiceExposure } from "../exposure";
 import { INGRESS_CONTROLLER_PODS } from "../../k8s/namespaces";
+import { CHARTS } from "../../versions";
 
-export const NGINX_INGRESS_CHART = {
-  chart: "nginx-ingress",
-  version: "2.5.1",
-  repo: "https://helm.nginx.com/stable",
-} as const;
+export const NGINX_INGRESS_CHART = CHARTS.nginxIngress;
 export const RELEASE_NAME = "nginx-ingress";
 export const INGRESS_CLASS = "nginx";
 /**

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { kserveDialect } from "../dialects/kserve";
+import { CHARTS, IMAGES } from "../../versions";
 import type {
   AdapterProblem,
   EngineAdapter,
@@ -11,8 +12,8 @@ import type {
 import { CACHE_MOUNT_PATH, QUIET_ENV, contextLengthOf, httpGet, tagOf } from "./common";
 import { histogramP99, histogramQuantile, inFlightFromDuration, sumGauge, sumRate } from "./promql";
 
-/** KServe 0.21.0: PyPI `kserve` release 2026-09; the huggingfaceserver image is tagged `v<version>` (+ `-gpu`). */
-export const KSERVE_DEFAULT_VERSION = "v0.21.0";
+/** KServe release, pinned (components/versions.ts): the huggingfaceserver image `v<version>` (+ `-gpu`) and charts. */
+export const KSERVE_DEFAULT_VERSION = IMAGES.kserveHuggingfaceServer.tag;
 const PORT = 8080;
 
 /**
@@ -125,7 +126,7 @@ function workload(ctx: ModelContext): EngineWorkload {
   const name = model.name;
   return {
     kind: "InferenceService",
-    image: `kserve/huggingfaceserver:${tagOf(ctx, KSERVE_DEFAULT_VERSION)}${ctx.gpu ? "-gpu" : ""}`,
+    image: `${IMAGES.kserveHuggingfaceServer.repository}:${tagOf(ctx, KSERVE_DEFAULT_VERSION)}${ctx.gpu ? "-gpu" : ""}`,
     args: [...common, ...revision, ...backendArgs, ...model.extraArgs],
     env: { ...QUIET_ENV, SAFETENSORS_FAST_GPU: "1" },
     hfTokenEnv: ["HF_TOKEN"],
@@ -159,20 +160,14 @@ function workload(ctx: ModelContext): EngineWorkload {
 
 /**
  * KServe itself, installed when a stack has a KServe model (EnginePrerequisites, ../prerequisites.ts). Charts at the
- * release that matches KSERVE_DEFAULT_VERSION: KServe's own v0.21.0 install scripts (install/v0.21.0/, read 2026-11)
- * install `oci://ghcr.io/kserve/charts/kserve-crd` and `.../kserve-resources` at KSERVE_VERSION=v0.21.0, and need only
+ * release that matches KSERVE_DEFAULT_VERSION: KServe's own v0.20.0 install scripts (install/v0.20.0/, read 2026-12)
+ * install `oci://ghcr.io/kserve/charts/kserve-crd` and `.../kserve-resources` at KSERVE_VERSION=v0.20.0, and need only
  * cert-manager (>= v1.17.0) in Standard mode. The controller chart is `kserve-resources` since v0.17 (the old
  * `.../kserve` chart stopped at v0.17.0-rc0: kserve #5272, maintainers' answer 2026-03).
  */
 export const KSERVE_NAMESPACE = "kserve";
-export const KSERVE_CRD_CHART = {
-  chart: "oci://ghcr.io/kserve/charts/kserve-crd",
-  version: KSERVE_DEFAULT_VERSION,
-} as const;
-export const KSERVE_CONTROLLER_CHART = {
-  chart: "oci://ghcr.io/kserve/charts/kserve-resources",
-  version: KSERVE_DEFAULT_VERSION,
-} as const;
+export const KSERVE_CRD_CHART = CHARTS.kserveCrd;
+export const KSERVE_CONTROLLER_CHART = CHARTS.kserveResources;
 /** Our ClusterServingRuntime for the huggingface model format (see kserveRuntimeSpec). */
 export const KSERVE_RUNTIME_NAME = "retrieval-stack-huggingfaceserver";
 
@@ -214,7 +209,7 @@ export function kserveRuntimeSpec(): Record<string, unknown> {
     containers: [
       {
         name: "kserve-container",
-        image: `kserve/huggingfaceserver:${KSERVE_DEFAULT_VERSION}`,
+        image: `${IMAGES.kserveHuggingfaceServer.repository}:${KSERVE_DEFAULT_VERSION}`,
         args: ["--model_name={{.Name}}"],
         securityContext: {
           allowPrivilegeEscalation: false,
@@ -234,7 +229,8 @@ function prerequisites(): EnginePrerequisite[] {
       id: "kserve-crd",
       description: "KServe CRDs (InferenceService, ServingRuntime, ...)",
       needsCertManager: false,
-      ...KSERVE_CRD_CHART,
+      chart: KSERVE_CRD_CHART.chart,
+      version: KSERVE_CRD_CHART.version,
       namespace: KSERVE_NAMESPACE,
       values: {},
     },
@@ -244,7 +240,8 @@ function prerequisites(): EnginePrerequisite[] {
       id: "kserve",
       description: "KServe controller and webhooks, Standard (raw Deployment) mode",
       needsCertManager: true,
-      ...KSERVE_CONTROLLER_CHART,
+      chart: KSERVE_CONTROLLER_CHART.chart,
+      version: KSERVE_CONTROLLER_CHART.version,
       namespace: KSERVE_NAMESPACE,
       values: KSERVE_CONTROLLER_VALUES,
     },

@@ -1,4 +1,5 @@
 import { sglangDialect } from "../dialects/sglang";
+import { IMAGES } from "../../versions";
 import type { AdapterProblem, EngineAdapter, EngineMetrics, EngineWorkload, ModelContext } from "./types";
 import {
   noEngineOptions,
@@ -13,8 +14,8 @@ import {
 import { histogramP99, histogramQuantile, sumGauge, sumRate } from "./promql";
 import { QWEN3_RERANKER_TEMPLATE_PATH, qwen3RerankerFiles } from "./qwen3-reranker-template";
 
-/** SGLang 0.5.23: PyPI release 2026-10; images are tagged `v<version>` (hub.docker.com/r/lmsysorg/sglang, read 2026-11). */
-export const SGLANG_DEFAULT_VERSION = "v0.5.23";
+/** SGLang image, pinned (components/versions.ts: where the tag was confirmed). */
+export const SGLANG_DEFAULT_VERSION = IMAGES.sglang.tag;
 const PORT = 30000;
 
 /**
@@ -91,7 +92,7 @@ function workload(ctx: ModelContext): EngineWorkload {
   ];
   return {
     kind: "Deployment",
-    image: `lmsysorg/sglang:${tagOf(ctx, SGLANG_DEFAULT_VERSION)}`,
+    image: `${IMAGES.sglang.repository}:${tagOf(ctx, SGLANG_DEFAULT_VERSION)}`,
     command: ["python3"],
     args,
     env: { ...QUIET_ENV, SGLANG_DISABLE_REQUEST_LOGGING: "1" },

@@ -1,16 +1,17 @@
 import { teiDialect } from "../dialects/tei";
+import { IMAGES } from "../../versions";
 import type { GpuInstanceType } from "../../cluster/instances";
 import type { AdapterProblem, EngineAdapter, EngineMetrics, EngineWorkload, ModelContext } from "./types";
 import { noEngineOptions, CACHE_MOUNT_PATH, HF_HOME, QUIET_ENV, flags, httpGet, tagOf } from "./common";
 import { histogramP99, histogramQuantile, inFlightFromDuration, ratioOfRates, sumGauge, sumRate } from "./promql";
 
-/** TEI 1.9 (github.com/huggingface/text-embeddings-inference README "Docker images", read 2026-11). */
-export const TEI_DEFAULT_VERSION = "1.9";
+/** TEI image, pinned to an exact release (components/versions.ts); the GPU class adds a prefix (below). */
+export const TEI_DEFAULT_VERSION = IMAGES.tei.tag;
 const PORT = 8080;
 const METRICS_PORT = 9000;
 
 /**
- * Image tag prefix per GPU class: TEI ships one build per CUDA compute capability (README, read 2026-11):
+ * Image tag prefix per GPU class: TEI ships one build per CUDA compute capability (.github/workflows/matrix.json at v1.9.3):
  * Ampere A10/A10G/A40 = sm86 "86-", Ada L4/L40S = sm89 "89-", A100 = sm80 (no prefix), Hopper H100 "hopper-".
  * The CPU build ("cpu-") serves the local stack.
  */
@@ -83,7 +84,7 @@ function workload(ctx: ModelContext): EngineWorkload {
   const dtype = model.dtype === "auto" ? undefined : model.dtype;
   return {
     kind: "Deployment",
-    image: `ghcr.io/huggingface/text-embeddings-inference:${prefix}${tagOf(ctx, TEI_DEFAULT_VERSION)}`,
+    image: `${IMAGES.tei.repository}:${prefix}${tagOf(ctx, TEI_DEFAULT_VERSION)}`,
     args: [
       ...flags({
         "--model-id": model.model,

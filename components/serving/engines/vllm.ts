@@ -1,4 +1,5 @@
 import { vllmDialect } from "../dialects/vllm";
+import { IMAGES } from "../../versions";
 import type { AdapterProblem, EngineAdapter, EngineMetrics, EngineWorkload, ModelContext } from "./types";
 import {
   noEngineOptions,
@@ -13,8 +14,8 @@ import {
 import { histogramP99, histogramQuantile, sumGauge, sumRate } from "./promql";
 import { QWEN3_RERANKER_TEMPLATE_PATH, qwen3RerankerFiles } from "./qwen3-reranker-template";
 
-/** vLLM 0.33.0: PyPI release 2026-11; the image tag mirrors the release (hub.docker.com/r/vllm/vllm-openai, read 2026-11). */
-export const VLLM_DEFAULT_VERSION = "v0.33.0";
+/** vLLM image, pinned (components/versions.ts: where the tag was confirmed). */
+export const VLLM_DEFAULT_VERSION = IMAGES.vllm.tag;
 const PORT = 8000;
 
 /**
@@ -81,7 +82,7 @@ function workload(ctx: ModelContext): EngineWorkload {
   ];
   return {
     kind: "Deployment",
-    image: `vllm/vllm-openai:${tagOf(ctx, VLLM_DEFAULT_VERSION)}`,
+    image: `${IMAGES.vllm.repository}:${tagOf(ctx, VLLM_DEFAULT_VERSION)}`,
     command: ["vllm", "serve"],
     args,
     env: { ...QUIET_ENV, VLLM_NO_USAGE_STATS: "1" },

@@ -1,11 +1,12 @@
 import { z } from "zod";
 import { xinferenceDialect } from "../dialects/xinference";
+import { IMAGES } from "../../versions";
 import type { AdapterProblem, EngineAdapter, EngineMetrics, EngineWorkload, ModelContext } from "./types";
 import { CACHE_MOUNT_PATH, FILES_MOUNT_PATH, HF_HOME, QUIET_ENV, httpGet, tagOf } from "./common";
 import { histogramP99, histogramQuantile, ratioOfRates, sumGauge, sumRate } from "./promql";
 
-/** Xinference 4.1.0: PyPI `xinference-client` 4.1.0, 2026-10; images `xprobe/xinference:v<version>` and `-cpu`. */
-export const XINFERENCE_DEFAULT_VERSION = "v4.1.0";
+/** Xinference image, pinned (components/versions.ts); GPU `v<version>`, CPU `v<version>-cpu`. */
+export const XINFERENCE_DEFAULT_VERSION = IMAGES.xinference.tag;
 const PORT = 9997;
 /** The worker's metrics exporter (`--metrics-exporter-port`, docs "Metrics", read 2026-11). */
 const METRICS_PORT = 9998;
@@ -97,7 +98,7 @@ while True:
 function workload(ctx: ModelContext): EngineWorkload {
   const { model } = ctx;
   const parsed = XinferenceOptions.safeParse(model.engineOptions);
-  const image = `xprobe/xinference:${tagOf(ctx, XINFERENCE_DEFAULT_VERSION)}${ctx.gpu ? "" : "-cpu"}`;
+  const image = `${IMAGES.xinference.repository}:${tagOf(ctx, XINFERENCE_DEFAULT_VERSION)}${ctx.gpu ? "" : "-cpu"}`;
   const payload: Record<string, unknown> = {
     model_uid: model.name,
     model_name: registryName(ctx),
