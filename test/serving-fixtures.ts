@@ -100,7 +100,8 @@ export async function renderModel(input: ModelInput, o: RenderOptions = {}): Pro
   const r = await renderResources(() => {
     recordTimeouts(timeouts);
     const provider = new k8s.Provider("k8s", {});
-    const placement = groupOf(parseModel(input));
+    const parsed = ModelConfigSchema.safeParse(input);
+    const placement = parsed.success ? groupOf(parsed.data) : undefined;
     component = new ModelService(input.name, {
       provider,
       environment: "prod",

@@ -120,13 +120,14 @@ export class ModelService extends pulumi.ComponentResource {
   readonly scaledObject?: k8s.apiextensions.CustomResource;
 
   constructor(name: string, args: ModelServiceArgs, opts?: pulumi.ComponentResourceOptions) {
-    super("retrieval-stack:serving:ModelService", name, {}, opts);
+    // Arguments are checked before the component registers: an invalid one leaves nothing half-created.
     const namespace = args.namespace ?? MODELS_NAMESPACE;
     const serviceMonitorOn = args.serviceMonitor ?? args.monitoring ?? true;
     const autoscalingOn = args.autoscaling ?? args.monitoring ?? true;
     const { ctx, problems } = modelProblems(args.model, args.environment, args);
     const scaleProblems = ctx ? scaleToZeroProblems(ctx.model, autoscalingOn, args.demandQuery) : [];
     if (!ctx || scaleProblems.length) throw argumentsError(`ModelService ${name}`, [...problems, ...scaleProblems]);
+    super("retrieval-stack:serving:ModelService", name, {}, opts);
     const model = ctx.model;
     const adapter = adapterFor(model.engine);
     const engine = adapter.workload(ctx);
