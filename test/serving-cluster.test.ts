@@ -33,7 +33,8 @@ describe("Pulumi waits as long as a model may take to come up (customTimeouts)",
     );
   });
 
-  it("the KServe InferenceService gets the same budget", () => {
+  it("the KServe InferenceService gets the same budget, and Pulumi waits for its Ready condition", () => {
+    expect(one(kserve, "InferenceService").metadata.annotations["pulumi.com/waitFor"]).toBe("condition=Ready");
     const t = kserve.timeouts.get("gte-base-isvc")!;
     expect(seconds(t.create)).toBeGreaterThan(
       NODE_PROVISION_SECONDS + IMAGE_PULL_SECONDS + kserve.component.pod.startupBudgetSeconds,

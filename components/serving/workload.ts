@@ -6,6 +6,14 @@ import { IMAGE_PULL_SECONDS, NODE_PROVISION_SECONDS } from "./autoscaling";
 
 type Container = k8s.types.input.core.v1.Container;
 
+/**
+ * Pulumi waits for a custom resource only when told how (pulumi-kubernetes >= 4.18: the `pulumi.com/waitFor`
+ * annotation, e.g. "condition=Ready"; maintainers in pulumi/pulumi-kubernetes #3318 and the await-logic blog post
+ * pulumi/docs #12454, read 2026-12-01). Without it an InferenceService counts as created at once, its customTimeouts
+ * mean nothing and dependents (the verification) start against a model that is still loading.
+ */
+export const PULUMI_WAIT_FOR = "pulumi.com/waitFor";
+
 /** Slack on top of the model's own budget before Pulumi gives up waiting (API latency, probe periods, readiness). */
 export const AWAIT_MARGIN_SECONDS = 300;
 
@@ -76,7 +84,7 @@ export function planInferenceService(
   return {
     apiVersion: "serving.kserve.io/v1beta1",
     kind: "InferenceService",
-    metadata: { ...i.metadata, annotations: { ...isvc.annotations } },
+    metadata: { ...i.metadata, annotations: { ...isvc.annotations, [PULUMI_WAIT_FOR]: "condition=Ready" } },
     spec: {
       predictor: {
         minReplicas: i.replicas,
