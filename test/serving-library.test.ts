@@ -77,6 +77,20 @@ describe("ModelService arguments", () => {
     expect(cpuVllm.message).toContain("vLLM needs a GPU");
   });
 
+  it("lands on the caller's GPU nodes by their own labels when given (an existing cluster has no node-group label)", async () => {
+    const r = await renderModel(bge, {
+      gpuInstanceType: "g6.xlarge",
+      gpuNodeLabels: { "nvidia.com/gpu.product": "NVIDIA-L4" },
+    });
+    const terms = podSpecOf(r).affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms;
+    expect(terms).toEqual([
+      { matchExpressions: [{ key: "nvidia.com/gpu.product", operator: "In", values: ["NVIDIA-L4"] }] },
+    ]);
+    expect(podSpecOf(r).tolerations).toEqual([
+      { key: "nvidia.com/gpu", operator: "Equal", value: "true", effect: "NoSchedule" },
+    ]);
+  });
+
   it("SEEDS render through the same arguments (gpuNodeGroup still accepted)", async () => {
     const r = await renderModel(SEEDS.bgeLargeZh, {
       gpuInstanceType: undefined,

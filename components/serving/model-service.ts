@@ -50,6 +50,12 @@ export interface ModelServiceArgs extends GpuPlacement {
    * model.autoscaling.activeHours: with no pod, the engine exports nothing that could wake the model.
    */
   readonly demandQuery?: string;
+  /**
+   * Labels the GPU nodes carry in your cluster, e.g. { "nvidia.com/gpu.product": "NVIDIA-L4" } (all must match; the
+   * pods also tolerate the nvidia.com/gpu=true:NoSchedule taint). Default: the labels the stack's Cluster sets,
+   * retrieval-stack.io/node-group = model.gpu.nodeGroup and retrieval-stack.io/gpu-class = the instance's GPU class.
+   */
+  readonly gpuNodeLabels?: Readonly<Record<string, string>>;
   /** Who may reach the model (ingress controller, gateway, Prometheus, in-namespace clients). Default: DEFAULT_PEERS. */
   readonly peers?: ModelPeers;
   /** What the engine may reach. Default: DNS and HTTPS to public addresses (the model hub); false: unrestricted. */
@@ -173,6 +179,7 @@ export class ModelService extends pulumi.ComponentResource {
       // HA environments (>= 2 replicas required) refuse to stack replicas in one zone or on one node.
       strictSpread: profile.minReplicasFloor >= 2,
       namespace,
+      gpuNodeLabels: args.gpuNodeLabels,
     });
     this.pod = pod;
     this.scaling = planScaling({

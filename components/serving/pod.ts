@@ -62,6 +62,11 @@ export interface PodInputs {
   readonly strictSpread: boolean;
   /** Namespace of the model: part of its node cache directory (default MODELS_NAMESPACE). */
   readonly namespace?: string;
+  /**
+   * Labels a GPU node must carry for the model (all of them). Default: the node group and GPU class labels the
+   * stack's Cluster puts on its GPU nodes (NODE_GROUP_LABEL = gpu.nodeGroup, GPU_CLASS_LABEL = the instance's class).
+   */
+  readonly gpuNodeLabels?: Readonly<Record<string, string>>;
 }
 
 function probe(action: ProbeAction, timing: Omit<Probe, "httpGet" | "exec">): Probe {
@@ -228,6 +233,10 @@ function placement(p: PodInputs): Pick<PodSpec, "tolerations" | "affinity" | "to
     },
   ];
   if (!ctx.gpu || !p.nodeGroup) return { topologySpreadConstraints };
+  const nodeLabels = p.gpuNodeLabels ?? {
+    [NODE_GROUP_LABEL]: p.nodeGroup,
+    [GPU_CLASS_LABEL]: ctx.gpu.instance.gpuClass,
+  };
   return {
     tolerations: [{ key: GPU_TAINT.key, operator: "Equal", value: GPU_TAINT.value, effect: GPU_TAINT.effect }],
     affinity: {
@@ -235,10 +244,11 @@ function placement(p: PodInputs): Pick<PodSpec, "tolerations" | "affinity" | "to
         requiredDuringSchedulingIgnoredDuringExecution: {
           nodeSelectorTerms: [
             {
-              matchExpressions: [
-                { key: NODE_GROUP_LABEL, operator: "In", values: [p.nodeGroup] },
-                { key: GPU_CLASS_LABEL, operator: "In", values: [ctx.gpu.instance.gpuClass] },
-              ],
+              matchExpressions: Object.entries(nodeLabels).map(([key, value]) => ({
+                key,
+                operator: "In",
+                values: [value],
+              })),
             },
           ],
         },
