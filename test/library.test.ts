@@ -120,7 +120,9 @@ pulumi.output(program.url).apply(async (url: string) => {
     expect(JSON.stringify(np.spec.ingress)).toContain("ingress-nginx");
     expect(JSON.stringify(np.spec.ingress)).toContain("observability");
     expect(of("kubernetes:monitoring.coreos.com/v1:ServiceMonitor")).toHaveLength(1);
-    expect(of("kubernetes:keda.sh/v1alpha1:ScaledObject")).toHaveLength(1);
+    const [scaled] = of("kubernetes:keda.sh/v1alpha1:ScaledObject");
+    expect(scaled.spec.triggers[0].metadata.serverAddress).toBe("http://prometheus-operated.observability.svc:9090");
+    expect(scaled.spec.triggers[0].metadata.query).toContain('namespace="search"');
     expect(of("kubernetes:policy/v1:PodDisruptionBudget")).toHaveLength(1);
   });
 

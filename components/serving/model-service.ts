@@ -42,6 +42,11 @@ export interface ModelServiceArgs extends GpuPlacement {
   readonly serviceMonitor?: boolean;
   /** Create a KEDA ScaledObject on the engine's queue and in-flight metrics (needs KEDA, reads Prometheus). Default: true. */
   readonly autoscaling?: boolean;
+  /**
+   * Prometheus that KEDA queries for the engine's metrics (the one that scrapes the ServiceMonitor). Default:
+   * http://prometheus-operated.monitoring.svc:9090 (PROMETHEUS_URL: the Service the Prometheus Operator creates).
+   */
+  readonly prometheusUrl?: string;
   /** @deprecated Sets `serviceMonitor` and `autoscaling` together when they are not given. */
   readonly monitoring?: boolean;
   /**
@@ -263,7 +268,7 @@ export class ModelService extends pulumi.ComponentResource {
           apiVersion: "keda.sh/v1alpha1",
           kind: "ScaledObject",
           metadata: meta(),
-          spec: scaledObjectSpec(this.scaling, isvc ? isvc.deploymentName : model.name),
+          spec: scaledObjectSpec(this.scaling, isvc ? isvc.deploymentName : model.name, args.prometheusUrl),
         },
         o(),
       );
