@@ -96,15 +96,16 @@ const models = config.models.map(
       {
         provider,
         environment,
-        namespace: modelNamespace.metadata.name,
+        namespace: MODELS_NAMESPACE,
         model,
         gpuNodeGroup: model.gpu ? config.gpuNodeGroups[model.gpu.nodeGroup] : undefined,
         hfToken: secrets.hfToken,
-        monitoring: config.observability.enabled,
+        serviceMonitor: config.observability.enabled,
+        autoscaling: config.observability.enabled,
       },
       // ServiceMonitors and ScaledObjects need the CRDs the observability stack installs; GPUs need the device plugin;
       // InferenceServices need KServe.
-      { dependsOn: [gpu, observability, ...(keda ? [keda] : []), enginePrerequisites] },
+      { dependsOn: [modelNamespace, gpu, observability, ...(keda ? [keda] : []), enginePrerequisites] },
     ),
 );
 

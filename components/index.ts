@@ -4,6 +4,15 @@ export * from "./validation";
 export { Cluster, type ClusterArgs, type GpuNodeGroupSummary, gpuCapacity, type GpuNodeGroupCapacity } from "./cluster";
 export { GpuRuntime, type GpuRuntimeArgs } from "./gpu";
 export { ModelService, MODEL_SERVICE_PORT, type ModelServiceArgs } from "./serving/model-service";
+// Serving-only programs import "retrieval-stack/serving" instead (no cloud providers needed): docs/library.md.
+export {
+  parseModelConfig,
+  DEFAULT_PEERS,
+  type ModelInput,
+  type ModelPeers,
+  type ModelEgress,
+  type PeerSelector,
+} from "./serving";
 export { Keda, KEDA_CHART, type KedaArgs } from "./serving/keda";
 export {
   EnginePrerequisites,

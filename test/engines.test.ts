@@ -5,6 +5,7 @@ import * as path from "node:path";
 import { describe, expect, it } from "vitest";
 import { ENGINE_ADAPTERS, adapterFor } from "../components/serving/engines";
 import { QWEN3_RERANKER_HF_OVERRIDES } from "../components/serving/engines/vllm";
+import { SGLANG_E2E_LATENCY_BUCKETS } from "../components/serving/engines/sglang";
 import { QWEN3_RERANKER_TEMPLATE } from "../components/serving/engines/qwen3-reranker-template";
 import { LAUNCH_PAYLOAD_ENV, launcherScript } from "../components/serving/engines/xinference";
 import { modelSelector } from "../components/serving/metric-labels";
@@ -173,10 +174,29 @@ describe("SGLang adapter", () => {
       "--tp-size",
       "1",
       "--enable-metrics",
+      "--bucket-e2e-request-latency",
+      ...SGLANG_E2E_LATENCY_BUCKETS.map(String),
       "--is-embedding",
       "--attention-backend",
       "triton",
     ]);
+  });
+
+  it("sets latency buckets fine enough for a 300 ms p99: a bound at each objective, <= 50 ms apart up to 400 ms", () => {
+    const w = adapterFor("sglang").workload(contextOf(SEEDS.bgeLargeZh));
+    const at = w.args.indexOf("--bucket-e2e-request-latency");
+    expect(at).toBeGreaterThan(0);
+    // nargs "+": every value up to the next flag is a bucket bound (floats, strictly increasing).
+    const end = w.args.findIndex((a, i) => i > at && a.startsWith("--"));
+    const bounds = w.args.slice(at + 1, end).map(Number);
+    expect(bounds.every((b) => Number.isFinite(b) && b > 0)).toBe(true);
+    expect(bounds).toEqual([...bounds].sort((a, b) => a - b));
+    expect(new Set(bounds).size).toBe(bounds.length);
+    for (const sloMs of [300, 500, 800]) expect(bounds).toContain(sloMs / 1000);
+    const upTo400 = bounds.filter((b) => b <= 0.4);
+    for (let i = 1; i < upTo400.length; i++) expect(upTo400[i]! - upTo400[i - 1]!).toBeLessThanOrEqual(0.05 + 1e-9);
+    // The long tail stays covered (a cold model can take minutes).
+    expect(Math.max(...bounds)).toBeGreaterThanOrEqual(600);
   });
 
   it("runs Qwen3-Reranker without --is-embedding, with the reranker template", () => {
@@ -246,6 +266,18 @@ describe("KServe adapter", () => {
       "serving.kserve.io/autoscalerClass": "external",
     });
     expect(w.args.slice(0, 3)).toEqual(["--model_name=gte-base", "--model_id=thenlper/gte-base", "--backend=vllm"]);
+  });
+
+  it("the vLLM backend gets the flags vLLM reads (--runner pooling, --convert embed), not the HF-only --task", () => {
+    const embed = adapterFor("kserve").workload(contextOf(SEEDS.gteBase)).args;
+    // huggingfaceserver defines --task only for its Hugging Face backend; with vLLM it is an unknown flag.
+    expect(embed.some((a) => a.startsWith("--task"))).toBe(false);
+    expect(embed).toEqual(expect.arrayContaining(["--runner=pooling", "--convert=embed"]));
+    const rerank = adapterFor("kserve").workload(
+      contextOf({ ...SEEDS.gteBase, name: "rr", model: "BAAI/bge-reranker-base", task: "rerank" } as ModelInput),
+    ).args;
+    expect(rerank).toContain("--runner=pooling");
+    expect(rerank.some((a) => a.startsWith("--convert") || a.startsWith("--task"))).toBe(false);
   });
 
   it("the Hugging Face backend embeds with --task=text_embedding (CPU image)", () => {

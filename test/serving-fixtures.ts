@@ -2,7 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
 import { GpuNodeGroupSchema, ModelConfigSchema, type Environment, type ModelConfig } from "../components/config";
 import type { z } from "zod";
-import { ModelService, modelContext } from "../components/serving/model-service";
+import { ModelService, modelContext, type ModelServiceArgs } from "../components/serving/model-service";
 import { MODELS_NAMESPACE } from "../components/k8s/namespaces";
 import type { ModelContext } from "../components/serving/engines/types";
 import { renderResources, type Rendered } from "./harness";
@@ -88,29 +88,51 @@ export function contextOf(input: ModelInput, environment: Environment = "prod"):
   return modelContext({ model, environment, gpuNodeGroup: groupOf(model) });
 }
 
-export interface RenderOptions {
-  readonly environment?: Environment;
-  readonly monitoring?: boolean;
+export interface RenderOptions extends Partial<Omit<ModelServiceArgs, "model" | "hfToken">> {
   readonly hfToken?: boolean;
-  readonly demandQuery?: string;
 }
 
-/** Renders one ModelService under the offline runtime. */
-export async function renderModel(input: ModelInput, o: RenderOptions = {}): Promise<Rendered> {
-  const model = parseModel(input);
-  return renderResources(() => {
+/** Renders one ModelService under the offline runtime (the model as a user writes it, defaults not applied). */
+export async function renderModel(input: ModelInput, o: RenderOptions = {}): Promise<RenderedModel> {
+  const timeouts = new Map<string, { create: string; update: string }>();
+  const { hfToken, ...rest } = o;
+  let component: ModelService | undefined;
+  const r = await renderResources(() => {
+    recordTimeouts(timeouts);
     const provider = new k8s.Provider("k8s", {});
-    new ModelService(model.name, {
+    const parsed = ModelConfigSchema.safeParse(input);
+    const placement = parsed.success ? groupOf(parsed.data) : undefined;
+    component = new ModelService(input.name, {
       provider,
-      environment: o.environment ?? "prod",
+      environment: "prod",
       namespace: MODELS_NAMESPACE,
-      model,
-      gpuNodeGroup: groupOf(model),
-      hfToken: o.hfToken === false ? undefined : pulumi.secret("hf_offline_test_token"),
-      monitoring: o.monitoring ?? true,
-      demandQuery: o.demandQuery,
+      model: input,
+      ...(placement ? { gpuInstanceType: placement.instanceTypes[0] } : {}),
+      hfToken: hfToken === false ? undefined : pulumi.secret("hf_offline_test_token"),
+      ...rest,
     });
   });
+  return Object.assign(r, { timeouts, component: component! });
+}
+
+export type RenderedModel = Rendered & {
+  /** customTimeouts per resource name, as registered with the engine. */
+  readonly timeouts: ReadonlyMap<string, { create: string; update: string }>;
+  readonly component: ModelService;
+};
+
+/** Records each registration's customTimeouts (the mock monitor of the current offline runtime). */
+function recordTimeouts(into: Map<string, { create: string; update: string }>): void {
+  const settings = require("@pulumi/pulumi/runtime/settings") as {
+    getMonitor(): { registerResource(req: any, cb: unknown): unknown };
+  };
+  const monitor = settings.getMonitor();
+  const register = monitor.registerResource.bind(monitor);
+  monitor.registerResource = (req: any, cb: unknown) => {
+    const t = req.getCustomtimeouts?.();
+    if (t) into.set(req.getName(), { create: t.getCreate(), update: t.getUpdate() });
+    return register(req, cb);
+  };
 }
 
 /** The one object of a kind in a render (fails when there is not exactly one). */

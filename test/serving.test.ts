@@ -9,6 +9,7 @@ import {
   VERIFIER_POD_LABEL,
 } from "../components/k8s/namespaces";
 import { REDACTED } from "../plan/redact";
+import { CONTROLLER_SELECTOR } from "../components/ingress/nginx-ingress/chart";
 import { SEEDS, engineContainer, one, podSpecOf, renderModel, type ModelInput } from "./serving-fixtures";
 import type { Rendered } from "./harness";
 
@@ -64,7 +65,7 @@ describe("Qwen3-Reranker-4B on vLLM (prod, L40S)", async () => {
     expect(pod.volumes).toContainEqual({ name: "dshm", emptyDir: { medium: "Memory", sizeLimit: "2Gi" } });
     expect(pod.volumes).toContainEqual({
       name: "model-cache",
-      hostPath: { path: "/var/lib/retrieval-stack/model-cache", type: "DirectoryOrCreate" },
+      hostPath: { path: "/var/lib/retrieval-stack/model-cache/retrieval/qwen3-reranker", type: "DirectoryOrCreate" },
     });
     expect(engine.env).toContainEqual({ name: "HF_HOME", value: "/cache/huggingface" });
   });
@@ -160,22 +161,32 @@ describe("bge-large-zh-v1.5 on SGLang (prod, L4)", async () => {
         ],
       },
     ]);
-    expect(sm.spec.selector.matchLabels).toEqual(svc.spec.selector);
+    // The ServiceMonitor selects our Service by a label only it carries (see the KServe test below).
+    expect(sm.spec.selector.matchLabels).toEqual({ "retrieval-stack.io/metrics-service": "bge-large-zh" });
+    expect(svc.metadata.labels).toMatchObject(sm.spec.selector.matchLabels);
   });
 
-  it("admits only the ingress namespace, labelled engine clients and Prometheus", () => {
+  it("admits the ingress controller's pods (not its whole namespace), labelled engine clients and Prometheus pods", () => {
     const np = one(r, "NetworkPolicy");
-    expect(np.spec.policyTypes).toEqual(["Ingress"]);
+    expect(np.spec.policyTypes).toEqual(["Ingress", "Egress"]);
     expect(np.spec.ingress).toEqual([
       {
         from: [
-          { namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": INGRESS_NAMESPACE } } },
+          {
+            namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": INGRESS_NAMESPACE } },
+            podSelector: { matchLabels: CONTROLLER_SELECTOR },
+          },
           { podSelector: { matchLabels: { [ENGINE_CLIENT_LABEL]: "true" } } },
         ],
         ports: [{ protocol: "TCP", port: 30000 }],
       },
       {
-        from: [{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": MONITORING_NAMESPACE } } }],
+        from: [
+          {
+            namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": MONITORING_NAMESPACE } },
+            podSelector: { matchLabels: { "app.kubernetes.io/name": "prometheus" } },
+          },
+        ],
         ports: [{ protocol: "TCP", port: 30000 }],
       },
     ]);
@@ -380,11 +391,11 @@ describe("monitoring, scale to zero and secrets switches", () => {
   it("refuses replicas.min 0 with nothing to wake the model, or without KEDA", async () => {
     const dev = { ...SEEDS.bgeLargeZh, replicas: { min: 0, max: 2 } };
     await expect(renderModel(dev, { environment: "dev" })).rejects.toThrow(
-      /replicas.min 0 with nothing to bring the model back.*Fix: set autoscaling.activeHours, pass demandQuery, or set replicas.min: 1/,
+      /model.replicas.min: 0 with nothing to bring the model back.*Fix: set model.autoscaling.activeHours, pass demandQuery, or set replicas.min: 1/,
     );
     await expect(
-      renderModel({ ...dev, autoscaling: { activeHours } }, { environment: "dev", monitoring: false }),
-    ).rejects.toThrow(/needs KEDA \(monitoring: true\)/);
+      renderModel({ ...dev, autoscaling: { activeHours } }, { environment: "dev", autoscaling: false }),
+    ).rejects.toThrow(/model.replicas.min: 0 needs KEDA .* autoscaling is false/);
   });
 
   it("a model that never goes below one replica gets no schedule and no initial cooldown", async () => {

@@ -242,7 +242,7 @@ describe("deploy on merge", () => {
 
   it("installs the Pulumi CLI of the SDK the program uses, and tests in a pinned Debian image", () => {
     for (const f of ["preview.yml", "deploy-stack.yml"])
-      expect(pulumiStep(load(f)).with?.["pulumi-version"]).toBe(pkg.dependencies["@pulumi/pulumi"]);
+      expect(pulumiStep(load(f)).with?.["pulumi-version"]).toBe(pkg.devDependencies["@pulumi/pulumi"]);
     for (const f of ["preview.yml", "deploy.yml"]) {
       const image = load(f).jobs.test.container.image;
       expect(unpinnedImageReason(image), image).toBeUndefined();

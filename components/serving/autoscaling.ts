@@ -150,7 +150,11 @@ export function planScaling(i: ScalingInputs): ScalingPlan {
 }
 
 /** The ScaledObject spec (keda.sh/v1alpha1) for a plan and a Deployment name. */
-export function scaledObjectSpec(plan: ScalingPlan, deploymentName: string): Record<string, unknown> {
+export function scaledObjectSpec(
+  plan: ScalingPlan,
+  deploymentName: string,
+  prometheusUrl: string = PROMETHEUS_URL,
+): Record<string, unknown> {
   return {
     scaleTargetRef: { apiVersion: "apps/v1", kind: "Deployment", name: deploymentName },
     pollingInterval: KEDA_POLLING_SECONDS,
@@ -185,7 +189,7 @@ export function scaledObjectSpec(plan: ScalingPlan, deploymentName: string): Rec
         name: t.name,
         metricType: "AverageValue",
         metadata: {
-          serverAddress: PROMETHEUS_URL,
+          serverAddress: prometheusUrl,
           query: t.query,
           threshold: String(t.threshold),
           ...(t.activationThreshold !== undefined ? { activationThreshold: String(t.activationThreshold) } : {}),

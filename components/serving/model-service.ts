@@ -1,90 +1,158 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
-import type { Environment, GpuNodeGroupConfig, ModelConfig } from "../config";
+import type { Environment, ModelConfig } from "../config";
 import { profileOf } from "../config/environments";
-import { specOf } from "../validation/rules/models";
-import { lookupInstanceType } from "../cluster/instances";
-import { childOptions, standardLabels } from "../k8s/meta";
-import {
-  ENGINE_CLIENT_LABEL,
-  INGRESS_NAMESPACE,
-  MODELS_NAMESPACE,
-  MONITORING_NAMESPACE,
-  NAMESPACE_NAME_LABEL,
-} from "../k8s/namespaces";
+import { standardLabels } from "../k8s/meta";
+import { MODELS_NAMESPACE } from "../k8s/namespaces";
 import { adapterFor } from "./engines";
 import type { EngineWorkload, ModelContext } from "./engines/types";
-import { MODEL_METRIC_LABEL, MODEL_POD_LABEL, modelSelector } from "./metric-labels";
+import { MODEL_POD_LABEL, modelSelector } from "./metric-labels";
 import { HF_TOKEN_SECRET_KEY, planPod, type PodPlan } from "./pod";
 import { planScaling, scaledObjectSpec, type ScalingPlan } from "./autoscaling";
+import {
+  argumentsError,
+  modelProblems,
+  resolveContext,
+  type ArgumentProblem,
+  type GpuPlacement,
+  type ModelInput,
+} from "./context";
+import { planNetworkPolicy, type ModelEgress, type ModelPeers } from "./network-policy";
+import { planService, planServiceMonitor } from "./service";
+import { awaitTimeouts, planDeployment, planInferenceService, type WorkloadInputs } from "./workload";
 
-/** Every model's Service listens on port 80 ("http") and forwards to the engine's own port. */
-export const MODEL_SERVICE_PORT = 80;
-/** How often Prometheus scrapes the engines. */
-export const SCRAPE_INTERVAL = "15s";
+export { MODEL_SERVICE_PORT, SCRAPE_INTERVAL } from "./service";
 
-export interface ModelServiceArgs {
-  readonly provider: k8s.Provider;
+/**
+ * Arguments of a ModelService. Only `environment` and `model` are required; everything else has a default that
+ * fits the stack's own components (docs/library.md documents each field).
+ */
+export interface ModelServiceArgs extends GpuPlacement {
+  /** Kubernetes provider of the target cluster. Default: the provider in `opts`, else Pulumi's default provider. */
+  readonly provider?: k8s.Provider;
+  /** local | dev | staging | prod: replica floor, rollout strategy and spread strictness (config/environments.ts). */
   readonly environment: Environment;
-  readonly namespace: pulumi.Input<string>;
-  readonly model: ModelConfig;
-  /** The node group named by model.gpu.nodeGroup (undefined for CPU models). */
-  readonly gpuNodeGroup?: GpuNodeGroupConfig;
-  readonly hfToken?: pulumi.Output<string>;
-  /** Create ServiceMonitor/ScaledObject objects (their CRDs must exist: Prometheus Operator and KEDA). */
-  readonly monitoring: boolean;
+  /** Namespace the model's objects go to; it must exist. Default: "retrieval" (MODELS_NAMESPACE). */
+  readonly namespace?: string;
+  /** The model as a user writes it (ModelConfigSchema input; defaults are applied here), or an already parsed one. */
+  readonly model: ModelInput | ModelConfig;
+  /** Hugging Face token for gated models: stored in a Secret of the model and read by the engine. Default: none. */
+  readonly hfToken?: pulumi.Input<string>;
+  /** Create a ServiceMonitor (needs the Prometheus Operator CRDs). Default: true. */
+  readonly serviceMonitor?: boolean;
+  /** Create a KEDA ScaledObject on the engine's queue and in-flight metrics (needs KEDA, reads Prometheus). Default: true. */
+  readonly autoscaling?: boolean;
+  /**
+   * Prometheus that KEDA queries for the engine's metrics (the one that scrapes the ServiceMonitor). Default:
+   * http://prometheus-operated.monitoring.svc:9090 (PROMETHEUS_URL: the Service the Prometheus Operator creates).
+   */
+  readonly prometheusUrl?: string;
+  /** @deprecated Sets `serviceMonitor` and `autoscaling` together when they are not given. */
+  readonly monitoring?: boolean;
   /**
    * PromQL for this model's demand seen outside the engine (e.g. a gateway's request rate): wakes a
    * scale-to-zero model (replicas.min 0) from zero whenever it is above 0. Scaling to zero needs this or
    * model.autoscaling.activeHours: with no pod, the engine exports nothing that could wake the model.
    */
   readonly demandQuery?: string;
+  /**
+   * Labels the GPU nodes carry in your cluster, e.g. { "nvidia.com/gpu.product": "NVIDIA-L4" } (all must match; the
+   * pods also tolerate the nvidia.com/gpu=true:NoSchedule taint). Default: the labels the stack's Cluster sets,
+   * retrieval-stack.io/node-group = model.gpu.nodeGroup and retrieval-stack.io/gpu-class = the instance's GPU class.
+   */
+  readonly gpuNodeLabels?: Readonly<Record<string, string>>;
+  /** Who may reach the model (ingress controller, gateway, Prometheus, in-namespace clients). Default: DEFAULT_PEERS. */
+  readonly peers?: ModelPeers;
+  /** What the engine may reach. Default: DNS and HTTPS to public addresses (the model hub); false: unrestricted. */
+  readonly egress?: ModelEgress;
 }
 
-/** The adapter's view of one model: catalogue facts and the GPU it gets. */
-export function modelContext(args: Pick<ModelServiceArgs, "model" | "environment" | "gpuNodeGroup">): ModelContext {
-  const spec = specOf(args.model);
-  if (!spec)
-    throw new Error(
-      `model ${args.model.model} is neither in the catalogue nor has a "spec" (config validation should have refused it)`,
-    );
-  const instance = args.gpuNodeGroup ? lookupInstanceType(args.gpuNodeGroup.instanceTypes[0] ?? "") : undefined;
-  const gpu = args.model.gpu && instance ? { instance, count: args.model.gpu.count } : undefined;
-  if (args.model.gpu && !gpu)
-    throw new Error(
-      `model ${args.model.name}: GPU node group "${args.model.gpu.nodeGroup}" is missing or has an unknown instance type`,
-    );
-  return { model: args.model, spec, environment: args.environment, gpu };
+/** The adapter's view of one model (parsed), for summaries and tests; throws the argument problems otherwise. */
+export function modelContext(
+  args: { readonly model: ModelConfig; readonly environment: Environment } & GpuPlacement,
+): ModelContext {
+  const resolved = resolveContext(args.model, args.environment, args);
+  if (!resolved.ctx) throw argumentsError("ModelService", resolved.problems);
+  return resolved.ctx;
+}
+
+/**
+ * Scale to zero (replicas.min 0) needs KEDA and something that brings the model back (with no pod the engine exports
+ * no metric): a working-hours schedule or a demand query. The stack's config rules report the same at config paths.
+ */
+export function scaleToZeroProblems(
+  model: ModelConfig,
+  autoscaling: boolean,
+  demandQuery: string | undefined,
+): ArgumentProblem[] {
+  if (model.replicas.min !== 0) return [];
+  if (!autoscaling)
+    return [
+      {
+        propertyPath: "model.replicas.min",
+        reason: `0 needs KEDA to scale to zero and back, but autoscaling is false. Fix: set replicas.min: 1, or autoscaling: true.`,
+      },
+    ];
+  if (!model.autoscaling.activeHours && demandQuery === undefined)
+    return [
+      {
+        propertyPath: "model.replicas.min",
+        reason: `0 with nothing to bring the model back (with no pod the engine exports no metric). Fix: set model.autoscaling.activeHours, pass demandQuery, or set replicas.min: 1.`,
+      },
+    ];
+  return [];
 }
 
 /**
  * One model, one engine, one task, with production defaults: Deployment (or KServe InferenceService), Service,
  * NetworkPolicy, PodDisruptionBudget, HF-token Secret, engine-file ConfigMap, ServiceMonitor and KEDA
- * ScaledObject. All engine knowledge comes from the adapter (components/serving/engines/<engine>.ts).
+ * ScaledObject. All engine knowledge comes from the adapter (components/serving/engines/<engine>.ts); each object
+ * is planned by a pure function (planPod, planService, planNetworkPolicy, ...), so the constructor only creates them.
  */
 export class ModelService extends pulumi.ComponentResource {
   /** In-cluster base URL of the engine, e.g. http://bge.retrieval.svc.cluster.local (port 80). */
   readonly url: pulumi.Output<string>;
   readonly modelName: string;
+  readonly namespace: string;
+  /** The model with defaults applied. */
+  readonly model: ModelConfig;
   /** What was planned, for summaries and tests. */
-  readonly workload: EngineWorkload;
+  readonly engine: EngineWorkload;
   readonly pod: PodPlan;
   readonly scaling: ScalingPlan;
+  /** Children. */
+  readonly workload: k8s.apps.v1.Deployment | k8s.apiextensions.CustomResource;
+  readonly service: k8s.core.v1.Service;
+  readonly networkPolicy: k8s.networking.v1.NetworkPolicy;
+  readonly podDisruptionBudget?: k8s.policy.v1.PodDisruptionBudget;
+  readonly hfTokenSecret?: k8s.core.v1.Secret;
+  readonly files?: k8s.core.v1.ConfigMap;
+  readonly serviceMonitor?: k8s.apiextensions.CustomResource;
+  readonly scaledObject?: k8s.apiextensions.CustomResource;
 
   constructor(name: string, args: ModelServiceArgs, opts?: pulumi.ComponentResourceOptions) {
+    // Arguments are checked before the component registers: an invalid one leaves nothing half-created.
+    const namespace = args.namespace ?? MODELS_NAMESPACE;
+    const serviceMonitorOn = args.serviceMonitor ?? args.monitoring ?? true;
+    const autoscalingOn = args.autoscaling ?? args.monitoring ?? true;
+    const { ctx, problems } = modelProblems(args.model, args.environment, args);
+    const scaleProblems = ctx ? scaleToZeroProblems(ctx.model, autoscalingOn, args.demandQuery) : [];
+    if (!ctx || scaleProblems.length) throw argumentsError(`ModelService ${name}`, [...problems, ...scaleProblems]);
     super("retrieval-stack:serving:ModelService", name, {}, opts);
-    const { model, provider, namespace } = args;
+    const model = ctx.model;
     const adapter = adapterFor(model.engine);
-    const ctx = modelContext(args);
-    const problems = adapter.validate(ctx);
-    if (problems.length)
-      throw new Error(`model ${model.name}: ${problems.map((p) => `${p.field}: ${p.message}`).join("; ")}`);
-    const workload = adapter.workload(ctx);
+    const engine = adapter.workload(ctx);
     const profile = profileOf(args.environment);
-    const o = (extra?: pulumi.CustomResourceOptions) => childOptions(this, provider, extra);
+    const o = (extra: pulumi.CustomResourceOptions = {}): pulumi.CustomResourceOptions => ({
+      ...extra,
+      parent: this,
+      ...(args.provider ? { provider: args.provider } : {}),
+    });
 
     this.modelName = model.name;
-    this.workload = workload;
+    this.namespace = namespace;
+    this.model = model;
+    this.engine = engine;
     const labels = standardLabels(model.name, "model-server", {
       [MODEL_POD_LABEL]: model.name,
       "retrieval-stack.io/engine": model.engine,
@@ -94,215 +162,125 @@ export class ModelService extends pulumi.ComponentResource {
     const selector = { "app.kubernetes.io/name": model.name, [MODEL_POD_LABEL]: model.name };
     const meta = (suffix = "") => ({ name: `${model.name}${suffix}`, namespace, labels });
 
-    const hfSecret = args.hfToken
+    this.hfTokenSecret = args.hfToken
       ? new k8s.core.v1.Secret(
           `${name}-hf-token`,
           { metadata: meta("-hf-token"), type: "Opaque", stringData: { [HF_TOKEN_SECRET_KEY]: args.hfToken } },
           o(),
         )
       : undefined;
-    const files = workload.files
-      ? new k8s.core.v1.ConfigMap(`${name}-files`, { metadata: meta("-files"), data: { ...workload.files } }, o())
+    this.files = engine.files
+      ? new k8s.core.v1.ConfigMap(`${name}-files`, { metadata: meta("-files"), data: { ...engine.files } }, o())
       : undefined;
 
     const pod = planPod({
       ctx,
-      workload,
+      workload: engine,
       nodeGroup: model.gpu?.nodeGroup,
-      hfTokenSecretName: hfSecret ? `${model.name}-hf-token` : undefined,
-      filesConfigMapName: files ? `${model.name}-files` : undefined,
+      hfTokenSecretName: this.hfTokenSecret ? `${model.name}-hf-token` : undefined,
+      filesConfigMapName: this.files ? `${model.name}-files` : undefined,
       podLabels: selector,
       metricsPort: adapter.metrics.port,
       // HA environments (>= 2 replicas required) refuse to stack replicas in one zone or on one node.
       strictSpread: profile.minReplicasFloor >= 2,
+      namespace,
+      gpuNodeLabels: args.gpuNodeLabels,
     });
     this.pod = pod;
-    // Config validation refuses these (rules/models.ts); library callers get the same verdict here.
-    if (model.replicas.min === 0 && !args.monitoring)
-      throw new Error(
-        `model ${model.name}: replicas.min 0 needs KEDA (monitoring: true) to scale to zero and back. Fix: set replicas.min: 1, or enable monitoring.`,
-      );
-    if (model.replicas.min === 0 && !model.autoscaling.activeHours && args.demandQuery === undefined)
-      throw new Error(
-        `model ${model.name}: replicas.min 0 with nothing to bring the model back (with no pod the engine exports no metric). Fix: set autoscaling.activeHours, pass demandQuery, or set replicas.min: 1.`,
-      );
     this.scaling = planScaling({
       model,
       metrics: adapter.metrics,
-      selector: modelSelector(model.name, namespaceName(namespace)),
+      selector: modelSelector(model.name, namespace),
       coldStartSeconds: pod.startupBudgetSeconds,
       demandQuery: args.demandQuery,
     });
 
-    const autoscaled = args.monitoring;
-    const initialReplicas = Math.max(1, model.replicas.min);
-    const strategy =
-      profile.rollout === "Recreate"
-        ? { type: "Recreate" }
-        : // A new pod must be ready before an old one goes (maxUnavailable 0); one extra GPU at a time (maxSurge 1).
-          { type: "RollingUpdate", rollingUpdate: { maxUnavailable: 0, maxSurge: 1 } };
-    const dependsOn = [hfSecret, files].filter((r): r is NonNullable<typeof r> => r !== undefined);
-    // KEDA owns the replica count once it runs: Pulumi sets it at creation only.
-    const replicaOpts = autoscaled
-      ? { ignoreChanges: ["spec.replicas", "spec.predictor.minReplicas"], dependsOn }
-      : { dependsOn };
+    const rolling = profile.rollout !== "Recreate";
+    const workloadInputs: WorkloadInputs = {
+      metadata: meta(),
+      selector,
+      podLabels: labels,
+      replicas: Math.max(1, model.replicas.min),
+      maxReplicas: model.replicas.max,
+      strategy: rolling
+        ? // A new pod must be ready before an old one goes (maxUnavailable 0); one extra GPU at a time (maxSurge 1).
+          { type: "RollingUpdate", rollingUpdate: { maxUnavailable: 0, maxSurge: 1 } }
+        : { type: "Recreate" },
+      pod,
+    };
+    const workloadOpts = o({
+      dependsOn: [this.hfTokenSecret, this.files].filter((r): r is NonNullable<typeof r> => r !== undefined),
+      // KEDA owns the replica count once it runs: Pulumi sets it at creation only.
+      ...(autoscalingOn ? { ignoreChanges: ["spec.replicas", "spec.predictor.minReplicas"] } : {}),
+      // Pulumi waits as long as the model may take to come up (its default 10 minutes is shorter).
+      customTimeouts: awaitTimeouts(model, pod, rolling),
+    });
+    const isvc = engine.inferenceService;
+    this.workload = isvc
+      ? new k8s.apiextensions.CustomResource(
+          `${name}-isvc`,
+          planInferenceService(workloadInputs, isvc) as k8s.apiextensions.CustomResourceArgs,
+          workloadOpts,
+        )
+      : new k8s.apps.v1.Deployment(`${name}-deployment`, planDeployment(workloadInputs), workloadOpts);
 
-    let deploymentName = model.name;
-    if (workload.kind === "InferenceService") {
-      const isvc = workload.inferenceService!;
-      deploymentName = isvc.deploymentName;
-      const { containers, ...podRest } = pod.spec;
-      const [engine, ...sidecars] = containers as k8s.types.input.core.v1.Container[];
-      const { name: _ignored, image, ...modelContainer } = engine!;
-      void _ignored;
-      new k8s.apiextensions.CustomResource(
-        `${name}-isvc`,
-        {
-          apiVersion: "serving.kserve.io/v1beta1",
-          kind: "InferenceService",
-          metadata: { ...meta(), annotations: { ...isvc.annotations } },
-          spec: {
-            predictor: {
-              minReplicas: initialReplicas,
-              maxReplicas: Math.max(initialReplicas, model.replicas.max),
-              labels,
-              deploymentStrategy: strategy,
-              ...podRest,
-              ...(sidecars.length ? { containers: sidecars } : {}),
-              model: {
-                modelFormat: { name: isvc.modelFormat },
-                ...(isvc.runtime ? { runtime: isvc.runtime } : {}),
-                ...(isvc.protocolVersion ? { protocolVersion: isvc.protocolVersion } : {}),
-                // The runtime's image, pinned here instead of the ServingRuntime's moving default.
-                image,
-                ...modelContainer,
-              },
-            },
-          },
-        },
-        o(replicaOpts),
-      );
-    } else {
-      new k8s.apps.v1.Deployment(
-        `${name}-deployment`,
-        {
-          metadata: meta(),
-          spec: {
-            replicas: initialReplicas,
-            selector: { matchLabels: selector },
-            strategy,
-            // A pod counts as available only after staying ready for a few probe periods.
-            minReadySeconds: 10,
-            progressDeadlineSeconds: pod.startupBudgetSeconds + 300,
-            revisionHistoryLimit: 5,
-            template: { metadata: { labels }, spec: pod.spec },
-          },
-        },
-        o(replicaOpts),
-      );
-    }
-
-    const metricsPortName = adapter.metrics.port === workload.port ? "http" : "metrics";
-    new k8s.core.v1.Service(
+    const service = planService(model.name, labels, selector, engine, adapter.metrics);
+    this.service = new k8s.core.v1.Service(
       `${name}-service`,
-      {
-        metadata: meta(),
-        spec: {
-          type: "ClusterIP",
-          selector,
-          ports: [
-            { name: "http", port: MODEL_SERVICE_PORT, targetPort: workload.port, protocol: "TCP" },
-            ...(metricsPortName === "metrics"
-              ? [{ name: "metrics", port: adapter.metrics.port, targetPort: adapter.metrics.port, protocol: "TCP" }]
-              : []),
-          ],
-        },
-      },
+      { metadata: { ...meta(), labels: service.labels }, spec: service.spec },
       o(),
     );
-
-    new k8s.networking.v1.NetworkPolicy(
+    this.networkPolicy = new k8s.networking.v1.NetworkPolicy(
       `${name}-netpol`,
       {
         metadata: meta(),
-        spec: {
-          podSelector: { matchLabels: selector },
-          policyTypes: ["Ingress"],
-          ingress: [
-            // The ingress controller / gateway, and in-namespace clients labelled as such (verification Job).
-            {
-              from: [
-                { namespaceSelector: { matchLabels: { [NAMESPACE_NAME_LABEL]: INGRESS_NAMESPACE } } },
-                { podSelector: { matchLabels: { [ENGINE_CLIENT_LABEL]: "true" } } },
-              ],
-              ports: [{ protocol: "TCP", port: workload.port }],
-            },
-            // Prometheus scrapes the metrics port.
-            {
-              from: [{ namespaceSelector: { matchLabels: { [NAMESPACE_NAME_LABEL]: MONITORING_NAMESPACE } } }],
-              ports: [{ protocol: "TCP", port: adapter.metrics.port }],
-            },
-          ],
-        },
+        spec: planNetworkPolicy({
+          podSelector: selector,
+          httpPort: engine.port,
+          metricsPort: adapter.metrics.port,
+          peers: args.peers,
+          egress: args.egress,
+        }),
       },
       o(),
     );
-
-    if (model.replicas.min >= 2) {
-      new k8s.policy.v1.PodDisruptionBudget(
+    if (model.replicas.min >= 2)
+      this.podDisruptionBudget = new k8s.policy.v1.PodDisruptionBudget(
         `${name}-pdb`,
         { metadata: meta(), spec: { maxUnavailable: 1, selector: { matchLabels: selector } } },
         o(),
       );
-    }
-
-    if (args.monitoring) {
-      new k8s.apiextensions.CustomResource(
+    if (serviceMonitorOn)
+      this.serviceMonitor = new k8s.apiextensions.CustomResource(
         `${name}-servicemonitor`,
         {
           apiVersion: "monitoring.coreos.com/v1",
           kind: "ServiceMonitor",
           metadata: meta(),
-          spec: {
-            selector: { matchLabels: { ...selector } },
-            namespaceSelector: { matchNames: [namespace] },
-            endpoints: [
-              {
-                port: metricsPortName,
-                path: adapter.metrics.path,
-                interval: SCRAPE_INTERVAL,
-                // Every series gets model="<name>", whatever label the engine uses (see metric-labels.ts).
-                relabelings: [
-                  {
-                    sourceLabels: [`__meta_kubernetes_pod_label_${MODEL_POD_LABEL.replace(/[^A-Za-z0-9_]/g, "_")}`],
-                    targetLabel: MODEL_METRIC_LABEL,
-                    action: "replace",
-                  },
-                ],
-              },
-            ],
-          },
+          spec: planServiceMonitor(model.name, namespace, service, adapter.metrics),
         },
         o(),
       );
-      new k8s.apiextensions.CustomResource(
+    if (autoscalingOn)
+      this.scaledObject = new k8s.apiextensions.CustomResource(
         `${name}-scaledobject`,
         {
           apiVersion: "keda.sh/v1alpha1",
           kind: "ScaledObject",
           metadata: meta(),
-          spec: scaledObjectSpec(this.scaling, deploymentName),
+          spec: scaledObjectSpec(this.scaling, isvc ? isvc.deploymentName : model.name, args.prometheusUrl),
         },
         o(),
       );
-    }
 
-    this.url = pulumi.interpolate`http://${model.name}.${namespace}.svc.cluster.local`;
-    this.registerOutputs({ url: this.url });
+    this.url = pulumi.output(`http://${model.name}.${namespace}.svc.cluster.local`);
+    this.registerOutputs({
+      url: this.url,
+      workload: this.workload,
+      service: this.service,
+      networkPolicy: this.networkPolicy,
+      serviceMonitor: this.serviceMonitor,
+      scaledObject: this.scaledObject,
+    });
   }
-}
-
-/** The namespace as a plain string for PromQL selectors (an Output is taken to be the shared MODELS_NAMESPACE). */
-function namespaceName(namespace: pulumi.Input<string>): string {
-  return typeof namespace === "string" ? namespace : MODELS_NAMESPACE;
 }

@@ -1,5 +1,6 @@
 import type * as k8s from "@pulumi/kubernetes";
 import { GPU_CLASS_LABEL, GPU_RESOURCE, GPU_TAINT, NODE_GROUP_LABEL } from "../k8s/meta";
+import { MODELS_NAMESPACE } from "../k8s/namespaces";
 import type { EngineWorkload, ModelContext, ProbeAction } from "./engines/types";
 import { defaultResources, startupBudgetSeconds } from "./sizing";
 import { IMAGES } from "../versions";
@@ -15,9 +16,20 @@ type Probe = k8s.types.input.core.v1.Probe;
  *   which defeats zone spread; EFS/RWX is slow for multi-GB safetensors loads and needs a CSI driver;
  * - an S3 prefetch init step needs a bucket, IAM and a sync job, and still copies to the node each start.
  * With the hostPath, a restarted or rescheduled pod on a node that already has the weights loads them from
- * local disk; the Hugging Face cache layout (content-addressed, with file locks) is safe to share between pods.
+ * local disk; the Hugging Face cache layout (content-addressed, with file locks) is safe to share between the
+ * replicas of one model.
+ *
+ * Each model gets its own directory under this root (`<root>/<namespace>/<model name>`, see cacheDirectoryOf), and
+ * its pods mount only that directory: engines run as different users (KServe's image as UID 1000 after a chown,
+ * vLLM/SGLang as root without DAC_OVERRIDE), so one shared directory chowned by one engine breaks another, and any
+ * engine could rewrite another model's weights.
  */
 export const NODE_CACHE_PATH = "/var/lib/retrieval-stack/model-cache";
+
+/** The node directory that holds one model's weights: nothing else mounts it. */
+export function cacheDirectoryOf(namespace: string, modelName: string): string {
+  return `${NODE_CACHE_PATH}/${namespace}/${modelName}`;
+}
 /** Seconds between SIGTERM being scheduled and sent: lets kube-proxy and the ingress drop the endpoint first. */
 export const PRE_STOP_SLEEP_SECONDS = 10;
 export const STARTUP_PROBE_PERIOD_SECONDS = 10;
@@ -49,6 +61,13 @@ export interface PodInputs {
   readonly metricsPort?: number;
   /** DoNotSchedule spread (HA environments) or ScheduleAnyway. */
   readonly strictSpread: boolean;
+  /** Namespace of the model: part of its node cache directory (default MODELS_NAMESPACE). */
+  readonly namespace?: string;
+  /**
+   * Labels a GPU node must carry for the model (all of them). Default: the node group and GPU class labels the
+   * stack's Cluster puts on its GPU nodes (NODE_GROUP_LABEL = gpu.nodeGroup, GPU_CLASS_LABEL = the instance's class).
+   */
+  readonly gpuNodeLabels?: Readonly<Record<string, string>>;
 }
 
 function probe(action: ProbeAction, timing: Omit<Probe, "httpGet" | "exec">): Probe {
@@ -162,7 +181,10 @@ export function planPod(p: PodInputs): PodPlan {
     : [];
 
   const volumes: k8s.types.input.core.v1.Volume[] = [
-    { name: "model-cache", hostPath: { path: NODE_CACHE_PATH, type: "DirectoryOrCreate" } },
+    {
+      name: "model-cache",
+      hostPath: { path: cacheDirectoryOf(p.namespace ?? MODELS_NAMESPACE, ctx.model.name), type: "DirectoryOrCreate" },
+    },
     ...(shmGiB ? [{ name: "dshm", emptyDir: { medium: "Memory", sizeLimit: `${shmGiB}Gi` } }] : []),
     ...(p.filesConfigMapName ? [{ name: "engine-files", configMap: { name: p.filesConfigMapName } }] : []),
   ];
@@ -212,6 +234,10 @@ function placement(p: PodInputs): Pick<PodSpec, "tolerations" | "affinity" | "to
     },
   ];
   if (!ctx.gpu || !p.nodeGroup) return { topologySpreadConstraints };
+  const nodeLabels = p.gpuNodeLabels ?? {
+    [NODE_GROUP_LABEL]: p.nodeGroup,
+    [GPU_CLASS_LABEL]: ctx.gpu.instance.gpuClass,
+  };
   return {
     tolerations: [{ key: GPU_TAINT.key, operator: "Equal", value: GPU_TAINT.value, effect: GPU_TAINT.effect }],
     affinity: {
@@ -219,10 +245,11 @@ function placement(p: PodInputs): Pick<PodSpec, "tolerations" | "affinity" | "to
         requiredDuringSchedulingIgnoredDuringExecution: {
           nodeSelectorTerms: [
             {
-              matchExpressions: [
-                { key: NODE_GROUP_LABEL, operator: "In", values: [p.nodeGroup] },
-                { key: GPU_CLASS_LABEL, operator: "In", values: [ctx.gpu.instance.gpuClass] },
-              ],
+              matchExpressions: Object.entries(nodeLabels).map(([key, value]) => ({
+                key,
+                operator: "In",
+                values: [value],
+              })),
             },
           ],
         },

@@ -115,9 +115,15 @@ function workload(ctx: ModelContext): EngineWorkload {
           `--max_length=${contextLengthOf(ctx)}`,
           ...(model.dtype === "auto" ? [] : [`--dtype=${model.dtype}`]),
         ]
-      : // vLLM backend: unknown flags go to vLLM's engine arguments (huggingfaceserver __main__, read 2026-11).
+      : // vLLM backend: huggingfaceserver adds vLLM's own CLI parser and never defines --task there (it does only
+        // for the Hugging Face backend), so vLLM's pooling runner is chosen the way vLLM reads it: --runner pooling,
+        // and --convert embed for embedders (python/huggingfaceserver/huggingfaceserver/__main__.py and
+        // test/e2e/predictor/test_vllm.py test_vllm_openai_text_embedding at kserve v0.20.0, read 2026-12-01; that
+        // tag's image pins vLLM 0.24.0, python/huggingface_server.Dockerfile). Cross-encoders are classifiers
+        // vLLM detects from the architecture: --runner pooling alone (test_vllm_rerank passes no --convert).
         [
-          ...(model.task === "embed" ? ["--task=text_embedding"] : []),
+          "--runner=pooling",
+          ...(model.task === "embed" ? ["--convert=embed"] : []),
           `--max-model-len=${contextLengthOf(ctx)}`,
           `--gpu-memory-utilization=${model.gpu?.memoryFraction ?? 0.9}`,
           `--tensor-parallel-size=${model.gpu?.count ?? 1}`,

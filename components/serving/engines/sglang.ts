@@ -42,6 +42,19 @@ const metrics: EngineMetrics = {
   latencyQuantile: (q, s, w) => histogramQuantile(q, "sglang:e2e_request_latency_seconds", s, w),
 };
 
+/**
+ * Buckets (seconds) of `sglang:e2e_request_latency_seconds`, the histogram our p99 alert, autoscaling dashboards and
+ * the verifier's SLO read. SGLang's defaults start 0.1, 0.2, 0.4, 0.6 (TokenizerMetricsCollector in
+ * python/sglang/srt/metrics/collector.py): a 300 ms p99 objective falls between two buckets 200 ms apart, so
+ * histogram_quantile can only interpolate. These resolve 25-50 ms steps around the 100-800 ms objectives of
+ * embedders and rerankers and keep the long tail up to SGLang's own largest default. Flag
+ * `--bucket-e2e-request-latency` (type float, nargs "+"; python/sglang/srt/server_args.py, read 2026-12-01).
+ */
+export const SGLANG_E2E_LATENCY_BUCKETS = [
+  0.01, 0.025, 0.05, 0.075, 0.1, 0.125, 0.15, 0.175, 0.2, 0.225, 0.25, 0.275, 0.3, 0.35, 0.4, 0.5, 0.6, 0.8, 1, 1.5, 2,
+  3, 5, 10, 30, 60, 120, 300, 600, 2400,
+] as const;
+
 /** Encoder models (BERT, XLM-R, MiniLM): SGLang's default FlashInfer attention does not run them (ENGINES.md). */
 const ENCODER_ATTENTION_BACKEND = "triton";
 
@@ -87,6 +100,8 @@ function workload(ctx: ModelContext): EngineWorkload {
       "--revision": model.revision,
     }),
     "--enable-metrics",
+    "--bucket-e2e-request-latency",
+    ...SGLANG_E2E_LATENCY_BUCKETS.map(String),
     ...taskArgs,
     ...model.extraArgs,
   ];

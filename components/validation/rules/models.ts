@@ -1,6 +1,6 @@
-import { lookupModel, type ModelSpec } from "../../serving/models";
+import type { ModelSpec } from "../../serving/models";
 import { adapterFor } from "../../serving/engines";
-import { lookupInstanceType } from "../../cluster/instances";
+import { contextOf, gpuInstanceOf, specOf } from "../../serving/context";
 import { estimateGpuMemory } from "../../serving/sizing";
 import { CRON_FIX, cronProblem, timezoneProblem } from "../../serving/schedule";
 import { profileOf } from "../../config/environments";
@@ -8,10 +8,7 @@ import type { ModelConfig } from "../../config/serving";
 import type { PlatformConfig } from "../../config/schema";
 import type { Rule, RuleProblem } from "./types";
 
-/** The catalogue entry or the model's own spec (the latter wins, so users can correct the catalogue). */
-export function specOf(model: ModelConfig): ModelSpec | undefined {
-  return model.spec ?? lookupModel(model.model);
-}
+export { specOf };
 
 /** The context length a model is served with: the configured one, else the model's maximum. */
 export function servedContextLength(model: ModelConfig, spec: ModelSpec): number {
@@ -88,17 +85,11 @@ export const modelRules: Rule = (config) => {
     out.push(...gpuFitProblems(config, m, spec, i));
 
     if (config.environment) {
-      const gpuGroup = m.gpu ? config.gpuNodeGroups?.[m.gpu.nodeGroup] : undefined;
-      const instance = gpuGroup ? lookupInstanceType(gpuGroup.instanceTypes[0] ?? "") : undefined;
+      const instance = gpuInstanceOf(m.gpu ? config.gpuNodeGroups?.[m.gpu.nodeGroup] : undefined);
       // A GPU placement whose node group or instance type is unknown is reported above; the adapter would
       // only add a misleading "needs a GPU" on top.
       if (m.gpu && !instance) return;
-      const ctx = {
-        model: m,
-        spec,
-        environment: config.environment,
-        gpu: instance && m.gpu ? { instance, count: m.gpu.count } : undefined,
-      };
+      const ctx = contextOf(m, spec, config.environment, instance);
       for (const p of adapterFor(m.engine).validate(ctx))
         out.push({ path: at(...p.field.split(".")), value: valueOf(m, p.field), message: p.message });
     }
@@ -177,7 +168,7 @@ function gpuFitProblems(config: Partial<PlatformConfig>, m: ModelConfig, spec: M
       },
     ];
   }
-  const instance = lookupInstanceType(group.instanceTypes[0] ?? "");
+  const instance = gpuInstanceOf(group);
   if (!instance) return []; // reported by the node-group rules
   const out: RuleProblem[] = [];
   if (m.gpu.count > instance.gpus)
