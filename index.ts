@@ -10,7 +10,7 @@ import { Ingress } from "./components/ingress";
 import { ModelService } from "./components/serving/model-service";
 import { Keda } from "./components/serving/keda";
 import { EnginePrerequisites } from "./components/serving/engine-prerequisites";
-import { MODELS_NAMESPACE } from "./components/k8s/namespaces";
+import { MODELS_NAMESPACE, NAMESPACE_POD_SECURITY, podSecurityLabels } from "./components/k8s/namespaces";
 import { Verification } from "./components/verification";
 
 const { config, secrets } = loadPlatformConfig();
@@ -51,7 +51,16 @@ const gpu = new GpuRuntime(
 
 const modelNamespace = new k8s.core.v1.Namespace(
   "models",
-  { metadata: { name: MODELS_NAMESPACE, labels: { "app.kubernetes.io/part-of": "retrieval-stack" } } },
+  {
+    metadata: {
+      name: MODELS_NAMESPACE,
+      // Pod Security Admission level and why: NAMESPACE_POD_SECURITY (docs/security.md).
+      labels: {
+        "app.kubernetes.io/part-of": "retrieval-stack",
+        ...podSecurityLabels(NAMESPACE_POD_SECURITY[MODELS_NAMESPACE]!.level),
+      },
+    },
+  },
   { provider },
 );
 
