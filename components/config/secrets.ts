@@ -1,5 +1,6 @@
 import type * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
+import { fixMessage } from "./errors";
 
 /**
  * Secret stack config. Each key must be set with `pulumi config set --secret`; a plain-text value is refused.
@@ -10,11 +11,20 @@ export const SecretsSchema = z.strictObject({
   hfToken: z.string().min(1).optional(),
   /** API keys clients send as `Authorization: Bearer <key>` (a JSON list). */
   apiKeys: z
-    .array(z.string().min(16, { message: "must be at least 16 characters (use `openssl rand -hex 24`)" }))
+    .array(
+      z
+        .string()
+        .min(16, { message: fixMessage("must be at least 16 characters", "make keys with `openssl rand -hex 24`") }),
+    )
     .optional(),
-  grafanaAdminPassword: z.string().min(12, { message: "must be at least 12 characters" }).optional(),
+  grafanaAdminPassword: z
+    .string()
+    .min(12, { message: fixMessage("must be at least 12 characters", "use a longer password") })
+    .optional(),
   /** Alertmanager receiver URLs by key (a JSON object): chat webhooks carry their token in the URL. */
-  alertReceiverUrls: z.record(z.string(), z.url({ message: "must be an http(s) URL" })).optional(),
+  alertReceiverUrls: z
+    .record(z.string(), z.url({ message: fixMessage("is not an http(s) URL", "give the webhook's full https URL") }))
+    .optional(),
 });
 export type SecretsConfig = z.infer<typeof SecretsSchema>;
 export const SECRET_KEYS = Object.keys(SecretsSchema.shape) as (keyof SecretsConfig)[];

@@ -1,15 +1,8 @@
 import { z } from "zod";
-import {
-  CpuQuantity,
-  DnsLabel,
-  EngineName,
-  MemoryQuantity,
-  NonNegativeInt,
-  PinnedTag,
-  PositiveInt,
-  Task,
-} from "./common";
+import { CpuQuantity, DnsLabel, EngineName, MemoryQuantity, PinnedTag, PositiveInt, Task } from "./common";
 import { ModelSpec } from "./model-spec";
+import { fixMessage } from "./errors";
+import { CliArg, Int32 } from "./formats";
 
 /**
  * A daily window in KEDA cron trigger terms (keda.sh/docs/2.18/scalers/cron, read 2026-11), e.g.
@@ -29,16 +22,16 @@ export const ModelConfigSchema = z.strictObject({
   /** Kubernetes name, route segment and served model name, e.g. "bge-large-zh". */
   name: DnsLabel,
   /** Hugging Face model id, e.g. "BAAI/bge-large-zh-v1.5". */
-  model: z
-    .string()
-    .regex(/^[\w.-]+\/[\w.-]+$/, { message: 'must be a Hugging Face id "org/name", e.g. "BAAI/bge-large-zh-v1.5"' }),
+  model: z.string().regex(/^[\w.-]+\/[\w.-]+$/, {
+    message: fixMessage('is not a Hugging Face id "org/name"', 'write e.g. "BAAI/bge-large-zh-v1.5"'),
+  }),
   /** A fixed model revision (commit or tag) so that every replica loads the same weights. */
   revision: z.string().min(1).optional(),
   engine: EngineName,
   task: Task,
   /** Engine image tag; the adapter's pinned default when absent. */
   engineVersion: PinnedTag.optional(),
-  replicas: z.strictObject({ min: NonNegativeInt, max: PositiveInt }),
+  replicas: z.strictObject({ min: Int32, max: Int32.min(1) }),
   /** GPU placement; absent means a CPU deployment (local stack, small models). */
   gpu: z
     .strictObject({
@@ -76,6 +69,6 @@ export const ModelConfigSchema = z.strictObject({
   /** Engine-specific options, checked by that engine's adapter (e.g. KServe's { backend: "vllm" }). */
   engineOptions: z.record(z.string(), z.unknown()).default({}),
   /** Extra engine CLI flags, appended verbatim. */
-  extraArgs: z.array(z.string()).default([]),
+  extraArgs: z.array(CliArg).default([]),
 });
 export type ModelConfig = z.infer<typeof ModelConfigSchema>;

@@ -1,5 +1,6 @@
 import { z } from "zod";
-import { PinnedTag, PositiveInt, type Environment } from "./common";
+import { PositiveInt, type Environment } from "./common";
+import { ImageRef } from "./formats";
 import { profileOf } from "./environments";
 
 export const VerificationSchema = z.strictObject({
@@ -25,17 +26,7 @@ export const VerificationSchema = z.strictObject({
    * A prebuilt verifier image (`registry/repo:tag`, pinned) for mode job. Needed where the stack has no registry
    * to push to (environments that are not cloud); in cloud stacks it skips the build.
    */
-  image: z
-    .string()
-    .regex(/^[\w.\-/:@]+$/, { message: 'must be an image reference such as "ghcr.io/acme/retrieval-verifier:0.1.0"' })
-    .refine(
-      (ref) => ref.includes("@") || PinnedTag.safeParse(ref.split("/").pop()!.split(":")[1] ?? "latest").success,
-      {
-        message:
-          'must name a fixed tag or digest, e.g. "ghcr.io/acme/retrieval-verifier:0.1.0" (not "latest" or no tag)',
-      },
-    )
-    .optional(),
+  image: ImageRef.optional(),
 });
 export type VerificationConfig = z.infer<typeof VerificationSchema>;
 
