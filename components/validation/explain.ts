@@ -123,6 +123,8 @@ export function explain(issue: z.core.$ZodIssue, schema: Schema, root: unknown):
       const here = schemaAt(schema, root, path);
       if (value === undefined)
         return [at(`is required (${typeWords(issue.expected)})`, `set it, e.g. ${exampleOf(issue.expected, here)}`)];
+      if (value === null)
+        return [at("is empty", `remove the key to take the defaults, or write its settings under it (${REFERENCE})`)];
       if (typeof value === "number" && !Number.isFinite(value))
         return [at("is not a finite number (YAML .inf and .nan are not allowed here)", "write a number, e.g. 3")];
       return [
@@ -213,6 +215,11 @@ function exampleOf(expected: string, here: Schema | undefined): string {
   if (expected === "object") {
     const req = requiredKeys(here);
     if (req.length) return `{ ${req.map((k) => `${k}: ...`).join(", ")} }`;
+  }
+  const element = here && (here._zod.def as unknown as { element?: Schema }).element;
+  if (expected === "array" && element) {
+    const req = requiredKeys(unwrap(element));
+    if (req.length) return `[{ ${req.map((k) => `${k}: ...`).join(", ")} }]`;
   }
   return EXAMPLES[expected] ?? "a value";
 }

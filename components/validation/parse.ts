@@ -154,6 +154,7 @@ function parseEachModel(input: unknown[]): PlatformConfig["models"] {
 function decodeJson(value: unknown): unknown {
   if (typeof value !== "string") return value;
   const t = value.trim();
+  if (t === "null") return null; // an empty section (`observability:` with nothing under it)
   if (!(t.startsWith("{") || t.startsWith("["))) return value;
   try {
     return JSON.parse(t);

@@ -71,7 +71,8 @@ function apiKeyProblems(config: Config): RuleProblem[] {
 }
 
 function modelRateLimitProblems(config: Config, ingress: IngressConfig): RuleProblem[] {
-  if (!config.models) return [];
+  // A model that failed to parse leaves a hole: its name is unknown, so no rate limit can be called stale.
+  if (!config.models || Object.keys(config.models).length !== config.models.length) return [];
   const names = config.models.map((m) => m.name);
   return Object.keys(ingress.modelRateLimits)
     .filter((key) => !names.includes(key))
