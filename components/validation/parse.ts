@@ -147,6 +147,7 @@ function parseEachModel(input: unknown[]): PlatformConfig["models"] {
     const r = PLATFORM_SECTIONS.models.element.safeParse(m);
     if (r.success) models[i] = r.data;
   });
+  models.length = input.length; // a failed last model leaves a hole too
   return models;
 }
 

@@ -317,12 +317,12 @@ function gpuFitProblems(config: Config, m: ModelConfig, spec: ModelSpec, at: At)
   return out;
 }
 
-/** A GPU class with more memory per GPU than the one in use that would fit the model, from the catalogue. */
+/** The cheapest instance type with more memory per GPU than the one in use that fits the model (catalogue). */
 function largerGpu(current: GpuInstanceType, needGiB: number, fraction: number, count: number): string[] {
   const fits = Object.entries(GPU_INSTANCE_TYPES)
     .filter(([, t]) => t.gpuMemoryGiB > current.gpuMemoryGiB && t.gpus >= count)
     .filter(([, t]) => t.gpuMemoryGiB * count * Math.max(fraction, 0.9) >= needGiB)
-    .sort(([, a], [, b]) => a.gpuMemoryGiB - b.gpuMemoryGiB || a.onDemandUsdPerHour - b.onDemandUsdPerHour);
+    .sort(([, a], [, b]) => a.onDemandUsdPerHour - b.onDemandUsdPerHour);
   const best = fits[0];
   if (!best) return [];
   return [`a node group with larger GPUs (e.g. ${best[0]}: ${best[1].gpuModel}, ${best[1].gpuMemoryGiB} GiB)`];
