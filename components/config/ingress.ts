@@ -8,7 +8,6 @@ import { HostName, HttpsUrl, NginxSize, ObjectName } from "./formats";
  * fractional rates are rounded to requests per minute (0.5 -> 30r/m); the slowest is 1 request per minute.
  */
 export const RateLimitSchema = z.strictObject({
-  /** Sustained requests per second per client key. */
   requestsPerSecond: z
     .number()
     .gt(0, {
@@ -25,14 +24,17 @@ export const RateLimitSchema = z.strictObject({
     })
     .max(100000, {
       message: fixMessage("must be at most 100000 requests per second", "use a realistic per-client rate, e.g. 100"),
-    }),
-  /** Extra requests accepted at once above the sustained rate (served immediately, not queued). */
+    })
+    .meta({ description: "Sustained requests per second per client key." }),
   burst: z
     .number()
     .int({ message: fixMessage("is not a whole number of requests", "write e.g. 100") })
     .nonnegative({ message: fixMessage("is negative", "write 0 or more, e.g. 100") })
     .max(100000, { message: fixMessage("is above 100000", "use a realistic burst, e.g. 100") })
-    .default(0),
+    .default(0)
+    .meta({
+      description: "Extra requests accepted at once above the sustained rate (served immediately, not queued).",
+    }),
 });
 export type RateLimitConfig = z.infer<typeof RateLimitSchema>;
 
@@ -59,22 +61,39 @@ export const TlsSchema = z.discriminatedUnion("mode", [
 
 export const IngressSchema = z.strictObject({
   enabled: z.boolean().default(true),
-  /** Public host name, e.g. "retrieval.example.com"; required in cloud stacks. */
-  host: HostName.optional(),
-  /** AWS NLB scheme in cloud stacks. */
-  exposure: z.enum(["internal", "internet-facing"]).default("internal"),
-  /** Source CIDRs allowed to reach the load balancer; empty = anywhere the scheme allows. */
-  allowedSourceCidrs: z.array(Cidr).default([]),
+  host: HostName.optional().meta({
+    description: 'Public host name, e.g. "retrieval.example.com"; required in cloud stacks.',
+  }),
+  exposure: z
+    .enum(["internal", "internet-facing"])
+    .default("internal")
+    .meta({ description: "AWS NLB scheme in cloud stacks." }),
+  allowedSourceCidrs: z
+    .array(Cidr)
+    .default([])
+    .meta({ description: "Source CIDRs allowed to reach the load balancer; empty = anywhere the scheme allows." }),
   tls: TlsSchema.default({ mode: "none" }),
-  /** Default rate limit of every model route, per API key (per client IP when no keys are set, local only). */
-  rateLimit: RateLimitSchema.default({ requestsPerSecond: 50, burst: 100 }),
-  /** Per-model overrides of the rate limit, by model name. */
-  modelRateLimits: z.record(z.string(), RateLimitSchema).default({}),
-  /** Largest request body, nginx syntax ("32m"): a rerank call with 100 documents of 32k tokens is ~15 MB. */
-  maxBodySize: NginxSize.default("32m"),
-  /** Upstream read timeout: long enough for the slowest model (a 4B reranker on long documents). */
-  timeoutSeconds: PositiveInt.max(3600).default(300),
-  /** NGINX controller replicas; defaults to 2 in cloud stacks (spread over zones) and 1 in local. */
-  controllerReplicas: PositiveInt.max(20).optional(),
+  rateLimit: RateLimitSchema.default({ requestsPerSecond: 50, burst: 100 }).meta({
+    description:
+      "Default rate limit of every model route, per API key (per client IP when no keys are set, local only).",
+  }),
+  modelRateLimits: z
+    .record(z.string(), RateLimitSchema)
+    .default({})
+    .meta({ description: "Per-model overrides of the rate limit, by model name." }),
+  maxBodySize: NginxSize.default("32m").meta({
+    description:
+      'Largest request body, nginx syntax ("32m"): a rerank call with 100 documents of 32k tokens is ~15 MB.',
+  }),
+  timeoutSeconds: PositiveInt.max(3600)
+    .default(300)
+    .meta({
+      description: "Upstream read timeout: long enough for the slowest model (a 4B reranker on long documents).",
+    }),
+  controllerReplicas: PositiveInt.max(20)
+    .optional()
+    .meta({
+      description: "NGINX controller replicas; defaults to 2 in cloud stacks (spread over zones) and 1 in local.",
+    }),
 });
 export type IngressConfig = z.infer<typeof IngressSchema>;

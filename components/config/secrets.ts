@@ -7,24 +7,29 @@ import { fixMessage } from "./errors";
  * Components receive them as secret Outputs only (see load.ts), so they never reach state or logs in clear.
  */
 export const SecretsSchema = z.strictObject({
-  /** Hugging Face token for gated models and higher download limits. */
-  hfToken: z.string().min(1).optional(),
-  /** API keys clients send as `Authorization: Bearer <key>` (a JSON list). */
+  hfToken: z
+    .string()
+    .min(1)
+    .optional()
+    .meta({ description: "Hugging Face token for gated models and higher download limits." }),
   apiKeys: z
     .array(
       z
         .string()
         .min(16, { message: fixMessage("must be at least 16 characters", "make keys with `openssl rand -hex 24`") }),
     )
-    .optional(),
+    .optional()
+    .meta({ description: "API keys clients send as `Authorization: Bearer <key>` (a JSON list)." }),
   grafanaAdminPassword: z
     .string()
     .min(12, { message: fixMessage("must be at least 12 characters", "use a longer password") })
     .optional(),
-  /** Alertmanager receiver URLs by key (a JSON object): chat webhooks carry their token in the URL. */
   alertReceiverUrls: z
     .record(z.string(), z.url({ message: fixMessage("is not an http(s) URL", "give the webhook's full https URL") }))
-    .optional(),
+    .optional()
+    .meta({
+      description: "Alertmanager receiver URLs by key (a JSON object): chat webhooks carry their token in the URL.",
+    }),
 });
 export type SecretsConfig = z.infer<typeof SecretsSchema>;
 export const SECRET_KEYS = Object.keys(SecretsSchema.shape) as (keyof SecretsConfig)[];
