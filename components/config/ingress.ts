@@ -60,7 +60,7 @@ export const TlsSchema = z.discriminatedUnion("mode", [
 ]);
 
 export const IngressSchema = z.strictObject({
-  enabled: z.boolean().default(true),
+  enabled: z.boolean().default(true).meta({ description: "Deploy the NGINX ingress and the model routes." }),
   host: HostName.optional().meta({
     description: 'Public host name, e.g. "retrieval.example.com"; required in cloud stacks.',
   }),
@@ -85,15 +85,11 @@ export const IngressSchema = z.strictObject({
     description:
       'Largest request body, nginx syntax ("32m"): a rerank call with 100 documents of 32k tokens is ~15 MB.',
   }),
-  timeoutSeconds: PositiveInt.max(3600)
-    .default(300)
-    .meta({
-      description: "Upstream read timeout: long enough for the slowest model (a 4B reranker on long documents).",
-    }),
-  controllerReplicas: PositiveInt.max(20)
-    .optional()
-    .meta({
-      description: "NGINX controller replicas; defaults to 2 in cloud stacks (spread over zones) and 1 in local.",
-    }),
+  timeoutSeconds: PositiveInt.max(3600).default(300).meta({
+    description: "Upstream read timeout: long enough for the slowest model (a 4B reranker on long documents).",
+  }),
+  controllerReplicas: PositiveInt.max(20).optional().meta({
+    description: "NGINX controller replicas; defaults to 2 in cloud stacks (spread over zones) and 1 in local.",
+  }),
 });
 export type IngressConfig = z.infer<typeof IngressSchema>;

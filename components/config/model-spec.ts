@@ -24,21 +24,13 @@ export const ModelSpec = z.strictObject({
     .meta({ description: "True when the model's own pooling ends in an L2 normalisation (cosine = dot product)." }),
   pooling: z.enum(["cls", "mean", "last", "none"]).default("cls"),
   architecture: z.enum(["bert", "xlm-roberta", "qwen3", "minilm"]),
-  decoderReranker: z
-    .boolean()
-    .default(false)
-    .meta({
-      description: "A decoder LLM used as a yes/no relevance scorer (Qwen3-Reranker): needs engine-specific overrides.",
-    }),
-  kvBytesPerToken: z
-    .number()
-    .int()
-    .nonnegative()
-    .default(0)
-    .meta({
-      description:
-        "KV-cache bytes per token for decoder models (2 x layers x KV heads x head dim x 2 bytes); 0 for encoders.",
-    }),
+  decoderReranker: z.boolean().default(false).meta({
+    description: "A decoder LLM used as a yes/no relevance scorer (Qwen3-Reranker): needs engine-specific overrides.",
+  }),
+  kvBytesPerToken: z.number().int().nonnegative().default(0).meta({
+    description:
+      "KV-cache bytes per token for decoder models (2 x layers x KV heads x head dim x 2 bytes); 0 for encoders.",
+  }),
   cpuFriendly: z.boolean().default(false).meta({ description: "Small enough to serve on CPU in the local stack." }),
 });
 export type ModelSpec = z.infer<typeof ModelSpec>;

@@ -10,12 +10,9 @@ import { CliArg, Int32 } from "./formats";
  */
 export const ActiveHoursSchema = z.strictObject({
   timezone: z.string().min(1).meta({ description: 'IANA time zone name, e.g. "Asia/Shanghai".' }),
-  start: z
-    .string()
-    .min(1)
-    .meta({
-      description: "5-field cron expression (minute hour day-of-month month day-of-week) when the window opens.",
-    }),
+  start: z.string().min(1).meta({
+    description: "5-field cron expression (minute hour day-of-month month day-of-week) when the window opens.",
+  }),
   end: z
     .string()
     .min(1)
@@ -36,29 +33,30 @@ export const ModelConfigSchema = z.strictObject({
     .min(1)
     .optional()
     .meta({ description: "A fixed model revision (commit or tag) so that every replica loads the same weights." }),
-  engine: EngineName,
-  task: Task,
+  engine: EngineName.meta({ description: "Serving engine; each has one adapter in components/serving/engines/." }),
+  task: Task.meta({ description: "embed (vectors) or rerank (relevance scores); must match the model." }),
   engineVersion: PinnedTag.optional().meta({
     description: "Engine image tag; the adapter's pinned default when absent.",
   }),
-  replicas: z.strictObject({ min: Int32, max: Int32.min(1) }),
+  replicas: z.strictObject({
+    min: Int32.meta({ description: "Fewest replicas; 0 scales to zero (needs autoscaling.activeHours)." }),
+    max: Int32.min(1).meta({ description: "Most replicas the autoscaler may run." }),
+  }),
   gpu: z
     .strictObject({
-      nodeGroup: z.string().min(1),
-      count: PositiveInt.default(1),
-      memoryFraction: z
-        .number()
-        .min(0.1)
-        .max(0.95)
-        .default(0.9)
-        .meta({
-          description: "Fraction of GPU memory the engine may take (vLLM/SGLang); leaves headroom for CUDA context.",
-        }),
+      nodeGroup: z.string().min(1).meta({ description: "Name of a GPU node group under gpuNodeGroups." }),
+      count: PositiveInt.default(1).meta({ description: "GPUs per replica (tensor parallelism)." }),
+      memoryFraction: z.number().min(0.1).max(0.95).default(0.9).meta({
+        description: "Fraction of GPU memory the engine may take (vLLM/SGLang); leaves headroom for CUDA context.",
+      }),
     })
     .optional()
     .meta({ description: "GPU placement; absent means a CPU deployment (local stack, small models)." }),
   resources: z
-    .strictObject({ cpu: CpuQuantity, memory: MemoryQuantity })
+    .strictObject({
+      cpu: CpuQuantity.meta({ description: 'CPU request, e.g. "2" or "500m".' }),
+      memory: MemoryQuantity.meta({ description: 'Memory request and limit, e.g. "16Gi".' }),
+    })
     .optional()
     .meta({
       description: "Container requests (limits: memory = request, CPU unlimited to avoid tokenizer throttling).",
@@ -67,9 +65,12 @@ export const ModelConfigSchema = z.strictObject({
     description: "Context length the engine allocates for; must not exceed the model's maximum.",
   }),
   dimensions: PositiveInt.optional().meta({ description: "Matryoshka output size (only for models that support it)." }),
-  dtype: z.enum(["auto", "float16", "bfloat16", "float32"]).default("auto"),
+  dtype: z
+    .enum(["auto", "float16", "bfloat16", "float32"])
+    .default("auto")
+    .meta({ description: "Weight and activation precision; auto takes the model's own." }),
   slo: z
-    .strictObject({ p99LatencyMs: PositiveInt })
+    .strictObject({ p99LatencyMs: PositiveInt.meta({ description: "p99 request latency objective in ms." }) })
     .meta({ description: "Latency objective: alerts and the post-deploy verification check p99 against it." }),
   autoscaling: z
     .strictObject({
@@ -92,12 +93,9 @@ export const ModelConfigSchema = z.strictObject({
   spec: ModelSpec.optional().meta({
     description: "Model facts for a model that is not in the catalogue (components/serving/models.ts).",
   }),
-  engineOptions: z
-    .record(z.string(), z.unknown())
-    .default({})
-    .meta({
-      description: "Engine-specific options, checked by that engine's adapter (e.g. KServe's { backend: \"vllm\" }).",
-    }),
+  engineOptions: z.record(z.string(), z.unknown()).default({}).meta({
+    description: "Engine-specific options, checked by that engine's adapter (e.g. KServe's { backend: \"vllm\" }).",
+  }),
   extraArgs: z.array(CliArg).default([]).meta({ description: "Extra engine CLI flags, appended verbatim." }),
 });
 export type ModelConfig = z.infer<typeof ModelConfigSchema>;

@@ -4,13 +4,10 @@ import { ImageRef } from "./formats";
 import { profileOf } from "./environments";
 
 export const VerificationSchema = z.strictObject({
-  mode: z
-    .enum(["auto", "job", "local", "off"])
-    .default("auto")
-    .meta({
-      description:
-        "job: an in-cluster Job that `pulumi up` awaits (reaches private Services; the image is built from images/verifier and pushed to ECR in cloud stacks); local: the machine running `pulumi up` calls the public endpoints (existing clusters); off: skip; auto: job in cloud stacks, local elsewhere.",
-    }),
+  mode: z.enum(["auto", "job", "local", "off"]).default("auto").meta({
+    description:
+      "job: an in-cluster Job that `pulumi up` awaits (reaches private Services; the image is built from images/verifier and pushed to ECR in cloud stacks); local: the machine running `pulumi up` calls the public endpoints (existing clusters); off: skip; auto: job in cloud stacks, local elsewhere.",
+  }),
   requests: PositiveInt.max(100000)
     .default(100)
     .meta({ description: "Requests in the latency check, and how many run at once." }),
@@ -27,15 +24,9 @@ export const VerificationSchema = z.strictObject({
     .max(600)
     .default(30)
     .meta({ description: "Budget of one HTTP attempt (connect, headers, body)." }),
-  maxRetries: z
-    .number()
-    .int()
-    .min(0)
-    .max(10)
-    .default(2)
-    .meta({
-      description: "Retries of one call after a transient failure (refused, timeout, 408, 429, 5xx), with backoff.",
-    }),
+  maxRetries: z.number().int().min(0).max(10).default(2).meta({
+    description: "Retries of one call after a transient failure (refused, timeout, 408, 429, 5xx), with backoff.",
+  }),
   quality: z
     .strictObject({ enabled: z.boolean().default(false), minMrrAt10: z.number().min(0).max(1).default(0.75) })
     .default({ enabled: false, minMrrAt10: 0.75 }),

@@ -89,7 +89,8 @@ export function parsePlatformConfig(raw: Record<string, unknown>, options: Parse
   const reported = new Set([...fromFile, ...schemaProblems.map((p) => yamlPath(p.path))]);
   const later = [
     ...crossFieldProblems(parsed as Partial<PlatformConfig>),
-    ...providerProblems(parsed as Partial<PlatformConfig>, options.otherConfig ?? {}),
+    // Only a whole stack's config has the other namespaces; a library caller's sections alone are not judged by them.
+    ...(options.otherConfig ? providerProblems(parsed as Partial<PlatformConfig>, options.otherConfig) : []),
   ].filter((p) => !reported.has(yamlPath(p.path)));
 
   const problems = [
