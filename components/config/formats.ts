@@ -131,7 +131,10 @@ export function imageRefProblem(ref: string): { what: string; fix: string } | un
       fix: "use a release tag such as 0.1.0",
     };
   if (digest === undefined && (tag === undefined || tag === "latest" || tag.endsWith("-latest")))
-    return { what: "names no fixed tag or digest (it would move under you)", fix: `pin a release, e.g. ${example}` };
+    return {
+      what: "must name a fixed tag or digest (not latest or no tag: it would move under you)",
+      fix: `pin a release, e.g. ${example}`,
+    };
   return undefined;
 }
 

@@ -20,7 +20,8 @@ export const verificationRules: Rule = (config) => {
         at,
         v.mode,
         `"job" needs an image the cluster can pull, and the ${config.environment} stack has no registry to push one to`,
-        'set verification.image to a pinned verifier image (built from images/verifier), or verification.mode: "local"',
+        "set verification.image to a pinned verifier image (built from images/verifier), " +
+          'or set verification.mode to "local"',
       ),
     );
   if (mode === "local" && config.ingress && !config.ingress.enabled)
