@@ -14,13 +14,18 @@ const NodeCount = NonNegativeInt.max(MAX_NODES_PER_GROUP, {
     "use a realistic node count",
   ),
 });
-/** EBS gp3 volumes hold at most 16 TiB. */
+/** Root volumes: EC2 launch templates take gp3 volumes of 1-16,384 GiB (EC2 API reference, read 2026-12-01). */
 const DiskGiB = (min: number) =>
   z
     .number()
     .int()
     .min(min)
-    .max(16384, { message: fixMessage("is above 16384 GiB, the largest EBS gp3 volume", "use at most 16384") });
+    .max(16384, {
+      message: fixMessage(
+        "is above 16384 GiB, the largest gp3 root volume a launch template takes",
+        "use at most 16384",
+      ),
+    });
 
 /** Pack several small models on one GPU (time-slicing) or partition it (MIG, A100/H100 only). */
 export const GpuSharingSchema = z.strictObject({

@@ -158,8 +158,11 @@ export function labelValueProblem(value: string): string | undefined {
   return "is not a label value (at most 63 of letters, digits, '-', '_', '.', starting and ending alphanumeric)";
 }
 
-/** Prefixes Kubernetes reserves for its own components (and EKS for its own); nodes refuse them from users. */
-export const RESERVED_LABEL_PREFIXES = ["kubernetes.io", "k8s.io", "eks.amazonaws.com"] as const;
+/**
+ * Prefixes Kubernetes reserves for its core components, with their subdomains (node.kubernetes.io): Kubernetes docs
+ * "Labels and Selectors" (kubernetes.io/, k8s.io/); kind PR kubernetes-sigs/kind#2877 notes both (read 2026-12-01).
+ */
+export const RESERVED_LABEL_PREFIXES = ["kubernetes.io", "k8s.io"] as const;
 
 export function reservedPrefixOf(key: string): string | undefined {
   const slash = key.lastIndexOf("/");
@@ -176,7 +179,7 @@ export const NodeLabels = z.record(z.string(), z.string()).superRefine((labels, 
     const reserved = reservedPrefixOf(key);
     if (keyWhy) fail(`the key ${keyWhy}`, 'use a key such as "team" or "example.com/team"');
     else if (reserved)
-      fail(`uses the prefix ${reserved}/, reserved for Kubernetes and EKS`, "use your own prefix, e.g. example.com/");
+      fail(`uses the prefix ${reserved}/, reserved for Kubernetes`, "use your own prefix, e.g. example.com/");
     const valueWhy = labelValueProblem(value);
     if (valueWhy) fail(`the value ${valueWhy}`, 'use a value such as "search-team"');
   }

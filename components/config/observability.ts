@@ -52,7 +52,7 @@ export const ObservabilitySchema = z.strictObject({
     .int()
     .nonnegative()
     .max(16384, {
-      message: fixMessage("is above 16384 GiB, the largest EBS gp3 volume", "use at most 16384, e.g. 200"),
+      message: fixMessage("is above 16384 GiB (16 TiB), which this project takes for a typo", "use a size such as 200"),
     })
     .default(50),
   grafana: z.strictObject({ exposeViaIngress: z.boolean().default(false) }).default({ exposeViaIngress: false }),

@@ -78,7 +78,7 @@ function zoneProblems(config: Config, cluster: EksClusterConfig): RuleProblem[] 
   return out;
 }
 
-/** AWS VPCs take an IPv4 block between /16 and /28 (Amazon VPC user guide, "VPC CIDR blocks"). */
+/** AWS VPCs take an IPv4 block between /16 and /28 (EC2 API reference, CreateVpc; read 2026-12-01). */
 function vpcProblems(cluster: EksClusterConfig): RuleProblem[] {
   const prefix = Number(cluster.vpcCidr.split("/")[1]);
   if (prefix >= 16 && prefix <= 28) return [];
