@@ -2,8 +2,8 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import * as YAML from "yaml";
-import { CONFIG_NAMESPACE, ConfigError, type PlatformConfig } from "../components/config";
-import { parsePlatformConfig } from "../components/validation";
+import { ConfigError, type PlatformConfig } from "../components/config";
+import { parseStackConfig } from "../components/validation";
 import { OfflineRuntime, type RecordedResource } from "./offline";
 import { readStackFile } from "./stack-file";
 import { renderPlan, manifestPath, type RenderedPlan } from "./render";
@@ -61,10 +61,7 @@ export async function runPlan(options: PlanOptions): Promise<PlanResult> {
   // Validate config first: a bad stack file fails before the program creates anything.
   let config: PlatformConfig;
   try {
-    config = parsePlatformConfig(rawConfig(stackConfig.config), {
-      secretKeys: new Set(stackConfig.secretKeys.map((k) => k.replace(`${CONFIG_NAMESPACE}:`, ""))),
-      source,
-    });
+    config = parseStackConfig({ ...stackConfig, fileProblems: stackConfig.problems }, source);
   } catch (e) {
     return fail(e instanceof ConfigError ? e.message.split("\n") : [(e as Error).message]);
   }
@@ -119,15 +116,6 @@ export async function runPlan(options: PlanOptions): Promise<PlanResult> {
     fs.writeFileSync(path.join(outDir, f), text);
   }
   return { ok: true, errors: [], summary, outDir, plan, config, recorded: runtime.resources };
-}
-
-function rawConfig(config: Record<string, string>): Record<string, unknown> {
-  const prefix = `${CONFIG_NAMESPACE}:`;
-  return Object.fromEntries(
-    Object.entries(config)
-      .filter(([k]) => k.startsWith(prefix))
-      .map(([k, v]) => [k.slice(prefix.length), v]),
-  );
 }
 
 export function listStacks(): string[] {

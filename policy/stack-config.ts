@@ -5,24 +5,15 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { parseArgs } from "node:util";
-import { CONFIG_NAMESPACE, type PlatformConfig } from "../components/config";
-import { parsePlatformConfig } from "../components/validation";
+import type { PlatformConfig } from "../components/config";
+import { parseStackConfig } from "../components/validation";
 import { readStackFile } from "../plan/stack-file";
 import { contextFromConfig, policyPackConfigFor } from "./context";
 import { POLICY_RULES } from "./rules";
 
 export function readStackConfig(configFile: string): PlatformConfig {
   const stack = readStackFile(configFile);
-  const prefix = `${CONFIG_NAMESPACE}:`;
-  const raw = Object.fromEntries(
-    Object.entries(stack.config)
-      .filter(([k]) => k.startsWith(prefix))
-      .map(([k, v]) => [k.slice(prefix.length), v]),
-  );
-  return parsePlatformConfig(raw, {
-    secretKeys: new Set(stack.secretKeys.map((k) => k.slice(prefix.length))),
-    source: configFile,
-  });
+  return parseStackConfig({ ...stack, fileProblems: stack.problems }, configFile);
 }
 
 export function policyConfigForStackFile(configFile: string): string {

@@ -44,4 +44,24 @@ describe("loadPlatformConfig, as the program calls it under the Pulumi runtime",
     expect((error as Error).constructor.name).toBe("RunError");
     expect((error as Error).message).toContain("retrieval-stack:environment");
   });
+
+  it("reads every namespace: a misspelt one and aws:region are refused under the runtime too", async () => {
+    const { config, secretKeys } = readStackFile(prodFile);
+    config["retreival-stack:verification"] = JSON.stringify({ mode: "off" });
+    config["aws:region"] = "eu-west-1";
+    const runtime = await OfflineRuntime.start({ stack: "prod", config, secretKeys });
+    let message = "";
+    try {
+      loadPlatformConfig();
+    } catch (e) {
+      message = (e as Error).message;
+    }
+    expect(message).toContain(
+      'retreival-stack:verification = {"mode":"off"}: namespace "retreival-stack" is not this project\'s',
+    );
+    expect(message).toContain("Fix: rename it to retrieval-stack:verification.");
+    expect(message).toContain('aws:region = "eu-west-1": differs from cluster.region (us-east-1)');
+    await runtime.settle();
+    expect(runtime.resources).toHaveLength(0);
+  });
 });

@@ -191,7 +191,7 @@ const BAD: readonly BadCase[] = [
     stack: "local",
     mutate: (r) => (r.models[0].replica = 2),
     path: "retrieval-stack:models[0].replica",
-    says: ["unknown key", "spelling"],
+    says: ["unknown key", 'did you mean "replicas"'],
   },
   {
     name: "CPU quantity that Kubernetes cannot read",

@@ -1,5 +1,31 @@
 import { z } from "zod";
-import { Cidr, NonNegativeInt, PositiveInt } from "./common";
+import { Cidr, NonNegativeInt } from "./common";
+import { fixMessage } from "./errors";
+import { NodeLabels } from "./formats";
+
+/**
+ * Node counts above this are taken for a typo (1e12): no stack of this project runs that many nodes in one group.
+ * Not an AWS quota; raise it here if you really need more.
+ */
+export const MAX_NODES_PER_GROUP = 1000;
+const NodeCount = NonNegativeInt.max(MAX_NODES_PER_GROUP, {
+  message: fixMessage(
+    `is above ${MAX_NODES_PER_GROUP} nodes, which this project takes for a typo`,
+    "use a realistic node count",
+  ),
+});
+/** Root volumes: EC2 launch templates take gp3 volumes of 1-16,384 GiB (EC2 API reference, read 2026-12-01). */
+const DiskGiB = (min: number) =>
+  z
+    .number()
+    .int()
+    .min(min)
+    .max(16384, {
+      message: fixMessage(
+        "is above 16384 GiB, the largest gp3 root volume a launch template takes",
+        "use at most 16384",
+      ),
+    });
 
 /** Pack several small models on one GPU (time-slicing) or partition it (MIG, A100/H100 only). */
 export const GpuSharingSchema = z.strictObject({
@@ -13,26 +39,26 @@ export const GpuNodeGroupSchema = z.strictObject({
   instanceTypes: z.array(z.string().min(1)).min(1),
   capacityType: z.enum(["ON_DEMAND", "SPOT"]).default("ON_DEMAND"),
   /** Sizes are totals across the cluster's zones (EKS mode splits them evenly, one managed node group per zone). */
-  minSize: NonNegativeInt,
-  maxSize: PositiveInt,
+  minSize: NodeCount,
+  maxSize: NodeCount.min(1),
   /** Defaults to minSize. */
-  desiredSize: NonNegativeInt.optional(),
+  desiredSize: NodeCount.optional(),
   /** Root volume, sized for model weights and the image layers (vLLM images are ~10 GB). */
-  diskSizeGiB: z.number().int().min(50).max(16384).default(200),
+  diskSizeGiB: DiskGiB(50).default(200),
   sharing: GpuSharingSchema.default({ migStrategy: "none" }),
   /** Spot capacity in prod is refused unless this is set: a reclaimed node drops a replica without warning. */
   allowSpotInProd: z.boolean().default(false),
   /** Extra node labels. */
-  labels: z.record(z.string(), z.string()).default({}),
+  labels: NodeLabels.default({}),
 });
 export type GpuNodeGroupConfig = z.infer<typeof GpuNodeGroupSchema>;
 
 const NodeGroupSize = z.strictObject({
   instanceType: z.string().min(1),
-  minSize: NonNegativeInt,
-  maxSize: PositiveInt,
-  desiredSize: NonNegativeInt.optional(),
-  diskSizeGiB: z.number().int().min(20).default(50),
+  minSize: NodeCount,
+  maxSize: NodeCount.min(1),
+  desiredSize: NodeCount.optional(),
+  diskSizeGiB: DiskGiB(20).default(50),
 });
 
 /**
@@ -77,11 +103,18 @@ export const ExistingClusterSchema = z.strictObject({
 
 export const EksClusterSchema = z.strictObject({
   mode: z.literal("eks"),
-  name: z
+  name: z.string().regex(/^[a-z][-a-z0-9]{1,38}$/, {
+    message: fixMessage(
+      'is not an EKS cluster name of this project (lowercase letters, digits and "-")',
+      'use e.g. "retrieval-prod"',
+    ),
+  }),
+  region: z
     .string()
-    .regex(/^[a-z][-a-z0-9]{1,38}$/, { message: 'must be lowercase letters, digits and "-", e.g. "retrieval-prod"' }),
-  region: z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/, { message: 'must be an AWS region such as "us-east-1"' }),
-  kubernetesVersion: z.string().regex(/^1\.\d{2}$/, { message: 'must be a minor version such as "1.33"' }),
+    .regex(/^[a-z]{2}(-[a-z]+)+-\d$/, { message: fixMessage("is not an AWS region", 'write e.g. "us-east-1"') }),
+  kubernetesVersion: z
+    .string()
+    .regex(/^1\.\d{2}$/, { message: fixMessage("is not a Kubernetes minor version", 'write e.g. "1.33" (quoted)') }),
   /** Zones that nodes and load balancers use; GPU node groups spread over all of them. */
   availabilityZones: z.array(z.string().min(1)),
   vpcCidr: Cidr.default("10.40.0.0/16"),
@@ -101,7 +134,9 @@ export const EksClusterSchema = z.strictObject({
   /** Version of the EKS add-on aws-ebs-csi-driver (`aws eks describe-addon-versions`); EKS's default for kubernetesVersion when absent. */
   ebsCsiAddonVersion: z
     .string()
-    .regex(/^v\d+\.\d+\.\d+-eksbuild\.\d+$/, { message: 'must be an EKS add-on version such as "v1.48.0-eksbuild.1"' })
+    .regex(/^v\d+\.\d+\.\d+-eksbuild\.\d+$/, {
+      message: fixMessage("is not an EKS add-on version", 'write e.g. "v1.48.0-eksbuild.1"'),
+    })
     .optional(),
   nodeAutoscaler: z.enum(["cluster-autoscaler", "karpenter"]).default("cluster-autoscaler"),
 });

@@ -1,29 +1,69 @@
-/** One problem in a stack config: where (as the user writes it in YAML), what was there, what is wrong and how to fix it. */
+/**
+ * One problem in a stack config: where (as the user writes it in YAML), what was there, what is wrong and how to
+ * fix it.
+ */
 export interface ConfigProblem {
-  /** e.g. `retrieval-stack:models[1].engine` */
+  /** e.g. `retrieval-stack:models[1].engine` (positional, as `pulumi config set --path` takes it). */
   readonly path: string;
   readonly value: unknown;
-  /** What is wrong, ending with the fix. */
+  /** What is wrong, ending with the fix ("... Fix: ..."). */
+  readonly message: string;
+  /** The name of the model entry the path is in, so a reader need not count list items. */
+  readonly model?: string;
+  /** 1-based position of the key in the stack file, where the file has one. */
+  readonly line?: number;
+  readonly column?: number;
+}
+
+/** A problem at a path inside the parsed config (turned into a YAML path by `yamlPath`). */
+export interface PathProblem {
+  /** e.g. ["models", 1, "engine"]; a path whose first element contains ":" is a full key of another namespace. */
+  readonly path: readonly PropertyKey[];
+  readonly value: unknown;
   readonly message: string;
 }
 
 export const CONFIG_NAMESPACE = "retrieval-stack";
 
+const sentence = (s: string) => s.trim().replace(/[.\s]+$/, "");
+
+/** The one form of every config message: "<what is wrong>. Fix: <how>." */
+export function fixMessage(what: string, fix: string): string {
+  return `${sentence(what)}. Fix: ${sentence(fix)}.`;
+}
+
+/** A problem in the "<what>. Fix: <fix>." form, by construction. */
+export function problem(path: readonly PropertyKey[], value: unknown, what: string, fix: string): PathProblem {
+  return { path, value, message: fixMessage(what, fix) };
+}
+
 /** Turns a path inside the parsed config into the key a user sees in Pulumi.<stack>.yaml. */
 export function yamlPath(path: readonly PropertyKey[]): string {
   const [section, ...rest] = path;
-  let out = `${CONFIG_NAMESPACE}:${String(section ?? "")}`;
+  const head = String(section ?? "");
+  let out = head.includes(":") ? head : `${CONFIG_NAMESPACE}:${head}`;
   for (const p of rest)
     out +=
       typeof p === "number" ? `[${p}]` : /^[A-Za-z_][\w-]*$/.test(String(p)) ? `.${String(p)}` : `["${String(p)}"]`;
   return out;
 }
 
+/** YAML's spelling of the numbers JSON cannot carry (JSON.stringify would show them as null). */
+function yamlNumber(n: number): string {
+  if (Number.isNaN(n)) return ".nan";
+  return n > 0 ? ".inf" : "-.inf";
+}
+
+const NON_FINITE = "\u0000non-finite:";
+
 export function describeValue(value: unknown): string {
   if (value === undefined) return "(not set)";
-  const json = JSON.stringify(value);
+  const json = JSON.stringify(value, (_k, v: unknown) =>
+    typeof v === "number" && !Number.isFinite(v) ? `${NON_FINITE}${yamlNumber(v)}` : v,
+  );
   if (json === undefined) return String(value);
-  return json.length > 80 ? `${json.slice(0, 77)}...` : json;
+  const shown = json.replace(/"\\u0000non-finite:([^"]+)"/g, "$1");
+  return shown.length > 80 ? `${shown.slice(0, 77)}...` : shown;
 }
 
 /** Thrown before any resource is created; lists every problem at once. */
@@ -37,7 +77,17 @@ export class ConfigError extends Error {
   }
 }
 
+/** Where a problem is, besides its path: the model's name and the file position. */
+function whereOf(p: ConfigProblem, source: string): string {
+  const parts = [
+    ...(p.model ? [`model "${p.model}"`] : []),
+    ...(p.line ? [`${source}:${p.line}${p.column ? `:${p.column}` : ""}`] : []),
+  ];
+  return parts.length ? ` (${parts.join(", ")})` : "";
+}
+
 export function formatProblems(problems: readonly ConfigProblem[], source: string): string {
-  const lines = problems.map((p) => `  - ${p.path} = ${describeValue(p.value)}: ${p.message}`);
-  return `Invalid ${source}: ${problems.length} problem${problems.length === 1 ? "" : "s"}, nothing was created.\n${lines.join("\n")}`;
+  const lines = problems.map((p) => `  - ${p.path} = ${describeValue(p.value)}${whereOf(p, source)}: ${p.message}`);
+  const count = `${problems.length} problem${problems.length === 1 ? "" : "s"}`;
+  return `Invalid ${source}: ${count}, nothing was created.\n${lines.join("\n")}`;
 }

@@ -1,32 +1,40 @@
 import { z } from "zod";
 import { Cidr, PositiveInt } from "./common";
+import { fixMessage } from "./errors";
+import { HostName, HttpsUrl, NginxSize, ObjectName } from "./formats";
 
 /**
  * A leaky-bucket rate limit (nginx limit_req). NGINX counts in whole requests per second or per minute, so
  * fractional rates are rounded to requests per minute (0.5 -> 30r/m); the slowest is 1 request per minute.
  */
 export const RateLimitSchema = z.strictObject({
-  /** Sustained requests per second per client key. */
   requestsPerSecond: z
     .number()
     .gt(0, {
-      message:
-        "must be greater than 0: a rate of 0 would refuse every request. Fix: set the sustained rate you want, e.g. 20 (raise it instead of zeroing it)",
+      message: fixMessage(
+        "must be greater than 0: a rate of 0 would refuse every request",
+        "set the sustained rate you want, e.g. 20 (raise it instead of zeroing it)",
+      ),
     })
     .min(1 / 60, {
-      message:
-        "must be at least 1/60 (one request per minute), the slowest rate NGINX can enforce. Fix: use e.g. 0.1 or more",
+      message: fixMessage(
+        "must be at least 1/60 (one request per minute), the slowest rate NGINX can enforce",
+        "use e.g. 0.1 or more",
+      ),
     })
     .max(100000, {
-      message: "must be at most 100000 requests per second. Fix: use a realistic per-client rate, e.g. 100",
-    }),
-  /** Extra requests accepted at once above the sustained rate (served immediately, not queued). */
+      message: fixMessage("must be at most 100000 requests per second", "use a realistic per-client rate, e.g. 100"),
+    })
+    .meta({ description: "Sustained requests per second per client key." }),
   burst: z
     .number()
-    .int({ message: "must be a whole number of requests" })
-    .nonnegative({ message: "must be 0 or more" })
-    .max(100000)
-    .default(0),
+    .int({ message: fixMessage("is not a whole number of requests", "write e.g. 100") })
+    .nonnegative({ message: fixMessage("is negative", "write 0 or more, e.g. 100") })
+    .max(100000, { message: fixMessage("is above 100000", "use a realistic burst, e.g. 100") })
+    .default(0)
+    .meta({
+      description: "Extra requests accepted at once above the sustained rate (served immediately, not queued).",
+    }),
 });
 export type RateLimitConfig = z.infer<typeof RateLimitSchema>;
 
@@ -36,45 +44,52 @@ export const TlsSchema = z.discriminatedUnion("mode", [
   /** cert-manager with an ACME issuer (Let's Encrypt by default), HTTP-01 through the ingress. */
   z.strictObject({
     mode: z.literal("acme"),
-    email: z.email({ message: "must be an e-mail address the ACME server can send expiry notices to" }),
-    server: z.url().default("https://acme-v02.api.letsencrypt.org/directory"),
+    email: z.email({
+      message: fixMessage("is not an e-mail address", "give one the ACME server can send expiry notices to"),
+    }),
+    server: HttpsUrl.default("https://acme-v02.api.letsencrypt.org/directory"),
   }),
   /** cert-manager with a private CA whose key pair is already in a Secret in the cert-manager namespace. */
-  z.strictObject({ mode: z.literal("privateCa"), caSecretName: z.string().min(1) }),
+  z.strictObject({ mode: z.literal("privateCa"), caSecretName: ObjectName }),
   /**
    * A certificate the user manages, already in a kubernetes.io/tls Secret in the models namespace ("retrieval"):
    * the VirtualServer that terminates TLS lives there, and NGINX Ingress Controller reads TLS secrets only from
    * the VirtualServer's own namespace.
    */
-  z.strictObject({ mode: z.literal("secret"), secretName: z.string().min(1) }),
+  z.strictObject({ mode: z.literal("secret"), secretName: ObjectName }),
 ]);
 
 export const IngressSchema = z.strictObject({
-  enabled: z.boolean().default(true),
-  /** Public host name, e.g. "retrieval.example.com"; required in cloud stacks. */
-  host: z
-    .string()
-    .regex(/^([a-z0-9]([-a-z0-9]*[a-z0-9])?\.)+[a-z]{2,}$/, {
-      message: 'must be a DNS host name such as "retrieval.example.com"',
-    })
-    .optional(),
-  /** AWS NLB scheme in cloud stacks. */
-  exposure: z.enum(["internal", "internet-facing"]).default("internal"),
-  /** Source CIDRs allowed to reach the load balancer; empty = anywhere the scheme allows. */
-  allowedSourceCidrs: z.array(Cidr).default([]),
+  enabled: z.boolean().default(true).meta({ description: "Deploy the NGINX ingress and the model routes." }),
+  host: HostName.optional().meta({
+    description: 'Public host name, e.g. "retrieval.example.com"; required in cloud stacks.',
+  }),
+  exposure: z
+    .enum(["internal", "internet-facing"])
+    .default("internal")
+    .meta({ description: "AWS NLB scheme in cloud stacks." }),
+  allowedSourceCidrs: z
+    .array(Cidr)
+    .default([])
+    .meta({ description: "Source CIDRs allowed to reach the load balancer; empty = anywhere the scheme allows." }),
   tls: TlsSchema.default({ mode: "none" }),
-  /** Default rate limit of every model route, per API key (per client IP when no keys are set, local only). */
-  rateLimit: RateLimitSchema.default({ requestsPerSecond: 50, burst: 100 }),
-  /** Per-model overrides of the rate limit, by model name. */
-  modelRateLimits: z.record(z.string(), RateLimitSchema).default({}),
-  /** Largest request body, nginx syntax ("32m"): a rerank call with 100 documents of 32k tokens is ~15 MB. */
-  maxBodySize: z
-    .string()
-    .regex(/^[0-9]+[km]$/, { message: 'must be an nginx size such as "32m"' })
-    .default("32m"),
-  /** Upstream read timeout: long enough for the slowest model (a 4B reranker on long documents). */
-  timeoutSeconds: PositiveInt.max(3600).default(300),
-  /** NGINX controller replicas; defaults to 2 in cloud stacks (spread over zones) and 1 in local. */
-  controllerReplicas: PositiveInt.max(20).optional(),
+  rateLimit: RateLimitSchema.default({ requestsPerSecond: 50, burst: 100 }).meta({
+    description:
+      "Default rate limit of every model route, per API key (per client IP when no keys are set, local only).",
+  }),
+  modelRateLimits: z
+    .record(z.string(), RateLimitSchema)
+    .default({})
+    .meta({ description: "Per-model overrides of the rate limit, by model name." }),
+  maxBodySize: NginxSize.default("32m").meta({
+    description:
+      'Largest request body, nginx syntax ("32m"): a rerank call with 100 documents of 32k tokens is ~15 MB.',
+  }),
+  timeoutSeconds: PositiveInt.max(3600).default(300).meta({
+    description: "Upstream read timeout: long enough for the slowest model (a 4B reranker on long documents).",
+  }),
+  controllerReplicas: PositiveInt.max(20).optional().meta({
+    description: "NGINX controller replicas; defaults to 2 in cloud stacks (spread over zones) and 1 in local.",
+  }),
 });
 export type IngressConfig = z.infer<typeof IngressSchema>;

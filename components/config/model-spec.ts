@@ -8,24 +8,30 @@ import { Task } from "./common";
  */
 export const ModelSpec = z.strictObject({
   task: Task,
-  /** Output vector size (embed models only). */
-  dims: z.number().int().positive().optional(),
-  /** Matryoshka models accept a smaller `dimensions` request parameter. */
-  matryoshka: z.boolean().default(false),
-  /** Longest input the model was trained for, in tokens. */
-  maxTokens: z.number().int().positive(),
-  /** Parameter count in billions: drives GPU memory checks and the startup-probe budget. */
-  parametersB: z.number().positive(),
-  /** True when the model's own pooling ends in an L2 normalisation (cosine = dot product). */
-  normalized: z.boolean().default(true),
+  dims: z.number().int().positive().optional().meta({ description: "Output vector size (embed models only)." }),
+  matryoshka: z
+    .boolean()
+    .default(false)
+    .meta({ description: "Matryoshka models accept a smaller `dimensions` request parameter." }),
+  maxTokens: z.number().int().positive().meta({ description: "Longest input the model was trained for, in tokens." }),
+  parametersB: z
+    .number()
+    .positive()
+    .meta({ description: "Parameter count in billions: drives GPU memory checks and the startup-probe budget." }),
+  normalized: z
+    .boolean()
+    .default(true)
+    .meta({ description: "True when the model's own pooling ends in an L2 normalisation (cosine = dot product)." }),
   pooling: z.enum(["cls", "mean", "last", "none"]).default("cls"),
   architecture: z.enum(["bert", "xlm-roberta", "qwen3", "minilm"]),
-  /** A decoder LLM used as a yes/no relevance scorer (Qwen3-Reranker): needs engine-specific overrides. */
-  decoderReranker: z.boolean().default(false),
-  /** KV-cache bytes per token for decoder models (2 x layers x KV heads x head dim x 2 bytes); 0 for encoders. */
-  kvBytesPerToken: z.number().int().nonnegative().default(0),
-  /** Small enough to serve on CPU in the local stack. */
-  cpuFriendly: z.boolean().default(false),
+  decoderReranker: z.boolean().default(false).meta({
+    description: "A decoder LLM used as a yes/no relevance scorer (Qwen3-Reranker): needs engine-specific overrides.",
+  }),
+  kvBytesPerToken: z.number().int().nonnegative().default(0).meta({
+    description:
+      "KV-cache bytes per token for decoder models (2 x layers x KV heads x head dim x 2 bytes); 0 for encoders.",
+  }),
+  cpuFriendly: z.boolean().default(false).meta({ description: "Small enough to serve on CPU in the local stack." }),
 });
 export type ModelSpec = z.infer<typeof ModelSpec>;
 export type ModelSpecInput = z.input<typeof ModelSpec>;

@@ -1,10 +1,11 @@
 import { z } from "zod";
 import { PromDuration, Severity } from "./common";
+import { fixMessage } from "./errors";
 
 export const ReceiverSchema = z.strictObject({
-  name: z
-    .string()
-    .regex(/^[a-z][-a-z0-9]*$/, { message: 'must be lowercase letters, digits and "-", e.g. "oncall-wecom"' }),
+  name: z.string().regex(/^[a-z][-a-z0-9]*$/, {
+    message: fixMessage('is not a receiver name (lowercase letters, digits and "-")', 'use e.g. "oncall-wecom"'),
+  }),
   type: z.enum(["webhook", "slack", "wecom", "dingtalk"]),
   /** Key of this receiver's URL in the secret config `alertReceiverUrls` (never the URL itself). */
   urlSecretKey: z.string().min(1),
@@ -46,7 +47,14 @@ export const ObservabilitySchema = z.strictObject({
   enabled: z.boolean().default(true),
   retention: PromDuration.default("15d"),
   /** Prometheus volume; 0 = emptyDir (local only). */
-  storageGiB: z.number().int().nonnegative().default(50),
+  storageGiB: z
+    .number()
+    .int()
+    .nonnegative()
+    .max(16384, {
+      message: fixMessage("is above 16384 GiB (16 TiB), which this project takes for a typo", "use a size such as 200"),
+    })
+    .default(50),
   grafana: z.strictObject({ exposeViaIngress: z.boolean().default(false) }).default({ exposeViaIngress: false }),
   alerts: AlertThresholdsSchema.default(AlertThresholdsSchema.parse({})),
   receivers: z.array(ReceiverSchema).default([]),
@@ -54,6 +62,18 @@ export const ObservabilitySchema = z.strictObject({
    * Where alerts' runbook_url points: docs/runbooks.md of this repository as your team browses it (e.g.
    * "https://github.com/acme/retrieval-stack/blob/main/docs/runbooks.md"); each alert appends its #anchor.
    */
-  runbookBaseUrl: z.string().min(1).default("docs/runbooks.md"),
+  runbookBaseUrl: z
+    .string()
+    .min(1)
+    .refine((u) => !/\{\{|\}\}/.test(u), {
+      message: fixMessage("holds {{ or }}, which Alertmanager's Go templates would try to expand", "remove them"),
+    })
+    .refine((u) => !/^[a-z][a-z0-9+.-]*:/i.test(u) || /^https?:\/\//i.test(u), {
+      message: fixMessage(
+        "uses a scheme other than http(s), which alert links cannot open",
+        'use an https URL, e.g. "https://github.com/acme/retrieval-stack/blob/main/docs/runbooks.md"',
+      ),
+    })
+    .default("docs/runbooks.md"),
 });
 export type ObservabilityConfig = z.infer<typeof ObservabilitySchema>;

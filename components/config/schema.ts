@@ -7,6 +7,7 @@ import { ObservabilitySchema } from "./observability";
 import { VerificationSchema } from "./verification";
 import { SecretsSchema } from "./secrets";
 import { EnginesSchema } from "./engines";
+import { fixMessage } from "./errors";
 
 /**
  * The whole stack config, one section per top-level Pulumi config key (`retrieval-stack:<section>`).
@@ -17,7 +18,12 @@ export const PLATFORM_SECTIONS = {
   environment: Environment,
   cluster: ClusterSchema,
   gpuNodeGroups: z.record(DnsLabel, GpuNodeGroupSchema).default({}),
-  models: z.array(ModelConfigSchema).min(1, { message: "needs at least one model" }),
+  models: z.array(ModelConfigSchema).min(1, {
+    message: fixMessage(
+      "needs at least one model",
+      "add one, e.g. { name: bge-small-zh, model: BAAI/bge-small-zh-v1.5, ... }",
+    ),
+  }),
   ingress: IngressSchema.default(IngressSchema.parse({})),
   observability: ObservabilitySchema.default(ObservabilitySchema.parse({})),
   verification: VerificationSchema.default(VerificationSchema.parse({})),

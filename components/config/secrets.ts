@@ -1,20 +1,35 @@
 import type * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
+import { fixMessage } from "./errors";
 
 /**
  * Secret stack config. Each key must be set with `pulumi config set --secret`; a plain-text value is refused.
  * Components receive them as secret Outputs only (see load.ts), so they never reach state or logs in clear.
  */
 export const SecretsSchema = z.strictObject({
-  /** Hugging Face token for gated models and higher download limits. */
-  hfToken: z.string().min(1).optional(),
-  /** API keys clients send as `Authorization: Bearer <key>` (a JSON list). */
+  hfToken: z
+    .string()
+    .min(1)
+    .optional()
+    .meta({ description: "Hugging Face token for gated models and higher download limits." }),
   apiKeys: z
-    .array(z.string().min(16, { message: "must be at least 16 characters (use `openssl rand -hex 24`)" }))
+    .array(
+      z
+        .string()
+        .min(16, { message: fixMessage("must be at least 16 characters", "make keys with `openssl rand -hex 24`") }),
+    )
+    .optional()
+    .meta({ description: "API keys clients send as `Authorization: Bearer <key>` (a JSON list)." }),
+  grafanaAdminPassword: z
+    .string()
+    .min(12, { message: fixMessage("must be at least 12 characters", "use a longer password") })
     .optional(),
-  grafanaAdminPassword: z.string().min(12, { message: "must be at least 12 characters" }).optional(),
-  /** Alertmanager receiver URLs by key (a JSON object): chat webhooks carry their token in the URL. */
-  alertReceiverUrls: z.record(z.string(), z.url({ message: "must be an http(s) URL" })).optional(),
+  alertReceiverUrls: z
+    .record(z.string(), z.url({ message: fixMessage("is not an http(s) URL", "give the webhook's full https URL") }))
+    .optional()
+    .meta({
+      description: "Alertmanager receiver URLs by key (a JSON object): chat webhooks carry their token in the URL.",
+    }),
 });
 export type SecretsConfig = z.infer<typeof SecretsSchema>;
 export const SECRET_KEYS = Object.keys(SecretsSchema.shape) as (keyof SecretsConfig)[];

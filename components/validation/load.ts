@@ -1,10 +1,10 @@
 import * as pulumi from "@pulumi/pulumi";
-import { parsePlatformConfig } from "./parse";
+import { parseStackConfig } from "./stack-config";
 import type { PlatformConfig } from "../config/schema";
 import type { SecretInputs, SecretsConfig } from "../config/secrets";
 
 export type { SecretInputs };
-import { CONFIG_NAMESPACE, ConfigError } from "../config/errors";
+import { ConfigError } from "../config/errors";
 
 export interface LoadedConfig {
   readonly config: PlatformConfig;
@@ -13,17 +13,11 @@ export interface LoadedConfig {
 
 /** Reads every `retrieval-stack:*` key of the current stack and validates it (throws ConfigError). */
 export function loadPlatformConfig(source = `stacks/Pulumi.${pulumi.getStack()}.yaml`): LoadedConfig {
-  const prefix = `${CONFIG_NAMESPACE}:`;
-  const raw: Record<string, unknown> = {};
-  const secretKeys = new Set<string>();
-  for (const [fullKey, value] of Object.entries(pulumi.runtime.allConfig())) {
-    if (!fullKey.startsWith(prefix)) continue;
-    const key = fullKey.slice(prefix.length);
-    raw[key] = value;
-    if (isConfigSecret(fullKey)) secretKeys.add(key);
-  }
+  // Every key, not only ours: a misspelt namespace (`retreival-stack:models`) and aws:region are checked too.
+  const all = pulumi.runtime.allConfig();
+  const secretKeys = Object.keys(all).filter(isConfigSecret);
   try {
-    const config = parsePlatformConfig(raw, { secretKeys, source });
+    const config = parseStackConfig({ config: all, secretKeys }, source);
     return { config, secrets: secretInputs(config.secrets) };
   } catch (e) {
     // RunError makes `pulumi up` print just the message (every problem, with its fix), without a stack trace.

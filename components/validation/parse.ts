@@ -1,83 +1,48 @@
-import { z } from "zod";
+import type { z } from "zod";
 import { PLATFORM_SECTIONS, type PlatformConfig, type SectionName } from "../config/schema";
 import { SECRET_KEYS } from "../config/secrets";
-import { ConfigError, type ConfigProblem, yamlPath } from "../config/errors";
+import { ConfigError, type ConfigProblem, type PathProblem, problem, yamlPath } from "../config/errors";
 import { crossFieldProblems } from "./rules";
+import { providerProblems } from "./rules/provider";
+import { explain, REFERENCE } from "./explain";
+import { closest } from "./suggest";
+import { secretSetCommand } from "./secret-commands";
 
 export interface ParseOptions {
   /** Config keys (without namespace) that Pulumi holds as secrets. */
   readonly secretKeys: ReadonlySet<string>;
   /** Named in the error, e.g. "stacks/Pulumi.prod.yaml". */
   readonly source?: string;
-}
-
-function valueAt(root: unknown, path: readonly PropertyKey[]): unknown {
-  let v: unknown = root;
-  for (const p of path) {
-    if (v === null || typeof v !== "object") return undefined;
-    v = (v as Record<PropertyKey, unknown>)[p];
-  }
-  return v;
-}
-
-/** A zod issue in words a platform engineer can act on. */
-function explain(issue: z.core.$ZodIssue, value: unknown): { path: PropertyKey[]; value: unknown; message: string } {
-  const path = [...issue.path];
-  switch (issue.code) {
-    case "unrecognized_keys": {
-      const key = issue.keys[0] ?? "";
-      return {
-        path: [...path, key],
-        value: valueAt(value, [key]),
-        message: `unknown key${issue.keys.length > 1 ? `s ${issue.keys.map((k) => `"${k}"`).join(", ")}` : ""}. Fix: remove it or correct its spelling (README, "Configuration reference").`,
-      };
-    }
-    case "invalid_type":
-      if (value === undefined)
-        return { path, value, message: `is required (expected ${issue.expected}). Fix: set it in the stack file.` };
-      return {
-        path,
-        value,
-        message: `must be ${issue.expected === "int" ? "a whole number" : `a ${issue.expected}`}. Fix: write it as a ${issue.expected}.`,
-      };
-    case "invalid_value":
-      return {
-        path,
-        value,
-        message: `${value === undefined ? "is required; it " : ""}must be one of ${issue.values.map((v) => JSON.stringify(v)).join(", ")}.`,
-      };
-    case "invalid_union":
-      if (issue.discriminator !== undefined || issue.errors.length === 0) {
-        const options =
-          "options" in issue && issue.options?.length
-            ? issue.options.map((o) => JSON.stringify(o)).join(", ")
-            : "a documented choice";
-        return {
-          path,
-          value,
-          message: `${value === undefined ? "is required; it " : "is not a known choice; it "}must be one of ${options}.`,
-        };
-      }
-      return { path, value, message: issue.message };
-    default:
-      return { path, value, message: /Fix:|e\.g\.|such as/.test(issue.message) ? issue.message : `${issue.message}.` };
-  }
+  /** Line and column of a YAML path (`retrieval-stack:models[0].engine`) in the stack file, where it has one. */
+  readonly locate?: (path: string) => { readonly line: number; readonly column: number } | undefined;
+  /** Problems found while reading the file (namespaces, .inf): root causes, reported first. */
+  readonly fileProblems?: readonly ConfigProblem[];
+  /** Keys of other namespaces the rules compare with, e.g. `aws:region`. */
+  readonly otherConfig?: Readonly<Record<string, unknown>>;
 }
 
 /**
  * Validates a whole stack config and returns it typed, or throws a ConfigError that lists every problem.
  * Each section is parsed on its own, so that one bad section does not hide the problems of the others; the
- * cross-field rules then run over every section that parsed.
+ * cross-field rules then run over every section that parsed. Root causes come first: problems of the file and of
+ * the schema, then the rules; a rule's problem at a path the schema already reported is left out.
  */
 export function parsePlatformConfig(raw: Record<string, unknown>, options: ParseOptions): PlatformConfig {
-  const problems: ConfigProblem[] = [];
-  const add = (path: readonly PropertyKey[], value: unknown, message: string) =>
-    problems.push({ path: yamlPath(path), value, message });
-
-  const known = new Set<string>([...Object.keys(PLATFORM_SECTIONS), ...SECRET_KEYS]);
+  const early: PathProblem[] = [];
+  const known = [...Object.keys(PLATFORM_SECTIONS), ...SECRET_KEYS];
   for (const key of Object.keys(raw)) {
-    if (!known.has(key))
-      add([key], raw[key], `unknown config key. Fix: remove it or use one of ${[...known].join(", ")}.`);
+    if (known.includes(key)) continue;
+    const near = closest(key, known);
+    early.push(
+      problem(
+        [key],
+        raw[key],
+        "unknown config key",
+        near
+          ? `did you mean "${near}"? Rename it to retrieval-stack:${near}`
+          : `remove it, or use one of ${known.join(", ")} (${REFERENCE})`,
+      ),
+    );
   }
 
   // Secret keys: refuse plain text, then gather them under `secrets`.
@@ -85,10 +50,13 @@ export function parsePlatformConfig(raw: Record<string, unknown>, options: Parse
   for (const key of SECRET_KEYS) {
     if (raw[key] === undefined) continue;
     if (!options.secretKeys.has(key)) {
-      add(
-        [key],
-        "(plain text, value hidden)",
-        `is a secret but is stored in plain text in the stack file. Fix: pulumi config rm ${key} && pulumi config set --secret ${key} <value>.`,
+      early.push(
+        problem(
+          [key],
+          "(plain text, value hidden)",
+          "is a secret but is stored in plain text in the stack file",
+          `pulumi config rm ${key} && ${secretSetCommand(key)}`,
+        ),
       );
       continue;
     }
@@ -96,9 +64,10 @@ export function parsePlatformConfig(raw: Record<string, unknown>, options: Parse
   }
 
   const parsed: Record<string, unknown> = {};
-  const sectionInput: Record<SectionName, unknown> = { ...raw, secrets: secretsRaw } as Record<SectionName, unknown>;
+  const inputs: Record<string, unknown> = {};
   for (const [name, schema] of Object.entries(PLATFORM_SECTIONS) as [SectionName, z.ZodTypeAny][]) {
-    const input = name === "secrets" ? secretsRaw : decodeJson(sectionInput[name]);
+    const input = name === "secrets" ? secretsRaw : decodeJson(raw[name]);
+    inputs[name] = input;
     const result = schema.safeParse(input);
     if (result.success) {
       parsed[name] = result.data;
@@ -106,17 +75,67 @@ export function parsePlatformConfig(raw: Record<string, unknown>, options: Parse
     }
     if (name === "models" && Array.isArray(input)) parsed.models = parseEachModel(input);
     for (const issue of result.error.issues) {
-      const e = explain(issue, valueAt(input, issue.path));
-      // Secret values are never echoed back.
-      const shown = name === "secrets" ? "(secret, value hidden)" : e.value;
-      add(name === "secrets" ? e.path : [name, ...e.path], shown, e.message);
+      for (const e of explain(issue, schema, input)) {
+        // Secret values are never echoed back.
+        if (name === "secrets") early.push({ ...e, value: "(secret, value hidden)" });
+        else early.push({ ...e, path: [name, ...e.path] });
+      }
     }
   }
 
-  for (const p of crossFieldProblems(parsed as Partial<PlatformConfig>)) add(p.path, p.value, p.message);
+  // The file's own problems (a .inf read as null) explain what the schema then says about the same path.
+  const fromFile = new Set((options.fileProblems ?? []).map((p) => p.path));
+  const schemaProblems = early.filter((p) => !fromFile.has(yamlPath(p.path)));
+  const reported = new Set([...fromFile, ...schemaProblems.map((p) => yamlPath(p.path))]);
+  const later = [
+    ...crossFieldProblems(parsed as Partial<PlatformConfig>),
+    // Only a whole stack's config has the other namespaces; a library caller's sections alone are not judged by them.
+    ...(options.otherConfig ? providerProblems(parsed as Partial<PlatformConfig>, options.otherConfig) : []),
+  ].filter((p) => !reported.has(yamlPath(p.path)));
 
-  if (problems.length > 0) throw new ConfigError(problems, options.source);
+  const problems = [
+    ...(options.fileProblems ?? []),
+    ...[...schemaProblems, ...later].map((p) => located(p, inputs, options)),
+  ];
+  if (problems.length > 0) throw new ConfigError(dedupe(problems), options.source);
   return parsed as PlatformConfig;
+}
+
+/** Adds the model's name and the file position to a problem. */
+function located(p: PathProblem, inputs: Record<string, unknown>, options: ParseOptions): ConfigProblem {
+  const path = yamlPath(p.path);
+  const [section, index] = p.path;
+  const entry = section === "models" && typeof index === "number" ? (inputs.models as unknown[])?.[index] : undefined;
+  const name = entry && typeof entry === "object" ? (entry as { name?: unknown }).name : undefined;
+  const at = locateNearest(path, options.locate);
+  return {
+    path,
+    value: p.value,
+    message: p.message,
+    ...(typeof name === "string" ? { model: name } : {}),
+    ...(at ? { line: at.line, column: at.column } : {}),
+  };
+}
+
+/** The position of the path, or of its nearest ancestor (a missing key is reported where its parent is). */
+function locateNearest(path: string, locate: ParseOptions["locate"]) {
+  if (!locate) return undefined;
+  for (let p = path; p; p = p.replace(/(\[[^\]]*\]|\.[^.[]*)$/, "")) {
+    const at = locate(p);
+    if (at) return at;
+    if (!/(\[[^\]]*\]|\.[^.[]*)$/.test(p)) break;
+  }
+  return undefined;
+}
+
+function dedupe(problems: ConfigProblem[]): ConfigProblem[] {
+  const seen = new Set<string>();
+  return problems.filter((p) => {
+    const key = `${p.path}\u0000${p.message}`;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
 }
 
 /**
@@ -129,6 +148,7 @@ function parseEachModel(input: unknown[]): PlatformConfig["models"] {
     const r = PLATFORM_SECTIONS.models.element.safeParse(m);
     if (r.success) models[i] = r.data;
   });
+  models.length = input.length; // a failed last model leaves a hole too
   return models;
 }
 
@@ -136,6 +156,7 @@ function parseEachModel(input: unknown[]): PlatformConfig["models"] {
 function decodeJson(value: unknown): unknown {
   if (typeof value !== "string") return value;
   const t = value.trim();
+  if (t === "null") return null; // an empty section (`observability:` with nothing under it)
   if (!(t.startsWith("{") || t.startsWith("["))) return value;
   try {
     return JSON.parse(t);

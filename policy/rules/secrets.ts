@@ -46,6 +46,21 @@ export const SECRET_REFERENCE =
 export const looksSecretNamed = (name: string): boolean =>
   SECRET_NAME.test(name.replace(/([a-z0-9])([A-Z])/g, "$1_$2"));
 
+/**
+ * A ConfigMap key named like a secret ("API_KEY", "api-keys.conf", "db-password.txt") is refused. A file named
+ * after something else that happens to end in a secret word ("rs-model-retrieval-api-keys.json": the dashboard of a
+ * model called retrieval-api-keys) is not: a file key may carry at most one qualifier before the secret word. Its
+ * contents are checked for credential shapes like every other string.
+ */
+function namesASecretValue(key: string): boolean {
+  const isFile = /\.[a-z0-9]+$/i.test(key);
+  const base = key.replace(/\.[a-z0-9]+$/i, "").replace(/([a-z0-9])([A-Z])/g, "$1_$2");
+  const match = SECRET_NAME.exec(base);
+  if (!match) return false;
+  const qualifiers = base.slice(0, match.index).split(/[-_.]/).filter(Boolean).length;
+  return !isFile || qualifiers <= 1;
+}
+
 export const noSecretsInPlainConfig: ResourceRule = {
   scope: "resource",
   name: "no-plain-secrets",
@@ -85,7 +100,7 @@ export const noSecretsInPlainConfig: ResourceRule = {
         ...Object.keys(asObject(resource.props.data) ?? {}),
         ...Object.keys(asObject(resource.props.binaryData) ?? {}),
       ])
-        if (looksSecretNamed(key.replace(/\.[a-z]+$/i, "")))
+        if (namesASecretValue(key))
           out.push(`${describe(resource)} has a key "${key}" that names a secret; put it in a Secret.`);
     }
     for (const [path, value] of stringsIn(resource.props)) {

@@ -1,163 +1,291 @@
-import { lookupInstanceType, GPU_INSTANCE_TYPES } from "../../cluster/instances";
+import { lookupInstanceType, GPU_INSTANCE_TYPES, CPU_INSTANCE_PRICES } from "../../cluster/instances";
 import { CLUSTER_AUTOSCALER_IMAGE_TAGS } from "../../cluster/autoscaler";
 import { RESERVED_NODE_LABELS } from "../../cluster/node-groups";
 import { gpuNodeGroupCapacity } from "../../cluster/capacity";
 import { profileOf } from "../../config/environments";
-import type { EksClusterConfig } from "../../config/cluster";
+import { problem } from "../../config/errors";
+import type { EksClusterConfig, GpuNodeGroupConfig } from "../../config/cluster";
+import type { PlatformConfig } from "../../config/schema";
+import { closest } from "../suggest";
 import type { Rule, RuleProblem } from "./types";
 
+type Config = Partial<PlatformConfig>;
+const quoted = (xs: Iterable<string>) => [...xs].map((x) => `"${x}"`).join(", ");
+const oneOf = (name: string, known: readonly string[], where: string) => {
+  const near = closest(name, known);
+  return `${near ? `did you mean "${near}"? ` : ""}use one of ${known.join(", ")} (or add it to ${where})`;
+};
+
 export const clusterRules: Rule = (config) => {
-  const out: RuleProblem[] = [];
   const { environment, cluster } = config;
-  if (environment && cluster) {
-    const profile = profileOf(environment);
-    if (!profile.cloud && cluster.mode !== "existing")
-      out.push({
-        path: ["cluster", "mode"],
-        value: cluster.mode,
-        message: `the local stack runs on an existing cluster and creates no cloud resources. Fix: set cluster.mode: existing.`,
-      });
-    if (cluster.mode === "eks") {
-      const zones = cluster.availabilityZones;
-      if (zones.length === 0)
-        out.push({
-          path: ["cluster", "availabilityZones"],
-          value: zones,
-          message: `is empty: nodes need at least one zone. Fix: list zones such as ["${cluster.region}a", "${cluster.region}b", "${cluster.region}c"].`,
-        });
-      else if (zones.length < profile.minZones)
-        out.push({
-          path: ["cluster", "availabilityZones"],
-          value: zones,
-          message: `${environment} needs at least ${profile.minZones} zones so that losing one leaves capacity. Fix: add zones of ${cluster.region}.`,
-        });
-      zones.forEach((z, i) => {
-        if (!z.startsWith(cluster.region))
-          out.push({
-            path: ["cluster", "availabilityZones", i],
-            value: z,
-            message: `is not a zone of region ${cluster.region}. Fix: use e.g. "${cluster.region}a".`,
-          });
-      });
-      if (new Set(zones).size !== zones.length)
-        out.push({
-          path: ["cluster", "availabilityZones"],
-          value: zones,
-          message: `lists a zone twice. Fix: list each zone once.`,
-        });
-      out.push(...apiAccessProblems(cluster));
-      const s = cluster.systemNodeGroup;
-      out.push(...sizeProblems(["cluster", "systemNodeGroup"], s.minSize, s.maxSize, s.desiredSize));
-      if (cluster.nodeAutoscaler === "karpenter")
-        out.push({
-          path: ["cluster", "nodeAutoscaler"],
-          value: cluster.nodeAutoscaler,
-          message: `is not implemented yet: GPU node groups are EKS managed node groups scaled by cluster-autoscaler (README, "GPU capacity"). Fix: set nodeAutoscaler: cluster-autoscaler.`,
-        });
-      else if (!CLUSTER_AUTOSCALER_IMAGE_TAGS[cluster.kubernetesVersion])
-        out.push({
-          path: ["cluster", "kubernetesVersion"],
-          value: cluster.kubernetesVersion,
-          message: `has no pinned cluster-autoscaler release (it must match the cluster's minor version). Fix: use one of ${Object.keys(
-            CLUSTER_AUTOSCALER_IMAGE_TAGS,
-          )
-            .map((v) => `"${v}"`)
-            .join(", ")}, or add the release to components/cluster/autoscaler.ts.`,
-        });
-      if (zones.length > 0) {
-        for (const [name, g] of Object.entries(config.gpuNodeGroups ?? {})) {
-          // One managed node group per zone, and EKS needs maxSize >= 1 in each.
-          if (g.maxSize < zones.length)
-            out.push({
-              path: ["gpuNodeGroups", name, "maxSize"],
-              value: g.maxSize,
-              message: `is below the number of zones (${zones.length}): each zone gets its own node group with at least one node at most. Fix: set maxSize >= ${zones.length}, or list fewer zones.`,
-            });
-        }
-      }
-    }
-  }
-  for (const [name, g] of Object.entries(config.gpuNodeGroups ?? {})) {
-    const at = (...p: PropertyKey[]) => ["gpuNodeGroups", name, ...p];
-    out.push(...sizeProblems(at(), g.minSize, g.maxSize, g.desiredSize));
-    const known = g.instanceTypes.map((t) => ({ t, spec: lookupInstanceType(t) }));
-    known.forEach(({ t, spec }, i) => {
-      if (!spec)
-        out.push({
-          path: at("instanceTypes", i),
-          value: t,
-          message: `is not in the GPU instance catalogue. Fix: use one of ${Object.keys(GPU_INSTANCE_TYPES).join(", ")} (or add it to components/cluster/instances.ts).`,
-        });
-    });
-    const models = new Set(known.flatMap(({ spec }) => (spec ? [`${spec.gpuModel}/${spec.gpus}`] : [])));
-    if (models.size > 1)
-      out.push({
-        path: at("instanceTypes"),
-        value: g.instanceTypes,
-        message: `mixes GPU models or GPU counts (${[...models].join(", ")}); scheduling and sizing assume one kind per group. Fix: split them into separate node groups.`,
-      });
-    if (environment && profileOf(environment).spotNeedsOptIn && g.capacityType === "SPOT" && !g.allowSpotInProd)
-      out.push({
-        path: at("capacityType"),
-        value: g.capacityType,
-        message: `spot GPUs can be reclaimed with two minutes' notice, dropping replicas in ${environment}. Fix: use ON_DEMAND, or set allowSpotInProd: true to accept it.`,
-      });
-    if (g.sharing.timeSlicingReplicas !== undefined && g.sharing.migStrategy !== "none")
-      out.push({
-        path: at("sharing"),
-        value: g.sharing,
-        message: `time-slicing and MIG are exclusive. Fix: set either timeSlicingReplicas or migStrategy, not both.`,
-      });
-    for (const key of Object.keys(g.labels)) {
-      if ((RESERVED_NODE_LABELS as readonly string[]).includes(key))
-        out.push({
-          path: at("labels", key),
-          value: g.labels[key],
-          message: `is a label the stack sets itself on GPU nodes (scheduling and autoscaling depend on it). Fix: remove it, or use another key.`,
-        });
-    }
-    if (g.sharing.timeSlicingReplicas !== undefined) {
-      (config.models ?? []).forEach((m, i) => {
-        if (m.gpu?.nodeGroup === name && m.gpu.count > 1)
-          out.push({
-            path: ["models", i, "gpu", "count"],
-            value: m.gpu.count,
-            message: `node group "${name}" time-slices its GPUs, and the device plugin refuses more than one slice per container (a second slice would add no GPU). Fix: set gpu.count: 1, or use a node group without timeSlicingReplicas.`,
-          });
-      });
-    }
-    const capacity = gpuNodeGroupCapacity(name, g, config.models ?? []);
-    if (capacity && capacity.requestedGpus.min > capacity.schedulableGpus.max)
-      out.push({
-        path: at("maxSize"),
-        value: g.maxSize,
-        message: `gives at most ${capacity.schedulableGpus.max} nvidia.com/gpu, but the models pinned to it (${capacity.models.join(", ")}) need ${capacity.requestedGpus.min} at their minimum replicas, so pods would stay Pending. Fix: raise maxSize, enable time-slicing, or lower the models' replicas.min.`,
-      });
-    const first = known[0]?.spec;
-    if (first && g.sharing.migStrategy !== "none" && !first.mig)
-      out.push({
-        path: at("sharing", "migStrategy"),
-        value: g.sharing.migStrategy,
-        message: `${first.gpuModel} GPUs do not support MIG (only A100/H100 do). Fix: set migStrategy: none, or use time-slicing.`,
-      });
-  }
+  const out: RuleProblem[] = [];
+  if (environment && cluster && !profileOf(environment).cloud && cluster.mode !== "existing")
+    out.push(
+      problem(
+        ["cluster", "mode"],
+        cluster.mode,
+        "the local stack runs on an existing cluster and creates no cloud resources",
+        "set cluster.mode: existing",
+      ),
+    );
+  if (cluster?.mode === "eks") out.push(...eksProblems(config, cluster));
+  for (const [name, g] of Object.entries(config.gpuNodeGroups ?? {}))
+    out.push(...gpuNodeGroupProblems(config, name, g));
   return out;
 };
 
+function eksProblems(config: Config, cluster: EksClusterConfig): RuleProblem[] {
+  const s = cluster.systemNodeGroup;
+  return [
+    ...zoneProblems(config, cluster),
+    ...vpcProblems(cluster),
+    ...sizeProblems(["cluster", "systemNodeGroup"], s.minSize, s.maxSize, s.desiredSize),
+    ...systemInstanceProblems(cluster),
+    ...autoscalerProblems(cluster),
+    ...perZoneSizeProblems(config, cluster),
+    ...apiAccessProblems(cluster),
+  ];
+}
+
+function zoneProblems(config: Config, cluster: EksClusterConfig): RuleProblem[] {
+  const zones = cluster.availabilityZones;
+  const at = ["cluster", "availabilityZones"];
+  const { region } = cluster;
+  const min = config.environment ? profileOf(config.environment).minZones : 1;
+  const out: RuleProblem[] = [];
+  if (zones.length === 0)
+    out.push(
+      problem(
+        at,
+        zones,
+        "is empty: nodes need at least one zone",
+        `list zones such as ["${region}a", "${region}b", "${region}c"]`,
+      ),
+    );
+  else if (zones.length < min)
+    out.push(
+      problem(
+        at,
+        zones,
+        `${config.environment} needs at least ${min} zones so that losing one leaves capacity`,
+        `add zones of ${region}`,
+      ),
+    );
+  zones.forEach((z, i) => {
+    if (!z.startsWith(region))
+      out.push(problem([...at, i], z, `is not a zone of region ${region}`, `use e.g. "${region}a"`));
+  });
+  if (new Set(zones).size !== zones.length) out.push(problem(at, zones, "lists a zone twice", "list each zone once"));
+  return out;
+}
+
+/** AWS VPCs take an IPv4 block between /16 and /28 (EC2 API reference, CreateVpc; read 2026-12-01). */
+function vpcProblems(cluster: EksClusterConfig): RuleProblem[] {
+  const prefix = Number(cluster.vpcCidr.split("/")[1]);
+  if (prefix >= 16 && prefix <= 28) return [];
+  return [
+    problem(
+      ["cluster", "vpcCidr"],
+      cluster.vpcCidr,
+      `has a /${prefix} prefix; an AWS VPC takes /16 (65,536 addresses) to /28`,
+      'use e.g. "10.40.0.0/16"',
+    ),
+  ];
+}
+
+/** The system node group's type must be one the stack knows (x86_64, priced in components/cluster/instances.ts). */
+function systemInstanceProblems(cluster: EksClusterConfig): RuleProblem[] {
+  const type = cluster.systemNodeGroup.instanceType;
+  if (CPU_INSTANCE_PRICES[type] !== undefined) return [];
+  const known = Object.keys(CPU_INSTANCE_PRICES);
+  return [
+    problem(
+      ["cluster", "systemNodeGroup", "instanceType"],
+      type,
+      "is not a system instance type this stack knows (x86_64 for the AL2023 standard AMI, with a price for the plan)",
+      oneOf(type, known, "CPU_INSTANCE_PRICES in components/cluster/instances.ts"),
+    ),
+  ];
+}
+
+function autoscalerProblems(cluster: EksClusterConfig): RuleProblem[] {
+  if (cluster.nodeAutoscaler === "karpenter")
+    return [
+      problem(
+        ["cluster", "nodeAutoscaler"],
+        cluster.nodeAutoscaler,
+        "is not implemented yet: GPU node groups are EKS managed node groups scaled by cluster-autoscaler",
+        "set nodeAutoscaler: cluster-autoscaler",
+      ),
+    ];
+  if (CLUSTER_AUTOSCALER_IMAGE_TAGS[cluster.kubernetesVersion]) return [];
+  return [
+    problem(
+      ["cluster", "kubernetesVersion"],
+      cluster.kubernetesVersion,
+      "has no pinned cluster-autoscaler release (it must match the cluster's minor version)",
+      `use one of ${quoted(Object.keys(CLUSTER_AUTOSCALER_IMAGE_TAGS))}, ` +
+        "or add the release to components/cluster/autoscaler.ts",
+    ),
+  ];
+}
+
+/** One managed node group per zone, and EKS needs maxSize >= 1 in each. */
+function perZoneSizeProblems(config: Config, cluster: EksClusterConfig): RuleProblem[] {
+  const zones = cluster.availabilityZones.length;
+  if (zones === 0) return [];
+  return Object.entries(config.gpuNodeGroups ?? {})
+    .filter(([, g]) => g.maxSize < zones)
+    .map(([name, g]) =>
+      problem(
+        ["gpuNodeGroups", name, "maxSize"],
+        g.maxSize,
+        `is below the number of zones (${zones}): each zone gets its own node group with at least one node at most`,
+        `set maxSize >= ${zones}, or list fewer zones`,
+      ),
+    );
+}
+
+function gpuNodeGroupProblems(config: Config, name: string, g: GpuNodeGroupConfig): RuleProblem[] {
+  const at = (...p: PropertyKey[]) => ["gpuNodeGroups", name, ...p];
+  return [
+    ...sizeProblems(at(), g.minSize, g.maxSize, g.desiredSize),
+    ...instanceTypeProblems(name, g),
+    ...spotProblems(config, name, g),
+    ...sharingProblems(config, name, g),
+    ...reservedLabelProblems(name, g),
+    ...capacityProblems(config, name, g),
+  ];
+}
+
+function instanceTypeProblems(name: string, g: GpuNodeGroupConfig): RuleProblem[] {
+  const at = ["gpuNodeGroups", name, "instanceTypes"];
+  const known = Object.keys(GPU_INSTANCE_TYPES);
+  const out = g.instanceTypes.flatMap((t, i) =>
+    lookupInstanceType(t)
+      ? []
+      : [
+          problem(
+            [...at, i],
+            t,
+            "is not in the GPU instance catalogue",
+            oneOf(t, known, "components/cluster/instances.ts"),
+          ),
+        ],
+  );
+  const kinds = new Set(
+    g.instanceTypes.flatMap((t) => {
+      const spec = lookupInstanceType(t);
+      return spec ? [`${spec.gpuModel}/${spec.gpus}`] : [];
+    }),
+  );
+  if (kinds.size > 1)
+    out.push(
+      problem(
+        at,
+        g.instanceTypes,
+        `mixes GPU models or GPU counts (${[...kinds].join(", ")}); scheduling and sizing assume one kind per group`,
+        "split them into separate node groups",
+      ),
+    );
+  return out;
+}
+
+function spotProblems(config: Config, name: string, g: GpuNodeGroupConfig): RuleProblem[] {
+  const env = config.environment;
+  if (!env || !profileOf(env).spotNeedsOptIn || g.capacityType !== "SPOT" || g.allowSpotInProd) return [];
+  return [
+    problem(
+      ["gpuNodeGroups", name, "capacityType"],
+      g.capacityType,
+      `spot GPUs can be reclaimed with two minutes' notice, dropping replicas in ${env}`,
+      "use ON_DEMAND, or set allowSpotInProd: true to accept it",
+    ),
+  ];
+}
+
+function sharingProblems(config: Config, name: string, g: GpuNodeGroupConfig): RuleProblem[] {
+  const at = (...p: PropertyKey[]) => ["gpuNodeGroups", name, "sharing", ...p];
+  const out: RuleProblem[] = [];
+  const slicing = g.sharing.timeSlicingReplicas !== undefined;
+  if (slicing && g.sharing.migStrategy !== "none")
+    out.push(
+      problem(
+        at(),
+        g.sharing,
+        "time-slicing and MIG are exclusive",
+        "set either timeSlicingReplicas or migStrategy, not both",
+      ),
+    );
+  const first = lookupInstanceType(g.instanceTypes[0] ?? "");
+  if (first && g.sharing.migStrategy !== "none" && !first.mig)
+    out.push(
+      problem(
+        at("migStrategy"),
+        g.sharing.migStrategy,
+        `${first.gpuModel} GPUs do not support MIG (only A100/H100 do)`,
+        "set migStrategy: none, or use time-slicing",
+      ),
+    );
+  if (!slicing) return out;
+  (config.models ?? []).forEach((m, i) => {
+    if (m.gpu?.nodeGroup === name && m.gpu.count > 1)
+      out.push(
+        problem(
+          ["models", i, "gpu", "count"],
+          m.gpu.count,
+          `node group "${name}" time-slices its GPUs, and the device plugin refuses more than one slice per container`,
+          "set gpu.count: 1, or use a node group without timeSlicingReplicas",
+        ),
+      );
+  });
+  return out;
+}
+
+/** Labels the stack sets itself on GPU nodes (format and Kubernetes' reserved prefixes are checked by the schema). */
+function reservedLabelProblems(name: string, g: GpuNodeGroupConfig): RuleProblem[] {
+  return Object.keys(g.labels)
+    .filter((key) => (RESERVED_NODE_LABELS as readonly string[]).includes(key))
+    .map((key) =>
+      problem(
+        ["gpuNodeGroups", name, "labels", key],
+        g.labels[key],
+        "is a label the stack sets itself on GPU nodes (scheduling and autoscaling depend on it)",
+        "remove it, or use another key",
+      ),
+    );
+}
+
+function capacityProblems(config: Config, name: string, g: GpuNodeGroupConfig): RuleProblem[] {
+  const models = config.models ?? [];
+  // A model whose own replica range is wrong is reported at its replicas; the derived capacity would mislead.
+  if (models.some((m) => m.gpu?.nodeGroup === name && m.replicas.min > m.replicas.max)) return [];
+  const capacity = gpuNodeGroupCapacity(name, g, models);
+  if (!capacity || capacity.requestedGpus.min <= capacity.schedulableGpus.max) return [];
+  return [
+    problem(
+      ["gpuNodeGroups", name, "maxSize"],
+      g.maxSize,
+      `gives at most ${capacity.schedulableGpus.max} nvidia.com/gpu, but the models pinned to it ` +
+        `(${capacity.models.join(", ")}) need ${capacity.requestedGpus.min} at their minimum replicas, ` +
+        "so pods would stay Pending",
+      "raise maxSize, enable time-slicing, or lower the models' replicas.min",
+    ),
+  ];
+}
+
 function sizeProblems(at: PropertyKey[], min: number, max: number, desired: number | undefined): RuleProblem[] {
   const out: RuleProblem[] = [];
-  if (min > max)
-    out.push({
-      path: [...at, "minSize"],
-      value: min,
-      message: `is above maxSize (${max}). Fix: set minSize <= maxSize.`,
-    });
+  if (min > max) out.push(problem([...at, "minSize"], min, `is above maxSize (${max})`, "set minSize <= maxSize"));
   if (desired !== undefined && (desired < min || desired > max))
-    out.push({
-      path: [...at, "desiredSize"],
-      value: desired,
-      message: `must lie within [minSize ${min}, maxSize ${max}]. Fix: change it or remove it (defaults to minSize).`,
-    });
+    out.push(
+      problem(
+        [...at, "desiredSize"],
+        desired,
+        `must lie within [minSize ${min}, maxSize ${max}]`,
+        "change it or remove it (defaults to minSize)",
+      ),
+    );
   return out;
 }
 
@@ -167,24 +295,36 @@ function sizeProblems(at: PropertyKey[], min: number, max: number, desired: numb
  */
 function apiAccessProblems(cluster: EksClusterConfig): RuleProblem[] {
   const out: RuleProblem[] = [];
-  const at = (...p: PropertyKey[]) => ["cluster", ...p];
-  if (!cluster.endpointPublicAccess && cluster.deployRunner.type === "github-hosted")
-    out.push({
-      path: at("deployRunner"),
-      value: cluster.deployRunner,
-      message: `a GitHub-hosted runner cannot reach the private API endpoint (endpointPublicAccess is false), so \`pulumi up\` could not deploy. Fix: set deployRunner: { type: self-hosted, labels: [...] } for a runner with a network path to the VPC (docs/deploying.md, "What must exist for a private cluster"), or set endpointPublicAccess: true with publicAccessCidrs that hold the runner's egress addresses.`,
-    });
-  if (cluster.endpointPublicAccess && cluster.publicAccessCidrs.length === 0)
-    out.push({
-      path: at("publicAccessCidrs"),
-      value: cluster.publicAccessCidrs,
-      message: `is empty while endpointPublicAccess is true: say who may reach the public API endpoint. Fix: list the CIDRs of your runners and operators, or ["0.0.0.0/0"] to open it to the whole internet on purpose.`,
-    });
-  if (!cluster.endpointPublicAccess && cluster.publicAccessCidrs.length > 0)
-    out.push({
-      path: at("publicAccessCidrs"),
-      value: cluster.publicAccessCidrs,
-      message: `has no effect: endpointPublicAccess is false. Fix: remove publicAccessCidrs, or set endpointPublicAccess: true.`,
-    });
+  const { endpointPublicAccess: open, publicAccessCidrs: cidrs, deployRunner: runner } = cluster;
+  if (!open && runner.type === "github-hosted")
+    out.push(
+      problem(
+        ["cluster", "deployRunner"],
+        runner,
+        "a GitHub-hosted runner cannot reach the private API endpoint (endpointPublicAccess is false), so " +
+          "`pulumi up` could not deploy",
+        "set deployRunner: { type: self-hosted, labels: [...] } for a runner with a network path to the VPC " +
+          '(docs/deploying.md, "What must exist for a private cluster"), or set endpointPublicAccess: true with ' +
+          "publicAccessCidrs that hold the runner's egress addresses",
+      ),
+    );
+  if (open && cidrs.length === 0)
+    out.push(
+      problem(
+        ["cluster", "publicAccessCidrs"],
+        cidrs,
+        "is empty while endpointPublicAccess is true: say who may reach the public API endpoint",
+        'list the CIDRs of your runners and operators, or ["0.0.0.0/0"] to open it to the whole internet on purpose',
+      ),
+    );
+  if (!open && cidrs.length > 0)
+    out.push(
+      problem(
+        ["cluster", "publicAccessCidrs"],
+        cidrs,
+        "has no effect: endpointPublicAccess is false",
+        "remove publicAccessCidrs, or set endpointPublicAccess: true",
+      ),
+    );
   return out;
 }

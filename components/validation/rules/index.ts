@@ -6,7 +6,8 @@ import { ingressRules } from "./ingress";
 import { observabilityRules } from "./observability";
 import { verificationRules } from "./verification";
 
-const RULES: readonly Rule[] = [clusterRules, modelRules, ingressRules, observabilityRules, verificationRules];
+/** Models first: their own problems (replicas.min > max) are the root causes of derived ones (GPU capacity). */
+const RULES: readonly Rule[] = [modelRules, clusterRules, ingressRules, observabilityRules, verificationRules];
 
 export function crossFieldProblems(config: Partial<PlatformConfig>): RuleProblem[] {
   return RULES.flatMap((rule) => rule(config));

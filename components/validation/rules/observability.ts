@@ -1,3 +1,6 @@
+import { problem } from "../../config/errors";
+import type { ObservabilityConfig } from "../../config/observability";
+import type { PlatformConfig } from "../../config/schema";
 import type { Rule, RuleProblem } from "./types";
 
 /**
@@ -8,59 +11,67 @@ export const GPU_MEMORY_HEADROOM = 0.02;
 const round = (x: number) => Math.round(x * 1000) / 1000;
 
 export const observabilityRules: Rule = (config) => {
-  const out: RuleProblem[] = [];
   const obs = config.observability;
-  if (!obs) return out;
+  if (!obs) return [];
+  return [
+    ...receiverProblems(config, obs),
+    ...(obs.enabled && config.models ? gpuMemoryThresholdProblems(obs.alerts.gpuMemoryRatio.value, config.models) : []),
+    ...storageProblems(config, obs),
+  ];
+};
+
+function receiverProblems(config: Partial<PlatformConfig>, obs: ObservabilityConfig): RuleProblem[] {
   const urls = config.secrets?.alertReceiverUrls ?? {};
   const seen = new Set<string>();
-  obs.receivers.forEach((r, i) => {
+  return obs.receivers.flatMap((r, i) => {
+    const at = (key: string) => ["observability", "receivers", i, key];
+    const out: RuleProblem[] = [];
     if (seen.has(r.name))
-      out.push({
-        path: ["observability", "receivers", i, "name"],
-        value: r.name,
-        message: `is used by another receiver. Fix: give every receiver a unique name.`,
-      });
+      out.push(problem(at("name"), r.name, "is used by another receiver", "give every receiver a unique name"));
     seen.add(r.name);
     if (config.secrets && urls[r.urlSecretKey] === undefined)
-      out.push({
-        path: ["observability", "receivers", i, "urlSecretKey"],
-        value: r.urlSecretKey,
-        message: `has no URL in the secret alertReceiverUrls. Fix: pulumi config set --secret --path 'alertReceiverUrls.${r.urlSecretKey}' <webhook URL>.`,
-      });
+      out.push(
+        problem(
+          at("urlSecretKey"),
+          r.urlSecretKey,
+          "has no URL in the secret alertReceiverUrls",
+          `pulumi config set --secret --path 'alertReceiverUrls.${r.urlSecretKey}' <webhook URL>`,
+        ),
+      );
     // Every alert we ship is critical or warning (components/observability/alert-catalogue.ts).
     if (!r.severities.some((s) => s !== "info"))
-      out.push({
-        path: ["observability", "receivers", i, "severities"],
-        value: r.severities,
-        message: `no alert of this stack has severity info, so this receiver would never get a message. Fix: add "critical" and/or "warning".`,
-      });
+      out.push(
+        problem(
+          at("severities"),
+          r.severities,
+          "no alert of this stack has severity info, so this receiver would never get a message",
+          'add "critical" and/or "warning"',
+        ),
+      );
     if (r.type === "slack" && !r.channel)
-      out.push({
-        path: ["observability", "receivers", i, "channel"],
-        value: undefined,
-        message: `a Slack receiver needs a channel. Fix: set channel, e.g. "#ml-oncall".`,
-      });
+      out.push(problem(at("channel"), undefined, "a Slack receiver needs a channel", 'set channel, e.g. "#ml-oncall"'));
+    return out;
   });
-  if (obs.enabled && config.models)
-    out.push(...gpuMemoryThresholdProblems(obs.alerts.gpuMemoryRatio.value, config.models));
-  if (config.environment && config.environment !== "local" && obs.enabled && obs.storageGiB === 0)
-    out.push({
-      path: ["observability", "storageGiB"],
-      value: 0,
-      message: `0 keeps Prometheus data on an emptyDir that a restart wipes. Fix: set a volume size such as 50.`,
-    });
-  return out;
-};
+}
+
+function storageProblems(config: Partial<PlatformConfig>, obs: ObservabilityConfig): RuleProblem[] {
+  if (!config.environment || config.environment === "local" || !obs.enabled || obs.storageGiB !== 0) return [];
+  return [
+    problem(
+      ["observability", "storageGiB"],
+      0,
+      "0 keeps Prometheus data on an emptyDir that a restart wipes",
+      "set a volume size such as 50",
+    ),
+  ];
+}
 
 /**
  * vLLM and SGLang reserve gpu.memoryFraction of the GPU at start by design, so a GpuMemoryPressure threshold at or
  * below that share (plus the CUDA context) fires for as long as the model runs. The alert must mean "more than the
  * engines reserve": another process on the GPU or a leak.
  */
-function gpuMemoryThresholdProblems(
-  threshold: number,
-  models: NonNullable<Parameters<Rule>[0]["models"]>,
-): RuleProblem[] {
+function gpuMemoryThresholdProblems(threshold: number, models: NonNullable<PlatformConfig["models"]>): RuleProblem[] {
   let worst: { index: number; name: string; fraction: number } | undefined;
   models.forEach((m, index) => {
     if (m.gpu && (!worst || m.gpu.memoryFraction > worst.fraction))
@@ -73,13 +84,18 @@ function gpuMemoryThresholdProblems(
   const lowerTo = round(threshold - GPU_MEMORY_HEADROOM - 0.01);
   const lower =
     lowerTo >= 0.1
-      ? `, or lower the gpu.memoryFraction of models[${worst.index}] (and of every model above ${lowerTo}) to ${lowerTo}`
+      ? `, or lower the gpu.memoryFraction of models[${worst.index}] ` +
+        `(and of every model above ${lowerTo}) to ${lowerTo}`
       : "";
   return [
-    {
-      path: ["observability", "alerts", "gpuMemoryRatio", "value"],
-      value: threshold,
-      message: `GpuMemoryPressure at ${threshold} of GPU memory is not above models[${worst.index}] (${worst.name})'s gpu.memoryFraction ${worst.fraction} + ${GPU_MEMORY_HEADROOM} (CUDA context) = ${floor}: the engine reserves that share at start by design, so the alert would fire for as long as the model runs. Fix: set observability.alerts.gpuMemoryRatio.value above ${floor}, e.g. ${raiseTo}${lower}.`,
-    },
+    problem(
+      ["observability", "alerts", "gpuMemoryRatio", "value"],
+      threshold,
+      `GpuMemoryPressure at ${threshold} of GPU memory is not above models[${worst.index}] ` +
+        `(${worst.name})'s gpu.memoryFraction ${worst.fraction} + ${GPU_MEMORY_HEADROOM} (CUDA context) = ` +
+        `${floor}: the engine reserves that share at start by design, ` +
+        "so the alert would fire for as long as the model runs",
+      `set observability.alerts.gpuMemoryRatio.value above ${floor}, e.g. ${raiseTo}${lower}`,
+    ),
   ];
 }

@@ -1,4 +1,5 @@
 import { profileOf } from "../../config/environments";
+import { problem } from "../../config/errors";
 import { verificationModeOf } from "../../config/verification";
 import type { Rule, RuleProblem } from "./types";
 
@@ -12,19 +13,26 @@ export const verificationRules: Rule = (config) => {
   const v = config.verification;
   if (!v || !config.environment) return out;
   const mode = verificationModeOf(v, config.environment);
-  if (mode === "job" && !v.image && !profileOf(config.environment).cloud) {
-    out.push({
-      path: ["verification", "mode"],
-      value: v.mode,
-      message: `"job" needs an image the cluster can pull, and the ${config.environment} stack has no registry to push one to. Fix: set verification.image to a pinned verifier image (built from images/verifier), or set verification.mode to "local".`,
-    });
-  }
-  if (mode === "local" && config.ingress && !config.ingress.enabled) {
-    out.push({
-      path: ["verification", "mode"],
-      value: v.mode,
-      message: `${v.mode === "auto" ? '"auto" means "local" in this stack, which' : '"local"'} calls the models through the ingress from the machine running pulumi, and ingress.enabled is false. Fix: set verification.mode to "job" (in-cluster), or enable the ingress.`,
-    });
-  }
+  const at = ["verification", "mode"];
+  if (mode === "job" && !v.image && !profileOf(config.environment).cloud)
+    out.push(
+      problem(
+        at,
+        v.mode,
+        `"job" needs an image the cluster can pull, and the ${config.environment} stack has no registry to push one to`,
+        "set verification.image to a pinned verifier image (built from images/verifier), " +
+          'or set verification.mode to "local"',
+      ),
+    );
+  if (mode === "local" && config.ingress && !config.ingress.enabled)
+    out.push(
+      problem(
+        at,
+        v.mode,
+        `${v.mode === "auto" ? '"auto" means "local" in this stack, which' : '"local"'} calls the models through the ` +
+          "ingress from the machine running pulumi, and ingress.enabled is false",
+        'set verification.mode to "job" (in-cluster), or enable the ingress',
+      ),
+    );
   return out;
 };
