@@ -48,6 +48,29 @@ describe("alert rules under promtool", () => {
   });
 });
 
+describe("runbook_url survives Prometheus' template expansion", () => {
+  it("a base URL with Go template braces comes out of promtool exactly as written", () => {
+    if (!promtool.path) return toolMissing(promtool);
+    const base = "https://wiki.example.invalid/{{team}}/runbooks.md";
+    const sub = fs.mkdtempSync(path.join(dir, "escape-"));
+    const file = path.join(sub, "rules.yaml");
+    fs.writeFileSync(file, YAML.stringify({ groups: testRuleGroups(base) }, { lineWidth: 0 }));
+    const xid = CASES.find((x) => x.name.startsWith("GpuXidErrors"))!;
+    const c: TestCase = {
+      ...xid,
+      alert_rule_test: xid.alert_rule_test.map((t) => ({
+        ...t,
+        exp_alerts: t.exp_alerts.map((a) => ({
+          ...a,
+          exp_annotations: { ...a.exp_annotations, runbook_url: `${base}#gpuxiderrors` },
+        })),
+      })),
+    };
+    const r = promtoolTestRules(promtool, file, c, "escape");
+    expect(r.status, r.output).toBe(0);
+  });
+});
+
 describe("GPU alerts name the node from `node` only", () => {
   it("no annotation or expression reads dcgm-exporter's host label (`Hostname`, `hostname` since 4.8)", () => {
     const gpu = testRuleGroups().find((g) => g.name === "retrieval-stack.gpu")!;

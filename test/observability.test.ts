@@ -256,18 +256,47 @@ describe("runbooks", () => {
     const md = fs.readFileSync(path.join(__dirname, "..", "docs", "runbooks.md"), "utf8");
     const headings = [...md.matchAll(/^## (\S+)$/gm)].map((m) => m[1]);
     expect(headings.sort()).toEqual([...ALERT_NAMES].sort());
+    const base = "https://git.example.com/acme/retrieval-stack/blob/main/docs/runbooks.md";
     for (const g of buildRuleGroups({
       models: prod.models,
       thresholds: prod.observability.alerts,
-      runbookBaseUrl: prod.observability.runbookBaseUrl,
+      runbookBaseUrl: base,
     }))
-      for (const r of g.rules) expect(r.annotations.runbook_url).toBe(`docs/runbooks.md#${r.alert.toLowerCase()}`);
+      for (const r of g.rules) expect(r.annotations.runbook_url).toBe(`${base}#${r.alert.toLowerCase()}`);
     // Links inside the runbooks point at existing sections.
     for (const [, anchor] of md.matchAll(/\]\(#([a-z0-9-]+)\)/g))
       expect(
         headings.map((h) => h!.toLowerCase()),
         anchor,
       ).toContain(anchor);
+  });
+});
+
+describe("runbook URLs are absolute, from config", () => {
+  const rulesWith = (runbookBaseUrl: string | undefined) =>
+    buildRuleGroups({ models: prod.models, thresholds: prod.observability.alerts, runbookBaseUrl }).flatMap(
+      (g) => g.rules,
+    );
+
+  it("refuses a relative path, a non-http(s) scheme and Go template braces in observability.runbookBaseUrl", () => {
+    for (const bad of ["docs/runbooks.md", "ftp://x.example/runbooks.md", "https://x.example/{{ .Foo }}/r.md"]) {
+      const r = ObservabilitySchema.safeParse({ runbookBaseUrl: bad });
+      expect(r.success, bad).toBe(false);
+      expect(r.error!.issues[0]!.path, bad).toEqual(["runbookBaseUrl"]);
+    }
+    expect(ObservabilitySchema.parse({ runbookBaseUrl: "https://x.example/docs/runbooks.md" }).runbookBaseUrl).toBe(
+      "https://x.example/docs/runbooks.md",
+    );
+  });
+
+  it("unset: no alert carries a runbook_url, and plan.md's line says how to set it", () => {
+    for (const r of rulesWith(undefined)) expect(r.annotations, r.alert).not.toHaveProperty("runbook_url");
+  });
+
+  it("replaces the base's own fragment with the alert's anchor", () => {
+    const urls = rulesWith("https://x.example/r.md#top").map((r) => r.annotations.runbook_url);
+    expect(urls).toContain("https://x.example/r.md#modelservicedown");
+    expect(urls.every((u) => !u!.includes("#top"))).toBe(true);
   });
 });
 

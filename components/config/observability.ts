@@ -18,6 +18,17 @@ export type ReceiverConfig = z.infer<typeof ReceiverSchema>;
 const Threshold = <T extends z.ZodTypeAny>(value: T, forDefault: string) =>
   z.strictObject({ value, for: PromDuration.default(forDefault) });
 
+/** An absolute http(s) URL with nothing Prometheus' Go templates would read as an action. */
+const RunbookBaseUrl = z
+  .url({
+    protocol: /^https?$/,
+    message:
+      'must be an absolute http(s) URL, e.g. "https://github.com/acme/retrieval-stack/blob/main/docs/runbooks.md"',
+  })
+  .refine((u) => !u.includes("{{") && !u.includes("}}"), {
+    message: 'must not contain "{{" or "}}": Prometheus expands annotations as Go templates',
+  });
+
 export const AlertThresholdsSchema = z.strictObject({
   /** No ready replica for this long (a pod restart or a rolling update must not page). */
   modelDownFor: PromDuration.default("5m"),
@@ -51,9 +62,10 @@ export const ObservabilitySchema = z.strictObject({
   alerts: AlertThresholdsSchema.default(AlertThresholdsSchema.parse({})),
   receivers: z.array(ReceiverSchema).default([]),
   /**
-   * Where alerts' runbook_url points: docs/runbooks.md of this repository as your team browses it (e.g.
-   * "https://github.com/acme/retrieval-stack/blob/main/docs/runbooks.md"); each alert appends its #anchor.
+   * Where alerts' runbook_url points: the absolute http(s) URL of docs/runbooks.md as your team browses it (e.g.
+   * "https://github.com/acme/retrieval-stack/blob/main/docs/runbooks.md"); each alert appends its #anchor. Unset:
+   * alerts carry no runbook_url (a relative path opens nowhere from Alertmanager or chat) and plan.md says so.
    */
-  runbookBaseUrl: z.string().min(1).default("docs/runbooks.md"),
+  runbookBaseUrl: RunbookBaseUrl.optional(),
 });
 export type ObservabilityConfig = z.infer<typeof ObservabilitySchema>;

@@ -1,6 +1,9 @@
 import type { Severity } from "../config";
 
-/** Every alert we ship, with its severity and what it means; docs/runbooks.md has one section per name. */
+/**
+ * Every alert we ship, with the facts the one pass in alert-rules.ts adds to each rule draft: its severity, its
+ * scope, what it means. docs/runbooks.md has one section per name.
+ */
 export const ALERT_CATALOGUE = {
   ModelServiceDown: { severity: "critical", scope: "model", meaning: "no ready replica" },
   ModelServiceHighErrorRate: {
@@ -25,6 +28,12 @@ export const ALERT_NAMES = Object.keys(ALERT_CATALOGUE) as AlertName[];
 /** GitHub-style anchor of the runbook heading `## <AlertName>`. */
 export const runbookAnchor = (alert: AlertName): string => alert.toLowerCase();
 
+/**
+ * The absolute runbook link of an alert: `<base>#<anchor>` (any fragment of the base is replaced). Prometheus
+ * expands every annotation as a Go template, so a literal `{{` in the URL is written as the template string
+ * `{{ "{{" }}` and comes out unchanged (config refuses `{{` in runbookBaseUrl; this keeps the link intact anyway).
+ */
 export function runbookUrl(base: string, alert: AlertName): string {
-  return `${base.replace(/#.*$/, "")}#${runbookAnchor(alert)}`;
+  const url = `${base.replace(/#.*$/, "")}#${runbookAnchor(alert)}`;
+  return url.replace(/\{\{/g, '{{ "{{" }}');
 }

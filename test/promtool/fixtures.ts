@@ -56,11 +56,11 @@ export const BETA = model({
 });
 export const THRESHOLDS: AlertThresholds = AlertThresholdsSchema.parse({});
 
-export function testRuleGroups(): RuleGroup[] {
+export function testRuleGroups(runbookBaseUrl = RUNBOOK): RuleGroup[] {
   return buildRuleGroups({
     models: [ALPHA, BETA],
     thresholds: THRESHOLDS,
-    runbookBaseUrl: RUNBOOK,
+    runbookBaseUrl,
     modelsNamespace: NS,
     adapterFor: testAdapterFor,
   });
