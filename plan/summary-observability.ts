@@ -1,6 +1,6 @@
 import { adapterFor } from "../components/serving/engines";
 import { finalizeGroup, planAlertGroups } from "../components/observability/alert-rules";
-import { ALERT_NAMES } from "../components/observability/alert-catalogue";
+import { ALERT_CATALOGUE, ALERT_NAMES } from "../components/observability/alert-catalogue";
 import type { ModelConfig } from "../components/config";
 import { KUBE_PROMETHEUS_STACK } from "../components/observability/helm-values";
 import { MODELS_NAMESPACE } from "../components/k8s/namespaces";
@@ -27,7 +27,10 @@ export const observabilitySummary: SummarySection = ({ config }) => {
     const rules = finalizeGroup(g, obs.runbookBaseUrl).rules;
     g.drafts.forEach((d, i) => {
       const labels = rules[i]!.labels;
-      const scope = labels.model ?? (labels.node_group ? `node group ${labels.node_group}` : "every GPU");
+      const kind = ALERT_CATALOGUE[d.alert].scope;
+      const scope =
+        labels.model ??
+        (labels.node_group ? `node group ${labels.node_group}` : kind === "gpu" ? "every GPU" : `per ${kind}`);
       rows.push([`\`${d.alert}\``, labels.severity ?? "", scope, d.firesWhen, d.for]);
     });
   }
@@ -42,7 +45,23 @@ export const observabilitySummary: SummarySection = ({ config }) => {
       absent.push(`\`ModelServiceQueueBacklog\` for \`${m.name}\`: ${m.engine} exports no queue gauge`);
     if (m.replicas.min === m.replicas.max)
       absent.push(`\`ModelServiceAtMaxReplicas\` for \`${m.name}\`: replicas.min = replicas.max (no autoscaling)`);
+    if (!metrics.latencyMean)
+      absent.push(`\`ModelServiceHighMeanLatency\` for \`${m.name}\`: ${m.engine} declares no latency mean`);
   }
+  const rendered = new Set(groups.flatMap((g) => g.drafts.map((d) => d.alert)));
+  const whyNot: Partial<Record<string, string>> = {
+    ModelServiceLowTraffic: "off (observability.alerts.lowTraffic.enabled: false, the default)",
+    ModelServiceCpuSaturated: "every model is GPU-served (it watches CPU-served models only)",
+    GpuMemoryPressure: "no model uses a GPU",
+    GpuHighUtilization: "no model uses a GPU",
+    GpuXidErrors: "no model uses a GPU",
+    GpuNodeGroupNoCapacity: "no model uses a GPU",
+  };
+  for (const alert of ALERT_NAMES)
+    if (!rendered.has(alert) && !absent.some((a) => a.startsWith(`\`${alert}\``)))
+      absent.push(
+        `\`${alert}\`: ${whyNot[alert] ?? (alert.startsWith("Gateway") ? "the stack has no API gateway" : "not applicable to this stack's models")}`,
+      );
   const receivers = obs.receivers.length
     ? obs.receivers
         .map(

@@ -50,6 +50,45 @@ export const AlertThresholdsSchema = z.strictObject({
   gpuUtilization: Threshold(z.number().gt(0).lte(1), "15m").default({ value: 0.9, for: "15m" }),
   gpuPodsPendingFor: PromDuration.default("10m"),
   metricsMissingFor: PromDuration.default("10m"),
+  /** Mean request latency per model above this many ms (seed 003: 500 ms); engines with a latency histogram. */
+  meanLatencyMs: Threshold(z.number().positive(), "10m").default({ value: 500, for: "10m" }),
+  /**
+   * Fewer requests per second than `value` while the model runs (seed 003: QPS < 10). Off by default: what is low
+   * depends on the product. `utcHours` limits it to a daily window in UTC (PromQL's hour()), e.g. 8 to 20.
+   */
+  lowTraffic: z
+    .strictObject({
+      enabled: z.boolean().default(false),
+      value: z.number().positive().default(10),
+      for: PromDuration.default("15m"),
+      utcHours: z
+        .strictObject({ start: z.number().int().min(0).max(23), end: z.number().int().min(1).max(24) })
+        .refine((h) => h.start < h.end, { message: "start must be before end (hours 0-24, UTC)" })
+        .optional(),
+    })
+    .default({ enabled: false, value: 10, for: "15m" }),
+  /** CPU used / CPU requested of a CPU-served model (no models[].gpu) above this share. */
+  cpuSaturation: Threshold(z.number().gt(0).lte(4), "5m").default({ value: 0.85, for: "5m" }),
+  /** Working-set memory / memory limit of a model container above this share (OOM risk). */
+  memoryOfLimit: Threshold(z.number().gt(0).lt(1), "5m").default({ value: 0.9, for: "5m" }),
+  /** The API gateway's alerts (rendered when the stack has a gateway). */
+  gateway: z
+    .strictObject({
+      /** 5xx / all answers per API key and model. */
+      errorRatio: Threshold(z.number().gt(0).lt(1), "5m").default({ value: 0.05, for: "5m" }),
+      /** A model's circuit breaker open this long. */
+      breakerOpenFor: PromDuration.default("2m"),
+      /** Quota rejections of a key for this long (a key at its quota keeps being refused). */
+      quotaExhaustedFor: PromDuration.default("10m"),
+      /** Redis unreachable (limits fail open) this long. */
+      redisDownFor: PromDuration.default("2m"),
+    })
+    .default({
+      errorRatio: { value: 0.05, for: "5m" },
+      breakerOpenFor: "2m",
+      quotaExhaustedFor: "10m",
+      redisDownFor: "2m",
+    }),
 });
 export type AlertThresholds = z.infer<typeof AlertThresholdsSchema>;
 

@@ -59,6 +59,8 @@ export interface AlertRulesInput {
    * the 5xx answers the controller received from them (error-ratio.ts).
    */
   readonly ingress?: IngressMetricsConfig;
+  /** The stack's API gateway: when enabled, its alerts (gateway group) are rendered. */
+  readonly gateway?: { readonly enabled: boolean };
 }
 
 /** Window of rate()/histogram_quantile() in alert expressions: several scrapes, short enough to react. */
@@ -80,6 +82,16 @@ export function modelPods(model: string, namespace: string): string {
 }
 export function readyReplicas(model: string, namespace: string): string {
   return `sum(kube_pod_status_ready{namespace="${namespace}",condition="true"} * on(namespace, pod) group_left() ${modelPods(model, namespace)})`;
+}
+
+/**
+ * cAdvisor container series of a namespace as kube-prometheus-stack's kubelet ServiceMonitor stores them
+ * (kubelet.serviceMonitor.cAdvisor: true, path /metrics/cadvisor; prometheus-community/helm-charts
+ * charts/kube-prometheus-stack/values.yaml and its k8s.rules.container_* recording rules, HEAD cf408a2, read
+ * 2026-12-01): real containers only (no pod-level cgroup `container=""`, no pause image `image=""`).
+ */
+function cadvisor(namespace: string): string {
+  return `namespace="${namespace}",metrics_path="/metrics/cadvisor",container!="",image!=""`;
 }
 
 /** The one pass: scope labels, severity and runbook URL onto every draft of a group. */
@@ -181,6 +193,51 @@ export function modelDrafts(model: ModelConfig, input: AlertRulesInput): DraftGr
     description: `Pod {{ $labels.pod }} of model ${m} (${model.engine}) restarted {{ $value | printf "%.0f" }} times in 15 minutes (threshold ${t.podRestarts.value}).`,
     firesWhen: `container restarts in 15 min >= ${t.podRestarts.value}`,
   });
+  if (metrics.latencyMean) {
+    const ms = t.meanLatencyMs;
+    drafts.push({
+      alert: "ModelServiceHighMeanLatency",
+      expr: `(${metrics.latencyMean(s, RATE_WINDOW)}) > ${ms.value / 1000}`,
+      for: ms.for,
+      summary: `Model ${m} mean latency {{ $value | humanizeDuration }} is above ${ms.value} ms`,
+      description: `Model ${m} (${model.engine}) answered in {{ $value | humanizeDuration }} on average over ${RATE_WINDOW}, above observability.alerts.meanLatencyMs (${ms.value} ms), for ${ms.for}.`,
+      firesWhen: `mean latency > ${ms.value} ms over ${RATE_WINDOW}`,
+    });
+  }
+  const low = t.lowTraffic;
+  if (low.enabled) {
+    const hours = low.utcHours;
+    const window = hours ? ` and on() (hour() >= ${hours.start} < ${hours.end})` : "";
+    const hoursText = hours ? ` between ${hours.start}:00 and ${hours.end}:00 UTC` : "";
+    drafts.push({
+      alert: "ModelServiceLowTraffic",
+      expr: `((${metrics.requestRate(s, RATE_WINDOW)}) or on() vector(0)) < ${low.value} and on() (${ready} > 0)${window}`,
+      for: low.for,
+      summary: `Model ${m} gets {{ $value | printf "%.2f" }} requests/s`,
+      description: `Model ${m} (${model.engine}) has served {{ $value | printf "%.2f" }} requests per second over ${RATE_WINDOW}, below observability.alerts.lowTraffic.value (${low.value}), for ${low.for} while it runs${hoursText}: clients may not reach it.`,
+      firesWhen: `requests/s < ${low.value} over ${RATE_WINDOW} while it runs${hoursText}`,
+    });
+  }
+  if (!model.gpu) {
+    const cpu = t.cpuSaturation;
+    drafts.push({
+      alert: "ModelServiceCpuSaturated",
+      expr: `sum(rate(container_cpu_usage_seconds_total{${cadvisor(ns)}}[${RATE_WINDOW}]) * on(namespace, pod) group_left() ${pods}) / sum(kube_pod_container_resource_requests{namespace="${ns}",resource="cpu"} * on(namespace, pod) group_left() ${pods}) > ${cpu.value}`,
+      for: cpu.for,
+      summary: `Model ${m} uses {{ $value | humanizePercentage }} of its CPU request`,
+      description: `Model ${m} (${model.engine}, CPU-served) has used {{ $value | humanizePercentage }} of the CPU its pods request (threshold ${pct(cpu.value)}) for ${cpu.for}: requests queue behind the tokenizer and the model; add replicas or raise models[].resources.cpu.`,
+      firesWhen: `CPU used / requested > ${pct(cpu.value)} over ${RATE_WINDOW}`,
+    });
+  }
+  const mem = t.memoryOfLimit;
+  drafts.push({
+    alert: "ModelServiceMemoryNearLimit",
+    expr: `(max by (namespace, pod, container) (container_memory_working_set_bytes{${cadvisor(ns)}}) / on(namespace, pod, container) group_left() max by (namespace, pod, container) (kube_pod_container_resource_limits{namespace="${ns}",resource="memory"})) * on(namespace, pod) group_left() ${pods} > ${mem.value}`,
+    for: mem.for,
+    summary: `Container {{ $labels.container }} of pod {{ $labels.pod }} (model ${m}) uses {{ $value | humanizePercentage }} of its memory limit`,
+    description: `Container {{ $labels.container }} of pod {{ $labels.pod }} of model ${m} (${model.engine}) has used {{ $value | humanizePercentage }} of its memory limit (threshold ${pct(mem.value)}) for ${mem.for}: the kernel kills it (OOMKilled) at 100%.`,
+    firesWhen: `working set / memory limit of a container > ${pct(mem.value)}`,
+  });
   if (metrics.metricNames.length > 0) {
     const names = metrics.metricNames.map(escapeRegex).join("|");
     drafts.push({
@@ -249,10 +306,57 @@ export function gpuDrafts(input: AlertRulesInput): DraftGroup {
   return { name: "retrieval-stack.gpu", scope: {}, drafts };
 }
 
-/** Every draft group of a stack: one per model, and the GPU group when a model uses GPUs. */
+/**
+ * The API gateway's alerts over its own series (`retrieval_gateway_*`, components/gateway): per API key and model,
+ * so one tenant's failures or quota do not hide behind the others'.
+ */
+export function gatewayDrafts(input: AlertRulesInput): DraftGroup {
+  const g = input.thresholds.gateway;
+  const requests = "retrieval_gateway_requests_total";
+  const byKeyModel = (selector: string) => `sum by (key, model) (rate(${requests}${selector}[${RATE_WINDOW}]))`;
+  const drafts: AlertDraft[] = [
+    {
+      alert: "GatewayHighErrorRate",
+      expr: `${byKeyModel('{status=~"5.."}')} / ${byKeyModel("")} > ${g.errorRatio.value}`,
+      for: g.errorRatio.for,
+      summary:
+        "Gateway answers {{ $value | humanizePercentage }} of key {{ $labels.key }}'s requests to {{ $labels.model }} with 5xx",
+      description: `The gateway answered {{ $value | humanizePercentage }} of API key {{ $labels.key }}'s requests to model {{ $labels.model }} with a server error over ${RATE_WINDOW} (threshold ${pct(g.errorRatio.value)}) for ${g.errorRatio.for}.`,
+      firesWhen: `5xx / all answers per key and model > ${pct(g.errorRatio.value)} over ${RATE_WINDOW}`,
+    },
+    {
+      alert: "GatewayCircuitBreakerOpen",
+      expr: "max by (model) (retrieval_gateway_breaker_state) >= 2",
+      for: g.breakerOpenFor,
+      summary: "Gateway circuit breaker for model {{ $labels.model }} is open",
+      description: `The gateway's circuit breaker for model {{ $labels.model }} has been open for ${g.breakerOpenFor}: it refuses the model's requests at once (503) because the model kept failing.`,
+      firesWhen: "breaker state = open (2)",
+    },
+    {
+      alert: "GatewayQuotaExhausted",
+      expr: `sum by (key, model, quota) (rate(retrieval_gateway_quota_rejections_total[${RATE_WINDOW}])) > 0`,
+      for: g.quotaExhaustedFor,
+      summary: "API key {{ $labels.key }} is over its {{ $labels.quota }} quota for {{ $labels.model }}",
+      description: `The gateway has refused API key {{ $labels.key }}'s requests to model {{ $labels.model }} over its {{ $labels.quota }} quota ({{ $value | printf "%.2f" }}/s) for ${g.quotaExhaustedFor}.`,
+      firesWhen: "quota rejections of a key > 0/s",
+    },
+    {
+      alert: "GatewayRedisDown",
+      expr: `(min(retrieval_gateway_redis_up) < 1) or (sum(rate(retrieval_gateway_limit_fail_open_total[${RATE_WINDOW}])) > 0)`,
+      for: g.redisDownFor,
+      summary: "Gateway cannot use Redis: rate limits and quotas fail open",
+      description: `For ${g.redisDownFor} a gateway replica has reported Redis down (retrieval_gateway_redis_up 0) or let requests through unchecked (retrieval_gateway_limit_fail_open_total rising): no rate limit or quota is enforced.`,
+      firesWhen: "Redis down or limit checks failing open",
+    },
+  ];
+  return { name: "retrieval-stack.gateway", scope: {}, drafts };
+}
+
+/** Every draft group of a stack: one per model, the GPU group when a model uses GPUs, the gateway's when enabled. */
 export function planAlertGroups(input: AlertRulesInput): DraftGroup[] {
   const groups = input.models.map((m) => modelDrafts(m, input));
   if (input.models.some((m) => m.gpu)) groups.push(gpuDrafts(input));
+  if (input.gateway?.enabled) groups.push(gatewayDrafts(input));
   return groups;
 }
 

@@ -33,6 +33,8 @@ export interface ObservabilityArgs {
    * graphed on the 5xx answers the ingress controller got from them. Omitted = no ingress measurement.
    */
   readonly ingress?: IngressMetricsConfig;
+  /** The stack's API gateway: when enabled, its alerts (error ratio per key and model, breaker, quota, Redis). */
+  readonly gateway?: { readonly enabled: boolean };
 }
 
 /** Name of the PrometheusRule that holds every alert of the stack. */
@@ -138,6 +140,7 @@ export class Observability extends pulumi.ComponentResource {
             runbookBaseUrl: obs.runbookBaseUrl,
             modelsNamespace,
             ingress: args.ingress,
+            gateway: args.gateway,
           }),
         },
       },

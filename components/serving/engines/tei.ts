@@ -2,7 +2,15 @@ import { teiDialect } from "../dialects/tei";
 import type { GpuInstanceType } from "../../cluster/instances";
 import type { AdapterProblem, EngineAdapter, EngineMetrics, EngineWorkload, ModelContext } from "./types";
 import { noEngineOptions, CACHE_MOUNT_PATH, HF_HOME, QUIET_ENV, flags, httpGet, tagOf } from "./common";
-import { histogramP99, histogramQuantile, inFlightFromDuration, ratioOfRates, sumGauge, sumRate } from "./promql";
+import {
+  histogramP99,
+  histogramQuantile,
+  inFlightFromDuration,
+  ratioOfRates,
+  sumGauge,
+  sumRate,
+  histogramMean,
+} from "./promql";
 
 /** TEI 1.9 (github.com/huggingface/text-embeddings-inference README "Docker images", read 2026-11). */
 export const TEI_DEFAULT_VERSION = "1.9";
@@ -41,12 +49,15 @@ const metrics: EngineMetrics = {
     "te_queue_size",
     "te_request_inference_duration_sum",
     "te_request_duration_bucket",
+    "te_request_duration_sum",
+    "te_request_duration_count",
     "te_request_count",
     "te_request_failure",
   ],
   queueDepth: (s) => sumGauge("te_queue_size", s),
   inFlight: (s) => inFlightFromDuration("te_request_inference_duration", s),
   latencyP99: (s, w) => histogramP99("te_request_duration", s, w),
+  latencyMean: (s, w) => histogramMean("te_request_duration", s, w),
   requestRate: (s, w) => sumRate("te_request_count", s, w),
   // te_request_failure{err} counts every failed request (tokenization, overloaded, inference, ...).
   errorRatio: (s, w) => ratioOfRates("te_request_failure", "te_request_count", s, w),
