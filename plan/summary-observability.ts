@@ -56,6 +56,9 @@ export const observabilitySummary: SummarySection = ({ config }) => {
     GpuHighUtilization: "no model uses a GPU",
     GpuXidErrors: "no model uses a GPU",
     GpuNodeGroupNoCapacity: "no model uses a GPU",
+    ModelQualityLow: "the stack does not deploy the quality canary (or observability.canary.enabled: false)",
+    CanaryCheckFailing: "the stack does not deploy the quality canary (or observability.canary.enabled: false)",
+    CanaryStale: "the stack does not deploy the quality canary (or observability.canary.enabled: false)",
   };
   for (const alert of ALERT_NAMES)
     if (!rendered.has(alert) && !absent.some((a) => a.startsWith(`\`${alert}\``)))

@@ -92,6 +92,32 @@ export const AlertThresholdsSchema = z.strictObject({
 });
 export type AlertThresholds = z.infer<typeof AlertThresholdsSchema>;
 
+/** The quality canary (components/canary, deployed by components/observability/quality-canary.ts). */
+export const CanarySchema = z.strictObject({
+  /** Deploy the canary (with its alerts and dashboard rows) where the stack wires it. */
+  enabled: z.boolean().default(true),
+  /** Seconds between runs over every model (seed 003: continuous quality monitoring). */
+  intervalSeconds: z.number().int().min(10).default(300),
+  /** Each wait is the interval ± up to this many seconds. */
+  jitterSeconds: z.number().int().nonnegative().default(30),
+  /** ModelQualityLow below this MRR@10 (seed 003: 0.75), unless the model has its own in `models`. */
+  minMrrAt10: z.number().gt(0).lte(1).default(0.75),
+  /** Per-model thresholds, by model name, e.g. { "qwen3-reranker": { minMrrAt10: 0.8 } }. */
+  models: z.record(z.string(), z.strictObject({ minMrrAt10: z.number().gt(0).lte(1) })).default({}),
+  /** MRR@10 below the threshold this long fires ModelQualityLow. */
+  qualityLowFor: PromDuration.default("15m"),
+  /** A canary check failing this long fires CanaryCheckFailing. */
+  checkFailingFor: PromDuration.default("15m"),
+  /**
+   * Your own labelled set: a ConfigMap in the canary's namespace whose key holds JSONL, one query per line:
+   * {"query": "...", "candidates": [{"id": "d1", "text": "..."}], "relevant": ["d1"]}.
+   */
+  userSet: z.strictObject({ configMap: z.string().min(1), key: z.string().min(1).default("queries.jsonl") }).optional(),
+  /** The name of the canary's API key at the gateway: usage and quotas per key show its calls apart. */
+  keyName: z.string().min(1).default("canary"),
+});
+export type CanaryConfig = z.infer<typeof CanarySchema>;
+
 export const ObservabilitySchema = z.strictObject({
   enabled: z.boolean().default(true),
   retention: PromDuration.default("15d"),
@@ -100,6 +126,7 @@ export const ObservabilitySchema = z.strictObject({
   grafana: z.strictObject({ exposeViaIngress: z.boolean().default(false) }).default({ exposeViaIngress: false }),
   alerts: AlertThresholdsSchema.default(AlertThresholdsSchema.parse({})),
   receivers: z.array(ReceiverSchema).default([]),
+  canary: CanarySchema.default(CanarySchema.parse({})),
   /**
    * Where alerts' runbook_url points: the absolute http(s) URL of docs/runbooks.md as your team browses it (e.g.
    * "https://github.com/acme/retrieval-stack/blob/main/docs/runbooks.md"); each alert appends its #anchor. Unset:

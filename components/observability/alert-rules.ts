@@ -1,4 +1,4 @@
-import type { AlertThresholds, EngineName, ModelConfig } from "../config";
+import type { AlertThresholds, CanaryConfig, EngineName, ModelConfig } from "../config";
 import { adapterFor as defaultAdapterFor, type EngineAdapter } from "../serving/engines";
 import { MODEL_POD_LABEL, modelSelector } from "../serving/metric-labels";
 import { MODELS_NAMESPACE } from "../k8s/namespaces";
@@ -61,6 +61,8 @@ export interface AlertRulesInput {
   readonly ingress?: IngressMetricsConfig;
   /** The stack's API gateway: when enabled, its alerts (gateway group) are rendered. */
   readonly gateway?: { readonly enabled: boolean };
+  /** The quality canary's config, when the stack deploys it: its alerts join every model's group. */
+  readonly canary?: CanaryConfig;
 }
 
 /** Window of rate()/histogram_quantile() in alert expressions: several scrapes, short enough to react. */
@@ -238,6 +240,7 @@ export function modelDrafts(model: ModelConfig, input: AlertRulesInput): DraftGr
     description: `Container {{ $labels.container }} of pod {{ $labels.pod }} of model ${m} (${model.engine}) has used {{ $value | humanizePercentage }} of its memory limit (threshold ${pct(mem.value)}) for ${mem.for}: the kernel kills it (OOMKilled) at 100%.`,
     firesWhen: `working set / memory limit of a container > ${pct(mem.value)}`,
   });
+  if (input.canary?.enabled) drafts.push(...canaryDrafts(model, input.canary));
   if (metrics.metricNames.length > 0) {
     const names = metrics.metricNames.map(escapeRegex).join("|");
     drafts.push({
@@ -250,6 +253,40 @@ export function modelDrafts(model: ModelConfig, input: AlertRulesInput): DraftGr
     });
   }
   return { name: `retrieval-stack.model.${m}`, scope: { model: m, namespace: ns, engine: model.engine }, drafts };
+}
+
+/** The canary's alerts of one model, over the series components/canary exports (label `model`). */
+export function canaryDrafts(model: ModelConfig, canary: CanaryConfig): AlertDraft[] {
+  const m = model.name;
+  const min = canary.models[m]?.minMrrAt10 ?? canary.minMrrAt10;
+  const staleSeconds = 3 * canary.intervalSeconds;
+  const last = `retrieval_stack_canary_last_run_timestamp_seconds{model="${m}"}`;
+  return [
+    {
+      alert: "ModelQualityLow",
+      expr: `min by (set) (retrieval_stack_canary_mrr_at_10{model="${m}"}) < ${min}`,
+      for: canary.qualityLowFor,
+      summary: `Model ${m} ranks worse: MRR@10 {{ $value | printf "%.3f" }} on the {{ $labels.set }} set`,
+      description: `The quality canary measured MRR@10 {{ $value | printf "%.3f" }} for model ${m} (${model.engine}, ${model.task}) on the {{ $labels.set }} labelled set, below its threshold ${min}, for ${canary.qualityLowFor}: it returns worse results than it should (wrong weights or revision, a broken template, truncation).`,
+      firesWhen: `canary MRR@10 < ${min} (any set)`,
+    },
+    {
+      alert: "CanaryCheckFailing",
+      expr: `min by (check) (retrieval_stack_canary_check_success{model="${m}"}) == 0`,
+      for: canary.checkFailingFor,
+      summary: `Canary check {{ $labels.check }} fails for model ${m}`,
+      description: `The quality canary's check {{ $labels.check }} has failed for model ${m} (${model.engine}) on every run for ${canary.checkFailingFor}; the canary's log names what came back.`,
+      firesWhen: "a canary check (health, sanity, quality.*) fails",
+    },
+    {
+      alert: "CanaryStale",
+      expr: `(time() - max(${last}) > ${staleSeconds}) or absent(${last})`,
+      for: `${canary.intervalSeconds}s`,
+      summary: `No canary run for model ${m} in ${staleSeconds} s`,
+      description: `The quality canary has not finished a run for model ${m} for more than 3 intervals (${staleSeconds} s): quality is not being measured (canary pod down, stuck or not scraped).`,
+      firesWhen: `no canary run for 3 intervals (${staleSeconds} s)`,
+    },
+  ];
 }
 
 /**

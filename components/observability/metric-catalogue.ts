@@ -4,6 +4,7 @@
  * checks every rendered query against these lists, so a renamed metric fails CI instead of showing "no data".
  */
 import { ENGINE_ADAPTERS } from "../serving/engines";
+import { CANARY_METRIC_NAMES } from "../canary/metrics";
 
 /**
  * dcgm-exporter default counters (NVIDIA/dcgm-exporter etc/default-counters.csv, read 2026-11).
@@ -81,6 +82,7 @@ export function knownMetricNames(): Set<string> {
     ...NGINX_CONTROLLER_METRICS,
     ...CADVISOR_METRICS,
     ...GATEWAY_METRICS,
+    ...CANARY_METRIC_NAMES,
     ...PROMETHEUS_BUILTIN_METRICS,
   ]);
 }

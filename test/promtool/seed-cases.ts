@@ -1,9 +1,10 @@
 /**
  * `promtool test rules` cases for seed 003's alerts (mean latency, low traffic, CPU and memory) and the gateway's.
  * Rules from the component's builder: a CPU-served model (cpu1) next to a GPU model (alpha), low traffic enabled
- * for 00:00-01:00 UTC (promtool's clock starts at 1970-01-01 00:00 UTC), and the gateway group on.
+ * for 00:00-01:00 UTC (promtool's clock starts at 1970-01-01 00:00 UTC), the gateway group on, and the quality
+ * canary's alerts with their defaults (interval 300 s, MRR@10 threshold 0.75, 15m).
  */
-import { AlertThresholdsSchema, ModelConfigSchema } from "../../components/config";
+import { AlertThresholdsSchema, CanarySchema, ModelConfigSchema } from "../../components/config";
 import { buildRuleGroups, type RuleGroup } from "../../components/observability/alert-rules";
 import { engine, none, pod, series, type TestCase } from "./cases";
 import { ALPHA, NS, RUNBOOK, testAdapterFor } from "./fixtures";
@@ -25,6 +26,7 @@ export function seedRuleGroups(): RuleGroup[] {
     modelsNamespace: NS,
     adapterFor: testAdapterFor,
     gateway: { enabled: true },
+    canary: CanarySchema.parse({}),
   });
 }
 
@@ -42,7 +44,90 @@ const ksm = (name: string, podName: string, resource: string, values: string) =>
 const gateway = (name: string, labels: Record<string, string>, values: string) =>
   series(name, { pod: "gateway-0", ...labels }, values);
 
+const canary = (name: string, labels: Record<string, string>, values: string) =>
+  series(name, { namespace: "monitoring", pod: "quality-canary-0", ...labels }, values);
+
 export const SEED_CASES: TestCase[] = [
+  {
+    name: "ModelQualityLow: MRR@10 0.5 for 15 minutes fires and names the set; 0.9 does not",
+    interval: "1m",
+    input_series: [
+      canary("retrieval_stack_canary_mrr_at_10", { model: "cpu1", set: "bundled" }, "0.5x30"),
+      canary("retrieval_stack_canary_mrr_at_10", { model: "alpha", set: "bundled" }, "0.9x30"),
+      canary("retrieval_stack_canary_mrr_at_10", { model: "alpha", set: "user" }, "0.8x30"),
+    ],
+    alert_rule_test: [
+      { eval_time: "10m", alertname: "ModelQualityLow", exp_alerts: none },
+      {
+        eval_time: "20m",
+        alertname: "ModelQualityLow",
+        exp_alerts: [
+          {
+            exp_labels: { alertname: "ModelQualityLow", ...model("cpu1"), set: "bundled" },
+            exp_annotations: {
+              summary: "Model cpu1 ranks worse: MRR@10 0.500 on the bundled set",
+              description:
+                "The quality canary measured MRR@10 0.500 for model cpu1 (vllm, embed) on the bundled labelled set, below its threshold 0.75, for 15m: it returns worse results than it should (wrong weights or revision, a broken template, truncation).",
+              runbook_url: runbook("ModelQualityLow"),
+            },
+          },
+        ],
+      },
+    ],
+  },
+  {
+    name: "CanaryCheckFailing: a check failing on every run fires and names the check; passing checks do not",
+    interval: "1m",
+    input_series: [
+      canary("retrieval_stack_canary_check_success", { model: "cpu1", check: "sanity" }, "0x30"),
+      canary("retrieval_stack_canary_check_success", { model: "cpu1", check: "health" }, "1x30"),
+      canary("retrieval_stack_canary_check_success", { model: "alpha", check: "sanity" }, "1x30"),
+    ],
+    alert_rule_test: [
+      {
+        eval_time: "20m",
+        alertname: "CanaryCheckFailing",
+        exp_alerts: [
+          {
+            exp_labels: { alertname: "CanaryCheckFailing", ...model("cpu1"), check: "sanity" },
+            exp_annotations: {
+              summary: "Canary check sanity fails for model cpu1",
+              description:
+                "The quality canary's check sanity has failed for model cpu1 (vllm) on every run for 15m; the canary's log names what came back.",
+              runbook_url: runbook("CanaryCheckFailing"),
+            },
+          },
+        ],
+      },
+    ],
+  },
+  {
+    name: "CanaryStale: runs that stop fire after 3 intervals; a canary that keeps running does not",
+    interval: "1m",
+    input_series: [
+      // The canary writes the Unix time of its last run: promtool's clock starts at 0.
+      canary("retrieval_stack_canary_last_run_timestamp_seconds", { model: "cpu1" }, "0+60x5"),
+      canary("retrieval_stack_canary_last_run_timestamp_seconds", { model: "alpha" }, "0+60x40"),
+    ],
+    alert_rule_test: [
+      { eval_time: "8m", alertname: "CanaryStale", exp_alerts: none },
+      {
+        eval_time: "30m",
+        alertname: "CanaryStale",
+        exp_alerts: [
+          {
+            exp_labels: { alertname: "CanaryStale", ...model("cpu1") },
+            exp_annotations: {
+              summary: "No canary run for model cpu1 in 900 s",
+              description:
+                "The quality canary has not finished a run for model cpu1 for more than 3 intervals (900 s): quality is not being measured (canary pod down, stuck or not scraped).",
+              runbook_url: runbook("CanaryStale"),
+            },
+          },
+        ],
+      },
+    ],
+  },
   {
     name: "ModelServiceHighMeanLatency: 800 ms mean fires (seed 003: above 500 ms); 200 ms does not",
     interval: "1m",
