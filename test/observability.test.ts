@@ -272,6 +272,46 @@ describe("runbooks", () => {
   });
 });
 
+describe("Observability with the quality canary", () => {
+  it("deploys it, adds its alerts to every model's group and a quality row to every model dashboard", async () => {
+    const r = await renderResources(() => {
+      const provider = new k8s.Provider("k8s", { kubeconfig: "offline" });
+      new Observability("observability", {
+        provider,
+        environment: "prod",
+        observability: prod.observability,
+        models: prod.models,
+        secrets: secretInputs({ grafanaAdminPassword: "SECRET-GRAFANA-PW", alertReceiverUrls: URLS }),
+        canary: {
+          image: "registry.example.com/retrieval-verifier@sha256:abc",
+          targets: prod.models.map((model) => ({ model, url: `http://${model.name}.retrieval.svc:8000` })),
+        },
+      });
+    });
+    expect(r.objects("Deployment").map((d) => d.metadata.name)).toContain("quality-canary");
+    const rule = r.objects("PrometheusRule")[0]!;
+    for (const m of prod.models) {
+      const g = rule.spec.groups.find((x: { name: string }) => x.name === `retrieval-stack.model.${m.name}`);
+      const names = g.rules.map((x: { alert: string }) => x.alert);
+      expect(names).toEqual(expect.arrayContaining(["ModelQualityLow", "CanaryCheckFailing", "CanaryStale"]));
+    }
+    const dashboards = r
+      .objects("ConfigMap")
+      .filter((c) => c.metadata.name?.startsWith("dashboard-rs-model-"))
+      .map((c) => JSON.parse(Object.values(c.data as Record<string, string>)[0]!));
+    expect(dashboards).toHaveLength(prod.models.length);
+    const allowed = knownMetricNames();
+    for (const d of dashboards) {
+      const row = d.panels.find((p: { type: string }) => p.type === "row");
+      expect(row.title).toBe("Quality (canary)");
+      const mrr = d.panels.find((p: { title: string }) => p.title === "MRR@10 (canary)");
+      expect(mrr.gridPos.y).toBeGreaterThan(row.gridPos.y);
+      expect(mrr.fieldConfig.defaults.thresholds.steps.at(-1).value).toBe(0.75);
+      for (const q of queriesOf(d)) for (const n of metricNamesIn(q)) expect(allowed.has(n), n).toBe(true);
+    }
+  });
+});
+
 describe("runbook URLs are absolute, from config", () => {
   const rulesWith = (runbookBaseUrl: string | undefined) =>
     buildRuleGroups({ models: prod.models, thresholds: prod.observability.alerts, runbookBaseUrl }).flatMap(

@@ -6,6 +6,7 @@ import { childOptions, standardLabels } from "../k8s/meta";
 import type { IngressMetricsConfig } from "../ingress/metrics";
 import { MODELS_NAMESPACE, MONITORING_NAMESPACE } from "../k8s/namespaces";
 import { buildRuleGroups } from "./alert-rules";
+import { QualityCanary, type QualityCanaryArgs } from "./quality-canary";
 import { bridgeTargets, buildAlertmanagerConfig, isBridged } from "./alertmanager-config";
 import { chatBridgeUrl, createChatBridge } from "./chat-bridge";
 import { buildDashboards } from "./dashboards";
@@ -35,6 +36,11 @@ export interface ObservabilityArgs {
   readonly ingress?: IngressMetricsConfig;
   /** The stack's API gateway: when enabled, its alerts (error ratio per key and model, breaker, quota, Redis). */
   readonly gateway?: { readonly enabled: boolean };
+  /**
+   * Deploy the quality canary (with observability.canary enabled): the verifier image and what to call. Its alerts
+   * (ModelQualityLow, CanaryCheckFailing, CanaryStale) and the models' "Quality (canary)" rows come with it.
+   */
+  readonly canary?: Omit<QualityCanaryArgs, "provider" | "canary">;
 }
 
 /** Name of the PrometheusRule that holds every alert of the stack. */
@@ -48,6 +54,8 @@ export const ALERT_RULES_NAME = "retrieval-stack-alerts";
 export class Observability extends pulumi.ComponentResource {
   /** Namespace of Prometheus, Alertmanager and Grafana (other components' NetworkPolicies admit it). */
   readonly namespace: string = MONITORING_NAMESPACE;
+  /** The quality canary, when `canary` was given and observability.canary.enabled. */
+  readonly qualityCanary?: QualityCanary;
 
   constructor(name: string, args: ObservabilityArgs, opts?: pulumi.ComponentResourceOptions) {
     super("retrieval-stack:observability:Observability", name, {}, opts);
@@ -127,6 +135,19 @@ export class Observability extends pulumi.ComponentResource {
       childOptions(this, args.provider, { dependsOn: [namespace, grafanaAdmin, alertmanagerConfig] }),
     );
 
+    const canary = args.canary && obs.canary.enabled ? obs.canary : undefined;
+    if (args.canary && canary)
+      this.qualityCanary = new QualityCanary(
+        "quality-canary",
+        {
+          ...args.canary,
+          provider: args.provider,
+          canary,
+          modelsNamespace: args.canary.modelsNamespace ?? modelsNamespace,
+        },
+        { parent: this, dependsOn: [release] },
+      );
+
     new k8s.apiextensions.CustomResource(
       ALERT_RULES_NAME,
       {
@@ -141,13 +162,14 @@ export class Observability extends pulumi.ComponentResource {
             modelsNamespace,
             ingress: args.ingress,
             gateway: args.gateway,
+            canary,
           }),
         },
       },
       childOptions(this, args.provider, { dependsOn: [release] }),
     );
 
-    for (const d of buildDashboards(args.models, modelsNamespace, undefined, args.ingress)) {
+    for (const d of buildDashboards(args.models, modelsNamespace, undefined, args.ingress, canary)) {
       const cmName = `dashboard-${d.uid}`;
       new k8s.core.v1.ConfigMap(
         cmName,
@@ -173,3 +195,4 @@ export { buildRuleGroups, type RuleGroup, type AlertingRule } from "./alert-rule
 export { buildAlertmanagerConfig } from "./alertmanager-config";
 export { buildDashboards } from "./dashboards";
 export { ALERT_CATALOGUE, ALERT_NAMES, type AlertName } from "./alert-catalogue";
+export { QualityCanary, type QualityCanaryArgs } from "./quality-canary";
