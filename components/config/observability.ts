@@ -118,6 +118,17 @@ export const CanarySchema = z.strictObject({
 });
 export type CanaryConfig = z.infer<typeof CanarySchema>;
 
+/** Logs next to metrics: Loki (single binary) and Grafana Alloy on every node (components/observability/logs). */
+export const LogsSchema = z.strictObject({
+  /** Default: on in cloud stacks, off in local (environment profile). */
+  enabled: z.boolean().optional(),
+  /** How long Loki keeps logs (and the S3 lifecycle rule expires them); default: observability.retention. */
+  retention: PromDuration.optional(),
+  /** Loki's volume (filesystem storage in local; the write-ahead log and index cache in cloud stacks). */
+  storageGiB: z.number().int().positive().default(20),
+});
+export type LogsConfig = z.infer<typeof LogsSchema>;
+
 export const ObservabilitySchema = z.strictObject({
   enabled: z.boolean().default(true),
   retention: PromDuration.default("15d"),
@@ -127,6 +138,7 @@ export const ObservabilitySchema = z.strictObject({
   alerts: AlertThresholdsSchema.default(AlertThresholdsSchema.parse({})),
   receivers: z.array(ReceiverSchema).default([]),
   canary: CanarySchema.default(CanarySchema.parse({})),
+  logs: LogsSchema.default(LogsSchema.parse({})),
   /**
    * Where alerts' runbook_url points: the absolute http(s) URL of docs/runbooks.md as your team browses it (e.g.
    * "https://github.com/acme/retrieval-stack/blob/main/docs/runbooks.md"); each alert appends its #anchor. Unset:

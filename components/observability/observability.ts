@@ -7,6 +7,9 @@ import type { IngressMetricsConfig } from "../ingress/metrics";
 import { MODELS_NAMESPACE, MONITORING_NAMESPACE } from "../k8s/namespaces";
 import { buildRuleGroups } from "./alert-rules";
 import { QualityCanary, type QualityCanaryArgs } from "./quality-canary";
+import { LogStack, logsEnabled, type LogStackArgs } from "./logs/log-stack";
+import { LOKI_DATASOURCE_UID } from "./logs/dashboards";
+import { lokiUrl } from "./logs/loki";
 import { bridgeTargets, buildAlertmanagerConfig, isBridged } from "./alertmanager-config";
 import { chatBridgeUrl, createChatBridge } from "./chat-bridge";
 import { buildDashboards } from "./dashboards";
@@ -41,6 +44,11 @@ export interface ObservabilityArgs {
    * (ModelQualityLow, CanaryCheckFailing, CanaryStale) and the models' "Quality (canary)" rows come with it.
    */
   readonly canary?: Omit<QualityCanaryArgs, "provider" | "canary">;
+  /**
+   * Install the log stack (Loki, Alloy, log dashboards) where observability.logs is enabled (default: cloud
+   * stacks). Cloud stacks pass `aws` (region and the cluster's OIDC provider) for the S3 bucket and IRSA role.
+   */
+  readonly logs?: Pick<LogStackArgs, "aws" | "audit">;
 }
 
 /** Name of the PrometheusRule that holds every alert of the stack. */
@@ -56,6 +64,8 @@ export class Observability extends pulumi.ComponentResource {
   readonly namespace: string = MONITORING_NAMESPACE;
   /** The quality canary, when `canary` was given and observability.canary.enabled. */
   readonly qualityCanary?: QualityCanary;
+  /** Loki, Alloy and the log dashboards, when `logs` was given and logs are enabled. */
+  readonly logStack?: LogStack;
 
   constructor(name: string, args: ObservabilityArgs, opts?: pulumi.ComponentResourceOptions) {
     super("retrieval-stack:observability:Observability", name, {}, opts);
@@ -123,18 +133,34 @@ export class Observability extends pulumi.ComponentResource {
         replicas: profileOf(args.environment).minReplicasFloor >= 2 ? 2 : 1,
       });
 
+    const withLogs = !!args.logs && logsEnabled(obs, args.environment);
     const release = pinnedRelease(
       "kube-prometheus-stack",
       {
         name: "kube-prometheus-stack",
         namespace: ns,
         chart: KUBE_PROMETHEUS_STACK,
-        values: kubePrometheusStackValues(obs),
+        values: kubePrometheusStackValues(obs, withLogs ? { lokiUrl: lokiUrl(ns), lokiUid: LOKI_DATASOURCE_UID } : {}),
         // (pinnedRelease waits: the CRDs and the operator are up before our PrometheusRule and ServiceMonitors.)
       },
       childOptions(this, args.provider, { dependsOn: [namespace, grafanaAdmin, alertmanagerConfig] }),
     );
 
+    if (withLogs)
+      this.logStack = new LogStack(
+        "logs",
+        {
+          ...args.logs,
+          provider: args.provider,
+          environment: args.environment,
+          observability: obs,
+          models: args.models,
+          namespace: ns,
+          modelsNamespace,
+          dependsOn: [namespace],
+        },
+        { parent: this },
+      );
     const canary = args.canary && obs.canary.enabled ? obs.canary : undefined;
     if (args.canary && canary)
       this.qualityCanary = new QualityCanary(
@@ -169,7 +195,10 @@ export class Observability extends pulumi.ComponentResource {
       childOptions(this, args.provider, { dependsOn: [release] }),
     );
 
-    for (const d of buildDashboards(args.models, modelsNamespace, undefined, args.ingress, canary)) {
+    for (const d of buildDashboards(args.models, modelsNamespace, undefined, args.ingress, {
+      canary,
+      logs: withLogs,
+    })) {
       const cmName = `dashboard-${d.uid}`;
       new k8s.core.v1.ConfigMap(
         cmName,
@@ -196,3 +225,4 @@ export { buildAlertmanagerConfig } from "./alertmanager-config";
 export { buildDashboards } from "./dashboards";
 export { ALERT_CATALOGUE, ALERT_NAMES, type AlertName } from "./alert-catalogue";
 export { QualityCanary, type QualityCanaryArgs } from "./quality-canary";
+export { LogStack, logsEnabled, type LogStackArgs } from "./logs/log-stack";

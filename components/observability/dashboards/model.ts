@@ -7,6 +7,7 @@ import { errorRatioOf, type ErrorRatio } from "../error-ratio";
 import { GRAFANA_RATE_WINDOW } from "./engine";
 import { dashboard, note, row, stat, timeseries, type PanelSpec } from "./panels";
 import { replicaQueries } from "./replicas";
+import { modelLogsLink } from "../logs/dashboards";
 
 /** The canary's row: MRR@10 and NDCG@10 over time per labelled set, against the model's threshold, and its checks. */
 function qualityRow(model: ModelConfig, canary: CanaryConfig): PanelSpec[] {
@@ -41,8 +42,9 @@ export function modelDashboard(
   namespace: string,
   adapterFor: (e: EngineName) => EngineAdapter = defaultAdapterFor,
   errors: ErrorRatio | undefined = errorRatioOf(model, { models: [model], namespace, adapterFor }),
-  canary?: CanaryConfig,
+  extras: { readonly canary?: CanaryConfig; readonly logs?: boolean } = {},
 ): Dashboard {
+  const canary = extras.canary;
   const adapter = adapterFor(model.engine);
   const m = adapter.metrics;
   const s = modelSelector(model.name, namespace);
@@ -104,5 +106,6 @@ export function modelDashboard(
     ),
     ...(canary?.enabled ? qualityRow(model, canary) : []),
   ];
-  return dashboard(`rs-model-${model.name}`, `Model: ${model.name}`, ["model", model.engine], [], panels);
+  const d = dashboard(`rs-model-${model.name}`, `Model: ${model.name}`, ["model", model.engine], [], panels);
+  return extras.logs ? { ...d, links: [modelLogsLink(model.name)] } : d;
 }
