@@ -1,17 +1,17 @@
 import { adapterFor } from "../components/serving/engines";
-import { ABSENT_WINDOW, RATE_WINDOW, buildRuleGroups } from "../components/observability/alert-rules";
-import { ALERT_NAMES, type AlertName } from "../components/observability/alert-catalogue";
-import type { AlertThresholds, ModelConfig } from "../components/config";
+import { finalizeGroup, planAlertGroups } from "../components/observability/alert-rules";
+import { ALERT_CATALOGUE, ALERT_NAMES } from "../components/observability/alert-catalogue";
+import type { ModelConfig } from "../components/config";
 import { KUBE_PROMETHEUS_STACK } from "../components/observability/helm-values";
 import { MODELS_NAMESPACE } from "../components/k8s/namespaces";
-import { errorRatioOf, type ErrorRatioSource } from "../components/observability/error-ratio";
+import { errorRatioOf } from "../components/observability/error-ratio";
 import type { SummarySection } from "./summary";
 
 /** Alerts of the stack with their thresholds, and where they go: the plan's answer to "what pages us, when". */
 export const observabilitySummary: SummarySection = ({ config }) => {
   const obs = config.observability;
   if (!obs.enabled) return "## Observability\n\n_disabled (observability.enabled: false): no Prometheus, no alerts_";
-  const groups = buildRuleGroups({
+  const groups = planAlertGroups({
     models: config.models,
     thresholds: obs.alerts,
     runbookBaseUrl: obs.runbookBaseUrl,
@@ -23,18 +23,17 @@ export const observabilitySummary: SummarySection = ({ config }) => {
       ? errorRatioOf(m, { models: config.models, namespace: MODELS_NAMESPACE, ingress: config.ingress })?.source
       : undefined;
   const rows: string[][] = [];
-  for (const g of groups)
-    for (const r of g.rules) {
-      const scope = r.labels.model ?? (r.labels.node_group ? `node group ${r.labels.node_group}` : "every GPU");
-      const model = config.models.find((m) => m.name === r.labels.model);
-      rows.push([
-        `\`${r.alert}\``,
-        r.labels.severity ?? "",
-        scope,
-        firesWhen(r.alert, obs.alerts, model, errorSource(model)),
-        r.for,
-      ]);
-    }
+  for (const g of groups) {
+    const rules = finalizeGroup(g, obs.runbookBaseUrl).rules;
+    g.drafts.forEach((d, i) => {
+      const labels = rules[i]!.labels;
+      const kind = ALERT_CATALOGUE[d.alert].scope;
+      const scope =
+        labels.model ??
+        (labels.node_group ? `node group ${labels.node_group}` : kind === "gpu" ? "every GPU" : `per ${kind}`);
+      rows.push([`\`${d.alert}\``, labels.severity ?? "", scope, d.firesWhen, d.for]);
+    });
+  }
   const absent: string[] = [];
   for (const m of config.models) {
     const metrics = adapterFor(m.engine).metrics;
@@ -46,7 +45,26 @@ export const observabilitySummary: SummarySection = ({ config }) => {
       absent.push(`\`ModelServiceQueueBacklog\` for \`${m.name}\`: ${m.engine} exports no queue gauge`);
     if (m.replicas.min === m.replicas.max)
       absent.push(`\`ModelServiceAtMaxReplicas\` for \`${m.name}\`: replicas.min = replicas.max (no autoscaling)`);
+    if (!metrics.latencyMean)
+      absent.push(`\`ModelServiceHighMeanLatency\` for \`${m.name}\`: ${m.engine} declares no latency mean`);
   }
+  const rendered = new Set(groups.flatMap((g) => g.drafts.map((d) => d.alert)));
+  const whyNot: Partial<Record<string, string>> = {
+    ModelServiceLowTraffic: "off (observability.alerts.lowTraffic.enabled: false, the default)",
+    ModelServiceCpuSaturated: "every model is GPU-served (it watches CPU-served models only)",
+    GpuMemoryPressure: "no model uses a GPU",
+    GpuHighUtilization: "no model uses a GPU",
+    GpuXidErrors: "no model uses a GPU",
+    GpuNodeGroupNoCapacity: "no model uses a GPU",
+    ModelQualityLow: "the stack does not deploy the quality canary (or observability.canary.enabled: false)",
+    CanaryCheckFailing: "the stack does not deploy the quality canary (or observability.canary.enabled: false)",
+    CanaryStale: "the stack does not deploy the quality canary (or observability.canary.enabled: false)",
+  };
+  for (const alert of ALERT_NAMES)
+    if (!rendered.has(alert) && !absent.some((a) => a.startsWith(`\`${alert}\``)))
+      absent.push(
+        `\`${alert}\`: ${whyNot[alert] ?? (alert.startsWith("Gateway") ? "the stack has no API gateway" : "not applicable to this stack's models")}`,
+      );
   const receivers = obs.receivers.length
     ? obs.receivers
         .map(
@@ -64,7 +82,7 @@ export const observabilitySummary: SummarySection = ({ config }) => {
     "## Observability",
     "",
     `- ${KUBE_PROMETHEUS_STACK.chart} ${KUBE_PROMETHEUS_STACK.version}; retention ${obs.retention}; Prometheus volume ${obs.storageGiB ? `${obs.storageGiB} GiB` : "emptyDir (lost on restart)"}; Grafana ${obs.grafana.exposeViaIngress ? "exposed via the ingress at /grafana" : "not exposed (kubectl port-forward)"}`,
-    `- ${rows.length} alert rules (${ALERT_NAMES.length} kinds); runbooks: ${obs.runbookBaseUrl}`,
+    `- ${rows.length} alert rules (${ALERT_NAMES.length} kinds); runbooks: ${obs.runbookBaseUrl ?? "not linked: set observability.runbookBaseUrl to the absolute URL of docs/runbooks.md so every alert carries a runbook_url that opens from Alertmanager and chat"}`,
     "",
     table,
     ...(absent.length ? ["", "Not rendered:", ...absent.map((a) => `- ${a}`)] : []),
@@ -73,40 +91,3 @@ export const observabilitySummary: SummarySection = ({ config }) => {
     receivers,
   ].join("\n");
 };
-
-/** The condition of an alert in words, with its threshold from config. */
-function firesWhen(
-  alert: AlertName,
-  t: AlertThresholds,
-  model: ModelConfig | undefined,
-  errors: ErrorRatioSource | undefined,
-): string {
-  const pct = (x: number) => `${Math.round(x * 1000) / 10}%`;
-  const whileScheduled = model?.replicas.min === 0 ? " (while it has pods)" : "";
-  switch (alert) {
-    case "ModelServiceDown":
-      return `ready replicas < 1${whileScheduled}`;
-    case "ModelServiceHighErrorRate":
-      return errors === "ingress"
-        ? `5xx / all answers at the ingress > ${pct(t.errorRatio.value)} over ${RATE_WINDOW} (engine counts no failures)`
-        : `failed / all requests > ${pct(t.errorRatio.value)} over ${RATE_WINDOW}`;
-    case "ModelServiceHighLatencyP99":
-      return `p99 latency > ${model?.slo.p99LatencyMs ?? "?"} ms (SLO) over ${RATE_WINDOW}`;
-    case "ModelServiceQueueBacklog":
-      return `waiting requests > ${t.queueBacklog.value}`;
-    case "ModelServiceAtMaxReplicas":
-      return `ready replicas >= replicas.max ${model?.replicas.max ?? "?"}`;
-    case "ModelServicePodRestarting":
-      return `container restarts in 15 min >= ${t.podRestarts.value}`;
-    case "ModelMetricsMissing":
-      return `none of the engine's metrics for ${ABSENT_WINDOW}${whileScheduled}`;
-    case "GpuMemoryPressure":
-      return `framebuffer used / total > ${pct(t.gpuMemoryRatio.value)}`;
-    case "GpuHighUtilization":
-      return `mean utilisation over ${RATE_WINDOW} > ${pct(t.gpuUtilization.value)}`;
-    case "GpuXidErrors":
-      return "an Xid error (DCGM_FI_DEV_XID_ERRORS > 0)";
-    case "GpuNodeGroupNoCapacity":
-      return "a model pod of the group is Pending";
-  }
-}

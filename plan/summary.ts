@@ -4,6 +4,7 @@ import type { K8sObject } from "./validate";
 import { policySummary } from "./summary-policy";
 import { gpuSummary } from "./summary-gpu";
 import { observabilitySummary } from "./summary-observability";
+import { canaryAndLogsSummary } from "./summary-canary-logs";
 import { servingSummary } from "./summary-serving";
 import { ingressSummary } from "./summary-ingress";
 import { verificationSummary } from "./summary-verification";
@@ -111,6 +112,7 @@ export const SUMMARY_SECTIONS: SummarySection[] = [
   helm,
   ingressSummary,
   observabilitySummary,
+  canaryAndLogsSummary,
   verificationSummary,
   policySummary,
 ];

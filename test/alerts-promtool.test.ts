@@ -5,7 +5,9 @@ import * as YAML from "yaml";
 import { afterAll, describe, expect, it } from "vitest";
 import { ALERT_NAMES } from "../components/observability/alert-catalogue";
 import { CASES, type TestCase } from "./promtool/cases";
-import { testRuleGroups } from "./promtool/fixtures";
+import { TEST_METRICS, testRuleGroups } from "./promtool/fixtures";
+import { knownMetricNames, metricNamesIn } from "../components/observability/metric-catalogue";
+import { SEED_CASES, seedRuleGroups } from "./promtool/seed-cases";
 import { findTool, promtoolTestRules, run, toolMissing } from "./promtool/tool";
 
 const promtool = findTool("promtool", "prometheus");
@@ -17,6 +19,16 @@ fs.writeFileSync(rulesFile, YAML.stringify({ groups: testRuleGroups() }, { lineW
 
 const promtoolTest = (c: TestCase) => promtoolTestRules(promtool, rulesFile, c, CASES.indexOf(c));
 
+// Seed 003's and the gateway's alerts, over a CPU-served model and a GPU model (test/promtool/seed-cases.ts).
+const seedDir = fs.mkdtempSync(path.join(dir, "seed-"));
+const seedRulesFile = path.join(seedDir, "rules.yaml");
+fs.writeFileSync(seedRulesFile, YAML.stringify({ groups: seedRuleGroups() }, { lineWidth: 0 }));
+/** Every case with the rule file it runs against. */
+const ALL_CASES: { c: TestCase; file: string }[] = [
+  ...CASES.map((c) => ({ c, file: rulesFile })),
+  ...SEED_CASES.map((c) => ({ c, file: seedRulesFile })),
+];
+
 describe("alert rules under promtool", () => {
   if (!promtool.path) {
     it("needs promtool", () => toolMissing(promtool));
@@ -27,11 +39,16 @@ describe("alert rules under promtool", () => {
     expect(r.output).toMatch(/SUCCESS/);
     expect(r.status, r.output).toBe(0);
   });
-  for (const c of CASES)
+  it("promtool check rules accepts the seed and gateway rule file", () => {
+    const r = run(promtool, ["check", "rules", seedRulesFile]);
+    expect(r.status, r.output).toBe(0);
+  });
+  ALL_CASES.forEach(({ c, file }, i) =>
     it(c.name, () => {
-      const r = promtoolTest(c);
+      const r = promtoolTestRules(promtool, file, c, i);
       expect(r.status, r.output).toBe(0);
-    });
+    }),
+  );
 
   it("a wrong expectation fails (the harness can fail)", () => {
     const c = CASES.find((x) => x.name.startsWith("GpuXidErrors"))!;
@@ -45,6 +62,29 @@ describe("alert rules under promtool", () => {
     const r = promtoolTest(wrong);
     expect(r.status).not.toBe(0);
     expect(r.output).toMatch(/FAILED/);
+  });
+});
+
+describe("runbook_url survives Prometheus' template expansion", () => {
+  it("a base URL with Go template braces comes out of promtool exactly as written", () => {
+    if (!promtool.path) return toolMissing(promtool);
+    const base = "https://wiki.example.invalid/{{team}}/runbooks.md";
+    const sub = fs.mkdtempSync(path.join(dir, "escape-"));
+    const file = path.join(sub, "rules.yaml");
+    fs.writeFileSync(file, YAML.stringify({ groups: testRuleGroups(base) }, { lineWidth: 0 }));
+    const xid = CASES.find((x) => x.name.startsWith("GpuXidErrors"))!;
+    const c: TestCase = {
+      ...xid,
+      alert_rule_test: xid.alert_rule_test.map((t) => ({
+        ...t,
+        exp_alerts: t.exp_alerts.map((a) => ({
+          ...a,
+          exp_annotations: { ...a.exp_annotations, runbook_url: `${base}#gpuxiderrors` },
+        })),
+      })),
+    };
+    const r = promtoolTestRules(promtool, file, c, "escape");
+    expect(r.status, r.output).toBe(0);
   });
 });
 
@@ -66,16 +106,32 @@ describe("GPU alerts name the node from `node` only", () => {
 describe("alert unit-test coverage", () => {
   it("every alert has a case where it fires and one where it must not (or has no data)", () => {
     for (const alert of ALERT_NAMES) {
-      const tests = CASES.flatMap((c) => c.alert_rule_test).filter((t) => t.alertname === alert);
+      const cases = ALL_CASES.map((x) => x.c);
+      const tests = cases.flatMap((c) => c.alert_rule_test).filter((t) => t.alertname === alert);
       expect(
         tests.some((t) => t.exp_alerts.length > 0),
         `${alert} never fires in a test`,
       ).toBe(true);
       expect(
         tests.some((t) => t.exp_alerts.length === 0) ||
-          CASES.some((c) => c.name.startsWith(alert) && /no data|not|silent/.test(c.name)),
+          cases.some((c) => c.name.startsWith(alert) && /no data|not|silent/.test(c.name)),
         `${alert} has no must-not-fire case`,
       ).toBe(true);
     }
+  });
+});
+
+describe("seed 003 and gateway rules: what is rendered where", () => {
+  const rules = seedRuleGroups().flatMap((g) => g.rules);
+  it("read only catalogued metric names (cAdvisor, kube-state-metrics, the gateway's, the engine's)", () => {
+    const allowed = new Set([...knownMetricNames(), ...TEST_METRICS.metricNames]);
+    for (const r of rules) for (const n of metricNamesIn(r.expr)) expect(allowed.has(n), `${r.alert}: ${n}`).toBe(true);
+  });
+  it("CPU saturation is watched for the CPU-served model only; the gateway group exists only when enabled", () => {
+    expect(rules.filter((r) => r.alert === "ModelServiceCpuSaturated").map((r) => r.labels.model)).toEqual(["cpu1"]);
+    expect(testRuleGroups().map((g) => g.name)).not.toContain("retrieval-stack.gateway");
+    expect(seedRuleGroups().map((g) => g.name)).toContain("retrieval-stack.gateway");
+    // Low traffic is off by default.
+    expect(testRuleGroups().flatMap((g) => g.rules.map((r) => r.alert))).not.toContain("ModelServiceLowTraffic");
   });
 });

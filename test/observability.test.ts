@@ -256,18 +256,87 @@ describe("runbooks", () => {
     const md = fs.readFileSync(path.join(__dirname, "..", "docs", "runbooks.md"), "utf8");
     const headings = [...md.matchAll(/^## (\S+)$/gm)].map((m) => m[1]);
     expect(headings.sort()).toEqual([...ALERT_NAMES].sort());
+    const base = "https://git.example.com/acme/retrieval-stack/blob/main/docs/runbooks.md";
     for (const g of buildRuleGroups({
       models: prod.models,
       thresholds: prod.observability.alerts,
-      runbookBaseUrl: prod.observability.runbookBaseUrl,
+      runbookBaseUrl: base,
     }))
-      for (const r of g.rules) expect(r.annotations.runbook_url).toBe(`docs/runbooks.md#${r.alert.toLowerCase()}`);
+      for (const r of g.rules) expect(r.annotations.runbook_url).toBe(`${base}#${r.alert.toLowerCase()}`);
     // Links inside the runbooks point at existing sections.
     for (const [, anchor] of md.matchAll(/\]\(#([a-z0-9-]+)\)/g))
       expect(
         headings.map((h) => h!.toLowerCase()),
         anchor,
       ).toContain(anchor);
+  });
+});
+
+describe("Observability with the quality canary", () => {
+  it("deploys it, adds its alerts to every model's group and a quality row to every model dashboard", async () => {
+    const r = await renderResources(() => {
+      const provider = new k8s.Provider("k8s", { kubeconfig: "offline" });
+      new Observability("observability", {
+        provider,
+        environment: "prod",
+        observability: prod.observability,
+        models: prod.models,
+        secrets: secretInputs({ grafanaAdminPassword: "SECRET-GRAFANA-PW", alertReceiverUrls: URLS }),
+        canary: {
+          image: "registry.example.com/retrieval-verifier@sha256:abc",
+          targets: prod.models.map((model) => ({ model, url: `http://${model.name}.retrieval.svc:8000` })),
+        },
+      });
+    });
+    expect(r.objects("Deployment").map((d) => d.metadata.name)).toContain("quality-canary");
+    const rule = r.objects("PrometheusRule")[0]!;
+    for (const m of prod.models) {
+      const g = rule.spec.groups.find((x: { name: string }) => x.name === `retrieval-stack.model.${m.name}`);
+      const names = g.rules.map((x: { alert: string }) => x.alert);
+      expect(names).toEqual(expect.arrayContaining(["ModelQualityLow", "CanaryCheckFailing", "CanaryStale"]));
+    }
+    const dashboards = r
+      .objects("ConfigMap")
+      .filter((c) => c.metadata.name?.startsWith("dashboard-rs-model-"))
+      .map((c) => JSON.parse(Object.values(c.data as Record<string, string>)[0]!));
+    expect(dashboards).toHaveLength(prod.models.length);
+    const allowed = knownMetricNames();
+    for (const d of dashboards) {
+      const row = d.panels.find((p: { type: string }) => p.type === "row");
+      expect(row.title).toBe("Quality (canary)");
+      const mrr = d.panels.find((p: { title: string }) => p.title === "MRR@10 (canary)");
+      expect(mrr.gridPos.y).toBeGreaterThan(row.gridPos.y);
+      expect(mrr.fieldConfig.defaults.thresholds.steps.at(-1).value).toBe(0.75);
+      for (const q of queriesOf(d)) for (const n of metricNamesIn(q)) expect(allowed.has(n), n).toBe(true);
+    }
+  });
+});
+
+describe("runbook URLs are absolute, from config", () => {
+  const rulesWith = (runbookBaseUrl: string | undefined) =>
+    buildRuleGroups({ models: prod.models, thresholds: prod.observability.alerts, runbookBaseUrl }).flatMap(
+      (g) => g.rules,
+    );
+
+  it("refuses a relative path, a non-http(s) scheme and Go template braces in observability.runbookBaseUrl", () => {
+    for (const bad of ["docs/runbooks.md", "ftp://x.example/runbooks.md", "https://x.example/{{ .Foo }}/r.md"]) {
+      const r = ObservabilitySchema.safeParse({ runbookBaseUrl: bad });
+      expect(r.success, bad).toBe(false);
+      expect(r.error!.issues[0]!.path, bad).toEqual(["runbookBaseUrl"]);
+    }
+    expect(ObservabilitySchema.parse({ runbookBaseUrl: "https://x.example/docs/runbooks.md" }).runbookBaseUrl).toBe(
+      "https://x.example/docs/runbooks.md",
+    );
+  });
+
+  it("unset: no alert carries a runbook_url, and plan.md's line says how to set it", () => {
+    for (const r of rulesWith(undefined)) expect(r.annotations, r.alert).not.toHaveProperty("runbook_url");
+  });
+
+  it("replaces the base's own fragment with the alert's anchor", () => {
+    const urls = rulesWith("https://x.example/r.md#top").map((r) => r.annotations.runbook_url);
+    expect(urls).toContain("https://x.example/r.md#modelservicedown");
+    expect(urls.every((u) => !u!.includes("#top"))).toBe(true);
   });
 });
 

@@ -1,6 +1,9 @@
 import type { Severity } from "../config";
 
-/** Every alert we ship, with its severity and what it means; docs/runbooks.md has one section per name. */
+/**
+ * Every alert we ship, with the facts the one pass in alert-rules.ts adds to each rule draft: its severity, its
+ * scope, what it means. docs/runbooks.md has one section per name.
+ */
 export const ALERT_CATALOGUE = {
   ModelServiceDown: { severity: "critical", scope: "model", meaning: "no ready replica" },
   ModelServiceHighErrorRate: {
@@ -13,6 +16,33 @@ export const ALERT_CATALOGUE = {
   ModelServiceAtMaxReplicas: { severity: "warning", scope: "model", meaning: "ready replicas at replicas.max" },
   ModelServicePodRestarting: { severity: "warning", scope: "model", meaning: "container restarts within 15 minutes" },
   ModelMetricsMissing: { severity: "warning", scope: "model", meaning: "none of the engine's metrics for the model" },
+  ModelServiceHighMeanLatency: { severity: "warning", scope: "model", meaning: "mean latency above threshold" },
+  ModelServiceLowTraffic: { severity: "warning", scope: "model", meaning: "requests per second below threshold" },
+  ModelServiceCpuSaturated: {
+    severity: "warning",
+    scope: "model",
+    meaning: "CPU used / requested of a CPU-served model above threshold",
+  },
+  ModelServiceMemoryNearLimit: {
+    severity: "warning",
+    scope: "model pod",
+    meaning: "working-set memory / memory limit above threshold (OOM risk)",
+  },
+  GatewayHighErrorRate: {
+    severity: "critical",
+    scope: "API key and model",
+    meaning: "share of 5xx answers of the gateway above threshold",
+  },
+  GatewayCircuitBreakerOpen: { severity: "critical", scope: "model", meaning: "the gateway's breaker is open" },
+  GatewayQuotaExhausted: { severity: "warning", scope: "API key", meaning: "the gateway keeps refusing over quota" },
+  GatewayRedisDown: {
+    severity: "warning",
+    scope: "gateway",
+    meaning: "Redis unreachable: rate limits and quotas fail open",
+  },
+  ModelQualityLow: { severity: "warning", scope: "model", meaning: "canary MRR@10 below the model's threshold" },
+  CanaryCheckFailing: { severity: "warning", scope: "model", meaning: "a canary check of the model fails" },
+  CanaryStale: { severity: "warning", scope: "model", meaning: "no canary run for 3 intervals" },
   GpuMemoryPressure: { severity: "warning", scope: "gpu", meaning: "framebuffer used / total above threshold" },
   GpuHighUtilization: { severity: "warning", scope: "gpu", meaning: "GPU utilisation above threshold, sustained" },
   GpuXidErrors: { severity: "warning", scope: "gpu", meaning: "the driver reported an Xid error" },
@@ -25,6 +55,12 @@ export const ALERT_NAMES = Object.keys(ALERT_CATALOGUE) as AlertName[];
 /** GitHub-style anchor of the runbook heading `## <AlertName>`. */
 export const runbookAnchor = (alert: AlertName): string => alert.toLowerCase();
 
+/**
+ * The absolute runbook link of an alert: `<base>#<anchor>` (any fragment of the base is replaced). Prometheus
+ * expands every annotation as a Go template, so a literal `{{` in the URL is written as the template string
+ * `{{ "{{" }}` and comes out unchanged (config refuses `{{` in runbookBaseUrl; this keeps the link intact anyway).
+ */
 export function runbookUrl(base: string, alert: AlertName): string {
-  return `${base.replace(/#.*$/, "")}#${runbookAnchor(alert)}`;
+  const url = `${base.replace(/#.*$/, "")}#${runbookAnchor(alert)}`;
+  return url.replace(/\{\{/g, '{{ "{{" }}');
 }

@@ -1,4 +1,4 @@
-import type { AlertThresholds, EngineName, ModelConfig } from "../config";
+import type { AlertThresholds, CanaryConfig, EngineName, ModelConfig } from "../config";
 import { adapterFor as defaultAdapterFor, type EngineAdapter } from "../serving/engines";
 import { MODEL_POD_LABEL, modelSelector } from "../serving/metric-labels";
 import { MODELS_NAMESPACE } from "../k8s/namespaces";
@@ -12,7 +12,8 @@ export interface AlertingRule {
   readonly expr: string;
   readonly for: string;
   readonly labels: Record<string, string>;
-  readonly annotations: { summary: string; description: string; runbook_url: string };
+  /** runbook_url only when observability.runbookBaseUrl is set (a relative link opens nowhere from chat). */
+  readonly annotations: { summary: string; description: string; runbook_url?: string };
 }
 
 export interface RuleGroup {
@@ -20,10 +21,35 @@ export interface RuleGroup {
   readonly rules: AlertingRule[];
 }
 
+/**
+ * A rule as the builders write it: what it watches and what a person reads, nothing that is the same for every
+ * rule. The one pass (finalizeGroup) adds the group's scope labels, the severity from ALERT_CATALOGUE and the
+ * runbook URL.
+ */
+export interface AlertDraft {
+  readonly alert: AlertName;
+  readonly expr: string;
+  readonly for: string;
+  readonly summary: string;
+  readonly description: string;
+  /** The condition in words with its threshold from config (plan.md's "fires when" column). */
+  readonly firesWhen: string;
+  /** Labels beyond the group's scope (e.g. node_group). */
+  readonly labels?: Record<string, string>;
+}
+
+/** The drafts of one rule group and the labels every alert of the group carries (model, namespace, engine). */
+export interface DraftGroup {
+  readonly name: string;
+  readonly scope: Record<string, string>;
+  readonly drafts: readonly AlertDraft[];
+}
+
 export interface AlertRulesInput {
   readonly models: readonly ModelConfig[];
   readonly thresholds: AlertThresholds;
-  readonly runbookBaseUrl: string;
+  /** Absolute URL of docs/runbooks.md as your team reads it; each alert appends its #anchor. Unset: no link. */
+  readonly runbookBaseUrl?: string;
   /** Namespace of the model pods (defaults to the shared MODELS_NAMESPACE). */
   readonly modelsNamespace?: string;
   /** Injected in tests only; the component always uses the real adapters. */
@@ -33,6 +59,10 @@ export interface AlertRulesInput {
    * the 5xx answers the controller received from them (error-ratio.ts).
    */
   readonly ingress?: IngressMetricsConfig;
+  /** The stack's API gateway: when enabled, its alerts (gateway group) are rendered. */
+  readonly gateway?: { readonly enabled: boolean };
+  /** The quality canary's config, when the stack deploys it: its alerts join every model's group. */
+  readonly canary?: CanaryConfig;
 }
 
 /** Window of rate()/histogram_quantile() in alert expressions: several scrapes, short enough to react. */
@@ -46,7 +76,7 @@ export function ksmLabel(k8sLabel: string): string {
 }
 export const KSM_MODEL_LABEL = ksmLabel(MODEL_POD_LABEL);
 
-const escapeRegex = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+export const escapeRegex = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 
 /** PromQL over kube-state-metrics for one model's pods (joined on the pod label the ModelService sets). */
 export function modelPods(model: string, namespace: string): string {
@@ -56,29 +86,38 @@ export function readyReplicas(model: string, namespace: string): string {
   return `sum(kube_pod_status_ready{namespace="${namespace}",condition="true"} * on(namespace, pod) group_left() ${modelPods(model, namespace)})`;
 }
 
-function rule(
-  alert: AlertName,
-  expr: string,
-  forDuration: string,
-  labels: Record<string, string>,
-  summary: string,
-  description: string,
-  base: string,
-): AlertingRule {
+/**
+ * cAdvisor container series of a namespace as kube-prometheus-stack's kubelet ServiceMonitor stores them
+ * (kubelet.serviceMonitor.cAdvisor: true, path /metrics/cadvisor; prometheus-community/helm-charts
+ * charts/kube-prometheus-stack/values.yaml and its k8s.rules.container_* recording rules, HEAD cf408a2, read
+ * 2026-12-01): real containers only (no pod-level cgroup `container=""`, no pause image `image=""`).
+ */
+function cadvisor(namespace: string): string {
+  return `namespace="${namespace}",metrics_path="/metrics/cadvisor",container!="",image!=""`;
+}
+
+/** The one pass: scope labels, severity and runbook URL onto every draft of a group. */
+export function finalizeGroup(group: DraftGroup, runbookBaseUrl: string | undefined): RuleGroup {
   return {
-    alert,
-    expr,
-    for: forDuration,
-    labels: { severity: ALERT_CATALOGUE[alert].severity, ...labels },
-    annotations: { summary, description, runbook_url: runbookUrl(base, alert) },
+    name: group.name,
+    rules: group.drafts.map((d) => ({
+      alert: d.alert,
+      expr: d.expr,
+      for: d.for,
+      labels: { severity: ALERT_CATALOGUE[d.alert].severity, ...group.scope, ...d.labels },
+      annotations: {
+        summary: d.summary,
+        description: d.description,
+        ...(runbookBaseUrl ? { runbook_url: runbookUrl(runbookBaseUrl, d.alert) } : {}),
+      },
+    })),
   };
 }
 
-/** The alert rules of one model: engine series through its adapter, Kubernetes state through kube-state-metrics. */
-export function modelRuleGroup(model: ModelConfig, input: AlertRulesInput): RuleGroup {
+/** The alert drafts of one model: engine series through its adapter, Kubernetes state through kube-state-metrics. */
+export function modelDrafts(model: ModelConfig, input: AlertRulesInput): DraftGroup {
   const ns = input.modelsNamespace ?? MODELS_NAMESPACE;
   const t = input.thresholds;
-  const base = input.runbookBaseUrl;
   const metrics = (input.adapterFor ?? defaultAdapterFor)(model.engine).metrics;
   const s = modelSelector(model.name, ns);
   const errors = errorRatioOf(model, {
@@ -87,173 +126,283 @@ export function modelRuleGroup(model: ModelConfig, input: AlertRulesInput): Rule
     ingress: input.ingress,
     adapterFor: input.adapterFor,
   });
-  const labels = { model: model.name, namespace: ns, engine: model.engine };
   const m = model.name;
   const pods = modelPods(m, ns);
   const ready = readyReplicas(m, ns);
   // A model allowed to scale to zero is only "down" or "silent" while it has pods (i.e. is meant to run).
-  const whileScheduled = model.replicas.min === 0 ? ` and on() (count(${pods}) > 0)` : "";
-  const rules: AlertingRule[] = [];
+  const scaleToZero = model.replicas.min === 0;
+  const whileScheduled = scaleToZero ? ` and on() (count(${pods}) > 0)` : "";
+  const whileScheduledText = scaleToZero ? " (while it has pods)" : "";
+  const drafts: AlertDraft[] = [];
 
-  rules.push(
-    rule(
-      "ModelServiceDown",
-      `((${ready} or on() vector(0)) < 1)${whileScheduled}`,
-      t.modelDownFor,
-      labels,
-      `Model ${m} has no ready replica`,
-      `Model ${m} (${model.engine}, ${model.task}) in namespace ${ns} has had no ready replica for ${t.modelDownFor}; every request to it fails.`,
-      base,
-    ),
-  );
+  drafts.push({
+    alert: "ModelServiceDown",
+    expr: `((${ready} or on() vector(0)) < 1)${whileScheduled}`,
+    for: t.modelDownFor,
+    summary: `Model ${m} has no ready replica`,
+    description: `Model ${m} (${model.engine}, ${model.task}) in namespace ${ns} has had no ready replica for ${t.modelDownFor}; every request to it fails.`,
+    firesWhen: `ready replicas < 1${whileScheduledText}`,
+  });
   if (errors) {
     const threshold = `(threshold ${pct(t.errorRatio.value)}) for ${t.errorRatio.for}`;
-    rules.push(
-      rule(
-        "ModelServiceHighErrorRate",
-        `(${errors.expr(RATE_WINDOW)}) > ${t.errorRatio.value}`,
-        t.errorRatio.for,
-        labels,
-        `Model ${m} fails {{ $value | humanizePercentage }} of requests`,
+    drafts.push({
+      alert: "ModelServiceHighErrorRate",
+      expr: `(${errors.expr(RATE_WINDOW)}) > ${t.errorRatio.value}`,
+      for: t.errorRatio.for,
+      summary: `Model ${m} fails {{ $value | humanizePercentage }} of requests`,
+      description:
         errors.source === "engine"
           ? `Model ${m} (${model.engine}) failed {{ $value | humanizePercentage }} of its requests over ${RATE_WINDOW} ${threshold}.`
           : `Model ${m} (${model.engine}) answered {{ $value | humanizePercentage }} of the requests routed to it through the ingress with a server error (5xx) over ${RATE_WINDOW} ${threshold}.`,
-        base,
-      ),
-    );
+      firesWhen:
+        errors.source === "ingress"
+          ? `5xx / all answers at the ingress > ${pct(t.errorRatio.value)} over ${RATE_WINDOW} (engine counts no failures)`
+          : `failed / all requests > ${pct(t.errorRatio.value)} over ${RATE_WINDOW}`,
+    });
   }
   const sloSeconds = model.slo.p99LatencyMs / 1000;
-  rules.push(
-    rule(
-      "ModelServiceHighLatencyP99",
-      `(${metrics.latencyP99(s, RATE_WINDOW)}) > ${sloSeconds}`,
-      t.latencyP99For,
-      labels,
-      `Model ${m} p99 latency {{ $value | humanizeDuration }} is above its ${model.slo.p99LatencyMs} ms SLO`,
-      `Model ${m} (${model.engine}) answered with p99 latency {{ $value | humanizeDuration }} over ${RATE_WINDOW}, above its SLO of ${model.slo.p99LatencyMs} ms (models[].slo.p99LatencyMs), for ${t.latencyP99For}.`,
-      base,
-    ),
-  );
+  drafts.push({
+    alert: "ModelServiceHighLatencyP99",
+    expr: `(${metrics.latencyP99(s, RATE_WINDOW)}) > ${sloSeconds}`,
+    for: t.latencyP99For,
+    summary: `Model ${m} p99 latency {{ $value | humanizeDuration }} is above its ${model.slo.p99LatencyMs} ms SLO`,
+    description: `Model ${m} (${model.engine}) answered with p99 latency {{ $value | humanizeDuration }} over ${RATE_WINDOW}, above its SLO of ${model.slo.p99LatencyMs} ms (models[].slo.p99LatencyMs), for ${t.latencyP99For}.`,
+    firesWhen: `p99 latency > ${model.slo.p99LatencyMs} ms (SLO) over ${RATE_WINDOW}`,
+  });
   if (metrics.queueDepth)
-    rules.push(
-      rule(
-        "ModelServiceQueueBacklog",
-        `(${metrics.queueDepth(s)}) > ${t.queueBacklog.value}`,
-        t.queueBacklog.for,
-        labels,
-        `Model ${m} has {{ $value }} requests waiting`,
-        `Model ${m} (${model.engine}) has had more than ${t.queueBacklog.value} requests waiting (now {{ $value }}) for ${t.queueBacklog.for}: replicas cannot keep up.`,
-        base,
-      ),
-    );
+    drafts.push({
+      alert: "ModelServiceQueueBacklog",
+      expr: `(${metrics.queueDepth(s)}) > ${t.queueBacklog.value}`,
+      for: t.queueBacklog.for,
+      summary: `Model ${m} has {{ $value }} requests waiting`,
+      description: `Model ${m} (${model.engine}) has had more than ${t.queueBacklog.value} requests waiting (now {{ $value }}) for ${t.queueBacklog.for}: replicas cannot keep up.`,
+      firesWhen: `waiting requests > ${t.queueBacklog.value}`,
+    });
   if (model.replicas.max > model.replicas.min)
-    rules.push(
-      rule(
-        "ModelServiceAtMaxReplicas",
-        `${ready} >= ${model.replicas.max}`,
-        t.atMaxReplicasFor,
-        labels,
-        `Model ${m} runs at its maximum of ${model.replicas.max} replicas`,
-        `Model ${m} has run {{ $value }} ready replicas, its replicas.max of ${model.replicas.max}, for ${t.atMaxReplicasFor}: the autoscaler cannot add capacity.`,
-        base,
-      ),
-    );
-  rules.push(
-    rule(
-      "ModelServicePodRestarting",
-      `sum by (namespace, pod) (increase(kube_pod_container_status_restarts_total{namespace="${ns}"}[15m]) * on(namespace, pod) group_left() ${pods}) >= ${t.podRestarts.value}`,
-      t.podRestarts.for,
-      labels,
-      `Pod {{ $labels.pod }} of model ${m} is restarting`,
-      `Pod {{ $labels.pod }} of model ${m} (${model.engine}) restarted {{ $value | printf "%.0f" }} times in 15 minutes (threshold ${t.podRestarts.value}).`,
-      base,
-    ),
-  );
+    drafts.push({
+      alert: "ModelServiceAtMaxReplicas",
+      expr: `${ready} >= ${model.replicas.max}`,
+      for: t.atMaxReplicasFor,
+      summary: `Model ${m} runs at its maximum of ${model.replicas.max} replicas`,
+      description: `Model ${m} has run {{ $value }} ready replicas, its replicas.max of ${model.replicas.max}, for ${t.atMaxReplicasFor}: the autoscaler cannot add capacity.`,
+      firesWhen: `ready replicas >= replicas.max ${model.replicas.max}`,
+    });
+  drafts.push({
+    alert: "ModelServicePodRestarting",
+    expr: `sum by (namespace, pod) (increase(kube_pod_container_status_restarts_total{namespace="${ns}"}[15m]) * on(namespace, pod) group_left() ${pods}) >= ${t.podRestarts.value}`,
+    for: t.podRestarts.for,
+    summary: `Pod {{ $labels.pod }} of model ${m} is restarting`,
+    description: `Pod {{ $labels.pod }} of model ${m} (${model.engine}) restarted {{ $value | printf "%.0f" }} times in 15 minutes (threshold ${t.podRestarts.value}).`,
+    firesWhen: `container restarts in 15 min >= ${t.podRestarts.value}`,
+  });
+  if (metrics.latencyMean) {
+    const ms = t.meanLatencyMs;
+    drafts.push({
+      alert: "ModelServiceHighMeanLatency",
+      expr: `(${metrics.latencyMean(s, RATE_WINDOW)}) > ${ms.value / 1000}`,
+      for: ms.for,
+      summary: `Model ${m} mean latency {{ $value | humanizeDuration }} is above ${ms.value} ms`,
+      description: `Model ${m} (${model.engine}) answered in {{ $value | humanizeDuration }} on average over ${RATE_WINDOW}, above observability.alerts.meanLatencyMs (${ms.value} ms), for ${ms.for}.`,
+      firesWhen: `mean latency > ${ms.value} ms over ${RATE_WINDOW}`,
+    });
+  }
+  const low = t.lowTraffic;
+  if (low.enabled) {
+    const hours = low.utcHours;
+    const window = hours ? ` and on() (hour() >= ${hours.start} < ${hours.end})` : "";
+    const hoursText = hours ? ` between ${hours.start}:00 and ${hours.end}:00 UTC` : "";
+    drafts.push({
+      alert: "ModelServiceLowTraffic",
+      expr: `((${metrics.requestRate(s, RATE_WINDOW)}) or on() vector(0)) < ${low.value} and on() (${ready} > 0)${window}`,
+      for: low.for,
+      summary: `Model ${m} gets {{ $value | printf "%.2f" }} requests/s`,
+      description: `Model ${m} (${model.engine}) has served {{ $value | printf "%.2f" }} requests per second over ${RATE_WINDOW}, below observability.alerts.lowTraffic.value (${low.value}), for ${low.for} while it runs${hoursText}: clients may not reach it.`,
+      firesWhen: `requests/s < ${low.value} over ${RATE_WINDOW} while it runs${hoursText}`,
+    });
+  }
+  if (!model.gpu) {
+    const cpu = t.cpuSaturation;
+    drafts.push({
+      alert: "ModelServiceCpuSaturated",
+      expr: `sum(rate(container_cpu_usage_seconds_total{${cadvisor(ns)}}[${RATE_WINDOW}]) * on(namespace, pod) group_left() ${pods}) / sum(kube_pod_container_resource_requests{namespace="${ns}",resource="cpu"} * on(namespace, pod) group_left() ${pods}) > ${cpu.value}`,
+      for: cpu.for,
+      summary: `Model ${m} uses {{ $value | humanizePercentage }} of its CPU request`,
+      description: `Model ${m} (${model.engine}, CPU-served) has used {{ $value | humanizePercentage }} of the CPU its pods request (threshold ${pct(cpu.value)}) for ${cpu.for}: requests queue behind the tokenizer and the model; add replicas or raise models[].resources.cpu.`,
+      firesWhen: `CPU used / requested > ${pct(cpu.value)} over ${RATE_WINDOW}`,
+    });
+  }
+  const mem = t.memoryOfLimit;
+  drafts.push({
+    alert: "ModelServiceMemoryNearLimit",
+    expr: `(max by (namespace, pod, container) (container_memory_working_set_bytes{${cadvisor(ns)}}) / on(namespace, pod, container) group_left() max by (namespace, pod, container) (kube_pod_container_resource_limits{namespace="${ns}",resource="memory"})) * on(namespace, pod) group_left() ${pods} > ${mem.value}`,
+    for: mem.for,
+    summary: `Container {{ $labels.container }} of pod {{ $labels.pod }} (model ${m}) uses {{ $value | humanizePercentage }} of its memory limit`,
+    description: `Container {{ $labels.container }} of pod {{ $labels.pod }} of model ${m} (${model.engine}) has used {{ $value | humanizePercentage }} of its memory limit (threshold ${pct(mem.value)}) for ${mem.for}: the kernel kills it (OOMKilled) at 100%.`,
+    firesWhen: `working set / memory limit of a container > ${pct(mem.value)}`,
+  });
+  if (input.canary?.enabled) drafts.push(...canaryDrafts(model, input.canary));
   if (metrics.metricNames.length > 0) {
     const names = metrics.metricNames.map(escapeRegex).join("|");
-    rules.push(
-      rule(
-        "ModelMetricsMissing",
-        `absent_over_time({__name__=~"${names}",${s}}[${ABSENT_WINDOW}])${whileScheduled}`,
-        t.metricsMissingFor,
-        labels,
-        `No metrics from model ${m}`,
-        `Prometheus has received none of ${model.engine}'s metrics (${metrics.metricNames.join(", ")}) for model ${m} for ${t.metricsMissingFor}: dashboards, alerts and autoscaling are blind.`,
-        base,
-      ),
-    );
+    drafts.push({
+      alert: "ModelMetricsMissing",
+      expr: `absent_over_time({__name__=~"${names}",${s}}[${ABSENT_WINDOW}])${whileScheduled}`,
+      for: t.metricsMissingFor,
+      summary: `No metrics from model ${m}`,
+      description: `Prometheus has received none of ${model.engine}'s metrics (${metrics.metricNames.join(", ")}) for model ${m} for ${t.metricsMissingFor}: dashboards, alerts and autoscaling are blind.`,
+      firesWhen: `none of the engine's metrics for ${ABSENT_WINDOW}${whileScheduledText}`,
+    });
   }
-  return { name: `retrieval-stack.model.${m}`, rules };
+  return { name: `retrieval-stack.model.${m}`, scope: { model: m, namespace: ns, engine: model.engine }, drafts };
+}
+
+/** The canary's alerts of one model, over the series components/canary exports (label `model`). */
+export function canaryDrafts(model: ModelConfig, canary: CanaryConfig): AlertDraft[] {
+  const m = model.name;
+  const min = canary.models[m]?.minMrrAt10 ?? canary.minMrrAt10;
+  const staleSeconds = 3 * canary.intervalSeconds;
+  const last = `retrieval_stack_canary_last_run_timestamp_seconds{model="${m}"}`;
+  return [
+    {
+      alert: "ModelQualityLow",
+      expr: `min by (set) (retrieval_stack_canary_mrr_at_10{model="${m}"}) < ${min}`,
+      for: canary.qualityLowFor,
+      summary: `Model ${m} ranks worse: MRR@10 {{ $value | printf "%.3f" }} on the {{ $labels.set }} set`,
+      description: `The quality canary measured MRR@10 {{ $value | printf "%.3f" }} for model ${m} (${model.engine}, ${model.task}) on the {{ $labels.set }} labelled set, below its threshold ${min}, for ${canary.qualityLowFor}: it returns worse results than it should (wrong weights or revision, a broken template, truncation).`,
+      firesWhen: `canary MRR@10 < ${min} (any set)`,
+    },
+    {
+      alert: "CanaryCheckFailing",
+      expr: `min by (check) (retrieval_stack_canary_check_success{model="${m}"}) == 0`,
+      for: canary.checkFailingFor,
+      summary: `Canary check {{ $labels.check }} fails for model ${m}`,
+      description: `The quality canary's check {{ $labels.check }} has failed for model ${m} (${model.engine}) on every run for ${canary.checkFailingFor}; the canary's log names what came back.`,
+      firesWhen: "a canary check (health, sanity, quality.*) fails",
+    },
+    {
+      alert: "CanaryStale",
+      expr: `(time() - max(${last}) > ${staleSeconds}) or absent(${last})`,
+      for: `${canary.intervalSeconds}s`,
+      summary: `No canary run for model ${m} in ${staleSeconds} s`,
+      description: `The quality canary has not finished a run for model ${m} for more than 3 intervals (${staleSeconds} s): quality is not being measured (canary pod down, stuck or not scraped).`,
+      firesWhen: `no canary run for 3 intervals (${staleSeconds} s)`,
+    },
+  ];
 }
 
 /**
- * GPU alerts over DCGM series. The node is always the `node` target label, which the GPU runtime's DCGM
+ * GPU alert drafts over DCGM series. The node is always the `node` target label, which the GPU runtime's DCGM
  * ServiceMonitor copies from the exporter pod's node name (components/gpu/dcgm.ts). dcgm-exporter's own host label
  * is not used: its name changed (`Hostname`, `hostname` since exporter 4.8), so alerts on it break on an upgrade.
  */
-export function gpuRuleGroup(input: AlertRulesInput): RuleGroup {
+export function gpuDrafts(input: AlertRulesInput): DraftGroup {
   const t = input.thresholds;
-  const base = input.runbookBaseUrl;
   const ns = input.modelsNamespace ?? MODELS_NAMESPACE;
   const node = "{{ $labels.node }}";
   const gpu = `GPU {{ $labels.gpu }} ({{ $labels.modelName }}) on node ${node}`;
-  const rules: AlertingRule[] = [
-    rule(
-      "GpuMemoryPressure",
-      `DCGM_FI_DEV_FB_USED / (DCGM_FI_DEV_FB_USED + DCGM_FI_DEV_FB_FREE) > ${t.gpuMemoryRatio.value}`,
-      t.gpuMemoryRatio.for,
-      {},
-      `GPU memory {{ $value | humanizePercentage }} used on node ${node}`,
-      `${gpu} has used {{ $value | humanizePercentage }} of its framebuffer (threshold ${pct(t.gpuMemoryRatio.value)}) for ${t.gpuMemoryRatio.for}.`,
-      base,
-    ),
-    rule(
-      "GpuHighUtilization",
-      `avg_over_time(DCGM_FI_DEV_GPU_UTIL[${RATE_WINDOW}]) > ${round(t.gpuUtilization.value * 100)}`,
-      t.gpuUtilization.for,
-      {},
-      `GPU utilisation {{ $value | printf "%.0f" }}% on node ${node}`,
-      `${gpu} has been more than ${pct(t.gpuUtilization.value)} busy (now {{ $value | printf "%.0f" }}%) for ${t.gpuUtilization.for}: the models on it are saturated.`,
-      base,
-    ),
-    rule(
-      "GpuXidErrors",
-      `DCGM_FI_DEV_XID_ERRORS > 0`,
-      "0m",
-      {},
-      `Xid {{ $value }} on node ${node}`,
-      `${gpu} reported Xid error {{ $value }} (NVIDIA Xid catalogue: 48/63/64/74/79/92-95 mean the GPU needs a reset or the node replacing).`,
-      base,
-    ),
+  const drafts: AlertDraft[] = [
+    {
+      alert: "GpuMemoryPressure",
+      expr: `DCGM_FI_DEV_FB_USED / (DCGM_FI_DEV_FB_USED + DCGM_FI_DEV_FB_FREE) > ${t.gpuMemoryRatio.value}`,
+      for: t.gpuMemoryRatio.for,
+      summary: `GPU memory {{ $value | humanizePercentage }} used on node ${node}`,
+      description: `${gpu} has used {{ $value | humanizePercentage }} of its framebuffer (threshold ${pct(t.gpuMemoryRatio.value)}) for ${t.gpuMemoryRatio.for}.`,
+      firesWhen: `framebuffer used / total > ${pct(t.gpuMemoryRatio.value)}`,
+    },
+    {
+      alert: "GpuHighUtilization",
+      expr: `avg_over_time(DCGM_FI_DEV_GPU_UTIL[${RATE_WINDOW}]) > ${round(t.gpuUtilization.value * 100)}`,
+      for: t.gpuUtilization.for,
+      summary: `GPU utilisation {{ $value | printf "%.0f" }}% on node ${node}`,
+      description: `${gpu} has been more than ${pct(t.gpuUtilization.value)} busy (now {{ $value | printf "%.0f" }}%) for ${t.gpuUtilization.for}: the models on it are saturated.`,
+      firesWhen: `mean utilisation over ${RATE_WINDOW} > ${pct(t.gpuUtilization.value)}`,
+    },
+    {
+      alert: "GpuXidErrors",
+      expr: `DCGM_FI_DEV_XID_ERRORS > 0`,
+      for: "0m",
+      summary: `Xid {{ $value }} on node ${node}`,
+      description: `${gpu} reported Xid error {{ $value }} (NVIDIA Xid catalogue: 48/63/64/74/79/92-95 mean the GPU needs a reset or the node replacing).`,
+      firesWhen: "an Xid error (DCGM_FI_DEV_XID_ERRORS > 0)",
+    },
   ];
   const byGroup = new Map<string, string[]>();
   for (const m of input.models)
     if (m.gpu) byGroup.set(m.gpu.nodeGroup, [...(byGroup.get(m.gpu.nodeGroup) ?? []), m.name]);
   for (const [group, models] of [...byGroup].sort(([a], [b]) => a.localeCompare(b))) {
     const podsOfGroup = `kube_pod_labels{namespace="${ns}",${KSM_MODEL_LABEL}=~"${models.map(escapeRegex).join("|")}"}`;
-    rules.push(
-      rule(
-        "GpuNodeGroupNoCapacity",
-        `count((kube_pod_status_phase{namespace="${ns}",phase="Pending"} == 1) and on(namespace, pod) ${podsOfGroup}) > 0`,
-        t.gpuPodsPendingFor,
-        { node_group: group, models: models.join(",") },
-        `{{ $value }} GPU pods of node group ${group} cannot be scheduled`,
-        `{{ $value }} pods of model(s) ${models.join(", ")} have been Pending on GPU node group ${group} for ${t.gpuPodsPendingFor}: the group is at its maxSize, out of GPUs of its instance type, or the pods do not match its labels/taint.`,
-        base,
-      ),
-    );
+    drafts.push({
+      alert: "GpuNodeGroupNoCapacity",
+      expr: `count((kube_pod_status_phase{namespace="${ns}",phase="Pending"} == 1) and on(namespace, pod) ${podsOfGroup}) > 0`,
+      for: t.gpuPodsPendingFor,
+      labels: { node_group: group, models: models.join(",") },
+      summary: `{{ $value }} GPU pods of node group ${group} cannot be scheduled`,
+      description: `{{ $value }} pods of model(s) ${models.join(", ")} have been Pending on GPU node group ${group} for ${t.gpuPodsPendingFor}: the group is at its maxSize, out of GPUs of its instance type, or the pods do not match its labels/taint.`,
+      firesWhen: "a model pod of the group is Pending",
+    });
   }
-  return { name: "retrieval-stack.gpu", rules };
+  return { name: "retrieval-stack.gpu", scope: {}, drafts };
 }
 
-/** Every rule group of a stack: one per model, and the GPU group when a model uses GPUs. */
-export function buildRuleGroups(input: AlertRulesInput): RuleGroup[] {
-  const groups = input.models.map((m) => modelRuleGroup(m, input));
-  if (input.models.some((m) => m.gpu)) groups.push(gpuRuleGroup(input));
+/**
+ * The API gateway's alerts over its own series (`retrieval_gateway_*`, components/gateway): per API key and model,
+ * so one tenant's failures or quota do not hide behind the others'.
+ */
+export function gatewayDrafts(input: AlertRulesInput): DraftGroup {
+  const g = input.thresholds.gateway;
+  const requests = "retrieval_gateway_requests_total";
+  const byKeyModel = (selector: string) => `sum by (key, model) (rate(${requests}${selector}[${RATE_WINDOW}]))`;
+  const drafts: AlertDraft[] = [
+    {
+      alert: "GatewayHighErrorRate",
+      expr: `${byKeyModel('{status=~"5.."}')} / ${byKeyModel("")} > ${g.errorRatio.value}`,
+      for: g.errorRatio.for,
+      summary:
+        "Gateway answers {{ $value | humanizePercentage }} of key {{ $labels.key }}'s requests to {{ $labels.model }} with 5xx",
+      description: `The gateway answered {{ $value | humanizePercentage }} of API key {{ $labels.key }}'s requests to model {{ $labels.model }} with a server error over ${RATE_WINDOW} (threshold ${pct(g.errorRatio.value)}) for ${g.errorRatio.for}.`,
+      firesWhen: `5xx / all answers per key and model > ${pct(g.errorRatio.value)} over ${RATE_WINDOW}`,
+    },
+    {
+      alert: "GatewayCircuitBreakerOpen",
+      expr: "max by (model) (retrieval_gateway_breaker_state) >= 2",
+      for: g.breakerOpenFor,
+      summary: "Gateway circuit breaker for model {{ $labels.model }} is open",
+      description: `The gateway's circuit breaker for model {{ $labels.model }} has been open for ${g.breakerOpenFor}: it refuses the model's requests at once (503) because the model kept failing.`,
+      firesWhen: "breaker state = open (2)",
+    },
+    {
+      alert: "GatewayQuotaExhausted",
+      expr: `sum by (key, model, quota) (rate(retrieval_gateway_quota_rejections_total[${RATE_WINDOW}])) > 0`,
+      for: g.quotaExhaustedFor,
+      summary: "API key {{ $labels.key }} is over its {{ $labels.quota }} quota for {{ $labels.model }}",
+      description: `The gateway has refused API key {{ $labels.key }}'s requests to model {{ $labels.model }} over its {{ $labels.quota }} quota ({{ $value | printf "%.2f" }}/s) for ${g.quotaExhaustedFor}.`,
+      firesWhen: "quota rejections of a key > 0/s",
+    },
+    {
+      alert: "GatewayRedisDown",
+      expr: `(min(retrieval_gateway_redis_up) < 1) or (sum(rate(retrieval_gateway_limit_fail_open_total[${RATE_WINDOW}])) > 0)`,
+      for: g.redisDownFor,
+      summary: "Gateway cannot use Redis: rate limits and quotas fail open",
+      description: `For ${g.redisDownFor} a gateway replica has reported Redis down (retrieval_gateway_redis_up 0) or let requests through unchecked (retrieval_gateway_limit_fail_open_total rising): no rate limit or quota is enforced.`,
+      firesWhen: "Redis down or limit checks failing open",
+    },
+  ];
+  return { name: "retrieval-stack.gateway", scope: {}, drafts };
+}
+
+/** Every draft group of a stack: one per model, the GPU group when a model uses GPUs, the gateway's when enabled. */
+export function planAlertGroups(input: AlertRulesInput): DraftGroup[] {
+  const groups = input.models.map((m) => modelDrafts(m, input));
+  if (input.models.some((m) => m.gpu)) groups.push(gpuDrafts(input));
+  if (input.gateway?.enabled) groups.push(gatewayDrafts(input));
   return groups;
 }
 
-function pct(ratio: number): string {
+/** Every rule group of a stack, as the PrometheusRule holds it. */
+export function buildRuleGroups(input: AlertRulesInput): RuleGroup[] {
+  return planAlertGroups(input).map((g) => finalizeGroup(g, input.runbookBaseUrl));
+}
+
+export function pct(ratio: number): string {
   return `${round(ratio * 100)}%`;
 }
 function round(n: number): number {

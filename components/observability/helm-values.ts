@@ -20,7 +20,17 @@ export const DASHBOARD_FOLDER = "retrieval-stack";
 /** Prometheus stops at this share of its volume, so the TSDB never fills the disk (retention by size). */
 const RETENTION_SIZE_SHARE = 0.85;
 
-export function kubePrometheusStackValues(obs: ObservabilityConfig): Record<string, unknown> {
+/** Extra data sources for Grafana: the Loki of the log stack, when it is installed. */
+export interface GrafanaExtras {
+  readonly lokiUrl?: string;
+  /** uid of the Loki data source (the log dashboards reference it). */
+  readonly lokiUid?: string;
+}
+
+export function kubePrometheusStackValues(
+  obs: ObservabilityConfig,
+  extras: GrafanaExtras = {},
+): Record<string, unknown> {
   const pvc = (gib: number) => ({
     volumeClaimTemplate: { spec: { accessModes: ["ReadWriteOnce"], resources: { requests: { storage: `${gib}Gi` } } } },
   });
@@ -68,6 +78,14 @@ export function kubePrometheusStackValues(obs: ObservabilityConfig): Record<stri
         : { enabled: false },
       ...(obs.grafana.exposeViaIngress
         ? { "grafana.ini": { server: { root_url: "%(protocol)s://%(domain)s/grafana/", serve_from_sub_path: true } } }
+        : {}),
+      // grafana.additionalDataSources (kube-prometheus-stack values.yaml, HEAD cf408a2, read 2026-12-01).
+      ...(extras.lokiUrl
+        ? {
+            additionalDataSources: [
+              { name: "Loki", type: "loki", uid: extras.lokiUid ?? "loki", url: extras.lokiUrl, access: "proxy" },
+            ],
+          }
         : {}),
       sidecar: {
         dashboards: {

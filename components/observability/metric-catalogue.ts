@@ -4,6 +4,7 @@
  * checks every rendered query against these lists, so a renamed metric fails CI instead of showing "no data".
  */
 import { ENGINE_ADAPTERS } from "../serving/engines";
+import { CANARY_METRIC_NAMES } from "../canary/metrics";
 
 /**
  * dcgm-exporter default counters (NVIDIA/dcgm-exporter etc/default-counters.csv, read 2026-11).
@@ -25,6 +26,7 @@ export const KUBE_STATE_METRICS = [
   "kube_pod_status_phase",
   "kube_pod_container_status_restarts_total",
   "kube_pod_container_resource_requests",
+  "kube_pod_container_resource_limits",
   "kube_node_labels",
   "kube_horizontalpodautoscaler_status_desired_replicas",
   "kube_horizontalpodautoscaler_status_current_replicas",
@@ -45,6 +47,24 @@ export const NGINX_CONTROLLER_METRICS = [
   "nginx_ingress_controller_upstream_server_response_latency_ms_count",
 ] as const;
 
+/**
+ * cAdvisor series from the kubelet, scraped by kube-prometheus-stack's kubelet ServiceMonitor (cAdvisor: true;
+ * google/cadvisor docs/storage/prometheus.md; the chart's own k8s.rules.container_* rules read the same names).
+ */
+export const CADVISOR_METRICS = ["container_cpu_usage_seconds_total", "container_memory_working_set_bytes"] as const;
+
+/**
+ * The API gateway's series (components/gateway, issue 11): requests{key,model,route,status}, breaker_state{model}
+ * (0 closed, 1 half-open, 2 open), quota_rejections_total{key,model,quota}, redis_up (1/0), limit_fail_open_total.
+ */
+export const GATEWAY_METRICS = [
+  "retrieval_gateway_requests_total",
+  "retrieval_gateway_breaker_state",
+  "retrieval_gateway_quota_rejections_total",
+  "retrieval_gateway_redis_up",
+  "retrieval_gateway_limit_fail_open_total",
+] as const;
+
 /** Series every Prometheus writes itself. */
 export const PROMETHEUS_BUILTIN_METRICS = ["up", "ALERTS"] as const;
 
@@ -60,6 +80,9 @@ export function knownMetricNames(): Set<string> {
     ...DCGM_METRICS,
     ...KUBE_STATE_METRICS,
     ...NGINX_CONTROLLER_METRICS,
+    ...CADVISOR_METRICS,
+    ...GATEWAY_METRICS,
+    ...CANARY_METRIC_NAMES,
     ...PROMETHEUS_BUILTIN_METRICS,
   ]);
 }
@@ -98,6 +121,7 @@ const PROMQL_WORDS = new Set([
   "offset",
   "topk",
   "time",
+  "hour",
 ]);
 
 /**

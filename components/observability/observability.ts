@@ -7,6 +7,10 @@ import type { IngressMetricsConfig } from "../ingress/metrics";
 import { MODELS_NAMESPACE, MONITORING_NAMESPACE, NAMESPACE_POD_SECURITY, podSecurityLabels } from "../k8s/namespaces";
 import { alertmanagerPolicySpec } from "../k8s/network-policies";
 import { buildRuleGroups } from "./alert-rules";
+import { QualityCanary, type QualityCanaryArgs } from "./quality-canary";
+import { LogStack, logsEnabled, type LogStackArgs } from "./logs/log-stack";
+import { LOKI_DATASOURCE_UID } from "./logs/dashboards";
+import { lokiUrl } from "./logs/loki";
 import { bridgeTargets, buildAlertmanagerConfig, isBridged } from "./alertmanager-config";
 import { CHAT_BRIDGE_POD_LABELS, CHAT_BRIDGE_PORT, chatBridgeUrl, createChatBridge } from "./chat-bridge";
 import { buildDashboards } from "./dashboards";
@@ -34,6 +38,18 @@ export interface ObservabilityArgs {
    * graphed on the 5xx answers the ingress controller got from them. Omitted = no ingress measurement.
    */
   readonly ingress?: IngressMetricsConfig;
+  /** The stack's API gateway: when enabled, its alerts (error ratio per key and model, breaker, quota, Redis). */
+  readonly gateway?: { readonly enabled: boolean };
+  /**
+   * Deploy the quality canary (with observability.canary enabled): the verifier image and what to call. Its alerts
+   * (ModelQualityLow, CanaryCheckFailing, CanaryStale) and the models' "Quality (canary)" rows come with it.
+   */
+  readonly canary?: Omit<QualityCanaryArgs, "provider" | "canary">;
+  /**
+   * Install the log stack (Loki, Alloy, log dashboards) where observability.logs is enabled (default: cloud
+   * stacks). Cloud stacks pass `aws` (region and the cluster's OIDC provider) for the S3 bucket and IRSA role.
+   */
+  readonly logs?: Pick<LogStackArgs, "aws" | "audit">;
 }
 
 /** Name of the PrometheusRule that holds every alert of the stack. */
@@ -47,6 +63,10 @@ export const ALERT_RULES_NAME = "retrieval-stack-alerts";
 export class Observability extends pulumi.ComponentResource {
   /** Namespace of Prometheus, Alertmanager and Grafana (other components' NetworkPolicies admit it). */
   readonly namespace: string = MONITORING_NAMESPACE;
+  /** The quality canary, when `canary` was given and observability.canary.enabled. */
+  readonly qualityCanary?: QualityCanary;
+  /** Loki, Alloy and the log dashboards, when `logs` was given and logs are enabled. */
+  readonly logStack?: LogStack;
 
   constructor(name: string, args: ObservabilityArgs, opts?: pulumi.ComponentResourceOptions) {
     super("retrieval-stack:observability:Observability", name, {}, opts);
@@ -127,17 +147,46 @@ export class Observability extends pulumi.ComponentResource {
       },
       inNs,
     );
+    const withLogs = !!args.logs && logsEnabled(obs, args.environment);
     const release = pinnedRelease(
       "kube-prometheus-stack",
       {
         name: "kube-prometheus-stack",
         namespace: ns,
         chart: KUBE_PROMETHEUS_STACK,
-        values: kubePrometheusStackValues(obs),
+        values: kubePrometheusStackValues(obs, withLogs ? { lokiUrl: lokiUrl(ns), lokiUid: LOKI_DATASOURCE_UID } : {}),
         // (pinnedRelease waits: the CRDs and the operator are up before our PrometheusRule and ServiceMonitors.)
       },
       childOptions(this, args.provider, { dependsOn: [namespace, grafanaAdmin, alertmanagerConfig] }),
     );
+
+    if (withLogs)
+      this.logStack = new LogStack(
+        "logs",
+        {
+          ...args.logs,
+          provider: args.provider,
+          environment: args.environment,
+          observability: obs,
+          models: args.models,
+          namespace: ns,
+          modelsNamespace,
+          dependsOn: [namespace],
+        },
+        { parent: this },
+      );
+    const canary = args.canary && obs.canary.enabled ? obs.canary : undefined;
+    if (args.canary && canary)
+      this.qualityCanary = new QualityCanary(
+        "quality-canary",
+        {
+          ...args.canary,
+          provider: args.provider,
+          canary,
+          modelsNamespace: args.canary.modelsNamespace ?? modelsNamespace,
+        },
+        { parent: this, dependsOn: [release] },
+      );
 
     new k8s.apiextensions.CustomResource(
       ALERT_RULES_NAME,
@@ -152,13 +201,18 @@ export class Observability extends pulumi.ComponentResource {
             runbookBaseUrl: obs.runbookBaseUrl,
             modelsNamespace,
             ingress: args.ingress,
+            gateway: args.gateway,
+            canary,
           }),
         },
       },
       childOptions(this, args.provider, { dependsOn: [release] }),
     );
 
-    for (const d of buildDashboards(args.models, modelsNamespace, undefined, args.ingress)) {
+    for (const d of buildDashboards(args.models, modelsNamespace, undefined, args.ingress, {
+      canary,
+      logs: withLogs,
+    })) {
       const cmName = `dashboard-${d.uid}`;
       new k8s.core.v1.ConfigMap(
         cmName,
@@ -184,3 +238,5 @@ export { buildRuleGroups, type RuleGroup, type AlertingRule } from "./alert-rule
 export { buildAlertmanagerConfig } from "./alertmanager-config";
 export { buildDashboards } from "./dashboards";
 export { ALERT_CATALOGUE, ALERT_NAMES, type AlertName } from "./alert-catalogue";
+export { QualityCanary, type QualityCanaryArgs } from "./quality-canary";
+export { LogStack, logsEnabled, type LogStackArgs } from "./logs/log-stack";

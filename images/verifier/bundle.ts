@@ -14,6 +14,9 @@ export const VERIFIER_ENTRY = path.join(ROOT, "components/verifier/job.ts");
 export const VERIFIER_OUT_DIR = path.join(ROOT, "dist/verifier");
 /** The files the image ships (the metafile is for the test and for reading what the bundle holds). */
 export const BUNDLE_FILE = "job.js";
+/** Second entry point in the same image: the quality canary (components/canary/main.ts), same options. */
+export const CANARY_ENTRY = path.join(ROOT, "components/canary/main.ts");
+export const CANARY_FILE = "canary.js";
 export const NOTICES_FILE = "THIRD_PARTY_NOTICES.txt";
 
 /** The esbuild options, with the reason for each choice. */
@@ -43,6 +46,11 @@ export function verifierBuildOptions(outDir: string): BuildOptions & { metafile:
     metafile: true,
     logLevel: "warning",
   };
+}
+
+/** The canary's build: the verifier's options with its own entry point and file. */
+export function canaryBuildOptions(outDir: string): BuildOptions & { metafile: true } {
+  return { ...verifierBuildOptions(outDir), entryPoints: [CANARY_ENTRY], outfile: path.join(outDir, CANARY_FILE) };
 }
 
 /** One package inlined into the bundle, with its license text. */
@@ -92,6 +100,8 @@ export interface VerifierBundle {
 export async function bundleVerifier(outDir: string = VERIFIER_OUT_DIR): Promise<VerifierBundle> {
   fs.rmSync(outDir, { recursive: true, force: true });
   const result = await build(verifierBuildOptions(outDir));
+  // The canary inlines a subset of the Job's packages (its own imports are the verifier's): the notices cover it.
+  await build(canaryBuildOptions(outDir));
   const packages = bundledPackages(result.metafile);
   fs.writeFileSync(path.join(outDir, NOTICES_FILE), noticesOf(packages));
   fs.writeFileSync(path.join(outDir, "meta.json"), JSON.stringify(result.metafile));

@@ -22,25 +22,25 @@ const sel = (labels: Record<string, string>) =>
   `{${Object.entries(labels)
     .map(([k, v]) => `${k}="${v}"`)
     .join(",")}}`;
-const series = (name: string, labels: Record<string, string>, values: string) => ({
+export const series = (name: string, labels: Record<string, string>, values: string) => ({
   series: `${name}${sel(labels)}`,
   values,
 });
 
 /** A model pod known to kube-state-metrics, ready or not, for `n` minutes. */
-function pod(model: string, name: string, ready: 0 | 1, n = 40) {
+export function pod(model: string, name: string, ready: 0 | 1, n = 40) {
   return [
     series("kube_pod_labels", { namespace: NS, pod: name, [KSM_MODEL_LABEL]: model }, `1x${n}`),
     series("kube_pod_status_ready", { namespace: NS, pod: name, condition: "true" }, `${ready}x${n}`),
   ];
 }
 /** An engine series of a model, as the ServiceMonitor labels it. */
-const engine = (name: string, model: string, values: string, extra: Record<string, string> = {}) =>
+export const engine = (name: string, model: string, values: string, extra: Record<string, string> = {}) =>
   series(name, { namespace: NS, model, pod: `${model}-0`, ...extra }, values);
 
 const modelLabels = (model: string, severity: string) => ({ severity, model, namespace: NS, engine: "vllm" });
 const runbook = (alert: string) => `${RUNBOOK}#${alert.toLowerCase()}`;
-const none: AlertTest["exp_alerts"] = [];
+export const none: AlertTest["exp_alerts"] = [];
 
 /** A DCGM series as scraped: dcgm-exporter 4.8's own labels (`hostname`, the exporter's host) plus our `node`. */
 const dcgm = {
@@ -290,7 +290,7 @@ export const CASES: TestCase[] = [
             exp_annotations: {
               summary: "No metrics from model alpha",
               description:
-                "Prometheus has received none of vllm's metrics (test_queue_size, test_running, test_request_duration_seconds_bucket, test_requests_total, test_request_failures_total) for model alpha for 10m: dashboards, alerts and autoscaling are blind.",
+                "Prometheus has received none of vllm's metrics (test_queue_size, test_running, test_request_duration_seconds_bucket, test_request_duration_seconds_sum, test_request_duration_seconds_count, test_requests_total, test_request_failures_total) for model alpha for 10m: dashboards, alerts and autoscaling are blind.",
               runbook_url: runbook("ModelMetricsMissing"),
             },
           },
@@ -317,7 +317,7 @@ export const CASES: TestCase[] = [
             exp_annotations: {
               summary: "No metrics from model beta",
               description:
-                "Prometheus has received none of vllm's metrics (test_queue_size, test_running, test_request_duration_seconds_bucket, test_requests_total, test_request_failures_total) for model beta for 10m: dashboards, alerts and autoscaling are blind.",
+                "Prometheus has received none of vllm's metrics (test_queue_size, test_running, test_request_duration_seconds_bucket, test_request_duration_seconds_sum, test_request_duration_seconds_count, test_requests_total, test_request_failures_total) for model beta for 10m: dashboards, alerts and autoscaling are blind.",
               runbook_url: runbook("ModelMetricsMissing"),
             },
           },

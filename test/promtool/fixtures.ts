@@ -2,7 +2,7 @@ import type { AlertThresholds, EngineName, ModelConfig } from "../../components/
 import { AlertThresholdsSchema, ModelConfigSchema } from "../../components/config";
 import type { EngineAdapter, EngineMetrics } from "../../components/serving/engines";
 import { adapterFor } from "../../components/serving/engines";
-import { histogramP99, sumGauge, sumRate } from "../../components/serving/engines/promql";
+import { histogramMean, histogramP99, sumGauge, sumRate } from "../../components/serving/engines/promql";
 import { buildRuleGroups, type RuleGroup } from "../../components/observability/alert-rules";
 
 /**
@@ -18,12 +18,15 @@ export const TEST_METRICS: EngineMetrics = {
     "test_queue_size",
     "test_running",
     "test_request_duration_seconds_bucket",
+    "test_request_duration_seconds_sum",
+    "test_request_duration_seconds_count",
     "test_requests_total",
     "test_request_failures_total",
   ],
   queueDepth: (s) => sumGauge("test_queue_size", s),
   inFlight: (s) => sumGauge("test_running", s),
   latencyP99: (s, w) => histogramP99("test_request_duration_seconds", s, w),
+  latencyMean: (s, w) => histogramMean("test_request_duration_seconds", s, w),
   requestRate: (s, w) => sumRate("test_requests_total", s, w),
   errorRatio: (s, w) => `${sumRate("test_request_failures_total", s, w)} / ${sumRate("test_requests_total", s, w)}`,
 };
@@ -56,11 +59,11 @@ export const BETA = model({
 });
 export const THRESHOLDS: AlertThresholds = AlertThresholdsSchema.parse({});
 
-export function testRuleGroups(): RuleGroup[] {
+export function testRuleGroups(runbookBaseUrl = RUNBOOK): RuleGroup[] {
   return buildRuleGroups({
     models: [ALPHA, BETA],
     thresholds: THRESHOLDS,
-    runbookBaseUrl: RUNBOOK,
+    runbookBaseUrl,
     modelsNamespace: NS,
     adapterFor: testAdapterFor,
   });

@@ -1,5 +1,5 @@
 import type { Dashboard } from "@grafana/schema";
-import type { EngineName, ModelConfig } from "../../config";
+import type { CanaryConfig, EngineName, ModelConfig } from "../../config";
 import { adapterFor as defaultAdapterFor, type EngineAdapter } from "../../serving/engines";
 import { engineDashboard } from "./engine";
 import { gpuDashboard } from "./gpu";
@@ -18,13 +18,14 @@ export function buildDashboards(
   namespace: string,
   adapterFor: (e: EngineName) => EngineAdapter = defaultAdapterFor,
   ingress?: IngressMetricsConfig,
+  extras: { readonly canary?: CanaryConfig; readonly logs?: boolean } = {},
 ): Dashboard[] {
   const engines = [...new Set(models.map((m) => m.engine))].sort();
   return [
     ...engines.map((e) => engineDashboard(e, models, namespace, adapterFor)),
     ...(models.some((m) => m.gpu) ? [gpuDashboard()] : []),
     ...models.map((m) =>
-      modelDashboard(m, namespace, adapterFor, errorRatioOf(m, { models, namespace, ingress, adapterFor })),
+      modelDashboard(m, namespace, adapterFor, errorRatioOf(m, { models, namespace, ingress, adapterFor }), extras),
     ),
   ];
 }

@@ -1,12 +1,37 @@
 import type { Dashboard } from "@grafana/schema";
-import type { EngineName, ModelConfig } from "../../config";
+import type { CanaryConfig, EngineName, ModelConfig } from "../../config";
 import { adapterFor as defaultAdapterFor, type EngineAdapter } from "../../serving/engines";
 import { modelSelector } from "../../serving/metric-labels";
 import { modelPods, readyReplicas } from "../alert-rules";
 import { errorRatioOf, type ErrorRatio } from "../error-ratio";
 import { GRAFANA_RATE_WINDOW } from "./engine";
-import { dashboard, note, stat, timeseries, type PanelSpec } from "./panels";
+import { dashboard, note, row, stat, timeseries, type PanelSpec } from "./panels";
 import { replicaQueries } from "./replicas";
+import { modelLogsLink } from "../logs/dashboards";
+
+/** The canary's row: MRR@10 and NDCG@10 over time per labelled set, against the model's threshold, and its checks. */
+function qualityRow(model: ModelConfig, canary: CanaryConfig): PanelSpec[] {
+  const m = model.name;
+  const min = canary.models[m]?.minMrrAt10 ?? canary.minMrrAt10;
+  return [
+    row("Quality (canary)"),
+    timeseries("MRR@10 (canary)", [{ expr: `retrieval_stack_canary_mrr_at_10{model="${m}"}`, legend: "{{set}}" }], {
+      min: 0,
+      max: 1,
+      threshold: min,
+      description: `Mean reciprocal rank of the relevant passage in the top 10, measured every ${canary.intervalSeconds} s; ModelQualityLow below ${min} for ${canary.qualityLowFor}.`,
+    }),
+    timeseries("NDCG@10 (canary)", [{ expr: `retrieval_stack_canary_ndcg_at_10{model="${m}"}`, legend: "{{set}}" }], {
+      min: 0,
+      max: 1,
+    }),
+    timeseries("Canary checks", [{ expr: `retrieval_stack_canary_check_success{model="${m}"}`, legend: "{{check}}" }], {
+      min: 0,
+      max: 1,
+      description: "1 = the last run of the check passed",
+    }),
+  ];
+}
 
 /**
  * One model at a glance: is it up, fast enough for its SLO, failing, queueing, scaling; what fires.
@@ -17,7 +42,9 @@ export function modelDashboard(
   namespace: string,
   adapterFor: (e: EngineName) => EngineAdapter = defaultAdapterFor,
   errors: ErrorRatio | undefined = errorRatioOf(model, { models: [model], namespace, adapterFor }),
+  extras: { readonly canary?: CanaryConfig; readonly logs?: boolean } = {},
 ): Dashboard {
+  const canary = extras.canary;
   const adapter = adapterFor(model.engine);
   const m = adapter.metrics;
   const s = modelSelector(model.name, namespace);
@@ -77,6 +104,8 @@ export function modelDashboard(
       [{ expr: `ALERTS{alertstate="firing",model="${model.name}"}`, legend: "{{alertname}} ({{severity}})" }],
       { min: 0 },
     ),
+    ...(canary?.enabled ? qualityRow(model, canary) : []),
   ];
-  return dashboard(`rs-model-${model.name}`, `Model: ${model.name}`, ["model", model.engine], [], panels);
+  const d = dashboard(`rs-model-${model.name}`, `Model: ${model.name}`, ["model", model.engine], [], panels);
+  return extras.logs ? { ...d, links: [modelLogsLink(model.name)] } : d;
 }

@@ -101,14 +101,28 @@ export function note(title: string, content: string): PanelSpec {
   return { type: "text", title, options: { mode: "markdown", content } };
 }
 
-/** Places panels left to right, `perRow` per row, and numbers them. */
+/** A row header: the panels after it start on a new line under this title. */
+export function row(title: string): PanelSpec {
+  return { type: "row", title, collapsed: false, panels: [] } as PanelSpec;
+}
+
+/** Places panels left to right, `perRow` per row (a row header starts a new line), and numbers them. */
 export function layout(panels: readonly PanelSpec[], perRow = 3, height = 8): Panel[] {
   const width = Math.floor(24 / perRow);
-  return panels.map((p, i) => ({
-    ...p,
-    id: i + 1,
-    gridPos: { x: (i % perRow) * width, y: Math.floor(i / perRow) * height, w: width, h: height },
-  }));
+  let col = 0;
+  let y = 0;
+  return panels.map((p, i) => {
+    if (p.type === "row") {
+      if (col > 0) y += height;
+      col = 0;
+      y += 1;
+      return { ...p, id: i + 1, gridPos: { x: 0, y: y - 1, w: 24, h: 1 } };
+    }
+    const gridPos = { x: col * width, y, w: width, h: height };
+    col = (col + 1) % perRow;
+    if (col === 0) y += height;
+    return { ...p, id: i + 1, gridPos };
+  });
 }
 
 export const datasourceVariable: VariableModel = {

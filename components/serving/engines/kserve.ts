@@ -10,7 +10,7 @@ import type {
   ModelContext,
 } from "./types";
 import { CACHE_MOUNT_PATH, QUIET_ENV, contextLengthOf, httpGet, tagOf } from "./common";
-import { histogramP99, histogramQuantile, inFlightFromDuration, sumGauge, sumRate } from "./promql";
+import { histogramMean, histogramP99, histogramQuantile, inFlightFromDuration, sumGauge, sumRate } from "./promql";
 
 /** KServe release, pinned (components/versions.ts): the huggingfaceserver image `v<version>` (+ `-gpu`) and charts. */
 export const KSERVE_DEFAULT_VERSION = IMAGES.kserveHuggingfaceServer.tag;
@@ -46,6 +46,8 @@ const metrics: EngineMetrics = {
     "vllm:num_requests_waiting",
     "vllm:num_requests_running",
     "vllm:e2e_request_latency_seconds_bucket",
+    "vllm:e2e_request_latency_seconds_sum",
+    "vllm:e2e_request_latency_seconds_count",
     "vllm:request_success_total",
     "request_predict_seconds_bucket",
     "request_predict_seconds_sum",
@@ -58,6 +60,8 @@ const metrics: EngineMetrics = {
     `(${histogramP99("vllm:e2e_request_latency_seconds", s, w)} or ${histogramP99("request_predict_seconds", s, w)})`,
   requestRate: (s, w) =>
     `(${sumRate("vllm:request_success_total", s, w)} or ${sumRate("request_predict_seconds_count", s, w)})`,
+  latencyMean: (s, w) =>
+    `((${histogramMean("vllm:e2e_request_latency_seconds", s, w)}) or (${histogramMean("request_predict_seconds", s, w)}))`,
   // KServe's model server counts no failed requests: no errorRatio.
   latencyQuantile: (q, s, w) =>
     `(${histogramQuantile(q, "vllm:e2e_request_latency_seconds", s, w)} or ${histogramQuantile(q, "request_predict_seconds", s, w)})`,

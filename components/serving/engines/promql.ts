@@ -15,6 +15,10 @@ export const histogramQuantile = (quantile: number, histogram: string, selector:
 export const histogramP99 = (histogram: string, selector: string, window: string): string =>
   histogramQuantile(0.99, histogram, selector, window);
 
+/** Mean of a Prometheus histogram (`<name>_sum` / `<name>_count`) over replicas. */
+export const histogramMean = (histogram: string, selector: string, window: string): string =>
+  `${sumRate(`${histogram}_sum`, selector, window)} / ${sumRate(`${histogram}_count`, selector, window)}`;
+
 /** failed / all, as a ratio of two counters' rates. */
 export const ratioOfRates = (failed: string, all: string, selector: string, window: string): string =>
   `${sumRate(failed, selector, window)} / ${sumRate(all, selector, window)}`;

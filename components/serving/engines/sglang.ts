@@ -11,7 +11,7 @@ import {
   needsGpu,
   tagOf,
 } from "./common";
-import { histogramP99, histogramQuantile, sumGauge, sumRate } from "./promql";
+import { histogramP99, histogramQuantile, sumGauge, sumRate, histogramMean } from "./promql";
 import { QWEN3_RERANKER_TEMPLATE_PATH, qwen3RerankerFiles } from "./qwen3-reranker-template";
 
 /** SGLang image, pinned (components/versions.ts: where the tag was confirmed). */
@@ -31,12 +31,15 @@ const metrics: EngineMetrics = {
     "sglang:num_queue_reqs",
     "sglang:num_running_reqs",
     "sglang:e2e_request_latency_seconds_bucket",
+    "sglang:e2e_request_latency_seconds_sum",
+    "sglang:e2e_request_latency_seconds_count",
     "sglang:num_requests_total",
     "sglang:token_usage",
   ],
   queueDepth: (s) => sumGauge("sglang:num_queue_reqs", s),
   inFlight: (s) => sumGauge("sglang:num_running_reqs", s),
   latencyP99: (s, w) => histogramP99("sglang:e2e_request_latency_seconds", s, w),
+  latencyMean: (s, w) => histogramMean("sglang:e2e_request_latency_seconds", s, w),
   requestRate: (s, w) => sumRate("sglang:num_requests_total", s, w),
   // SGLang counts no failed requests (only aborts): no errorRatio.
   latencyQuantile: (q, s, w) => histogramQuantile(q, "sglang:e2e_request_latency_seconds", s, w),

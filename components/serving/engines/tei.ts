@@ -3,7 +3,15 @@ import { IMAGES } from "../../versions";
 import type { GpuInstanceType } from "../../cluster/instances";
 import type { AdapterProblem, EngineAdapter, EngineMetrics, EngineWorkload, ModelContext } from "./types";
 import { noEngineOptions, CACHE_MOUNT_PATH, HF_HOME, QUIET_ENV, flags, httpGet, tagOf } from "./common";
-import { histogramP99, histogramQuantile, inFlightFromDuration, ratioOfRates, sumGauge, sumRate } from "./promql";
+import {
+  histogramP99,
+  histogramQuantile,
+  inFlightFromDuration,
+  ratioOfRates,
+  sumGauge,
+  sumRate,
+  histogramMean,
+} from "./promql";
 
 /** TEI image, pinned to an exact release (components/versions.ts); the GPU class adds a prefix (below). */
 export const TEI_DEFAULT_VERSION = IMAGES.tei.tag;
@@ -44,12 +52,15 @@ const metrics: EngineMetrics = {
     "te_queue_size",
     "te_request_inference_duration_sum",
     "te_request_duration_bucket",
+    "te_request_duration_sum",
+    "te_request_duration_count",
     "te_request_count",
     "te_request_failure",
   ],
   queueDepth: (s) => sumGauge("te_queue_size", s),
   inFlight: (s) => inFlightFromDuration("te_request_inference_duration", s),
   latencyP99: (s, w) => histogramP99("te_request_duration", s, w),
+  latencyMean: (s, w) => histogramMean("te_request_duration", s, w),
   requestRate: (s, w) => sumRate("te_request_count", s, w),
   // te_request_failure{err} counts every failed request (tokenization, overloaded, inference, ...).
   errorRatio: (s, w) => ratioOfRates("te_request_failure", "te_request_count", s, w),

@@ -48,6 +48,8 @@ export interface EngineMetrics {
    * failures (then no ModelServiceHighErrorRate alert exists for its models; plan.md says so).
    */
   errorRatio?(selector: string, window: string): string;
+  /** Mean request latency in seconds over `window` (the histogram's _sum / _count); ModelServiceHighMeanLatency. */
+  latencyMean?(selector: string, window: string): string;
   /** Latency quantile (e.g. 0.5, 0.95) in seconds over `window`; dashboards show p50/p95 when declared. */
   latencyQuantile?(quantile: number, selector: string, window: string): string;
 }

@@ -11,7 +11,7 @@ import {
   needsGpu,
   tagOf,
 } from "./common";
-import { histogramP99, histogramQuantile, sumGauge, sumRate } from "./promql";
+import { histogramP99, histogramQuantile, sumGauge, sumRate, histogramMean } from "./promql";
 import { QWEN3_RERANKER_TEMPLATE_PATH, qwen3RerankerFiles } from "./qwen3-reranker-template";
 
 /** vLLM image, pinned (components/versions.ts: where the tag was confirmed). */
@@ -30,6 +30,8 @@ const metrics: EngineMetrics = {
     "vllm:num_requests_waiting",
     "vllm:num_requests_running",
     "vllm:e2e_request_latency_seconds_bucket",
+    "vllm:e2e_request_latency_seconds_sum",
+    "vllm:e2e_request_latency_seconds_count",
     "vllm:request_success_total",
     "vllm:kv_cache_usage_perc",
     "http_requests_total",
@@ -37,6 +39,7 @@ const metrics: EngineMetrics = {
   queueDepth: (s) => sumGauge("vllm:num_requests_waiting", s),
   inFlight: (s) => sumGauge("vllm:num_requests_running", s),
   latencyP99: (s, w) => histogramP99("vllm:e2e_request_latency_seconds", s, w),
+  latencyMean: (s, w) => histogramMean("vllm:e2e_request_latency_seconds", s, w),
   requestRate: (s, w) => sumRate("vllm:request_success_total", s, w),
   // The API server's HTTP middleware (prometheus-fastapi-instrumentator) counts responses by status class
   // ("2xx", "5xx"); probes and scrapes are left out of both sides.

@@ -3,7 +3,7 @@ import { xinferenceDialect } from "../dialects/xinference";
 import { IMAGES } from "../../versions";
 import type { AdapterProblem, EngineAdapter, EngineMetrics, EngineWorkload, ModelContext } from "./types";
 import { CACHE_MOUNT_PATH, FILES_MOUNT_PATH, HF_HOME, QUIET_ENV, httpGet, tagOf } from "./common";
-import { histogramP99, histogramQuantile, ratioOfRates, sumGauge, sumRate } from "./promql";
+import { histogramP99, histogramQuantile, ratioOfRates, sumGauge, sumRate, histogramMean } from "./promql";
 
 /** Xinference image, pinned (components/versions.ts); GPU `v<version>`, CPU `v<version>-cpu`. */
 export const XINFERENCE_DEFAULT_VERSION = IMAGES.xinference.tag;
@@ -23,12 +23,15 @@ const metrics: EngineMetrics = {
   metricNames: [
     "xinference:model_serve_count",
     "xinference:model_request_duration_seconds_bucket",
+    "xinference:model_request_duration_seconds_sum",
+    "xinference:model_request_duration_seconds_count",
     "xinference:model_request_total",
     "xinference:model_request_errors_total",
   ],
   queueDepth: undefined,
   inFlight: (s) => sumGauge("xinference:model_serve_count", s),
   latencyP99: (s, w) => histogramP99("xinference:model_request_duration_seconds", s, w),
+  latencyMean: (s, w) => histogramMean("xinference:model_request_duration_seconds", s, w),
   requestRate: (s, w) => sumRate("xinference:model_request_total", s, w),
   errorRatio: (s, w) => ratioOfRates("xinference:model_request_errors_total", "xinference:model_request_total", s, w),
   latencyQuantile: (q, s, w) => histogramQuantile(q, "xinference:model_request_duration_seconds", s, w),

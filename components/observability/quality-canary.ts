@@ -1,0 +1,257 @@
+import { createHash } from "node:crypto";
+import * as pulumi from "@pulumi/pulumi";
+import * as k8s from "@pulumi/kubernetes";
+import type { CanaryConfig, ModelConfig } from "../config";
+import { childOptions, standardLabels } from "../k8s/meta";
+import { ENGINE_CLIENT_LABEL, MODELS_NAMESPACE, MONITORING_NAMESPACE, NAMESPACE_NAME_LABEL } from "../k8s/namespaces";
+import { targetFor } from "../verification/verification";
+import {
+  CANARY_CONFIG_DIR,
+  CANARY_CONFIG_KEY,
+  CANARY_METRICS_PORT,
+  CANARY_USER_SET_DIR,
+  type CanaryConfigInput,
+  type CanaryTarget,
+} from "../canary/config";
+
+export const QUALITY_CANARY_NAME = "quality-canary";
+/** The verifier image's `node` user (images/verifier/Dockerfile). */
+const NODE_UID = 1000;
+
+export interface QualityCanaryTarget {
+  readonly model: ModelConfig;
+  /** In-cluster base URL of the model's Service (ModelService.url); used when no gateway is given. */
+  readonly url: pulumi.Input<string>;
+}
+
+export interface QualityCanaryArgs {
+  readonly provider: k8s.Provider;
+  /** observability.canary: schedule, thresholds (for the alerts), user set, gateway key name. */
+  readonly canary: CanaryConfig;
+  /** The verifier image (images/verifier); it carries the canary's entry point /app/canary.js. */
+  readonly image: pulumi.Input<string>;
+  readonly targets: readonly QualityCanaryTarget[];
+  /**
+   * Call the models through the API gateway (what users call) instead of their Services: its base URL and each
+   * model's task path there. The canary then authenticates with `apiKey`, which the gateway must know under
+   * `canary.keyName` (default "canary"), so its calls are counted under that key, not a customer's.
+   */
+  readonly gateway?: { readonly url: pulumi.Input<string>; readonly route: (model: ModelConfig) => string };
+  /** The canary's API key (secret): needed through the gateway, or by engines started with a key. */
+  readonly apiKey?: pulumi.Output<string>;
+  /**
+   * Namespace of the canary. Default MODELS_NAMESPACE: the engines' NetworkPolicies admit pods there that carry
+   * ENGINE_CLIENT_LABEL. The pod does NOT carry VERIFIER_POD_LABEL: it never counts as demand for a scale-to-zero model.
+   */
+  readonly namespace?: string;
+  /** Namespace of the model Services the canary calls (egress); default MODELS_NAMESPACE. */
+  readonly modelsNamespace?: string;
+  /** Namespace whose pods (Prometheus) may scrape the canary; default MONITORING_NAMESPACE. */
+  readonly monitoringNamespace?: string;
+  /** Namespace the gateway runs in, admitted as egress when `gateway` is set (default "gateway"). */
+  readonly gatewayNamespace?: string;
+  /** Render the ServiceMonitor (needs the Prometheus Operator CRDs); default true. */
+  readonly serviceMonitor?: boolean;
+}
+
+/** What the canary's ConfigMap holds: the verifier's view of every model, without the wake-up phase. */
+export function canaryTargetsOf(
+  targets: readonly { model: ModelConfig; url: string }[],
+  gateway?: { url: string; route: (model: ModelConfig) => string },
+): CanaryTarget[] {
+  return targets.map(({ model, url }) => {
+    const { wakeTimeoutSeconds: _wake, activeHours: _hours, publicUrl: _public, ...t } = targetFor(model, url);
+    return {
+      ...t,
+      ...(gateway ? { url: gateway.url, route: gateway.route(model) } : {}),
+      scaleToZero: model.replicas.min === 0,
+      ...(model.autoscaling.activeHours ? { activeHours: model.autoscaling.activeHours } : {}),
+    } as CanaryTarget;
+  });
+}
+
+/**
+ * The quality canary: a Deployment running the verifier image's second entry point (components/canary) every
+ * `canary.intervalSeconds` ± jitter over every model, its ConfigMap, a Service and ServiceMonitor for its
+ * /metrics, and a NetworkPolicy (Prometheus in; DNS, the models and the gateway out).
+ */
+export class QualityCanary extends pulumi.ComponentResource {
+  readonly namespace: string;
+  readonly configMap: k8s.core.v1.ConfigMap;
+  readonly deployment: k8s.apps.v1.Deployment;
+  readonly service: k8s.core.v1.Service;
+  readonly serviceMonitor?: k8s.apiextensions.CustomResource;
+  readonly networkPolicy: k8s.networking.v1.NetworkPolicy;
+
+  constructor(name: string, args: QualityCanaryArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("retrieval-stack:observability:QualityCanary", name, {}, opts);
+    const ns = args.namespace ?? MODELS_NAMESPACE;
+    this.namespace = ns;
+    const c = args.canary;
+    const o = childOptions(this, args.provider);
+    const labels = standardLabels(QUALITY_CANARY_NAME, "quality-canary");
+    const selector = { "app.kubernetes.io/name": QUALITY_CANARY_NAME };
+    const meta = (suffix = "") => ({ name: `${QUALITY_CANARY_NAME}${suffix}`, namespace: ns, labels });
+
+    const config = pulumi
+      .all([
+        pulumi.all(args.targets.map((t) => pulumi.output(t.url))),
+        args.gateway ? pulumi.output(args.gateway.url) : pulumi.output(undefined),
+      ])
+      .apply(([urls, gatewayUrl]) => {
+        const targets = canaryTargetsOf(
+          args.targets.map((t, i) => ({ model: t.model, url: urls[i]! })),
+          gatewayUrl && args.gateway ? { url: gatewayUrl, route: args.gateway.route } : undefined,
+        );
+        const body: CanaryConfigInput = {
+          intervalSeconds: c.intervalSeconds,
+          jitterSeconds: c.jitterSeconds,
+          port: CANARY_METRICS_PORT,
+          ...(c.userSet ? { userSetFile: `${CANARY_USER_SET_DIR}/${c.userSet.key}` } : {}),
+          targets,
+        };
+        return JSON.stringify(body, null, 2);
+      });
+    this.configMap = new k8s.core.v1.ConfigMap(
+      `${name}-config`,
+      { metadata: meta("-config"), data: { [CANARY_CONFIG_KEY]: config } },
+      o,
+    );
+    const apiKey = args.apiKey
+      ? new k8s.core.v1.Secret(
+          `${name}-api-key`,
+          { metadata: meta("-api-key"), type: "Opaque", stringData: { apiKey: pulumi.secret(args.apiKey) } },
+          o,
+        )
+      : undefined;
+
+    this.deployment = new k8s.apps.v1.Deployment(
+      name,
+      {
+        metadata: meta(),
+        spec: {
+          // One replica: a second would double the calls and the series (the alerts take min/max anyway).
+          replicas: 1,
+          selector: { matchLabels: selector },
+          template: {
+            metadata: {
+              labels: { ...labels, [ENGINE_CLIENT_LABEL]: "true" },
+              // A new config restarts the pod (the canary reads it once at start).
+              annotations: {
+                "retrieval-stack.io/config-hash": config.apply((s) =>
+                  createHash("sha256").update(s).digest("hex").slice(0, 12),
+                ),
+              },
+            },
+            spec: {
+              automountServiceAccountToken: false,
+              securityContext: {
+                runAsNonRoot: true,
+                runAsUser: NODE_UID,
+                runAsGroup: NODE_UID,
+                seccompProfile: { type: "RuntimeDefault" },
+              },
+              containers: [
+                {
+                  name: QUALITY_CANARY_NAME,
+                  image: args.image,
+                  command: ["node", "--enable-source-maps", "/app/canary.js"],
+                  env: [
+                    { name: "CANARY_CONFIG_FILE", value: `${CANARY_CONFIG_DIR}/${CANARY_CONFIG_KEY}` },
+                    ...(apiKey
+                      ? [
+                          {
+                            name: "CANARY_API_KEY",
+                            valueFrom: { secretKeyRef: { name: apiKey.metadata.name, key: "apiKey" } },
+                          },
+                        ]
+                      : []),
+                  ],
+                  ports: [{ name: "metrics", containerPort: CANARY_METRICS_PORT }],
+                  readinessProbe: { httpGet: { path: "/healthz", port: "metrics" }, periodSeconds: 10 },
+                  livenessProbe: { httpGet: { path: "/healthz", port: "metrics" }, periodSeconds: 20 },
+                  resources: { requests: { cpu: "20m", memory: "96Mi" }, limits: { memory: "256Mi" } },
+                  securityContext: {
+                    allowPrivilegeEscalation: false,
+                    readOnlyRootFilesystem: true,
+                    capabilities: { drop: ["ALL"] },
+                  },
+                  volumeMounts: [
+                    { name: "config", mountPath: CANARY_CONFIG_DIR, readOnly: true },
+                    ...(c.userSet ? [{ name: "user-set", mountPath: CANARY_USER_SET_DIR, readOnly: true }] : []),
+                  ],
+                },
+              ],
+              volumes: [
+                { name: "config", configMap: { name: this.configMap.metadata.name } },
+                ...(c.userSet ? [{ name: "user-set", configMap: { name: c.userSet.configMap } }] : []),
+              ],
+            },
+          },
+        },
+      },
+      o,
+    );
+    this.service = new k8s.core.v1.Service(
+      name,
+      {
+        metadata: meta(),
+        spec: {
+          type: "ClusterIP",
+          selector,
+          ports: [{ name: "metrics", port: CANARY_METRICS_PORT, targetPort: "metrics" }],
+        },
+      },
+      o,
+    );
+    if (args.serviceMonitor ?? true)
+      this.serviceMonitor = new k8s.apiextensions.CustomResource(
+        name,
+        {
+          apiVersion: "monitoring.coreos.com/v1",
+          kind: "ServiceMonitor",
+          metadata: meta(),
+          spec: {
+            selector: { matchLabels: labels },
+            endpoints: [{ port: "metrics", path: "/metrics", interval: "30s" }],
+          },
+        },
+        o,
+      );
+    const inNamespace = (n: string) => ({ namespaceSelector: { matchLabels: { [NAMESPACE_NAME_LABEL]: n } } });
+    this.networkPolicy = new k8s.networking.v1.NetworkPolicy(
+      name,
+      {
+        metadata: meta(),
+        spec: {
+          podSelector: { matchLabels: selector },
+          policyTypes: ["Ingress", "Egress"],
+          ingress: [
+            {
+              from: [inNamespace(args.monitoringNamespace ?? MONITORING_NAMESPACE)],
+              ports: [{ protocol: "TCP", port: CANARY_METRICS_PORT }],
+            },
+          ],
+          egress: [
+            {
+              // Cluster DNS: CoreDNS pods carry k8s-app=kube-dns on EKS, kubeadm and kind.
+              to: [{ ...inNamespace("kube-system"), podSelector: { matchLabels: { "k8s-app": "kube-dns" } } }],
+              ports: [
+                { protocol: "UDP", port: 53 },
+                { protocol: "TCP", port: 53 },
+              ],
+            },
+            {
+              to: [
+                inNamespace(args.modelsNamespace ?? MODELS_NAMESPACE),
+                ...(args.gateway ? [inNamespace(args.gatewayNamespace ?? "gateway")] : []),
+              ],
+            },
+          ],
+        },
+      },
+      o,
+    );
+    this.registerOutputs({ namespace: ns });
+  }
+}
