@@ -7,6 +7,7 @@ import { ObservabilitySchema } from "./observability";
 import { VerificationSchema } from "./verification";
 import { SecretsSchema } from "./secrets";
 import { EnginesSchema } from "./engines";
+import { GatewaySchema } from "./gateway";
 
 /**
  * The whole stack config, one section per top-level Pulumi config key (`retrieval-stack:<section>`).
@@ -22,6 +23,7 @@ export const PLATFORM_SECTIONS = {
   observability: ObservabilitySchema.default(ObservabilitySchema.parse({})),
   verification: VerificationSchema.default(VerificationSchema.parse({})),
   engines: EnginesSchema.default(EnginesSchema.parse({})),
+  gateway: GatewaySchema.default(GatewaySchema.parse({})),
   secrets: SecretsSchema.default({}),
 } as const;
 

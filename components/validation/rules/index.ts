@@ -5,8 +5,16 @@ import { modelRules } from "./models";
 import { ingressRules } from "./ingress";
 import { observabilityRules } from "./observability";
 import { verificationRules } from "./verification";
+import { gatewayRules } from "./gateway";
 
-const RULES: readonly Rule[] = [clusterRules, modelRules, ingressRules, observabilityRules, verificationRules];
+const RULES: readonly Rule[] = [
+  clusterRules,
+  modelRules,
+  ingressRules,
+  observabilityRules,
+  verificationRules,
+  gatewayRules,
+];
 
 export function crossFieldProblems(config: Partial<PlatformConfig>): RuleProblem[] {
   return RULES.flatMap((rule) => rule(config));
