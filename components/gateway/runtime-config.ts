@@ -103,7 +103,12 @@ export function gatewayRuntimeConfig(
   }
   return RuntimeConfigSchema.parse({
     models,
-    aliases: g.aliases,
+    aliases: Object.fromEntries(
+      Object.entries(g.aliases).map(([n, a]) => [
+        n,
+        { targets: a.targets.map((t) => ({ model: t.model, weight: t.weight })) },
+      ]),
+    ),
     keys: [...keys.values()],
     allowAnonymous: keys.size === 0 && !g.jwt,
     limits: g.limits,
