@@ -124,6 +124,14 @@ export const GatewaySchema = z.strictObject({
   dialects: z.record(DnsLabel, z.string().min(1)).default({}),
   jwt: GatewayJwtSchema.optional(),
   redis: GatewayRedisSchema.default(GatewayRedisSchema.parse({})),
+  /** A prebuilt gateway image (`registry/repo:tag` or digest); default: built from images/gateway by `pulumi up`. */
+  image: z
+    .string()
+    .regex(/^[\w.\-/:@]+$/, { message: 'must be an image reference such as "ghcr.io/acme/retrieval-gateway:0.1.0"' })
+    .refine((ref) => ref.includes("@") || !/:latest$|^[^:]+$/.test(ref.split("/").pop()!), {
+      message: 'must name a fixed tag or digest, e.g. "ghcr.io/acme/retrieval-gateway:0.1.0" (not "latest" or no tag)',
+    })
+    .optional(),
   /** Serve the playground page at /playground; default on in local and dev, off in staging and prod. */
   playground: z.boolean().optional(),
 });

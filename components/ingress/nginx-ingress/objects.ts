@@ -5,7 +5,7 @@
  * Pure builders: the driver turns them into resources, the tests read them.
  */
 import { escapedBody, notFound, rateLimited, tooLarge, unauthorized, type EdgeResponse } from "../responses";
-import { nginxRate, type ModelRoute } from "../routes";
+import { GATEWAY_PATHS, nginxRate, type GatewayRoute, type ModelRoute } from "../routes";
 import { INGRESS_CLASS } from "./chart";
 
 export const VIRTUAL_SERVER_NAME = "retrieval-api";
@@ -18,6 +18,9 @@ export const PER_KEY = "${http_authorization}";
 export const PER_IP = "${binary_remote_addr}";
 
 export const rateLimitPolicyName = (model: string) => `rate-limit-${model}`;
+/** The gateway route's per-address limit policy, and its upstream name. */
+export const GATEWAY_RATE_LIMIT_POLICY = "rate-limit-gateway";
+export const GATEWAY_UPSTREAM = "gateway";
 
 /**
  * Secret of type nginx.org/apikey: client name -> key. The controller compares the SHA-256 of the whole header
@@ -35,7 +38,7 @@ export function apiKeyPolicySpec(): Record<string, unknown> {
   };
 }
 
-export function rateLimitPolicySpec(route: ModelRoute, perKey: boolean): Record<string, unknown> {
+export function rateLimitPolicySpec(route: Pick<ModelRoute, "rateLimit">, perKey: boolean): Record<string, unknown> {
   const { requestsPerSecond, burst } = route.rateLimit;
   return {
     ingressClassName: INGRESS_CLASS,
@@ -68,6 +71,7 @@ function errorPage(r: EdgeResponse): Record<string, unknown> {
 export interface VirtualServerInput {
   readonly host: string;
   readonly routes: readonly ModelRoute[];
+  readonly gateway?: GatewayRoute;
   readonly tlsSecretName: string | undefined;
   readonly forceHttps: boolean;
   readonly auth: boolean;
@@ -88,18 +92,21 @@ export function virtualServerSpec(v: VirtualServerInput): Record<string, unknown
           },
         }
       : {}),
-    upstreams: v.routes.map((r) => ({
-      name: r.model,
-      service: r.service.name,
-      port: r.service.port,
-      "connect-timeout": "10s",
-      "read-timeout": timeout,
-      "send-timeout": timeout,
-      "client-max-body-size": v.maxBodySize,
-      // Only connection failures move to another replica: a POST that reached an engine is not replayed.
-      "next-upstream": "error timeout",
-      "next-upstream-tries": 2,
-    })),
+    upstreams: [
+      ...v.routes.map((r) => ({
+        name: r.model,
+        service: r.service.name,
+        port: r.service.port,
+        "connect-timeout": "10s",
+        "read-timeout": timeout,
+        "send-timeout": timeout,
+        "client-max-body-size": v.maxBodySize,
+        // Only connection failures move to another replica: a POST that reached an engine is not replayed.
+        "next-upstream": "error timeout",
+        "next-upstream-tries": 2,
+      })),
+      ...(v.gateway ? [gatewayUpstream(v.gateway, v, timeout)] : []),
+    ],
     routes: [
       ...v.routes.map((r) => ({
         // Exact match: /models/<name>/v1/embeddings and nothing below it (no engine health or metrics paths).
@@ -119,8 +126,38 @@ export function virtualServerSpec(v: VirtualServerInput): Record<string, unknown
           errorPage(tooLarge(v.maxBodySize)),
         ],
       })),
+      ...(v.gateway ? gatewayRoutes(v.maxBodySize) : []),
       // Everything else on the host: a JSON 404, never an engine.
       { path: "/", action: { return: { code: 404, type: "application/json", body: escapedBody(notFound()) } } },
     ],
   };
+}
+
+function gatewayUpstream(g: GatewayRoute, v: VirtualServerInput, timeout: string): Record<string, unknown> {
+  return {
+    name: GATEWAY_UPSTREAM,
+    service: g.service.name,
+    port: g.service.port,
+    "connect-timeout": "10s",
+    "read-timeout": timeout,
+    "send-timeout": timeout,
+    "client-max-body-size": v.maxBodySize,
+    "next-upstream": "error timeout",
+    "next-upstream-tries": 2,
+  };
+}
+
+/**
+ * /v1/* (prefix), /rerank and /v2/rerank to the gateway, Authorization passed through (the gateway checks the
+ * key). Only the body-size page is NGINX's: the gateway's own 429 carries the right Retry-After (a daily quota
+ * is not "retry in 1 s"), so no 429 page intercepts it.
+ */
+function gatewayRoutes(maxBodySize: string): Record<string, unknown>[] {
+  const route = (path: string) => ({
+    path,
+    policies: [{ name: GATEWAY_RATE_LIMIT_POLICY }],
+    action: { proxy: { upstream: GATEWAY_UPSTREAM } },
+    errorPages: [errorPage(tooLarge(maxBodySize))],
+  });
+  return [route(GATEWAY_PATHS.prefix), ...GATEWAY_PATHS.exact.map((p) => route(`=${p}`))];
 }
