@@ -7,6 +7,7 @@ import { observabilitySummary } from "./summary-observability";
 import { servingSummary } from "./summary-serving";
 import { ingressSummary } from "./summary-ingress";
 import { verificationSummary } from "./summary-verification";
+import { gatewaySummary } from "./summary-gateway";
 
 export interface SummaryContext {
   readonly stack: string;
@@ -110,6 +111,7 @@ export const SUMMARY_SECTIONS: SummarySection[] = [
   images,
   helm,
   ingressSummary,
+  gatewaySummary,
   observabilitySummary,
   verificationSummary,
   policySummary,
