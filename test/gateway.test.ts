@@ -74,6 +74,7 @@ beforeAll(async () => {
           embedder: { targets: [{ model: "emb-tei" }], dimensions: 512 },
         },
         rerankCache: { "rr-sglang": { maxEntries: 100, ttlSeconds: 60 } },
+        playground: false,
       },
       [teiEmbed("emb-down"), teiEmbed("emb-hang"), teiEmbed("emb-html")],
     ),
@@ -336,7 +337,7 @@ describe("models, ids, audit and metrics", () => {
     expect(text).toMatch(/retrieval_gateway_breaker_state\{model="emb-vllm"\} 0/);
   });
 
-  it("/playground is a plain 404 until the playground is built", async () => {
+  it("with the playground off, /playground is a plain 404 (no stand-in page)", async () => {
     const r = await fetch(`${gw.url}/playground`);
     expect(r.status).toBe(404);
   });

@@ -75,7 +75,8 @@ export class UpstreamGroup {
           method: "POST",
           headers: { "content-type": "application/json", accept: "application/json", ...options.headers },
           body: JSON.stringify(options.body),
-          signal: AbortSignal.timeout(this.timeoutMs),
+          // Per attempt: headers within the budget, then no gap longer than it in the body (undici's own timers,
+          // cheaper than an AbortSignal per request).
           headersTimeout: this.timeoutMs,
           bodyTimeout: this.timeoutMs,
         });
