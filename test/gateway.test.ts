@@ -297,7 +297,8 @@ describe("models, ids, audit and metrics", () => {
     expect(r.headers.get("traceparent")).toBe(tp);
     const generated = await post("/v1/embeddings", { model: "emb-vllm", input: "y" });
     expect(generated.headers.get("x-request-id")).toMatch(/^[0-9a-f-]{36}$/);
-    await new Promise((res) => setTimeout(res, 100));
+    for (let i = 0; i < 50 && !gw.audit().some((l) => l.request_id === "req-123"); i++)
+      await new Promise((res) => setTimeout(res, 100));
     const line = gw.audit().find((l) => l.request_id === "req-123")!;
     expect(line).toMatchObject({
       key: "team-a",
