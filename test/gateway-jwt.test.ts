@@ -14,8 +14,9 @@ let jwks: http.Server;
 let jwksUrl: string;
 let tei: FakeServer;
 let gw: GatewayProcess;
-let privateKey: CryptoKey;
-let otherKey: CryptoKey;
+type SigningKey = Awaited<ReturnType<typeof generateKeyPair>>["privateKey"];
+let privateKey: SigningKey;
+let otherKey: SigningKey;
 const ISSUER = "https://login.example.test/";
 const AUDIENCE = "retrieval-api";
 
@@ -30,8 +31,8 @@ const token = (claims: Record<string, unknown>, key = privateKey, aud = AUDIENCE
 
 beforeAll(async () => {
   const pair = await generateKeyPair("ES256");
-  privateKey = pair.privateKey as CryptoKey;
-  otherKey = (await generateKeyPair("ES256")).privateKey as CryptoKey;
+  privateKey = pair.privateKey;
+  otherKey = (await generateKeyPair("ES256")).privateKey;
   const jwk = { ...(await exportJWK(pair.publicKey)), kid: "k1", alg: "ES256", use: "sig" };
   jwks = http.createServer((_req, res) =>
     res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify({ keys: [jwk] })),
