@@ -321,6 +321,10 @@ describe("in Chromium", () => {
       const limited = await errorOf(slow, "rerank");
       expect(limited).toMatch(/^429: Over the request rate of key slow\. Retry after (\d+) s\.$/);
       expect(Number(/Retry after (\d+)/.exec(limited)![1])).toBeGreaterThan(90);
+      // The page stays usable: the previous ranking and the controls are still there under the message.
+      expect(await slow.locator("#rerank-results li").count()).toBe(3);
+      expect(await slow.locator("#panel-rerank .outputs").getAttribute("class")).toContain("stale");
+      await slow.screenshot({ path: path.join(SHOTS, "error-429.png") });
       await slow.close();
     },
     60_000,

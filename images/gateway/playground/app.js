@@ -66,11 +66,15 @@ async function running(prefix, action) {
   button.disabled = true;
   showError(prefix, "");
   $(`${prefix}-meta`).textContent = "Running…";
+  // Results of an earlier run stay on screen after a failure, faded so they are not taken for this run's.
+  const outputs = document.querySelector(`#panel-${prefix} .outputs`);
   try {
     await action();
+    outputs.classList.remove("stale");
   } catch (e) {
     $(`${prefix}-meta`).textContent = "";
     showError(prefix, e.message);
+    outputs.classList.add("stale");
   } finally {
     button.disabled = false;
   }
