@@ -1,5 +1,5 @@
 // The Pulumi program: read the stack config once, then compose the components in one direction.
-// Cluster -> Observability -> GpuRuntime -> Ingress -> KEDA -> EnginePrerequisites -> ModelService x N -> Verification
+// Cluster -> Observability -> GpuRuntime -> Ingress -> KEDA -> EnginePrerequisites -> ModelService x N -> Gateway -> Verification
 // (Observability comes before the GPU runtime because it installs the CRDs their ServiceMonitors need.)
 import * as k8s from "@pulumi/kubernetes";
 import { loadPlatformConfig } from "./components/validation";
@@ -12,6 +12,7 @@ import { Keda } from "./components/serving/keda";
 import { EnginePrerequisites } from "./components/serving/engine-prerequisites";
 import { MODELS_NAMESPACE, NAMESPACE_POD_SECURITY, podSecurityLabels } from "./components/k8s/namespaces";
 import { Verification } from "./components/verification";
+import { Gateway, GATEWAY_SERVICE, GATEWAY_SERVICE_PORT } from "./components/gateway";
 
 const { config, secrets } = loadPlatformConfig();
 const { environment } = config;
@@ -74,6 +75,8 @@ const ingress = new Ingress(
     modelNamespace: modelNamespace.metadata.name,
     apiKeys: secrets.apiKeys,
     monitoring: config.observability.enabled,
+    // /v1/*, /rerank and /v2/rerank go to the gateway, which checks keys itself (docs/gateway.md).
+    gateway: config.gateway.enabled ? { service: GATEWAY_SERVICE, port: GATEWAY_SERVICE_PORT } : undefined,
   },
   // The controller's ServiceMonitor needs the Prometheus Operator CRDs the observability stack installs.
   { dependsOn: [cluster, observability] },
@@ -118,6 +121,24 @@ const models = config.models.map(
     ),
 );
 
+// One base URL for every model: routing by model name, one rerank shape, keys, limits, usage and audit.
+const gateway = config.gateway.enabled
+  ? new Gateway(
+      "gateway",
+      {
+        provider,
+        environment,
+        gateway: config.gateway,
+        models: config.models,
+        namespace: MODELS_NAMESPACE,
+        apiKeys: secrets.apiKeys,
+        monitoring: config.observability.enabled,
+        ...(config.gateway.image ? { image: config.gateway.image } : {}),
+      },
+      { dependsOn: [modelNamespace, observability, ...(keda ? [keda] : [])] },
+    )
+  : undefined;
+
 const verifier = new Verification(
   "verification",
   {
@@ -143,6 +164,9 @@ export const gpuNodeGroups = cluster.gpuNodeGroups;
 export const gpuCapacity = cluster.gpuCapacity;
 export const modelEndpoints = Object.fromEntries(models.map((m) => [m.modelName, m.url]));
 export const publicEndpoints = ingress.urls;
+/** The gateway: in-cluster URL, and the one public base URL of every model (OpenAI/Cohere clients use it). */
+export const gatewayUrl = gateway?.url;
+export const gatewayPublicUrl = gateway ? ingress.gatewayUrl : undefined;
 /** What `retrieval-stack verify --stack <name>` reads (components/verifier/stack-outputs.ts). */
 export const verification = verifier.stackOutput;
 export const verificationApiKey = verifier.apiKey;

@@ -8,6 +8,7 @@ import { canaryAndLogsSummary } from "./summary-canary-logs";
 import { servingSummary } from "./summary-serving";
 import { ingressSummary } from "./summary-ingress";
 import { verificationSummary } from "./summary-verification";
+import { gatewaySummary } from "./summary-gateway";
 
 export interface SummaryContext {
   readonly stack: string;
@@ -111,6 +112,7 @@ export const SUMMARY_SECTIONS: SummarySection[] = [
   images,
   helm,
   ingressSummary,
+  gatewaySummary,
   observabilitySummary,
   canaryAndLogsSummary,
   verificationSummary,

@@ -2,7 +2,8 @@
 // switches, errors that name the argument.
 import * as pulumi from "@pulumi/pulumi";
 import { describe, expect, it } from "vitest";
-import { parseModelConfig, type ModelInput } from "../components/serving/context";
+import { type ModelInput } from "../components/serving/context";
+import { parseModelConfig } from "../components/serving/arguments";
 import { SEEDS, one, podSpecOf, renderModel } from "./serving-fixtures";
 
 const bge: ModelInput = {

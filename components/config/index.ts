@@ -5,6 +5,7 @@ export * from "./serving";
 export * from "./ingress";
 export * from "./observability";
 export * from "./verification";
+export * from "./gateway";
 export * from "./secrets";
 export * from "./environments";
 export * from "./errors";

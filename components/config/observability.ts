@@ -23,11 +23,16 @@ const Threshold = <T extends z.ZodTypeAny>(value: T, forDefault: string) =>
 const RunbookBaseUrl = z
   .url({
     protocol: /^https?$/,
-    message:
-      'must be an absolute http(s) URL, e.g. "https://github.com/acme/retrieval-stack/blob/main/docs/runbooks.md"',
+    message: fixMessage(
+      "is not an absolute URL, or uses a scheme other than http(s), which alert links cannot open",
+      'use an https URL, e.g. "https://github.com/acme/retrieval-stack/blob/main/docs/runbooks.md"',
+    ),
   })
   .refine((u) => !u.includes("{{") && !u.includes("}}"), {
-    message: 'must not contain "{{" or "}}": Prometheus expands annotations as Go templates',
+    message: fixMessage(
+      'holds "{{" or "}}", which Prometheus and Alertmanager would expand as Go templates',
+      "remove them",
+    ),
   });
 
 export const AlertThresholdsSchema = z.strictObject({

@@ -8,6 +8,7 @@ import { VerificationSchema } from "./verification";
 import { SecretsSchema } from "./secrets";
 import { EnginesSchema } from "./engines";
 import { fixMessage } from "./errors";
+import { GatewaySchema } from "./gateway";
 
 /**
  * The whole stack config, one section per top-level Pulumi config key (`retrieval-stack:<section>`).
@@ -28,6 +29,7 @@ export const PLATFORM_SECTIONS = {
   observability: ObservabilitySchema.default(ObservabilitySchema.parse({})),
   verification: VerificationSchema.default(VerificationSchema.parse({})),
   engines: EnginesSchema.default(EnginesSchema.parse({})),
+  gateway: GatewaySchema.default(GatewaySchema.parse({})),
   secrets: SecretsSchema.default({}),
 } as const;
 

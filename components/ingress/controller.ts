@@ -7,7 +7,7 @@ import type * as pulumi from "@pulumi/pulumi";
 import type * as k8s from "@pulumi/kubernetes";
 import type { Environment } from "../config/common";
 import type { IngressConfig } from "../config/ingress";
-import type { ModelRoute } from "./routes";
+import type { GatewayRoute, ModelRoute } from "./routes";
 import { nginxIngressController } from "./nginx-ingress";
 
 export interface ControllerInstallArgs {
@@ -33,6 +33,8 @@ export interface ControllerPublishArgs {
   readonly namespace: pulumi.Input<string>;
   readonly host: string;
   readonly routes: readonly ModelRoute[];
+  /** The gateway's route (/v1/*, /rerank, /v2/rerank), when the stack runs one. */
+  readonly gateway?: GatewayRoute;
   /** kubernetes.io/tls Secret in `namespace`; undefined = plain HTTP (local only). */
   readonly tlsSecretName: string | undefined;
   /** API keys as a secret Output; undefined = no authentication (local only). */

@@ -5,7 +5,7 @@ import { profileOf } from "../config/environments";
 import { childOptions, standardLabels } from "../k8s/meta";
 import { INGRESS_NAMESPACE, NAMESPACE_POD_SECURITY, podSecurityLabels } from "../k8s/namespaces";
 import { controller } from "./controller";
-import { publicBaseUrl, publicHost, routeTable } from "./routes";
+import { gatewayRoute, publicBaseUrl, publicHost, routeTable } from "./routes";
 import { installCertManager, issueCertificate, usesCertManager } from "./tls";
 
 export interface IngressArgs {
@@ -19,12 +19,16 @@ export interface IngressArgs {
   readonly apiKeys: SecretInputs["apiKeys"] | undefined;
   /** Create ServiceMonitors for the controller and cert-manager (the Prometheus Operator CRDs must exist). */
   readonly monitoring?: boolean;
+  /** The gateway's Service: /v1/*, /rerank and /v2/rerank are routed to it (docs/gateway.md). */
+  readonly gateway?: { readonly service: string; readonly port: number };
 }
 
 /** The one TLS entry point: NGINX controller, API-key auth, rate limits and a route per model. */
 export class Ingress extends pulumi.ComponentResource {
   /** Public URL of each model's endpoint, by model name. */
   readonly urls: Record<string, pulumi.Output<string>> = {};
+  /** The gateway's public base URL (OpenAI clients: this + "/v1"), when the stack runs one. */
+  readonly gatewayUrl?: pulumi.Output<string>;
 
   constructor(name: string, args: IngressArgs, opts?: pulumi.ComponentResourceOptions) {
     super("retrieval-stack:ingress:Ingress", name, {}, opts);
@@ -94,6 +98,9 @@ export class Ingress extends pulumi.ComponentResource {
       namespace: args.modelNamespace,
       host,
       routes,
+      ...(args.gateway
+        ? { gateway: gatewayRoute({ name: args.gateway.service, port: args.gateway.port }, ingress) }
+        : {}),
       tlsSecretName: tls.secretName,
       apiKeys: args.apiKeys,
       dependsOn: [...installed, ...tls.ready],
@@ -101,6 +108,7 @@ export class Ingress extends pulumi.ComponentResource {
 
     const base = publicBaseUrl(environment, ingress);
     for (const r of routes) this.urls[r.model] = pulumi.output(`${base}${r.publicPath}`);
+    if (args.gateway) this.gatewayUrl = pulumi.output(base);
     this.registerOutputs({ urls: this.urls });
   }
 }

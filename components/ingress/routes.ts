@@ -19,6 +19,29 @@ export const PUBLIC_ENDPOINTS: Readonly<Record<Task, string>> = {
   rerank: "/v1/rerank",
 };
 
+/**
+ * The gateway's public paths (docs/gateway.md): every /v1/ path, /rerank and /v2/rerank go to the gateway, which
+ * checks keys itself (it needs the caller's identity for limits and usage), so NGINX adds only its coarse
+ * per-client-address limit there. The per-model routes below stay, key-checked by NGINX.
+ */
+/** What the gateway answers: the API (/v1/*, /rerank, /v2/rerank) and the playground page with its assets. */
+export const GATEWAY_PATHS = { prefixes: ["/v1/", "/playground"], exact: ["/rerank", "/v2/rerank"] } as const;
+
+export interface GatewayRoute {
+  readonly service: { readonly name: string; readonly port: number };
+  /** Per client address: a coarse guard in front of the gateway's exact per-key limits. */
+  readonly rateLimit: RateLimitConfig;
+}
+
+/** The coarse per-address limit: ten times the per-key default (many callers may share one NAT address). */
+export function gatewayRoute(
+  service: GatewayRoute["service"],
+  ingress: Pick<IngressConfig, "rateLimit">,
+): GatewayRoute {
+  const { requestsPerSecond, burst } = ingress.rateLimit;
+  return { service, rateLimit: { requestsPerSecond: requestsPerSecond * 10, burst: burst * 10 } };
+}
+
 /** Host the local stack answers on when ingress.host is not set (curl via `kubectl port-forward`). */
 export const LOCAL_HOST = "localhost";
 

@@ -9,8 +9,8 @@ export {
   SCRAPE_INTERVAL,
   type ModelServiceArgs,
 } from "./model-service";
+export { parseModelConfig, argumentsError } from "./arguments";
 export {
-  parseModelConfig,
   modelProblems,
   specOf,
   gpuInstanceOf,

@@ -9,14 +9,8 @@ import type { EngineWorkload, ModelContext } from "./engines/types";
 import { MODEL_POD_LABEL, modelSelector } from "./metric-labels";
 import { HF_TOKEN_SECRET_KEY, planPod, type PodPlan } from "./pod";
 import { planScaling, scaledObjectSpec, type ScalingPlan } from "./autoscaling";
-import {
-  argumentsError,
-  modelProblems,
-  resolveContext,
-  type ArgumentProblem,
-  type GpuPlacement,
-  type ModelInput,
-} from "./context";
+import { argumentsError } from "./arguments";
+import { modelProblems, resolveContext, type ArgumentProblem, type GpuPlacement, type ModelInput } from "./context";
 import { planNetworkPolicy, type ModelEgress, type ModelPeers } from "./network-policy";
 import { planService, planServiceMonitor } from "./service";
 import { awaitTimeouts, planDeployment, planInferenceService, type WorkloadInputs } from "./workload";

@@ -20,6 +20,7 @@ import { nginxIngressMetrics } from "./metrics";
 import {
   API_KEY_POLICY,
   API_KEY_SECRET,
+  GATEWAY_RATE_LIMIT_POLICY,
   VIRTUAL_SERVER_NAME,
   apiKeyPolicySpec,
   apiKeySecretData,
@@ -159,6 +160,24 @@ function publish(args: ControllerPublishArgs): pulumi.Resource[] {
       ),
     );
   }
+  if (args.gateway)
+    out.push(
+      new k8s.apiextensions.CustomResource(
+        GATEWAY_RATE_LIMIT_POLICY,
+        {
+          apiVersion: "k8s.nginx.org/v1",
+          kind: "Policy",
+          metadata: {
+            name: GATEWAY_RATE_LIMIT_POLICY,
+            namespace: args.namespace,
+            labels: standardLabels(GATEWAY_RATE_LIMIT_POLICY, "ingress-rate-limit"),
+          },
+          // Per client address: the gateway limits per key itself.
+          spec: rateLimitPolicySpec(args.gateway, false, controllerReplicas(args)),
+        },
+        opts(args.dependsOn),
+      ),
+    );
   const policies = [...out];
   out.push(
     new k8s.apiextensions.CustomResource(
@@ -174,6 +193,7 @@ function publish(args: ControllerPublishArgs): pulumi.Resource[] {
         spec: virtualServerSpec({
           host: args.host,
           routes: args.routes,
+          ...(args.gateway ? { gateway: args.gateway } : {}),
           tlsSecretName: args.tlsSecretName,
           forceHttps: profileOf(args.environment).forceHttps,
           auth,

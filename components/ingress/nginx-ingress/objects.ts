@@ -5,7 +5,7 @@
  * Pure builders: the driver turns them into resources, the tests read them.
  */
 import { escapedBody, notFound, rateLimited, tooLarge, unauthorized, type EdgeResponse } from "../responses";
-import { nginxRate, routeBodyLimit, type ModelRoute } from "../routes";
+import { GATEWAY_PATHS, nginxRate, routeBodyLimit, type GatewayRoute, type ModelRoute } from "../routes";
 import { INGRESS_CLASS } from "./chart";
 
 export const VIRTUAL_SERVER_NAME = "retrieval-api";
@@ -18,6 +18,9 @@ export const PER_KEY = "${http_authorization}";
 export const PER_IP = "${binary_remote_addr}";
 
 export const rateLimitPolicyName = (model: string) => `rate-limit-${model}`;
+/** The gateway route's per-address limit policy, and its upstream name. */
+export const GATEWAY_RATE_LIMIT_POLICY = "rate-limit-gateway";
+export const GATEWAY_UPSTREAM = "gateway";
 
 /**
  * Secret of type nginx.org/apikey: client name -> key. The controller compares the SHA-256 of the whole header
@@ -86,7 +89,11 @@ export function replicaBurst(burst: number, replicas: number): number {
  * connection stays on one pod and then gets only its share (docs/security.md, "Rate limits").
  * @param replicas controller replicas (controllerReplicas); only the burst share depends on it
  */
-export function rateLimitPolicySpec(route: ModelRoute, perKey: boolean, replicas: number): Record<string, unknown> {
+export function rateLimitPolicySpec(
+  route: Pick<ModelRoute, "rateLimit">,
+  perKey: boolean,
+  replicas: number,
+): Record<string, unknown> {
   const { requestsPerSecond } = route.rateLimit;
   const burst = replicaBurst(route.rateLimit.burst, replicas);
   return {
@@ -138,6 +145,7 @@ export const nextUpstream = (timeout: string) =>
 export interface VirtualServerInput {
   readonly host: string;
   readonly routes: readonly ModelRoute[];
+  readonly gateway?: GatewayRoute;
   readonly tlsSecretName: string | undefined;
   readonly forceHttps: boolean;
   readonly auth: boolean;
@@ -158,17 +166,20 @@ export function virtualServerSpec(v: VirtualServerInput): Record<string, unknown
           },
         }
       : {}),
-    upstreams: v.routes.map((r) => ({
-      name: r.model,
-      service: r.service.name,
-      port: r.service.port,
-      "connect-timeout": "10s",
-      "read-timeout": timeout,
-      "send-timeout": timeout,
-      // The smaller of ours and the engine's own limit: NGINX refuses what the engine would, with the real limit.
-      "client-max-body-size": routeBodyLimit(r, v.maxBodySize),
-      ...nextUpstream(timeout),
-    })),
+    upstreams: [
+      ...v.routes.map((r) => ({
+        name: r.model,
+        service: r.service.name,
+        port: r.service.port,
+        "connect-timeout": "10s",
+        "read-timeout": timeout,
+        "send-timeout": timeout,
+        // The smaller of ours and the engine's own limit: NGINX refuses what the engine would, with the real limit.
+        "client-max-body-size": routeBodyLimit(r, v.maxBodySize),
+        ...nextUpstream(timeout),
+      })),
+      ...(v.gateway ? [gatewayUpstream(v.gateway, v, timeout)] : []),
+    ],
     routes: [
       ...v.routes.map((r) => ({
         // Exact match: /models/<name>/v1/embeddings and nothing below it (no engine health or metrics paths).
@@ -188,8 +199,40 @@ export function virtualServerSpec(v: VirtualServerInput): Record<string, unknown
           errorPage(tooLarge(routeBodyLimit(r, v.maxBodySize))),
         ],
       })),
+      ...(v.gateway ? gatewayRoutes(v.maxBodySize) : []),
       // Everything else on the host: a JSON 404, never an engine.
       { path: "/", action: { return: { code: 404, type: "application/json", body: escapedBody(notFound()) } } },
     ],
   };
+}
+
+function gatewayUpstream(g: GatewayRoute, v: VirtualServerInput, timeout: string): Record<string, unknown> {
+  return {
+    name: GATEWAY_UPSTREAM,
+    service: g.service.name,
+    port: g.service.port,
+    "connect-timeout": "10s",
+    "read-timeout": timeout,
+    "send-timeout": timeout,
+    "client-max-body-size": v.maxBodySize,
+    // Only connection failures move to another gateway pod: a request that reached one has been counted against
+    // the caller's quota there, and that pod retries engine replicas itself.
+    "next-upstream": "error timeout",
+    "next-upstream-tries": 2,
+  };
+}
+
+/**
+ * /v1/* and /playground (prefixes), /rerank and /v2/rerank to the gateway, Authorization passed through (the gateway checks the
+ * key). Only the body-size page is NGINX's: the gateway's own 429 carries the right Retry-After (a daily quota
+ * is not "retry in 1 s"), so no 429 page intercepts it.
+ */
+function gatewayRoutes(maxBodySize: string): Record<string, unknown>[] {
+  const route = (path: string) => ({
+    path,
+    policies: [{ name: GATEWAY_RATE_LIMIT_POLICY }],
+    action: { proxy: { upstream: GATEWAY_UPSTREAM } },
+    errorPages: [errorPage(tooLarge(maxBodySize))],
+  });
+  return [...GATEWAY_PATHS.prefixes.map(route), ...GATEWAY_PATHS.exact.map((p) => route(`=${p}`))];
 }

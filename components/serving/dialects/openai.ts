@@ -6,7 +6,7 @@ import type {
   RerankRequest,
   RerankResult,
 } from "./types";
-import { expectArray, expectRecord, optional, parseOpenAIEmbeddings, parseResultsObject } from "./shape";
+import { countAt, expectArray, expectRecord, optional, parseOpenAIEmbeddings, parseResultsObject } from "./shape";
 
 /**
  * The shapes several engines share: the OpenAI embeddings API and the Cohere/Jina rerank API. Engines reuse
@@ -29,6 +29,7 @@ export function openaiEmbeddings(prefix = "/v1"): EndpointDialect<EmbedRequest, 
       ...optional("dimensions", r.dimensions),
     }),
     parse: (body) => parseOpenAIEmbeddings(body, `${prefix}/embeddings`),
+    tokens: (body) => countAt(body, "usage", "prompt_tokens") ?? countAt(body, "usage", "total_tokens"),
   };
 }
 
@@ -51,6 +52,11 @@ export function cohereRerank(
       ...extra,
     }),
     parse: (body) => parseResultsObject(body, path),
+    // vLLM and Jina: usage.total_tokens; Cohere: meta.billed_units.input_tokens; Xinference: meta.tokens.input_tokens.
+    tokens: (body) =>
+      countAt(body, "usage", "total_tokens") ??
+      countAt(body, "meta", "tokens", "input_tokens") ??
+      countAt(body, "meta", "billed_units", "input_tokens"),
   };
 }
 

@@ -131,3 +131,10 @@ export function parseBareScoreList(body: unknown, label: string): RerankResult[]
 export function optional<K extends string, V>(key: K, value: V | undefined): Partial<Record<K, V>> {
   return value === undefined ? {} : ({ [key]: value } as Record<K, V>);
 }
+
+/** A non-negative integer at a path of a JSON value (usage figures), or undefined when absent or not a count. */
+export function countAt(body: unknown, ...path: string[]): number | undefined {
+  let v: unknown = body;
+  for (const k of path) v = isRecord(v) ? v[k] : undefined;
+  return typeof v === "number" && Number.isInteger(v) && v >= 0 ? v : undefined;
+}

@@ -14,24 +14,36 @@ import { optional, parseBareScoreList, parseVectorList } from "./shape";
  * Rerank has no OpenAI form: `POST /rerank` {query, texts, raw_scores: false, return_text: false} → bare
  * `[{"index", "score"}]` sorted by score; no `top_n` (the caller truncates). `GET /health`: 200, or 503
  * `{"error", "error_type": "Unhealthy"}`.
+ * Every route refuses more than `--max-client-batch-size` inputs (default 32) with a 413, and reports the tokens
+ * it computed in the `x-compute-tokens` response header (router/src/http/server.rs, ResponseMetadata).
  */
+export const TEI_MAX_CLIENT_BATCH_SIZE = 32;
+
+const computeTokens = (_body: unknown, header: (name: string) => string | undefined): number | undefined => {
+  const n = Number(header("x-compute-tokens"));
+  return Number.isInteger(n) && n >= 0 && header("x-compute-tokens") !== undefined ? n : undefined;
+};
 const teiNativeEmbed: EndpointDialect<EmbedRequest, number[][]> = {
   path: () => "/embed",
   build: (r) => ({ inputs: [...r.inputs], normalize: true, ...optional("dimensions", r.dimensions) }),
   parse: (body) => parseVectorList(body, "/embed"),
+  maxBatch: TEI_MAX_CLIENT_BATCH_SIZE,
+  tokens: computeTokens,
 };
 
 const teiRerank: EndpointDialect<RerankRequest, RerankResult[]> = {
   path: () => "/rerank",
   build: (r) => ({ query: r.query, texts: [...r.documents], raw_scores: false, return_text: false }),
   parse: (body) => parseBareScoreList(body, "/rerank"),
+  maxBatch: TEI_MAX_CLIENT_BATCH_SIZE,
+  tokens: computeTokens,
 };
 
 /** TEI as deployed: OpenAI embeddings at /v1/embeddings, native rerank at /rerank. */
 export const teiDialect: HttpDialect = {
   name: "tei",
   healthPath: () => "/health",
-  embed: openaiEmbeddings("/v1"),
+  embed: { ...openaiEmbeddings("/v1"), maxBatch: TEI_MAX_CLIENT_BATCH_SIZE, tokens: computeTokens },
   rerank: teiRerank,
   rerankHonoursTopN: false,
 };

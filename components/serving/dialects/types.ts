@@ -39,6 +39,16 @@ export interface EndpointDialect<Req, Res> {
    * so the official `openai` client can call it with baseURL = base URL + this prefix (e.g. "/v1").
    */
   readonly openaiBasePath?: string;
+  /**
+   * Most inputs (embed) or documents (rerank) the engine takes in one call; a caller with more splits the call
+   * and merges the answers (TEI refuses more than its --max-client-batch-size, 32 by default, with a 413).
+   */
+  readonly maxBatch?: number;
+  /**
+   * Input tokens the engine reports for this call, from its body or a response header (`header(name)`, lower
+   * case); undefined when the engine reports none. The gateway counts usage from it.
+   */
+  tokens?(body: unknown, header: (name: string) => string | undefined): number | undefined;
 }
 
 /** Where the engine lists the model names it serves (answers "is my model loaded under this name?"). */

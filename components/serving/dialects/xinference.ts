@@ -21,7 +21,9 @@ const xinferenceModels: ModelListDialect = {
  * before the model is launched, so health means "my model uid is in /v1/models", not just a 200.
  * - `POST /v1/embeddings` {model: <uid>, input}: OpenAI shape plus `model_replica`;
  * - `POST /v1/rerank` {model, query, documents, top_n, return_documents} →
- *   `{"id", "results": [{"index", "relevance_score", "document": {"text"} | "<text>" | null}], "meta"}`.
+ *   `{"id", "results": [{"index", "relevance_score", "document": {"text"} | "<text>" | null}], "meta"}`;
+ *   with `return_len: true` it fills `meta.tokens` {input_tokens, output_tokens} (xinference/types.py Meta,
+ *   RerankTokens, read 2026-12-01), which is where the gateway reads the usage.
  */
 export const xinferenceDialect: HttpDialect = {
   name: "xinference",
@@ -36,6 +38,6 @@ export const xinferenceDialect: HttpDialect = {
   },
   models: xinferenceModels,
   embed: openaiEmbeddings("/v1"),
-  rerank: cohereRerank("/v1/rerank", { return_documents: false }),
+  rerank: cohereRerank("/v1/rerank", { return_documents: false, return_len: true }),
   rerankHonoursTopN: true,
 };

@@ -5,9 +5,17 @@ import { modelRules } from "./models";
 import { ingressRules } from "./ingress";
 import { observabilityRules } from "./observability";
 import { verificationRules } from "./verification";
+import { gatewayRules } from "./gateway";
 
 /** Models first: their own problems (replicas.min > max) are the root causes of derived ones (GPU capacity). */
-const RULES: readonly Rule[] = [modelRules, clusterRules, ingressRules, observabilityRules, verificationRules];
+const RULES: readonly Rule[] = [
+  modelRules,
+  clusterRules,
+  ingressRules,
+  observabilityRules,
+  verificationRules,
+  gatewayRules,
+];
 
 export function crossFieldProblems(config: Partial<PlatformConfig>): RuleProblem[] {
   return RULES.flatMap((rule) => rule(config));

@@ -1,0 +1,148 @@
+import type { ModelConfig } from "../../config/serving";
+import { dialectNamed } from "../../serving/dialects";
+import { adapterFor } from "../../serving/engines";
+import { specOf } from "./models";
+import type { Rule, RuleProblem } from "./types";
+
+/** The vector size a model answers with: its Matryoshka `dimensions`, else the spec's dims. */
+export function servedDims(model: ModelConfig): number | undefined {
+  return model.dimensions ?? specOf(model)?.dims;
+}
+
+/**
+ * Gateway rules: aliases name models of one task; embedding aliases switch whole (vectors of two models cannot
+ * share an index, even at equal dimensions) and a switch to other dimensions must be confirmed; dialect overrides
+ * exist and serve the model's task; caches are for rerank models; Redis settings fit the replica count.
+ */
+export const gatewayRules: Rule = (config) => {
+  const out: RuleProblem[] = [];
+  const g = config.gateway;
+  const models = config.models;
+  if (!g || !models || !g.enabled) return out;
+  const byName = new Map(models.filter(Boolean).map((m) => [m.name, m]));
+
+  for (const [alias, a] of Object.entries(g.aliases)) {
+    const at = (...p: PropertyKey[]) => ["gateway", "aliases", alias, ...p];
+    if (byName.has(alias)) {
+      out.push({
+        path: at(),
+        value: alias,
+        message: `is also a model's name, so callers could not reach that model by name. Fix: give the alias another name (every versioned model name stays callable).`,
+      });
+      continue;
+    }
+    const targets = a.targets.map((t, i) => ({ t, i, m: byName.get(t.model) }));
+    const missing = targets.filter((x) => !x.m);
+    for (const x of missing)
+      out.push({
+        path: at("targets", x.i, "model"),
+        value: x.t.model,
+        message: `is not a model of this stack. Fix: use one of ${[...byName.keys()].join(", ")}.`,
+      });
+    if (missing.length) continue;
+    const tasks = new Set(targets.map((x) => x.m!.task));
+    if (tasks.size > 1) {
+      out.push({
+        path: at("targets"),
+        value: a.targets.map((t) => t.model),
+        message: `mixes embed and rerank models. Fix: point an alias at models of one task.`,
+      });
+      continue;
+    }
+    const live = targets.filter((x) => x.t.weight > 0);
+    if (live.length === 0)
+      out.push({
+        path: at("targets"),
+        value: a.targets.map((t) => t.weight),
+        message: `has no target with a weight above 0, so nothing would answer. Fix: give one target a weight, e.g. 100.`,
+      });
+    if (targets[0]!.m!.task !== "embed") continue;
+    if (a.targets.length > 1) {
+      out.push({
+        path: at("targets"),
+        value: a.targets.map((t) => `${t.model}:${t.weight}`),
+        message: `splits an embedding alias between models: vectors of two models cannot share one index, even at equal dimensions. Fix: list one target (switch the alias whole; callers can still call each versioned model by its name).`,
+      });
+      continue;
+    }
+    const dims = servedDims(targets[0]!.m!);
+    if (dims !== undefined && a.dimensions === undefined)
+      out.push({
+        path: at("dimensions"),
+        value: a.dimensions,
+        message: `is required for an embedding alias: it records the vector size the callers' indexes hold, so that a switch to a model of other dimensions is refused. Fix: set it to ${dims} (${a.targets[0]!.model}'s dims).`,
+      });
+    else if (dims !== undefined && a.dimensions !== dims)
+      out.push({
+        path: at("dimensions"),
+        value: a.dimensions,
+        message: `differs from ${a.targets[0]!.model}'s ${dims} dims: switching the alias would break every index built with ${a.dimensions}-dim vectors. Fix: point the alias back at a ${a.dimensions}-dim model, or, after re-indexing, confirm the switch by setting dimensions to ${dims}.`,
+      });
+  }
+
+  for (const [model, dialect] of Object.entries(g.dialects)) {
+    const at = ["gateway", "dialects", model];
+    const m = byName.get(model);
+    if (!m) {
+      out.push({
+        path: at,
+        value: model,
+        message: `is not a model of this stack. Fix: remove it or use a model name.`,
+      });
+      continue;
+    }
+    const d = dialectNamed(dialect);
+    if (!d) {
+      out.push({
+        path: at,
+        value: dialect,
+        message: `is not a known dialect. Fix: use one of the names in components/serving/dialects (e.g. "kserve-v1", "kserve-v2", "tei-native") or remove it to use ${m.engine}'s own ("${adapterFor(m.engine).dialect.name}").`,
+      });
+      continue;
+    }
+    if (!(m.task === "embed" ? d.embed : d.rerank))
+      out.push({
+        path: at,
+        value: dialect,
+        message: `has no ${m.task} endpoint, and ${model} is a ${m.task} model. Fix: pick a dialect that serves ${m.task}.`,
+      });
+  }
+
+  for (const name of Object.keys(g.rerankCache)) {
+    const m = byName.get(name);
+    const alias = g.aliases[name];
+    const task = m?.task ?? (alias ? byName.get(alias.targets[0]!.model)?.task : undefined);
+    if (task !== "rerank")
+      out.push({
+        path: ["gateway", "rerankCache", name],
+        value: name,
+        message: `is not a rerank model of this stack${task ? ` (it is an ${task} model)` : ""}; only rerank answers are cached. Fix: name a rerank model, or remove the entry.`,
+      });
+  }
+
+  if (g.redis.mode === "external" && !g.redis.url)
+    out.push({
+      path: ["gateway", "redis", "url"],
+      value: undefined,
+      message: `is required with redis.mode "external". Fix: set it, e.g. "redis://redis.cache:6379/0", or use mode "deploy".`,
+    });
+  if (g.redis.mode !== "external" && g.redis.url)
+    out.push({
+      path: ["gateway", "redis", "url"],
+      value: g.redis.url,
+      message: `is only read with redis.mode "external" (now "${g.redis.mode}"). Fix: set mode to "external" or remove the url.`,
+    });
+  if (g.redis.mode === "memory" && (g.replicas ?? 1) > 1)
+    out.push({
+      path: ["gateway", "redis", "mode"],
+      value: g.redis.mode,
+      message: `keeps limits per replica, so ${g.replicas} replicas would let each key through ${g.replicas} times its limit. Fix: use "deploy" (or "auto") so replicas share the counts in Redis, or run one replica.`,
+    });
+  if (g.replicas !== undefined && g.replicas > g.maxReplicas)
+    out.push({
+      path: ["gateway", "replicas"],
+      value: g.replicas,
+      message: `is above gateway.maxReplicas (${g.maxReplicas}). Fix: raise maxReplicas or lower replicas.`,
+    });
+  return out;
+};

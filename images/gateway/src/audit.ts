@@ -1,0 +1,44 @@
+/**
+ * One JSON line per request on stdout, for any log pipeline to ship: who (key name), what (model, route,
+ * counts, tokens, bytes), how it went (status, latency, error code) and the ids to join with traces. Never a
+ * text, a vector or a key.
+ */
+export interface AuditLine {
+  readonly time: string;
+  readonly request_id: string;
+  readonly traceparent?: string;
+  readonly key: string;
+  readonly model: string;
+  /** The deployed model that answered (differs from `model` for an alias). */
+  readonly served_by?: string;
+  readonly route: string;
+  readonly status: number;
+  readonly latency_ms: number;
+  readonly input_tokens?: number;
+  readonly inputs?: number;
+  readonly documents?: number;
+  readonly bytes_in: number;
+  readonly bytes_out: number;
+  readonly upstream?: string;
+  readonly attempts?: number;
+  readonly cache?: "hit" | "miss";
+  readonly error?: string;
+}
+
+export type AuditSink = (line: AuditLine) => void;
+
+/**
+ * Lines of one event-loop turn are written together (one write instead of one per request: at thousands of
+ * requests/s the syscalls cost more than the JSON), and whatever is pending is written before the process exits.
+ */
+let pending = "";
+const flush = () => {
+  if (pending) process.stdout.write(pending);
+  pending = "";
+};
+process.once("exit", flush);
+
+export const stdoutAudit: AuditSink = (line) => {
+  if (!pending) setImmediate(flush);
+  pending += `${JSON.stringify({ audit: "retrieval-gateway", ...line })}\n`;
+};

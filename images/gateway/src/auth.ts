@@ -1,0 +1,66 @@
+import { createHash, timingSafeEqual } from "node:crypto";
+import { createRemoteJWKSet, jwtVerify, type JWTVerifyGetKey } from "jose";
+import type { RuntimeConfig } from "../../../components/gateway/runtime-config";
+import { GatewayError } from "./errors";
+
+/** Who is calling: the key's name (or the JWT identity claim), which limits, metrics and audit lines use. */
+export interface Caller {
+  readonly name: string;
+  readonly via: "key" | "jwt" | "anonymous";
+  /** Limit overrides of a named key. */
+  readonly limits?: RuntimeConfig["keys"][number]["limits"];
+}
+
+export const sha256Hex = (text: string) => createHash("sha256").update(text, "utf8").digest("hex");
+
+const unauthorized = (message: string) =>
+  new GatewayError(401, "authentication_error", "invalid_api_key", message, null, {
+    "www-authenticate": 'Bearer realm="retrieval-gateway"',
+  });
+
+/**
+ * API keys are kept only as SHA-256 hashes (the config never holds a key); a presented key is hashed and looked
+ * up. A bearer token with three dot-separated parts is a JWT when JWT is configured: verified against the
+ * issuer's JWKS (jose, cached and refreshed by it), and the identity claim names the caller.
+ */
+export class Authenticator {
+  private readonly byHash = new Map<string, RuntimeConfig["keys"][number]>();
+  private readonly jwks?: JWTVerifyGetKey;
+
+  constructor(private readonly config: Pick<RuntimeConfig, "keys" | "jwt" | "allowAnonymous">) {
+    for (const k of config.keys) for (const h of k.sha256) this.byHash.set(h, k);
+    if (config.jwt) this.jwks = createRemoteJWKSet(new URL(config.jwt.jwksUrl));
+  }
+
+  async authenticate(headers: Readonly<Record<string, string | string[] | undefined>>): Promise<Caller> {
+    const auth = typeof headers.authorization === "string" ? headers.authorization : undefined;
+    const bearer = auth && /^bearer\s+/i.test(auth) ? auth.replace(/^bearer\s+/i, "").trim() : undefined;
+    const token = bearer ?? (typeof headers["x-api-key"] === "string" ? headers["x-api-key"].trim() : undefined);
+    if (!token) {
+      if (this.config.allowAnonymous) return { name: "anonymous", via: "anonymous" };
+      throw unauthorized("Missing API key. Send it as 'Authorization: Bearer <key>'.");
+    }
+    if (this.jwks && this.config.jwt && token.split(".").length === 3) return this.verifyJwt(token);
+    const hash = sha256Hex(token);
+    const key = this.byHash.get(hash);
+    // The map lookup already compared the hash; the constant-time compare keeps the last step free of timing leaks.
+    if (key && key.sha256.some((h) => timingSafeEqual(Buffer.from(h), Buffer.from(hash))))
+      return { name: key.name, via: "key", ...(key.limits ? { limits: key.limits } : {}) };
+    if (this.config.allowAnonymous) return { name: "anonymous", via: "anonymous" };
+    throw unauthorized("Invalid API key.");
+  }
+
+  private async verifyJwt(token: string): Promise<Caller> {
+    const jwt = this.config.jwt!;
+    try {
+      const { payload } = await jwtVerify(token, this.jwks!, { issuer: jwt.issuer, audience: jwt.audience });
+      const id = payload[jwt.identityClaim];
+      if (typeof id !== "string" || id === "")
+        throw unauthorized(`The token has no '${jwt.identityClaim}' claim to identify the caller.`);
+      return { name: id, via: "jwt" };
+    } catch (e) {
+      if (e instanceof GatewayError) throw e;
+      throw unauthorized("Invalid or expired token.");
+    }
+  }
+}

@@ -1,0 +1,50 @@
+/**
+ * The gateway image's entry point: reads the runtime config (GATEWAY_CONFIG_FILE, the ConfigMap; key hashes
+ * from GATEWAY_KEYS_FILE, the Secret), listens on PORT (default 8080) on every interface, and drains on SIGTERM.
+ */
+import * as fs from "node:fs";
+import { RuntimeConfigSchema, RuntimeKeySchema } from "../../../components/gateway/runtime-config";
+import { Gateway } from "./server";
+import { z } from "zod";
+
+function fail(message: string): never {
+  process.stderr.write(`retrieval-gateway: ${message}\n`);
+  process.exit(2);
+}
+
+function readJson(file: string | undefined, what: string): unknown {
+  if (!file) fail(`${what} is not set`);
+  try {
+    return JSON.parse(fs.readFileSync(file, "utf8"));
+  } catch (e) {
+    fail(`cannot read ${file}: ${e instanceof Error ? e.message : String(e)}`);
+  }
+}
+
+const raw = readJson(process.env.GATEWAY_CONFIG_FILE, "GATEWAY_CONFIG_FILE") as Record<string, unknown>;
+const keys = process.env.GATEWAY_KEYS_FILE
+  ? z.array(RuntimeKeySchema).safeParse(readJson(process.env.GATEWAY_KEYS_FILE, "GATEWAY_KEYS_FILE"))
+  : undefined;
+if (keys && !keys.success) fail(`GATEWAY_KEYS_FILE: ${keys.error.issues[0]?.message}`);
+const parsed = RuntimeConfigSchema.safeParse({
+  ...raw,
+  ...(keys?.success ? { keys: [...((raw.keys as unknown[]) ?? []), ...keys.data] } : {}),
+  ...(process.env.REDIS_URL ? { redis: { ...(raw.redis as object), url: process.env.REDIS_URL } } : {}),
+});
+if (!parsed.success)
+  fail(`invalid config: ${parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")}`);
+
+const gateway = new Gateway({ config: parsed.data, playgroundDir: process.env.PLAYGROUND_DIR ?? "/app/playground" });
+const port = Number(process.env.PORT ?? "8080");
+gateway.listen(port, process.env.HOST ?? "0.0.0.0").then(
+  (p) => process.stderr.write(`retrieval-gateway listening on :${p} (${parsed.data.models.length} models)\n`),
+  (e: unknown) => fail(`cannot listen on ${port}: ${e instanceof Error ? e.message : String(e)}`),
+);
+for (const signal of ["SIGTERM", "SIGINT"] as const)
+  process.once(signal, () => {
+    process.stderr.write(`retrieval-gateway: ${signal}, draining in-flight requests\n`);
+    gateway.shutdown().then(
+      () => process.exit(0),
+      () => process.exit(1),
+    );
+  });

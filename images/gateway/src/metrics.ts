@@ -1,0 +1,172 @@
+/**
+ * Prometheus metrics in the text exposition format (prometheus.io/docs/instrumenting/exposition_formats, read
+ * 2026-12-01), written by hand: counters, gauges and histograms with fixed label names are all the gateway needs.
+ * Label values are bounded by the caller (key NAMES, configured model names, "unknown" otherwise).
+ */
+type Labels = Readonly<Record<string, string>>;
+
+const escape = (v: string) => v.replace(/\\/g, "\\\\").replace(/\n/g, "\\n").replace(/"/g, '\\"');
+const render = (labels: Labels) => {
+  const parts = Object.entries(labels).map(([k, v]) => `${k}="${escape(v)}"`);
+  return parts.length ? `{${parts.join(",")}}` : "";
+};
+const keyOf = (names: readonly string[], labels: Labels) => names.map((n) => labels[n] ?? "").join("\u0000");
+
+abstract class Metric {
+  constructor(
+    readonly name: string,
+    readonly help: string,
+    readonly labelNames: readonly string[],
+  ) {}
+  abstract lines(): string[];
+  header(type: string): string[] {
+    return [`# HELP ${this.name} ${this.help}`, `# TYPE ${this.name} ${type}`];
+  }
+  protected pick(labels: Labels): Labels {
+    return Object.fromEntries(this.labelNames.map((n) => [n, labels[n] ?? ""]));
+  }
+}
+
+export class Counter extends Metric {
+  private readonly values = new Map<string, { labels: Labels; value: number }>();
+  inc(labels: Labels = {}, by = 1): void {
+    const k = keyOf(this.labelNames, labels);
+    const e = this.values.get(k);
+    if (e) e.value += by;
+    else this.values.set(k, { labels: this.pick(labels), value: by });
+  }
+  get(labels: Labels = {}): number {
+    return this.values.get(keyOf(this.labelNames, labels))?.value ?? 0;
+  }
+  lines(): string[] {
+    return [
+      ...this.header("counter"),
+      ...[...this.values.values()].map((e) => `${this.name}${render(e.labels)} ${e.value}`),
+    ];
+  }
+}
+
+export class Gauge extends Metric {
+  private readonly values = new Map<string, { labels: Labels; value: number }>();
+  set(labels: Labels, value: number): void {
+    this.values.set(keyOf(this.labelNames, labels), { labels: this.pick(labels), value });
+  }
+  lines(): string[] {
+    return [
+      ...this.header("gauge"),
+      ...[...this.values.values()].map((e) => `${this.name}${render(e.labels)} ${e.value}`),
+    ];
+  }
+}
+
+export class Histogram extends Metric {
+  private readonly values = new Map<string, { labels: Labels; counts: number[]; sum: number; count: number }>();
+  constructor(
+    name: string,
+    help: string,
+    labelNames: readonly string[],
+    readonly buckets: readonly number[],
+  ) {
+    super(name, help, labelNames);
+  }
+  observe(labels: Labels, seconds: number): void {
+    const k = keyOf(this.labelNames, labels);
+    let e = this.values.get(k);
+    if (!e) {
+      e = { labels: this.pick(labels), counts: this.buckets.map(() => 0), sum: 0, count: 0 };
+      this.values.set(k, e);
+    }
+    for (let i = 0; i < this.buckets.length; i++) if (seconds <= this.buckets[i]!) e.counts[i]!++;
+    e.sum += seconds;
+    e.count++;
+  }
+  lines(): string[] {
+    const out = this.header("histogram");
+    for (const e of this.values.values()) {
+      this.buckets.forEach((b, i) =>
+        out.push(`${this.name}_bucket${render({ ...e.labels, le: String(b) })} ${e.counts[i]}`),
+      );
+      out.push(`${this.name}_bucket${render({ ...e.labels, le: "+Inf" })} ${e.count}`);
+      out.push(`${this.name}_sum${render(e.labels)} ${e.sum}`, `${this.name}_count${render(e.labels)} ${e.count}`);
+    }
+    return out;
+  }
+}
+
+const LATENCY_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
+
+/** The gateway's metrics; names are the contract with the alerts (components/observability). */
+export class GatewayMetrics {
+  readonly requests = new Counter(
+    "retrieval_gateway_requests_total",
+    "Requests answered, by key name, model, route and status.",
+    ["key", "model", "route", "status"],
+  );
+  readonly inputTokens = new Counter(
+    "retrieval_gateway_input_tokens_total",
+    "Input tokens, as the engines report them.",
+    ["key", "model"],
+  );
+  readonly documents = new Counter("retrieval_gateway_documents_total", "Rerank documents scored.", ["key", "model"]);
+  readonly inputs = new Counter("retrieval_gateway_inputs_total", "Embedding inputs embedded.", ["key", "model"]);
+  readonly duration = new Histogram(
+    "retrieval_gateway_request_duration_seconds",
+    "Time from request to answer at the gateway.",
+    ["model", "route"],
+    LATENCY_BUCKETS,
+  );
+  readonly upstreamDuration = new Histogram(
+    "retrieval_gateway_upstream_duration_seconds",
+    "Time of one engine call.",
+    ["model", "upstream"],
+    LATENCY_BUCKETS,
+  );
+  readonly breakerState = new Gauge(
+    "retrieval_gateway_breaker_state",
+    "Circuit breaker per model: 0 closed, 1 half-open, 2 open.",
+    ["model"],
+  );
+  readonly quotaRejections = new Counter(
+    "retrieval_gateway_quota_rejections_total",
+    "Requests refused by a limit (quota = rate|tokens|documents).",
+    ["key", "model", "quota"],
+  );
+  readonly redisUp = new Gauge(
+    "retrieval_gateway_redis_up",
+    "1 when the last limit check reached Redis, 0 when it failed.",
+    [],
+  );
+  readonly failOpen = new Counter(
+    "retrieval_gateway_limit_fail_open_total",
+    "Requests let through unlimited because Redis was down (onDown: fail-open).",
+    [],
+  );
+  readonly cache = new Counter("retrieval_gateway_rerank_cache_total", "Rerank cache lookups (result = hit|miss).", [
+    "model",
+    "result",
+  ]);
+  readonly inFlight = new Gauge(
+    "retrieval_gateway_in_flight_requests",
+    "Requests being handled now (autoscaling signal).",
+    [],
+  );
+
+  private readonly all = [
+    this.requests,
+    this.inputTokens,
+    this.documents,
+    this.inputs,
+    this.duration,
+    this.upstreamDuration,
+    this.breakerState,
+    this.quotaRejections,
+    this.redisUp,
+    this.failOpen,
+    this.cache,
+    this.inFlight,
+  ];
+
+  text(): string {
+    return `${this.all.flatMap((m) => m.lines()).join("\n")}\n`;
+  }
+}

@@ -1,0 +1,370 @@
+// `npm run bench:gateway [-- --seconds N --rate R]`: the gateway's overhead, measured (docs/gateway.md, "Benchmark").
+// 1. An instant upstream: nginx answering a fixed vLLM-shaped rerank body (return 200), one worker, on core 1.
+// 2. Throughput: wrk (Debian's) on core 1 with the same 1.6 KB rerank request against (a) nginx proxying to that
+//    upstream (one worker, keep-alive upstream pool) and (b) the gateway started as `npm run gateway` does, both
+//    pinned to core 0 with taskset. Requests/s of each and the ratio (target >= 0.6).
+// 3. Latency at a fixed 1,000 req/s: an open-loop loader of ours (wrk2 is not packaged by Debian) sends on a fixed
+//    schedule and times each request from its scheduled start (no coordinated omission), against the upstream
+//    directly, nginx and the gateway; added p50/p99 = gateway minus direct (targets <= 1 ms and <= 5 ms).
+// Everything listens on 127.0.0.1 and is stopped at the end, also on failure.
+import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { createHash } from "node:crypto";
+import * as fs from "node:fs";
+import * as net from "node:net";
+import * as os from "node:os";
+import * as path from "node:path";
+import { parseArgs } from "node:util";
+import { Pool } from "undici";
+import * as YAML from "yaml";
+
+const ROOT = path.resolve(__dirname, "..");
+const KEY = "bench-key-0123456789abcdef";
+const MODEL = "bench-reranker";
+
+function usage(message: string): never {
+  process.stderr.write(
+    `bench:gateway: ${message}\nusage: npm run bench:gateway -- [--seconds N] [--rate R] [--connections C]\n`,
+  );
+  process.exit(2);
+}
+
+const args = (() => {
+  try {
+    return parseArgs({
+      options: {
+        seconds: { type: "string", default: "10" },
+        rate: { type: "string", default: "1000" },
+        connections: { type: "string", default: "64" },
+      },
+      strict: true,
+    }).values;
+  } catch (e) {
+    usage(e instanceof Error ? e.message : String(e));
+  }
+})();
+const SECONDS = Number(args.seconds);
+const RATE = Number(args.rate);
+const CONNECTIONS = Number(args.connections);
+if (!(SECONDS > 0) || !(RATE > 0) || !(CONNECTIONS > 0))
+  usage("--seconds, --rate and --connections must be positive numbers");
+
+/** A rerank request of about 1.6 KB: a query and 12 passages. */
+function rerankBody(): string {
+  const docs = Array.from(
+    { length: 12 },
+    (_, i) =>
+      `Passage ${i}: asyncio with aiohttp sends many HTTP requests concurrently from one Python thread; requests is synchronous.`,
+  );
+  return JSON.stringify({
+    model: MODEL,
+    query: "How do I make many concurrent HTTP requests in Python?",
+    documents: docs,
+    top_n: 3,
+  });
+}
+
+/** What the instant upstream answers: vLLM's rerank shape for 12 documents. */
+function upstreamAnswer(): string {
+  const results = Array.from({ length: 12 }, (_, i) => ({
+    index: i,
+    document: { text: "" },
+    relevance_score: 1 - i / 20,
+  }));
+  return JSON.stringify({ id: "rerank-bench", model: MODEL, usage: { total_tokens: 400 }, results });
+}
+
+const freePort = () =>
+  new Promise<number>((resolve, reject) => {
+    const s = net.createServer();
+    s.once("error", reject).listen(0, "127.0.0.1", () => {
+      const { port } = s.address() as net.AddressInfo;
+      s.close(() => resolve(port));
+    });
+  });
+
+const children: ChildProcess[] = [];
+function start(cmd: string, argv: string[], core: number): ChildProcess {
+  const child = spawn("taskset", ["-c", String(core), cmd, ...argv], { stdio: ["ignore", "ignore", "pipe"] });
+  children.push(child);
+  return child;
+}
+
+async function waitFor(url: string, init: RequestInit = {}): Promise<void> {
+  for (let i = 0; i < 600; i++) {
+    try {
+      await (await fetch(url, init)).arrayBuffer();
+      return;
+    } catch {
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+  throw new Error(`${url} did not come up`);
+}
+
+function nginxConf(dir: string, name: string, server: string): string {
+  const file = path.join(dir, `${name}.conf`);
+  fs.mkdirSync(path.join(dir, name), { recursive: true });
+  fs.writeFileSync(
+    file,
+    `worker_processes 1;
+daemon off;
+pid ${dir}/${name}/nginx.pid;
+error_log ${dir}/${name}/error.log warn;
+events { worker_connections 4096; }
+http {
+  access_log off;
+  client_body_temp_path ${dir}/${name}/body;
+  proxy_temp_path ${dir}/${name}/proxy;
+  fastcgi_temp_path ${dir}/${name}/fastcgi;
+  uwsgi_temp_path ${dir}/${name}/uwsgi;
+  scgi_temp_path ${dir}/${name}/scgi;
+  client_max_body_size 32m;
+  keepalive_requests 1000000;
+${server}
+}
+`,
+  );
+  return file;
+}
+
+/**
+ * CPU seconds (user + system) a process and its descendants have used, from /proc: the cost per request does not
+ * depend on how busy the machine is, where requests/s on a shared machine does.
+ */
+function cpuSeconds(pid: number): number {
+  const tick = 100; // USER_HZ on Linux
+  let total = 0;
+  const visit = (p: number) => {
+    try {
+      const stat = fs.readFileSync(`/proc/${p}/stat`, "utf8");
+      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      total += (Number(fields[11]) + Number(fields[12])) / tick;
+      for (const t of fs.readdirSync(`/proc/${p}/task`))
+        for (const c of fs.readFileSync(`/proc/${p}/task/${t}/children`, "utf8").trim().split(/\s+/).filter(Boolean))
+          visit(Number(c));
+    } catch {
+      /* gone */
+    }
+  };
+  visit(pid);
+  return total;
+}
+
+interface WrkResult {
+  readonly rps: number;
+  readonly p50ms: number;
+  readonly p99ms: number;
+}
+
+function wrk(url: string, dir: string, pid: number): WrkResult & { cpuMsPerRequest: number } {
+  const cpu0 = cpuSeconds(pid);
+  const lua = path.join(dir, "post.lua");
+  fs.writeFileSync(
+    lua,
+    `wrk.method = "POST"\nwrk.body = ${JSON.stringify(rerankBody())}\nwrk.headers["Content-Type"] = "application/json"\nwrk.headers["Authorization"] = "Bearer ${KEY}"\n`,
+  );
+  const r = spawnSync(
+    "taskset",
+    ["-c", "1", "wrk", "-t1", `-c${CONNECTIONS}`, `-d${SECONDS}s`, "--latency", "-s", lua, url],
+    { encoding: "utf8" },
+  );
+  const out = r.stdout;
+  const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1]);
+  const ms = (label: string) => {
+    const m = new RegExp(`${label}%\\s+([\\d.]+)(us|ms|s)`).exec(out);
+    if (!m) return NaN;
+    const v = Number(m[1]);
+    return m[2] === "us" ? v / 1000 : m[2] === "s" ? v * 1000 : v;
+  };
+  const non2xx = Number(/Non-2xx or 3xx responses:\s+(\d+)/.exec(out)?.[1] ?? 0);
+  if (!(rps > 0) || non2xx > 0) throw new Error(`wrk against ${url} failed (${non2xx} non-2xx):\n${out}\n${r.stderr}`);
+  const requests = Number(/(\d+) requests in/.exec(out)?.[1]);
+  return { rps, p50ms: ms("50"), p99ms: ms("99"), cpuMsPerRequest: ((cpuSeconds(pid) - cpu0) * 1000) / requests };
+}
+
+/** Open loop: request i starts at t0 + i/rate whatever came back; latency counts from that scheduled time. */
+async function fixedRate(
+  origin: string,
+  pathname: string,
+  seconds: number,
+  rate: number,
+): Promise<{ p50: number; p99: number; errors: number }> {
+  const pool = new Pool(origin, { connections: 64, pipelining: 1 });
+  const body = rerankBody();
+  const total = Math.round(seconds * rate);
+  const latencies: number[] = [];
+  let errors = 0;
+  const t0 = performance.now() + 50;
+  const inFlight: Promise<void>[] = [];
+  for (let i = 0; i < total; i++) {
+    const due = t0 + (i * 1000) / rate;
+    const wait = due - performance.now();
+    if (wait > 1) await new Promise((r) => setTimeout(r, wait));
+    inFlight.push(
+      pool
+        .request({
+          path: pathname,
+          method: "POST",
+          headers: { "content-type": "application/json", authorization: `Bearer ${KEY}` },
+          body,
+        })
+        .then(async (res) => {
+          await res.body.arrayBuffer();
+          if (res.statusCode !== 200) errors++;
+          latencies.push(performance.now() - due);
+        })
+        .catch(() => {
+          errors++;
+        }),
+    );
+  }
+  await Promise.all(inFlight);
+  await pool.close();
+  latencies.sort((a, b) => a - b);
+  const q = (p: number) => latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))] ?? NaN;
+  return { p50: q(0.5), p99: q(0.99), errors };
+}
+
+async function main(): Promise<void> {
+  if (os.cpus().length < 2) usage("needs 2 cores (gateway/nginx on core 0, load generator and upstream on core 1)");
+  for (const tool of ["wrk", "nginx", "taskset"])
+    if (spawnSync("sh", ["-c", `command -v ${tool}`]).status !== 0)
+      usage(`${tool} is not installed (Debian: apt-get install ${tool === "taskset" ? "util-linux" : tool})`);
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "bench-gateway-"));
+  const [upPort, nginxPort, gwPort] = await Promise.all([freePort(), freePort(), freePort()]);
+  const answer = upstreamAnswer().replace(/'/g, "\\'");
+
+  start(
+    "nginx",
+    [
+      "-c",
+      nginxConf(
+        dir,
+        "upstream",
+        `  server { listen 127.0.0.1:${upPort}; location / { default_type application/json; return 200 '${answer}'; } }`,
+      ),
+      "-p",
+      dir,
+    ],
+    1,
+  );
+  const proxy = start(
+    "nginx",
+    [
+      "-c",
+      nginxConf(
+        dir,
+        "proxy",
+        `  upstream engine { server 127.0.0.1:${upPort}; keepalive 64; }
+  server { listen 127.0.0.1:${nginxPort}; location / { proxy_pass http://engine; proxy_http_version 1.1; proxy_set_header Connection ""; } }`,
+      ),
+      "-p",
+      dir,
+    ],
+    0,
+  );
+  const stack = path.join(dir, "Pulumi.bench.yaml");
+  fs.writeFileSync(
+    stack,
+    YAML.stringify({
+      config: {
+        "retrieval-stack:environment": "local",
+        "retrieval-stack:cluster": { mode: "existing", name: "local", context: "bench" },
+        "retrieval-stack:models": [
+          {
+            name: MODEL,
+            model: "BAAI/bge-reranker-base",
+            engine: "vllm",
+            task: "rerank",
+            replicas: { min: 1, max: 1 },
+            gpu: { nodeGroup: "l4" },
+            slo: { p99LatencyMs: 1000 },
+          },
+        ],
+        "retrieval-stack:gpuNodeGroups": {
+          l4: { instanceTypes: ["g6.xlarge"], minSize: 0, maxSize: 2, diskSizeGiB: 200 },
+        },
+        "retrieval-stack:ingress": { tls: { mode: "none" } },
+        "retrieval-stack:verification": { mode: "off" },
+        "retrieval-stack:gateway": {
+          keys: { bench: { sha256: [createHash("sha256").update(KEY).digest("hex")] } },
+          limits: { requestsPerSecond: 100000, burst: 100000 },
+        },
+      },
+    }),
+  );
+  const gatewayProcess = start(
+    path.join(ROOT, "node_modules/.bin/tsx"),
+    [
+      path.join(ROOT, "scripts/gateway.ts"),
+      "--stack",
+      stack,
+      `--upstream=${MODEL}=http://127.0.0.1:${upPort}`,
+      "--port",
+      String(gwPort),
+    ],
+    0,
+  );
+  const post = {
+    method: "POST",
+    headers: { authorization: `Bearer ${KEY}`, "content-type": "application/json" },
+    body: rerankBody(),
+  };
+  await Promise.all([
+    waitFor(`http://127.0.0.1:${upPort}/v1/rerank`, post),
+    waitFor(`http://127.0.0.1:${nginxPort}/v1/rerank`, post),
+    waitFor(`http://127.0.0.1:${gwPort}/v1/rerank`, post),
+  ]);
+  const check = await (await fetch(`http://127.0.0.1:${gwPort}/v1/rerank`, post)).json();
+  if (!Array.isArray((check as { results?: unknown }).results))
+    throw new Error(`gateway answered ${JSON.stringify(check)}`);
+
+  process.stdout.write(
+    `body ${Buffer.byteLength(rerankBody())} bytes; wrk -t1 -c${CONNECTIONS} -d${SECONDS}s; gateway and nginx on core 0, wrk and upstream on core 1\n`,
+  );
+  // Warm-up (JIT, connection pools), then the measured runs.
+  spawnSync("taskset", ["-c", "1", "wrk", "-t1", "-c16", "-d2s", `http://127.0.0.1:${gwPort}/v1/models`]);
+  const load = os.loadavg()[0]!;
+  const nginx = wrk(`http://127.0.0.1:${nginxPort}/v1/rerank`, dir, proxy.pid!);
+  const gateway = wrk(`http://127.0.0.1:${gwPort}/v1/rerank`, dir, gatewayProcess.pid!);
+  const ratio = gateway.rps / nginx.rps;
+  const cpuRatio = nginx.cpuMsPerRequest / gateway.cpuMsPerRequest;
+  process.stdout.write(
+    `throughput: nginx ${nginx.rps.toFixed(0)} req/s (p50 ${nginx.p50ms} ms, p99 ${nginx.p99ms} ms, ${nginx.cpuMsPerRequest.toFixed(3)} CPU ms/request); gateway ${gateway.rps.toFixed(0)} req/s (p50 ${gateway.p50ms} ms, p99 ${gateway.p99ms} ms, ${gateway.cpuMsPerRequest.toFixed(3)} CPU ms/request)\n` +
+      `ratio of requests/s ${ratio.toFixed(2)} (target >= 0.60: ${ratio >= 0.6 ? "met" : "NOT met"}); ratio of CPU cost per request (one-core capacity, independent of other load) ${cpuRatio.toFixed(2)}; load average ${load.toFixed(1)} on ${os.cpus().length} cores${load > os.cpus().length ? " (machine busy: requests/s and latencies are not representative)" : ""}\n`,
+  );
+  const fixed = async (name: string, port: number) => {
+    const r = await fixedRate(`http://127.0.0.1:${port}`, "/v1/rerank", SECONDS, RATE);
+    process.stdout.write(
+      `at ${RATE} req/s for ${SECONDS} s, ${name}: p50 ${r.p50.toFixed(3)} ms, p99 ${r.p99.toFixed(3)} ms, errors ${r.errors}\n`,
+    );
+    return r;
+  };
+  const direct = await fixed("upstream directly", upPort);
+  const viaNginx = await fixed("through nginx", nginxPort);
+  const viaGateway = await fixed("through the gateway", gwPort);
+  const addedP50 = viaGateway.p50 - direct.p50;
+  const addedP99 = viaGateway.p99 - direct.p99;
+  process.stdout.write(
+    `added by the gateway at ${RATE} req/s: p50 ${addedP50.toFixed(3)} ms (target <= 1: ${addedP50 <= 1 ? "met" : "NOT met"}), p99 ${addedP99.toFixed(3)} ms (target <= 5: ${addedP99 <= 5 ? "met" : "NOT met"}); nginx adds p50 ${(viaNginx.p50 - direct.p50).toFixed(3)} ms, p99 ${(viaNginx.p99 - direct.p99).toFixed(3)} ms\n`,
+  );
+}
+
+function stopAll(): void {
+  for (const c of children) if (c.exitCode === null) c.kill("SIGTERM");
+}
+process.once("SIGINT", () => {
+  stopAll();
+  process.exit(130);
+});
+main().then(
+  () => {
+    stopAll();
+    process.exit(0);
+  },
+  (e: unknown) => {
+    stopAll();
+    process.stderr.write(`bench:gateway failed: ${e instanceof Error ? e.message : String(e)}\n`);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,104 @@
+import { describe, expect, it } from "vitest";
+import { parseStack, problemsOf, STACKS } from "./config-helpers";
+import { gatewayReplicas, playgroundEnabled, profileOf, redisModeOf } from "../components/config";
+
+/** The gateway section and its cross-field rules, on the real stack files (components/validation/rules/gateway.ts). */
+const withGateway = (gateway: unknown, extra?: (raw: any) => void) => (raw: any) => {
+  raw.gateway = gateway;
+  extra?.(raw);
+};
+const addReranker = (raw: any) =>
+  raw.models.push({ ...raw.models.find((m: any) => m.task === "rerank"), name: "bge-reranker-v2" });
+const addEmbedder = (raw: any, name: string, model: string) =>
+  raw.models.push({ ...raw.models.find((m: any) => m.task === "embed"), name, model });
+
+describe("gateway config", () => {
+  it("every stack parses with the gateway on; playground and replicas default per environment", () => {
+    for (const s of STACKS) {
+      const c = parseStack(s);
+      expect(c.gateway.enabled).toBe(true);
+      expect(playgroundEnabled(c.gateway, c.environment)).toBe(s === "local" || s === "dev");
+      const replicas = gatewayReplicas(c.gateway, profileOf(c.environment).minReplicasFloor);
+      expect(replicas).toBe(s === "staging" || s === "prod" ? 2 : 1);
+      expect(redisModeOf(c.gateway, replicas)).toBe(replicas > 1 ? "deploy" : "memory");
+    }
+  });
+
+  it("a rerank alias may split by weight (canary)", () => {
+    const c = parseStack(
+      "local",
+      withGateway(
+        {
+          aliases: {
+            reranker: {
+              targets: [
+                { model: "bge-reranker-base", weight: 90 },
+                { model: "bge-reranker-v2", weight: 10 },
+              ],
+            },
+          },
+        },
+        addReranker,
+      ),
+    );
+    expect(c.gateway.aliases.reranker!.targets.map((t) => t.weight)).toEqual([90, 10]);
+  });
+
+  it("an embedding alias may not split by weight", () => {
+    const p = problemsOf(
+      "local",
+      withGateway(
+        { aliases: { embedder: { targets: [{ model: "bge-small-zh" }, { model: "bge-small-v2" }], dimensions: 512 } } },
+        (raw) => addEmbedder(raw, "bge-small-v2", "BAAI/bge-small-zh-v1.5"),
+      ),
+    );
+    expect(p).toHaveLength(1);
+    expect(p[0]!.path).toBe("retrieval-stack:gateway.aliases.embedder.targets");
+    expect(p[0]!.message).toMatch(/cannot share one index.*Fix: list one target/);
+  });
+
+  it("an embedding switch that changes dimensions is refused until dimensions confirms it", () => {
+    const switched = (dimensions: number) =>
+      withGateway({ aliases: { embedder: { targets: [{ model: "bge-base" }], dimensions } } }, (raw) =>
+        addEmbedder(raw, "bge-base", "BAAI/bge-base-zh-v1.5"),
+      );
+    const p = problemsOf("local", switched(512));
+    expect(p[0]!.path).toBe("retrieval-stack:gateway.aliases.embedder.dimensions");
+    expect(p[0]!.message).toMatch(/768 dims.*break every index.*setting dimensions to 768/);
+    expect(parseStack("local", switched(768)).gateway.aliases.embedder!.dimensions).toBe(768);
+  });
+
+  it("names the YAML path and a fix for unknown targets, mixed tasks, dialects, caches and Redis", () => {
+    const p = problemsOf(
+      "local",
+      withGateway({
+        aliases: {
+          a: { targets: [{ model: "nope" }] },
+          b: { targets: [{ model: "bge-small-zh" }, { model: "bge-reranker-base" }] },
+          "bge-small-zh": { targets: [{ model: "bge-small-zh" }] },
+        },
+        dialects: { "bge-small-zh": "kserve-v9", "bge-reranker-base": "kserve-v2" },
+        rerankCache: { "bge-small-zh": {} },
+        redis: { mode: "external" },
+      }),
+    );
+    const byPath = Object.fromEntries(p.map((x) => [x.path, x.message]));
+    expect(byPath["retrieval-stack:gateway.aliases.a.targets[0].model"]).toMatch(/not a model of this stack/);
+    expect(byPath["retrieval-stack:gateway.aliases.b.targets"]).toMatch(/mixes embed and rerank/);
+    expect(byPath["retrieval-stack:gateway.aliases.bge-small-zh"]).toMatch(/also a model's name/);
+    expect(byPath["retrieval-stack:gateway.dialects.bge-small-zh"]).toMatch(/not a known dialect.*"tei"/);
+    expect(byPath["retrieval-stack:gateway.dialects.bge-reranker-base"]).toMatch(/no rerank endpoint/);
+    expect(byPath["retrieval-stack:gateway.rerankCache.bge-small-zh"]).toMatch(/only rerank answers are cached/);
+    expect(byPath["retrieval-stack:gateway.redis.url"]).toMatch(/required with redis.mode "external"/);
+    for (const m of Object.values(byPath)) expect(m).toMatch(/Fix:/);
+  });
+
+  it("memory limits with several replicas are refused; key hashes must be SHA-256 hex", () => {
+    const p = problemsOf("local", withGateway({ replicas: 3, redis: { mode: "memory" } }));
+    expect(p.map((x) => x.path)).toEqual(["retrieval-stack:gateway.redis.mode"]);
+    expect(p[0]!.message).toMatch(/3 replicas would let each key through 3 times its limit/);
+    const h = problemsOf("local", withGateway({ keys: { ci: { sha256: ["abc"] } } }));
+    expect(h.map((x) => x.path)).toEqual(["retrieval-stack:gateway.keys.ci.sha256[0]"]);
+    expect(h[0]!.message).toMatch(/sha256sum/);
+  });
+});
