@@ -1,0 +1,3 @@
+export async function againstPlan(_: unknown): Promise<{ ok: true; planMd: string } | { ok: false; error: string }> {
+  return { ok: false, error: "todo" };
+}
