@@ -13,6 +13,7 @@ import { renderSummary } from "./summary";
 import { formatFinding, planPolicyReport } from "./policy";
 import { stackOutputs } from "./outputs";
 import { listStacks, ROOT } from "./args";
+import { planWarnings } from "./warnings";
 
 export { listStacks };
 
@@ -36,6 +37,8 @@ export interface PlanResult {
   /** Each problem on its own line; empty when ok. */
   readonly errors: string[];
   readonly summary?: string;
+  /** Choices that plan but weaken production (plan/warnings.ts), also at the top of plan.md. */
+  readonly warnings?: string[];
   readonly outDir: string;
   readonly plan?: RenderedPlan;
   /** Every resource as registered, with parents and dependencies (for tests of ordering). */
@@ -127,7 +130,8 @@ export async function runPlan(options: PlanOptions): Promise<PlanResult> {
   if (leaks.length) return fail(leaks);
 
   writePlanFiles(outDir, files);
-  return { ok: true, errors: [], summary, outDir, plan, config, recorded: runtime.resources, files };
+  const warnings = planWarnings(config);
+  return { ok: true, errors: [], summary, warnings, outDir, plan, config, recorded: runtime.resources, files };
 }
 
 /** Replaces the plan in outDir with these files (relative paths); other files in outDir are left alone. */
