@@ -63,9 +63,12 @@ for (let i = 0; i < Number(values.runs); i++)
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const same =
   spawnSync("diff", ["-r", path.join(tmp, "off", "manifests"), path.join(tmp, "on", "manifests")]).status === 0;
+const list = (xs: number[]) => xs.map((t) => t.toFixed(2)).join(", ");
 for (const m of ["off", "on"])
   console.log(
-    `source maps ${m}: median ${median(times[m]!).toFixed(2)} s (${times[m]!.map((t) => t.toFixed(2)).join(", ")})`,
+    `source maps ${m}: wall median ${median(times[m]!).toFixed(2)} s (${list(times[m]!)}); CPU median ${median(cpu[m]!).toFixed(2)} s (${list(cpu[m]!)})`,
   );
-console.log(`off/on: ${(median(times.off!) / median(times.on!)).toFixed(2)}x; manifests identical: ${same}`);
+console.log(
+  `off/on: wall ${(median(times.off!) / median(times.on!)).toFixed(2)}x, CPU ${(median(cpu.off!) / median(cpu.on!)).toFixed(2)}x; manifests identical: ${same}`,
+);
 fs.rmSync(tmp, { recursive: true, force: true });

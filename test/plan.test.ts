@@ -5,6 +5,7 @@ import { describe, expect, it } from "vitest";
 import * as YAML from "yaml";
 import { STACKS } from "./config-helpers";
 import { ROOT, plan } from "./run-cli";
+import { sharedPlan } from "./shared-plans";
 
 const tmp = () => fs.mkdtempSync(path.join(os.tmpdir(), "rs-plan-"));
 
@@ -15,16 +16,11 @@ function walk(dir: string): string[] {
 }
 
 describe("npm run plan", () => {
-  const results = Object.fromEntries(
-    STACKS.map((s) => {
-      const out = tmp();
-      return [s, { out, result: plan(["--stack", s, "--out", out]) }];
-    }),
-  );
+  // The run's one render of each stack, shared with alerts-stacks and policy-stacks (test/shared-plans.ts).
+  const results = Object.fromEntries(STACKS.map((s) => [s, sharedPlan(s)]));
 
   it.each(STACKS)("renders stack %s: manifests, resources.json and plan.md, summary on stdout", async (stack) => {
-    const { out, result } = results[stack]!;
-    const r = await result;
+    const { out, result: r } = await results[stack]!;
     expect(r.stderr + r.stdout).not.toMatch(/plan failed/);
     expect(r.code).toBe(0);
     expect(r.stdout).toContain(`# Plan: stack \`${stack}\``);
@@ -51,16 +47,16 @@ describe("npm run plan", () => {
 
   it("never writes a secret: every offline placeholder is redacted", async () => {
     for (const stack of STACKS) {
-      const { out, result } = results[stack]!;
-      expect((await result).code).toBe(0);
+      const { out, result } = await results[stack]!;
+      expect(result.code).toBe(0);
       for (const f of walk(out)) expect(fs.readFileSync(f, "utf8"), f).not.toMatch(/offline-placeholder/);
     }
   });
 
   it("every Helm release is pinned to an exact version and atomic (a failed install or upgrade rolls back)", async () => {
     for (const stack of STACKS) {
-      const { out, result } = results[stack]!;
-      expect((await result).code).toBe(0);
+      const { out, result } = await results[stack]!;
+      expect(result.code).toBe(0);
       const releases = (
         JSON.parse(fs.readFileSync(path.join(out, "resources.json"), "utf8")) as {
           type: string;
@@ -77,8 +73,8 @@ describe("npm run plan", () => {
   });
 
   it("the local stack creates no AWS resources", async () => {
-    const { out, result } = results.local!;
-    expect((await result).code).toBe(0);
+    const { out, result } = await results.local!;
+    expect(result.code).toBe(0);
     const resources = JSON.parse(fs.readFileSync(path.join(out, "resources.json"), "utf8")) as { type: string }[];
     expect(resources.filter((r) => /^(aws|awsx|eks):/.test(r.type))).toEqual([]);
   });
@@ -101,9 +97,11 @@ describe("npm run plan", () => {
     expect(fs.existsSync(out)).toBe(false);
   });
 
-  it("an unknown stack exits non-zero and lists the stacks", async () => {
+  it("an unknown stack is a usage error that lists the stacks", async () => {
     const r = await plan(["--stack", "qa"]);
-    expect(r.code).toBe(1);
-    expect(r.stderr).toMatch(/stack file not found.*local, dev|stacks: .*local/);
+    expect(r.code).toBe(2);
+    expect(r.stderr.split("\n")[0]).toBe(
+      'plan: no stack "qa" (no stacks/Pulumi.qa.yaml); stacks: dev, local, prod, staging',
+    );
   });
 });
