@@ -9,6 +9,7 @@ import { ingressSummary } from "./summary-ingress";
 import { verificationSummary } from "./summary-verification";
 import { modelFitSummary } from "./summary-model-fit";
 import { planWarnings } from "./warnings";
+import { diagramSummary } from "./summary-diagram";
 
 export interface SummaryContext {
   readonly stack: string;
@@ -112,6 +113,7 @@ const helm: SummarySection = ({ plan }) =>
 
 export const SUMMARY_SECTIONS: SummarySection[] = [
   overview,
+  diagramSummary,
   perComponent,
   models,
   servingSummary,
