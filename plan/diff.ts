@@ -32,6 +32,18 @@ export interface PlanDiff {
   readonly urls: { added: string[]; removed: string[] };
 }
 
+/** The parts of the manifests the diff reads: PrometheusRule groups, VirtualServer routes, Ingress rules. */
+interface ManifestDoc {
+  kind?: string;
+  spec?: {
+    groups?: { rules?: { alert?: string; labels?: Record<string, string> }[] }[];
+    host?: string;
+    tls?: unknown;
+    routes?: { path?: unknown }[];
+    rules?: { host?: string; http?: { paths?: { path?: string }[] } }[];
+  };
+}
+
 const num = (s: string) => Number(s.replace(/[$,]/g, ""));
 
 /**
@@ -73,9 +85,14 @@ export function readSnapshot(dir: string, checkoutRoot?: string): PlanSnapshot {
     ]),
   );
   const alerts = new Set<string>();
-  const urls = new Set<string>();
+  // The public URLs the stack exports (outputs.json); plans from before outputs.json: read from the routes.
+  const outputsFile = path.join(dir, "outputs.json");
+  const publicEndpoints = fs.existsSync(outputsFile)
+    ? (JSON.parse(fs.readFileSync(outputsFile, "utf8")) as { publicEndpoints?: Record<string, string> }).publicEndpoints
+    : undefined;
+  const urls = new Set<string>(Object.values(publicEndpoints ?? {}));
   for (const file of walk(path.join(dir, "manifests"))) {
-    const doc = YAML.parse(fs.readFileSync(file, "utf8")) as Record<string, any> | null;
+    const doc = YAML.parse(fs.readFileSync(file, "utf8")) as ManifestDoc | null;
     if (doc?.kind === "PrometheusRule")
       for (const g of doc.spec?.groups ?? [])
         for (const r of g.rules ?? [])
@@ -83,11 +100,18 @@ export function readSnapshot(dir: string, checkoutRoot?: string): PlanSnapshot {
             const scope = r.labels?.model ?? (r.labels?.node_group ? `node group ${r.labels.node_group}` : undefined);
             alerts.add(scope ? `${r.alert} (${scope})` : r.alert);
           }
-    if (doc?.kind === "Ingress") {
-      const tlsHosts = new Set<string>((doc.spec?.tls ?? []).flatMap((t: { hosts?: string[] }) => t.hosts ?? []));
+    // F5 NGINX VirtualServer: exact routes ("=/models/...") on spec.host; "/" is the catch-all 404 page.
+    if (doc?.kind === "VirtualServer" && !publicEndpoints)
+      for (const r of doc.spec?.routes ?? [])
+        if (typeof r.path === "string" && r.path !== "/")
+          urls.add(
+            `${doc.spec?.tls ? "https" : "http"}://${doc.spec?.host ?? "*"}${r.path.replace(/^[=~]\*?\s*/, "")}`,
+          );
+    if (doc?.kind === "Ingress" && !publicEndpoints) {
+      const tlsHosts = new Set<string>(((doc.spec?.tls ?? []) as { hosts?: string[] }[]).flatMap((t) => t.hosts ?? []));
       for (const rule of doc.spec?.rules ?? [])
         for (const p of rule.http?.paths ?? [])
-          urls.add(`${tlsHosts.has(rule.host) ? "https" : "http"}://${rule.host ?? "*"}${p.path ?? "/"}`);
+          urls.add(`${tlsHosts.has(rule.host ?? "") ? "https" : "http"}://${rule.host ?? "*"}${p.path ?? "/"}`);
     }
   }
   const md = fs.existsSync(path.join(dir, "plan.md")) ? fs.readFileSync(path.join(dir, "plan.md"), "utf8") : "";
