@@ -5,10 +5,17 @@ import { parsePlanArgs, usage, type PlanArgs } from "../plan/args";
 
 /** Set in the re-run that maps a failing program's stack traces to TypeScript lines (see main). */
 const SOURCE_MAPS_ENV = "RETRIEVAL_STACK_PLAN_SOURCE_MAPS";
+/** Another Pulumi program than index.ts (tests: a program that fails). */
+const PROGRAM_ENV = "RETRIEVAL_STACK_PLAN_PROGRAM";
 
 async function plan(args: PlanArgs): Promise<number> {
   const { runPlan } = await import("../plan/run");
-  const result = await runPlan({ stack: args.stack, configFile: args.configFile, outDir: args.outDir });
+  const result = await runPlan({
+    stack: args.stack,
+    configFile: args.configFile,
+    outDir: args.outDir,
+    program: process.env[PROGRAM_ENV] || undefined,
+  });
   if (!result.ok) {
     // Source maps were off for speed (Pulumi formats a stack trace for every promise it tracks); a failing program
     // is evaluated once more with them on, so the error names TypeScript lines, not transpiled ones.
@@ -17,6 +24,7 @@ async function plan(args: PlanArgs): Promise<number> {
     for (const e of result.errors) console.error(e);
     return 1;
   }
+  for (const w of result.warnings ?? []) console.error(`warning: ${w}`);
   let summary = result.summary ?? "";
   if (args.against) {
     const { againstPlan } = await import("../plan/against");
