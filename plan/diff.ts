@@ -253,5 +253,7 @@ export function renderDiff(diff: PlanDiff, against: string): string {
 /** plan.md with the diff section placed after the overview (before the first section). */
 export function withDiff(planMd: string, section: string): string {
   const i = planMd.indexOf("\n## ");
-  return i < 0 ? `${planMd.trimEnd()}\n\n${section}\n` : `${planMd.slice(0, i)}\n\n${section}\n${planMd.slice(i)}`;
+  return i < 0
+    ? `${planMd.trimEnd()}\n\n${section}\n`
+    : `${planMd.slice(0, i).trimEnd()}\n\n${section}\n${planMd.slice(i)}`;
 }

@@ -38,6 +38,8 @@ export function run(
       clearTimeout(timer);
       resolve({ code, stdout, stderr });
     });
+    // A command that exits before reading its input closes the pipe: not an error of the test.
+    child.stdin.on("error", () => {});
     child.stdin.end(options.input ?? "");
   });
 }
