@@ -80,7 +80,7 @@ export const gpuSummary: SummarySection = ({ config }) => {
       if (!min.raisedByModels) continue;
       lines.push(
         "",
-        `> Note: the models on \`${g.nodeGroup}\` request ${g.requestedGpus.min} nvidia.com/gpu at their minimum replicas, more than its ${g.nodes.min} node(s) at minSize give; the autoscaler keeps ${min.nodes} node(s) (${usd(min.usdPerMonth)}/month), and the minimum above counts them.`,
+        `> Note: the models on \`${g.nodeGroup}\` request ${g.requestedGpus.min} nvidia.com/gpu at their minimum replicas, more than its ${g.nodes.min} node(s) at minSize give; the autoscaler keeps ${min.nodes} node(s), about ${usd(min.usdPerMonth)}/month, and the minimum above counts them.`,
       );
     }
     const short = groups.filter((g) => g.requestedGpus.max > g.schedulableGpus.max);
