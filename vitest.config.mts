@@ -7,5 +7,7 @@ export default defineConfig({
     pool: "forks",
     testTimeout: 60_000,
     hookTimeout: 60_000,
+    // Shared stack renders for the run, and a teardown that fails the run when a process a test started survives.
+    globalSetup: ["test/global-setup.ts"],
   },
 });

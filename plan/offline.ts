@@ -13,6 +13,26 @@ export interface RecordedResource {
   readonly inputs: Record<string, unknown>;
   /** URNs this resource waits for (dependsOn and inputs from other resources): what the engine orders by. */
   readonly dependencies: readonly string[];
+  /** Resource options the engine received, only those set (see optionsOf). */
+  readonly options: ResourceOptionsRecord;
+}
+
+/** The resource options a reviewer acts on, as the engine receives them (names as in Pulumi's ResourceOptions). */
+export interface ResourceOptionsRecord {
+  customTimeouts?: { create?: string; update?: string; delete?: string };
+  /** Dependencies that do not come from an input: explicit `dependsOn` (a component expands to its children). */
+  dependsOn?: string[];
+  deleteBeforeReplace?: boolean;
+  protect?: boolean;
+  retainOnDelete?: boolean;
+  ignoreChanges?: string[];
+  replaceOnChanges?: string[];
+  additionalSecretOutputs?: string[];
+  deletedWith?: string;
+  /** The provider reference, `urn::id`. */
+  provider?: string;
+  /** Per-package providers of a component (`providers` option). */
+  providers?: Record<string, string>;
 }
 
 export interface OfflineOptions {
@@ -109,6 +129,50 @@ interface RegisterRequest {
   getName(): string;
   getParent(): string;
   getCustom(): boolean;
+  getCustomtimeouts(): { getCreate(): string; getUpdate(): string; getDelete(): string } | undefined;
+  getPropertydependenciesMap(): { forEach(cb: (deps: { getUrnsList(): string[] }, key: string) => void): void };
+  getDeletebeforereplace(): boolean;
+  getDeletebeforereplacedefined(): boolean;
+  getProtect(): boolean | undefined;
+  getRetainondelete(): boolean | undefined;
+  getIgnorechangesList(): string[];
+  getReplaceonchangesList(): string[];
+  getAdditionalsecretoutputsList(): string[];
+  getDeletedwith(): string;
+  getProvider(): string;
+  getProvidersMap(): { forEach(cb: (ref: string, pkg: string) => void): void };
+}
+
+/** The options a request carries, leaving out what is unset or default so resources.json stays readable. */
+export function optionsOf(req: RegisterRequest): ResourceOptionsRecord {
+  const o: ResourceOptionsRecord = {};
+  const t = req.getCustomtimeouts();
+  if (t && (t.getCreate() || t.getUpdate() || t.getDelete()))
+    o.customTimeouts = {
+      ...(t.getCreate() ? { create: t.getCreate() } : {}),
+      ...(t.getUpdate() ? { update: t.getUpdate() } : {}),
+      ...(t.getDelete() ? { delete: t.getDelete() } : {}),
+    };
+  const fromInputs = new Set<string>();
+  req.getPropertydependenciesMap().forEach((deps) => deps.getUrnsList().forEach((u) => fromInputs.add(u)));
+  const dependsOn = req.getDependenciesList().filter((u) => !fromInputs.has(u));
+  if (dependsOn.length) o.dependsOn = dependsOn;
+  if (req.getDeletebeforereplacedefined() || req.getDeletebeforereplace())
+    o.deleteBeforeReplace = req.getDeletebeforereplace();
+  if (req.getProtect()) o.protect = true;
+  if (req.getRetainondelete()) o.retainOnDelete = true;
+  const lists = {
+    ignoreChanges: req.getIgnorechangesList(),
+    replaceOnChanges: req.getReplaceonchangesList(),
+    additionalSecretOutputs: req.getAdditionalsecretoutputsList(),
+  };
+  for (const [k, v] of Object.entries(lists)) if (v.length) o[k as keyof typeof lists] = [...v];
+  if (req.getDeletedwith()) o.deletedWith = req.getDeletedwith();
+  if (req.getProvider()) o.provider = req.getProvider();
+  const providers: Record<string, string> = {};
+  req.getProvidersMap().forEach((ref, pkg) => (providers[pkg] = ref));
+  if (Object.keys(providers).length) o.providers = providers;
+  return o;
 }
 
 class RecordingMonitor extends MockMonitor {
@@ -138,6 +202,7 @@ class RecordingMonitor extends MockMonitor {
           custom: req.getCustom(),
           inputs,
           dependencies: req.getDependenciesList(),
+          options: optionsOf(req),
         });
       }
       callback(err, res);

@@ -2,22 +2,36 @@ import { PLACEHOLDER_MARK } from "./stack-file";
 
 const SIG_KEY = "4dabf18193072939515e22adb298388d";
 const SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270";
+const RESOURCE_SIG = "5cf8f73096256a8f31e491e813e4eb8e";
 export const REDACTED = "[secret]";
+
+/** Finds the URN of a resource by type and name (a resource object passed as an input carries only those). */
+export type UrnOf = (type: string, name: string) => string | undefined;
 
 /** Keys whose values are never worth printing (serialized dynamic-provider code). */
 const DROPPED_KEYS = new Set(["__provider"]);
 
-/** Replaces every Pulumi secret in a value with "[secret]". */
-export function redactSecrets(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(redactSecrets);
+/**
+ * Replaces every Pulumi secret in a value with "[secret]", and every reference to another resource with its URN
+ * (a resource reference, or a whole resource object such as the Cluster a ManagedNodeGroup takes, which would
+ * otherwise print as a page of "[Calling ]" getters).
+ */
+export function redactSecrets(value: unknown, urnOf?: UrnOf): unknown {
+  if (Array.isArray(value)) return value.map((v) => redactSecrets(v, urnOf));
   if (value && typeof value === "object") {
     const o = value as Record<string, unknown>;
     if (o[SIG_KEY] === SECRET_SIG) return redactLeaves(o.value);
+    if (o[SIG_KEY] === RESOURCE_SIG && typeof o.urn === "string") return o.urn;
     if (o[SIG_KEY] !== undefined) return `[${String(o[SIG_KEY]).slice(0, 8)}]`;
+    if (o.__pulumiResource === true && typeof o.__pulumiType === "string") {
+      const type = o.__pulumiType;
+      const name = String(o.__name);
+      return urnOf?.(type, name) ?? `resource ${type} ${name}`;
+    }
     return Object.fromEntries(
       Object.entries(o)
         .filter(([k]) => !DROPPED_KEYS.has(k))
-        .map(([k, v]) => [k, redactSecrets(v)]),
+        .map(([k, v]) => [k, redactSecrets(v, urnOf)]),
     );
   }
   return value;

@@ -1,4 +1,4 @@
-import type { RecordedResource } from "./offline";
+import type { RecordedResource, ResourceOptionsRecord } from "./offline";
 import type { K8sObject } from "./validate";
 import { redactSecrets } from "./redact";
 
@@ -16,8 +16,18 @@ export interface RenderedPlan {
   /** Every Kubernetes object, secrets redacted. */
   readonly objects: K8sObject[];
   readonly helmReleases: HelmReleaseSummary[];
-  /** Every Pulumi resource: type, name, parent, inputs (secrets redacted). */
-  readonly resources: { type: string; name: string; urn: string; parent?: string; inputs: unknown }[];
+  /** Every Pulumi resource: type, name, parent, options, inputs (secrets redacted, references as URNs). */
+  readonly resources: PlannedResource[];
+}
+
+export interface PlannedResource {
+  type: string;
+  name: string;
+  urn: string;
+  parent?: string;
+  /** Always written by renderPlan; optional for hand-built plans in tests. */
+  options?: ResourceOptionsRecord;
+  inputs: unknown;
 }
 
 const HELM_RELEASE = "kubernetes:helm.sh/v3:Release";
@@ -27,8 +37,11 @@ const isK8sObject = (r: RecordedResource) =>
 export function renderPlan(resources: readonly RecordedResource[]): RenderedPlan {
   const objects: K8sObject[] = [];
   const helmReleases: HelmReleaseSummary[] = [];
+  const urns = new Map(resources.map((r) => [`${r.type}::${r.name}`, r.urn]));
+  const urnOf = (type: string, name: string) => urns.get(`${type}::${name}`);
+  const redacted = new Map(resources.map((r) => [r, redactSecrets(r.inputs, urnOf) as Record<string, unknown>]));
   for (const r of resources) {
-    const inputs = redactSecrets(r.inputs) as Record<string, unknown>;
+    const inputs = redacted.get(r)!;
     if (r.type === HELM_RELEASE) {
       const repo = (inputs.repositoryOpts as { repo?: string } | undefined)?.repo;
       helmReleases.push({
@@ -54,7 +67,8 @@ export function renderPlan(resources: readonly RecordedResource[]): RenderedPlan
       name: r.name,
       urn: r.urn,
       parent: r.parentUrn,
-      inputs: redactSecrets(r.inputs),
+      options: r.options,
+      inputs: redacted.get(r)!,
     })),
   };
 }

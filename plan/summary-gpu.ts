@@ -1,4 +1,4 @@
-import { clusterBaseCost, gpuCapacity, type GpuNodeGroupCapacity, type MinMax } from "../components/cluster/capacity";
+import { clusterBaseCost, type MinMax } from "../components/cluster/capacity";
 import { CLUSTER_AUTOSCALER_CHART, CLUSTER_AUTOSCALER_IMAGE_TAGS } from "../components/cluster/autoscaler";
 import {
   LBC_CLUSTER_TAG,
@@ -6,6 +6,7 @@ import {
   LOAD_BALANCER_CONTROLLER_REPLICAS,
 } from "../components/cluster/load-balancer-controller";
 import type { SummarySection } from "./summary";
+import { groupMinimum, stackCost, usd } from "./cost";
 
 function table(head: string[], rows: (string | number)[][]): string {
   return [
@@ -15,18 +16,14 @@ function table(head: string[], rows: (string | number)[][]): string {
   ].join("\n");
 }
 
-const usd = (x: number) => `$${Math.round(x).toLocaleString("en-US")}`;
 const range = (r: MinMax, f: (x: number) => string = String) =>
   r.min === r.max ? f(r.min) : `${f(r.min)}–${f(r.max)}`;
-const sum = (rows: readonly GpuNodeGroupCapacity[], pick: (c: GpuNodeGroupCapacity) => MinMax): MinMax => ({
-  min: rows.reduce((n, c) => n + pick(c).min, 0),
-  max: rows.reduce((n, c) => n + pick(c).max, 0),
-});
 
 /** plan.md "GPUs and cost": per GPU node group and in total, GPUs and USD/month at minimum and maximum scale. */
 export const gpuSummary: SummarySection = ({ config }) => {
   const { cluster } = config;
-  const groups = gpuCapacity(config.gpuNodeGroups, config.models);
+  const cost = stackCost(config);
+  const { groups } = cost;
   const lines: string[] = ["## GPUs and cost"];
 
   if (cluster.mode === "eks") {
@@ -74,19 +71,16 @@ export const gpuSummary: SummarySection = ({ config }) => {
         ]),
       ),
     );
-    const gpus = sum(groups, (g) => g.gpus);
-    const gpuCost = sum(groups, (g) => g.usdPerMonth);
     lines.push(
       "",
-      `**GPUs: ${gpus.min} at minimum scale, ${gpus.max} at maximum; GPU nodes ${usd(gpuCost.min)}–${usd(gpuCost.max)} per month.**`,
+      `**GPUs: ${cost.gpus.min} at minimum scale, ${cost.gpus.max} at maximum; GPU nodes ${usd(cost.gpuUsdPerMonth.min)}–${usd(cost.gpuUsdPerMonth.max)} per month.**`,
     );
-    for (const g of groups.filter((x) => x.requestedGpus.min > x.schedulableGpus.min)) {
-      const perNode = g.schedulableGpus.max / Math.max(g.nodes.max, 1);
-      const nodes = Math.ceil(g.requestedGpus.min / perNode);
-      const cost = (g.usdPerMonth.max / Math.max(g.nodes.max, 1)) * nodes;
+    for (const g of groups) {
+      const min = groupMinimum(g);
+      if (!min.raisedByModels) continue;
       lines.push(
         "",
-        `> Note: the models on \`${g.nodeGroup}\` request ${g.requestedGpus.min} nvidia.com/gpu at their minimum replicas, more than its ${g.nodes.min} node(s) at minSize give; the autoscaler keeps ${nodes} node(s), so this group's real minimum is about ${usd(cost)}/month.`,
+        `> Note: the models on \`${g.nodeGroup}\` request ${g.requestedGpus.min} nvidia.com/gpu at their minimum replicas, more than its ${g.nodes.min} node(s) at minSize give; the autoscaler keeps ${min.nodes} node(s), about ${usd(min.usdPerMonth)}/month, and the minimum above counts them.`,
       );
     }
     const short = groups.filter((g) => g.requestedGpus.max > g.schedulableGpus.max);
@@ -99,12 +93,11 @@ export const gpuSummary: SummarySection = ({ config }) => {
 
   const base = clusterBaseCost(cluster);
   if (base) {
-    const gpuCost = sum(groups, (g) => g.usdPerMonth);
     const system = base.systemUsdPerMonth;
     lines.push(
       "",
       `- EKS control plane: ${usd(base.controlPlaneUsdPerMonth)}/month; system nodes ${base.systemInstanceType} x ${range(base.systemNodes)}: ${system ? `${range(system, usd)}/month` : "price unknown (not in CPU_INSTANCE_PRICES)"}.`,
-      `- **Total compute estimate: ${usd(gpuCost.min + base.controlPlaneUsdPerMonth + (system?.min ?? 0))} per month at minimum scale, ${usd(gpuCost.max + base.controlPlaneUsdPerMonth + (system?.max ?? 0))} at maximum** (on-demand, us-east-1, 730 h/month; NAT gateways, load balancers, EBS and traffic not included).`,
+      `- **Total compute estimate: ${usd(cost.totalUsdPerMonth.min)} per month at minimum scale, ${usd(cost.totalUsdPerMonth.max)} at maximum** (on-demand, us-east-1, 730 h/month; minimum = the nodes the models' minimum replicas keep; NAT gateways, load balancers, EBS and traffic not included).`,
     );
   }
   if (groups.some((g) => !g.priceVerified || g.capacityType === "SPOT"))

@@ -82,7 +82,7 @@ export const observabilitySummary: SummarySection = ({ config }) => {
     "## Observability",
     "",
     `- ${KUBE_PROMETHEUS_STACK.chart} ${KUBE_PROMETHEUS_STACK.version}; retention ${obs.retention}; Prometheus volume ${obs.storageGiB ? `${obs.storageGiB} GiB` : "emptyDir (lost on restart)"}; Grafana ${obs.grafana.exposeViaIngress ? "exposed via the ingress at /grafana" : "not exposed (kubectl port-forward)"}`,
-    `- ${rows.length} alert rules (${ALERT_NAMES.length} kinds); runbooks: ${obs.runbookBaseUrl ?? "not linked: set observability.runbookBaseUrl to the absolute URL of docs/runbooks.md so every alert carries a runbook_url that opens from Alertmanager and chat"}`,
+    `- ${rows.length} alert rules of ${new Set(rows.map((r) => r[0])).size} kinds rendered (the catalogue has ${ALERT_NAMES.length}); runbooks: ${obs.runbookBaseUrl ?? "not linked: set observability.runbookBaseUrl to the absolute URL of docs/runbooks.md so every alert carries a runbook_url that opens from Alertmanager and chat"}`,
     "",
     table,
     ...(absent.length ? ["", "Not rendered:", ...absent.map((a) => `- ${a}`)] : []),

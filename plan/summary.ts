@@ -9,6 +9,9 @@ import { servingSummary } from "./summary-serving";
 import { ingressSummary } from "./summary-ingress";
 import { verificationSummary } from "./summary-verification";
 import { gatewaySummary } from "./summary-gateway";
+import { modelFitSummary } from "./summary-model-fit";
+import { planWarnings } from "./warnings";
+import { diagramSummary } from "./summary-diagram";
 
 export interface SummaryContext {
   readonly stack: string;
@@ -49,6 +52,7 @@ const overview: SummarySection = ({ stack, config, plan, placeholders }) => {
     `- Environment: **${config.environment}**; cluster: **${config.cluster.mode}** (${config.cluster.name})`,
     `- Pulumi resources: **${plan.resources.length}**; Kubernetes objects: **${plan.objects.length}** (all schema-valid); Helm releases: **${plan.helmReleases.length}**`,
   ];
+  for (const w of planWarnings(config)) lines.push("", `> **Warning:** ${w}`);
   if (placeholders.length)
     lines.push(
       `- Offline placeholders for secrets not in the stack file: ${placeholders.map((p) => `\`${p}\``).join(", ")}. Before \`pulumi up\`: \`pulumi config set --secret <key> ...\` (README, "Deploying for real").`,
@@ -62,7 +66,13 @@ const perComponent: SummarySection = ({ plan }) => {
   for (const r of plan.resources) {
     let top = r;
     while (top.parent && byUrn.get(top.parent)) top = byUrn.get(top.parent)!;
-    const key = `${top.type} \`${top.name}\``;
+    // A Kubernetes object is shown by the name it gets in the cluster (the Namespace `retrieval`, not its resource
+    // name `models`).
+    const k8sName = (top.inputs as { metadata?: { name?: unknown } } | undefined)?.metadata?.name;
+    const key =
+      typeof k8sName === "string" && k8sName !== top.name
+        ? `${top.type} \`${k8sName}\` (resource \`${top.name}\`)`
+        : `${top.type} \`${top.name}\``;
     counts.set(key, (counts.get(key) ?? 0) + 1);
   }
   return `## Resources per component\n\n${table(
@@ -105,10 +115,12 @@ const helm: SummarySection = ({ plan }) =>
 
 export const SUMMARY_SECTIONS: SummarySection[] = [
   overview,
+  diagramSummary,
   perComponent,
   models,
   servingSummary,
   gpuSummary,
+  modelFitSummary,
   images,
   helm,
   ingressSummary,

@@ -10,7 +10,7 @@ import { ALERT_NAMES } from "../components/observability/alert-catalogue";
 import { metricNamesIn } from "../components/observability/metric-catalogue";
 import { modelSelector } from "../components/serving/metric-labels";
 import { STACKS, parseStack } from "./config-helpers";
-import { plan } from "./run-cli";
+import { sharedPlan } from "./shared-plans";
 import { NS, RUNBOOK, THRESHOLDS } from "./promtool/fixtures";
 import { findTool, run, toolMissing } from "./promtool/tool";
 
@@ -24,18 +24,13 @@ const tmp = () => {
 afterAll(() => dirs.forEach((d) => fs.rmSync(d, { recursive: true, force: true })));
 
 describe("rule groups rendered by `plan` for every stack", () => {
-  const rendered = Object.fromEntries(
-    STACKS.map((s) => {
-      const out = tmp();
-      return [s, { out, result: plan(["--stack", s, "--out", out, "--quiet"]) }];
-    }),
-  );
+  // The run's one render of each stack (test/shared-plans.ts), shared with plan.test.ts and policy-stacks.test.ts.
+  const rendered = Object.fromEntries(STACKS.map((s) => [s, sharedPlan(s)]));
 
   it.each(STACKS)(
     "%s: the PrometheusRule is the builder's output for the stack config and passes promtool check rules",
     async (stack) => {
-      const { out, result } = rendered[stack]!;
-      const r = await result;
+      const { out, result: r } = await rendered[stack]!;
       expect(r.code, r.stderr).toBe(0);
       const file = path.join(out, "manifests", "monitoring", "prometheusrule-retrieval-stack-alerts.yaml");
       const rule = YAML.parse(fs.readFileSync(file, "utf8"));
@@ -64,7 +59,7 @@ describe("rule groups rendered by `plan` for every stack", () => {
       }
 
       if (!promtool.path) return toolMissing(promtool);
-      const rulesFile = path.join(out, "rules.yaml");
+      const rulesFile = path.join(tmp(), "rules.yaml");
       fs.writeFileSync(rulesFile, YAML.stringify({ groups: rule.spec.groups }));
       const check = run(promtool, ["check", "rules", rulesFile]);
       expect(check.status, check.output).toBe(0);
@@ -72,8 +67,8 @@ describe("rule groups rendered by `plan` for every stack", () => {
   );
 
   it("plan --stack prod lists every alert with its threshold in plan.md", async () => {
-    const { out, result } = rendered.prod!;
-    expect((await result).code).toBe(0);
+    const { out, result } = await rendered.prod!;
+    expect(result.code).toBe(0);
     const md = fs.readFileSync(path.join(out, "plan.md"), "utf8");
     const section = md.slice(md.indexOf("## Observability"));
     for (const alert of ALERT_NAMES) expect(section, alert).toContain(`\`${alert}\``);

@@ -97,11 +97,12 @@ describe("plan.md section 'GPUs and cost'", () => {
     expect(md).toMatch(/^## GPUs and cost/);
     expect(md).toMatch(/\| `l4` \| g6\.2xlarge \| L4 24 GiB \| ON_DEMAND \| 3–9 \| 3–9 \|/);
     expect(md).toMatch(/\| `l40s` \| g6e\.2xlarge \| L40S 48 GiB \| ON_DEMAND \| 3–6 \| 3–6 \|/);
-    expect(md).toContain("**GPUs: 6 at minimum scale, 15 at maximum;");
+    // The minimum counts the nodes the models' minimum replicas keep: l4 has minSize 3 but its models need 5 GPUs.
+    expect(md).toContain("**GPUs: 8 at minimum scale, 15 at maximum;");
     const l4 = 0.9776 * 730;
     const l40s = 2.24208 * 730;
     const fmt = (x: number) => `$${Math.round(x).toLocaleString("en-US")}`;
-    expect(md).toContain(`GPU nodes ${fmt(3 * l4 + 3 * l40s)}–${fmt(9 * l4 + 6 * l40s)} per month`);
+    expect(md).toContain(`GPU nodes ${fmt(5 * l4 + 3 * l40s)}–${fmt(9 * l4 + 6 * l40s)} per month`);
     expect(md).toMatch(/3 zone\(s\): us-east-1a, us-east-1b, us-east-1c/);
     expect(md).toMatch(/cluster-autoscaler v1\.33\.\d+/);
     expect(md).toMatch(

@@ -1,10 +1,10 @@
 // Smoke test of the CrossGuard entry point: policy/index.ts is started the way the Pulumi policy runner starts it
 // (working directory policy/, so @pulumi/policy finds policy/package.json) and answers the engine's analyzer gRPC
 // calls on 127.0.0.1. The rules themselves are unit-tested directly in policy.test.ts; this proves the wiring.
-import { spawn, type ChildProcess } from "node:child_process";
 import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { POLICY_RULES } from "../policy/rules";
+import { startProcess } from "./run-cli";
 
 const ROOT = path.join(__dirname, "..");
 const grpc = require("@grpc/grpc-js");
@@ -13,14 +13,16 @@ const analyzerPb = require("@pulumi/pulumi/proto/analyzer_pb");
 const { Struct } = require("google-protobuf/google/protobuf/struct_pb");
 const { Empty } = require("google-protobuf/google/protobuf/empty_pb");
 
-let pack: ChildProcess | undefined;
+let pack: ReturnType<typeof startProcess>["child"] | undefined;
+let stopPack: (() => Promise<void>) | undefined;
 let client: any;
 
 beforeAll(async () => {
-  pack = spawn(path.join(ROOT, "node_modules", ".bin", "tsx"), ["index.ts"], {
+  // tsx starts node as its child: startProcess stops the whole process group, not only tsx (which orphaned the
+  // runner before).
+  ({ child: pack, stop: stopPack } = startProcess(path.join(ROOT, "node_modules", ".bin", "tsx"), ["index.ts"], {
     cwd: path.join(ROOT, "policy"),
-    stdio: ["ignore", "pipe", "pipe"],
-  });
+  }));
   const port = await new Promise<number>((resolve, reject) => {
     let out = "";
     let err = "";
@@ -42,9 +44,9 @@ beforeAll(async () => {
   client = new analyzerGrpc.AnalyzerClient(`127.0.0.1:${port}`, grpc.credentials.createInsecure());
 }, 40_000);
 
-afterAll(() => {
+afterAll(async () => {
   client?.close();
-  pack?.kill("SIGKILL");
+  await stopPack?.();
 });
 
 const call = <T>(method: string, req: unknown): Promise<T> =>

@@ -1,7 +1,7 @@
 // Every stack in stacks/ passes every mandatory policy: the plan of each stack is rendered by the real program
-// (as `npm run plan` does, one process per stack) and the rules are run over its resources.json.
+// (as `npm run plan` does, the run's one render per stack: test/shared-plans.ts) and the rules are run over its
+// resources.json.
 import * as fs from "node:fs";
-import * as os from "node:os";
 import * as path from "node:path";
 import { describe, expect, it } from "vitest";
 import { listStacks } from "../plan/run";
@@ -9,7 +9,8 @@ import { runPolicies, formatFinding } from "../plan/policy";
 import { contextFromConfig } from "../policy/context";
 import { readStackConfig } from "../policy/stack-config";
 import type { PolicyResource } from "../policy/rules";
-import { ROOT, plan } from "./run-cli";
+import { ROOT } from "./run-cli";
+import { sharedPlan } from "./shared-plans";
 
 const stacks = listStacks();
 
@@ -19,8 +20,7 @@ describe("every stack passes the mandatory policies", () => {
   });
 
   it.each(stacks)("stack %s", async (stack) => {
-    const out = fs.mkdtempSync(path.join(os.tmpdir(), `rs-policy-${stack}-`));
-    const r = await plan(["--stack", stack, "--out", out, "--quiet"]);
+    const { out, result: r } = await sharedPlan(stack);
     const policyLines = (r.stderr + r.stdout).split("\n").filter((l) => l.startsWith("policy "));
     // The plan itself gates on the mandatory rules; name them if that is why it failed.
     expect(policyLines, `mandatory policy violations in stack ${stack}`).toEqual([]);

@@ -1,0 +1,65 @@
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+
+export interface ProcessInfo {
+  readonly pid: number;
+  readonly cwd: string;
+  readonly cmdline: string;
+  /** Start time, ms since the epoch. */
+  readonly startedAt: number;
+}
+
+const TICKS_PER_SECOND = 100; // USER_HZ on Linux
+const bootTimeMs = () => Date.now() - os.uptime() * 1000;
+
+/** Processes (Linux /proc) with their working directory in `root`, started at or after `since` (ms since epoch). */
+export function processesIn(root: string, since: number): ProcessInfo[] {
+  if (!fs.existsSync("/proc/self/stat")) return [];
+  const boot = bootTimeMs();
+  const out: ProcessInfo[] = [];
+  for (const entry of fs.readdirSync("/proc")) {
+    const pid = Number(entry);
+    if (!Number.isInteger(pid) || pid === process.pid) continue;
+    try {
+      const cwd = fs.readlinkSync(`/proc/${pid}/cwd`);
+      if (cwd !== root && !cwd.startsWith(root + path.sep)) continue;
+      const stat = fs.readFileSync(`/proc/${pid}/stat`, "utf8");
+      // Fields after the command name (which may hold spaces) start at ") "; starttime is field 22.
+      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      if (fields[0] === "Z") continue; // a zombie is already dead
+      const startedAt = boot + (Number(fields[19]) / TICKS_PER_SECOND) * 1000;
+      // /proc's start time is in ticks since boot, uptime in seconds: allow a second of slack.
+      if (startedAt < since - 1000) continue;
+      const cmdline = fs.readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0").join(" ").trim();
+      out.push({ pid, cwd, cmdline, startedAt });
+    } catch {
+      // gone meanwhile, or not ours to read
+    }
+  }
+  return out;
+}
+
+function parentOf(pid: number): number | undefined {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, "utf8");
+    return Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
+  } catch {
+    return undefined;
+  }
+}
+
+/** This process and its ancestors (the shell, npm, npx that started the run). */
+function ancestors(): Set<number> {
+  const out = new Set<number>();
+  for (let pid: number | undefined = process.pid; pid && pid > 1 && !out.has(pid); pid = parentOf(pid)) out.add(pid);
+  return out;
+}
+
+/** Processes started by the run that are still alive when it ends, except the run's own (ancestors, workers). */
+export function survivingProcesses(root: string, since: number): ProcessInfo[] {
+  const mine = ancestors();
+  return processesIn(root, since).filter(
+    (p) => !mine.has(p.pid) && !/node_modules\/(vitest|tinypool)\//.test(p.cmdline),
+  );
+}
