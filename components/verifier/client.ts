@@ -1,7 +1,8 @@
 import type { HttpDialect, RerankResult } from "../serving/dialects/types";
 import { DialectError } from "../serving/dialects/types";
 import { HttpFailure, requestJson, type HttpOptions } from "./http";
-import { openaiEmbeddingsCall } from "./openai-http";
+import { officialClientEmbeddings } from "./openai-http";
+import { Transport } from "./transport";
 
 export interface Timed<T> {
   readonly value: T;
@@ -10,29 +11,39 @@ export interface Timed<T> {
 }
 
 /**
- * One model behind one dialect: the calls the checks make. OpenAI-shaped embedding endpoints go through the
- * official `openai` client; everything else through fetch. Both end in the dialect's parser, so a wrong body
- * reads the same whatever the transport. Throws HttpFailure (transport) or DialectError (shape).
+ * One model behind one dialect: the calls the checks make, all through one keep-alive pool (transport.ts) that
+ * the derived clients (load, calibration) share. Every answer ends in the dialect's parser. Throws HttpFailure
+ * (transport) or DialectError (shape). `close()` when done: it ends the pool's connections.
  */
 export class EngineClient {
   /** The last embed/rerank body, as JSON came back (the load generator's calibration server replays it). */
   lastBody: unknown;
+  private readonly http: HttpOptions & { transport: Transport };
+  private readonly ownsTransport: boolean;
 
   constructor(
     readonly baseUrl: string,
     readonly dialect: HttpDialect,
     readonly servedModel: string,
-    private readonly http: HttpOptions,
-  ) {}
+    http: HttpOptions,
+  ) {
+    this.ownsTransport = http.transport === undefined;
+    this.http = { ...http, transport: http.transport ?? new Transport() };
+  }
 
-  /** Same client against another base URL (the load generator's calibration server). */
+  /** Same client (same pool) against another base URL (the load generator's calibration server). */
   withBaseUrl(baseUrl: string): EngineClient {
     return new EngineClient(baseUrl, this.dialect, this.servedModel, this.http);
   }
 
-  /** Same client with other HTTP options (the load test sends each request once: no retries). */
-  withHttp(http: Partial<HttpOptions>): EngineClient {
+  /** Same client (same pool) with other HTTP options (the load test sends each request once: no retries). */
+  withHttp(http: Partial<Omit<HttpOptions, "transport">>): EngineClient {
     return new EngineClient(this.baseUrl, this.dialect, this.servedModel, { ...this.http, ...http });
+  }
+
+  /** Ends the pool's connections (only the client that made the pool closes it). */
+  async close(): Promise<void> {
+    if (this.ownsTransport) await this.http.transport.close();
   }
 
   async health(): Promise<Timed<string>> {
@@ -55,12 +66,24 @@ export class EngineClient {
     if (!endpoint) throw new DialectError(`the ${this.dialect.name} dialect has no embedding endpoint`);
     const request = { model: this.servedModel, inputs, dimensions };
     const body = endpoint.build(request);
-    const res =
-      endpoint.openaiBasePath !== undefined
-        ? await openaiEmbeddingsCall(this.baseUrl, endpoint.openaiBasePath, body as Record<string, unknown>, this.http)
-        : await requestJson(this.baseUrl, endpoint.path(this.servedModel), body, this.http);
+    const res = await requestJson(this.baseUrl, endpoint.path(this.servedModel), body, this.http);
     this.lastBody = res.body;
     return { value: endpoint.parse(res.body, request), ms: res.ms, attempts: res.attempts };
+  }
+
+  /**
+   * The same texts through the official `openai` client with its defaults (base64 on the wire), for dialects
+   * that speak the OpenAI embeddings API; undefined for the others.
+   */
+  async officialClientEmbed(inputs: readonly string[], dimensions?: number): Promise<number[][] | undefined> {
+    const basePath = this.dialect.embed?.openaiBasePath;
+    if (basePath === undefined) return undefined;
+    return officialClientEmbeddings(
+      this.baseUrl,
+      basePath,
+      { model: this.servedModel, input: [...inputs], ...(dimensions ? { dimensions } : {}) },
+      this.http,
+    );
   }
 
   async rerank(query: string, documents: readonly string[], topN?: number): Promise<Timed<RerankResult[]>> {

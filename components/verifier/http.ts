@@ -1,13 +1,14 @@
 import { setMaxListeners } from "node:events";
+import { Transport, TransportError, header } from "./transport";
 
 /**
  * The verifier's HTTP layer: one request with a per-attempt timeout, bounded retries with backoff for transient
  * failures only, `Retry-After` honoured up to a cap, and an overall deadline that aborts everything in flight.
  * Every failure becomes an HttpFailure whose message says what came back (status, HTML page title, body excerpt,
- * refused connection, timeout), so checks can print "expected ..., got ...".
+ * refused connection, timeout, a redirect and where to, a body too large), so checks can print "expected ..., got ...".
  */
 
-export type FailureKind = "refused" | "network" | "timeout" | "deadline" | "status" | "body";
+export type FailureKind = "refused" | "network" | "timeout" | "deadline" | "status" | "redirect" | "too-large" | "body";
 
 export class HttpFailure extends Error {
   override readonly name = "HttpFailure";
@@ -63,6 +64,8 @@ export interface RetryPolicy {
 
 export interface HttpOptions {
   readonly apiKey?: string;
+  /** The connection pool every call of a target shares (EngineClient makes one when absent). */
+  readonly transport?: Transport;
   /** Budget of one attempt (connect + headers + body). */
   readonly requestTimeoutMs: number;
   readonly retry: RetryPolicy;
@@ -125,7 +128,7 @@ function rootMessage(error: unknown): string {
   return messages.join(": ") || String(error);
 }
 
-/** Classifies a thrown fetch error. */
+/** Classifies a failed attempt (a TransportError, or anything a transport threw). */
 export function connectionFailure(
   error: unknown,
   url: string,
@@ -133,14 +136,20 @@ export function connectionFailure(
   deadline: Deadline,
   timeoutMs: number,
 ): HttpFailure {
-  if (deadline.signal.aborted)
+  if (deadline.signal.aborted || (error instanceof TransportError && error.reason === "deadline"))
     return new HttpFailure(
       "deadline",
       `overall timeout of ${deadline.budgetMs} ms reached while calling ${url}`,
       attempts,
     );
+  if (error instanceof TransportError && error.reason === "too-large")
+    return new HttpFailure("too-large", error.message, attempts);
   const name = (error as { name?: string }).name;
-  if (name === "TimeoutError" || name === "AbortError" || /timed? ?out/i.test(String(error))) {
+  if (
+    (error instanceof TransportError && error.reason === "timeout") ||
+    name === "TimeoutError" ||
+    name === "AbortError"
+  ) {
     return new HttpFailure("timeout", `no complete response within ${timeoutMs} ms from ${url}`, attempts);
   }
   const code = errorCode(error);
@@ -287,6 +296,22 @@ export async function requestJson(
   return { ...result, attempts, ms: performance.now() - started };
 }
 
+/** A 3xx is never followed: the verifier judges the server it was pointed at, with the key it was given. */
+export function redirectFailure(
+  status: number,
+  statusText: string,
+  location: string | undefined,
+  path: string,
+  attempt: number,
+) {
+  return new HttpFailure(
+    "redirect",
+    `HTTP ${status}${statusText ? ` ${statusText}` : ""} from ${path} redirects to ${location ?? "(no Location header)"}: not followed (the verifier checks only the URL it was given; use the final URL)`,
+    attempt,
+    status,
+  );
+}
+
 async function once(
   url: string,
   path: string,
@@ -295,41 +320,43 @@ async function once(
   attempt: number,
 ): Promise<{ status: number; body: unknown }> {
   const { deadline, requestTimeoutMs } = options;
+  if (!options.transport) throw new Error("requestJson needs options.transport (EngineClient provides one)");
   if (deadline.expired)
     throw new HttpFailure(
       "deadline",
       `overall timeout of ${deadline.budgetMs} ms reached before calling ${url}`,
       attempt - 1,
     );
-  const signal = AbortSignal.any([deadline.signal, AbortSignal.timeout(requestTimeoutMs)]);
-  let response: Response;
-  let text: string;
+  let response;
   try {
-    response = await fetch(url, {
+    response = await options.transport.send(url, {
       method: body === undefined ? "GET" : "POST",
       headers: {
         accept: "application/json",
+        "accept-encoding": "identity",
         ...(body === undefined ? {} : { "content-type": "application/json" }),
         ...authHeaders(options.apiKey),
       },
       body: body === undefined ? undefined : JSON.stringify(body),
-      signal,
+      timeoutMs: requestTimeoutMs,
+      abortOn: deadline.signal,
     });
-    // The body read is under the same signal: a server that sends headers and then stalls still times out.
-    text = await response.text();
   } catch (error) {
     throw connectionFailure(error, url, attempt, deadline, requestTimeoutMs);
   }
-  if (!response.ok) {
+  const { status, statusText, text } = response;
+  if (status >= 300 && status < 400)
+    throw redirectFailure(status, statusText, header(response.headers, "location"), path, attempt);
+  if (status < 200 || status >= 300) {
     throw new HttpFailure(
       "status",
-      statusMessage(response.status, response.statusText, text, path),
+      statusMessage(status, statusText, text, path),
       attempt,
-      response.status,
-      response.headers.get("retry-after"),
+      status,
+      header(response.headers, "retry-after"),
     );
   }
-  return { status: response.status, body: readJson(text, response.status, attempt, path) };
+  return { status, body: readJson(text, status, attempt, path) };
 }
 
 export function joinUrl(base: string, path: string): string {

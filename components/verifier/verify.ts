@@ -150,6 +150,7 @@ export async function verifyTarget(
   } finally {
     clearTimeout(hardStop);
     deadline.dispose();
+    await ctx.client.close();
   }
   return finish([...checks]);
 }
