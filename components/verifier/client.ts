@@ -1,8 +1,11 @@
-import type { HttpDialect, RerankResult } from "../serving/dialects/types";
+import type { EndpointDialect, HttpDialect, RerankResult } from "../serving/dialects/types";
 import { DialectError } from "../serving/dialects/types";
-import { HttpFailure, requestJson, type HttpOptions } from "./http";
+import { HttpFailure, prepareRequest, requestJson, sendJson, type HttpOptions } from "./http";
 import { officialClientEmbeddings } from "./openai-http";
 import { Transport } from "./transport";
+
+/** In the load, one answer in this many is parsed whole by the dialect (the others: status and a complete JSON body). */
+export const LOAD_PARSE_EVERY = 8;
 
 export interface Timed<T> {
   readonly value: T;
@@ -61,14 +64,61 @@ export class EngineClient {
     return { value: models.parse(res.body), ms: res.ms, attempts: res.attempts };
   }
 
-  async embed(inputs: readonly string[], dimensions?: number): Promise<Timed<number[][]>> {
+  /**
+   * An endpoint's call built once (path, headers, JSON body), to send any number of times. `parse` false: the
+   * answer is checked for a 2xx status and a complete JSON body only (the load's cheap path), value undefined.
+   */
+  private prepared<Req, Res>(
+    endpoint: EndpointDialect<Req, Res>,
+    request: Req,
+  ): (parse: boolean) => Promise<Timed<Res | undefined>> {
+    const prepared = prepareRequest(
+      this.baseUrl,
+      endpoint.path(this.servedModel),
+      endpoint.build(request),
+      this.http.apiKey,
+    );
+    return async (parse) => {
+      const res = await sendJson(prepared, this.http, parse);
+      if (!parse) return { value: undefined, ms: res.ms, attempts: res.attempts };
+      this.lastBody = res.body;
+      return { value: endpoint.parse(res.body, request), ms: res.ms, attempts: res.attempts };
+    };
+  }
+
+  private embedCall(inputs: readonly string[], dimensions?: number) {
     const endpoint = this.dialect.embed;
     if (!endpoint) throw new DialectError(`the ${this.dialect.name} dialect has no embedding endpoint`);
-    const request = { model: this.servedModel, inputs, dimensions };
-    const body = endpoint.build(request);
-    const res = await requestJson(this.baseUrl, endpoint.path(this.servedModel), body, this.http);
-    this.lastBody = res.body;
-    return { value: endpoint.parse(res.body, request), ms: res.ms, attempts: res.attempts };
+    return this.prepared(endpoint, { model: this.servedModel, inputs, dimensions });
+  }
+
+  private rerankCall(query: string, documents: readonly string[], topN?: number) {
+    const endpoint = this.dialect.rerank;
+    if (!endpoint) throw new DialectError(`the ${this.dialect.name} dialect has no rerank endpoint`);
+    return this.prepared(endpoint, { model: this.servedModel, query, documents, topN });
+  }
+
+  async embed(inputs: readonly string[], dimensions?: number): Promise<Timed<number[][]>> {
+    return (await this.embedCall(inputs, dimensions)(true)) as Timed<number[][]>;
+  }
+
+  async rerank(query: string, documents: readonly string[], topN?: number): Promise<Timed<RerankResult[]>> {
+    return (await this.rerankCall(query, documents, topN)(true)) as Timed<RerankResult[]>;
+  }
+
+  /**
+   * The load check's request, built once: one embedding of `text`, or one rerank of `query` over `documents`.
+   * Every answer must be a 2xx with a complete JSON body; every LOAD_PARSE_EVERY-th one (the first included) is
+   * also parsed whole by the dialect. Parsing a 1024-float answer costs ~140 us, more than the rest of a request:
+   * parsing each one would measure the JSON parser instead of the engine (scripts/bench-verifier.ts).
+   */
+  loadCall(
+    call: { embed: string; dimensions?: number } | { query: string; documents: readonly string[] },
+  ): () => Promise<unknown> {
+    const send =
+      "embed" in call ? this.embedCall([call.embed], call.dimensions) : this.rerankCall(call.query, call.documents);
+    let n = 0;
+    return () => send(n++ % LOAD_PARSE_EVERY === 0);
   }
 
   /**
@@ -84,15 +134,6 @@ export class EngineClient {
       { model: this.servedModel, input: [...inputs], ...(dimensions ? { dimensions } : {}) },
       this.http,
     );
-  }
-
-  async rerank(query: string, documents: readonly string[], topN?: number): Promise<Timed<RerankResult[]>> {
-    const endpoint = this.dialect.rerank;
-    if (!endpoint) throw new DialectError(`the ${this.dialect.name} dialect has no rerank endpoint`);
-    const request = { model: this.servedModel, query, documents, topN };
-    const res = await requestJson(this.baseUrl, endpoint.path(this.servedModel), endpoint.build(request), this.http);
-    this.lastBody = res.body;
-    return { value: endpoint.parse(res.body, request), ms: res.ms, attempts: res.attempts };
   }
 }
 

@@ -28,13 +28,18 @@ export class HttpFailure extends Error {
 export class Deadline {
   private readonly controller = new AbortController();
   private readonly timer: NodeJS.Timeout;
+  /** Read on every request of a load: a field, not the signal's getter. */
+  private done = false;
   readonly endsAt: number;
 
   constructor(readonly budgetMs: number) {
     // Every request in flight listens on this signal (a load at concurrency 64 means 64 listeners): no cap.
     setMaxListeners(0, this.controller.signal);
     this.endsAt = Date.now() + budgetMs;
-    this.timer = setTimeout(() => this.controller.abort(), budgetMs);
+    this.timer = setTimeout(() => {
+      this.done = true;
+      this.controller.abort();
+    }, budgetMs);
     this.timer.unref();
   }
 
@@ -42,7 +47,8 @@ export class Deadline {
     return this.controller.signal;
   }
   get expired(): boolean {
-    return this.controller.signal.aborted || Date.now() >= this.endsAt;
+    // The timer sets the flag at the deadline; no clock read per request.
+    return this.done;
   }
   remainingMs(): number {
     return Math.max(0, this.endsAt - Date.now());
@@ -182,7 +188,7 @@ const NONFINITE_PREFIX = "__retrieval_stack_nonfinite__:";
  * "malformed". HTML pages and broken JSON throw HttpFailure("body").
  */
 export function readJson(text: string, status: number, attempts: number, where: string): unknown {
-  if (text.trim() === "") return undefined;
+  if (text === "" || /^\s*$/.test(text)) return undefined;
   if (HTML.test(text))
     throw new HttpFailure(
       "body",
@@ -274,26 +280,56 @@ export function isTransientFailure(failure: HttpFailure): boolean {
   return failure.kind === "status" && failure.status !== undefined && isTransientStatus(failure.status);
 }
 
-/** One JSON request with retries. `body` undefined sends a GET. */
-export async function requestJson(
-  baseUrl: string,
-  path: string,
-  body: unknown,
-  options: HttpOptions,
-): Promise<HttpResult> {
-  const url = joinUrl(baseUrl, path);
+/** A request built once and sent any number of times (the load sends the same one thousands of times). */
+export interface PreparedRequest {
+  readonly url: string;
+  /** For messages: the path alone. */
+  readonly path: string;
+  readonly method: "GET" | "POST";
+  readonly headers: Record<string, string>;
+  readonly body?: string;
+}
+
+/** `body` undefined sends a GET. */
+export function prepareRequest(baseUrl: string, path: string, body: unknown, apiKey?: string): PreparedRequest {
+  return {
+    url: joinUrl(baseUrl, path),
+    path,
+    method: body === undefined ? "GET" : "POST",
+    headers: {
+      accept: "application/json",
+      // Compressed answers are decoded (and capped) if a server sends them anyway; we never ask for them.
+      "accept-encoding": "identity",
+      ...(body === undefined ? {} : { "content-type": "application/json" }),
+      ...authHeaders(apiKey),
+    },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  };
+}
+
+/** A prepared request with the options' retries (none: a single attempt, no retry bookkeeping). */
+export async function sendJson(request: PreparedRequest, options: HttpOptions, parse = true): Promise<HttpResult> {
   const started = performance.now();
+  if (options.retry.maxRetries === 0) {
+    const result = await once(request, options, 1, parse);
+    return { status: result.status, body: result.body, attempts: 1, ms: performance.now() - started };
+  }
   let attempts = 0;
   const result = await withRetries(
     options.retry,
     options.deadline,
-    async (n) => {
+    (n) => {
       attempts = n;
-      return once(url, path, body, options, n);
+      return once(request, options, n, parse);
     },
     isTransientFailure,
   );
   return { ...result, attempts, ms: performance.now() - started };
+}
+
+/** One JSON request with retries. `body` undefined sends a GET. */
+export function requestJson(baseUrl: string, path: string, body: unknown, options: HttpOptions): Promise<HttpResult> {
+  return sendJson(prepareRequest(baseUrl, path, body, options.apiKey), options);
 }
 
 /** A 3xx is never followed: the verifier judges the server it was pointed at, with the key it was given. */
@@ -312,15 +348,22 @@ export function redirectFailure(
   );
 }
 
+/** A body that starts and ends like a JSON object or list (the load's cheap check; readJson says what else it is). */
+function looksLikeJson(text: string): boolean {
+  const first = text.charCodeAt(0);
+  const last = text.charCodeAt(text.length - 1);
+  return (first === 123 && last === 125) || (first === 91 && last === 93); // {...} or [...]
+}
+
 async function once(
-  url: string,
-  path: string,
-  body: unknown,
+  request: PreparedRequest,
   options: HttpOptions,
   attempt: number,
+  parse = true,
 ): Promise<{ status: number; body: unknown }> {
   const { deadline, requestTimeoutMs } = options;
-  if (!options.transport) throw new Error("requestJson needs options.transport (EngineClient provides one)");
+  const { url, path } = request;
+  if (!options.transport) throw new Error("requests need options.transport (EngineClient provides one)");
   if (deadline.expired)
     throw new HttpFailure(
       "deadline",
@@ -330,14 +373,9 @@ async function once(
   let response;
   try {
     response = await options.transport.send(url, {
-      method: body === undefined ? "GET" : "POST",
-      headers: {
-        accept: "application/json",
-        "accept-encoding": "identity",
-        ...(body === undefined ? {} : { "content-type": "application/json" }),
-        ...authHeaders(options.apiKey),
-      },
-      body: body === undefined ? undefined : JSON.stringify(body),
+      method: request.method,
+      headers: request.headers,
+      body: request.body,
       timeoutMs: requestTimeoutMs,
       abortOn: deadline.signal,
     });
@@ -356,6 +394,7 @@ async function once(
       header(response.headers, "retry-after"),
     );
   }
+  if (!parse && looksLikeJson(text)) return { status, body: undefined };
   return { status, body: readJson(text, status, attempt, path) };
 }
 

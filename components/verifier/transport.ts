@@ -1,5 +1,5 @@
 import { gunzipSync, inflateSync, brotliDecompressSync } from "node:zlib";
-import { Agent } from "undici";
+import { Agent, type Dispatcher } from "undici";
 
 /**
  * The verifier's one HTTP client: an undici Agent (a keep-alive connection pool per origin) shared by every call
@@ -80,79 +80,125 @@ function decode(raw: Buffer, encoding: string | undefined, max: number, url: str
   throw new TransportError("network", `the body from ${url} has an unsupported content-encoding "${enc}"`);
 }
 
+type Headers = TransportResponse["headers"];
+
 export class Transport {
   private readonly agent: Agent;
   readonly maxBodyBytes: number;
+  /** Attempts in flight per abort signal: one listener per signal, not one per request. */
+  private readonly watched = new WeakMap<AbortSignal, Set<() => void>>();
+  /** origin + path of every URL seen (the load sends the same URL thousands of times). */
+  private readonly split = new Map<string, { origin: string; path: string }>();
 
   constructor(options: TransportOptions = {}) {
     this.maxBodyBytes = options.maxBodyBytes ?? MAX_BODY_BYTES;
     this.agent = new Agent({ connections: options.connections ?? 64, keepAliveTimeout: 10_000, pipelining: 1 });
   }
 
-  /** One attempt. Throws TransportError; every HTTP status (3xx included) is a response. */
-  async send(url: string, o: SendOptions): Promise<TransportResponse> {
-    const u = new URL(url);
-    const controller = new AbortController();
-    let why: "timeout" | "deadline" | undefined;
-    // Held by the timer list until cleared: cannot be collected while the attempt runs.
-    const timer = setTimeout(() => {
-      why = "timeout";
-      controller.abort();
-    }, o.timeoutMs);
-    const onDeadline = () => {
-      why = "deadline";
-      controller.abort();
-    };
-    if (o.abortOn?.aborted) onDeadline();
-    o.abortOn?.addEventListener("abort", onDeadline, { once: true });
-    try {
-      const res = await this.agent.request({
-        origin: u.origin,
-        path: `${u.pathname}${u.search}`,
-        method: o.method,
-        headers: o.headers,
-        body: o.body,
-        signal: controller.signal,
-      });
-      const declared = Number(res.headers["content-length"]);
-      if (Number.isFinite(declared) && declared > this.maxBodyBytes) {
-        res.body.destroy();
-        throw new TransportError(
-          "too-large",
-          `the body from ${url} is ${mib(declared)} (content-length), more than the ${mib(this.maxBodyBytes)} the verifier reads`,
-        );
-      }
-      const chunks: Buffer[] = [];
-      let size = 0;
-      for await (const chunk of res.body as AsyncIterable<Buffer>) {
-        size += chunk.length;
-        if (size > this.maxBodyBytes) {
-          res.body.destroy();
-          throw new TransportError(
-            "too-large",
-            `the body from ${url} passed ${mib(this.maxBodyBytes)} (the most the verifier reads); stopped reading`,
-          );
-        }
-        chunks.push(chunk);
-      }
-      const raw = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size);
-      const encoding = res.headers["content-encoding"];
-      const text = decode(
-        raw,
-        Array.isArray(encoding) ? encoding.join(",") : encoding,
-        this.maxBodyBytes,
-        url,
-      ).toString("utf8");
-      return { status: res.statusCode, statusText: res.statusText ?? "", headers: res.headers, text };
-    } catch (error) {
-      if (error instanceof TransportError) throw error;
-      if (why === "timeout") throw new TransportError("timeout", `no complete response within ${o.timeoutMs} ms`);
-      if (why === "deadline") throw new TransportError("deadline", "overall deadline reached");
-      throw new TransportError("network", (error as Error).message, error);
-    } finally {
-      clearTimeout(timer);
-      o.abortOn?.removeEventListener("abort", onDeadline);
+  private parts(url: string): { origin: string; path: string } {
+    let p = this.split.get(url);
+    if (!p) {
+      const u = new URL(url);
+      p = { origin: u.origin, path: `${u.pathname}${u.search}` };
+      if (this.split.size < 1000) this.split.set(url, p);
     }
+    return p;
+  }
+
+  private watch(signal: AbortSignal, abort: () => void): () => void {
+    let set = this.watched.get(signal);
+    if (!set) {
+      const attempts = new Set<() => void>();
+      signal.addEventListener("abort", () => attempts.forEach((a) => a()), { once: true });
+      this.watched.set(signal, (set = attempts));
+    }
+    set.add(abort);
+    return () => set.delete(abort);
+  }
+
+  /**
+   * One attempt, on undici's lowest-level API (a dispatch handler: no stream objects, no promise per step).
+   * Resolves with any HTTP status (3xx included); rejects with TransportError.
+   */
+  send(url: string, o: SendOptions): Promise<TransportResponse> {
+    const { origin, path } = this.parts(url);
+    const max = this.maxBodyBytes;
+    return new Promise<TransportResponse>((resolve, reject) => {
+      let controller: Dispatcher.DispatchController | undefined;
+      let settled = false;
+      let status = 0;
+      let statusText = "";
+      let headers: Headers = {};
+      let size = 0;
+      const chunks: Buffer[] = [];
+      const finish = (error: Error | undefined, value?: TransportResponse) => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        unwatch?.();
+        if (error) reject(error);
+        else resolve(value!);
+      };
+      const stop = (error: TransportError) => {
+        if (settled) return;
+        if (controller && !controller.aborted) controller.abort(error);
+        finish(error);
+      };
+      // Held by the timer list until cleared: nothing garbage collection can take away while the attempt runs.
+      const timer = setTimeout(
+        () => stop(new TransportError("timeout", `no complete response within ${o.timeoutMs} ms`)),
+        o.timeoutMs,
+      );
+      const onDeadline = () => stop(new TransportError("deadline", "overall deadline reached"));
+      const unwatch = o.abortOn ? this.watch(o.abortOn, onDeadline) : undefined;
+      if (o.abortOn?.aborted) onDeadline();
+      if (settled) return;
+      this.agent.dispatch(
+        { origin, path, method: o.method, headers: o.headers, body: o.body },
+        {
+          onRequestStart: (c) => {
+            controller = c;
+            if (settled) c.abort(new TransportError("deadline", "abandoned"));
+          },
+          onResponseStart: (_c, statusCode, h, message) => {
+            [status, statusText, headers] = [statusCode, message ?? "", h];
+            const declared = Number(h["content-length"]);
+            if (Number.isFinite(declared) && declared > max)
+              stop(
+                new TransportError(
+                  "too-large",
+                  `the body from ${url} is ${mib(declared)} (content-length), more than the ${mib(max)} the verifier reads`,
+                ),
+              );
+          },
+          onResponseData: (_c, chunk) => {
+            size += chunk.length;
+            if (size > max)
+              stop(
+                new TransportError(
+                  "too-large",
+                  `the body from ${url} passed ${mib(max)} (the most the verifier reads); stopped reading`,
+                ),
+              );
+            else chunks.push(chunk);
+          },
+          onResponseEnd: () => {
+            if (settled) return;
+            try {
+              const raw = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size);
+              const enc = headers["content-encoding"];
+              const text = decode(raw, Array.isArray(enc) ? enc.join(",") : enc, max, url).toString("utf8");
+              finish(undefined, { status, statusText, headers, text });
+            } catch (error) {
+              finish(error as Error);
+            }
+          },
+          onResponseError: (_c, error) => {
+            finish(error instanceof TransportError ? error : new TransportError("network", error.message, error));
+          },
+        },
+      );
+    });
   }
 
   /** Closes the pool's connections (the target's checks are done). */
