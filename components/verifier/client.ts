@@ -121,6 +121,12 @@ export class EngineClient {
     return () => send(n++ % LOAD_PARSE_EVERY === 0);
   }
 
+  /** A JSON POST of any body to a path under the base URL (the gateway's shape checks); the parsed answer. */
+  async postJson(path: string, body: unknown): Promise<Timed<unknown>> {
+    const res = await requestJson(this.baseUrl, path, body, this.http);
+    return { value: res.body, ms: res.ms, attempts: res.attempts };
+  }
+
   /**
    * The same texts through the official `openai` client with its defaults (base64 on the wire), for dialects
    * that speak the OpenAI embeddings API; undefined for the others.

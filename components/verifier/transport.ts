@@ -1,5 +1,9 @@
 import { gunzipSync, inflateSync, brotliDecompressSync } from "node:zlib";
-import { Agent, type Dispatcher } from "undici";
+import type { Agent as UndiciAgent, Dispatcher } from "undici";
+
+// The Agent alone: undici's index also loads fetch, WebSocket, EventSource and cache stores the verifier never
+// uses (the Job's bundle: ~470 KB of undici instead of ~1.1 MB). undici has no "exports" map: the path is public.
+const Agent = require("undici/lib/dispatcher/agent") as typeof UndiciAgent;
 
 /**
  * The verifier's one HTTP client: an undici Agent (a keep-alive connection pool per origin) shared by every call
@@ -83,7 +87,7 @@ function decode(raw: Buffer, encoding: string | undefined, max: number, url: str
 type Headers = TransportResponse["headers"];
 
 export class Transport {
-  private readonly agent: Agent;
+  private readonly agent: UndiciAgent;
   readonly maxBodyBytes: number;
   /** Attempts in flight per abort signal: one listener per signal, not one per request. */
   private readonly watched = new WeakMap<AbortSignal, Set<() => void>>();
