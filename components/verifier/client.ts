@@ -78,12 +78,12 @@ export class EngineClient {
       endpoint.build(request),
       this.http.apiKey,
     );
-    return async (parse) => {
-      const res = await sendJson(prepared, this.http, parse);
-      if (!parse) return { value: undefined, ms: res.ms, attempts: res.attempts };
-      this.lastBody = res.body;
-      return { value: endpoint.parse(res.body, request), ms: res.ms, attempts: res.attempts };
-    };
+    return (parse) =>
+      sendJson(prepared, this.http, parse).then((res) => {
+        if (!parse) return { value: undefined, ms: res.ms, attempts: res.attempts };
+        this.lastBody = res.body;
+        return { value: endpoint.parse(res.body, request), ms: res.ms, attempts: res.attempts };
+      });
   }
 
   private embedCall(inputs: readonly string[], dimensions?: number) {

@@ -308,12 +308,24 @@ export function prepareRequest(baseUrl: string, path: string, body: unknown, api
 }
 
 /** A prepared request with the options' retries (none: a single attempt, no retry bookkeeping). */
-export async function sendJson(request: PreparedRequest, options: HttpOptions, parse = true): Promise<HttpResult> {
+export function sendJson(request: PreparedRequest, options: HttpOptions, parse = true): Promise<HttpResult> {
   const started = performance.now();
-  if (options.retry.maxRetries === 0) {
-    const result = await once(request, options, 1, parse);
-    return { status: result.status, body: result.body, attempts: 1, ms: performance.now() - started };
-  }
+  if (options.retry.maxRetries === 0)
+    return once(request, options, 1, parse).then((r) => ({
+      status: r.status,
+      body: r.body,
+      attempts: 1,
+      ms: performance.now() - started,
+    }));
+  return sendWithRetries(request, options, parse, started);
+}
+
+async function sendWithRetries(
+  request: PreparedRequest,
+  options: HttpOptions,
+  parse: boolean,
+  started: number,
+): Promise<HttpResult> {
   let attempts = 0;
   const result = await withRetries(
     options.retry,
@@ -349,13 +361,17 @@ export function redirectFailure(
 }
 
 /** A body that starts and ends like a JSON object or list (the load's cheap check; readJson says what else it is). */
-function looksLikeJson(text: string): boolean {
-  const first = text.charCodeAt(0);
-  const last = text.charCodeAt(text.length - 1);
+function looksLikeJson(bytes: Buffer): boolean {
+  const first = bytes[0];
+  const last = bytes[bytes.length - 1];
   return (first === 123 && last === 125) || (first === 91 && last === 93); // {...} or [...]
 }
 
-async function once(
+/**
+ * One attempt. Written with `.then` rather than async/await: the load sends thousands of these, and every async
+ * layer is one more promise and microtask hop per request.
+ */
+function once(
   request: PreparedRequest,
   options: HttpOptions,
   attempt: number,
@@ -363,39 +379,44 @@ async function once(
 ): Promise<{ status: number; body: unknown }> {
   const { deadline, requestTimeoutMs } = options;
   const { url, path } = request;
-  if (!options.transport) throw new Error("requests need options.transport (EngineClient provides one)");
+  if (!options.transport)
+    return Promise.reject(new Error("requests need options.transport (EngineClient provides one)"));
   if (deadline.expired)
-    throw new HttpFailure(
-      "deadline",
-      `overall timeout of ${deadline.budgetMs} ms reached before calling ${url}`,
-      attempt - 1,
+    return Promise.reject(
+      new HttpFailure(
+        "deadline",
+        `overall timeout of ${deadline.budgetMs} ms reached before calling ${url}`,
+        attempt - 1,
+      ),
     );
-  let response;
-  try {
-    response = await options.transport.send(url, {
+  return options.transport
+    .send(url, {
       method: request.method,
       headers: request.headers,
       body: request.body,
       timeoutMs: requestTimeoutMs,
       abortOn: deadline.signal,
-    });
-  } catch (error) {
-    throw connectionFailure(error, url, attempt, deadline, requestTimeoutMs);
-  }
-  const { status, statusText, text } = response;
-  if (status >= 300 && status < 400)
-    throw redirectFailure(status, statusText, header(response.headers, "location"), path, attempt);
-  if (status < 200 || status >= 300) {
-    throw new HttpFailure(
-      "status",
-      statusMessage(status, statusText, text, path),
-      attempt,
-      status,
-      header(response.headers, "retry-after"),
+    })
+    .then(
+      (response) => {
+        const { status, statusText } = response;
+        if (status >= 300 && status < 400)
+          throw redirectFailure(status, statusText, header(response.headers, "location"), path, attempt);
+        if (status < 200 || status >= 300)
+          throw new HttpFailure(
+            "status",
+            statusMessage(status, statusText, response.text, path),
+            attempt,
+            status,
+            header(response.headers, "retry-after"),
+          );
+        if (!parse && looksLikeJson(response.bytes)) return { status, body: undefined };
+        return { status, body: readJson(response.text, status, attempt, path) };
+      },
+      (error: unknown) => {
+        throw connectionFailure(error, url, attempt, deadline, requestTimeoutMs);
+      },
     );
-  }
-  if (!parse && looksLikeJson(text)) return { status, body: undefined };
-  return { status, body: readJson(text, status, attempt, path) };
 }
 
 export function joinUrl(base: string, path: string): string {

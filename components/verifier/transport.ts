@@ -40,7 +40,9 @@ export interface TransportResponse {
   readonly status: number;
   readonly statusText: string;
   readonly headers: Readonly<Record<string, string | string[] | undefined>>;
-  /** The whole body, decoded as UTF-8 (after decompression when the server compressed it anyway). */
+  /** The whole body (after decompression when the server compressed it anyway). */
+  readonly bytes: Buffer;
+  /** The body as UTF-8, decoded on first read (the load's cheap path looks at two bytes and never decodes). */
   readonly text: string;
 }
 
@@ -86,11 +88,124 @@ function decode(raw: Buffer, encoding: string | undefined, max: number, url: str
 
 type Headers = TransportResponse["headers"];
 
+/**
+ * One request in flight: its own dispatch handler, timer and body buffer, in one object (the load creates
+ * thousands per second; one object instead of a dozen closures).
+ */
+class Attempt implements Dispatcher.DispatchHandler {
+  settled = false;
+  /** The set of attempts the deadline's listener aborts; this one leaves it when settled. */
+  watchers?: Set<Attempt>;
+  private controller?: Dispatcher.DispatchController;
+  private status = 0;
+  private statusText = "";
+  private headers: Headers = {};
+  private size = 0;
+  private readonly chunks: Buffer[] = [];
+  // Held by the timer list until cleared: nothing garbage collection can take away while the attempt runs.
+  private readonly timer: NodeJS.Timeout;
+
+  constructor(
+    private readonly url: string,
+    private readonly timeoutMs: number,
+    private readonly max: number,
+    private readonly resolve: (r: TransportResponse) => void,
+    private readonly reject: (e: Error) => void,
+  ) {
+    this.timer = setTimeout(Attempt.onTimeout, timeoutMs, this);
+  }
+
+  private static onTimeout(attempt: Attempt): void {
+    attempt.stop(new TransportError("timeout", `no complete response within ${attempt.timeoutMs} ms`));
+  }
+
+  deadline(): void {
+    this.stop(new TransportError("deadline", "overall deadline reached"));
+  }
+
+  private finish(error: Error | undefined, value?: TransportResponse): void {
+    if (this.settled) return;
+    this.settled = true;
+    clearTimeout(this.timer);
+    this.watchers?.delete(this);
+    if (error) this.reject(error);
+    else this.resolve(value!);
+  }
+
+  private stop(error: TransportError): void {
+    if (this.settled) return;
+    if (this.controller && !this.controller.aborted) this.controller.abort(error);
+    this.finish(error);
+  }
+
+  onRequestStart(c: Dispatcher.DispatchController): void {
+    this.controller = c;
+    if (this.settled) c.abort(new TransportError("deadline", "abandoned"));
+  }
+
+  onResponseStart(_c: Dispatcher.DispatchController, statusCode: number, h: Headers, message?: string): void {
+    this.status = statusCode;
+    this.statusText = message ?? "";
+    this.headers = h;
+    const declared = Number(h["content-length"]);
+    if (Number.isFinite(declared) && declared > this.max)
+      this.stop(
+        new TransportError(
+          "too-large",
+          `the body from ${this.url} is ${mib(declared)} (content-length), more than the ${mib(this.max)} the verifier reads`,
+        ),
+      );
+  }
+
+  onResponseData(_c: Dispatcher.DispatchController, chunk: Buffer): void {
+    this.size += chunk.length;
+    if (this.size > this.max)
+      this.stop(
+        new TransportError(
+          "too-large",
+          `the body from ${this.url} passed ${mib(this.max)} (the most the verifier reads); stopped reading`,
+        ),
+      );
+    else this.chunks.push(chunk);
+  }
+
+  onResponseEnd(): void {
+    if (this.settled) return;
+    try {
+      const { chunks, size, headers } = this;
+      const raw = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size);
+      const enc = headers["content-encoding"];
+      const bytes = decode(raw, Array.isArray(enc) ? enc.join(",") : enc, this.max, this.url);
+      this.finish(undefined, new Response(this.status, this.statusText, headers, bytes));
+    } catch (error) {
+      this.finish(error as Error);
+    }
+  }
+
+  onResponseError(_c: Dispatcher.DispatchController, error: Error): void {
+    this.finish(error instanceof TransportError ? error : new TransportError("network", error.message, error));
+  }
+}
+
+/** A finished answer; the body is decoded to text on first read only. */
+class Response implements TransportResponse {
+  private decoded?: string;
+  constructor(
+    readonly status: number,
+    readonly statusText: string,
+    readonly headers: Headers,
+    readonly bytes: Buffer,
+  ) {}
+  get text(): string {
+    return (this.decoded ??= this.bytes.toString("utf8"));
+  }
+}
+
 export class Transport {
   private readonly agent: UndiciAgent;
   readonly maxBodyBytes: number;
   /** Attempts in flight per abort signal: one listener per signal, not one per request. */
-  private readonly watched = new WeakMap<AbortSignal, Set<() => void>>();
+  private readonly watched = new WeakMap<AbortSignal, Set<Attempt>>();
   /** origin + path of every URL seen (the load sends the same URL thousands of times). */
   private readonly split = new Map<string, { origin: string; path: string }>();
 
@@ -109,15 +224,15 @@ export class Transport {
     return p;
   }
 
-  private watch(signal: AbortSignal, abort: () => void): () => void {
+  private watch(signal: AbortSignal, attempt: Attempt): Set<Attempt> {
     let set = this.watched.get(signal);
     if (!set) {
-      const attempts = new Set<() => void>();
-      signal.addEventListener("abort", () => attempts.forEach((a) => a()), { once: true });
+      const attempts = new Set<Attempt>();
+      signal.addEventListener("abort", () => attempts.forEach((a) => a.deadline()), { once: true });
       this.watched.set(signal, (set = attempts));
     }
-    set.add(abort);
-    return () => set.delete(abort);
+    set.add(attempt);
+    return set;
   }
 
   /**
@@ -126,82 +241,14 @@ export class Transport {
    */
   send(url: string, o: SendOptions): Promise<TransportResponse> {
     const { origin, path } = this.parts(url);
-    const max = this.maxBodyBytes;
     return new Promise<TransportResponse>((resolve, reject) => {
-      let controller: Dispatcher.DispatchController | undefined;
-      let settled = false;
-      let status = 0;
-      let statusText = "";
-      let headers: Headers = {};
-      let size = 0;
-      const chunks: Buffer[] = [];
-      const finish = (error: Error | undefined, value?: TransportResponse) => {
-        if (settled) return;
-        settled = true;
-        clearTimeout(timer);
-        unwatch?.();
-        if (error) reject(error);
-        else resolve(value!);
-      };
-      const stop = (error: TransportError) => {
-        if (settled) return;
-        if (controller && !controller.aborted) controller.abort(error);
-        finish(error);
-      };
-      // Held by the timer list until cleared: nothing garbage collection can take away while the attempt runs.
-      const timer = setTimeout(
-        () => stop(new TransportError("timeout", `no complete response within ${o.timeoutMs} ms`)),
-        o.timeoutMs,
-      );
-      const onDeadline = () => stop(new TransportError("deadline", "overall deadline reached"));
-      const unwatch = o.abortOn ? this.watch(o.abortOn, onDeadline) : undefined;
-      if (o.abortOn?.aborted) onDeadline();
-      if (settled) return;
-      this.agent.dispatch(
-        { origin, path, method: o.method, headers: o.headers, body: o.body },
-        {
-          onRequestStart: (c) => {
-            controller = c;
-            if (settled) c.abort(new TransportError("deadline", "abandoned"));
-          },
-          onResponseStart: (_c, statusCode, h, message) => {
-            [status, statusText, headers] = [statusCode, message ?? "", h];
-            const declared = Number(h["content-length"]);
-            if (Number.isFinite(declared) && declared > max)
-              stop(
-                new TransportError(
-                  "too-large",
-                  `the body from ${url} is ${mib(declared)} (content-length), more than the ${mib(max)} the verifier reads`,
-                ),
-              );
-          },
-          onResponseData: (_c, chunk) => {
-            size += chunk.length;
-            if (size > max)
-              stop(
-                new TransportError(
-                  "too-large",
-                  `the body from ${url} passed ${mib(max)} (the most the verifier reads); stopped reading`,
-                ),
-              );
-            else chunks.push(chunk);
-          },
-          onResponseEnd: () => {
-            if (settled) return;
-            try {
-              const raw = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size);
-              const enc = headers["content-encoding"];
-              const text = decode(raw, Array.isArray(enc) ? enc.join(",") : enc, max, url).toString("utf8");
-              finish(undefined, { status, statusText, headers, text });
-            } catch (error) {
-              finish(error as Error);
-            }
-          },
-          onResponseError: (_c, error) => {
-            finish(error instanceof TransportError ? error : new TransportError("network", error.message, error));
-          },
-        },
-      );
+      const attempt = new Attempt(url, o.timeoutMs, this.maxBodyBytes, resolve, reject);
+      if (o.abortOn) {
+        attempt.watchers = this.watch(o.abortOn, attempt);
+        if (o.abortOn.aborted) attempt.deadline();
+      }
+      if (!attempt.settled)
+        this.agent.dispatch({ origin, path, method: o.method, headers: o.headers, body: o.body }, attempt);
     });
   }
 
