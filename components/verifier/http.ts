@@ -396,6 +396,7 @@ function once(
       body: request.body,
       timeoutMs: requestTimeoutMs,
       abortOn: deadline.signal,
+      skimOk: !parse,
     })
     .then(
       (response) => {
@@ -410,7 +411,15 @@ function once(
             status,
             header(response.headers, "retry-after"),
           );
-        if (!parse && looksLikeJson(response.bytes)) return { status, body: undefined };
+        if (!parse) {
+          if (looksLikeJson(response.bytes)) return { status, body: undefined };
+          throw new HttpFailure(
+            "body",
+            `HTTP ${status} from ${path} with a body that is not a JSON object or list`,
+            attempt,
+            status,
+          );
+        }
         return { status, body: readJson(response.text, status, attempt, path) };
       },
       (error: unknown) => {

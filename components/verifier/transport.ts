@@ -53,6 +53,11 @@ export interface SendOptions {
   readonly timeoutMs: number;
   /** Aborts the attempt when it fires (the run's overall deadline). */
   readonly abortOn?: AbortSignal;
+  /**
+   * A 2xx answer's body is counted (and capped) but not kept: `bytes` holds its first and last byte that are not
+   * whitespace only (the load's "complete JSON body" check). Other statuses and compressed bodies are kept whole.
+   */
+  readonly skimOk?: boolean;
 }
 
 export interface TransportOptions {
@@ -102,6 +107,10 @@ class Attempt implements Dispatcher.DispatchHandler {
   private headers: Headers = {};
   private size = 0;
   private readonly chunks: Buffer[] = [];
+  /** Skimming this body: first and last byte seen. */
+  private skim = false;
+  private first = -1;
+  private last = -1;
   // Held by the timer list until cleared: nothing garbage collection can take away while the attempt runs.
   private readonly timer: NodeJS.Timeout;
 
@@ -109,6 +118,7 @@ class Attempt implements Dispatcher.DispatchHandler {
     private readonly url: string,
     private readonly timeoutMs: number,
     private readonly max: number,
+    private readonly skimOk: boolean,
     private readonly resolve: (r: TransportResponse) => void,
     private readonly reject: (e: Error) => void,
   ) {
@@ -147,6 +157,7 @@ class Attempt implements Dispatcher.DispatchHandler {
     this.status = statusCode;
     this.statusText = message ?? "";
     this.headers = h;
+    this.skim = this.skimOk && statusCode >= 200 && statusCode < 300 && h["content-encoding"] === undefined;
     const declared = Number(h["content-length"]);
     if (Number.isFinite(declared) && declared > this.max)
       this.stop(
@@ -166,13 +177,29 @@ class Attempt implements Dispatcher.DispatchHandler {
           `the body from ${this.url} passed ${mib(this.max)} (the most the verifier reads); stopped reading`,
         ),
       );
-    else this.chunks.push(chunk);
+    else if (!this.skim) this.chunks.push(chunk);
+    else {
+      // First and last bytes that are not JSON whitespace (a body may end in a newline).
+      const ws = (b: number) => b === 32 || b === 10 || b === 13 || b === 9;
+      let i = 0;
+      if (this.first < 0) {
+        while (i < chunk.length && ws(chunk[i]!)) i++;
+        if (i < chunk.length) this.first = chunk[i]!;
+      }
+      let j = chunk.length - 1;
+      while (j >= i && ws(chunk[j]!)) j--;
+      if (j >= i && this.first >= 0) this.last = chunk[j]!;
+    }
   }
 
   onResponseEnd(): void {
     if (this.settled) return;
     try {
       const { chunks, size, headers } = this;
+      if (this.skim) {
+        const ends = Buffer.from(this.first < 0 ? [] : [this.first, this.last]);
+        return this.finish(undefined, new Response(this.status, this.statusText, headers, ends));
+      }
       const raw = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size);
       const enc = headers["content-encoding"];
       const bytes = decode(raw, Array.isArray(enc) ? enc.join(",") : enc, this.max, this.url);
@@ -242,7 +269,7 @@ export class Transport {
   send(url: string, o: SendOptions): Promise<TransportResponse> {
     const { origin, path } = this.parts(url);
     return new Promise<TransportResponse>((resolve, reject) => {
-      const attempt = new Attempt(url, o.timeoutMs, this.maxBodyBytes, resolve, reject);
+      const attempt = new Attempt(url, o.timeoutMs, this.maxBodyBytes, o.skimOk === true, resolve, reject);
       if (o.abortOn) {
         attempt.watchers = this.watch(o.abortOn, attempt);
         if (o.abortOn.aborted) attempt.deadline();
