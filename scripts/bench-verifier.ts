@@ -156,7 +156,7 @@ async function main(): Promise<void> {
         // Each round's own ratio (the two ran back to back), then the median: neighbours' load cancels out.
         const ratio = median(ours.map((o, i) => o / reference[i]!));
         const kb = (fs.statSync(answerFile).size / 1024).toFixed(1);
-        rows.push([c.task, `${kb} KB`, ref.toFixed(0), our.toFixed(0), `${(our / ref).toFixed(2)}x`, fet.toFixed(0)]);
+        rows.push([c.task, `${kb} KB`, ref.toFixed(0), our.toFixed(0), `${ratio.toFixed(2)}x`, fet.toFixed(0)]);
       } finally {
         server.child.kill("SIGTERM");
       }
