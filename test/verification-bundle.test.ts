@@ -21,8 +21,15 @@ import { ROOT, run } from "./run-cli";
 // ---------------------------------------------------------------------------------------------------------
 
 const DOCKERFILE = fs.readFileSync(path.join(ROOT, "images/verifier/Dockerfile"), "utf8");
-/** The bundle may not grow past this: @pulumi/pulumi alone bundles to ~16 MB; openai + zod + our code is ~1.2 MB. */
+/** The bundle may not grow past this: @pulumi/pulumi alone bundles to ~16 MB; openai + undici (its Agent) + zod + our code is ~1.7 MB. */
 const BUNDLE_BUDGET_BYTES = 3 * 1024 * 1024;
+
+/**
+ * Builtins of newer Node versions that a bundled package probes inside try/catch: undici's
+ * lib/util/runtime-features.js requires node:sqlite (Node >= 22.5) and treats ERR_UNKNOWN_BUILTIN_MODULE as
+ * "feature off", so Node 20 runs the bundle without it.
+ */
+const OPTIONAL_BUILTINS = ["node:sqlite"];
 
 let work: string;
 let bundle: VerifierBundle;
@@ -62,9 +69,11 @@ describe("the verifier bundle", () => {
     expect(fs.readFileSync(bundle.file, "utf8")).not.toMatch(/@pulumi\//);
     // What job.js itself require()s: builtins only, so the image needs no node_modules.
     const [output] = Object.values(bundle.metafile.outputs).filter((o) => o.entryPoint);
-    expect(output!.imports.map((i) => i.path).filter((p) => !isBuiltin(p))).toEqual([]);
+    expect(output!.imports.map((i) => i.path).filter((p) => !isBuiltin(p) && !OPTIONAL_BUILTINS.includes(p))).toEqual(
+      [],
+    );
     // The libraries the Job uses are inside, with their licenses next to it.
-    expect(bundle.packages.map((p) => p.name)).toEqual(expect.arrayContaining(["openai", "zod"]));
+    expect(bundle.packages.map((p) => p.name)).toEqual(expect.arrayContaining(["openai", "undici", "zod"]));
     const notices = fs.readFileSync(path.join(path.dirname(bundle.file), NOTICES_FILE), "utf8");
     for (const p of bundle.packages) expect(notices).toContain(`${p.name}@${p.version} (${p.license})`);
     expect(bundle.bytes).toBeLessThan(BUNDLE_BUDGET_BYTES);

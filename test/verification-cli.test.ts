@@ -232,6 +232,133 @@ describe.concurrent("retrieval-stack verify, as a process", () => {
     expect(notJson.stderr).toMatch(/stack outputs are not JSON/);
   });
 
+  it("argument mistakes: one line naming the mistake and the likely intent, the usage, exit 2, no stack trace", async () => {
+    const cases: [string[], string, NodeJS.ProcessEnv?][] = [
+      [["verify", "--stak", "dev"], "unknown option --stak (did you mean --stack?)"],
+      [["verify", "--url"], "--url needs a value (e.g. --url http://127.0.0.1:8000)"],
+      [["verify", "--json=yes"], "--json takes no value (write --json alone to turn it on)"],
+      [["verfy", "--stack", "dev"], 'unexpected argument "verfy" (did you mean "verify"?): every setting is a --flag'],
+      // `npm run verify --stack dev`: npm keeps --stack (npm_config_stack=true) and passes "dev" on.
+      [
+        ["dev"],
+        'npm kept --stack for itself (did you forget "--"?): write npm run verify -- --stack ... (npm passed on only: dev)',
+        { npm_lifecycle_event: "verify", npm_config_stack: "true" },
+      ],
+      // `npm run verify --engine vllm ...`: npm expands --engine to its own engine-strict.
+      [
+        ["vllm", "http://x", "m", "embed"],
+        'npm kept --engine, --url, --model, --task for itself (did you forget "--"?)',
+        {
+          npm_lifecycle_event: "verify",
+          npm_config_engine_strict: "true",
+          npm_config_url: "true",
+          npm_config_model: "true",
+          npm_config_task: "true",
+        },
+      ],
+    ];
+    for (const [args, message, env] of cases) {
+      const r = await cli(args, { env });
+      expect(r.code, args.join(" ")).toBe(2);
+      const [first, blank, usage] = r.stderr.split("\n");
+      expect(first).toContain(message);
+      expect(blank).toBe("");
+      expect(usage).toMatch(
+        /^Usage \(from a checkout: npm run verify -- <flags>; installed: npx retrieval-stack verify <flags>\):$/,
+      );
+      expect(r.stderr).not.toMatch(/\n\s+at /); // no stack frames
+      expect(r.stdout).toBe("");
+    }
+  });
+
+  it("the command word is optional (npm run verify -- <flags> runs the file without it)", async () => {
+    const r = await cli([
+      "--engine",
+      "tei",
+      "--url",
+      reranker.url,
+      "--model",
+      "m",
+      "--task",
+      "rerank",
+      "--quiet",
+      ...FAST,
+    ]);
+    expect(r.code, r.stderr).toBe(0);
+  });
+
+  it("a refused connection's row wraps instead of being cut: the whole message is in the table", async () => {
+    const url = await closedPortUrl();
+    const r = await cli([
+      "verify",
+      "--engine",
+      "vllm",
+      "--url",
+      url,
+      "--model",
+      "m",
+      "--task",
+      "embed",
+      "--retries",
+      "0",
+    ]);
+    expect(r.code).toBe(1);
+    const table = r.stdout.split("\n").filter((l) => /^(health|\s+)\s*\|/.test(l));
+    const got = table.map((l) => l.split("|")[2]!.trim()).join(" ");
+    expect(got).toBe(`connection refused by ${url}/health (nothing listens there)`);
+    expect(r.stdout).not.toContain("...");
+  });
+
+  it("--model-id not in the catalogue: the dims row says the size is not checked and suggests --dims", async () => {
+    const r = await cli([
+      "verify",
+      "--engine",
+      "vllm",
+      "--url",
+      good.url,
+      "--model",
+      "BAAI/bge-large-zh-v1.5",
+      "--model-id",
+      "acme/private-embedder",
+      "--task",
+      "embed",
+      "--json",
+      ...FAST,
+    ]);
+    const dims = JSON.parse(r.stdout).targets[0].checks.find((c: { check: string }) => c.check === "embed.dims");
+    expect(dims.expected).toBe(
+      'the same dimension in every vector (size NOT checked: "acme/private-embedder" is not in the model catalogue; pass --dims N, or set the model\'s dimensions)',
+    );
+    const withDims = await cli([
+      "verify",
+      "--engine",
+      "vllm",
+      "--url",
+      good.url,
+      "--model",
+      "BAAI/bge-large-zh-v1.5",
+      "--model-id",
+      "acme/private-embedder",
+      "--dims",
+      "768",
+      "--task",
+      "embed",
+      "--json",
+      ...FAST,
+    ]);
+    expect(withDims.code).toBe(1); // the server answers 1024
+  });
+
+  it("multi-model runs say on stderr which model of how many starts and how it ended", async () => {
+    const file = path.join(dir, "progress.json");
+    fs.writeFileSync(file, JSON.stringify(stackOutputs()));
+    const r = await cli(["verify", "--stack-outputs", file]);
+    expect(r.stderr).toMatch(/^\[1\/2 bge-large-zh\] verifying\.\.\.$/m);
+    expect(r.stderr).toMatch(/^\[1\/2 bge-large-zh\] FAIL \(embed\.single, embed\.dims\): \d+ checks in [\d.]+ s$/m);
+    expect(r.stderr).toMatch(/^\[2\/2 bge-reranker-base\] verifying\.\.\.$/m);
+    expect(r.stderr).toMatch(/^\[2\/2 bge-reranker-base\] PASS: \d+ checks in [\d.]+ s$/m);
+  });
+
   it("the built entry point starts with a node shebang (package.json bin)", () => {
     expect(fs.readFileSync(CLI, "utf8").startsWith("#!/usr/bin/env node\n")).toBe(true);
     const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, "package.json"), "utf8"));

@@ -10,7 +10,7 @@ import { ModelService } from "../components/serving/model-service";
 import { MODELS_NAMESPACE, VERIFIER_POD_LABEL } from "../components/k8s/namespaces";
 import { IMAGE_PULL_SECONDS, KEDA_POLLING_SECONDS, NODE_PROVISION_SECONDS } from "../components/serving/autoscaling";
 import { VerificationSchema, type ModelConfig, type VerificationConfig } from "../components/config";
-import { Verification, verificationHash } from "../components/verification";
+import { Verification, gatewayModelsOf, verificationHash } from "../components/verification";
 import { runJob } from "../components/verifier/job";
 import { localVerificationProvider } from "../components/verification/provider";
 import type { LocalVerificationInputs } from "../components/verifier/run-local";
@@ -174,7 +174,12 @@ const MODELS = [SEEDS.bgeLargeZh, SEEDS.qwen3Reranker, SEEDS.gteBase].map(parseM
 
 function program(
   verification: Partial<VerificationConfig>,
-  opts: { models?: ModelConfig[]; environment?: "dev" | "local"; apiKey?: boolean } = {},
+  opts: {
+    models?: ModelConfig[];
+    environment?: "dev" | "local";
+    apiKey?: boolean;
+    gateway?: { publicUrl?: string; models?: string[]; apiKey?: boolean };
+  } = {},
 ) {
   return () => {
     const provider = new k8s.Provider("k8s", {});
@@ -202,6 +207,16 @@ function program(
           publicUrl: `https://retrieval.example.com/models/${m.modelName}/v1/${(opts.models ?? MODELS)[i]!.task === "embed" ? "embeddings" : "rerank"}`,
         })),
         apiKey: opts.apiKey === false ? undefined : pulumi.secret("sk-offline-test-key-0123456789"),
+        ...(opts.gateway
+          ? {
+              gateway: {
+                url: "http://retrieval-gateway.retrieval.svc.cluster.local:8080",
+                publicUrl: opts.gateway.publicUrl,
+                models: opts.gateway.models,
+                apiKey: opts.gateway.apiKey ? pulumi.secret("gw-offline-test-key-0123456789") : undefined,
+              },
+            }
+          : {}),
       },
       { dependsOn: models },
     );
@@ -282,6 +297,74 @@ describe("under mocks", () => {
       platform: "linux/amd64",
     });
     expect(fs.existsSync(image.inputs.build.dockerfile)).toBe(true);
+  });
+
+  it("job mode with a gateway: every model again through the gateway URL, after the engines, with the gateway key", async () => {
+    const records = await renderWithDependencies(program({ mode: "job" }, { gateway: { apiKey: true } }));
+    const config = records.find((r) => r.type === "kubernetes:core/v1:ConfigMap" && r.name === "verification-config")!;
+    const json = JSON.parse(config.inputs.data["verification.json"]);
+    expect(json.targets.map((t: { name: string; kind: string }) => `${t.kind}:${t.name}`)).toEqual([
+      "engine:bge-large-zh",
+      "engine:qwen3-reranker",
+      "engine:gte-base",
+      "gateway:bge-large-zh via gateway",
+      "gateway:qwen3-reranker via gateway",
+      "gateway:gte-base via gateway",
+    ]);
+    expect(json.targets[3]).toMatchObject({
+      url: "http://retrieval-gateway.retrieval.svc.cluster.local:8080",
+      dialect: "openai",
+      servedModel: "bge-large-zh",
+      dims: 1024,
+      normalized: true,
+      sloP99Ms: 300,
+    });
+    expect(json.targets.slice(3).every((t: object) => !("wakeTimeoutSeconds" in t))).toBe(true);
+    const secret = records.find((r) => r.type === "kubernetes:core/v1:Secret")!;
+    expect(redactSecrets(secret.inputs)).toMatchObject({
+      stringData: { VERIFY_API_KEY: "[secret]", VERIFY_GATEWAY_API_KEY: "[secret]" },
+    });
+    // The Job's deadline grows by one checks budget per gateway target.
+    const job = records.find((r) => r.type === "kubernetes:batch/v1:Job")!;
+    const without = (await renderWithDependencies(program({ mode: "job" }))).find(
+      (r) => r.type === "kubernetes:batch/v1:Job",
+    )!;
+    expect(job.inputs.spec.activeDeadlineSeconds - without.inputs.spec.activeDeadlineSeconds).toBe(
+      3 * VerificationSchema.parse({}).timeoutSeconds,
+    );
+    // A different gateway model list is a different verification: the Job re-runs.
+    expect(job.inputs.metadata.name).not.toBe(without.inputs.metadata.name);
+  });
+
+  it("gateway.models picks the models; a name that is not verified is an error naming it", async () => {
+    const records = await renderWithDependencies(program({ mode: "job" }, { gateway: { models: ["qwen3-reranker"] } }));
+    const config = records.find((r) => r.type === "kubernetes:core/v1:ConfigMap" && r.name === "verification-config")!;
+    const names = JSON.parse(config.inputs.data["verification.json"]).targets.map((t: { name: string }) => t.name);
+    expect(names).toEqual(["bge-large-zh", "qwen3-reranker", "gte-base", "qwen3-reranker via gateway"]);
+    expect(() => gatewayModelsOf({ url: "http://gw", models: ["qwen3-rerank"] }, MODELS)).toThrow(
+      /gateway\.models names "qwen3-rerank", which is not among the verified models \(bge-large-zh, qwen3-reranker, gte-base\)/,
+    );
+  });
+
+  it("local mode with a gateway: its public base URL, no route; without a public URL it is not checked", async () => {
+    const records = await renderWithDependencies(
+      program({ mode: "local" }, { gateway: { publicUrl: "https://retrieval.example.com" } }),
+    );
+    const local = records.find((r) => r.type === "pulumi-nodejs:dynamic/verification:LocalVerification")!;
+    const targets = (redactSecrets(local.inputs) as Record<string, any>).targets;
+    expect(targets.filter((t: { kind: string }) => t.kind === "gateway")).toEqual([
+      expect.objectContaining({ name: "bge-large-zh via gateway", url: "https://retrieval.example.com" }),
+      expect.objectContaining({ name: "qwen3-reranker via gateway", url: "https://retrieval.example.com" }),
+      expect.objectContaining({ name: "gte-base via gateway", url: "https://retrieval.example.com" }),
+    ]);
+    expect(targets.filter((t: { kind: string; route?: string }) => t.kind === "gateway" && t.route)).toEqual([]);
+    const hidden = await renderWithDependencies(program({ mode: "local" }, { gateway: {} }));
+    const hiddenLocal = hidden.find((r) => r.type === "pulumi-nodejs:dynamic/verification:LocalVerification")!;
+    expect(
+      (redactSecrets(hiddenLocal.inputs) as Record<string, any>).targets.some(
+        (t: { kind: string }) => t.kind === "gateway",
+      ),
+    ).toBe(false);
   });
 
   it("the Job is renamed (re-run) when a model or engine changes, not when replicas change", () => {

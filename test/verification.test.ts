@@ -1,3 +1,5 @@
+import * as http from "node:http";
+import type { AddressInfo } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
 import { verifyTarget } from "../components/verifier/verify";
 import type { VerifyOptions, VerifyTargetInput } from "../components/verifier/target";
@@ -438,6 +440,45 @@ describe("faults give a failing check that says what was expected and what came 
     expect(row(unknown, "target").got).toBe('unknown dialect "nope"');
     const noRerank = await verifyTarget(target("http://127.0.0.1:1", "kserve-v2", "rerank"), OPTIONS);
     expect(row(noRerank, "target").got).toBe("the kserve-v2 dialect has no rerank endpoint");
+  });
+});
+
+describe("the load's request (EngineClient.loadCall)", () => {
+  it("counts a 2xx whose body is not a complete JSON object as an error, without parsing every answer", async () => {
+    let n = 0;
+    const good = JSON.stringify({ results: [{ index: 1, relevance_score: 0.9 }] });
+    const server = http.createServer((req, res) => {
+      req.resume();
+      req.on("end", () => {
+        n++;
+        res.writeHead(200, { "content-type": "application/json" }).end(n % 3 === 0 ? good.slice(0, 20) : `${good}\n`);
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    const deadline = new Deadline(10_000);
+    const client = new EngineClient(
+      `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+      dialectNamed("openai")!,
+      "m",
+      {
+        requestTimeoutMs: 2000,
+        retry: { maxRetries: 0, baseBackoffMs: 0, maxBackoffMs: 0, retryAfterCapMs: 0 },
+        deadline,
+      },
+    );
+    try {
+      const call = client.loadCall({ query: "q", documents: ["a", "b"] });
+      const outcomes = await Promise.allSettled(Array.from({ length: 9 }, () => call()));
+      expect(outcomes.filter((o) => o.status === "rejected")).toHaveLength(3);
+      expect(String((outcomes.find((o) => o.status === "rejected") as PromiseRejectedResult).reason.message)).toMatch(
+        /^HTTP 200 from \/v1\/rerank with (a body that is not a JSON object or list|malformed JSON)/,
+      );
+    } finally {
+      deadline.dispose();
+      await client.close();
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    }
   });
 });
 

@@ -17,6 +17,7 @@ import { JOB_CONFIG_DIR, JOB_CONFIG_KEY, type JobConfig } from "../verifier/job"
 import { localVerificationProvider } from "./provider";
 import type { LocalVerificationInputs } from "../verifier/run-local";
 import type { StackTarget, StackVerification } from "../verifier/stack-outputs";
+import { GATEWAY_DIALECT } from "../verifier/target";
 
 export interface VerificationTarget {
   readonly model: ModelConfig;
@@ -32,6 +33,21 @@ export interface VerificationTarget {
   readonly startupBudgetSeconds?: number;
 }
 
+/** The stack's gateway (components/gateway): one base URL for every model, checked with the OpenAI/Cohere shapes. */
+export interface VerificationGateway {
+  /** In-cluster base URL of the gateway's Service (the Job calls it), e.g. http://retrieval-gateway.retrieval.svc:8080. */
+  readonly url: pulumi.Input<string>;
+  /**
+   * Public base URL through the ingress, e.g. https://retrieval.example.com (local mode and `verify --stack` call
+   * it). Without it, local mode does not check the gateway (the in-cluster URL is out of its reach).
+   */
+  readonly publicUrl?: pulumi.Input<string>;
+  /** Names of the stack's models the gateway serves; default: every target's model. */
+  readonly models?: readonly string[];
+  /** A key the gateway accepts, sent as `Authorization: Bearer`; default: args.apiKey. */
+  readonly apiKey?: pulumi.Output<string>;
+}
+
 export interface VerificationArgs {
   readonly provider: k8s.Provider;
   readonly environment: Environment;
@@ -41,6 +57,8 @@ export interface VerificationArgs {
   readonly namespace?: pulumi.Input<string>;
   /** Sent as `Authorization: Bearer`: needed through the ingress (local mode) or by engines started with a key. */
   readonly apiKey?: pulumi.Output<string>;
+  /** Also verify every model through the gateway (after the engines); default: no gateway targets. */
+  readonly gateway?: VerificationGateway;
 }
 
 /** Fields of a model that change what the checks see (replicas and autoscaling do not). */
@@ -62,9 +80,14 @@ function stableJson(value: unknown): string {
 }
 
 /** Short hash of what is verified: names the Job and keys the local resource, so checks re-run only on change. */
-export function verificationHash(models: readonly ModelConfig[], verification: VerificationConfig): string {
+export function verificationHash(
+  models: readonly ModelConfig[],
+  verification: VerificationConfig,
+  gatewayModels: readonly string[] = [],
+): string {
+  const gateway = gatewayModels.length ? { gateway: [...gatewayModels].sort() } : {};
   return createHash("sha256")
-    .update(stableJson({ models: models.map(verifiedFields), verification }))
+    .update(stableJson({ models: models.map(verifiedFields), verification, ...gateway }))
     .digest("hex")
     .slice(0, 10);
 }
@@ -93,6 +116,7 @@ export function targetFor(
       : {};
   return {
     name: model.name,
+    kind: "engine",
     url,
     dialect: adapterFor(model.engine).dialect.name,
     task: model.task,
@@ -105,6 +129,43 @@ export function targetFor(
     ...(publicUrl ? { publicUrl } : {}),
     ...wake,
   };
+}
+
+/** Display name of a model's gateway target. */
+export const gatewayTargetName = (model: string) => `${model} via gateway`;
+
+/**
+ * The checks' view of one model through the gateway: the same expectations as its engine target (dims,
+ * normalisation, SLO), called at the gateway's base URL by the stack's model name in the OpenAI/Cohere shapes.
+ * No wake-up phase: the engine target before it already woke a scale-to-zero model.
+ */
+export function gatewayTargetFor(model: ModelConfig, url: string, publicUrl?: string): StackTarget {
+  const { wakeTimeoutSeconds: _w, activeHours: _h, publicUrl: _p, ...engine } = targetFor(model, url);
+  return {
+    ...engine,
+    name: gatewayTargetName(model.name),
+    kind: "gateway",
+    dialect: GATEWAY_DIALECT,
+    servedModel: model.name,
+    ...(publicUrl ? { publicUrl } : {}),
+  };
+}
+
+/** The models a gateway arg covers: its `models` names (each must be a target's model), else every target's. */
+export function gatewayModelsOf(
+  gateway: VerificationGateway | undefined,
+  models: readonly ModelConfig[],
+): ModelConfig[] {
+  if (!gateway) return [];
+  if (!gateway.models) return [...models];
+  return gateway.models.map((name) => {
+    const m = models.find((x) => x.name === name);
+    if (!m)
+      throw new Error(
+        `Verification: gateway.models names "${name}", which is not among the verified models (${models.map((x) => x.name).join(", ")})`,
+      );
+    return m;
+  });
 }
 
 /** The local mode's resource: its create/update run the checks (provider.ts). Type `pulumi-nodejs:dynamic/verification:LocalVerification`. */
@@ -139,9 +200,10 @@ function checksBudgetSeconds(v: VerificationConfig, models: number): number {
 export function jobDeadlineSeconds(
   v: VerificationConfig,
   targets: readonly Pick<VerificationTarget, "model" | "startupBudgetSeconds">[],
+  gatewayTargets = 0,
 ): number {
   return (
-    checksBudgetSeconds(v, targets.length) +
+    checksBudgetSeconds(v, targets.length + gatewayTargets) +
     Math.ceil(targets.reduce((sum, t) => sum + (wakeTimeoutOf(t.model, t.startupBudgetSeconds) ?? 0), 0))
   );
 }
@@ -162,6 +224,8 @@ export class Verification extends pulumi.ComponentResource {
   readonly stackOutput: pulumi.Output<StackVerification>;
   /** The API key the checks send (secret), exported as `verificationApiKey` for `verify --stack`. */
   readonly apiKey: pulumi.Output<string | undefined>;
+  /** The key sent to the gateway (secret), exported as `verificationGatewayApiKey` for `verify --stack`. */
+  readonly gatewayApiKey: pulumi.Output<string | undefined>;
   readonly hash: string;
   /** The component's dependsOn (every model), repeated on the resources that run the checks, so that the engine's graph records it. */
   private readonly after: pulumi.Input<pulumi.Input<pulumi.Resource>[]> | pulumi.Input<pulumi.Resource> | undefined;
@@ -171,7 +235,12 @@ export class Verification extends pulumi.ComponentResource {
     this.after = opts?.dependsOn;
     const { verification: v } = args;
     const models = args.targets.map((t) => t.model);
-    this.hash = verificationHash(models, v);
+    const viaGateway = gatewayModelsOf(args.gateway, models);
+    this.hash = verificationHash(
+      models,
+      v,
+      viaGateway.map((m) => m.name),
+    );
     const options = {
       requests: v.requests,
       concurrency: v.concurrency,
@@ -180,17 +249,22 @@ export class Verification extends pulumi.ComponentResource {
       maxRetries: v.maxRetries,
       quality: v.quality,
     };
-    const targets = pulumi
-      .all(
-        args.targets.map((t) =>
-          pulumi
-            .all([t.url, t.publicUrl])
-            .apply(([url, publicUrl]) => targetFor(t.model, url, publicUrl, t.startupBudgetSeconds)),
-        ),
-      )
-      .apply((ts) => ts as StackTarget[]);
+    const engineTargets = args.targets.map((t) =>
+      pulumi
+        .all([t.url, t.publicUrl])
+        .apply(([url, publicUrl]) => targetFor(t.model, url, publicUrl, t.startupBudgetSeconds)),
+    );
+    const gw = args.gateway;
+    const gatewayTargets = gw
+      ? viaGateway.map((m) =>
+          pulumi.all([gw.url, gw.publicUrl]).apply(([url, publicUrl]) => gatewayTargetFor(m, url, publicUrl)),
+        )
+      : [];
+    // Engines first: a gateway failure then reads against engines already proven (or already failing).
+    const targets = pulumi.all([...engineTargets, ...gatewayTargets]).apply((ts) => ts as StackTarget[]);
     this.stackOutput = targets.apply((ts) => ({ options, targets: ts }));
     this.apiKey = args.apiKey ?? pulumi.output(undefined);
+    this.gatewayApiKey = gw ? (gw.apiKey ?? this.apiKey) : pulumi.output(undefined);
 
     const mode = verificationModeOf(v, args.environment);
     if (mode === "job") this.createJob(name, args, targets, options);
@@ -198,17 +272,20 @@ export class Verification extends pulumi.ComponentResource {
       const inputs: pulumi.Inputs = {
         // No wake-up phase from outside the cluster: no verifier pod exists to wake a scale-to-zero model.
         targets: targets.apply((ts) =>
-          ts.map(({ publicUrl, wakeTimeoutSeconds: _wake, activeHours: _hours, ...t }) => {
-            if (!publicUrl) return t;
+          ts.flatMap(({ publicUrl, wakeTimeoutSeconds: _wake, activeHours: _hours, ...t }) => {
+            // The gateway from outside: its public base URL, or not at all.
+            if (t.kind === "gateway") return publicUrl ? [{ ...t, url: publicUrl }] : [];
+            if (!publicUrl) return [t];
             const u = new URL(publicUrl);
-            return { ...t, url: u.origin, route: u.pathname };
+            return [{ ...t, url: u.origin, route: u.pathname }];
           }),
         ),
         options,
         targetsHash: this.hash,
         ...(args.apiKey ? { apiKey: args.apiKey } : {}),
+        ...(gw && (gw.apiKey ?? args.apiKey) ? { gatewayApiKey: gw.apiKey ?? args.apiKey } : {}),
       } satisfies { [K in keyof LocalVerificationInputs]: unknown };
-      const budget = `${checksBudgetSeconds(v, models.length)}s`;
+      const budget = `${checksBudgetSeconds(v, models.length + viaGateway.length)}s`;
       new LocalVerification(`${name}-local`, inputs, {
         parent: this,
         dependsOn: this.afterList(),
@@ -259,7 +336,11 @@ export class Verification extends pulumi.ComponentResource {
     options: JobConfig["options"],
   ): void {
     const { provider, verification: v } = args;
-    const deadline = jobDeadlineSeconds(v, args.targets);
+    const gatewayTargets = gatewayModelsOf(
+      args.gateway,
+      args.targets.map((t) => t.model),
+    ).length;
+    const deadline = jobDeadlineSeconds(v, args.targets, gatewayTargets);
     const namespace = args.namespace ?? VERIFICATION_NAMESPACE;
     const labels = standardLabels("verifier", "verification", { [ENGINE_CLIENT_LABEL]: "true" });
     const jobName = `verify-${this.hash}`;
@@ -275,17 +356,22 @@ export class Verification extends pulumi.ComponentResource {
       },
       childOptions(this, provider),
     );
-    const secret = args.apiKey
-      ? new k8s.core.v1.Secret(
-          `${name}-api-key`,
-          {
-            metadata: { name: jobName, namespace, labels },
-            type: "Opaque",
-            stringData: { VERIFY_API_KEY: args.apiKey },
-          },
-          childOptions(this, provider),
-        )
-      : undefined;
+    const gatewayKey = args.gateway ? (args.gateway.apiKey ?? args.apiKey) : undefined;
+    const secret =
+      args.apiKey || gatewayKey
+        ? new k8s.core.v1.Secret(
+            `${name}-api-key`,
+            {
+              metadata: { name: jobName, namespace, labels },
+              type: "Opaque",
+              stringData: {
+                ...(args.apiKey ? { VERIFY_API_KEY: args.apiKey } : {}),
+                ...(gatewayKey ? { VERIFY_GATEWAY_API_KEY: gatewayKey } : {}),
+              },
+            },
+            childOptions(this, provider),
+          )
+        : undefined;
     new k8s.batch.v1.Job(
       `${name}-job`,
       {

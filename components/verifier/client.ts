@@ -1,7 +1,11 @@
-import type { HttpDialect, RerankResult } from "../serving/dialects/types";
+import type { EndpointDialect, HttpDialect, RerankResult } from "../serving/dialects/types";
 import { DialectError } from "../serving/dialects/types";
-import { HttpFailure, requestJson, type HttpOptions } from "./http";
-import { openaiEmbeddingsCall } from "./openai-http";
+import { HttpFailure, prepareRequest, requestJson, sendJson, type HttpOptions } from "./http";
+import { officialClientEmbeddings } from "./openai-http";
+import { Transport } from "./transport";
+
+/** In the load, one answer in this many is parsed whole by the dialect (the others: status and a complete JSON body). */
+export const LOAD_PARSE_EVERY = 8;
 
 export interface Timed<T> {
   readonly value: T;
@@ -10,29 +14,39 @@ export interface Timed<T> {
 }
 
 /**
- * One model behind one dialect: the calls the checks make. OpenAI-shaped embedding endpoints go through the
- * official `openai` client; everything else through fetch. Both end in the dialect's parser, so a wrong body
- * reads the same whatever the transport. Throws HttpFailure (transport) or DialectError (shape).
+ * One model behind one dialect: the calls the checks make, all through one keep-alive pool (transport.ts) that
+ * the derived clients (load, calibration) share. Every answer ends in the dialect's parser. Throws HttpFailure
+ * (transport) or DialectError (shape). `close()` when done: it ends the pool's connections.
  */
 export class EngineClient {
   /** The last embed/rerank body, as JSON came back (the load generator's calibration server replays it). */
   lastBody: unknown;
+  private readonly http: HttpOptions & { transport: Transport };
+  private readonly ownsTransport: boolean;
 
   constructor(
     readonly baseUrl: string,
     readonly dialect: HttpDialect,
     readonly servedModel: string,
-    private readonly http: HttpOptions,
-  ) {}
+    http: HttpOptions,
+  ) {
+    this.ownsTransport = http.transport === undefined;
+    this.http = { ...http, transport: http.transport ?? new Transport() };
+  }
 
-  /** Same client against another base URL (the load generator's calibration server). */
+  /** Same client (same pool) against another base URL (the load generator's calibration server). */
   withBaseUrl(baseUrl: string): EngineClient {
     return new EngineClient(baseUrl, this.dialect, this.servedModel, this.http);
   }
 
-  /** Same client with other HTTP options (the load test sends each request once: no retries). */
-  withHttp(http: Partial<HttpOptions>): EngineClient {
+  /** Same client (same pool) with other HTTP options (the load test sends each request once: no retries). */
+  withHttp(http: Partial<Omit<HttpOptions, "transport">>): EngineClient {
     return new EngineClient(this.baseUrl, this.dialect, this.servedModel, { ...this.http, ...http });
+  }
+
+  /** Ends the pool's connections (only the client that made the pool closes it). */
+  async close(): Promise<void> {
+    if (this.ownsTransport) await this.http.transport.close();
   }
 
   async health(): Promise<Timed<string>> {
@@ -50,26 +64,82 @@ export class EngineClient {
     return { value: models.parse(res.body), ms: res.ms, attempts: res.attempts };
   }
 
-  async embed(inputs: readonly string[], dimensions?: number): Promise<Timed<number[][]>> {
+  /**
+   * An endpoint's call built once (path, headers, JSON body), to send any number of times. `parse` false: the
+   * answer is checked for a 2xx status and a complete JSON body only (the load's cheap path), value undefined.
+   */
+  private prepared<Req, Res>(
+    endpoint: EndpointDialect<Req, Res>,
+    request: Req,
+  ): (parse: boolean) => Promise<Timed<Res | undefined>> {
+    const prepared = prepareRequest(
+      this.baseUrl,
+      endpoint.path(this.servedModel),
+      endpoint.build(request),
+      this.http.apiKey,
+    );
+    return (parse) =>
+      sendJson(prepared, this.http, parse).then((res) => {
+        if (!parse) return { value: undefined, ms: res.ms, attempts: res.attempts };
+        this.lastBody = res.body;
+        return { value: endpoint.parse(res.body, request), ms: res.ms, attempts: res.attempts };
+      });
+  }
+
+  private embedCall(inputs: readonly string[], dimensions?: number) {
     const endpoint = this.dialect.embed;
     if (!endpoint) throw new DialectError(`the ${this.dialect.name} dialect has no embedding endpoint`);
-    const request = { model: this.servedModel, inputs, dimensions };
-    const body = endpoint.build(request);
-    const res =
-      endpoint.openaiBasePath !== undefined
-        ? await openaiEmbeddingsCall(this.baseUrl, endpoint.openaiBasePath, body as Record<string, unknown>, this.http)
-        : await requestJson(this.baseUrl, endpoint.path(this.servedModel), body, this.http);
-    this.lastBody = res.body;
-    return { value: endpoint.parse(res.body, request), ms: res.ms, attempts: res.attempts };
+    return this.prepared(endpoint, { model: this.servedModel, inputs, dimensions });
+  }
+
+  private rerankCall(query: string, documents: readonly string[], topN?: number) {
+    const endpoint = this.dialect.rerank;
+    if (!endpoint) throw new DialectError(`the ${this.dialect.name} dialect has no rerank endpoint`);
+    return this.prepared(endpoint, { model: this.servedModel, query, documents, topN });
+  }
+
+  async embed(inputs: readonly string[], dimensions?: number): Promise<Timed<number[][]>> {
+    return (await this.embedCall(inputs, dimensions)(true)) as Timed<number[][]>;
   }
 
   async rerank(query: string, documents: readonly string[], topN?: number): Promise<Timed<RerankResult[]>> {
-    const endpoint = this.dialect.rerank;
-    if (!endpoint) throw new DialectError(`the ${this.dialect.name} dialect has no rerank endpoint`);
-    const request = { model: this.servedModel, query, documents, topN };
-    const res = await requestJson(this.baseUrl, endpoint.path(this.servedModel), endpoint.build(request), this.http);
-    this.lastBody = res.body;
-    return { value: endpoint.parse(res.body, request), ms: res.ms, attempts: res.attempts };
+    return (await this.rerankCall(query, documents, topN)(true)) as Timed<RerankResult[]>;
+  }
+
+  /**
+   * The load check's request, built once: one embedding of `text`, or one rerank of `query` over `documents`.
+   * Every answer must be a 2xx with a complete JSON body; every LOAD_PARSE_EVERY-th one (the first included) is
+   * also parsed whole by the dialect. Parsing a 1024-float answer costs ~140 us, more than the rest of a request:
+   * parsing each one would measure the JSON parser instead of the engine (scripts/bench-verifier.ts).
+   */
+  loadCall(
+    call: { embed: string; dimensions?: number } | { query: string; documents: readonly string[] },
+  ): () => Promise<unknown> {
+    const send =
+      "embed" in call ? this.embedCall([call.embed], call.dimensions) : this.rerankCall(call.query, call.documents);
+    let n = 0;
+    return () => send(n++ % LOAD_PARSE_EVERY === 0);
+  }
+
+  /** A JSON POST of any body to a path under the base URL (the gateway's shape checks); the parsed answer. */
+  async postJson(path: string, body: unknown): Promise<Timed<unknown>> {
+    const res = await requestJson(this.baseUrl, path, body, this.http);
+    return { value: res.body, ms: res.ms, attempts: res.attempts };
+  }
+
+  /**
+   * The same texts through the official `openai` client with its defaults (base64 on the wire), for dialects
+   * that speak the OpenAI embeddings API; undefined for the others.
+   */
+  async officialClientEmbed(inputs: readonly string[], dimensions?: number): Promise<number[][] | undefined> {
+    const basePath = this.dialect.embed?.openaiBasePath;
+    if (basePath === undefined) return undefined;
+    return officialClientEmbeddings(
+      this.baseUrl,
+      basePath,
+      { model: this.servedModel, input: [...inputs], ...(dimensions ? { dimensions } : {}) },
+      this.http,
+    );
   }
 }
 

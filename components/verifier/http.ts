@@ -1,13 +1,14 @@
 import { setMaxListeners } from "node:events";
+import { Transport, TransportError, header } from "./transport";
 
 /**
  * The verifier's HTTP layer: one request with a per-attempt timeout, bounded retries with backoff for transient
  * failures only, `Retry-After` honoured up to a cap, and an overall deadline that aborts everything in flight.
  * Every failure becomes an HttpFailure whose message says what came back (status, HTML page title, body excerpt,
- * refused connection, timeout), so checks can print "expected ..., got ...".
+ * refused connection, timeout, a redirect and where to, a body too large), so checks can print "expected ..., got ...".
  */
 
-export type FailureKind = "refused" | "network" | "timeout" | "deadline" | "status" | "body";
+export type FailureKind = "refused" | "network" | "timeout" | "deadline" | "status" | "redirect" | "too-large" | "body";
 
 export class HttpFailure extends Error {
   override readonly name = "HttpFailure";
@@ -27,13 +28,18 @@ export class HttpFailure extends Error {
 export class Deadline {
   private readonly controller = new AbortController();
   private readonly timer: NodeJS.Timeout;
+  /** Read on every request of a load: a field, not the signal's getter. */
+  private done = false;
   readonly endsAt: number;
 
   constructor(readonly budgetMs: number) {
     // Every request in flight listens on this signal (a load at concurrency 64 means 64 listeners): no cap.
     setMaxListeners(0, this.controller.signal);
     this.endsAt = Date.now() + budgetMs;
-    this.timer = setTimeout(() => this.controller.abort(), budgetMs);
+    this.timer = setTimeout(() => {
+      this.done = true;
+      this.controller.abort();
+    }, budgetMs);
     this.timer.unref();
   }
 
@@ -41,7 +47,8 @@ export class Deadline {
     return this.controller.signal;
   }
   get expired(): boolean {
-    return this.controller.signal.aborted || Date.now() >= this.endsAt;
+    // The timer sets the flag at the deadline; no clock read per request.
+    return this.done;
   }
   remainingMs(): number {
     return Math.max(0, this.endsAt - Date.now());
@@ -63,6 +70,8 @@ export interface RetryPolicy {
 
 export interface HttpOptions {
   readonly apiKey?: string;
+  /** The connection pool every call of a target shares (EngineClient makes one when absent). */
+  readonly transport?: Transport;
   /** Budget of one attempt (connect + headers + body). */
   readonly requestTimeoutMs: number;
   readonly retry: RetryPolicy;
@@ -125,7 +134,7 @@ function rootMessage(error: unknown): string {
   return messages.join(": ") || String(error);
 }
 
-/** Classifies a thrown fetch error. */
+/** Classifies a failed attempt (a TransportError, or anything a transport threw). */
 export function connectionFailure(
   error: unknown,
   url: string,
@@ -133,14 +142,20 @@ export function connectionFailure(
   deadline: Deadline,
   timeoutMs: number,
 ): HttpFailure {
-  if (deadline.signal.aborted)
+  if (deadline.signal.aborted || (error instanceof TransportError && error.reason === "deadline"))
     return new HttpFailure(
       "deadline",
       `overall timeout of ${deadline.budgetMs} ms reached while calling ${url}`,
       attempts,
     );
+  if (error instanceof TransportError && error.reason === "too-large")
+    return new HttpFailure("too-large", error.message, attempts);
   const name = (error as { name?: string }).name;
-  if (name === "TimeoutError" || name === "AbortError" || /timed? ?out/i.test(String(error))) {
+  if (
+    (error instanceof TransportError && error.reason === "timeout") ||
+    name === "TimeoutError" ||
+    name === "AbortError"
+  ) {
     return new HttpFailure("timeout", `no complete response within ${timeoutMs} ms from ${url}`, attempts);
   }
   const code = errorCode(error);
@@ -173,7 +188,7 @@ const NONFINITE_PREFIX = "__retrieval_stack_nonfinite__:";
  * "malformed". HTML pages and broken JSON throw HttpFailure("body").
  */
 export function readJson(text: string, status: number, attempts: number, where: string): unknown {
-  if (text.trim() === "") return undefined;
+  if (text === "" || /^\s*$/.test(text)) return undefined;
   if (HTML.test(text))
     throw new HttpFailure(
       "body",
@@ -265,71 +280,152 @@ export function isTransientFailure(failure: HttpFailure): boolean {
   return failure.kind === "status" && failure.status !== undefined && isTransientStatus(failure.status);
 }
 
-/** One JSON request with retries. `body` undefined sends a GET. */
-export async function requestJson(
-  baseUrl: string,
-  path: string,
-  body: unknown,
-  options: HttpOptions,
-): Promise<HttpResult> {
-  const url = joinUrl(baseUrl, path);
+/** A request built once and sent any number of times (the load sends the same one thousands of times). */
+export interface PreparedRequest {
+  readonly url: string;
+  /** For messages: the path alone. */
+  readonly path: string;
+  readonly method: "GET" | "POST";
+  readonly headers: Record<string, string>;
+  readonly body?: string;
+}
+
+/** `body` undefined sends a GET. */
+export function prepareRequest(baseUrl: string, path: string, body: unknown, apiKey?: string): PreparedRequest {
+  return {
+    url: joinUrl(baseUrl, path),
+    path,
+    method: body === undefined ? "GET" : "POST",
+    headers: {
+      accept: "application/json",
+      // Compressed answers are decoded (and capped) if a server sends them anyway; we never ask for them.
+      "accept-encoding": "identity",
+      ...(body === undefined ? {} : { "content-type": "application/json" }),
+      ...authHeaders(apiKey),
+    },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  };
+}
+
+/** A prepared request with the options' retries (none: a single attempt, no retry bookkeeping). */
+export function sendJson(request: PreparedRequest, options: HttpOptions, parse = true): Promise<HttpResult> {
   const started = performance.now();
+  if (options.retry.maxRetries === 0)
+    return once(request, options, 1, parse).then((r) => ({
+      status: r.status,
+      body: r.body,
+      attempts: 1,
+      ms: performance.now() - started,
+    }));
+  return sendWithRetries(request, options, parse, started);
+}
+
+async function sendWithRetries(
+  request: PreparedRequest,
+  options: HttpOptions,
+  parse: boolean,
+  started: number,
+): Promise<HttpResult> {
   let attempts = 0;
   const result = await withRetries(
     options.retry,
     options.deadline,
-    async (n) => {
+    (n) => {
       attempts = n;
-      return once(url, path, body, options, n);
+      return once(request, options, n, parse);
     },
     isTransientFailure,
   );
   return { ...result, attempts, ms: performance.now() - started };
 }
 
-async function once(
-  url: string,
+/** One JSON request with retries. `body` undefined sends a GET. */
+export function requestJson(baseUrl: string, path: string, body: unknown, options: HttpOptions): Promise<HttpResult> {
+  return sendJson(prepareRequest(baseUrl, path, body, options.apiKey), options);
+}
+
+/** A 3xx is never followed: the verifier judges the server it was pointed at, with the key it was given. */
+export function redirectFailure(
+  status: number,
+  statusText: string,
+  location: string | undefined,
   path: string,
-  body: unknown,
+  attempt: number,
+) {
+  return new HttpFailure(
+    "redirect",
+    `HTTP ${status}${statusText ? ` ${statusText}` : ""} from ${path} redirects to ${location ?? "(no Location header)"}: not followed (the verifier checks only the URL it was given; use the final URL)`,
+    attempt,
+    status,
+  );
+}
+
+/** A body that starts and ends like a JSON object or list (the load's cheap check; readJson says what else it is). */
+function looksLikeJson(bytes: Buffer): boolean {
+  const first = bytes[0];
+  const last = bytes[bytes.length - 1];
+  return (first === 123 && last === 125) || (first === 91 && last === 93); // {...} or [...]
+}
+
+/**
+ * One attempt. Written with `.then` rather than async/await: the load sends thousands of these, and every async
+ * layer is one more promise and microtask hop per request.
+ */
+function once(
+  request: PreparedRequest,
   options: HttpOptions,
   attempt: number,
+  parse = true,
 ): Promise<{ status: number; body: unknown }> {
   const { deadline, requestTimeoutMs } = options;
+  const { url, path } = request;
+  if (!options.transport)
+    return Promise.reject(new Error("requests need options.transport (EngineClient provides one)"));
   if (deadline.expired)
-    throw new HttpFailure(
-      "deadline",
-      `overall timeout of ${deadline.budgetMs} ms reached before calling ${url}`,
-      attempt - 1,
+    return Promise.reject(
+      new HttpFailure(
+        "deadline",
+        `overall timeout of ${deadline.budgetMs} ms reached before calling ${url}`,
+        attempt - 1,
+      ),
     );
-  const signal = AbortSignal.any([deadline.signal, AbortSignal.timeout(requestTimeoutMs)]);
-  let response: Response;
-  let text: string;
-  try {
-    response = await fetch(url, {
-      method: body === undefined ? "GET" : "POST",
-      headers: {
-        accept: "application/json",
-        ...(body === undefined ? {} : { "content-type": "application/json" }),
-        ...authHeaders(options.apiKey),
+  return options.transport
+    .send(url, {
+      method: request.method,
+      headers: request.headers,
+      body: request.body,
+      timeoutMs: requestTimeoutMs,
+      abortOn: deadline.signal,
+      skimOk: !parse,
+    })
+    .then(
+      (response) => {
+        const { status, statusText } = response;
+        if (status >= 300 && status < 400)
+          throw redirectFailure(status, statusText, header(response.headers, "location"), path, attempt);
+        if (status < 200 || status >= 300)
+          throw new HttpFailure(
+            "status",
+            statusMessage(status, statusText, response.text, path),
+            attempt,
+            status,
+            header(response.headers, "retry-after"),
+          );
+        if (!parse) {
+          if (looksLikeJson(response.bytes)) return { status, body: undefined };
+          throw new HttpFailure(
+            "body",
+            `HTTP ${status} from ${path} with a body that is not a JSON object or list`,
+            attempt,
+            status,
+          );
+        }
+        return { status, body: readJson(response.text, status, attempt, path) };
       },
-      body: body === undefined ? undefined : JSON.stringify(body),
-      signal,
-    });
-    // The body read is under the same signal: a server that sends headers and then stalls still times out.
-    text = await response.text();
-  } catch (error) {
-    throw connectionFailure(error, url, attempt, deadline, requestTimeoutMs);
-  }
-  if (!response.ok) {
-    throw new HttpFailure(
-      "status",
-      statusMessage(response.status, response.statusText, text, path),
-      attempt,
-      response.status,
-      response.headers.get("retry-after"),
+      (error: unknown) => {
+        throw connectionFailure(error, url, attempt, deadline, requestTimeoutMs);
+      },
     );
-  }
-  return { status: response.status, body: readJson(text, response.status, attempt, path) };
 }
 
 export function joinUrl(base: string, path: string): string {

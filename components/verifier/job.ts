@@ -41,7 +41,11 @@ export async function runJob(io: JobIo): Promise<number> {
     writeTermination(terminationLog, message);
     return 2;
   }
-  const options = { ...config.options, apiKey: io.env.VERIFY_API_KEY || undefined };
+  const options = {
+    ...config.options,
+    apiKey: io.env.VERIFY_API_KEY || undefined,
+    gatewayApiKey: io.env.VERIFY_GATEWAY_API_KEY || undefined,
+  };
   const targets = config.targets.map(({ publicUrl: _public, ...t }) => t);
   const report = await verifyAll(targets, options, (e) => io.log(progressLine(e)));
   io.log(formatReport(report));
@@ -51,6 +55,8 @@ export async function runJob(io: JobIo): Promise<number> {
 }
 
 function progressLine(e: ProgressEvent): string {
+  if (e.done)
+    return `[${e.target}] ${e.done.pass ? "PASS" : "FAIL"} (${e.position?.index ?? 1}/${e.position?.total ?? 1} models)`;
   if (e.message) return `[${e.target}] ${e.message}`;
   if (!e.check) return `[${e.target}] verifying...`;
   return `[${e.target}] ${e.check.check}: ${e.check.status.toUpperCase()} ${e.check.status === "fail" ? `- expected ${e.check.expected}; got ${e.check.got}` : ""}`;

@@ -1,116 +1,77 @@
 import OpenAI from "openai";
-import {
-  HttpFailure,
-  connectionFailure,
-  joinUrl,
-  readJson,
-  retryDelayMs,
-  statusMessage,
-  type HttpOptions,
-  type HttpResult,
-} from "./http";
+import { HttpFailure, connectionFailure, joinUrl, redirectFailure, statusMessage, type HttpOptions } from "./http";
+import { header, type Transport } from "./transport";
 
 /**
- * OpenAI-shaped embedding calls go through the official `openai` client: it builds the request, retries
- * 408/409/429/5xx and connection errors with exponential backoff and honours Retry-After. Configured here:
- * - maxRetries and the per-attempt timeout from the verifier's options;
- * - a fetch wrapper that (a) reads the whole body inside the attempt, so a server that sends headers and then
- *   stalls still hits the timeout; (b) keeps the error body text, which the client drops for engines whose
- *   error JSON has no `error` field (vLLM: `{"object": "error", "message": ...}`); (c) sets `retry-after-ms`
- *   (which the client obeys) from the verifier's own backoff policy, so Retry-After is honoured up to a cap and
- *   a server asking for an hour cannot stall the run past the deadline; (d) ties every attempt to the deadline;
- * - no Authorization header at all when no API key is set (the client would otherwise require one).
- * The body is parsed by the dialect, like every other call, so errors read the same whatever the transport.
+ * One embeddings call through the official `openai` client exactly as an application makes it: no
+ * `encoding_format`, so the client asks for base64 and decodes little-endian float32 itself (a server that
+ * answers floats to that request gives the client vectors of the wrong length). The client's transport is the
+ * verifier's own (its `fetch` option): the same pool, per-attempt timer, body cap and no redirects. One attempt
+ * (maxRetries 0): the earlier checks already proved retries; this one proves the shape the client reads.
  */
-export async function openaiEmbeddingsCall(
+export async function officialClientEmbeddings(
   baseUrl: string,
   basePath: string,
-  body: Record<string, unknown>,
-  options: HttpOptions,
-): Promise<HttpResult> {
-  const { deadline, requestTimeoutMs, retry } = options;
+  request: { model: string; input: string[]; dimensions?: number },
+  http: HttpOptions & { transport: Transport },
+): Promise<number[][]> {
+  const { deadline, requestTimeoutMs, transport } = http;
   const where = `${basePath}/embeddings`;
   const url = joinUrl(baseUrl, where);
-  const seen = { attempts: 0, errorText: "", statusText: "" };
-  const started = performance.now();
+  let failure: HttpFailure | undefined;
+  let errorText = "";
+  let statusText = "";
 
-  const fetchWrapper = async (input: string | URL | Request, init?: RequestInit): Promise<Response> => {
-    seen.attempts++;
-    const signals = [deadline.signal, AbortSignal.timeout(requestTimeoutMs)];
-    if (init?.signal) signals.push(init.signal);
-    const response = await fetch(input, { ...init, signal: AbortSignal.any(signals) });
-    const text = await response.text();
-    const headers = new Headers(response.headers);
-    if (!response.ok) {
-      seen.errorText = text;
-      seen.statusText = response.statusText;
-      // One backoff policy for both transports: the client obeys `retry-after-ms`, so the wait it takes is ours
-      // (the server's Retry-After honoured up to the cap, never past the deadline).
-      const wait = retryDelayMs(seen.attempts, retry, headers.get("retry-after"));
-      headers.delete("retry-after");
-      headers.set("retry-after-ms", String(Math.round(Math.max(0, Math.min(wait, deadline.remainingMs() - 50)))));
+  const viaTransport = async (input: string | URL | Request, init?: RequestInit): Promise<Response> => {
+    const target = typeof input === "string" ? input : input instanceof URL ? input.href : input.url;
+    const headers = Object.fromEntries(new Headers(init?.headers).entries());
+    try {
+      const r = await transport.send(target, {
+        method: (init?.method ?? "GET") === "POST" ? "POST" : "GET",
+        headers: { ...headers, "accept-encoding": "identity" },
+        body: typeof init?.body === "string" ? init.body : undefined,
+        timeoutMs: requestTimeoutMs,
+        abortOn: deadline.signal,
+      });
+      if (r.status >= 300 && r.status < 400) {
+        failure = redirectFailure(r.status, r.statusText, header(r.headers, "location"), where, 1);
+        throw failure;
+      }
+      if (r.status >= 400) [errorText, statusText] = [r.text, r.statusText];
+      const out = new Headers();
+      for (const [k, v] of Object.entries(r.headers)) if (v !== undefined) out.set(k, Array.isArray(v) ? v[0]! : v);
+      return new Response(r.text, { status: r.status, statusText: r.statusText, headers: out });
+    } catch (error) {
+      failure ??= connectionFailure(error, url, 1, deadline, requestTimeoutMs);
+      throw failure;
     }
-    return new Response(text, { status: response.status, statusText: response.statusText, headers });
   };
 
   const client = new OpenAI({
     baseURL: joinUrl(baseUrl, basePath),
-    apiKey: options.apiKey ?? "no-key",
-    defaultHeaders: options.apiKey ? {} : { Authorization: null },
-    maxRetries: retry.maxRetries,
-    timeout: requestTimeoutMs,
-    fetch: fetchWrapper,
+    apiKey: http.apiKey ?? "no-key",
+    // No Authorization header at all when no key is set (the client would otherwise require one).
+    defaultHeaders: http.apiKey ? {} : { Authorization: null },
+    maxRetries: 0,
+    // Our own timer ends the attempt first; this only backs it up.
+    timeout: requestTimeoutMs + 1000,
+    fetch: viaTransport,
     logLevel: "off",
   });
-
-  let response: Response;
   try {
-    response = await client.embeddings
-      .create(body as unknown as OpenAI.EmbeddingCreateParams, { signal: deadline.signal })
-      .asResponse();
+    const res = await client.embeddings.create({
+      model: request.model,
+      input: request.input,
+      dimensions: request.dimensions,
+    });
+    return res.data
+      .slice()
+      .sort((a, b) => a.index - b.index)
+      .map((d) => Array.from(d.embedding as unknown as ArrayLike<number>));
   } catch (error) {
-    throw toFailure(error, url, where, seen, options);
+    if (failure) throw failure;
+    if (error instanceof OpenAI.APIError && error.status !== undefined)
+      throw new HttpFailure("status", statusMessage(error.status, statusText, errorText, where), 1, error.status);
+    throw error;
   }
-  const text = await response.text();
-  return {
-    status: response.status,
-    body: readJson(text, response.status, seen.attempts, where),
-    attempts: seen.attempts,
-    ms: performance.now() - started,
-  };
-}
-
-function toFailure(
-  error: unknown,
-  url: string,
-  where: string,
-  seen: { attempts: number; errorText: string; statusText: string },
-  options: HttpOptions,
-): unknown {
-  if (error instanceof OpenAI.APIUserAbortError || options.deadline.signal.aborted) {
-    return new HttpFailure(
-      "deadline",
-      `overall timeout of ${options.deadline.budgetMs} ms reached while calling ${url}`,
-      seen.attempts,
-    );
-  }
-  if (error instanceof OpenAI.APIConnectionTimeoutError) {
-    return new HttpFailure(
-      "timeout",
-      `no complete response within ${options.requestTimeoutMs} ms from ${url}`,
-      seen.attempts,
-    );
-  }
-  if (error instanceof OpenAI.APIConnectionError) {
-    return connectionFailure(error.cause ?? error, url, seen.attempts, options.deadline, options.requestTimeoutMs);
-  }
-  if (error instanceof OpenAI.APIError && error.status !== undefined) {
-    return new HttpFailure(
-      "status",
-      statusMessage(error.status, seen.statusText, seen.errorText, where),
-      seen.attempts,
-      error.status,
-    );
-  }
-  return error;
 }

@@ -54,19 +54,42 @@ function pad(text: string, to: number): string {
   return text + " ".repeat(Math.max(0, to - width(text)));
 }
 
-function clip(text: string, max: number): string {
-  if (width(text) <= max) return text;
-  let out = "";
-  for (const ch of text) {
-    if (width(out + ch) > max - 3) break;
-    out += ch;
+/**
+ * A cell as lines of at most `max` columns: broken at spaces where it can, inside a word (a URL) where it must.
+ * Nothing is cut: a long "got" (a refused connection's URL and reason) stays whole on more lines.
+ */
+export function wrap(text: string, max: number): string[] {
+  const lines: string[] = [];
+  let line = "";
+  const push = () => {
+    lines.push(line.trimEnd());
+    line = "";
+  };
+  for (const word of text.split(/(?<= )/)) {
+    if (width(line + word.trimEnd()) <= max) {
+      line += word;
+      continue;
+    }
+    if (line) push();
+    let rest = word;
+    while (width(rest.trimEnd()) > max) {
+      let head = "";
+      for (const ch of rest) {
+        if (width(head + ch) > max) break;
+        head += ch;
+      }
+      lines.push(head);
+      rest = rest.slice(head.length);
+    }
+    line = rest;
   }
-  return `${out}...`;
+  if (line || lines.length === 0) push();
+  return lines;
 }
 
 /**
  * The report as plain-text tables, one per model:
- * check | expected | got | time | result. Long cells are clipped to `maxCell` columns (the JSON has them whole).
+ * check | expected | got | time | result. Long cells wrap onto more lines of at most `maxCell` columns.
  */
 export function formatReport(report: VerificationReport, maxCell = 70): string {
   const out: string[] = [];
@@ -74,23 +97,27 @@ export function formatReport(report: VerificationReport, maxCell = 70): string {
     out.push(
       `${t.name} (${t.model}, ${t.task}, ${t.dialect} dialect) at ${t.url}: ${t.pass ? "PASS" : "FAIL"} in ${formatMs(t.ms)}`,
     );
-    const rows = [
-      ["check", "expected", "got", "time", "result"],
-      ...t.checks.map((c) => [
-        c.check,
-        clip(c.expected, maxCell),
-        clip(c.got, maxCell),
-        formatMs(c.ms),
-        STATUS_LABEL[c.status],
-      ]),
-    ];
-    const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => width(r[i]!))));
+    const header = ["check", "expected", "got", "time", "result"];
+    // Each check: its cells as lines; the row takes as many lines as its longest cell.
+    const rows = t.checks.map((c) => [
+      [c.check],
+      wrap(c.expected, maxCell),
+      wrap(c.got, maxCell),
+      [formatMs(c.ms)],
+      [STATUS_LABEL[c.status]],
+    ]);
+    const widths = header.map((h, i) => Math.max(width(h), ...rows.flatMap((r) => r[i]!.map(width))));
     const line = (r: string[]) =>
       r
         .map((cell, i) => pad(cell, widths[i]!))
         .join(" | ")
         .trimEnd();
-    out.push(line(rows[0]!), widths.map((w) => "-".repeat(w)).join("-|-"), ...rows.slice(1).map(line), "");
+    out.push(line(header), widths.map((w) => "-".repeat(w)).join("-|-"));
+    for (const r of rows) {
+      const height = Math.max(...r.map((cell) => cell.length));
+      for (let k = 0; k < height; k++) out.push(line(r.map((cell) => cell[k] ?? "")));
+    }
+    out.push("");
   }
   const failed = report.targets.flatMap((t) =>
     t.checks.filter((c) => c.status === "fail").map((c) => `${t.name}/${c.check}`),

@@ -7,6 +7,8 @@ export interface LocalVerificationInputs {
   readonly targets: readonly VerifyTargetInput[];
   readonly options: Omit<VerifyOptions, "apiKey">;
   readonly apiKey?: string;
+  /** Sent to the gateway targets (default: apiKey). */
+  readonly gatewayApiKey?: string;
   /** Changes when a model, an engine or the verification config changes: only then do the checks re-run. */
   readonly targetsHash: string;
 }
@@ -23,7 +25,12 @@ export async function runLocalVerification(
   inputs: LocalVerificationInputs,
   log: (line: string) => void = () => {},
 ): Promise<{ summary: string; checks: number }> {
-  const options: VerifyOptions = { ...DEFAULT_OPTIONS, ...inputs.options, apiKey: inputs.apiKey };
+  const options: VerifyOptions = {
+    ...DEFAULT_OPTIONS,
+    ...inputs.options,
+    apiKey: inputs.apiKey,
+    gatewayApiKey: inputs.gatewayApiKey,
+  };
   const report = await verifyAll(inputs.targets, options, (e) =>
     e.message ? log(`[${e.target}] ${e.message}`) : e.check && log(`[${e.target}] ${e.check.check}: ${e.check.status}`),
   );

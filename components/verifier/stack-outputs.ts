@@ -6,10 +6,15 @@ import { VerifyTargetSchema, type VerifyOptions, type VerifyTargetInput } from "
 export const STACK_OUTPUT_KEY = "verification";
 /** A separate, secret output with the API key the checks send through the ingress (shown with --show-secrets). */
 export const STACK_API_KEY_OUTPUT = "verificationApiKey";
+/** The secret output with the key the checks send to the gateway. */
+export const STACK_GATEWAY_API_KEY_OUTPUT = "verificationGatewayApiKey";
 
 /** One model as the stack exports it: the in-cluster target plus its public ingress URL, when there is one. */
 export const StackTargetSchema = VerifyTargetSchema.extend({
-  /** Full public URL of the task endpoint, e.g. https://retrieval.example.com/models/bge/v1/embeddings. */
+  /**
+   * Full public URL of the task endpoint, e.g. https://retrieval.example.com/models/bge/v1/embeddings; for a
+   * gateway target the gateway's public base URL, e.g. https://retrieval.example.com.
+   */
   publicUrl: z.url().optional(),
 });
 export type StackTarget = z.infer<typeof StackTargetSchema>;
@@ -34,7 +39,12 @@ export type StackVerification = z.infer<typeof StackVerificationSchema>;
 export function targetsFromStackOutputs(
   outputs: unknown,
   inCluster = false,
-): { targets: VerifyTargetInput[]; options: Omit<VerifyOptions, "apiKey">; apiKey?: string } {
+): {
+  targets: VerifyTargetInput[];
+  options: Omit<VerifyOptions, "apiKey">;
+  apiKey?: string;
+  gatewayApiKey?: string;
+} {
   const root = z.record(z.string(), z.unknown()).safeParse(outputs);
   if (!root.success) throw new Error("stack outputs: expected the JSON object `pulumi stack output --json` prints");
   if (!(STACK_OUTPUT_KEY in root.data)) {
@@ -49,11 +59,19 @@ export function targetsFromStackOutputs(
     );
   const targets = parsed.data.targets.map(({ publicUrl, ...t }) => {
     if (inCluster || !publicUrl) return t;
+    if (t.kind === "gateway") return { ...t, url: publicUrl };
     const u = new URL(publicUrl);
     return { ...t, url: u.origin, route: u.pathname };
   });
-  const key = root.data[STACK_API_KEY_OUTPUT];
   // Without --show-secrets Pulumi prints "[secret]": not a key.
-  const apiKey = typeof key === "string" && key !== "" && key !== "[secret]" ? key : undefined;
-  return { targets, options: parsed.data.options, apiKey };
+  const secret = (name: string) => {
+    const key = root.data[name];
+    return typeof key === "string" && key !== "" && key !== "[secret]" ? key : undefined;
+  };
+  return {
+    targets,
+    options: parsed.data.options,
+    apiKey: secret(STACK_API_KEY_OUTPUT),
+    gatewayApiKey: secret(STACK_GATEWAY_API_KEY_OUTPUT),
+  };
 }

@@ -4,14 +4,24 @@ import { ActiveHoursSchema } from "../config/serving";
 import type { VerificationConfig } from "../config/verification";
 import type { RetryPolicy } from "./http";
 
+/** The dialect of gateway targets: the gateway answers in OpenAI/Cohere shapes (components/serving/dialects/openai.ts). */
+export const GATEWAY_DIALECT = "openai";
+
 /**
  * One model behind one endpoint, as the checks need it. Plain JSON: the program writes these into the Job's
  * ConfigMap and the dynamic resource's inputs, the CLI builds them from flags or stack outputs. No secrets:
  * the API key travels separately (a Secret, a flag, an environment variable).
  */
 export const VerifyTargetSchema = z.strictObject({
-  /** Display name (the model's config name). */
+  /** Display name (the model's config name; "<model> via gateway" for a gateway target). */
   name: z.string().min(1),
+  /**
+   * engine: the model's own server, in its engine's dialect. gateway: the stack's one API (components/gateway),
+   * `url` its base URL, `servedModel` the stack's model name, the `openai` dialect (OpenAI embeddings, Cohere-like
+   * rerank, /v1/models), the gateway's API key (options.gatewayApiKey); plus what the official `openai` client does
+   * with its defaults (base64 vectors).
+   */
+  kind: z.enum(["engine", "gateway"]).default("engine"),
   /** Base URL the dialect's paths are appended to. */
   url: z.url({ message: "must be an http(s) URL such as http://127.0.0.1:8000" }),
   /** Dialect name (components/serving/dialects DIALECTS key). */
@@ -56,6 +66,8 @@ export type VerifyOptions = Pick<
   "requests" | "concurrency" | "timeoutSeconds" | "requestTimeoutSeconds" | "maxRetries" | "quality"
 > & {
   readonly apiKey?: string;
+  /** Sent to gateway targets (default: apiKey). */
+  readonly gatewayApiKey?: string;
   readonly retry?: Partial<Omit<RetryPolicy, "maxRetries">>;
   /** Measure the load generator against an instant local server (default true). */
   readonly checkLoadGenerator?: boolean;

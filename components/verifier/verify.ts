@@ -5,6 +5,7 @@ import { DEFAULT_RETRY, Deadline } from "./http";
 import { targetPassed, type CheckResult, type TargetReport, type VerificationReport } from "./report";
 import {
   DEFAULT_OPTIONS,
+  GATEWAY_DIALECT,
   VerifyTargetSchema,
   type VerifyOptions,
   type VerifyTarget,
@@ -16,6 +17,7 @@ import { embedChecks } from "./checks/embed";
 import { rerankChecks } from "./checks/rerank";
 import { latencyChecks } from "./checks/latency";
 import { qualityChecks } from "./checks/quality";
+import { gatewayChecks } from "./checks/gateway";
 import { wakeUp } from "./wake";
 
 export interface ProgressEvent {
@@ -24,6 +26,10 @@ export interface ProgressEvent {
   readonly check?: CheckResult;
   /** A progress line that is not a check (e.g. "waiting for bge to scale up from zero ..."). */
   readonly message?: string;
+  /** Where this target is in a multi-model run (verifyAll): 1-based index and the number of targets. */
+  readonly position?: { readonly index: number; readonly total: number };
+  /** Set on the target's last event: its whole report. */
+  readonly done?: TargetReport;
 }
 
 /** Grace after the deadline before the hard stop: requests are aborted at the deadline and settle quickly. */
@@ -69,6 +75,17 @@ export async function verifyTarget(
     ]);
   }
   const target = parsed.data;
+  if (target.kind === "gateway" && target.dialect !== GATEWAY_DIALECT)
+    return finish([
+      {
+        check: "target",
+        expected: `a gateway target in the "${GATEWAY_DIALECT}" dialect`,
+        got: `dialect "${target.dialect}" (the gateway speaks OpenAI/Cohere shapes only)`,
+        ms: 0,
+        status: "fail",
+      },
+    ]);
+  const apiKey = target.kind === "gateway" ? (options.gatewayApiKey ?? options.apiKey) : options.apiKey;
   const named = dialectNamed(target.dialect);
   const dialect = named && target.route ? routedDialect(named, target.task, target.route) : named;
   if (!dialect)
@@ -101,7 +118,7 @@ export async function verifyTarget(
       baseUrl: target.url,
       dialect,
       servedModel: target.servedModel,
-      apiKey: options.apiKey,
+      apiKey,
       timeoutSeconds: target.wakeTimeoutSeconds,
       requestTimeoutMs: options.requestTimeoutSeconds * 1000,
       activeHours: target.activeHours,
@@ -116,7 +133,7 @@ export async function verifyTarget(
   }
   const deadline = new Deadline(options.timeoutSeconds * 1000);
   const http = {
-    apiKey: options.apiKey,
+    apiKey,
     requestTimeoutMs: options.requestTimeoutSeconds * 1000,
     retry: { ...DEFAULT_RETRY, ...options.retry, maxRetries: options.maxRetries },
     deadline,
@@ -150,6 +167,7 @@ export async function verifyTarget(
   } finally {
     clearTimeout(hardStop);
     deadline.dispose();
+    await ctx.client.close();
   }
   return finish([...checks]);
 }
@@ -160,6 +178,7 @@ async function runAll(ctx: CheckContext, target: VerifyTarget): Promise<void> {
   if (!healthy) return;
   if (target.task === "embed") await embedChecks(ctx);
   else await rerankChecks(ctx);
+  if (target.kind === "gateway") await gatewayChecks(ctx);
   await latencyChecks(ctx);
   if (ctx.options.quality.enabled) await qualityChecks(ctx);
 }
@@ -173,7 +192,12 @@ export async function verifyAll(
   const startedAt = new Date().toISOString();
   const started = performance.now();
   const reports: TargetReport[] = [];
-  for (const t of targets) reports.push(await verifyTarget(t, options, onProgress));
+  for (const [i, t] of targets.entries()) {
+    const position = { index: i + 1, total: targets.length };
+    const report = await verifyTarget(t, options, onProgress && ((e) => onProgress({ ...e, position })));
+    onProgress?.({ target: report.name, position, done: report });
+    reports.push(report);
+  }
   return {
     pass: reports.length > 0 && reports.every((r) => r.pass),
     startedAt,

@@ -135,6 +135,7 @@ export async function wakeUp(w: WakeInputs): Promise<WakeOutcome> {
     }
   } finally {
     deadline.dispose();
+    await client.close();
   }
   const waited = seconds(performance.now() - started);
   return {

@@ -1,6 +1,6 @@
 /**
  * Builds the verification Job's image payload: components/verifier/job.ts and everything it imports (the
- * verification library, the dialects, the model catalogue, zod, openai) as ONE CommonJS file that needs nothing
+ * verification library, the dialects, the model catalogue, zod, openai, undici) as ONE CommonJS file that needs nothing
  * but Node.js. `npm run build:verifier` writes dist/verifier/; images/verifier/Dockerfile runs it and copies only
  * job.js, job.js.map and THIRD_PARTY_NOTICES.txt into the final image (no node_modules). The test
  * (test/verification-bundle.test.ts) builds with these same options and runs the result as a process.

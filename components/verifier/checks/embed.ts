@@ -44,9 +44,10 @@ export async function embedChecks(ctx: CheckContext): Promise<CheckResult[]> {
 
   const vectors = [...(single ?? []), ...(batch ?? [])];
   const because = "no vectors came back (see embed.single and embed.batch)";
+  // Without an expected size the check is weaker (only "the same size everywhere"): the row says so and how to fix it.
   const dimsExpected = target.dims
     ? `${target.dims} dimensions in every vector${target.modelId ? ` (${target.modelId})` : ""}`
-    : "the same dimension in every vector";
+    : `the same dimension in every vector (size NOT checked: "${target.modelId ?? target.servedModel}" is not in the model catalogue; pass --dims N, or set the model's dimensions)`;
   if (vectors.length === 0) {
     results.push(
       skipped(ctx, "embed.dims", dimsExpected, because),

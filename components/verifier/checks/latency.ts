@@ -18,11 +18,13 @@ const ms = (n: number) => (Number.isFinite(n) ? `${n < 10 ? n.toFixed(1) : Math.
 const line = (s: LoadSummary) =>
   `p50 ${ms(s.p50)} · p95 ${ms(s.p95)} · p99 ${ms(s.p99)}, ${Math.round(s.perSecond)} req/s`;
 
-/** The smallest real request of the task: one embedding, or seed 000's rerank. */
+/** The smallest real request of the task (one embedding, or seed 000's rerank), built once and sent many times. */
 function taskCall(ctx: CheckContext, client: EngineClient): () => Promise<unknown> {
-  return ctx.target.task === "embed"
-    ? () => client.embed([SINGLE_TEXT], ctx.target.requestDimensions)
-    : () => client.rerank(SEED_000.query, SEED_000.documents);
+  return client.loadCall(
+    ctx.target.task === "embed"
+      ? { embed: SINGLE_TEXT, dimensions: ctx.target.requestDimensions }
+      : { query: SEED_000.query, documents: SEED_000.documents },
+  );
 }
 
 function errorList(load: LoadResult): string {
