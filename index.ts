@@ -12,7 +12,7 @@ import { Keda } from "./components/serving/keda";
 import { EnginePrerequisites } from "./components/serving/engine-prerequisites";
 import { MODELS_NAMESPACE, NAMESPACE_POD_SECURITY, podSecurityLabels } from "./components/k8s/namespaces";
 import { Verification } from "./components/verification";
-import { Gateway, GATEWAY_SERVICE, GATEWAY_SERVICE_PORT } from "./components/gateway";
+import { Gateway, GATEWAY_CONTAINER, GATEWAY_SERVICE, GATEWAY_SERVICE_PORT } from "./components/gateway";
 
 const { config, secrets } = loadPlatformConfig();
 const { environment } = config;
@@ -34,6 +34,15 @@ const observability = new Observability(
     models: config.models,
     secrets,
     ingress: config.ingress,
+    // The gateway's alerts (error ratio per key and model, breaker, quota, Redis) when the stack has one.
+    gateway: config.gateway,
+    // Loki + Alloy where observability.logs is on; cloud stacks keep the chunks in S3 through an IRSA role.
+    logs: {
+      ...(cluster.oidc && config.cluster.mode === "eks"
+        ? { aws: { region: config.cluster.region, ...cluster.oidc } }
+        : {}),
+      audit: { namespace: MODELS_NAMESPACE, container: GATEWAY_CONTAINER },
+    },
   },
   { dependsOn: [cluster] },
 );
@@ -153,8 +162,12 @@ const verifier = new Verification(
       startupBudgetSeconds: m.pod.startupBudgetSeconds,
     })),
     apiKey: secrets.apiKeys?.apply((keys) => keys[0] ?? ""),
+    // Every model is proven through the one URL too, as clients call it.
+    ...(gateway
+      ? { gateway: { url: gateway.url, publicUrl: ingress.gatewayUrl, models: config.models.map((m) => m.name) } }
+      : {}),
   },
-  { dependsOn: [...models, ingress] },
+  { dependsOn: [...models, ingress, ...(gateway ? [gateway] : [])] },
 );
 
 export const environmentName = environment;
@@ -170,3 +183,4 @@ export const gatewayPublicUrl = gateway ? ingress.gatewayUrl : undefined;
 /** What `retrieval-stack verify --stack <name>` reads (components/verifier/stack-outputs.ts). */
 export const verification = verifier.stackOutput;
 export const verificationApiKey = verifier.apiKey;
+export const verificationGatewayApiKey = verifier.gatewayApiKey;

@@ -37,6 +37,12 @@ export class Cluster extends pulumi.ComponentResource {
   readonly gpuCapacity: readonly GpuNodeGroupCapacity[];
   /** An existing cluster that already runs a device plugin and DCGM exporter (GpuRuntime installs neither). */
   readonly gpuRuntimePreinstalled: boolean;
+  /**
+   * The EKS cluster's IAM OIDC provider (for IRSA roles of components outside this one, e.g. Loki's S3 access);
+   * undefined for an existing cluster, whose OIDC provider, if any, we do not know.
+   */
+  readonly oidc:
+    { readonly oidcProviderArn: pulumi.Output<string>; readonly oidcIssuer: pulumi.Output<string> } | undefined;
 
   constructor(name: string, args: ClusterArgs, opts?: pulumi.ComponentResourceOptions) {
     super("retrieval-stack:cluster:Cluster", name, {}, opts);
@@ -59,11 +65,13 @@ export class Cluster extends pulumi.ComponentResource {
       );
       this.clusterName = pulumi.output(c.name);
       this.kubeconfig = undefined;
+      this.oidc = undefined;
     } else {
       const eks = createEksCluster(this, name, c, args.gpuNodeGroups);
       this.provider = eks.provider;
       this.clusterName = eks.clusterName;
       this.kubeconfig = eks.kubeconfig;
+      this.oidc = eks.oidc;
     }
     this.registerOutputs({
       clusterName: this.clusterName,

@@ -33,6 +33,8 @@ export interface EksParts {
   readonly kubeconfig: pulumi.Output<string>;
   /** Every managed node group, by its zonal name. */
   readonly nodeGroups: Readonly<Record<string, eks.ManagedNodeGroup>>;
+  /** The cluster's IAM OIDC provider, for IRSA roles. */
+  readonly oidc: { readonly oidcProviderArn: pulumi.Output<string>; readonly oidcIssuer: pulumi.Output<string> };
 }
 
 /**
@@ -235,7 +237,7 @@ export function createEksCluster(
     tags,
   });
 
-  return { provider, clusterName, kubeconfig, nodeGroups };
+  return { provider, clusterName, kubeconfig, nodeGroups, oidc };
 }
 
 /**

@@ -25,6 +25,8 @@ import { gatewayRuntimeConfig, type RuntimeConfig, type RuntimeKey } from "./run
 export const GATEWAY_SERVICE = "retrieval-gateway";
 export const GATEWAY_SERVICE_PORT = 80;
 export const GATEWAY_CONTAINER_PORT = 8080;
+/** The gateway container's name: its JSON audit lines are that container's stdout (the log stack selects it). */
+export const GATEWAY_CONTAINER = "gateway";
 const CONFIG_DIR = "/etc/retrieval-gateway";
 const KEYS_DIR = "/etc/retrieval-gateway-keys";
 
@@ -194,7 +196,7 @@ export class Gateway extends pulumi.ComponentResource {
                 : {}),
               containers: [
                 {
-                  name: "gateway",
+                  name: GATEWAY_CONTAINER,
                   image: args.image ?? this.image(name, args),
                   imagePullPolicy: "IfNotPresent",
                   ports: [{ name: "http", containerPort: GATEWAY_CONTAINER_PORT, protocol: "TCP" }],
