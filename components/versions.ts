@@ -137,9 +137,30 @@ export const CHARTS = {
     source:
       "kserve/kserve tag v0.20.0 (1fb7810, 2026-08-06), charts/kserve-resources/Chart.yaml: version v0.20.0; published by .github/workflows/helm-publish.yml",
   }),
+  loki: chart({
+    chart: "loki",
+    version: "7.3.0",
+    repo: "https://grafana.github.io/helm-charts",
+    source:
+      "grafana/loki tag helm-loki-7.3.0, production/helm/loki/Chart.yaml: version 7.3.0, appVersion 3.6.12; grafana.github.io/helm-charts index.yaml (gh-pages 970fce7, created 2026-08-10)",
+  }),
+  alloy: chart({
+    chart: "alloy",
+    version: "1.11.1",
+    repo: "https://grafana.github.io/helm-charts",
+    source:
+      "grafana/alloy tag helm-chart/1.11.1, operations/helm/charts/alloy/Chart.yaml: version 1.11.1, appVersion v1.18.1; grafana.github.io/helm-charts index.yaml (gh-pages 970fce7, created 2026-08-06)",
+  }),
 } as const satisfies Record<string, ChartPin>;
 
 export const IMAGES = {
+  /** The gateway's shared limit counters (components/gateway). */
+  redis: image({
+    repository: "redis",
+    tag: "8.10.1-trixie",
+    source:
+      "docker-library/official-images library/redis (37079fb, 2026-08-21): 'Tags: 8.10.1, 8.10, 8, 8.10.1-trixie, ...', GitFetch refs/tags/v8.10.1 of redis/docker-library-redis (valkey/valkey 9.0.8 could not be confirmed in a repository snapshot)",
+  }),
   vllm: image({
     repository: "vllm/vllm-openai",
     tag: "v0.31.0",
@@ -246,6 +267,12 @@ export const ACTIONS = {
     version: "v7.0.0",
     sha: "8e5e406f4007fca908480587cb9893c07090f58d",
     source: "pulumi/actions tag v7.0.0 -> 8e5e406 (2026-05-04)",
+  }),
+  uploadArtifact: action({
+    action: "actions/upload-artifact",
+    version: "v7.0.0",
+    sha: "bbbca2ddaa5d8feaa63e36b76fdaad77386f024f",
+    source: "actions/upload-artifact tag v7.0.0 -> bbbca2d (2026-02-25)",
   }),
 } as const satisfies Record<string, ActionPin>;
 

@@ -60,6 +60,8 @@ function ancestors(): Set<number> {
 export function survivingProcesses(root: string, since: number): ProcessInfo[] {
   const mine = ancestors();
   return processesIn(root, since).filter(
-    (p) => !mine.has(p.pid) && !/node_modules\/(vitest|tinypool)\//.test(p.cmdline),
+    // Vitest's own helpers: its workers, and (vitest 5) the watchdog that outlives the run by design to clean up
+    // after it, which renames itself "vitest-watchdog".
+    (p) => !mine.has(p.pid) && !/node_modules\/(vitest|tinypool)\//.test(p.cmdline) && p.cmdline !== "vitest-watchdog",
   );
 }

@@ -11,6 +11,7 @@ import type { GatewayConfig } from "../config/gateway";
 import { gatewayReplicas, playgroundEnabled, redisModeOf } from "../config/gateway";
 import { profileOf } from "../config/environments";
 import { childOptions, standardLabels } from "../k8s/meta";
+import { IMAGES } from "../versions";
 import {
   ENGINE_CLIENT_LABEL,
   INGRESS_NAMESPACE,
@@ -31,11 +32,10 @@ const CONFIG_DIR = "/etc/retrieval-gateway";
 const KEYS_DIR = "/etc/retrieval-gateway-keys";
 
 /**
- * Redis for the shared limit counters: the official Valkey image (BSD-licensed Redis fork; Bitnami's free images
- * ended in 2025). valkey/valkey:9.0.8-trixie, released 2026-11-18 (valkey.io/download/releases/v9-0-8, read
- * 2026-12-01). Counters only: no persistence, a restart resets the day's counts (docs/gateway.md).
+ * Redis for the shared limit counters: the official image (Bitnami's free images ended in 2025), pinned in
+ * components/versions.ts. Counters only: no persistence, a restart resets the day's counts (docs/gateway.md).
  */
-export const REDIS_IMAGE = "valkey/valkey:9.0.8-trixie";
+export const REDIS_IMAGE = `${IMAGES.redis.repository}:${IMAGES.redis.tag}`;
 export const REDIS_SERVICE = "retrieval-gateway-redis";
 const REDIS_PORT = 6379;
 
@@ -418,7 +418,7 @@ export class Gateway extends pulumi.ComponentResource {
               },
               containers: [
                 {
-                  name: "valkey",
+                  name: "redis",
                   image: REDIS_IMAGE,
                   // Counters with TTLs only: no RDB/AOF, evict the keys closest to expiry if memory runs out.
                   args: [

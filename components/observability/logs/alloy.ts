@@ -7,13 +7,10 @@
  * loki.source.file, loki.process stage.cri, loki.write) at that tag; read 2026-12-01.
  */
 import type { PinnedChart } from "../../k8s/helm";
+import { CHARTS } from "../../versions";
 import { MODEL_POD_LABEL } from "../../serving/metric-labels";
 
-export const ALLOY_CHART: PinnedChart = {
-  chart: "alloy",
-  version: "1.11.1",
-  repo: "https://grafana.github.io/helm-charts",
-};
+export const ALLOY_CHART: PinnedChart = CHARTS.alloy;
 
 /** Pod label of the engine (ModelService sets it next to MODEL_POD_LABEL). */
 export const ENGINE_POD_LABEL = "retrieval-stack.io/engine";

@@ -5,12 +5,9 @@
  * Pure: values only; the component (log-stack.ts) creates the bucket, the role and the release.
  */
 import type { PinnedChart } from "../../k8s/helm";
+import { CHARTS } from "../../versions";
 
-export const LOKI_CHART: PinnedChart = {
-  chart: "loki",
-  version: "7.3.0",
-  repo: "https://grafana.github.io/helm-charts",
-};
+export const LOKI_CHART: PinnedChart = CHARTS.loki;
 /** The release's objects are called `loki` (fullnameOverride): Service loki:3100, ServiceAccount loki. */
 export const LOKI_NAME = "loki";
 export const LOKI_HTTP_PORT = 3100;
