@@ -41,7 +41,7 @@ export const canaryAndLogsSummary: SummarySection = ({ config, plan }) => {
     const installed = plan.helmReleases.some((r) => r.chart === LOKI_CHART.chart);
     lines.push(
       `- Logs: Loki ${LOKI_CHART.version} (single binary) and Grafana Alloy ${ALLOY_CHART.version} on every node${installed ? "" : " — _enabled in config but not installed by this program (pass `logs` to Observability)_"}; retention ${hours} h (${Math.ceil(hours / 24)} days)`,
-      `- Log storage: ${config.environment === "local" ? `filesystem on Loki's ${obs.logs.storageGiB} GiB volume` : `S3 bucket of the stack (aws:kms, public access blocked, TLS only; lifecycle expires objects after ${Math.ceil(hours / 24)} days), IRSA role only \`monitoring:loki\` can assume`}`,
+      `- Log storage: ${config.cluster.mode !== "eks" ? `filesystem on Loki's ${obs.logs.storageGiB} GiB volume (S3 with IRSA needs the EKS cluster this stack creates)` : `S3 bucket of the stack (aws:kms, public access blocked, TLS only; lifecycle expires objects after ${Math.ceil(hours / 24)} days), IRSA role only \`monitoring:loki\` can assume`}`,
       '- Grafana: Loki data source, dashboards "Model logs" (linked from every model dashboard) and "Gateway audit" (by key, model, status)',
     );
   }

@@ -40,6 +40,8 @@ describe("rule groups rendered by `plan` for every stack", () => {
         thresholds: config.observability.alerts,
         runbookBaseUrl: config.observability.runbookBaseUrl,
         ingress: config.ingress,
+        // index.ts passes the stack's gateway section: its alerts come with it.
+        gateway: config.gateway,
       });
       expect(rule.spec.groups).toEqual(JSON.parse(JSON.stringify(expected)));
       // Every model has its group, with at least Down, latency, restarts and "no data".

@@ -20,7 +20,7 @@ import { IngressSchema } from "../components/config";
 import { startFakeServer, type FakeServer } from "./fixtures/engine-server";
 import { parseModel } from "./serving-fixtures";
 
-// Bodies below are the engines' documented shapes (../shared/ENGINES.md), quirks included.
+// Bodies below are the engines' documented shapes (docs/engines.md), quirks included.
 const embedReq = { model: "bge", inputs: ["a", "b"] };
 const rerankReq = { model: "rr", query: "q", documents: ["d0", "d1", "d2"] };
 const openaiBody = {

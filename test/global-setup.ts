@@ -3,7 +3,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import type { TestProject } from "vitest/node";
-import { survivingProcesses } from "./processes";
+import { RUN_MARKER, survivingProcesses } from "./processes";
 
 const ROOT = path.resolve(__dirname, "..");
 const PLANS = path.join(ROOT, "out", "test-plans");
@@ -17,9 +17,11 @@ export default function setup(project: TestProject): () => void {
   fs.mkdirSync(path.join(PLANS, run), { recursive: true });
   project.provide("plansDir", path.join(PLANS, run));
   const startedAfter = Date.now();
+  // Inherited by the workers and everything the tests start: only processes of this run count as survivors.
+  process.env[RUN_MARKER] = run;
 
   return () => {
-    const survivors = survivingProcesses(ROOT, startedAfter);
+    const survivors = survivingProcesses(ROOT, startedAfter, run);
     if (survivors.length === 0) return;
     // Stop them (they are ours: started by this run, working in this checkout), then fail the run.
     for (const p of survivors)

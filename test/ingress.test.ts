@@ -106,7 +106,7 @@ describe("routes", () => {
       expect(upstream).toMatchObject({ service: m.name, port: MODEL_SERVICE_PORT });
     }
     expect(vs.spec.routes).toHaveLength(EVERY_ENGINE.length + 1);
-    // Known engine facts (ENGINES.md): KServe's OpenAI routes live under /openai, vLLM reranks at /v1/rerank.
+    // Known engine facts (docs/engines.md): KServe's OpenAI routes live under /openai, vLLM reranks at /v1/rerank.
     expect(vs.spec.routes.find((r: any) => r.path === "=/models/gte-base/v1/embeddings").action.proxy.rewritePath).toBe(
       "/openai/v1/embeddings",
     );

@@ -183,8 +183,12 @@ describe("LogStack objects", () => {
     expect(alloy.values.alloy.configMap.content).toContain('url = "http://loki.monitoring.svc:3100/loki/api/v1/push"');
   });
 
-  it("a cloud stack without the cluster's OIDC provider is an argument error naming `aws`", async () => {
-    await expect(renderLogs(prod.observability, "prod")).rejects.toThrow(/aws.*oidcProviderArn/);
+  it("a cloud stack on a cluster it did not create (no OIDC provider) keeps Loki's chunks on its volume", async () => {
+    const r = await renderLogs(prod.observability, "prod");
+    expect(r.ofType("aws:s3/bucket:Bucket")).toHaveLength(0);
+    expect(r.ofType("aws:iam/role:Role")).toHaveLength(0);
+    const loki = r.ofType("kubernetes:helm.sh/v3:Release").find((x) => x.inputs.chart === "loki")!;
+    expect(JSON.stringify(loki.inputs.values)).toContain('"type":"filesystem"');
   });
 });
 

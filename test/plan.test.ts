@@ -118,10 +118,15 @@ describe("npm run plan", () => {
       const { targets, options, apiKey } = targetsFromStackOutputs(outputs);
       expect(apiKey).toBeUndefined();
       expect(options.requests).toBe(config.verification.requests);
-      expect(targets.map((t) => t.name).sort()).toEqual(config.models.map((m) => m.name).sort());
+      // Every model, and with a gateway every model again through it (`<name> via gateway`).
+      const names = config.models.map((m) => m.name);
+      const expected = config.gateway.enabled ? [...names, ...names.map((n) => `${n} via gateway`)] : names;
+      expect(targets.map((t) => t.name).sort()).toEqual(expected.sort());
+      const direct = (ts: typeof targets) => ts.filter((t) => t.kind !== "gateway");
       if (config.ingress.enabled)
-        for (const t of targets) expect(t.route, `${stack} ${t.name}`).toMatch(new RegExp(`^/models/${t.name}/v1/`));
-      const inCluster = targetsFromStackOutputs(outputs, true).targets;
+        for (const t of direct(targets))
+          expect(t.route, `${stack} ${t.name}`).toMatch(new RegExp(`^/models/${t.name}/v1/`));
+      const inCluster = direct(targetsFromStackOutputs(outputs, true).targets);
       for (const t of inCluster) expect(t.url).toBe(`http://${t.name}.retrieval.svc.cluster.local`);
     }
   });

@@ -13,8 +13,25 @@ export interface ProcessInfo {
 const TICKS_PER_SECOND = 100; // USER_HZ on Linux
 const bootTimeMs = () => Date.now() - os.uptime() * 1000;
 
-/** Processes (Linux /proc) with their working directory in `root`, started at or after `since` (ms since epoch). */
-export function processesIn(root: string, since: number): ProcessInfo[] {
+/**
+ * The environment variable a test run marks its processes with: every process the suite starts inherits it, so
+ * the teardown can tell them from anything else running in the checkout (an editor, another run, a shell).
+ */
+export const RUN_MARKER = "RETRIEVAL_STACK_TEST_RUN";
+
+function carriesMarker(pid: number, run: string): boolean {
+  try {
+    return fs.readFileSync(`/proc/${pid}/environ`, "utf8").split("\0").includes(`${RUN_MARKER}=${run}`);
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Processes (Linux /proc) with their working directory in `root`, started at or after `since` (ms since epoch),
+ * and, when `run` is given, marked as started by that test run.
+ */
+export function processesIn(root: string, since: number, run?: string): ProcessInfo[] {
   if (!fs.existsSync("/proc/self/stat")) return [];
   const boot = bootTimeMs();
   const out: ProcessInfo[] = [];
@@ -31,6 +48,7 @@ export function processesIn(root: string, since: number): ProcessInfo[] {
       const startedAt = boot + (Number(fields[19]) / TICKS_PER_SECOND) * 1000;
       // /proc's start time is in ticks since boot, uptime in seconds: allow a second of slack.
       if (startedAt < since - 1000) continue;
+      if (run !== undefined && !carriesMarker(pid, run)) continue;
       const cmdline = fs.readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0").join(" ").trim();
       out.push({ pid, cwd, cmdline, startedAt });
     } catch {
@@ -57,9 +75,9 @@ function ancestors(): Set<number> {
 }
 
 /** Processes started by the run that are still alive when it ends, except the run's own (ancestors, workers). */
-export function survivingProcesses(root: string, since: number): ProcessInfo[] {
+export function survivingProcesses(root: string, since: number, run: string): ProcessInfo[] {
   const mine = ancestors();
-  return processesIn(root, since).filter(
+  return processesIn(root, since, run).filter(
     // Vitest's own helpers: its workers, and (vitest 5) the watchdog that outlives the run by design to clean up
     // after it, which renames itself "vitest-watchdog".
     (p) => !mine.has(p.pid) && !/node_modules\/(vitest|tinypool)\//.test(p.cmdline) && p.cmdline !== "vitest-watchdog",

@@ -3,7 +3,7 @@ import { Task } from "./common";
 
 /**
  * What a user should not have to know about a model: its task, vector size, context length, size and
- * quirks. Facts from the model cards on Hugging Face (read Nov 2026; see ../shared/ENGINES.md).
+ * quirks. Facts from the model cards on Hugging Face (read Nov 2026; see docs/engines.md).
  * A model that is not listed here can still be served: give the same fields as `spec` in its config.
  */
 export const ModelSpec = z.strictObject({

@@ -1,6 +1,6 @@
 /**
  * The texts every check sends. The Chinese ones come from the articles the project automates
- * (../shared/seeds: 001's embedding calls, 000's rerank example); the English ones are ours.
+ * (the source articles our users started from: 001's embedding calls, 000's rerank example); the English ones are ours.
  */
 
 /** Seed 001: the single-input call. */

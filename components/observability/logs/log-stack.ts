@@ -82,12 +82,8 @@ export class LogStack extends pulumi.ComponentResource {
     this.url = lokiUrl(ns);
     const retentionHours = logRetentionHours(args.observability);
     const storageGiB = args.observability.logs.storageGiB;
-    const cloud = profileOf(args.environment).cloud;
-    if (cloud && !args.aws)
-      throw new pulumi.InputPropertyError({
-        propertyPath: "aws",
-        reason: `LogStack in ${args.environment} keeps logs in S3: pass aws (region, oidcProviderArn, oidcIssuer of the cluster), or set observability.logs.enabled: false.`,
-      });
+    // Without `aws` (the local stack, or a cluster this stack did not create, whose OIDC provider we do not know)
+    // Loki keeps its chunks on its own volume: logs still work, for as long as that volume lives.
     const parent = { parent: this };
 
     let storage: pulumi.Output<Parameters<typeof lokiValues>[0]["storage"]>;

@@ -5,7 +5,7 @@ import { describe, expectArray, expectRecord, expectNumber, fail, parseVectorLis
 
 /**
  * KServe huggingfaceserver (kserve docs "Hugging Face LLM runtime" and python/huggingfaceserver, read 2026-11;
- * ../shared/ENGINES.md). One server, three protocols; the model name is the InferenceService's `--model_name`.
+ * docs/engines.md). One server, three protocols; the model name is the InferenceService's `--model_name`.
  */
 
 /** V1 model status `GET /v1/models/<n>` → {name, ready}: a 200 with ready=false is not serving. */

@@ -6,7 +6,7 @@ import { optional, parseBareScoreList } from "./shape";
  * SGLang `/v1/rerank` {model, query, documents, top_n?} answers a BARE LIST
  * `[{"score": 0.99, "document": "<text>", "index": 0}]` sorted by score: `score`, not `relevance_score`; the
  * document is a string; there is no `results` wrapper (sglang/srt/entrypoints/http_server.py and
- * serving_rerank.py, read 2026-11; ../shared/ENGINES.md).
+ * serving_rerank.py, read 2026-11; docs/engines.md).
  */
 const sglangRerank: EndpointDialect<RerankRequest, RerankResult[]> = {
   path: () => "/v1/rerank",

@@ -4,7 +4,7 @@ import { optional, parseBareScoreList, parseVectorList } from "./shape";
 
 /**
  * Hugging Face Text Embeddings Inference (TEI OpenAPI spec at /docs and router/src/http/server.rs, v1.9, read
- * 2026-11; ../shared/ENGINES.md). TEI serves one model and ignores any model name. It has two embedding routes:
+ * 2026-11; docs/engines.md). TEI serves one model and ignores any model name. It has two embedding routes:
  * - `POST /v1/embeddings`, the OpenAI API: {input, model (ignored), encoding_format, dimensions?} →
  *   `{"object": "list", "data": [{"object": "embedding", "embedding", "index"}], "model", "usage"}`, always
  *   L2-normalised. The `tei` dialect (the adapter's, hence the ingress route's) uses it, so every embed model

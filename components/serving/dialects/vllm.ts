@@ -3,7 +3,7 @@ import { cohereRerank, openaiEmbeddings, openaiModelList } from "./openai";
 
 /**
  * vLLM's OpenAI-compatible server (vLLM docs "OpenAI-Compatible Server" and vllm/entrypoints/openai, read
- * 2026-11; ../shared/ENGINES.md):
+ * 2026-11; docs/engines.md):
  * - `GET /health`: 200 with an empty body, 503 once the engine died;
  * - `POST /v1/embeddings`: OpenAI request/response; `dimensions` on a non-Matryoshka model is a 400;
  * - `POST /v1/rerank` (also `/rerank`, `/v2/rerank`) {model, query, documents, top_n (0 = all)} →

@@ -17,7 +17,7 @@ const xinferenceModels: ModelListDialect = {
 };
 
 /**
- * Xinference (xinference/api/restful_api.py, read 2026-11; ../shared/ENGINES.md). The HTTP server is up
+ * Xinference (xinference/api/restful_api.py, read 2026-11; docs/engines.md). The HTTP server is up
  * before the model is launched, so health means "my model uid is in /v1/models", not just a 200.
  * - `POST /v1/embeddings` {model: <uid>, input}: OpenAI shape plus `model_replica`;
  * - `POST /v1/rerank` {model, query, documents, top_n, return_documents} →

@@ -111,7 +111,7 @@ function workload(ctx: ModelContext): EngineWorkload {
     `--http_port=${PORT}`,
   ];
   const revision = model.revision ? [`--model_revision=${model.revision}`] : [];
-  // HF backend: BertModel-style encoders are not auto-detected as embedders, the task must be given (ENGINES.md).
+  // HF backend: BertModel-style encoders are not auto-detected as embedders, the task must be given (docs/engines.md).
   const backendArgs =
     backend === "huggingface"
       ? [

@@ -58,7 +58,7 @@ export const SGLANG_E2E_LATENCY_BUCKETS = [
   3, 5, 10, 30, 60, 120, 300, 600, 2400,
 ] as const;
 
-/** Encoder models (BERT, XLM-R, MiniLM): SGLang's default FlashInfer attention does not run them (ENGINES.md). */
+/** Encoder models (BERT, XLM-R, MiniLM): SGLang's default FlashInfer attention does not run them (docs/engines.md). */
 const ENCODER_ATTENTION_BACKEND = "triton";
 
 function validate(ctx: ModelContext): AdapterProblem[] {
@@ -116,7 +116,7 @@ function workload(ctx: ModelContext): EngineWorkload {
     env: { ...QUIET_ENV, SGLANG_DISABLE_REQUEST_LOGGING: "1" },
     hfTokenEnv: ["HF_TOKEN"],
     port: PORT,
-    // /health answers 503 while loading and otherwise runs a one-token request through the model (ENGINES.md).
+    // /health answers 503 while loading and otherwise runs a one-token request through the model (docs/engines.md).
     readiness: httpGet("/health", PORT),
     // Liveness must not depend on a free inference slot: /v1/models is served by the HTTP process alone.
     liveness: httpGet("/v1/models", PORT),

@@ -110,7 +110,7 @@ function workload(ctx: ModelContext): EngineWorkload {
     n_gpu: ctx.gpu ? "auto" : null,
     ...(parsed.success && parsed.data.modelEngine ? { model_engine: parsed.data.modelEngine } : {}),
   };
-  // The model is ready only when the server lists its UID, not when the server answers (ENGINES.md).
+  // The model is ready only when the server lists its UID, not when the server answers (docs/engines.md).
   const modelListed = httpGet(`/v1/models/${model.name}`, PORT);
   return {
     kind: "Deployment",
