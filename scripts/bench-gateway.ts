@@ -200,6 +200,9 @@ async function fixedRate(
     const due = t0 + (i * 1000) / rate;
     const wait = due - performance.now();
     if (wait > 1) await new Promise((r) => setTimeout(r, wait));
+    // Sent late: timed from the schedule (no coordinated omission). Sent up to 1 ms early: timed from the send,
+    // never from a moment still ahead (which gave negative latencies).
+    const from = Math.min(due, performance.now());
     inFlight.push(
       pool
         .request({
@@ -211,7 +214,7 @@ async function fixedRate(
         .then(async (res) => {
           await res.body.arrayBuffer();
           if (res.statusCode !== 200) errors++;
-          latencies.push(performance.now() - due);
+          latencies.push(performance.now() - from);
         })
         .catch(() => {
           errors++;
