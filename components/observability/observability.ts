@@ -1,4 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
+import { dashboardConfigMap } from "./dashboard-configmap";
 import * as k8s from "@pulumi/kubernetes";
 import * as YAML from "yaml";
 import { profileOf, type Environment, type ModelConfig, type ObservabilityConfig, type SecretInputs } from "../config";
@@ -17,9 +18,6 @@ import { buildDashboards } from "./dashboards";
 import { pinnedRelease } from "../k8s/helm";
 import {
   ALERTMANAGER_CONFIG_SECRET,
-  DASHBOARD_FOLDER,
-  DASHBOARD_FOLDER_ANNOTATION,
-  DASHBOARD_LABEL,
   GRAFANA_ADMIN_SECRET,
   KUBE_PROMETHEUS_STACK,
   kubePrometheusStackValues,
@@ -212,24 +210,8 @@ export class Observability extends pulumi.ComponentResource {
     for (const d of buildDashboards(args.models, modelsNamespace, undefined, args.ingress, {
       canary,
       logs: withLogs,
-    })) {
-      const cmName = `dashboard-${d.uid}`;
-      new k8s.core.v1.ConfigMap(
-        cmName,
-        {
-          metadata: {
-            name: cmName,
-            namespace: ns,
-            labels: standardLabels("grafana-dashboard", "observability", {
-              [DASHBOARD_LABEL.key]: DASHBOARD_LABEL.value,
-            }),
-            annotations: { [DASHBOARD_FOLDER_ANNOTATION]: DASHBOARD_FOLDER },
-          },
-          data: { [`${d.uid}.json`]: JSON.stringify(d) },
-        },
-        inNs,
-      );
-    }
+    }))
+      dashboardConfigMap(d, ns, inNs);
     this.registerOutputs({ namespace: ns });
   }
 }

@@ -8,40 +8,20 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { build, type BuildOptions, type Metafile } from "esbuild";
-import { bundledPackages, type BundledPackage } from "../verifier/bundle";
+import { bundledPackages, noticesOf, verifierBuildOptions, type BundledPackage } from "../verifier/bundle";
 
 const ROOT = path.resolve(__dirname, "../..");
 export const GATEWAY_ENTRY = path.join(ROOT, "images/gateway/src/main.ts");
 export const GATEWAY_OUT_DIR = path.join(ROOT, "dist/gateway");
 export const GATEWAY_BUNDLE_FILE = "server.js";
 
+/** The verifier's esbuild options (each choice explained there) with the gateway's entry point and file. */
 export function gatewayBuildOptions(outDir: string): BuildOptions & { metafile: true } {
   return {
+    ...verifierBuildOptions(outDir),
     entryPoints: [GATEWAY_ENTRY],
     outfile: path.join(outDir, GATEWAY_BUNDLE_FILE),
-    absWorkingDir: ROOT,
-    tsconfig: path.join(ROOT, "tsconfig.json"),
-    bundle: true,
-    platform: "node",
-    format: "cjs",
-    target: "node20",
-    minify: false,
-    sourcemap: "linked",
-    sourcesContent: false,
-    legalComments: "eof",
-    metafile: true,
-    logLevel: "warning",
   };
-}
-
-function notices(packages: readonly BundledPackage[]): string {
-  return packages
-    .map((p) => {
-      const file = fs.readdirSync(path.join(ROOT, p.dir)).find((f) => /^(licen[cs]e|copying)(\.|$)/i.test(f));
-      const text = file ? fs.readFileSync(path.join(ROOT, p.dir, file), "utf8").trim() : `(package.json: ${p.license})`;
-      return `${p.name}@${p.version} (${p.license})\n${"-".repeat(72)}\n${text}\n`;
-    })
-    .join("\n");
 }
 
 export async function bundleGateway(
@@ -52,7 +32,7 @@ export async function bundleGateway(
   const packages = bundledPackages(result.metafile);
   fs.writeFileSync(
     path.join(outDir, "THIRD_PARTY_NOTICES.txt"),
-    `Bundled into server.js (retrieval gateway):\n\n${notices(packages)}`,
+    noticesOf(packages, "Third-party software bundled into server.js (the retrieval gateway):"),
   );
   const file = path.join(outDir, GATEWAY_BUNDLE_FILE);
   return { file, bytes: fs.statSync(file).size, metafile: result.metafile, packages };

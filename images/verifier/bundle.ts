@@ -78,7 +78,8 @@ export function bundledPackages(metafile: Metafile): BundledPackage[] {
   });
 }
 
-function noticesOf(packages: readonly BundledPackage[]): string {
+/** The license text of every bundled package, under a heading that names the bundle. */
+export function noticesOf(packages: readonly BundledPackage[], heading: string): string {
   const parts = packages.map((p) => {
     const licenseFile = fs.readdirSync(path.join(ROOT, p.dir)).find((f) => /^(licen[cs]e|copying)(\.|$)/i.test(f));
     const text = licenseFile
@@ -86,7 +87,7 @@ function noticesOf(packages: readonly BundledPackage[]): string {
       : `(no license file in the package; package.json says ${p.license})`;
     return `${p.name}@${p.version} (${p.license})\n${"-".repeat(72)}\n${text}\n`;
   });
-  return `Third-party software bundled into job.js (components/verifier/job.ts of retrieval-stack):\n\n${parts.join("\n")}`;
+  return `${heading}\n\n${parts.join("\n")}`;
 }
 
 export interface VerifierBundle {
@@ -103,7 +104,10 @@ export async function bundleVerifier(outDir: string = VERIFIER_OUT_DIR): Promise
   // The canary inlines a subset of the Job's packages (its own imports are the verifier's): the notices cover it.
   await build(canaryBuildOptions(outDir));
   const packages = bundledPackages(result.metafile);
-  fs.writeFileSync(path.join(outDir, NOTICES_FILE), noticesOf(packages));
+  fs.writeFileSync(
+    path.join(outDir, NOTICES_FILE),
+    noticesOf(packages, "Third-party software bundled into job.js (components/verifier/job.ts of retrieval-stack):"),
+  );
   fs.writeFileSync(path.join(outDir, "meta.json"), JSON.stringify(result.metafile));
   const file = path.join(outDir, BUNDLE_FILE);
   return { file, bytes: fs.statSync(file).size, metafile: result.metafile, packages };

@@ -1,12 +1,12 @@
 import * as pulumi from "@pulumi/pulumi";
+import { dashboardConfigMap } from "../dashboard-configmap";
 import * as k8s from "@pulumi/kubernetes";
 import * as aws from "@pulumi/aws";
 import { profileOf, type Environment, type ModelConfig, type ObservabilityConfig } from "../../config";
-import { childOptions, standardLabels } from "../../k8s/meta";
+import { childOptions } from "../../k8s/meta";
 import { pinnedRelease } from "../../k8s/helm";
 import { INGRESS_NAMESPACE, MODELS_NAMESPACE, MONITORING_NAMESPACE } from "../../k8s/namespaces";
 import { irsaRole } from "../../cluster/iam";
-import { DASHBOARD_FOLDER, DASHBOARD_FOLDER_ANNOTATION, DASHBOARD_LABEL } from "../helm-values";
 import { ALLOY_CHART, alloyValues } from "./alloy";
 import { LOKI_CHART, LOKI_NAME, lokiBucketPolicy, lokiUrl, lokiValues } from "./loki";
 import { gatewayAuditDashboard, modelLogsDashboard } from "./dashboards";
@@ -192,24 +192,8 @@ export class LogStack extends pulumi.ComponentResource {
         modelsNamespace,
       ),
       gatewayAuditDashboard(args.audit ?? DEFAULT_AUDIT_SOURCE),
-    ]) {
-      const cmName = `dashboard-${d.uid}`;
-      new k8s.core.v1.ConfigMap(
-        cmName,
-        {
-          metadata: {
-            name: cmName,
-            namespace: ns,
-            labels: standardLabels("grafana-dashboard", "observability", {
-              [DASHBOARD_LABEL.key]: DASHBOARD_LABEL.value,
-            }),
-            annotations: { [DASHBOARD_FOLDER_ANNOTATION]: DASHBOARD_FOLDER },
-          },
-          data: { [`${d.uid}.json`]: JSON.stringify(d) },
-        },
-        childOptions(this, args.provider, { dependsOn: args.dependsOn }),
-      );
-    }
+    ])
+      dashboardConfigMap(d, ns, childOptions(this, args.provider, { dependsOn: args.dependsOn }));
     this.registerOutputs({ url: this.url });
   }
 }
