@@ -41,7 +41,7 @@ Every model of a deployed stack:
   --stack-outputs F     read that JSON from file F instead ("-" = stdin): no pulumi CLI needed
   --in-cluster          call the in-cluster Service URLs instead of the ingress routes (from inside the cluster)
 Common:
-  --api-key K           sent as "Authorization: Bearer K" (default: $RETRIEVAL_STACK_API_KEY, else with --stack
+  --api-key K           sent as "Authorization: Bearer K" (default: $RETRIEVAL_API_KEY, else with --stack
                         the stack's secret "verificationApiKey" output)
   --gateway-api-key K   sent to the gateway targets of --stack (default: the stack's "verificationGatewayApiKey"
                         output, else --api-key)
@@ -103,7 +103,7 @@ const EXAMPLES: Record<string, string> = {
   "slo-p99": "300",
   stack: "dev",
   "stack-outputs": "out/dev/outputs.json",
-  "api-key": "$RETRIEVAL_STACK_API_KEY",
+  "api-key": "$RETRIEVAL_API_KEY",
   requests: "100",
   concurrency: "4",
   timeout: "300",
@@ -169,7 +169,7 @@ function optionsFrom(flags: Flags, base: Omit<VerifyOptions, "apiKey">, env: Nod
       number(flags, "retries", (n) => Number.isInteger(n) && n >= 0 && n <= 10, "an integer from 0 to 10") ??
       base.maxRetries,
     quality: { enabled: flags.quality ?? base.quality.enabled, minMrrAt10: minMrr ?? base.quality.minMrrAt10 },
-    apiKey: flags["api-key"] ?? env.RETRIEVAL_STACK_API_KEY,
+    apiKey: flags["api-key"] ?? env.RETRIEVAL_API_KEY,
     ...(flags["gateway-api-key"] ? { gatewayApiKey: flags["gateway-api-key"] } : {}),
   };
 }
