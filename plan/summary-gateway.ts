@@ -11,11 +11,11 @@ const DOCS = ["Scrapy is a crawling framework.", "asyncio with aiohttp sends con
 function calls(base: string, m: RuntimeConfig["models"][number]): string[] {
   if (m.task === "embed")
     return [
-      `curl -s ${base}/v1/embeddings -H "Authorization: Bearer $KEY" -H 'content-type: application/json' -d '{"model": "${m.name}", "input": ["你好", "hello"]}'`,
-      `python -c 'from openai import OpenAI; print(len(OpenAI(base_url="${base}/v1", api_key="'$KEY'").embeddings.create(model="${m.name}", input="hello").data[0].embedding))'`,
+      `curl -s ${base}/v1/embeddings -H "Authorization: Bearer $RETRIEVAL_API_KEY" -H 'content-type: application/json' -d '{"model": "${m.name}", "input": ["你好", "hello"]}'`,
+      `python -c 'from openai import OpenAI; print(len(OpenAI(base_url="${base}/v1", api_key="'$RETRIEVAL_API_KEY'").embeddings.create(model="${m.name}", input="hello").data[0].embedding))'`,
     ];
   return [
-    `curl -s ${base}/v1/rerank -H "Authorization: Bearer $KEY" -H 'content-type: application/json' -d '{"model": "${m.name}", "query": "concurrent HTTP in Python", "documents": ${JSON.stringify(DOCS)}, "top_n": 1}'`,
+    `curl -s ${base}/v1/rerank -H "Authorization: Bearer $RETRIEVAL_API_KEY" -H 'content-type: application/json' -d '{"model": "${m.name}", "query": "concurrent HTTP in Python", "documents": ${JSON.stringify(DOCS)}, "top_n": 1}'`,
   ];
 }
 
@@ -33,7 +33,7 @@ export const gatewaySummary: SummarySection = ({ config, plan }) => {
   const lines = [
     "## Gateway",
     "",
-    `- One base URL for every model: **${base}** (OpenAI clients: \`${base}/v1\`; Cohere/Jina rerank: \`${base}/v2/rerank\`, \`${base}/v1/rerank\`). Keys are checked by the gateway; \`export KEY=<one of apiKeys>\`.`,
+    `- One base URL for every model: **${base}** (OpenAI clients: \`${base}/v1\`; Cohere/Jina rerank: \`${base}/v2/rerank\`, \`${base}/v1/rerank\`). Keys are checked by the gateway; \`export RETRIEVAL_API_KEY=<one of apiKeys>\`.`,
     `- ${replicas} replica(s)${replicas > 1 ? " spread over zones, PDB" : ""}, up to ${Math.max(replicas, g.maxReplicas)} (${config.observability.enabled ? "KEDA on request rate and in-flight requests" : "HPA on CPU"}); limits ${redis === "deploy" ? `in Redis (\`${REDIS_IMAGE}\`, in the cluster)` : redis === "external" ? "in an external Redis" : "in memory (one replica)"}, Redis down: ${g.redis.onDown}.`,
     `- Default limits per key: ${g.limits.requestsPerSecond} req/s, burst ${g.limits.burst}${g.limits.dailyInputTokens ? `, ${g.limits.dailyInputTokens} input tokens/day` : ""}${g.limits.dailyDocuments ? `, ${g.limits.dailyDocuments} documents/day` : ""}; named keys: ${Object.keys(g.keys).length ? Object.keys(g.keys).join(", ") : "none"} (plus secrets.apiKeys as api-key-N)${g.jwt ? `; JWT from ${g.jwt.issuer}` : ""}. Playground: ${playgroundEnabled(g, config.environment) ? `${base}/playground` : "off"}.`,
   ];
