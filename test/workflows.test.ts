@@ -55,6 +55,8 @@ describe("workflow files", () => {
       // An exact runner image, not ubuntu-latest; the deploy job runs where its stack's config says (deploy runner).
       if (f === "deploy-stack.yml" && name === "up")
         expect(job["runs-on"]).toBe("${{ fromJSON(needs.runner.outputs.runs-on) }}");
+      else if (f === "preview.yml" && name === "preview")
+        expect(job["runs-on"]).toBe("${{ fromJSON(needs.runners.outputs.map)[matrix.stack] }}");
       else expect(job["runs-on"], name).toMatch(/^ubuntu-\d\d\.\d\d$/);
       expect(job["timeout-minutes"], name).toBeGreaterThan(0);
       expect(job.permissions, `${name}: explicit least-privilege permissions`).toBeTruthy();
@@ -176,7 +178,8 @@ describe("pull request preview", () => {
   it("runs on pull requests: tests once, then the plan and `pulumi preview` per affected stack", () => {
     expect(Object.keys(wf.on)).toEqual(["pull_request"]);
     const preview = wf.jobs.preview;
-    expect(preview.needs).toEqual(["changes", "test"]);
+    // `runners` reads each stack's deploy runner: a private cluster is previewed from inside its VPC too.
+    expect(preview.needs).toEqual(["changes", "test", "runners"]);
     expect(preview.strategy.matrix.stack).toBe("${{ fromJSON(needs.changes.outputs.stacks) }}");
     expect(preview.strategy["fail-fast"]).toBe(false);
     const runs = preview.steps.map((s: Step) => s.run ?? "").join("\n");
@@ -357,6 +360,29 @@ describe("deploy runner (cluster.deployRunner decides where `pulumi up` runs)", 
       /cluster\.deployRunner.*GitHub-hosted runner cannot reach the private API endpoint.*Fix:/s,
     );
   }, 30_000);
+});
+
+describe("preview runners (a private cluster is previewed from its self-hosted runner too)", () => {
+  const wf = load("preview.yml");
+  const step = (wf.jobs.runners.steps as Step[]).find((s) => s.id === "runners")!;
+
+  it("maps every changed stack to the runner its config names, with the workflow's own script (bash + jq)", () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "rs-runners-"));
+    const output = path.join(dir, "github-output");
+    fs.writeFileSync(output, "");
+    execFileSync("bash", ["-e", "-c", step.run!], {
+      cwd: ROOT,
+      env: { ...process.env, STACKS: JSON.stringify(["dev", "prod"]), GITHUB_OUTPUT: output },
+      encoding: "utf8",
+    });
+    const line = fs.readFileSync(output, "utf8").trim();
+    expect(line).toMatch(/^map=/);
+    expect(JSON.parse(line.slice("map=".length))).toEqual({
+      dev: ["self-hosted", "linux", "x64", "retrieval-dev"],
+      prod: ["self-hosted", "linux", "x64", "retrieval-prod"],
+    });
+    fs.rmSync(dir, { recursive: true, force: true });
+  }, 60_000);
 });
 
 type Lint = (source: string, file: string) => Promise<{ message: string; line: number; kind: string }[]>;
