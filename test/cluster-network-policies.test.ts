@@ -1,5 +1,8 @@
 // NetworkPolicies and Pod Security Admission labels of the platform's own workloads: the ingress controller, the
 // chat bridge and Alertmanager, and the namespaces the ingress, TLS, GPU runtime and observability components create.
+import * as fs from "node:fs";
+import * as path from "node:path";
+import * as YAML from "yaml";
 import * as k8s from "@pulumi/kubernetes";
 import { describe, expect, it } from "vitest";
 import { Observability } from "../components/observability";
@@ -14,6 +17,7 @@ import {
 import { HELM, PROD_INGRESS, renderIngress } from "./ingress-fixtures";
 import { parseStack } from "./config-helpers";
 import { renderResources, type Rendered } from "./harness";
+import { sharedPlan } from "./shared-plans";
 
 const PSA = "pod-security.kubernetes.io/";
 const netpol = (r: Rendered, namespace: string, name: string) =>
@@ -136,5 +140,25 @@ describe("Pod Security Admission labels on the namespaces we create", () => {
       expect(NAMESPACE_POD_SECURITY[name]!.why.length, `${name}: the reason is written down`).toBeGreaterThan(20);
     }
     for (const n of namespaces) expect(n.metadata.labels[`${PSA}enforce`], n.metadata.name).toBeDefined();
+  });
+});
+
+describe("Pod Security Admission labels in the rendered prod stack", () => {
+  it("every namespace the stack creates enforces a level, except KServe's (its controller's level is not checked yet)", async () => {
+    const { out, result } = await sharedPlan("prod");
+    expect(result.code, result.stderr).toBe(0);
+    const dir = path.join(out, "manifests", "_cluster");
+    const namespaces = fs
+      .readdirSync(dir)
+      .filter((f) => f.startsWith("namespace-"))
+      .map((f) => YAML.parse(fs.readFileSync(path.join(dir, f), "utf8")));
+    const unlabelled = namespaces
+      .filter((n) => !n.metadata.labels?.[`${PSA}enforce`])
+      .map((n) => n.metadata.name)
+      .sort();
+    expect(unlabelled).toEqual(["kserve"]);
+    const level = (name: string) => namespaces.find((n) => n.metadata.name === name)!.metadata.labels[`${PSA}enforce`];
+    expect(level("keda")).toBe("restricted");
+    expect(level("retrieval")).toBe("privileged");
   });
 });

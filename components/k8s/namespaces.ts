@@ -64,6 +64,10 @@ export const NAMESPACE_POD_SECURITY: Readonly<Record<string, { level: PodSecurit
     level: "restricted",
     why: "cert-manager's chart sets runAsNonRoot, seccomp RuntimeDefault, no privilege escalation and drops all capabilities on every component (v1.20.2 values.yaml).",
   },
+  [KEDA_NAMESPACE]: {
+    level: "restricted",
+    why: "KEDA's chart runs the operator, metrics server and webhooks with runAsNonRoot, all capabilities dropped, no privilege escalation, a read-only root filesystem and seccomp RuntimeDefault (kedacore/charts v2.20.2 keda/values.yaml securityContext and podSecurityContext, read 2026-12-01).",
+  },
   "gpu-runtime": {
     level: "privileged",
     why: "the NVIDIA device plugin mounts the kubelet's device-plugin socket directory (hostPath) and the DCGM exporter needs host access to the GPUs: neither baseline nor restricted allows hostPath volumes.",

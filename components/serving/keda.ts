@@ -1,7 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
 import { childOptions, standardLabels } from "../k8s/meta";
-import { KEDA_NAMESPACE } from "../k8s/namespaces";
+import { KEDA_NAMESPACE, NAMESPACE_POD_SECURITY, podSecurityLabels } from "../k8s/namespaces";
 import { pinnedRelease } from "../k8s/helm";
 import { CHARTS } from "../versions";
 
@@ -26,7 +26,15 @@ export class Keda extends pulumi.ComponentResource {
     const o = (extra?: pulumi.CustomResourceOptions) => childOptions(this, args.provider, extra);
     const ns = new k8s.core.v1.Namespace(
       `${name}-namespace`,
-      { metadata: { name: KEDA_NAMESPACE, labels: standardLabels("keda", "autoscaling") } },
+      {
+        metadata: {
+          name: KEDA_NAMESPACE,
+          labels: {
+            ...standardLabels("keda", "autoscaling"),
+            ...podSecurityLabels(NAMESPACE_POD_SECURITY[KEDA_NAMESPACE]!.level),
+          },
+        },
+      },
       o(),
     );
     this.release = pinnedRelease(
