@@ -144,7 +144,7 @@ describe("Pod Security Admission labels on the namespaces we create", () => {
 });
 
 describe("Pod Security Admission labels in the rendered prod stack", () => {
-  it("every namespace the stack creates enforces a level, except KServe's (its controller's level is not checked yet)", async () => {
+  it("every namespace the stack creates enforces a level", async () => {
     const { out, result } = await sharedPlan("prod");
     expect(result.code, result.stderr).toBe(0);
     const dir = path.join(out, "manifests", "_cluster");
@@ -156,9 +156,10 @@ describe("Pod Security Admission labels in the rendered prod stack", () => {
       .filter((n) => !n.metadata.labels?.[`${PSA}enforce`])
       .map((n) => n.metadata.name)
       .sort();
-    expect(unlabelled).toEqual(["kserve"]);
+    expect(unlabelled).toEqual([]);
     const level = (name: string) => namespaces.find((n) => n.metadata.name === name)!.metadata.labels[`${PSA}enforce`];
     expect(level("keda")).toBe("restricted");
+    expect(level("kserve")).toBe("restricted");
     expect(level("retrieval")).toBe("privileged");
   });
 });

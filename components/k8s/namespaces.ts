@@ -68,6 +68,10 @@ export const NAMESPACE_POD_SECURITY: Readonly<Record<string, { level: PodSecurit
     level: "restricted",
     why: "KEDA's chart runs the operator, metrics server and webhooks with runAsNonRoot, all capabilities dropped, no privilege escalation, a read-only root filesystem and seccomp RuntimeDefault (kedacore/charts v2.20.2 keda/values.yaml securityContext and podSecurityContext, read 2026-12-01).",
   },
+  kserve: {
+    level: "restricted",
+    why: "KServe's controller runs non-root with seccomp RuntimeDefault, all capabilities dropped and no privilege escalation (kserve/kserve v0.20.0 charts/kserve-resources/values.yaml kserve.controller.securityContext and containerSecurityContext, read 2026-12-01); the model pods run in the models namespace, not here.",
+  },
   "gpu-runtime": {
     level: "privileged",
     why: "the NVIDIA device plugin mounts the kubelet's device-plugin socket directory (hostPath) and the DCGM exporter needs host access to the GPUs: neither baseline nor restricted allows hostPath volumes.",

@@ -6,6 +6,7 @@ import type { IngressConfig } from "../config/ingress";
 import type { EnginesConfig } from "../config/engines";
 import { certManagerRelease, ingressInstallsCertManager } from "../ingress/tls";
 import { childOptions, standardLabels } from "../k8s/meta";
+import { NAMESPACE_POD_SECURITY, podSecurityLabels } from "../k8s/namespaces";
 import { adapterFor } from "./engines";
 import type { EnginePrerequisite } from "./engines/types";
 import { pinnedRelease } from "../k8s/helm";
@@ -91,7 +92,15 @@ export class EnginePrerequisites extends pulumi.ComponentResource {
           ns,
           new k8s.core.v1.Namespace(
             `${ns}-namespace`,
-            { metadata: { name: ns, labels: standardLabels(ns, "engine-prerequisite") } },
+            {
+              metadata: {
+                name: ns,
+                labels: {
+                  ...standardLabels(ns, "engine-prerequisite"),
+                  ...(NAMESPACE_POD_SECURITY[ns] ? podSecurityLabels(NAMESPACE_POD_SECURITY[ns].level) : {}),
+                },
+              },
+            },
             o([]),
           ),
         );
