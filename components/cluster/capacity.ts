@@ -4,7 +4,7 @@ import {
   CPU_INSTANCE_PRICES,
   EKS_CONTROL_PLANE_USD_PER_HOUR,
   HOURS_PER_MONTH,
-  lookupInstanceType,
+  gpuInstanceOf,
   type GpuClass,
   type GpuModel,
 } from "./instances";
@@ -45,7 +45,7 @@ export function gpuNodeGroupCapacity(
   models: readonly ModelConfig[] = [],
 ): GpuNodeGroupCapacity | undefined {
   const instanceType = group.instanceTypes[0] ?? "";
-  const instance = lookupInstanceType(instanceType);
+  const instance = gpuInstanceOf(group);
   if (!instance) return undefined;
   const perNode = schedulableGpusPerNode(group, instance);
   const pinned = models.filter((m) => m.gpu?.nodeGroup === name);

@@ -122,6 +122,16 @@ export function lookupInstanceType(name: string): GpuInstanceType | undefined {
 }
 
 /**
+ * The GPU instance a node group schedules models on: the catalogue entry of its first instance type (the config
+ * rules refuse groups that mix GPU models or counts): the one lookup of a group's GPU instance.
+ */
+export function gpuInstanceOf(
+  group: { readonly instanceTypes: readonly string[] } | undefined,
+): GpuInstanceType | undefined {
+  return group ? lookupInstanceType(group.instanceTypes[0] ?? "") : undefined;
+}
+
+/**
  * On-demand USD/hour in us-east-1 of the CPU instance types a system node group commonly uses. UNVERIFIED (EC2
  * on-demand pricing page as last read by the author, 2025); a type missing here is shown as "price unknown".
  */

@@ -1,7 +1,7 @@
 import type { GpuNodeGroupConfig } from "../config";
 import { GPU_CLASS_LABEL, GPU_TAINT, NODE_GROUP_LABEL, GPU_RESOURCE } from "../k8s/meta";
 import { DEVICE_PLUGIN_CONFIG_LABEL, devicePluginConfigName, schedulableGpusPerNode } from "../gpu/sharing";
-import { GPU_MODEL_FACTS, lookupInstanceType, type GpuInstanceType } from "./instances";
+import { GPU_MODEL_FACTS, gpuInstanceOf, type GpuInstanceType } from "./instances";
 
 /**
  * EKS managed node groups with NVIDIA drivers and the container toolkit preinstalled (EKS API Nodegroup.amiType,
@@ -118,7 +118,7 @@ export function zonalGpuNodeGroups(
   group: GpuNodeGroupConfig,
   zones: readonly string[],
 ): ZonalGpuNodeGroup[] {
-  const instance = lookupInstanceType(group.instanceTypes[0] ?? "");
+  const instance = gpuInstanceOf(group);
   if (!instance)
     throw new Error(
       `gpuNodeGroups.${name}: instance type ${group.instanceTypes[0]} is not in the catalogue (the config rules should have refused it)`,

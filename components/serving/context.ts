@@ -1,7 +1,7 @@
 import type { z } from "zod";
 import type { Environment } from "../config/common";
 import { ModelConfigSchema, type ModelConfig } from "../config/serving";
-import { lookupInstanceType, type GpuInstanceType } from "../cluster/instances";
+import { gpuInstanceOf, lookupInstanceType, type GpuInstanceType } from "../cluster/instances";
 import { lookupModel, type ModelSpec } from "./models";
 import { adapterFor } from "./engines";
 import type { ModelContext } from "./engines/types";
@@ -23,13 +23,7 @@ export interface ArgumentProblem {
   readonly reason: string;
 }
 
-/**
- * The GPU instance of a node group: its first instance type, looked up in the catalogue. The one place that reads
- * `instanceTypes[0]` (the config rules and the ModelService both call it).
- */
-export function gpuInstanceOf(group: { readonly instanceTypes: readonly string[] } | undefined) {
-  return group ? lookupInstanceType(group.instanceTypes[0] ?? "") : undefined;
-}
+export { gpuInstanceOf };
 
 /** The catalogue entry or the model's own spec (the latter wins, so users can correct the catalogue). */
 export function specOf(model: Pick<ModelConfig, "spec" | "model">): ModelSpec | undefined {

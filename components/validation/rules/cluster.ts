@@ -1,4 +1,4 @@
-import { lookupInstanceType, GPU_INSTANCE_TYPES, CPU_INSTANCE_PRICES } from "../../cluster/instances";
+import { gpuInstanceOf, lookupInstanceType, GPU_INSTANCE_TYPES, CPU_INSTANCE_PRICES } from "../../cluster/instances";
 import { CLUSTER_AUTOSCALER_IMAGE_TAGS } from "../../cluster/autoscaler";
 import { RESERVED_NODE_LABELS } from "../../cluster/node-groups";
 import { gpuNodeGroupCapacity } from "../../cluster/capacity";
@@ -217,7 +217,7 @@ function sharingProblems(config: Config, name: string, g: GpuNodeGroupConfig): R
         "set either timeSlicingReplicas or migStrategy, not both",
       ),
     );
-  const first = lookupInstanceType(g.instanceTypes[0] ?? "");
+  const first = gpuInstanceOf(g);
   if (first && g.sharing.migStrategy !== "none" && !first.mig)
     out.push(
       problem(
