@@ -225,3 +225,21 @@ function workloadTrigger(t: VerifierTrigger): Record<string, unknown> {
     metadata: { podSelector: t.podSelector, value: String(t.value), activationValue: String(t.activationValue) },
   };
 }
+
+/**
+ * What keeps a model with replicas.min 0 from scaling to zero and back, if anything: KEDA must run (it scales the
+ * Deployment), and something must bring the model back, since with no pod the engine exports no metric: a
+ * working-hours schedule (autoscaling.activeHours) or a demand query. The component and the config rules word it
+ * for their callers (arguments vs stack-file keys).
+ */
+export type ScaleToZeroGap = "no-keda" | "nothing-wakes";
+export function scaleToZeroGap(
+  model: Pick<ModelConfig, "replicas" | "autoscaling">,
+  options: { readonly keda: boolean; readonly demandQuery?: string },
+): ScaleToZeroGap[] {
+  if (model.replicas.min !== 0) return [];
+  const gaps: ScaleToZeroGap[] = [];
+  if (!model.autoscaling.activeHours && options.demandQuery === undefined) gaps.push("nothing-wakes");
+  if (!options.keda) gaps.push("no-keda");
+  return gaps;
+}

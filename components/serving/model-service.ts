@@ -8,7 +8,7 @@ import { adapterFor } from "./engines";
 import type { EngineWorkload, ModelContext } from "./engines/types";
 import { MODEL_POD_LABEL, modelSelector } from "./metric-labels";
 import { HF_TOKEN_SECRET_KEY, planPod, type PodPlan } from "./pod";
-import { planScaling, scaledObjectSpec, type ScalingPlan } from "./autoscaling";
+import { planScaling, scaledObjectSpec, scaleToZeroGap, type ScalingPlan } from "./autoscaling";
 import { argumentsError } from "./arguments";
 import { modelProblems, resolveContext, type ArgumentProblem, type GpuPlacement, type ModelInput } from "./context";
 import { planNetworkPolicy, type ModelEgress, type ModelPeers } from "./network-policy";
@@ -79,15 +79,16 @@ export function scaleToZeroProblems(
   autoscaling: boolean,
   demandQuery: string | undefined,
 ): ArgumentProblem[] {
-  if (model.replicas.min !== 0) return [];
-  if (!autoscaling)
+  const gaps = scaleToZeroGap(model, { keda: autoscaling, demandQuery });
+  // Without KEDA nothing scales at all: that is the one problem to report.
+  if (gaps.includes("no-keda"))
     return [
       {
         propertyPath: "model.replicas.min",
         reason: `0 needs KEDA to scale to zero and back, but autoscaling is false. Fix: set replicas.min: 1, or autoscaling: true.`,
       },
     ];
-  if (!model.autoscaling.activeHours && demandQuery === undefined)
+  if (gaps.includes("nothing-wakes"))
     return [
       {
         propertyPath: "model.replicas.min",

@@ -5,6 +5,7 @@ import type { ModelContext } from "../../serving/engines/types";
 import { GPU_INSTANCE_TYPES, type GpuInstanceType } from "../../cluster/instances";
 import { estimateGpuMemory } from "../../serving/sizing";
 import { CRON_FIX, cronProblem, timezoneProblem } from "../../serving/schedule";
+import { scaleToZeroGap } from "../../serving/autoscaling";
 import { profileOf } from "../../config/environments";
 import { problem } from "../../config/errors";
 import type { ModelConfig } from "../../config/serving";
@@ -185,8 +186,8 @@ function scaleToZeroProblems(config: Config, m: ModelConfig, at: At, floor: numb
   const hours = m.autoscaling.activeHours;
   const out: RuleProblem[] = [];
   // Where the environment's floor refuses 0 already (staging/prod), a second, contradicting fix would only confuse.
-  const zero = m.replicas.min === 0 && floor === 0;
-  if (zero && !hours)
+  const gaps = floor === 0 ? scaleToZeroGap(m, { keda: config.observability?.enabled ?? true }) : [];
+  if (gaps.includes("nothing-wakes"))
     out.push(
       problem(
         at("replicas", "min"),
@@ -196,7 +197,7 @@ function scaleToZeroProblems(config: Config, m: ModelConfig, at: At, floor: numb
           "zero outside them), or set replicas.min: 1",
       ),
     );
-  if (zero && config.observability && !config.observability.enabled)
+  if (gaps.includes("no-keda"))
     out.push(
       problem(
         at("replicas", "min"),
