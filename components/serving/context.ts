@@ -25,6 +25,11 @@ export interface ArgumentProblem {
 
 export { gpuInstanceOf };
 
+/** The context length a model is served with: the configured one, else the model's maximum. */
+export function servedContextLength(model: Pick<ModelConfig, "maxModelLen">, spec: ModelSpec): number {
+  return model.maxModelLen ?? spec.maxTokens;
+}
+
 /** The catalogue entry or the model's own spec (the latter wins, so users can correct the catalogue). */
 export function specOf(model: Pick<ModelConfig, "spec" | "model">): ModelSpec | undefined {
   return model.spec ?? lookupModel(model.model);

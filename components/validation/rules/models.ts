@@ -1,5 +1,5 @@
 import { adapterFor } from "../../serving/engines";
-import { contextOf, gpuInstanceOf, specOf } from "../../serving/context";
+import { contextOf, gpuInstanceOf, servedContextLength, specOf } from "../../serving/context";
 import { MODEL_CATALOGUE, type ModelSpec } from "../../serving/models";
 import type { ModelContext } from "../../serving/engines/types";
 import { GPU_INSTANCE_TYPES, type GpuInstanceType } from "../../cluster/instances";
@@ -14,15 +14,10 @@ import { closest } from "../suggest";
 import { cronNeverFires } from "./cron";
 import type { Rule, RuleProblem } from "./types";
 
-export { specOf };
+export { specOf, servedContextLength };
 
 type Config = Partial<PlatformConfig>;
 type At = (...p: PropertyKey[]) => PropertyKey[];
-
-/** The context length a model is served with: the configured one, else the model's maximum. */
-export function servedContextLength(model: ModelConfig, spec: ModelSpec): number {
-  return model.maxModelLen ?? spec.maxTokens;
-}
 
 export const modelRules: Rule = (config) => {
   const models = config.models;
