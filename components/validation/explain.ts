@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { fixMessage, type PathProblem } from "../config/errors";
-import { closest } from "./suggest";
+import { closest } from "../config/suggest";
 
 /** Where each key is documented (generated from the schema by scripts/gen-config-docs.ts). */
 export const REFERENCE = "docs/config-reference.md";

@@ -5,7 +5,7 @@ import { ConfigError, type ConfigProblem, type PathProblem, problem, yamlPath } 
 import { crossFieldProblems } from "./rules";
 import { providerProblems } from "./rules/provider";
 import { explain, REFERENCE } from "./explain";
-import { closest } from "./suggest";
+import { closest } from "../config/suggest";
 import { secretSetCommand } from "./secret-commands";
 
 export interface ParseOptions {

@@ -2,7 +2,7 @@ import { CONFIG_NAMESPACE, type ConfigProblem, fixMessage } from "../config/erro
 import { PLATFORM_SECTIONS, type PlatformConfig } from "../config/schema";
 import { SECRET_KEYS } from "../config/secrets";
 import { parsePlatformConfig, type ParseOptions } from "./parse";
-import { closest } from "./suggest";
+import { closest } from "../config/suggest";
 
 /** A stack's whole config as Pulumi hands it over: full keys (`retrieval-stack:models`, `aws:region`). */
 export interface StackConfigInput {

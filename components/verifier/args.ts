@@ -1,4 +1,5 @@
 import { parseArgs, type ParseArgsConfig } from "node:util";
+import { editDistance } from "../config/suggest";
 
 /**
  * Command-line mistakes as one line that names the mistake and the likely intent ("did you mean --stack?",
@@ -15,26 +16,12 @@ export class UsageError extends Error {
   }
 }
 
-/** Edit distance (insert, delete, substitute, swap of neighbours), for "did you mean". */
-export function editDistance(a: string, b: string): number {
-  const d = Array.from({ length: a.length + 1 }, (_, i) => [i, ...Array<number>(b.length).fill(0)]);
-  for (let j = 1; j <= b.length; j++) d[0]![j] = j;
-  for (let i = 1; i <= a.length; i++)
-    for (let j = 1; j <= b.length; j++) {
-      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
-      d[i]![j] = Math.min(d[i - 1]![j]! + 1, d[i]![j - 1]! + 1, d[i - 1]![j - 1]! + cost);
-      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1])
-        d[i]![j] = Math.min(d[i]![j]!, d[i - 2]![j - 2]! + 1);
-    }
-  return d[a.length]![b.length]!;
-}
-
 /** The closest candidate within a third of the word's length (at least 1, at most 3 edits), or a prefix match. */
 export function closest(word: string, candidates: readonly string[]): string | undefined {
   const max = Math.min(3, Math.max(1, Math.floor(word.length / 3)));
   let best: { c: string; d: number } | undefined;
   for (const c of candidates) {
-    const d = c.startsWith(word) && word.length >= 3 ? 0.5 : editDistance(word, c);
+    const d = c.startsWith(word) && word.length >= 3 ? 0.5 : editDistance(word, c, { adjacentSwaps: true });
     if (d <= max && (!best || d < best.d)) best = { c, d };
   }
   return best?.c;

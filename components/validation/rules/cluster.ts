@@ -6,7 +6,7 @@ import { profileOf } from "../../config/environments";
 import { problem } from "../../config/errors";
 import type { EksClusterConfig, GpuNodeGroupConfig } from "../../config/cluster";
 import type { PlatformConfig } from "../../config/schema";
-import { closest } from "../suggest";
+import { closest } from "../../config/suggest";
 import type { Rule, RuleProblem } from "./types";
 
 type Config = Partial<PlatformConfig>;

@@ -4,7 +4,7 @@ import type { IngressConfig } from "../../config/ingress";
 import type { PlatformConfig } from "../../config/schema";
 import { planRoutes } from "../../ingress/routes";
 import { secretSetCommand } from "../secret-commands";
-import { closest } from "../suggest";
+import { closest } from "../../config/suggest";
 import type { Rule, RuleProblem } from "./types";
 
 type Config = Partial<PlatformConfig>;

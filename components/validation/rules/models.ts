@@ -10,7 +10,7 @@ import { profileOf } from "../../config/environments";
 import { problem } from "../../config/errors";
 import type { ModelConfig } from "../../config/serving";
 import type { PlatformConfig } from "../../config/schema";
-import { closest } from "../suggest";
+import { closest } from "../../config/suggest";
 import { cronNeverFires } from "./cron";
 import type { Rule, RuleProblem } from "./types";
 
