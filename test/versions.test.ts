@@ -2,7 +2,6 @@
 // `npm run plan` process per stack), the images of Helm values, the Dockerfiles' FROM lines and the workflows'
 // actions, Node and Pulumi versions. Adding a pin anywhere without listing it (with where it was confirmed) fails.
 import * as fs from "node:fs";
-import * as os from "node:os";
 import * as path from "node:path";
 import { describe, expect, it } from "vitest";
 import { listStacks } from "../plan/run";
@@ -20,7 +19,8 @@ import {
   ToolPin,
 } from "../components/versions";
 import { renderVersionsDoc, VERSIONS_DOC } from "../scripts/gen-versions-doc";
-import { ROOT, plan } from "./run-cli";
+import { ROOT } from "./run-cli";
+import { sharedPlan } from "./shared-plans";
 
 interface PlannedResource {
   readonly type: string;
@@ -109,16 +109,11 @@ function unlistedPins(resources: readonly PlannedResource[]): string[] {
   return [...new Set(problems)];
 }
 
-function readPlan(stack: string): Promise<PlannedResource[]> {
-  const out = fs.mkdtempSync(path.join(os.tmpdir(), `rs-versions-${stack}-`));
-  return plan(["--stack", stack, "--out", out, "--quiet"]).then((r) => {
-    try {
-      if (r.code !== 0) throw new Error(`plan of stack ${stack} failed:\n${r.stderr}`);
-      return JSON.parse(fs.readFileSync(path.join(out, "resources.json"), "utf8")) as PlannedResource[];
-    } finally {
-      fs.rmSync(out, { recursive: true, force: true });
-    }
-  });
+/** The stack's resources from this run's shared render (test/shared-plans.ts), the same `npm run plan` output. */
+async function readPlan(stack: string): Promise<PlannedResource[]> {
+  const { out, result } = await sharedPlan(stack);
+  if (result.code !== 0) throw new Error(`plan of stack ${stack} failed:\n${result.stderr}`);
+  return JSON.parse(fs.readFileSync(path.join(out, "resources.json"), "utf8")) as PlannedResource[];
 }
 
 describe("components/versions.ts", () => {
