@@ -1,16 +1,11 @@
 import * as fs from "node:fs";
-import * as os from "node:os";
 import * as path from "node:path";
-import { afterAll, describe, expect, it } from "vitest";
-import { plan } from "./run-cli";
+import { describe, expect, it } from "vitest";
+import { sharedPlan } from "./shared-plans";
 
-const dirs: string[] = [];
-afterAll(() => dirs.forEach((d) => fs.rmSync(d, { recursive: true, force: true })));
-
+/** The canary and logs section of the stack's plan.md, from this run's shared render. */
 async function planMd(stack: string): Promise<string> {
-  const out = fs.mkdtempSync(path.join(os.tmpdir(), "observability-plan-"));
-  dirs.push(out);
-  const r = await plan(["--stack", stack, "--out", out, "--quiet"]);
+  const { out, result: r } = await sharedPlan(stack);
   expect(r.code, r.stderr).toBe(0);
   const md = fs.readFileSync(path.join(out, "plan.md"), "utf8");
   return md.slice(md.indexOf("## Quality canary and logs"));
