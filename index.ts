@@ -1,5 +1,6 @@
 // The Pulumi program: read the stack config once, then compose the components in one direction.
-// Cluster -> Observability -> GpuRuntime -> Ingress -> KEDA -> EnginePrerequisites -> ModelService x N -> Gateway -> Verification
+// Cluster -> Observability -> GpuRuntime -> Ingress -> KEDA -> EnginePrerequisites -> ModelService x N -> Gateway
+//   -> QualityCanary -> Verification
 // (Observability comes before the GPU runtime because it installs the CRDs their ServiceMonitors need.)
 import * as k8s from "@pulumi/kubernetes";
 import { loadPlatformConfig } from "./components/validation";
@@ -12,7 +13,11 @@ import { Keda } from "./components/serving/keda";
 import { EnginePrerequisites } from "./components/serving/engine-prerequisites";
 import { MODELS_NAMESPACE, NAMESPACE_POD_SECURITY, podSecurityLabels } from "./components/k8s/namespaces";
 import { Verification } from "./components/verification";
+import { verificationModeOf } from "./components/config/verification";
 import { Gateway, GATEWAY_CONTAINER, GATEWAY_SERVICE, GATEWAY_SERVICE_PORT } from "./components/gateway";
+import { QualityCanary } from "./components/observability/quality-canary";
+import { canaryApiKey } from "./components/observability/canary-key";
+import { ProjectImage, VERIFIER_IMAGE } from "./components/build/project-image";
 
 const { config, secrets } = loadPlatformConfig();
 const { environment } = config;
@@ -25,6 +30,15 @@ const cluster = new Cluster("cluster", {
 });
 const provider = cluster.provider;
 
+// The quality canary runs every few minutes over every model (observability.canary), from the verifier image,
+// which the post-deploy Job runs too: one build (or the configured verification.image) for both.
+const canaryEnabled = config.observability.enabled && config.observability.canary.enabled;
+const verifierImage =
+  config.verification.image ??
+  (canaryEnabled || verificationModeOf(config.verification, environment) === "job"
+    ? new ProjectImage("verifier-image", { environment, ...VERIFIER_IMAGE }).ref
+    : undefined);
+
 const observability = new Observability(
   "observability",
   {
@@ -36,6 +50,8 @@ const observability = new Observability(
     ingress: config.ingress,
     // The gateway's alerts (error ratio per key and model, breaker, quota, Redis) when the stack has one.
     gateway: config.gateway,
+    // The canary is constructed below, after the models it calls; its alerts and dashboard rows are rendered here.
+    canary: { enabled: canaryEnabled },
     // Loki + Alloy where observability.logs is on; cloud stacks keep the chunks in S3 through an IRSA role.
     logs: {
       ...(cluster.oidc && config.cluster.mode === "eks"
@@ -130,6 +146,10 @@ const models = config.models.map(
     ),
 );
 
+// The canary's own key at the gateway, so its calls are never counted as a customer's.
+const canaryKey =
+  canaryEnabled && config.gateway.enabled ? canaryApiKey(secrets, config.gateway, environment) : undefined;
+
 // One base URL for every model: routing by model name, one rerank shape, keys, limits, usage and audit.
 const gateway = config.gateway.enabled
   ? new Gateway(
@@ -141,6 +161,7 @@ const gateway = config.gateway.enabled
         models: config.models,
         namespace: MODELS_NAMESPACE,
         apiKeys: secrets.apiKeys,
+        namedKeys: canaryKey ? [{ name: config.observability.canary.keyName, key: canaryKey }] : [],
         monitoring: config.observability.enabled,
         ...(config.gateway.image ? { image: config.gateway.image } : {}),
       },
@@ -148,12 +169,34 @@ const gateway = config.gateway.enabled
     )
   : undefined;
 
+// Through the gateway when the stack has one (as clients call the models), else each model's Service. Scale-to-zero
+// models are called only inside their activeHours, so the canary never wakes one.
+const qualityCanary =
+  canaryEnabled && verifierImage
+    ? new QualityCanary(
+        "quality-canary",
+        {
+          provider,
+          canary: config.observability.canary,
+          image: verifierImage,
+          namespace: MODELS_NAMESPACE,
+          modelsNamespace: MODELS_NAMESPACE,
+          targets: models.map((m, i) => ({ model: config.models[i]!, url: m.url })),
+          ...(gateway
+            ? { gateway: { url: gateway.url }, gatewayNamespace: MODELS_NAMESPACE, apiKey: canaryKey }
+            : { apiKey: secrets.apiKeys?.apply((keys) => keys[0]!) }),
+        },
+        { dependsOn: [modelNamespace, observability, ...models, ...(gateway ? [gateway] : [])] },
+      )
+    : undefined;
+
 const verifier = new Verification(
   "verification",
   {
     provider,
     environment,
     verification: config.verification,
+    ...(verifierImage ? { image: verifierImage } : {}),
     namespace: modelNamespace.metadata.name,
     targets: models.map((m, i) => ({
       model: config.models[i]!,
@@ -184,3 +227,5 @@ export const gatewayPublicUrl = gateway ? ingress.gatewayUrl : undefined;
 export const verification = verifier.stackOutput;
 export const verificationApiKey = verifier.apiKey;
 export const verificationGatewayApiKey = verifier.gatewayApiKey;
+/** The quality canary's Deployment (observability.canary), when the stack deploys it. */
+export const qualityCanaryName = qualityCanary?.deployment.metadata.name;

@@ -7,7 +7,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import * as k8s from "@pulumi/kubernetes";
-import { build } from "esbuild";
+import { build, stop as stopEsbuild } from "esbuild";
 import { afterAll, describe, expect, it } from "vitest";
 import { CanarySchema, ModelConfigSchema } from "../components/config";
 import { cronMatches, withinActiveHours } from "../components/canary/active-hours";
@@ -25,6 +25,8 @@ import { freePort } from "./free-port";
 const servers: FakeServer[] = [];
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), "canary-"));
 afterAll(async () => {
+  // esbuild's build service outlives the build until stopped.
+  await stopEsbuild();
   await Promise.all(servers.map((s) => s.close()));
   fs.rmSync(dir, { recursive: true, force: true });
 });
@@ -246,9 +248,7 @@ describe("QualityCanary component", () => {
           { model: always, url: "http://bge.retrieval.svc:8000" },
           { model: nightly, url: "http://nightly.retrieval.svc:8000" },
         ],
-        ...(gateway
-          ? { gateway: { url: "http://gateway.gateway.svc:8080", route: (m) => `/models/${m.name}/v1/embeddings` } }
-          : {}),
+        ...(gateway ? { gateway: { url: "http://gateway.gateway.svc:8080" }, gatewayNamespace: "gateway" } : {}),
       });
     });
 
@@ -269,13 +269,15 @@ describe("QualityCanary component", () => {
     ]);
   });
 
-  it("through the gateway when given: the gateway URL and each model's route", async () => {
+  it("through the gateway when given: its base URL and API, each model by its public name, series still by model", async () => {
     const r = await render(true);
     const config = CanaryConfigSchema.parse(JSON.parse(r.objects("ConfigMap")[0]!.data["canary.json"]));
-    expect(config.targets.map((t) => `${t.url}${t.route}`)).toEqual([
-      "http://gateway.gateway.svc:8080/models/bge/v1/embeddings",
-      "http://gateway.gateway.svc:8080/models/nightly/v1/embeddings",
+    expect(config.targets.map((t) => [t.name, t.kind, t.url, t.dialect, t.servedModel, t.route])).toEqual([
+      ["bge", "gateway", "http://gateway.gateway.svc:8080", "openai", "bge", undefined],
+      ["nightly", "gateway", "http://gateway.gateway.svc:8080", "openai", "nightly", undefined],
     ]);
+    // A scale-to-zero model is still skipped outside its hours: the gateway would wake it as any caller does.
+    expect(config.targets[1]!.scaleToZero).toBe(true);
     const np = r.objects("NetworkPolicy")[0]!;
     expect(JSON.stringify(np.spec.egress)).toContain('"kubernetes.io/metadata.name":"gateway"');
   });

@@ -2,6 +2,7 @@ import { spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
+import { stop as stopEsbuild } from "esbuild";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { bundleGateway, GATEWAY_BUNDLE_FILE } from "../images/gateway/bundle";
 import { startFakeServer, type FakeServer } from "./fixtures/engine-server";
@@ -25,6 +26,8 @@ beforeAll(async () => {
 }, 120_000);
 
 afterAll(async () => {
+  // esbuild's build service outlives the build until stopped.
+  await stopEsbuild();
   await tei?.close();
   fs.rmSync(work, { recursive: true, force: true });
 });

@@ -14,7 +14,9 @@ async function planMd(stack: string): Promise<string> {
 describe("plan.md lists the quality canary and the log stack", () => {
   it("prod: canary schedule and thresholds per model, logs kept 30 days in S3 with an IRSA role", async () => {
     const md = await planMd("prod");
-    expect(md).toMatch(/^- Quality canary: .*every 300 s ± 30 s: health, embed\/rerank sanity, MRR@10 and NDCG@10/m);
+    expect(md).toMatch(
+      /^- Quality canary: \*\*deployed\*\* \(Deployment `quality-canary` in `retrieval`\); every 300 s ± 30 s: health, embed\/rerank sanity, MRR@10 and NDCG@10/m,
+    );
     expect(md).toMatch(/^\| `qwen3-reranker` \| 0\.75 \| 15m \| always checked \|$/m);
     expect(md).toMatch(
       /^- Logs: Loki 7\.3\.0 \(single binary\) and Grafana Alloy 1\.11\.1 on every node.*retention 720 h \(30 days\)$/m,

@@ -56,4 +56,17 @@ describe("ordering on a fresh cluster", () => {
       );
     expect(waits.has(find("kubernetes:serving.kserve.io/v1beta1:InferenceService").urn)).toBe(true);
   });
+
+  it("the quality canary waits for every model workload and the gateway, and runs the verifier image the Job runs", () => {
+    const canary = find("kubernetes:apps/v1:Deployment", (r) => r.name === "quality-canary");
+    const waits = waitsFor(canary);
+    for (const name of ["bge-large-zh", "qwen3-reranker", "gateway"])
+      expect(waits.has(find("kubernetes:apps/v1:Deployment", (r) => r.name === `${name}-deployment`).urn), name).toBe(
+        true,
+      );
+    const image = (r: RecordedResource) =>
+      (r.inputs as { spec: { template: { spec: { containers: { image: string }[] } } } }).spec.template.spec
+        .containers[0]!.image;
+    expect(image(canary)).toBe(image(find("kubernetes:batch/v1:Job")));
+  });
 });

@@ -2,7 +2,7 @@ import * as fs from "node:fs";
 import { isBuiltin } from "node:module";
 import * as os from "node:os";
 import * as path from "node:path";
-import { build, type Metafile } from "esbuild";
+import { build, stop as stopEsbuild, type Metafile } from "esbuild";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   BUNDLE_FILE,
@@ -47,6 +47,8 @@ beforeAll(async () => {
   ]);
 });
 afterAll(async () => {
+  // esbuild's build service outlives the build until stopped.
+  await stopEsbuild();
   await Promise.all([embed?.close(), rerank?.close(), faulty?.close()]);
   if (work) fs.rmSync(work, { recursive: true, force: true });
 });

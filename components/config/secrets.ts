@@ -18,8 +18,19 @@ export const SecretsSchema = z.strictObject({
         .string()
         .min(16, { message: fixMessage("must be at least 16 characters", "make keys with `openssl rand -hex 24`") }),
     )
+    .min(1, {
+      message: fixMessage("is an empty list, which no caller could use", "give at least one key, or unset apiKeys"),
+    })
     .optional()
     .meta({ description: "API keys clients send as `Authorization: Bearer <key>` (a JSON list)." }),
+  canaryApiKey: z
+    .string()
+    .min(16, { message: fixMessage("must be at least 16 characters", "make keys with `openssl rand -hex 24`") })
+    .optional()
+    .meta({
+      description:
+        "The quality canary's key at the gateway (named observability.canary.keyName). Default: derived from the first apiKeys entry; needed when the gateway has only gateway.keys or JWT.",
+    }),
   grafanaAdminPassword: z
     .string()
     .min(12, { message: fixMessage("must be at least 12 characters", "use a longer password") })

@@ -1,10 +1,6 @@
 import { createHash } from "node:crypto";
-import * as fs from "node:fs";
-import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
-import * as aws from "@pulumi/aws";
-import * as docker from "@pulumi/docker";
 import type { Environment } from "../config/common";
 import type { ModelConfig } from "../config/serving";
 import type { GatewayConfig } from "../config/gateway";
@@ -12,6 +8,7 @@ import { gatewayReplicas, playgroundEnabled, redisModeOf } from "../config/gatew
 import { profileOf } from "../config/environments";
 import { childOptions, standardLabels } from "../k8s/meta";
 import { IMAGES } from "../versions";
+import { GATEWAY_IMAGE, ProjectImage } from "../build/project-image";
 import {
   ENGINE_CLIENT_LABEL,
   INGRESS_NAMESPACE,
@@ -39,10 +36,6 @@ export const REDIS_IMAGE = `${IMAGES.redis.repository}:${IMAGES.redis.tag}`;
 export const REDIS_SERVICE = "retrieval-gateway-redis";
 const REDIS_PORT = 6379;
 
-/** Where the gateway's Dockerfile lives, and the build context (the repository root: it bundles images/gateway/src). */
-const REPO_ROOT = path.resolve(__dirname, __dirname.includes(`${path.sep}dist${path.sep}`) ? "../../.." : "../..");
-export const GATEWAY_DOCKERFILE = path.join(REPO_ROOT, "images/gateway/Dockerfile");
-
 /** KEDA targets per gateway replica (one Node.js process handles thousands of req/s: docs/gateway.md, bench). */
 export const GATEWAY_SCALING = { requestsPerSecondPerReplica: 500, inFlightPerReplica: 200 } as const;
 
@@ -55,31 +48,37 @@ export interface GatewayArgs {
   readonly namespace?: string;
   /** secrets.apiKeys: hashed here (inside a secret Output) and named api-key-1, api-key-2, ... */
   readonly apiKeys?: pulumi.Output<string[]>;
+  /**
+   * Keys of the stack's own callers under a name of their own (the quality canary's, named
+   * observability.canary.keyName), hashed like apiKeys: usage and quotas show their calls apart. They do not close
+   * a gateway that admits anonymous callers.
+   */
+  readonly namedKeys?: readonly NamedKey[];
   /** ServiceMonitor and KEDA ScaledObject (their CRDs must exist); without it an HPA on CPU. */
   readonly monitoring: boolean;
   /** A prebuilt gateway image (pinned); default: built from images/gateway (pushed to ECR in cloud stacks). */
   readonly image?: pulumi.Input<string>;
 }
 
-/** A short hash of the files the image is built from: the image tag, so a code change rolls the pods. */
-function sourceHash(): string {
-  const h = createHash("sha256");
-  const walk = (dir: string) => {
-    if (!fs.existsSync(dir)) return;
-    for (const e of fs.readdirSync(dir, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
-      const p = path.join(dir, e.name);
-      if (e.isDirectory()) walk(p);
-      else h.update(path.relative(REPO_ROOT, p)).update(fs.readFileSync(p));
-    }
-  };
-  for (const d of ["images/gateway", "components/gateway", "components/serving/dialects"])
-    walk(path.join(REPO_ROOT, d));
-  return h.digest("hex").slice(0, 12);
+export interface NamedKey {
+  readonly name: string;
+  readonly key: pulumi.Output<string>;
 }
 
-/** secrets.apiKeys as named key hashes (what the Secret holds; the keys themselves never leave the Output). */
-export function hashedKeys(keys: readonly string[]): RuntimeKey[] {
-  return keys.map((k, i) => ({ name: `api-key-${i + 1}`, sha256: [createHash("sha256").update(k).digest("hex")] }));
+const sha256Of = (key: string) => createHash("sha256").update(key).digest("hex");
+
+/**
+ * secrets.apiKeys (named api-key-1, api-key-2, ...) and the named keys, as key hashes: what the Secret holds (the
+ * keys themselves never leave their Outputs).
+ */
+export function hashedKeys(
+  keys: readonly string[],
+  named: readonly { name: string; key: string }[] = [],
+): RuntimeKey[] {
+  return [
+    ...keys.map((k, i) => ({ name: `api-key-${i + 1}`, sha256: [sha256Of(k)] })),
+    ...named.map((n) => ({ name: n.name, sha256: [sha256Of(n.key)] })),
+  ];
 }
 
 /**
@@ -145,9 +144,18 @@ export class Gateway extends pulumi.ComponentResource {
         metadata: meta(`${GATEWAY_SERVICE}-keys`),
         type: "Opaque",
         stringData: {
-          "keys.json": args.apiKeys
-            ? pulumi.secret(args.apiKeys.apply((keys) => JSON.stringify(hashedKeys(keys))))
-            : "[]",
+          "keys.json": pulumi.secret(
+            pulumi
+              .all([args.apiKeys ?? [], pulumi.all((args.namedKeys ?? []).map((n) => n.key))])
+              .apply(([keys, named]) =>
+                JSON.stringify(
+                  hashedKeys(
+                    keys,
+                    named.map((key, i) => ({ name: args.namedKeys![i]!.name, key })),
+                  ),
+                ),
+              ),
+          ),
         },
       },
       o(),
@@ -197,7 +205,9 @@ export class Gateway extends pulumi.ComponentResource {
               containers: [
                 {
                   name: GATEWAY_CONTAINER,
-                  image: args.image ?? this.image(name, args),
+                  image:
+                    args.image ??
+                    new ProjectImage(`${name}-image`, { environment, ...GATEWAY_IMAGE }, { parent: this }).ref,
                   imagePullPolicy: "IfNotPresent",
                   ports: [{ name: "http", containerPort: GATEWAY_CONTAINER_PORT, protocol: "TCP" }],
                   env: [
@@ -357,36 +367,6 @@ export class Gateway extends pulumi.ComponentResource {
 
     this.url = pulumi.output(`http://${GATEWAY_SERVICE}.${namespace}.svc.cluster.local`);
     this.registerOutputs({ url: this.url });
-  }
-
-  /** The gateway image: built from images/gateway; pushed to ECR in cloud stacks, kept local elsewhere (kind load). */
-  private image(name: string, args: GatewayArgs): pulumi.Input<string> {
-    const tag = sourceHash();
-    const build = { context: REPO_ROOT, dockerfile: GATEWAY_DOCKERFILE, platform: "linux/amd64" };
-    if (!profileOf(args.environment).cloud) {
-      const local = new docker.Image(
-        `${name}-image`,
-        { imageName: `retrieval-gateway:${tag}`, build, skipPush: true },
-        { parent: this },
-      );
-      return local.imageName;
-    }
-    const repo = new aws.ecr.Repository(
-      `${name}-gateway`,
-      { imageTagMutability: "IMMUTABLE", imageScanningConfiguration: { scanOnPush: true }, forceDelete: true },
-      { parent: this },
-    );
-    const auth = aws.ecr.getAuthorizationTokenOutput({ registryId: repo.registryId }, { parent: this });
-    const image = new docker.Image(
-      `${name}-image`,
-      {
-        imageName: pulumi.interpolate`${repo.repositoryUrl}:${tag}`,
-        build,
-        registry: { server: repo.repositoryUrl, username: auth.userName, password: pulumi.secret(auth.password) },
-      },
-      { parent: this },
-    );
-    return image.repoDigest;
   }
 
   private deployRedis(

@@ -8,7 +8,6 @@ import type { IngressMetricsConfig } from "../ingress/metrics";
 import { MODELS_NAMESPACE, MONITORING_NAMESPACE, NAMESPACE_POD_SECURITY, podSecurityLabels } from "../k8s/namespaces";
 import { alertmanagerPolicySpec } from "../k8s/network-policies";
 import { buildRuleGroups } from "./alert-rules";
-import { QualityCanary, type QualityCanaryArgs } from "./quality-canary";
 import { LogStack, logsEnabled, type LogStackArgs } from "./logs/log-stack";
 import { LOKI_DATASOURCE_UID } from "./logs/dashboards";
 import { lokiUrl } from "./logs/loki";
@@ -39,10 +38,12 @@ export interface ObservabilityArgs {
   /** The stack's API gateway: when enabled, its alerts (error ratio per key and model, breaker, quota, Redis). */
   readonly gateway?: { readonly enabled: boolean };
   /**
-   * Deploy the quality canary (with observability.canary enabled): the verifier image and what to call. Its alerts
-   * (ModelQualityLow, CanaryCheckFailing, CanaryStale) and the models' "Quality (canary)" rows come with it.
+   * The stack deploys the quality canary (a QualityCanary, constructed after the models it calls): with
+   * observability.canary enabled, its alerts (ModelQualityLow, CanaryCheckFailing, CanaryStale) join every model's
+   * group and the model dashboards get a "Quality (canary)" row. Omitted = no canary alerts (they would watch
+   * series nobody exports).
    */
-  readonly canary?: Omit<QualityCanaryArgs, "provider" | "canary">;
+  readonly canary?: { readonly enabled: boolean };
   /**
    * Install the log stack (Loki, Alloy, log dashboards) where observability.logs is enabled (default: cloud
    * stacks). Cloud stacks pass `aws` (region and the cluster's OIDC provider) for the S3 bucket and IRSA role.
@@ -61,8 +62,6 @@ export const ALERT_RULES_NAME = "retrieval-stack-alerts";
 export class Observability extends pulumi.ComponentResource {
   /** Namespace of Prometheus, Alertmanager and Grafana (other components' NetworkPolicies admit it). */
   readonly namespace: string = MONITORING_NAMESPACE;
-  /** The quality canary, when `canary` was given and observability.canary.enabled. */
-  readonly qualityCanary?: QualityCanary;
   /** Loki, Alloy and the log dashboards, when `logs` was given and logs are enabled. */
   readonly logStack?: LogStack;
 
@@ -173,18 +172,7 @@ export class Observability extends pulumi.ComponentResource {
         },
         { parent: this },
       );
-    const canary = args.canary && obs.canary.enabled ? obs.canary : undefined;
-    if (args.canary && canary)
-      this.qualityCanary = new QualityCanary(
-        "quality-canary",
-        {
-          ...args.canary,
-          provider: args.provider,
-          canary,
-          modelsNamespace: args.canary.modelsNamespace ?? modelsNamespace,
-        },
-        { parent: this, dependsOn: [release] },
-      );
+    const canary = args.canary?.enabled && obs.canary.enabled ? obs.canary : undefined;
 
     new k8s.apiextensions.CustomResource(
       ALERT_RULES_NAME,

@@ -4,7 +4,7 @@ import * as k8s from "@pulumi/kubernetes";
 import type { CanaryConfig, ModelConfig } from "../config";
 import { childOptions, standardLabels } from "../k8s/meta";
 import { ENGINE_CLIENT_LABEL, MODELS_NAMESPACE, MONITORING_NAMESPACE, NAMESPACE_NAME_LABEL } from "../k8s/namespaces";
-import { targetFor } from "../verification/verification";
+import { gatewayTargetFor, targetFor } from "../verification/verification";
 import {
   CANARY_CONFIG_DIR,
   CANARY_CONFIG_KEY,
@@ -32,11 +32,11 @@ export interface QualityCanaryArgs {
   readonly image: pulumi.Input<string>;
   readonly targets: readonly QualityCanaryTarget[];
   /**
-   * Call the models through the API gateway (what users call) instead of their Services: its base URL and each
-   * model's task path there. The canary then authenticates with `apiKey`, which the gateway must know under
-   * `canary.keyName` (default "canary"), so its calls are counted under that key, not a customer's.
+   * Call the models through the API gateway (what users call) instead of their Services: its in-cluster base URL.
+   * The canary then authenticates with `apiKey`, which the gateway must know under `canary.keyName` (default
+   * "canary"; Gateway's `namedKeys`), so its calls are counted under that key, not a customer's.
    */
-  readonly gateway?: { readonly url: pulumi.Input<string>; readonly route: (model: ModelConfig) => string };
+  readonly gateway?: { readonly url: pulumi.Input<string> };
   /** The canary's API key (secret): needed through the gateway, or by engines started with a key. */
   readonly apiKey?: pulumi.Output<string>;
   /**
@@ -54,16 +54,20 @@ export interface QualityCanaryArgs {
   readonly serviceMonitor?: boolean;
 }
 
-/** What the canary's ConfigMap holds: the verifier's view of every model, without the wake-up phase. */
+/**
+ * What the canary's ConfigMap holds: the verifier's view of every model, without the wake-up phase. Through the
+ * gateway a model is called as clients call it: the gateway's base URL, its OpenAI/unified rerank API and the
+ * model's public name; the series keep the model's name either way.
+ */
 export function canaryTargetsOf(
   targets: readonly { model: ModelConfig; url: string }[],
-  gateway?: { url: string; route: (model: ModelConfig) => string },
+  gatewayUrl?: string,
 ): CanaryTarget[] {
   return targets.map(({ model, url }) => {
-    const { wakeTimeoutSeconds: _wake, activeHours: _hours, publicUrl: _public, ...t } = targetFor(model, url);
+    const t = gatewayUrl ? { ...gatewayTargetFor(model, gatewayUrl), name: model.name } : targetFor(model, url);
+    const { wakeTimeoutSeconds: _wake, activeHours: _hours, publicUrl: _public, ...rest } = t;
     return {
-      ...t,
-      ...(gateway ? { url: gateway.url, route: gateway.route(model) } : {}),
+      ...rest,
       scaleToZero: model.replicas.min === 0,
       ...(model.autoscaling.activeHours ? { activeHours: model.autoscaling.activeHours } : {}),
     } as CanaryTarget;
@@ -101,7 +105,7 @@ export class QualityCanary extends pulumi.ComponentResource {
       .apply(([urls, gatewayUrl]) => {
         const targets = canaryTargetsOf(
           args.targets.map((t, i) => ({ model: t.model, url: urls[i]! })),
-          gatewayUrl && args.gateway ? { url: gatewayUrl, route: args.gateway.route } : undefined,
+          gatewayUrl,
         );
         const body: CanaryConfigInput = {
           intervalSeconds: c.intervalSeconds,

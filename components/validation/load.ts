@@ -42,6 +42,7 @@ export function secretInputs(secrets: SecretsConfig): SecretInputs {
   return {
     hfToken: wrap(secrets.hfToken),
     apiKeys: wrap(secrets.apiKeys),
+    canaryApiKey: wrap(secrets.canaryApiKey),
     grafanaAdminPassword: wrap(secrets.grafanaAdminPassword),
     alertReceiverUrls: wrap(secrets.alertReceiverUrls),
   } as SecretInputs;

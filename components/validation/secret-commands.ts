@@ -4,6 +4,7 @@ import type { SecretsConfig } from "../config/secrets";
 const SECRET_FORMS: Record<keyof SecretsConfig, string> = {
   hfToken: "hf_...",
   apiKeys: '\'["<key of 16+ chars>", "<another key>"]\'',
+  canaryApiKey: '"$(openssl rand -hex 24)"',
   grafanaAdminPassword: "'<12+ characters>'",
   alertReceiverUrls: '\'{"<urlSecretKey>": "https://..."}\'',
 };

@@ -1,9 +1,6 @@
 import { createHash } from "node:crypto";
-import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
-import * as aws from "@pulumi/aws";
-import * as docker from "@pulumi/docker";
 import type { Environment, ModelConfig, VerificationConfig } from "../config";
 import { profileOf } from "../config/environments";
 import { verificationModeOf } from "../config/verification";
@@ -15,6 +12,7 @@ import { scaleFromZeroSeconds } from "../serving/autoscaling";
 import { STARTUP_MAX_SECONDS } from "../serving/sizing";
 import { JOB_CONFIG_DIR, JOB_CONFIG_KEY, type JobConfig } from "../verifier/job";
 import { localVerificationProvider } from "./provider";
+import { ProjectImage, VERIFIER_IMAGE } from "../build/project-image";
 import type { LocalVerificationInputs } from "../verifier/run-local";
 import type { StackTarget, StackVerification } from "../verifier/stack-outputs";
 import { GATEWAY_DIALECT } from "../verifier/target";
@@ -59,6 +57,11 @@ export interface VerificationArgs {
   readonly apiKey?: pulumi.Output<string>;
   /** Also verify every model through the gateway (after the engines); default: no gateway targets. */
   readonly gateway?: VerificationGateway;
+  /**
+   * The verifier image for the Job (mode job), e.g. a ProjectImage the stack shares with the quality canary;
+   * default verification.image, else built from images/verifier and pushed to ECR (cloud stacks).
+   */
+  readonly image?: pulumi.Input<string>;
 }
 
 /** Fields of a model that change what the checks see (replicas and autoscaling do not). */
@@ -184,10 +187,6 @@ export class LocalVerification extends pulumi.dynamic.Resource {
   }
 }
 
-/** Where the verifier's Dockerfile lives, and the build context (the repository root: it bundles components/verifier/job.ts). */
-const REPO_ROOT = path.resolve(__dirname, __dirname.includes(`${path.sep}dist${path.sep}`) ? "../../.." : "../..");
-export const VERIFIER_DOCKERFILE = path.join(REPO_ROOT, "images/verifier/Dockerfile");
-
 /** The checks' budget: every model's timeout, plus scheduling and image pull. */
 function checksBudgetSeconds(v: VerificationConfig, models: number): number {
   return Math.ceil(v.timeoutSeconds * models + 300);
@@ -300,33 +299,20 @@ export class Verification extends pulumi.ComponentResource {
     return Array.isArray(this.after) ? this.after : [this.after as pulumi.Input<pulumi.Resource>];
   }
 
-  /** The verifier image: the configured one, else built from images/verifier and pushed to ECR (cloud stacks). */
+  /** The verifier image: the one given, the configured one, else built from images/verifier and pushed to ECR (cloud stacks). */
   private image(name: string, args: VerificationArgs): pulumi.Input<string> {
-    if (args.verification.image) return args.verification.image;
+    const given = args.image ?? args.verification.image;
+    if (given) return given;
     if (!profileOf(args.environment).cloud) {
       // Config rules refuse this combination first; this guards library users who skip loadPlatformConfig.
       throw new Error(
         `verification.mode "job" in environment "${args.environment}" needs verification.image (there is no registry to push a build to); or set verification.mode to "local"`,
       );
     }
-    // The tag names what is verified (the hash), the digest names the build: a new verifier build with the same
-    // models re-tags, and the Job (which runs the digest) is replaced, so the checks re-run with the new code.
-    const repo = new aws.ecr.Repository(
-      `${name}-verifier`,
-      { imageTagMutability: "MUTABLE", imageScanningConfiguration: { scanOnPush: true }, forceDelete: true },
-      { parent: this },
-    );
-    const auth = aws.ecr.getAuthorizationTokenOutput({ registryId: repo.registryId }, { parent: this });
-    const image = new docker.Image(
-      `${name}-verifier`,
-      {
-        imageName: pulumi.interpolate`${repo.repositoryUrl}:${this.hash}`,
-        build: { context: REPO_ROOT, dockerfile: VERIFIER_DOCKERFILE, platform: "linux/amd64" },
-        registry: { server: repo.repositoryUrl, username: auth.userName, password: pulumi.secret(auth.password) },
-      },
-      { parent: this },
-    );
-    return image.repoDigest;
+    // The image's tag is a hash of its sources and the Job runs its digest: a new verifier build is a new Job
+    // spec, so the checks re-run with the new code even when the models did not change.
+    return new ProjectImage(`${name}-verifier`, { environment: args.environment, ...VERIFIER_IMAGE }, { parent: this })
+      .ref;
   }
 
   private createJob(

@@ -2,6 +2,7 @@ import { problem } from "../../config/errors";
 import type { ObservabilityConfig } from "../../config/observability";
 import type { PlatformConfig } from "../../config/schema";
 import type { Rule, RuleProblem } from "./types";
+import { secretSetCommand } from "../secret-commands";
 
 /**
  * Share of GPU memory above a model's gpu.memoryFraction that the CUDA context and allocator take on top of the
@@ -17,8 +18,28 @@ export const observabilityRules: Rule = (config) => {
     ...receiverProblems(config, obs),
     ...(obs.enabled && config.models ? gpuMemoryThresholdProblems(obs.alerts.gpuMemoryRatio.value, config.models) : []),
     ...storageProblems(config, obs),
+    ...canaryKeyProblems(config, obs),
   ];
 };
+
+/**
+ * The quality canary calls the models through the gateway with a key of its own (components/observability/
+ * canary-key.ts). A gateway closed by gateway.keys or JWT alone leaves nothing to make that key from.
+ */
+function canaryKeyProblems(config: Partial<PlatformConfig>, obs: ObservabilityConfig): RuleProblem[] {
+  const g = config.gateway;
+  if (!obs.enabled || !obs.canary.enabled || !g?.enabled || !config.secrets) return [];
+  if (config.secrets.canaryApiKey || config.secrets.apiKeys?.length) return [];
+  if (Object.keys(g.keys).length === 0 && !g.jwt) return [];
+  return [
+    problem(
+      ["observability", "canary", "enabled"],
+      true,
+      "the quality canary needs an API key the gateway knows, and this stack has neither apiKeys nor canaryApiKey (the gateway is closed by gateway.keys or gateway.jwt)",
+      `${secretSetCommand("canaryApiKey")}, or set observability.canary.enabled to false`,
+    ),
+  ];
+}
 
 function receiverProblems(config: Partial<PlatformConfig>, obs: ObservabilityConfig): RuleProblem[] {
   const urls = config.secrets?.alertReceiverUrls ?? {};

@@ -1,0 +1,108 @@
+import { createHash } from "node:crypto";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import * as pulumi from "@pulumi/pulumi";
+import * as aws from "@pulumi/aws";
+import * as docker from "@pulumi/docker";
+import type { Environment } from "../config/common";
+import { profileOf } from "../config/environments";
+
+/** The repository root: the build context of our images (their Dockerfiles bundle code from components/). */
+export const REPO_ROOT = path.resolve(
+  __dirname,
+  __dirname.includes(`${path.sep}dist${path.sep}`) ? "../../.." : "../..",
+);
+
+/**
+ * A short hash of the files an image is built from (paths relative to the repository root, folders walked in
+ * name order): the image tag, so a code change is a new tag and rolls the pods, and no change is no rebuild.
+ */
+export function sourceHash(sources: readonly string[]): string {
+  const h = createHash("sha256");
+  const add = (p: string) => {
+    if (!fs.existsSync(p)) return;
+    if (!fs.statSync(p).isDirectory()) {
+      h.update(path.relative(REPO_ROOT, p)).update(fs.readFileSync(p));
+      return;
+    }
+    for (const e of fs.readdirSync(p).sort()) add(path.join(p, e));
+  };
+  for (const s of sources) add(path.join(REPO_ROOT, s));
+  return h.digest("hex").slice(0, 12);
+}
+
+export interface ProjectImageArgs {
+  readonly environment: Environment;
+  /** Image name outside the cloud (`<repository>:<tag>`), and the ECR repository's name prefix in cloud stacks. */
+  readonly repository: string;
+  /** The Dockerfile, relative to the repository root (the build context). */
+  readonly dockerfile: string;
+  /** Files and folders (relative to the root) the image is built from: their hash is the tag. */
+  readonly sources: readonly string[];
+}
+
+/**
+ * One of this project's images (images/<name>/Dockerfile), built by `pulumi up`: in cloud stacks pushed to an ECR
+ * repository of the stack (immutable tags, scanned on push) and referenced by digest; elsewhere built into the
+ * local Docker engine without a push, for a kind/minikube cluster to load (`kind load docker-image`).
+ */
+export class ProjectImage extends pulumi.ComponentResource {
+  /** What a pod spec's `image` gets: the pushed digest (cloud) or `<repository>:<tag>`. */
+  readonly ref: pulumi.Output<string>;
+  readonly tag: string;
+  readonly image: docker.Image;
+  /** The ECR repository (cloud stacks only). */
+  readonly repository?: aws.ecr.Repository;
+
+  constructor(name: string, args: ProjectImageArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("retrieval-stack:build:ProjectImage", name, {}, opts);
+    this.tag = sourceHash(args.sources);
+    const build = {
+      context: REPO_ROOT,
+      dockerfile: path.join(REPO_ROOT, args.dockerfile),
+      platform: "linux/amd64",
+    };
+    if (!profileOf(args.environment).cloud) {
+      this.image = new docker.Image(
+        name,
+        { imageName: `${args.repository}:${this.tag}`, build, skipPush: true },
+        { parent: this },
+      );
+      this.ref = this.image.imageName;
+    } else {
+      const repo = new aws.ecr.Repository(
+        name,
+        { imageTagMutability: "IMMUTABLE", imageScanningConfiguration: { scanOnPush: true }, forceDelete: true },
+        { parent: this },
+      );
+      this.repository = repo;
+      const auth = aws.ecr.getAuthorizationTokenOutput({ registryId: repo.registryId }, { parent: this });
+      this.image = new docker.Image(
+        name,
+        {
+          imageName: pulumi.interpolate`${repo.repositoryUrl}:${this.tag}`,
+          build,
+          registry: { server: repo.repositoryUrl, username: auth.userName, password: pulumi.secret(auth.password) },
+        },
+        { parent: this },
+      );
+      this.ref = this.image.repoDigest;
+    }
+    this.registerOutputs({ ref: this.ref });
+  }
+}
+
+/** The verifier image (images/verifier: the post-deploy Job's /app/job.js and the quality canary's /app/canary.js). */
+export const VERIFIER_IMAGE = {
+  repository: "retrieval-verifier",
+  dockerfile: "images/verifier/Dockerfile",
+  // What its Dockerfile copies: the lock file, tsconfig, the bundler and components/.
+  sources: ["package.json", "package-lock.json", "tsconfig.json", "images/verifier", "components"],
+} as const;
+
+/** The gateway image (images/gateway: the bundled server of images/gateway/src and its playground). */
+export const GATEWAY_IMAGE = {
+  repository: "retrieval-gateway",
+  dockerfile: "images/gateway/Dockerfile",
+  sources: ["images/gateway", "components/gateway", "components/serving/dialects"],
+} as const;
