@@ -42,6 +42,8 @@ describe("rule groups rendered by `plan` for every stack", () => {
         ingress: config.ingress,
         // index.ts passes the stack's gateway section: its alerts come with it.
         gateway: config.gateway,
+        // index.ts deploys the quality canary wherever observability.canary is on: its alerts come with it.
+        canary: config.observability.canary,
       });
       expect(rule.spec.groups).toEqual(JSON.parse(JSON.stringify(expected)));
       // Every model has its group, with at least Down, latency, restarts and "no data".
@@ -54,6 +56,9 @@ describe("rule groups rendered by `plan` for every stack", () => {
             "ModelServiceHighLatencyP99",
             "ModelServicePodRestarting",
             "ModelMetricsMissing",
+            "ModelQualityLow",
+            "CanaryCheckFailing",
+            "CanaryStale",
           ]),
         );
         const latency = g.rules.find((x: { alert: string }) => x.alert === "ModelServiceHighLatencyP99");
