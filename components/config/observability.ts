@@ -229,7 +229,7 @@ export const ObservabilitySchema = z.strictObject({
   }),
   runbookBaseUrl: RunbookBaseUrl.optional().meta({
     description:
-      'Where alerts\' runbook_url points: the absolute http(s) URL of docs/runbooks.md as your team browses it (e.g. "https://github.com/acme/retrieval-stack/blob/main/docs/runbooks.md"); each alert appends its #anchor. Unset: alerts carry no runbook_url (a relative path opens nowhere from Alertmanager or chat) and plan.md says so.',
+      'Where alerts\' runbook_url points: the absolute http(s) URL of docs/runbooks.md as your team browses it (e.g. "https://github.com/acme/retrieval-stack/blob/main/docs/runbooks.md"); each alert appends its #anchor. Unset: alerts carry no runbook_url (a relative path opens nowhere from Alertmanager or chat) and plan.md says so; prod refuses to deploy without it.',
   }),
 });
 export type ObservabilityConfig = z.infer<typeof ObservabilitySchema>;

@@ -1,4 +1,5 @@
 import { problem } from "../../config/errors";
+import { profileOf } from "../../config/environments";
 import type { ObservabilityConfig } from "../../config/observability";
 import type { PlatformConfig } from "../../config/schema";
 import type { Rule, RuleProblem } from "./types";
@@ -17,8 +18,23 @@ export const observabilityRules: Rule = (config) => {
     ...receiverProblems(config, obs),
     ...(obs.enabled && config.models ? gpuMemoryThresholdProblems(obs.alerts.gpuMemoryRatio.value, config.models) : []),
     ...storageProblems(config, obs),
+    ...runbookProblems(config, obs),
   ];
 };
+
+/** Where the profile requires it (prod), an alert without a runbook link would page someone with nowhere to go. */
+function runbookProblems(config: Partial<PlatformConfig>, obs: ObservabilityConfig): RuleProblem[] {
+  if (!config.environment || !profileOf(config.environment).runbookLinksRequired) return [];
+  if (!obs.enabled || obs.runbookBaseUrl) return [];
+  return [
+    problem(
+      ["observability", "runbookBaseUrl"],
+      undefined,
+      `is unset, so the ${config.environment} alerts would carry no runbook_url`,
+      'set it to the absolute URL of docs/runbooks.md as your team browses it, e.g. "https://git.example.com/platform/retrieval-stack/blob/main/docs/runbooks.md"',
+    ),
+  ];
+}
 
 function receiverProblems(config: Partial<PlatformConfig>, obs: ObservabilityConfig): RuleProblem[] {
   const urls = config.secrets?.alertReceiverUrls ?? {};
