@@ -163,15 +163,15 @@ export const IMAGES = {
   }),
   vllm: image({
     repository: "vllm/vllm-openai",
-    tag: "v0.31.0",
+    tag: "v0.27.1",
     source:
-      "not in any upstream snapshot here (vllm-project/vllm is too large to fetch; the vLLM blog's newest is vllm/vllm-openai:v0.27.1, 2026-08-10): v0.31.0 is pulled by several public repositories since 2026-10 (docker.io/vllm/vllm-openai:v0.31.0, one noting it shipped 2026-10-05); v0.32.0/v0.33.0 are pinned nowhere",
+      "vllm-project/recipes commit d2f5cd8 (2026-08-13), models/nvidia/NVIDIA-Nemotron-3.5-Lightning-30B-A3B-BF16.yaml: docker_image 'vllm/vllm-openai:v0.27.1', the newest tag the vLLM project itself names (its blog's newest is also v0.27.1); checked 2026-12-02. vllm-project/vllm (1.1 GB) cannot be fetched here to read its tags; v0.31.0, which public repositories outside the project pull since 2026-10, is named in no vllm-project repository here",
   }),
   sglang: image({
     repository: "lmsysorg/sglang",
-    tag: "v0.5.21",
+    tag: "v0.5.10.post1",
     source:
-      "not in any upstream snapshot here (sgl-project/sglang is too large to fetch): lmsysorg/sglang:v0.5.21 is pulled by several public repositories since 2026-10 (multi-arch index built 2026-10-01, -cu130 and -runtime variants); v0.5.22/v0.5.23 are pinned nowhere",
+      "sgl-project/sgl-cookbook commit e88b0fd (2026-04-12), docs/autoregressive/MiniMax/MiniMax-M2.7.md: 'lmsysorg/sglang:v0.5.10.post1' for A100/H100/H200/B200 (-cu130 for B300/GB200), the newest tag any sgl-project repository here names (sgl-project/rbg 2026-08 pins v0.5.9, sgl-project/sglang docs/release_lookup/release_index.json stops at v0.5.8.post1); checked 2026-12-02. sgl-project/sglang (1.2 GB) cannot be fetched here to read its tags; v0.5.21, which public repositories outside the project pull since 2026-10, is named in no sgl-project repository here",
   }),
   tei: image({
     repository: "ghcr.io/huggingface/text-embeddings-inference",

@@ -6,7 +6,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { ENGINE_ADAPTERS } from "../components/serving/engines";
 import { ModelConfigSchema, type EngineName } from "../components/config";
 import { buildRuleGroups } from "../components/observability/alert-rules";
-import { ALERT_NAMES } from "../components/observability/alert-catalogue";
+import { ALERT_NAMES, runbookUrl, type AlertName } from "../components/observability/alert-catalogue";
 import { metricNamesIn } from "../components/observability/metric-catalogue";
 import { modelSelector } from "../components/serving/metric-labels";
 import { STACKS, parseStack } from "./config-helpers";
@@ -72,6 +72,18 @@ describe("rule groups rendered by `plan` for every stack", () => {
       expect(check.status, check.output).toBe(0);
     },
   );
+
+  it("prod: every rendered alert links its runbook section (runbook_url = runbookBaseUrl#anchor)", async () => {
+    const { out, result } = await rendered.prod!;
+    expect(result.code).toBe(0);
+    const file = path.join(out, "manifests", "monitoring", "prometheusrule-retrieval-stack-alerts.yaml");
+    const rules = YAML.parse(fs.readFileSync(file, "utf8")).spec.groups.flatMap((g: { rules: unknown[] }) => g.rules);
+    const base = parseStack("prod").observability.runbookBaseUrl;
+    expect(base).toMatch(/^https:\/\/.+\/docs\/runbooks\.md$/);
+    expect(rules.length).toBeGreaterThan(0);
+    for (const r of rules as { alert: string; annotations: Record<string, string> }[])
+      expect(r.annotations.runbook_url, r.alert).toBe(runbookUrl(base!, r.alert as AlertName));
+  });
 
   it("plan --stack prod lists every alert with its threshold in plan.md", async () => {
     const { out, result } = await rendered.prod!;

@@ -155,21 +155,47 @@ describe("Cluster, mode eks (prod stack)", () => {
     expect(r.inputs("aws:eks/addon:Addon", "cluster-ebs-csi").addonName).toBe("aws-ebs-csi-driver");
   });
 
-  it("keeps pods on GPU nodes away from the node's credentials: IMDSv2 only, hop limit 1, in each group's launch template", async () => {
+  it("keeps pods on every node away from the node's credentials: IMDSv2 only, hop limit 1, in each group's launch template", async () => {
     const r = await rendered;
-    for (const group of Object.keys(config.gpuNodeGroups))
-      for (const zone of eksConfig.availabilityZones) {
-        const lt = r.get("aws:ec2/launchTemplate:LaunchTemplate", `cluster-${group}-${zone}-lt`);
-        expect((lt.inputs as any).metadataOptions).toEqual({
-          httpEndpoint: "enabled",
-          httpTokens: "required",
-          httpPutResponseHopLimit: 1,
-        });
-        // The node group uses exactly this template, at its newest version, and not @pulumi/eks's own (hop limit 2).
-        const ng = r.inputs(MNG, `cluster-${group}-${zone}`);
-        expect(ng.launchTemplate).toEqual({ id: `${lt.name}-id`, version: "1" });
-        expect(ng.enableIMDSv2).toBeUndefined();
-      }
+    const groups = [
+      "system",
+      ...Object.keys(config.gpuNodeGroups).flatMap((g) => eksConfig.availabilityZones.map((z) => `${g}-${z}`)),
+    ];
+    for (const group of groups) {
+      const lt = r.get("aws:ec2/launchTemplate:LaunchTemplate", `cluster-${group}-lt`);
+      expect((lt.inputs as any).metadataOptions, group).toEqual({
+        httpEndpoint: "enabled",
+        httpTokens: "required",
+        httpPutResponseHopLimit: 1,
+      });
+      // The node group uses exactly this template, at its newest version, and not @pulumi/eks's own (hop limit 2).
+      const ng = r.inputs(MNG, `cluster-${group}`);
+      expect(ng.launchTemplate, group).toEqual({ id: `${lt.name}-id`, version: "1" });
+      expect(ng.enableIMDSv2).toBeUndefined();
+    }
+    // Every managed node group of the cluster is in that list: none keeps EKS's default metadata options.
+    expect(
+      r
+        .ofType(MNG)
+        .map((ng) => ng.name)
+        .sort(),
+    ).toEqual(groups.map((g) => `cluster-${g}`).sort());
+  });
+
+  it("gives the system group its disk through the launch template (EKS refuses diskSize next to one)", async () => {
+    const r = await rendered;
+    expect(r.inputs(MNG, "cluster-system").diskSize).toBeUndefined();
+    expect(r.inputs("aws:ec2/launchTemplate:LaunchTemplate", "cluster-system-lt").blockDeviceMappings).toEqual([
+      {
+        deviceName: "/dev/xvda",
+        ebs: {
+          volumeSize: eksConfig.systemNodeGroup.diskSizeGiB,
+          volumeType: "gp3",
+          encrypted: "true",
+          deleteOnTermination: "true",
+        },
+      },
+    ]);
   });
 
   it("enforces NetworkPolicies: the VPC CNI's network policy agent is on", async () => {

@@ -5,6 +5,7 @@ import * as path from "node:path";
 import Ajv2020 from "ajv/dist/2020";
 import { describe, expect, it } from "vitest";
 import * as YAML from "yaml";
+import { z } from "zod";
 import { PLATFORM_SECTIONS } from "../components/config";
 import { MODEL_CATALOGUE } from "../components/serving/models";
 import { generatedFiles } from "../scripts/gen-config-docs";
@@ -40,6 +41,38 @@ describe("generated config docs are current", () => {
     expect(qwen.split("|")[8]).toContain("vllm");
     expect(qwen.split("|")[8]).not.toContain("tei");
   });
+});
+
+describe("schema descriptions live in the zod schema, not only in JSDoc", () => {
+  type Node = {
+    description?: string;
+    properties?: Record<string, Node>;
+    items?: Node;
+    additionalProperties?: Node | boolean;
+    oneOf?: Node[];
+    anyOf?: Node[];
+  };
+  /** Every property path of a JSON Schema whose schema carries no description. */
+  const undescribed = (node: Node, at: string, out: string[] = []): string[] => {
+    for (const [key, child] of Object.entries(node.properties ?? {})) {
+      const variants = [child, ...(child.anyOf ?? []), ...(child.oneOf ?? [])];
+      if (!variants.some((v) => v.description)) out.push(`${at}.${key}`);
+      undescribed(child, `${at}.${key}`, out);
+    }
+    for (const v of [...(node.oneOf ?? []), ...(node.anyOf ?? [])]) undescribed(v, at, out);
+    if (node.items) undescribed(node.items, `${at}[]`, out);
+    if (node.additionalProperties && typeof node.additionalProperties === "object")
+      undescribed(node.additionalProperties, `${at}.<name>`, out);
+    return out;
+  };
+
+  it.each(["cluster", "gpuNodeGroups", "observability"] as const)(
+    "every key of %s has .meta({ description })",
+    (section) => {
+      const json = z.toJSONSchema(PLATFORM_SECTIONS[section], { io: "input", unrepresentable: "any" }) as Node;
+      expect(undescribed(json, section)).toEqual([]);
+    },
+  );
 });
 
 describe("the JSON Schema validates our stack files (ajv)", () => {

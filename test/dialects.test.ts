@@ -386,4 +386,32 @@ describe("one OpenAI embeddings API for every engine at the public route", () =>
       body: { error: "batch size 33 > maximum allowed batch size 32", error_type: "Validation" },
     });
   });
+
+  it("Xinference rerank asks return_len and reads meta.tokens as xinference v3.2.1 fills it", async () => {
+    const server = await startFakeServer({ dialect: "xinference", servedModel: "rr" });
+    servers.push(server);
+    const rerank = xinferenceDialect.rerank!;
+    const post = async (body: unknown) =>
+      (await (
+        await fetch(`${server.url}${rerank.path("rr")}`, {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body: JSON.stringify(body),
+        })
+      ).json()) as any;
+    const built = rerank.build(rerankReq);
+    expect(built).toMatchObject({ return_len: true, return_documents: false });
+    const body = await post(built);
+    expect(body.meta).toEqual({
+      api_version: null,
+      billed_units: null,
+      tokens: { input_tokens: 30, output_tokens: 30 },
+      warnings: null,
+    });
+    expect(body.results.map((r: any) => r.document)).toEqual([null, null, null]);
+    expect(rerank.tokens!(body, () => undefined)).toBe(30);
+    // Without return_len Xinference leaves meta.tokens null, so there is no usage to read.
+    const { return_len: _, ...withoutLen } = built as Record<string, unknown>;
+    expect(rerank.tokens!(await post(withoutLen), () => undefined)).toBeUndefined();
+  });
 });

@@ -107,7 +107,7 @@ describe("metrics declarations", () => {
 describe("vLLM adapter", () => {
   it("serves Qwen3-Reranker-4B as a pooling model with the hf_overrides and the chat template from a file", () => {
     const w = adapterFor("vllm").workload(contextOf(SEEDS.qwen3Reranker));
-    expect(w.image).toBe("vllm/vllm-openai:v0.31.0");
+    expect(w.image).toBe("vllm/vllm-openai:v0.27.1");
     expect(w.command).toEqual(["vllm", "serve"]);
     expect(w.args).toEqual([
       "Qwen/Qwen3-Reranker-4B",
@@ -152,7 +152,7 @@ describe("vLLM adapter", () => {
 describe("SGLang adapter", () => {
   it("runs BGE as an embedding model with the triton attention backend", () => {
     const w = adapterFor("sglang").workload(contextOf(SEEDS.bgeLargeZh));
-    expect(w.image).toBe("lmsysorg/sglang:v0.5.21");
+    expect(w.image).toBe("lmsysorg/sglang:v0.5.10.post1");
     expect(w.command).toEqual(["python3"]);
     expect(w.args).toEqual([
       "-m",

@@ -12,7 +12,7 @@ import { knownMetricNames, metricNamesIn } from "../components/observability/met
 import { KUBE_PROMETHEUS_STACK } from "../components/observability/helm-values";
 import { MONITORING_NAMESPACE } from "../components/k8s/namespaces";
 import { renderResources } from "./harness";
-import { parseStack } from "./config-helpers";
+import { parseStack, problemsOf } from "./config-helpers";
 
 const prod = parseStack("prod");
 const local = parseStack("local");
@@ -323,6 +323,25 @@ describe("runbook URLs are absolute, from config", () => {
     expect(ObservabilitySchema.parse({ runbookBaseUrl: "https://x.example/docs/runbooks.md" }).runbookBaseUrl).toBe(
       "https://x.example/docs/runbooks.md",
     );
+  });
+
+  it("prod refuses to deploy without it (path, value, fix); dev and staging may leave it unset", () => {
+    const problems = problemsOf("prod", (r) => delete r.observability.runbookBaseUrl);
+    const p = problems.find((x) => x.path === "retrieval-stack:observability.runbookBaseUrl");
+    expect(p?.message).toMatch(
+      /is unset, so the prod alerts would carry no runbook_url\. Fix: set it to the absolute URL/,
+    );
+    for (const stack of ["dev", "staging"])
+      expect(
+        parseStack(stack, (r) => delete r.observability.runbookBaseUrl).observability.runbookBaseUrl,
+      ).toBeUndefined();
+    // With observability off there are no alerts to link.
+    expect(() =>
+      parseStack("prod", (r) => {
+        delete r.observability.runbookBaseUrl;
+        r.observability.enabled = false;
+      }),
+    ).not.toThrow();
   });
 
   it("unset: no alert carries a runbook_url, and plan.md's line says how to set it", () => {

@@ -41,7 +41,7 @@ describe("Qwen3-Reranker-4B on vLLM (prod, L40S)", async () => {
   it("every rendered object passes schema validation", () => expectSchemaValid(r));
 
   it("runs the pinned vLLM image with one GPU, on the L40S node group, tolerating the GPU taint", () => {
-    expect(engine.image).toBe("vllm/vllm-openai:v0.31.0");
+    expect(engine.image).toBe("vllm/vllm-openai:v0.27.1");
     expect(engine.resources.limits["nvidia.com/gpu"]).toBe("1");
     expect(engine.resources.requests["nvidia.com/gpu"]).toBe("1");
     expect(pod.tolerations).toEqual([{ key: GPU_TAINT.key, operator: "Equal", value: "true", effect: "NoSchedule" }]);
@@ -134,7 +134,7 @@ describe("bge-large-zh-v1.5 on SGLang (prod, L4)", async () => {
   it("every rendered object passes schema validation", () => expectSchemaValid(r));
 
   it("runs the embedding server with metrics on, on the L4 group, port 30000", () => {
-    expect(engine.image).toBe("lmsysorg/sglang:v0.5.21");
+    expect(engine.image).toBe("lmsysorg/sglang:v0.5.10.post1");
     expect(engine.args).toEqual(
       expect.arrayContaining(["--is-embedding", "--enable-metrics", "--attention-backend", "triton"]),
     );

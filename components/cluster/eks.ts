@@ -116,6 +116,7 @@ export function createEksCluster(
   const nodeGroups: Record<string, eks.ManagedNodeGroup> = {};
 
   const s = c.systemNodeGroup;
+  const systemTemplate = nodeLaunchTemplate(`${name}-${SYSTEM_NODE_GROUP}`, s.diskSizeGiB, tags, parent);
   nodeGroups[SYSTEM_NODE_GROUP] = new eks.ManagedNodeGroup(
     `${name}-${SYSTEM_NODE_GROUP}`,
     {
@@ -125,7 +126,8 @@ export function createEksCluster(
       amiType: SYSTEM_AMI_TYPE,
       instanceTypes: [s.instanceType],
       capacityType: "ON_DEMAND",
-      diskSize: s.diskSizeGiB,
+      // Disk and metadata options live in the launch template, as for the GPU groups.
+      launchTemplate: { id: systemTemplate.id, version: systemTemplate.latestVersion.apply(String) },
       subnetIds: vpc.privateSubnetIds,
       scalingConfig: { minSize: s.minSize, maxSize: s.maxSize, desiredSize: s.desiredSize ?? s.minSize },
       // cluster-autoscaler owns the size after creation.
@@ -138,7 +140,7 @@ export function createEksCluster(
 
   for (const [groupName, group] of Object.entries(gpuNodeGroups)) {
     for (const zonal of zonalGpuNodeGroups(groupName, group, c.availabilityZones)) {
-      const gpuTemplate = gpuLaunchTemplate(`${name}-${zonal.name}`, zonal.diskSizeGiB, tags, parent);
+      const gpuTemplate = nodeLaunchTemplate(`${name}-${zonal.name}`, zonal.diskSizeGiB, tags, parent);
       const mng = new eks.ManagedNodeGroup(
         `${name}-${zonal.name}`,
         {
@@ -241,14 +243,19 @@ export function createEksCluster(
 }
 
 /**
- * Launch template of a GPU node group: IMDSv2 only, with a hop limit of 1, so that a pod (one network hop behind
- * the node) cannot fetch the node role's credentials from the instance metadata service; host-network daemons
- * (VPC CNI, kube-proxy) still can. @pulumi/eks's own `enableIMDSv2` sets the hop limit to 2 (nodejs/eks/nodes/
- * nodegroup.ts, v4.3.0, read 2026-12-01), which lets pods through, hence our own template. Without an AMI id in
- * it, EKS keeps choosing the AMI from amiType and writes the bootstrap user data itself. The root volume is the
- * AL2023 AMIs' /dev/xvda (the same device @pulumi/eks uses), gp3 and encrypted.
+ * Launch template of every managed node group (system and GPU): IMDSv2 only, with a hop limit of 1, so that a pod
+ * (one network hop behind the node) cannot fetch the node role's credentials from the instance metadata service;
+ * host-network daemons (VPC CNI, kube-proxy) still can. @pulumi/eks's own `enableIMDSv2` sets the hop limit to 2
+ * (nodejs/eks/nodes/nodegroup.ts, v4.3.0, read 2026-12-01), which lets pods through, hence our own template. The
+ * pods on the system nodes that need AWS use IRSA and get what IMDS would tell them elsewhere: the load balancer
+ * controller and cluster-autoscaler are given region (and VPC) in their values; the EBS CSI driver falls back from
+ * IMDS to the Kubernetes API for metadata (kubernetes-sigs/aws-ebs-csi-driver docs/install.md, "Metadata", HEAD
+ * 429e202 2026-08-19, read 2026-12-02). Without an AMI id in the template, EKS keeps choosing the AMI from amiType
+ * and writes the bootstrap user data itself. The root volume is the AL2023 AMIs' /dev/xvda (the same device
+ * @pulumi/eks uses), gp3 and encrypted. Field names: LaunchTemplateMetadataOptions and NodeGroupLaunchTemplate in
+ * @pulumi/aws 7.48.0's types (node_modules, read 2026-12-02).
  */
-function gpuLaunchTemplate(
+function nodeLaunchTemplate(
   name: string,
   diskSizeGiB: number,
   tags: Record<string, string>,
@@ -257,7 +264,7 @@ function gpuLaunchTemplate(
   return new aws.ec2.LaunchTemplate(
     `${name}-lt`,
     {
-      metadataOptions: GPU_NODE_METADATA_OPTIONS,
+      metadataOptions: NODE_METADATA_OPTIONS,
       blockDeviceMappings: [
         {
           deviceName: "/dev/xvda",
@@ -270,8 +277,8 @@ function gpuLaunchTemplate(
   );
 }
 
-/** Instance metadata options of GPU nodes (EC2 LaunchTemplate metadataOptions). */
-export const GPU_NODE_METADATA_OPTIONS = {
+/** Instance metadata options of every node (EC2 LaunchTemplate metadataOptions). */
+export const NODE_METADATA_OPTIONS = {
   httpEndpoint: "enabled",
   httpTokens: "required",
   httpPutResponseHopLimit: 1,

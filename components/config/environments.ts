@@ -19,6 +19,8 @@ export interface EnvironmentProfile {
   readonly minZones: number;
   /** Ingress redirects HTTP to HTTPS. */
   readonly forceHttps: boolean;
+  /** observability.runbookBaseUrl must be set: every alert that pages someone carries a runbook_url. */
+  readonly runbookLinksRequired: boolean;
 }
 
 export const ENVIRONMENT_PROFILES: Readonly<Record<Environment, EnvironmentProfile>> = {
@@ -30,6 +32,7 @@ export const ENVIRONMENT_PROFILES: Readonly<Record<Environment, EnvironmentProfi
     spotNeedsOptIn: false,
     minZones: 1,
     forceHttps: false,
+    runbookLinksRequired: false,
   },
   dev: {
     cloud: true,
@@ -39,6 +42,7 @@ export const ENVIRONMENT_PROFILES: Readonly<Record<Environment, EnvironmentProfi
     spotNeedsOptIn: false,
     minZones: 1,
     forceHttps: false,
+    runbookLinksRequired: false,
   },
   staging: {
     cloud: true,
@@ -48,6 +52,7 @@ export const ENVIRONMENT_PROFILES: Readonly<Record<Environment, EnvironmentProfi
     spotNeedsOptIn: false,
     minZones: 2,
     forceHttps: true,
+    runbookLinksRequired: false,
   },
   prod: {
     cloud: true,
@@ -57,6 +62,7 @@ export const ENVIRONMENT_PROFILES: Readonly<Record<Environment, EnvironmentProfi
     spotNeedsOptIn: true,
     minZones: 3,
     forceHttps: true,
+    runbookLinksRequired: true,
   },
 };
 

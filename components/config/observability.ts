@@ -3,21 +3,32 @@ import { PromDuration, Severity } from "./common";
 import { fixMessage } from "./errors";
 
 export const ReceiverSchema = z.strictObject({
-  name: z.string().regex(/^[a-z][-a-z0-9]*$/, {
-    message: fixMessage('is not a receiver name (lowercase letters, digits and "-")', 'use e.g. "oncall-wecom"'),
+  name: z
+    .string()
+    .regex(/^[a-z][-a-z0-9]*$/, {
+      message: fixMessage('is not a receiver name (lowercase letters, digits and "-")', 'use e.g. "oncall-wecom"'),
+    })
+    .meta({ description: 'Alertmanager receiver name, e.g. "oncall-wecom".' }),
+  type: z
+    .enum(["webhook", "slack", "wecom", "dingtalk"])
+    .meta({ description: "Where the notifications go: a generic webhook, Slack, WeCom or DingTalk." }),
+  urlSecretKey: z.string().min(1).meta({
+    description: "Key of this receiver's URL in the secret config `alertReceiverUrls` (never the URL itself).",
   }),
-  type: z.enum(["webhook", "slack", "wecom", "dingtalk"]),
-  /** Key of this receiver's URL in the secret config `alertReceiverUrls` (never the URL itself). */
-  urlSecretKey: z.string().min(1),
-  /** Severities routed here. */
-  severities: z.array(Severity).min(1).default(["critical", "warning"]),
-  /** Slack channel, for type slack. */
-  channel: z.string().optional(),
+  severities: z
+    .array(Severity)
+    .min(1)
+    .default(["critical", "warning"])
+    .meta({ description: "Severities routed here." }),
+  channel: z.string().optional().meta({ description: "Slack channel, for type slack." }),
 });
 export type ReceiverConfig = z.infer<typeof ReceiverSchema>;
 
 const Threshold = <T extends z.ZodTypeAny>(value: T, forDefault: string) =>
-  z.strictObject({ value, for: PromDuration.default(forDefault) });
+  z.strictObject({
+    value: value.meta({ description: "The threshold the alert compares with." }),
+    for: PromDuration.default(forDefault).meta({ description: "How long the condition holds before the alert fires." }),
+  });
 
 /** An absolute http(s) URL with nothing Prometheus' Go templates would read as an action. */
 const RunbookBaseUrl = z
@@ -36,109 +47,156 @@ const RunbookBaseUrl = z
   });
 
 export const AlertThresholdsSchema = z.strictObject({
-  /** No ready replica for this long (a pod restart or a rolling update must not page). */
-  modelDownFor: PromDuration.default("5m"),
-  /** 5xx / all requests. */
-  errorRatio: Threshold(z.number().gt(0).lt(1), "5m").default({ value: 0.05, for: "5m" }),
-  /** p99 above the model's SLO for this long. */
-  latencyP99For: PromDuration.default("10m"),
-  /** Waiting requests per model. */
-  queueBacklog: Threshold(z.number().positive(), "10m").default({ value: 50, for: "10m" }),
-  atMaxReplicasFor: PromDuration.default("15m"),
-  /** Container restarts within 15 minutes. */
-  podRestarts: Threshold(z.number().int().positive(), "0m").default({ value: 3, for: "0m" }),
-  /**
-   * Framebuffer used / total. vLLM and SGLang reserve models[].gpu.memoryFraction (default 0.9) of the GPU at start
-   * by design, so the alert means "above what the engines reserve": another process or a leak. 0.95 leaves room for
-   * the default reservation plus the CUDA context; a config rule keeps it above every model's memoryFraction + 0.02.
-   */
-  gpuMemoryRatio: Threshold(z.number().gt(0).lt(1), "10m").default({ value: 0.95, for: "10m" }),
-  gpuUtilization: Threshold(z.number().gt(0).lte(1), "15m").default({ value: 0.9, for: "15m" }),
-  gpuPodsPendingFor: PromDuration.default("10m"),
-  metricsMissingFor: PromDuration.default("10m"),
-  /** Mean request latency per model above this many ms (seed 003: 500 ms); engines with a latency histogram. */
-  meanLatencyMs: Threshold(z.number().positive(), "10m").default({ value: 500, for: "10m" }),
-  /**
-   * Fewer requests per second than `value` while the model runs (seed 003: QPS < 10). Off by default: what is low
-   * depends on the product. `utcHours` limits it to a daily window in UTC (PromQL's hour()), e.g. 8 to 20.
-   */
+  modelDownFor: PromDuration.default("5m").meta({
+    description: "ModelDown: no ready replica for this long (a pod restart or a rolling update must not page).",
+  }),
+  errorRatio: Threshold(z.number().gt(0).lt(1), "5m")
+    .default({ value: 0.05, for: "5m" })
+    .meta({ description: "Engine 5xx / all requests above this share." }),
+  latencyP99For: PromDuration.default("10m").meta({
+    description: "p99 latency above the model's models[].slo.p99LatencyMs for this long.",
+  }),
+  queueBacklog: Threshold(z.number().positive(), "10m")
+    .default({ value: 50, for: "10m" })
+    .meta({ description: "Waiting requests per model above this many." }),
+  atMaxReplicasFor: PromDuration.default("15m").meta({
+    description: "A model at its replicas.max this long: the autoscaler cannot add capacity.",
+  }),
+  podRestarts: Threshold(z.number().int().positive(), "0m")
+    .default({ value: 3, for: "0m" })
+    .meta({ description: "Container restarts within 15 minutes above this many." }),
+  gpuMemoryRatio: Threshold(z.number().gt(0).lt(1), "10m").default({ value: 0.95, for: "10m" }).meta({
+    description:
+      'Framebuffer used / total. vLLM and SGLang reserve models[].gpu.memoryFraction (default 0.9) of the GPU at start by design, so the alert means "above what the engines reserve": another process or a leak. 0.95 leaves room for the default reservation plus the CUDA context; a config rule keeps it above every model\'s memoryFraction + 0.02.',
+  }),
+  gpuUtilization: Threshold(z.number().gt(0).lte(1), "15m")
+    .default({ value: 0.9, for: "15m" })
+    .meta({ description: "Mean GPU utilisation (DCGM) above this share: the models on the GPU are saturated." }),
+  gpuPodsPendingFor: PromDuration.default("10m").meta({
+    description: "Model pods Pending on a GPU node group this long (group at maxSize, out of capacity, or no match).",
+  }),
+  metricsMissingFor: PromDuration.default("10m").meta({
+    description:
+      "None of an engine's metrics received for a model this long: dashboards, alerts and autoscaling are blind.",
+  }),
+  meanLatencyMs: Threshold(z.number().positive(), "10m").default({ value: 500, for: "10m" }).meta({
+    description:
+      "Mean request latency per model above this many ms (seed 003: 500 ms); engines with a latency histogram.",
+  }),
   lowTraffic: z
     .strictObject({
-      enabled: z.boolean().default(false),
-      value: z.number().positive().default(10),
-      for: PromDuration.default("15m"),
+      enabled: z.boolean().default(false).meta({ description: "Render the low-traffic alert." }),
+      value: z.number().positive().default(10).meta({ description: "Requests per second below which it fires." }),
+      for: PromDuration.default("15m").meta({ description: "How long traffic stays below value before it fires." }),
       utcHours: z
-        .strictObject({ start: z.number().int().min(0).max(23), end: z.number().int().min(1).max(24) })
+        .strictObject({
+          start: z.number().int().min(0).max(23).meta({ description: "First UTC hour of the window (0-23)." }),
+          end: z.number().int().min(1).max(24).meta({ description: "UTC hour the window ends (1-24, exclusive)." }),
+        })
         .refine((h) => h.start < h.end, { message: "start must be before end (hours 0-24, UTC)" })
-        .optional(),
+        .optional()
+        .meta({ description: "Limit the alert to a daily window in UTC (PromQL's hour()), e.g. 8 to 20." }),
     })
-    .default({ enabled: false, value: 10, for: "15m" }),
-  /** CPU used / CPU requested of a CPU-served model (no models[].gpu) above this share. */
-  cpuSaturation: Threshold(z.number().gt(0).lte(4), "5m").default({ value: 0.85, for: "5m" }),
-  /** Working-set memory / memory limit of a model container above this share (OOM risk). */
-  memoryOfLimit: Threshold(z.number().gt(0).lt(1), "5m").default({ value: 0.9, for: "5m" }),
-  /** The API gateway's alerts (rendered when the stack has a gateway). */
+    .default({ enabled: false, value: 10, for: "15m" })
+    .meta({
+      description:
+        "Fewer requests per second than `value` while the model runs (seed 003: QPS < 10). Off by default: what is low depends on the product.",
+    }),
+  cpuSaturation: Threshold(z.number().gt(0).lte(4), "5m")
+    .default({ value: 0.85, for: "5m" })
+    .meta({ description: "CPU used / CPU requested of a CPU-served model (no models[].gpu) above this share." }),
+  memoryOfLimit: Threshold(z.number().gt(0).lt(1), "5m")
+    .default({ value: 0.9, for: "5m" })
+    .meta({ description: "Working-set memory / memory limit of a model container above this share (OOM risk)." }),
   gateway: z
     .strictObject({
-      /** 5xx / all answers per API key and model. */
-      errorRatio: Threshold(z.number().gt(0).lt(1), "5m").default({ value: 0.05, for: "5m" }),
-      /** A model's circuit breaker open this long. */
-      breakerOpenFor: PromDuration.default("2m"),
-      /** Quota rejections of a key for this long (a key at its quota keeps being refused). */
-      quotaExhaustedFor: PromDuration.default("10m"),
-      /** Redis unreachable (limits fail open) this long. */
-      redisDownFor: PromDuration.default("2m"),
+      errorRatio: Threshold(z.number().gt(0).lt(1), "5m")
+        .default({ value: 0.05, for: "5m" })
+        .meta({ description: "5xx / all answers per API key and model above this share." }),
+      breakerOpenFor: PromDuration.default("2m").meta({ description: "A model's circuit breaker open this long." }),
+      quotaExhaustedFor: PromDuration.default("10m").meta({
+        description: "Quota rejections of a key for this long (a key at its quota keeps being refused).",
+      }),
+      redisDownFor: PromDuration.default("2m").meta({ description: "Redis unreachable (limits fail open) this long." }),
     })
     .default({
       errorRatio: { value: 0.05, for: "5m" },
       breakerOpenFor: "2m",
       quotaExhaustedFor: "10m",
       redisDownFor: "2m",
-    }),
+    })
+    .meta({ description: "The API gateway's alerts (rendered when the stack has a gateway)." }),
 });
 export type AlertThresholds = z.infer<typeof AlertThresholdsSchema>;
 
 /** The quality canary (components/canary, deployed by components/observability/quality-canary.ts). */
 export const CanarySchema = z.strictObject({
-  /** Deploy the canary (with its alerts and dashboard rows) where the stack wires it. */
-  enabled: z.boolean().default(true),
-  /** Seconds between runs over every model (seed 003: continuous quality monitoring). */
-  intervalSeconds: z.number().int().min(10).default(300),
-  /** Each wait is the interval ± up to this many seconds. */
-  jitterSeconds: z.number().int().nonnegative().default(30),
-  /** ModelQualityLow below this MRR@10 (seed 003: 0.75), unless the model has its own in `models`. */
-  minMrrAt10: z.number().gt(0).lte(1).default(0.75),
-  /** Per-model thresholds, by model name, e.g. { "qwen3-reranker": { minMrrAt10: 0.8 } }. */
-  models: z.record(z.string(), z.strictObject({ minMrrAt10: z.number().gt(0).lte(1) })).default({}),
-  /** MRR@10 below the threshold this long fires ModelQualityLow. */
-  qualityLowFor: PromDuration.default("15m"),
-  /** A canary check failing this long fires CanaryCheckFailing. */
-  checkFailingFor: PromDuration.default("15m"),
-  /**
-   * Your own labelled set: a ConfigMap in the canary's namespace whose key holds JSONL, one query per line:
-   * {"query": "...", "candidates": [{"id": "d1", "text": "..."}], "relevant": ["d1"]}.
-   */
-  userSet: z.strictObject({ configMap: z.string().min(1), key: z.string().min(1).default("queries.jsonl") }).optional(),
-  /** The name of the canary's API key at the gateway: usage and quotas per key show its calls apart. */
-  keyName: z.string().min(1).default("canary"),
+  enabled: z.boolean().default(true).meta({
+    description: "Deploy the canary (with its alerts and dashboard rows) where the stack wires it.",
+  }),
+  intervalSeconds: z.number().int().min(10).default(300).meta({
+    description: "Seconds between runs over every model (seed 003: continuous quality monitoring).",
+  }),
+  jitterSeconds: z
+    .number()
+    .int()
+    .nonnegative()
+    .default(30)
+    .meta({ description: "Each wait is the interval ± up to this many seconds." }),
+  minMrrAt10: z.number().gt(0).lte(1).default(0.75).meta({
+    description: "ModelQualityLow below this MRR@10 (seed 003: 0.75), unless the model has its own in `models`.",
+  }),
+  models: z
+    .record(
+      z.string(),
+      z.strictObject({
+        minMrrAt10: z.number().gt(0).lte(1).meta({ description: "This model's MRR@10 threshold." }),
+      }),
+    )
+    .default({})
+    .meta({ description: 'Per-model thresholds, by model name, e.g. { "qwen3-reranker": { minMrrAt10: 0.8 } }.' }),
+  qualityLowFor: PromDuration.default("15m").meta({
+    description: "MRR@10 below the threshold this long fires ModelQualityLow.",
+  }),
+  checkFailingFor: PromDuration.default("15m").meta({
+    description: "A canary check failing this long fires CanaryCheckFailing.",
+  }),
+  userSet: z
+    .strictObject({
+      configMap: z.string().min(1).meta({ description: "Name of the ConfigMap in the canary's namespace." }),
+      key: z.string().min(1).default("queries.jsonl").meta({ description: "The ConfigMap key that holds the JSONL." }),
+    })
+    .optional()
+    .meta({
+      description:
+        'Your own labelled set: a ConfigMap in the canary\'s namespace whose key holds JSONL, one query per line: {"query": "...", "candidates": [{"id": "d1", "text": "..."}], "relevant": ["d1"]}.',
+    }),
+  keyName: z.string().min(1).default("canary").meta({
+    description: "The name of the canary's API key at the gateway: usage and quotas per key show its calls apart.",
+  }),
 });
 export type CanaryConfig = z.infer<typeof CanarySchema>;
 
 /** Logs next to metrics: Loki (single binary) and Grafana Alloy on every node (components/observability/logs). */
 export const LogsSchema = z.strictObject({
-  /** Default: on in cloud stacks, off in local (environment profile). */
-  enabled: z.boolean().optional(),
-  /** How long Loki keeps logs (and the S3 lifecycle rule expires them); default: observability.retention. */
-  retention: PromDuration.optional(),
-  /** Loki's volume (filesystem storage in local; the write-ahead log and index cache in cloud stacks). */
-  storageGiB: z.number().int().positive().default(20),
+  enabled: z
+    .boolean()
+    .optional()
+    .meta({ description: "Deploy Loki and Alloy. Default: on in cloud stacks, off in local (environment profile)." }),
+  retention: PromDuration.optional().meta({
+    description: "How long Loki keeps logs (and the S3 lifecycle rule expires them); default: observability.retention.",
+  }),
+  storageGiB: z.number().int().positive().default(20).meta({
+    description: "Loki's volume (filesystem storage in local; the write-ahead log and index cache in cloud stacks).",
+  }),
 });
 export type LogsConfig = z.infer<typeof LogsSchema>;
 
 export const ObservabilitySchema = z.strictObject({
-  enabled: z.boolean().default(true),
-  retention: PromDuration.default("15d"),
-  /** Prometheus volume; 0 = emptyDir (local only). */
+  enabled: z.boolean().default(true).meta({
+    description: "Deploy Prometheus, Alertmanager, Grafana and the alert rules (kube-prometheus-stack).",
+  }),
+  retention: PromDuration.default("15d").meta({ description: "How long Prometheus keeps metrics." }),
   storageGiB: z
     .number()
     .int()
@@ -146,17 +204,32 @@ export const ObservabilitySchema = z.strictObject({
     .max(16384, {
       message: fixMessage("is above 16384 GiB (16 TiB), which this project takes for a typo", "use a size such as 200"),
     })
-    .default(50),
-  grafana: z.strictObject({ exposeViaIngress: z.boolean().default(false) }).default({ exposeViaIngress: false }),
-  alerts: AlertThresholdsSchema.default(AlertThresholdsSchema.parse({})),
-  receivers: z.array(ReceiverSchema).default([]),
-  canary: CanarySchema.default(CanarySchema.parse({})),
-  logs: LogsSchema.default(LogsSchema.parse({})),
-  /**
-   * Where alerts' runbook_url points: the absolute http(s) URL of docs/runbooks.md as your team browses it (e.g.
-   * "https://github.com/acme/retrieval-stack/blob/main/docs/runbooks.md"); each alert appends its #anchor. Unset:
-   * alerts carry no runbook_url (a relative path opens nowhere from Alertmanager or chat) and plan.md says so.
-   */
-  runbookBaseUrl: RunbookBaseUrl.optional(),
+    .default(50)
+    .meta({ description: "Prometheus volume; 0 = emptyDir (local only)." }),
+  grafana: z
+    .strictObject({
+      exposeViaIngress: z.boolean().default(false).meta({
+        description: "Serve Grafana at /grafana through the stack's ingress; off: reach it with kubectl port-forward.",
+      }),
+    })
+    .default({ exposeViaIngress: false })
+    .meta({ description: "Grafana settings." }),
+  alerts: AlertThresholdsSchema.default(AlertThresholdsSchema.parse({})).meta({
+    description: "Alert thresholds and durations (components/observability/alert-rules.ts).",
+  }),
+  receivers: z
+    .array(ReceiverSchema)
+    .default([])
+    .meta({ description: "Alertmanager receivers (chat or webhook) and the severities routed to each." }),
+  canary: CanarySchema.default(CanarySchema.parse({})).meta({
+    description: "The quality canary: a labelled query set run against every model, MRR@10 as a metric.",
+  }),
+  logs: LogsSchema.default(LogsSchema.parse({})).meta({
+    description: "Logs next to metrics: Loki (single binary) and Grafana Alloy on every node.",
+  }),
+  runbookBaseUrl: RunbookBaseUrl.optional().meta({
+    description:
+      'Where alerts\' runbook_url points: the absolute http(s) URL of docs/runbooks.md as your team browses it (e.g. "https://github.com/acme/retrieval-stack/blob/main/docs/runbooks.md"); each alert appends its #anchor. Unset: alerts carry no runbook_url (a relative path opens nowhere from Alertmanager or chat) and plan.md says so; prod refuses to deploy without it.',
+  }),
 });
 export type ObservabilityConfig = z.infer<typeof ObservabilitySchema>;

@@ -22,8 +22,10 @@ const xinferenceModels: ModelListDialect = {
  * - `POST /v1/embeddings` {model: <uid>, input}: OpenAI shape plus `model_replica`;
  * - `POST /v1/rerank` {model, query, documents, top_n, return_documents} →
  *   `{"id", "results": [{"index", "relevance_score", "document": {"text"} | "<text>" | null}], "meta"}`;
- *   with `return_len: true` it fills `meta.tokens` {input_tokens, output_tokens} (xinference/types.py Meta,
- *   RerankTokens, read 2026-12-01), which is where the gateway reads the usage.
+ *   `document` is null unless `return_documents` is true ({text} from the sentence-transformers and vLLM backends,
+ *   a bare string from llama.cpp). `meta.billed_units` is always null; `meta.tokens` is null unless the request
+ *   says `return_len: true`, then {input_tokens, output_tokens: the same count}, which is where the gateway reads
+ *   the usage.
  */
 export const xinferenceDialect: HttpDialect = {
   name: "xinference",
@@ -38,6 +40,10 @@ export const xinferenceDialect: HttpDialect = {
   },
   models: xinferenceModels,
   embed: openaiEmbeddings("/v1"),
+  // return_len confirmed 2026-12-02 at xorbitsai/inference tag v3.2.1 (5bd49b2, the pinned image): RerankRequest in
+  // xinference/api/schemas/requests.py has `return_len: Optional[bool] = False`, which api/restful_api.py rerank()
+  // passes on to the model; model/rerank/{sentence_transformers,vllm,llama_cpp}/core.py then set
+  // meta.tokens = RerankTokens(input_tokens=n, output_tokens=n) (xinference/types.py), else tokens=None.
   rerank: cohereRerank("/v1/rerank", { return_documents: false, return_len: true }),
   rerankHonoursTopN: true,
 };

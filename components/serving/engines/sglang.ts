@@ -52,6 +52,12 @@ const metrics: EngineMetrics = {
  * histogram_quantile can only interpolate. These resolve 25-50 ms steps around the 100-800 ms objectives of
  * embedders and rerankers and keep the long tail up to SGLang's own largest default. Flag
  * `--bucket-e2e-request-latency` (type float, nargs "+"; python/sglang/srt/server_args.py, read 2026-12-01).
+ * At the pinned tag (IMAGES.sglang, v0.5.10.post1) itself server_args.py could not be read (2026-12-02): the
+ * sgl-project/sglang snapshot is 1.2 GB, over this workplace's 500 MB limit, and the file index holds only the newest
+ * server_args.py (commit 001067f, flag derived from the ServerArgs field bucket_e2e_request_latency). The project's
+ * docs bracket the tag: sgl-project/sgl-docs docs/advanced_features/server_arguments.mdx (commit 71a4a3d,
+ * 2026-03-31, days before v0.5.10.post1) lists `--bucket-e2e-request-latency` as List[float], default None. A
+ * release without it would crash-loop the pod at start-up (argparse rejects an unknown flag).
  */
 export const SGLANG_E2E_LATENCY_BUCKETS = [
   0.01, 0.025, 0.05, 0.075, 0.1, 0.125, 0.15, 0.175, 0.2, 0.225, 0.25, 0.275, 0.3, 0.35, 0.4, 0.5, 0.6, 0.8, 1, 1.5, 2,

@@ -1,4 +1,5 @@
 import { problem } from "../../config/errors";
+import { profileOf } from "../../config/environments";
 import type { ObservabilityConfig } from "../../config/observability";
 import type { PlatformConfig } from "../../config/schema";
 import type { Rule, RuleProblem } from "./types";
@@ -19,6 +20,7 @@ export const observabilityRules: Rule = (config) => {
     ...(obs.enabled && config.models ? gpuMemoryThresholdProblems(obs.alerts.gpuMemoryRatio.value, config.models) : []),
     ...storageProblems(config, obs),
     ...canaryKeyProblems(config, obs),
+    ...runbookProblems(config, obs),
   ];
 };
 
@@ -37,6 +39,20 @@ function canaryKeyProblems(config: Partial<PlatformConfig>, obs: ObservabilityCo
       true,
       "the quality canary needs an API key the gateway knows, and this stack has neither apiKeys nor canaryApiKey (the gateway is closed by gateway.keys or gateway.jwt)",
       `${secretSetCommand("canaryApiKey")}, or set observability.canary.enabled to false`,
+    ),
+  ];
+}
+
+/** Where the profile requires it (prod), an alert without a runbook link would page someone with nowhere to go. */
+function runbookProblems(config: Partial<PlatformConfig>, obs: ObservabilityConfig): RuleProblem[] {
+  if (!config.environment || !profileOf(config.environment).runbookLinksRequired) return [];
+  if (!obs.enabled || obs.runbookBaseUrl) return [];
+  return [
+    problem(
+      ["observability", "runbookBaseUrl"],
+      undefined,
+      `is unset, so the ${config.environment} alerts would carry no runbook_url`,
+      'set it to the absolute URL of docs/runbooks.md as your team browses it, e.g. "https://git.example.com/platform/retrieval-stack/blob/main/docs/runbooks.md"',
     ),
   ];
 }
