@@ -6,12 +6,13 @@ import { createHash } from "node:crypto";
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
 import { describe, expect, it } from "vitest";
-import { CanarySchema, GatewaySchema, ModelConfigSchema } from "../components/config";
+import { CanarySchema, GatewaySchema } from "../components/config";
 import { Gateway } from "../components/gateway";
 import { canaryApiKey } from "../components/observability/canary-key";
 import { QualityCanary } from "../components/observability/quality-canary";
 import { parseStack, problemsOf } from "./config-helpers";
 import { renderResources } from "./harness";
+import { parseModel, SEEDS } from "./serving-fixtures";
 import { sharedPlan } from "./shared-plans";
 
 const SIG_KEY = "4dabf18193072939515e22adb298388d";
@@ -27,15 +28,7 @@ function unwrap(v: unknown): any {
 }
 const sha = (k: string) => createHash("sha256").update(k).digest("hex");
 const CUSTOMER_KEY = "customer-key-0123456789abcdef";
-const model = ModelConfigSchema.parse({
-  name: "bge",
-  model: "BAAI/bge-small-zh-v1.5",
-  engine: "tei",
-  task: "embed",
-  replicas: { min: 1, max: 1 },
-  resources: { cpu: "1", memory: "2Gi" },
-  slo: { p99LatencyMs: 500 },
-});
+const model = parseModel({ ...SEEDS.bgeSmallZhCpu, name: "bge" });
 
 describe("the canary's key at the gateway", () => {
   const render = (secrets: { apiKeys?: string[]; canaryApiKey?: string }, gateway = GatewaySchema.parse({})) =>
