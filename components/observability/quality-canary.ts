@@ -48,7 +48,7 @@ export interface QualityCanaryArgs {
   readonly modelsNamespace?: string;
   /** Namespace whose pods (Prometheus) may scrape the canary; default MONITORING_NAMESPACE. */
   readonly monitoringNamespace?: string;
-  /** Namespace the gateway runs in, admitted as egress when `gateway` is set (default "gateway"). */
+  /** Namespace the gateway runs in, admitted as egress when `gateway` is set; default MODELS_NAMESPACE (the Gateway's). */
   readonly gatewayNamespace?: string;
   /** Render the ServiceMonitor (needs the Prometheus Operator CRDs); default true. */
   readonly serviceMonitor?: boolean;
@@ -248,7 +248,10 @@ export class QualityCanary extends pulumi.ComponentResource {
             {
               to: [
                 inNamespace(args.modelsNamespace ?? MODELS_NAMESPACE),
-                ...(args.gateway ? [inNamespace(args.gatewayNamespace ?? "gateway")] : []),
+                ...(args.gateway &&
+                (args.gatewayNamespace ?? MODELS_NAMESPACE) !== (args.modelsNamespace ?? MODELS_NAMESPACE)
+                  ? [inNamespace(args.gatewayNamespace ?? MODELS_NAMESPACE)]
+                  : []),
               ],
             },
           ],
