@@ -24,11 +24,20 @@ const unauthorized = (message: string) =>
  * issuer's JWKS (jose, cached and refreshed by it), and the identity claim names the caller.
  */
 export class Authenticator {
-  private readonly byHash = new Map<string, RuntimeConfig["keys"][number]>();
+  private readonly byHash = new Map<string, { readonly hashes: readonly string[]; readonly caller: Caller }>();
+  /**
+   * Keys already verified -> their caller, so that a key is hashed once, not on every request. Only keys that
+   * matched a configured hash get here, so it holds at most one entry per configured hash; it lives in this
+   * process's memory only (never logged or written).
+   */
+  private readonly verified = new Map<string, Caller>();
   private readonly jwks?: JWTVerifyGetKey;
 
   constructor(private readonly config: Pick<RuntimeConfig, "keys" | "jwt" | "allowAnonymous">) {
-    for (const k of config.keys) for (const h of k.sha256) this.byHash.set(h, k);
+    for (const k of config.keys) {
+      const caller: Caller = { name: k.name, via: "key", ...(k.limits ? { limits: k.limits } : {}) };
+      for (const h of k.sha256) this.byHash.set(h, { hashes: k.sha256, caller });
+    }
     if (config.jwt) this.jwks = createRemoteJWKSet(new URL(config.jwt.jwksUrl));
   }
 
@@ -40,12 +49,16 @@ export class Authenticator {
       if (this.config.allowAnonymous) return { name: "anonymous", via: "anonymous" };
       throw unauthorized("Missing API key. Send it as 'Authorization: Bearer <key>'.");
     }
+    const known = this.verified.get(token);
+    if (known) return known;
     if (this.jwks && this.config.jwt && token.split(".").length === 3) return this.verifyJwt(token);
     const hash = sha256Hex(token);
     const key = this.byHash.get(hash);
     // The map lookup already compared the hash; the constant-time compare keeps the last step free of timing leaks.
-    if (key && key.sha256.some((h) => timingSafeEqual(Buffer.from(h), Buffer.from(hash))))
-      return { name: key.name, via: "key", ...(key.limits ? { limits: key.limits } : {}) };
+    if (key && key.hashes.some((h) => timingSafeEqual(Buffer.from(h), Buffer.from(hash)))) {
+      this.verified.set(token, key.caller);
+      return key.caller;
+    }
     if (this.config.allowAnonymous) return { name: "anonymous", via: "anonymous" };
     throw unauthorized("Invalid API key.");
   }

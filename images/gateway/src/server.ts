@@ -93,6 +93,7 @@ export class Gateway {
   private readonly modelLabel: BoundedLabel;
   private readonly keyLabel: BoundedLabel;
   private readonly log: (m: string) => void;
+  private readonly keyLimits = new WeakMap<Caller, GatewayLimits>();
   private inFlight = 0;
   private draining = false;
   private drained?: () => void;
@@ -337,7 +338,7 @@ export class Gateway {
         task === "embed" ? "input" : "documents",
         task === "embed" ? "too_many_inputs" : "too_many_documents",
       );
-    const limits: GatewayLimits = { ...c.limits, ...ctx.caller.limits };
+    const limits = ctx.caller.limits ? this.limitsOf(ctx.caller) : c.limits;
     let admission;
     try {
       admission = await this.limiter.admit(ctx.caller.name, limits, count);
@@ -381,6 +382,13 @@ export class Gateway {
         },
       );
     return route;
+  }
+
+  /** A named key's limits over the defaults, merged once per key. */
+  private limitsOf(caller: Caller): GatewayLimits {
+    let l = this.keyLimits.get(caller);
+    if (!l) this.keyLimits.set(caller, (l = { ...this.options.config.limits, ...caller.limits }));
+    return l;
   }
 
   private resolve(name: string): Route {
