@@ -321,7 +321,7 @@ export class Gateway {
     count: number,
   ): Promise<Route> {
     ctx.model = name;
-    ctx.caller = await this.auth.authenticate(req.headers);
+    ctx.caller = this.auth.verifiedCaller(req.headers) ?? (await this.auth.authenticate(req.headers));
     const route = this.resolve(name);
     ctx.servedBy = route.model.name;
     if (route.model.task !== task)
@@ -415,16 +415,18 @@ export class Gateway {
   }
 
   /** Runs the engine call under the breaker: engine failures count, caller errors (4xx) do not. */
-  private async guarded<T>(route: Route, fn: () => Promise<T>): Promise<T> {
-    try {
-      const out = await fn();
-      route.breaker.success();
-      return out;
-    } catch (e) {
-      if (e instanceof GatewayError && e.status >= 500) route.breaker.failure();
-      else route.breaker.release();
-      throw e;
-    }
+  private guarded<T>(route: Route, call: Promise<T>): Promise<T> {
+    return call.then(
+      (out) => {
+        route.breaker.success();
+        return out;
+      },
+      (e: unknown) => {
+        if (e instanceof GatewayError && e.status >= 500) route.breaker.failure();
+        else route.breaker.release();
+        throw e;
+      },
+    );
   }
 
   private engineCall(route: Route, ctx: Ctx) {
@@ -448,9 +450,7 @@ export class Gateway {
       if (m.dims && r.dimensions > m.dims)
         throw badRequest(`'dimensions' may be at most ${m.dims} for ${m.name}.`, "dimensions");
     }
-    const out = await this.guarded(route, () =>
-      embed(route.group, m, r.inputs, r.dimensions, this.engineCall(route, ctx)),
-    );
+    const out = await this.guarded(route, embed(route.group, m, r.inputs, r.dimensions, this.engineCall(route, ctx)));
     const tokens = out.tokens ?? 0;
     this.count(ctx, m.name, tokens, { inputs: r.inputs.length });
     ctx.upstream = out.upstream;
@@ -483,9 +483,7 @@ export class Gateway {
       if (ranking) route.breaker.release();
     }
     if (!ranking) {
-      const out = await this.guarded(route, () =>
-        rerank(route.group, m, r.query, r.documents, this.engineCall(route, ctx)),
-      );
+      const out = await this.guarded(route, rerank(route.group, m, r.query, r.documents, this.engineCall(route, ctx)));
       ranking = out.value;
       tokens = out.tokens ?? 0;
       if (route.cache && key) route.cache.set(key, ranking);
