@@ -2,14 +2,19 @@
 // 1. An instant upstream: nginx answering a fixed vLLM-shaped rerank body (return 200), one worker, on core 1.
 // 2. Throughput: wrk (Debian's) on core 1 with the same 1.6 KB rerank request against (a) nginx proxying to that
 //    upstream (one worker, keep-alive upstream pool) and (b) the gateway started as `npm run gateway` does, both
-//    pinned to core 0 with taskset. Requests/s of each and the ratio (target >= 0.6).
-// 3. Latency at a fixed 1,000 req/s: an open-loop loader of ours (wrk2 is not packaged by Debian) sends on a fixed
+//    pinned to core 0 with taskset, each after the same 2 s warm-up with that request. Requests/s of each and the
+//    ratio (target >= 0.6).
+// 3. Node's own ceiling on one core, same pinning and wrk settings: (a) a bare node:http server answering the
+//    upstream's fixed body (no proxying) and (b) a minimal pass-through proxy (node:http + an undici Pool to the same
+//    upstream, bytes passed through, nothing parsed). Both are this script in `--serve bare|passthrough` mode.
+// 4. Latency at a fixed 1,000 req/s: an open-loop loader of ours (wrk2 is not packaged by Debian) sends on a fixed
 //    schedule and times each request from its scheduled start (no coordinated omission), against the upstream
 //    directly, nginx and the gateway; added p50/p99 = gateway minus direct (targets <= 1 ms and <= 5 ms).
 // Everything listens on 127.0.0.1 and is stopped at the end, also on failure.
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { createHash } from "node:crypto";
 import * as fs from "node:fs";
+import * as http from "node:http";
 import * as net from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -23,7 +28,8 @@ const MODEL = "bench-reranker";
 
 function usage(message: string): never {
   process.stderr.write(
-    `bench:gateway: ${message}\nusage: npm run bench:gateway -- [--seconds N] [--rate R] [--connections C]\n`,
+    `bench:gateway: ${message}\nusage: npm run bench:gateway -- [--seconds N] [--rate R] [--connections C]\n` +
+      `(internal: --serve bare|passthrough --port N [--upstream URL], a reference server the benchmark starts)\n`,
   );
   process.exit(2);
 }
@@ -35,6 +41,9 @@ const args = (() => {
         seconds: { type: "string", default: "10" },
         rate: { type: "string", default: "1000" },
         connections: { type: "string", default: "64" },
+        serve: { type: "string" },
+        port: { type: "string" },
+        upstream: { type: "string" },
       },
       strict: true,
     }).values;
@@ -47,6 +56,8 @@ const RATE = Number(args.rate);
 const CONNECTIONS = Number(args.connections);
 if (!(SECONDS > 0) || !(RATE > 0) || !(CONNECTIONS > 0))
   usage("--seconds, --rate and --connections must be positive numbers");
+if (args.serve !== undefined && args.serve !== "bare" && args.serve !== "passthrough")
+  usage(`--serve must be bare or passthrough, got ${args.serve}`);
 
 /** A rerank request of about 1.6 KB: a query and 12 passages. */
 function rerankBody(): string {
@@ -71,6 +82,45 @@ function upstreamAnswer(): string {
     relevance_score: 1 - i / 20,
   }));
   return JSON.stringify({ id: "rerank-bench", model: MODEL, usage: { total_tokens: 400 }, results });
+}
+
+/**
+ * The reference servers (`--serve`): what Node itself does on one core for this request, with nothing of the
+ * gateway's work. `bare` reads the request and answers the upstream's fixed body; `passthrough` sends the request's
+ * bytes to the upstream over an undici Pool (dispatch API, as the gateway uses it) and returns the answer's bytes.
+ */
+function serveReference(mode: "bare" | "passthrough", port: number, upstream: string | undefined): void {
+  const fixed = Buffer.from(upstreamAnswer());
+  if (mode === "passthrough" && !upstream) usage("--serve passthrough needs --upstream");
+  const pool = mode === "passthrough" ? new Pool(upstream!, { connections: 128, pipelining: 1 }) : undefined;
+  const server = http.createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on("data", (c: Buffer) => chunks.push(c));
+    req.on("end", () => {
+      if (!pool) return void res.writeHead(200, { "content-type": "application/json" }).end(fixed);
+      const parts: Buffer[] = [];
+      let status = 502;
+      pool.dispatch(
+        {
+          path: req.url ?? "/",
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body: Buffer.concat(chunks),
+        },
+        {
+          onRequestStart: () => {},
+          onResponseStart: (_c, code) => void (status = code),
+          onResponseData: (_c, chunk) => void parts.push(chunk),
+          onResponseEnd: () =>
+            void res.writeHead(status, { "content-type": "application/json" }).end(Buffer.concat(parts)),
+          onResponseError: () => void res.writeHead(502).end(),
+        },
+      );
+    });
+  });
+  server.keepAliveTimeout = 65_000;
+  server.listen(port, "127.0.0.1");
+  process.once("SIGTERM", () => process.exit(0));
 }
 
 const freePort = () =>
@@ -156,13 +206,24 @@ interface WrkResult {
   readonly p99ms: number;
 }
 
-function wrk(url: string, dir: string, pid: number): WrkResult & { cpuMsPerRequest: number } {
-  const cpu0 = cpuSeconds(pid);
+/** wrk's script for the benchmark's request (the rerank POST with the key). */
+function wrkScript(dir: string): string {
   const lua = path.join(dir, "post.lua");
   fs.writeFileSync(
     lua,
     `wrk.method = "POST"\nwrk.body = ${JSON.stringify(rerankBody())}\nwrk.headers["Content-Type"] = "application/json"\nwrk.headers["Authorization"] = "Bearer ${KEY}"\n`,
   );
+  return lua;
+}
+
+/** The same short warm-up for every server (JIT, connection pools) before its measured run. */
+function warmUp(url: string, dir: string): void {
+  spawnSync("taskset", ["-c", "1", "wrk", "-t1", "-c16", "-d2s", "-s", wrkScript(dir), url]);
+}
+
+function wrk(url: string, dir: string, pid: number): WrkResult & { cpuMsPerRequest: number } {
+  const lua = wrkScript(dir);
+  const cpu0 = cpuSeconds(pid);
   const r = spawnSync(
     "taskset",
     ["-c", "1", "wrk", "-t1", `-c${CONNECTIONS}`, `-d${SECONDS}s`, "--latency", "-s", lua, url],
@@ -228,13 +289,22 @@ async function fixedRate(
   return { p50: q(0.5), p99: q(0.99), errors };
 }
 
+const ratioLine = (name: string, r: WrkResult & { cpuMsPerRequest: number }, nginx: WrkResult) =>
+  `${name}: ${r.rps.toFixed(0)} req/s (${(r.rps / nginx.rps).toFixed(2)}x nginx; p50 ${r.p50ms} ms, p99 ${r.p99ms} ms, ${r.cpuMsPerRequest.toFixed(3)} CPU ms/request)`;
+
 async function main(): Promise<void> {
   if (os.cpus().length < 2) usage("needs 2 cores (gateway/nginx on core 0, load generator and upstream on core 1)");
   for (const tool of ["wrk", "nginx", "taskset"])
     if (spawnSync("sh", ["-c", `command -v ${tool}`]).status !== 0)
       usage(`${tool} is not installed (Debian: apt-get install ${tool === "taskset" ? "util-linux" : tool})`);
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "bench-gateway-"));
-  const [upPort, nginxPort, gwPort] = await Promise.all([freePort(), freePort(), freePort()]);
+  const [upPort, nginxPort, gwPort, barePort, passPort] = await Promise.all([
+    freePort(),
+    freePort(),
+    freePort(),
+    freePort(),
+    freePort(),
+  ]);
   const answer = upstreamAnswer().replace(/'/g, "\\'");
 
   start(
@@ -308,6 +378,14 @@ async function main(): Promise<void> {
     ],
     0,
   );
+  const reference = (mode: string, port: number) =>
+    start(
+      path.join(ROOT, "node_modules/.bin/tsx"),
+      [__filename, "--serve", mode, "--port", String(port), "--upstream", `http://127.0.0.1:${upPort}`],
+      0,
+    );
+  const bareProcess = reference("bare", barePort);
+  const passProcess = reference("passthrough", passPort);
   const post = {
     method: "POST",
     headers: { authorization: `Bearer ${KEY}`, "content-type": "application/json" },
@@ -317,6 +395,8 @@ async function main(): Promise<void> {
     waitFor(`http://127.0.0.1:${upPort}/v1/rerank`, post),
     waitFor(`http://127.0.0.1:${nginxPort}/v1/rerank`, post),
     waitFor(`http://127.0.0.1:${gwPort}/v1/rerank`, post),
+    waitFor(`http://127.0.0.1:${barePort}/v1/rerank`, post),
+    waitFor(`http://127.0.0.1:${passPort}/v1/rerank`, post),
   ]);
   const check = await (await fetch(`http://127.0.0.1:${gwPort}/v1/rerank`, post)).json();
   if (!Array.isArray((check as { results?: unknown }).results))
@@ -325,16 +405,24 @@ async function main(): Promise<void> {
   process.stdout.write(
     `body ${Buffer.byteLength(rerankBody())} bytes; wrk -t1 -c${CONNECTIONS} -d${SECONDS}s; gateway and nginx on core 0, wrk and upstream on core 1\n`,
   );
-  // Warm-up (JIT, connection pools), then the measured runs.
-  spawnSync("taskset", ["-c", "1", "wrk", "-t1", "-c16", "-d2s", `http://127.0.0.1:${gwPort}/v1/models`]);
   const load = os.loadavg()[0]!;
-  const nginx = wrk(`http://127.0.0.1:${nginxPort}/v1/rerank`, dir, proxy.pid!);
-  const gateway = wrk(`http://127.0.0.1:${gwPort}/v1/rerank`, dir, gatewayProcess.pid!);
+  const measure = (port: number, pid: number) => {
+    warmUp(`http://127.0.0.1:${port}/v1/rerank`, dir);
+    return wrk(`http://127.0.0.1:${port}/v1/rerank`, dir, pid);
+  };
+  const nginx = measure(nginxPort, proxy.pid!);
+  const gateway = measure(gwPort, gatewayProcess.pid!);
+  const bare = measure(barePort, bareProcess.pid!);
+  const passthrough = measure(passPort, passProcess.pid!);
   const ratio = gateway.rps / nginx.rps;
   const cpuRatio = nginx.cpuMsPerRequest / gateway.cpuMsPerRequest;
   process.stdout.write(
     `throughput: nginx ${nginx.rps.toFixed(0)} req/s (p50 ${nginx.p50ms} ms, p99 ${nginx.p99ms} ms, ${nginx.cpuMsPerRequest.toFixed(3)} CPU ms/request); gateway ${gateway.rps.toFixed(0)} req/s (p50 ${gateway.p50ms} ms, p99 ${gateway.p99ms} ms, ${gateway.cpuMsPerRequest.toFixed(3)} CPU ms/request)\n` +
       `ratio of requests/s ${ratio.toFixed(2)} (target >= 0.60: ${ratio >= 0.6 ? "met" : "NOT met"}); ratio of CPU cost per request (one-core capacity, independent of other load) ${cpuRatio.toFixed(2)}; load average ${load.toFixed(1)} on ${os.cpus().length} cores${load > os.cpus().length ? " (machine busy: requests/s and latencies are not representative)" : ""}\n`,
+  );
+  process.stdout.write(
+    `Node's ceiling on one core (reference rows, same pinning and wrk): ${ratioLine("bare node:http answering the fixed body", bare, nginx)}; ${ratioLine("node:http + undici pass-through proxy, nothing parsed", passthrough, nginx)}\n` +
+      `the gateway reaches ${(gateway.rps / passthrough.rps).toFixed(2)}x the pass-through proxy's requests/s and ${(gateway.rps / bare.rps).toFixed(2)}x the bare server's; 0.6x nginx would be ${(0.6 * nginx.rps).toFixed(0)} req/s, ${((0.6 * nginx.rps) / bare.rps).toFixed(2)}x what the bare Node server reaches\n`,
   );
   const fixed = async (name: string, port: number) => {
     const r = await fixedRate(`http://127.0.0.1:${port}`, "/v1/rerank", SECONDS, RATE);
@@ -356,18 +444,22 @@ async function main(): Promise<void> {
 function stopAll(): void {
   for (const c of children) if (c.exitCode === null) c.kill("SIGTERM");
 }
-process.once("SIGINT", () => {
-  stopAll();
-  process.exit(130);
-});
-main().then(
-  () => {
-    stopAll();
-    process.exit(0);
-  },
-  (e: unknown) => {
-    stopAll();
-    process.stderr.write(`bench:gateway failed: ${e instanceof Error ? e.message : String(e)}\n`);
-    process.exit(1);
-  },
-);
+if (args.serve) serveReference(args.serve as "bare" | "passthrough", Number(args.port), args.upstream);
+else {
+  for (const signal of ["SIGINT", "SIGTERM"] as const)
+    process.once(signal, () => {
+      stopAll();
+      process.exit(130);
+    });
+  main().then(
+    () => {
+      stopAll();
+      process.exit(0);
+    },
+    (e: unknown) => {
+      stopAll();
+      process.stderr.write(`bench:gateway failed: ${e instanceof Error ? e.message : String(e)}\n`);
+      process.exit(1);
+    },
+  );
+}

@@ -13,6 +13,15 @@ export interface Caller {
 
 export const sha256Hex = (text: string) => createHash("sha256").update(text, "utf8").digest("hex");
 
+type Headers = Readonly<Record<string, string | string[] | undefined>>;
+
+/** The presented key or token: `Authorization: Bearer <token>`, else `x-api-key`. */
+function tokenOf(headers: Headers): string | undefined {
+  const auth = typeof headers.authorization === "string" ? headers.authorization : undefined;
+  const bearer = auth && /^bearer\s+/i.test(auth) ? auth.replace(/^bearer\s+/i, "").trim() : undefined;
+  return bearer ?? (typeof headers["x-api-key"] === "string" ? headers["x-api-key"].trim() : undefined);
+}
+
 const unauthorized = (message: string) =>
   new GatewayError(401, "authentication_error", "invalid_api_key", message, null, {
     "www-authenticate": 'Bearer realm="retrieval-gateway"',
@@ -24,28 +33,45 @@ const unauthorized = (message: string) =>
  * issuer's JWKS (jose, cached and refreshed by it), and the identity claim names the caller.
  */
 export class Authenticator {
-  private readonly byHash = new Map<string, RuntimeConfig["keys"][number]>();
+  private readonly byHash = new Map<string, { readonly hashes: readonly string[]; readonly caller: Caller }>();
+  /**
+   * Keys already verified -> their caller, so that a key is hashed once, not on every request. Only keys that
+   * matched a configured hash get here, so it holds at most one entry per configured hash; it lives in this
+   * process's memory only (never logged or written).
+   */
+  private readonly verified = new Map<string, Caller>();
   private readonly jwks?: JWTVerifyGetKey;
 
   constructor(private readonly config: Pick<RuntimeConfig, "keys" | "jwt" | "allowAnonymous">) {
-    for (const k of config.keys) for (const h of k.sha256) this.byHash.set(h, k);
+    for (const k of config.keys) {
+      const caller: Caller = { name: k.name, via: "key", ...(k.limits ? { limits: k.limits } : {}) };
+      for (const h of k.sha256) this.byHash.set(h, { hashes: k.sha256, caller });
+    }
     if (config.jwt) this.jwks = createRemoteJWKSet(new URL(config.jwt.jwksUrl));
   }
 
-  async authenticate(headers: Readonly<Record<string, string | string[] | undefined>>): Promise<Caller> {
-    const auth = typeof headers.authorization === "string" ? headers.authorization : undefined;
-    const bearer = auth && /^bearer\s+/i.test(auth) ? auth.replace(/^bearer\s+/i, "").trim() : undefined;
-    const token = bearer ?? (typeof headers["x-api-key"] === "string" ? headers["x-api-key"].trim() : undefined);
+  /** The caller of a key verified before, without a promise (the hot path); undefined: ask authenticate(). */
+  verifiedCaller(headers: Headers): Caller | undefined {
+    const token = tokenOf(headers);
+    return token ? this.verified.get(token) : undefined;
+  }
+
+  async authenticate(headers: Headers): Promise<Caller> {
+    const token = tokenOf(headers);
     if (!token) {
       if (this.config.allowAnonymous) return { name: "anonymous", via: "anonymous" };
       throw unauthorized("Missing API key. Send it as 'Authorization: Bearer <key>'.");
     }
+    const known = this.verified.get(token);
+    if (known) return known;
     if (this.jwks && this.config.jwt && token.split(".").length === 3) return this.verifyJwt(token);
     const hash = sha256Hex(token);
     const key = this.byHash.get(hash);
     // The map lookup already compared the hash; the constant-time compare keeps the last step free of timing leaks.
-    if (key && key.sha256.some((h) => timingSafeEqual(Buffer.from(h), Buffer.from(hash))))
-      return { name: key.name, via: "key", ...(key.limits ? { limits: key.limits } : {}) };
+    if (key && key.hashes.some((h) => timingSafeEqual(Buffer.from(h), Buffer.from(hash)))) {
+      this.verified.set(token, key.caller);
+      return key.caller;
+    }
     if (this.config.allowAnonymous) return { name: "anonymous", via: "anonymous" };
     throw unauthorized("Invalid API key.");
   }

@@ -160,6 +160,12 @@ export async function embed(
   };
 }
 
+const byRank = (a: Scored, b: Scored) => b.score - a.score || a.index - b.index;
+const isRanked = (list: readonly Scored[]) => {
+  for (let i = 1; i < list.length; i++) if (byRank(list[i - 1]!, list[i]!) > 0) return false;
+  return true;
+};
+
 export interface Scored {
   readonly index: number;
   readonly score: number;
@@ -174,24 +180,40 @@ export async function rerank(
   call: EngineCall,
 ): Promise<EngineResult<Scored[]>> {
   const endpoint = dialectOf(model).rerank!;
+  const checked = (r: EngineResult<Scored[]>, size: number) => {
+    const seen = new Uint8Array(size);
+    for (const x of r.value) {
+      if (x.index < 0 || x.index >= size || seen[x.index] || !Number.isFinite(x.score))
+        throw new GatewayError(
+          502,
+          "upstream_error",
+          "upstream_bad_response",
+          `${model.name} returned an invalid ranking.`,
+        );
+      seen[x.index] = 1;
+    }
+    return r;
+  };
+  // One call (the common case): no batches to merge, and most engines answer sorted already.
+  if (!endpoint.maxBatch || documents.length <= endpoint.maxBatch) {
+    const r = checked(
+      await callOnce(group, model, endpoint, { model: model.name, query, documents }, call),
+      documents.length,
+    );
+    const value = r.value.map((x) => ({ index: x.index, score: x.score }));
+    if (!isRanked(value)) value.sort(byRank);
+    return { ...r, value };
+  }
   const parts = await Promise.all(
     chunks(documents, endpoint.maxBatch).map(async (c) => {
-      const r = await callOnce(group, model, endpoint, { model: model.name, query, documents: c.items }, call);
-      const seen = new Set<number>();
-      for (const x of r.value) {
-        if (x.index < 0 || x.index >= c.items.length || seen.has(x.index) || !Number.isFinite(x.score))
-          throw new GatewayError(
-            502,
-            "upstream_error",
-            "upstream_bad_response",
-            `${model.name} returned an invalid ranking.`,
-          );
-        seen.add(x.index);
-      }
+      const r = checked(
+        await callOnce(group, model, endpoint, { model: model.name, query, documents: c.items }, call),
+        c.items.length,
+      );
       return { ...r, value: r.value.map((x) => ({ index: x.index + c.offset, score: x.score })) };
     }),
   );
-  const merged = parts.flatMap((p) => p.value).sort((a, b) => b.score - a.score || a.index - b.index);
+  const merged = parts.flatMap((p) => p.value).sort(byRank);
   return {
     value: merged,
     tokens: sumTokens(parts),

@@ -10,7 +10,12 @@ const render = (labels: Labels) => {
   const parts = Object.entries(labels).map(([k, v]) => `${k}="${escape(v)}"`);
   return parts.length ? `{${parts.join(",")}}` : "";
 };
-const keyOf = (names: readonly string[], labels: Labels) => names.map((n) => labels[n] ?? "").join("\u0000");
+/** The series key of a label set (a loop, not map + join: it runs several times per request). */
+const keyOf = (names: readonly string[], labels: Labels) => {
+  let k = "";
+  for (let i = 0; i < names.length; i++) k += i === 0 ? (labels[names[i]!] ?? "") : `\u0000${labels[names[i]!] ?? ""}`;
+  return k;
+};
 
 abstract class Metric {
   constructor(
@@ -49,7 +54,10 @@ export class Counter extends Metric {
 export class Gauge extends Metric {
   private readonly values = new Map<string, { labels: Labels; value: number }>();
   set(labels: Labels, value: number): void {
-    this.values.set(keyOf(this.labelNames, labels), { labels: this.pick(labels), value });
+    const k = keyOf(this.labelNames, labels);
+    const e = this.values.get(k);
+    if (e) e.value = value;
+    else this.values.set(k, { labels: this.pick(labels), value });
   }
   lines(): string[] {
     return [

@@ -1,3 +1,4 @@
+import type { IncomingHttpHeaders } from "node:http";
 import { Pool } from "undici";
 import { GatewayError, unavailable } from "./errors";
 
@@ -46,8 +47,59 @@ const codeOf = (e: unknown): string | undefined => {
   return undefined;
 };
 
+interface RawAnswer {
+  readonly status: number;
+  readonly headers: IncomingHttpHeaders;
+  readonly body: string;
+}
+
+/**
+ * One POST through undici's dispatch API, the body gathered into one string. Cheaper than `pool.request()` (no
+ * Readable body stream per call, ~0.015 CPU ms per request on the benchmark); undici's own per-attempt timers:
+ * headers within the budget, then no gap longer than it in the body (cheaper than an AbortSignal per request).
+ */
+function post(
+  pool: Pool,
+  path: string,
+  headers: Readonly<Record<string, string>>,
+  body: string,
+  timeoutMs: number,
+): Promise<RawAnswer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let status = 0;
+    let answerHeaders: IncomingHttpHeaders = {};
+    pool.dispatch(
+      { path, method: "POST", headers, body, headersTimeout: timeoutMs, bodyTimeout: timeoutMs },
+      {
+        // undici takes a handler in its current (non-deprecated) form only when it has onRequestStart.
+        onRequestStart: () => {},
+        onResponseStart: (_controller, statusCode, h) => {
+          status = statusCode;
+          answerHeaders = h;
+        },
+        onResponseData: (_controller, chunk) => void chunks.push(chunk),
+        onResponseEnd: () =>
+          resolve({
+            status,
+            headers: answerHeaders,
+            body: (chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks)).toString("utf8"),
+          }),
+        onResponseError: (_controller, e) => reject(e),
+      },
+    );
+  });
+}
+
+function pathOf(cache: Map<string, string>, path: string, base: string): string {
+  let p = cache.get(path);
+  if (p === undefined) cache.set(path, (p = new URL(path, base).pathname));
+  return p;
+}
+
 export class UpstreamGroup {
-  private readonly pools: { url: string; pool: Pool }[];
+  /** `paths`: the request path per dialect path, resolved once (as `new URL(path, url).pathname` was per call). */
+  private readonly pools: { url: string; pool: Pool; paths: Map<string, string> }[];
   private next = 0;
 
   constructor(
@@ -58,6 +110,7 @@ export class UpstreamGroup {
   ) {
     this.pools = urls.map((url) => ({
       url,
+      paths: new Map(),
       pool: new Pool(url, { connections: 128, pipelining: 1, keepAliveTimeout: 30_000, connectTimeout: 5_000 }),
     }));
   }
@@ -66,31 +119,28 @@ export class UpstreamGroup {
     const start = this.next++ % this.pools.length;
     const tries = Math.max(1, this.attempts);
     let last: GatewayError | undefined;
+    const body = JSON.stringify(options.body);
     for (let attempt = 1; attempt <= tries; attempt++) {
-      const { url, pool } = this.pools[(start + attempt - 1) % this.pools.length]!;
+      const { url, pool, paths } = this.pools[(start + attempt - 1) % this.pools.length]!;
       const began = performance.now();
       try {
-        const res = await pool.request({
-          path: new URL(options.path, url).pathname,
-          method: "POST",
-          headers: { "content-type": "application/json", accept: "application/json", ...options.headers },
-          body: JSON.stringify(options.body),
-          // Per attempt: headers within the budget, then no gap longer than it in the body (undici's own timers,
-          // cheaper than an AbortSignal per request).
-          headersTimeout: this.timeoutMs,
-          bodyTimeout: this.timeoutMs,
-        });
-        const body = await res.body.text();
+        const res = await post(
+          pool,
+          pathOf(paths, options.path, url),
+          { "content-type": "application/json", accept: "application/json", ...options.headers },
+          body,
+          this.timeoutMs,
+        );
         options.observe?.(url, (performance.now() - began) / 1000);
         const header = (name: string) => {
           const v = res.headers[name];
           return Array.isArray(v) ? v[0] : v;
         };
-        if (res.statusCode === 503 && attempt < tries) {
+        if (res.status === 503 && attempt < tries) {
           last = unavailable(`${this.model} is unavailable (the engine answered 503).`);
           continue;
         }
-        return { status: res.statusCode, body, header, upstream: url, attempts: attempt };
+        return { status: res.status, body: res.body, header, upstream: url, attempts: attempt };
       } catch (e) {
         options.observe?.(url, (performance.now() - began) / 1000);
         const code = codeOf(e);
