@@ -92,17 +92,30 @@ export class ProjectImage extends pulumi.ComponentResource {
   }
 }
 
+/**
+ * What both images are built from: the build context the repository's .dockerignore lets through (the same for
+ * both). @pulumi/docker rebuilds when any of it changes, so the tag (pushed to an immutable ECR repository) must
+ * change with any of it too.
+ */
+export const BUILD_CONTEXT_SOURCES = [
+  "package.json",
+  "package-lock.json",
+  "tsconfig.json",
+  "images/verifier",
+  "images/gateway",
+  "components",
+] as const;
+
 /** The verifier image (images/verifier: the post-deploy Job's /app/job.js and the quality canary's /app/canary.js). */
 export const VERIFIER_IMAGE = {
   repository: "retrieval-verifier",
   dockerfile: "images/verifier/Dockerfile",
-  // What its Dockerfile copies: the lock file, tsconfig, the bundler and components/.
-  sources: ["package.json", "package-lock.json", "tsconfig.json", "images/verifier", "components"],
+  sources: BUILD_CONTEXT_SOURCES,
 } as const;
 
 /** The gateway image (images/gateway: the bundled server of images/gateway/src and its playground). */
 export const GATEWAY_IMAGE = {
   repository: "retrieval-gateway",
   dockerfile: "images/gateway/Dockerfile",
-  sources: ["images/gateway", "components/gateway", "components/serving/dialects"],
+  sources: BUILD_CONTEXT_SOURCES,
 } as const;
