@@ -18,6 +18,7 @@ import {
   PROMETHEUS_URL,
 } from "../k8s/namespaces";
 import { gatewayRuntimeConfig, type RuntimeConfig, type RuntimeKey } from "./runtime-config";
+import { NODE_IMAGE_UID, nonRootPodSecurity, restrictedContainerSecurity } from "../k8s/pod-security";
 
 /** The gateway's Service: name and port the ingress routes /v1/* to. */
 export const GATEWAY_SERVICE = "retrieval-gateway";
@@ -146,15 +147,11 @@ export class Gateway extends pulumi.ComponentResource {
         stringData: {
           "keys.json": pulumi.secret(
             pulumi
-              .all([args.apiKeys ?? [], pulumi.all((args.namedKeys ?? []).map((n) => n.key))])
-              .apply(([keys, named]) =>
-                JSON.stringify(
-                  hashedKeys(
-                    keys,
-                    named.map((key, i) => ({ name: args.namedKeys![i]!.name, key })),
-                  ),
-                ),
-              ),
+              .all([
+                args.apiKeys ?? [],
+                pulumi.all((args.namedKeys ?? []).map((n) => n.key.apply((key) => ({ name: n.name, key })))),
+              ])
+              .apply(([keys, named]) => JSON.stringify(hashedKeys(keys, named))),
           ),
         },
       },
@@ -184,12 +181,7 @@ export class Gateway extends pulumi.ComponentResource {
               automountServiceAccountToken: false,
               // SIGTERM drains in-flight requests; the pod gets the longest upstream call plus margin.
               terminationGracePeriodSeconds: drainSeconds + 10,
-              securityContext: {
-                runAsNonRoot: true,
-                runAsUser: 1000,
-                runAsGroup: 1000,
-                seccompProfile: { type: "RuntimeDefault" },
-              },
+              securityContext: nonRootPodSecurity(NODE_IMAGE_UID),
               ...(this.replicas > 1
                 ? {
                     topologySpreadConstraints: [
@@ -232,11 +224,7 @@ export class Gateway extends pulumi.ComponentResource {
                   // Endpoints drop the pod before it stops taking connections.
                   lifecycle: { preStop: { exec: { command: ["sleep", "5"] } } },
                   resources: { requests: { cpu: "500m", memory: "256Mi" }, limits: { memory: "512Mi" } },
-                  securityContext: {
-                    allowPrivilegeEscalation: false,
-                    readOnlyRootFilesystem: true,
-                    capabilities: { drop: ["ALL"] },
-                  },
+                  securityContext: restrictedContainerSecurity(),
                 },
               ],
               volumes: [
@@ -390,12 +378,7 @@ export class Gateway extends pulumi.ComponentResource {
             metadata: { labels },
             spec: {
               automountServiceAccountToken: false,
-              securityContext: {
-                runAsNonRoot: true,
-                runAsUser: 999,
-                runAsGroup: 999,
-                seccompProfile: { type: "RuntimeDefault" },
-              },
+              securityContext: nonRootPodSecurity(999),
               containers: [
                 {
                   name: "redis",
@@ -415,11 +398,7 @@ export class Gateway extends pulumi.ComponentResource {
                   readinessProbe: { tcpSocket: { port: "redis" }, periodSeconds: 5 },
                   livenessProbe: { tcpSocket: { port: "redis" }, periodSeconds: 10 },
                   resources: { requests: { cpu: "100m", memory: "256Mi" }, limits: { memory: "256Mi" } },
-                  securityContext: {
-                    allowPrivilegeEscalation: false,
-                    readOnlyRootFilesystem: true,
-                    capabilities: { drop: ["ALL"] },
-                  },
+                  securityContext: restrictedContainerSecurity(),
                   volumeMounts: [{ name: "data", mountPath: "/data" }],
                 },
               ],

@@ -4,6 +4,7 @@ import { childOptions, standardLabels } from "../k8s/meta";
 import { chatBridgePolicySpec } from "../k8s/network-policies";
 import { CHAT_BRIDGE_SCRIPT } from "./chat-bridge-script";
 import { IMAGES } from "../versions";
+import { NODE_IMAGE_UID, nonRootPodSecurity, restrictedContainerSecurity } from "../k8s/pod-security";
 
 /**
  * Node runtime of the bridge: official image, pinned (components/versions.ts). The script uses only
@@ -12,8 +13,6 @@ import { IMAGES } from "../versions";
 export const CHAT_BRIDGE_IMAGE = `${IMAGES.chatBridgeNode.repository}:${IMAGES.chatBridgeNode.tag}`;
 export const CHAT_BRIDGE_NAME = "chat-bridge";
 export const CHAT_BRIDGE_PORT = 8080;
-/** The `node` user of the official image. */
-const NODE_UID = 1000;
 
 export function chatBridgeUrl(namespace: string): string {
   return `http://${CHAT_BRIDGE_NAME}.${namespace}.svc:${CHAT_BRIDGE_PORT}`;
@@ -62,12 +61,7 @@ export function createChatBridge(args: ChatBridgeArgs): k8s.core.v1.Service {
           metadata: { labels },
           spec: {
             automountServiceAccountToken: false,
-            securityContext: {
-              runAsNonRoot: true,
-              runAsUser: NODE_UID,
-              runAsGroup: NODE_UID,
-              seccompProfile: { type: "RuntimeDefault" },
-            },
+            securityContext: nonRootPodSecurity(NODE_IMAGE_UID),
             containers: [
               {
                 name: CHAT_BRIDGE_NAME,
@@ -81,11 +75,7 @@ export function createChatBridge(args: ChatBridgeArgs): k8s.core.v1.Service {
                 readinessProbe: { httpGet: { path: "/healthz", port: "http" }, periodSeconds: 10 },
                 livenessProbe: { httpGet: { path: "/healthz", port: "http" }, periodSeconds: 20, failureThreshold: 3 },
                 resources: { requests: { cpu: "10m", memory: "48Mi" }, limits: { memory: "128Mi" } },
-                securityContext: {
-                  allowPrivilegeEscalation: false,
-                  readOnlyRootFilesystem: true,
-                  capabilities: { drop: ["ALL"] },
-                },
+                securityContext: restrictedContainerSecurity(),
                 volumeMounts: [
                   { name: "script", mountPath: "/app", readOnly: true },
                   { name: "targets", mountPath: "/etc/chat-bridge", readOnly: true },

@@ -5,6 +5,7 @@ import type { CanaryConfig, ModelConfig } from "../config";
 import { childOptions, standardLabels } from "../k8s/meta";
 import { ENGINE_CLIENT_LABEL, MODELS_NAMESPACE, MONITORING_NAMESPACE, NAMESPACE_NAME_LABEL } from "../k8s/namespaces";
 import { gatewayTargetFor, targetFor } from "../verification/verification";
+import { NODE_IMAGE_UID, nonRootPodSecurity, restrictedContainerSecurity } from "../k8s/pod-security";
 import {
   CANARY_CONFIG_DIR,
   CANARY_CONFIG_KEY,
@@ -15,8 +16,6 @@ import {
 } from "../canary/config";
 
 export const QUALITY_CANARY_NAME = "quality-canary";
-/** The verifier image's `node` user (images/verifier/Dockerfile). */
-const NODE_UID = 1000;
 
 export interface QualityCanaryTarget {
   readonly model: ModelConfig;
@@ -149,12 +148,7 @@ export class QualityCanary extends pulumi.ComponentResource {
             },
             spec: {
               automountServiceAccountToken: false,
-              securityContext: {
-                runAsNonRoot: true,
-                runAsUser: NODE_UID,
-                runAsGroup: NODE_UID,
-                seccompProfile: { type: "RuntimeDefault" },
-              },
+              securityContext: nonRootPodSecurity(NODE_IMAGE_UID),
               containers: [
                 {
                   name: QUALITY_CANARY_NAME,
@@ -175,11 +169,7 @@ export class QualityCanary extends pulumi.ComponentResource {
                   readinessProbe: { httpGet: { path: "/healthz", port: "metrics" }, periodSeconds: 10 },
                   livenessProbe: { httpGet: { path: "/healthz", port: "metrics" }, periodSeconds: 20 },
                   resources: { requests: { cpu: "20m", memory: "96Mi" }, limits: { memory: "256Mi" } },
-                  securityContext: {
-                    allowPrivilegeEscalation: false,
-                    readOnlyRootFilesystem: true,
-                    capabilities: { drop: ["ALL"] },
-                  },
+                  securityContext: restrictedContainerSecurity(),
                   volumeMounts: [
                     { name: "config", mountPath: CANARY_CONFIG_DIR, readOnly: true },
                     ...(c.userSet ? [{ name: "user-set", mountPath: CANARY_USER_SET_DIR, readOnly: true }] : []),

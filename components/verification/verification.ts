@@ -16,6 +16,7 @@ import { ProjectImage, VERIFIER_IMAGE } from "../build/project-image";
 import type { LocalVerificationInputs } from "../verifier/run-local";
 import type { StackTarget, StackVerification } from "../verifier/stack-outputs";
 import { GATEWAY_DIALECT } from "../verifier/target";
+import { NODE_IMAGE_UID, nonRootPodSecurity, restrictedContainerSecurity } from "../k8s/pod-security";
 
 export interface VerificationTarget {
   readonly model: ModelConfig;
@@ -378,12 +379,7 @@ export class Verification extends pulumi.ComponentResource {
             spec: {
               restartPolicy: "Never",
               automountServiceAccountToken: false,
-              securityContext: {
-                runAsNonRoot: true,
-                runAsUser: 1000,
-                runAsGroup: 1000,
-                seccompProfile: { type: "RuntimeDefault" },
-              },
+              securityContext: nonRootPodSecurity(NODE_IMAGE_UID),
               containers: [
                 {
                   name: "verifier",
@@ -393,11 +389,7 @@ export class Verification extends pulumi.ComponentResource {
                   envFrom: secret ? [{ secretRef: { name: secret.metadata.name } }] : undefined,
                   volumeMounts: [{ name: "config", mountPath: JOB_CONFIG_DIR, readOnly: true }],
                   resources: { requests: { cpu: "250m", memory: "256Mi" }, limits: { memory: "512Mi" } },
-                  securityContext: {
-                    allowPrivilegeEscalation: false,
-                    readOnlyRootFilesystem: true,
-                    capabilities: { drop: ["ALL"] },
-                  },
+                  securityContext: restrictedContainerSecurity(),
                   // The failures, whole, where `kubectl describe` and the Job's events show them.
                   terminationMessagePolicy: "FallbackToLogsOnError",
                 },
