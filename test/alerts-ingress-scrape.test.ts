@@ -4,27 +4,25 @@
  * renders our ServiceMonitor endpoint (target labels namespace/service/pod/endpoint/job; honor_labels from the
  * rendered object), and the error-ratio query the alert uses is evaluated on what Prometheus really stored.
  */
-import { spawn, type ChildProcess } from "node:child_process";
 import * as fs from "node:fs";
 import * as http from "node:http";
 import * as net from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
-import * as YAML from "yaml";
 import { afterAll, describe, expect, it } from "vitest";
 import { IngressSchema } from "../components/config";
 import { ingressServerErrorRatio } from "../components/ingress/metrics";
 import { UPSTREAM_LATENCY_HISTOGRAM } from "../components/ingress/nginx-ingress/metrics";
 import { EVERY_ENGINE, PROD_INGRESS, renderIngress } from "./ingress-fixtures";
 import { findTool, toolMissing } from "./promtool/tool";
-import { freePort } from "./free-port";
+import { startPrometheus, type PrometheusProcess, type PromSample } from "./fixtures/prometheus";
 
 const prometheus = findTool("prometheus", "prometheus");
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), "alerts-ingress-scrape-"));
-let child: ChildProcess | undefined;
+let prom: PrometheusProcess | undefined;
 let exporter: http.Server | undefined;
 afterAll(async () => {
-  child?.kill("SIGKILL");
+  prom?.stop();
   await new Promise<void>((r) => (exporter ? exporter.close(() => r()) : r()));
   fs.rmSync(dir, { recursive: true, force: true });
 });
@@ -90,34 +88,15 @@ describe("the ingress error ratio on series a real Prometheus scraped", () => {
       global: { evaluation_interval: "1s" },
       scrape_configs: [job("rendered", endpoint.honorLabels ?? false), job("without-honor-labels", false)],
     };
-    fs.writeFileSync(path.join(dir, "prometheus.yml"), YAML.stringify(config));
-    const port = await freePort();
-    const base = `http://127.0.0.1:${port}`;
-    child = spawn(
-      prometheus.path!,
-      [
-        `--config.file=${path.join(dir, "prometheus.yml")}`,
-        `--storage.tsdb.path=${path.join(dir, "data")}`,
-        `--web.listen-address=127.0.0.1:${port}`,
-      ],
-      { stdio: "ignore" },
-    );
-
-    type Sample = { metric: Record<string, string>; value: [number, string] };
-    const query = async (q: string): Promise<Sample[]> => {
-      const r = await fetch(`${base}/api/v1/query?query=${encodeURIComponent(q)}`).then(
-        (x) => x.json(),
-        () => undefined,
-      );
-      return (r as { data?: { result?: Sample[] } } | undefined)?.data?.result ?? [];
-    };
+    prom = await startPrometheus(prometheus.path!, dir, config);
+    const query = prom.query;
     const ratio = ingressServerErrorRatio(
       "bge-large-zh",
       EVERY_ENGINE,
       IngressSchema.parse(PROD_INGRESS),
       "retrieval",
     )!("10s");
-    let result: Sample[] = [];
+    let result: PromSample[] = [];
     const deadline = Date.now() + 30_000;
     while (Date.now() < deadline) {
       result = await query(ratio);

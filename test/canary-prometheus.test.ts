@@ -4,7 +4,6 @@
  * text), Prometheus scrapes the canary's /metrics and evaluates the very rules the component renders, with short
  * intervals and `for` durations: ModelQualityLow fires for the degraded reranker and stays quiet for the good one.
  */
-import { spawn, type ChildProcess } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -17,14 +16,15 @@ import { startCanary, type Canary } from "../components/canary/main";
 import { startFakeServer, type FakeServer } from "./fixtures/engine-server";
 import { findTool, toolMissing } from "./promtool/tool";
 import { freePort } from "./free-port";
+import { startPrometheus, type PrometheusProcess } from "./fixtures/prometheus";
 
 const prometheus = findTool("prometheus", "prometheus");
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), "canary-prometheus-"));
-let child: ChildProcess | undefined;
+let prom: PrometheusProcess | undefined;
 let canary: Canary | undefined;
 const servers: FakeServer[] = [];
 afterAll(async () => {
-  child?.kill("SIGKILL");
+  prom?.stop();
   await canary?.stop();
   await Promise.all(servers.map((s) => s.close()));
   fs.rmSync(dir, { recursive: true, force: true });
@@ -40,7 +40,6 @@ const reranker = (name: string) =>
     slo: { p99LatencyMs: 1000 },
   });
 
-type Sample = { metric: Record<string, string>; value: [number, string] };
 type Alert = { labels: Record<string, string>; state: string };
 
 describe("ModelQualityLow on what a real Prometheus scraped from the canary", () => {
@@ -87,10 +86,10 @@ describe("ModelQualityLow on what a real Prometheus scraped from the canary", ()
         "https://runbooks.example.invalid/runbooks.md",
       ),
     );
-    fs.writeFileSync(path.join(dir, "rules.yaml"), YAML.stringify({ groups }, { lineWidth: 0 }));
-    fs.writeFileSync(
-      path.join(dir, "prometheus.yml"),
-      YAML.stringify({
+    prom = await startPrometheus(
+      prometheus.path!,
+      dir,
+      {
         global: { scrape_interval: "1s", evaluation_interval: "1s" },
         rule_files: ["rules.yaml"],
         scrape_configs: [
@@ -102,26 +101,10 @@ describe("ModelQualityLow on what a real Prometheus scraped from the canary", ()
             ],
           },
         ],
-      }),
+      },
+      { "rules.yaml": YAML.stringify({ groups }, { lineWidth: 0 }) },
     );
-    const port = await freePort();
-    const base = `http://127.0.0.1:${port}`;
-    child = spawn(
-      prometheus.path!,
-      [
-        `--config.file=${path.join(dir, "prometheus.yml")}`,
-        `--storage.tsdb.path=${path.join(dir, "data")}`,
-        `--web.listen-address=127.0.0.1:${port}`,
-      ],
-      { stdio: "ignore" },
-    );
-    const api = async <T>(p: string): Promise<T | undefined> =>
-      fetch(`${base}${p}`)
-        .then(
-          (r) => r.json() as Promise<{ data: T }>,
-          () => undefined,
-        )
-        .then((j) => j?.data);
+    const api = prom.api;
     const firing = async () =>
       ((await api<{ alerts: Alert[] }>("/api/v1/alerts"))?.alerts ?? []).filter(
         (a) => a.labels.alertname === "ModelQualityLow" && a.state === "firing",
@@ -139,15 +122,11 @@ describe("ModelQualityLow on what a real Prometheus scraped from the canary", ()
     ]);
 
     // What Prometheus stored: the good reranker well above 0.75, the degraded one below; both checked recently.
-    const mrr = (await api<{ result: Sample[] }>(
-      `/api/v1/query?query=${encodeURIComponent("retrieval_stack_canary_mrr_at_10")}`,
-    ))!.result;
+    const mrr = await prom.query("retrieval_stack_canary_mrr_at_10");
     const byModel = Object.fromEntries(mrr.map((s) => [s.metric.model, Number(s.value[1])]));
     expect(byModel["good-rr"]).toBeGreaterThan(0.75);
     expect(byModel["bad-rr"]).toBeLessThan(0.75);
-    const ok = (await api<{ result: Sample[] }>(
-      `/api/v1/query?query=${encodeURIComponent('retrieval_stack_canary_check_success{check="sanity"}')}`,
-    ))!.result;
+    const ok = await prom.query('retrieval_stack_canary_check_success{check="sanity"}');
     expect(Object.fromEntries(ok.map((s) => [s.metric.model, s.value[1]]))["good-rr"]).toBe("1");
     // A few more evaluations: the good one is still quiet, no canary alert is stale.
     await new Promise((r) => setTimeout(r, 3000));
