@@ -31,6 +31,15 @@ export function sourceHash(sources: readonly string[]): string {
   return h.digest("hex").slice(0, 12);
 }
 
+/** Tags of the images of this program run: both hash the same build context, so the tree is read once. */
+const tags = new Map<string, string>();
+function tagOf(sources: readonly string[]): string {
+  const key = sources.join("\0");
+  let tag = tags.get(key);
+  if (tag === undefined) tags.set(key, (tag = sourceHash(sources)));
+  return tag;
+}
+
 export interface ProjectImageArgs {
   readonly environment: Environment;
   /** Image name outside the cloud (`<repository>:<tag>`), and the ECR repository's name prefix in cloud stacks. */
@@ -56,7 +65,7 @@ export class ProjectImage extends pulumi.ComponentResource {
 
   constructor(name: string, args: ProjectImageArgs, opts?: pulumi.ComponentResourceOptions) {
     super("retrieval-stack:build:ProjectImage", name, {}, opts);
-    this.tag = sourceHash(args.sources);
+    this.tag = tagOf(args.sources);
     const build = {
       context: REPO_ROOT,
       dockerfile: path.join(REPO_ROOT, args.dockerfile),
