@@ -104,7 +104,7 @@ describe("plan.md section 'GPUs and cost'", () => {
     const fmt = (x: number) => `$${Math.round(x).toLocaleString("en-US")}`;
     expect(md).toContain(`GPU nodes ${fmt(5 * l4 + 3 * l40s)}–${fmt(9 * l4 + 6 * l40s)} per month`);
     expect(md).toMatch(/3 zone\(s\): us-east-1a, us-east-1b, us-east-1c/);
-    expect(md).toMatch(/cluster-autoscaler v1\.33\.\d+/);
+    expect(md).toMatch(/cluster-autoscaler v1\.35\.\d+/);
     expect(md).toMatch(
       /Load balancers: AWS Load Balancer Controller v\d+\.\d+\.\d+ \(chart \d+\.\d+\.\d+\), 2 replicas on the system node group/,
     );
