@@ -118,9 +118,9 @@ describe("plan.md section 'GPUs and cost'", () => {
     expect(md).toContain("**GPUs: 0 at minimum scale, 2 at maximum; GPU nodes $0–");
   });
 
-  it("says the local stack has no GPUs and no AWS resources", () => {
+  it("says the local stack has no GPUs and creates no node groups (what it does create: test/images-config.test.ts)", () => {
     const md = render("local");
-    expect(md).toMatch(/no AWS resources are created/);
+    expect(md).toMatch(/the stack creates no node groups/);
     expect(md).not.toContain("Load Balancer Controller");
     expect(md).toMatch(/No GPU node groups: every model runs on CPU/);
   });
