@@ -300,16 +300,20 @@ export const CLUSTER_AUTOSCALER_TAG_BY_KUBERNETES_MINOR: Readonly<Record<string,
 
 export const ACTIONS = {
   checkout: action({
+    ...rechecked,
     action: "actions/checkout",
-    version: "v6.0.3",
-    sha: "df4cb1c069e1874edd31b4311f1884172cec0e10",
-    source: "actions/checkout tag v6.0.3 -> df4cb1c (2026-06-02)",
+    version: "v7.0.1",
+    sha: "3d3c42e5aac5ba805825da76410c181273ba90b1",
+    source:
+      "actions/checkout tag v7.0.1 -> 3d3c42e (2026-07-17, newest; was v6.0.3). action.yml runs node24 and keeps the inputs we pass (fetch-depth, persist-credentials); v7.0.0's CHANGELOG: ESM and refusing fork-PR checkouts under pull_request_target/workflow_run, which our workflows do not use",
   }),
   setupNode: action({
+    ...rechecked,
     action: "actions/setup-node",
-    version: "v6.4.0",
-    sha: "48b55a011bda9f5d6aeb4c2d9c7362e8dae4041e",
-    source: "actions/setup-node tag v6.4.0 -> 48b55a0 (2026-04-19)",
+    version: "v7.0.0",
+    sha: "820762786026740c76f36085b0efc47a31fe5020",
+    source:
+      "actions/setup-node tag v7.0.0 -> 8207627 (2026-07-13, newest; was v6.4.0). action.yml runs node24 and keeps node-version and cache; the changes since v6.4.0 (ESM, cache outputs, no dummy NODE_AUTH_TOKEN) touch no input we use",
   }),
   configureAwsCredentials: action({
     ...rechecked,
