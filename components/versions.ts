@@ -277,7 +277,7 @@ export const EKS_KUBERNETES_VERSIONS: Readonly<Record<string, EksKubernetesVersi
     autoscalerTag: "v1.35.2",
     endOfStandardSupport: "2027-03-27",
     source:
-      "EKS release 2026-01-27, end of standard support 2027-03-27: the release calendar of the EKS user guide as republished by endoflife.date/amazon-eks (the stored awsdocs revision predates 1.35); the EKS user guide page kubernetes-versions.md names 1.35 as current",
+      "EKS release 2026-01-28, end of standard support 2027-03-27: the release calendar of the EKS user guide as republished by endoflife.date/amazon-eks (the stored awsdocs revision predates 1.35); the EKS user guide page kubernetes-versions.md names 1.35 as current",
   },
   "1.36": {
     autoscalerTag: "v1.36.1",
