@@ -14,6 +14,7 @@ import { EnginePrerequisites } from "./components/serving/engine-prerequisites";
 import { MODELS_NAMESPACE, NAMESPACE_POD_SECURITY, podSecurityLabels } from "./components/k8s/namespaces";
 import { Verification } from "./components/verification";
 import { verificationModeOf } from "./components/config/verification";
+import { imagesOf } from "./components/config/images";
 import { Gateway, GATEWAY_CONTAINER, GATEWAY_SERVICE, GATEWAY_SERVICE_PORT } from "./components/gateway";
 import { QualityCanary } from "./components/observability/quality-canary";
 import { canaryApiKey } from "./components/observability/canary-key";
@@ -33,10 +34,15 @@ const provider = cluster.provider;
 // The quality canary runs every few minutes over every model (observability.canary), from the verifier image,
 // which the post-deploy Job runs too: one build (or the configured verification.image) for both.
 const canaryEnabled = config.observability.enabled && config.observability.canary.enabled;
+// Our own images come from config `images` (ecr | registry | prebuilt | local; components/config/images.ts).
+const images = imagesOf(config.images, environment);
+const prebuilt = images.source === "prebuilt" ? images : undefined;
+const gatewayImage = config.gateway.image ?? prebuilt?.gateway;
 const verifierImage =
   config.verification.image ??
+  prebuilt?.verifier ??
   (canaryEnabled || verificationModeOf(config.verification, environment) === "job"
-    ? new ProjectImage("verifier-image", { environment, ...VERIFIER_IMAGE }).ref
+    ? new ProjectImage("verifier-image", { environment, images, ...VERIFIER_IMAGE }).ref
     : undefined);
 
 const observability = new Observability(
@@ -163,7 +169,7 @@ const gateway = config.gateway.enabled
         apiKeys: secrets.apiKeys,
         namedKeys: canaryKey ? [{ name: config.observability.canary.keyName, key: canaryKey }] : [],
         monitoring: config.observability.enabled,
-        ...(config.gateway.image ? { image: config.gateway.image } : {}),
+        ...(gatewayImage ? { image: gatewayImage } : { images }),
       },
       { dependsOn: [modelNamespace, observability, ...(keda ? [keda] : [])] },
     )

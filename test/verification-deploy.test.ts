@@ -440,7 +440,7 @@ describe("config rules", () => {
       path: "retrieval-stack:verification.mode",
       value: "job",
       message:
-        '"job" needs an image the cluster can pull, and the local stack has no registry to push one to. Fix: set verification.image to a pinned verifier image (built from images/verifier), or set verification.mode to "local".',
+        '"job" needs an image the cluster can pull, and the local stack has no registry to push one to. Fix: set verification.image to a pinned verifier image (built from images/verifier), images.source to "registry" or "prebuilt", or verification.mode to "local".',
     });
     expect(
       parseStack("local", (raw) => (raw.verification = { mode: "job", image: "ghcr.io/acme/retrieval-verifier:0.1.0" }))

@@ -148,10 +148,16 @@ export const EksClusterSchema = z.strictObject({
     .string()
     .regex(/^[a-z]{2}(-[a-z]+)+-\d$/, { message: fixMessage("is not an AWS region", 'write e.g. "us-east-1"') })
     .meta({ description: 'AWS region, e.g. "us-east-1".' }),
+  // The default is DEFAULT_EKS_KUBERNETES_VERSION of components/versions.ts (in EKS standard support until
+  // 2027-03-27; test/versions.test.ts keeps the two equal): config imports nothing of ours.
   kubernetesVersion: z
     .string()
-    .regex(/^1\.\d{2}$/, { message: fixMessage("is not a Kubernetes minor version", 'write e.g. "1.33" (quoted)') })
-    .meta({ description: 'Kubernetes minor version of the control plane, quoted, e.g. "1.33".' }),
+    .regex(/^1\.\d{2}$/, { message: fixMessage("is not a Kubernetes minor version", 'write e.g. "1.35" (quoted)') })
+    .default("1.35")
+    .meta({
+      description:
+        'Kubernetes minor version of the control plane, quoted, e.g. "1.35" (the default). Accepted: the versions with a pinned cluster-autoscaler in docs/versions.md; one past or within 60 days of the end of EKS standard support plans with a warning.',
+    }),
   availabilityZones: z
     .array(z.string().min(1))
     .meta({ description: "Zones that nodes and load balancers use; GPU node groups spread over all of them." }),

@@ -9,6 +9,7 @@ import { profileOf } from "../config/environments";
 import { childOptions, standardLabels } from "../k8s/meta";
 import { IMAGES } from "../versions";
 import { GATEWAY_IMAGE, ProjectImage } from "../build/project-image";
+import type { ImagesConfig } from "../config/images";
 import {
   ENGINE_CLIENT_LABEL,
   INGRESS_NAMESPACE,
@@ -60,6 +61,8 @@ export interface GatewayArgs {
   readonly monitoring: boolean;
   /** A prebuilt gateway image (pinned); default: built from images/gateway (pushed to ECR in cloud stacks). */
   readonly image?: pulumi.Input<string>;
+  /** Where the image is built to when `image` is absent (config `images`; default: the environment's). */
+  readonly images?: ImagesConfig;
 }
 
 export interface NamedKey {
@@ -200,7 +203,11 @@ export class Gateway extends pulumi.ComponentResource {
                   name: GATEWAY_CONTAINER,
                   image:
                     args.image ??
-                    new ProjectImage(`${name}-image`, { environment, ...GATEWAY_IMAGE }, { parent: this }).ref,
+                    new ProjectImage(
+                      `${name}-image`,
+                      { environment, images: args.images, ...GATEWAY_IMAGE },
+                      { parent: this },
+                    ).ref,
                   imagePullPolicy: "IfNotPresent",
                   ports: [{ name: "http", containerPort: GATEWAY_CONTAINER_PORT, protocol: "TCP" }],
                   env: [

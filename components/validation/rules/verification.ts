@@ -1,6 +1,7 @@
 import { profileOf } from "../../config/environments";
 import { problem } from "../../config/errors";
 import { verificationModeOf } from "../../config/verification";
+import { imagesOf } from "../../config/images";
 import type { Rule, RuleProblem } from "./types";
 
 /**
@@ -14,14 +15,20 @@ export const verificationRules: Rule = (config) => {
   if (!v || !config.environment) return out;
   const mode = verificationModeOf(v, config.environment);
   const at = ["verification", "mode"];
-  if (mode === "job" && !v.image && !profileOf(config.environment).cloud)
+  // Without a registry (images.source local) a locally built image cannot reach the Job's node.
+  if (
+    mode === "job" &&
+    !v.image &&
+    !profileOf(config.environment).cloud &&
+    imagesOf(config.images, config.environment).source === "local"
+  )
     out.push(
       problem(
         at,
         v.mode,
         `"job" needs an image the cluster can pull, and the ${config.environment} stack has no registry to push one to`,
         "set verification.image to a pinned verifier image (built from images/verifier), " +
-          'or set verification.mode to "local"',
+          'images.source to "registry" or "prebuilt", or verification.mode to "local"',
       ),
     );
   if (mode === "local" && config.ingress && !config.ingress.enabled)
