@@ -70,7 +70,12 @@ export type GpuNodeGroupConfig = z.infer<typeof GpuNodeGroupSchema>;
 
 const NodeGroupSize = z.strictObject({
   instanceType: z.string().min(1).meta({ description: 'EC2 instance type of the nodes, e.g. "m6i.xlarge".' }),
-  minSize: NodeCount.meta({ description: "Fewest nodes (total across zones)." }),
+  minSize: NodeCount.min(1, {
+    message: fixMessage(
+      "is 0: with no system node, nothing runs CoreDNS or the cluster-autoscaler that would add one",
+      "set at least 1 (one per zone is better)",
+    ),
+  }).meta({ description: "Fewest nodes (total across zones); at least 1, for CoreDNS and the autoscaler." }),
   maxSize: NodeCount.min(1).meta({ description: "Most nodes the autoscaler may run (total across zones)." }),
   desiredSize: NodeCount.optional().meta({
     description: "Nodes at creation (total across zones); defaults to minSize.",
@@ -153,7 +158,14 @@ export const EksClusterSchema = z.strictObject({
     .regex(/^1\.\d{2}$/, { message: fixMessage("is not a Kubernetes minor version", 'write e.g. "1.33" (quoted)') })
     .meta({ description: 'Kubernetes minor version of the control plane, quoted, e.g. "1.33".' }),
   availabilityZones: z
-    .array(z.string().min(1))
+    .array(
+      z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d[a-z]$/, {
+        message: fixMessage(
+          "is not an AWS availability zone name",
+          'write the region and a zone letter, e.g. "us-east-1a"',
+        ),
+      }),
+    )
     .meta({ description: "Zones that nodes and load balancers use; GPU node groups spread over all of them." }),
   vpcCidr: Cidr.default("10.40.0.0/16").meta({
     description: "Address range of the VPC this stack creates; its subnets are carved from it.",
