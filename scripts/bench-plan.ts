@@ -70,7 +70,12 @@ if (values.scale) {
       ],
       {
         cwd: ROOT,
-        env: { ...process.env, NODE_OPTIONS: `--max-old-space-size=${values["heap-mb"]}` },
+        // Sizes above the stack limit (MAX_MODELS) are measured too: the limit is what these figures justify.
+        env: {
+          ...process.env,
+          NODE_OPTIONS: `--max-old-space-size=${values["heap-mb"]}`,
+          RETRIEVAL_STACK_BENCH_MAX_MODELS: String(Math.max(...sizes)),
+        },
         encoding: "utf8",
         timeout: Number(values["limit-s"]) * 1000,
         killSignal: "SIGKILL",

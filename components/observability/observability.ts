@@ -65,6 +65,13 @@ export class Observability extends pulumi.ComponentResource {
   readonly namespace: string = MONITORING_NAMESPACE;
   /** Loki, Alloy and the log dashboards, when `logs` was given and logs are enabled. */
   readonly logStack?: LogStack;
+  /**
+   * What other components' ServiceMonitors, PodMonitors and ScaledObjects wait for: the kube-prometheus-stack
+   * release (its CRDs and operator are up once it is), or this component itself when observability is off. Depend
+   * on this, not on the component: a dependency on the component expands to every child (a dashboard and rule
+   * groups per model), so N models depending on it cost N x N in the engine and in the plan.
+   */
+  readonly crds: pulumi.Resource = this;
 
   constructor(name: string, args: ObservabilityArgs, opts?: pulumi.ComponentResourceOptions) {
     super("retrieval-stack:observability:Observability", name, {}, opts);
@@ -146,7 +153,7 @@ export class Observability extends pulumi.ComponentResource {
       inNs,
     );
     const withLogs = !!args.logs && logsEnabled(obs, args.environment);
-    const release = pinnedRelease(
+    const release = (this.crds = pinnedRelease(
       "kube-prometheus-stack",
       {
         name: "kube-prometheus-stack",
@@ -156,7 +163,7 @@ export class Observability extends pulumi.ComponentResource {
         // (pinnedRelease waits: the CRDs and the operator are up before our PrometheusRule and ServiceMonitors.)
       },
       childOptions(this, args.provider, { dependsOn: [namespace, grafanaAdmin, alertmanagerConfig] }),
-    );
+    ));
 
     if (withLogs)
       this.logStack = new LogStack(
