@@ -129,7 +129,7 @@ const CASES: readonly Case[] = [
     mutate: (r) =>
       (r.gateway = { jwt: { issuer: "https://login.example.com/", audience: "x", jwksUrl: "file:///etc/passwd" } }),
     path: "retrieval-stack:gateway.jwt.jwksUrl",
-    says: ['scheme other than https ("file:")', "Fix:"],
+    says: ['"file:" is a scheme other than https', "Fix: use an https URL"],
   },
   {
     name: "a plain-http issuer",
@@ -160,6 +160,20 @@ const CASES: readonly Case[] = [
       }),
     path: "retrieval-stack:gateway.jwt.issuer",
     says: ["control character", "silently drop or rewrite", "Fix:"],
+  },
+  {
+    name: "an ACME directory URL with a tab",
+    stack: "prod",
+    mutate: (r) => (r.ingress.tls.server = "https://acme.example.com/\tdirectory"),
+    path: "retrieval-stack:ingress.tls.server",
+    says: ["control character", "Fix:"],
+  },
+  {
+    name: "a canary key name with a newline",
+    stack: "prod",
+    mutate: (r) => (r.observability.canary = { keyName: "canary\nadmin" }),
+    path: "retrieval-stack:observability.canary.keyName",
+    says: ["not a DNS label", "Fix:"],
   },
   // 6. A safeguard switched off in prod: the quality check that passes anything.
   {

@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { Cidr, NonNegativeInt } from "./common";
 import { fixMessage } from "./errors";
-import { NodeLabels } from "./formats";
+import { NodeLabels, safeString } from "./formats";
 
 /**
  * Node counts above this are taken for a typo (1e12): no stack of this project runs that many nodes in one group.
@@ -119,16 +119,15 @@ export const ExistingClusterSchema = z.strictObject({
   mode: z
     .literal("existing")
     .meta({ description: "Deploy onto a cluster you already run (kind, Docker Desktop, any)." }),
-  kubeconfigPath: z.string().min(1).optional().meta({
+  kubeconfigPath: safeString(4096).min(1).optional().meta({
     description:
       "Path of a kubeconfig file; defaults to the Kubernetes provider's own lookup ($KUBECONFIG, ~/.kube/config).",
   }),
-  context: z
-    .string()
+  context: safeString(253)
     .min(1)
     .optional()
     .meta({ description: 'kubeconfig context, e.g. "kind-retrieval" or "docker-desktop".' }),
-  name: z.string().min(1).meta({ description: "The existing cluster's name, for outputs and dashboards." }),
+  name: safeString(100).min(1).meta({ description: "The existing cluster's name, for outputs and dashboards." }),
   gpuRuntimePreinstalled: z.boolean().default(false).meta({
     description:
       "The cluster already runs the NVIDIA device plugin and DCGM exporter (e.g. the NVIDIA GPU Operator): install neither.",

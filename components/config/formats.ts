@@ -229,14 +229,6 @@ export const NginxSize = z.string().superRefine((s, ctx) => {
     );
 });
 
-/** An https URL (ACME directories: account keys and certificates must not travel in clear). */
-export const HttpsUrl = z.url().refine((u) => u.startsWith("https://"), {
-  message: fixMessage(
-    "is not an https URL (ACME runs over https only)",
-    'use the directory\'s https URL, e.g. "https://acme-v02.api.letsencrypt.org/directory"',
-  ),
-});
-
 /**
  * Characters that must never reach a rendered value: C0 and C1 control characters, DEL and the Unicode line and
  * paragraph separators. A URL parser silently drops some of them (tabs, newlines), so the value that is checked
@@ -400,6 +392,9 @@ export const MemoryRequest = z.string().superRefine((q, ctx) => {
   if (bytes > MAX_MEMORY_BYTES) fail("is above 24Ti, more than any node has", 'give what the model needs, e.g. "16Gi"');
 });
 
+const schemesText = (schemes: readonly string[]) =>
+  schemes.length === 2 && schemes.includes("http") && schemes.includes("https") ? "http(s)" : schemes.join(" or ");
+
 /** The instance metadata service (IMDS) and other link-local addresses: never a place to fetch config from. */
 function isLinkLocal(host: string): boolean {
   const h = host.replace(/^\[|\]$/g, "").toLowerCase();
@@ -436,7 +431,7 @@ export function safeUrl(o: SafeUrlOptions) {
     const scheme = url.protocol.replace(/:$/, "");
     if (!o.schemes.includes(scheme))
       return fail(
-        `uses a scheme other than ${o.schemes.length === 2 && o.schemes.includes("http") ? "http(s)" : o.schemes.join(" or ")} ("${shownText(scheme, 20)}:")`,
+        `is not an ${schemesText(o.schemes)} URL: "${shownText(scheme, 20)}:" is a scheme other than ${schemesText(o.schemes)}`,
         `use an ${o.schemes[0]} URL, e.g. ${o.example}`,
       );
     if (!url.hostname) return fail("has no host", `write e.g. ${o.example}`);
@@ -447,3 +442,11 @@ export function safeUrl(o: SafeUrlOptions) {
       );
   });
 }
+
+/**
+ * An https URL (ACME directories: account keys and certificates must not travel in clear), exactly as rendered.
+ */
+export const HttpsUrl = safeUrl({
+  schemes: ["https"],
+  example: '"https://acme-v02.api.letsencrypt.org/directory" (ACME runs over https only)',
+});

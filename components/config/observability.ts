@@ -1,7 +1,7 @@
 import { z } from "zod";
-import { AlertFor, Retention, Severity } from "./common";
+import { AlertFor, DnsLabel, Retention, Severity } from "./common";
 import { fixMessage } from "./errors";
-import { bounded, LatencyMs, safeUrl } from "./formats";
+import { bounded, LatencyMs, ObjectName, safeUrl } from "./formats";
 
 export const ReceiverSchema = z.strictObject({
   name: z
@@ -215,7 +215,7 @@ export const CanarySchema = z.strictObject({
   }),
   userSet: z
     .strictObject({
-      configMap: z.string().min(1).meta({ description: "Name of the ConfigMap in the canary's namespace." }),
+      configMap: ObjectName.meta({ description: "Name of the ConfigMap in the canary's namespace." }),
       key: z.string().min(1).default("queries.jsonl").meta({ description: "The ConfigMap key that holds the JSONL." }),
     })
     .optional()
@@ -223,7 +223,7 @@ export const CanarySchema = z.strictObject({
       description:
         'Your own labelled set: a ConfigMap in the canary\'s namespace whose key holds JSONL, one query per line: {"query": "...", "candidates": [{"id": "d1", "text": "..."}], "relevant": ["d1"]}.',
     }),
-  keyName: z.string().min(1).default("canary").meta({
+  keyName: DnsLabel.default("canary").meta({
     description: "The name of the canary's API key at the gateway: usage and quotas per key show its calls apart.",
   }),
 });

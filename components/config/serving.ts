@@ -2,14 +2,14 @@ import { z } from "zod";
 import { CpuQuantity, DnsLabel, EngineName, MemoryQuantity, PinnedTag, Task } from "./common";
 import { ModelSpec } from "./model-spec";
 import { fixMessage } from "./errors";
-import { bounded, CliArg, Int32, LatencyMs } from "./formats";
+import { bounded, CliArg, Int32, LatencyMs, safeString } from "./formats";
 
 /**
  * A daily window in KEDA cron trigger terms (keda.sh/docs/2.18/scalers/cron, read 2026-11), e.g.
  * { timezone: "Asia/Shanghai", start: "0 8 * * 1-5", end: "0 20 * * 1-5" }: 08:00-20:00 Monday to Friday.
  */
 export const ActiveHoursSchema = z.strictObject({
-  timezone: z.string().min(1).meta({ description: 'IANA time zone name, e.g. "Asia/Shanghai".' }),
+  timezone: safeString(64).min(1).meta({ description: 'IANA time zone name, e.g. "Asia/Shanghai".' }),
   start: z.string().min(1).meta({
     description: "5-field cron expression (minute hour day-of-month month day-of-week) when the window opens.",
   }),
