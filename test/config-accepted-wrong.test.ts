@@ -129,7 +129,7 @@ const CASES: readonly Case[] = [
     mutate: (r) =>
       (r.gateway = { jwt: { issuer: "https://login.example.com/", audience: "x", jwksUrl: "file:///etc/passwd" } }),
     path: "retrieval-stack:gateway.jwt.jwksUrl",
-    says: ['"file:" is a scheme other than https', "Fix: use an https URL"],
+    says: ['"file:" is a scheme other than http(s)', "Fix: use an https URL"],
   },
   {
     name: "a plain-http issuer",
@@ -139,7 +139,7 @@ const CASES: readonly Case[] = [
         jwt: { issuer: "http://login.example.com/", audience: "x", jwksUrl: "https://login.example.com/jwks" },
       }),
     path: "retrieval-stack:gateway.jwt.issuer",
-    says: ["scheme other than https", "Fix:"],
+    says: ["is plain http in prod", 'Fix: use the https URL, e.g. "https://login.example.com/"'],
   },
   {
     name: "a JWKS URL at the instance metadata address",

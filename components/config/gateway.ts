@@ -64,11 +64,11 @@ export const RerankCacheSchema = z.strictObject({
 
 export const GatewayJwtSchema = z.strictObject({
   /** `iss` the token must carry, e.g. "https://login.example.com/". */
-  issuer: safeUrl({ schemes: ["https"], example: '"https://login.example.com/"' }),
+  issuer: safeUrl({ schemes: ["https", "http"], example: '"https://login.example.com/"' }),
   /** `aud` the token must carry. */
   audience: safeString(253).min(1),
   /** The issuer's JSON Web Key Set, e.g. "https://login.example.com/.well-known/jwks.json". */
-  jwksUrl: safeUrl({ schemes: ["https"], example: '"https://login.example.com/.well-known/jwks.json"' }),
+  jwksUrl: safeUrl({ schemes: ["https", "http"], example: '"https://login.example.com/.well-known/jwks.json"' }),
   /** Claim that names the caller (used as the key name for limits, metrics and audit). */
   identityClaim: safeString(253).min(1).default("sub"),
 });

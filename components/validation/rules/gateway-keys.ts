@@ -44,6 +44,19 @@ export const gatewayKeyRules: Rule = (config) => {
       else owner.set(hash, name);
     });
   }
+  // Plain http for the issuer's keys only where the environment allows plain HTTP (local): elsewhere anyone on the
+  // path could swap the keys and sign tokens of their own.
+  if (g.jwt && config.environment && !profileOf(config.environment).allowPlainHttp)
+    for (const key of ["issuer", "jwksUrl"] as const)
+      if (g.jwt[key].startsWith("http:"))
+        out.push(
+          problem(
+            ["gateway", "jwt", key],
+            g.jwt[key],
+            `is plain http in ${config.environment}: anyone on the path could replace the issuer's keys and sign their own tokens`,
+            `use the https URL, e.g. "${g.jwt[key].replace(/^http:/, "https:")}"`,
+          ),
+        );
   if (config.environment) {
     const floor = profileOf(config.environment).minReplicasFloor;
     const replicas = gatewayReplicas(g, floor);
