@@ -146,9 +146,10 @@ const models = config.models.map(
         serviceMonitor: config.observability.enabled,
         autoscaling: config.observability.enabled,
       },
-      // ServiceMonitors and ScaledObjects need the CRDs the observability stack installs; GPUs need the device plugin;
-      // InferenceServices need KServe.
-      { dependsOn: [modelNamespace, gpu, observability, ...(keda ? [keda] : []), enginePrerequisites] },
+      // ServiceMonitors and ScaledObjects need the CRDs the observability stack installs (observability.crds, not the
+      // component: that would expand to its per-model children, N x N); GPUs need the device plugin; InferenceServices
+      // need KServe.
+      { dependsOn: [modelNamespace, gpu, observability.crds, ...(keda ? [keda] : []), enginePrerequisites] },
     ),
 );
 

@@ -1,4 +1,4 @@
-import type { PlatformConfig } from "../components/config";
+import { type PlatformConfig, verificationModeOf } from "../components/config";
 import { gpuCapacity } from "../components/cluster/capacity";
 import { kubernetesSupportWarning } from "../components/cluster/kubernetes-support";
 
@@ -14,12 +14,28 @@ export function planWarnings(config: PlatformConfig, today: Date = new Date()): 
   }
   out.push(...gpuCapacityWarnings(config));
   const obs = config.observability;
-  if (config.environment === "prod" && obs.enabled && obs.receivers.length === 0)
+  const env = config.environment;
+  const guarded = env === "prod" || env === "staging";
+  if (guarded && obs.enabled && obs.receivers.length === 0)
     out.push(
-      "prod stack without alert receivers: alerts fire in Alertmanager and Grafana but page nobody. Fix: add observability.receivers (e.g. { name: oncall, type: webhook, urlSecretKey: oncall, severities: [critical] }) and `pulumi config set --secret alertReceiverUrls ...`.",
+      `${env} stack without alert receivers: alerts fire in Alertmanager and Grafana but page nobody. Fix: add observability.receivers (e.g. { name: oncall, type: webhook, urlSecretKey: oncall, severities: [critical] }) and \`pulumi config set --secret alertReceiverUrls ...\`.`,
     );
   if (config.environment === "prod" && !obs.enabled)
     out.push("prod stack with observability disabled: no metrics, no alerts, no autoscaling on load.");
+  if (env === "prod" && verificationModeOf(config.verification, env) === "off")
+    out.push(
+      "prod stack with verification.mode off: `pulumi up` succeeds without checking that any model answers, within its SLO. Fix: remove verification.mode (auto runs the in-cluster Job) or set it to job.",
+    );
+  if (env === "prod" && !config.ingress.enabled)
+    out.push(
+      "prod stack with ingress.enabled false: no NGINX ingress, no TLS, no per-key rate limits in front of the models; only in-cluster callers reach them. Fix: remove ingress.enabled (default true), unless another ingress you run fronts the gateway.",
+    );
+  config.models.forEach((m, i) => {
+    if (guarded && m.extraArgs.some((a) => a.split("=")[0] === "--trust-remote-code"))
+      out.push(
+        `${env} stack runs models[${i}] (${m.name}) with --trust-remote-code: the engine executes Python code from the model repository at start, at the revision ${m.revision ? `"${m.revision}"` : "the repository's default branch has then (no revision pinned)"}. Fix: remove it if the model does not need it; otherwise pin models[${i}].revision to a commit you have reviewed.`,
+      );
+  });
   return out;
 }
 

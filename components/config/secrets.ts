@@ -1,6 +1,7 @@
 import type * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
 import { fixMessage } from "./errors";
+import { safeUrl } from "./formats";
 
 /**
  * Secret stack config. Each key must be set with `pulumi config set --secret`; a plain-text value is refused.
@@ -36,7 +37,7 @@ export const SecretsSchema = z.strictObject({
     .min(12, { message: fixMessage("must be at least 12 characters", "use a longer password") })
     .optional(),
   alertReceiverUrls: z
-    .record(z.string(), z.url({ message: fixMessage("is not an http(s) URL", "give the webhook's full https URL") }))
+    .record(z.string(), safeUrl({ schemes: ["https", "http"], example: "the webhook's full URL, https://..." }))
     .optional()
     .meta({
       description: "Alertmanager receiver URLs by key (a JSON object): chat webhooks carry their token in the URL.",

@@ -21,6 +21,7 @@ export const observabilityRules: Rule = (config) => {
     ...storageProblems(config, obs),
     ...canaryKeyProblems(config, obs),
     ...runbookProblems(config, obs),
+    ...canaryTimingProblems(obs),
   ];
 };
 
@@ -133,6 +134,20 @@ function gpuMemoryThresholdProblems(threshold: number, models: NonNullable<Platf
         `${floor}: the engine reserves that share at start by design, ` +
         "so the alert would fire for as long as the model runs",
       `set observability.alerts.gpuMemoryRatio.value above ${floor}, e.g. ${raiseTo}${lower}`,
+    ),
+  ];
+}
+
+/** A jitter of half the interval or more could start two runs at once or leave a gap of twice the interval. */
+function canaryTimingProblems(obs: ObservabilityConfig): RuleProblem[] {
+  const { intervalSeconds: interval, jitterSeconds: jitter } = obs.canary;
+  if (jitter < interval / 2) return [];
+  return [
+    problem(
+      ["observability", "canary", "jitterSeconds"],
+      jitter,
+      `is half of intervalSeconds (${interval}) or more, so runs could follow each other at once or leave gaps of twice the interval`,
+      `set it below ${interval / 2}, e.g. ${Math.floor(interval / 10)}`,
     ),
   ];
 }

@@ -41,5 +41,14 @@ export const verificationRules: Rule = (config) => {
         'set verification.mode to "job" (in-cluster), or enable the ingress',
       ),
     );
+  if (v.requestTimeoutSeconds > v.timeoutSeconds)
+    out.push(
+      problem(
+        ["verification", "requestTimeoutSeconds"],
+        v.requestTimeoutSeconds,
+        `is above verification.timeoutSeconds (${v.timeoutSeconds}), the budget of all of a model's checks, so one slow attempt would use it up and no retry could run`,
+        `set it below ${v.timeoutSeconds}, e.g. ${Math.max(0.1, Math.floor(v.timeoutSeconds / 4))}`,
+      ),
+    );
   return out;
 };
