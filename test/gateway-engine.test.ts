@@ -51,7 +51,7 @@ const vllm = (results: { index: number; relevance_score: number }[]) => ({
   results,
   usage: { total_tokens: 9 },
 });
-const call = { headers: {} };
+const call = { headers: {}, maxBytes: 1 << 20 };
 
 describe("an engine's ranking", () => {
   it("comes back sorted by score, ties by index, whatever order the engine used", async () => {

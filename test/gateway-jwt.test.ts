@@ -65,9 +65,10 @@ describe("gateway JWT", () => {
     const r = await embed(await token({ email: "ana@example.test" }));
     expect(r.status).toBe(200);
     for (let i = 0; i < 50 && gw.audit().length === 0; i++) await new Promise((res) => setTimeout(res, 100));
-    expect(gw.audit().at(-1)).toMatchObject({ key: "ana@example.test", status: 200 });
-    const metrics = await (await fetch(`${gw.url}/metrics`)).text();
-    expect(metrics).toMatch(/retrieval_gateway_requests_total\{key="ana@example.test",model="emb-tei"/);
+    // A token's caller is a principal of its own ("jwt:" + claim), never an API key of the same name.
+    expect(gw.audit().at(-1)).toMatchObject({ key: "jwt:ana@example.test", status: 200 });
+    const metrics = await (await fetch(`${gw.metricsUrl}/metrics`)).text();
+    expect(metrics).toMatch(/retrieval_gateway_requests_total\{key="jwt:ana@example.test",model="emb-tei"/);
   });
 
   it.each([

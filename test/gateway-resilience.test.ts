@@ -56,7 +56,7 @@ describe("gateway resilience", () => {
     expect(((await refused.json()) as any).error.code).toBe("circuit_open");
     expect(refused.headers.get("retry-after")).toBe("1");
     expect(broken.log.length).toBe(calls); // the open breaker did not call the engine
-    let metrics = await (await fetch(`${g.url}/metrics`)).text();
+    let metrics = await (await fetch(`${g.metricsUrl}/metrics`)).text();
     expect(metrics).toMatch(/retrieval_gateway_breaker_state\{model="emb-tei"\} 2/);
 
     // The engine recovers on the same address; after the cool-down one trial goes through and closes the breaker.
@@ -66,7 +66,7 @@ describe("gateway resilience", () => {
     await new Promise((r) => setTimeout(r, 1100));
     expect((await embed(g)).status).toBe(200);
     expect((await embed(g)).status).toBe(200);
-    metrics = await (await fetch(`${g.url}/metrics`)).text();
+    metrics = await (await fetch(`${g.metricsUrl}/metrics`)).text();
     expect(metrics).toMatch(/retrieval_gateway_breaker_state\{model="emb-tei"\} 0/);
   }, 30_000);
 

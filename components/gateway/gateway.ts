@@ -4,7 +4,7 @@ import * as k8s from "@pulumi/kubernetes";
 import type { Environment } from "../config/common";
 import type { ModelConfig } from "../config/serving";
 import type { GatewayConfig } from "../config/gateway";
-import { gatewayReplicas, playgroundEnabled, redisModeOf } from "../config/gateway";
+import { gatewayDrainSeconds, gatewayReplicas, playgroundEnabled, redisModeOf } from "../config/gateway";
 import { profileOf } from "../config/environments";
 import { childOptions, standardLabels } from "../k8s/meta";
 import { IMAGES } from "../versions";
@@ -27,6 +27,8 @@ export const GATEWAY_CONTAINER_PORT = 8080;
 /** The gateway container's name: its JSON audit lines are that container's stdout (the log stack selects it). */
 export const GATEWAY_CONTAINER = "gateway";
 const CONFIG_DIR = "/etc/retrieval-gateway";
+/** The pause before SIGTERM while endpoints drop the pod. */
+const PRESTOP_SECONDS = 5;
 const KEYS_DIR = "/etc/retrieval-gateway-keys";
 
 /**
@@ -159,7 +161,8 @@ export class Gateway extends pulumi.ComponentResource {
     );
 
     const configHash = createHash("sha256").update(JSON.stringify(cfg)).digest("hex").slice(0, 12);
-    const drainSeconds = Math.ceil(g.upstreamTimeoutSeconds) + 5;
+    // The server drains for gatewayDrainSeconds (runtime config drainTimeoutMs); the pod adds the preStop pause.
+    const drainSeconds = Math.ceil(gatewayDrainSeconds(g)) + PRESTOP_SECONDS;
     this.deployment = new k8s.apps.v1.Deployment(
       `${name}-deployment`,
       {
@@ -222,7 +225,7 @@ export class Gateway extends pulumi.ComponentResource {
                     failureThreshold: 3,
                   },
                   // Endpoints drop the pod before it stops taking connections.
-                  lifecycle: { preStop: { exec: { command: ["sleep", "5"] } } },
+                  lifecycle: { preStop: { exec: { command: ["sleep", String(PRESTOP_SECONDS)] } } },
                   resources: { requests: { cpu: "500m", memory: "256Mi" }, limits: { memory: "512Mi" } },
                   securityContext: restrictedContainerSecurity(),
                 },
