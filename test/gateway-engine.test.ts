@@ -94,3 +94,23 @@ describe("an engine's ranking", () => {
     }
   });
 });
+
+describe("rerank cache keys", () => {
+  it("are a length-prefixed encoding: no two different requests share a key", async () => {
+    const { RerankCache } = await import("../images/gateway/src/cache");
+    const k = (query: string, documents: string[], topN?: number, returnDocuments = true) =>
+      RerankCache.key({ model: "m", query, documents, topN, returnDocuments });
+    const keys = [
+      k("q\u0000a", ["b"]),
+      k("q", ["a\u0000b"]),
+      k("q", ["a", "b"]),
+      k("q", ["a", "b"], 1),
+      k("q", ["a", "b"], undefined, false),
+      k("q", ["ab"]),
+      k("q", ["a", "b", ""]),
+      k("1:q", []),
+    ];
+    expect(new Set(keys).size).toBe(keys.length);
+    expect(k("q", ["a", "b"])).toBe(k("q", ["a", "b"]));
+  });
+});

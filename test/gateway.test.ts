@@ -208,6 +208,23 @@ describe("rerank in every request shape and dialect", () => {
   });
 });
 
+describe("the rerank cache cannot mix two requests", () => {
+  it("requests that differ only in where a \\u0000 falls, or in top_n / return_documents, never share an entry", async () => {
+    const one = await post("/v1/rerank", { model: "rr-sglang", query: "q\u0000a", documents: ["b"] });
+    const two = await post("/v1/rerank", { model: "rr-sglang", query: "q", documents: ["a\u0000b"] });
+    const three = await post("/v1/rerank", { model: "rr-sglang", query: "q", documents: ["a", "b"] });
+    expect([one.status, two.status, three.status]).toEqual([200, 200, 200]);
+    expect(one.json.results.map((r: any) => r.index)).toEqual([0]);
+    expect(two.json.results.map((r: any) => r.index)).toEqual([0]);
+    expect(three.json.results.map((r: any) => r.index).sort()).toEqual([0, 1]);
+    const withDocs = await post("/v1/rerank", { model: "rr-sglang", query: "q", documents: ["a", "b"], top_n: 1 });
+    const noDocs = await post("/v2/rerank", { model: "rr-sglang", query: "q", documents: ["a", "b"], top_n: 1 });
+    expect(withDocs.json.results).toHaveLength(1);
+    expect(withDocs.json.results[0].document).toBeDefined();
+    expect(noDocs.json.results[0].document).toBeUndefined();
+  });
+});
+
 describe("errors: the OpenAI shape and the right status, never an engine page", () => {
   const shape = (json: any) => {
     expect(Object.keys(json)).toEqual(["error"]);

@@ -205,7 +205,8 @@ export class UpstreamGroup {
     throw last ?? unavailable(`${this.model} is unavailable.`);
   }
 
+  /** Closes the pools; calls still running (past the drain time) are cut. */
   async close(): Promise<void> {
-    await Promise.all(this.pools.map((p) => p.pool.close()));
+    await Promise.all(this.pools.map((p) => p.pool.destroy()));
   }
 }
