@@ -117,4 +117,40 @@ describe("gateway JWT", () => {
   it("refuses a request without a token (JWT configured: no anonymous access)", async () => {
     expect((await embed()).status).toBe(401);
   });
+
+  it("jwt.modelsClaim scopes a token: other models answer 404 as if absent, /v1/models lists only its own", async () => {
+    const rr = await startFakeServer({ dialect: "tei", servedModel: "rr-tei" });
+    const scoped = await startGateway([
+      "--stack",
+      writeStack(
+        tempDir(),
+        gatewayStack({
+          jwt: { issuer: ISSUER, audience: AUDIENCE, jwksUrl, identityClaim: "email", modelsClaim: "models" },
+        }),
+      ),
+      `--upstream=emb-tei=${tei.url}`,
+      `--upstream=rr-tei=${rr.url}`,
+    ]);
+    try {
+      const call = async (t: string, model: string, path = "/v1/embeddings") =>
+        (
+          await fetch(`${scoped.url}${path}`, {
+            method: "POST",
+            headers: { "content-type": "application/json", authorization: `Bearer ${t}` },
+            body: JSON.stringify({ model, input: "hi", query: "q", documents: ["a"] }),
+          })
+        ).status;
+      const t = await token({ email: "ana@example.test", models: "emb-tei" });
+      expect(await call(t, "emb-tei")).toBe(200);
+      expect(await call(t, "rr-tei", "/v1/rerank")).toBe(404);
+      const list = (await (
+        await fetch(`${scoped.url}/v1/models`, { headers: { authorization: `Bearer ${t}` } })
+      ).json()) as any;
+      expect(list.data.map((m: any) => m.id)).toEqual(["emb-tei"]);
+      expect(await call(await token({ email: "ana@example.test" }), "emb-tei")).toBe(401); // no claim: refused
+    } finally {
+      await scoped.stop();
+      await rr.close();
+    }
+  });
 });
