@@ -100,7 +100,10 @@ function main(): void {
     ...(v.redis ? { redisUrl: v.redis } : {}),
     playground: playgroundEnabled(config.gateway, config.environment),
   });
-  const gateway = new Gateway({ config: { ...runtime, metricsPort }, playgroundDir: path.join(ROOT, "images/gateway/playground") });
+  const gateway = new Gateway({
+    config: { ...runtime, metricsPort },
+    playgroundDir: path.join(ROOT, "images/gateway/playground"),
+  });
   gateway.listen(port, v.host).then(
     (p) => {
       process.stderr.write(
