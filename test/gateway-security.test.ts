@@ -170,7 +170,9 @@ describe("refuse before working", () => {
       );
       expect(results.map((r) => r.status)).toEqual(Array(10).fill(200));
       expect(Math.max(...results.map((r) => r.ms))).toBeLessThan(2000);
-      expect(closed).toBeGreaterThanOrEqual(1000 - 256); // the cap per client address (connections.maxPerClient)
+      // The cap per client address (connections.maxPerClient): the others are closed (polled: a loaded machine).
+      for (let i = 0; i < 100 && closed < 1000 - 256; i++) await new Promise((r) => setTimeout(r, 50));
+      expect(closed).toBeGreaterThanOrEqual(1000 - 256);
     } finally {
       for (const s of sockets) s.destroy();
     }
