@@ -5,6 +5,7 @@
  */
 import type { PlatformConfig } from "../config/schema";
 import type { ModelConfig } from "../config/serving";
+import { gatewayDrainSeconds } from "../config/gateway";
 import { adapterFor } from "../serving/engines";
 import { specOf } from "../validation/rules/models";
 import { servedDims } from "../validation/rules/gateway";
@@ -47,7 +48,12 @@ export function gatewayRuntimeConfig(
   });
   const keys = new Map<string, RuntimeKey>();
   for (const [name, k] of Object.entries(g.keys))
-    keys.set(name, { name, sha256: [...k.sha256], ...(k.limits ? { limits: k.limits } : {}) });
+    keys.set(name, {
+      name,
+      sha256: [...k.sha256],
+      ...(k.limits ? { limits: k.limits } : {}),
+      ...(k.models ? { models: [...k.models] } : {}),
+    });
   for (const k of options.extraKeys ?? []) {
     const prev = keys.get(k.name);
     keys.set(k.name, prev ? { ...prev, sha256: [...prev.sha256, k.sha256] } : { name: k.name, sha256: [k.sha256] });
@@ -72,5 +78,7 @@ export function gatewayRuntimeConfig(
     attempts: g.attempts,
     breaker: { failures: g.breaker.failures, cooldownMs: Math.round(g.breaker.cooldownSeconds * 1000) },
     playground: options.playground,
+    trustedProxies: [...g.trustedProxies],
+    drainTimeoutMs: Math.round(gatewayDrainSeconds(g) * 1000),
   });
 }
