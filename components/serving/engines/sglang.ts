@@ -145,4 +145,7 @@ export const sglang: EngineAdapter = {
   workload,
   metrics,
   dialect: sglangDialect,
+  // --mem-fraction-static: the share of the GPU SGLang takes at start for weights and its KV cache pool.
+  gpuMemoryReservation: (model) =>
+    model.gpu ? `--mem-fraction-static ${model.gpu.memoryFraction} (weights and KV cache pool at start)` : undefined,
 };

@@ -177,4 +177,11 @@ export interface EngineAdapter {
   readonly maxRequestBytes?: number;
   /** Cluster-wide prerequisites of the engine (none when undefined), in install order. */
   prerequisites?(environment: Environment): readonly EnginePrerequisite[];
+  /**
+   * How the engine reserves GPU memory for `model` up front (e.g. "--gpu-memory-utilization 0.9"), or undefined
+   * when it allocates as it goes. A reserving engine fills the framebuffer by design and manages it itself (its
+   * pressure shows as queueing and latency), so GpuMemoryPressure watches only GPUs of engines that return
+   * undefined here.
+   */
+  gpuMemoryReservation?(model: ModelConfig): string | undefined;
 }
