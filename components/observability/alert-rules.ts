@@ -1,4 +1,4 @@
-import type { AlertThresholds, CanaryConfig, EngineName, ModelConfig } from "../config";
+import type { AlertThresholds, CanaryConfig, EngineName, ModelConfig, PlatformConfig } from "../config";
 import { adapterFor as defaultAdapterFor, type EngineAdapter } from "../serving/engines";
 import { MODEL_POD_LABEL, modelSelector } from "../serving/metric-labels";
 import { MODELS_NAMESPACE } from "../k8s/namespaces";
@@ -412,6 +412,23 @@ export function gatewayDrafts(input: AlertRulesInput): DraftGroup {
     },
   ];
   return { name: "retrieval-stack.gateway", scope: {}, drafts };
+}
+
+/**
+ * The alert input of a whole stack as index.ts composes it: its models, ingress and gateway, and the canary's alerts
+ * when the stack deploys the canary (observability and observability.canary enabled). plan.md reads it.
+ */
+export function stackAlertRulesInput(config: PlatformConfig): AlertRulesInput {
+  const obs = config.observability;
+  return {
+    models: config.models,
+    thresholds: obs.alerts,
+    runbookBaseUrl: obs.runbookBaseUrl,
+    modelsNamespace: MODELS_NAMESPACE,
+    ingress: config.ingress,
+    gateway: config.gateway,
+    canary: obs.enabled && obs.canary.enabled ? obs.canary : undefined,
+  };
 }
 
 /** Every draft group of a stack: one per model, the GPU group when a model uses GPUs, the gateway's when enabled. */
