@@ -59,6 +59,12 @@ export interface ModelServiceArgs extends GpuPlacement {
   readonly peers?: ModelPeers;
   /** What the engine may reach. Default: DNS and HTTPS to public addresses (the model hub); false: unrestricted. */
   readonly egress?: ModelEgress;
+  /**
+   * The longest call a client may be waiting on when a pod is told to stop (seconds): the pods' grace period covers
+   * it. The stack passes longestCallSeconds(config): the ingress's timeoutSeconds or the gateway's
+   * upstreamTimeoutSeconds, whichever is longer. Default: 300 (the ingress's default timeout).
+   */
+  readonly longestCallSeconds?: number;
 }
 
 /** The adapter's view of one model (parsed), for summaries and tests; throws the argument problems otherwise. */
@@ -180,6 +186,7 @@ export class ModelService extends pulumi.ComponentResource {
       strictSpread: profile.minReplicasFloor >= 2,
       namespace,
       gpuNodeLabels: args.gpuNodeLabels,
+      longestCallSeconds: args.longestCallSeconds,
     });
     this.pod = pod;
     this.scaling = planScaling({
