@@ -168,7 +168,10 @@ export function planPod(p: PodInputs): PodPlan {
       failureThreshold: 3,
       successThreshold: 1,
     }),
-    livenessProbe: probe(workload.liveness, { periodSeconds: 10, timeoutSeconds: 5, failureThreshold: 6 }),
+    livenessProbe: probe(
+      workload.liveness,
+      workload.livenessTiming ?? { periodSeconds: 10, timeoutSeconds: 5, failureThreshold: 6 },
+    ),
     lifecycle: { preStop: { exec: { command: ["sleep", String(PRE_STOP_SLEEP_SECONDS)] } } },
     resources: { requests, limits },
     securityContext: containerSecurity,

@@ -90,6 +90,15 @@ export interface EngineWorkload {
   readonly readiness: ProbeAction;
   /** Liveness: the process is alive (runs only after the startup probe succeeded). */
   readonly liveness: ProbeAction;
+  /**
+   * Liveness timing when the engine's check needs more than the default (10 s period, 5 s timeout, 6 failures):
+   * e.g. a check that waits for the inference loop itself.
+   */
+  readonly livenessTiming?: {
+    readonly periodSeconds: number;
+    readonly timeoutSeconds: number;
+    readonly failureThreshold: number;
+  };
   /** Startup: polled until the model is loaded, within the budget ModelService computes from model size. */
   readonly startup: ProbeAction;
   /** Engine-specific seconds added to the startup budget (compilation, CUDA graph capture, launch step). */
