@@ -8,6 +8,7 @@ import { ModelConfigSchema } from "../components/config";
 import { adapterFor } from "../components/serving/engines";
 import { modelContext } from "../components/serving/model-service";
 import { planPod } from "../components/serving/pod";
+import { autoscaledIgnoreChanges, planDeployment, planInferenceService } from "../components/serving/workload";
 
 const sglangModel = ModelConfigSchema.parse({
   name: "bge-large-zh",
@@ -39,5 +40,44 @@ describe("SGLang liveness", () => {
   it("waits longer than SGLang's own 20 s check and restarts only after minutes of failures, never on one busy batch", () => {
     expect(live.timeoutSeconds).toBeGreaterThan(20);
     expect(live.periodSeconds * live.failureThreshold).toBeGreaterThanOrEqual(120);
+  });
+});
+
+describe("what Pulumi leaves to the autoscaler exists on the object it is set on", () => {
+  const inputs = {
+    metadata: { name: "m", namespace: "retrieval", labels: { app: "m" } },
+    selector: { app: "m" },
+    podLabels: { app: "m" },
+    replicas: 1,
+    maxReplicas: 3,
+    strategy: { type: "RollingUpdate" as const, rollingUpdate: { maxUnavailable: 0, maxSurge: 1 } },
+    pod: planPod({
+      ctx: modelContext({ model: sglangModel, environment: "prod", gpuNodeGroup: l4 as never }),
+      workload: adapterFor("sglang").workload(
+        modelContext({ model: sglangModel, environment: "prod", gpuNodeGroup: l4 as never }),
+      ),
+      podLabels: { app: "m" },
+      strictSpread: false,
+    }),
+  };
+  const at = (o: unknown, p: string) =>
+    p
+      .split(".")
+      .reduce<unknown>((v, k) => (v && typeof v === "object" ? (v as Record<string, unknown>)[k] : undefined), o);
+  const isvc = adapterFor("kserve").workload(
+    modelContext({ model: { ...sglangModel, engine: "kserve" }, environment: "prod", gpuNodeGroup: l4 as never }),
+  ).inferenceService!;
+
+  it.each([
+    ["Deployment", planDeployment(inputs)],
+    ["InferenceService", planInferenceService(inputs, isvc)],
+  ] as const)("%s: every ignoreChanges path is a field of the rendered object", (kind, object) => {
+    const paths = autoscaledIgnoreChanges(kind);
+    for (const p of paths) expect(at(object, p), `${kind} ${p}`).toBeDefined();
+  });
+
+  it("KServe's predictor Deployment is KEDA's (Pulumi does not manage it): nothing on the InferenceService is ignored", () => {
+    expect(autoscaledIgnoreChanges("InferenceService")).toEqual([]);
+    expect(autoscaledIgnoreChanges("Deployment")).toEqual(["spec.replicas"]);
   });
 });

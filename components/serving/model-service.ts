@@ -13,7 +13,13 @@ import { argumentsError } from "./arguments";
 import { modelProblems, resolveContext, type ArgumentProblem, type GpuPlacement, type ModelInput } from "./context";
 import { planNetworkPolicy, type ModelEgress, type ModelPeers } from "./network-policy";
 import { planService, planServiceMonitor } from "./service";
-import { awaitTimeouts, planDeployment, planInferenceService, type WorkloadInputs } from "./workload";
+import {
+  autoscaledIgnoreChanges,
+  awaitTimeouts,
+  planDeployment,
+  planInferenceService,
+  type WorkloadInputs,
+} from "./workload";
 
 export { MODEL_SERVICE_PORT, SCRAPE_INTERVAL } from "./service";
 
@@ -213,7 +219,7 @@ export class ModelService extends pulumi.ComponentResource {
     const workloadOpts = o({
       dependsOn: [this.hfTokenSecret, this.files].filter((r): r is NonNullable<typeof r> => r !== undefined),
       // KEDA owns the replica count once it runs: Pulumi sets it at creation only.
-      ...(autoscalingOn ? { ignoreChanges: ["spec.replicas", "spec.predictor.minReplicas"] } : {}),
+      ...(autoscalingOn ? { ignoreChanges: autoscaledIgnoreChanges(engine.kind) } : {}),
       // Pulumi waits as long as the model may take to come up (its default 10 minutes is shorter).
       customTimeouts: awaitTimeouts(model, pod, rolling),
     });

@@ -160,8 +160,10 @@ function workload(ctx: ModelContext): EngineWorkload {
       modelFormat: "huggingface",
       protocolVersion: "v1",
       annotations: {
-        // No Knative: a plain Deployment + Service (docs "Raw Deployment", read 2026-11).
-        "serving.kserve.io/deploymentMode": "RawDeployment",
+        // No Knative: a plain Deployment + Service. "Standard" is the mode's name since KServe 0.16; v0.20.0 keeps
+        // "RawDeployment" only as LegacyRawDeployment, "deprecated: use Standard" (pkg/constants/constants.go at
+        // tag v0.20.0, 1fb7810, read 2026-12-07).
+        "serving.kserve.io/deploymentMode": "Standard",
         // KEDA (ModelService) scales the predictor Deployment; KServe must not create its own HPA.
         "serving.kserve.io/autoscalerClass": "external",
       },
