@@ -232,7 +232,35 @@ describe("Cluster, mode eks (prod stack)", () => {
       }),
     ]);
     // Without sourceCidrs (a runner on the cluster's own nodes), no rule is added.
-    expect((await rendered).ofType("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule")).toEqual([]);
+    const onNodes = parseStack("prod", (raw) => delete raw.cluster.deployRunner.sourceCidrs);
+    expect((await renderCluster(onNodes)).ofType("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule")).toEqual(
+      [],
+    );
+  });
+
+  it("the shipped prod stack is a working example of the documented private setup: private endpoint, a self-hosted runner whose network (not the VPC's) is admitted on 443", async () => {
+    const prod = parseStack("prod");
+    if (prod.cluster.mode !== "eks") throw new Error("prod is an EKS stack");
+    expect(prod.cluster.endpointPublicAccess).toBe(false);
+    const runner = prod.cluster.deployRunner;
+    expect(runner.type).toBe("self-hosted");
+    if (runner.type !== "self-hosted") return;
+    expect(runner.sourceCidrs.length).toBeGreaterThan(0);
+    // The runner's network must not overlap the VPC (docs/deploying.md: routes in both directions).
+    const range = (cidr: string) => {
+      const [ip, bits] = cidr.split("/");
+      const start = ip!.split(".").reduce((n, o) => n * 256 + Number(o), 0);
+      return [start, start + 2 ** (32 - Number(bits)) - 1] as const;
+    };
+    const [vpcStart, vpcEnd] = range(prod.cluster.vpcCidr);
+    for (const cidr of runner.sourceCidrs) {
+      const [s, e] = range(cidr);
+      expect(e < vpcStart || s > vpcEnd, `${cidr} overlaps the VPC ${prod.cluster.vpcCidr}`).toBe(true);
+    }
+    const rules = (await renderCluster(prod))
+      .ofType("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule")
+      .map((x) => (x.inputs as { cidrIpv4: string }).cidrIpv4);
+    expect(rules).toEqual(runner.sourceCidrs);
   });
 
   it("opens a public endpoint only to the listed CIDRs", async () => {
