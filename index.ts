@@ -15,6 +15,7 @@ import { longestCallSeconds } from "./components/serving/pod";
 import { MODELS_NAMESPACE, NAMESPACE_POD_SECURITY, podSecurityLabels } from "./components/k8s/namespaces";
 import { Verification } from "./components/verification";
 import { verificationModeOf } from "./components/config/verification";
+import { imagesOf } from "./components/config/images";
 import { Gateway, GATEWAY_CONTAINER, GATEWAY_SERVICE, GATEWAY_SERVICE_PORT } from "./components/gateway";
 import { QualityCanary } from "./components/observability/quality-canary";
 import { canaryApiKey } from "./components/observability/canary-key";
@@ -34,10 +35,15 @@ const provider = cluster.provider;
 // The quality canary runs every few minutes over every model (observability.canary), from the verifier image,
 // which the post-deploy Job runs too: one build (or the configured verification.image) for both.
 const canaryEnabled = config.observability.enabled && config.observability.canary.enabled;
+// Our own images come from config `images` (ecr | registry | prebuilt | local; components/config/images.ts).
+const images = imagesOf(config.images, environment);
+const prebuilt = images.source === "prebuilt" ? images : undefined;
+const gatewayImage = config.gateway.image ?? prebuilt?.gateway;
 const verifierImage =
   config.verification.image ??
+  prebuilt?.verifier ??
   (canaryEnabled || verificationModeOf(config.verification, environment) === "job"
-    ? new ProjectImage("verifier-image", { environment, ...VERIFIER_IMAGE }).ref
+    ? new ProjectImage("verifier-image", { environment, images, ...VERIFIER_IMAGE }).ref
     : undefined);
 
 const observability = new Observability(
@@ -143,9 +149,10 @@ const models = config.models.map(
         // Pods finish the longest call the ingress or the gateway may have sent them before they go.
         longestCallSeconds: longestCallSeconds(config),
       },
-      // ServiceMonitors and ScaledObjects need the CRDs the observability stack installs; GPUs need the device plugin;
-      // InferenceServices need KServe.
-      { dependsOn: [modelNamespace, gpu, observability, ...(keda ? [keda] : []), enginePrerequisites] },
+      // ServiceMonitors and ScaledObjects need the CRDs the observability stack installs (observability.crds, not the
+      // component: that would expand to its per-model children, N x N); GPUs need the device plugin; InferenceServices
+      // need KServe.
+      { dependsOn: [modelNamespace, gpu, observability.crds, ...(keda ? [keda] : []), enginePrerequisites] },
     ),
 );
 
@@ -166,7 +173,7 @@ const gateway = config.gateway.enabled
         apiKeys: secrets.apiKeys,
         namedKeys: canaryKey ? [{ name: config.observability.canary.keyName, key: canaryKey }] : [],
         monitoring: config.observability.enabled,
-        ...(config.gateway.image ? { image: config.gateway.image } : {}),
+        ...(gatewayImage ? { image: gatewayImage } : { images }),
       },
       { dependsOn: [modelNamespace, observability, ...(keda ? [keda] : [])] },
     )
@@ -226,7 +233,7 @@ export const publicEndpoints = ingress.urls;
 /** The gateway: in-cluster URL, and the one public base URL of every model (OpenAI/Cohere clients use it). */
 export const gatewayUrl = gateway?.url;
 export const gatewayPublicUrl = gateway ? ingress.gatewayUrl : undefined;
-/** What `retrieval-stack verify --stack <name>` reads (components/verifier/stack-outputs.ts). */
+/** What `retrieval-stack verify --stack <name>` reads (components/contracts/stack-outputs.ts). */
 export const verification = verifier.stackOutput;
 export const verificationApiKey = verifier.apiKey;
 export const verificationGatewayApiKey = verifier.gatewayApiKey;

@@ -33,9 +33,26 @@ const isSecure = (v: unknown): v is { secure: string } =>
  */
 export function readStackFile(path: string): OfflineStackConfig {
   const lines = new YAML.LineCounter();
-  const document = YAML.parseDocument(fs.readFileSync(path, "utf8"), { lineCounter: lines });
-  if (document.errors.length) throw document.errors[0]!;
-  const doc = (document.toJS() ?? {}) as { config?: unknown };
+  const text = fs.readFileSync(path, "utf8");
+  const document = YAML.parseDocument(text, { lineCounter: lines });
+  if (document.errors.length) throw yamlErrorOf(path, document.errors[0]!, text);
+  checkShape(path, document, lines);
+  let js: unknown;
+  try {
+    js = document.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
+  } catch (e) {
+    // The yaml package refuses alias expansion beyond maxAliasCount (ToJSOptions, yaml 2.9.1 dist/options.d.ts).
+    const first = firstAlias(document);
+    const at = first?.range ? lines.linePos(first.range[0]) : undefined;
+    const key = at ? keyAbove(text, at.line) : undefined;
+    throw new StackFileError(
+      path,
+      at,
+      `${key ? `${key}: ` : ""}its aliases (*name) expand to more than ${MAX_ALIAS_COUNT} copies (${(e as Error).message})`,
+      "write the values out, or use fewer aliases of large anchors",
+    );
+  }
+  const doc = (js ?? {}) as { config?: unknown };
   const entries = doc.config && typeof doc.config === "object" ? Object.entries(doc.config) : [];
   const config: Record<string, string> = {};
   const secretKeys: string[] = [];
@@ -70,6 +87,110 @@ export function readStackFile(path: string): OfflineStackConfig {
     placeholders.push(key);
   }
   return { config, secretKeys, placeholders, locate: (p) => positions.get(p), problems };
+}
+
+/**
+ * Nesting deeper than any stack file needs (the deepest key of the schema is 6 levels under `config:`): the yaml
+ * package, zod and our own walks recurse per level, and thousands of levels end in "Maximum call stack size exceeded".
+ */
+export const MAX_NESTING = 32;
+/** Aliases a stack file may expand (the yaml package's own default): more is an alias bomb. */
+export const MAX_ALIAS_COUNT = 100;
+
+/** A stack file the reader refuses: where (line and column), what is wrong and the fix. */
+export class StackFileError extends Error {
+  override readonly name = "StackFileError";
+  constructor(
+    readonly file: string,
+    readonly position: { readonly line: number; readonly col: number } | undefined,
+    what: string,
+    fix: string,
+  ) {
+    super(`${file}${position ? `:${position.line}:${position.col}` : ""}: ${fixMessage(what, fix)}`);
+  }
+}
+
+/** The yaml package's parse errors in our form: the position, what and a fix, without its multi-line excerpt. */
+function yamlErrorOf(file: string, e: YAML.YAMLError, text: string): StackFileError {
+  const at = e.linePos?.[0];
+  const key = at ? keyAbove(text, at.line) : undefined;
+  const first = e.message.split("\n")[0]!.replace(/ at line \d+, column \d+:?$/, "");
+  const under = key ? `${key} ` : "";
+  if (e.code === "RESOURCE_EXHAUSTION")
+    return new StackFileError(
+      file,
+      at,
+      `${under}is nested too deeply for the YAML reader (${first})`,
+      `nest values at most ${MAX_NESTING} levels deep`,
+    );
+  if (e.code === "BAD_ALIAS")
+    return new StackFileError(
+      file,
+      at,
+      `${under}has an alias that names no anchor (${first})`,
+      "define the anchor (&name) before the alias (*name), or write the value out",
+    );
+  return new StackFileError(
+    file,
+    at,
+    `${under}is not valid YAML (${cut(first, 160)})`,
+    "correct the YAML at that position",
+  );
+}
+
+/** The last `config:` key (two-space indent) at or above a line, e.g. "retrieval-stack:models". */
+function keyAbove(text: string, line: number): string | undefined {
+  const lines = text.split("\n", line);
+  for (let i = lines.length - 1; i >= 0; i--) {
+    const m = /^ {2}([^\s:#][^\s:]*:[^\s:]+):/.exec(lines[i]!);
+    if (m) return cut(m[1]!, 80);
+  }
+  return undefined;
+}
+
+const cut = (s: string, n: number) => (s.length > n ? `${s.slice(0, n - 3)}...` : s);
+
+/**
+ * Refuses what the yaml package parses but later steps cannot take: nesting deeper than MAX_NESTING, and an alias
+ * whose anchor is not defined before it. Iterative, so that depth itself cannot overflow the stack here.
+ */
+function checkShape(file: string, document: YAML.Document, lines: YAML.LineCounter): void {
+  const pos = (n: YAML.Node) => (n.range ? lines.linePos(n.range[0]) : undefined);
+  const stack: [unknown, number, string][] = [[document.contents, 0, ""]];
+  while (stack.length) {
+    const [node, depth, at] = stack.pop()!;
+    if (YAML.isAlias(node) && node.resolve(document) === undefined)
+      throw new StackFileError(
+        file,
+        pos(node),
+        `${at ? `${cut(at, 80)} ` : ""}has the alias *${cut(node.source, 40)}, and no anchor &${cut(node.source, 40)} is defined before it`,
+        "define the anchor before the alias, or write the value out",
+      );
+    if (!YAML.isCollection(node)) continue;
+    if (depth >= MAX_NESTING)
+      throw new StackFileError(
+        file,
+        pos(node),
+        `${cut(at, 80)} is nested more than ${MAX_NESTING} levels deep, deeper than any key of the stack config`,
+        `nest values at most ${MAX_NESTING} levels deep (see docs/config-reference.md)`,
+      );
+    (node.items as unknown[]).forEach((item, i) => {
+      if (!YAML.isPair(item)) return stack.push([item, depth + 1, `${at}[${i}]`]);
+      const key = YAML.isScalar(item.key) ? String(item.key.value) : "?";
+      stack.push([item.value, depth + 1, at && at !== "config" ? `${at}.${key}` : key]);
+    });
+  }
+}
+
+function firstAlias(document: YAML.Document): YAML.Alias | undefined {
+  let found: YAML.Alias | undefined;
+  YAML.visit(document, {
+    Alias(_key, node) {
+      found = node;
+      return YAML.visit.BREAK;
+    },
+  });
+  return found;
 }
 
 /** Every key's position under `config:`, by the YAML path the config errors name. */

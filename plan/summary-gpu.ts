@@ -37,7 +37,7 @@ export const gpuSummary: SummarySection = ({ config }) => {
   } else {
     lines.push(
       "",
-      `- Existing cluster \`${cluster.name}\`: no AWS resources are created; GPU node groups below describe pools that must already exist with the labels and taint of README "GPU capacity".`,
+      `- Existing cluster \`${cluster.name}\`: the stack creates no node groups; the GPU node groups below describe pools that must already exist with the labels and taint of docs/gpu-capacity.md (what the stack does create is under "What \`pulumi up\` creates and needs").`,
     );
   }
 

@@ -68,7 +68,7 @@ export const verificationSummary: SummarySection = ({ config, plan }) => {
         `| ${t.name} | ${t.task} | ${t.dialect} | \`${t.url}${t.route ?? ""}\` | ${t.dims ?? "–"}${t.normalized ? " (unit norm)" : ""} | ${t.sloP99Ms ?? "–"} ms | ${checksOf(t)} |`,
     ),
     "",
-    'By hand, any time: `retrieval-stack verify --stack <stack>` (README, "Post-deploy verification").',
+    "By hand, any time: `retrieval-stack verify --stack <stack>` (docs/verification.md).",
   );
   return lines.join("\n");
 };

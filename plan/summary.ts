@@ -12,6 +12,7 @@ import { gatewaySummary } from "./summary-gateway";
 import { modelFitSummary } from "./summary-model-fit";
 import { planWarnings } from "./warnings";
 import { diagramSummary } from "./summary-diagram";
+import { deploySummary } from "./summary-deploy";
 
 export interface SummaryContext {
   readonly stack: string;
@@ -55,7 +56,7 @@ const overview: SummarySection = ({ stack, config, plan, placeholders }) => {
   for (const w of planWarnings(config)) lines.push("", `> **Warning:** ${w}`);
   if (placeholders.length)
     lines.push(
-      `- Offline placeholders for secrets not in the stack file: ${placeholders.map((p) => `\`${p}\``).join(", ")}. Before \`pulumi up\`: \`pulumi config set --secret <key> ...\` (README, "Deploying for real").`,
+      `- Offline placeholders for secrets not in the stack file: ${placeholders.map((p) => `\`${p}\``).join(", ")}. Before \`pulumi up\`: \`pulumi config set --secret <key> ...\` (docs/deploying.md#secrets-to-set).`,
     );
   return lines.join("\n");
 };
@@ -117,6 +118,7 @@ export const SUMMARY_SECTIONS: SummarySection[] = [
   overview,
   diagramSummary,
   perComponent,
+  deploySummary,
   models,
   servingSummary,
   gpuSummary,

@@ -1,17 +1,50 @@
-import type { PlatformConfig } from "../components/config";
+import { type PlatformConfig, verificationModeOf } from "../components/config";
+import { gpuCapacity } from "../components/cluster/capacity";
+import { kubernetesSupportWarning } from "../components/cluster/kubernetes-support";
 
 /**
  * What a plan succeeds with but a reviewer must see: shown at the top of plan.md and on stderr. Config that cannot
  * deploy is an error (components/validation); these are choices that deploy but weaken production.
  */
-export function planWarnings(config: PlatformConfig): string[] {
+export function planWarnings(config: PlatformConfig, today: Date = new Date()): string[] {
   const out: string[] = [];
+  if (config.cluster.mode === "eks") {
+    const support = kubernetesSupportWarning(config.cluster.kubernetesVersion, today);
+    if (support) out.push(support);
+  }
+  out.push(...gpuCapacityWarnings(config));
   const obs = config.observability;
-  if (config.environment === "prod" && obs.enabled && obs.receivers.length === 0)
+  const env = config.environment;
+  const guarded = env === "prod" || env === "staging";
+  if (guarded && obs.enabled && obs.receivers.length === 0)
     out.push(
-      "prod stack without alert receivers: alerts fire in Alertmanager and Grafana but page nobody. Fix: add observability.receivers (e.g. { name: oncall, type: webhook, urlSecretKey: oncall, severities: [critical] }) and `pulumi config set --secret alertReceiverUrls ...`.",
+      `${env} stack without alert receivers: alerts fire in Alertmanager and Grafana but page nobody. Fix: add observability.receivers (e.g. { name: oncall, type: webhook, urlSecretKey: oncall, severities: [critical] }) and \`pulumi config set --secret alertReceiverUrls ...\`.`,
     );
   if (config.environment === "prod" && !obs.enabled)
     out.push("prod stack with observability disabled: no metrics, no alerts, no autoscaling on load.");
+  if (env === "prod" && verificationModeOf(config.verification, env) === "off")
+    out.push(
+      "prod stack with verification.mode off: `pulumi up` succeeds without checking that any model answers, within its SLO. Fix: remove verification.mode (auto runs the in-cluster Job) or set it to job.",
+    );
+  if (env === "prod" && !config.ingress.enabled)
+    out.push(
+      "prod stack with ingress.enabled false: no NGINX ingress, no TLS, no per-key rate limits in front of the models; only in-cluster callers reach them. Fix: remove ingress.enabled (default true), unless another ingress you run fronts the gateway.",
+    );
+  config.models.forEach((m, i) => {
+    if (guarded && m.extraArgs.some((a) => a.split("=")[0] === "--trust-remote-code"))
+      out.push(
+        `${env} stack runs models[${i}] (${m.name}) with --trust-remote-code: the engine executes Python code from the model repository at start, at the revision ${m.revision ? `"${m.revision}"` : "the repository's default branch has then (no revision pinned)"}. Fix: remove it if the model does not need it; otherwise pin models[${i}].revision to a commit you have reviewed.`,
+      );
+  });
   return out;
+}
+
+/** GPU node groups too small for their models' maximum replicas: the last replicas would stay Pending. */
+export function gpuCapacityWarnings(config: PlatformConfig): string[] {
+  return gpuCapacity(config.gpuNodeGroups, config.models)
+    .filter((g) => g.requestedGpus.max > g.schedulableGpus.max)
+    .map(
+      (g) =>
+        `GPU node group ${g.nodeGroup}: at maximum replicas its models (${g.models.join(", ")}) request ${g.requestedGpus.max} nvidia.com/gpu but the group gives at most ${g.schedulableGpus.max}; the last replicas stay Pending. Fix: raise gpuNodeGroups.${g.nodeGroup}.maxSize or lower the models' replicas.max.`,
+    );
 }

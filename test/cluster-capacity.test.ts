@@ -104,7 +104,7 @@ describe("plan.md section 'GPUs and cost'", () => {
     const fmt = (x: number) => `$${Math.round(x).toLocaleString("en-US")}`;
     expect(md).toContain(`GPU nodes ${fmt(5 * l4 + 3 * l40s)}–${fmt(9 * l4 + 6 * l40s)} per month`);
     expect(md).toMatch(/3 zone\(s\): us-east-1a, us-east-1b, us-east-1c/);
-    expect(md).toMatch(/cluster-autoscaler v1\.33\.\d+/);
+    expect(md).toMatch(/cluster-autoscaler v1\.35\.\d+/);
     expect(md).toMatch(
       /Load balancers: AWS Load Balancer Controller v\d+\.\d+\.\d+ \(chart \d+\.\d+\.\d+\), 2 replicas on the system node group/,
     );
@@ -118,9 +118,9 @@ describe("plan.md section 'GPUs and cost'", () => {
     expect(md).toContain("**GPUs: 0 at minimum scale, 2 at maximum; GPU nodes $0–");
   });
 
-  it("says the local stack has no GPUs and no AWS resources", () => {
+  it("says the local stack has no GPUs and creates no node groups (what it does create: test/images-config.test.ts)", () => {
     const md = render("local");
-    expect(md).toMatch(/no AWS resources are created/);
+    expect(md).toMatch(/the stack creates no node groups/);
     expect(md).not.toContain("Load Balancer Controller");
     expect(md).toMatch(/No GPU node groups: every model runs on CPU/);
   });

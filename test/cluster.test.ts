@@ -47,7 +47,7 @@ describe("Cluster, mode eks (prod stack)", () => {
     expect(vpc.natGateways.strategy).toBe("OnePerAz");
     const eks = r.inputs("eks:index:Cluster", "cluster-eks");
     expect(eks.name).toBe("retrieval-prod");
-    expect(eks.version).toBe("1.33");
+    expect(eks.version).toBe("1.35");
     expect(eks.skipDefaultNodeGroup).toBe(true);
     expect(eks.endpointPublicAccess).toBe(false);
     expect(eks.endpointPrivateAccess).toBe(true);
@@ -133,7 +133,7 @@ describe("Cluster, mode eks (prod stack)", () => {
     expect(release.chart).toBe("cluster-autoscaler");
     expect(release.version).toBe(CLUSTER_AUTOSCALER_CHART.version);
     expect(release.values.autoDiscovery.clusterName).toBe("retrieval-prod");
-    expect(release.values.image.tag).toMatch(/^v1\.33\.\d+$/);
+    expect(release.values.image.tag).toMatch(/^v1\.35\.\d+$/);
     expect(release.values.extraArgs["balance-similar-node-groups"]).toBe(true);
     expect(release.values.rbac.serviceAccount.annotations["eks.amazonaws.com/role-arn"]).toBe(
       "arn:aws:iam::123456789012:role/cluster-cluster-autoscaler",

@@ -19,7 +19,7 @@ import { buildDashboards, queriesOf } from "../components/observability/dashboar
 import { buildRuleGroups } from "../components/observability/alert-rules";
 import { DCGM_METRICS, GATEWAY_METRICS, metricNamesIn } from "../components/observability/metric-catalogue";
 import { DCGM_COUNTERS } from "../components/gpu/dcgm";
-import { CANARY_METRIC_NAMES } from "../components/canary/metrics";
+import { CANARY_METRIC_NAMES } from "../components/contracts/canary";
 import { ENGINE_ADAPTERS } from "../components/serving/engines";
 import { parseStack } from "./config-helpers";
 

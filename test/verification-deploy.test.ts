@@ -11,9 +11,9 @@ import { MODELS_NAMESPACE, VERIFIER_POD_LABEL } from "../components/k8s/namespac
 import { IMAGE_PULL_SECONDS, KEDA_POLLING_SECONDS, NODE_PROVISION_SECONDS } from "../components/serving/autoscaling";
 import { VerificationSchema, type ModelConfig, type VerificationConfig } from "../components/config";
 import { Verification, gatewayModelsOf, verificationHash } from "../components/verification";
-import { runJob } from "../components/verifier/job";
+import { runJob } from "../images/verifier/src/job";
 import { localVerificationProvider } from "../components/verification/provider";
-import type { LocalVerificationInputs } from "../components/verifier/run-local";
+import type { LocalVerificationInputs } from "../components/contracts/stack-outputs";
 import { startFakeServer, type FakeServer } from "./fixtures/engine-server";
 import { SEEDS, groupOf, parseModel } from "./serving-fixtures";
 import { STACKS, parseStack, problemsOf } from "./config-helpers";
@@ -461,7 +461,7 @@ describe("config rules", () => {
       path: "retrieval-stack:verification.mode",
       value: "job",
       message:
-        '"job" needs an image the cluster can pull, and the local stack has no registry to push one to. Fix: set verification.image to a pinned verifier image (built from images/verifier), or set verification.mode to "local".',
+        '"job" needs an image the cluster can pull, and the local stack has no registry to push one to. Fix: set verification.image to a pinned verifier image (built from images/verifier), images.source to "registry" or "prebuilt", or verification.mode to "local".',
     });
     expect(
       parseStack("local", (raw) => (raw.verification = { mode: "job", image: "ghcr.io/acme/retrieval-verifier:0.1.0" }))

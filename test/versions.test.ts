@@ -12,6 +12,9 @@ import {
   CLUSTER_AUTOSCALER_TAG_BY_KUBERNETES_MINOR,
   CONFIRMED_ON,
   ChartPin,
+  DEFAULT_EKS_KUBERNETES_VERSION,
+  EKS_KUBERNETES_VERSIONS,
+  RECHECKED_ON,
   IMAGES,
   NODE_RUNTIMES,
   ImagePin,
@@ -19,6 +22,8 @@ import {
   ToolPin,
 } from "../components/versions";
 import { renderVersionsDoc, VERSIONS_DOC } from "../scripts/gen-versions-doc";
+import { EksClusterSchema } from "../components/config/cluster";
+import { kubernetesSupportWarning } from "../components/cluster/kubernetes-support";
 import { ROOT } from "./run-cli";
 import { sharedPlan } from "./shared-plans";
 
@@ -126,6 +131,7 @@ describe("components/versions.ts", () => {
     for (const a of Object.values(ACTIONS)) ActionPin.parse(a);
     for (const t of Object.values(TOOLS)) ToolPin.parse(t);
     expect(CONFIRMED_ON).toBe("2026-12-01");
+    expect(RECHECKED_ON).toBe("2026-12-07");
     // The cluster-autoscaler tag per Kubernetes minor is one of the listed tags, and every listed tag has a minor.
     expect(Object.values(CLUSTER_AUTOSCALER_TAG_BY_KUBERNETES_MINOR).sort()).toEqual(
       [...IMAGES.clusterAutoscaler.tags].sort(),
@@ -331,5 +337,50 @@ describe("docs/versions.md", () => {
     expect(fs.readFileSync(VERSIONS_DOC, "utf8"), "docs/versions.md is stale: run `npm run docs:versions`").toBe(
       expected,
     );
+  });
+});
+
+describe("EKS Kubernetes versions", () => {
+  // The day of the 2026-12 review; the warning takes the date as an argument, so these hold on any day.
+  const REVIEW_DAY = new Date("2026-12-07T12:00:00Z");
+  const days = (n: number, from: string) => new Date(Date.parse(`${from}T00:00:00Z`) + n * 86_400_000);
+
+  it("the default is in standard support for more than 60 days, and the newest EKS version is accepted", () => {
+    expect(kubernetesSupportWarning(DEFAULT_EKS_KUBERNETES_VERSION, REVIEW_DAY)).toBeUndefined();
+    // The schema's default (config imports nothing of ours) is the versions.ts default.
+    const parsed = EksClusterSchema.parse({
+      mode: "eks",
+      name: "retrieval-x",
+      region: "us-east-1",
+      availabilityZones: ["us-east-1a"],
+      systemNodeGroup: { instanceType: "m6i.large", minSize: 1, maxSize: 2 },
+    });
+    expect(parsed.kubernetesVersion).toBe(DEFAULT_EKS_KUBERNETES_VERSION);
+    const newest = Object.keys(EKS_KUBERNETES_VERSIONS)
+      .sort((a, b) => Number(a.split(".")[1]) - Number(b.split(".")[1]))
+      .at(-1);
+    expect(newest).toBe("1.36");
+    expect(kubernetesSupportWarning("1.36", REVIEW_DAY)).toBeUndefined();
+  });
+
+  it("each version has a cluster-autoscaler image of the same minor, listed in IMAGES", () => {
+    for (const [minor, v] of Object.entries(EKS_KUBERNETES_VERSIONS)) {
+      expect(v.autoscalerTag.startsWith(`v${minor}.`), `${minor}: ${v.autoscalerTag}`).toBe(true);
+      expect(IMAGES.clusterAutoscaler.tags).toContain(v.autoscalerTag);
+      expect(v.endOfStandardSupport).toMatch(/^\d{4}-\d{2}-\d{2}$/);
+    }
+  });
+
+  it("warns for a version past standard support and within 60 days of its end, names the fix", () => {
+    const ended = kubernetesSupportWarning("1.34", REVIEW_DAY);
+    expect(ended).toMatch(/Kubernetes 1.34 left EKS standard support on 2026-12-02 \(5 days ago\)/);
+    expect(ended).toMatch(/Fix: set cluster.kubernetesVersion to "1.35" or "1.36"/);
+    expect(kubernetesSupportWarning("1.33", REVIEW_DAY)).toMatch(/left EKS standard support on 2026-07-29/);
+    // 1.35 ends 2027-03-27: quiet 61 days before, warned 60 days before and on the day.
+    expect(kubernetesSupportWarning("1.35", days(-61, "2027-03-27"))).toBeUndefined();
+    expect(kubernetesSupportWarning("1.35", days(-60, "2027-03-27"))).toMatch(
+      /Kubernetes 1.35 leaves EKS standard support on 2027-03-27 \(in 60 days\).*Fix: set cluster.kubernetesVersion to "1.36"/,
+    );
+    expect(kubernetesSupportWarning("1.35", days(0, "2027-03-27"))).toMatch(/in 0 days/);
   });
 });

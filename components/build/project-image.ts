@@ -5,13 +5,11 @@ import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
 import * as docker from "@pulumi/docker";
 import type { Environment } from "../config/common";
-import { profileOf } from "../config/environments";
+import { imagesOf, type ImagesConfig } from "../config/images";
+import { PACKAGE_ROOT } from "../package-root";
 
-/** The repository root: the build context of our images (their Dockerfiles bundle code from components/). */
-export const REPO_ROOT = path.resolve(
-  __dirname,
-  __dirname.includes(`${path.sep}dist${path.sep}`) ? "../../.." : "../..",
-);
+/** The repository root: the build context of our images (their Dockerfiles bundle code from images/ and components/). */
+export const REPO_ROOT = PACKAGE_ROOT;
 
 /**
  * A short hash of the files an image is built from (paths relative to the repository root, folders walked in
@@ -42,6 +40,11 @@ function tagOf(sources: readonly string[]): string {
 
 export interface ProjectImageArgs {
   readonly environment: Environment;
+  /**
+   * Where the image goes (config `images`): ecr (a repository created here), registry (an existing one; `docker
+   * login` on the machine running `pulumi up`), local (not pushed). Default: the environment's (imagesOf).
+   */
+  readonly images?: ImagesConfig;
   /** Image name outside the cloud (`<repository>:<tag>`), and the ECR repository's name prefix in cloud stacks. */
   readonly repository: string;
   /** The Dockerfile, relative to the repository root (the build context). */
@@ -51,16 +54,21 @@ export interface ProjectImageArgs {
 }
 
 /**
- * One of this project's images (images/<name>/Dockerfile), built by `pulumi up`: in cloud stacks pushed to an ECR
- * repository of the stack (immutable tags, scanned on push) and referenced by digest; elsewhere built into the
- * local Docker engine without a push, for a kind/minikube cluster to load (`kind load docker-image`).
+ * One of this project's images (images/<name>/Dockerfile), built by `pulumi up` with the local Docker engine:
+ * - `ecr`: pushed to an ECR repository of the stack (immutable tags, scanned on push), referenced by digest;
+ * - `registry`: pushed as `<registry>/<repository>:<tag>` with the machine's `docker login` credentials (the docker
+ *   provider falls back to the host's credentials file when no registry credentials are given: pulumi/pulumi-docker
+ *   provider/image.go getRegistryAuth), referenced by digest;
+ * - `local`: kept in the local Docker engine without a push, for a kind/minikube cluster to load
+ *   (`kind load docker-image`, docs/deploying.md).
+ * `prebuilt` builds nothing: callers use the configured references and never construct a ProjectImage.
  */
 export class ProjectImage extends pulumi.ComponentResource {
-  /** What a pod spec's `image` gets: the pushed digest (cloud) or `<repository>:<tag>`. */
+  /** What a pod spec's `image` gets: the pushed digest or, local, `<repository>:<tag>`. */
   readonly ref: pulumi.Output<string>;
   readonly tag: string;
   readonly image: docker.Image;
-  /** The ECR repository (cloud stacks only). */
+  /** The ECR repository (source ecr only). */
   readonly repository?: aws.ecr.Repository;
 
   constructor(name: string, args: ProjectImageArgs, opts?: pulumi.ComponentResourceOptions) {
@@ -71,31 +79,48 @@ export class ProjectImage extends pulumi.ComponentResource {
       dockerfile: path.join(REPO_ROOT, args.dockerfile),
       platform: "linux/amd64",
     };
-    if (!profileOf(args.environment).cloud) {
-      this.image = new docker.Image(
-        name,
-        { imageName: `${args.repository}:${this.tag}`, build, skipPush: true },
-        { parent: this },
-      );
-      this.ref = this.image.imageName;
-    } else {
-      const repo = new aws.ecr.Repository(
-        name,
-        { imageTagMutability: "IMMUTABLE", imageScanningConfiguration: { scanOnPush: true }, forceDelete: true },
-        { parent: this },
-      );
-      this.repository = repo;
-      const auth = aws.ecr.getAuthorizationTokenOutput({ registryId: repo.registryId }, { parent: this });
-      this.image = new docker.Image(
-        name,
-        {
-          imageName: pulumi.interpolate`${repo.repositoryUrl}:${this.tag}`,
-          build,
-          registry: { server: repo.repositoryUrl, username: auth.userName, password: pulumi.secret(auth.password) },
-        },
-        { parent: this },
-      );
-      this.ref = this.image.repoDigest;
+    const images = imagesOf(args.images, args.environment);
+    switch (images.source) {
+      case "prebuilt":
+        throw new Error(
+          `images.source is "prebuilt": ${args.repository} is not built; pass the configured reference instead of a ProjectImage`,
+        );
+      case "local":
+        this.image = new docker.Image(
+          name,
+          { imageName: `${args.repository}:${this.tag}`, build, skipPush: true },
+          { parent: this },
+        );
+        this.ref = this.image.imageName;
+        break;
+      case "registry":
+        this.image = new docker.Image(
+          name,
+          { imageName: `${images.registry}/${args.repository}:${this.tag}`, build },
+          { parent: this },
+        );
+        this.ref = this.image.repoDigest;
+        break;
+      case "ecr": {
+        const repo = new aws.ecr.Repository(
+          name,
+          { imageTagMutability: "IMMUTABLE", imageScanningConfiguration: { scanOnPush: true }, forceDelete: true },
+          { parent: this },
+        );
+        this.repository = repo;
+        const auth = aws.ecr.getAuthorizationTokenOutput({ registryId: repo.registryId }, { parent: this });
+        this.image = new docker.Image(
+          name,
+          {
+            imageName: pulumi.interpolate`${repo.repositoryUrl}:${this.tag}`,
+            build,
+            registry: { server: repo.repositoryUrl, username: auth.userName, password: pulumi.secret(auth.password) },
+          },
+          { parent: this },
+        );
+        this.ref = this.image.repoDigest;
+        break;
+      }
     }
     this.registerOutputs({ ref: this.ref });
   }
@@ -110,12 +135,11 @@ export const BUILD_CONTEXT_SOURCES = [
   "package.json",
   "package-lock.json",
   "tsconfig.json",
-  "images/verifier",
-  "images/gateway",
+  "images",
   "components",
 ] as const;
 
-/** The verifier image (images/verifier: the post-deploy Job's /app/job.js and the quality canary's /app/canary.js). */
+/** The verifier image (images/verifier: the post-deploy Job's /app/job.js and the quality canary's /app/canary.js, images/canary). */
 export const VERIFIER_IMAGE = {
   repository: "retrieval-verifier",
   dockerfile: "images/verifier/Dockerfile",

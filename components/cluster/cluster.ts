@@ -24,7 +24,7 @@ export interface GpuNodeGroupSummary {
 /**
  * The Kubernetes cluster the stack runs on: a new EKS cluster (`mode: eks`) or an existing one reached through
  * a kubeconfig (`mode: existing`, which creates no cloud resources: GPU node groups declared for an existing
- * cluster describe pools that already exist and must carry the labels and taint of README "GPU capacity").
+ * cluster describe pools that already exist and must carry the labels and taint of docs/gpu-capacity.md).
  * Exposes the Kubernetes provider every other component uses.
  */
 export class Cluster extends pulumi.ComponentResource {

@@ -14,7 +14,7 @@ import { CHARTS, IMAGES } from "../versions";
 /**
  * Chart aws-load-balancer-controller from aws/eks-charts and the controller image it runs, pinned
  * (components/versions.ts; since 3.0 the chart version equals the controller version). The chart needs
- * Kubernetes >= 1.22 (chart README, "Supported Kubernetes Versions"), so 1.32-1.34 are covered.
+ * Kubernetes >= 1.22 (chart README, "Supported Kubernetes Versions"), so every version of EKS_KUBERNETES_VERSIONS (1.32-1.36) is covered.
  */
 export const LOAD_BALANCER_CONTROLLER_CHART = {
   ...CHARTS.awsLoadBalancerController,

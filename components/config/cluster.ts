@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { Cidr, NonNegativeInt } from "./common";
 import { fixMessage } from "./errors";
-import { NodeLabels } from "./formats";
+import { NodeLabels, safeString } from "./formats";
 
 /**
  * Node counts above this are taken for a typo (1e12): no stack of this project runs that many nodes in one group.
@@ -70,7 +70,12 @@ export type GpuNodeGroupConfig = z.infer<typeof GpuNodeGroupSchema>;
 
 const NodeGroupSize = z.strictObject({
   instanceType: z.string().min(1).meta({ description: 'EC2 instance type of the nodes, e.g. "m6i.xlarge".' }),
-  minSize: NodeCount.meta({ description: "Fewest nodes (total across zones)." }),
+  minSize: NodeCount.min(1, {
+    message: fixMessage(
+      "is 0: with no system node, nothing runs CoreDNS or the cluster-autoscaler that would add one",
+      "set at least 1 (one per zone is better)",
+    ),
+  }).meta({ description: "Fewest nodes (total across zones); at least 1, for CoreDNS and the autoscaler." }),
   maxSize: NodeCount.min(1).meta({ description: "Most nodes the autoscaler may run (total across zones)." }),
   desiredSize: NodeCount.optional().meta({
     description: "Nodes at creation (total across zones); defaults to minSize.",
@@ -114,16 +119,15 @@ export const ExistingClusterSchema = z.strictObject({
   mode: z
     .literal("existing")
     .meta({ description: "Deploy onto a cluster you already run (kind, Docker Desktop, any)." }),
-  kubeconfigPath: z.string().min(1).optional().meta({
+  kubeconfigPath: safeString(4096).min(1).optional().meta({
     description:
       "Path of a kubeconfig file; defaults to the Kubernetes provider's own lookup ($KUBECONFIG, ~/.kube/config).",
   }),
-  context: z
-    .string()
+  context: safeString(253)
     .min(1)
     .optional()
     .meta({ description: 'kubeconfig context, e.g. "kind-retrieval" or "docker-desktop".' }),
-  name: z.string().min(1).meta({ description: "The existing cluster's name, for outputs and dashboards." }),
+  name: safeString(100).min(1).meta({ description: "The existing cluster's name, for outputs and dashboards." }),
   gpuRuntimePreinstalled: z.boolean().default(false).meta({
     description:
       "The cluster already runs the NVIDIA device plugin and DCGM exporter (e.g. the NVIDIA GPU Operator): install neither.",
@@ -148,12 +152,25 @@ export const EksClusterSchema = z.strictObject({
     .string()
     .regex(/^[a-z]{2}(-[a-z]+)+-\d$/, { message: fixMessage("is not an AWS region", 'write e.g. "us-east-1"') })
     .meta({ description: 'AWS region, e.g. "us-east-1".' }),
+  // The default is DEFAULT_EKS_KUBERNETES_VERSION of components/versions.ts (in EKS standard support until
+  // 2027-03-27; test/versions.test.ts keeps the two equal): config imports nothing of ours.
   kubernetesVersion: z
     .string()
-    .regex(/^1\.\d{2}$/, { message: fixMessage("is not a Kubernetes minor version", 'write e.g. "1.33" (quoted)') })
-    .meta({ description: 'Kubernetes minor version of the control plane, quoted, e.g. "1.33".' }),
+    .regex(/^1\.\d{2}$/, { message: fixMessage("is not a Kubernetes minor version", 'write e.g. "1.35" (quoted)') })
+    .default("1.35")
+    .meta({
+      description:
+        'Kubernetes minor version of the control plane, quoted, e.g. "1.35" (the default). Accepted: the versions with a pinned cluster-autoscaler in docs/versions.md; one past or within 60 days of the end of EKS standard support plans with a warning.',
+    }),
   availabilityZones: z
-    .array(z.string().min(1))
+    .array(
+      z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d[a-z]$/, {
+        message: fixMessage(
+          "is not an AWS availability zone name",
+          'write the region and a zone letter, e.g. "us-east-1a"',
+        ),
+      }),
+    )
     .meta({ description: "Zones that nodes and load balancers use; GPU node groups spread over all of them." }),
   vpcCidr: Cidr.default("10.40.0.0/16").meta({
     description: "Address range of the VPC this stack creates; its subnets are carved from it.",

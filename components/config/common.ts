@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { fixMessage } from "./errors";
-import { TAG } from "./formats";
+import { CpuRequest, durationIn, MemoryRequest, MOVING_TAGS, movingTagOf, TAG } from "./formats";
 
 export { Cidr } from "./formats";
 
@@ -26,20 +26,30 @@ export const DnsLabel = z.string().regex(/^[a-z]([-a-z0-9]{0,38}[a-z0-9])?$/, {
   ),
 });
 
-/** Kubernetes resource quantities, e.g. "500m", "4", "16Gi". */
-export const CpuQuantity = z
-  .string()
-  .regex(/^([0-9]+m|[0-9]+(\.[0-9]+)?)$/, { message: fixMessage("is not a CPU quantity", 'write e.g. "500m" or "4"') });
-export const MemoryQuantity = z.string().regex(/^[0-9]+(Ki|Mi|Gi|Ti)$/, {
-  message: fixMessage("is not a memory quantity with a binary unit", 'write e.g. "512Mi" or "16Gi"'),
-});
+/** Kubernetes resource quantities, e.g. "500m", "4", "16Gi": from 1m / 16Mi to more than any node has. */
+export const CpuQuantity = CpuRequest;
+export const MemoryQuantity = MemoryRequest;
 
-/** A duration as Prometheus writes it: "30s", "5m", "1h", "15d". */
-export const PromDuration = z.string().regex(/^[0-9]+(ms|s|m|h|d|w|y)$/, {
-  message: fixMessage("is not a Prometheus duration", 'write e.g. "5m", "1h" or "15d"'),
-});
+/**
+ * A duration as Prometheus writes it: "30s", "5m", "1h", "15d". At most 10 years: Go parses durations into int64
+ * nanoseconds (about 292 years), and nothing this stack waits for or keeps is meant to last longer.
+ */
+export const PromDuration = durationIn(0, 10 * 365 * 86400, "longer than anything this stack keeps or waits for");
 
-/** An image tag that names a fixed release. `latest` and empty tags move under you and are refused. */
+/**
+ * How long an alert's condition must hold before it fires: at most 1 day, or the alert would in effect never fire
+ * (a pod restart or a rollout resets most conditions long before).
+ */
+export const AlertFor = durationIn(
+  0,
+  86400,
+  "a condition rarely holds that long without a restart resetting it, so the alert would in effect never fire",
+);
+
+/** Retention of metrics or logs: at least 1 hour (0 would mean the default or nothing), at most 10 years. */
+export const Retention = durationIn(3600, 10 * 365 * 86400, "an S3 lifecycle rule or Go duration that long is a typo");
+
+/** An image tag that names a fixed release. `latest`, `nightly` and the like move under you and are refused. */
 export const PinnedTag = z
   .string()
   .min(1)
@@ -49,9 +59,9 @@ export const PinnedTag = z
       'write a release tag, e.g. "v0.11.0"',
     ),
   })
-  .refine((t) => t !== "latest" && !t.endsWith("-latest"), {
+  .refine((t) => movingTagOf(t) === undefined, {
     message: fixMessage(
-      'is not a fixed release tag (not "latest")',
+      `is not a fixed release tag (not ${MOVING_TAGS.map((t) => `"${t}"`).join(", ")}, in any case)`,
       'pin e.g. "v0.11.0" so every replica runs the same build',
     ),
   });

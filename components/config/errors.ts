@@ -62,8 +62,37 @@ export function describeValue(value: unknown): string {
     typeof v === "number" && !Number.isFinite(v) ? `${NON_FINITE}${yamlNumber(v)}` : v,
   );
   if (json === undefined) return String(value);
-  const shown = json.replace(/"\\u0000non-finite:([^"]+)"/g, "$1");
-  return shown.length > 80 ? `${shown.slice(0, 77)}...` : shown;
+  const shown = escapeControls(json.replace(/"\\u0000non-finite:([^"]+)"/g, "$1"));
+  return cutText(shown, 80);
+}
+
+/** Control characters JSON.stringify leaves as they are (DEL, C1, the Unicode line separators), escaped. */
+export function escapeControls(text: string): string {
+  return text.replace(
+    /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g,
+    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`,
+  );
+}
+
+/** At most `max` characters, with "..." where it was cut. */
+export function cutText(text: string, max: number): string {
+  return text.length > max ? `${text.slice(0, max - 3)}...` : text;
+}
+
+/** A user's text inside a message: control characters escaped, cut to a readable length. */
+export function shownText(text: string, max = 60): string {
+  return cutText(escapeControls(text), max);
+}
+
+/**
+ * Longest message line: a message is a sentence or two; anything longer quotes a value whole (a 100,000-character
+ * name) and is cut, each quoted part first.
+ */
+const MAX_MESSAGE = 600;
+
+function readableMessage(message: string): string {
+  const quotedCut = escapeControls(message).replace(/"([^"]{81,})"/g, (_m, q: string) => `"${cutText(q, 80)}"`);
+  return cutText(quotedCut, MAX_MESSAGE);
 }
 
 /** Thrown before any resource is created; lists every problem at once. */
@@ -80,14 +109,17 @@ export class ConfigError extends Error {
 /** Where a problem is, besides its path: the model's name and the file position. */
 function whereOf(p: ConfigProblem, source: string): string {
   const parts = [
-    ...(p.model ? [`model "${p.model}"`] : []),
+    ...(p.model ? [`model "${shownText(p.model)}"`] : []),
     ...(p.line ? [`${source}:${p.line}${p.column ? `:${p.column}` : ""}`] : []),
   ];
   return parts.length ? ` (${parts.join(", ")})` : "";
 }
 
 export function formatProblems(problems: readonly ConfigProblem[], source: string): string {
-  const lines = problems.map((p) => `  - ${p.path} = ${describeValue(p.value)}${whereOf(p, source)}: ${p.message}`);
+  const lines = problems.map(
+    (p) =>
+      `  - ${readableMessage(p.path)} = ${describeValue(p.value)}${whereOf(p, source)}: ${readableMessage(p.message)}`,
+  );
   const count = `${problems.length} problem${problems.length === 1 ? "" : "s"}`;
   return `Invalid ${source}: ${count}, nothing was created.\n${lines.join("\n")}`;
 }

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { fixMessage } from "./errors";
+import { fixMessage, shownText } from "./errors";
 
 /**
  * Value formats that Kubernetes, AWS or NGINX check only when a resource is created: checked here, so a typo
@@ -100,6 +100,27 @@ export const Cidr = z.string().superRefine((cidr, ctx) => {
 /** An OCI image tag (distribution spec): at most 128 characters of [A-Za-z0-9_.-], not starting with . or -. */
 export const TAG = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
 
+/**
+ * Tags that move under you, in any case: `latest` and the rolling build channels engines publish. A fixed release
+ * tag (v0.11.0, 1.8, cuda-12.4-v0.9.1) never equals or ends with one of them.
+ */
+export const MOVING_TAGS = [
+  "latest",
+  "nightly",
+  "main",
+  "master",
+  "dev",
+  "edge",
+  "head",
+  "unstable",
+  "stable",
+] as const;
+
+export function movingTagOf(tag: string): string | undefined {
+  const t = tag.toLowerCase();
+  return MOVING_TAGS.find((m) => t === m || t.endsWith(`-${m}`));
+}
+
 /** Why `ref` is not a pinned image reference `registry/repository:tag` or `...@sha256:<digest>`, or undefined. */
 export function imageRefProblem(ref: string): { what: string; fix: string } | undefined {
   const example = '"ghcr.io/acme/retrieval-verifier:0.1.0"';
@@ -130,9 +151,9 @@ export function imageRefProblem(ref: string): { what: string; fix: string } | un
           : `has a tag "${tag}" registries refuse`,
       fix: "use a release tag such as 0.1.0",
     };
-  if (digest === undefined && (tag === undefined || tag === "latest" || tag.endsWith("-latest")))
+  if (digest === undefined && (tag === undefined || movingTagOf(tag) !== undefined))
     return {
-      what: "must name a fixed tag or digest (not latest or no tag: it would move under you)",
+      what: `must name a fixed tag or digest (not ${tag === undefined ? "no tag" : `"${tag}"`}: it would move under you)`,
       fix: `pin a release, e.g. ${example}`,
     };
   return undefined;
@@ -198,13 +219,234 @@ export const NginxSize = z.string().superRefine((s, ctx) => {
   const fail = (what: string, fix: string) => ctx.addIssue({ code: "custom", message: fixMessage(what, fix) });
   const m = /^([0-9]+)([km])$/.exec(s);
   if (!m) return fail("is not an nginx size", 'write a number with k or m, e.g. "32m"');
-  if (Number(m[1]) === 0) fail("is 0, which turns the body size limit off in nginx", 'set a real limit, e.g. "32m"');
+  if (Number(m[1]) === 0)
+    return fail("is 0, which turns the body size limit off in nginx", 'set a real limit, e.g. "32m"');
+  const mib = Number(m[1]) / (m[2] === "k" ? 1024 : 1);
+  if (mib > 1024)
+    fail(
+      "is above 1024m (1 GiB): nginx would buffer request bodies that large to disk, and no embed or rerank call needs it",
+      'use e.g. "32m"',
+    );
 });
 
-/** An https URL (ACME directories: account keys and certificates must not travel in clear). */
-export const HttpsUrl = z.url().refine((u) => u.startsWith("https://"), {
-  message: fixMessage(
-    "is not an https URL (ACME runs over https only)",
-    'use the directory\'s https URL, e.g. "https://acme-v02.api.letsencrypt.org/directory"',
-  ),
+/**
+ * Characters that must never reach a rendered value: C0 and C1 control characters, DEL and the Unicode line and
+ * paragraph separators. A URL parser silently drops some of them (tabs, newlines), so the value that is checked
+ * and the value that is rendered would differ; YAML and Go templates read others as structure.
+ */
+export const CONTROL_CHARACTER = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/;
+
+export const controlCharacterMessage = fixMessage(
+  "holds a control character (newline, tab, NUL, ...), which the value would carry into rendered config",
+  "write it on one line without control characters",
+);
+
+/** A string with no control characters, at most `max` characters. */
+export function safeString(max = 253) {
+  return z
+    .string()
+    .max(max, { message: fixMessage(`is longer than ${max} characters`, "shorten it") })
+    .refine((s) => !CONTROL_CHARACTER.test(s), { message: controlCharacterMessage });
+}
+
+export interface Range {
+  readonly min: number;
+  readonly max: number;
+  /** min itself is refused (a rate, a ratio: 0 would mean "never" or "off"). */
+  readonly aboveMin?: boolean;
+  readonly int?: boolean;
+  /** Unit after the numbers in the message, e.g. " ms". */
+  readonly unit?: string;
+  /** Why a value above max is wrong, e.g. "no request waits that long, so the alert could never fire". */
+  readonly tooHigh: string;
+  /** Why a value below min is wrong; default: "is below <min>". */
+  readonly tooLow?: string;
+}
+
+/**
+ * A number bounded to the range in which it still means what its key says: a threshold an alert can reach, a
+ * size a node can hold, a target KEDA can turn into a quantity. Each refusal names the range and why.
+ */
+export function bounded(r: Range) {
+  const unit = r.unit ?? "";
+  const range = `${r.aboveMin ? "above" : "from"} ${r.min}${unit} ${r.aboveMin ? "and at most" : "to"} ${r.max}${unit}`;
+  const low = r.tooLow ?? `is ${r.aboveMin ? "at or below" : "below"} ${r.min}${unit}`;
+  let n = z.number();
+  if (r.int) n = n.int({ message: fixMessage("is not a whole number", `write a whole number ${range}`) });
+  n = r.aboveMin
+    ? n.gt(r.min, { message: fixMessage(low, `use a value ${range}`) })
+    : n.min(r.min, { message: fixMessage(low, `use a value ${range}`) });
+  return n.max(r.max, { message: fixMessage(`is above ${r.max}${unit}: ${r.tooHigh}`, `use a value ${range}`) });
+}
+
+/** A latency in ms an alert can reach: requests are cut by the ingress and gateway timeouts (at most 3600 s). */
+export const LatencyMs = bounded({
+  min: 1,
+  max: 3_600_000,
+  aboveMin: false,
+  unit: " ms",
+  tooHigh: "no request runs that long (every timeout of the stack is at most 3600 s), so the alert could never fire",
+});
+
+/** Seconds in one unit of a Prometheus duration (y = 365 days, as Prometheus counts it). */
+const DURATION_SECONDS: Record<string, number> = {
+  ms: 0.001,
+  s: 1,
+  m: 60,
+  h: 3600,
+  d: 86400,
+  w: 604800,
+  y: 31536000,
+};
+
+/** The length of a Prometheus duration ("15d") in seconds, or undefined when it is not one. */
+export function durationSeconds(text: string): number | undefined {
+  const m = /^([0-9]+)(ms|s|m|h|d|w|y)$/.exec(text);
+  return m ? Number(m[1]) * DURATION_SECONDS[m[2]!]! : undefined;
+}
+
+const formatSeconds = (s: number) =>
+  s % 31536000 === 0
+    ? `${s / 31536000}y`
+    : s % 86400 === 0
+      ? `${s / 86400}d`
+      : s % 3600 === 0
+        ? `${s / 3600}h`
+        : `${s}s`;
+
+/**
+ * A Prometheus duration ("5m") from `min` to `max` seconds. Go parses durations into int64 nanoseconds (about 292
+ * years), and a bound far below that also keeps S3 lifecycle days and Loki hours realistic.
+ */
+export function durationIn(min: number, max: number, tooHigh: string) {
+  const range = `${min === 0 ? "0s" : formatSeconds(min)} to ${formatSeconds(max)}`;
+  return z
+    .string()
+    .regex(/^[0-9]{1,30}(ms|s|m|h|d|w|y)$/, {
+      message: fixMessage("is not a Prometheus duration", 'write e.g. "5m", "1h" or "15d"'),
+    })
+    .superRefine((text, ctx) => {
+      const s = durationSeconds(text)!;
+      if (s < min)
+        ctx.addIssue({
+          code: "custom",
+          message: fixMessage(s === 0 ? "is zero" : `is shorter than ${formatSeconds(min)}`, `use ${range}`),
+        });
+      else if (s > max)
+        ctx.addIssue({
+          code: "custom",
+          message: fixMessage(`is longer than ${formatSeconds(max)}: ${tooHigh}`, `use ${range}`),
+        });
+    });
+}
+
+/** Bytes in one binary memory unit. */
+const BINARY_UNITS: Record<string, number> = { Ki: 2 ** 10, Mi: 2 ** 20, Gi: 2 ** 30, Ti: 2 ** 40 };
+
+/** A CPU quantity ("500m", "2") in millicores, or undefined. */
+export function cpuMillis(q: string): number | undefined {
+  const m = /^([0-9]{1,9})m$|^([0-9]{1,9}(\.[0-9]{1,9})?)$/.exec(q);
+  if (!m) return undefined;
+  return m[1] !== undefined ? Number(m[1]) : Number(m[2]) * 1000;
+}
+
+/** A binary memory quantity ("16Gi") in bytes, or undefined. */
+export function memoryBytes(q: string): number | undefined {
+  const m = /^([0-9]{1,12})(Ki|Mi|Gi|Ti)$/.exec(q);
+  return m ? Number(m[1]) * BINARY_UNITS[m[2]!]! : undefined;
+}
+
+/** Most CPU one container may ask for: larger than any EC2 instance (448 vCPU u7i), so a typo. */
+export const MAX_CPU_MILLIS = 448_000;
+/** Most memory one container may ask for: 24 TiB, the largest EC2 instance's memory, so a typo beyond. */
+export const MAX_MEMORY_BYTES = 24 * 2 ** 40;
+
+/** A CPU request: at least 1m (Kubernetes' smallest CPU unit), at most MAX_CPU_MILLIS. */
+export const CpuRequest = z.string().superRefine((q, ctx) => {
+  const fail = (what: string, fix: string) => ctx.addIssue({ code: "custom", message: fixMessage(what, fix) });
+  const millis = cpuMillis(q);
+  if (millis === undefined) return fail("is not a CPU quantity", 'write e.g. "500m" or "4"');
+  if (millis < 1)
+    return fail(
+      millis === 0
+        ? "is 0: a container with no CPU request is scheduled anywhere"
+        : "is below 1m, Kubernetes' smallest CPU unit",
+      'ask for what the engine needs, e.g. "500m" or "2"',
+    );
+  if (millis > MAX_CPU_MILLIS)
+    fail(`is above ${MAX_CPU_MILLIS / 1000} CPUs, more than any node has`, 'ask for what the engine needs, e.g. "4"');
+});
+
+/** A memory request and limit: at least 16Mi (0 would mean no limit at all), at most 24Ti. */
+export const MemoryRequest = z.string().superRefine((q, ctx) => {
+  const fail = (what: string, fix: string) => ctx.addIssue({ code: "custom", message: fixMessage(what, fix) });
+  const bytes = memoryBytes(q);
+  if (bytes === undefined) return fail("is not a memory quantity with a binary unit", 'write e.g. "512Mi" or "16Gi"');
+  if (bytes < 16 * 2 ** 20)
+    return fail(
+      bytes === 0
+        ? "is 0, and a zero memory limit is no limit at all"
+        : "is below 16Mi, less than any engine starts in",
+      'give what the model needs, e.g. "2Gi"',
+    );
+  if (bytes > MAX_MEMORY_BYTES) fail("is above 24Ti, more than any node has", 'give what the model needs, e.g. "16Gi"');
+});
+
+const schemesText = (schemes: readonly string[]) =>
+  schemes.length === 2 && schemes.includes("http") && schemes.includes("https") ? "http(s)" : schemes.join(" or ");
+
+/** The instance metadata service (IMDS) and other link-local addresses: never a place to fetch config from. */
+function isLinkLocal(host: string): boolean {
+  const h = host.replace(/^\[|\]$/g, "").toLowerCase();
+  return /^169\.254\./.test(h) || h.startsWith("fe80:") || h === "fd00:ec2::254";
+}
+
+export interface SafeUrlOptions {
+  /** Accepted schemes, e.g. ["https"]. */
+  readonly schemes: readonly string[];
+  /** What the URL is for, in the fix: 'the issuer\'s https URL, e.g. "https://login.example.com/"'. */
+  readonly example: string;
+}
+
+/**
+ * An absolute URL exactly as it will be rendered: no control characters or spaces (which URL parsers drop or
+ * rewrite, so the checked and the rendered URL would differ), one of the given schemes, and not a link-local
+ * address (the instance metadata service). At most 2,048 characters.
+ */
+export function safeUrl(o: SafeUrlOptions) {
+  return z.string().superRefine((raw, ctx) => {
+    const fail = (what: string, fix: string) => ctx.addIssue({ code: "custom", message: fixMessage(what, fix) });
+    if (CONTROL_CHARACTER.test(raw) || /\s/.test(raw))
+      return fail(
+        "holds a control character or a space, which URL parsers silently drop or rewrite",
+        `write the URL on one line, e.g. ${o.example}`,
+      );
+    if (raw.length > 2048) return fail("is longer than 2048 characters", `use a shorter URL, e.g. ${o.example}`);
+    let url: URL;
+    try {
+      url = new URL(raw);
+    } catch {
+      return fail("is not an absolute URL", `write e.g. ${o.example}`);
+    }
+    const scheme = url.protocol.replace(/:$/, "");
+    if (!o.schemes.includes(scheme))
+      return fail(
+        `is not an ${schemesText(o.schemes)} URL: "${shownText(scheme, 20)}:" is a scheme other than ${schemesText(o.schemes)}`,
+        `use an ${o.schemes[0]} URL, e.g. ${o.example}`,
+      );
+    if (!url.hostname) return fail("has no host", `write e.g. ${o.example}`);
+    if (isLinkLocal(url.hostname))
+      fail(
+        `points at ${url.hostname}, a link-local address (the instance metadata service), not a service of yours`,
+        `write e.g. ${o.example}`,
+      );
+  });
+}
+
+/**
+ * An https URL (ACME directories: account keys and certificates must not travel in clear), exactly as rendered.
+ */
+export const HttpsUrl = safeUrl({
+  schemes: ["https"],
+  example: '"https://acme-v02.api.letsencrypt.org/directory" (ACME runs over https only)',
 });

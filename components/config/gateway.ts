@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { DnsLabel, PositiveInt, type Environment } from "./common";
+import { ImageRef, safeString, safeUrl } from "./formats";
 
 /**
  * The retrieval gateway (docs/gateway.md): one base URL for every model of the stack, with API keys, limits,
@@ -63,13 +64,13 @@ export const RerankCacheSchema = z.strictObject({
 
 export const GatewayJwtSchema = z.strictObject({
   /** `iss` the token must carry, e.g. "https://login.example.com/". */
-  issuer: z.url(),
+  issuer: safeUrl({ schemes: ["https", "http"], example: '"https://login.example.com/"' }),
   /** `aud` the token must carry. */
-  audience: z.string().min(1),
+  audience: safeString(253).min(1),
   /** The issuer's JSON Web Key Set, e.g. "https://login.example.com/.well-known/jwks.json". */
-  jwksUrl: z.url(),
+  jwksUrl: safeUrl({ schemes: ["https", "http"], example: '"https://login.example.com/.well-known/jwks.json"' }),
   /** Claim that names the caller (used as the key name for limits, metrics and audit). */
-  identityClaim: z.string().min(1).default("sub"),
+  identityClaim: safeString(253).min(1).default("sub"),
 });
 
 export const GatewayRedisSchema = z.strictObject({
@@ -125,13 +126,7 @@ export const GatewaySchema = z.strictObject({
   jwt: GatewayJwtSchema.optional(),
   redis: GatewayRedisSchema.default(GatewayRedisSchema.parse({})),
   /** A prebuilt gateway image (`registry/repo:tag` or digest); default: built from images/gateway by `pulumi up`. */
-  image: z
-    .string()
-    .regex(/^[\w.\-/:@]+$/, { message: 'must be an image reference such as "ghcr.io/acme/retrieval-gateway:0.1.0"' })
-    .refine((ref) => ref.includes("@") || !/:latest$|^[^:]+$/.test(ref.split("/").pop()!), {
-      message: 'must name a fixed tag or digest, e.g. "ghcr.io/acme/retrieval-gateway:0.1.0" (not "latest" or no tag)',
-    })
-    .optional(),
+  image: ImageRef.optional(),
   /** Serve the playground page at /playground; default on in local and dev, off in staging and prod. */
   playground: z.boolean().optional(),
 });

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { Task } from "./common";
+import { bounded } from "./formats";
 
 /**
  * What a user should not have to know about a model: its task, vector size, context length, size and
@@ -8,16 +9,27 @@ import { Task } from "./common";
  */
 export const ModelSpec = z.strictObject({
   task: Task,
-  dims: z.number().int().positive().optional().meta({ description: "Output vector size (embed models only)." }),
+  dims: bounded({ min: 1, max: 65536, int: true, tooHigh: "no embedding model answers vectors that long" })
+    .optional()
+    .meta({ description: "Output vector size (embed models only)." }),
   matryoshka: z
     .boolean()
     .default(false)
     .meta({ description: "Matryoshka models accept a smaller `dimensions` request parameter." }),
-  maxTokens: z.number().int().positive().meta({ description: "Longest input the model was trained for, in tokens." }),
-  parametersB: z
-    .number()
-    .positive()
-    .meta({ description: "Parameter count in billions: drives GPU memory checks and the startup-probe budget." }),
+  maxTokens: bounded({
+    min: 1,
+    max: 10_000_000,
+    int: true,
+    unit: " tokens",
+    tooHigh: "no model has a context that long",
+  }).meta({ description: "Longest input the model was trained for, in tokens." }),
+  parametersB: bounded({
+    min: 0,
+    aboveMin: true,
+    max: 2000,
+    unit: "B",
+    tooHigh: "no embedding or rerank model is that large, and the GPU checks would be meaningless",
+  }).meta({ description: "Parameter count in billions: drives GPU memory checks and the startup-probe budget." }),
   normalized: z
     .boolean()
     .default(true)
@@ -27,10 +39,17 @@ export const ModelSpec = z.strictObject({
   decoderReranker: z.boolean().default(false).meta({
     description: "A decoder LLM used as a yes/no relevance scorer (Qwen3-Reranker): needs engine-specific overrides.",
   }),
-  kvBytesPerToken: z.number().int().nonnegative().default(0).meta({
-    description:
-      "KV-cache bytes per token for decoder models (2 x layers x KV heads x head dim x 2 bytes); 0 for encoders.",
-  }),
+  kvBytesPerToken: bounded({
+    min: 0,
+    max: 10_000_000,
+    int: true,
+    tooHigh: "no model keeps that much KV cache per token",
+  })
+    .default(0)
+    .meta({
+      description:
+        "KV-cache bytes per token for decoder models (2 x layers x KV heads x head dim x 2 bytes); 0 for encoders.",
+    }),
   cpuFriendly: z.boolean().default(false).meta({ description: "Small enough to serve on CPU in the local stack." }),
 });
 export type ModelSpec = z.infer<typeof ModelSpec>;

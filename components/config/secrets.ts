@@ -1,6 +1,7 @@
 import type * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
 import { fixMessage } from "./errors";
+import { safeUrl } from "./formats";
 
 /**
  * Secret stack config. Each key must be set with `pulumi config set --secret`; a plain-text value is refused.
@@ -58,12 +59,13 @@ export const SecretsSchema = z.strictObject({
   alertReceiverUrls: z
     .record(
       z.string(),
-      z
-        .url({ message: fixMessage("is not an http(s) URL", "give the webhook's full https URL") })
-        .superRefine((url, ctx) => {
-          const what = receiverUrlProblem(url);
+      safeUrl({ schemes: ["https", "http"], example: "the webhook's full URL, https://..." }).superRefine(
+        (url, ctx) => {
+          // safeUrl reports a URL that does not parse; this adds what the receivers' egress allows.
+          const what = URL.canParse(url) ? receiverUrlProblem(url) : undefined;
           if (what) ctx.addIssue({ code: "custom", message: fixMessage(what, RECEIVER_URL_FIX) });
-        }),
+        },
+      ),
     )
     .optional()
     .meta({

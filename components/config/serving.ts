@@ -1,15 +1,15 @@
 import { z } from "zod";
-import { CpuQuantity, DnsLabel, EngineName, MemoryQuantity, PinnedTag, PositiveInt, Task } from "./common";
+import { CpuQuantity, DnsLabel, EngineName, MemoryQuantity, PinnedTag, Task } from "./common";
 import { ModelSpec } from "./model-spec";
 import { fixMessage } from "./errors";
-import { CliArg, Int32 } from "./formats";
+import { bounded, CliArg, Int32, LatencyMs, safeString } from "./formats";
 
 /**
  * A daily window in KEDA cron trigger terms (keda.sh/docs/2.18/scalers/cron, read 2026-11), e.g.
  * { timezone: "Asia/Shanghai", start: "0 8 * * 1-5", end: "0 20 * * 1-5" }: 08:00-20:00 Monday to Friday.
  */
 export const ActiveHoursSchema = z.strictObject({
-  timezone: z.string().min(1).meta({ description: 'IANA time zone name, e.g. "Asia/Shanghai".' }),
+  timezone: safeString(64).min(1).meta({ description: 'IANA time zone name, e.g. "Asia/Shanghai".' }),
   start: z.string().min(1).meta({
     description: "5-field cron expression (minute hour day-of-month month day-of-week) when the window opens.",
   }),
@@ -19,6 +19,17 @@ export const ActiveHoursSchema = z.strictObject({
     .meta({ description: "5-field cron expression when the window closes (must differ from start)." }),
 });
 export type ActiveHours = z.infer<typeof ActiveHoursSchema>;
+
+/**
+ * A KEDA target per replica: KEDA writes it as the HPA's target quantity, so 1e-300 becomes a target of 0 and 1e300
+ * an overflow. 0.1 to 100,000 waiting or running requests per replica.
+ */
+const PER_REPLICA_TARGET = bounded({
+  min: 0.1,
+  max: 100000,
+  tooLow: "is below 0.1: KEDA would turn it into a target of 0 and scale to the maximum at once",
+  tooHigh: "KEDA would turn it into a target no engine reaches, so the model would never scale up",
+});
 
 export const ModelConfigSchema = z.strictObject({
   name: DnsLabel.meta({ description: 'Kubernetes name, route segment and served model name, e.g. "bge-large-zh".' }),
@@ -30,7 +41,12 @@ export const ModelConfigSchema = z.strictObject({
     .meta({ description: 'Hugging Face model id, e.g. "BAAI/bge-large-zh-v1.5".' }),
   revision: z
     .string()
-    .min(1)
+    .regex(/^[A-Za-z0-9][A-Za-z0-9._/-]{0,127}$/, {
+      message: fixMessage(
+        "is not a model revision (a commit hash, tag or branch: letters, digits, '.', '_', '-', '/'; no spaces or shell characters)",
+        'write the commit hash from the model page, e.g. "7999e1d3359715c523056ef9478215996d62a620"',
+      ),
+    })
     .optional()
     .meta({ description: "A fixed model revision (commit or tag) so that every replica loads the same weights." }),
   engine: EngineName.meta({ description: "Serving engine; each has one adapter in components/serving/engines/." }),
@@ -45,7 +61,9 @@ export const ModelConfigSchema = z.strictObject({
   gpu: z
     .strictObject({
       nodeGroup: z.string().min(1).meta({ description: "Name of a GPU node group under gpuNodeGroups." }),
-      count: PositiveInt.default(1).meta({ description: "GPUs per replica (tensor parallelism)." }),
+      count: bounded({ min: 1, max: 8, int: true, tooHigh: "no GPU instance has more than 8 GPUs" })
+        .default(1)
+        .meta({ description: "GPUs per replica (tensor parallelism)." }),
       memoryFraction: z.number().min(0.1).max(0.95).default(0.9).meta({
         description: "Fraction of GPU memory the engine may take (vLLM/SGLang); leaves headroom for CUDA context.",
       }),
@@ -61,18 +79,28 @@ export const ModelConfigSchema = z.strictObject({
     .meta({
       description: "Container requests (limits: memory = request, CPU unlimited to avoid tokenizer throttling).",
     }),
-  maxModelLen: PositiveInt.optional().meta({
-    description: "Context length the engine allocates for; must not exceed the model's maximum.",
-  }),
-  dimensions: PositiveInt.optional().meta({ description: "Matryoshka output size (only for models that support it)." }),
+  maxModelLen: bounded({
+    min: 1,
+    max: 10_000_000,
+    int: true,
+    unit: " tokens",
+    tooHigh: "no model of this project has a context that long",
+  })
+    .optional()
+    .meta({
+      description: "Context length the engine allocates for; must not exceed the model's maximum.",
+    }),
+  dimensions: bounded({ min: 1, max: 65536, int: true, tooHigh: "no embedding model answers vectors that long" })
+    .optional()
+    .meta({ description: "Matryoshka output size (only for models that support it)." }),
   dtype: z
     .enum(["auto", "float16", "bfloat16", "float32"])
     .default("auto")
     .meta({ description: "Weight and activation precision; auto takes the model's own." }),
   slo: z
     .strictObject({
-      p99LatencyMs: PositiveInt.meta({ description: "p99 request latency objective in ms." }),
-      meanLatencyMs: PositiveInt.optional().meta({
+      p99LatencyMs: LatencyMs.meta({ description: "p99 request latency objective in ms." }),
+      meanLatencyMs: LatencyMs.optional().meta({
         description:
           "Mean request latency objective in ms (ModelServiceHighMeanLatency); default observability.alerts.meanLatency.ofP99 x p99LatencyMs.",
       }),
@@ -80,16 +108,12 @@ export const ModelConfigSchema = z.strictObject({
     .meta({ description: "Latency objective: alerts and the post-deploy verification check p99 against it." }),
   autoscaling: z
     .strictObject({
-      queueDepthPerReplica: z
-        .number()
-        .positive()
-        .default(8)
-        .meta({ description: "Waiting requests per replica that trigger a scale-up." }),
-      inFlightPerReplica: z
-        .number()
-        .positive()
-        .default(32)
-        .meta({ description: "Running requests per replica that trigger a scale-up." }),
+      queueDepthPerReplica: PER_REPLICA_TARGET.default(8).meta({
+        description: "Waiting requests per replica that trigger a scale-up.",
+      }),
+      inFlightPerReplica: PER_REPLICA_TARGET.default(32).meta({
+        description: "Running requests per replica that trigger a scale-up.",
+      }),
       activeHours: ActiveHoursSchema.optional().meta({
         description:
           "Working hours for a scale-to-zero model (replicas.min 0): at least one replica from `start` to `end` (KEDA cron trigger; queue and in-flight add more), zero outside them once idle for the cooldown. An engine with no pod exports no metric, so this schedule is what brings the model back. Checked in rules/models.ts.",

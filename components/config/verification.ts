@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { PositiveInt, type Environment } from "./common";
-import { ImageRef } from "./formats";
+import { bounded, ImageRef } from "./formats";
 import { profileOf } from "./environments";
 
 export const VerificationSchema = z.strictObject({
@@ -12,23 +12,38 @@ export const VerificationSchema = z.strictObject({
     .default(100)
     .meta({ description: "Requests in the latency check, and how many run at once." }),
   concurrency: PositiveInt.max(512).default(4),
-  timeoutSeconds: z
-    .number()
-    .positive()
-    .max(3600)
+  timeoutSeconds: bounded({
+    min: 1,
+    max: 3600,
+    unit: " s",
+    tooLow: "is below 1 s: no model answers a check in less, so every verification would fail",
+    tooHigh: "a verification that long outlasts pulumi's own wait for the Job",
+  })
     .default(300)
     .meta({ description: "Overall budget for one model's checks: nothing runs past it, whatever the server does." }),
-  requestTimeoutSeconds: z
-    .number()
-    .positive()
-    .max(600)
+  requestTimeoutSeconds: bounded({
+    min: 0.1,
+    max: 600,
+    unit: " s",
+    tooLow: "is below 0.1 s: no HTTP attempt completes in less",
+    tooHigh: "one attempt that long is a hung server",
+  })
     .default(30)
     .meta({ description: "Budget of one HTTP attempt (connect, headers, body)." }),
   maxRetries: z.number().int().min(0).max(10).default(2).meta({
     description: "Retries of one call after a transient failure (refused, timeout, 408, 429, 5xx), with backoff.",
   }),
   quality: z
-    .strictObject({ enabled: z.boolean().default(false), minMrrAt10: z.number().min(0).max(1).default(0.75) })
+    .strictObject({
+      enabled: z.boolean().default(false),
+      minMrrAt10: bounded({
+        min: 0,
+        aboveMin: true,
+        max: 1,
+        tooLow: "is 0 or below, so the quality check passes whatever the model answers",
+        tooHigh: "MRR@10 is at most 1",
+      }).default(0.75),
+    })
     .default({ enabled: false, minMrrAt10: 0.75 }),
   publicPath: z.boolean().optional().meta({
     description:

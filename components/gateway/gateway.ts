@@ -9,6 +9,7 @@ import { profileOf } from "../config/environments";
 import { childOptions, standardLabels } from "../k8s/meta";
 import { IMAGES } from "../versions";
 import { GATEWAY_IMAGE, ProjectImage } from "../build/project-image";
+import type { ImagesConfig } from "../config/images";
 import {
   ENGINE_CLIENT_LABEL,
   INGRESS_NAMESPACE,
@@ -17,7 +18,8 @@ import {
   NAMESPACE_NAME_LABEL,
   PROMETHEUS_URL,
 } from "../k8s/namespaces";
-import { gatewayRuntimeConfig, type RuntimeConfig, type RuntimeKey } from "./runtime-config";
+import type { RuntimeConfig, RuntimeKey } from "./runtime-config";
+import { gatewayRuntimeConfig } from "./runtime-config-from-stack";
 import { NODE_IMAGE_UID, nonRootPodSecurity, restrictedContainerSecurity } from "../k8s/pod-security";
 
 /** The gateway's Service: name and port the ingress routes /v1/* to. */
@@ -59,6 +61,8 @@ export interface GatewayArgs {
   readonly monitoring: boolean;
   /** A prebuilt gateway image (pinned); default: built from images/gateway (pushed to ECR in cloud stacks). */
   readonly image?: pulumi.Input<string>;
+  /** Where the image is built to when `image` is absent (config `images`; default: the environment's). */
+  readonly images?: ImagesConfig;
 }
 
 export interface NamedKey {
@@ -199,7 +203,11 @@ export class Gateway extends pulumi.ComponentResource {
                   name: GATEWAY_CONTAINER,
                   image:
                     args.image ??
-                    new ProjectImage(`${name}-image`, { environment, ...GATEWAY_IMAGE }, { parent: this }).ref,
+                    new ProjectImage(
+                      `${name}-image`,
+                      { environment, images: args.images, ...GATEWAY_IMAGE },
+                      { parent: this },
+                    ).ref,
                   imagePullPolicy: "IfNotPresent",
                   ports: [{ name: "http", containerPort: GATEWAY_CONTAINER_PORT, protocol: "TCP" }],
                   env: [

@@ -70,5 +70,5 @@ export interface IngressControllerDriver {
   readonly metrics: IngressControllerMetrics;
 }
 
-/** F5 NGINX Ingress Controller (open source): API keys and rate limits without snippets (README, "Ingress"). */
+/** F5 NGINX Ingress Controller (open source): API keys and rate limits without snippets (docs/ingress.md). */
 export const controller: IngressControllerDriver = nginxIngressController;

@@ -85,7 +85,7 @@ export function planRoutes(
       problems.push({
         path: ["models", i, "task"],
         value: m.task,
-        message: `engine ${m.engine} declares no ${m.task} endpoint in its HTTP dialect, so the ingress has nothing to route /models/${m.name}${PUBLIC_ENDPOINTS[m.task]} to. Fix: pick an engine that serves ${m.task} (see README, "Model serving").`,
+        message: `engine ${m.engine} declares no ${m.task} endpoint in its HTTP dialect, so the ingress has nothing to route /models/${m.name}${PUBLIC_ENDPOINTS[m.task]} to. Fix: pick an engine that serves ${m.task} (docs/serving.md).`,
       });
       return;
     }
@@ -140,7 +140,7 @@ export function publicHost(ingress: Pick<IngressConfig, "host">): string {
 /** Scheme + host (+ the port-forward port locally) that clients call. */
 export function publicBaseUrl(environment: Environment, ingress: Pick<IngressConfig, "host" | "tls">): string {
   const scheme = ingress.tls.mode === "none" ? "http" : "https";
-  // The local stack is reached through `kubectl port-forward ... 8080:80` (README, "Ingress").
+  // The local stack is reached through `kubectl port-forward ... 8080:80` (docs/ingress.md).
   const port = !profileOf(environment).cloud && !ingress.host ? `:${LOCAL_PORT_FORWARD}` : "";
   return `${scheme}://${publicHost(ingress)}${port}`;
 }

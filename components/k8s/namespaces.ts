@@ -58,7 +58,7 @@ export function podSecurityLabels(level: PodSecurityLevel): Record<string, strin
 export const NAMESPACE_POD_SECURITY: Readonly<Record<string, { level: PodSecurityLevel; why: string }>> = {
   [INGRESS_NAMESPACE]: {
     level: "restricted",
-    why: "NGINX Ingress Controller's chart runs as UID 101, non-root, no privilege escalation, all capabilities dropped but NET_BIND_SERVICE (which restricted allows), seccomp RuntimeDefault (chart 2.5.1 values.yaml and controller-deployment.yaml).",
+    why: "NGINX Ingress Controller's chart runs as UID 101, non-root, no privilege escalation, all capabilities dropped but NET_BIND_SERVICE (which restricted allows), seccomp RuntimeDefault (chart 2.5.1 values.yaml and controller-deployment.yaml; unchanged in 2.6.4).",
   },
   "cert-manager": {
     level: "restricted",
@@ -94,7 +94,7 @@ export interface PodPeer {
 
 /**
  * The ingress controller's pods: labels we set on them through the chart (controller.selectorLabels, which the
- * chart puts on the pod template; chart 2.5.1 _helpers.tpl nginx-ingress.podLabels). NetworkPolicies of the
+ * chart puts on the pod template; chart 2.5.1 _helpers.tpl nginx-ingress.podLabels, unchanged in 2.6.4). NetworkPolicies of the
  * engines admit exactly these pods, not the whole ingress namespace.
  */
 export const INGRESS_CONTROLLER_PODS: PodPeer = {

@@ -268,7 +268,7 @@ export function meanLatencyObjective(model: ModelConfig, t: AlertThresholds): { 
   return { ms, from: `${t.meanLatency.ofP99} x the ${model.slo.p99LatencyMs} ms p99 SLO` };
 }
 
-/** The canary's alerts of one model, over the series components/canary exports (label `model`). */
+/** The canary's alerts of one model, over the series images/canary exports (label `model`). */
 export function canaryDrafts(model: ModelConfig, canary: CanaryConfig): AlertDraft[] {
   const m = model.name;
   const min = canary.models[m]?.minMrrAt10 ?? canary.minMrrAt10;

@@ -4,7 +4,7 @@
  * checks every rendered query against these lists, so a renamed metric fails CI instead of showing "no data".
  */
 import { ENGINE_ADAPTERS } from "../serving/engines";
-import { CANARY_METRIC_NAMES } from "../canary/metrics";
+import { CANARY_METRIC_NAMES } from "../contracts/canary";
 import { DCGM_COUNTERS } from "../gpu/dcgm";
 
 /**

@@ -1,3 +1,4 @@
+import { chunkBySize, chunkName } from "../k8s/object-size";
 import * as pulumi from "@pulumi/pulumi";
 import { dashboardConfigMap } from "./dashboard-configmap";
 import * as k8s from "@pulumi/kubernetes";
@@ -51,7 +52,7 @@ export interface ObservabilityArgs {
   readonly logs?: Pick<LogStackArgs, "aws" | "audit">;
 }
 
-/** Name of the PrometheusRule that holds every alert of the stack. */
+/** Name of the PrometheusRule that holds the stack's alerts (the first of several in a stack of many models). */
 export const ALERT_RULES_NAME = "retrieval-stack-alerts";
 
 /**
@@ -64,6 +65,13 @@ export class Observability extends pulumi.ComponentResource {
   readonly namespace: string = MONITORING_NAMESPACE;
   /** Loki, Alloy and the log dashboards, when `logs` was given and logs are enabled. */
   readonly logStack?: LogStack;
+  /**
+   * What other components' ServiceMonitors, PodMonitors and ScaledObjects wait for: the kube-prometheus-stack
+   * release (its CRDs and operator are up once it is), or this component itself when observability is off. Depend
+   * on this, not on the component: a dependency on the component expands to every child (a dashboard and rule
+   * groups per model), so N models depending on it cost N x N in the engine and in the plan.
+   */
+  readonly crds: pulumi.Resource = this;
 
   constructor(name: string, args: ObservabilityArgs, opts?: pulumi.ComponentResourceOptions) {
     super("retrieval-stack:observability:Observability", name, {}, opts);
@@ -145,7 +153,7 @@ export class Observability extends pulumi.ComponentResource {
       inNs,
     );
     const withLogs = !!args.logs && logsEnabled(obs, args.environment);
-    const release = pinnedRelease(
+    const release = (this.crds = pinnedRelease(
       "kube-prometheus-stack",
       {
         name: "kube-prometheus-stack",
@@ -155,7 +163,7 @@ export class Observability extends pulumi.ComponentResource {
         // (pinnedRelease waits: the CRDs and the operator are up before our PrometheusRule and ServiceMonitors.)
       },
       childOptions(this, args.provider, { dependsOn: [namespace, grafanaAdmin, alertmanagerConfig] }),
-    );
+    ));
 
     if (withLogs)
       this.logStack = new LogStack(
@@ -174,26 +182,30 @@ export class Observability extends pulumi.ComponentResource {
       );
     const canary = args.canary?.enabled && obs.canary.enabled ? obs.canary : undefined;
 
-    new k8s.apiextensions.CustomResource(
-      ALERT_RULES_NAME,
-      {
-        apiVersion: "monitoring.coreos.com/v1",
-        kind: "PrometheusRule",
-        metadata: { name: ALERT_RULES_NAME, namespace: ns, labels: standardLabels(ALERT_RULES_NAME, "observability") },
-        spec: {
-          groups: buildRuleGroups({
-            models: args.models,
-            thresholds: obs.alerts,
-            runbookBaseUrl: obs.runbookBaseUrl,
-            modelsNamespace,
-            ingress: args.ingress,
-            gateway: args.gateway,
-            canary,
-          }),
+    // One PrometheusRule per ~512 KiB of rule groups (components/k8s/object-size.ts): one object of every group
+    // passes etcd's 1.5 MiB request limit from about 140 models.
+    const ruleGroups = buildRuleGroups({
+      models: args.models,
+      thresholds: obs.alerts,
+      runbookBaseUrl: obs.runbookBaseUrl,
+      modelsNamespace,
+      ingress: args.ingress,
+      gateway: args.gateway,
+      canary,
+    });
+    chunkBySize(ruleGroups).forEach((groups, i) => {
+      const name = chunkName(ALERT_RULES_NAME, i);
+      new k8s.apiextensions.CustomResource(
+        name,
+        {
+          apiVersion: "monitoring.coreos.com/v1",
+          kind: "PrometheusRule",
+          metadata: { name, namespace: ns, labels: standardLabels(name, "observability") },
+          spec: { groups },
         },
-      },
-      childOptions(this, args.provider, { dependsOn: [release] }),
-    );
+        childOptions(this, args.provider, { dependsOn: [release] }),
+      );
+    });
 
     for (const d of buildDashboards(args.models, modelsNamespace, undefined, args.ingress, {
       canary,

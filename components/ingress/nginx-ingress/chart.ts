@@ -1,7 +1,7 @@
 /**
  * F5 NGINX Ingress Controller (open source edition, image nginx/nginx-ingress), installed from its Helm chart.
- * Chart pinned in components/versions.ts (2.5.1 = controller 5.4.1). Value names from the chart's values.yaml
- * (nginx/kubernetes-ingress charts/nginx-ingress at tag v5.4.1, read 2026-12).
+ * Chart pinned in components/versions.ts (2.6.4 = controller 5.5.4). Value names from the chart's values.yaml
+ * (nginx/kubernetes-ingress charts/nginx-ingress at tag v5.4.1, read 2026-12; every key re-checked at v5.5.4, 2026-12-07).
  */
 import type { ServiceExposure } from "../exposure";
 import { INGRESS_CONTROLLER_PODS } from "../../k8s/namespaces";
@@ -15,7 +15,7 @@ export const INGRESS_CLASS = "nginx";
  * select the controller's pods by them (INGRESS_CONTROLLER_PODS).
  */
 export const CONTROLLER_SELECTOR: Readonly<Record<string, string>> = INGRESS_CONTROLLER_PODS.podLabels;
-/** The controller's HTTP and HTTPS container ports (chart defaults controller.containerPort, values.yaml 2.5.1). */
+/** The controller's HTTP and HTTPS container ports (chart defaults controller.containerPort, values.yaml 2.5.1 and 2.6.4). */
 export const CONTAINER_PORTS = { http: 80, https: 443 } as const;
 /** The chart's Prometheus exporter port (prometheus.port). */
 export const METRICS_PORT = 9113;

@@ -41,7 +41,7 @@ export function apiKeyPolicySpec(): Record<string, unknown> {
 /**
  * The zone rate the controller writes into each replica's nginx.conf for a Policy with `scale: true`: the whole
  * part of rate / ready controller pods, moved to r/m when that is below 1 r/s (our reading of scaleRatelimit in
- * internal/configs/ingress.go, nginx/kubernetes-ingress v5.4.1 = chart 2.5.1, read 2026-12-01; the pod count is
+ * internal/configs/ingress.go, nginx/kubernetes-ingress v5.4.1 = chart 2.5.1, read 2026-12-01, unchanged in v5.5.4; the pod count is
  * that of the controller Service's ready endpoints). Burst is not scaled by the controller.
  */
 export function controllerReplicaRate(rate: string, replicas: number): string {
@@ -133,7 +133,7 @@ function errorPage(r: EdgeResponse): Record<string, unknown> {
  * connection (pod killed mid-request) is retried once on another. `next-upstream-timeout` = the read timeout, so a
  * request that already waited the whole read timeout is answered 504 rather than sent to a second GPU. The
  * controller accepts `non_idempotent` in next-upstream (pkg/apis/configuration/validation/virtualserver.go
- * validNextUpstreamParams, v5.4.1).
+ * validNextUpstreamParams, v5.4.1 and v5.5.4).
  */
 export const nextUpstream = (timeout: string) =>
   ({

@@ -71,9 +71,27 @@ function zoneProblems(config: Config, cluster: EksClusterConfig): RuleProblem[] 
         `add zones of ${region}`,
       ),
     );
+  // A zone's name is its region's code followed by one letter (AWS docs, "AWS Availability Zones", read
+  // 2026-12-07); the region with the most zones, us-east-1, has a to f.
   zones.forEach((z, i) => {
-    if (!z.startsWith(region))
-      out.push(problem([...at, i], z, `is not a zone of region ${region}`, `use e.g. "${region}a"`));
+    if (!z.startsWith(region) || z.length !== region.length + 1)
+      out.push(
+        problem(
+          [...at, i],
+          z,
+          `is not a zone of region ${region} (the region followed by one letter)`,
+          `use e.g. "${region}a"`,
+        ),
+      );
+    else if (z.slice(-1) > "f")
+      out.push(
+        problem(
+          [...at, i],
+          z,
+          "has a zone letter past f, and no AWS region has more than six zones (a-f)",
+          `use e.g. "${region}a"`,
+        ),
+      );
   });
   if (new Set(zones).size !== zones.length) out.push(problem(at, zones, "lists a zone twice", "list each zone once"));
   return out;

@@ -6,15 +6,21 @@ import { ingressRules } from "./ingress";
 import { observabilityRules } from "./observability";
 import { verificationRules } from "./verification";
 import { gatewayRules } from "./gateway";
+import { imagesRules } from "./images";
+import { gatewayKeyRules } from "./gateway-keys";
+import { capacityRules } from "./capacity";
 
 /** Models first: their own problems (replicas.min > max) are the root causes of derived ones (GPU capacity). */
 const RULES: readonly Rule[] = [
   modelRules,
   clusterRules,
+  capacityRules,
   ingressRules,
   observabilityRules,
   verificationRules,
   gatewayRules,
+  imagesRules,
+  gatewayKeyRules,
 ];
 
 export function crossFieldProblems(config: Partial<PlatformConfig>): RuleProblem[] {

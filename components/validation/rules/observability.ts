@@ -13,6 +13,7 @@ export const observabilityRules: Rule = (config) => {
     ...storageProblems(config, obs),
     ...canaryKeyProblems(config, obs),
     ...runbookProblems(config, obs),
+    ...canaryTimingProblems(obs),
   ];
 };
 
@@ -95,3 +96,16 @@ function storageProblems(config: Partial<PlatformConfig>, obs: ObservabilityConf
   ];
 }
 
+/** A jitter of half the interval or more could start two runs at once or leave a gap of twice the interval. */
+function canaryTimingProblems(obs: ObservabilityConfig): RuleProblem[] {
+  const { intervalSeconds: interval, jitterSeconds: jitter } = obs.canary;
+  if (jitter < interval / 2) return [];
+  return [
+    problem(
+      ["observability", "canary", "jitterSeconds"],
+      jitter,
+      `is half of intervalSeconds (${interval}) or more, so runs could follow each other at once or leave gaps of twice the interval`,
+      `set it below ${interval / 2}, e.g. ${Math.floor(interval / 10)}`,
+    ),
+  ];
+}

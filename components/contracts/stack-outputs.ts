@@ -1,0 +1,96 @@
+import { z } from "zod";
+import { VerificationSchema } from "../config/verification";
+import { VerifyTargetSchema, type VerifyOptions, type VerifyTargetInput } from "./verify-target";
+
+/** Name of the stack output the program exports (index.ts) and `retrieval-stack verify --stack` reads. */
+export const STACK_OUTPUT_KEY = "verification";
+/** A separate, secret output with the API key the checks send through the ingress (shown with --show-secrets). */
+export const STACK_API_KEY_OUTPUT = "verificationApiKey";
+/** The secret output with the key the checks send to the gateway. */
+export const STACK_GATEWAY_API_KEY_OUTPUT = "verificationGatewayApiKey";
+
+/** One model as the stack exports it: the in-cluster target plus its public ingress URL, when there is one. */
+export const StackTargetSchema = VerifyTargetSchema.extend({
+  /**
+   * Full public URL of the task endpoint, e.g. https://retrieval.example.com/models/bge/v1/embeddings; for a
+   * gateway target the gateway's public base URL, e.g. https://retrieval.example.com.
+   */
+  publicUrl: z.url().optional(),
+});
+export type StackTarget = z.infer<typeof StackTargetSchema>;
+
+export const StackVerificationSchema = z.object({
+  options: VerificationSchema.pick({
+    requests: true,
+    concurrency: true,
+    timeoutSeconds: true,
+    requestTimeoutSeconds: true,
+    maxRetries: true,
+    quality: true,
+  }),
+  targets: z.array(StackTargetSchema),
+});
+export type StackVerification = z.infer<typeof StackVerificationSchema>;
+
+/**
+ * Reads `pulumi stack output --json` (the whole object) and returns what to verify. From outside the cluster
+ * (the default) a model is called through its public ingress route; `inCluster` uses the Service URLs.
+ */
+export function targetsFromStackOutputs(
+  outputs: unknown,
+  inCluster = false,
+): {
+  targets: VerifyTargetInput[];
+  options: Omit<VerifyOptions, "apiKey">;
+  apiKey?: string;
+  gatewayApiKey?: string;
+} {
+  const root = z.record(z.string(), z.unknown()).safeParse(outputs);
+  if (!root.success) throw new Error("stack outputs: expected the JSON object `pulumi stack output --json` prints");
+  if (!(STACK_OUTPUT_KEY in root.data)) {
+    throw new Error(
+      `stack outputs: no "${STACK_OUTPUT_KEY}" output (have: ${Object.keys(root.data).join(", ") || "none"}); deploy a version of retrieval-stack that exports it, or verify one model with --engine/--url/--model/--task`,
+    );
+  }
+  const parsed = StackVerificationSchema.safeParse(root.data[STACK_OUTPUT_KEY]);
+  if (!parsed.success)
+    throw new Error(
+      `stack outputs: "${STACK_OUTPUT_KEY}" is not what this version expects: ${parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")}`,
+    );
+  const targets = parsed.data.targets.map(({ publicUrl, ...t }) => {
+    if (inCluster || !publicUrl) return t;
+    if (t.kind === "gateway") return { ...t, url: publicUrl };
+    const u = new URL(publicUrl);
+    return { ...t, url: u.origin, route: u.pathname };
+  });
+  // Without --show-secrets Pulumi prints "[secret]": not a key.
+  const secret = (name: string) => {
+    const key = root.data[name];
+    return typeof key === "string" && key !== "" && key !== "[secret]" ? key : undefined;
+  };
+  return {
+    targets,
+    options: parsed.data.options,
+    apiKey: secret(STACK_API_KEY_OUTPUT),
+    gatewayApiKey: secret(STACK_GATEWAY_API_KEY_OUTPUT),
+  };
+}
+
+/** Where the verification Job's ConfigMap is mounted, and its key. */
+export const JOB_CONFIG_DIR = "/etc/retrieval-stack";
+export const JOB_CONFIG_KEY = "verification.json";
+
+/** The Job's ConfigMap JSON: the same shape the stack exports (options + targets; no secrets). */
+export const JobConfigSchema = StackVerificationSchema;
+export type JobConfig = z.infer<typeof JobConfigSchema>;
+
+/** What the local mode's resource stores: the inputs (API key aside) and the hash that decides re-runs. */
+export interface LocalVerificationInputs {
+  readonly targets: readonly VerifyTargetInput[];
+  readonly options: Omit<VerifyOptions, "apiKey">;
+  readonly apiKey?: string;
+  /** Sent to the gateway targets (default: apiKey). */
+  readonly gatewayApiKey?: string;
+  /** Changes when a model, an engine or the verification config changes: only then do the checks re-run. */
+  readonly targetsHash: string;
+}
