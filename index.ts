@@ -11,6 +11,7 @@ import { Ingress } from "./components/ingress";
 import { ModelService } from "./components/serving/model-service";
 import { Keda } from "./components/serving/keda";
 import { EnginePrerequisites } from "./components/serving/engine-prerequisites";
+import { longestCallSeconds } from "./components/serving/pod";
 import { MODELS_NAMESPACE, NAMESPACE_POD_SECURITY, podSecurityLabels } from "./components/k8s/namespaces";
 import { Verification } from "./components/verification";
 import { verificationModeOf } from "./components/config/verification";
@@ -145,6 +146,8 @@ const models = config.models.map(
         hfToken: secrets.hfToken,
         serviceMonitor: config.observability.enabled,
         autoscaling: config.observability.enabled,
+        // Pods finish the longest call the ingress or the gateway may have sent them before they go.
+        longestCallSeconds: longestCallSeconds(config),
       },
       // ServiceMonitors and ScaledObjects need the CRDs the observability stack installs (observability.crds, not the
       // component: that would expand to its per-model children, N x N); GPUs need the device plugin; InferenceServices

@@ -1,26 +1,35 @@
 import { adapterFor } from "../components/serving/engines";
-import { finalizeGroup, planAlertGroups } from "../components/observability/alert-rules";
+import { finalizeGroup, planAlertGroups, stackAlertRulesInput } from "../components/observability/alert-rules";
 import { ALERT_CATALOGUE, ALERT_NAMES } from "../components/observability/alert-catalogue";
 import type { ModelConfig } from "../components/config";
 import { KUBE_PROMETHEUS_STACK } from "../components/observability/helm-values";
 import { MODELS_NAMESPACE } from "../components/k8s/namespaces";
 import { errorRatioOf } from "../components/observability/error-ratio";
+import type { K8sObject } from "./validate";
 import type { SummarySection } from "./summary";
 
+/** The alert rules in the rendered PrometheusRule objects: what Prometheus will load. */
+function renderedRules(objects: readonly K8sObject[]): { alert: string }[] {
+  return objects
+    .filter((o) => o.kind === "PrometheusRule")
+    .flatMap((o) => (o.spec as { groups?: { rules?: { alert: string }[] }[] } | undefined)?.groups ?? [])
+    .flatMap((g) => g.rules ?? []);
+}
+
 /** Alerts of the stack with their thresholds, and where they go: the plan's answer to "what pages us, when". */
-export const observabilitySummary: SummarySection = ({ config }) => {
+export const observabilitySummary: SummarySection = ({ config, plan }) => {
   const obs = config.observability;
   if (!obs.enabled) return "## Observability\n\n_disabled (observability.enabled: false): no Prometheus, no alerts_";
-  const groups = planAlertGroups({
-    models: config.models,
-    thresholds: obs.alerts,
-    runbookBaseUrl: obs.runbookBaseUrl,
-    modelsNamespace: MODELS_NAMESPACE,
-    ingress: config.ingress,
-  });
+  const groups = planAlertGroups(stackAlertRulesInput(config));
+  const rendered = renderedRules(plan.objects);
   const errorSource = (m: ModelConfig | undefined) =>
     m
-      ? errorRatioOf(m, { models: config.models, namespace: MODELS_NAMESPACE, ingress: config.ingress })?.source
+      ? errorRatioOf(m, {
+          models: config.models,
+          namespace: MODELS_NAMESPACE,
+          ingress: config.ingress,
+          gateway: config.gateway,
+        })?.source
       : undefined;
   const rows: string[][] = [];
   for (const g of groups) {
@@ -39,7 +48,7 @@ export const observabilitySummary: SummarySection = ({ config }) => {
     const metrics = adapterFor(m.engine).metrics;
     if (!errorSource(m))
       absent.push(
-        `\`ModelServiceHighErrorRate\` for \`${m.name}\`: ${m.engine} declares no failure counter and ${config.ingress.enabled ? "the ingress does not route it" : "the ingress is disabled"}`,
+        `\`ModelServiceHighErrorRate\` for \`${m.name}\`: ${m.engine} declares no failure counter, ${config.ingress.enabled ? "the ingress does not route it" : "the ingress is disabled"} and the stack has no gateway`,
       );
     if (!metrics.queueDepth)
       absent.push(`\`ModelServiceQueueBacklog\` for \`${m.name}\`: ${m.engine} exports no queue gauge`);
@@ -48,11 +57,17 @@ export const observabilitySummary: SummarySection = ({ config }) => {
     if (!metrics.latencyMean)
       absent.push(`\`ModelServiceHighMeanLatency\` for \`${m.name}\`: ${m.engine} declares no latency mean`);
   }
-  const rendered = new Set(groups.flatMap((g) => g.drafts.map((d) => d.alert)));
+  const renderedKinds = new Set(rendered.map((r) => r.alert));
+  const reserving = config.models.flatMap((m) => {
+    const how = m.gpu ? adapterFor(m.engine).gpuMemoryReservation?.(m) : undefined;
+    return how ? [`\`${m.name}\` (${m.engine}: ${how})`] : [];
+  });
   const whyNot: Partial<Record<string, string>> = {
     ModelServiceLowTraffic: "off (observability.alerts.lowTraffic.enabled: false, the default)",
     ModelServiceCpuSaturated: "every model is GPU-served (it watches CPU-served models only)",
-    GpuMemoryPressure: "no model uses a GPU",
+    GpuMemoryPressure: reserving.length
+      ? `every GPU model's engine reserves its memory up front and manages it (its GPU is full by design): ${reserving.join(", ")}`
+      : "no model uses a GPU",
     GpuHighUtilization: "no model uses a GPU",
     GpuXidErrors: "no model uses a GPU",
     GpuNodeGroupNoCapacity: "no model uses a GPU",
@@ -61,7 +76,7 @@ export const observabilitySummary: SummarySection = ({ config }) => {
     CanaryStale: "the stack does not deploy the quality canary (or observability.canary.enabled: false)",
   };
   for (const alert of ALERT_NAMES)
-    if (!rendered.has(alert) && !absent.some((a) => a.startsWith(`\`${alert}\``)))
+    if (!renderedKinds.has(alert) && !absent.some((a) => a.startsWith(`\`${alert}\``)))
       absent.push(
         `\`${alert}\`: ${whyNot[alert] ?? (alert.startsWith("Gateway") ? "the stack has no API gateway" : "not applicable to this stack's models")}`,
       );
@@ -82,7 +97,7 @@ export const observabilitySummary: SummarySection = ({ config }) => {
     "## Observability",
     "",
     `- ${KUBE_PROMETHEUS_STACK.chart} ${KUBE_PROMETHEUS_STACK.version}; retention ${obs.retention}; Prometheus volume ${obs.storageGiB ? `${obs.storageGiB} GiB` : "emptyDir (lost on restart)"}; Grafana ${obs.grafana.exposeViaIngress ? "exposed via the ingress at /grafana" : "not exposed (kubectl port-forward)"}`,
-    `- ${rows.length} alert rules of ${new Set(rows.map((r) => r[0])).size} kinds rendered (the catalogue has ${ALERT_NAMES.length}); runbooks: ${obs.runbookBaseUrl ?? "not linked: set observability.runbookBaseUrl to the absolute URL of docs/runbooks.md so every alert carries a runbook_url that opens from Alertmanager and chat"}`,
+    `- ${rendered.length} alert rules of ${renderedKinds.size} kinds rendered (the catalogue has ${ALERT_NAMES.length}); runbooks: ${obs.runbookBaseUrl ?? "not linked: set observability.runbookBaseUrl to the absolute URL of docs/runbooks.md so every alert carries a runbook_url that opens from Alertmanager and chat"}`,
     "",
     table,
     ...(absent.length ? ["", "Not rendered:", ...absent.map((a) => `- ${a}`)] : []),

@@ -11,7 +11,12 @@ import { INGRESS_METRIC_NAMES, ingressServerErrorRatio } from "../components/ing
 import { UPSTREAM_RESPONSES } from "../components/ingress/nginx-ingress/metrics";
 import { STACKS, parseStack } from "./config-helpers";
 import { EVERY_ENGINE, PROD_INGRESS, renderIngress } from "./ingress-fixtures";
-import { INGRESS_CASES, ingressRuleGroups } from "./promtool/ingress-cases";
+import {
+  GATEWAY_PATH_CASES,
+  INGRESS_CASES,
+  ingressAndGatewayRuleGroups,
+  ingressRuleGroups,
+} from "./promtool/ingress-cases";
 import { findTool, promtoolTestRules, run, toolMissing } from "./promtool/tool";
 
 const prod = parseStack("prod");
@@ -121,6 +126,8 @@ const dir = fs.mkdtempSync(path.join(os.tmpdir(), "alerts-ingress-"));
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 const rulesFile = path.join(dir, "rules.yaml");
 fs.writeFileSync(rulesFile, YAML.stringify({ groups: ingressRuleGroups() }, { lineWidth: 0 }));
+const bothPathsFile = path.join(dir, "rules-gateway.yaml");
+fs.writeFileSync(bothPathsFile, YAML.stringify({ groups: ingressAndGatewayRuleGroups() }, { lineWidth: 0 }));
 
 describe("ModelServiceHighErrorRate from ingress series under promtool", () => {
   if (!promtool.path) {
@@ -148,4 +155,21 @@ describe("ModelServiceHighErrorRate from ingress series under promtool", () => {
     expect(r.status).not.toBe(0);
     expect(r.output).toMatch(/FAILED/);
   });
+});
+
+describe("ModelServiceHighErrorRate from the ingress and the gateway under promtool", () => {
+  if (!promtool.path) {
+    it("needs promtool", () => toolMissing(promtool));
+    return;
+  }
+  it("promtool check rules accepts the rule file", () => {
+    const r = run(promtool, ["check", "rules", bothPathsFile]);
+    expect(r.status, r.output).toBe(0);
+  });
+  GATEWAY_PATH_CASES.forEach((c, i) =>
+    it(c.name, () => {
+      const r = promtoolTestRules(promtool, bothPathsFile, c, `gateway-${i}`);
+      expect(r.status, r.output).toBe(0);
+    }),
+  );
 });

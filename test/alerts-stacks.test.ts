@@ -5,7 +5,7 @@ import * as YAML from "yaml";
 import { afterAll, describe, expect, it } from "vitest";
 import { ENGINE_ADAPTERS } from "../components/serving/engines";
 import { ModelConfigSchema, type EngineName } from "../components/config";
-import { buildRuleGroups } from "../components/observability/alert-rules";
+import { buildRuleGroups, stackAlertRulesInput } from "../components/observability/alert-rules";
 import { ALERT_NAMES, runbookUrl, type AlertName } from "../components/observability/alert-catalogue";
 import { metricNamesIn } from "../components/observability/metric-catalogue";
 import { modelSelector } from "../components/serving/metric-labels";
@@ -35,16 +35,8 @@ describe("rule groups rendered by `plan` for every stack", () => {
       const file = path.join(out, "manifests", "monitoring", "prometheusrule-retrieval-stack-alerts.yaml");
       const rule = YAML.parse(fs.readFileSync(file, "utf8"));
       const config = parseStack(stack);
-      const expected = buildRuleGroups({
-        models: config.models,
-        thresholds: config.observability.alerts,
-        runbookBaseUrl: config.observability.runbookBaseUrl,
-        ingress: config.ingress,
-        // index.ts passes the stack's gateway section: its alerts come with it.
-        gateway: config.gateway,
-        // index.ts deploys the quality canary wherever observability.canary is on: its alerts come with it.
-        canary: config.observability.canary,
-      });
+      // What index.ts renders is what plan.md lists: the one stack input (gateway, ingress, canary) of both.
+      const expected = buildRuleGroups(stackAlertRulesInput(config));
       expect(rule.spec.groups).toEqual(JSON.parse(JSON.stringify(expected)));
       // Every model has its group, with at least Down, latency, restarts and "no data".
       for (const m of config.models) {
@@ -92,13 +84,16 @@ describe("rule groups rendered by `plan` for every stack", () => {
     const section = md.slice(md.indexOf("## Observability"));
     for (const alert of ALERT_NAMES) expect(section, alert).toContain(`\`${alert}\``);
     expect(section).toMatch(/`ModelServiceHighLatencyP99` \| warning \| qwen3-reranker \| p99 latency > 2000 ms/);
-    expect(section).toMatch(/`GpuMemoryPressure` \| warning \| every GPU \| framebuffer used \/ total > 95% \| 10m/);
+    // Every prod GPU model's engine reserves its memory up front: plan.md says why GpuMemoryPressure is absent.
+    expect(section).toMatch(
+      /- `GpuMemoryPressure`: every GPU model's engine reserves its memory up front .*`bge-large-zh` \(sglang: --mem-fraction-static 0\.9/,
+    );
     expect(section).toMatch(/`oncall-wecom` \(wecom via the chat bridge\): critical/);
-    // Every prod model has an error-rate alert: vLLM from its own counter, SGLang and KServe from the ingress.
+    // Every prod model has an error-rate alert: vLLM from its own counter, SGLang and KServe from the ingress and gateway.
     for (const m of ["bge-large-zh", "gte-base", "qwen3-reranker"])
       expect(section).toMatch(new RegExp(`\`ModelServiceHighErrorRate\` \\| critical \\| ${m} \\|`));
     expect(section).toMatch(
-      /`ModelServiceHighErrorRate` \| critical \| bge-large-zh \| 5xx \/ all answers at the ingress > 5% over 5m/,
+      /`ModelServiceHighErrorRate` \| critical \| bge-large-zh \| 5xx \/ all answers at the ingress and gateway > 5% over 5m/,
     );
     expect(section).not.toMatch(/ModelServiceHighErrorRate` for/);
     expect(section).not.toMatch(/\*\*Warning\*\*/);

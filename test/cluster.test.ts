@@ -54,14 +54,25 @@ describe("Cluster, mode eks (prod stack)", () => {
     expect(eks.createOidcProvider).toBe(true);
   });
 
-  it("runs controllers on a CPU system node group spanning the private subnets", async () => {
+  it("runs controllers on one CPU system node group per zone (cluster-autoscaler's advice for pods on zonal EBS volumes: Prometheus, Loki, Alertmanager)", async () => {
     const r = await rendered;
-    const system = r.inputs(MNG, "cluster-system");
-    expect(system.amiType).toBe(SYSTEM_AMI_TYPE);
-    expect(system.instanceTypes).toEqual(["m7i.xlarge"]);
-    expect(system.scalingConfig).toMatchObject({ minSize: 3, maxSize: 6 });
-    expect(system.subnetIds).toEqual(["subnet-priv-us-east-1a", "subnet-priv-us-east-1b", "subnet-priv-us-east-1c"]);
-    expect(system.taints).toBeUndefined();
+    expect(r.ofType(MNG).filter((m) => m.name === "cluster-system")).toEqual([]);
+    const zonal = eksConfig.availabilityZones.map((z) => r.inputs(MNG, `cluster-system-${z}`));
+    zonal.forEach((system, i) => {
+      const zone = eksConfig.availabilityZones[i]!;
+      expect(system.nodeGroupName).toBe(`system-${zone}`);
+      expect(system.amiType).toBe(SYSTEM_AMI_TYPE);
+      expect(system.instanceTypes).toEqual(["m7i.xlarge"]);
+      expect(system.subnetIds).toEqual([`subnet-priv-${zone}`]);
+      expect(system.labels).toEqual({ [NODE_GROUP_LABEL]: "system" });
+      expect(system.taints).toBeUndefined();
+      // Every zone can grow (a volume's pod rescheduled there must find a node), from zero nodes too.
+      expect(system.scalingConfig.maxSize).toBeGreaterThanOrEqual(1);
+      expect(system.tags[`k8s.io/cluster-autoscaler/node-template/label/${NODE_GROUP_LABEL}`]).toBe("system");
+    });
+    // Sizes in config are totals across zones: 3..6 over 3 zones.
+    expect(zonal.map((s) => s.scalingConfig.minSize)).toEqual([1, 1, 1]);
+    expect(zonal.map((s) => s.scalingConfig.maxSize)).toEqual([2, 2, 2]);
   });
 
   it("splits every GPU node group into one managed node group per zone, with the NVIDIA AMI, taint, labels and disk", async () => {
@@ -158,7 +169,7 @@ describe("Cluster, mode eks (prod stack)", () => {
   it("keeps pods on every node away from the node's credentials: IMDSv2 only, hop limit 1, in each group's launch template", async () => {
     const r = await rendered;
     const groups = [
-      "system",
+      ...eksConfig.availabilityZones.map((z) => `system-${z}`),
       ...Object.keys(config.gpuNodeGroups).flatMap((g) => eksConfig.availabilityZones.map((z) => `${g}-${z}`)),
     ];
     for (const group of groups) {
@@ -184,8 +195,9 @@ describe("Cluster, mode eks (prod stack)", () => {
 
   it("gives the system group its disk through the launch template (EKS refuses diskSize next to one)", async () => {
     const r = await rendered;
-    expect(r.inputs(MNG, "cluster-system").diskSize).toBeUndefined();
-    expect(r.inputs("aws:ec2/launchTemplate:LaunchTemplate", "cluster-system-lt").blockDeviceMappings).toEqual([
+    expect(r.inputs(MNG, `cluster-system-${eksConfig.availabilityZones[0]}`).diskSize).toBeUndefined();
+    const zone = eksConfig.availabilityZones[0];
+    expect(r.inputs("aws:ec2/launchTemplate:LaunchTemplate", `cluster-system-${zone}-lt`).blockDeviceMappings).toEqual([
       {
         deviceName: "/dev/xvda",
         ebs: {
@@ -220,7 +232,35 @@ describe("Cluster, mode eks (prod stack)", () => {
       }),
     ]);
     // Without sourceCidrs (a runner on the cluster's own nodes), no rule is added.
-    expect((await rendered).ofType("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule")).toEqual([]);
+    const onNodes = parseStack("prod", (raw) => delete raw.cluster.deployRunner.sourceCidrs);
+    expect((await renderCluster(onNodes)).ofType("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule")).toEqual(
+      [],
+    );
+  });
+
+  it("the shipped prod stack is a working example of the documented private setup: private endpoint, a self-hosted runner whose network (not the VPC's) is admitted on 443", async () => {
+    const prod = parseStack("prod");
+    if (prod.cluster.mode !== "eks") throw new Error("prod is an EKS stack");
+    expect(prod.cluster.endpointPublicAccess).toBe(false);
+    const runner = prod.cluster.deployRunner;
+    expect(runner.type).toBe("self-hosted");
+    if (runner.type !== "self-hosted") return;
+    expect(runner.sourceCidrs.length).toBeGreaterThan(0);
+    // The runner's network must not overlap the VPC (docs/deploying.md: routes in both directions).
+    const range = (cidr: string) => {
+      const [ip, bits] = cidr.split("/");
+      const start = ip!.split(".").reduce((n, o) => n * 256 + Number(o), 0);
+      return [start, start + 2 ** (32 - Number(bits)) - 1] as const;
+    };
+    const [vpcStart, vpcEnd] = range(prod.cluster.vpcCidr);
+    for (const cidr of runner.sourceCidrs) {
+      const [s, e] = range(cidr);
+      expect(e < vpcStart || s > vpcEnd, `${cidr} overlaps the VPC ${prod.cluster.vpcCidr}`).toBe(true);
+    }
+    const rules = (await renderCluster(prod))
+      .ofType("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule")
+      .map((x) => (x.inputs as { cidrIpv4: string }).cidrIpv4);
+    expect(rules).toEqual(runner.sourceCidrs);
   });
 
   it("opens a public endpoint only to the listed CIDRs", async () => {

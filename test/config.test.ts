@@ -349,6 +349,20 @@ const BAD: readonly BadCase[] = [
     says: ["alertReceiverUrls", "--secret --path 'alertReceiverUrls.wecom'"],
   },
   {
+    name: "receiver URL over plain HTTP (Alertmanager and the chat bridge may reach only TCP 443)",
+    stack: "prod",
+    mutate: (r) => (r.alertReceiverUrls.wecom = "http://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=x"),
+    path: "retrieval-stack:alertReceiverUrls.wecom",
+    says: ["https", "443", "egress"],
+  },
+  {
+    name: "receiver URL on another port",
+    stack: "prod",
+    mutate: (r) => (r.alertReceiverUrls.wecom = "https://hooks.example.com:8443/alert"),
+    path: "retrieval-stack:alertReceiverUrls.wecom",
+    says: ["port 8443", "443"],
+  },
+  {
     name: "duplicate receiver names",
     stack: "prod",
     mutate: (r) => (r.observability.receivers[1].name = "oncall-wecom"),

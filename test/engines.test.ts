@@ -257,12 +257,12 @@ describe("TEI adapter", () => {
 });
 
 describe("KServe adapter", () => {
-  it("renders an InferenceService in RawDeployment mode whose autoscaling KServe leaves to KEDA", () => {
+  it("renders an InferenceService in Standard mode (v0.20 deprecates RawDeployment) whose autoscaling KServe leaves to KEDA", () => {
     const w = adapterFor("kserve").workload(contextOf(SEEDS.gteBase));
     expect(w.kind).toBe("InferenceService");
     expect(w.image).toBe("kserve/huggingfaceserver:v0.20.0-gpu");
     expect(w.inferenceService?.annotations).toEqual({
-      "serving.kserve.io/deploymentMode": "RawDeployment",
+      "serving.kserve.io/deploymentMode": "Standard",
       "serving.kserve.io/autoscalerClass": "external",
     });
     expect(w.args.slice(0, 3)).toEqual(["--model_name=gte-base", "--model_id=thenlper/gte-base", "--backend=vllm"]);

@@ -35,6 +35,20 @@ describe("controller release", () => {
     expect(c.terminationGracePeriodSeconds).toBeGreaterThan(300);
   });
 
+  it("NLB IP targets: the controller's namespace gets the AWS Load Balancer Controller's readiness-gate label and rolls out with maxUnavailable 0; a local NodePort needs no label", async () => {
+    for (const environment of ["prod", "staging"] as const) {
+      const { rendered } = await renderIngress({ environment, ingress: PROD_INGRESS });
+      const ns = rendered.objects("Namespace").find((n) => n.metadata.name === "ingress")!;
+      expect(ns.metadata.labels?.["elbv2.k8s.aws/pod-readiness-gate-inject"], environment).toBe("enabled");
+      const c = rendered.inputs(HELM, "nginx-ingress").values.controller;
+      expect(c.service.annotations["service.beta.kubernetes.io/aws-load-balancer-nlb-target-type"]).toBe("ip");
+      expect(c.strategy).toEqual({ type: "RollingUpdate", rollingUpdate: { maxUnavailable: 0, maxSurge: 1 } });
+    }
+    const local = await renderIngress({ environment: "local", ingress: { tls: { mode: "none" } } });
+    const ns = local.rendered.objects("Namespace").find((n) => n.metadata.name === "ingress")!;
+    expect(ns.metadata.labels?.["elbv2.k8s.aws/pod-readiness-gate-inject"]).toBeUndefined();
+  });
+
   it("keeps the NLB internal when exposure is internal, and uses a NodePort with one replica locally", async () => {
     const internal = await renderIngress({
       environment: "staging",

@@ -100,6 +100,19 @@ describe("Alertmanager config", () => {
     ]);
   });
 
+  it("refuses a receiver URL its egress cannot reach (only https on TCP 443 is allowed), naming the key and the rule", () => {
+    for (const [url, why] of [
+      ["http://audit.example.com/hook", /http:.*https on port 443/],
+      ["https://audit.example.com:8443/hook", /port 8443.*https on port 443/],
+    ] as const)
+      expect(() => buildAlertmanagerConfig(receivers, { ...urls, audit: url }, bridge)).toThrow(
+        new RegExp(`alertReceiverUrls\\.audit.*${why.source}`),
+      );
+    expect(() =>
+      buildAlertmanagerConfig(receivers, { ...urls, audit: "https://audit.example.com:443/hook" }, bridge),
+    ).not.toThrow();
+  });
+
   it("names the missing secret key and the fix", () => {
     expect(() => buildAlertmanagerConfig(receivers, { ...urls, slack: "" }, bridge)).toThrow(
       /alertReceiverUrls\.slack.*pulumi config set --secret --path 'alertReceiverUrls\.slack'/,

@@ -139,7 +139,20 @@ describe("LogStack objects", () => {
       true,
     ]);
     const lifecycle = r.ofType("aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration")[0]!.inputs as any;
-    expect(lifecycle.rules[0]).toMatchObject({ status: "Enabled", expiration: { days: 30 } });
+    // Only chunks and index tables expire: never the cluster seed (loki_cluster_seed.json at the root) nor the
+    // compactor's delete requests (index/delete_requests/), which an empty filter would take too.
+    expect(lifecycle.rules.length).toBeGreaterThan(0);
+    for (const rule of lifecycle.rules) {
+      expect(rule).toMatchObject({ status: "Enabled", expiration: { days: 30 } });
+      expect(rule.filter?.prefix, JSON.stringify(rule)).toMatch(/^.+\/.*$/);
+    }
+    const prefixes = lifecycle.rules.map((x: { filter: { prefix: string } }) => x.filter.prefix).sort();
+    expect(prefixes).toEqual(["fake/", "index/loki_index_"]);
+    for (const key of ["loki_cluster_seed.json", "index/delete_requests/delete_requests.gz"])
+      expect(
+        prefixes.some((p: string) => key.startsWith(p)),
+        key,
+      ).toBe(false);
     const policy = JSON.parse((r.ofType("aws:s3/bucketPolicy:BucketPolicy")[0]!.inputs as any).policy);
     expect(policy.Statement[0]).toMatchObject({
       Effect: "Deny",
@@ -178,8 +191,16 @@ describe("LogStack objects", () => {
     expect(r.inputs("kubernetes:helm.sh/v3:Release", "loki").values.loki.storage).toEqual({ type: "filesystem" });
     const alloy = r.inputs("kubernetes:helm.sh/v3:Release", "alloy");
     expect(alloy).toMatchObject({ chart: "alloy", version: ALLOY_CHART.version });
-    expect(alloy.values.controller).toEqual({ type: "daemonset", tolerations: [{ operator: "Exists" }] });
+    expect(alloy.values.controller).toMatchObject({ type: "daemonset", tolerations: [{ operator: "Exists" }] });
     expect(alloy.values.alloy.mounts.varlog).toBe(true);
+    // File positions on the node survive a restart (no re-reading every log); no usage reports to Grafana Labs.
+    expect(alloy.values.alloy.enableReporting).toBe(false);
+    const storage = alloy.values.alloy.storagePath;
+    expect(storage).not.toMatch(/^\/tmp/);
+    const mount = alloy.values.alloy.mounts.extra.find((m: { mountPath: string }) => m.mountPath === storage);
+    expect(mount).toBeDefined();
+    const volume = alloy.values.controller.volumes.extra.find((v: { name: string }) => v.name === mount.name);
+    expect(volume.hostPath).toMatchObject({ type: "DirectoryOrCreate" });
     expect(alloy.values.alloy.configMap.content).toContain('url = "http://loki.monitoring.svc:3100/loki/api/v1/push"');
   });
 

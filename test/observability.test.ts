@@ -6,6 +6,7 @@ import { ObservabilitySchema, type ModelConfig, type ObservabilityConfig } from 
 import { secretInputs } from "../components/validation";
 import { Observability } from "../components/observability";
 import { buildRuleGroups } from "../components/observability/alert-rules";
+import { adapterFor } from "../components/serving/engines";
 import { ALERT_NAMES } from "../components/observability/alert-catalogue";
 import { buildDashboards, queriesOf } from "../components/observability/dashboards";
 import { knownMetricNames, metricNamesIn } from "../components/observability/metric-catalogue";
@@ -369,57 +370,35 @@ describe("observability config rules", () => {
     ]);
   });
 
-  it("defaults GpuMemoryPressure to 0.95: above what vLLM/SGLang reserve (memoryFraction 0.9) plus the CUDA context", () => {
-    expect(ObservabilitySchema.parse({}).alerts.gpuMemoryRatio).toEqual({ value: 0.95, for: "10m" });
-    expect(prod.observability.alerts.gpuMemoryRatio.value).toBe(0.95);
+  it("GpuMemoryPressure watches only GPUs of engines that allocate as they go: none in prod (vLLM, SGLang, KServe's vLLM backend reserve their share up front), the TEI model's when one is added", () => {
+    const rulesOf = (models: readonly ModelConfig[]) =>
+      buildRuleGroups({ models, thresholds: prod.observability.alerts }).flatMap((g) => g.rules);
+    expect(prod.models.filter((m) => m.gpu).length).toBeGreaterThan(0);
+    expect(rulesOf(prod.models).filter((r) => r.alert === "GpuMemoryPressure")).toEqual([]);
+    const tei = { ...prod.models[0]!, name: "tei-gpu", engine: "tei" as const };
+    const rules = rulesOf([...prod.models, tei]).filter((r) => r.alert === "GpuMemoryPressure");
+    expect(rules).toHaveLength(1);
+    expect(rules[0]!.labels.models).toBe("tei-gpu");
+    expect(rules[0]!.expr).toMatch(/=~"tei-gpu"/);
   });
 
-  it("refuses a GpuMemoryPressure threshold at or below a model's memoryFraction + 0.02, naming the field, the value, the model and the fix", async () => {
-    const { problemsOf } = await import("./config-helpers");
-    const problems = problemsOf("prod", (raw) => {
-      raw.observability.alerts = { gpuMemoryRatio: { value: 0.9 } };
-    });
-    expect(problems).toHaveLength(1);
-    expect(problems[0]).toMatchObject({
-      path: "retrieval-stack:observability.alerts.gpuMemoryRatio.value",
-      value: 0.9,
-    });
-    expect(problems[0]!.message).toMatch(
-      /models\[0\] \(bge-large-zh\)'s gpu\.memoryFraction 0\.9 \+ 0\.02 \(CUDA context\) = 0\.92/,
-    );
-    expect(problems[0]!.message).toMatch(
-      /Fix: set observability\.alerts\.gpuMemoryRatio\.value above 0\.92, e\.g\. 0\.95, or lower the gpu\.memoryFraction of models\[0\] \(and of every model above 0\.87\) to 0\.87\.$/,
-    );
-
-    // The default 0.95 is too low once a model reserves 0.95 itself; the model named is that one.
-    const greedy = problemsOf("prod", (raw) => {
-      raw.models[2].gpu.memoryFraction = 0.95;
-    });
-    expect(greedy).toEqual([
-      expect.objectContaining({
-        path: "retrieval-stack:observability.alerts.gpuMemoryRatio.value",
-        value: 0.95,
-        message: expect.stringMatching(
-          /models\[2\] \(qwen3-reranker\)'s gpu\.memoryFraction 0\.95 .* = 0\.97.*e\.g\. 0\.98/,
-        ),
-      }),
-    ]);
+  it("each adapter says whether it reserves GPU memory up front, from the flag it passes", () => {
+    const gpuModel = (engine: string, engineOptions?: Record<string, unknown>) =>
+      ({ ...prod.models[0]!, engine, engineOptions }) as ModelConfig;
+    const reserves = (engine: string, options?: Record<string, unknown>) =>
+      adapterFor(engine as ModelConfig["engine"]).gpuMemoryReservation?.(gpuModel(engine, options));
+    expect(reserves("vllm")).toMatch(/--gpu-memory-utilization 0\.9/);
+    expect(reserves("sglang")).toMatch(/--mem-fraction-static 0\.9/);
+    expect(reserves("kserve")).toMatch(/vLLM backend/);
+    expect(reserves("kserve", { backend: "huggingface" })).toBeUndefined();
+    expect(reserves("tei")).toBeUndefined();
+    expect(reserves("xinference")).toBeUndefined();
+    expect(reserves("xinference", { modelEngine: "vllm" })).toMatch(/modelEngine vllm/);
   });
 
-  it("accepts a threshold just above the largest memoryFraction + 0.02, and any threshold when observability is off", () => {
+  it("a GpuMemoryPressure threshold below a model's memoryFraction is accepted: reserving engines are not watched", () => {
     expect(() =>
-      parseStack("prod", (raw) => void (raw.observability.alerts = { gpuMemoryRatio: { value: 0.921 } })),
-    ).not.toThrow();
-    expect(() =>
-      parseStack(
-        "prod",
-        (raw) =>
-          void (raw.observability = {
-            ...raw.observability,
-            enabled: false,
-            alerts: { gpuMemoryRatio: { value: 0.5 } },
-          }),
-      ),
+      parseStack("prod", (raw) => void (raw.observability.alerts = { gpuMemoryRatio: { value: 0.85 } })),
     ).not.toThrow();
   });
 });

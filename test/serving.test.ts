@@ -214,9 +214,9 @@ describe("gte-base on KServe (prod, L4)", async () => {
 
   it("every rendered object passes schema validation (InferenceService included)", () => expectSchemaValid(r));
 
-  it("renders an InferenceService in RawDeployment mode with the huggingface format and the pinned GPU image", () => {
+  it("renders an InferenceService in Standard mode with the huggingface format and the pinned GPU image", () => {
     expect(r.objects("Deployment")).toEqual([]);
-    expect(isvc.metadata.annotations["serving.kserve.io/deploymentMode"]).toBe("RawDeployment");
+    expect(isvc.metadata.annotations["serving.kserve.io/deploymentMode"]).toBe("Standard");
     expect(isvc.spec.predictor.model.modelFormat).toEqual({ name: "huggingface" });
     expect(isvc.spec.predictor.model.image).toBe("kserve/huggingfaceserver:v0.20.0-gpu");
     expect(isvc.spec.predictor.model.resources.limits["nvidia.com/gpu"]).toBe("1");

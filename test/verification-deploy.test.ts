@@ -176,7 +176,7 @@ function program(
   verification: Partial<VerificationConfig>,
   opts: {
     models?: ModelConfig[];
-    environment?: "dev" | "local";
+    environment?: "dev" | "local" | "prod";
     apiKey?: boolean;
     gateway?: { publicUrl?: string; models?: string[]; apiKey?: boolean };
   } = {},
@@ -423,6 +423,27 @@ describe("under mocks", () => {
     expect(local.some((r) => r.type === "kubernetes:batch/v1:Job")).toBe(false);
     expect(local.some((r) => r.type === "pulumi-nodejs:dynamic/verification:LocalVerification")).toBe(true);
     expect(parseStack("local", (raw) => delete raw.verification).verification.mode).toBe("auto");
+  });
+
+  it("prod: after the in-cluster Job, every model again through the public path (NLB, TLS, the ingress's routes and keys) from the machine running `pulumi up`", async () => {
+    const records = await renderWithDependencies(program({ mode: "job" }, { environment: "prod" }));
+    const job = records.find((r) => r.type === "kubernetes:batch/v1:Job")!;
+    const local = records.find((r) => r.type === "pulumi-nodejs:dynamic/verification:LocalVerification")!;
+    expect(job).toBeDefined();
+    expect(local, "no public-path verification in prod").toBeDefined();
+    expect(local.deps).toContain(job.urn);
+    const inputs = redactSecrets(local.inputs) as Record<string, any>;
+    expect(inputs.targets[0]).toMatchObject({
+      url: "https://retrieval.example.com",
+      route: "/models/bge-large-zh/v1/embeddings",
+    });
+    // Elsewhere the Job alone, unless asked; and prod may opt out only explicitly.
+    const dev = await renderWithDependencies(program({ mode: "job" }));
+    expect(dev.some((r) => r.type === "pulumi-nodejs:dynamic/verification:LocalVerification")).toBe(false);
+    const devPublic = await renderWithDependencies(program({ mode: "job", publicPath: true }));
+    expect(devPublic.some((r) => r.type === "pulumi-nodejs:dynamic/verification:LocalVerification")).toBe(true);
+    expect(VerificationSchema.parse({}).publicPath).toBeUndefined();
+    expect(parseStack("prod").verification.publicPath).not.toBe(false);
   });
 
   it("mode off creates nothing that runs checks", async () => {

@@ -4,12 +4,12 @@ import * as awsx from "@pulumi/awsx";
 import * as eks from "@pulumi/eks";
 import * as k8s from "@pulumi/kubernetes";
 import type { EksClusterConfig, GpuNodeGroupConfig } from "../config";
-import { NODE_GROUP_LABEL, childOptions, standardLabels } from "../k8s/meta";
+import { childOptions, standardLabels } from "../k8s/meta";
 import {
   GPU_AMI_TYPE,
   SYSTEM_AMI_TYPE,
-  SYSTEM_NODE_GROUP,
   zonalGpuNodeGroups,
+  zonalSystemNodeGroups,
   type ZonalGpuNodeGroup,
 } from "./node-groups";
 import { nodeRole, irsaRole } from "./iam";
@@ -116,27 +116,35 @@ export function createEksCluster(
   const nodeGroups: Record<string, eks.ManagedNodeGroup> = {};
 
   const s = c.systemNodeGroup;
-  const systemTemplate = nodeLaunchTemplate(`${name}-${SYSTEM_NODE_GROUP}`, s.diskSizeGiB, tags, parent);
-  nodeGroups[SYSTEM_NODE_GROUP] = new eks.ManagedNodeGroup(
-    `${name}-${SYSTEM_NODE_GROUP}`,
-    {
-      cluster,
-      nodeGroupName: SYSTEM_NODE_GROUP,
-      nodeRoleArn: role.arn,
-      amiType: SYSTEM_AMI_TYPE,
-      instanceTypes: [s.instanceType],
-      capacityType: "ON_DEMAND",
-      // Disk and metadata options live in the launch template, as for the GPU groups.
-      launchTemplate: { id: systemTemplate.id, version: systemTemplate.latestVersion.apply(String) },
-      subnetIds: vpc.privateSubnetIds,
-      scalingConfig: { minSize: s.minSize, maxSize: s.maxSize, desiredSize: s.desiredSize ?? s.minSize },
-      // cluster-autoscaler owns the size after creation.
-      ignoreScalingChanges: true,
-      labels: { [NODE_GROUP_LABEL]: SYSTEM_NODE_GROUP },
-      tags,
-    },
-    opts,
-  );
+  // One system node group per zone: the single-replica pods on zonal EBS volumes (Prometheus, Loki, Alertmanager)
+  // must find a node in their volume's zone after a reschedule (node-groups.ts zonalSystemNodeGroups).
+  const systemGroups: eks.ManagedNodeGroup[] = [];
+  for (const zonal of zonalSystemNodeGroups(s, c.availabilityZones)) {
+    const systemTemplate = nodeLaunchTemplate(`${name}-${zonal.name}`, s.diskSizeGiB, tags, parent);
+    const mng = new eks.ManagedNodeGroup(
+      `${name}-${zonal.name}`,
+      {
+        cluster,
+        nodeGroupName: zonal.name,
+        nodeRoleArn: role.arn,
+        amiType: SYSTEM_AMI_TYPE,
+        instanceTypes: [s.instanceType],
+        capacityType: "ON_DEMAND",
+        // Disk and metadata options live in the launch template, as for the GPU groups.
+        launchTemplate: { id: systemTemplate.id, version: systemTemplate.latestVersion.apply(String) },
+        // The zone's private subnet: awsx lists subnets in the order of availabilityZoneNames.
+        subnetIds: vpc.privateSubnetIds.apply((ids) => [ids[zonal.zoneIndex]!]),
+        scalingConfig: { minSize: zonal.minSize, maxSize: zonal.maxSize, desiredSize: zonal.desiredSize },
+        // cluster-autoscaler owns the size after creation.
+        ignoreScalingChanges: true,
+        labels: zonal.labels,
+        tags: { ...tags, ...zonal.autoscalerTags },
+      },
+      opts,
+    );
+    nodeGroups[zonal.name] = mng;
+    systemGroups.push(mng);
+  }
 
   for (const [groupName, group] of Object.entries(gpuNodeGroups)) {
     for (const zonal of zonalGpuNodeGroups(groupName, group, c.availabilityZones)) {
@@ -170,7 +178,7 @@ export function createEksCluster(
   const provider = new k8s.Provider(
     `${name}-k8s`,
     { kubeconfig, enableServerSideApply: true },
-    { parent, dependsOn: [nodeGroups[SYSTEM_NODE_GROUP]!] },
+    { parent, dependsOn: systemGroups },
   );
 
   const oidc = { oidcProviderArn: cluster.oidcProviderArn, oidcIssuer: cluster.oidcIssuer };
@@ -197,7 +205,7 @@ export function createEksCluster(
       resolveConflictsOnUpdate: "PRESERVE",
       tags,
     },
-    { parent, dependsOn: [nodeGroups[SYSTEM_NODE_GROUP]!] },
+    { parent, dependsOn: systemGroups },
   );
   gp3StorageClass(name, parent, provider, ebsCsi);
 

@@ -144,3 +144,52 @@ export function zonalGpuNodeGroups(
     autoscalerTags: tags,
   }));
 }
+
+/** One EKS managed node group: the system (CPU) node group's share in one zone. */
+export interface ZonalSystemNodeGroup {
+  /** Pulumi resource name and EKS node group name, e.g. "system-us-east-1a". */
+  readonly name: string;
+  readonly zone: string;
+  readonly zoneIndex: number;
+  readonly minSize: number;
+  readonly maxSize: number;
+  readonly desiredSize: number;
+  readonly labels: Record<string, string>;
+  /** Lets cluster-autoscaler build a node of a group at zero nodes (see nodeTemplateTags). */
+  readonly autoscalerTags: Record<string, string>;
+}
+
+/**
+ * The system node group as one managed node group per zone. Prometheus, Loki and Alertmanager are single pods on
+ * EBS volumes, which live in one zone: rescheduled, such a pod can run only in its volume's zone, and a node group
+ * spanning zones may add its node anywhere (the pod stays Pending). cluster-autoscaler's AWS README advises "an
+ * ASG-per-AZ while enabling --balance-similar-node-groups" for persistent volumes (kubernetes/autoscaler
+ * cluster-autoscaler/cloudprovider/aws/README.md, "Common Notes and Gotchas", read 2026-12-07); autoscaler.ts sets
+ * that flag. Sizes in config are totals across zones; every zone may grow to at least one node, from zero too (the
+ * node-template label tag), so a volume's zone always has room.
+ */
+export function zonalSystemNodeGroups(
+  size: { readonly minSize: number; readonly maxSize: number; readonly desiredSize?: number },
+  zones: readonly string[],
+): ZonalSystemNodeGroup[] {
+  const mins = splitAcrossZones(size.minSize, zones.length);
+  const maxs = splitAcrossZones(size.maxSize, zones.length);
+  const desireds = splitAcrossZones(size.desiredSize ?? size.minSize, zones.length);
+  const labels = { [NODE_GROUP_LABEL]: SYSTEM_NODE_GROUP };
+  const autoscalerTags = Object.fromEntries(
+    Object.entries(labels).map(([k, v]) => [`k8s.io/cluster-autoscaler/node-template/label/${k}`, v]),
+  );
+  return zones.map((zone, i) => {
+    const maxSize = Math.max(1, maxs[i]!, mins[i]!);
+    return {
+      name: `${SYSTEM_NODE_GROUP}-${zone}`,
+      zone,
+      zoneIndex: i,
+      minSize: mins[i]!,
+      maxSize,
+      desiredSize: Math.min(maxSize, Math.max(mins[i]!, desireds[i]!)),
+      labels,
+      autoscalerTags,
+    };
+  });
+}

@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { AlertFor, DnsLabel, Retention, Severity } from "./common";
 import { fixMessage } from "./errors";
-import { bounded, LatencyMs, ObjectName, safeUrl } from "./formats";
+import { bounded, ObjectName, safeUrl } from "./formats";
 
 export const ReceiverSchema = z.strictObject({
   name: z
@@ -114,7 +114,7 @@ export const AlertThresholdsSchema = z.strictObject({
     .meta({ description: "Container restarts within 15 minutes above this many." }),
   gpuMemoryRatio: Threshold(z.number().gt(0).lt(1), "10m").default({ value: 0.95, for: "10m" }).meta({
     description:
-      'Framebuffer used / total. vLLM and SGLang reserve models[].gpu.memoryFraction (default 0.9) of the GPU at start by design, so the alert means "above what the engines reserve": another process or a leak. 0.95 leaves room for the default reservation plus the CUDA context; a config rule keeps it above every model\'s memoryFraction + 0.02.',
+      "Framebuffer used / total of a GPU held by a model whose engine allocates memory as it goes (TEI, KServe's Hugging Face backend, Xinference on sentence-transformers): the next large batch may fail with CUDA out of memory. GPUs of engines that reserve their share up front (vLLM, SGLang, KServe's vLLM backend: models[].gpu.memoryFraction) are full by design and not watched.",
   }),
   gpuUtilization: Threshold(z.number().gt(0).lte(1), "15m")
     .default({ value: 0.9, for: "15m" })
@@ -126,10 +126,19 @@ export const AlertThresholdsSchema = z.strictObject({
     description:
       "None of an engine's metrics received for a model this long: dashboards, alerts and autoscaling are blind.",
   }),
-  meanLatencyMs: Threshold(LatencyMs, "10m").default({ value: 500, for: "10m" }).meta({
-    description:
-      "Mean request latency per model above this many ms (seed 003: 500 ms); engines with a latency histogram.",
-  }),
+  meanLatency: z
+    .strictObject({
+      ofP99: z.number().gt(0).lte(1).default(0.5).meta({
+        description:
+          "The mean-latency objective of a model without models[].slo.meanLatencyMs: this share of its slo.p99LatencyMs.",
+      }),
+      for: AlertFor.default("10m").meta({ description: "How long the condition holds before the alert fires." }),
+    })
+    .default({ ofP99: 0.5, for: "10m" })
+    .meta({
+      description:
+        "Mean request latency per model above its objective (models[].slo.meanLatencyMs, else ofP99 x slo.p99LatencyMs); engines with a latency histogram.",
+    }),
   lowTraffic: z
     .strictObject({
       enabled: z.boolean().default(false).meta({ description: "Render the low-traffic alert." }),
@@ -160,6 +169,10 @@ export const AlertThresholdsSchema = z.strictObject({
       errorRatio: Threshold(z.number().gt(0).lt(1), "5m")
         .default({ value: 0.05, for: "5m" })
         .meta({ description: "5xx / all answers per API key and model above this share." }),
+      minRequestsPerSecond: z.number().positive().default(0.1).meta({
+        description:
+          "GatewayHighErrorRate only for a key and model with at least this many requests per second over the window (0.1 = 30 in 5 minutes): one failed call of a quiet key is not a 100% error rate worth a page.",
+      }),
       breakerOpenFor: AlertFor.default("2m").meta({ description: "A model's circuit breaker open this long." }),
       quotaExhaustedFor: AlertFor.default("10m").meta({
         description: "Quota rejections of a key for this long (a key at its quota keeps being refused).",
@@ -168,6 +181,7 @@ export const AlertThresholdsSchema = z.strictObject({
     })
     .default({
       errorRatio: { value: 0.05, for: "5m" },
+      minRequestsPerSecond: 0.1,
       breakerOpenFor: "2m",
       quotaExhaustedFor: "10m",
       redisDownFor: "2m",

@@ -7,6 +7,26 @@ import { safeUrl } from "./formats";
  * Secret stack config. Each key must be set with `pulumi config set --secret`; a plain-text value is refused.
  * Components receive them as secret Outputs only (see load.ts), so they never reach state or logs in clear.
  */
+/**
+ * Alertmanager and the chat bridge may reach only TCP 443 on the internet (their NetworkPolicies,
+ * components/k8s/network-policies.ts HTTPS_EGRESS): a receiver URL over http or on another port would be sent nowhere
+ * (the connection is dropped), silently. Undefined when the URL is https on port 443.
+ */
+export function receiverUrlProblem(url: string): string | undefined {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    return "is not a URL";
+  }
+  if (parsed.protocol !== "https:")
+    return `uses ${parsed.protocol}, but Alertmanager's and the chat bridge's egress allow only https on port 443`;
+  if (parsed.port !== "" && parsed.port !== "443")
+    return `uses port ${parsed.port}, but Alertmanager's and the chat bridge's egress allow only https on port 443`;
+  return undefined;
+}
+export const RECEIVER_URL_FIX = "give the receiver's https URL on port 443 (a relay inside the cluster for any other)";
+
 export const SecretsSchema = z.strictObject({
   hfToken: z
     .string()
@@ -37,7 +57,16 @@ export const SecretsSchema = z.strictObject({
     .min(12, { message: fixMessage("must be at least 12 characters", "use a longer password") })
     .optional(),
   alertReceiverUrls: z
-    .record(z.string(), safeUrl({ schemes: ["https", "http"], example: "the webhook's full URL, https://..." }))
+    .record(
+      z.string(),
+      safeUrl({ schemes: ["https", "http"], example: "the webhook's full URL, https://..." }).superRefine(
+        (url, ctx) => {
+          // safeUrl reports a URL that does not parse; this adds what the receivers' egress allows.
+          const what = URL.canParse(url) ? receiverUrlProblem(url) : undefined;
+          if (what) ctx.addIssue({ code: "custom", message: fixMessage(what, RECEIVER_URL_FIX) });
+        },
+      ),
+    )
     .optional()
     .meta({
       description: "Alertmanager receiver URLs by key (a JSON object): chat webhooks carry their token in the URL.",

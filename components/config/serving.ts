@@ -98,7 +98,13 @@ export const ModelConfigSchema = z.strictObject({
     .default("auto")
     .meta({ description: "Weight and activation precision; auto takes the model's own." }),
   slo: z
-    .strictObject({ p99LatencyMs: LatencyMs.meta({ description: "p99 request latency objective in ms." }) })
+    .strictObject({
+      p99LatencyMs: LatencyMs.meta({ description: "p99 request latency objective in ms." }),
+      meanLatencyMs: LatencyMs.optional().meta({
+        description:
+          "Mean request latency objective in ms (ModelServiceHighMeanLatency); default observability.alerts.meanLatency.ofP99 x p99LatencyMs.",
+      }),
+    })
     .meta({ description: "Latency objective: alerts and the post-deploy verification check p99 against it." }),
   autoscaling: z
     .strictObject({

@@ -45,6 +45,10 @@ export const VerificationSchema = z.strictObject({
       }).default(0.75),
     })
     .default({ enabled: false, minMrrAt10: 0.75 }),
+  publicPath: z.boolean().optional().meta({
+    description:
+      "With mode job: after the in-cluster Job, call every model again through the public path (the NLB, TLS, the ingress's routes, keys and limits, the gateway's public URL) from the machine running `pulumi up`; a failure fails the deploy. Default: true in prod (its deploy runner reaches the endpoint), false elsewhere.",
+  }),
   image: ImageRef.optional().meta({
     description:
       "A prebuilt verifier image (`registry/repo:tag`, pinned) for mode job. Needed where the stack has no registry to push to (environments that are not cloud); in cloud stacks it skips the build.",
@@ -58,4 +62,12 @@ export type VerificationMode = Exclude<VerificationConfig["mode"], "auto">;
 export function verificationModeOf(v: Pick<VerificationConfig, "mode">, environment: Environment): VerificationMode {
   if (v.mode !== "auto") return v.mode;
   return profileOf(environment).cloud ? "job" : "local";
+}
+
+/** Whether mode job also verifies the public path from the machine running `pulumi up` (default: in prod). */
+export function verifiesPublicPath(
+  v: Pick<VerificationConfig, "mode" | "publicPath">,
+  environment: Environment,
+): boolean {
+  return verificationModeOf(v, environment) === "job" && (v.publicPath ?? environment === "prod");
 }

@@ -51,6 +51,11 @@ export interface IngressControllerMetrics {
    * upstream answered with a 5xx: the server errors clients saw. Only responses that came from an upstream count.
    */
   serverErrorRatio(target: { readonly service: string; readonly namespace: string }, window: string): string;
+  /** The two rates behind serverErrorRatio (answers/s with a 5xx, all answers/s), to add to other sources. */
+  serverErrorRates(
+    target: { readonly service: string; readonly namespace: string },
+    window: string,
+  ): { readonly failed: string; readonly all: string };
 }
 
 export interface IngressControllerDriver {

@@ -13,7 +13,19 @@ export interface ServiceExposure {
   readonly loadBalancerSourceRanges: readonly string[];
   /** Local keeps the client address (NLB IP targets); Cluster lets any node's NodePort answer (local clusters). */
   readonly externalTrafficPolicy: "Local" | "Cluster";
+  /** Labels of the controller's namespace the load balancer needs (the readiness-gate injection for IP targets). */
+  readonly namespaceLabels: Readonly<Record<string, string>>;
 }
+
+/**
+ * With IP targets the NLB sends straight to the controller's pods, so a rollout must not take a pod away before its
+ * replacement is a healthy target. The AWS Load Balancer Controller's webhook adds a readiness gate (the target's
+ * health in the target group) to every pod created in a namespace with this label; the pod is Ready only once the
+ * NLB sees it healthy, and a rolling update with maxUnavailable 0 waits for that (kubernetes-sigs/
+ * aws-load-balancer-controller docs/deploy/pod_readiness_gate.md at tag v3.5.0, 11eb202, read 2026-12-07;
+ * the controller's flag enable-pod-readiness-gate-inject defaults to true, docs/deploy/configurations.md).
+ */
+export const POD_READINESS_GATE_LABEL = { "elbv2.k8s.aws/pod-readiness-gate-inject": "enabled" } as const;
 
 /**
  * AWS Load Balancer Controller annotations (kubernetes-sigs.github.io/aws-load-balancer-controller, service
@@ -26,7 +38,13 @@ export function serviceExposure(
   ingress: Pick<IngressConfig, "exposure" | "allowedSourceCidrs">,
 ): ServiceExposure {
   if (!profileOf(environment).cloud)
-    return { type: "NodePort", annotations: {}, loadBalancerSourceRanges: [], externalTrafficPolicy: "Cluster" };
+    return {
+      type: "NodePort",
+      annotations: {},
+      loadBalancerSourceRanges: [],
+      externalTrafficPolicy: "Cluster",
+      namespaceLabels: {},
+    };
   return {
     type: "LoadBalancer",
     annotations: {
@@ -38,5 +56,6 @@ export function serviceExposure(
     },
     loadBalancerSourceRanges: [...ingress.allowedSourceCidrs],
     externalTrafficPolicy: "Local",
+    namespaceLabels: { ...POD_READINESS_GATE_LABEL },
   };
 }

@@ -7,6 +7,7 @@ import { INGRESS_NAMESPACE, NAMESPACE_POD_SECURITY, podSecurityLabels } from "..
 import { controller } from "./controller";
 import { gatewayRoute, publicBaseUrl, publicHost, routeTable } from "./routes";
 import { installCertManager, issueCertificate, usesCertManager } from "./tls";
+import { serviceExposure } from "./exposure";
 
 export interface IngressArgs {
   readonly provider: k8s.Provider;
@@ -61,11 +62,10 @@ export class Ingress extends pulumi.ComponentResource {
       {
         metadata: {
           name: INGRESS_NAMESPACE,
-          labels: standardLabels(
-            INGRESS_NAMESPACE,
-            "ingress",
-            podSecurityLabels(NAMESPACE_POD_SECURITY[INGRESS_NAMESPACE]!.level),
-          ),
+          labels: standardLabels(INGRESS_NAMESPACE, "ingress", {
+            ...podSecurityLabels(NAMESPACE_POD_SECURITY[INGRESS_NAMESPACE]!.level),
+            ...serviceExposure(environment, ingress).namespaceLabels,
+          }),
         },
       },
       childOptions(this, provider),

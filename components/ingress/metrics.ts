@@ -28,3 +28,16 @@ export function ingressServerErrorRatio(
   if (!route) return undefined;
   return (window) => controller.metrics.serverErrorRatio({ service: route.service.name, namespace }, window);
 }
+
+/** The rates behind ingressServerErrorRatio (5xx answers/s, all answers/s); undefined where that is undefined. */
+export function ingressServerErrorRates(
+  model: string,
+  models: readonly ModelConfig[],
+  ingress: IngressMetricsConfig,
+  namespace: string,
+): ((window: string) => { readonly failed: string; readonly all: string }) | undefined {
+  if (!ingress.enabled) return undefined;
+  const route = planRoutes(models, ingress).routes.find((r) => r.model === model);
+  if (!route) return undefined;
+  return (window) => controller.metrics.serverErrorRates({ service: route.service.name, namespace }, window);
+}

@@ -66,7 +66,8 @@ export const ALERTMANAGER_PORTS = { web: 9093, mesh: 9094, reloader: 8080 } as c
 
 /**
  * Alertmanager: Prometheus sends alerts and scrapes it, Grafana reads it, replicas gossip on the mesh port.
- * Egress: DNS, the chat bridge, its peers and HTTPS receivers; a receiver on another port needs a rule of its own.
+ * Egress: DNS, the chat bridge, its peers and HTTPS receivers on 443 (receiver URLs are required to be https on 443:
+ * config/secrets.ts receiverUrlProblem).
  */
 export function alertmanagerPolicySpec(bridge: {
   readonly podLabels: Readonly<Record<string, string>>;

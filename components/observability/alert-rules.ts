@@ -1,10 +1,11 @@
-import type { AlertThresholds, CanaryConfig, EngineName, ModelConfig } from "../config";
+import type { AlertThresholds, CanaryConfig, EngineName, ModelConfig, PlatformConfig } from "../config";
 import { adapterFor as defaultAdapterFor, type EngineAdapter } from "../serving/engines";
 import { MODEL_POD_LABEL, modelSelector } from "../serving/metric-labels";
 import { MODELS_NAMESPACE } from "../k8s/namespaces";
 import type { IngressMetricsConfig } from "../ingress/metrics";
 import { ALERT_CATALOGUE, runbookUrl, type AlertName } from "./alert-catalogue";
 import { errorRatioOf } from "./error-ratio";
+import { DCGM_XID_COUNT, DCGM_XID_WINDOW_MINUTES } from "../gpu/dcgm";
 
 /** One alerting rule, as in a Prometheus rule file and a PrometheusRule's spec.groups[].rules[]. */
 export interface AlertingRule {
@@ -124,6 +125,7 @@ export function modelDrafts(model: ModelConfig, input: AlertRulesInput): DraftGr
     models: input.models,
     namespace: ns,
     ingress: input.ingress,
+    gateway: input.gateway,
     adapterFor: input.adapterFor,
   });
   const m = model.name;
@@ -153,11 +155,11 @@ export function modelDrafts(model: ModelConfig, input: AlertRulesInput): DraftGr
       description:
         errors.source === "engine"
           ? `Model ${m} (${model.engine}) failed {{ $value | humanizePercentage }} of its requests over ${RATE_WINDOW} ${threshold}.`
-          : `Model ${m} (${model.engine}) answered {{ $value | humanizePercentage }} of the requests routed to it through the ingress with a server error (5xx) over ${RATE_WINDOW} ${threshold}.`,
+          : `Model ${m} (${model.engine}) answered {{ $value | humanizePercentage }} of the requests that reached it through the ${errors.source} with a server error (5xx) over ${RATE_WINDOW} ${threshold}.`,
       firesWhen:
-        errors.source === "ingress"
-          ? `5xx / all answers at the ingress > ${pct(t.errorRatio.value)} over ${RATE_WINDOW} (engine counts no failures)`
-          : `failed / all requests > ${pct(t.errorRatio.value)} over ${RATE_WINDOW}`,
+        errors.source === "engine"
+          ? `failed / all requests > ${pct(t.errorRatio.value)} over ${RATE_WINDOW}`
+          : `5xx / all answers at the ${errors.source} > ${pct(t.errorRatio.value)} over ${RATE_WINDOW} (engine counts no failures)`,
     });
   }
   const sloSeconds = model.slo.p99LatencyMs / 1000;
@@ -196,14 +198,14 @@ export function modelDrafts(model: ModelConfig, input: AlertRulesInput): DraftGr
     firesWhen: `container restarts in 15 min >= ${t.podRestarts.value}`,
   });
   if (metrics.latencyMean) {
-    const ms = t.meanLatencyMs;
+    const mean = meanLatencyObjective(model, t);
     drafts.push({
       alert: "ModelServiceHighMeanLatency",
-      expr: `(${metrics.latencyMean(s, RATE_WINDOW)}) > ${ms.value / 1000}`,
-      for: ms.for,
-      summary: `Model ${m} mean latency {{ $value | humanizeDuration }} is above ${ms.value} ms`,
-      description: `Model ${m} (${model.engine}) answered in {{ $value | humanizeDuration }} on average over ${RATE_WINDOW}, above observability.alerts.meanLatencyMs (${ms.value} ms), for ${ms.for}.`,
-      firesWhen: `mean latency > ${ms.value} ms over ${RATE_WINDOW}`,
+      expr: `(${metrics.latencyMean(s, RATE_WINDOW)}) > ${mean.ms / 1000}`,
+      for: t.meanLatency.for,
+      summary: `Model ${m} mean latency {{ $value | humanizeDuration }} is above ${mean.ms} ms`,
+      description: `Model ${m} (${model.engine}) answered in {{ $value | humanizeDuration }} on average over ${RATE_WINDOW}, above ${mean.ms} ms (${mean.from}), for ${t.meanLatency.for}.`,
+      firesWhen: `mean latency > ${mean.ms} ms (${mean.from}) over ${RATE_WINDOW}`,
     });
   }
   const low = t.lowTraffic;
@@ -255,6 +257,17 @@ export function modelDrafts(model: ModelConfig, input: AlertRulesInput): DraftGr
   return { name: `retrieval-stack.model.${m}`, scope: { model: m, namespace: ns, engine: model.engine }, drafts };
 }
 
+/**
+ * A model's mean-latency objective in ms: its own models[].slo.meanLatencyMs, else the share
+ * observability.alerts.meanLatency.ofP99 of its p99 objective (a reranker with a 2 s p99 SLO is not held to an
+ * embedder's mean). `from` says which, for the alert text and plan.md.
+ */
+export function meanLatencyObjective(model: ModelConfig, t: AlertThresholds): { ms: number; from: string } {
+  if (model.slo.meanLatencyMs !== undefined) return { ms: model.slo.meanLatencyMs, from: "models[].slo.meanLatencyMs" };
+  const ms = round(model.slo.p99LatencyMs * t.meanLatency.ofP99);
+  return { ms, from: `${t.meanLatency.ofP99} x the ${model.slo.p99LatencyMs} ms p99 SLO` };
+}
+
 /** The canary's alerts of one model, over the series images/canary exports (label `model`). */
 export function canaryDrafts(model: ModelConfig, canary: CanaryConfig): AlertDraft[] {
   const m = model.name;
@@ -299,15 +312,27 @@ export function gpuDrafts(input: AlertRulesInput): DraftGroup {
   const ns = input.modelsNamespace ?? MODELS_NAMESPACE;
   const node = "{{ $labels.node }}";
   const gpu = `GPU {{ $labels.gpu }} ({{ $labels.modelName }}) on node ${node}`;
-  const drafts: AlertDraft[] = [
-    {
+  const adapterOf = input.adapterFor ?? defaultAdapterFor;
+  // GPUs of engines that reserve their memory up front are full by design (vLLM, SGLang, KServe's vLLM backend):
+  // only the GPUs of models whose engine allocates as it goes are watched (dcgm-exporter names the pod holding a
+  // GPU in `pod`/`namespace`, which the scrape stores as exported_pod/exported_namespace).
+  const onDemand = input.models.filter((m) => m.gpu && !adapterOf(m.engine).gpuMemoryReservation?.(m));
+  const drafts: AlertDraft[] = [];
+  if (onDemand.length > 0) {
+    const names = onDemand.map((m) => m.name);
+    const pods = `kube_pod_labels{namespace="${ns}",${KSM_MODEL_LABEL}=~"${names.map(escapeRegex).join("|")}"}`;
+    const asExported = `label_replace(label_replace(${pods}, "exported_pod", "$1", "pod", "(.+)"), "exported_namespace", "$1", "namespace", "(.+)")`;
+    drafts.push({
       alert: "GpuMemoryPressure",
-      expr: `DCGM_FI_DEV_FB_USED / (DCGM_FI_DEV_FB_USED + DCGM_FI_DEV_FB_FREE) > ${t.gpuMemoryRatio.value}`,
+      expr: `(DCGM_FI_DEV_FB_USED / (DCGM_FI_DEV_FB_USED + DCGM_FI_DEV_FB_FREE)) * on(exported_namespace, exported_pod) group_left() ${asExported} > ${t.gpuMemoryRatio.value}`,
       for: t.gpuMemoryRatio.for,
-      summary: `GPU memory {{ $value | humanizePercentage }} used on node ${node}`,
-      description: `${gpu} has used {{ $value | humanizePercentage }} of its framebuffer (threshold ${pct(t.gpuMemoryRatio.value)}) for ${t.gpuMemoryRatio.for}.`,
-      firesWhen: `framebuffer used / total > ${pct(t.gpuMemoryRatio.value)}`,
-    },
+      labels: { models: names.join(",") },
+      summary: `GPU memory {{ $value | humanizePercentage }} used by pod {{ $labels.exported_pod }} on node ${node}`,
+      description: `${gpu}, held by pod {{ $labels.exported_pod }}, has used {{ $value | humanizePercentage }} of its framebuffer (threshold ${pct(t.gpuMemoryRatio.value)}) for ${t.gpuMemoryRatio.for}; its engine allocates memory as it goes, so the next large batch may fail with CUDA out of memory.`,
+      firesWhen: `framebuffer used / total > ${pct(t.gpuMemoryRatio.value)} on a GPU of ${names.join(", ")} (engines that allocate as they go)`,
+    });
+  }
+  drafts.push(
     {
       alert: "GpuHighUtilization",
       expr: `avg_over_time(DCGM_FI_DEV_GPU_UTIL[${RATE_WINDOW}]) > ${round(t.gpuUtilization.value * 100)}`,
@@ -318,13 +343,13 @@ export function gpuDrafts(input: AlertRulesInput): DraftGroup {
     },
     {
       alert: "GpuXidErrors",
-      expr: `DCGM_FI_DEV_XID_ERRORS > 0`,
+      expr: `${DCGM_XID_COUNT} > 0`,
       for: "0m",
-      summary: `Xid {{ $value }} on node ${node}`,
-      description: `${gpu} reported Xid error {{ $value }} (NVIDIA Xid catalogue: 48/63/64/74/79/92-95 mean the GPU needs a reset or the node replacing).`,
-      firesWhen: "an Xid error (DCGM_FI_DEV_XID_ERRORS > 0)",
+      summary: `Xid {{ $labels.xid }} on node ${node}`,
+      description: `${gpu} reported Xid error {{ $labels.xid }} {{ $value }} time(s) within dcgm-exporter's ${DCGM_XID_WINDOW_MINUTES}-minute window (NVIDIA Xid catalogue: 48/63/64/74/79/92-95 mean the GPU needs a reset or the node replacing).`,
+      firesWhen: `an Xid error within ${DCGM_XID_WINDOW_MINUTES} minutes (${DCGM_XID_COUNT} > 0)`,
     },
-  ];
+  );
   const byGroup = new Map<string, string[]>();
   for (const m of input.models)
     if (m.gpu) byGroup.set(m.gpu.nodeGroup, [...(byGroup.get(m.gpu.nodeGroup) ?? []), m.name]);
@@ -354,12 +379,12 @@ export function gatewayDrafts(input: AlertRulesInput): DraftGroup {
   const drafts: AlertDraft[] = [
     {
       alert: "GatewayHighErrorRate",
-      expr: `${byKeyModel('{status=~"5.."}')} / ${byKeyModel("")} > ${g.errorRatio.value}`,
+      expr: `(${byKeyModel('{status=~"5.."}')} / ${byKeyModel("")} > ${g.errorRatio.value}) and (${byKeyModel("")} >= ${g.minRequestsPerSecond})`,
       for: g.errorRatio.for,
       summary:
         "Gateway answers {{ $value | humanizePercentage }} of key {{ $labels.key }}'s requests to {{ $labels.model }} with 5xx",
-      description: `The gateway answered {{ $value | humanizePercentage }} of API key {{ $labels.key }}'s requests to model {{ $labels.model }} with a server error over ${RATE_WINDOW} (threshold ${pct(g.errorRatio.value)}) for ${g.errorRatio.for}.`,
-      firesWhen: `5xx / all answers per key and model > ${pct(g.errorRatio.value)} over ${RATE_WINDOW}`,
+      description: `The gateway answered {{ $value | humanizePercentage }} of API key {{ $labels.key }}'s requests to model {{ $labels.model }} with a server error over ${RATE_WINDOW} (threshold ${pct(g.errorRatio.value)}, counted from ${g.minRequestsPerSecond} requests/s) for ${g.errorRatio.for}.`,
+      firesWhen: `5xx / all answers per key and model > ${pct(g.errorRatio.value)} over ${RATE_WINDOW}, at >= ${g.minRequestsPerSecond} requests/s`,
     },
     {
       alert: "GatewayCircuitBreakerOpen",
@@ -387,6 +412,23 @@ export function gatewayDrafts(input: AlertRulesInput): DraftGroup {
     },
   ];
   return { name: "retrieval-stack.gateway", scope: {}, drafts };
+}
+
+/**
+ * The alert input of a whole stack as index.ts composes it: its models, ingress and gateway, and the canary's alerts
+ * when the stack deploys the canary (observability and observability.canary enabled). plan.md reads it.
+ */
+export function stackAlertRulesInput(config: PlatformConfig): AlertRulesInput {
+  const obs = config.observability;
+  return {
+    models: config.models,
+    thresholds: obs.alerts,
+    runbookBaseUrl: obs.runbookBaseUrl,
+    modelsNamespace: MODELS_NAMESPACE,
+    ingress: config.ingress,
+    gateway: config.gateway,
+    canary: obs.enabled && obs.canary.enabled ? obs.canary : undefined,
+  };
 }
 
 /** Every draft group of a stack: one per model, the GPU group when a model uses GPUs, the gateway's when enabled. */

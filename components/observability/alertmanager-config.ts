@@ -1,4 +1,5 @@
 import type { ReceiverConfig, Severity } from "../config";
+import { RECEIVER_URL_FIX, receiverUrlProblem } from "../config/secrets";
 
 /**
  * The Alertmanager configuration (prometheus.io/docs/alerting/latest/configuration, Alertmanager 0.28+).
@@ -63,6 +64,12 @@ export function buildAlertmanagerConfig(
     if (!url)
       throw new Error(
         `observability.receivers "${r.name}": no URL under alertReceiverUrls.${r.urlSecretKey}. Fix: pulumi config set --secret --path 'alertReceiverUrls.${r.urlSecretKey}' <webhook URL>.`,
+      );
+    // The egress of Alertmanager and the bridge allows TCP 443 only: any other URL would fail silently at runtime.
+    const what = receiverUrlProblem(url);
+    if (what)
+      throw new Error(
+        `observability.receivers "${r.name}": alertReceiverUrls.${r.urlSecretKey} ${what}. Fix: ${RECEIVER_URL_FIX}.`,
       );
     return url;
   };

@@ -5,19 +5,14 @@
  */
 import { ENGINE_ADAPTERS } from "../serving/engines";
 import { CANARY_METRIC_NAMES } from "../contracts/canary";
+import { DCGM_COUNTERS } from "../gpu/dcgm";
 
 /**
- * dcgm-exporter default counters (NVIDIA/dcgm-exporter etc/default-counters.csv, read 2026-11).
- * FB_* are MiB, GPU_UTIL is 0-100, XID_ERRORS is the code of the last Xid (0 = none), POWER_USAGE is W.
+ * The dcgm-exporter fields the GPU runtime configures the exporter to collect (components/gpu/dcgm.ts): a query may
+ * read only these. FB_* are MiB, GPU_UTIL is 0-100, XID_ERRORS is the code of the last Xid (0 = none), POWER_USAGE
+ * is W, DCGM_EXP_XID_ERRORS_COUNT the Xids within the exporter's window.
  */
-export const DCGM_METRICS = [
-  "DCGM_FI_DEV_GPU_UTIL",
-  "DCGM_FI_DEV_FB_USED",
-  "DCGM_FI_DEV_FB_FREE",
-  "DCGM_FI_DEV_GPU_TEMP",
-  "DCGM_FI_DEV_POWER_USAGE",
-  "DCGM_FI_DEV_XID_ERRORS",
-] as const;
+export const DCGM_METRICS: readonly string[] = DCGM_COUNTERS.map((c) => c.field);
 
 /** kube-state-metrics v2 series (kubernetes/kube-state-metrics docs/metrics, read 2026-11). */
 export const KUBE_STATE_METRICS = [
@@ -57,8 +52,11 @@ export const CADVISOR_METRICS = ["container_cpu_usage_seconds_total", "container
  * The API gateway's series (components/gateway, issue 11): requests{key,model,route,status}, breaker_state{model}
  * (0 closed, 1 half-open, 2 open), quota_rejections_total{key,model,quota}, redis_up (1/0), limit_fail_open_total.
  */
+/** The gateway's answers counter: labels key, model (the name the client asked for), route, status. */
+export const GATEWAY_REQUESTS = "retrieval_gateway_requests_total";
+
 export const GATEWAY_METRICS = [
-  "retrieval_gateway_requests_total",
+  GATEWAY_REQUESTS,
   "retrieval_gateway_breaker_state",
   "retrieval_gateway_quota_rejections_total",
   "retrieval_gateway_redis_up",

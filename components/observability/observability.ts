@@ -209,6 +209,7 @@ export class Observability extends pulumi.ComponentResource {
 
     for (const d of buildDashboards(args.models, modelsNamespace, undefined, args.ingress, {
       canary,
+      gateway: args.gateway,
       logs: withLogs,
     }))
       dashboardConfigMap(d, ns, inNs);

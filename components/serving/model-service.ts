@@ -13,7 +13,13 @@ import { argumentsError } from "./arguments";
 import { modelProblems, resolveContext, type ArgumentProblem, type GpuPlacement, type ModelInput } from "./context";
 import { planNetworkPolicy, type ModelEgress, type ModelPeers } from "./network-policy";
 import { planService, planServiceMonitor } from "./service";
-import { awaitTimeouts, planDeployment, planInferenceService, type WorkloadInputs } from "./workload";
+import {
+  autoscaledIgnoreChanges,
+  awaitTimeouts,
+  planDeployment,
+  planInferenceService,
+  type WorkloadInputs,
+} from "./workload";
 
 export { MODEL_SERVICE_PORT, SCRAPE_INTERVAL } from "./service";
 
@@ -59,6 +65,12 @@ export interface ModelServiceArgs extends GpuPlacement {
   readonly peers?: ModelPeers;
   /** What the engine may reach. Default: DNS and HTTPS to public addresses (the model hub); false: unrestricted. */
   readonly egress?: ModelEgress;
+  /**
+   * The longest call a client may be waiting on when a pod is told to stop (seconds): the pods' grace period covers
+   * it. The stack passes longestCallSeconds(config): the ingress's timeoutSeconds or the gateway's
+   * upstreamTimeoutSeconds, whichever is longer. Default: 300 (the ingress's default timeout).
+   */
+  readonly longestCallSeconds?: number;
 }
 
 /** The adapter's view of one model (parsed), for summaries and tests; throws the argument problems otherwise. */
@@ -180,6 +192,7 @@ export class ModelService extends pulumi.ComponentResource {
       strictSpread: profile.minReplicasFloor >= 2,
       namespace,
       gpuNodeLabels: args.gpuNodeLabels,
+      longestCallSeconds: args.longestCallSeconds,
     });
     this.pod = pod;
     this.scaling = planScaling({
@@ -206,7 +219,7 @@ export class ModelService extends pulumi.ComponentResource {
     const workloadOpts = o({
       dependsOn: [this.hfTokenSecret, this.files].filter((r): r is NonNullable<typeof r> => r !== undefined),
       // KEDA owns the replica count once it runs: Pulumi sets it at creation only.
-      ...(autoscalingOn ? { ignoreChanges: ["spec.replicas", "spec.predictor.minReplicas"] } : {}),
+      ...(autoscalingOn ? { ignoreChanges: autoscaledIgnoreChanges(engine.kind) } : {}),
       // Pulumi waits as long as the model may take to come up (its default 10 minutes is shorter).
       customTimeouts: awaitTimeouts(model, pod, rolling),
     });

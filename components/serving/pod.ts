@@ -40,6 +40,29 @@ export const BUSYBOX_IMAGE = `${IMAGES.busybox.repository}:${IMAGES.busybox.tag}
 
 export const HF_TOKEN_SECRET_KEY = "HF_TOKEN";
 
+/**
+ * The ingress's default upstream read timeout (config ingress.timeoutSeconds): the longest call a model pod serves
+ * when its caller does not say (ModelServiceArgs.longestCallSeconds).
+ */
+export const DEFAULT_LONGEST_CALL_SECONDS = 300;
+
+/**
+ * The longest call a model pod may be serving when it is told to stop: the ingress's upstream read timeout where
+ * the ingress routes to models directly, the gateway's timeout of one attempt where the gateway calls them (a retry
+ * goes to another replica). The pod's grace period covers it, so a rollout or scale-down never cuts a call short.
+ */
+export function longestCallSeconds(stack: {
+  readonly ingress: { readonly enabled: boolean; readonly timeoutSeconds: number };
+  readonly gateway: { readonly enabled: boolean; readonly upstreamTimeoutSeconds: number };
+}): number {
+  return Math.ceil(
+    Math.max(
+      stack.ingress.enabled ? stack.ingress.timeoutSeconds : 0,
+      stack.gateway.enabled ? stack.gateway.upstreamTimeoutSeconds : 0,
+    ),
+  );
+}
+
 export interface PodPlan {
   readonly spec: PodSpec;
   /** The engine container (for KServe, the predictor's `model` container). */
@@ -68,6 +91,8 @@ export interface PodInputs {
    * stack's Cluster puts on its GPU nodes (NODE_GROUP_LABEL = gpu.nodeGroup, GPU_CLASS_LABEL = the instance's class).
    */
   readonly gpuNodeLabels?: Readonly<Record<string, string>>;
+  /** The longest call the pod may be serving (longestCallSeconds); default DEFAULT_LONGEST_CALL_SECONDS. */
+  readonly longestCallSeconds?: number;
 }
 
 function probe(action: ProbeAction, timing: Omit<Probe, "httpGet" | "exec">): Probe {
@@ -86,7 +111,10 @@ export function planPod(p: PodInputs): PodPlan {
   const memory = ctx.model.resources?.memory ?? `${defaults.memoryGiB}Gi`;
   const cpu = ctx.model.resources?.cpu ?? defaults.cpu;
   const budget = startupBudgetSeconds(ctx.spec, workload.startupOverheadSeconds, gpus > 0);
-  const grace = PRE_STOP_SLEEP_SECONDS + workload.drainSeconds + 5;
+  // After the preStop sleep the engine stops taking requests and finishes those it has: the longest of them may
+  // have just started, and the engine needs its own drain time at least.
+  const grace =
+    PRE_STOP_SLEEP_SECONDS + Math.max(workload.drainSeconds, p.longestCallSeconds ?? DEFAULT_LONGEST_CALL_SECONDS) + 5;
 
   const env: k8s.types.input.core.v1.EnvVar[] = [
     ...Object.entries(workload.env).map(([name, value]) => ({ name, value })),
@@ -140,7 +168,10 @@ export function planPod(p: PodInputs): PodPlan {
       failureThreshold: 3,
       successThreshold: 1,
     }),
-    livenessProbe: probe(workload.liveness, { periodSeconds: 10, timeoutSeconds: 5, failureThreshold: 6 }),
+    livenessProbe: probe(
+      workload.liveness,
+      workload.livenessTiming ?? { periodSeconds: 10, timeoutSeconds: 5, failureThreshold: 6 },
+    ),
     lifecycle: { preStop: { exec: { command: ["sleep", String(PRE_STOP_SLEEP_SECONDS)] } } },
     resources: { requests, limits },
     securityContext: containerSecurity,

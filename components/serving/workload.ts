@@ -105,3 +105,15 @@ export function planInferenceService(
     },
   };
 }
+
+/**
+ * Fields Pulumi sets at creation only once KEDA scales the model. A Deployment's `spec.replicas` is KEDA's. An
+ * InferenceService has none: KEDA scales the predictor Deployment KServe creates (not a Pulumi resource), and with
+ * autoscalerClass external KServe drops `replicas` from its updates of that Deployment
+ * (pkg/controller/v1beta1/inferenceservice/reconcilers/deployment/deployment_reconciler.go at v0.20.0, read
+ * 2026-12-07), so a changed replicas.min reaches the InferenceService and the ScaledObject without touching the
+ * running replica count.
+ */
+export function autoscaledIgnoreChanges(kind: "Deployment" | "InferenceService"): string[] {
+  return kind === "Deployment" ? ["spec.replicas"] : [];
+}

@@ -3,7 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
 import type { Environment, ModelConfig, VerificationConfig } from "../config";
 import { profileOf } from "../config/environments";
-import { verificationModeOf } from "../config/verification";
+import { verificationModeOf, verifiesPublicPath } from "../config/verification";
 import { specOf } from "../validation/rules";
 import { adapterFor } from "../serving/engines";
 import { childOptions, standardLabels } from "../k8s/meta";
@@ -272,8 +272,10 @@ export class Verification extends pulumi.ComponentResource {
     this.gatewayApiKey = gw ? (gw.apiKey ?? this.apiKey) : pulumi.output(undefined);
 
     const mode = verificationModeOf(v, args.environment);
-    if (mode === "job") this.createJob(name, args, targets, options);
-    if (mode === "local") {
+    const job = mode === "job" ? this.createJob(name, args, targets, options) : undefined;
+    // Prod (or verification.publicPath): the Job proves the models in the cluster, this proves what clients reach:
+    // the NLB, TLS, the ingress's routes, keys and limits, and the gateway's public URL.
+    if (mode === "local" || (job && verifiesPublicPath(v, args.environment))) {
       const inputs: pulumi.Inputs = {
         // No wake-up phase from outside the cluster: no verifier pod exists to wake a scale-to-zero model.
         targets: targets.apply((ts) =>
@@ -293,7 +295,7 @@ export class Verification extends pulumi.ComponentResource {
       const budget = `${checksBudgetSeconds(v, models.length + viaGateway.length)}s`;
       new LocalVerification(`${name}-local`, inputs, {
         parent: this,
-        dependsOn: this.afterList(),
+        dependsOn: job ? [...this.afterList(), job] : this.afterList(),
         customTimeouts: { create: budget, update: budget },
       });
     }
@@ -326,7 +328,7 @@ export class Verification extends pulumi.ComponentResource {
     args: VerificationArgs,
     targets: pulumi.Output<StackTarget[]>,
     options: JobConfig["options"],
-  ): void {
+  ): k8s.batch.v1.Job {
     const { provider, verification: v } = args;
     const gatewayTargets = gatewayModelsOf(
       args.gateway,
@@ -364,7 +366,7 @@ export class Verification extends pulumi.ComponentResource {
             childOptions(this, provider),
           )
         : undefined;
-    new k8s.batch.v1.Job(
+    return new k8s.batch.v1.Job(
       `${name}-job`,
       {
         metadata: {

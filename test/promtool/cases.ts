@@ -327,24 +327,45 @@ export const CASES: TestCase[] = [
     ],
   },
   {
-    name: "GpuMemoryPressure: 97.8% used fires; 92% (vLLM's default 0.9 reservation plus the CUDA context) does not",
+    name: "GpuMemoryPressure: 97.8% used by a TEI pod (allocates as it goes) fires; 99% held by a vLLM pod (reserves its share up front) and an idle GPU do not",
     interval: "1m",
     input_series: [
-      series("DCGM_FI_DEV_FB_USED", dcgm, "22500x30"),
-      series("DCGM_FI_DEV_FB_FREE", dcgm, "500x30"),
-      series("DCGM_FI_DEV_FB_USED", { ...dcgm, gpu: "1", UUID: "GPU-5678" }, "21160x30"),
-      series("DCGM_FI_DEV_FB_FREE", { ...dcgm, gpu: "1", UUID: "GPU-5678" }, "1840x30"),
+      series("kube_pod_labels", { namespace: NS, pod: "gamma-0", [KSM_MODEL_LABEL]: "gamma" }, "1x30"),
+      series("kube_pod_labels", { namespace: NS, pod: "alpha-0", [KSM_MODEL_LABEL]: "alpha" }, "1x30"),
+      // dcgm-exporter names the pod holding the GPU in `pod`/`namespace`; the scrape keeps them as exported_*.
+      series("DCGM_FI_DEV_FB_USED", { ...dcgm, exported_namespace: NS, exported_pod: "gamma-0" }, "22500x30"),
+      series("DCGM_FI_DEV_FB_FREE", { ...dcgm, exported_namespace: NS, exported_pod: "gamma-0" }, "500x30"),
+      series(
+        "DCGM_FI_DEV_FB_USED",
+        { ...dcgm, gpu: "1", UUID: "GPU-5678", exported_namespace: NS, exported_pod: "alpha-0" },
+        "22770x30",
+      ),
+      series(
+        "DCGM_FI_DEV_FB_FREE",
+        { ...dcgm, gpu: "1", UUID: "GPU-5678", exported_namespace: NS, exported_pod: "alpha-0" },
+        "230x30",
+      ),
+      series("DCGM_FI_DEV_FB_USED", { ...dcgm, gpu: "2", UUID: "GPU-9999" }, "22900x30"),
+      series("DCGM_FI_DEV_FB_FREE", { ...dcgm, gpu: "2", UUID: "GPU-9999" }, "100x30"),
     ],
     alert_rule_test: [
+      { eval_time: "5m", alertname: "GpuMemoryPressure", exp_alerts: none },
       {
         eval_time: "15m",
         alertname: "GpuMemoryPressure",
         exp_alerts: [
           {
-            exp_labels: { alertname: "GpuMemoryPressure", severity: "warning", ...dcgm },
+            exp_labels: {
+              alertname: "GpuMemoryPressure",
+              severity: "warning",
+              models: "gamma",
+              ...dcgm,
+              exported_namespace: NS,
+              exported_pod: "gamma-0",
+            },
             exp_annotations: {
-              summary: "GPU memory 97.83% used on node ip-10-0-1-17",
-              description: `${gpuText} has used 97.83% of its framebuffer (threshold 95%) for 10m.`,
+              summary: "GPU memory 97.83% used by pod gamma-0 on node ip-10-0-1-17",
+              description: `${gpuText}, held by pod gamma-0, has used 97.83% of its framebuffer (threshold 95%) for 10m; its engine allocates memory as it goes, so the next large batch may fail with CUDA out of memory.`,
               runbook_url: runbook("GpuMemoryPressure"),
             },
           },
@@ -386,28 +407,42 @@ export const CASES: TestCase[] = [
     ],
   },
   {
-    name: "GpuXidErrors: Xid 79 fires at once, 0 does not",
+    name: "GpuXidErrors: an Xid fires at once and clears when it leaves the exporter's window; a repeat of the same Xid fires again; the last-Xid gauge stuck at 79 does not",
     interval: "1m",
     input_series: [
-      series("DCGM_FI_DEV_XID_ERRORS", dcgm, "0 0 79 79"),
-      series("DCGM_FI_DEV_XID_ERRORS", { ...dcgm, gpu: "1", UUID: "GPU-5678" }, "0x4"),
+      // dcgm-exporter's count of Xids per GPU and code within its 5-minute window (0: none).
+      series(
+        "DCGM_EXP_XID_ERRORS_COUNT",
+        { ...dcgm, xid: "79", window_size_in_ms: "300000" },
+        "0 0 1 1 1 1 1 0 0 0 0 2 2",
+      ),
+      series("DCGM_EXP_XID_ERRORS_COUNT", { ...dcgm, gpu: "1", UUID: "GPU-5678", window_size_in_ms: "300000" }, "0x12"),
+      // The last-Xid field never resets: after one Xid it holds 79 forever, and must not keep the alert firing.
+      series("DCGM_FI_DEV_XID_ERRORS", dcgm, "0 0 79x11"),
     ],
     alert_rule_test: [
       { eval_time: "1m", alertname: "GpuXidErrors", exp_alerts: none },
-      {
-        eval_time: "3m",
+      ...["2m", "11m"].map((eval_time) => ({
+        eval_time,
         alertname: "GpuXidErrors",
         exp_alerts: [
           {
-            exp_labels: { alertname: "GpuXidErrors", severity: "warning", ...dcgm },
+            exp_labels: {
+              alertname: "GpuXidErrors",
+              severity: "warning",
+              ...dcgm,
+              xid: "79",
+              window_size_in_ms: "300000",
+            },
             exp_annotations: {
               summary: "Xid 79 on node ip-10-0-1-17",
-              description: `${gpuText} reported Xid error 79 (NVIDIA Xid catalogue: 48/63/64/74/79/92-95 mean the GPU needs a reset or the node replacing).`,
+              description: `${gpuText} reported Xid error 79 ${eval_time === "2m" ? 1 : 2} time(s) within dcgm-exporter's 5-minute window (NVIDIA Xid catalogue: 48/63/64/74/79/92-95 mean the GPU needs a reset or the node replacing).`,
               runbook_url: runbook("GpuXidErrors"),
             },
           },
         ],
-      },
+      })),
+      { eval_time: "8m", alertname: "GpuXidErrors", exp_alerts: none },
     ],
   },
   {
@@ -415,9 +450,16 @@ export const CASES: TestCase[] = [
     interval: "1m",
     input_series: [
       series(
-        "DCGM_FI_DEV_XID_ERRORS",
-        { gpu: "2", UUID: "GPU-9", modelName: "NVIDIA L40S", hostname: "dcgm-exporter-xyz12", node: "gpu-node-b" },
-        "48x3",
+        "DCGM_EXP_XID_ERRORS_COUNT",
+        {
+          gpu: "2",
+          UUID: "GPU-9",
+          modelName: "NVIDIA L40S",
+          hostname: "dcgm-exporter-xyz12",
+          node: "gpu-node-b",
+          xid: "48",
+        },
+        "1x3",
       ),
     ],
     alert_rule_test: [
@@ -434,11 +476,12 @@ export const CASES: TestCase[] = [
               modelName: "NVIDIA L40S",
               hostname: "dcgm-exporter-xyz12",
               node: "gpu-node-b",
+              xid: "48",
             },
             exp_annotations: {
               summary: "Xid 48 on node gpu-node-b",
               description:
-                "GPU 2 (NVIDIA L40S) on node gpu-node-b reported Xid error 48 (NVIDIA Xid catalogue: 48/63/64/74/79/92-95 mean the GPU needs a reset or the node replacing).",
+                "GPU 2 (NVIDIA L40S) on node gpu-node-b reported Xid error 48 1 time(s) within dcgm-exporter's 5-minute window (NVIDIA Xid catalogue: 48/63/64/74/79/92-95 mean the GPU needs a reset or the node replacing).",
               runbook_url: runbook("GpuXidErrors"),
             },
           },

@@ -57,11 +57,21 @@ export const BETA = model({
   gpu: { nodeGroup: "l4" },
   slo: { p99LatencyMs: 1000 },
 });
+/** gamma: TEI on node group l40s, may scale to zero: an engine that allocates GPU memory as it goes. */
+export const GAMMA = model({
+  name: "gamma",
+  model: "BAAI/bge-base-en-v1.5",
+  engine: "tei",
+  task: "embed",
+  replicas: { min: 0, max: 1 },
+  gpu: { nodeGroup: "l40s" },
+  slo: { p99LatencyMs: 200 },
+});
 export const THRESHOLDS: AlertThresholds = AlertThresholdsSchema.parse({});
 
 export function testRuleGroups(runbookBaseUrl = RUNBOOK): RuleGroup[] {
   return buildRuleGroups({
-    models: [ALPHA, BETA],
+    models: [ALPHA, BETA, GAMMA],
     thresholds: THRESHOLDS,
     runbookBaseUrl,
     modelsNamespace: NS,

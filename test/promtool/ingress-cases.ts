@@ -120,7 +120,7 @@ export const INGRESS_CASES: TestCase[] = [
             exp_annotations: {
               summary: "Model gamma fails 10% of requests",
               description:
-                "Model gamma (sglang) answered 10% of the requests routed to it through the ingress with a server error (5xx) over 5m (threshold 5%) for 5m.",
+                "Model gamma (sglang) answered 10% of the requests that reached it through the ingress with a server error (5xx) over 5m (threshold 5%) for 5m.",
               runbook_url: `${RUNBOOK}#modelservicehigherrorrate`,
             },
           },
@@ -159,7 +159,88 @@ export const INGRESS_CASES: TestCase[] = [
             exp_annotations: {
               summary: "Model delta fails 20% of requests",
               description:
-                "Model delta (kserve) answered 20% of the requests routed to it through the ingress with a server error (5xx) over 5m (threshold 5%) for 5m.",
+                "Model delta (kserve) answered 20% of the requests that reached it through the ingress with a server error (5xx) over 5m (threshold 5%) for 5m.",
+              runbook_url: `${RUNBOOK}#modelservicehigherrorrate`,
+            },
+          },
+        ],
+      },
+    ],
+  },
+];
+
+/** The same models behind the ingress and the gateway (today's main path: client -> gateway -> engine). */
+export function ingressAndGatewayRuleGroups(): RuleGroup[] {
+  return buildRuleGroups({
+    models: INGRESS_MODELS,
+    thresholds: THRESHOLDS,
+    runbookBaseUrl: RUNBOOK,
+    modelsNamespace: NS,
+    ingress: INGRESS,
+    gateway: { enabled: true },
+  });
+}
+
+/** The gateway's answers counter for one key, model and status, as scraped from a gateway pod. */
+const gatewayAnswers = (model: string, status: string, values: string, key = "acme") => ({
+  series: `retrieval_gateway_requests_total{namespace="${NS}",pod="gateway-0",key="${key}",model="${model}",route="embeddings",status="${status}"}`,
+  values,
+});
+
+export const GATEWAY_PATH_CASES: TestCase[] = [
+  {
+    name: "SGLang model called only through the gateway: 10% 504/502 answers fire (the ingress's direct route is idle); KServe's 2% through both paths does not",
+    interval: "1m",
+    input_series: [
+      // gamma: no direct-route traffic at all, 90 + 6 (504) + 4 (502) per minute at the gateway, over two keys.
+      gatewayAnswers("gamma", "200", "0+60x30"),
+      gatewayAnswers("gamma", "200", "0+30x30", "beta-corp"),
+      gatewayAnswers("gamma", "504", "0+6x30"),
+      gatewayAnswers("gamma", "502", "0+4x30", "beta-corp"),
+      // delta: 1 of 50 at the ingress and 1 of 50 at the gateway fail: 2%.
+      responses("delta", "200", "0+49x30"),
+      responses("delta", "503", "0+1x30"),
+      gatewayAnswers("delta", "200", "0+49x30"),
+      gatewayAnswers("delta", "503", "0+1x30"),
+    ],
+    alert_rule_test: [
+      {
+        eval_time: "15m",
+        alertname: "ModelServiceHighErrorRate",
+        exp_alerts: [
+          {
+            exp_labels: labels("gamma", "sglang"),
+            exp_annotations: {
+              summary: "Model gamma fails 10% of requests",
+              description:
+                "Model gamma (sglang) answered 10% of the requests that reached it through the ingress and gateway with a server error (5xx) over 5m (threshold 5%) for 5m.",
+              runbook_url: `${RUNBOOK}#modelservicehigherrorrate`,
+            },
+          },
+        ],
+      },
+    ],
+  },
+  {
+    name: "KServe model: 2% at the ingress and 30% at the gateway add up to 16% and fire",
+    interval: "1m",
+    input_series: [
+      responses("delta", "200", "0+98x30"),
+      responses("delta", "503", "0+2x30"),
+      gatewayAnswers("delta", "200", "0+70x30"),
+      gatewayAnswers("delta", "503", "0+30x30"),
+    ],
+    alert_rule_test: [
+      {
+        eval_time: "15m",
+        alertname: "ModelServiceHighErrorRate",
+        exp_alerts: [
+          {
+            exp_labels: labels("delta", "kserve"),
+            exp_annotations: {
+              summary: "Model delta fails 16% of requests",
+              description:
+                "Model delta (kserve) answered 16% of the requests that reached it through the ingress and gateway with a server error (5xx) over 5m (threshold 5%) for 5m.",
               runbook_url: `${RUNBOOK}#modelservicehigherrorrate`,
             },
           },

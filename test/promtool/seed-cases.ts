@@ -18,9 +18,20 @@ export const CPU1 = ModelConfigSchema.parse({
   slo: { p99LatencyMs: 300 },
 });
 
+/** A reranker with a 2 s p99 objective (may scale to zero, so it stays silent where it has no pods). */
+export const SLOW = ModelConfigSchema.parse({
+  name: "slow",
+  model: "BAAI/bge-reranker-v2-m3",
+  engine: "vllm",
+  task: "rerank",
+  replicas: { min: 0, max: 1 },
+  gpu: { nodeGroup: "l4" },
+  slo: { p99LatencyMs: 2000 },
+});
+
 export function seedRuleGroups(): RuleGroup[] {
   return buildRuleGroups({
-    models: [CPU1, ALPHA],
+    models: [CPU1, ALPHA, SLOW],
     thresholds: AlertThresholdsSchema.parse({ lowTraffic: { enabled: true, utcHours: { start: 0, end: 1 } } }),
     runbookBaseUrl: RUNBOOK,
     modelsNamespace: NS,
@@ -108,6 +119,7 @@ export const SEED_CASES: TestCase[] = [
       // The canary writes the Unix time of its last run: promtool's clock starts at 0.
       canary("retrieval_stack_canary_last_run_timestamp_seconds", { model: "cpu1" }, "0+60x5"),
       canary("retrieval_stack_canary_last_run_timestamp_seconds", { model: "alpha" }, "0+60x40"),
+      canary("retrieval_stack_canary_last_run_timestamp_seconds", { model: "slow" }, "0+60x40"),
     ],
     alert_rule_test: [
       { eval_time: "8m", alertname: "CanaryStale", exp_alerts: none },
@@ -129,13 +141,15 @@ export const SEED_CASES: TestCase[] = [
     ],
   },
   {
-    name: "ModelServiceHighMeanLatency: 800 ms mean fires (seed 003: above 500 ms); 200 ms does not",
+    name: "ModelServiceHighMeanLatency: each model against its own SLO: 200 ms mean fires for a 300 ms-p99 embedder (objective 150 ms), 800 ms does not for a 2 s-p99 reranker (objective 1 s), 100 ms does not",
     interval: "1m",
     input_series: [
-      engine("test_request_duration_seconds_sum", "cpu1", "0+8x30"),
+      engine("test_request_duration_seconds_sum", "cpu1", "0+2x30"),
       engine("test_request_duration_seconds_count", "cpu1", "0+10x30"),
-      engine("test_request_duration_seconds_sum", "alpha", "0+2x30"),
+      engine("test_request_duration_seconds_sum", "alpha", "0+1x30"),
       engine("test_request_duration_seconds_count", "alpha", "0+10x30"),
+      engine("test_request_duration_seconds_sum", "slow", "0+8x30"),
+      engine("test_request_duration_seconds_count", "slow", "0+10x30"),
     ],
     alert_rule_test: [
       { eval_time: "5m", alertname: "ModelServiceHighMeanLatency", exp_alerts: none },
@@ -146,9 +160,9 @@ export const SEED_CASES: TestCase[] = [
           {
             exp_labels: { alertname: "ModelServiceHighMeanLatency", ...model("cpu1") },
             exp_annotations: {
-              summary: "Model cpu1 mean latency 800ms is above 500 ms",
+              summary: "Model cpu1 mean latency 200ms is above 150 ms",
               description:
-                "Model cpu1 (vllm) answered in 800ms on average over 5m, above observability.alerts.meanLatencyMs (500 ms), for 10m.",
+                "Model cpu1 (vllm) answered in 200ms on average over 5m, above 150 ms (0.5 x the 300 ms p99 SLO), for 10m.",
               runbook_url: runbook("ModelServiceHighMeanLatency"),
             },
           },
@@ -267,7 +281,7 @@ export const SEED_CASES: TestCase[] = [
     ],
   },
   {
-    name: "GatewayHighErrorRate: 10% 5xx for one key and model fires for that pair only; 1% does not",
+    name: "GatewayHighErrorRate: 10% 5xx for one key and model fires for that pair only; 1% does not, nor a quiet key whose every call (1/min) fails",
     interval: "1m",
     input_series: [
       gateway(
@@ -300,6 +314,12 @@ export const SEED_CASES: TestCase[] = [
         { key: "zeta", model: "alpha", route: "embed", status: "429" },
         "0+50x30",
       ),
+      // A quiet key: one call a minute, every one a 504. 100% of almost nothing is not worth a page.
+      gateway(
+        "retrieval_gateway_requests_total",
+        { key: "quiet", model: "alpha", route: "embed", status: "504" },
+        "0+1x30",
+      ),
     ],
     alert_rule_test: [
       {
@@ -311,7 +331,7 @@ export const SEED_CASES: TestCase[] = [
             exp_annotations: {
               summary: "Gateway answers 10% of key acme's requests to alpha with 5xx",
               description:
-                "The gateway answered 10% of API key acme's requests to model alpha with a server error over 5m (threshold 5%) for 5m.",
+                "The gateway answered 10% of API key acme's requests to model alpha with a server error over 5m (threshold 5%, counted from 0.1 requests/s) for 5m.",
               runbook_url: runbook("GatewayHighErrorRate"),
             },
           },

@@ -73,6 +73,10 @@ export function controllerValues(o: ControllerValuesInput): Record<string, unkno
       terminationGracePeriodSeconds: o.timeoutSeconds + DRAIN_SECONDS + 15,
       lifecycle: { preStop: { exec: { command: ["/bin/sh", "-c", `sleep ${DRAIN_SECONDS}`] } } },
       podDisruptionBudget: spread ? { enabled: true, minAvailable: 1 } : { enabled: false },
+      // A new pod first, the old one only once the new one is Ready (with IP targets: a healthy NLB target, through
+      // the readiness gate of exposure.ts): the NLB never has only draining targets (chart value controller.strategy,
+      // templates/controller-deployment.yaml at v5.4.1 and v5.5.4).
+      strategy: { type: "RollingUpdate", rollingUpdate: { maxUnavailable: 0, maxSurge: 1 } },
       ...(spread
         ? {
             topologySpreadConstraints: [

@@ -25,8 +25,15 @@ export function upstreamSelector(service: string, namespace: string): string {
 
 export const nginxIngressMetrics: IngressControllerMetrics = {
   metricNames: [UPSTREAM_RESPONSES],
-  serverErrorRatio({ service, namespace }, window) {
+  serverErrorRatio(target, window) {
+    const { failed, all } = nginxIngressMetrics.serverErrorRates(target, window);
+    return `${failed} / ${all}`;
+  },
+  serverErrorRates({ service, namespace }, window) {
     const s = upstreamSelector(service, namespace);
-    return `sum(rate(${UPSTREAM_RESPONSES}{${s},code=~"5.."}[${window}])) / sum(rate(${UPSTREAM_RESPONSES}{${s}}[${window}]))`;
+    return {
+      failed: `sum(rate(${UPSTREAM_RESPONSES}{${s},code=~"5.."}[${window}]))`,
+      all: `sum(rate(${UPSTREAM_RESPONSES}{${s}}[${window}]))`,
+    };
   },
 };

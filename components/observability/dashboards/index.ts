@@ -18,14 +18,24 @@ export function buildDashboards(
   namespace: string,
   adapterFor: (e: EngineName) => EngineAdapter = defaultAdapterFor,
   ingress?: IngressMetricsConfig,
-  extras: { readonly canary?: CanaryConfig; readonly logs?: boolean } = {},
+  extras: {
+    readonly canary?: CanaryConfig;
+    readonly logs?: boolean;
+    readonly gateway?: { readonly enabled: boolean };
+  } = {},
 ): Dashboard[] {
   const engines = [...new Set(models.map((m) => m.engine))].sort();
   return [
     ...engines.map((e) => engineDashboard(e, models, namespace, adapterFor)),
     ...(models.some((m) => m.gpu) ? [gpuDashboard()] : []),
     ...models.map((m) =>
-      modelDashboard(m, namespace, adapterFor, errorRatioOf(m, { models, namespace, ingress, adapterFor }), extras),
+      modelDashboard(
+        m,
+        namespace,
+        adapterFor,
+        errorRatioOf(m, { models, namespace, ingress, gateway: extras.gateway, adapterFor }),
+        extras,
+      ),
     ),
   ];
 }

@@ -75,18 +75,35 @@ export function alloyConfig(lokiPushUrl: string): string {
   ].join("\n");
 }
 
+/**
+ * Where Alloy keeps its state (loki.source.file's read positions): a directory on the node, so a restarted or
+ * replaced Alloy pod resumes where the last one stopped instead of re-reading (and re-sending) every pod log. The
+ * chart's default `alloy.storagePath` is /tmp/alloy in the container, lost on every restart. Chart values
+ * alloy.storagePath (passed as --storage.path), alloy.mounts.extra, controller.volumes.extra and
+ * alloy.enableReporting (false adds --disable-reporting): values.yaml and templates/containers/_agent.yaml,
+ * templates/controllers/_pod.yaml at grafana/alloy tag helm-chart/1.11.1 (233907c), read 2026-12-07.
+ */
+export const ALLOY_STORAGE_PATH = "/var/lib/alloy";
+const ALLOY_STATE_HOST_PATH = "/var/lib/retrieval-stack/alloy";
+
 export function alloyValues(lokiPushUrl: string): Record<string, unknown> {
   return {
     alloy: {
       configMap: { create: true, content: alloyConfig(lokiPushUrl) },
       // The kubelet writes every container's log under /var/log/pods on the node.
-      mounts: { varlog: true },
+      mounts: { varlog: true, extra: [{ name: "alloy-state", mountPath: ALLOY_STORAGE_PATH }] },
+      storagePath: ALLOY_STORAGE_PATH,
+      // No anonymous usage reports to Grafana Labs from a production cluster.
+      enableReporting: false,
       resources: { requests: { cpu: "50m", memory: "128Mi" }, limits: { memory: "512Mi" } },
     },
     controller: {
       type: "daemonset",
       // Every node, GPU nodes (tainted nvidia.com/gpu) included: the models run there.
       tolerations: [{ operator: "Exists" }],
+      volumes: {
+        extra: [{ name: "alloy-state", hostPath: { path: ALLOY_STATE_HOST_PATH, type: "DirectoryOrCreate" } }],
+      },
     },
   };
 }

@@ -1,6 +1,14 @@
 import type { Dashboard, DashboardLink, DataSourceRef } from "@grafana/schema";
 import { customVariable, dashboard, type PanelSpec } from "../dashboards/panels";
-import { auditLatencyP95, auditLines, auditRequestsBy, auditTokens, modelLogs, type AuditSource } from "./queries";
+import {
+  auditLatencyP95,
+  auditLines,
+  auditRequestsBy,
+  auditTokens,
+  AUDIT_FIELDS,
+  modelLogs,
+  type AuditSource,
+} from "./queries";
 
 /** The Loki data source Grafana gets (kube-prometheus-stack grafana.additionalDataSources), by uid. */
 export const LOKI_DATASOURCE_UID = "loki";
@@ -92,8 +100,8 @@ export function gatewayAuditDashboard(src: AuditSource): Dashboard {
         "reqps",
       ),
       lokiTimeseries("Gateway latency p95 by model", auditLatencyP95(src), "{{model}}", "ms"),
-      lokiTimeseries("Tokens by key and model", auditTokens(src), "{{key}} {{model}}"),
-      logsPanel("Audit lines", auditLines(src), "time, request_id, key, model, route, status, latency_ms, tokens"),
+      lokiTimeseries("Input tokens by key and model", auditTokens(src), "{{key}} {{model}}"),
+      logsPanel("Audit lines", auditLines(src), AUDIT_FIELDS.join(", ")),
     ],
     2,
   );

@@ -8,7 +8,7 @@ import { pinnedRelease } from "../../k8s/helm";
 import { INGRESS_NAMESPACE, MODELS_NAMESPACE, MONITORING_NAMESPACE } from "../../k8s/namespaces";
 import { irsaRole } from "../../cluster/iam";
 import { ALLOY_CHART, alloyValues } from "./alloy";
-import { LOKI_CHART, LOKI_NAME, lokiBucketPolicy, lokiUrl, lokiValues } from "./loki";
+import { LOKI_CHART, LOKI_EXPIRING_PREFIXES, LOKI_NAME, lokiBucketPolicy, lokiUrl, lokiValues } from "./loki";
 import { gatewayAuditDashboard, modelLogsDashboard } from "./dashboards";
 import type { AuditSource } from "./queries";
 
@@ -109,21 +109,20 @@ export class LogStack extends pulumi.ComponentResource {
         },
         parent,
       );
-      // The compactor deletes expired chunks; the lifecycle rule is the backstop with the same retention, so no
-      // object outlives it even when the compactor does not run.
+      // The compactor deletes expired chunks; the lifecycle rules are the backstop with the same retention, so no
+      // chunk or index table outlives it even when the compactor does not run. Scoped to those prefixes: the
+      // cluster seed and the compactor's pending delete requests must never expire (loki.ts LOKI_EXPIRING_PREFIXES).
       new aws.s3.BucketLifecycleConfiguration(
         `${name}-loki`,
         {
           bucket: bucket.id,
-          rules: [
-            {
-              id: "log-retention",
-              status: "Enabled",
-              filter: {},
-              expiration: { days: Math.ceil(retentionHours / 24) },
-              abortIncompleteMultipartUpload: { daysAfterInitiation: 1 },
-            },
-          ],
+          rules: LOKI_EXPIRING_PREFIXES.map((prefix, i) => ({
+            id: `log-retention-${i === 0 ? "chunks" : "index"}`,
+            status: "Enabled",
+            filter: { prefix },
+            expiration: { days: Math.ceil(retentionHours / 24) },
+            abortIncompleteMultipartUpload: { daysAfterInitiation: 1 },
+          })),
         },
         parent,
       );

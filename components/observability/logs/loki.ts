@@ -27,6 +27,19 @@ export interface LokiValuesInput {
   readonly storageGiB: number;
 }
 
+/**
+ * Loki's object layout in its bucket (grafana/loki tag v3.6.12, a25e0d9, read 2026-12-07): with auth_enabled false
+ * every request runs as tenant "fake" (pkg/loki/modules.go); a chunk's key is `<tenant>/<fingerprint>/...`
+ * (pkg/storage/config/schema_config.go newerExternalKey, schema v12+); index tables live under "index/" as
+ * `<prefix><period number>` (schema_config.go IndexTables.PathPrefix), next to the compactor's delete requests
+ * ("index/delete_requests/", pkg/compactor/deletion DeleteRequestsTableName); the cluster seed is
+ * loki_cluster_seed.json at the root (pkg/analytics/reporter.go).
+ */
+export const LOKI_TENANT = "fake";
+export const LOKI_INDEX_TABLE_PREFIX = "loki_index_";
+/** The key prefixes that age out with the retention: the tenant's chunks and the index tables, nothing else. */
+export const LOKI_EXPIRING_PREFIXES = [`${LOKI_TENANT}/`, `index/${LOKI_INDEX_TABLE_PREFIX}`] as const;
+
 export function lokiValues(input: LokiValuesInput): Record<string, unknown> {
   const s3 = input.storage.type === "s3" ? input.storage : undefined;
   const store = s3 ? "s3" : "filesystem";
@@ -52,7 +65,7 @@ export function lokiValues(input: LokiValuesInput): Record<string, unknown> {
             store: "tsdb",
             object_store: store,
             schema: "v13",
-            index: { prefix: "loki_index_", period: "24h" },
+            index: { prefix: LOKI_INDEX_TABLE_PREFIX, period: "24h" },
           },
         ],
       },

@@ -3,8 +3,20 @@
  * @grafana/lezer-logql). Stream labels come from Alloy's relabelling (alloy.ts LOG_LABELS).
  */
 
-/** Fields of the gateway's JSON audit lines (issue 11): one line per request. */
-export const AUDIT_FIELDS = ["time", "request_id", "key", "model", "route", "status", "latency_ms", "tokens"] as const;
+/**
+ * Fields of the gateway's JSON audit lines the log panels read or show (AuditLine in images/gateway/src/audit.ts;
+ * test/observability-queries.test.ts checks every field and every query against that interface).
+ */
+export const AUDIT_FIELDS = [
+  "time",
+  "request_id",
+  "key",
+  "model",
+  "route",
+  "status",
+  "latency_ms",
+  "input_tokens",
+] as const;
 
 export interface AuditSource {
   /** Namespace and container of the gateway's pods. */
@@ -34,9 +46,9 @@ export function auditLatencyP95(src: AuditSource): string {
   return `quantile_over_time(0.95, ${auditLines(src)} | unwrap latency_ms [$__auto]) by (model)`;
 }
 
-/** Tokens per key and model. */
+/** Input tokens per key and model (the engines' own counts, as the gateway logs them). */
 export function auditTokens(src: AuditSource): string {
-  return `sum by (key, model) (sum_over_time(${auditLines(src)} | unwrap tokens [$__auto]))`;
+  return `sum by (key, model) (sum_over_time(${auditLines(src)} | unwrap input_tokens [$__auto]))`;
 }
 
 /** Every query of the log dashboards, for tests. */

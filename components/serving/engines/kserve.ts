@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { kserveDialect } from "../dialects/kserve";
 import { CHARTS, IMAGES } from "../../versions";
+import type { ModelConfig } from "../../config/serving";
 import type {
   AdapterProblem,
   EngineAdapter,
@@ -27,8 +28,11 @@ export type KServeOptions = z.infer<typeof KServeOptions>;
 
 /** The backend a model runs on: the configured one, else vLLM on a GPU and Hugging Face on CPU. */
 export function kserveBackend(ctx: ModelContext): "huggingface" | "vllm" {
-  const parsed = KServeOptions.safeParse(ctx.model.engineOptions);
-  return (parsed.success ? parsed.data.backend : undefined) ?? (ctx.gpu ? "vllm" : "huggingface");
+  return backendOf(ctx.model, ctx.gpu !== undefined);
+}
+function backendOf(model: ModelConfig, onGpu: boolean): "huggingface" | "vllm" {
+  const parsed = KServeOptions.safeParse(model.engineOptions);
+  return (parsed.success ? parsed.data.backend : undefined) ?? (onGpu ? "vllm" : "huggingface");
 }
 
 /**
@@ -156,8 +160,10 @@ function workload(ctx: ModelContext): EngineWorkload {
       modelFormat: "huggingface",
       protocolVersion: "v1",
       annotations: {
-        // No Knative: a plain Deployment + Service (docs "Raw Deployment", read 2026-11).
-        "serving.kserve.io/deploymentMode": "RawDeployment",
+        // No Knative: a plain Deployment + Service. "Standard" is the mode's name since KServe 0.16; v0.20.0 keeps
+        // "RawDeployment" only as LegacyRawDeployment, "deprecated: use Standard" (pkg/constants/constants.go at
+        // tag v0.20.0, 1fb7810, read 2026-12-07).
+        "serving.kserve.io/deploymentMode": "Standard",
         // KEDA (ModelService) scales the predictor Deployment; KServe must not create its own HPA.
         "serving.kserve.io/autoscalerClass": "external",
       },
@@ -278,4 +284,9 @@ export const kserve: EngineAdapter = {
   metrics,
   dialect: kserveDialect,
   prerequisites,
+  // The vLLM backend gets --gpu-memory-utilization (workload above); the Hugging Face backend allocates as it goes.
+  gpuMemoryReservation: (model) =>
+    model.gpu && backendOf(model, true) === "vllm"
+      ? `vLLM backend, --gpu-memory-utilization ${model.gpu.memoryFraction} (weights and KV cache at start)`
+      : undefined,
 };

@@ -119,13 +119,23 @@ function workload(ctx: ModelContext): EngineWorkload {
     image: `${IMAGES.sglang.repository}:${tagOf(ctx, SGLANG_DEFAULT_VERSION)}`,
     command: ["python3"],
     args,
-    env: { ...QUIET_ENV, SGLANG_DISABLE_REQUEST_LOGGING: "1" },
+    env: { ...QUIET_ENV, SGLANG_DISABLE_REQUEST_LOGGING: "1", SGLANG_ENABLE_HEALTH_ENDPOINT_GENERATION: "true" },
     hfTokenEnv: ["HF_TOKEN"],
     port: PORT,
     // /health answers 503 while loading and otherwise runs a one-token request through the model (docs/engines.md).
     readiness: httpGet("/health", PORT),
-    // Liveness must not depend on a free inference slot: /v1/models is served by the HTTP process alone.
-    liveness: httpGet("/v1/models", PORT),
+    // /v1/models is answered by the HTTP process alone and stays 200 while the scheduler is wedged. /health (same
+    // handler as /health_generate) sends a one-token request through the scheduler and answers 200 as soon as
+    // anything comes back from it (under load at once, so it needs no free slot), 503 after
+    // SGLANG_HEALTH_CHECK_TIMEOUT (20 s) without an answer, and 503 while starting or shutting down
+    // (python/sglang/srt/entrypoints/http_server.py health_generate; environ.py
+    // SGLANG_ENABLE_HEALTH_ENDPOINT_GENERATION, default true, set above so /health never degrades to a process
+    // check). Read 2026-12-07 in the sgl-project/sglang file index (commit 0025436 and the newest copies): the
+    // pinned tag itself could not be fetched (the repository is over this workplace's size limit).
+    liveness: httpGet("/health", PORT),
+    // Longer than SGLang's own 20 s check, and 5 failures 30 s apart: only a loop wedged for minutes is restarted,
+    // never one long batch.
+    livenessTiming: { periodSeconds: 30, timeoutSeconds: 25, failureThreshold: 5 },
     startup: httpGet("/health", PORT),
     startupOverheadSeconds: encoder ? 90 : 240,
     cacheMountPath: CACHE_MOUNT_PATH,
@@ -145,4 +155,7 @@ export const sglang: EngineAdapter = {
   workload,
   metrics,
   dialect: sglangDialect,
+  // --mem-fraction-static: the share of the GPU SGLang takes at start for weights and its KV cache pool.
+  gpuMemoryReservation: (model) =>
+    model.gpu ? `--mem-fraction-static ${model.gpu.memoryFraction} (weights and KV cache pool at start)` : undefined,
 };

@@ -90,6 +90,15 @@ export interface EngineWorkload {
   readonly readiness: ProbeAction;
   /** Liveness: the process is alive (runs only after the startup probe succeeded). */
   readonly liveness: ProbeAction;
+  /**
+   * Liveness timing when the engine's check needs more than the default (10 s period, 5 s timeout, 6 failures):
+   * e.g. a check that waits for the inference loop itself.
+   */
+  readonly livenessTiming?: {
+    readonly periodSeconds: number;
+    readonly timeoutSeconds: number;
+    readonly failureThreshold: number;
+  };
   /** Startup: polled until the model is loaded, within the budget ModelService computes from model size. */
   readonly startup: ProbeAction;
   /** Engine-specific seconds added to the startup budget (compilation, CUDA graph capture, launch step). */
@@ -177,4 +186,11 @@ export interface EngineAdapter {
   readonly maxRequestBytes?: number;
   /** Cluster-wide prerequisites of the engine (none when undefined), in install order. */
   prerequisites?(environment: Environment): readonly EnginePrerequisite[];
+  /**
+   * How the engine reserves GPU memory for `model` up front (e.g. "--gpu-memory-utilization 0.9"), or undefined
+   * when it allocates as it goes. A reserving engine fills the framebuffer by design and manages it itself (its
+   * pressure shows as queueing and latency), so GpuMemoryPressure watches only GPUs of engines that return
+   * undefined here.
+   */
+  gpuMemoryReservation?(model: ModelConfig): string | undefined;
 }

@@ -115,4 +115,7 @@ export const vllm: EngineAdapter = {
   workload,
   metrics,
   dialect: vllmDialect,
+  // --gpu-memory-utilization: the share of the GPU vLLM takes at start for weights, activations and its KV cache.
+  gpuMemoryReservation: (model) =>
+    model.gpu ? `--gpu-memory-utilization ${model.gpu.memoryFraction} (weights and KV cache at start)` : undefined,
 };

@@ -166,4 +166,13 @@ export const xinference: EngineAdapter = {
   workload,
   metrics,
   dialect: xinferenceDialect,
+  // An LLM engine under Xinference (engineOptions.modelEngine vllm or sglang) reserves its KV cache at start with
+  // that engine's own default share; embedding and rerank models on sentence-transformers allocate as they go.
+  gpuMemoryReservation: (model) => {
+    const parsed = XinferenceOptions.safeParse(model.engineOptions);
+    const engine = parsed.success ? parsed.data.modelEngine?.toLowerCase() : undefined;
+    return model.gpu && (engine === "vllm" || engine === "sglang")
+      ? `modelEngine ${engine} (reserves its KV cache at start)`
+      : undefined;
+  },
 };

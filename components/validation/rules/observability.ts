@@ -5,19 +5,11 @@ import type { PlatformConfig } from "../../config/schema";
 import type { Rule, RuleProblem } from "./types";
 import { secretSetCommand } from "../secret-commands";
 
-/**
- * Share of GPU memory above a model's gpu.memoryFraction that the CUDA context and allocator take on top of the
- * engine's reservation (about 0.5-1 GiB): GpuMemoryPressure must sit above memoryFraction + this.
- */
-export const GPU_MEMORY_HEADROOM = 0.02;
-const round = (x: number) => Math.round(x * 1000) / 1000;
-
 export const observabilityRules: Rule = (config) => {
   const obs = config.observability;
   if (!obs) return [];
   return [
     ...receiverProblems(config, obs),
-    ...(obs.enabled && config.models ? gpuMemoryThresholdProblems(obs.alerts.gpuMemoryRatio.value, config.models) : []),
     ...storageProblems(config, obs),
     ...canaryKeyProblems(config, obs),
     ...runbookProblems(config, obs),
@@ -100,40 +92,6 @@ function storageProblems(config: Partial<PlatformConfig>, obs: ObservabilityConf
       0,
       "0 keeps Prometheus data on an emptyDir that a restart wipes",
       "set a volume size such as 50",
-    ),
-  ];
-}
-
-/**
- * vLLM and SGLang reserve gpu.memoryFraction of the GPU at start by design, so a GpuMemoryPressure threshold at or
- * below that share (plus the CUDA context) fires for as long as the model runs. The alert must mean "more than the
- * engines reserve": another process on the GPU or a leak.
- */
-function gpuMemoryThresholdProblems(threshold: number, models: NonNullable<PlatformConfig["models"]>): RuleProblem[] {
-  let worst: { index: number; name: string; fraction: number } | undefined;
-  models.forEach((m, index) => {
-    if (m.gpu && (!worst || m.gpu.memoryFraction > worst.fraction))
-      worst = { index, name: m.name, fraction: m.gpu.memoryFraction };
-  });
-  if (!worst) return [];
-  const floor = round(worst.fraction + GPU_MEMORY_HEADROOM);
-  if (threshold > floor) return [];
-  const raiseTo = Math.max(0.95, round(floor + 0.01));
-  const lowerTo = round(threshold - GPU_MEMORY_HEADROOM - 0.01);
-  const lower =
-    lowerTo >= 0.1
-      ? `, or lower the gpu.memoryFraction of models[${worst.index}] ` +
-        `(and of every model above ${lowerTo}) to ${lowerTo}`
-      : "";
-  return [
-    problem(
-      ["observability", "alerts", "gpuMemoryRatio", "value"],
-      threshold,
-      `GpuMemoryPressure at ${threshold} of GPU memory is not above models[${worst.index}] ` +
-        `(${worst.name})'s gpu.memoryFraction ${worst.fraction} + ${GPU_MEMORY_HEADROOM} (CUDA context) = ` +
-        `${floor}: the engine reserves that share at start by design, ` +
-        "so the alert would fire for as long as the model runs",
-      `set observability.alerts.gpuMemoryRatio.value above ${floor}, e.g. ${raiseTo}${lower}`,
     ),
   ];
 }
