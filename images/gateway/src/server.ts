@@ -15,6 +15,7 @@ import { BoundedLabel } from "./labels";
 import { MemoryLimiter, RedisLimiter, type Limiter } from "./limits";
 import { GatewayMetrics } from "./metrics";
 import { ModelRoutes } from "./model-routes";
+import { shadowMirror } from "./shadow";
 import { playgroundFile } from "./playground";
 import { plainError, Responder } from "./respond";
 
@@ -69,6 +70,7 @@ export class Gateway {
     const deps: ApiDeps = {
       admission: new Admission(c, this.auth, this.routes, this.limiter, this.metrics, modelLabel, keyLabel),
       metrics: this.metrics,
+      shadow: shadowMirror(c, this.routes, this.metrics),
     };
     this.api.set("/v1/embeddings", embeddingsHandler(deps));
     for (const [path, defaultDocs] of Object.entries(RERANK_ROUTES))

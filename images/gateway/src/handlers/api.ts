@@ -4,11 +4,14 @@ import type { RequestContext } from "../context";
 import type { EngineCall } from "../engine";
 import type { GatewayMetrics } from "../metrics";
 import type { ModelRoute } from "../model-routes";
+import type { ShadowMirror } from "../shadow";
 
 /** What an API handler gets: admission (and usage), metrics. */
 export interface ApiDeps {
   readonly admission: Admission;
   readonly metrics: GatewayMetrics;
+  /** Copies of sampled rerank calls to the aliases' shadow models (shadow.ts). */
+  readonly shadow?: ShadowMirror;
 }
 
 /** A POST handler: the parsed body in, the 200 payload out; failures are thrown as GatewayError. */

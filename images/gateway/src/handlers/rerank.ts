@@ -40,6 +40,7 @@ export function rerankHandler(deps: ApiDeps, defaultDocs: boolean): ApiHandler {
     deps.admission.count(ctx, m.name, tokens, { documents: r.documents.length });
     ctx.documents = r.documents.length;
     ctx.inputTokens = tokens;
+    deps.shadow?.offer(r.model, m.name, r.query, r.documents, ranking);
     const top = r.topN ? ranking.slice(0, r.topN) : ranking;
     return {
       id: ctx.id,
