@@ -167,7 +167,7 @@ describe("promotion gate against a real Prometheus", () => {
 });
 
 describe("which changes are promotions", () => {
-  const taskOf = (m: string) => (m.startsWith("emb") ? "embed" : "rerank") as const;
+  const taskOf = (m: string): "embed" | "rerank" => (m.startsWith("emb") ? "embed" : "rerank");
   it("a raised rerank share and an embedding switch are; a lowered share, an unchanged alias and a new alias are not", () => {
     const before = {
       reranker: {
