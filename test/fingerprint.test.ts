@@ -5,6 +5,7 @@ import {
   DEFAULT_TOLERANCE,
   compareEmbed,
   compareRerank,
+  confirmationId,
   driftMessage,
   embedFingerprint,
   rerankFingerprint,
@@ -144,7 +145,7 @@ describe("embedding fingerprints (tiny encoder: real arithmetic on the probe tex
     expect(msg).toContain("bge-small (BAAI/bge-small-zh-v1.5): the vectors drifted");
     expect(msg).toContain("What changed: engine version v0.27.1 -> v0.28.0, dtype float16 -> bfloat16.");
     expect(msg).toContain("Fix: revert (set engineVersion: v0.27.1, dtype: float16 again)");
-    expect(msg).toContain(`models[1].reindexConfirmed: "${now.id}"`);
+    expect(msg).toContain(`models[1].reindexConfirmed: "${confirmationId(recorded, now.key)}"`);
   });
 
   it("a missing probe or other dimensions never passes", () => {

@@ -250,6 +250,17 @@ function revertHint(before: FingerprintKey, after: FingerprintKey): string {
 }
 
 /**
+ * The id a re-index confirmation names: derived from the recorded fingerprint and the new key, never from the
+ * new answers (engines are not bit-reproducible, so an id of the vectors would change on every run).
+ */
+export function confirmationId(recorded: Fingerprint, key: FingerprintKey): string {
+  return `fp-${createHash("sha256")
+    .update(`${recorded.id}\u0000${JSON.stringify(key)}`)
+    .digest("hex")
+    .slice(0, 12)}`;
+}
+
+/**
  * The deploy's failure message for a drift: the model, what changed, the numbers, and both fixes (revert, or
  * confirm a re-index by naming the new fingerprint in config, like the alias dimensions confirmation).
  */
@@ -266,7 +277,7 @@ export function driftMessage(
     `(${recorded.id}): ${comparison.summary}. What changed: ${describeChange(recorded.key, current.key)}. ` +
     `Indexes built with the old ${what === "vectors" ? "vectors" : "scores"} would quietly return worse results. ` +
     `Fix: revert (${revertHint(recorded.key, current.key)}), or, after re-indexing with the new ${what}, ` +
-    `confirm it by setting ${configPath}.reindexConfirmed: "${current.id}".`
+    `confirm it by setting ${configPath}.reindexConfirmed: "${confirmationId(recorded, current.key)}".`
   );
 }
 
