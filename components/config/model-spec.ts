@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { Task } from "./common";
+import { fixMessage } from "./errors";
 
 /**
  * What a user should not have to know about a model: its task, vector size, context length, size and
@@ -33,11 +34,12 @@ export const ModelSpec = z.strictObject({
   }),
   languages: z
     .array(
-      z
-        .string()
-        .regex(/^([a-z]{2,3}|multilingual)$/, {
-          message: 'must be an ISO 639-1 code such as "en" or "zh", or "multilingual"',
-        }),
+      z.string().regex(/^([a-z]{2,3}|multilingual)$/, {
+        message: fixMessage(
+          "is not a language code",
+          'write an ISO 639-1 code such as "en" or "zh", or "multilingual"',
+        ),
+      }),
     )
     .min(1)
     .optional()
