@@ -2,7 +2,7 @@ import tseslint from "typescript-eslint";
 
 // Which folder may import which (the layers of docs/architecture.md):
 //   components/config     the schema, types and environments: imports nothing of ours (a leaf)
-//   components/verifier   runs in the verification pod: no @pulumi, no Pulumi component (the bundle boundary)
+//   images/<program>/src  runs in a pod (verifier, canary, gateway): no @pulumi, no Pulumi component (the bundle boundary)
 //   components/validation cross-field checks against the catalogues: may import config and the catalogues
 const OURS_OUTSIDE_CONFIG = ["../*", "!../config", "!../config/*"];
 
@@ -32,8 +32,8 @@ export default tseslint.config(
     },
   },
   {
-    // components/canary runs in the canary pod, from the same image: the same boundary.
-    files: ["components/verifier/**/*.ts", "components/canary/**/*.ts"],
+    // Every program under images/ runs in a pod: the same boundary.
+    files: ["images/**/*.ts"],
     rules: {
       "no-restricted-imports": [
         "error",
@@ -42,16 +42,12 @@ export default tseslint.config(
             {
               group: [
                 "@pulumi/*",
-                "../verification",
-                "../verification/*",
-                "../../verification",
-                "../../verification/*",
-                "../validation",
-                "../validation/*",
-                "../../validation",
-                "../../validation/*",
+                "**/components/verification",
+                "**/components/verification/*",
+                "**/components/validation",
+                "**/components/validation/*",
               ],
-              message: "components/verifier runs in the verification pod: no @pulumi and no Pulumi component in it.",
+              message: "images/ holds programs that run in a pod: no @pulumi and no Pulumi component in them.",
             },
           ],
         },

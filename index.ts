@@ -223,7 +223,7 @@ export const publicEndpoints = ingress.urls;
 /** The gateway: in-cluster URL, and the one public base URL of every model (OpenAI/Cohere clients use it). */
 export const gatewayUrl = gateway?.url;
 export const gatewayPublicUrl = gateway ? ingress.gatewayUrl : undefined;
-/** What `retrieval-stack verify --stack <name>` reads (components/verifier/stack-outputs.ts). */
+/** What `retrieval-stack verify --stack <name>` reads (components/contracts/stack-outputs.ts). */
 export const verification = verifier.stackOutput;
 export const verificationApiKey = verifier.apiKey;
 export const verificationGatewayApiKey = verifier.gatewayApiKey;

@@ -41,7 +41,7 @@ export {
   verificationHash,
   targetFor,
 } from "./verification";
-export { verifyAll, verifyTarget, type ProgressEvent } from "./verifier/verify";
+export { verifyAll, verifyTarget, type ProgressEvent } from "../images/verifier/src/verify";
 export {
   formatReport,
   formatFailures,
@@ -49,9 +49,14 @@ export {
   type TargetReport,
   type CheckResult,
   type CheckStatus,
-} from "./verifier/report";
-export { VerifyTargetSchema, type VerifyTarget, type VerifyTargetInput, type VerifyOptions } from "./verifier/target";
-export { targetsFromStackOutputs, STACK_OUTPUT_KEY } from "./verifier/stack-outputs";
+} from "../images/verifier/src/report";
+export {
+  VerifyTargetSchema,
+  type VerifyTarget,
+  type VerifyTargetInput,
+  type VerifyOptions,
+} from "./contracts/verify-target";
+export { targetsFromStackOutputs, STACK_OUTPUT_KEY } from "./contracts/stack-outputs";
 export { MODEL_CATALOGUE, lookupModel, type ModelSpec } from "./serving/models";
 export { GPU_INSTANCE_TYPES, lookupInstanceType, type GpuInstanceType } from "./cluster/instances";
 export {

@@ -13,10 +13,10 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { parseArgs } from "node:util";
 import { openaiDialect } from "../components/serving/dialects";
-import { EngineClient } from "../components/verifier/client";
-import { DEFAULT_RETRY, Deadline } from "../components/verifier/http";
-import { runLoad, summarise } from "../components/verifier/load";
-import { SEED_000, SINGLE_TEXT } from "../components/verifier/seeds";
+import { EngineClient } from "../images/verifier/src/client";
+import { DEFAULT_RETRY, Deadline } from "../images/verifier/src/http";
+import { runLoad, summarise } from "../images/verifier/src/load";
+import { SEED_000, SINGLE_TEXT } from "../images/verifier/src/seeds";
 
 const ROOT = path.resolve(__dirname, "..");
 const AUTOCANNON = path.join(ROOT, "node_modules", "autocannon", "autocannon.js");

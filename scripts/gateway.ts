@@ -7,7 +7,7 @@ import * as path from "node:path";
 import { parseArgs } from "node:util";
 import { CONFIG_NAMESPACE, ConfigError, playgroundEnabled } from "../components/config";
 import { parsePlatformConfig } from "../components/validation/parse";
-import { gatewayRuntimeConfig } from "../components/gateway/runtime-config";
+import { gatewayRuntimeConfig } from "../components/gateway/runtime-config-from-stack";
 import { MODELS_NAMESPACE } from "../components/k8s/namespaces";
 import { readStackFile } from "../plan/stack-file";
 import { sha256Hex } from "../images/gateway/src/auth";

@@ -1,7 +1,7 @@
 import { afterAll, describe, expect, it } from "vitest";
 import { dialectNamed } from "../components/serving/dialects";
-import { EngineClient } from "../components/verifier/client";
-import { DEFAULT_RETRY, Deadline } from "../components/verifier/http";
+import { EngineClient } from "../images/verifier/src/client";
+import { DEFAULT_RETRY, Deadline } from "../images/verifier/src/http";
 import { roundBfloat16 } from "../components/fingerprint/float16";
 import { confirmationId, type FingerprintKey } from "../components/fingerprint/fingerprint";
 import { judgeFingerprint, takeFingerprint } from "../components/fingerprint/probe-run";

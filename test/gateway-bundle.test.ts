@@ -4,7 +4,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { stop as stopEsbuild } from "esbuild";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { bundleGateway, GATEWAY_BUNDLE_FILE } from "../images/gateway/bundle";
+import { bundleGateway, GATEWAY_BUNDLE_FILE } from "../images/bundle";
 import { startFakeServer, type FakeServer } from "./fixtures/engine-server";
 import { freePort } from "./free-port";
 

@@ -6,7 +6,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { spawn, type ChildProcess } from "node:child_process";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { CHAT_BRIDGE_SCRIPT } from "../components/observability/chat-bridge-script";
+import { CHAT_BRIDGE_SCRIPT } from "../components/observability/chat-bridge-program";
 
 /** A robot that records what it receives and answers like WeCom/DingTalk (errcode 0, or the one we set). */
 interface Received {

@@ -6,7 +6,7 @@ import * as YAML from "yaml";
 import { STACKS } from "./config-helpers";
 import { ROOT, plan } from "./run-cli";
 import { sharedPlan } from "./shared-plans";
-import { targetsFromStackOutputs } from "../components/verifier/stack-outputs";
+import { targetsFromStackOutputs } from "../components/contracts/stack-outputs";
 import { parseStack } from "./config-helpers";
 
 const tmp = () => fs.mkdtempSync(path.join(os.tmpdir(), "rs-plan-"));

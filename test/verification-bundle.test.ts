@@ -4,18 +4,12 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { build, stop as stopEsbuild, type Metafile } from "esbuild";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import {
-  BUNDLE_FILE,
-  NOTICES_FILE,
-  bundleVerifier,
-  verifierBuildOptions,
-  type VerifierBundle,
-} from "../images/verifier/bundle";
+import { BUNDLE_FILE, NOTICES_FILE, bundleVerifier, verifierBuildOptions, type ImageBundle } from "../images/bundle";
 import { startFakeServer, type FakeServer } from "./fixtures/engine-server";
 import { ROOT, run } from "./run-cli";
 
 // ---------------------------------------------------------------------------------------------------------
-// The artefact the verifier image ships: components/verifier/job.ts bundled by esbuild into one file, built
+// The artefact the verifier image ships: images/verifier/src/job.ts bundled by esbuild into one file, built
 // here with the exact options of `npm run build:verifier`, then run as a process the way the image's ENTRYPOINT
 // runs it, from a directory with no node_modules, against local engine servers.
 // ---------------------------------------------------------------------------------------------------------
@@ -32,7 +26,7 @@ const BUNDLE_BUDGET_BYTES = 3 * 1024 * 1024;
 const OPTIONAL_BUILTINS = ["node:sqlite"];
 
 let work: string;
-let bundle: VerifierBundle;
+let bundle: ImageBundle;
 let embed: FakeServer;
 let rerank: FakeServer;
 let faulty: FakeServer;
@@ -98,7 +92,7 @@ describe("the verifier bundle", () => {
       sourcesContent?: unknown;
     };
     const sources = map.sources.map((s) => path.resolve(path.dirname(bundle.file), s));
-    expect(sources).toContain(path.join(ROOT, "components/verifier/job.ts"));
+    expect(sources).toContain(path.join(ROOT, "images/verifier/src/job.ts"));
     expect(map.sourcesContent).toBeUndefined();
   });
 });

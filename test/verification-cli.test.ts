@@ -6,9 +6,9 @@ import { run, ROOT } from "./run-cli";
 import { closedPortUrl, startFakeServer, type FakeServer } from "./fixtures/engine-server";
 
 // The CLI as users run it: a separate process (tsx runs the TypeScript entry point; `npm run build` compiles
-// the same file to dist/components/verifier/cli.js, which package.json "bin" names).
+// the same file to dist/images/verifier/src/cli.js, which package.json "bin" names).
 const TSX = path.join(ROOT, "node_modules", ".bin", "tsx");
-const CLI = path.join(ROOT, "components", "verifier", "cli.ts");
+const CLI = path.join(ROOT, "images", "verifier", "src", "cli.ts");
 const cli = (args: string[], options: { input?: string; env?: NodeJS.ProcessEnv } = {}) =>
   run(TSX, [CLI, ...args], { timeoutMs: 60_000, ...options });
 const FAST = ["--requests", "8", "--concurrency", "2", "--timeout", "20", "--request-timeout", "3"];
@@ -362,6 +362,6 @@ describe.concurrent("retrieval-stack verify, as a process", () => {
   it("the built entry point starts with a node shebang (package.json bin)", () => {
     expect(fs.readFileSync(CLI, "utf8").startsWith("#!/usr/bin/env node\n")).toBe(true);
     const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, "package.json"), "utf8"));
-    expect(pkg.bin["retrieval-stack"]).toBe("dist/components/verifier/cli.js");
+    expect(pkg.bin["retrieval-stack"]).toBe("dist/images/verifier/src/cli.js");
   });
 });

@@ -11,9 +11,9 @@ import { MODELS_NAMESPACE, VERIFIER_POD_LABEL } from "../components/k8s/namespac
 import { IMAGE_PULL_SECONDS, KEDA_POLLING_SECONDS, NODE_PROVISION_SECONDS } from "../components/serving/autoscaling";
 import { VerificationSchema, type ModelConfig, type VerificationConfig } from "../components/config";
 import { Verification, gatewayModelsOf, verificationHash } from "../components/verification";
-import { runJob } from "../components/verifier/job";
+import { runJob } from "../images/verifier/src/job";
 import { localVerificationProvider } from "../components/verification/provider";
-import type { LocalVerificationInputs } from "../components/verifier/run-local";
+import type { LocalVerificationInputs } from "../components/contracts/stack-outputs";
 import { startFakeServer, type FakeServer } from "./fixtures/engine-server";
 import { SEEDS, groupOf, parseModel } from "./serving-fixtures";
 import { STACKS, parseStack, problemsOf } from "./config-helpers";

@@ -1,8 +1,8 @@
 import * as path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { verifyAll, verifyTarget } from "../components/verifier/verify";
-import { formatReport, type TargetReport } from "../components/verifier/report";
-import type { VerifyOptions, VerifyTargetInput } from "../components/verifier/target";
+import { verifyAll, verifyTarget } from "../images/verifier/src/verify";
+import { formatReport, type TargetReport } from "../images/verifier/src/report";
+import type { VerifyOptions, VerifyTargetInput } from "../components/contracts/verify-target";
 import { startFakeGateway, type FakeGateway, type FakeGatewayOptions } from "./fixtures/fake-gateway";
 import { ROOT, run } from "./run-cli";
 
@@ -134,7 +134,7 @@ describe("gateway targets", () => {
     const r = await run(
       path.join(ROOT, "node_modules", ".bin", "tsx"),
       [
-        path.join(ROOT, "components", "verifier", "cli.ts"),
+        path.join(ROOT, "images", "verifier", "src", "cli.ts"),
         "verify",
         "--gateway",
         g.url,

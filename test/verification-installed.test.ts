@@ -9,7 +9,7 @@ import { ROOT, run } from "./run-cli";
 // Both documented forms of the verify command, run as a user types them (docs/verification.md):
 // - from a checkout: `npm run verify -- <flags>` (npm, the package.json script, tsx);
 // - installed: `npx retrieval-stack verify <flags>` in a project that installed the package (package.json "bin"
-//   -> dist/components/verifier/cli.js, compiled here by the project's own tsc build config into a copy of the
+//   -> dist/images/verifier/src/cli.js, compiled here by the project's own tsc build config into a copy of the
 //   package, then installed with npm, offline, as a directory dependency).
 // ---------------------------------------------------------------------------------------------------------
 
@@ -77,7 +77,7 @@ describe("the verify command as documented", () => {
   it("installed: npx retrieval-stack verify <flags>", async () => {
     const bin = path.join(consumer, "node_modules", ".bin", "retrieval-stack");
     expect(fs.realpathSync(bin)).toBe(
-      path.join(fs.realpathSync(dir), "retrieval-stack", "dist", "components", "verifier", "cli.js"),
+      path.join(fs.realpathSync(dir), "retrieval-stack", "dist", "images", "verifier", "src", "cli.js"),
     );
     const r = await run("npx", ["--no-install", "retrieval-stack", "verify", ...args()], {
       cwd: consumer,

@@ -1,7 +1,7 @@
 import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { TargetReport } from "../components/verifier/report";
-import type { VerifyOptions, VerifyTargetInput } from "../components/verifier/target";
+import type { TargetReport } from "../images/verifier/src/report";
+import type { VerifyOptions, VerifyTargetInput } from "../components/contracts/verify-target";
 import { startFakeServer, type FakeServer } from "./fixtures/engine-server";
 import { startHostileServer, type HostileMode, type HostileServer } from "./fixtures/hostile-server";
 import { ROOT, run } from "./run-cli";

@@ -2,10 +2,10 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { verifyTarget, type ProgressEvent } from "../components/verifier/verify";
-import { runJob } from "../components/verifier/job";
-import type { VerifyOptions, VerifyTargetInput } from "../components/verifier/target";
-import { formatReport, type TargetReport } from "../components/verifier/report";
+import { verifyTarget, type ProgressEvent } from "../images/verifier/src/verify";
+import { runJob } from "../images/verifier/src/job";
+import type { VerifyOptions, VerifyTargetInput } from "../components/contracts/verify-target";
+import { formatReport, type TargetReport } from "../images/verifier/src/report";
 import { closedPortUrl, startFakeServer, type FakeServer } from "./fixtures/engine-server";
 import { startWakingServer } from "./fixtures/waking-server";
 

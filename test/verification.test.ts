@@ -1,13 +1,13 @@
 import * as http from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
-import { verifyTarget } from "../components/verifier/verify";
-import type { VerifyOptions, VerifyTargetInput } from "../components/verifier/target";
-import type { TargetReport } from "../components/verifier/report";
-import { formatReport } from "../components/verifier/report";
-import { EngineClient } from "../components/verifier/client";
-import { Deadline, isTransientStatus, readJson, retryDelayMs } from "../components/verifier/http";
-import { percentile } from "../components/verifier/vectors";
+import { verifyTarget } from "../images/verifier/src/verify";
+import type { VerifyOptions, VerifyTargetInput } from "../components/contracts/verify-target";
+import type { TargetReport } from "../images/verifier/src/report";
+import { formatReport } from "../images/verifier/src/report";
+import { EngineClient } from "../images/verifier/src/client";
+import { Deadline, isTransientStatus, readJson, retryDelayMs } from "../images/verifier/src/http";
+import { percentile } from "../images/verifier/src/vectors";
 import { dialectNamed } from "../components/serving/dialects";
 import {
   closedPortUrl,

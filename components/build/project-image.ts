@@ -6,12 +6,10 @@ import * as aws from "@pulumi/aws";
 import * as docker from "@pulumi/docker";
 import type { Environment } from "../config/common";
 import { profileOf } from "../config/environments";
+import { PACKAGE_ROOT } from "../package-root";
 
-/** The repository root: the build context of our images (their Dockerfiles bundle code from components/). */
-export const REPO_ROOT = path.resolve(
-  __dirname,
-  __dirname.includes(`${path.sep}dist${path.sep}`) ? "../../.." : "../..",
-);
+/** The repository root: the build context of our images (their Dockerfiles bundle code from images/ and components/). */
+export const REPO_ROOT = PACKAGE_ROOT;
 
 /**
  * A short hash of the files an image is built from (paths relative to the repository root, folders walked in
@@ -110,12 +108,11 @@ export const BUILD_CONTEXT_SOURCES = [
   "package.json",
   "package-lock.json",
   "tsconfig.json",
-  "images/verifier",
-  "images/gateway",
+  "images",
   "components",
 ] as const;
 
-/** The verifier image (images/verifier: the post-deploy Job's /app/job.js and the quality canary's /app/canary.js). */
+/** The verifier image (images/verifier: the post-deploy Job's /app/job.js and the quality canary's /app/canary.js, images/canary). */
 export const VERIFIER_IMAGE = {
   repository: "retrieval-verifier",
   dockerfile: "images/verifier/Dockerfile",

@@ -129,7 +129,7 @@ export const AlertThresholdsSchema = z.strictObject({
 });
 export type AlertThresholds = z.infer<typeof AlertThresholdsSchema>;
 
-/** The quality canary (components/canary, deployed by components/observability/quality-canary.ts). */
+/** The quality canary (images/canary, deployed by components/observability/quality-canary.ts). */
 export const CanarySchema = z.strictObject({
   enabled: z.boolean().default(true).meta({
     description: "Deploy the canary (with its alerts and dashboard rows) where the stack wires it.",

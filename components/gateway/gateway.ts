@@ -17,7 +17,8 @@ import {
   NAMESPACE_NAME_LABEL,
   PROMETHEUS_URL,
 } from "../k8s/namespaces";
-import { gatewayRuntimeConfig, type RuntimeConfig, type RuntimeKey } from "./runtime-config";
+import type { RuntimeConfig, RuntimeKey } from "./runtime-config";
+import { gatewayRuntimeConfig } from "./runtime-config-from-stack";
 import { NODE_IMAGE_UID, nonRootPodSecurity, restrictedContainerSecurity } from "../k8s/pod-security";
 
 /** The gateway's Service: name and port the ingress routes /v1/* to. */

@@ -1,16 +1,12 @@
 /**
  * What the gateway server reads at start (a JSON file: the ConfigMap in the cluster, a temp file for
  * `npm run gateway`): the route table from the stack's models, aliases, key hashes, limits, Redis and JWT.
- * Pure (zod and config types, no @pulumi): the server bundle imports the schema, the Pulumi component and
- * scripts/gateway.ts build it from the stack config with gatewayRuntimeConfig().
+ * A leaf (zod and config schemas only, no @pulumi, no catalogue): the server bundle imports the schema; the Pulumi
+ * component and scripts/gateway.ts build the value from the stack config with gatewayRuntimeConfig()
+ * (runtime-config-from-stack.ts).
  */
 import { z } from "zod";
-import type { PlatformConfig } from "../config/schema";
-import type { ModelConfig } from "../config/serving";
 import { GatewayLimitsSchema, RerankCacheSchema, GatewayJwtSchema } from "../config/gateway";
-import { adapterFor } from "../serving/engines";
-import { specOf } from "../validation/rules/models";
-import { servedDims } from "../validation/rules/gateway";
 
 export const RuntimeModelSchema = z.strictObject({
   /** The stack's model name: what callers put in `model`, and the name the engine serves. */
@@ -71,80 +67,3 @@ export const RuntimeConfigSchema = z.strictObject({
 });
 export type RuntimeConfig = z.infer<typeof RuntimeConfigSchema>;
 export type RuntimeConfigInput = z.input<typeof RuntimeConfigSchema>;
-
-export interface RuntimeOptions {
-  /** Base URLs per model name (default: the model's Service in the cluster). */
-  readonly upstreams?: Readonly<Record<string, readonly string[]>>;
-  /** Hashes of keys that are not in the gateway config (secrets.apiKeys, `--api-key`), with their names. */
-  readonly extraKeys?: readonly { name: string; sha256: string }[];
-  readonly redisUrl?: string;
-  readonly playground: boolean;
-}
-
-/** A model's in-cluster Service URL (components/serving/model-service.ts names it after the model). */
-export function serviceUrl(model: Pick<ModelConfig, "name">, namespace: string): string {
-  return `http://${model.name}.${namespace}.svc.cluster.local`;
-}
-
-/** The runtime config of a stack's gateway. */
-export function gatewayRuntimeConfig(
-  config: Pick<PlatformConfig, "models" | "gateway">,
-  namespace: string,
-  options: RuntimeOptions,
-): RuntimeConfig {
-  const g = config.gateway;
-  const models: RuntimeModel[] = config.models.map((m) => {
-    const spec = specOf(m);
-    return {
-      name: m.name,
-      task: m.task,
-      dialect: g.dialects[m.name] ?? adapterFor(m.engine).dialect.name,
-      upstreams: [...(options.upstreams?.[m.name] ?? [serviceUrl(m, namespace)])],
-      ...(m.task === "embed" && servedDims(m) !== undefined ? { dims: servedDims(m) } : {}),
-      matryoshka: spec?.matryoshka ?? false,
-      maxTokens: m.maxModelLen ?? spec?.maxTokens ?? 512,
-      ownedBy: m.engine,
-      ...(g.rerankCache[m.name] ? { cache: g.rerankCache[m.name] } : {}),
-    };
-  });
-  const keys = new Map<string, RuntimeKey>();
-  for (const [name, k] of Object.entries(g.keys))
-    keys.set(name, { name, sha256: [...k.sha256], ...(k.limits ? { limits: k.limits } : {}) });
-  for (const k of options.extraKeys ?? []) {
-    const prev = keys.get(k.name);
-    keys.set(k.name, prev ? { ...prev, sha256: [...prev.sha256, k.sha256] } : { name: k.name, sha256: [k.sha256] });
-  }
-  return RuntimeConfigSchema.parse({
-    models,
-    aliases: Object.fromEntries(
-      Object.entries(g.aliases).map(([n, a]) => [
-        n,
-        {
-          targets: a.targets.map((t) => ({ model: t.model, weight: t.weight })),
-          ...(a.shadow
-            ? {
-                shadow: {
-                  model: a.shadow.model,
-                  sampleRate: a.shadow.sampleRate,
-                  maxInFlight: a.shadow.maxInFlight,
-                  timeoutMs: Math.round(a.shadow.timeoutSeconds * 1000),
-                },
-              }
-            : {}),
-        },
-      ]),
-    ),
-    keys: [...keys.values()],
-    allowAnonymous: keys.size === 0 && !g.jwt,
-    limits: g.limits,
-    ...(g.jwt ? { jwt: g.jwt } : {}),
-    redis: { ...(options.redisUrl ? { url: options.redisUrl } : {}), onDown: g.redis.onDown },
-    maxBodyBytes: g.maxBodyBytes,
-    maxInputs: g.maxInputs,
-    maxDocuments: g.maxDocuments,
-    upstreamTimeoutMs: Math.round(g.upstreamTimeoutSeconds * 1000),
-    attempts: g.attempts,
-    breaker: { failures: g.breaker.failures, cooldownMs: Math.round(g.breaker.cooldownSeconds * 1000) },
-    playground: options.playground,
-  });
-}

@@ -255,7 +255,7 @@ export function modelDrafts(model: ModelConfig, input: AlertRulesInput): DraftGr
   return { name: `retrieval-stack.model.${m}`, scope: { model: m, namespace: ns, engine: model.engine }, drafts };
 }
 
-/** The canary's alerts of one model, over the series components/canary exports (label `model`). */
+/** The canary's alerts of one model, over the series images/canary exports (label `model`). */
 export function canaryDrafts(model: ModelConfig, canary: CanaryConfig): AlertDraft[] {
   const m = model.name;
   const min = canary.models[m]?.minMrrAt10 ?? canary.minMrrAt10;

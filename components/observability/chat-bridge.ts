@@ -2,7 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
 import { childOptions, standardLabels } from "../k8s/meta";
 import { chatBridgePolicySpec } from "../k8s/network-policies";
-import { CHAT_BRIDGE_SCRIPT } from "./chat-bridge-script";
+import { CHAT_BRIDGE_SCRIPT } from "./chat-bridge-program";
 import { IMAGES } from "../versions";
 import { NODE_IMAGE_UID, nonRootPodSecurity, restrictedContainerSecurity } from "../k8s/pod-security";
 

@@ -4,7 +4,7 @@
  * checks every rendered query against these lists, so a renamed metric fails CI instead of showing "no data".
  */
 import { ENGINE_ADAPTERS } from "../serving/engines";
-import { CANARY_METRIC_NAMES } from "../canary/metrics";
+import { CANARY_METRIC_NAMES } from "../contracts/canary";
 
 /**
  * dcgm-exporter default counters (NVIDIA/dcgm-exporter etc/default-counters.csv, read 2026-11).

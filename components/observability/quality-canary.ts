@@ -13,7 +13,7 @@ import {
   CANARY_USER_SET_DIR,
   type CanaryConfigInput,
   type CanaryTarget,
-} from "../canary/config";
+} from "../contracts/canary";
 
 export const QUALITY_CANARY_NAME = "quality-canary";
 
@@ -74,7 +74,7 @@ export function canaryTargetsOf(
 }
 
 /**
- * The quality canary: a Deployment running the verifier image's second entry point (components/canary) every
+ * The quality canary: a Deployment running the verifier image's second entry point (images/canary) every
  * `canary.intervalSeconds` ± jitter over every model, its ConfigMap, a Service and ServiceMonitor for its
  * /metrics, and a NetworkPolicy (Prometheus in; DNS, the models and the gateway out).
  */

@@ -1,6 +1,6 @@
 import * as path from "node:path";
 import type * as pulumi from "@pulumi/pulumi";
-import type { LocalVerificationInputs } from "../verifier/run-local";
+import type { LocalVerificationInputs } from "../contracts/stack-outputs";
 
 /**
  * The local mode's dynamic provider. Pulumi serialises these functions into the dynamic-provider host, so they
@@ -8,7 +8,11 @@ import type { LocalVerificationInputs } from "../verifier/run-local";
  * serialisation of the whole library would be slow and brittle). Running from TypeScript sources (the project's
  * own `pulumi up`), the host has no TypeScript loader: tsx (a dev dependency) is registered first.
  */
-const RUNNER_MODULE = path.join(__dirname, "..", "verifier", `run-local${path.extname(__filename) || ".js"}`);
+const RUNNER_MODULE = path.join(
+  __dirname,
+  "../../images/verifier/src",
+  `run-local${path.extname(__filename) || ".js"}`,
+);
 
 export const localVerificationProvider: pulumi.dynamic.ResourceProvider = {
   async check(_olds: LocalVerificationInputs, news: LocalVerificationInputs) {
@@ -22,7 +26,7 @@ export const localVerificationProvider: pulumi.dynamic.ResourceProvider = {
 
   async create(inputs: LocalVerificationInputs) {
     if (RUNNER_MODULE.endsWith(".ts")) require("tsx/cjs/api").register();
-    const runner = require(RUNNER_MODULE) as typeof import("../verifier/run-local");
+    const runner = require(RUNNER_MODULE) as typeof import("../../images/verifier/src/run-local");
     const result = await runner.runLocalVerification(inputs);
     return {
       id: `verification-${inputs.targetsHash}`,
@@ -32,7 +36,7 @@ export const localVerificationProvider: pulumi.dynamic.ResourceProvider = {
 
   async update(_id: string, _olds: LocalVerificationInputs, news: LocalVerificationInputs) {
     if (RUNNER_MODULE.endsWith(".ts")) require("tsx/cjs/api").register();
-    const runner = require(RUNNER_MODULE) as typeof import("../verifier/run-local");
+    const runner = require(RUNNER_MODULE) as typeof import("../../images/verifier/src/run-local");
     const result = await runner.runLocalVerification(news);
     return { outs: { targetsHash: news.targetsHash, summary: result.summary } };
   },

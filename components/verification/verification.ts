@@ -10,12 +10,17 @@ import { childOptions, standardLabels } from "../k8s/meta";
 import { ENGINE_CLIENT_LABEL, VERIFICATION_NAMESPACE, VERIFIER_POD_LABEL } from "../k8s/namespaces";
 import { scaleFromZeroSeconds } from "../serving/autoscaling";
 import { STARTUP_MAX_SECONDS } from "../serving/sizing";
-import { JOB_CONFIG_DIR, JOB_CONFIG_KEY, type JobConfig } from "../verifier/job";
+import {
+  JOB_CONFIG_DIR,
+  JOB_CONFIG_KEY,
+  type JobConfig,
+  type LocalVerificationInputs,
+  type StackTarget,
+  type StackVerification,
+} from "../contracts/stack-outputs";
 import { localVerificationProvider } from "./provider";
 import { ProjectImage, VERIFIER_IMAGE } from "../build/project-image";
-import type { LocalVerificationInputs } from "../verifier/run-local";
-import type { StackTarget, StackVerification } from "../verifier/stack-outputs";
-import { GATEWAY_DIALECT } from "../verifier/target";
+import { GATEWAY_DIALECT } from "../contracts/verify-target";
 import { NODE_IMAGE_UID, nonRootPodSecurity, restrictedContainerSecurity } from "../k8s/pod-security";
 
 export interface VerificationTarget {

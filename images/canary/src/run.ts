@@ -1,20 +1,20 @@
 /**
- * One canary run for one model: the verifier's health and embed/rerank checks (components/verifier/checks), then
+ * One canary run for one model: the verifier's health and embed/rerank checks (images/verifier/src/checks), then
  * MRR@10 and NDCG@10 on the bundled set and the user set. Results go into the registry as gauges per model and
  * check. A scale-to-zero model outside its active hours is skipped: no call at all.
  */
-import { dialectNamed } from "../serving/dialects";
-import { EngineClient } from "../verifier/client";
-import { DEFAULT_RETRY, Deadline } from "../verifier/http";
-import { routedDialect } from "../verifier/routed";
-import { DEFAULT_OPTIONS, type VerifyTarget } from "../verifier/target";
-import type { CheckContext } from "../verifier/checks/context";
-import { healthChecks } from "../verifier/checks/health";
-import { embedChecks } from "../verifier/checks/embed";
-import { rerankChecks } from "../verifier/checks/rerank";
-import type { CheckResult } from "../verifier/report";
+import { dialectNamed } from "../../../components/serving/dialects";
+import { EngineClient } from "../../verifier/src/client";
+import { DEFAULT_RETRY, Deadline } from "../../verifier/src/http";
+import { routedDialect } from "../../verifier/src/routed";
+import { DEFAULT_OPTIONS, type VerifyTarget } from "../../../components/contracts/verify-target";
+import type { CheckContext } from "../../verifier/src/checks/context";
+import { healthChecks } from "../../verifier/src/checks/health";
+import { embedChecks } from "../../verifier/src/checks/embed";
+import { rerankChecks } from "../../verifier/src/checks/rerank";
+import type { CheckResult } from "../../verifier/src/report";
 import { withinActiveHours } from "./active-hours";
-import type { CanaryConfig, CanaryTarget } from "./config";
+import type { CanaryConfig, CanaryTarget } from "../../../components/contracts/canary";
 import type { Registry } from "./metrics";
 import { bundledSet, scoreSet, type LabelledSet } from "./quality";
 

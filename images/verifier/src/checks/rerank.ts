@@ -1,4 +1,4 @@
-import type { RerankResult } from "../../serving/dialects/types";
+import type { RerankResult } from "../../../../components/serving/dialects/types";
 import type { CheckResult } from "../report";
 import { SEED_000, TOP_N, TOP_N_DOCUMENTS } from "../seeds";
 import { fmt, runCheck, skipped, type CheckContext } from "./context";

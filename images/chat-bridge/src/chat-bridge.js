@@ -14,9 +14,10 @@
  * A robot error (errcode != 0, HTTP error, timeout) answers 502, so Alertmanager retries and counts the failure
  * in alertmanager_notifications_failed_total.
  *
- * Shipped verbatim in a ConfigMap and run by a pinned Node image; the tests run this exact text.
+ * Shipped verbatim in a ConfigMap (components/observability/chat-bridge.ts) and run by a pinned Node image, which
+ * is why it is plain JavaScript with Node built-ins only; test/observability-bridge.test.ts runs this exact file.
  */
-export const CHAT_BRIDGE_SCRIPT = String.raw`"use strict";
+"use strict";
 const http = require("node:http");
 const fs = require("node:fs");
 const crypto = require("node:crypto");
@@ -43,7 +44,14 @@ function title(msg) {
   const firing = (msg.alerts || []).filter((a) => a.status === "firing").length;
   const labels = msg.commonLabels || {};
   const status = String(msg.status || "firing").toUpperCase();
-  return "[" + status + (msg.status === "firing" ? ":" + firing : "") + "] " + (labels.alertname || "alerts") + (labels.model ? " " + labels.model : "");
+  return (
+    "[" +
+    status +
+    (msg.status === "firing" ? ":" + firing : "") +
+    "] " +
+    (labels.alertname || "alerts") +
+    (labels.model ? " " + labels.model : "")
+  );
 }
 
 function markdown(msg, kind) {
@@ -54,7 +62,8 @@ function markdown(msg, kind) {
     const an = a.annotations || {};
     const sev = l.severity || "none";
     const color = a.status === "resolved" ? "info" : sev === "critical" ? "warning" : "comment";
-    const head = "**" + (a.status === "resolved" ? "RESOLVED" : "FIRING") + "** " + (l.alertname || "") + " (" + sev + ")";
+    const head =
+      "**" + (a.status === "resolved" ? "RESOLVED" : "FIRING") + "** " + (l.alertname || "") + " (" + sev + ")";
     lines.push(kind === "wecom" ? '<font color="' + color + '">' + head + "</font>" : head);
     if (an.summary) lines.push("> " + an.summary);
     if (an.description) lines.push(an.description);
@@ -73,7 +82,10 @@ function robotRequest(kind, target, msg) {
   const secret = fragment.get("secret");
   if (secret) {
     const ts = Date.now();
-    const sign = crypto.createHmac("sha256", secret).update(ts + "\n" + secret).digest("base64");
+    const sign = crypto
+      .createHmac("sha256", secret)
+      .update(ts + "\n" + secret)
+      .digest("base64");
     url += (url.includes("?") ? "&" : "?") + "timestamp=" + ts + "&sign=" + encodeURIComponent(sign);
   }
   return { url, body: { msgtype: "markdown", markdown: { title: title(msg), text: markdown(msg, kind) } } };
@@ -92,7 +104,7 @@ async function deliver(kind, target, msg) {
   let answer;
   try {
     answer = JSON.parse(text);
-  } catch (e) {
+  } catch {
     throw new Error("robot answered non-JSON");
   }
   if (answer.errcode !== 0) throw new Error("robot errcode " + answer.errcode + ": " + answer.errmsg);
@@ -121,13 +133,13 @@ const server = http.createServer((req, res) => {
     let msg;
     try {
       msg = JSON.parse(Buffer.concat(chunks).toString("utf8"));
-    } catch (e) {
+    } catch {
       return reply(res, 400, "body is not JSON");
     }
     let target;
     try {
       target = loadTargets()[name];
-    } catch (e) {
+    } catch {
       return reply(res, 500, "cannot read targets file");
     }
     if (!target || target.type !== kind) return reply(res, 404, "no " + kind + " receiver named " + name);
@@ -142,6 +154,7 @@ const server = http.createServer((req, res) => {
   });
 });
 
-server.listen(PORT, process.env.HOST || "0.0.0.0", () => console.log("chat-bridge listening on " + server.address().port));
+server.listen(PORT, process.env.HOST || "0.0.0.0", () =>
+  console.log("chat-bridge listening on " + server.address().port),
+);
 for (const sig of ["SIGTERM", "SIGINT"]) process.on(sig, () => server.close(() => process.exit(0)));
-`;

@@ -5,20 +5,17 @@
  * exits 0 or 1. `pulumi up` awaits the Job: a failed Job fails the deploy.
  */
 import { readFileSync, writeFileSync } from "node:fs";
-import { z } from "zod";
 import { formatFailures, formatReport } from "./report";
-import { StackVerificationSchema } from "./stack-outputs";
+import {
+  JOB_CONFIG_DIR,
+  JOB_CONFIG_KEY,
+  JobConfigSchema,
+  type JobConfig,
+} from "../../../components/contracts/stack-outputs";
 import { verifyAll, type ProgressEvent } from "./verify";
 
-/** Where the ConfigMap is mounted, and its key. */
-export const JOB_CONFIG_DIR = "/etc/retrieval-stack";
-export const JOB_CONFIG_KEY = "verification.json";
 /** Kubernetes keeps at most 4096 bytes of a termination message. */
 const TERMINATION_MESSAGE_MAX = 4096;
-
-/** The ConfigMap's JSON: the same shape the stack exports (options + targets; no secrets). */
-export const JobConfigSchema = StackVerificationSchema;
-export type JobConfig = z.infer<typeof JobConfigSchema>;
 
 export interface JobIo {
   readonly env: NodeJS.ProcessEnv;

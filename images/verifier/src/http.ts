@@ -1,5 +1,6 @@
 import { setMaxListeners } from "node:events";
 import { Transport, TransportError, header } from "./transport";
+import type { RetryPolicy } from "../../../components/contracts/verify-target";
 
 /**
  * The verifier's HTTP layer: one request with a per-attempt timeout, bounded retries with backoff for transient
@@ -56,16 +57,6 @@ export class Deadline {
   dispose(): void {
     clearTimeout(this.timer);
   }
-}
-
-export interface RetryPolicy {
-  /** Retries after the first attempt, for transient failures only. */
-  readonly maxRetries: number;
-  /** First backoff; doubles per retry, ±25 % jitter, at most maxBackoffMs. */
-  readonly baseBackoffMs: number;
-  readonly maxBackoffMs: number;
-  /** A server asking for a longer `Retry-After` than this is waited this long (never longer than the deadline). */
-  readonly retryAfterCapMs: number;
 }
 
 export interface HttpOptions {

@@ -4,7 +4,7 @@
  * window's IANA time zone. The canary skips a model outside its window, so its calls never meet a model that is
  * meant to be at zero (and never count as demand). Pure: the clock is an argument.
  */
-import type { ActiveHours } from "../config/serving";
+import type { ActiveHours } from "../../../components/config/serving";
 
 const DAYS = ["sun", "mon", "tue", "wed", "thu", "fri", "sat"];
 const MONTHS = ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"];

@@ -1,21 +1,25 @@
 /**
- * Builds the verification Job's image payload: components/verifier/job.ts and everything it imports (the
- * verification library, the dialects, the model catalogue, zod, openai, undici) as ONE CommonJS file that needs nothing
- * but Node.js. `npm run build:verifier` writes dist/verifier/; images/verifier/Dockerfile runs it and copies only
- * job.js, job.js.map and THIRD_PARTY_NOTICES.txt into the final image (no node_modules). The test
- * (test/verification-bundle.test.ts) builds with these same options and runs the result as a process.
+ * The one bundle script of our images: each program's entry point and everything it imports as ONE CommonJS file
+ * that needs only Node.js (no node_modules in the image). `npm run build:verifier` / `build:gateway` (or
+ * `tsx images/bundle.ts [verifier|gateway ...]`) write dist/<image>/; each images/<image>/Dockerfile runs it and
+ * copies the bundle, its map and THIRD_PARTY_NOTICES.txt into the final image.
+ * - verifier: images/verifier/src/job.ts -> job.js, and the quality canary (images/canary/src/main.ts) -> canary.js
+ *   in the same image (the canary runs the verifier's checks).
+ * - gateway: images/gateway/src/main.ts -> server.js.
+ * The tests (verification-bundle, gateway-bundle, canary) build with these same options; no @pulumi package may be
+ * inside any bundle.
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { build, type BuildOptions, type Metafile } from "esbuild";
 
-const ROOT = path.resolve(__dirname, "../..");
-export const VERIFIER_ENTRY = path.join(ROOT, "components/verifier/job.ts");
+const ROOT = path.resolve(__dirname, "..");
+export const VERIFIER_ENTRY = path.join(ROOT, "images/verifier/src/job.ts");
 export const VERIFIER_OUT_DIR = path.join(ROOT, "dist/verifier");
 /** The files the image ships (the metafile is for the test and for reading what the bundle holds). */
 export const BUNDLE_FILE = "job.js";
-/** Second entry point in the same image: the quality canary (components/canary/main.ts), same options. */
-export const CANARY_ENTRY = path.join(ROOT, "components/canary/main.ts");
+/** Second entry point in the same image: the quality canary (images/canary/src/main.ts), same options. */
+export const CANARY_ENTRY = path.join(ROOT, "images/canary/src/main.ts");
 export const CANARY_FILE = "canary.js";
 export const NOTICES_FILE = "THIRD_PARTY_NOTICES.txt";
 
@@ -37,7 +41,7 @@ export function verifierBuildOptions(outDir: string): BuildOptions & { metafile:
     // (openai's error classes are reported by name) and make the code in the image harder to read in an incident.
     minify: false,
     // A linked map without sources (`node --enable-source-maps` in the ENTRYPOINT): stack traces of a crashed Job
-    // name components/verification/*.ts lines, at a fraction of the size of a map that embeds every source.
+    // name the .ts lines, at a fraction of the size of a map that embeds every source.
     sourcemap: "linked",
     sourcesContent: false,
     // Keep any @license/@preserve comments at the end of job.js; the full license texts of every bundled package
@@ -90,7 +94,7 @@ export function noticesOf(packages: readonly BundledPackage[], heading: string):
   return `${heading}\n\n${parts.join("\n")}`;
 }
 
-export interface VerifierBundle {
+export interface ImageBundle {
   readonly file: string;
   readonly bytes: number;
   readonly metafile: Metafile;
@@ -98,7 +102,7 @@ export interface VerifierBundle {
 }
 
 /** Builds the bundle into outDir: job.js, job.js.map, THIRD_PARTY_NOTICES.txt and meta.json. */
-export async function bundleVerifier(outDir: string = VERIFIER_OUT_DIR): Promise<VerifierBundle> {
+export async function bundleVerifier(outDir: string = VERIFIER_OUT_DIR): Promise<ImageBundle> {
   fs.rmSync(outDir, { recursive: true, force: true });
   const result = await build(verifierBuildOptions(outDir));
   // The canary inlines a subset of the Job's packages (its own imports are the verifier's): the notices cover it.
@@ -106,24 +110,63 @@ export async function bundleVerifier(outDir: string = VERIFIER_OUT_DIR): Promise
   const packages = bundledPackages(result.metafile);
   fs.writeFileSync(
     path.join(outDir, NOTICES_FILE),
-    noticesOf(packages, "Third-party software bundled into job.js (components/verifier/job.ts of retrieval-stack):"),
+    noticesOf(packages, "Third-party software bundled into job.js (images/verifier/src/job.ts of retrieval-stack):"),
   );
   fs.writeFileSync(path.join(outDir, "meta.json"), JSON.stringify(result.metafile));
   const file = path.join(outDir, BUNDLE_FILE);
   return { file, bytes: fs.statSync(file).size, metafile: result.metafile, packages };
 }
 
-if (require.main === module) {
-  bundleVerifier().then(
-    (b) => {
-      const kb = (n: number) => `${(n / 1024).toFixed(0)} KiB`;
-      process.stdout.write(
-        `${path.relative(ROOT, b.file)}: ${kb(b.bytes)} (map ${kb(fs.statSync(`${b.file}.map`).size)}); packages inlined: ${b.packages.map((p) => `${p.name}@${p.version}`).join(", ")}\n`,
-      );
-    },
-    (error: unknown) => {
-      process.stderr.write(`build:verifier failed: ${error instanceof Error ? error.message : String(error)}\n`);
-      process.exitCode = 1;
-    },
+export const GATEWAY_ENTRY = path.join(ROOT, "images/gateway/src/main.ts");
+export const GATEWAY_OUT_DIR = path.join(ROOT, "dist/gateway");
+export const GATEWAY_BUNDLE_FILE = "server.js";
+
+/** The gateway's build: the verifier's options (each choice explained there) with its own entry point and file. */
+export function gatewayBuildOptions(outDir: string): BuildOptions & { metafile: true } {
+  return {
+    ...verifierBuildOptions(outDir),
+    entryPoints: [GATEWAY_ENTRY],
+    outfile: path.join(outDir, GATEWAY_BUNDLE_FILE),
+  };
+}
+
+/** Builds the gateway's bundle into outDir: server.js, server.js.map and THIRD_PARTY_NOTICES.txt. */
+export async function bundleGateway(outDir: string = GATEWAY_OUT_DIR): Promise<ImageBundle> {
+  fs.rmSync(outDir, { recursive: true, force: true });
+  const result = await build(gatewayBuildOptions(outDir));
+  const packages = bundledPackages(result.metafile);
+  fs.writeFileSync(
+    path.join(outDir, NOTICES_FILE),
+    noticesOf(packages, "Third-party software bundled into server.js (the retrieval gateway):"),
   );
+  const file = path.join(outDir, GATEWAY_BUNDLE_FILE);
+  return { file, bytes: fs.statSync(file).size, metafile: result.metafile, packages };
+}
+
+/** The images this script builds, by the name `tsx images/bundle.ts <name>` takes. */
+const IMAGES: Record<string, () => Promise<ImageBundle>> = { verifier: bundleVerifier, gateway: bundleGateway };
+
+async function main(names: readonly string[]): Promise<void> {
+  const unknown = names.filter((n) => !(n in IMAGES));
+  if (unknown.length > 0) {
+    process.stderr.write(
+      `usage: tsx images/bundle.ts [${Object.keys(IMAGES).join("|")} ...] (unknown: ${unknown.join(", ")})\n`,
+    );
+    process.exitCode = 2;
+    return;
+  }
+  const kb = (n: number) => `${(n / 1024).toFixed(0)} KiB`;
+  for (const name of names.length > 0 ? names : Object.keys(IMAGES)) {
+    const b = await IMAGES[name]!();
+    process.stdout.write(
+      `${path.relative(ROOT, b.file)}: ${kb(b.bytes)} (map ${kb(fs.statSync(`${b.file}.map`).size)}); packages inlined: ${b.packages.map((p) => `${p.name}@${p.version}`).join(", ")}\n`,
+    );
+  }
+}
+
+if (require.main === module) {
+  main(process.argv.slice(2)).catch((error: unknown) => {
+    process.stderr.write(`images/bundle.ts failed: ${error instanceof Error ? error.message : String(error)}\n`);
+    process.exitCode = 1;
+  });
 }

@@ -1,5 +1,5 @@
-import type { EndpointDialect, HttpDialect, RerankResult } from "../serving/dialects/types";
-import { DialectError } from "../serving/dialects/types";
+import type { EndpointDialect, HttpDialect, RerankResult } from "../../../components/serving/dialects/types";
+import { DialectError } from "../../../components/serving/dialects/types";
 import { HttpFailure, prepareRequest, requestJson, sendJson, type HttpOptions } from "./http";
 import { officialClientEmbeddings } from "./openai-http";
 import { Transport } from "./transport";

@@ -1,5 +1,5 @@
 import { parseArgs, type ParseArgsConfig } from "node:util";
-import { editDistance } from "../config/suggest";
+import { editDistance } from "../../../components/config/suggest";
 
 /**
  * Command-line mistakes as one line that names the mistake and the likely intent ("did you mean --stack?",

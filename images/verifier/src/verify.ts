@@ -1,4 +1,4 @@
-import { dialectNamed } from "../serving/dialects";
+import { dialectNamed } from "../../../components/serving/dialects";
 import { EngineClient } from "./client";
 import { routedDialect } from "./routed";
 import { DEFAULT_RETRY, Deadline } from "./http";
@@ -10,7 +10,7 @@ import {
   type VerifyOptions,
   type VerifyTarget,
   type VerifyTargetInput,
-} from "./target";
+} from "../../../components/contracts/verify-target";
 import type { CheckContext } from "./checks/context";
 import { healthChecks } from "./checks/health";
 import { embedChecks } from "./checks/embed";

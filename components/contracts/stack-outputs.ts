@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { VerificationSchema } from "../config/verification";
-import { VerifyTargetSchema, type VerifyOptions, type VerifyTargetInput } from "./target";
+import { VerifyTargetSchema, type VerifyOptions, type VerifyTargetInput } from "./verify-target";
 
 /** Name of the stack output the program exports (index.ts) and `retrieval-stack verify --stack` reads. */
 export const STACK_OUTPUT_KEY = "verification";
@@ -74,4 +74,23 @@ export function targetsFromStackOutputs(
     apiKey: secret(STACK_API_KEY_OUTPUT),
     gatewayApiKey: secret(STACK_GATEWAY_API_KEY_OUTPUT),
   };
+}
+
+/** Where the verification Job's ConfigMap is mounted, and its key. */
+export const JOB_CONFIG_DIR = "/etc/retrieval-stack";
+export const JOB_CONFIG_KEY = "verification.json";
+
+/** The Job's ConfigMap JSON: the same shape the stack exports (options + targets; no secrets). */
+export const JobConfigSchema = StackVerificationSchema;
+export type JobConfig = z.infer<typeof JobConfigSchema>;
+
+/** What the local mode's resource stores: the inputs (API key aside) and the hash that decides re-runs. */
+export interface LocalVerificationInputs {
+  readonly targets: readonly VerifyTargetInput[];
+  readonly options: Omit<VerifyOptions, "apiKey">;
+  readonly apiKey?: string;
+  /** Sent to the gateway targets (default: apiKey). */
+  readonly gatewayApiKey?: string;
+  /** Changes when a model, an engine or the verification config changes: only then do the checks re-run. */
+  readonly targetsHash: string;
 }

@@ -1,17 +1,7 @@
 import { formatFailures, formatReport } from "./report";
-import { DEFAULT_OPTIONS, type VerifyOptions, type VerifyTargetInput } from "./target";
+import { DEFAULT_OPTIONS, type VerifyOptions } from "../../../components/contracts/verify-target";
 import { verifyAll } from "./verify";
-
-/** What the local-mode resource stores: the inputs (API key aside) and the hash that decides re-runs. */
-export interface LocalVerificationInputs {
-  readonly targets: readonly VerifyTargetInput[];
-  readonly options: Omit<VerifyOptions, "apiKey">;
-  readonly apiKey?: string;
-  /** Sent to the gateway targets (default: apiKey). */
-  readonly gatewayApiKey?: string;
-  /** Changes when a model, an engine or the verification config changes: only then do the checks re-run. */
-  readonly targetsHash: string;
-}
+import type { LocalVerificationInputs } from "../../../components/contracts/stack-outputs";
 
 export class VerificationFailed extends Error {
   override readonly name = "VerificationFailed";

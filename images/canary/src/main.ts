@@ -7,7 +7,12 @@
 import { readFileSync } from "node:fs";
 import * as http from "node:http";
 import type { AddressInfo } from "node:net";
-import { CANARY_CONFIG_DIR, CANARY_CONFIG_KEY, CanaryConfigSchema, type CanaryConfig } from "./config";
+import {
+  CANARY_CONFIG_DIR,
+  CANARY_CONFIG_KEY,
+  CanaryConfigSchema,
+  type CanaryConfig,
+} from "../../../components/contracts/canary";
 import { Registry } from "./metrics";
 import { parseUserSet, type LabelledSet } from "./quality";
 import { nextDelayMs, runAll } from "./run";

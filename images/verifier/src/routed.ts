@@ -1,5 +1,5 @@
-import type { Task } from "../config/common";
-import type { EndpointDialect, HttpDialect } from "../serving/dialects/types";
+import type { Task } from "../../../components/config/common";
+import type { EndpointDialect, HttpDialect } from "../../../components/serving/dialects/types";
 
 /**
  * A dialect seen through an ingress route: the task endpoint answers at `route` (bodies unchanged: the ingress

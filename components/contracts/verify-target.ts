@@ -2,7 +2,17 @@ import { z } from "zod";
 import { Task } from "../config/common";
 import { ActiveHoursSchema } from "../config/serving";
 import type { VerificationConfig } from "../config/verification";
-import type { RetryPolicy } from "./http";
+
+/** How the checks retry a transient failure (the verifier's HTTP client applies it). */
+export interface RetryPolicy {
+  /** Retries after the first attempt, for transient failures only. */
+  readonly maxRetries: number;
+  /** First backoff; doubles per retry, ±25 % jitter, at most maxBackoffMs. */
+  readonly baseBackoffMs: number;
+  readonly maxBackoffMs: number;
+  /** A server asking for a longer `Retry-After` than this is waited this long (never longer than the deadline). */
+  readonly retryAfterCapMs: number;
+}
 
 /** The dialect of gateway targets: the gateway answers in OpenAI/Cohere shapes (components/serving/dialects/openai.ts). */
 export const GATEWAY_DIALECT = "openai";

@@ -1,5 +1,5 @@
 import { describeError, type EngineClient } from "../client";
-import type { RetryPolicy } from "../http";
+import type { RetryPolicy } from "../../../../components/contracts/verify-target";
 import { runLoad, summarise, withInstantServer, type LoadResult, type LoadSummary } from "../load";
 import type { CheckResult } from "../report";
 import { SEED_000, SINGLE_TEXT } from "../seeds";

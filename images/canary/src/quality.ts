@@ -1,14 +1,14 @@
 /**
  * Ranking quality of one model on a labelled set: MRR@10 and NDCG@10 (binary relevance). The bundled set is the
- * verifier's (components/verifier/quality-set.ts, with the verifier's own rerank candidates); a user set comes
+ * verifier's (images/verifier/src/quality-set.ts, with the verifier's own rerank candidates); a user set comes
  * from a ConfigMap as JSONL, one query per line: {"query", "candidates": [{"id", "text"}], "relevant": [ids]}.
  */
 import { z } from "zod";
-import type { EngineClient } from "../verifier/client";
-import { QUALITY_BATCH, candidatesFor } from "../verifier/checks/quality";
-import { QUALITY_CORPUS, QUALITY_QUERIES, reciprocalRankAt } from "../verifier/quality-set";
-import { cosine } from "../verifier/vectors";
-import type { Task } from "../config/common";
+import type { EngineClient } from "../../verifier/src/client";
+import { QUALITY_BATCH, candidatesFor } from "../../verifier/src/checks/quality";
+import { QUALITY_CORPUS, QUALITY_QUERIES, reciprocalRankAt } from "../../verifier/src/quality-set";
+import { cosine } from "../../verifier/src/vectors";
+import type { Task } from "../../../components/config/common";
 
 export const K = 10;
 

@@ -6,13 +6,18 @@
  */
 import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
-import { EngineName, Task } from "../config/common";
-import { lookupModel } from "../serving/models";
-import { adapterFor } from "../serving/engines";
-import { DIALECTS, dialectNamed } from "../serving/dialects";
+import { EngineName, Task } from "../../../components/config/common";
+import { lookupModel } from "../../../components/serving/models";
+import { adapterFor } from "../../../components/serving/engines";
+import { DIALECTS, dialectNamed } from "../../../components/serving/dialects";
 import { formatReport, type VerificationReport } from "./report";
-import { DEFAULT_OPTIONS, GATEWAY_DIALECT, type VerifyOptions, type VerifyTargetInput } from "./target";
-import { targetsFromStackOutputs } from "./stack-outputs";
+import {
+  DEFAULT_OPTIONS,
+  GATEWAY_DIALECT,
+  type VerifyOptions,
+  type VerifyTargetInput,
+} from "../../../components/contracts/verify-target";
+import { targetsFromStackOutputs } from "../../../components/contracts/stack-outputs";
 import { verifyAll, type ProgressEvent } from "./verify";
 import { UsageError, closest, flagsNpmTook, parseCommandLine } from "./args";
 

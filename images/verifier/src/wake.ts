@@ -1,6 +1,6 @@
-import type { ActiveHours } from "../config/serving";
-import type { HttpDialect } from "../serving/dialects/types";
-import { DialectError } from "../serving/dialects/types";
+import type { ActiveHours } from "../../../components/config/serving";
+import type { HttpDialect } from "../../../components/serving/dialects/types";
+import { DialectError } from "../../../components/serving/dialects/types";
 import { EngineClient, describeError } from "./client";
 import { DEFAULT_RETRY, Deadline, HttpFailure, isTransientFailure } from "./http";
 import type { CheckResult } from "./report";

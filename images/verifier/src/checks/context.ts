@@ -2,7 +2,7 @@ import type { EngineClient } from "../client";
 import { describeError } from "../client";
 import type { Deadline } from "../http";
 import type { CheckResult, CheckStatus } from "../report";
-import type { VerifyOptions, VerifyTarget } from "../target";
+import type { VerifyOptions, VerifyTarget } from "../../../../components/contracts/verify-target";
 
 /** What every check sees. */
 export interface CheckContext {
