@@ -110,7 +110,19 @@ async function rank(client: EngineClient, task: Task, set: LabelledSet, dimensio
           chunk.map((c) => c.text),
         )
       ).value;
-      for (const r of results) if (chunk[r.index]) scored.push({ id: chunk[r.index]!.id, score: r.score });
+      // Score only a valid answer: one finite score per candidate, each index once (a duplicated index used to
+      // yield an MRR that "passed" while the sanity check failed).
+      const seen = new Set<number>();
+      for (const r of results) {
+        if (!Number.isInteger(r.index) || !chunk[r.index])
+          throw new Error(`"${q.query.slice(0, 40)}": index ${r.index} is not one of the ${chunk.length} candidates`);
+        if (seen.has(r.index)) throw new Error(`"${q.query.slice(0, 40)}": index ${r.index} appears twice`);
+        if (!Number.isFinite(r.score)) throw new Error(`"${q.query.slice(0, 40)}": score ${r.score} is not finite`);
+        seen.add(r.index);
+        scored.push({ id: chunk[r.index]!.id, score: r.score });
+      }
+      if (seen.size !== chunk.length)
+        throw new Error(`"${q.query.slice(0, 40)}": ${seen.size} scores for ${chunk.length} candidates`);
     }
     out.push(scored.sort((a, b) => b.score - a.score).map((x) => x.id));
   }
