@@ -3,6 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
 import type { Environment, ModelConfig, VerificationConfig } from "../config";
 import { profileOf } from "../config/environments";
+import { readLabelledSetFile } from "../quality/labelled-set";
 import { verificationModeOf } from "../config/verification";
 import { specOf } from "../validation/rules";
 import { adapterFor } from "../serving/engines";
@@ -135,6 +136,11 @@ export function targetFor(
     requestDimensions: model.dimensions,
     normalized: model.task === "embed" && (spec?.normalized ?? false),
     sloP99Ms: model.slo.p99LatencyMs,
+    ...(spec?.languages ? { languages: [...spec.languages] } : {}),
+    ...(model.quality?.minMrrAt10 !== undefined ? { minMrrAt10: model.quality.minMrrAt10 } : {}),
+    ...(model.quality?.labelledSet
+      ? { labelledSet: readLabelledSetFile(model.quality.labelledSet, `models.${model.name}`) }
+      : {}),
     ...(publicUrl ? { publicUrl } : {}),
     ...wake,
   };

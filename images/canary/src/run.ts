@@ -95,7 +95,10 @@ export async function runTarget(
     }
     const [sanity, sanityS] = await timed(() => (target.task === "embed" ? embedChecks(ctx) : rerankChecks(ctx)));
     record("sanity", passed(sanity), sanityS, failed(sanity));
-    const sets = [bundledSet(target.task), ...(options.userSet ? [options.userSet] : [])];
+    // The bundled set in the model's languages (none matching: not scored), then the model's own set or the user set.
+    const bundled = bundledSet(target.task, target.languages);
+    const own = target.labelledSet ? { name: "user", queries: target.labelledSet } : options.userSet;
+    const sets = [...(bundled.queries.length ? [bundled] : []), ...(own ? [own] : [])];
     for (const set of sets) {
       const check = `quality.${set.name}` as CanaryCheck;
       if (!passed(sanity)) {
