@@ -3,8 +3,12 @@ import { dialectNamed } from "../components/serving/dialects";
 import { EngineClient } from "../images/verifier/src/client";
 import { DEFAULT_RETRY, Deadline } from "../images/verifier/src/http";
 import { roundBfloat16 } from "../components/fingerprint/float16";
-import { confirmationId, type FingerprintKey } from "../components/fingerprint/fingerprint";
+import { confirmationId, type Fingerprint, type FingerprintKey } from "../components/fingerprint/fingerprint";
 import { judgeFingerprint, takeFingerprint } from "../components/fingerprint/probe-run";
+import { verifyTarget } from "../images/verifier/src/verify";
+import { runTarget } from "../images/canary/src/run";
+import { Registry } from "../images/canary/src/metrics";
+import { CanaryTargetSchema } from "../components/contracts/canary";
 import { catalogueDims, startFakeServer, type FakeServer, type FakeServerOptions } from "./fixtures/engine-server";
 
 /**
@@ -126,5 +130,68 @@ describe("fake engines answer like the model they play", () => {
     // docs/playground.md: `serve-fake.ts tei bge-small-zh 18081` behind the local stack's 512-dim bge-small-zh.
     const c = await client({ dialect: "tei", servedModel: "bge-small-zh" });
     expect((await c.embed(["你好"])).value[0]).toHaveLength(512);
+  });
+});
+
+describe("the verifier and the canary with fingerprints, over real sockets", () => {
+  const OPTIONS = {
+    requests: 2,
+    concurrency: 1,
+    timeoutSeconds: 30,
+    requestTimeoutSeconds: 5,
+    maxRetries: 0,
+    quality: { enabled: false, minMrrAt10: 0.75 },
+    checkLoadGenerator: false,
+  };
+  const fake = async (o: Partial<FakeServerOptions> = {}) => {
+    const s = await startFakeServer({ dialect: "tei", servedModel: "bge-small-zh", dims: 512, ...o });
+    servers.push(s);
+    return s.url;
+  };
+  const target = (url: string, recorded?: Fingerprint) => ({
+    name: "bge-small-zh",
+    url,
+    dialect: "tei",
+    task: "embed" as const,
+    servedModel: "bge-small-zh",
+    dims: 512,
+    languages: ["zh"],
+    fingerprint: { key: embedKey, configPath: "models.bge-small-zh", ...(recorded ? { recorded } : {}) },
+  });
+
+  it("the first verified deploy records; a later deploy with drifted vectors fails naming the fix", async () => {
+    const first = await verifyTarget(target(await fake()), OPTIONS);
+    const row = first.checks.find((c) => c.check === "fingerprint")!;
+    expect(row).toMatchObject({ status: "pass" });
+    expect(row.got).toMatch(/^bge-small-zh: fingerprint fp-[0-9a-f]{12} recorded \(16 probes;/);
+    expect(first.fingerprint?.task).toBe("embed");
+    const drifted = await verifyTarget(
+      target(await fake({ revector: (v) => v.map((x, i) => (i % 2 ? x : -x)) }), first.fingerprint),
+      OPTIONS,
+    );
+    expect(drifted.pass).toBe(false);
+    const failed = drifted.checks.find((c) => c.check === "fingerprint")!;
+    expect(failed.status).toBe("fail");
+    expect(failed.got).toContain("bge-small-zh (BAAI/bge-small-zh-v1.5): the vectors drifted");
+    expect(failed.got).toContain('models.bge-small-zh.reindexConfirmed: "fp-');
+    expect(drifted.fingerprint).toEqual(first.fingerprint); // the record stays until a confirmed re-index
+  });
+
+  it("the canary exports drift and match: 0 and 1 for the same engine, > 0.5 and 0 for a permuted one", async () => {
+    const first = await verifyTarget(target(await fake()), OPTIONS);
+    const config = { requestTimeoutSeconds: 5, maxRetries: 0, intervalSeconds: 60 };
+    const registry = new Registry();
+    const same = CanaryTargetSchema.parse({ ...target(await fake(), first.fingerprint), name: "same" });
+    expect((await runTarget(same, config, registry)).fingerprint).toBe(true);
+    expect(registry.get("fingerprintMatch", { model: "same" })).toBe(1);
+    expect(registry.get("fingerprintDrift", { model: "same" })).toBeLessThan(1e-4);
+    const permuted = CanaryTargetSchema.parse({
+      ...target(await fake({ revector: (v) => [...v].reverse() }), first.fingerprint),
+      name: "permuted",
+    });
+    expect((await runTarget(permuted, config, registry)).fingerprint).toBe(false);
+    expect(registry.get("fingerprintMatch", { model: "permuted" })).toBe(0);
+    expect(registry.get("fingerprintDrift", { model: "permuted" })).toBeGreaterThan(0.5);
+    expect(registry.expose()).toMatch(/^retrieval_stack_canary_fingerprint_match\{model="permuted"\} 0$/m);
   });
 });
