@@ -16,17 +16,17 @@ export const FingerprintKeySchema = z.strictObject({
 export const FingerprintSchema = z.discriminatedUnion("task", [
   z.strictObject({
     task: z.literal("embed"),
-    key: FingerprintKeySchema,
+    key: FingerprintKeySchema.readonly(),
     probeSet: z.string(),
     id: z.string(),
-    probes: z.array(z.strictObject({ id: z.string(), norm: z.number(), unit: z.string() })),
+    probes: z.array(z.strictObject({ id: z.string(), norm: z.number(), unit: z.string() }).readonly()).readonly(),
   }),
   z.strictObject({
     task: z.literal("rerank"),
-    key: FingerprintKeySchema,
+    key: FingerprintKeySchema.readonly(),
     probeSet: z.string(),
     id: z.string(),
-    probes: z.array(z.strictObject({ id: z.string(), scores: z.array(z.number()) })),
+    probes: z.array(z.strictObject({ id: z.string(), scores: z.array(z.number()).readonly() }).readonly()).readonly(),
   }),
 ]);
 
