@@ -30,15 +30,31 @@ export const localVerificationProvider: pulumi.dynamic.ResourceProvider = {
     const result = await runner.runLocalVerification(inputs);
     return {
       id: `verification-${inputs.targetsHash}`,
-      outs: { targetsHash: inputs.targetsHash, summary: result.summary },
+      outs: { targetsHash: inputs.targetsHash, summary: result.summary, fingerprints: result.fingerprints },
     };
   },
 
-  async update(_id: string, _olds: LocalVerificationInputs, news: LocalVerificationInputs) {
+  async update(
+    _id: string,
+    olds: LocalVerificationInputs & { fingerprints?: Record<string, unknown> },
+    news: LocalVerificationInputs,
+  ) {
     if (RUNNER_MODULE.endsWith(".ts")) require("tsx/cjs/api").register();
     const runner = require(RUNNER_MODULE) as typeof import("../../images/verifier/src/run-local");
-    const result = await runner.runLocalVerification(news);
-    return { outs: { targetsHash: news.targetsHash, summary: result.summary } };
+    // The record lives in this resource's state: each model's last kept fingerprint is what this run compares
+    // with. A failed run throws, so the state (and the record) stays as it was.
+    const recorded = olds.fingerprints ?? {};
+    const targets = news.targets.map((t) =>
+      t.fingerprint && recorded[t.name] ? { ...t, fingerprint: { ...t.fingerprint, recorded: recorded[t.name] } } : t,
+    ) as LocalVerificationInputs["targets"];
+    const result = await runner.runLocalVerification({ ...news, targets });
+    return {
+      outs: {
+        targetsHash: news.targetsHash,
+        summary: result.summary,
+        fingerprints: { ...recorded, ...result.fingerprints },
+      },
+    };
   },
 
   async delete() {

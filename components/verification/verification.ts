@@ -4,6 +4,7 @@ import * as k8s from "@pulumi/kubernetes";
 import type { Environment, ModelConfig, VerificationConfig } from "../config";
 import { profileOf } from "../config/environments";
 import { readLabelledSetFile } from "../quality/labelled-set";
+import type { FingerprintRecord, FingerprintTarget } from "../fingerprint/schema";
 import { verificationModeOf } from "../config/verification";
 import { specOf } from "../validation/rules";
 import { adapterFor } from "../serving/engines";
@@ -146,6 +147,24 @@ export function targetFor(
   };
 }
 
+/** What the fingerprint check needs for one model: the key of what can change its answers, and the tolerance. */
+export function fingerprintTargetFor(model: ModelConfig, v: VerificationConfig): FingerprintTarget {
+  const { enabled: _e, ...tolerance } = v.fingerprint;
+  return {
+    key: {
+      modelId: model.model,
+      revision: model.revision ?? "unpinned",
+      engine: model.engine,
+      engineVersion: model.engineVersion ?? adapterFor(model.engine).defaultVersion,
+      dtype: model.dtype,
+      dimensions: model.task === "embed" ? (model.dimensions ?? specOf(model)?.dims ?? 0) : 0,
+    },
+    configPath: `models.${model.name}`,
+    ...(model.reindexConfirmed ? { reindexConfirmed: model.reindexConfirmed } : {}),
+    tolerance,
+  };
+}
+
 /** Display name of a model's gateway target. */
 export const gatewayTargetName = (model: string) => `${model} via gateway`;
 
@@ -187,11 +206,13 @@ export function gatewayModelsOf(
 export class LocalVerification extends pulumi.dynamic.Resource {
   declare readonly summary: pulumi.Output<string>;
   declare readonly targetsHash: pulumi.Output<string>;
+  /** The recorded fingerprint of every verified model, by model name (kept in state across deploys). */
+  declare readonly fingerprints: pulumi.Output<FingerprintRecord | undefined>;
   constructor(name: string, inputs: pulumi.Inputs, opts?: pulumi.CustomResourceOptions) {
     super(
       localVerificationProvider,
       name,
-      { ...inputs, summary: undefined },
+      { ...inputs, summary: undefined, fingerprints: undefined },
       opts,
       "verification",
       "LocalVerification",
@@ -238,6 +259,13 @@ export class Verification extends pulumi.ComponentResource {
   /** The key sent to the gateway (secret), exported as `verificationGatewayApiKey` for `verify --stack`. */
   readonly gatewayApiKey: pulumi.Output<string | undefined>;
   readonly hash: string;
+  /**
+   * The recorded fingerprints (local mode): the first verified deploy records each model's, later deploys keep
+   * or (after a confirmed re-index) replace them. Exported as the `modelFingerprints` stack output.
+   */
+  readonly fingerprints: pulumi.Output<FingerprintRecord | undefined> = pulumi.output(undefined);
+  /** What the canary compares with, by model name: each model's fingerprint target with its recorded fingerprint. */
+  readonly fingerprintTargets: pulumi.Output<Record<string, FingerprintTarget>>;
   /** The component's dependsOn (every model), repeated on the resources that run the checks, so that the engine's graph records it. */
   private readonly after: pulumi.Input<pulumi.Input<pulumi.Resource>[]> | pulumi.Input<pulumi.Resource> | undefined;
 
@@ -261,9 +289,10 @@ export class Verification extends pulumi.ComponentResource {
       quality: v.quality,
     };
     const engineTargets = args.targets.map((t) =>
-      pulumi
-        .all([t.url, t.publicUrl])
-        .apply(([url, publicUrl]) => targetFor(t.model, url, publicUrl, t.startupBudgetSeconds)),
+      pulumi.all([t.url, t.publicUrl]).apply(([url, publicUrl]) => ({
+        ...targetFor(t.model, url, publicUrl, t.startupBudgetSeconds),
+        ...(v.fingerprint.enabled ? { fingerprint: fingerprintTargetFor(t.model, v) } : {}),
+      })),
     );
     const gw = args.gateway;
     const gatewayTargets = gw
@@ -297,12 +326,21 @@ export class Verification extends pulumi.ComponentResource {
         ...(gw && (gw.apiKey ?? args.apiKey) ? { gatewayApiKey: gw.apiKey ?? args.apiKey } : {}),
       } satisfies { [K in keyof LocalVerificationInputs]: unknown };
       const budget = `${checksBudgetSeconds(v, models.length + viaGateway.length)}s`;
-      new LocalVerification(`${name}-local`, inputs, {
+      this.fingerprints = new LocalVerification(`${name}-local`, inputs, {
         parent: this,
         dependsOn: this.afterList(),
         customTimeouts: { create: budget, update: budget },
-      });
+      }).fingerprints;
     }
+    this.fingerprintTargets = this.fingerprints.apply((record) =>
+      v.fingerprint.enabled
+        ? Object.fromEntries(
+            models.flatMap((m) =>
+              record?.[m.name] ? [[m.name, { ...fingerprintTargetFor(m, v), recorded: record[m.name]! }]] : [],
+            ),
+          )
+        : {},
+    );
     this.registerOutputs({ stackOutput: this.stackOutput, hash: this.hash });
   }
 

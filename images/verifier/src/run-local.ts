@@ -1,3 +1,4 @@
+import type { Fingerprint } from "../../../components/fingerprint/fingerprint";
 import { formatFailures, formatReport } from "./report";
 import { DEFAULT_OPTIONS, type VerifyOptions } from "../../../components/contracts/verify-target";
 import { verifyAll } from "./verify";
@@ -14,7 +15,7 @@ export class VerificationFailed extends Error {
 export async function runLocalVerification(
   inputs: LocalVerificationInputs,
   log: (line: string) => void = () => {},
-): Promise<{ summary: string; checks: number }> {
+): Promise<{ summary: string; checks: number; fingerprints: Record<string, Fingerprint> }> {
   const options: VerifyOptions = {
     ...DEFAULT_OPTIONS,
     ...inputs.options,
@@ -30,7 +31,11 @@ export async function runLocalVerification(
     );
   }
   const checks = report.targets.reduce((n, t) => n + t.checks.length, 0);
+  const fingerprints = Object.fromEntries(
+    report.targets.flatMap((t) => (t.fingerprint ? [[t.name, t.fingerprint] as const] : [])),
+  );
   return {
+    fingerprints,
     summary: `${report.targets.length} model(s), ${checks} checks passed in ${Math.round(report.ms)} ms`,
     checks,
   };
