@@ -67,3 +67,29 @@ describe("the labelled set a model is judged on", () => {
     expect(w.join("\n")).toContain('verification.promotion.override is set ("INC-4711 reranker v1 crashes")');
   });
 });
+
+describe("embedding alias switches and shadows in config", () => {
+  const gateway = (aliases: unknown) => (raw: any) => {
+    raw.gateway = { ...(raw.gateway ?? {}), enabled: true, aliases };
+  };
+  it("an embedding alias switched to another model is refused until indexedWith names it", () => {
+    const p = problemsOf("local", (raw: any) => {
+      raw.models.push({ ...raw.models[0], name: "bge-small-v2" });
+      gateway({ embedder: { targets: [{ model: "bge-small-v2" }], dimensions: 512, indexedWith: "bge-small-zh" } })(
+        raw,
+      );
+    });
+    expect(p.map((x) => x.path)).toEqual(["retrieval-stack:gateway.aliases.embedder.indexedWith"]);
+    expect(p[0]!.message).toContain("confirm the switch by setting indexedWith: bge-small-v2");
+  });
+  it("a shadow must be a rerank model of the stack, on a rerank alias", () => {
+    const p = problemsOf(
+      "local",
+      gateway({
+        rr: { targets: [{ model: "bge-reranker-base" }], shadow: { model: "bge-small-zh", sampleRate: 0.1 } },
+      }),
+    );
+    expect(p[0]!.path).toBe("retrieval-stack:gateway.aliases.rr.shadow.model");
+    expect(p[0]!.message).toContain("only rerank aliases take a rerank shadow");
+  });
+});

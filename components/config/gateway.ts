@@ -52,6 +52,12 @@ export const GatewayAliasSchema = z.strictObject({
    */
   dimensions: PositiveInt.optional(),
   /**
+   * Embedding aliases: the model whose vectors the callers' indexes hold. A switch to another model (even at
+   * equal dimensions) is refused until this names the new target too (the confirmation, after a re-index).
+   * Checked in rules/gateway.ts.
+   */
+  indexedWith: DnsLabel.optional(),
+  /**
    * Rerank aliases: a candidate model that gets a copy of sampled calls after the caller is answered; the gateway
    * compares its ranking with the primary's (docs/model-changes.md). Checked in rules/gateway.ts.
    */

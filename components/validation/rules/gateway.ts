@@ -80,6 +80,12 @@ export const gatewayRules: Rule = (config) => {
       });
       continue;
     }
+    if (a.indexedWith !== undefined && a.indexedWith !== a.targets[0]!.model)
+      out.push({
+        path: at("indexedWith"),
+        value: a.indexedWith,
+        message: `says the callers' indexes hold ${a.indexedWith}'s vectors, but the alias now points at ${a.targets[0]!.model}: vectors of two models cannot share an index, even at equal dimensions. Fix: point the alias back at ${a.indexedWith}, or, after re-indexing with ${a.targets[0]!.model}, confirm the switch by setting indexedWith: ${a.targets[0]!.model}.`,
+      });
     const dims = servedDims(targets[0]!.m!);
     if (dims !== undefined && a.dimensions === undefined)
       out.push({
