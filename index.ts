@@ -184,6 +184,7 @@ const verifier = new Verification(
       startupBudgetSeconds: m.pod.startupBudgetSeconds,
     })),
     apiKey: secrets.apiKeys?.apply((keys) => keys[0] ?? ""),
+    ...(gateway ? { aliases: config.gateway.aliases } : {}),
     // Every model is proven through the one URL too, as clients call it.
     ...(gateway
       ? { gateway: { url: gateway.url, publicUrl: ingress.gatewayUrl, models: config.models.map((m) => m.name) } }

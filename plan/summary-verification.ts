@@ -38,7 +38,7 @@ function gateLines(config: Parameters<SummarySection>[0]["config"]): string[] {
       );
     if (a.shadow || a.targets.length > 1)
       out.push(
-        `- Promotion gate for \`${alias}\` (docs/model-changes.md; not yet run by \`pulumi up\`): raising a candidate's share needs, over ${p.window}, ≥ ${p.minShadowCalls} compared shadow calls with mean Kendall tau ≥ ${p.minKendallTau}, top-3 overlap ≥ ${p.minTop3Overlap}, NDCG@10 ≥ ${p.minNdcgAt10}, and canary MRR@10/NDCG@10 at most ${p.maxQualityDrop} below the current model's${p.override ? ` - OVERRIDDEN: "${p.override}"` : ""}.`,
+        `- Promotion gate for \`${alias}\` (docs/model-changes.md; run by \`pulumi up\` in local verification mode, from verification.promotion.prometheusUrl): raising a candidate's share needs, over ${p.window}, ≥ ${p.minShadowCalls} compared shadow calls with mean Kendall tau ≥ ${p.minKendallTau}, top-3 overlap ≥ ${p.minTop3Overlap}, NDCG@10 ≥ ${p.minNdcgAt10}, and canary MRR@10/NDCG@10 at most ${p.maxQualityDrop} below the current model's${p.override ? ` - OVERRIDDEN: "${p.override}"` : ""}.`,
       );
   }
   return out;

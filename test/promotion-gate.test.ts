@@ -217,3 +217,46 @@ describe("which changes are promotions", () => {
     ]);
   });
 });
+
+describe("the gate as `pulumi up` runs it (local verification resource)", () => {
+  const state = (weights: [number, number], extra: Record<string, unknown> = {}) => ({
+    aliases: {
+      reranker: {
+        targets: [
+          { model: "rr-current", weight: weights[0] },
+          { model: "rr-few", weight: weights[1] },
+        ],
+      },
+    },
+    tasks: { "rr-current": "rerank" as const, "rr-few": "rerank" as const, "rr-good": "rerank" as const },
+    gate,
+    ...extra,
+  });
+
+  it("a weight change is a change of the resource (the gate runs even when no model changed)", async () => {
+    const { localVerificationProvider } = await import("../components/verification/provider");
+    const olds = { targets: [], options: {} as never, targetsHash: "h", promotion: state([90, 10]) };
+    const news = { ...olds, promotion: state([50, 50]) };
+    expect((await localVerificationProvider.diff!("id", olds, news)).changes).toBe(true);
+    expect((await localVerificationProvider.diff!("id", olds, olds)).changes).toBe(false);
+  });
+
+  it("a raised share without evidence fails the deploy naming the numbers; lowering it is never gated", async (ctx) => {
+    if (!prom) return ctx.skip();
+    const { runPromotionGate } = await import("../images/verifier/src/run-local");
+    const url = { prometheusUrl: prom.base };
+    await expect(runPromotionGate(state([90, 10], url), state([50, 50], url), at)).rejects.toThrow(
+      /promotion gate failed:\nalias reranker: rr-few's share 10 % -> 50 % \(rr-few vs rr-current\): the evidence is missing or short: 1[12]\d shadow comparisons/,
+    );
+    expect(await runPromotionGate(state([50, 50], url), state([90, 10], url), at)).toEqual([]);
+    const overridden = await runPromotionGate(
+      state([90, 10], url),
+      state([50, 50], { ...url, override: "INC-1 v1 crashes" }),
+      at,
+    );
+    expect(overridden[0]).toContain('promotion gate OVERRIDDEN ("INC-1 v1 crashes")');
+    await expect(runPromotionGate(state([90, 10]), state([50, 50]), at)).rejects.toThrow(
+      /needs evidence from Prometheus, and verification.promotion.prometheusUrl is not set/,
+    );
+  });
+});

@@ -70,6 +70,11 @@ export interface VerificationArgs {
    * default verification.image, else built from images/verifier and pushed to ECR (cloud stacks).
    */
   readonly image?: pulumi.Input<string>;
+  /**
+   * The gateway's aliases (gateway.aliases): in local mode a raised rerank share or a switched embedding alias
+   * must pass the promotion gate (verification.promotion; docs/model-changes.md).
+   */
+  readonly aliases?: Readonly<Record<string, { readonly targets: readonly { model: string; weight: number }[] }>>;
 }
 
 /** Fields of a model that change what the checks see (replicas and autoscaling do not). */
@@ -162,6 +167,27 @@ export function fingerprintTargetFor(model: ModelConfig, v: VerificationConfig):
     configPath: `models.${model.name}`,
     ...(model.reindexConfirmed ? { reindexConfirmed: model.reindexConfirmed } : {}),
     tolerance,
+  };
+}
+
+/** The promotion gate's inputs: aliases as this deploy sets them, each model's task, the gate. */
+function promotionInputs(
+  aliases: NonNullable<VerificationArgs["aliases"]>,
+  models: readonly ModelConfig[],
+  v: VerificationConfig,
+): NonNullable<LocalVerificationInputs["promotion"]> {
+  const { enabled: _e, prometheusUrl, override, ...gate } = v.promotion;
+  return {
+    aliases: Object.fromEntries(
+      Object.entries(aliases).map(([n, a]) => [
+        n,
+        { targets: a.targets.map((t) => ({ model: t.model, weight: t.weight })) },
+      ]),
+    ),
+    tasks: Object.fromEntries(models.map((m) => [m.name, m.task])),
+    gate,
+    ...(prometheusUrl ? { prometheusUrl } : {}),
+    ...(override ? { override } : {}),
   };
 }
 
@@ -322,6 +348,7 @@ export class Verification extends pulumi.ComponentResource {
         ),
         options,
         targetsHash: this.hash,
+        ...(v.promotion.enabled && args.aliases ? { promotion: promotionInputs(args.aliases, models, v) } : {}),
         ...(args.apiKey ? { apiKey: args.apiKey } : {}),
         ...(gw && (gw.apiKey ?? args.apiKey) ? { gatewayApiKey: gw.apiKey ?? args.apiKey } : {}),
       } satisfies { [K in keyof LocalVerificationInputs]: unknown };
