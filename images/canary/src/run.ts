@@ -117,12 +117,6 @@ export async function runTarget(
     const sets = [...(bundled.queries.length ? [bundled] : []), ...(own ? [own] : [])];
     for (const set of sets) {
       const check = `quality.${set.name}` as CanaryCheck;
-      if (!passed(sanity)) {
-        // Answers that failed validation are never scored: quality is unknown, not a number.
-        registry.dropModel(model, ["checkSuccess", "latency", "lastRun", "skipped"]);
-        record(check, false, 0, "not scored: the answers failed the sanity check");
-        continue;
-      }
       const started = performance.now();
       try {
         const score = await scoreSet(client, target.task, set, target.requestDimensions);
