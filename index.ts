@@ -179,27 +179,6 @@ const gateway = config.gateway.enabled
     )
   : undefined;
 
-// Through the gateway when the stack has one (as clients call the models), else each model's Service. Scale-to-zero
-// models are called only inside their activeHours, so the canary never wakes one.
-const qualityCanary =
-  canaryEnabled && verifierImage
-    ? new QualityCanary(
-        "quality-canary",
-        {
-          provider,
-          canary: config.observability.canary,
-          image: verifierImage,
-          namespace: MODELS_NAMESPACE,
-          modelsNamespace: MODELS_NAMESPACE,
-          targets: models.map((m, i) => ({ model: config.models[i]!, url: m.url })),
-          ...(gateway
-            ? { gateway: { url: gateway.url }, gatewayNamespace: MODELS_NAMESPACE, apiKey: canaryKey }
-            : { apiKey: secrets.apiKeys?.apply((keys) => keys[0]!) }),
-        },
-        { dependsOn: [modelNamespace, observability, ...models, ...(gateway ? [gateway] : [])] },
-      )
-    : undefined;
-
 const verifier = new Verification(
   "verification",
   {
@@ -215,6 +194,7 @@ const verifier = new Verification(
       startupBudgetSeconds: m.pod.startupBudgetSeconds,
     })),
     apiKey: secrets.apiKeys?.apply((keys) => keys[0] ?? ""),
+    ...(gateway ? { aliases: config.gateway.aliases } : {}),
     // Every model is proven through the one URL too, as clients call it.
     ...(gateway
       ? { gateway: { url: gateway.url, publicUrl: ingress.gatewayUrl, models: config.models.map((m) => m.name) } }
@@ -222,6 +202,29 @@ const verifier = new Verification(
   },
   { dependsOn: [...models, ingress, ...(gateway ? [gateway] : [])] },
 );
+
+// Through the gateway when the stack has one (as clients call the models), else each model's Service. Scale-to-zero
+// models are called only inside their activeHours, so the canary never wakes one.
+const qualityCanary =
+  canaryEnabled && verifierImage
+    ? new QualityCanary(
+        "quality-canary",
+        {
+          provider,
+          canary: config.observability.canary,
+          image: verifierImage,
+          namespace: MODELS_NAMESPACE,
+          modelsNamespace: MODELS_NAMESPACE,
+          targets: models.map((m, i) => ({ model: config.models[i]!, url: m.url })),
+          // Each model's recorded fingerprint, once a verified deploy has recorded it: the canary compares with it.
+          fingerprints: verifier.fingerprintTargets,
+          ...(gateway
+            ? { gateway: { url: gateway.url }, gatewayNamespace: MODELS_NAMESPACE, apiKey: canaryKey }
+            : { apiKey: secrets.apiKeys?.apply((keys) => keys[0]!) }),
+        },
+        { dependsOn: [modelNamespace, observability, ...models, ...(gateway ? [gateway] : [])] },
+      )
+    : undefined;
 
 export const environmentName = environment;
 export const clusterName = cluster.clusterName;
@@ -237,5 +240,7 @@ export const gatewayPublicUrl = gateway ? ingress.gatewayUrl : undefined;
 export const verification = verifier.stackOutput;
 export const verificationApiKey = verifier.apiKey;
 export const verificationGatewayApiKey = verifier.gatewayApiKey;
+/** Each model's recorded fingerprint (#25; docs/model-changes.md), kept in state and compared by every deploy. */
+export const modelFingerprints = verifier.fingerprints;
 /** The quality canary's Deployment (observability.canary), when the stack deploys it. */
 export const qualityCanaryName = qualityCanary?.deployment.metadata.name;

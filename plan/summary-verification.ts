@@ -22,6 +22,28 @@ const CHECKS: Record<string, string> = {
 /** Through an ingress route only the task endpoint is reachable: health and the model list are checked in-cluster only. */
 const checksOf = (t: TargetRow) => `${t.route ? "" : "health, model served, "}${CHECKS[t.task] ?? ""}`;
 
+/** The model-change gates that apply (docs/model-changes.md): fingerprints, and promotion per alias. */
+function gateLines(config: Parameters<SummarySection>[0]["config"]): string[] {
+  const f = config.verification.fingerprint;
+  const p = config.verification.promotion;
+  const out = [
+    f.enabled
+      ? `- Fingerprints: each engine's answers to the fixed probes in its languages against the recorded fingerprint (embeddings: per-probe cosine ≥ ${f.minCosine}, norm change ≤ ${f.maxNormChange * 100} %; rerank: Kendall tau ≥ ${f.minKendallTau}, top-3 overlap ≥ ${f.minTop3Overlap}, score change ≤ ${f.maxScoreChange * 100} % of the range). The first verified deploy records (local mode); a drift fails the deploy unless \`models[].reindexConfirmed\` names it.`
+      : "- Fingerprints: off (verification.fingerprint.enabled false).",
+  ];
+  for (const [alias, a] of Object.entries(config.gateway?.aliases ?? {})) {
+    if (a.shadow)
+      out.push(
+        `- Alias \`${alias}\`: shadow ${a.shadow.model} gets ${a.shadow.sampleRate * 100} % of its calls (after the caller's answer; at most ${a.shadow.maxInFlight} at once per replica, ${a.shadow.timeoutSeconds} s).`,
+      );
+    if (a.shadow || a.targets.length > 1)
+      out.push(
+        `- Promotion gate for \`${alias}\` (docs/model-changes.md; run by \`pulumi up\` in local verification mode, from verification.promotion.prometheusUrl): raising a candidate's share needs, over ${p.window}, ≥ ${p.minShadowCalls} compared shadow calls with mean Kendall tau ≥ ${p.minKendallTau}, top-3 overlap ≥ ${p.minTop3Overlap}, NDCG@10 ≥ ${p.minNdcgAt10}, and canary MRR@10/NDCG@10 at most ${p.maxQualityDrop} below the current model's${p.override ? ` - OVERRIDDEN: "${p.override}"` : ""}.`,
+      );
+  }
+  return out;
+}
+
 /** plan.md "Post-deploy verification": how `pulumi up` proves every model, and what each is checked against. */
 export const verificationSummary: SummarySection = ({ config, plan }) => {
   const v = config.verification;
@@ -59,7 +81,8 @@ export const verificationSummary: SummarySection = ({ config, plan }) => {
   }
   lines.push(
     `- Latency: ${v.requests} requests at concurrency ${v.concurrency}, p99 against each model's SLO; load generator measured against an instant local server. Budget ${v.timeoutSeconds} s per model, ${v.requestTimeoutSeconds} s per attempt, ${v.maxRetries} retries on transient errors.`,
-    `- Quality (MRR@10 on the bundled 36-query zh/en set): ${v.quality.enabled ? `on, threshold ${v.quality.minMrrAt10}` : "off"}.`,
+    `- Quality (MRR@10 on the bundled zh/en set, the part in each model's languages, or the model's own set): ${v.quality.enabled ? `on, threshold ${v.quality.minMrrAt10} unless a model sets its own` : "off"}.`,
+    ...gateLines(config),
     "",
     "| model | task | dialect | called at | dims | SLO p99 | checks |",
     "| --- | --- | --- | --- | --- | --- | --- |",

@@ -1,4 +1,6 @@
 import { type PlatformConfig, verificationModeOf } from "../components/config";
+import { noMatchWarning } from "../components/quality/languages";
+import { specOf } from "../components/serving/context";
 import { gpuCapacity } from "../components/cluster/capacity";
 import { kubernetesSupportWarning } from "../components/cluster/kubernetes-support";
 
@@ -36,6 +38,16 @@ export function planWarnings(config: PlatformConfig, today: Date = new Date()): 
         `${env} stack runs models[${i}] (${m.name}) with --trust-remote-code: the engine executes Python code from the model repository at start, at the revision ${m.revision ? `"${m.revision}"` : "the repository's default branch has then (no revision pinned)"}. Fix: remove it if the model does not need it; otherwise pin models[${i}].revision to a commit you have reviewed.`,
       );
   });
+  for (const m of config.models ?? []) {
+    // A model the bundled labelled set cannot judge, unless it brings its own set.
+    const warning = m.quality?.labelledSet ? undefined : noMatchWarning(m.name, specOf(m)?.languages);
+    if (warning) out.push(warning);
+  }
+  const override = config.verification.promotion.override;
+  if (override)
+    out.push(
+      `verification.promotion.override is set ("${override}"): rerank weight raises and embedding alias switches are deployed WITHOUT shadow or canary evidence. Remove it after the emergency (docs/model-changes.md).`,
+    );
   return out;
 }
 

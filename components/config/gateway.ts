@@ -60,6 +60,35 @@ export const GatewayAliasSchema = z.strictObject({
    * re-index). Checked against the target's dims in rules/gateway.ts.
    */
   dimensions: PositiveInt.optional(),
+  /**
+   * Embedding aliases: the model whose vectors the callers' indexes hold. A switch to another model (even at
+   * equal dimensions) is refused until this names the new target too (the confirmation, after a re-index).
+   * Checked in rules/gateway.ts.
+   */
+  indexedWith: DnsLabel.optional(),
+  /**
+   * Rerank aliases: a candidate model that gets a copy of sampled calls after the caller is answered; the gateway
+   * compares its ranking with the primary's (docs/model-changes.md). Checked in rules/gateway.ts.
+   */
+  shadow: z
+    .strictObject({
+      model: DnsLabel.meta({ description: "The candidate rerank model (a model of this stack)." }),
+      sampleRate: z
+        .number()
+        .gt(0)
+        .max(1)
+        .meta({ description: "Share of the alias' calls copied to the shadow, e.g. 0.1 for one in ten." }),
+      maxInFlight: PositiveInt.max(256)
+        .default(4)
+        .meta({ description: "Copies running at once per gateway replica; more are dropped and counted (busy)." }),
+      timeoutSeconds: z
+        .number()
+        .positive()
+        .max(60)
+        .default(5)
+        .meta({ description: "A copy not answered within this is counted as timeout." }),
+    })
+    .optional(),
 });
 export type GatewayAlias = z.infer<typeof GatewayAliasSchema>;
 

@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { Task } from "./common";
 import { bounded } from "./formats";
+import { fixMessage } from "./errors";
 
 /**
  * What a user should not have to know about a model: its task, vector size, context length, size and
@@ -49,6 +50,21 @@ export const ModelSpec = z.strictObject({
     .meta({
       description:
         "KV-cache bytes per token for decoder models (2 x layers x KV heads x head dim x 2 bytes); 0 for encoders.",
+    }),
+  languages: z
+    .array(
+      z.string().regex(/^([a-z]{2,3}|multilingual)$/, {
+        message: fixMessage(
+          "is not a language code",
+          'write an ISO 639-1 code such as "en" or "zh", or "multilingual"',
+        ),
+      }),
+    )
+    .min(1)
+    .optional()
+    .meta({
+      description:
+        'Languages the model was trained for (ISO 639-1, e.g. ["zh"], or ["multilingual"]): the quality check and the canary use the part of the labelled set in these languages, and the fingerprint probes in them.',
     }),
   cpuFriendly: z.boolean().default(false).meta({ description: "Small enough to serve on CPU in the local stack." }),
 });

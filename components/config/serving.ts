@@ -123,6 +123,28 @@ export const ModelConfigSchema = z.strictObject({
   spec: ModelSpec.optional().meta({
     description: "Model facts for a model that is not in the catalogue (components/serving/models.ts).",
   }),
+  quality: z
+    .strictObject({
+      labelledSet: z.string().min(1).optional().meta({
+        description:
+          'Your own labelled set for this model (JSONL, one {"query", "candidates": [{"id", "text"}], "relevant": [ids]} a line; path relative to the project): the post-deploy quality check and the canary score it instead of the bundled set.',
+      }),
+      minMrrAt10: z.number().min(0).max(1).optional().meta({
+        description: "This model's MRR@10 threshold (default verification.quality.minMrrAt10).",
+      }),
+    })
+    .optional()
+    .meta({ description: "Per-model quality check: your own labelled set and threshold." }),
+  reindexConfirmed: z
+    .string()
+    .regex(/^fp-[0-9a-f]{12}$/, {
+      message: 'must be a fingerprint id such as "fp-0123456789ab" (the verifier names it)',
+    })
+    .optional()
+    .meta({
+      description:
+        "After re-indexing with this model's new vectors (or scores), the fingerprint id the verifier named: the new answers become the recorded fingerprint instead of failing the deploy (docs/model-changes.md).",
+    }),
   engineOptions: z.record(z.string(), z.unknown()).default({}).meta({
     description: "Engine-specific options, checked by that engine's adapter (e.g. KServe's { backend: \"vllm\" }).",
   }),

@@ -49,6 +49,75 @@ export const VerificationSchema = z.strictObject({
     description:
       "With mode job: after the in-cluster Job, call every model again through the public path (the NLB, TLS, the ingress's routes, keys and limits, the gateway's public URL) from the machine running `pulumi up`; a failure fails the deploy. Default: true in prod (its deploy runner reaches the endpoint), false elsewhere.",
   }),
+  fingerprint: z
+    .strictObject({
+      enabled: z.boolean().default(true),
+      minCosine: z.number().min(0).max(1).default(0.999).meta({
+        description:
+          "Every probe's cosine to its recorded vector, at least (measured: bf16 vs fp16 noise 0.99995, a mean-pooling change 0.9968; docs/model-changes.md).",
+      }),
+      maxNormChange: z
+        .number()
+        .positive()
+        .default(0.02)
+        .meta({ description: "Largest change of a probe vector's norm, as a fraction (a normalisation change)." }),
+      minKendallTau: z.number().min(-1).max(1).default(0.7).meta({ description: "Rerank probes: order vs recorded." }),
+      minTop3Overlap: z.number().min(0).max(1).default(0.66),
+      maxScoreChange: z
+        .number()
+        .positive()
+        .default(0.05)
+        .meta({ description: "Rerank probes: largest score change as a fraction of the recorded scores' range." }),
+    })
+    .default({
+      enabled: true,
+      minCosine: 0.999,
+      maxNormChange: 0.02,
+      minKendallTau: 0.7,
+      minTop3Overlap: 0.66,
+      maxScoreChange: 0.05,
+    })
+    .meta({
+      description:
+        "Vector and score fingerprints: recorded by the first verified deploy, compared by every later one and by the canary.",
+    }),
+  promotion: z
+    .strictObject({
+      enabled: z.boolean().default(true),
+      prometheusUrl: z.url().optional().meta({
+        description:
+          "Prometheus as the verifier reaches it (default: the stack's in-cluster Prometheus for the Job; local mode needs a reachable URL, e.g. a port-forward).",
+      }),
+      window: z
+        .string()
+        .regex(/^\d+[mhd]$/)
+        .default("24h")
+        .meta({ description: "Look-back of the evidence, a PromQL duration." }),
+      minShadowCalls: PositiveInt.default(500),
+      minKendallTau: z.number().min(-1).max(1).default(0.7),
+      minTop3Overlap: z.number().min(0).max(1).default(0.8),
+      minNdcgAt10: z.number().min(0).max(1).default(0.9),
+      maxQualityDrop: z.number().min(0).max(1).default(0.02).meta({
+        description: "The candidate's canary MRR@10 and NDCG@10 may be at most this far below the current model's.",
+      }),
+      override: z.string().min(10).optional().meta({
+        description:
+          "Emergency only: the reason (an incident id and a sentence) to promote without evidence. The deploy passes, plan.md and the report say so; remove it afterwards.",
+      }),
+    })
+    .default({
+      enabled: true,
+      window: "24h",
+      minShadowCalls: 500,
+      minKendallTau: 0.7,
+      minTop3Overlap: 0.8,
+      minNdcgAt10: 0.9,
+      maxQualityDrop: 0.02,
+    })
+    .meta({
+      description:
+        "Promotion on evidence: a raised rerank canary weight or an embedding alias switch needs shadow and canary evidence in Prometheus.",
+    }),
   image: ImageRef.optional().meta({
     description:
       "A prebuilt verifier image (`registry/repo:tag`, pinned) for mode job. Needed where the stack has no registry to push to (environments that are not cloud); in cloud stacks it skips the build.",

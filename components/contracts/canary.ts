@@ -54,6 +54,14 @@ export const CANARY_METRICS = {
     name: "retrieval_stack_canary_last_run_timestamp_seconds",
     help: "Unix time the canary last finished a run for this model (also when it skipped the model outside its active hours).",
   },
+  fingerprintDrift: {
+    name: "retrieval_stack_canary_fingerprint_drift",
+    help: "1 minus the lowest per-probe similarity to the recorded fingerprint (cosine for embeddings, Kendall tau for rerank); 0 = identical.",
+  },
+  fingerprintMatch: {
+    name: "retrieval_stack_canary_fingerprint_match",
+    help: "1 while the model's answers to the probes are within tolerance of its recorded fingerprint, 0 when they drifted.",
+  },
   skipped: {
     name: "retrieval_stack_canary_skipped",
     help: "1 while the canary skips this scale-to-zero model outside its active hours (no calls, no quality series).",

@@ -93,4 +93,15 @@ export interface LocalVerificationInputs {
   readonly gatewayApiKey?: string;
   /** Changes when a model, an engine or the verification config changes: only then do the checks re-run. */
   readonly targetsHash: string;
+  /**
+   * The promotion gate (docs/model-changes.md): the gateway's aliases as this deploy sets them, each model's task,
+   * the thresholds. The provider compares them with the previous deploy's (its state) and checks the evidence.
+   */
+  readonly promotion?: {
+    readonly aliases: Readonly<Record<string, { readonly targets: readonly { model: string; weight: number }[] }>>;
+    readonly tasks: Readonly<Record<string, "embed" | "rerank">>;
+    readonly gate: import("../fingerprint/promotion").PromotionGate;
+    readonly prometheusUrl?: string;
+    readonly override?: string;
+  };
 }

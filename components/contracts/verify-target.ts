@@ -1,6 +1,8 @@
 import { z } from "zod";
 import { Task } from "../config/common";
 import { ActiveHoursSchema } from "../config/serving";
+import { LabelledQuerySchema } from "../quality/labelled-set";
+import { FingerprintTargetSchema } from "../fingerprint/schema";
 import type { VerificationConfig } from "../config/verification";
 
 /** How the checks retry a transient failure (the verifier's HTTP client applies it). */
@@ -64,6 +66,14 @@ export const VerifyTargetSchema = z.strictObject({
    * the model's startup budget; the verifier's own pod is the demand that wakes it). Not used with `route`.
    */
   wakeTimeoutSeconds: z.number().positive().optional(),
+  /** Languages of the model (catalogue): the quality check uses the labelled queries in these. */
+  languages: z.array(z.string()).optional(),
+  /** This model's MRR@10 threshold (models[].quality.minMrrAt10); default options.quality.minMrrAt10. */
+  minMrrAt10: z.number().min(0).max(1).optional(),
+  /** The model's own labelled set (models[].quality.labelledSet), scored instead of the bundled one. */
+  labelledSet: z.array(LabelledQuerySchema).optional(),
+  /** Take the model's fingerprint and compare it with the recorded one (components/fingerprint). */
+  fingerprint: FingerprintTargetSchema.optional(),
   /** The working hours of a scale-to-zero model (autoscaling.activeHours), named when the wake-up times out. */
   activeHours: ActiveHoursSchema.optional(),
 });

@@ -63,7 +63,19 @@ export function gatewayRuntimeConfig(
     aliases: Object.fromEntries(
       Object.entries(g.aliases).map(([n, a]) => [
         n,
-        { targets: a.targets.map((t) => ({ model: t.model, weight: t.weight })) },
+        {
+          targets: a.targets.map((t) => ({ model: t.model, weight: t.weight })),
+          ...(a.shadow
+            ? {
+                shadow: {
+                  model: a.shadow.model,
+                  sampleRate: a.shadow.sampleRate,
+                  maxInFlight: a.shadow.maxInFlight,
+                  timeoutMs: Math.round(a.shadow.timeoutSeconds * 1000),
+                },
+              }
+            : {}),
+        },
       ]),
     ),
     keys: [...keys.values()],

@@ -37,7 +37,20 @@ export type RuntimeKey = z.infer<typeof RuntimeKeySchema>;
 export const RuntimeConfigSchema = z.strictObject({
   models: z.array(RuntimeModelSchema).min(1),
   aliases: z
-    .record(z.string(), z.strictObject({ targets: z.array(z.strictObject({ model: z.string(), weight: z.number() })) }))
+    .record(
+      z.string(),
+      z.strictObject({
+        targets: z.array(z.strictObject({ model: z.string(), weight: z.number() })),
+        shadow: z
+          .strictObject({
+            model: z.string(),
+            sampleRate: z.number(),
+            maxInFlight: z.number().int().positive(),
+            timeoutMs: z.number().int().positive(),
+          })
+          .optional(),
+      }),
+    )
     .default({}),
   keys: z.array(RuntimeKeySchema).default([]),
   /** No key and no JWT configured: callers are "anonymous" (local runs only; cloud stacks always have keys). */

@@ -42,6 +42,11 @@ export const ALERT_CATALOGUE = {
   },
   ModelQualityLow: { severity: "warning", scope: "model", meaning: "canary MRR@10 below the model's threshold" },
   CanaryCheckFailing: { severity: "warning", scope: "model", meaning: "a canary check of the model fails" },
+  ModelFingerprintDrift: {
+    severity: "critical",
+    scope: "model",
+    meaning: "the model's answers to the fingerprint probes drifted from the recorded ones",
+  },
   CanaryStale: { severity: "warning", scope: "model", meaning: "no canary run for 3 intervals" },
   GpuMemoryPressure: { severity: "warning", scope: "gpu", meaning: "framebuffer used / total above threshold" },
   GpuHighUtilization: { severity: "warning", scope: "gpu", meaning: "GPU utilisation above threshold, sustained" },

@@ -292,6 +292,14 @@ export function canaryDrafts(model: ModelConfig, canary: CanaryConfig): AlertDra
       firesWhen: "a canary check (health, sanity, quality.*) fails",
     },
     {
+      alert: "ModelFingerprintDrift",
+      expr: `max(retrieval_stack_canary_fingerprint_match{model="${m}"}) == 0`,
+      for: canary.checkFailingFor,
+      summary: `Model ${m} answers differently from its recorded fingerprint`,
+      description: `The quality canary found model ${m}'s answers to the fixed probes outside the tolerance of the fingerprint recorded at deploy time for ${canary.checkFailingFor} (drift: retrieval_stack_canary_fingerprint_drift): vectors or scores changed under the same config (an engine image re-pulled, an unpinned revision, other hardware). Indexes built with the old vectors now return worse results; the canary's log names the probes and numbers (docs/model-changes.md).`,
+      firesWhen: "the model's probe answers drifted from its recorded fingerprint",
+    },
+    {
       alert: "CanaryStale",
       expr: `(time() - max(${last}) > ${staleSeconds}) or absent(${last})`,
       for: `${canary.intervalSeconds}s`,

@@ -61,6 +61,10 @@ export const GATEWAY_METRICS = [
   "retrieval_gateway_quota_rejections_total",
   "retrieval_gateway_redis_up",
   "retrieval_gateway_limit_fail_open_total",
+  // Shadow traffic (images/gateway/src/shadow.ts; docs/model-changes.md).
+  "retrieval_gateway_shadow_calls_total",
+  "retrieval_gateway_shadow_compared_total",
+  "retrieval_gateway_shadow_agreement_sum",
 ] as const;
 
 /** Series every Prometheus writes itself. */

@@ -1,5 +1,6 @@
 import { createHash } from "node:crypto";
 import * as pulumi from "@pulumi/pulumi";
+import type { FingerprintTarget } from "../fingerprint/schema";
 import * as k8s from "@pulumi/kubernetes";
 import type { CanaryConfig, ModelConfig } from "../config";
 import { childOptions, standardLabels } from "../k8s/meta";
@@ -49,6 +50,8 @@ export interface QualityCanaryArgs {
   readonly monitoringNamespace?: string;
   /** Namespace the gateway runs in, admitted as egress when `gateway` is set; default MODELS_NAMESPACE (the Gateway's). */
   readonly gatewayNamespace?: string;
+  /** Each model's fingerprint target with its recorded fingerprint, by model name (Verification.fingerprintTargets). */
+  readonly fingerprints?: pulumi.Input<Record<string, FingerprintTarget>>;
   /** Render the ServiceMonitor (needs the Prometheus Operator CRDs); default true. */
   readonly serviceMonitor?: boolean;
 }
@@ -100,12 +103,13 @@ export class QualityCanary extends pulumi.ComponentResource {
       .all([
         pulumi.all(args.targets.map((t) => pulumi.output(t.url))),
         args.gateway ? pulumi.output(args.gateway.url) : pulumi.output(undefined),
+        pulumi.output(args.fingerprints ?? {}),
       ])
-      .apply(([urls, gatewayUrl]) => {
+      .apply(([urls, gatewayUrl, fingerprints]) => {
         const targets = canaryTargetsOf(
           args.targets.map((t, i) => ({ model: t.model, url: urls[i]! })),
           gatewayUrl,
-        );
+        ).map((t) => (fingerprints[t.name] ? { ...t, fingerprint: fingerprints[t.name] } : t));
         const body: CanaryConfigInput = {
           intervalSeconds: c.intervalSeconds,
           jitterSeconds: c.jitterSeconds,

@@ -2,9 +2,16 @@ import { ModelSpec, type ModelSpecInput } from "../config/model-spec";
 
 export { ModelSpec, type ModelSpecInput };
 
+/**
+ * Languages: FlagOpen/FlagEmbedding README_zh.md model list (bge-*-zh-v1.5 "Chinese", bge-reranker-base "Chinese
+ * and English", bge-reranker-v2-m3 "Multilingual"); the Qwen3 Embedding model cards ("support over 100
+ * languages", embedding and reranker series); gte-base's card (English sentences); ms-marco-MiniLM is trained on
+ * MS MARCO, an English passage-ranking set. Read 2026-12-07.
+ */
 const catalogueInput: Record<string, ModelSpecInput> = {
   // bge-large-zh-v1.5: hidden size 1024 (seed 001's "768" is bge-base-zh-v1.5), CLS pooling, normalised.
   "BAAI/bge-large-zh-v1.5": {
+    languages: ["zh"],
     task: "embed",
     dims: 1024,
     maxTokens: 512,
@@ -13,6 +20,7 @@ const catalogueInput: Record<string, ModelSpecInput> = {
     architecture: "bert",
   },
   "BAAI/bge-base-zh-v1.5": {
+    languages: ["zh"],
     task: "embed",
     dims: 768,
     maxTokens: 512,
@@ -22,6 +30,7 @@ const catalogueInput: Record<string, ModelSpecInput> = {
     cpuFriendly: true,
   },
   "BAAI/bge-small-zh-v1.5": {
+    languages: ["zh"],
     task: "embed",
     dims: 512,
     maxTokens: 512,
@@ -32,6 +41,7 @@ const catalogueInput: Record<string, ModelSpecInput> = {
   },
   // gte-base: mean pooling; the sentence-transformers config normalises.
   "thenlper/gte-base": {
+    languages: ["en"],
     task: "embed",
     dims: 768,
     maxTokens: 512,
@@ -41,6 +51,7 @@ const catalogueInput: Record<string, ModelSpecInput> = {
     cpuFriendly: true,
   },
   "Qwen/Qwen3-Embedding-0.6B": {
+    languages: ["multilingual"],
     task: "embed",
     dims: 1024,
     matryoshka: true,
@@ -51,6 +62,7 @@ const catalogueInput: Record<string, ModelSpecInput> = {
     architecture: "qwen3",
   },
   "Qwen/Qwen3-Embedding-4B": {
+    languages: ["multilingual"],
     task: "embed",
     dims: 2560,
     matryoshka: true,
@@ -61,6 +73,7 @@ const catalogueInput: Record<string, ModelSpecInput> = {
     architecture: "qwen3",
   },
   "Qwen/Qwen3-Embedding-8B": {
+    languages: ["multilingual"],
     task: "embed",
     dims: 4096,
     matryoshka: true,
@@ -71,6 +84,7 @@ const catalogueInput: Record<string, ModelSpecInput> = {
     architecture: "qwen3",
   },
   "Qwen/Qwen3-Reranker-4B": {
+    languages: ["multilingual"],
     task: "rerank",
     maxTokens: 32768,
     parametersB: 4.0,
@@ -81,6 +95,7 @@ const catalogueInput: Record<string, ModelSpecInput> = {
     normalized: false,
   },
   "BAAI/bge-reranker-v2-m3": {
+    languages: ["multilingual"],
     task: "rerank",
     maxTokens: 8192,
     parametersB: 0.568,
@@ -89,6 +104,7 @@ const catalogueInput: Record<string, ModelSpecInput> = {
     normalized: false,
   },
   "BAAI/bge-reranker-base": {
+    languages: ["zh", "en"],
     task: "rerank",
     maxTokens: 512,
     parametersB: 0.278,
@@ -98,6 +114,7 @@ const catalogueInput: Record<string, ModelSpecInput> = {
     cpuFriendly: true,
   },
   "cross-encoder/ms-marco-MiniLM-L-6-v2": {
+    languages: ["en"],
     task: "rerank",
     maxTokens: 512,
     parametersB: 0.0227,

@@ -21,7 +21,10 @@ export const localVerificationProvider: pulumi.dynamic.ResourceProvider = {
 
   async diff(_id: string, olds: LocalVerificationInputs, news: LocalVerificationInputs) {
     // Re-run only when what is verified changed (a model, an engine, the options), not on every `pulumi up`.
-    return { changes: olds.targetsHash !== news.targetsHash, replaces: [], deleteBeforeReplace: false };
+    // An alias' weights or target changing is a possible promotion: the gate runs (components/fingerprint/promotion.ts).
+    const aliases = (x: LocalVerificationInputs) => JSON.stringify(x.promotion?.aliases ?? {});
+    const changes = olds.targetsHash !== news.targetsHash || aliases(olds) !== aliases(news);
+    return { changes, replaces: [], deleteBeforeReplace: false };
   },
 
   async create(inputs: LocalVerificationInputs) {
@@ -30,15 +33,39 @@ export const localVerificationProvider: pulumi.dynamic.ResourceProvider = {
     const result = await runner.runLocalVerification(inputs);
     return {
       id: `verification-${inputs.targetsHash}`,
-      outs: { targetsHash: inputs.targetsHash, summary: result.summary },
+      outs: {
+        targetsHash: inputs.targetsHash,
+        summary: result.summary,
+        fingerprints: result.fingerprints,
+        ...(inputs.promotion ? { promotion: inputs.promotion } : {}),
+      },
     };
   },
 
-  async update(_id: string, _olds: LocalVerificationInputs, news: LocalVerificationInputs) {
+  async update(
+    _id: string,
+    olds: LocalVerificationInputs & { fingerprints?: Record<string, unknown> },
+    news: LocalVerificationInputs,
+  ) {
     if (RUNNER_MODULE.endsWith(".ts")) require("tsx/cjs/api").register();
     const runner = require(RUNNER_MODULE) as typeof import("../../images/verifier/src/run-local");
-    const result = await runner.runLocalVerification(news);
-    return { outs: { targetsHash: news.targetsHash, summary: result.summary } };
+    // The record lives in this resource's state: each model's last kept fingerprint is what this run compares
+    // with. A failed run throws, so the state (and the record) stays as it was.
+    // Promotions first: a raised weight without evidence fails before anything else runs.
+    await runner.runPromotionGate(olds.promotion, news.promotion);
+    const recorded = olds.fingerprints ?? {};
+    const targets = news.targets.map((t) =>
+      t.fingerprint && recorded[t.name] ? { ...t, fingerprint: { ...t.fingerprint, recorded: recorded[t.name] } } : t,
+    ) as LocalVerificationInputs["targets"];
+    const result = await runner.runLocalVerification({ ...news, targets });
+    return {
+      outs: {
+        targetsHash: news.targetsHash,
+        summary: result.summary,
+        fingerprints: { ...recorded, ...result.fingerprints },
+        ...(news.promotion ? { promotion: news.promotion } : {}),
+      },
+    };
   },
 
   async delete() {

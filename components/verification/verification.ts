@@ -4,6 +4,8 @@ import * as k8s from "@pulumi/kubernetes";
 import type { Environment, ModelConfig, VerificationConfig } from "../config";
 import { profileOf } from "../config/environments";
 import { verificationModeOf, verifiesPublicPath } from "../config/verification";
+import { readLabelledSetFile } from "../quality/labelled-set";
+import type { FingerprintRecord, FingerprintTarget } from "../fingerprint/schema";
 import { specOf } from "../validation/rules";
 import { adapterFor } from "../serving/engines";
 import { childOptions, standardLabels } from "../k8s/meta";
@@ -68,6 +70,11 @@ export interface VerificationArgs {
    * default verification.image, else built from images/verifier and pushed to ECR (cloud stacks).
    */
   readonly image?: pulumi.Input<string>;
+  /**
+   * The gateway's aliases (gateway.aliases): in local mode a raised rerank share or a switched embedding alias
+   * must pass the promotion gate (verification.promotion; docs/model-changes.md).
+   */
+  readonly aliases?: Readonly<Record<string, { readonly targets: readonly { model: string; weight: number }[] }>>;
 }
 
 /** Fields of a model that change what the checks see (replicas and autoscaling do not). */
@@ -135,8 +142,52 @@ export function targetFor(
     requestDimensions: model.dimensions,
     normalized: model.task === "embed" && (spec?.normalized ?? false),
     sloP99Ms: model.slo.p99LatencyMs,
+    ...(spec?.languages ? { languages: [...spec.languages] } : {}),
+    ...(model.quality?.minMrrAt10 !== undefined ? { minMrrAt10: model.quality.minMrrAt10 } : {}),
+    ...(model.quality?.labelledSet
+      ? { labelledSet: readLabelledSetFile(model.quality.labelledSet, `models.${model.name}`) }
+      : {}),
     ...(publicUrl ? { publicUrl } : {}),
     ...wake,
+  };
+}
+
+/** What the fingerprint check needs for one model: the key of what can change its answers, and the tolerance. */
+export function fingerprintTargetFor(model: ModelConfig, v: VerificationConfig): FingerprintTarget {
+  const { enabled: _e, ...tolerance } = v.fingerprint;
+  return {
+    key: {
+      modelId: model.model,
+      revision: model.revision ?? "unpinned",
+      engine: model.engine,
+      engineVersion: model.engineVersion ?? adapterFor(model.engine).defaultVersion,
+      dtype: model.dtype,
+      dimensions: model.task === "embed" ? (model.dimensions ?? specOf(model)?.dims ?? 0) : 0,
+    },
+    configPath: `models.${model.name}`,
+    ...(model.reindexConfirmed ? { reindexConfirmed: model.reindexConfirmed } : {}),
+    tolerance,
+  };
+}
+
+/** The promotion gate's inputs: aliases as this deploy sets them, each model's task, the gate. */
+function promotionInputs(
+  aliases: NonNullable<VerificationArgs["aliases"]>,
+  models: readonly ModelConfig[],
+  v: VerificationConfig,
+): NonNullable<LocalVerificationInputs["promotion"]> {
+  const { enabled: _e, prometheusUrl, override, ...gate } = v.promotion;
+  return {
+    aliases: Object.fromEntries(
+      Object.entries(aliases).map(([n, a]) => [
+        n,
+        { targets: a.targets.map((t) => ({ model: t.model, weight: t.weight })) },
+      ]),
+    ),
+    tasks: Object.fromEntries(models.map((m) => [m.name, m.task])),
+    gate,
+    ...(prometheusUrl ? { prometheusUrl } : {}),
+    ...(override ? { override } : {}),
   };
 }
 
@@ -181,11 +232,13 @@ export function gatewayModelsOf(
 export class LocalVerification extends pulumi.dynamic.Resource {
   declare readonly summary: pulumi.Output<string>;
   declare readonly targetsHash: pulumi.Output<string>;
+  /** The recorded fingerprint of every verified model, by model name (kept in state across deploys). */
+  declare readonly fingerprints: pulumi.Output<FingerprintRecord | undefined>;
   constructor(name: string, inputs: pulumi.Inputs, opts?: pulumi.CustomResourceOptions) {
     super(
       localVerificationProvider,
       name,
-      { ...inputs, summary: undefined },
+      { ...inputs, summary: undefined, fingerprints: undefined },
       opts,
       "verification",
       "LocalVerification",
@@ -232,6 +285,13 @@ export class Verification extends pulumi.ComponentResource {
   /** The key sent to the gateway (secret), exported as `verificationGatewayApiKey` for `verify --stack`. */
   readonly gatewayApiKey: pulumi.Output<string | undefined>;
   readonly hash: string;
+  /**
+   * The recorded fingerprints (local mode): the first verified deploy records each model's, later deploys keep
+   * or (after a confirmed re-index) replace them. Exported as the `modelFingerprints` stack output.
+   */
+  readonly fingerprints: pulumi.Output<FingerprintRecord | undefined> = pulumi.output(undefined);
+  /** What the canary compares with, by model name: each model's fingerprint target with its recorded fingerprint. */
+  readonly fingerprintTargets: pulumi.Output<Record<string, FingerprintTarget>>;
   /** The component's dependsOn (every model), repeated on the resources that run the checks, so that the engine's graph records it. */
   private readonly after: pulumi.Input<pulumi.Input<pulumi.Resource>[]> | pulumi.Input<pulumi.Resource> | undefined;
 
@@ -255,9 +315,10 @@ export class Verification extends pulumi.ComponentResource {
       quality: v.quality,
     };
     const engineTargets = args.targets.map((t) =>
-      pulumi
-        .all([t.url, t.publicUrl])
-        .apply(([url, publicUrl]) => targetFor(t.model, url, publicUrl, t.startupBudgetSeconds)),
+      pulumi.all([t.url, t.publicUrl]).apply(([url, publicUrl]) => ({
+        ...targetFor(t.model, url, publicUrl, t.startupBudgetSeconds),
+        ...(v.fingerprint.enabled ? { fingerprint: fingerprintTargetFor(t.model, v) } : {}),
+      })),
     );
     const gw = args.gateway;
     const gatewayTargets = gw
@@ -289,16 +350,26 @@ export class Verification extends pulumi.ComponentResource {
         ),
         options,
         targetsHash: this.hash,
+        ...(v.promotion.enabled && args.aliases ? { promotion: promotionInputs(args.aliases, models, v) } : {}),
         ...(args.apiKey ? { apiKey: args.apiKey } : {}),
         ...(gw && (gw.apiKey ?? args.apiKey) ? { gatewayApiKey: gw.apiKey ?? args.apiKey } : {}),
       } satisfies { [K in keyof LocalVerificationInputs]: unknown };
       const budget = `${checksBudgetSeconds(v, models.length + viaGateway.length)}s`;
-      new LocalVerification(`${name}-local`, inputs, {
+      this.fingerprints = new LocalVerification(`${name}-local`, inputs, {
         parent: this,
         dependsOn: job ? [...this.afterList(), job] : this.afterList(),
         customTimeouts: { create: budget, update: budget },
-      });
+      }).fingerprints;
     }
+    this.fingerprintTargets = this.fingerprints.apply((record) =>
+      v.fingerprint.enabled
+        ? Object.fromEntries(
+            models.flatMap((m) =>
+              record?.[m.name] ? [[m.name, { ...fingerprintTargetFor(m, v), recorded: record[m.name]! }]] : [],
+            ),
+          )
+        : {},
+    );
     this.registerOutputs({ stackOutput: this.stackOutput, hash: this.hash });
   }
 

@@ -113,6 +113,32 @@ export const SEED_CASES: TestCase[] = [
     ],
   },
   {
+    name: "ModelFingerprintDrift: a model whose probe answers drifted for 15m fires; a matching one does not",
+    interval: "1m",
+    input_series: [
+      canary("retrieval_stack_canary_fingerprint_match", { model: "cpu1" }, "1 1 0x30"),
+      canary("retrieval_stack_canary_fingerprint_match", { model: "alpha" }, "1x32"),
+    ],
+    alert_rule_test: [
+      { eval_time: "10m", alertname: "ModelFingerprintDrift", exp_alerts: none },
+      {
+        eval_time: "25m",
+        alertname: "ModelFingerprintDrift",
+        exp_alerts: [
+          {
+            exp_labels: { alertname: "ModelFingerprintDrift", ...model("cpu1", "critical") },
+            exp_annotations: {
+              summary: "Model cpu1 answers differently from its recorded fingerprint",
+              description:
+                "The quality canary found model cpu1's answers to the fixed probes outside the tolerance of the fingerprint recorded at deploy time for 15m (drift: retrieval_stack_canary_fingerprint_drift): vectors or scores changed under the same config (an engine image re-pulled, an unpinned revision, other hardware). Indexes built with the old vectors now return worse results; the canary's log names the probes and numbers (docs/model-changes.md).",
+              runbook_url: runbook("ModelFingerprintDrift"),
+            },
+          },
+        ],
+      },
+    ],
+  },
+  {
     name: "CanaryStale: runs that stop fire after 3 intervals; a canary that keeps running does not",
     interval: "1m",
     input_series: [

@@ -30,6 +30,30 @@ function qualityRow(model: ModelConfig, canary: CanaryConfig): PanelSpec[] {
       max: 1,
       description: "1 = the last run of the check passed",
     }),
+    timeseries(
+      "Fingerprint drift (canary)",
+      [{ expr: `retrieval_stack_canary_fingerprint_drift{model="${m}"}`, legend: "drift" }],
+      {
+        min: 0,
+        description:
+          "1 minus the lowest per-probe cosine (embeddings) or Kendall tau (rerank) against the fingerprint recorded at deploy time; ModelFingerprintDrift when it leaves the tolerance (docs/model-changes.md).",
+      },
+    ),
+    timeseries(
+      "Shadow agreement with the primary (gateway)",
+      [
+        {
+          expr: `sum by (alias, measure) (rate(retrieval_gateway_shadow_agreement_sum{shadow="${m}"}[${GRAFANA_RATE_WINDOW}])) / ignoring(measure) group_left sum by (alias) (rate(retrieval_gateway_shadow_compared_total{shadow="${m}"}[${GRAFANA_RATE_WINDOW}]))`,
+          legend: "{{alias}} {{measure}}",
+        },
+      ],
+      {
+        min: -1,
+        max: 1,
+        description:
+          "When this model shadows an alias: mean Kendall tau, top-1/3/10 overlap and NDCG@10 of its order against the primary's over the copied calls (docs/model-changes.md).",
+      },
+    ),
   ];
 }
 

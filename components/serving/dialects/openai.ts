@@ -6,7 +6,7 @@ import type {
   RerankRequest,
   RerankResult,
 } from "./types";
-import { countAt, expectArray, expectRecord, optional, parseOpenAIEmbeddings, parseResultsObject } from "./shape";
+import { countAt, expectArray, expectRecord, fail, optional, parseOpenAIEmbeddings, parseResultsObject } from "./shape";
 
 /**
  * The shapes several engines share: the OpenAI embeddings API and the Cohere/Jina rerank API. Engines reuse
@@ -71,7 +71,12 @@ export function openaiModelList(prefix = "/v1"): ModelListDialect {
         `${where}.data`,
         "a list of {id}",
       );
-      return data.map((m, i) => String(expectRecord(m, `${where}.data[${i}]`, "an object {id}").id));
+      return data.map((m, i) => {
+        const id = expectRecord(m, `${where}.data[${i}]`, "an object {id}").id;
+        // A served name is a string: anything else is named, never printed as "undefined" or joined whole.
+        if (typeof id !== "string" || id === "") fail(`${where}.data[${i}].id`, "the served model name (a string)", id);
+        return id;
+      });
     },
   };
 }

@@ -1,7 +1,7 @@
 import type { HttpDialect, ModelListDialect } from "./types";
 import { cohereRerank, openaiEmbeddings } from "./openai";
 import { DialectError } from "./types";
-import { describe, expectRecord, isRecord } from "./shape";
+import { describe, expectRecord, fail, isRecord } from "./shape";
 
 /**
  * Xinference's served models: `GET /v1/models` → `{"object": "list", "data": [{"id": "<model uid>", ...}]}`
@@ -11,7 +11,13 @@ const xinferenceModels: ModelListDialect = {
   path: () => "/v1/models",
   parse: (body) => {
     const root = expectRecord(body, "/v1/models", 'an object {"data": [{"id"}]} or {"<uid>": {...}}');
-    if (Array.isArray(root.data)) return root.data.map((m) => String(isRecord(m) ? (m.id ?? m.model_uid) : m));
+    if (Array.isArray(root.data))
+      return root.data.map((m, i) => {
+        const id = isRecord(m) ? (m.id ?? m.model_uid) : m;
+        if (typeof id !== "string" || id === "")
+          fail(`/v1/models.data[${i}]`, 'a model {"id"} or its uid (a string)', m);
+        return id;
+      });
     return Object.keys(root);
   },
 };

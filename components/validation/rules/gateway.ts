@@ -56,6 +56,21 @@ export const gatewayRules: Rule = (config) => {
         value: a.targets.map((t) => t.weight),
         message: `has no target with a weight above 0, so nothing would answer. Fix: give one target a weight, e.g. 100.`,
       });
+    if (a.shadow) {
+      const s = byName.get(a.shadow.model);
+      if (!s)
+        out.push({
+          path: at("shadow", "model"),
+          value: a.shadow.model,
+          message: `is not a model of this stack. Fix: use one of ${[...byName.keys()].join(", ")}.`,
+        });
+      else if (s.task !== "rerank" || targets[0]!.m!.task !== "rerank")
+        out.push({
+          path: at("shadow", "model"),
+          value: a.shadow.model,
+          message: `is a${s.task === "embed" ? "n embed" : " rerank"} model on a${targets[0]!.m!.task === "embed" ? "n embed" : " rerank"} alias: shadow traffic compares rankings, so only rerank aliases take a rerank shadow. Fix: remove shadow, or name a rerank model.`,
+        });
+    }
     if (targets[0]!.m!.task !== "embed") continue;
     if (a.targets.length > 1) {
       out.push({
@@ -65,6 +80,12 @@ export const gatewayRules: Rule = (config) => {
       });
       continue;
     }
+    if (a.indexedWith !== undefined && a.indexedWith !== a.targets[0]!.model)
+      out.push({
+        path: at("indexedWith"),
+        value: a.indexedWith,
+        message: `says the callers' indexes hold ${a.indexedWith}'s vectors, but the alias now points at ${a.targets[0]!.model}: vectors of two models cannot share an index, even at equal dimensions. Fix: point the alias back at ${a.indexedWith}, or, after re-indexing with ${a.targets[0]!.model}, confirm the switch by setting indexedWith: ${a.targets[0]!.model}.`,
+      });
     const dims = servedDims(targets[0]!.m!);
     if (dims !== undefined && a.dimensions === undefined)
       out.push({

@@ -40,7 +40,18 @@ export async function startCanary(
     else if (req.url === "/healthz") res.writeHead(200).end("ok\n");
     else res.writeHead(404).end();
   });
-  await new Promise<void>((resolve) => server.listen(config.port, config.host, resolve));
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", (error: NodeJS.ErrnoException) =>
+      reject(
+        new Error(
+          error.code === "EADDRINUSE"
+            ? `cannot serve /metrics on ${config.host}:${config.port}: the port is already in use (another process listens there). Fix: stop it, or set the canary's port to a free one`
+            : `cannot serve /metrics on ${config.host}:${config.port}: ${error.code ?? error.message}`,
+        ),
+      ),
+    );
+    server.listen(config.port, config.host, resolve);
+  });
   let timer: NodeJS.Timeout | undefined;
   let stopped = false;
   let running: Promise<void> = Promise.resolve();

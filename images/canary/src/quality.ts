@@ -3,21 +3,17 @@
  * verifier's (images/verifier/src/quality-set.ts, with the verifier's own rerank candidates); a user set comes
  * from a ConfigMap as JSONL, one query per line: {"query", "candidates": [{"id", "text"}], "relevant": [ids]}.
  */
-import { z } from "zod";
+import { LabelledQuerySchema, parseLabelledSet, type LabelledQuery } from "../../../components/quality/labelled-set";
 import type { EngineClient } from "../../verifier/src/client";
 import { QUALITY_BATCH, candidatesFor } from "../../verifier/src/checks/quality";
 import { QUALITY_CORPUS, QUALITY_QUERIES, reciprocalRankAt } from "../../verifier/src/quality-set";
 import { cosine } from "../../verifier/src/vectors";
 import type { Task } from "../../../components/config/common";
+import { inLanguages, qualityLanguages, textLanguage } from "../../../components/quality/languages";
 
 export const K = 10;
 
-export const LabelledQuerySchema = z.strictObject({
-  query: z.string().min(1),
-  candidates: z.array(z.strictObject({ id: z.string().min(1), text: z.string().min(1) })).min(1),
-  relevant: z.array(z.string().min(1)).min(1),
-});
-export type LabelledQuery = z.infer<typeof LabelledQuerySchema>;
+export { LabelledQuerySchema, type LabelledQuery };
 
 export interface LabelledSet {
   /** The `set` label of the metrics: "bundled" or "user". */
@@ -29,13 +25,17 @@ export interface LabelledSet {
  * The verifier's bundled set in this shape: an embedding model ranks the whole corpus for every query (as the
  * verifier's quality check does), a reranker scores the verifier's candidate list of the query.
  */
-export function bundledSet(task: Task): LabelledSet {
-  const all = Object.keys(QUALITY_CORPUS);
+export function bundledSet(task: Task, languages?: readonly string[]): LabelledSet {
+  const langs = qualityLanguages(languages);
+  const all = Object.keys(QUALITY_CORPUS).filter((id) => langs.includes(textLanguage(QUALITY_CORPUS[id]!)));
   return {
     name: "bundled",
-    queries: QUALITY_QUERIES.map((q) => ({
+    queries: inLanguages(QUALITY_QUERIES, langs, (q) => q.query).map((q) => ({
       query: q.query,
-      candidates: (task === "embed" ? all : candidatesFor(q)).map((id) => ({ id, text: QUALITY_CORPUS[id]! })),
+      candidates: (task === "embed" ? all : candidatesFor(q).filter((id) => all.includes(id))).map((id) => ({
+        id,
+        text: QUALITY_CORPUS[id]!,
+      })),
       relevant: [q.relevant],
     })),
   };
@@ -43,28 +43,7 @@ export function bundledSet(task: Task): LabelledSet {
 
 /** Parses a user set (JSONL); throws naming the line and the problem. */
 export function parseUserSet(text: string): LabelledSet {
-  const queries: LabelledQuery[] = [];
-  text.split("\n").forEach((line, i) => {
-    if (!line.trim()) return;
-    let json: unknown;
-    try {
-      json = JSON.parse(line);
-    } catch (error) {
-      throw new Error(`user set line ${i + 1}: not JSON (${(error as Error).message})`);
-    }
-    const parsed = LabelledQuerySchema.safeParse(json);
-    if (!parsed.success)
-      throw new Error(
-        `user set line ${i + 1}: ${parsed.error.issues.map((x) => `${x.path.join(".") || "line"}: ${x.message}`).join("; ")}`,
-      );
-    const ids = new Set(parsed.data.candidates.map((c) => c.id));
-    const unknown = parsed.data.relevant.filter((r) => !ids.has(r));
-    if (unknown.length)
-      throw new Error(`user set line ${i + 1}: relevant id(s) ${unknown.join(", ")} not among the candidates`);
-    queries.push(parsed.data);
-  });
-  if (queries.length === 0) throw new Error("user set: no queries");
-  return { name: "user", queries };
+  return { name: "user", queries: parseLabelledSet(text) };
 }
 
 /** NDCG@k of a ranking with binary relevance. */
@@ -110,7 +89,19 @@ async function rank(client: EngineClient, task: Task, set: LabelledSet, dimensio
           chunk.map((c) => c.text),
         )
       ).value;
-      for (const r of results) if (chunk[r.index]) scored.push({ id: chunk[r.index]!.id, score: r.score });
+      // Score only a valid answer: one finite score per candidate, each index once (a duplicated index used to
+      // yield an MRR that "passed" while the sanity check failed).
+      const seen = new Set<number>();
+      for (const r of results) {
+        if (!Number.isInteger(r.index) || !chunk[r.index])
+          throw new Error(`"${q.query.slice(0, 40)}": index ${r.index} is not one of the ${chunk.length} candidates`);
+        if (seen.has(r.index)) throw new Error(`"${q.query.slice(0, 40)}": index ${r.index} appears twice`);
+        if (!Number.isFinite(r.score)) throw new Error(`"${q.query.slice(0, 40)}": score ${r.score} is not finite`);
+        seen.add(r.index);
+        scored.push({ id: chunk[r.index]!.id, score: r.score });
+      }
+      if (seen.size !== chunk.length)
+        throw new Error(`"${q.query.slice(0, 40)}": ${seen.size} scores for ${chunk.length} candidates`);
     }
     out.push(scored.sort((a, b) => b.score - a.score).map((x) => x.id));
   }

@@ -14,6 +14,8 @@ import { embedChecks } from "../../verifier/src/checks/embed";
 import { rerankChecks } from "../../verifier/src/checks/rerank";
 import type { CheckResult } from "../../verifier/src/report";
 import { withinActiveHours } from "./active-hours";
+import type { Fingerprint } from "../../../components/fingerprint/fingerprint";
+import { judgeFingerprint, takeFingerprint } from "../../../components/fingerprint/probe-run";
 import type { CanaryConfig, CanaryTarget } from "../../../components/contracts/canary";
 import type { Registry } from "./metrics";
 import { bundledSet, scoreSet, type LabelledSet } from "./quality";
@@ -26,7 +28,7 @@ export interface RunOptions {
 }
 
 /** Check names, the `check` label. */
-export type CanaryCheck = "health" | "sanity" | "quality.bundled" | "quality.user";
+export type CanaryCheck = "health" | "sanity" | "quality.bundled" | "quality.user" | "fingerprint";
 
 const passed = (rows: readonly CheckResult[]) => rows.every((r) => r.status !== "fail");
 
@@ -95,7 +97,24 @@ export async function runTarget(
     }
     const [sanity, sanityS] = await timed(() => (target.task === "embed" ? embedChecks(ctx) : rerankChecks(ctx)));
     record("sanity", passed(sanity), sanityS, failed(sanity));
-    const sets = [bundledSet(target.task), ...(options.userSet ? [options.userSet] : [])];
+    if (target.fingerprint?.recorded && passed(sanity)) {
+      // Drift from the recorded fingerprint (#25): a gauge to graph and a 0/1 to alert on.
+      const started = performance.now();
+      try {
+        const f = target.fingerprint;
+        const taken = await takeFingerprint(client, target.task, f.key, target.languages, target.requestDimensions);
+        const v = judgeFingerprint(model, f.configPath, f.recorded as Fingerprint, taken, undefined, f.tolerance);
+        registry.set("fingerprintDrift", { model }, 1 - (v.comparison?.minSimilarity ?? 1));
+        registry.set("fingerprintMatch", { model }, v.pass ? 1 : 0);
+        record("fingerprint", v.pass, (performance.now() - started) / 1000, v.message);
+      } catch (error) {
+        record("fingerprint", false, (performance.now() - started) / 1000, (error as Error).message);
+      }
+    }
+    // The bundled set in the model's languages (none matching: not scored), then the model's own set or the user set.
+    const bundled = bundledSet(target.task, target.languages);
+    const own = target.labelledSet ? { name: "user", queries: target.labelledSet } : options.userSet;
+    const sets = [...(bundled.queries.length ? [bundled] : []), ...(own ? [own] : [])];
     for (const set of sets) {
       const check = `quality.${set.name}` as CanaryCheck;
       const started = performance.now();

@@ -184,6 +184,22 @@ export class GatewayMetrics {
     "Longest event-loop delay since the previous scrape.",
     [],
   );
+  /** Shadow traffic (shadow.ts): copies by outcome, compared copies, and each agreement measure summed. */
+  readonly shadowCalls = new Counter(
+    "retrieval_gateway_shadow_calls_total",
+    "Rerank calls copied to an alias' shadow model, by outcome (compared|busy|timeout|failed).",
+    ["alias", "shadow", "outcome"],
+  );
+  readonly shadowCompared = new Counter(
+    "retrieval_gateway_shadow_compared_total",
+    "Shadow copies whose ranking was compared with the primary's.",
+    ["alias", "shadow"],
+  );
+  readonly shadowAgreement = new Counter(
+    "retrieval_gateway_shadow_agreement_sum",
+    "Sum over compared copies of an agreement measure of the shadow's order with the primary's (measure = kendall_tau|top1|top3|top10|ndcg_at_10); divide by retrieval_gateway_shadow_compared_total.",
+    ["alias", "shadow", "measure"],
+  );
 
   private readonly all = [
     this.requests,
@@ -203,6 +219,9 @@ export class GatewayMetrics {
     this.refused,
     this.bufferedBytes,
     this.eventLoopDelay,
+    this.shadowCalls,
+    this.shadowCompared,
+    this.shadowAgreement,
   ];
 
   text(): string {

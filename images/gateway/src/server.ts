@@ -18,6 +18,7 @@ import { BoundedLabel } from "./labels";
 import { MemoryLimiter, RedisLimiter, type Limiter } from "./limits";
 import { GatewayMetrics } from "./metrics";
 import { ModelRoutes } from "./model-routes";
+import { shadowMirror } from "./shadow";
 import { playgroundFile } from "./playground";
 import { plainError, Responder } from "./respond";
 import { API_HEADERS, PLAYGROUND_HEADERS } from "./security-headers";
@@ -92,6 +93,7 @@ export class Gateway {
       budget: this.budget,
       maxAnswerBytes: c.maxAnswerBytes,
       log: this.log,
+      shadow: shadowMirror(c, this.routes, this.metrics),
     };
     this.api.set("/v1/embeddings", embeddingsHandler(deps));
     for (const [path, defaultDocs] of Object.entries(RERANK_ROUTES))

@@ -1,3 +1,4 @@
+import { isUtf8 } from "node:buffer";
 import { setMaxListeners } from "node:events";
 import { Transport, TransportError, header } from "./transport";
 import type { RetryPolicy } from "../../../components/contracts/verify-target";
@@ -411,12 +412,47 @@ function once(
             status,
           );
         }
+        if (!isUtf8(response.bytes)) throw notUtf8(response.bytes, status, attempt, path);
         return { status, body: readJson(response.text, status, attempt, path) };
       },
       (error: unknown) => {
         throw connectionFailure(error, url, attempt, deadline, requestTimeoutMs);
       },
     );
+}
+
+/** Offset of the first byte that breaks UTF-8 (RFC 3629: no overlongs, no surrogates, nothing above U+10FFFF); -1 if none. */
+export function firstInvalidUtf8(b: Uint8Array): number {
+  for (let i = 0; i < b.length;) {
+    const c = b[i]!;
+    if (c < 0x80) {
+      i++;
+      continue;
+    }
+    const n = c >= 0xc2 && c <= 0xdf ? 1 : c >= 0xe0 && c <= 0xef ? 2 : c >= 0xf0 && c <= 0xf4 ? 3 : 0;
+    if (n === 0) return i;
+    for (let k = 1; k <= n; k++) if (((b[i + k] ?? 0) & 0xc0) !== 0x80) return i;
+    const d = b[i + 1]!;
+    if ((c === 0xe0 && d < 0xa0) || (c === 0xed && d > 0x9f) || (c === 0xf0 && d < 0x90) || (c === 0xf4 && d > 0x8f))
+      return i;
+    i += n + 1;
+  }
+  return -1;
+}
+
+/**
+ * JSON between systems must be UTF-8 (RFC 8259 section 8.1). Decoding anything else would turn the bad bytes
+ * into U+FFFD and report a confusing "field absent" further on: say what it is instead.
+ */
+function notUtf8(bytes: Buffer, status: number, attempt: number, path: string): HttpFailure {
+  const at = firstInvalidUtf8(bytes);
+  const around = bytes.subarray(Math.max(0, at - 8), at + 8).toString("hex");
+  return new HttpFailure(
+    "body",
+    `HTTP ${status} from ${path} with a body that is not valid UTF-8 (byte ${at} of ${bytes.length} is 0x${bytes[at]!.toString(16).padStart(2, "0")}; bytes around it: ${around}): JSON answers must be UTF-8, so the engine or a proxy in front of it is sending another encoding`,
+    attempt,
+    status,
+  );
 }
 
 export function joinUrl(base: string, path: string): string {

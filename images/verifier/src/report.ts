@@ -1,3 +1,4 @@
+import type { Fingerprint } from "../../../components/fingerprint/fingerprint";
 /** What a verification run says: one row per check, per model, and how to print it. */
 
 export type CheckStatus = "pass" | "fail" | "skip";
@@ -21,6 +22,8 @@ export interface TargetReport {
   readonly pass: boolean;
   readonly ms: number;
   readonly checks: readonly CheckResult[];
+  /** The fingerprint to keep on record after this run (when the target asked for one and it was taken). */
+  readonly fingerprint?: Fingerprint;
 }
 
 export interface VerificationReport {

@@ -1,6 +1,9 @@
+import type { Fingerprint } from "../../../components/fingerprint/fingerprint";
 import { formatFailures, formatReport } from "./report";
 import { DEFAULT_OPTIONS, type VerifyOptions } from "../../../components/contracts/verify-target";
 import { verifyAll } from "./verify";
+import { judgePromotion, promotionsBetween } from "../../../components/fingerprint/promotion";
+import { readEvidence } from "../../../components/fingerprint/prometheus-reader";
 import type { LocalVerificationInputs } from "../../../components/contracts/stack-outputs";
 
 export class VerificationFailed extends Error {
@@ -14,7 +17,7 @@ export class VerificationFailed extends Error {
 export async function runLocalVerification(
   inputs: LocalVerificationInputs,
   log: (line: string) => void = () => {},
-): Promise<{ summary: string; checks: number }> {
+): Promise<{ summary: string; checks: number; fingerprints: Record<string, Fingerprint> }> {
   const options: VerifyOptions = {
     ...DEFAULT_OPTIONS,
     ...inputs.options,
@@ -30,8 +33,42 @@ export async function runLocalVerification(
     );
   }
   const checks = report.targets.reduce((n, t) => n + t.checks.length, 0);
+  const fingerprints = Object.fromEntries(
+    report.targets.flatMap((t) => (t.fingerprint ? [[t.name, t.fingerprint] as const] : [])),
+  );
   return {
+    fingerprints,
     summary: `${report.targets.length} model(s), ${checks} checks passed in ${Math.round(report.ms)} ms`,
     checks,
   };
+}
+
+/**
+ * The promotion gate of one deploy: every rerank share raised and every embedding alias switched since the
+ * previous deploy (`before`, from the resource's state) must have its evidence in Prometheus. Throws
+ * VerificationFailed naming the numbers; returns the verdict lines (also when overridden).
+ */
+export async function runPromotionGate(
+  before: LocalVerificationInputs["promotion"],
+  now: LocalVerificationInputs["promotion"],
+  at?: Date,
+): Promise<string[]> {
+  if (!now || !before) return [];
+  const promotions = promotionsBetween(before.aliases, now.aliases, (m) => now.tasks[m]);
+  if (promotions.length === 0) return [];
+  if (!now.prometheusUrl && !now.override)
+    throw new VerificationFailed(
+      `promotion gate: ${promotions.map((p) => `alias ${p.alias}: ${p.change}`).join("; ")} needs evidence from Prometheus, and verification.promotion.prometheusUrl is not set. Fix: set it to a Prometheus this machine reaches (e.g. a port-forward), or in an emergency set verification.promotion.override.`,
+    );
+  const verdicts = [];
+  for (const p of promotions) {
+    const evidence = now.prometheusUrl ? await readEvidence(now.prometheusUrl, p, now.gate, at) : {};
+    verdicts.push(judgePromotion(p, now.gate, evidence, now.override));
+  }
+  const failed = verdicts.filter((v) => !v.pass);
+  if (failed.length)
+    throw new VerificationFailed(
+      `promotion gate failed:\n${failed.map((v) => `${v.message}\n  ${v.lines.join("\n  ")}`).join("\n")}`,
+    );
+  return verdicts.map((v) => v.message);
 }

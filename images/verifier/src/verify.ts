@@ -1,3 +1,4 @@
+import type { Fingerprint } from "../../../components/fingerprint/fingerprint";
 import { dialectNamed } from "../../../components/serving/dialects";
 import { EngineClient } from "./client";
 import { routedDialect } from "./routed";
@@ -17,6 +18,7 @@ import { embedChecks } from "./checks/embed";
 import { rerankChecks } from "./checks/rerank";
 import { latencyChecks } from "./checks/latency";
 import { qualityChecks } from "./checks/quality";
+import { fingerprintChecks } from "./checks/fingerprint";
 import { gatewayChecks } from "./checks/gateway";
 import { wakeUp } from "./wake";
 
@@ -138,11 +140,13 @@ export async function verifyTarget(
     retry: { ...DEFAULT_RETRY, ...options.retry, maxRetries: options.maxRetries },
     deadline,
   };
+  const found: { fingerprint?: Fingerprint } = {};
   const ctx: CheckContext = {
     client: new EngineClient(target.url, dialect, target.servedModel, http),
     target,
     options,
     deadline,
+    found,
     onCheck: (check) => {
       checks.push(check);
       onProgress?.({ target: target.name, check });
@@ -169,7 +173,8 @@ export async function verifyTarget(
     deadline.dispose();
     await ctx.client.close();
   }
-  return finish([...checks]);
+  const report = finish([...checks]);
+  return found.fingerprint ? { ...report, fingerprint: found.fingerprint } : report;
 }
 
 async function runAll(ctx: CheckContext, target: VerifyTarget): Promise<void> {
@@ -179,6 +184,7 @@ async function runAll(ctx: CheckContext, target: VerifyTarget): Promise<void> {
   if (target.task === "embed") await embedChecks(ctx);
   else await rerankChecks(ctx);
   if (target.kind === "gateway") await gatewayChecks(ctx);
+  else await fingerprintChecks(ctx);
   await latencyChecks(ctx);
   if (ctx.options.quality.enabled) await qualityChecks(ctx);
 }

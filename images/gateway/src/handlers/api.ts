@@ -6,6 +6,7 @@ import type { EngineCall } from "../engine";
 import type { UpstreamInvalid } from "../errors";
 import type { GatewayMetrics } from "../metrics";
 import type { ModelRoute } from "../model-routes";
+import type { ShadowMirror } from "../shadow";
 
 /** What an API handler gets. */
 export interface ApiDeps {
@@ -15,6 +16,8 @@ export interface ApiDeps {
   /** The gateway's cap on one engine answer (maxAnswerBytes). */
   readonly maxAnswerBytes: number;
   readonly log: (message: string) => void;
+  /** Copies of sampled rerank calls to the aliases' shadow models (shadow.ts). */
+  readonly shadow?: ShadowMirror;
 }
 
 /** A POST handler: the parsed body in, the 200 payload out; failures are thrown as GatewayError. */

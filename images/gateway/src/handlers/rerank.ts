@@ -55,6 +55,7 @@ export function rerankHandler(deps: ApiDeps, defaultDocs: boolean): ApiHandler {
     ctx.documents = r.documents.length;
     ctx.inputTokens = tokens ?? 0;
     ctx.usage = { model: m.name, tokens, documents: r.documents.length };
+    deps.shadow?.offer(r.model, m.name, r.query, r.documents, ranking);
     const top = r.topN ? ranking.slice(0, r.topN) : ranking;
     return {
       id: ctx.id,

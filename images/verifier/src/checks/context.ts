@@ -1,4 +1,5 @@
 import type { EngineClient } from "../client";
+import type { Fingerprint } from "../../../../components/fingerprint/fingerprint";
 import { describeError } from "../client";
 import type { Deadline } from "../http";
 import type { CheckResult, CheckStatus } from "../report";
@@ -12,6 +13,8 @@ export interface CheckContext {
   readonly deadline: Deadline;
   /** Called with every finished check (progress output). */
   readonly onCheck?: (result: CheckResult) => void;
+  /** What checks hand back besides rows (the fingerprint to keep). */
+  readonly found?: { fingerprint?: Fingerprint };
 }
 
 export interface Verdict {

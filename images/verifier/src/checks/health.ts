@@ -28,7 +28,9 @@ export async function healthChecks(ctx: CheckContext): Promise<{ results: CheckR
         const served = (await client.servedModels())!.value;
         return {
           pass: served.includes(target.servedModel),
-          got: served.length ? `[${served.join(", ")}]` : "no models",
+          got: served.length
+            ? `[${served.slice(0, 5).join(", ")}${served.length > 5 ? `, ... ${served.length - 5} more` : ""}]`
+            : "no models",
         };
       }),
     );

@@ -1,0 +1,147 @@
+/**
+ * Takes a model's fingerprint over HTTP and judges it against the recorded one. The client is anything with the
+ * verifier's embed/rerank calls (components/verifier/client.ts EngineClient fits), so the verifier's check, the
+ * canary and the tests share this code. A rerank answer is validated before it is used: a duplicated or
+ * out-of-range index, a missing document or a non-finite score throws instead of becoming a fingerprint.
+ */
+import {
+  compareEmbed,
+  compareRerank,
+  confirmationId,
+  driftMessage,
+  embedFingerprint,
+  keyText,
+  rerankFingerprint,
+  DEFAULT_TOLERANCE,
+  type Comparison,
+  type Fingerprint,
+  type FingerprintKey,
+  type FingerprintTolerance,
+} from "./fingerprint";
+import { EMBED_PROBES, RERANK_PROBES, probesFor } from "./probes";
+
+export interface ProbeClient {
+  embed(inputs: readonly string[], dimensions?: number): Promise<{ value: number[][] }>;
+  rerank(query: string, documents: readonly string[]): Promise<{ value: readonly { index: number; score: number }[] }>;
+}
+
+/** Inputs per embedding request (TEI refuses more than 32 by default). */
+const BATCH = 16;
+
+export interface TakenFingerprint {
+  readonly fingerprint: Fingerprint;
+  /** The answers at full precision, by probe id (vectors, or scores in document order). */
+  readonly answers: ReadonlyMap<string, readonly number[]>;
+}
+
+export async function takeFingerprint(
+  client: ProbeClient,
+  task: "embed" | "rerank",
+  key: FingerprintKey,
+  languages?: readonly string[],
+  dimensions?: number,
+): Promise<TakenFingerprint> {
+  const answers = new Map<string, number[]>();
+  if (task === "embed") {
+    const probes = probesFor(EMBED_PROBES, languages);
+    for (let i = 0; i < probes.length; i += BATCH) {
+      const chunk = probes.slice(i, i + BATCH);
+      const vectors = (
+        await client.embed(
+          chunk.map((p) => p.text),
+          dimensions,
+        )
+      ).value;
+      if (vectors.length !== chunk.length) throw new Error(`${vectors.length} vectors for ${chunk.length} probe texts`);
+      chunk.forEach((p, j) => answers.set(p.id, vectors[j]!));
+    }
+    return {
+      fingerprint: embedFingerprint(
+        key,
+        [...answers].map(([id, vector]) => ({ id, vector })),
+      ),
+      answers,
+    };
+  }
+  for (const p of probesFor(RERANK_PROBES, languages)) {
+    const results = (await client.rerank(p.query, p.documents)).value;
+    const scores = new Array<number>(p.documents.length).fill(NaN);
+    for (const r of results) {
+      if (!Number.isInteger(r.index) || r.index < 0 || r.index >= p.documents.length)
+        throw new Error(`rerank probe ${p.id}: index ${r.index} is not one of the ${p.documents.length} documents`);
+      if (!Number.isNaN(scores[r.index]!)) throw new Error(`rerank probe ${p.id}: index ${r.index} appears twice`);
+      if (!Number.isFinite(r.score)) throw new Error(`rerank probe ${p.id}: score ${r.score} is not a finite number`);
+      scores[r.index] = r.score;
+    }
+    const absent = scores.findIndex((s) => Number.isNaN(s));
+    if (absent >= 0) throw new Error(`rerank probe ${p.id}: no score for document ${absent}`);
+    answers.set(p.id, scores);
+  }
+  return {
+    fingerprint: rerankFingerprint(
+      key,
+      [...answers].map(([id, scores]) => ({ id, scores })),
+    ),
+    answers,
+  };
+}
+
+export type FingerprintStatus = "recorded" | "match" | "reindexed" | "drift";
+
+export interface FingerprintVerdict {
+  readonly status: FingerprintStatus;
+  readonly pass: boolean;
+  /** The fingerprint to keep on record after this run. */
+  readonly keep: Fingerprint;
+  readonly comparison?: Comparison;
+  readonly message: string;
+}
+
+/**
+ * The verdict of one run: no record yet -> record this one; a match -> keep the record; drift -> fail, unless
+ * `reindexConfirmed` names this very fingerprint (the user re-indexed): then this one replaces the record.
+ */
+export function judgeFingerprint(
+  model: string,
+  configPath: string,
+  recorded: Fingerprint | undefined,
+  current: TakenFingerprint,
+  reindexConfirmed?: string,
+  tol: FingerprintTolerance = DEFAULT_TOLERANCE,
+): FingerprintVerdict {
+  const now = current.fingerprint;
+  if (!recorded || recorded.task !== now.task || recorded.probeSet !== now.probeSet)
+    return {
+      status: "recorded",
+      pass: true,
+      keep: now,
+      message: `${model}: fingerprint ${now.id} recorded (${now.probes.length} probes; ${keyText(now.key)})`,
+    };
+  const comparison =
+    recorded.task === "embed"
+      ? compareEmbed(recorded, current.answers, tol)
+      : compareRerank(recorded, current.answers, tol);
+  if (comparison.pass)
+    return {
+      status: "match",
+      pass: true,
+      keep: recorded,
+      comparison,
+      message: `${model}: matches fingerprint ${recorded.id}: ${comparison.summary}`,
+    };
+  if (reindexConfirmed === confirmationId(recorded, now.key))
+    return {
+      status: "reindexed",
+      pass: true,
+      keep: now,
+      comparison,
+      message: `${model}: drift from ${recorded.id} confirmed as re-indexed (${configPath}.reindexConfirmed); ${now.id} is the new record: ${comparison.summary}`,
+    };
+  return {
+    status: "drift",
+    pass: false,
+    keep: recorded,
+    comparison,
+    message: driftMessage(model, configPath, recorded, now, comparison),
+  };
+}
