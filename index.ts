@@ -14,9 +14,17 @@ import { EnginePrerequisites } from "./components/serving/engine-prerequisites";
 import { MODELS_NAMESPACE, NAMESPACE_POD_SECURITY, podSecurityLabels } from "./components/k8s/namespaces";
 import { Verification } from "./components/verification";
 import { verificationModeOf } from "./components/config/verification";
-import { Gateway, GATEWAY_CONTAINER, GATEWAY_SERVICE, GATEWAY_SERVICE_PORT } from "./components/gateway";
+import {
+  Gateway,
+  GATEWAY_CONTAINER,
+  GATEWAY_SERVICE,
+  GATEWAY_SERVICE_PORT,
+  gatewayWaitingQuery,
+  internalCallerKeys,
+  verificationGatewayKey,
+} from "./components/gateway";
 import { QualityCanary } from "./components/observability/quality-canary";
-import { canaryApiKey } from "./components/observability/canary-key";
+import { canaryApiKey, gatewayAdmitsAnonymous } from "./components/observability/canary-key";
 import { ProjectImage, VERIFIER_IMAGE } from "./components/build/project-image";
 
 const { config, secrets } = loadPlatformConfig();
@@ -139,6 +147,8 @@ const models = config.models.map(
         hfToken: secrets.hfToken,
         serviceMonitor: config.observability.enabled,
         autoscaling: config.observability.enabled,
+        // Requests the gateway holds for a model with no ready pod wake it (KEDA trigger on the waiting count).
+        ...(config.gateway.enabled ? { demandQuery: gatewayWaitingQuery(model.name) } : {}),
       },
       // ServiceMonitors and ScaledObjects need the CRDs the observability stack installs; GPUs need the device plugin;
       // InferenceServices need KServe.
@@ -149,6 +159,10 @@ const models = config.models.map(
 // The canary's own key at the gateway, so its calls are never counted as a customer's.
 const canaryKey =
   canaryEnabled && config.gateway.enabled ? canaryApiKey(secrets, config.gateway, environment) : undefined;
+// The post-deploy verification's own key: exempt from customer limits and quotas, sized to what it runs.
+const verificationKey = config.gateway.enabled
+  ? verificationGatewayKey(secrets.apiKeys, gatewayAdmitsAnonymous(config.gateway, secrets.apiKeys), environment)
+  : undefined;
 
 // One base URL for every model: routing by model name, one rerank shape, keys, limits, usage and audit.
 const gateway = config.gateway.enabled
@@ -161,7 +175,11 @@ const gateway = config.gateway.enabled
         models: config.models,
         namespace: MODELS_NAMESPACE,
         apiKeys: secrets.apiKeys,
-        namedKeys: canaryKey ? [{ name: config.observability.canary.keyName, key: canaryKey }] : [],
+        namedKeys: internalCallerKeys({
+          ...(verificationKey ? { verification: { key: verificationKey, config: config.verification } } : {}),
+          ...(canaryKey ? { canary: { key: canaryKey, name: config.observability.canary.keyName } } : {}),
+        }),
+        startupBudgetSeconds: Object.fromEntries(models.map((m) => [m.modelName, m.pod.startupBudgetSeconds])),
         monitoring: config.observability.enabled,
         ...(config.gateway.image ? { image: config.gateway.image } : {}),
       },
@@ -207,7 +225,14 @@ const verifier = new Verification(
     apiKey: secrets.apiKeys?.apply((keys) => keys[0] ?? ""),
     // Every model is proven through the one URL too, as clients call it.
     ...(gateway
-      ? { gateway: { url: gateway.url, publicUrl: ingress.gatewayUrl, models: config.models.map((m) => m.name) } }
+      ? {
+          gateway: {
+            url: gateway.url,
+            publicUrl: ingress.gatewayUrl,
+            models: config.models.map((m) => m.name),
+            ...(verificationKey ? { apiKey: verificationKey } : {}),
+          },
+        }
       : {}),
   },
   { dependsOn: [...models, ingress, ...(gateway ? [gateway] : [])] },

@@ -26,6 +26,17 @@ export const RuntimeModelSchema = z.strictObject({
   /** `owned_by` in /v1/models: the engine. */
   ownedBy: z.string().min(1),
   cache: RerankCacheSchema.optional(),
+  /**
+   * The model's Service, whose EndpointSlices name its ready pods (per-pod routing); absent: no discovery, the
+   * upstreams are used as they are.
+   */
+  discovery: z
+    .strictObject({ namespace: z.string().min(1), service: z.string().min(1), portName: z.string().min(1) })
+    .optional(),
+  /** Requests in flight per ready pod before the rest queue in the gateway (what the engine batches well). */
+  maxInFlightPerPod: z.number().int().positive().optional(),
+  /** Requests held while the model has no ready pod, and how long each may wait. Absent: no waiting. */
+  wake: z.strictObject({ queueSize: z.number().int().min(0), maxWaitMs: z.number().int().positive() }).optional(),
 });
 export type RuntimeModel = z.infer<typeof RuntimeModelSchema>;
 
@@ -33,13 +44,27 @@ export const RuntimeKeySchema = z.strictObject({
   name: z.string().min(1),
   sha256: z.array(z.string().regex(/^[0-9a-f]{64}$/)).min(1),
   limits: GatewayLimitsSchema.partial().optional(),
+  /**
+   * The stack's own callers (post-deploy verification, quality canary): exempt from the customer limits and
+   * quotas (`limits` then holds their own rate, sized to what they do), and counted apart.
+   */
+  internal: z.boolean().optional(),
+  /** Models (or aliases) the key may call; absent: all. */
+  models: z.array(z.string().min(1)).optional(),
 });
 export type RuntimeKey = z.infer<typeof RuntimeKeySchema>;
 
 export const RuntimeConfigSchema = z.strictObject({
   models: z.array(RuntimeModelSchema).min(1),
   aliases: z
-    .record(z.string(), z.strictObject({ targets: z.array(z.strictObject({ model: z.string(), weight: z.number() })) }))
+    .record(
+      z.string(),
+      z.strictObject({
+        targets: z.array(z.strictObject({ model: z.string(), weight: z.number() })),
+        /** Serves the alias while its targets' breaker is open or they have no ready pod past the wake wait. */
+        fallback: z.string().optional(),
+      }),
+    )
     .default({}),
   keys: z.array(RuntimeKeySchema).default([]),
   /** No key and no JWT configured: callers are "anonymous" (local runs only; cloud stacks always have keys). */
@@ -47,7 +72,12 @@ export const RuntimeConfigSchema = z.strictObject({
   limits: GatewayLimitsSchema,
   jwt: GatewayJwtSchema.optional(),
   /** Absent: limits kept in this process's memory. */
-  redis: z.strictObject({ url: z.string().optional(), onDown: z.enum(["fail-open", "fail-closed"]) }),
+  redis: z.strictObject({
+    url: z.string().optional(),
+    onDown: z.enum(["fail-open", "fail-closed"]),
+    /** fail-open keeps each key at limits / replicas in each replica's memory while the store is down. */
+    replicas: z.number().int().positive().default(1),
+  }),
   maxBodyBytes: z.number().int().positive(),
   maxInputs: z.number().int().positive(),
   maxDocuments: z.number().int().positive(),
@@ -66,7 +96,18 @@ export interface RuntimeOptions {
   readonly extraKeys?: readonly { name: string; sha256: string }[];
   readonly redisUrl?: string;
   readonly playground: boolean;
+  /** Gateway replicas (the divisor of the per-replica limits while the store is down). Default 1. */
+  readonly replicas?: number;
+  /** Per-pod routing: discover each model's ready pods from its Service's EndpointSlices. Default false. */
+  readonly discovery?: boolean;
+  /** Startup budget per model name (seconds): the default wake wait (capped at WAKE_WAIT_CAP_SECONDS). */
+  readonly startupBudgetSeconds?: Readonly<Record<string, number>>;
 }
+
+/** The longest a request waits for a model to wake by default (a large model may take longer than a caller would). */
+export const WAKE_WAIT_CAP_SECONDS = 600;
+/** The name of the models' Service port to the engine (components/serving/service.ts): EndpointSlices list it. */
+export const MODEL_SERVICE_PORT_NAME = "http";
 
 /** A model's in-cluster Service URL (components/serving/model-service.ts names it after the model). */
 export function serviceUrl(model: Pick<ModelConfig, "name">, namespace: string): string {
@@ -92,6 +133,15 @@ export function gatewayRuntimeConfig(
       maxTokens: m.maxModelLen ?? spec?.maxTokens ?? 512,
       ownedBy: m.engine,
       ...(g.rerankCache[m.name] ? { cache: g.rerankCache[m.name] } : {}),
+      ...(options.discovery ? { discovery: { namespace, service: m.name, portName: MODEL_SERVICE_PORT_NAME } } : {}),
+      maxInFlightPerPod: Math.max(1, Math.round(m.autoscaling.inFlightPerReplica)),
+      wake: {
+        queueSize: g.wake.queueSize,
+        maxWaitMs:
+          1000 *
+          (g.wake.maxWaitSeconds ??
+            Math.min(WAKE_WAIT_CAP_SECONDS, options.startupBudgetSeconds?.[m.name] ?? WAKE_WAIT_CAP_SECONDS)),
+      },
     };
   });
   const keys = new Map<string, RuntimeKey>();
@@ -106,14 +156,21 @@ export function gatewayRuntimeConfig(
     aliases: Object.fromEntries(
       Object.entries(g.aliases).map(([n, a]) => [
         n,
-        { targets: a.targets.map((t) => ({ model: t.model, weight: t.weight })) },
+        {
+          targets: a.targets.map((t) => ({ model: t.model, weight: t.weight })),
+          ...(a.fallback ? { fallback: a.fallback } : {}),
+        },
       ]),
     ),
     keys: [...keys.values()],
     allowAnonymous: keys.size === 0 && !g.jwt,
     limits: g.limits,
     ...(g.jwt ? { jwt: g.jwt } : {}),
-    redis: { ...(options.redisUrl ? { url: options.redisUrl } : {}), onDown: g.redis.onDown },
+    redis: {
+      ...(options.redisUrl ? { url: options.redisUrl } : {}),
+      onDown: g.redis.onDown,
+      replicas: options.replicas ?? 1,
+    },
     maxBodyBytes: g.maxBodyBytes,
     maxInputs: g.maxInputs,
     maxDocuments: g.maxDocuments,

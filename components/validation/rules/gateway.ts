@@ -132,11 +132,12 @@ export const gatewayRules: Rule = (config) => {
       value: g.redis.url,
       message: `is only read with redis.mode "external" (now "${g.redis.mode}"). Fix: set mode to "external" or remove the url.`,
     });
-  if (g.redis.mode === "memory" && (g.replicas ?? 1) > 1)
+  const mostReplicas = Math.max(g.replicas ?? 1, g.maxReplicas);
+  if (g.redis.mode === "memory" && mostReplicas > 1)
     out.push({
       path: ["gateway", "redis", "mode"],
       value: g.redis.mode,
-      message: `keeps limits per replica, so ${g.replicas} replicas would let each key through ${g.replicas} times its limit. Fix: use "deploy" (or "auto") so replicas share the counts in Redis, or run one replica.`,
+      message: `keeps limits per replica, and the gateway may run ${mostReplicas} replicas (replicas/maxReplicas), which would let each key through ${mostReplicas} times its limit. Fix: use "deploy" (or "auto") so replicas share the counts in Redis, or set replicas and maxReplicas to 1.`,
     });
   if (g.replicas !== undefined && g.replicas > g.maxReplicas)
     out.push({
