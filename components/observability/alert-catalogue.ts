@@ -36,9 +36,9 @@ export const ALERT_CATALOGUE = {
   GatewayCircuitBreakerOpen: { severity: "critical", scope: "model", meaning: "the gateway's breaker is open" },
   GatewayQuotaExhausted: { severity: "warning", scope: "API key", meaning: "the gateway keeps refusing over quota" },
   GatewayRedisDown: {
-    severity: "warning",
+    severity: "critical",
     scope: "gateway",
-    meaning: "Redis unreachable: rate limits and quotas fail open",
+    meaning: "limit store unreachable: each replica limits alone from memory (fail-open) or refuses (fail-closed)",
   },
   ModelQualityLow: { severity: "warning", scope: "model", meaning: "canary MRR@10 below the model's threshold" },
   CanaryCheckFailing: { severity: "warning", scope: "model", meaning: "a canary check of the model fails" },

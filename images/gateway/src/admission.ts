@@ -38,6 +38,14 @@ export class Admission {
   ): Promise<ModelRoute> {
     ctx.model = name;
     ctx.caller = this.auth.verifiedCaller(req.headers) ?? (await this.auth.authenticate(req.headers));
+    if (ctx.caller.models && !ctx.caller.models.includes(name))
+      throw new GatewayError(
+        403,
+        "permission_error",
+        "model_not_allowed",
+        `Key ${ctx.caller.name} may not call ${name}; it may call ${ctx.caller.models.join(", ")}.`,
+        "model",
+      );
     const route = this.routes.resolve(name);
     ctx.servedBy = route.model.name;
     if (route.model.task !== task)
@@ -67,7 +75,7 @@ export class Admission {
   }
 
   private async checkLimits(caller: Caller, name: string, count: number): Promise<void> {
-    const limits = caller.limits ? this.limitsOf(caller) : this.config.limits;
+    const limits = caller.limits || caller.internal ? this.limitsOf(caller) : this.config.limits;
     let admission;
     try {
       admission = await this.limiter.admit(caller.name, limits, count);
@@ -101,10 +109,22 @@ export class Admission {
     );
   }
 
-  /** A named key's limits over the defaults, merged once per key. */
+  /**
+   * A named key's limits over the defaults, merged once per key. Our own callers (internal) get their own rate
+   * and burst and no daily quota: the customers' limits and quotas are not theirs.
+   */
   private limitsOf(caller: Caller): GatewayLimits {
     let l = this.keyLimits.get(caller);
-    if (!l) this.keyLimits.set(caller, (l = { ...this.config.limits, ...caller.limits }));
+    if (!l) {
+      const d = this.config.limits;
+      l = caller.internal
+        ? {
+            requestsPerSecond: caller.limits?.requestsPerSecond ?? d.requestsPerSecond,
+            burst: caller.limits?.burst ?? d.burst,
+          }
+        : { ...d, ...caller.limits };
+      this.keyLimits.set(caller, l);
+    }
     return l;
   }
 

@@ -9,6 +9,10 @@ export interface Caller {
   readonly via: "key" | "jwt" | "anonymous";
   /** Limit overrides of a named key. */
   readonly limits?: RuntimeConfig["keys"][number]["limits"];
+  /** The stack's own caller (verification, canary): its own limits only, no customer limits or quotas. */
+  readonly internal?: boolean;
+  /** Models (or aliases) the key may call; absent: all. */
+  readonly models?: readonly string[];
 }
 
 export const sha256Hex = (text: string) => createHash("sha256").update(text, "utf8").digest("hex");
@@ -44,7 +48,13 @@ export class Authenticator {
 
   constructor(private readonly config: Pick<RuntimeConfig, "keys" | "jwt" | "allowAnonymous">) {
     for (const k of config.keys) {
-      const caller: Caller = { name: k.name, via: "key", ...(k.limits ? { limits: k.limits } : {}) };
+      const caller: Caller = {
+        name: k.name,
+        via: "key",
+        ...(k.limits ? { limits: k.limits } : {}),
+        ...(k.internal ? { internal: true } : {}),
+        ...(k.models ? { models: k.models } : {}),
+      };
       for (const h of k.sha256) this.byHash.set(h, { hashes: k.sha256, caller });
     }
     if (config.jwt) this.jwks = createRemoteJWKSet(new URL(config.jwt.jwksUrl));

@@ -13,6 +13,7 @@ import { modelList } from "./handlers/models";
 import { RERANK_ROUTES, rerankHandler } from "./handlers/rerank";
 import { BoundedLabel } from "./labels";
 import { MemoryLimiter, RedisLimiter, type Limiter } from "./limits";
+import { FallbackLimiter } from "./store-fallback";
 import { GatewayMetrics } from "./metrics";
 import { ModelRoutes } from "./model-routes";
 import { playgroundFile } from "./playground";
@@ -62,9 +63,7 @@ export class Gateway {
     );
     this.auth = new Authenticator(c);
     this.metrics.redisUp.set({}, c.redis.url ? 0 : 1);
-    this.limiter = c.redis.url
-      ? new RedisLimiter(c.redis.url, { onRedis: (up) => this.metrics.redisUp.set({}, up ? 1 : 0) })
-      : new MemoryLimiter();
+    this.limiter = c.redis.url ? this.storeLimiter(c.redis.url, c.redis) : new MemoryLimiter();
     this.responder = new Responder(this.metrics, options.audit ?? stdoutAudit, modelLabel, keyLabel);
     const deps: ApiDeps = {
       admission: new Admission(c, this.auth, this.routes, this.limiter, this.metrics, modelLabel, keyLabel),
@@ -75,6 +74,27 @@ export class Gateway {
       this.api.set(path, rerankHandler(deps, defaultDocs));
     this.server = http.createServer((req, res) => void this.handle(req, res));
     this.server.keepAliveTimeout = 65_000;
+  }
+
+  /**
+   * Limits in the shared store; with onDown fail-open (the default) wrapped so that a store outage falls back to
+   * per-replica limits in memory (store-fallback.ts) instead of admitting everything or refusing everything.
+   */
+  private storeLimiter(url: string, r: RuntimeConfig["redis"]): Limiter {
+    const store = new RedisLimiter(url, { onRedis: (up) => this.metrics.redisUp.set({}, up ? 1 : 0) });
+    if (r.onDown === "fail-closed") return store;
+    this.metrics.limitStoreFallback.set({}, 0);
+    return new FallbackLimiter(store, r.replicas, {
+      onFallback: (active) => {
+        this.metrics.limitStoreFallback.set({}, active ? 1 : 0);
+        this.log(
+          active
+            ? `limit store unreachable: limiting in this replica's memory at 1/${r.replicas} of each key's limits until it is back`
+            : "limit store reachable again: limits shared again",
+        );
+      },
+      onFallbackAdmit: () => this.metrics.failOpen.inc(),
+    });
   }
 
   listen(port: number, host = "127.0.0.1"): Promise<number> {
