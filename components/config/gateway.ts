@@ -35,6 +35,8 @@ export const GatewayKeySchema = z.strictObject({
   sha256: z.array(Sha256Hex).min(1).max(4),
   /** Overrides of the default limits for this key. */
   limits: GatewayLimitsSchema.partial().optional(),
+  /** Models (or aliases) the key may call (403 for others); absent: every model. */
+  models: z.array(DnsLabel).min(1).optional(),
 });
 
 /** One target of an alias; weights are relative (90 and 10 = 90 %/10 %). Only rerank aliases may have several. */

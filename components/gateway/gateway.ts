@@ -81,7 +81,12 @@ export function hashedKeys(
 ): RuntimeKey[] {
   const out = new Map<string, RuntimeKey>();
   for (const [name, k] of Object.entries(configured))
-    out.set(name, { name, sha256: [...k.sha256], ...(k.limits ? { limits: k.limits } : {}) });
+    out.set(name, {
+      name,
+      sha256: [...k.sha256],
+      ...(k.limits ? { limits: k.limits } : {}),
+      ...(k.models ? { models: [...k.models] } : {}),
+    });
   keys.forEach((k, i) => out.set(`api-key-${i + 1}`, { name: `api-key-${i + 1}`, sha256: [sha256Of(k)] }));
   for (const n of named)
     out.set(n.name, {

@@ -146,7 +146,12 @@ export function gatewayRuntimeConfig(
   });
   const keys = new Map<string, RuntimeKey>();
   for (const [name, k] of Object.entries(g.keys))
-    keys.set(name, { name, sha256: [...k.sha256], ...(k.limits ? { limits: k.limits } : {}) });
+    keys.set(name, {
+      name,
+      sha256: [...k.sha256],
+      ...(k.limits ? { limits: k.limits } : {}),
+      ...(k.models ? { models: [...k.models] } : {}),
+    });
   for (const k of options.extraKeys ?? []) {
     const prev = keys.get(k.name);
     keys.set(k.name, prev ? { ...prev, sha256: [...prev.sha256, k.sha256] } : { name: k.name, sha256: [k.sha256] });

@@ -40,6 +40,11 @@ export const ALERT_CATALOGUE = {
     scope: "gateway",
     meaning: "limit store unreachable: each replica limits alone from memory (fail-open) or refuses (fail-closed)",
   },
+  GatewayKeysReloadFailed: {
+    severity: "warning",
+    scope: "gateway",
+    meaning: "a key Secret update was malformed: the last good keys stay in force",
+  },
   ModelQualityLow: { severity: "warning", scope: "model", meaning: "canary MRR@10 below the model's threshold" },
   CanaryCheckFailing: { severity: "warning", scope: "model", meaning: "a canary check of the model fails" },
   CanaryStale: { severity: "warning", scope: "model", meaning: "no canary run for 3 intervals" },

@@ -63,6 +63,9 @@ export const GATEWAY_METRICS = [
   "retrieval_gateway_quota_rejections_total",
   "retrieval_gateway_redis_up",
   "retrieval_gateway_limit_fail_open_total",
+  "retrieval_gateway_limit_store_fallback",
+  "retrieval_gateway_keys_reload_failures_total",
+  "retrieval_gateway_waiting_requests",
 ] as const;
 
 /** Series every Prometheus writes itself. */

@@ -427,4 +427,28 @@ export const SEED_CASES: TestCase[] = [
       },
     ],
   },
+  {
+    name: "GatewayKeysReloadFailed: a refused key update fires; a flat failure counter is silent",
+    interval: "1m",
+    input_series: [gateway("retrieval_gateway_keys_reload_failures_total", {}, "0x10 1x30")],
+    alert_rule_test: [
+      { eval_time: "8m", alertname: "GatewayKeysReloadFailed", exp_alerts: none },
+      {
+        eval_time: "12m",
+        alertname: "GatewayKeysReloadFailed",
+        exp_alerts: [
+          {
+            exp_labels: { alertname: "GatewayKeysReloadFailed", severity: "warning" },
+            exp_annotations: {
+              summary: "Gateway refused a key update: the last good keys stay in force",
+              description:
+                "A gateway replica read a changed key Secret that is not a valid key list and kept its last good keys: keys added since are refused (401) and keys revoked since still work, until the Secret is fixed.",
+              runbook_url: runbook("GatewayKeysReloadFailed"),
+            },
+          },
+        ],
+      },
+      { eval_time: "35m", alertname: "GatewayKeysReloadFailed", exp_alerts: none },
+    ],
+  },
 ];

@@ -47,7 +47,18 @@ export class Authenticator {
   private readonly jwks?: JWTVerifyGetKey;
 
   constructor(private readonly config: Pick<RuntimeConfig, "keys" | "jwt" | "allowAnonymous">) {
-    for (const k of config.keys) {
+    this.replaceKeys(config.keys);
+    if (config.jwt) this.jwks = createRemoteJWKSet(new URL(config.jwt.jwksUrl));
+  }
+
+  /**
+   * Puts a new key set in force at once (the mounted key file changed): a key that is no longer in it is refused
+   * on its next request (the verified-key cache is emptied), a new one is accepted.
+   */
+  replaceKeys(keys: RuntimeConfig["keys"]): void {
+    this.byHash.clear();
+    this.verified.clear();
+    for (const k of keys) {
       const caller: Caller = {
         name: k.name,
         via: "key",
@@ -57,7 +68,6 @@ export class Authenticator {
       };
       for (const h of k.sha256) this.byHash.set(h, { hashes: k.sha256, caller });
     }
-    if (config.jwt) this.jwks = createRemoteJWKSet(new URL(config.jwt.jwksUrl));
   }
 
   /** The caller of a key verified before, without a promise (the hot path); undefined: ask authenticate(). */

@@ -14,6 +14,7 @@ import { RERANK_ROUTES, rerankHandler } from "./handlers/rerank";
 import { BoundedLabel } from "./labels";
 import { MemoryLimiter, RedisLimiter, type Limiter } from "./limits";
 import { FallbackLimiter } from "./store-fallback";
+import { KeyFileWatcher } from "./key-reload";
 import { GatewayMetrics } from "./metrics";
 import { ModelRoutes } from "./model-routes";
 import { playgroundFile } from "./playground";
@@ -35,6 +36,12 @@ export interface GatewayOptions {
   readonly drainTimeoutMs?: number;
   /** Errors that are not the caller's (a bug, an unreachable Redis): one line each on stderr. */
   readonly log?: (message: string) => void;
+  /**
+   * The mounted key Secret's file (GATEWAY_KEYS_FILE): its keys join config.keys and are re-read every
+   * keysPollMs (default 5 s) while the gateway runs (key-reload.ts).
+   */
+  readonly keysFile?: string;
+  readonly keysPollMs?: number;
 }
 
 export class Gateway {
@@ -47,6 +54,7 @@ export class Gateway {
   private readonly log: (m: string) => void;
   /** POST routes of the API. */
   private readonly api = new Map<string, ApiHandler>();
+  private readonly keyWatcher?: KeyFileWatcher;
   private inFlight = 0;
   private draining = false;
   private drained?: () => void;
@@ -61,7 +69,26 @@ export class Gateway {
       200,
       "other",
     );
-    this.auth = new Authenticator(c);
+    this.keyWatcher = options.keysFile
+      ? new KeyFileWatcher(
+          options.keysFile,
+          {
+            onKeys: (keys) => {
+              this.auth.replaceKeys([...c.keys, ...keys]);
+              this.keysLoaded(c.keys.length + keys.length);
+              this.log(`keys reloaded: ${c.keys.length + keys.length} in force`);
+            },
+            onRejected: (reason) => {
+              this.metrics.keysReloadFailures.inc();
+              this.log(`key file update refused, the last good keys stay in force: ${reason}`);
+            },
+          },
+          options.keysPollMs,
+        )
+      : undefined;
+    const fileKeys = this.keyWatcher?.start() ?? [];
+    this.auth = new Authenticator({ ...c, keys: [...c.keys, ...fileKeys] });
+    this.keysLoaded(c.keys.length + fileKeys.length);
     this.metrics.redisUp.set({}, c.redis.url ? 0 : 1);
     this.limiter = c.redis.url ? this.storeLimiter(c.redis.url, c.redis) : new MemoryLimiter();
     this.responder = new Responder(this.metrics, options.audit ?? stdoutAudit, modelLabel, keyLabel);
@@ -74,6 +101,11 @@ export class Gateway {
       this.api.set(path, rerankHandler(deps, defaultDocs));
     this.server = http.createServer((req, res) => void this.handle(req, res));
     this.server.keepAliveTimeout = 65_000;
+  }
+
+  private keysLoaded(count: number): void {
+    this.metrics.keysLoaded.set({ what: "count" }, count);
+    this.metrics.keysLoaded.set({ what: "timestamp" }, Math.floor(Date.now() / 1000));
   }
 
   /**
@@ -106,6 +138,7 @@ export class Gateway {
   /** Stop taking requests, wait for the in-flight ones (up to drainTimeoutMs), then close pools and Redis. */
   async shutdown(): Promise<void> {
     this.draining = true;
+    this.keyWatcher?.stop();
     const closed = new Promise<void>((r) => this.server.close(() => r()));
     this.server.closeIdleConnections();
     if (this.inFlight > 0)
