@@ -8,6 +8,7 @@ import type { BoundedLabel } from "./labels";
 import { RedisDownError, type Limiter } from "./limits";
 import type { GatewayMetrics } from "./metrics";
 import type { ModelRoute, ModelRoutes } from "./model-routes";
+import { preferWaitMs } from "./wake-queue";
 
 export type Task = "embed" | "rerank";
 
@@ -63,15 +64,32 @@ export class Admission {
         task === "embed" ? "too_many_inputs" : "too_many_documents",
       );
     await this.checkLimits(ctx.caller, name, count);
-    if (!route.breaker.allow())
-      throw unavailable(
-        `${route.model.name} is failing; calls are paused for a moment (circuit open).`,
-        "circuit_open",
-        {
-          "retry-after": String(route.breaker.retryAfterSeconds()),
-        },
-      );
-    return route;
+    const served = await this.servable(route, this.routes.fallbackOf(name), preferWaitMs(req.headers.prefer));
+    ctx.servedBy = served.model.name;
+    return served;
+  }
+
+  /**
+   * The route that serves the call: the model when its breaker lets calls through and it has (or gets, within
+   * the wake wait) a ready pod; else the alias' fallback model, when it names one that can serve; else 503.
+   */
+  private async servable(route: ModelRoute, fallback: ModelRoute | undefined, preferWait?: number): Promise<ModelRoute> {
+    const usable = (r: ModelRoute) => r.breaker.allow();
+    if (!usable(route)) {
+      if (fallback && fallback.group.endpoints.ready > 0 && usable(fallback)) return fallback;
+      throw unavailable(`${route.model.name} is failing; calls are paused for a moment (circuit open).`, "circuit_open", {
+        "retry-after": String(route.breaker.retryAfterSeconds()),
+      });
+    }
+    if (!route.wake) return route;
+    try {
+      await route.wake.ready(route.group.endpoints, preferWait);
+      return route;
+    } catch (e) {
+      route.breaker.release();
+      if (fallback && fallback.group.endpoints.ready > 0 && usable(fallback)) return fallback;
+      throw e;
+    }
   }
 
   private async checkLimits(caller: Caller, name: string, count: number): Promise<void> {

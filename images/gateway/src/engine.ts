@@ -7,6 +7,7 @@ import {
 import type { RuntimeModel } from "../../../components/gateway/runtime-config";
 import { GatewayError, unavailable } from "./errors";
 import type { UpstreamAnswer, UpstreamGroup } from "./upstream";
+import { requestWork, type WorkRequest } from "./work";
 
 /**
  * The gateway's only engine knowledge is the model's dialect (components/serving/dialects): it builds the
@@ -16,6 +17,8 @@ import type { UpstreamAnswer, UpstreamGroup } from "./upstream";
 export interface EngineCall {
   readonly headers: Readonly<Record<string, string>>;
   readonly observe?: (upstream: string, seconds: number) => void;
+  /** The caller's key name: fair admission queues per key (fair-queue.ts). */
+  readonly key?: string;
 }
 
 export interface EngineResult<T> {
@@ -83,6 +86,8 @@ async function callOnce<Req, Res>(
     body: endpoint.build(request),
     headers: call.headers,
     ...(call.observe ? { observe: call.observe } : {}),
+    work: requestWork(request as WorkRequest, model.maxTokens),
+    ...(call.key ? { key: call.key } : {}),
   });
   if (answer.status !== 200) throw engineFailure(model.name, answer);
   let parsed: unknown;

@@ -15,6 +15,7 @@ import { BoundedLabel } from "./labels";
 import { MemoryLimiter, RedisLimiter, type Limiter } from "./limits";
 import { FallbackLimiter } from "./store-fallback";
 import { KeyFileWatcher } from "./key-reload";
+import { inClusterApi, SliceWatcher, type KubeApi } from "./discovery";
 import { GatewayMetrics } from "./metrics";
 import { ModelRoutes } from "./model-routes";
 import { playgroundFile } from "./playground";
@@ -42,6 +43,11 @@ export interface GatewayOptions {
    */
   readonly keysFile?: string;
   readonly keysPollMs?: number;
+  /**
+   * Where the models' EndpointSlices are read (per-pod routing, discovery.ts). Default: the in-cluster API when
+   * running in a pod with a service account token; false: no discovery (every model through its upstreams).
+   */
+  readonly kubeApi?: KubeApi | false;
 }
 
 export class Gateway {
@@ -55,6 +61,7 @@ export class Gateway {
   /** POST routes of the API. */
   private readonly api = new Map<string, ApiHandler>();
   private readonly keyWatcher?: KeyFileWatcher;
+  private readonly sliceWatchers: SliceWatcher[] = [];
   private inFlight = 0;
   private draining = false;
   private drained?: () => void;
@@ -99,8 +106,30 @@ export class Gateway {
     this.api.set("/v1/embeddings", embeddingsHandler(deps));
     for (const [path, defaultDocs] of Object.entries(RERANK_ROUTES))
       this.api.set(path, rerankHandler(deps, defaultDocs));
+    this.startDiscovery(options.kubeApi === undefined ? inClusterApi() : options.kubeApi || undefined);
     this.server = http.createServer((req, res) => void this.handle(req, res));
     this.server.keepAliveTimeout = 65_000;
+  }
+
+  /** One EndpointSlice watch per model that names its Service: its ready pods become its endpoints. */
+  private startDiscovery(api: KubeApi | undefined): void {
+    for (const route of this.routes.all()) {
+      const d = route.model.discovery;
+      if (!d || !api) continue;
+      this.metrics.readyPods.set({ model: route.model.name }, -1);
+      const w = new SliceWatcher(
+        api,
+        { model: route.model.name, ...d },
+        (urls) => {
+          route.group.endpoints.update(urls);
+          route.group.admission?.drain();
+          this.metrics.readyPods.set({ model: route.model.name }, urls?.length ?? -1);
+        },
+        this.log,
+      );
+      w.start();
+      this.sliceWatchers.push(w);
+    }
   }
 
   private keysLoaded(count: number): void {
@@ -139,6 +168,7 @@ export class Gateway {
   async shutdown(): Promise<void> {
     this.draining = true;
     this.keyWatcher?.stop();
+    await Promise.all(this.sliceWatchers.map((w) => w.stop()));
     const closed = new Promise<void>((r) => this.server.close(() => r()));
     this.server.closeIdleConnections();
     if (this.inFlight > 0)
