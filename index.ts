@@ -2,9 +2,12 @@
 // Cluster -> Observability -> GpuRuntime -> Ingress -> KEDA -> EnginePrerequisites -> ModelService x N -> Gateway
 //   -> QualityCanary -> Verification
 // (Observability comes before the GPU runtime because it installs the CRDs their ServiceMonitors need.)
+import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
 import { loadPlatformConfig } from "./components/validation";
-import { Cluster } from "./components/cluster";
+import { Cluster, LimitStore } from "./components/cluster";
+import { gatewayReplicas, redisModeOf } from "./components/config/gateway";
+import { profileOf } from "./components/config/environments";
 import { GpuRuntime } from "./components/gpu";
 import { Observability } from "./components/observability";
 import { Ingress } from "./components/ingress";
@@ -22,6 +25,7 @@ import {
   gatewayWaitingQuery,
   internalCallerKeys,
   verificationGatewayKey,
+  derivedStorePassword,
 } from "./components/gateway";
 import { QualityCanary } from "./components/observability/quality-canary";
 import { canaryApiKey, gatewayAdmitsAnonymous } from "./components/observability/canary-key";
@@ -164,6 +168,21 @@ const verificationKey = config.gateway.enabled
   ? verificationGatewayKey(secrets.apiKeys, gatewayAdmitsAnonymous(config.gateway, secrets.apiKeys), environment)
   : undefined;
 
+// The limit counters of a cloud stack's gateway: ElastiCache (Valkey, Multi-AZ, TLS, AUTH token), not a pod.
+const storeToken = pulumi.secret(
+  (
+    secrets.apiKeys ??
+    secrets.canaryApiKey?.apply((k) => [k]) ??
+    pulumi.output([`${pulumi.getProject()}/${environment}`])
+  ).apply((k) => derivedStorePassword(k[0]!)),
+);
+const limitStore =
+  config.gateway.enabled &&
+  cluster.network &&
+  redisModeOf(config.gateway, gatewayReplicas(config.gateway, profileOf(environment).minReplicasFloor)) === "deploy"
+    ? new LimitStore("gateway-limits", { ...cluster.network, authToken: storeToken })
+    : undefined;
+
 // One base URL for every model: routing by model name, one rerank shape, keys, limits, usage and audit.
 const gateway = config.gateway.enabled
   ? new Gateway(
@@ -180,6 +199,9 @@ const gateway = config.gateway.enabled
           ...(canaryKey ? { canary: { key: canaryKey, name: config.observability.canary.keyName } } : {}),
         }),
         startupBudgetSeconds: Object.fromEntries(models.map((m) => [m.modelName, m.pod.startupBudgetSeconds])),
+        ...(limitStore
+          ? { managedStore: { host: limitStore.host, port: limitStore.port, authToken: storeToken } }
+          : {}),
         monitoring: config.observability.enabled,
         ...(config.gateway.image ? { image: config.gateway.image } : {}),
       },

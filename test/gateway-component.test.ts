@@ -238,3 +238,61 @@ describe("Gateway component", () => {
     expect(spec.routes.find((x) => x.path.startsWith("=/models/")).policies[0]).toEqual({ name: "api-key" });
   });
 });
+
+describe("the limit store of a cloud stack", () => {
+  it("ElastiCache Valkey: Multi-AZ automatic failover, TLS required, AUTH token secret, private subnets, nodes' SG only", async () => {
+    const { LimitStore, LIMIT_STORE } = await import("../components/cluster/limit-store");
+    const config = parseStack("prod");
+    const r = await renderResources(() => {
+      const store = new LimitStore("gateway-limits", {
+        vpcId: "vpc-1",
+        privateSubnetIds: ["subnet-a", "subnet-b"],
+        nodeSecurityGroupId: "sg-nodes",
+        authToken: pulumi.secret("t".repeat(64)),
+      });
+      new Gateway("gateway", {
+        provider: new k8s.Provider("k8s", { kubeconfig: "offline" }),
+        environment: config.environment,
+        gateway: config.gateway,
+        models: config.models,
+        apiKeys: pulumi.secret(["k".repeat(24)]),
+        monitoring: true,
+        image: "example.com/gateway:1",
+        managedStore: { host: store.host, port: store.port, authToken: pulumi.secret("t".repeat(64)) },
+      });
+    });
+    const rg = r.inputs("aws:elasticache/replicationGroup:ReplicationGroup", "gateway-limits-valkey");
+    expect(rg).toMatchObject({
+      engine: "valkey",
+      engineVersion: LIMIT_STORE.engineVersion,
+      numCacheClusters: 2,
+      automaticFailoverEnabled: true,
+      multiAzEnabled: true,
+      transitEncryptionEnabled: true,
+      transitEncryptionMode: "required",
+      atRestEncryptionEnabled: true,
+      authToken: "[secret]",
+    });
+    expect(r.inputs("aws:elasticache/subnetGroup:SubnetGroup", "gateway-limits-subnets").subnetIds).toEqual([
+      "subnet-a",
+      "subnet-b",
+    ]);
+    const sg = r.inputs("aws:ec2/securityGroup:SecurityGroup", "gateway-limits-sg");
+    expect(sg.ingress).toHaveLength(1);
+    expect(sg.ingress[0]).toMatchObject({
+      fromPort: 6379,
+      toPort: 6379,
+      protocol: "tcp",
+      securityGroups: ["sg-nodes"],
+    });
+    expect(sg.ingress[0].cidrBlocks).toBeUndefined();
+    // No Redis pod in the cluster; the gateway reaches the managed store over TLS with the token from a Secret.
+    expect(r.objects("Deployment").map((d) => d.metadata.name)).toEqual([GATEWAY_SERVICE]);
+    const env = r.objects("Deployment")[0]!.spec.template.spec.containers[0].env;
+    expect(env.find((e: any) => e.name === "REDIS_URL").value).toMatch(/^rediss:\/\/:\$\(STORE_PASSWORD\)@/);
+    expect(env).toContainEqual({
+      name: "STORE_PASSWORD",
+      valueFrom: { secretKeyRef: { name: "retrieval-gateway-redis-auth", key: "password" } },
+    });
+  });
+});

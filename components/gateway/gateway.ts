@@ -46,8 +46,15 @@ export interface GatewayArgs {
    * entry (HMAC, reveals nothing of it), else from the stack's name (local stacks, which admit anonymous callers).
    */
   readonly storePassword?: pulumi.Input<string>;
-  /** A store outside the cluster: e.g. the managed ElastiCache endpoint (components/cluster/limit-store.ts). */
-  readonly externalStore?: { readonly url: string; readonly tls: boolean; readonly password?: pulumi.Input<string> };
+  /**
+   * The managed store of a cloud stack (components/cluster/limit-store.ts): its primary endpoint, port and AUTH
+   * token. The pods reach it over TLS with the token from a Secret of the gateway.
+   */
+  readonly managedStore?: {
+    readonly host: pulumi.Input<string>;
+    readonly port: number;
+    readonly authToken: pulumi.Input<string>;
+  };
   /** Startup budget per model (seconds), e.g. from ModelService.pod: the default wake wait. */
   readonly startupBudgetSeconds?: Readonly<Record<string, number>>;
 }
@@ -132,6 +139,8 @@ export class Gateway extends pulumi.ComponentResource {
   readonly scaledObject?: k8s.apiextensions.CustomResource;
   readonly hpa?: k8s.autoscaling.v2.HorizontalPodAutoscaler;
   readonly image?: ProjectImage;
+  /** The managed store's AUTH token, as the pods read it (cloud stacks). */
+  readonly storeAuthSecret?: k8s.core.v1.Secret;
   /** The in-cluster counter store (redis.mode deploy, or auto with more than one replica possible). */
   readonly redis?: {
     readonly authSecret: k8s.core.v1.Secret;
@@ -161,7 +170,15 @@ export class Gateway extends pulumi.ComponentResource {
       secretKeys: args.apiKeys !== undefined,
       image: args.image ?? this.image!.ref,
       ...(args.startupBudgetSeconds ? { startupBudgetSeconds: args.startupBudgetSeconds } : {}),
-      ...(args.externalStore ? { externalStore: args.externalStore } : {}),
+      ...(args.managedStore
+        ? {
+            externalStore: {
+              // TLS (rediss) with the token, which Kubernetes puts in from the Secret ($(VAR) expansion).
+              url: pulumi.interpolate`rediss://:$(STORE_PASSWORD)@${args.managedStore.host}:${args.managedStore.port}`,
+              withPassword: true,
+            },
+          }
+        : {}),
     });
     this.plan = plan;
     this.serviceName = plan.names.base;
@@ -169,6 +186,16 @@ export class Gateway extends pulumi.ComponentResource {
     this.redisMode = plan.storeMode;
     this.runtimeConfig = plan.runtimeConfig;
 
+    if (args.managedStore)
+      this.storeAuthSecret = new k8s.core.v1.Secret(
+        `${name}-redis-auth`,
+        {
+          metadata: { name: plan.names.storeAuth, namespace: this.namespace },
+          type: "Opaque",
+          stringData: pulumi.output(pulumi.secret(args.managedStore.authToken)).apply(storeAuthData),
+        },
+        o(),
+      );
     if (plan.store) {
       const s = plan.store;
       const password = pulumi.secret(

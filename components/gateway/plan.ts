@@ -49,8 +49,11 @@ export interface GatewayPlanInputs {
   readonly secretKeys: boolean;
   /** Startup budget per model (seconds): the default wake wait. */
   readonly startupBudgetSeconds?: Readonly<Record<string, number>>;
-  /** A store outside the cluster (external URL or the managed ElastiCache endpoint); its password comes separately. */
-  readonly externalStore?: { readonly url: string; readonly tls: boolean };
+  /**
+   * A store outside the cluster: the managed ElastiCache endpoint (components/cluster/limit-store.ts). `url` may
+   * hold `$(STORE_PASSWORD)`, which Kubernetes fills from the store's Secret when `withPassword`.
+   */
+  readonly externalStore?: { readonly url: pulumi.Input<string>; readonly withPassword: boolean };
   /** The gateway container's image (passed through). */
   readonly image: pulumi.Input<string>;
   readonly prometheusUrl?: string;
@@ -110,13 +113,8 @@ export function planGateway(i: GatewayPlanInputs): GatewayPlan {
   const meta = (n = names.base) => ({ name: n, namespace, labels });
 
   const store = storeMode === "deploy" ? planCounterStore({ names, namespace, gatewaySelector: selector }) : undefined;
-  const redisUrl = store
-    ? storeUrl(store.host, false)
-    : i.externalStore
-      ? i.externalStore.url
-      : storeMode === "external"
-        ? g.redis.url
-        : undefined;
+  // The managed store's URL is an Output (its endpoint) and reaches the pods as REDIS_URL only.
+  const redisUrl = store ? storeUrl(store.host, false) : storeMode === "external" ? g.redis.url : undefined;
 
   const runtime = gatewayRuntimeConfig({ models: [...i.models], gateway: g }, i.modelsNamespace, {
     playground: playgroundEnabled(g, i.environment),
@@ -135,10 +133,15 @@ export function planGateway(i: GatewayPlanInputs): GatewayPlan {
   const configHash = createHash("sha256").update(JSON.stringify(runtimeConfig)).digest("hex").slice(0, 12);
   const drainSeconds = Math.ceil(g.upstreamTimeoutSeconds) + 5;
   // With a password the store URL carries it: Kubernetes expands $(STORE_PASSWORD) from the env var before it.
-  const passwordEnv = store
-    ? [{ name: "STORE_PASSWORD", valueFrom: { secretKeyRef: { name: names.storeAuth, key: STORE_PASSWORD_KEY } } }]
-    : [];
-  const storeUrlEnv = store ? [{ name: "REDIS_URL", value: storeUrl(store.host, false, "$(STORE_PASSWORD)") }] : [];
+  const passwordEnv =
+    store || i.externalStore?.withPassword
+      ? [{ name: "STORE_PASSWORD", valueFrom: { secretKeyRef: { name: names.storeAuth, key: STORE_PASSWORD_KEY } } }]
+      : [];
+  const storeUrlEnv = store
+    ? [{ name: "REDIS_URL", value: storeUrl(store.host, false, "$(STORE_PASSWORD)") }]
+    : i.externalStore
+      ? [{ name: "REDIS_URL", value: i.externalStore.url }]
+      : [];
 
   const deployment = {
     metadata: meta(),
