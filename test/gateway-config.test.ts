@@ -110,3 +110,21 @@ describe("gateway config", () => {
     expect(h[0]!.message).toMatch(/sha256sum/);
   });
 });
+
+describe("alias fallback", () => {
+  it("must name a model of the same task (embeddings: the same dims)", () => {
+    const rr = (raw: any) => raw.models.find((m: any) => m.task === "rerank").name;
+    const emb = (raw: any) => raw.models.find((m: any) => m.task === "embed").name;
+    const p = problemsOf("local", (raw: any) => {
+      raw.gateway = { aliases: { search: { targets: [{ model: rr(raw) }], fallback: emb(raw) } } };
+    });
+    expect(p.map((x) => x.path)).toEqual(["retrieval-stack:gateway.aliases.search.fallback"]);
+    expect(p[0]!.message).toMatch(/alias serves rerank. Fix: name a rerank model/);
+    expect(() =>
+      parseStack("local", (raw: any) => {
+        addReranker(raw);
+        raw.gateway = { aliases: { search: { targets: [{ model: rr(raw) }], fallback: "bge-reranker-v2" } } };
+      }),
+    ).not.toThrow();
+  });
+});

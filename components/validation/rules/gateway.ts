@@ -49,6 +49,29 @@ export const gatewayRules: Rule = (config) => {
       });
       continue;
     }
+    if (a.fallback !== undefined) {
+      const f = byName.get(a.fallback);
+      const task = targets[0]!.m!.task;
+      const dims = servedDims(targets[0]!.m!);
+      if (!f)
+        out.push({
+          path: at("fallback"),
+          value: a.fallback,
+          message: `is not a model of this stack. Fix: use one of ${[...byName.keys()].join(", ")}.`,
+        });
+      else if (f.task !== task)
+        out.push({
+          path: at("fallback"),
+          value: a.fallback,
+          message: `is a${f.task === "embed" ? "n embed" : " rerank"} model and the alias serves ${task}. Fix: name a ${task} model.`,
+        });
+      else if (task === "embed" && servedDims(f) !== dims)
+        out.push({
+          path: at("fallback"),
+          value: a.fallback,
+          message: `serves ${servedDims(f) ?? "?"}-dim vectors and the alias ${dims ?? "?"}-dim ones: its vectors would not fit the callers' indexes. Fix: name a model of ${dims ?? "the same"} dims (and the same vectors), or remove the fallback.`,
+        });
+    }
     const live = targets.filter((x) => x.t.weight > 0);
     if (live.length === 0)
       out.push({
