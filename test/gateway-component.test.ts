@@ -296,3 +296,27 @@ describe("the limit store of a cloud stack", () => {
     });
   });
 });
+
+describe("waking a model", () => {
+  it("the gateway's waiting count is a trigger of a scale-to-zero model's ScaledObject, valid against KEDA's CRD schema", async () => {
+    const { ModelService } = await import("../components/serving/model-service");
+    const { gatewayWaitingQuery } = await import("../components/gateway");
+    const config = parseStack("local");
+    const model = { ...config.models.find((m) => !m.gpu)!, replicas: { min: 0, max: 2 } };
+    const r = await renderResources(() => {
+      new ModelService(model.name, {
+        provider: new k8s.Provider("k8s", { kubeconfig: "offline" }),
+        environment: config.environment,
+        model,
+        demandQuery: gatewayWaitingQuery(model.name),
+      });
+    });
+    const so = r.objects("ScaledObject")[0]!;
+    expect(so.spec.minReplicaCount).toBe(0);
+    const demand = so.spec.triggers.find((t: any) => t.name === "demand");
+    expect(demand.metadata.query).toBe(`sum(retrieval_gateway_waiting_requests{model="${model.name}"}) or vector(0)`);
+    expect(demand.metadata.activationThreshold).toBe("0");
+    // @kubernetes-models/keda (the pinned chart's CRD schema) accepts it.
+    expect(await validateObjects([so as any])).toEqual([]);
+  });
+});
