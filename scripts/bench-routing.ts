@@ -111,6 +111,7 @@ function runtime(upstream: string, discovery: boolean) {
     attempts: 2,
     breaker: { failures: 1000, cooldownMs: 1000 },
     allowAnonymous: true,
+    metricsPort: 0,
   });
 }
 

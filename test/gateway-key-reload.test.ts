@@ -20,6 +20,7 @@ const POLL_MS = 100;
 let engine: FakeServer;
 let gateway: Gateway;
 let url: string;
+let metricsUrl: string;
 let dir: string;
 let file: string;
 
@@ -55,9 +56,11 @@ beforeAll(async () => {
     upstreamTimeoutMs: 5000,
     attempts: 1,
     breaker: { failures: 5, cooldownMs: 1000 },
+    metricsPort: 0,
   });
   gateway = new Gateway({ config, audit: () => {}, log: () => {}, keysFile: file, keysPollMs: POLL_MS });
   url = `http://127.0.0.1:${await gateway.listen(0)}`;
+  metricsUrl = `http://127.0.0.1:${gateway.metricsPort}`;
 }, 30_000);
 
 afterAll(async () => {
@@ -87,7 +90,7 @@ async function until(check: () => Promise<boolean>, maxMs = 5000): Promise<numbe
 }
 
 const metric = async (name: string) =>
-  (await (await fetch(`${url}/metrics`)).text()).split("\n").find((l) => l.startsWith(name)) ?? "";
+  (await (await fetch(`${metricsUrl}/metrics`)).text()).split("\n").find((l) => l.startsWith(name)) ?? "";
 
 describe("keys from the mounted Secret, re-read while running", () => {
   it("a revoked key is refused and a new one accepted within a poll, without a restart", async () => {

@@ -63,6 +63,7 @@ async function gateway(
     attempts: 2,
     breaker: { failures: 50, cooldownMs: 1000 },
     allowAnonymous: true,
+    metricsPort: 0,
     ...extra,
   });
   const g = new Gateway({
@@ -72,7 +73,9 @@ async function gateway(
     kubeApi: { url: api.url, token: () => token },
   });
   gateways.push(g);
-  return { url: `http://127.0.0.1:${await g.listen(0)}`, audit, g };
+  const url = `http://127.0.0.1:${await g.listen(0)}`;
+  metricsUrl.set(url, `http://127.0.0.1:${g.metricsPort}`);
+  return { url, audit, g };
 }
 
 const rerank = (url: string, modelName: string, docs: number, words = 4, headers: Record<string, string> = {}) =>
@@ -95,8 +98,10 @@ async function until(check: () => boolean | Promise<boolean>, maxMs = 5000): Pro
   return Date.now() - t0;
 }
 
+/** Each gateway's metrics port (/metrics is served there only), by its callers' URL. */
+const metricsUrl = new Map<string, string>();
 const metric = async (url: string, line: string) =>
-  (await (await fetch(`${url}/metrics`)).text()).split("\n").find((l) => l.startsWith(line)) ?? "";
+  (await (await fetch(`${metricsUrl.get(url)}/metrics`)).text()).split("\n").find((l) => l.startsWith(line)) ?? "";
 
 describe("per-pod routing from EndpointSlices", () => {
   it("spreads over the discovered pods, gives a new pod traffic within a second, and drains a leaving one", async () => {

@@ -17,6 +17,7 @@ afterAll(async () => {
 });
 
 const limits = { requestsPerSecond: 0.01, burst: 5 };
+const none = { documents: 0, tokens: 0 };
 
 describe("a store outage with onDown fail-open", () => {
   it("one replica's share: rate / replicas and (burst + 1) / replicas requests at once", () => {
@@ -39,7 +40,7 @@ describe("a store outage with onDown fail-open", () => {
       await new Promise((r) => setTimeout(r, 200)); // ioredis connects
       // Store up: the key's 6 requests (1 + burst 5) are shared by the fleet.
       const up = [];
-      for (let i = 0; i < 7; i++) up.push((await limiter.admit("team-a", limits, 0)).ok);
+      for (let i = 0; i < 7; i++) up.push((await limiter.admit("team-a", limits, none)).ok);
       expect(up).toEqual([true, true, true, true, true, true, false]);
       expect(limiter.fallingBack).toBe(false);
 
@@ -47,7 +48,7 @@ describe("a store outage with onDown fail-open", () => {
       // Store down: not everything (fail-closed) and not nothing (unlimited), but this replica's half of the
       // key's limits: (5 + 1) / 2 = 3 requests, then refused with a Retry-After.
       const down = [];
-      for (let i = 0; i < 5; i++) down.push(await limiter.admit("team-b", limits, 0));
+      for (let i = 0; i < 5; i++) down.push(await limiter.admit("team-b", limits, none));
       expect(down.map((a) => a.ok)).toEqual([true, true, true, false, false]);
       const refused = down[3]!;
       expect(refused.ok === false && refused.quota).toBe("rate");
@@ -58,7 +59,7 @@ describe("a store outage with onDown fail-open", () => {
       let back = false;
       for (let i = 0; i < 50 && !back; i++) {
         await new Promise((r) => setTimeout(r, 100));
-        await limiter.admit("team-c", { requestsPerSecond: 100, burst: 100 }, 0);
+        await limiter.admit("team-c", { requestsPerSecond: 100, burst: 100 }, none);
         back = !limiter.fallingBack;
       }
       expect(back).toBe(true);

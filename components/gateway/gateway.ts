@@ -12,7 +12,14 @@ import { planGateway, type GatewayPlan } from "./plan";
 import { storeAuthData } from "./store-plan";
 import type { RuntimeConfig, RuntimeKey } from "./runtime-config";
 
-export { GATEWAY_CONTAINER, GATEWAY_CONTAINER_PORT, GATEWAY_SCALING, GATEWAY_SERVICE_PORT } from "./plan";
+export {
+  GATEWAY_CONTAINER,
+  GATEWAY_CONTAINER_PORT,
+  GATEWAY_METRICS_PORT,
+  GATEWAY_SCALING,
+  GATEWAY_SERVICE_PORT,
+  gatewayMemoryLimitMiB,
+} from "./plan";
 export { REDIS_IMAGE } from "./store-plan";
 
 /** The stack's own Gateway is named "gateway": its Service (what the ingress routes /v1/* to). */
@@ -126,6 +133,8 @@ export class Gateway extends pulumi.ComponentResource {
   readonly plan: GatewayPlan;
   readonly deployment: k8s.apps.v1.Deployment;
   readonly service: k8s.core.v1.Service;
+  /** The Service of the metrics port (Prometheus only; the callers' Service does not expose /metrics). */
+  readonly metricsService: k8s.core.v1.Service;
   readonly configMap: k8s.core.v1.ConfigMap;
   readonly keysSecret: k8s.core.v1.Secret;
   readonly networkPolicy: k8s.networking.v1.NetworkPolicy;
@@ -266,6 +275,7 @@ export class Gateway extends pulumi.ComponentResource {
       }),
     );
     this.service = new k8s.core.v1.Service(`${name}-service`, plan.service, o());
+    this.metricsService = new k8s.core.v1.Service(`${name}-metrics-service`, plan.metricsService, o());
     this.networkPolicy = new k8s.networking.v1.NetworkPolicy(`${name}-netpol`, plan.networkPolicy, o());
     if (plan.podDisruptionBudget)
       this.podDisruptionBudget = new k8s.policy.v1.PodDisruptionBudget(`${name}-pdb`, plan.podDisruptionBudget, o());

@@ -8,7 +8,7 @@ import type * as k8s from "@pulumi/kubernetes";
 import type { Environment } from "../config/common";
 import type { ModelConfig } from "../config/serving";
 import type { GatewayConfig } from "../config/gateway";
-import { gatewayReplicas, playgroundEnabled, redisModeOf } from "../config/gateway";
+import { gatewayDrainSeconds, gatewayReplicas, playgroundEnabled, redisModeOf } from "../config/gateway";
 import { profileOf } from "../config/environments";
 import { standardLabels } from "../k8s/meta";
 import {
@@ -27,6 +27,24 @@ export const GATEWAY_SERVICE_PORT = 80;
 export const GATEWAY_CONTAINER_PORT = 8080;
 /** The gateway container's name: its JSON audit lines are that container's stdout (the log stack selects it). */
 export const GATEWAY_CONTAINER = "gateway";
+/**
+ * /metrics is served on this port only: the callers' Service does not expose it; a Service of its own
+ * (`<service>-metrics`) does, for the ServiceMonitor, and the NetworkPolicy admits only the monitoring namespace.
+ */
+export const GATEWAY_METRICS_PORT = 9090;
+const METRICS_LABEL = "retrieval-stack.io/scrape";
+/** The pause before SIGTERM while endpoints drop the pod. */
+const PRESTOP_SECONDS = 5;
+
+/**
+ * The container's memory limit, sized from what the server may buffer (runtime maxBytesInFlight): the heap holds
+ * each buffered byte about four times at worst (the chunks, the joined string, the parsed values, the answer),
+ * over a 256 MiB base (Node, the bundle, pools, metrics). V8's old space is capped at 3/4 of the limit so that the
+ * collector works before the kernel's OOM killer does.
+ */
+export function gatewayMemoryLimitMiB(maxBytesInFlight: number): number {
+  return 256 + Math.ceil((4 * maxBytesInFlight) / (1024 * 1024));
+}
 export const CONFIG_DIR = "/etc/retrieval-gateway";
 export const KEYS_DIR = "/etc/retrieval-gateway-keys";
 
@@ -76,6 +94,8 @@ export interface GatewayPlan {
   /** KEDA or the HPA owns spec.replicas once either runs: Pulumi sets it at creation only. */
   readonly replicasOwnedByAutoscaler: boolean;
   readonly service: k8s.core.v1.ServiceArgs;
+  /** The metrics port's Service (Prometheus only). */
+  readonly metricsService: k8s.core.v1.ServiceArgs;
   readonly networkPolicy: k8s.networking.v1.NetworkPolicyArgs;
   readonly podDisruptionBudget?: k8s.policy.v1.PodDisruptionBudgetArgs;
   readonly serviceMonitor?: k8s.apiextensions.CustomResourceArgs;
@@ -131,7 +151,9 @@ export function planGateway(i: GatewayPlanInputs): GatewayPlan {
     allowAnonymous: runtime.allowAnonymous && !i.secretKeys,
   };
   const configHash = createHash("sha256").update(JSON.stringify(runtimeConfig)).digest("hex").slice(0, 12);
-  const drainSeconds = Math.ceil(g.upstreamTimeoutSeconds) + 5;
+  // The server drains for gatewayDrainSeconds (runtime config drainTimeoutMs); the pod adds the preStop pause.
+  const drainSeconds = Math.ceil(gatewayDrainSeconds(g)) + PRESTOP_SECONDS;
+  const memoryMiB = gatewayMemoryLimitMiB(runtimeConfig.maxBytesInFlight);
   // With a password the store URL carries it: Kubernetes expands $(STORE_PASSWORD) from the env var before it.
   const passwordEnv =
     store || i.externalStore?.withPassword
@@ -182,11 +204,16 @@ export function planGateway(i: GatewayPlanInputs): GatewayPlan {
               name: GATEWAY_CONTAINER,
               image: i.image,
               imagePullPolicy: "IfNotPresent",
-              ports: [{ name: "http", containerPort: GATEWAY_CONTAINER_PORT, protocol: "TCP" }],
+              ports: [
+                { name: "http", containerPort: GATEWAY_CONTAINER_PORT, protocol: "TCP" },
+                { name: "metrics", containerPort: GATEWAY_METRICS_PORT, protocol: "TCP" },
+              ],
               env: [
                 { name: "GATEWAY_CONFIG_FILE", value: `${CONFIG_DIR}/config.json` },
                 { name: "GATEWAY_KEYS_FILE", value: `${KEYS_DIR}/keys.json` },
                 { name: "PORT", value: String(GATEWAY_CONTAINER_PORT) },
+                { name: "METRICS_PORT", value: String(GATEWAY_METRICS_PORT) },
+                { name: "NODE_OPTIONS", value: `--max-old-space-size=${Math.floor((memoryMiB * 3) / 4)}` },
                 ...passwordEnv,
                 ...storeUrlEnv,
               ],
@@ -198,8 +225,8 @@ export function planGateway(i: GatewayPlanInputs): GatewayPlan {
               readinessProbe: { httpGet: { path: "/readyz", port: "http" }, periodSeconds: 5, failureThreshold: 2 },
               livenessProbe: { httpGet: { path: "/healthz", port: "http" }, periodSeconds: 10, failureThreshold: 3 },
               // Endpoints drop the pod before it stops taking connections.
-              lifecycle: { preStop: { exec: { command: ["sleep", "5"] } } },
-              resources: { requests: { cpu: "500m", memory: "256Mi" }, limits: { memory: "512Mi" } },
+              lifecycle: { preStop: { exec: { command: ["sleep", String(PRESTOP_SECONDS)] } } },
+              resources: { requests: { cpu: "500m", memory: "256Mi" }, limits: { memory: `${memoryMiB}Mi` } },
               securityContext: restrictedContainerSecurity(),
             },
           ],
@@ -219,9 +246,9 @@ export function planGateway(i: GatewayPlanInputs): GatewayPlan {
         kind: "ServiceMonitor",
         metadata: meta(),
         spec: {
-          selector: { matchLabels: selector },
+          selector: { matchLabels: { ...selector, [METRICS_LABEL]: "metrics" } },
           namespaceSelector: { matchNames: [namespace] },
-          endpoints: [{ port: "http", path: "/metrics", interval: "15s" }],
+          endpoints: [{ port: "metrics", path: "/metrics", interval: "15s" }],
         },
       }
     : undefined;
@@ -310,6 +337,14 @@ export function planGateway(i: GatewayPlanInputs): GatewayPlan {
         ports: [{ name: "http", port: GATEWAY_SERVICE_PORT, targetPort: "http", protocol: "TCP" }],
       },
     },
+    metricsService: {
+      metadata: { ...meta(`${names.base}-metrics`), labels: { ...labels, [METRICS_LABEL]: "metrics" } },
+      spec: {
+        type: "ClusterIP",
+        selector,
+        ports: [{ name: "metrics", port: GATEWAY_METRICS_PORT, targetPort: "metrics", protocol: "TCP" }],
+      },
+    },
     networkPolicy: {
       metadata: meta(),
       spec: {
@@ -332,6 +367,10 @@ export function planGateway(i: GatewayPlanInputs): GatewayPlan {
                 : []),
             ],
             ports: [{ protocol: "TCP", port: GATEWAY_CONTAINER_PORT }],
+          },
+          {
+            from: [{ namespaceSelector: { matchLabels: { [NAMESPACE_NAME_LABEL]: MONITORING_NAMESPACE } } }],
+            ports: [{ protocol: "TCP", port: GATEWAY_METRICS_PORT }],
           },
         ],
       },

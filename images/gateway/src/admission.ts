@@ -1,9 +1,8 @@
-import type * as http from "node:http";
 import type { RuntimeConfig } from "../../../components/gateway/runtime-config";
 import type { GatewayLimits } from "../../../components/config/gateway";
-import type { Authenticator, Caller } from "./auth";
+import type { Caller } from "./auth";
 import type { RequestContext } from "./context";
-import { badRequest, GatewayError, unavailable } from "./errors";
+import { badRequest, GatewayError, unavailable, UpstreamInvalid } from "./errors";
 import type { BoundedLabel } from "./labels";
 import { RedisDownError, type Limiter } from "./limits";
 import type { GatewayMetrics } from "./metrics";
@@ -13,16 +12,16 @@ import { preferWaitMs } from "./wake-queue";
 export type Task = "embed" | "rerank";
 
 /**
- * What every task call passes before the engine: the caller (key or token), the model (aliases resolved), the
- * task and batch size, the caller's limits and quotas, and the model's breaker. Also where usage is counted
- * after an answer, against the same limiter.
+ * What every task call passes before the engine, once its caller is known (server.ts authenticates from the
+ * headers, before the body): the model (within the caller's scope, aliases resolved), the task and batch size,
+ * and the caller's limits and quotas, reserved. When the request ends, finish() settles the reservation: to the
+ * usage when served, to nothing when not, and counts the usage metrics of served requests only.
  */
 export class Admission {
   private readonly keyLimits = new WeakMap<Caller, GatewayLimits>();
 
   constructor(
     private readonly config: Pick<RuntimeConfig, "limits" | "maxInputs" | "maxDocuments" | "redis">,
-    private readonly auth: Authenticator,
     private readonly routes: ModelRoutes,
     private readonly limiter: Limiter,
     private readonly metrics: GatewayMetrics,
@@ -30,24 +29,32 @@ export class Admission {
     private readonly keyLabel: BoundedLabel,
   ) {}
 
-  async admit(
-    req: http.IncomingMessage,
-    ctx: RequestContext,
-    name: string,
-    task: Task,
-    count: number,
-  ): Promise<ModelRoute> {
+  /** Names a caller may call: its scope, else every model and alias. */
+  visible(caller: Caller | undefined): string[] {
+    const all = this.routes.names();
+    return caller?.models ? all.filter((n) => caller.models!.has(n)) : all;
+  }
+
+  /** The route of a model the caller may call; any other name is a 404 that lists only what it may call. */
+  route(caller: Caller, name: string): ModelRoute {
+    if (!caller.models || caller.models.has(name)) {
+      const route = this.routes.resolve(name);
+      if (route) return route;
+    }
+    throw new GatewayError(
+      404,
+      "not_found_error",
+      "model_not_found",
+      `The model '${name}' does not exist. Models: ${this.visible(caller).join(", ")}.`,
+      "model",
+    );
+  }
+
+  /** The model of a task request (scope, alias, task, batch size); limits come after the handler's own checks. */
+  admit(ctx: RequestContext, name: string, task: Task, count: number): ModelRoute {
+    const caller = ctx.caller!;
     ctx.model = name;
-    ctx.caller = this.auth.verifiedCaller(req.headers) ?? (await this.auth.authenticate(req.headers));
-    if (ctx.caller.models && !ctx.caller.models.includes(name))
-      throw new GatewayError(
-        403,
-        "permission_error",
-        "model_not_allowed",
-        `Key ${ctx.caller.name} may not call ${name}; it may call ${ctx.caller.models.join(", ")}.`,
-        "model",
-      );
-    const route = this.routes.resolve(name);
+    const route = this.route(caller, name);
     ctx.servedBy = route.model.name;
     if (route.model.task !== task)
       throw badRequest(
@@ -63,40 +70,43 @@ export class Admission {
         task === "embed" ? "input" : "documents",
         task === "embed" ? "too_many_inputs" : "too_many_documents",
       );
-    await this.checkLimits(ctx.caller, name, count);
-    const served = await this.servable(route, this.routes.fallbackOf(name), preferWaitMs(req.headers.prefer));
-    ctx.servedBy = served.model.name;
-    return served;
+    return route;
   }
 
   /**
-   * The route that serves the call: the model when its breaker lets calls through and it has (or gets, within
-   * the wake wait) a ready pod; else the alias' fallback model, when it names one that can serve; else 503.
+   * The route that serves an admitted call: the model itself, once it has a ready pod (a model with none holds the
+   * call in its wake queue, up to its wait; `Prefer: wait=N` shortens it); the alias' fallback model instead while
+   * the model's breaker is open or it has no ready pod past the wait, when the alias names one that can serve.
    */
-  private async servable(route: ModelRoute, fallback: ModelRoute | undefined, preferWait?: number): Promise<ModelRoute> {
-    const usable = (r: ModelRoute) => r.breaker.allow();
-    if (!usable(route)) {
-      if (fallback && fallback.group.endpoints.ready > 0 && usable(fallback)) return fallback;
-      throw unavailable(`${route.model.name} is failing; calls are paused for a moment (circuit open).`, "circuit_open", {
-        "retry-after": String(route.breaker.retryAfterSeconds()),
-      });
-    }
+  async ready(ctx: RequestContext, route: ModelRoute, prefer: string | string[] | undefined): Promise<ModelRoute> {
+    const fallback = this.routes.fallbackOf(ctx.model);
+    const canServe = (r: ModelRoute) =>
+      r.breaker.current !== "open" && (r.group.endpoints.ready > 0 || !r.group.endpoints.discovered);
+    const use = (r: ModelRoute) => {
+      ctx.servedBy = r.model.name;
+      return r;
+    };
+    if (route.breaker.current === "open" && fallback && canServe(fallback)) return use(fallback);
     if (!route.wake) return route;
     try {
-      await route.wake.ready(route.group.endpoints, preferWait);
+      await route.wake.ready(route.group.endpoints, preferWaitMs(prefer));
       return route;
     } catch (e) {
-      route.breaker.release();
-      if (fallback && fallback.group.endpoints.ready > 0 && usable(fallback)) return fallback;
+      if (fallback && canServe(fallback)) return use(fallback);
       throw e;
     }
   }
 
-  private async checkLimits(caller: Caller, name: string, count: number): Promise<void> {
+  /** Reserves the request's documents and token bound against the caller's limits (429 when they do not fit). */
+  async reserve(ctx: RequestContext, count: number, tokenBound: () => number): Promise<void> {
+    const caller = ctx.caller!;
     const limits = caller.limits || caller.internal ? this.limitsOf(caller) : this.config.limits;
     let admission;
     try {
-      admission = await this.limiter.admit(caller.name, limits, count);
+      admission = await this.limiter.admit(caller.name, limits, {
+        documents: count,
+        tokens: limits.dailyInputTokens !== undefined ? tokenBound() : 0,
+      });
     } catch (e) {
       if (!(e instanceof RedisDownError)) throw e;
       if (this.config.redis.onDown === "fail-closed")
@@ -106,12 +116,15 @@ export class Admission {
           { "retry-after": "1" },
         );
       this.metrics.failOpen.inc();
-      admission = { ok: true as const };
+      return;
     }
-    if (admission.ok) return;
+    if (admission.ok) {
+      ctx.reservation = admission.reservation;
+      return;
+    }
     this.metrics.quotaRejections.inc({
       key: this.keyLabel.of(caller.name),
-      model: this.modelLabel.of(name),
+      model: this.modelLabel.of(ctx.model),
       quota: admission.quota,
     });
     const what = { rate: "request rate", tokens: "daily input-token quota", documents: "daily document quota" }[
@@ -121,7 +134,7 @@ export class Admission {
       429,
       "rate_limit_error",
       `${admission.quota}_limit_exceeded`,
-      `Over the ${what} of key ${caller.name}. Retry after ${admission.retryAfterSeconds} s.`,
+      `Over the ${what} of ${caller.via === "key" ? "key " : ""}${caller.name}. Retry after ${admission.retryAfterSeconds} s.`,
       null,
       { "retry-after": String(admission.retryAfterSeconds) },
     );
@@ -146,30 +159,57 @@ export class Admission {
     return l;
   }
 
-  /** Usage of a served request: metrics per key and model, and the tokens charged to the caller's daily quota. */
-  count(ctx: RequestContext, model: string, tokens: number, n: { inputs?: number; documents?: number }): void {
-    const key = this.keyLabel.of(ctx.caller!.name);
-    const labels = { key, model: this.modelLabel.of(model) };
-    if (tokens > 0) {
-      this.metrics.inputTokens.inc(labels, tokens);
-      void this.limiter.chargeTokens(ctx.caller!.name, tokens);
+  /**
+   * The end of a task request: a served one (status 200, ctx.usage set) is counted in the usage metrics and
+   * settled to its usage (tokens the engine reported; when it reports none, the reserved bound stays charged);
+   * any other is settled to nothing, so a request that was not served is never charged.
+   */
+  finish(ctx: RequestContext, served: boolean): void {
+    const u = served ? ctx.usage : undefined;
+    if (u) {
+      const labels = { key: this.keyLabel.of(ctx.caller!.name), model: this.modelLabel.of(u.model) };
+      if (u.tokens) this.metrics.inputTokens.inc(labels, u.tokens);
+      if (u.inputs) this.metrics.inputs.inc(labels, u.inputs);
+      if (u.documents) this.metrics.documents.inc(labels, u.documents);
     }
-    if (n.inputs) this.metrics.inputs.inc(labels, n.inputs);
-    if (n.documents) this.metrics.documents.inc(labels, n.documents);
+    const r = ctx.reservation;
+    if (!r) return;
+    ctx.reservation = undefined;
+    void this.limiter.settle(
+      r,
+      u ? { documents: r.documents, tokens: u.tokens ?? r.tokens } : { documents: 0, tokens: 0 },
+    );
   }
 }
 
-/** Runs the engine call under the model's breaker: engine failures count, caller errors (4xx) do not. */
-export function guarded<T>(route: ModelRoute, call: Promise<T>): Promise<T> {
-  return call.then(
-    (out) => {
-      route.breaker.success();
-      return out;
-    },
-    (e: unknown) => {
-      if (e instanceof GatewayError && e.status >= 500) route.breaker.failure();
-      else route.breaker.release();
-      throw e;
-    },
-  );
+/** Errors that are the engine's doing (counted by the breaker); our own overload and the caller's are not. */
+export function isEngineFault(e: unknown): boolean {
+  return e instanceof UpstreamInvalid || (e instanceof GatewayError && e.status >= 500 && e.code !== "overloaded");
+}
+
+/**
+ * Runs one engine call under the model's breaker, which is asked last, right before the call (after every check
+ * of the caller's request, so that a caller's 400 never holds the half-open trial), and told every outcome: the
+ * engine's failures count, anything else gives the trial back.
+ */
+export async function guarded<T>(
+  route: ModelRoute,
+  onInvalid: (e: UpstreamInvalid) => void,
+  call: () => Promise<T>,
+): Promise<T> {
+  if (!route.breaker.allow())
+    throw unavailable(`${route.model.name} is failing; calls are paused for a moment (circuit open).`, "circuit_open", {
+      "retry-after": String(route.breaker.retryAfterSeconds()),
+    });
+  let out: T;
+  try {
+    out = await call();
+  } catch (e) {
+    if (e instanceof UpstreamInvalid) onInvalid(e);
+    if (isEngineFault(e)) route.breaker.failure();
+    else route.breaker.release();
+    throw e;
+  }
+  route.breaker.success();
+  return out;
 }

@@ -1,8 +1,9 @@
 import type * as http from "node:http";
 import { randomFillSync, randomUUID } from "node:crypto";
 import type { Caller } from "./auth";
+import type { Reservation } from "./limits";
 
-/** One request's state; the fields after `route` are filled along the way and end up in the audit line. */
+/** One request's state; the fields after `route` are filled along the way (most end up in the audit line). */
 export interface RequestContext {
   readonly id: string;
   readonly traceparent: string;
@@ -19,6 +20,21 @@ export interface RequestContext {
   documents: number | undefined;
   inputTokens: number | undefined;
   error: string | undefined;
+  /** Bytes of this request held in the instance's budget (body, answer); given back when it ends. */
+  held: number;
+  /** The quota reserved at admission; settled to the usage when served, refunded otherwise. */
+  reservation: Reservation | undefined;
+  /** What a served request used (set by its handler): counted in metrics and charged to the quota. */
+  usage: Usage | undefined;
+  /** The client's address (X-Forwarded-For only from a trusted proxy). */
+  client: string;
+}
+
+export interface Usage {
+  readonly model: string;
+  readonly tokens: number | undefined;
+  readonly inputs?: number;
+  readonly documents?: number;
 }
 
 /**
@@ -41,7 +57,7 @@ const TRACEPARENT = /^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$/;
 const REQUEST_ID = /^[\w.:\-]{1,128}$/;
 
 /** The context of a new request: the caller's request id and trace context when well-formed, else fresh ones. */
-export function newContext(req: http.IncomingMessage): RequestContext {
+export function newContext(req: http.IncomingMessage, client: string): RequestContext {
   const rid = req.headers["x-request-id"];
   const tp = req.headers.traceparent;
   const url = req.url ?? "/";
@@ -62,5 +78,9 @@ export function newContext(req: http.IncomingMessage): RequestContext {
     documents: undefined,
     inputTokens: undefined,
     error: undefined,
+    held: 0,
+    reservation: undefined,
+    usage: undefined,
+    client,
   };
 }

@@ -124,7 +124,8 @@ export class EndpointSet {
     const all = [...this.active.values(), ...this.draining];
     this.active.clear();
     this.draining.clear();
-    await Promise.all(all.map((e) => e.pool.close().catch(() => {})));
+    // The drain time has passed: calls still running are cut.
+    await Promise.all(all.map((e) => e.pool.destroy().catch(() => {})));
   }
 
   private replace(urls: readonly string[]): void {

@@ -2,7 +2,6 @@ import type { RuntimeConfig, RuntimeModel } from "../../../components/gateway/ru
 import { Breaker, BREAKER_GAUGE } from "./breaker";
 import { RerankCache } from "./cache";
 import { dialectOf } from "./engine";
-import { GatewayError } from "./errors";
 import type { GatewayMetrics } from "./metrics";
 import { UpstreamGroup } from "./upstream";
 import { FairQueue } from "./fair-queue";
@@ -78,27 +77,19 @@ export class ModelRoutes {
     return this.routes.get(name);
   }
 
-  /** The route of a model or alias (a weighted pick among an alias' live targets); 404 for any other name. */
-  resolve(name: string): ModelRoute {
+  /** The route of a model or alias (a weighted pick among an alias' live targets); undefined for any other name. */
+  resolve(name: string): ModelRoute | undefined {
     const direct = this.routes.get(name);
     if (direct) return direct;
     const alias = this.config.aliases[name];
-    if (alias) {
-      const live = alias.targets.filter((t) => t.weight > 0);
-      let pick = Math.random() * live.reduce((s, t) => s + t.weight, 0);
-      for (const t of live) {
-        pick -= t.weight;
-        if (pick < 0) return this.routes.get(t.model)!;
-      }
-      return this.routes.get(live[live.length - 1]!.model)!;
+    if (!alias) return undefined;
+    const live = alias.targets.filter((t) => t.weight > 0);
+    let pick = Math.random() * live.reduce((s, t) => s + t.weight, 0);
+    for (const t of live) {
+      pick -= t.weight;
+      if (pick < 0) return this.routes.get(t.model)!;
     }
-    throw new GatewayError(
-      404,
-      "not_found_error",
-      "model_not_found",
-      `The model '${name}' does not exist. Models: ${this.names().join(", ")}.`,
-      "model",
-    );
+    return this.routes.get(live[live.length - 1]!.model)!;
   }
 
   async close(): Promise<void> {

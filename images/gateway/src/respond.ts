@@ -1,6 +1,7 @@
 import type * as http from "node:http";
 import { isoNow, type AuditSink } from "./audit";
 import type { RequestContext } from "./context";
+import { API_HEADERS } from "./security-headers";
 import type { GatewayError } from "./errors";
 import type { BoundedLabel } from "./labels";
 import type { GatewayMetrics } from "./metrics";
@@ -26,7 +27,9 @@ export class Responder {
   ): void {
     const text = JSON.stringify(payload);
     const bytesOut = Buffer.byteLength(text);
-    res.writeHead(status, { "content-type": "application/json", "content-length": bytesOut, ...headers }).end(text);
+    res
+      .writeHead(status, { ...API_HEADERS, "content-type": "application/json", "content-length": bytesOut, ...headers })
+      .end(text);
     const seconds = (performance.now() - ctx.started) / 1000;
     const model = ctx.model ? this.modelLabel.of(ctx.model) : "unknown";
     const key = ctx.caller ? this.keyLabel.of(ctx.caller.name) : "unauthenticated";
@@ -58,5 +61,7 @@ export class Responder {
 
 /** An error outside the API (an unknown route, /v1/models without a key): no metrics, no audit line. */
 export function plainError(res: http.ServerResponse, err: GatewayError): void {
-  res.writeHead(err.status, { "content-type": "application/json", ...err.headers }).end(JSON.stringify(err.body()));
+  res
+    .writeHead(err.status, { ...API_HEADERS, "content-type": "application/json", ...err.headers })
+    .end(JSON.stringify(err.body()));
 }

@@ -1,10 +1,13 @@
 import * as http from "node:http";
-import type { AddressInfo } from "node:net";
+import type { AddressInfo, Socket } from "node:net";
+import { monitorEventLoopDelay } from "node:perf_hooks";
 import type { RuntimeConfig } from "../../../components/gateway/runtime-config";
 import { Admission } from "./admission";
 import { stdoutAudit, type AuditSink } from "./audit";
-import { Authenticator } from "./auth";
-import { readJsonBody } from "./body";
+import { Authenticator, type Caller } from "./auth";
+import { MAX_JSON_DEPTH, readJsonBody } from "./body";
+import { ByteBudget } from "./byte-budget";
+import { AuthThrottle, ClientAddress } from "./client-address";
 import { newContext, type RequestContext } from "./context";
 import { asGatewayError, GatewayError } from "./errors";
 import type { ApiDeps, ApiHandler } from "./handlers/api";
@@ -20,22 +23,25 @@ import { GatewayMetrics } from "./metrics";
 import { ModelRoutes } from "./model-routes";
 import { playgroundFile } from "./playground";
 import { plainError, Responder } from "./respond";
+import { API_HEADERS, PLAYGROUND_HEADERS } from "./security-headers";
 
 /**
  * The retrieval gateway: one HTTP server for every model of a stack (docs/gateway.md). This file is the
- * lifecycle (start, drain) and the route table; each request then passes the stages in their own modules:
- * context.ts (ids), body.ts (reading), admission.ts (key, model, limits, breaker), handlers/ (one per API),
- * respond.ts (answer, metrics, audit line). Routes: POST /v1/embeddings, POST /v1/rerank | /rerank |
- * /v2/rerank, GET /v1/models, GET /metrics, GET /healthz, GET /readyz, GET /playground (when enabled and built).
+ * lifecycle (start, connections, drain) and the route table; each request then passes the stages in their own
+ * modules: context.ts (ids, client address), auth.ts (key or token, from the headers alone, before any body
+ * byte is read), body.ts (bounded reading), admission.ts (model scope, limits, breaker), handlers/ (one per API),
+ * respond.ts (answer, metrics, audit line). Routes: POST /v1/embeddings, POST /v1/rerank | /rerank | /v2/rerank,
+ * GET /v1/models, GET /healthz, GET /readyz, GET /playground (when enabled and built); GET /metrics only on the
+ * metrics port (config.metricsPort), which the callers' Service does not expose.
  */
 export interface GatewayOptions {
   readonly config: RuntimeConfig;
   readonly audit?: AuditSink;
   /** Where the playground's static files are (only read when config.playground is on). */
   readonly playgroundDir?: string;
-  /** How long shutdown waits for in-flight requests. */
+  /** How long shutdown waits for in-flight requests (default: config.drainTimeoutMs). */
   readonly drainTimeoutMs?: number;
-  /** Errors that are not the caller's (a bug, an unreachable Redis): one line each on stderr. */
+  /** Errors that are not the caller's (a bug, an engine's error text): one line each on stderr. */
   readonly log?: (message: string) => void;
   /**
    * The mounted key Secret's file (GATEWAY_KEYS_FILE): its keys join config.keys and are re-read every
@@ -54,10 +60,18 @@ export class Gateway {
   readonly metrics = new GatewayMetrics();
   private readonly routes: ModelRoutes;
   private readonly auth: Authenticator;
+  private readonly admission: Admission;
   private readonly limiter: Limiter;
   private readonly server: http.Server;
+  private readonly metricsServer: http.Server;
   private readonly responder: Responder;
   private readonly log: (m: string) => void;
+  private readonly budget: ByteBudget;
+  private readonly clients: ClientAddress;
+  private readonly throttle: AuthThrottle;
+  private readonly loopDelay = monitorEventLoopDelay({ resolution: 10 });
+  /** Open connections per client address (not counting trusted proxies). */
+  private readonly openPerClient = new Map<string, number>();
   /** POST routes of the API. */
   private readonly api = new Map<string, ApiHandler>();
   private readonly keyWatcher?: KeyFileWatcher;
@@ -65,6 +79,8 @@ export class Gateway {
   private inFlight = 0;
   private draining = false;
   private drained?: () => void;
+  /** The port /metrics listens on, once listening. */
+  metricsPort = 0;
 
   constructor(private readonly options: GatewayOptions) {
     const c = options.config;
@@ -96,19 +112,51 @@ export class Gateway {
     const fileKeys = this.keyWatcher?.start() ?? [];
     this.auth = new Authenticator({ ...c, keys: [...c.keys, ...fileKeys] });
     this.keysLoaded(c.keys.length + fileKeys.length);
+    this.budget = new ByteBudget(c.maxBytesInFlight);
+    this.clients = new ClientAddress(c.trustedProxies);
+    this.throttle = new AuthThrottle(c.authFailuresPerMinute);
     this.metrics.redisUp.set({}, c.redis.url ? 0 : 1);
     this.limiter = c.redis.url ? this.storeLimiter(c.redis.url, c.redis) : new MemoryLimiter();
     this.responder = new Responder(this.metrics, options.audit ?? stdoutAudit, modelLabel, keyLabel);
+    this.admission = new Admission(c, this.routes, this.limiter, this.metrics, modelLabel, keyLabel);
     const deps: ApiDeps = {
-      admission: new Admission(c, this.auth, this.routes, this.limiter, this.metrics, modelLabel, keyLabel),
+      admission: this.admission,
       metrics: this.metrics,
+      budget: this.budget,
+      maxAnswerBytes: c.maxAnswerBytes,
+      log: this.log,
     };
     this.api.set("/v1/embeddings", embeddingsHandler(deps));
     for (const [path, defaultDocs] of Object.entries(RERANK_ROUTES))
       this.api.set(path, rerankHandler(deps, defaultDocs));
     this.startDiscovery(options.kubeApi === undefined ? inClusterApi() : options.kubeApi || undefined);
-    this.server = http.createServer((req, res) => void this.handle(req, res));
-    this.server.keepAliveTimeout = 65_000;
+    // Connection limits (docs/gateway.md, "Security and failure behaviour"): headers and whole request within
+    // their timeouts (checked every second), idle keep-alive closed, open connections capped in all and per client.
+    const cc = c.connections;
+    this.server = http.createServer(
+      {
+        headersTimeout: cc.headersTimeoutMs,
+        requestTimeout: cc.requestTimeoutMs,
+        keepAliveTimeout: cc.keepAliveTimeoutMs,
+        connectionsCheckingInterval: 1000,
+      },
+      (req, res) => void this.handle(req, res),
+    );
+    this.server.maxConnections = cc.maxConnections;
+    this.server.on("connection", (socket: Socket) => this.countConnection(socket));
+    this.server.on("drop", () => this.metrics.refused.inc({ reason: "connections" }));
+    this.metricsServer = http.createServer((req, res) => {
+      req.resume();
+      if ((req.url ?? "/").split("?")[0] !== "/metrics")
+        return void res.writeHead(404, { ...API_HEADERS, "content-type": "text/plain" }).end("not found\n");
+      this.metrics.eventLoopDelay.set({}, this.loopDelay.max / 1e9);
+      this.loopDelay.reset();
+      this.metrics.bufferedBytes.set({}, this.budget.inUse);
+      res
+        .writeHead(200, { ...API_HEADERS, "content-type": "text/plain; version=0.0.4; charset=utf-8" })
+        .end(this.metrics.text());
+    });
+    this.loopDelay.enable();
   }
 
   /** One EndpointSlice watch per model that names its Service: its ready pods become its endpoints. */
@@ -158,13 +206,21 @@ export class Gateway {
     });
   }
 
-  listen(port: number, host = "127.0.0.1"): Promise<number> {
-    return new Promise((resolve, reject) => {
-      this.server.once("error", reject).listen(port, host, () => resolve((this.server.address() as AddressInfo).port));
-    });
+  /** Listens for callers on `port` and for Prometheus on config.metricsPort; resolves with the callers' port. */
+  async listen(port: number, host = "127.0.0.1"): Promise<number> {
+    const on = (server: http.Server, p: number) =>
+      new Promise<number>((resolve, reject) => {
+        server.once("error", reject).listen(p, host, () => resolve((server.address() as AddressInfo).port));
+      });
+    const main = await on(this.server, port);
+    this.metricsPort = await on(this.metricsServer, this.options.config.metricsPort);
+    return main;
   }
 
-  /** Stop taking requests, wait for the in-flight ones (up to drainTimeoutMs), then close pools and Redis. */
+  /**
+   * Stop taking requests, wait for the in-flight ones (up to the drain time: config.drainTimeoutMs, the value the
+   * pod's terminationGracePeriodSeconds is derived from), then close pools and Redis.
+   */
   async shutdown(): Promise<void> {
     this.draining = true;
     this.keyWatcher?.stop();
@@ -174,83 +230,157 @@ export class Gateway {
     if (this.inFlight > 0)
       await Promise.race([
         new Promise<void>((r) => (this.drained = r)),
-        new Promise<void>((r) => setTimeout(r, this.options.drainTimeoutMs ?? 30_000).unref()),
+        new Promise<void>((r) =>
+          setTimeout(r, this.options.drainTimeoutMs ?? this.options.config.drainTimeoutMs).unref(),
+        ),
       ]);
     this.server.closeAllConnections();
     await closed;
+    await new Promise<void>((r) => this.metricsServer.close(() => r()));
+    this.loopDelay.disable();
     await this.routes.close();
     await this.limiter.close();
   }
 
+  private countConnection(socket: Socket): void {
+    const addr = (socket.remoteAddress ?? "").replace(/^::ffff:/, "");
+    if (this.clients.isTrusted(addr)) return;
+    const open = (this.openPerClient.get(addr) ?? 0) + 1;
+    if (open > this.options.config.connections.maxPerClient) {
+      this.metrics.refused.inc({ reason: "connections" });
+      socket.destroy();
+      return;
+    }
+    this.openPerClient.set(addr, open);
+    socket.once("close", () => {
+      const n = (this.openPerClient.get(addr) ?? 1) - 1;
+      if (n <= 0) this.openPerClient.delete(addr);
+      else this.openPerClient.set(addr, n);
+    });
+  }
+
   private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
-    const ctx = newContext(req);
+    const ctx = newContext(req, this.clients.of(req));
     res.setHeader("x-request-id", ctx.id);
     res.setHeader("traceparent", ctx.traceparent);
     if (this.draining) res.setHeader("connection", "close");
     const method = req.method ?? "GET";
-    if (method === "GET") return this.handleGet(ctx.route, req, res);
+    if (method === "GET") return this.handleGet(ctx, req, res);
     const handler = method === "POST" ? this.api.get(ctx.route) : undefined;
     if (!handler) {
-      req.resume();
+      this.discard(req);
       return plainError(
         res,
         new GatewayError(
           404,
           "not_found_error",
           "not_found",
-          `No route ${method} ${ctx.route}. The API: POST /v1/embeddings, POST /v1/rerank, GET /v1/models.`,
+          `No route ${method.slice(0, 16)} ${printable(ctx.route)}. The API: POST /v1/embeddings, POST /v1/rerank, GET /v1/models.`,
         ),
       );
     }
     this.inFlight++;
     this.metrics.inFlight.set({}, this.inFlight);
+    let served = false;
     try {
-      const body = await readJsonBody(req, ctx, this.options.config.maxBodyBytes);
-      this.responder.send(res, 200, await handler(body, req, ctx), ctx);
+      ctx.caller = await this.authenticate(req, ctx);
+      const body = await readJsonBody(req, ctx, {
+        maxBytes: this.options.config.maxBodyBytes,
+        budget: this.budget,
+        maxDepth: MAX_JSON_DEPTH,
+        // Twice the larger batch limit: a list a little over it still gets admission's exact message.
+        maxItems: 2 * Math.max(this.options.config.maxInputs, this.options.config.maxDocuments),
+      });
+      const payload = await handler(body, req, ctx);
+      this.responder.send(res, 200, payload, ctx);
+      served = true;
     } catch (e) {
       this.fail(req, res, ctx, e);
     } finally {
+      this.admission.finish(ctx, served);
+      this.budget.give(ctx.held);
+      ctx.held = 0;
       this.inFlight--;
       this.metrics.inFlight.set({}, this.inFlight);
       if (this.draining && this.inFlight === 0) this.drained?.();
     }
   }
 
+  /**
+   * The caller, from the headers alone. Failures count against the client's address: past its budget further
+   * failures are a 429 (and its JWTs are not verified any more); a valid key is never slowed.
+   */
+  private async authenticate(req: http.IncomingMessage, ctx: RequestContext): Promise<Caller> {
+    const known = this.auth.verifiedCaller(req.headers);
+    if (known) return known;
+    try {
+      return await this.auth.authenticate(req.headers, { verifyTokens: this.throttle.allowed(ctx.client) });
+    } catch (e) {
+      if (!(e instanceof GatewayError) || e.status !== 401) throw e;
+      const wait = this.throttle.fail(ctx.client);
+      this.metrics.authFailures.inc({ throttled: wait > 0 ? "true" : "false" });
+      if (wait > 0)
+        throw new GatewayError(
+          429,
+          "rate_limit_error",
+          "too_many_auth_failures",
+          `Too many failed authentications from this address; retry after ${wait} s.`,
+          null,
+          { "retry-after": String(wait) },
+        );
+      throw e;
+    }
+  }
+
+  /** Reads and drops what is left of a refused request's body (never buffered), up to maxBodyBytes. */
+  private discard(req: http.IncomingMessage): void {
+    if (req.complete) return;
+    let left = this.options.config.maxBodyBytes;
+    req.on("data", (c: Buffer) => {
+      left -= c.length;
+      if (left < 0) req.destroy();
+    });
+    req.resume();
+  }
+
   private fail(req: http.IncomingMessage, res: http.ServerResponse, ctx: RequestContext, e: unknown): void {
     const err = asGatewayError(e);
     if (!(e instanceof GatewayError))
       this.log(`request ${ctx.id}: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
-    if (err.status === 413 && !req.complete) res.setHeader("connection", "close");
+    const unread = !req.complete;
+    if (unread) res.setHeader("connection", "close");
     ctx.error = err.code;
     this.responder.send(res, err.status, err.body(), ctx, err.headers);
-    if (err.status === 413 && !req.complete) req.resume();
+    if (unread) this.discard(req);
   }
 
-  private handleGet(path: string, req: http.IncomingMessage, res: http.ServerResponse): void {
-    req.resume();
-    if (path === "/healthz") return void res.writeHead(200, { "content-type": "text/plain" }).end("ok\n");
-    if (path === "/readyz")
-      return void res
-        .writeHead(this.draining ? 503 : 200, { "content-type": "text/plain" })
-        .end(this.draining ? "draining\n" : "ready\n");
-    if (path === "/metrics")
-      return void res
-        .writeHead(200, { "content-type": "text/plain; version=0.0.4; charset=utf-8" })
-        .end(this.metrics.text());
+  private handleGet(ctx: RequestContext, req: http.IncomingMessage, res: http.ServerResponse): void {
+    const path = ctx.route;
+    this.discard(req);
+    const text = (status: number, body: string) =>
+      void res.writeHead(status, { ...API_HEADERS, "content-type": "text/plain" }).end(body);
+    if (path === "/healthz") return text(200, "ok\n");
+    if (path === "/readyz") return text(this.draining ? 503 : 200, this.draining ? "draining\n" : "ready\n");
     if (path === "/v1/models") {
-      void this.auth.authenticate(req.headers).then(
-        () =>
+      void this.authenticate(req, ctx).then(
+        (caller) =>
           res
-            .writeHead(200, { "content-type": "application/json" })
-            .end(JSON.stringify(modelList(this.options.config, this.routes))),
+            .writeHead(200, { ...API_HEADERS, "content-type": "application/json" })
+            .end(JSON.stringify(modelList(this.options.config, this.routes, new Set(this.admission.visible(caller))))),
         (e: unknown) => plainError(res, asGatewayError(e)),
       );
       return;
     }
     if (this.options.config.playground && (path === "/playground" || path.startsWith("/playground/"))) {
       const f = playgroundFile(this.options.playgroundDir, path);
-      if (f) return void res.writeHead(200, { "content-type": f.type, "cache-control": "no-cache" }).end(f.body);
+      if (f)
+        return void res
+          .writeHead(200, { ...PLAYGROUND_HEADERS, "content-type": f.type, "cache-control": "no-cache" })
+          .end(f.body);
     }
-    plainError(res, new GatewayError(404, "not_found_error", "not_found", `No route GET ${path}.`));
+    plainError(res, new GatewayError(404, "not_found_error", "not_found", `No route GET ${printable(path)}.`));
   }
 }
+
+/** A path as echoed in an error: at most 64 printable ASCII characters. */
+const printable = (path: string) => path.slice(0, 64).replace(/[^\x21-\x7e]/g, "?") + (path.length > 64 ? "..." : "");

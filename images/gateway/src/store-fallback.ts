@@ -1,5 +1,5 @@
 import type { GatewayLimits } from "../../../components/config/gateway";
-import { MemoryLimiter, RedisDownError, type Admission, type Limiter } from "./limits";
+import { MemoryLimiter, RedisDownError, type Admission, type Demand, type Limiter, type Reservation } from "./limits";
 
 /**
  * Limits that survive a store outage (redis.onDown fail-open, the default, as Envoy's rate-limit service with
@@ -29,6 +29,8 @@ export function replicaShare(limits: GatewayLimits, replicas: number): GatewayLi
 export class FallbackLimiter implements Limiter {
   private active = false;
   private readonly shares = new WeakMap<GatewayLimits, GatewayLimits>();
+  /** Store reservation -> the memory's shadow of it; memory reservations (made during an outage) -> themselves. */
+  private readonly shadows = new WeakMap<Reservation, Reservation | "memory">();
 
   constructor(
     private readonly store: Limiter,
@@ -42,25 +44,32 @@ export class FallbackLimiter implements Limiter {
     return this.active;
   }
 
-  async admit(key: string, limits: GatewayLimits, documents: number): Promise<Admission> {
+  async admit(key: string, limits: GatewayLimits, demand: Demand): Promise<Admission> {
     let share = this.shares.get(limits);
     if (!share) this.shares.set(limits, (share = replicaShare(limits, this.replicas)));
     try {
-      const a = await this.store.admit(key, limits, documents);
+      const a = await this.store.admit(key, limits, demand);
       this.set(false);
       // Keep the memory's day counts current, so a fallback does not start this replica's day from zero.
-      if (a.ok) void this.memory.admit(key, share, documents);
+      if (a.ok) {
+        const shadow = await this.memory.admit(key, share, demand);
+        if (shadow.ok) this.shadows.set(a.reservation, shadow.reservation);
+      }
       return a;
     } catch (e) {
       if (!(e instanceof RedisDownError)) throw e;
       this.set(true);
       this.events.onFallbackAdmit();
-      return this.memory.admit(key, share, documents);
+      const a = await this.memory.admit(key, share, demand);
+      if (a.ok) this.shadows.set(a.reservation, "memory");
+      return a;
     }
   }
 
-  async chargeTokens(key: string, tokens: number): Promise<void> {
-    await Promise.all([this.store.chargeTokens(key, tokens), this.memory.chargeTokens(key, tokens)]);
+  async settle(r: Reservation, used: { documents: number; tokens: number }): Promise<void> {
+    const shadow = this.shadows.get(r);
+    if (shadow === "memory") return this.memory.settle(r, used);
+    await Promise.all([this.store.settle(r, used), ...(shadow ? [this.memory.settle(shadow, used)] : [])]);
   }
 
   async close(): Promise<void> {

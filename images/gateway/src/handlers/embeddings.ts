@@ -2,13 +2,21 @@ import { guarded } from "../admission";
 import { base64Float32, parseEmbeddings } from "../api";
 import { embed } from "../engine";
 import { badRequest } from "../errors";
-import { engineCall, type ApiDeps, type ApiHandler } from "./api";
+import { countInvalid, engineCall, tokenBound, type ApiDeps, type ApiHandler } from "./api";
+
+/** Bytes of one number in an engine's JSON vector, at most ("-0.012345678901234567," and a margin). */
+const BYTES_PER_NUMBER = 32;
 
 /** POST /v1/embeddings (OpenAI's shape). */
 export function embeddingsHandler(deps: ApiDeps): ApiHandler {
   return async (body, req, ctx) => {
     const r = parseEmbeddings(body);
-    const route = await deps.admission.admit(req, ctx, r.model, "embed", r.inputs.length);
+    // Waits for a ready pod when the model has none (wake queue), or takes the alias' fallback.
+    const route = await deps.admission.ready(
+      ctx,
+      deps.admission.admit(ctx, r.model, "embed", r.inputs.length),
+      req.headers.prefer,
+    );
     const m = route.model;
     if (r.dimensions !== undefined && r.dimensions !== m.dims) {
       if (!m.matryoshka)
@@ -19,13 +27,17 @@ export function embeddingsHandler(deps: ApiDeps): ApiHandler {
       if (m.dims && r.dimensions > m.dims)
         throw badRequest(`'dimensions' may be at most ${m.dims} for ${m.name}.`, "dimensions");
     }
-    const out = await guarded(route, embed(route.group, m, r.inputs, r.dimensions, engineCall(deps, route, ctx)));
-    const tokens = out.tokens ?? 0;
-    deps.admission.count(ctx, m.name, tokens, { inputs: r.inputs.length });
+    await deps.admission.reserve(ctx, r.inputs.length, () => tokenBound(r.inputs, m.maxTokens));
+    const dims = r.dimensions ?? m.dims;
+    const answerBound = dims ? r.inputs.length * (dims * BYTES_PER_NUMBER + 256) + 65536 : Infinity;
+    const out = await guarded(route, countInvalid(deps, m.name), () =>
+      embed(route.group, m, r.inputs, r.dimensions, engineCall(deps, route, ctx, answerBound)),
+    );
     ctx.upstream = out.upstream;
     ctx.attempts = out.attempts;
     ctx.inputs = r.inputs.length;
-    ctx.inputTokens = tokens;
+    ctx.inputTokens = out.tokens ?? 0;
+    ctx.usage = { model: m.name, tokens: out.tokens, inputs: r.inputs.length };
     return {
       object: "list",
       data: out.value.map((v, index) => ({
@@ -34,7 +46,7 @@ export function embeddingsHandler(deps: ApiDeps): ApiHandler {
         embedding: r.encoding === "base64" ? base64Float32(v) : v,
       })),
       model: m.name,
-      usage: { prompt_tokens: tokens, total_tokens: tokens },
+      usage: { prompt_tokens: ctx.inputTokens, total_tokens: ctx.inputTokens },
     };
   };
 }

@@ -1,8 +1,15 @@
 import type { RuntimeConfig, RuntimeModel } from "../../../../components/gateway/runtime-config";
 import type { ModelRoutes } from "../model-routes";
 
-/** GET /v1/models: every deployed model, then every alias (with the model it stands for). */
-export function modelList(config: Pick<RuntimeConfig, "models" | "aliases">, routes: ModelRoutes) {
+/**
+ * GET /v1/models: every deployed model, then every alias (with the model it stands for), of those the caller may
+ * call (`visible`, its scope).
+ */
+export function modelList(
+  config: Pick<RuntimeConfig, "models" | "aliases">,
+  routes: ModelRoutes,
+  visible: ReadonlySet<string>,
+) {
   const created = 0;
   const entry = (id: string, m: RuntimeModel, aliasOf?: string) => ({
     id,
@@ -14,8 +21,9 @@ export function modelList(config: Pick<RuntimeConfig, "models" | "aliases">, rou
     max_tokens: m.maxTokens,
     ...(aliasOf ? { alias_of: aliasOf } : {}),
   });
-  const data = config.models.map((m) => entry(m.name, m));
+  const data = config.models.filter((m) => visible.has(m.name)).map((m) => entry(m.name, m));
   for (const [alias, a] of Object.entries(config.aliases)) {
+    if (!visible.has(alias)) continue;
     const first = routes.get(a.targets[0]!.model)?.model;
     if (first)
       data.push(

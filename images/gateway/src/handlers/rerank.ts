@@ -2,7 +2,7 @@ import { guarded } from "../admission";
 import { parseRerank } from "../api";
 import { RerankCache } from "../cache";
 import { rerank, type Scored } from "../engine";
-import { engineCall, type ApiDeps, type ApiHandler } from "./api";
+import { countInvalid, engineCall, tokenBound, type ApiDeps, type ApiHandler } from "./api";
 
 /**
  * The rerank routes and whether each returns the documents by default: Jina and vLLM return them unless told
@@ -18,28 +18,48 @@ export const RERANK_ROUTES: Readonly<Record<string, boolean>> = {
 export function rerankHandler(deps: ApiDeps, defaultDocs: boolean): ApiHandler {
   return async (body, req, ctx) => {
     const r = parseRerank(body, defaultDocs);
-    const route = await deps.admission.admit(req, ctx, r.model, "rerank", r.documents.length);
+    // Waits for a ready pod when the model has none (wake queue), or takes the alias' fallback.
+    const route = await deps.admission.ready(
+      ctx,
+      deps.admission.admit(ctx, r.model, "rerank", r.documents.length),
+      req.headers.prefer,
+    );
     const m = route.model;
+    const queryBytes = Buffer.byteLength(r.query, "utf8");
+    await deps.admission.reserve(ctx, r.documents.length, () => tokenBound(r.documents, m.maxTokens, queryBytes));
     let ranking: Scored[] | undefined;
-    let tokens = 0;
-    const key = route.cache ? RerankCache.key(m.name, r.query, r.documents) : undefined;
+    let tokens: number | undefined = 0;
+    const key = route.cache
+      ? RerankCache.key({
+          model: m.name,
+          query: r.query,
+          documents: r.documents,
+          topN: r.topN,
+          returnDocuments: r.returnDocuments,
+        })
+      : undefined;
     if (route.cache && key) {
-      ranking = route.cache.get(key);
+      ranking = route.cache.get(key, r.documents.length);
       deps.metrics.cache.inc({ model: m.name, result: ranking ? "hit" : "miss" });
       ctx.cache = ranking ? "hit" : "miss";
-      if (ranking) route.breaker.release();
     }
     if (!ranking) {
-      const out = await guarded(route, rerank(route.group, m, r.query, r.documents, engineCall(deps, route, ctx)));
+      // Engines may echo every document (vLLM does): the answer is bounded by the documents plus ~256 bytes each.
+      let docBytes = 0;
+      for (const d of r.documents) docBytes += Buffer.byteLength(d, "utf8");
+      const answerBound = 2 * docBytes + r.documents.length * 256 + 65536;
+      const out = await guarded(route, countInvalid(deps, m.name), () =>
+        rerank(route.group, m, r.query, r.documents, engineCall(deps, route, ctx, answerBound)),
+      );
       ranking = out.value;
-      tokens = out.tokens ?? 0;
+      tokens = out.tokens;
       if (route.cache && key) route.cache.set(key, ranking);
       ctx.upstream = out.upstream;
       ctx.attempts = out.attempts;
     }
-    deps.admission.count(ctx, m.name, tokens, { documents: r.documents.length });
     ctx.documents = r.documents.length;
-    ctx.inputTokens = tokens;
+    ctx.inputTokens = tokens ?? 0;
+    ctx.usage = { model: m.name, tokens, documents: r.documents.length };
     const top = r.topN ? ranking.slice(0, r.topN) : ranking;
     return {
       id: ctx.id,
@@ -49,8 +69,8 @@ export function rerankHandler(deps: ApiDeps, defaultDocs: boolean): ApiHandler {
         relevance_score: x.score,
         ...(r.returnDocuments ? { document: { text: r.documents[x.index]! } } : {}),
       })),
-      usage: { total_tokens: tokens },
-      meta: { tokens: { input_tokens: tokens, output_tokens: 0 } },
+      usage: { total_tokens: ctx.inputTokens },
+      meta: { tokens: { input_tokens: ctx.inputTokens, output_tokens: 0 } },
     };
   };
 }
