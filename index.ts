@@ -2,9 +2,12 @@
 // Cluster -> Observability -> GpuRuntime -> Ingress -> KEDA -> EnginePrerequisites -> ModelService x N -> Gateway
 //   -> QualityCanary -> Verification
 // (Observability comes before the GPU runtime because it installs the CRDs their ServiceMonitors need.)
+import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
 import { loadPlatformConfig } from "./components/validation";
-import { Cluster } from "./components/cluster";
+import { Cluster, LimitStore } from "./components/cluster";
+import { gatewayReplicas, redisModeOf } from "./components/config/gateway";
+import { profileOf } from "./components/config/environments";
 import { GpuRuntime } from "./components/gpu";
 import { Observability } from "./components/observability";
 import { Ingress } from "./components/ingress";
@@ -16,9 +19,18 @@ import { MODELS_NAMESPACE, NAMESPACE_POD_SECURITY, podSecurityLabels } from "./c
 import { Verification } from "./components/verification";
 import { verificationModeOf } from "./components/config/verification";
 import { imagesOf } from "./components/config/images";
-import { Gateway, GATEWAY_CONTAINER, GATEWAY_SERVICE, GATEWAY_SERVICE_PORT } from "./components/gateway";
+import {
+  Gateway,
+  GATEWAY_CONTAINER,
+  GATEWAY_SERVICE,
+  GATEWAY_SERVICE_PORT,
+  gatewayWaitingQuery,
+  internalCallerKeys,
+  verificationGatewayKey,
+  derivedStorePassword,
+} from "./components/gateway";
 import { QualityCanary } from "./components/observability/quality-canary";
-import { canaryApiKey } from "./components/observability/canary-key";
+import { canaryApiKey, gatewayAdmitsAnonymous } from "./components/observability/canary-key";
 import { ProjectImage, VERIFIER_IMAGE } from "./components/build/project-image";
 
 const { config, secrets } = loadPlatformConfig();
@@ -148,6 +160,8 @@ const models = config.models.map(
         autoscaling: config.observability.enabled,
         // Pods finish the longest call the ingress or the gateway may have sent them before they go.
         longestCallSeconds: longestCallSeconds(config),
+        // Requests the gateway holds for a model with no ready pod wake it (KEDA trigger on the waiting count).
+        ...(config.gateway.enabled ? { demandQuery: gatewayWaitingQuery(model.name) } : {}),
       },
       // ServiceMonitors and ScaledObjects need the CRDs the observability stack installs (observability.crds, not the
       // component: that would expand to its per-model children, N x N); GPUs need the device plugin; InferenceServices
@@ -159,6 +173,25 @@ const models = config.models.map(
 // The canary's own key at the gateway, so its calls are never counted as a customer's.
 const canaryKey =
   canaryEnabled && config.gateway.enabled ? canaryApiKey(secrets, config.gateway, environment) : undefined;
+// The post-deploy verification's own key: exempt from customer limits and quotas, sized to what it runs.
+const verificationKey = config.gateway.enabled
+  ? verificationGatewayKey(secrets.apiKeys, gatewayAdmitsAnonymous(config.gateway, secrets.apiKeys), environment)
+  : undefined;
+
+// The limit counters of a cloud stack's gateway: ElastiCache (Valkey, Multi-AZ, TLS, AUTH token), not a pod.
+const storeToken = pulumi.secret(
+  (
+    secrets.apiKeys ??
+    secrets.canaryApiKey?.apply((k) => [k]) ??
+    pulumi.output([`${pulumi.getProject()}/${environment}`])
+  ).apply((k) => derivedStorePassword(k[0]!)),
+);
+const limitStore =
+  config.gateway.enabled &&
+  cluster.network &&
+  redisModeOf(config.gateway, gatewayReplicas(config.gateway, profileOf(environment).minReplicasFloor)) === "deploy"
+    ? new LimitStore("gateway-limits", { ...cluster.network, authToken: storeToken })
+    : undefined;
 
 // One base URL for every model: routing by model name, one rerank shape, keys, limits, usage and audit.
 const gateway = config.gateway.enabled
@@ -171,7 +204,14 @@ const gateway = config.gateway.enabled
         models: config.models,
         namespace: MODELS_NAMESPACE,
         apiKeys: secrets.apiKeys,
-        namedKeys: canaryKey ? [{ name: config.observability.canary.keyName, key: canaryKey }] : [],
+        namedKeys: internalCallerKeys({
+          ...(verificationKey ? { verification: { key: verificationKey, config: config.verification } } : {}),
+          ...(canaryKey ? { canary: { key: canaryKey, name: config.observability.canary.keyName } } : {}),
+        }),
+        startupBudgetSeconds: Object.fromEntries(models.map((m) => [m.modelName, m.pod.startupBudgetSeconds])),
+        ...(limitStore
+          ? { managedStore: { host: limitStore.host, port: limitStore.port, authToken: storeToken } }
+          : {}),
         monitoring: config.observability.enabled,
         ...(gatewayImage ? { image: gatewayImage } : { images }),
       },
@@ -197,7 +237,14 @@ const verifier = new Verification(
     ...(gateway ? { aliases: config.gateway.aliases } : {}),
     // Every model is proven through the one URL too, as clients call it.
     ...(gateway
-      ? { gateway: { url: gateway.url, publicUrl: ingress.gatewayUrl, models: config.models.map((m) => m.name) } }
+      ? {
+          gateway: {
+            url: gateway.url,
+            publicUrl: ingress.gatewayUrl,
+            models: config.models.map((m) => m.name),
+            ...(verificationKey ? { apiKey: verificationKey } : {}),
+          },
+        }
       : {}),
   },
   { dependsOn: [...models, ingress, ...(gateway ? [gateway] : [])] },

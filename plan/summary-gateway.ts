@@ -4,6 +4,7 @@ import { profileOf } from "../components/config/environments";
 import { publicBaseUrl } from "../components/ingress/routes";
 import { GATEWAY_SERVICE, REDIS_IMAGE } from "../components/gateway/gateway";
 import type { RuntimeConfig } from "../components/gateway/runtime-config";
+import { LIMIT_STORE } from "../components/cluster/limit-store-spec";
 
 const DOCS = ["Scrapy is a crawling framework.", "asyncio with aiohttp sends concurrent requests."];
 
@@ -34,7 +35,7 @@ export const gatewaySummary: SummarySection = ({ config, plan }) => {
     "## Gateway",
     "",
     `- One base URL for every model: **${base}** (OpenAI clients: \`${base}/v1\`; Cohere/Jina rerank: \`${base}/v2/rerank\`, \`${base}/v1/rerank\`). Keys are checked by the gateway; \`export RETRIEVAL_API_KEY=<one of apiKeys>\`.`,
-    `- ${replicas} replica(s)${replicas > 1 ? " spread over zones, PDB" : ""}, up to ${Math.max(replicas, g.maxReplicas)} (${config.observability.enabled ? "KEDA on request rate and in-flight requests" : "HPA on CPU"}); limits ${redis === "deploy" ? `in Redis (\`${REDIS_IMAGE}\`, in the cluster)` : redis === "external" ? "in an external Redis" : "in memory (one replica)"}, Redis down: ${g.redis.onDown}.`,
+    `- ${replicas} replica(s)${replicas > 1 ? " spread over zones, PDB" : ""}, up to ${Math.max(replicas, g.maxReplicas)} (${config.observability.enabled ? "KEDA on request rate and in-flight requests" : "HPA on CPU"}); limits ${redis === "deploy" ? (config.cluster.mode === "eks" ? `in ElastiCache (${LIMIT_STORE.engine} ${LIMIT_STORE.engineVersion}, ${LIMIT_STORE.nodes} x ${LIMIT_STORE.nodeType}, Multi-AZ failover, TLS, AUTH token; billed per node-hour at AWS's on-demand ElastiCache price for that node type: about 2 small nodes' worth, not pinned here)` : `in Redis (\`${REDIS_IMAGE}\`, in the cluster, append-only file on a PVC)`) : redis === "external" ? "in an external Redis" : "in memory (one replica)"}, store down: ${g.redis.onDown === "fail-open" ? "fail-open (per-replica limits in memory)" : "fail-closed (503)"}.`,
     `- Default limits per key: ${g.limits.requestsPerSecond} req/s, burst ${g.limits.burst}${g.limits.dailyInputTokens ? `, ${g.limits.dailyInputTokens} input tokens/day` : ""}${g.limits.dailyDocuments ? `, ${g.limits.dailyDocuments} documents/day` : ""}; named keys: ${Object.keys(g.keys).length ? Object.keys(g.keys).join(", ") : "none"} (plus secrets.apiKeys as api-key-N)${g.jwt ? `; JWT from ${g.jwt.issuer}` : ""}. Playground: ${playgroundEnabled(g, config.environment) ? `${base}/playground` : "off"}.`,
   ];
   const aliases = Object.entries(g.aliases);

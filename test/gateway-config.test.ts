@@ -22,7 +22,9 @@ describe("gateway config", () => {
       expect(playgroundEnabled(c.gateway, c.environment)).toBe(s === "local" || s === "dev");
       const replicas = gatewayReplicas(c.gateway, profileOf(c.environment).minReplicasFloor);
       expect(replicas).toBe(s === "staging" || s === "prod" ? 2 : 1);
-      expect(redisModeOf(c.gateway, replicas)).toBe(replicas > 1 ? "deploy" : "memory");
+      // A gateway that may scale past one replica (maxReplicas) never keeps limits in memory alone.
+      expect(redisModeOf(c.gateway, replicas)).toBe(c.gateway.maxReplicas > 1 ? "deploy" : "memory");
+      expect(redisModeOf({ ...c.gateway, maxReplicas: 1 }, 1)).toBe("memory");
     }
   });
 
@@ -98,7 +100,13 @@ describe("gateway config", () => {
   it("memory limits with several replicas are refused; key hashes must be SHA-256 hex", () => {
     const p = problemsOf("local", withGateway({ replicas: 3, redis: { mode: "memory" } }));
     expect(p.map((x) => x.path)).toEqual(["retrieval-stack:gateway.redis.mode"]);
-    expect(p[0]!.message).toMatch(/3 replicas would let each key through 3 times its limit/);
+    expect(p[0]!.message).toMatch(/may run 6 replicas .* each key through 6 times its limit/);
+    // maxReplicas counts too: one replica that the HPA may scale to 4 is refused as well.
+    const q = problemsOf("local", withGateway({ replicas: 1, maxReplicas: 4, redis: { mode: "memory" } }));
+    expect(q.map((x) => x.path)).toEqual(["retrieval-stack:gateway.redis.mode"]);
+    expect(() =>
+      parseStack("local", withGateway({ replicas: 1, maxReplicas: 1, redis: { mode: "memory" } })),
+    ).not.toThrow();
     const h = problemsOf("local", withGateway({ keys: { ci: { sha256: ["abc"] } } }));
     expect(h.map((x) => x.path)).toEqual(["retrieval-stack:gateway.keys.ci.sha256[0]"]);
     expect(h[0]!.message).toMatch(/sha256sum/);
@@ -116,5 +124,23 @@ describe("gateway config", () => {
   it("key names the gateway uses itself are refused, naming the field", () => {
     const problems = problemsOf("local", withGateway({ keys: { anonymous: { sha256: ["a".repeat(64)] } } }));
     expect(JSON.stringify(problems)).toMatch(/gateway\.keys\.anonymous.*not a valid name/);
+  });
+});
+
+describe("alias fallback", () => {
+  it("must name a model of the same task (embeddings: the same dims)", () => {
+    const rr = (raw: any) => raw.models.find((m: any) => m.task === "rerank").name;
+    const emb = (raw: any) => raw.models.find((m: any) => m.task === "embed").name;
+    const p = problemsOf("local", (raw: any) => {
+      raw.gateway = { aliases: { search: { targets: [{ model: rr(raw) }], fallback: emb(raw) } } };
+    });
+    expect(p.map((x) => x.path)).toEqual(["retrieval-stack:gateway.aliases.search.fallback"]);
+    expect(p[0]!.message).toMatch(/alias serves rerank. Fix: name a rerank model/);
+    expect(() =>
+      parseStack("local", (raw: any) => {
+        addReranker(raw);
+        raw.gateway = { aliases: { search: { targets: [{ model: rr(raw) }], fallback: "bge-reranker-v2" } } };
+      }),
+    ).not.toThrow();
   });
 });

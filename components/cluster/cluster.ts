@@ -1,7 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
 import type { ClusterConfig, Environment, GpuNodeGroupConfig, ModelConfig } from "../config";
-import { createEksCluster } from "./eks";
+import { createEksCluster, type ClusterNetwork } from "./eks";
 import { gpuCapacity, type GpuNodeGroupCapacity } from "./capacity";
 
 export interface ClusterArgs {
@@ -44,6 +44,9 @@ export class Cluster extends pulumi.ComponentResource {
   readonly oidc:
     { readonly oidcProviderArn: pulumi.Output<string>; readonly oidcIssuer: pulumi.Output<string> } | undefined;
 
+  /** VPC, private subnets and nodes' security group of an EKS cluster we created; undefined for existing ones. */
+  readonly network: ClusterNetwork | undefined;
+
   constructor(name: string, args: ClusterArgs, opts?: pulumi.ComponentResourceOptions) {
     super("retrieval-stack:cluster:Cluster", name, {}, opts);
     const c = args.cluster;
@@ -66,12 +69,14 @@ export class Cluster extends pulumi.ComponentResource {
       this.clusterName = pulumi.output(c.name);
       this.kubeconfig = undefined;
       this.oidc = undefined;
+      this.network = undefined;
     } else {
       const eks = createEksCluster(this, name, c, args.gpuNodeGroups);
       this.provider = eks.provider;
       this.clusterName = eks.clusterName;
       this.kubeconfig = eks.kubeconfig;
       this.oidc = eks.oidc;
+      this.network = eks.network;
     }
     this.registerOutputs({
       clusterName: this.clusterName,

@@ -35,6 +35,14 @@ export interface EksParts {
   readonly nodeGroups: Readonly<Record<string, eks.ManagedNodeGroup>>;
   /** The cluster's IAM OIDC provider, for IRSA roles. */
   readonly oidc: { readonly oidcProviderArn: pulumi.Output<string>; readonly oidcIssuer: pulumi.Output<string> };
+  /** The VPC, its private subnets and the security group EKS puts on the managed nodes (e.g. for ElastiCache). */
+  readonly network: ClusterNetwork;
+}
+
+export interface ClusterNetwork {
+  readonly vpcId: pulumi.Output<string>;
+  readonly privateSubnetIds: pulumi.Output<string[]>;
+  readonly nodeSecurityGroupId: pulumi.Output<string>;
 }
 
 /**
@@ -247,7 +255,13 @@ export function createEksCluster(
     tags,
   });
 
-  return { provider, clusterName, kubeconfig, nodeGroups, oidc };
+  // Managed node groups without their own security groups get the cluster security group that EKS creates.
+  const network = {
+    vpcId: vpc.vpcId,
+    privateSubnetIds: vpc.privateSubnetIds,
+    nodeSecurityGroupId: cluster.clusterSecurityGroupId,
+  };
+  return { provider, clusterName, kubeconfig, nodeGroups, oidc, network };
 }
 
 /**

@@ -89,6 +89,11 @@ export const GatewayAliasSchema = z.strictObject({
         .meta({ description: "A copy not answered within this is counted as timeout." }),
     })
     .optional(),
+  /**
+   * A model of the same task (embeddings: the same dimensions) that serves the alias while its targets' breaker is
+   * open or they have no ready pod past the wake wait. Checked in rules/gateway.ts.
+   */
+  fallback: DnsLabel.optional(),
 });
 export type GatewayAlias = z.infer<typeof GatewayAliasSchema>;
 
@@ -132,11 +137,25 @@ export const GatewayRedisSchema = z.strictObject({
     .regex(/^rediss?:\/\/[^\s]+$/, { message: 'must be a redis:// or rediss:// URL, e.g. "redis://redis:6379/0"' })
     .optional(),
   /**
-   * When Redis cannot be reached: closed refuses requests with 503 (limits are never exceeded); open serves them
-   * unlimited and counts retrieval_gateway_limit_fail_open_total (an alert fires).
+   * When Redis cannot be reached: fail-open (the default, as Envoy's rate-limit service and Kong do) keeps
+   * limiting in each replica's memory at the configured rate divided by the replicas, counts
+   * retrieval_gateway_limit_fail_open_total and fires a critical alert; fail-closed refuses requests with 503
+   * (limits are never exceeded, but a store outage is a full outage).
    */
-  onDown: z.enum(["fail-open", "fail-closed"]).default("fail-closed"),
+  onDown: z.enum(["fail-open", "fail-closed"]).default("fail-open"),
 });
+
+/**
+ * Requests for a model that has no ready pod (scaled to zero, or every pod starting) wait in a bounded queue per
+ * model while KEDA wakes it (the number waiting is a trigger of the model's ScaledObject).
+ */
+export const GatewayWakeSchema = z.strictObject({
+  /** Requests held per model; one more is answered 503 with Retry-After at once. */
+  queueSize: z.number().int().min(0).max(100000).default(200),
+  /** Longest a request waits for a ready pod. Default: the model's startup budget, capped at 600 s. */
+  maxWaitSeconds: PositiveInt.max(3600).optional(),
+});
+export type GatewayWake = z.infer<typeof GatewayWakeSchema>;
 
 export const GatewaySchema = z.strictObject({
   enabled: z.boolean().default(true),
@@ -179,6 +198,7 @@ export const GatewaySchema = z.strictObject({
   dialects: z.record(DnsLabel, z.string().min(1)).default({}),
   jwt: GatewayJwtSchema.optional(),
   redis: GatewayRedisSchema.default(GatewayRedisSchema.parse({})),
+  wake: GatewayWakeSchema.default(GatewayWakeSchema.parse({})),
   /** A prebuilt gateway image (`registry/repo:tag` or digest); default: built from images/gateway by `pulumi up`. */
   image: ImageRef.optional(),
   /**
@@ -223,8 +243,14 @@ export function gatewayReplicas(g: Pick<GatewayConfig, "replicas">, minReplicasF
   return g.replicas ?? Math.max(1, minReplicasFloor);
 }
 
-/** The Redis actually used: auto means memory for one replica, a deployed Redis for more. */
-export function redisModeOf(g: Pick<GatewayConfig, "redis">, replicas: number): "deploy" | "external" | "memory" {
+/**
+ * The Redis actually used: auto means memory only for a gateway that can never run a second replica (replicas and
+ * maxReplicas both 1), a deployed Redis otherwise: per-replica counts would let a key through N times its limit.
+ */
+export function redisModeOf(
+  g: Pick<GatewayConfig, "redis" | "maxReplicas">,
+  replicas: number,
+): "deploy" | "external" | "memory" {
   if (g.redis.mode !== "auto") return g.redis.mode;
-  return replicas > 1 ? "deploy" : "memory";
+  return Math.max(replicas, g.maxReplicas) > 1 ? "deploy" : "memory";
 }

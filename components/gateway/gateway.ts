@@ -1,79 +1,48 @@
-import { createHash } from "node:crypto";
+import { createHash, createHmac } from "node:crypto";
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
 import type { Environment } from "../config/common";
 import type { ModelConfig } from "../config/serving";
-import type { GatewayConfig } from "../config/gateway";
-import { gatewayDrainSeconds, gatewayReplicas, playgroundEnabled, redisModeOf } from "../config/gateway";
-import { profileOf } from "../config/environments";
-import { childOptions, standardLabels } from "../k8s/meta";
-import { IMAGES } from "../versions";
+import type { GatewayConfig, GatewayLimits } from "../config/gateway";
+import { childOptions } from "../k8s/meta";
+import { MODELS_NAMESPACE } from "../k8s/namespaces";
 import { GATEWAY_IMAGE, ProjectImage } from "../build/project-image";
 import type { ImagesConfig } from "../config/images";
-import {
-  ENGINE_CLIENT_LABEL,
-  INGRESS_NAMESPACE,
-  MODELS_NAMESPACE,
-  MONITORING_NAMESPACE,
-  NAMESPACE_NAME_LABEL,
-  PROMETHEUS_URL,
-} from "../k8s/namespaces";
+import { gatewayNames } from "./names";
+import { planGateway, type GatewayPlan } from "./plan";
+import { storeAuthData } from "./store-plan";
 import type { RuntimeConfig, RuntimeKey } from "./runtime-config";
-import { gatewayRuntimeConfig } from "./runtime-config-from-stack";
-import { NODE_IMAGE_UID, nonRootPodSecurity, restrictedContainerSecurity } from "../k8s/pod-security";
 
-/** The gateway's Service: name and port the ingress routes /v1/* to. */
-export const GATEWAY_SERVICE = "retrieval-gateway";
-export const GATEWAY_SERVICE_PORT = 80;
-export const GATEWAY_CONTAINER_PORT = 8080;
-/**
- * /metrics is served on this port only: the callers' Service (GATEWAY_SERVICE) does not expose it; a Service of
- * its own (`<service>-metrics`) does, for the ServiceMonitor, and the NetworkPolicy admits only the monitoring
- * namespace to it.
- */
-export const GATEWAY_METRICS_PORT = 9090;
-const METRICS_LABEL = "retrieval-stack.io/scrape";
+export {
+  GATEWAY_CONTAINER,
+  GATEWAY_CONTAINER_PORT,
+  GATEWAY_METRICS_PORT,
+  GATEWAY_SCALING,
+  GATEWAY_SERVICE_PORT,
+  gatewayMemoryLimitMiB,
+} from "./plan";
+export { REDIS_IMAGE } from "./store-plan";
 
-/**
- * The container's memory limit, sized from what the server may buffer (runtime maxBytesInFlight): the heap holds
- * each buffered byte about four times at worst (the chunks, the joined string, the parsed values, the answer),
- * over a 256 MiB base (Node, the bundle, pools, metrics). V8's old space is capped at 3/4 of the limit so that the
- * collector works before the kernel's OOM killer does.
- */
-export function gatewayMemoryLimitMiB(maxBytesInFlight: number): number {
-  return 256 + Math.ceil((4 * maxBytesInFlight) / (1024 * 1024));
-}
-/** The gateway container's name: its JSON audit lines are that container's stdout (the log stack selects it). */
-export const GATEWAY_CONTAINER = "gateway";
-const CONFIG_DIR = "/etc/retrieval-gateway";
-/** The pause before SIGTERM while endpoints drop the pod. */
-const PRESTOP_SECONDS = 5;
-const KEYS_DIR = "/etc/retrieval-gateway-keys";
-
-/**
- * Redis for the shared limit counters: the official image (Bitnami's free images ended in 2025), pinned in
- * components/versions.ts. Counters only: no persistence, a restart resets the day's counts (docs/gateway.md).
- */
-export const REDIS_IMAGE = `${IMAGES.redis.repository}:${IMAGES.redis.tag}`;
-export const REDIS_SERVICE = "retrieval-gateway-redis";
-const REDIS_PORT = 6379;
-
-/** KEDA targets per gateway replica (one Node.js process handles thousands of req/s: docs/gateway.md, bench). */
-export const GATEWAY_SCALING = { requestsPerSecondPerReplica: 500, inFlightPerReplica: 200 } as const;
+/** The stack's own Gateway is named "gateway": its Service (what the ingress routes /v1/* to). */
+export const GATEWAY_SERVICE = gatewayNames("gateway").base;
+/** The stack's own Gateway's counter store Service. */
+export const REDIS_SERVICE = gatewayNames("gateway").store;
 
 export interface GatewayArgs {
   readonly provider: k8s.Provider;
   readonly environment: Environment;
   readonly gateway: GatewayConfig;
   readonly models: readonly ModelConfig[];
-  /** Namespace of the gateway (the models' namespace: the engines' NetworkPolicy admits its pods by label). */
+  /** Namespace of the gateway and its counter store. Default: the models' namespace. */
   readonly namespace?: string;
+  /** Namespace of the models (their EndpointSlices are read there). Default: "retrieval" (MODELS_NAMESPACE). */
+  readonly modelsNamespace?: string;
   /** secrets.apiKeys: hashed here (inside a secret Output) and named api-key-1, api-key-2, ... */
   readonly apiKeys?: pulumi.Output<string[]>;
   /**
-   * Keys of the stack's own callers under a name of their own (the quality canary's, named
-   * observability.canary.keyName), hashed like apiKeys: usage and quotas show their calls apart. They do not close
-   * a gateway that admits anonymous callers.
+   * Keys of the stack's own callers under a name of their own (the quality canary's, the post-deploy
+   * verification's), hashed like apiKeys. With `internal` they are exempt from the customer limits and quotas and
+   * held to their own `limits`. They do not close a gateway that admits anonymous callers.
    */
   readonly namedKeys?: readonly NamedKey[];
   /** ServiceMonitor and KEDA ScaledObject (their CRDs must exist); without it an HPA on CPU. */
@@ -82,43 +51,89 @@ export interface GatewayArgs {
   readonly image?: pulumi.Input<string>;
   /** Where the image is built to when `image` is absent (config `images`; default: the environment's). */
   readonly images?: ImagesConfig;
+  /**
+   * Password of the in-cluster counter store (redis.mode deploy/auto). Default: derived from the first apiKeys
+   * entry (HMAC, reveals nothing of it), else from the stack's name (local stacks, which admit anonymous callers).
+   */
+  readonly storePassword?: pulumi.Input<string>;
+  /**
+   * The managed store of a cloud stack (components/cluster/limit-store.ts): its primary endpoint, port and AUTH
+   * token. The pods reach it over TLS with the token from a Secret of the gateway.
+   */
+  readonly managedStore?: {
+    readonly host: pulumi.Input<string>;
+    readonly port: number;
+    readonly authToken: pulumi.Input<string>;
+  };
+  /** Startup budget per model (seconds), e.g. from ModelService.pod: the default wake wait. */
+  readonly startupBudgetSeconds?: Readonly<Record<string, number>>;
 }
 
 export interface NamedKey {
   readonly name: string;
   readonly key: pulumi.Output<string>;
+  /** Our own caller: exempt from customer limits and quotas, held to `limits` instead. */
+  readonly internal?: boolean;
+  readonly limits?: Partial<GatewayLimits>;
+  /** Models (or aliases) the key may call; absent: all. */
+  readonly models?: readonly string[];
 }
 
 const sha256Of = (key: string) => createHash("sha256").update(key).digest("hex");
+const STORE_PASSWORD_LABEL = "retrieval-stack gateway counter store v1";
 
-/**
- * secrets.apiKeys (named api-key-1, api-key-2, ...) and the named keys, as key hashes: what the Secret holds (the
- * keys themselves never leave their Outputs).
- */
-export function hashedKeys(
-  keys: readonly string[],
-  named: readonly { name: string; key: string }[] = [],
-): RuntimeKey[] {
-  return [
-    ...keys.map((k, i) => ({ name: `api-key-${i + 1}`, sha256: [sha256Of(k)] })),
-    ...named.map((n) => ({ name: n.name, sha256: [sha256Of(n.key)] })),
-  ];
+/** A store password that reveals nothing of the secret it is made from (HMAC-SHA256, hex: URL-safe). */
+export function derivedStorePassword(secret: string): string {
+  return createHmac("sha256", secret).update(STORE_PASSWORD_LABEL).digest("hex");
 }
 
 /**
- * The retrieval gateway in the cluster (docs/gateway.md): Deployment (2+ replicas spread over zones where the
- * environment needs a spare), Service, PodDisruptionBudget, KEDA ScaledObject on request rate and in-flight
- * requests (HPA on CPU without monitoring), ServiceMonitor, NetworkPolicy (ingress controller, Prometheus and
- * labelled in-namespace clients only), ConfigMap with the route table, Secret with key hashes, and Redis for the
- * limits when more than one replica shares them.
+ * Every key the gateway admits, as hashes: gateway.keys (already hashes), secrets.apiKeys (named api-key-1,
+ * api-key-2, ...) and the named keys. What the keys Secret holds (the keys themselves never leave their Outputs).
+ */
+export function hashedKeys(
+  keys: readonly string[],
+  named: readonly (Omit<NamedKey, "key"> & { key: string })[] = [],
+  configured: GatewayConfig["keys"] = {},
+): RuntimeKey[] {
+  const out = new Map<string, RuntimeKey>();
+  for (const [name, k] of Object.entries(configured))
+    out.set(name, {
+      name,
+      sha256: [...k.sha256],
+      ...(k.limits ? { limits: k.limits } : {}),
+      ...(k.models ? { models: [...k.models] } : {}),
+    });
+  keys.forEach((k, i) => out.set(`api-key-${i + 1}`, { name: `api-key-${i + 1}`, sha256: [sha256Of(k)] }));
+  for (const n of named)
+    out.set(n.name, {
+      name: n.name,
+      sha256: [sha256Of(n.key)],
+      ...(n.internal ? { internal: true } : {}),
+      ...(n.limits ? { limits: n.limits } : {}),
+      ...(n.models ? { models: [...n.models] } : {}),
+    });
+  return [...out.values()];
+}
+
+/**
+ * The retrieval gateway in the cluster (docs/gateway.md): Deployment (replicas owned by KEDA or the HPA once they
+ * run), Service, PodDisruptionBudget, KEDA ScaledObject on request rate and in-flight requests (HPA on CPU without
+ * monitoring), ServiceMonitor, NetworkPolicy, ConfigMap with the route table, Secret with the key hashes (re-read
+ * by the pods when it changes), a read-only Role for EndpointSlice discovery in the models' namespace, and the
+ * counter store for the limits when more than one replica may share them. Objects are planned by plan.ts.
  */
 export class Gateway extends pulumi.ComponentResource {
   /** In-cluster base URL, e.g. http://retrieval-gateway.retrieval.svc.cluster.local. */
   readonly url: pulumi.Output<string>;
+  /** Name of the Service (the ingress routes to it). */
+  readonly serviceName: string;
+  readonly namespace: string;
   /** What the server reads (without the Secret's key hashes). */
   readonly runtimeConfig: RuntimeConfig;
   readonly replicas: number;
-  readonly redisMode: "deploy" | "external" | "memory";
+  readonly redisMode: GatewayPlan["storeMode"];
+  readonly plan: GatewayPlan;
   readonly deployment: k8s.apps.v1.Deployment;
   readonly service: k8s.core.v1.Service;
   /** The Service of the metrics port (Prometheus only; the callers' Service does not expose /metrics). */
@@ -126,367 +141,167 @@ export class Gateway extends pulumi.ComponentResource {
   readonly configMap: k8s.core.v1.ConfigMap;
   readonly keysSecret: k8s.core.v1.Secret;
   readonly networkPolicy: k8s.networking.v1.NetworkPolicy;
-  readonly redis?: { readonly deployment: k8s.apps.v1.Deployment; readonly service: k8s.core.v1.Service };
+  readonly discovery: {
+    readonly serviceAccount: k8s.core.v1.ServiceAccount;
+    readonly role: k8s.rbac.v1.Role;
+    readonly roleBinding: k8s.rbac.v1.RoleBinding;
+  };
+  readonly podDisruptionBudget?: k8s.policy.v1.PodDisruptionBudget;
+  readonly serviceMonitor?: k8s.apiextensions.CustomResource;
+  readonly scaledObject?: k8s.apiextensions.CustomResource;
+  readonly hpa?: k8s.autoscaling.v2.HorizontalPodAutoscaler;
+  readonly image?: ProjectImage;
+  /** The managed store's AUTH token, as the pods read it (cloud stacks). */
+  readonly storeAuthSecret?: k8s.core.v1.Secret;
+  /** The in-cluster counter store (redis.mode deploy, or auto with more than one replica possible). */
+  readonly redis?: {
+    readonly authSecret: k8s.core.v1.Secret;
+    readonly volumeClaim: k8s.core.v1.PersistentVolumeClaim;
+    readonly deployment: k8s.apps.v1.Deployment;
+    readonly service: k8s.core.v1.Service;
+    readonly podDisruptionBudget: k8s.policy.v1.PodDisruptionBudget;
+    readonly networkPolicy: k8s.networking.v1.NetworkPolicy;
+  };
 
   constructor(name: string, args: GatewayArgs, opts?: pulumi.ComponentResourceOptions) {
     super("retrieval-stack:gateway:Gateway", name, {}, opts);
-    const { provider, gateway: g, environment } = args;
-    const namespace = args.namespace ?? MODELS_NAMESPACE;
-    const profile = profileOf(environment);
-    const o = (extra: pulumi.CustomResourceOptions = {}) => childOptions(this, provider, extra);
-    this.replicas = gatewayReplicas(g, profile.minReplicasFloor);
-    this.redisMode = redisModeOf(g, this.replicas);
-    if (profile.cloud && !args.apiKeys && Object.keys(g.keys).length === 0 && !g.jwt)
-      throw new Error(
-        `Gateway: ${environment} serves every model through the gateway and needs API keys or JWT. Fix: pulumi config set --secret apiKeys '["<key>"]', or set gateway.keys / gateway.jwt.`,
-      );
-
-    const labels = standardLabels(GATEWAY_SERVICE, "gateway");
-    const selector = { "app.kubernetes.io/name": GATEWAY_SERVICE, "app.kubernetes.io/component": "gateway" };
-    const meta = (n = GATEWAY_SERVICE) => ({ name: n, namespace, labels });
-
-    const redisUrl =
-      this.redisMode === "deploy"
-        ? `redis://${REDIS_SERVICE}.${namespace}.svc.cluster.local:${REDIS_PORT}`
-        : this.redisMode === "external"
-          ? g.redis.url
-          : undefined;
-    if (this.redisMode === "deploy") this.redis = this.deployRedis(namespace, selector, o);
-
-    this.runtimeConfig = gatewayRuntimeConfig({ models: [...args.models], gateway: g }, namespace, {
-      playground: playgroundEnabled(g, environment),
-      ...(redisUrl ? { redisUrl } : {}),
+    const o = (extra: pulumi.CustomResourceOptions = {}) => childOptions(this, args.provider, extra);
+    const modelsNamespace = args.modelsNamespace ?? MODELS_NAMESPACE;
+    this.namespace = args.namespace ?? modelsNamespace;
+    this.image = args.image
+      ? undefined
+      : new ProjectImage(
+          `${name}-image`,
+          { environment: args.environment, images: args.images, ...GATEWAY_IMAGE },
+          { parent: this },
+        );
+    const plan = planGateway({
+      name,
+      environment: args.environment,
+      gateway: args.gateway,
+      models: args.models,
+      namespace: this.namespace,
+      modelsNamespace,
+      monitoring: args.monitoring,
+      secretKeys: args.apiKeys !== undefined,
+      image: args.image ?? this.image!.ref,
+      ...(args.startupBudgetSeconds ? { startupBudgetSeconds: args.startupBudgetSeconds } : {}),
+      ...(args.managedStore
+        ? {
+            externalStore: {
+              // TLS (rediss) with the token, which Kubernetes puts in from the Secret ($(VAR) expansion).
+              url: pulumi.interpolate`rediss://:$(STORE_PASSWORD)@${args.managedStore.host}:${args.managedStore.port}`,
+              withPassword: true,
+            },
+          }
+        : {}),
     });
-    // Keys from secrets.apiKeys make the gateway authenticated even when gateway.keys is empty.
-    const cfg = args.apiKeys ? { ...this.runtimeConfig, allowAnonymous: false } : this.runtimeConfig;
-    this.configMap = new k8s.core.v1.ConfigMap(
-      `${name}-config`,
-      { metadata: meta(), data: { "config.json": JSON.stringify(cfg, null, 2) } },
-      o(),
-    );
+    this.plan = plan;
+    this.serviceName = plan.names.base;
+    this.replicas = plan.replicas;
+    this.redisMode = plan.storeMode;
+    this.runtimeConfig = plan.runtimeConfig;
+
+    if (args.managedStore)
+      this.storeAuthSecret = new k8s.core.v1.Secret(
+        `${name}-redis-auth`,
+        {
+          metadata: { name: plan.names.storeAuth, namespace: this.namespace },
+          type: "Opaque",
+          stringData: pulumi.output(pulumi.secret(args.managedStore.authToken)).apply(storeAuthData),
+        },
+        o(),
+      );
+    if (plan.store) {
+      const s = plan.store;
+      const password = pulumi.secret(
+        args.storePassword ??
+          (args.apiKeys
+            ? args.apiKeys.apply((k) => derivedStorePassword(k[0]!))
+            : pulumi.output(derivedStorePassword(`${pulumi.getProject()}/${pulumi.getStack()}/${name}`))),
+      );
+      const authSecret = new k8s.core.v1.Secret(
+        `${name}-redis-auth`,
+        { metadata: s.authSecretMetadata, type: "Opaque", stringData: pulumi.output(password).apply(storeAuthData) },
+        o(),
+      );
+      const volumeClaim = new k8s.core.v1.PersistentVolumeClaim(`${name}-redis-data`, s.volumeClaim, o());
+      const deployment = new k8s.apps.v1.Deployment(
+        `${name}-redis`,
+        s.deployment,
+        o({ dependsOn: [authSecret, volumeClaim] }),
+      );
+      this.redis = {
+        authSecret,
+        volumeClaim,
+        deployment,
+        service: new k8s.core.v1.Service(`${name}-redis`, s.service, o()),
+        podDisruptionBudget: new k8s.policy.v1.PodDisruptionBudget(`${name}-redis`, s.podDisruptionBudget, o()),
+        networkPolicy: new k8s.networking.v1.NetworkPolicy(`${name}-redis`, s.networkPolicy, o()),
+      };
+    }
+
+    this.configMap = new k8s.core.v1.ConfigMap(`${name}-config`, plan.configMap, o());
     this.keysSecret = new k8s.core.v1.Secret(
       `${name}-keys`,
       {
-        metadata: meta(`${GATEWAY_SERVICE}-keys`),
+        metadata: plan.keysSecretMetadata,
         type: "Opaque",
         stringData: {
           "keys.json": pulumi.secret(
             pulumi
               .all([
                 args.apiKeys ?? [],
-                pulumi.all((args.namedKeys ?? []).map((n) => n.key.apply((key) => ({ name: n.name, key })))),
+                pulumi.all((args.namedKeys ?? []).map((n) => n.key.apply((key) => ({ ...n, key })))),
               ])
-              .apply(([keys, named]) => JSON.stringify(hashedKeys(keys, named))),
+              .apply(([keys, named]) => JSON.stringify(hashedKeys(keys, named, args.gateway.keys))),
           ),
         },
       },
       o(),
     );
-
-    const configHash = createHash("sha256").update(JSON.stringify(cfg)).digest("hex").slice(0, 12);
-    // The server drains for gatewayDrainSeconds (runtime config drainTimeoutMs); the pod adds the preStop pause.
-    const drainSeconds = Math.ceil(gatewayDrainSeconds(g)) + PRESTOP_SECONDS;
-    const memoryMiB = gatewayMemoryLimitMiB(this.runtimeConfig.maxBytesInFlight);
+    this.discovery = {
+      serviceAccount: new k8s.core.v1.ServiceAccount(`${name}-discovery`, plan.discovery.serviceAccount, o()),
+      role: new k8s.rbac.v1.Role(`${name}-discovery`, plan.discovery.role, o()),
+      roleBinding: new k8s.rbac.v1.RoleBinding(`${name}-discovery`, plan.discovery.roleBinding, o()),
+    };
     this.deployment = new k8s.apps.v1.Deployment(
       `${name}-deployment`,
-      {
-        metadata: meta(),
-        spec: {
-          replicas: this.replicas,
-          selector: { matchLabels: selector },
-          strategy: { type: "RollingUpdate", rollingUpdate: { maxUnavailable: 0, maxSurge: 1 } },
-          minReadySeconds: 5,
-          revisionHistoryLimit: 5,
-          template: {
-            metadata: {
-              // ENGINE_CLIENT_LABEL: the engines' NetworkPolicy admits the gateway's pods.
-              labels: { ...labels, [ENGINE_CLIENT_LABEL]: "true" },
-              // A new route table or key set rolls the pods (the server reads its config once, at start).
-              annotations: { "retrieval-stack.io/config-hash": configHash },
-            },
-            spec: {
-              automountServiceAccountToken: false,
-              // SIGTERM drains in-flight requests; the pod gets the longest upstream call plus margin.
-              terminationGracePeriodSeconds: drainSeconds + 10,
-              securityContext: nonRootPodSecurity(NODE_IMAGE_UID),
-              ...(this.replicas > 1
-                ? {
-                    topologySpreadConstraints: [
-                      {
-                        maxSkew: 1,
-                        topologyKey: "topology.kubernetes.io/zone",
-                        whenUnsatisfiable: profile.minZones > 1 ? "DoNotSchedule" : "ScheduleAnyway",
-                        labelSelector: { matchLabels: selector },
-                      },
-                    ],
-                  }
-                : {}),
-              containers: [
-                {
-                  name: GATEWAY_CONTAINER,
-                  image:
-                    args.image ??
-                    new ProjectImage(
-                      `${name}-image`,
-                      { environment, images: args.images, ...GATEWAY_IMAGE },
-                      { parent: this },
-                    ).ref,
-                  imagePullPolicy: "IfNotPresent",
-                  ports: [
-                    { name: "http", containerPort: GATEWAY_CONTAINER_PORT, protocol: "TCP" },
-                    { name: "metrics", containerPort: GATEWAY_METRICS_PORT, protocol: "TCP" },
-                  ],
-                  env: [
-                    { name: "GATEWAY_CONFIG_FILE", value: `${CONFIG_DIR}/config.json` },
-                    { name: "GATEWAY_KEYS_FILE", value: `${KEYS_DIR}/keys.json` },
-                    { name: "PORT", value: String(GATEWAY_CONTAINER_PORT) },
-                    { name: "METRICS_PORT", value: String(GATEWAY_METRICS_PORT) },
-                    { name: "NODE_OPTIONS", value: `--max-old-space-size=${Math.floor((memoryMiB * 3) / 4)}` },
-                  ],
-                  volumeMounts: [
-                    { name: "config", mountPath: CONFIG_DIR, readOnly: true },
-                    { name: "keys", mountPath: KEYS_DIR, readOnly: true },
-                  ],
-                  readinessProbe: {
-                    httpGet: { path: "/readyz", port: "http" },
-                    periodSeconds: 5,
-                    failureThreshold: 2,
-                  },
-                  livenessProbe: {
-                    httpGet: { path: "/healthz", port: "http" },
-                    periodSeconds: 10,
-                    failureThreshold: 3,
-                  },
-                  // Endpoints drop the pod before it stops taking connections.
-                  lifecycle: { preStop: { exec: { command: ["sleep", String(PRESTOP_SECONDS)] } } },
-                  resources: { requests: { cpu: "500m", memory: "256Mi" }, limits: { memory: `${memoryMiB}Mi` } },
-                  securityContext: restrictedContainerSecurity(),
-                },
-              ],
-              volumes: [
-                { name: "config", configMap: { name: this.configMap.metadata.name } },
-                { name: "keys", secret: { secretName: this.keysSecret.metadata.name } },
-              ],
-            },
-          },
-        },
-      },
-      o({ dependsOn: this.redis ? [this.redis.service] : [] }),
+      plan.deployment,
+      o({
+        dependsOn: [
+          this.configMap,
+          this.keysSecret,
+          this.discovery.roleBinding,
+          ...(this.redis ? [this.redis.service, this.redis.authSecret] : []),
+        ],
+        // KEDA (or the HPA) owns the replica count once it runs: Pulumi sets it at creation only, as for the
+        // models' Deployments; otherwise the next `pulumi up` after a scale-up fails on a server-side-apply
+        // conflict over .spec.replicas.
+        ...(plan.replicasOwnedByAutoscaler ? { ignoreChanges: ["spec.replicas"] } : {}),
+      }),
     );
-
-    this.service = new k8s.core.v1.Service(
-      `${name}-service`,
-      {
-        metadata: meta(),
-        spec: {
-          type: "ClusterIP",
-          selector,
-          ports: [{ name: "http", port: GATEWAY_SERVICE_PORT, targetPort: "http", protocol: "TCP" }],
-        },
-      },
-      o(),
-    );
-
-    this.metricsService = new k8s.core.v1.Service(
-      `${name}-metrics-service`,
-      {
-        metadata: { ...meta(`${GATEWAY_SERVICE}-metrics`), labels: { ...labels, [METRICS_LABEL]: "metrics" } },
-        spec: {
-          type: "ClusterIP",
-          selector,
-          ports: [{ name: "metrics", port: GATEWAY_METRICS_PORT, targetPort: "metrics", protocol: "TCP" }],
-        },
-      },
-      o(),
-    );
-
-    this.networkPolicy = new k8s.networking.v1.NetworkPolicy(
-      `${name}-netpol`,
-      {
-        metadata: meta(),
-        spec: {
-          podSelector: { matchLabels: selector },
-          policyTypes: ["Ingress"],
-          ingress: [
-            {
-              from: [
-                { namespaceSelector: { matchLabels: { [NAMESPACE_NAME_LABEL]: INGRESS_NAMESPACE } } },
-                { namespaceSelector: { matchLabels: { [NAMESPACE_NAME_LABEL]: MONITORING_NAMESPACE } } },
-                { podSelector: { matchLabels: { [ENGINE_CLIENT_LABEL]: "true" } } },
-              ],
-              ports: [{ protocol: "TCP", port: GATEWAY_CONTAINER_PORT }],
-            },
-            {
-              from: [{ namespaceSelector: { matchLabels: { [NAMESPACE_NAME_LABEL]: MONITORING_NAMESPACE } } }],
-              ports: [{ protocol: "TCP", port: GATEWAY_METRICS_PORT }],
-            },
-          ],
-        },
-      },
-      o(),
-    );
-
-    if (this.replicas >= 2)
-      new k8s.policy.v1.PodDisruptionBudget(
-        `${name}-pdb`,
-        { metadata: meta(), spec: { maxUnavailable: 1, selector: { matchLabels: selector } } },
-        o(),
-      );
-
-    const maxReplicas = Math.max(this.replicas, g.maxReplicas);
-    if (args.monitoring) {
-      new k8s.apiextensions.CustomResource(
-        `${name}-servicemonitor`,
-        {
-          apiVersion: "monitoring.coreos.com/v1",
-          kind: "ServiceMonitor",
-          metadata: meta(),
-          spec: {
-            selector: { matchLabels: { ...selector, [METRICS_LABEL]: "metrics" } },
-            namespaceSelector: { matchNames: [namespace] },
-            endpoints: [{ port: "metrics", path: "/metrics", interval: "15s" }],
-          },
-        },
-        o(),
-      );
-      const sel = `namespace="${namespace}"`;
-      new k8s.apiextensions.CustomResource(
+    this.service = new k8s.core.v1.Service(`${name}-service`, plan.service, o());
+    this.metricsService = new k8s.core.v1.Service(`${name}-metrics-service`, plan.metricsService, o());
+    this.networkPolicy = new k8s.networking.v1.NetworkPolicy(`${name}-netpol`, plan.networkPolicy, o());
+    if (plan.podDisruptionBudget)
+      this.podDisruptionBudget = new k8s.policy.v1.PodDisruptionBudget(`${name}-pdb`, plan.podDisruptionBudget, o());
+    if (plan.serviceMonitor)
+      this.serviceMonitor = new k8s.apiextensions.CustomResource(`${name}-servicemonitor`, plan.serviceMonitor, o());
+    if (plan.scaledObject)
+      this.scaledObject = new k8s.apiextensions.CustomResource(
         `${name}-scaledobject`,
-        {
-          apiVersion: "keda.sh/v1alpha1",
-          kind: "ScaledObject",
-          metadata: meta(),
-          spec: {
-            scaleTargetRef: { kind: "Deployment", name: GATEWAY_SERVICE },
-            minReplicaCount: this.replicas,
-            maxReplicaCount: maxReplicas,
-            triggers: [
-              {
-                type: "prometheus",
-                name: "request-rate",
-                metricType: "AverageValue",
-                metadata: {
-                  serverAddress: PROMETHEUS_URL,
-                  query: `sum(rate(retrieval_gateway_requests_total{${sel}}[1m]))`,
-                  threshold: String(GATEWAY_SCALING.requestsPerSecondPerReplica),
-                  ignoreNullValues: "true",
-                },
-              },
-              {
-                type: "prometheus",
-                name: "in-flight",
-                metricType: "AverageValue",
-                metadata: {
-                  serverAddress: PROMETHEUS_URL,
-                  query: `sum(retrieval_gateway_in_flight_requests{${sel}})`,
-                  threshold: String(GATEWAY_SCALING.inFlightPerReplica),
-                  ignoreNullValues: "true",
-                },
-              },
-            ],
-          },
-        },
+        plan.scaledObject,
         o({ dependsOn: [this.deployment] }),
       );
-    } else if (maxReplicas > this.replicas) {
-      new k8s.autoscaling.v2.HorizontalPodAutoscaler(
+    if (plan.hpa)
+      this.hpa = new k8s.autoscaling.v2.HorizontalPodAutoscaler(
         `${name}-hpa`,
-        {
-          metadata: meta(),
-          spec: {
-            scaleTargetRef: { apiVersion: "apps/v1", kind: "Deployment", name: GATEWAY_SERVICE },
-            minReplicas: this.replicas,
-            maxReplicas,
-            metrics: [
-              { type: "Resource", resource: { name: "cpu", target: { type: "Utilization", averageUtilization: 70 } } },
-            ],
-          },
-        },
+        plan.hpa,
         o({ dependsOn: [this.deployment] }),
       );
-    }
 
-    this.url = pulumi.output(`http://${GATEWAY_SERVICE}.${namespace}.svc.cluster.local`);
+    this.url = pulumi.output(plan.url);
     this.registerOutputs({ url: this.url });
-  }
-
-  private deployRedis(
-    namespace: string,
-    gatewaySelector: Record<string, string>,
-    o: (extra?: pulumi.CustomResourceOptions) => pulumi.CustomResourceOptions,
-  ): { deployment: k8s.apps.v1.Deployment; service: k8s.core.v1.Service } {
-    const labels = standardLabels(REDIS_SERVICE, "gateway-redis");
-    const selector = { "app.kubernetes.io/name": REDIS_SERVICE, "app.kubernetes.io/component": "gateway-redis" };
-    const meta = { name: REDIS_SERVICE, namespace, labels };
-    const deployment = new k8s.apps.v1.Deployment(
-      "gateway-redis",
-      {
-        metadata: meta,
-        spec: {
-          replicas: 1,
-          selector: { matchLabels: selector },
-          // One writer: never two at once during a rollout.
-          strategy: { type: "Recreate" },
-          template: {
-            metadata: { labels },
-            spec: {
-              automountServiceAccountToken: false,
-              securityContext: nonRootPodSecurity(999),
-              containers: [
-                {
-                  name: "redis",
-                  image: REDIS_IMAGE,
-                  // Counters with TTLs only: no RDB/AOF, evict the keys closest to expiry if memory runs out.
-                  args: [
-                    "--save",
-                    "",
-                    "--appendonly",
-                    "no",
-                    "--maxmemory",
-                    "200mb",
-                    "--maxmemory-policy",
-                    "volatile-ttl",
-                  ],
-                  ports: [{ name: "redis", containerPort: REDIS_PORT, protocol: "TCP" }],
-                  readinessProbe: { tcpSocket: { port: "redis" }, periodSeconds: 5 },
-                  livenessProbe: { tcpSocket: { port: "redis" }, periodSeconds: 10 },
-                  resources: { requests: { cpu: "100m", memory: "256Mi" }, limits: { memory: "256Mi" } },
-                  securityContext: restrictedContainerSecurity(),
-                  volumeMounts: [{ name: "data", mountPath: "/data" }],
-                },
-              ],
-              volumes: [{ name: "data", emptyDir: { sizeLimit: "64Mi" } }],
-            },
-          },
-        },
-      },
-      o(),
-    );
-    const service = new k8s.core.v1.Service(
-      "gateway-redis",
-      {
-        metadata: meta,
-        spec: { type: "ClusterIP", selector, ports: [{ name: "redis", port: REDIS_PORT, targetPort: "redis" }] },
-      },
-      o(),
-    );
-    new k8s.networking.v1.NetworkPolicy(
-      "gateway-redis",
-      {
-        metadata: meta,
-        spec: {
-          podSelector: { matchLabels: selector },
-          policyTypes: ["Ingress"],
-          ingress: [
-            {
-              from: [{ podSelector: { matchLabels: gatewaySelector } }],
-              ports: [{ protocol: "TCP", port: REDIS_PORT }],
-            },
-          ],
-        },
-      },
-      o(),
-    );
-    return { deployment, service };
   }
 }

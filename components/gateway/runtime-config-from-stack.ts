@@ -18,7 +18,18 @@ export interface RuntimeOptions {
   readonly extraKeys?: readonly { name: string; sha256: string }[];
   readonly redisUrl?: string;
   readonly playground: boolean;
+  /** Gateway replicas (the divisor of the per-replica limits while the store is down). Default 1. */
+  readonly replicas?: number;
+  /** Per-pod routing: discover each model's ready pods from its Service's EndpointSlices. Default false. */
+  readonly discovery?: boolean;
+  /** Startup budget per model name (seconds): the default wake wait (capped at WAKE_WAIT_CAP_SECONDS). */
+  readonly startupBudgetSeconds?: Readonly<Record<string, number>>;
 }
+
+/** The longest a request waits for a model to wake by default (a large model may take longer than a caller would). */
+export const WAKE_WAIT_CAP_SECONDS = 600;
+/** The name of the models' Service port to the engine (components/serving/service.ts): EndpointSlices list it. */
+export const MODEL_SERVICE_PORT_NAME = "http";
 
 /** A model's in-cluster Service URL (components/serving/model-service.ts names it after the model). */
 export function serviceUrl(model: Pick<ModelConfig, "name">, namespace: string): string {
@@ -44,6 +55,15 @@ export function gatewayRuntimeConfig(
       maxTokens: m.maxModelLen ?? spec?.maxTokens ?? 512,
       ownedBy: m.engine,
       ...(g.rerankCache[m.name] ? { cache: g.rerankCache[m.name] } : {}),
+      ...(options.discovery ? { discovery: { namespace, service: m.name, portName: MODEL_SERVICE_PORT_NAME } } : {}),
+      maxInFlightPerPod: Math.max(1, Math.round(m.autoscaling.inFlightPerReplica)),
+      wake: {
+        queueSize: g.wake.queueSize,
+        maxWaitMs:
+          1000 *
+          (g.wake.maxWaitSeconds ??
+            Math.min(WAKE_WAIT_CAP_SECONDS, options.startupBudgetSeconds?.[m.name] ?? WAKE_WAIT_CAP_SECONDS)),
+      },
     };
   });
   const keys = new Map<string, RuntimeKey>();
@@ -75,6 +95,7 @@ export function gatewayRuntimeConfig(
                 },
               }
             : {}),
+          ...(a.fallback ? { fallback: a.fallback } : {}),
         },
       ]),
     ),
@@ -82,7 +103,11 @@ export function gatewayRuntimeConfig(
     allowAnonymous: keys.size === 0 && !g.jwt,
     limits: g.limits,
     ...(g.jwt ? { jwt: g.jwt } : {}),
-    redis: { ...(options.redisUrl ? { url: options.redisUrl } : {}), onDown: g.redis.onDown },
+    redis: {
+      ...(options.redisUrl ? { url: options.redisUrl } : {}),
+      onDown: g.redis.onDown,
+      replicas: options.replicas ?? 1,
+    },
     maxBodyBytes: g.maxBodyBytes,
     maxInputs: g.maxInputs,
     maxDocuments: g.maxDocuments,

@@ -22,6 +22,17 @@ export const RuntimeModelSchema = z.strictObject({
   /** `owned_by` in /v1/models: the engine. */
   ownedBy: z.string().min(1),
   cache: RerankCacheSchema.optional(),
+  /**
+   * The model's Service, whose EndpointSlices name its ready pods (per-pod routing); absent: no discovery, the
+   * upstreams are used as they are.
+   */
+  discovery: z
+    .strictObject({ namespace: z.string().min(1), service: z.string().min(1), portName: z.string().min(1) })
+    .optional(),
+  /** Requests in flight per ready pod before the rest queue in the gateway (what the engine batches well). */
+  maxInFlightPerPod: z.number().int().positive().optional(),
+  /** Requests held while the model has no ready pod, and how long each may wait. Absent: no waiting. */
+  wake: z.strictObject({ queueSize: z.number().int().min(0), maxWaitMs: z.number().int().positive() }).optional(),
 });
 export type RuntimeModel = z.infer<typeof RuntimeModelSchema>;
 
@@ -29,6 +40,11 @@ export const RuntimeKeySchema = z.strictObject({
   name: z.string().min(1),
   sha256: z.array(z.string().regex(/^[0-9a-f]{64}$/)).min(1),
   limits: GatewayLimitsSchema.partial().optional(),
+  /**
+   * The stack's own callers (post-deploy verification, quality canary): exempt from the customer limits and
+   * quotas (`limits` then holds their own rate, sized to what they do), and counted apart.
+   */
+  internal: z.boolean().optional(),
   /** Models and aliases this key may call (others answer 404 as if absent); absent: every model. */
   models: z.array(z.string().min(1)).min(1).optional(),
 });
@@ -49,6 +65,8 @@ export const RuntimeConfigSchema = z.strictObject({
             timeoutMs: z.number().int().positive(),
           })
           .optional(),
+        /** Serves the alias while its targets' breaker is open or they have no ready pod past the wake wait. */
+        fallback: z.string().optional(),
       }),
     )
     .default({}),
@@ -58,7 +76,12 @@ export const RuntimeConfigSchema = z.strictObject({
   limits: GatewayLimitsSchema,
   jwt: GatewayJwtSchema.optional(),
   /** Absent: limits kept in this process's memory. */
-  redis: z.strictObject({ url: z.string().optional(), onDown: z.enum(["fail-open", "fail-closed"]) }),
+  redis: z.strictObject({
+    url: z.string().optional(),
+    onDown: z.enum(["fail-open", "fail-closed"]),
+    /** fail-open keeps each key at limits / replicas in each replica's memory while the store is down. */
+    replicas: z.number().int().positive().default(1),
+  }),
   maxBodyBytes: z.number().int().positive(),
   maxInputs: z.number().int().positive(),
   maxDocuments: z.number().int().positive(),

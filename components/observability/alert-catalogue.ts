@@ -36,9 +36,14 @@ export const ALERT_CATALOGUE = {
   GatewayCircuitBreakerOpen: { severity: "critical", scope: "model", meaning: "the gateway's breaker is open" },
   GatewayQuotaExhausted: { severity: "warning", scope: "API key", meaning: "the gateway keeps refusing over quota" },
   GatewayRedisDown: {
+    severity: "critical",
+    scope: "gateway",
+    meaning: "limit store unreachable: each replica limits alone from memory (fail-open) or refuses (fail-closed)",
+  },
+  GatewayKeysReloadFailed: {
     severity: "warning",
     scope: "gateway",
-    meaning: "Redis unreachable: rate limits and quotas fail open",
+    meaning: "a key Secret update was malformed: the last good keys stay in force",
   },
   ModelQualityLow: { severity: "warning", scope: "model", meaning: "canary MRR@10 below the model's threshold" },
   CanaryCheckFailing: { severity: "warning", scope: "model", meaning: "a canary check of the model fails" },

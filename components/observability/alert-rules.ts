@@ -414,9 +414,19 @@ export function gatewayDrafts(input: AlertRulesInput): DraftGroup {
       alert: "GatewayRedisDown",
       expr: `(min(retrieval_gateway_redis_up) < 1) or (sum(rate(retrieval_gateway_limit_fail_open_total[${RATE_WINDOW}])) > 0)`,
       for: g.redisDownFor,
-      summary: "Gateway cannot use Redis: rate limits and quotas fail open",
-      description: `For ${g.redisDownFor} a gateway replica has reported Redis down (retrieval_gateway_redis_up 0) or let requests through unchecked (retrieval_gateway_limit_fail_open_total rising): no rate limit or quota is enforced.`,
-      firesWhen: "Redis down or limit checks failing open",
+      summary:
+        "Gateway limit store unreachable: every replica limits from its own memory at its share of each key's limits",
+      description: `For ${g.redisDownFor} a gateway replica has not reached its limit store (retrieval_gateway_redis_up 0) or has judged requests by its in-memory limits (retrieval_gateway_limit_fail_open_total rising). With redis.onDown fail-open (the default) each replica now enforces every key's rate and daily quotas alone, at the configured values divided by the configured gateway replicas, counting only the traffic it sees itself: a key may exceed its limits by the factor KEDA scaled the gateway beyond its configured replicas, and usage counted before the outage is not seen. With fail-closed every limited request is answered 503.`,
+      firesWhen: "limit store down, or requests judged by per-replica memory limits",
+    },
+    {
+      alert: "GatewayKeysReloadFailed",
+      expr: `sum(increase(retrieval_gateway_keys_reload_failures_total[10m])) > 0`,
+      for: "0m",
+      summary: "Gateway refused a key update: the last good keys stay in force",
+      description:
+        "A gateway replica read a changed key Secret that is not a valid key list and kept its last good keys: keys added since are refused (401) and keys revoked since still work, until the Secret is fixed.",
+      firesWhen: "a malformed key Secret update in the last 10m",
     },
   ];
   return { name: "retrieval-stack.gateway", scope: {}, drafts };

@@ -65,6 +65,9 @@ export const GATEWAY_METRICS = [
   "retrieval_gateway_shadow_calls_total",
   "retrieval_gateway_shadow_compared_total",
   "retrieval_gateway_shadow_agreement_sum",
+  "retrieval_gateway_limit_store_fallback",
+  "retrieval_gateway_keys_reload_failures_total",
+  "retrieval_gateway_waiting_requests",
 ] as const;
 
 /** Series every Prometheus writes itself. */

@@ -433,11 +433,12 @@ export const SEED_CASES: TestCase[] = [
         alertname: "GatewayRedisDown",
         exp_alerts: [
           {
-            exp_labels: { alertname: "GatewayRedisDown", severity: "warning" },
+            exp_labels: { alertname: "GatewayRedisDown", severity: "critical" },
             exp_annotations: {
-              summary: "Gateway cannot use Redis: rate limits and quotas fail open",
+              summary:
+                "Gateway limit store unreachable: every replica limits from its own memory at its share of each key's limits",
               description:
-                "For 2m a gateway replica has reported Redis down (retrieval_gateway_redis_up 0) or let requests through unchecked (retrieval_gateway_limit_fail_open_total rising): no rate limit or quota is enforced.",
+                "For 2m a gateway replica has not reached its limit store (retrieval_gateway_redis_up 0) or has judged requests by its in-memory limits (retrieval_gateway_limit_fail_open_total rising). With redis.onDown fail-open (the default) each replica now enforces every key's rate and daily quotas alone, at the configured values divided by the configured gateway replicas, counting only the traffic it sees itself: a key may exceed its limits by the factor KEDA scaled the gateway beyond its configured replicas, and usage counted before the outage is not seen. With fail-closed every limited request is answered 503.",
               runbook_url: runbook("GatewayRedisDown"),
             },
           },
@@ -459,16 +460,41 @@ export const SEED_CASES: TestCase[] = [
         alertname: "GatewayRedisDown",
         exp_alerts: [
           {
-            exp_labels: { alertname: "GatewayRedisDown", severity: "warning" },
+            exp_labels: { alertname: "GatewayRedisDown", severity: "critical" },
             exp_annotations: {
-              summary: "Gateway cannot use Redis: rate limits and quotas fail open",
+              summary:
+                "Gateway limit store unreachable: every replica limits from its own memory at its share of each key's limits",
               description:
-                "For 2m a gateway replica has reported Redis down (retrieval_gateway_redis_up 0) or let requests through unchecked (retrieval_gateway_limit_fail_open_total rising): no rate limit or quota is enforced.",
+                "For 2m a gateway replica has not reached its limit store (retrieval_gateway_redis_up 0) or has judged requests by its in-memory limits (retrieval_gateway_limit_fail_open_total rising). With redis.onDown fail-open (the default) each replica now enforces every key's rate and daily quotas alone, at the configured values divided by the configured gateway replicas, counting only the traffic it sees itself: a key may exceed its limits by the factor KEDA scaled the gateway beyond its configured replicas, and usage counted before the outage is not seen. With fail-closed every limited request is answered 503.",
               runbook_url: runbook("GatewayRedisDown"),
             },
           },
         ],
       },
+    ],
+  },
+  {
+    name: "GatewayKeysReloadFailed: a refused key update fires; a flat failure counter is silent",
+    interval: "1m",
+    input_series: [gateway("retrieval_gateway_keys_reload_failures_total", {}, "0x10 1x30")],
+    alert_rule_test: [
+      { eval_time: "8m", alertname: "GatewayKeysReloadFailed", exp_alerts: none },
+      {
+        eval_time: "12m",
+        alertname: "GatewayKeysReloadFailed",
+        exp_alerts: [
+          {
+            exp_labels: { alertname: "GatewayKeysReloadFailed", severity: "warning" },
+            exp_annotations: {
+              summary: "Gateway refused a key update: the last good keys stay in force",
+              description:
+                "A gateway replica read a changed key Secret that is not a valid key list and kept its last good keys: keys added since are refused (401) and keys revoked since still work, until the Secret is fixed.",
+              runbook_url: runbook("GatewayKeysReloadFailed"),
+            },
+          },
+        ],
+      },
+      { eval_time: "35m", alertname: "GatewayKeysReloadFailed", exp_alerts: none },
     ],
   },
 ];

@@ -49,6 +49,29 @@ export const gatewayRules: Rule = (config) => {
       });
       continue;
     }
+    if (a.fallback !== undefined) {
+      const f = byName.get(a.fallback);
+      const task = targets[0]!.m!.task;
+      const dims = servedDims(targets[0]!.m!);
+      if (!f)
+        out.push({
+          path: at("fallback"),
+          value: a.fallback,
+          message: `is not a model of this stack. Fix: use one of ${[...byName.keys()].join(", ")}.`,
+        });
+      else if (f.task !== task)
+        out.push({
+          path: at("fallback"),
+          value: a.fallback,
+          message: `is a${f.task === "embed" ? "n embed" : " rerank"} model and the alias serves ${task}. Fix: name a ${task} model.`,
+        });
+      else if (task === "embed" && servedDims(f) !== dims)
+        out.push({
+          path: at("fallback"),
+          value: a.fallback,
+          message: `serves ${servedDims(f) ?? "?"}-dim vectors and the alias ${dims ?? "?"}-dim ones: its vectors would not fit the callers' indexes. Fix: name a model of ${dims ?? "the same"} dims (and the same vectors), or remove the fallback.`,
+        });
+    }
     const live = targets.filter((x) => x.t.weight > 0);
     if (live.length === 0)
       out.push({
@@ -153,11 +176,12 @@ export const gatewayRules: Rule = (config) => {
       value: g.redis.url,
       message: `is only read with redis.mode "external" (now "${g.redis.mode}"). Fix: set mode to "external" or remove the url.`,
     });
-  if (g.redis.mode === "memory" && (g.replicas ?? 1) > 1)
+  const mostReplicas = Math.max(g.replicas ?? 1, g.maxReplicas);
+  if (g.redis.mode === "memory" && mostReplicas > 1)
     out.push({
       path: ["gateway", "redis", "mode"],
       value: g.redis.mode,
-      message: `keeps limits per replica, so ${g.replicas} replicas would let each key through ${g.replicas} times its limit. Fix: use "deploy" (or "auto") so replicas share the counts in Redis, or run one replica.`,
+      message: `keeps limits per replica, and the gateway may run ${mostReplicas} replicas (replicas/maxReplicas), which would let each key through ${mostReplicas} times its limit. Fix: use "deploy" (or "auto") so replicas share the counts in Redis, or set replicas and maxReplicas to 1.`,
     });
   if (g.replicas !== undefined && g.replicas > g.maxReplicas)
     out.push({

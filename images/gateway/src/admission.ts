@@ -7,6 +7,7 @@ import type { BoundedLabel } from "./labels";
 import { RedisDownError, type Limiter } from "./limits";
 import type { GatewayMetrics } from "./metrics";
 import type { ModelRoute, ModelRoutes } from "./model-routes";
+import { preferWaitMs } from "./wake-queue";
 
 export type Task = "embed" | "rerank";
 
@@ -72,10 +73,34 @@ export class Admission {
     return route;
   }
 
+  /**
+   * The route that serves an admitted call: the model itself, once it has a ready pod (a model with none holds the
+   * call in its wake queue, up to its wait; `Prefer: wait=N` shortens it); the alias' fallback model instead while
+   * the model's breaker is open or it has no ready pod past the wait, when the alias names one that can serve.
+   */
+  async ready(ctx: RequestContext, route: ModelRoute, prefer: string | string[] | undefined): Promise<ModelRoute> {
+    const fallback = this.routes.fallbackOf(ctx.model);
+    const canServe = (r: ModelRoute) =>
+      r.breaker.current !== "open" && (r.group.endpoints.ready > 0 || !r.group.endpoints.discovered);
+    const use = (r: ModelRoute) => {
+      ctx.servedBy = r.model.name;
+      return r;
+    };
+    if (route.breaker.current === "open" && fallback && canServe(fallback)) return use(fallback);
+    if (!route.wake) return route;
+    try {
+      await route.wake.ready(route.group.endpoints, preferWaitMs(prefer));
+      return route;
+    } catch (e) {
+      if (fallback && canServe(fallback)) return use(fallback);
+      throw e;
+    }
+  }
+
   /** Reserves the request's documents and token bound against the caller's limits (429 when they do not fit). */
   async reserve(ctx: RequestContext, count: number, tokenBound: () => number): Promise<void> {
     const caller = ctx.caller!;
-    const limits = caller.limits ? this.limitsOf(caller) : this.config.limits;
+    const limits = caller.limits || caller.internal ? this.limitsOf(caller) : this.config.limits;
     let admission;
     try {
       admission = await this.limiter.admit(caller.name, limits, {
@@ -115,10 +140,22 @@ export class Admission {
     );
   }
 
-  /** A named key's limits over the defaults, merged once per key. */
+  /**
+   * A named key's limits over the defaults, merged once per key. Our own callers (internal) get their own rate
+   * and burst and no daily quota: the customers' limits and quotas are not theirs.
+   */
   private limitsOf(caller: Caller): GatewayLimits {
     let l = this.keyLimits.get(caller);
-    if (!l) this.keyLimits.set(caller, (l = { ...this.config.limits, ...caller.limits }));
+    if (!l) {
+      const d = this.config.limits;
+      l = caller.internal
+        ? {
+            requestsPerSecond: caller.limits?.requestsPerSecond ?? d.requestsPerSecond,
+            burst: caller.limits?.burst ?? d.burst,
+          }
+        : { ...d, ...caller.limits };
+      this.keyLimits.set(caller, l);
+    }
     return l;
   }
 

@@ -13,6 +13,8 @@ export interface Caller {
   readonly via: "key" | "jwt" | "anonymous";
   /** Limit overrides of a named key. */
   readonly limits?: RuntimeConfig["keys"][number]["limits"];
+  /** The stack's own caller (verification, canary): its own limits only, no customer limits or quotas. */
+  readonly internal?: boolean;
   /** The models and aliases it may call; undefined: all. */
   readonly models?: ReadonlySet<string>;
 }
@@ -60,16 +62,27 @@ export class Authenticator {
   private readonly jwks?: JWTVerifyGetKey;
 
   constructor(private readonly config: Pick<RuntimeConfig, "keys" | "jwt" | "allowAnonymous">) {
-    for (const k of config.keys) {
+    this.replaceKeys(config.keys);
+    if (config.jwt) this.jwks = createRemoteJWKSet(new URL(config.jwt.jwksUrl));
+  }
+
+  /**
+   * Puts a new key set in force at once (the mounted key file changed): a key that is no longer in it is refused
+   * on its next request (the verified-key cache is emptied), a new one is accepted.
+   */
+  replaceKeys(keys: RuntimeConfig["keys"]): void {
+    this.byHash.clear();
+    this.verified.clear();
+    for (const k of keys) {
       const caller: Caller = {
         name: k.name,
         via: "key",
         ...(k.limits ? { limits: k.limits } : {}),
+        ...(k.internal ? { internal: true } : {}),
         ...(k.models ? { models: new Set(k.models) } : {}),
       };
       for (const h of k.sha256) this.byHash.set(h, { hashes: k.sha256, caller });
     }
-    if (config.jwt) this.jwks = createRemoteJWKSet(new URL(config.jwt.jwksUrl));
   }
 
   /** The caller of a key verified before, without a promise (the hot path); undefined: ask authenticate(). */

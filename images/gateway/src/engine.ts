@@ -7,6 +7,7 @@ import {
 import type { RuntimeModel } from "../../../components/gateway/runtime-config";
 import { GatewayError, unavailable, UpstreamInvalid } from "./errors";
 import type { UpstreamAnswer, UpstreamGroup } from "./upstream";
+import { requestWork, type WorkRequest } from "./work";
 
 /**
  * The gateway's only engine knowledge is the model's dialect (components/serving/dialects): it builds the
@@ -22,6 +23,8 @@ export interface EngineCall {
   readonly take?: (bytes: number) => boolean;
   /** Where an engine's own error text goes (our log, never the caller). */
   readonly log?: (message: string) => void;
+  /** The caller's key name: fair admission queues per key (fair-queue.ts). */
+  readonly key?: string;
 }
 
 export interface EngineResult<T> {
@@ -88,6 +91,8 @@ async function callOnce<Req, Res>(
     maxBytes: call.maxBytes,
     ...(call.observe ? { observe: call.observe } : {}),
     ...(call.take ? { take: call.take } : {}),
+    work: requestWork(request as WorkRequest, model.maxTokens),
+    ...(call.key ? { key: call.key } : {}),
   });
   if (answer.status !== 200) throw engineFailure(model.name, answer, call);
   let parsed: unknown;

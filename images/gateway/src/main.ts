@@ -4,9 +4,8 @@
  * metricsPort) on every interface, and drains on SIGTERM for the config's drainTimeoutMs.
  */
 import * as fs from "node:fs";
-import { RuntimeConfigSchema, RuntimeKeySchema } from "../../../components/gateway/runtime-config";
+import { RuntimeConfigSchema } from "../../../components/gateway/runtime-config";
 import { Gateway } from "./server";
-import { z } from "zod";
 
 function fail(message: string): never {
   process.stderr.write(`retrieval-gateway: ${message}\n`);
@@ -23,20 +22,25 @@ function readJson(file: string | undefined, what: string): unknown {
 }
 
 const raw = readJson(process.env.GATEWAY_CONFIG_FILE, "GATEWAY_CONFIG_FILE") as Record<string, unknown>;
-const keys = process.env.GATEWAY_KEYS_FILE
-  ? z.array(RuntimeKeySchema).safeParse(readJson(process.env.GATEWAY_KEYS_FILE, "GATEWAY_KEYS_FILE"))
-  : undefined;
-if (keys && !keys.success) fail(`GATEWAY_KEYS_FILE: ${keys.error.issues[0]?.message}`);
 const parsed = RuntimeConfigSchema.safeParse({
   ...raw,
-  ...(keys?.success ? { keys: [...((raw.keys as unknown[]) ?? []), ...keys.data] } : {}),
   ...(process.env.REDIS_URL ? { redis: { ...(raw.redis as object), url: process.env.REDIS_URL } } : {}),
   ...(process.env.METRICS_PORT ? { metricsPort: Number(process.env.METRICS_PORT) } : {}),
 });
 if (!parsed.success)
   fail(`invalid config: ${parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")}`);
 
-const gateway = new Gateway({ config: parsed.data, playgroundDir: process.env.PLAYGROUND_DIR ?? "/app/playground" });
+// The key file (the mounted Secret) is re-read while the gateway runs: keys change without a restart.
+let gateway: Gateway;
+try {
+  gateway = new Gateway({
+    config: parsed.data,
+    playgroundDir: process.env.PLAYGROUND_DIR ?? "/app/playground",
+    ...(process.env.GATEWAY_KEYS_FILE ? { keysFile: process.env.GATEWAY_KEYS_FILE } : {}),
+  });
+} catch (e) {
+  fail(`GATEWAY_KEYS_FILE: ${e instanceof Error ? e.message : String(e)}`);
+}
 const port = Number(process.env.PORT ?? "8080");
 gateway.listen(port, process.env.HOST ?? "0.0.0.0").then(
   (p) =>

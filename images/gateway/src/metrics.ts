@@ -146,8 +146,38 @@ export class GatewayMetrics {
   );
   readonly failOpen = new Counter(
     "retrieval_gateway_limit_fail_open_total",
-    "Requests let through unlimited because Redis was down (onDown: fail-open).",
+    "Requests judged by this replica's in-memory limits (rate / replicas) because the limit store was down (onDown: fail-open).",
     [],
+  );
+  readonly limitStoreFallback = new Gauge(
+    "retrieval_gateway_limit_store_fallback",
+    "1 while this replica limits from memory because the limit store is unreachable (fail-open), else 0.",
+    [],
+  );
+  readonly keysReloadFailures = new Counter(
+    "retrieval_gateway_keys_reload_failures_total",
+    "Key file updates refused as malformed (the last good key set stays in force).",
+    [],
+  );
+  readonly keysLoaded = new Gauge(
+    "retrieval_gateway_keys_loaded",
+    "Keys in force, and the Unix time of the last successful (re)load (what = count|timestamp).",
+    ["what"],
+  );
+  readonly waiting = new Gauge(
+    "retrieval_gateway_waiting_requests",
+    "Requests held because the model has no ready pod (a wake trigger of its ScaledObject).",
+    ["model"],
+  );
+  readonly readyPods = new Gauge(
+    "retrieval_gateway_ready_pods",
+    "Ready pods of each model as discovered from its EndpointSlices (-1: discovery unavailable, the Service is used).",
+    ["model"],
+  );
+  readonly queued = new Gauge(
+    "retrieval_gateway_admission_queued_requests",
+    "Requests queued fairly between keys because the model's pods have as many in flight as they batch well.",
+    ["model"],
   );
   readonly cache = new Counter("retrieval_gateway_rerank_cache_total", "Rerank cache lookups (result = hit|miss).", [
     "model",
@@ -212,6 +242,12 @@ export class GatewayMetrics {
     this.quotaRejections,
     this.redisUp,
     this.failOpen,
+    this.limitStoreFallback,
+    this.keysReloadFailures,
+    this.keysLoaded,
+    this.waiting,
+    this.readyPods,
+    this.queued,
     this.cache,
     this.inFlight,
     this.upstreamInvalid,

@@ -4,6 +4,8 @@ import { RerankCache } from "./cache";
 import { dialectOf } from "./engine";
 import type { GatewayMetrics } from "./metrics";
 import { UpstreamGroup } from "./upstream";
+import { FairQueue } from "./fair-queue";
+import { WakeQueue } from "./wake-queue";
 
 /** What serves one deployed model: its engine replicas, its breaker and its optional rerank cache. */
 export interface ModelRoute {
@@ -11,6 +13,8 @@ export interface ModelRoute {
   readonly group: UpstreamGroup;
   readonly breaker: Breaker;
   readonly cache?: RerankCache;
+  /** Holds requests while the model has no ready pod (when discovery is on and the model has a wake budget). */
+  readonly wake?: WakeQueue;
 }
 
 /** The model table: every deployed model's route, and the aliases that stand for them. */
@@ -27,18 +31,46 @@ export class ModelRoutes {
         metrics.breakerState.set({ model: model.name }, BREAKER_GAUGE[s]),
       );
       metrics.breakerState.set({ model: model.name }, 0);
+      const group = new UpstreamGroup(model.name, model.upstreams, config.upstreamTimeoutMs, config.attempts);
+      if (model.maxInFlightPerPod)
+        group.admission = new FairQueue(
+          model.name,
+          model.maxInFlightPerPod,
+          // Only the discovered pods are counted; behind the Service (pods unknown) nothing is held back.
+          () => (group.endpoints.discovered ? group.endpoints.ready : Infinity),
+          model.wake?.queueSize ?? 200,
+          (n) => metrics.queued.set({ model: model.name }, n),
+        );
       this.routes.set(model.name, {
         model,
-        group: new UpstreamGroup(model.name, model.upstreams, config.upstreamTimeoutMs, config.attempts),
+        group,
         breaker,
         ...(model.cache ? { cache: new RerankCache(model.cache.maxEntries, model.cache.ttlSeconds) } : {}),
+        ...(model.wake
+          ? {
+              wake: new WakeQueue(model.name, model.wake.queueSize, model.wake.maxWaitMs, (n) =>
+                metrics.waiting.set({ model: model.name }, n),
+              ),
+            }
+          : {}),
       });
+      if (model.wake) metrics.waiting.set({ model: model.name }, 0);
     }
   }
 
   /** Every name a caller may put in `model`: deployed models, then aliases. */
   names(): string[] {
     return [...this.routes.keys(), ...Object.keys(this.config.aliases)];
+  }
+
+  /** The alias' fallback model's route (same task; checked by the config rules), if it names one. */
+  fallbackOf(name: string): ModelRoute | undefined {
+    const f = this.config.aliases[name]?.fallback;
+    return f ? this.routes.get(f) : undefined;
+  }
+
+  all(): ModelRoute[] {
+    return [...this.routes.values()];
   }
 
   get(name: string): ModelRoute | undefined {

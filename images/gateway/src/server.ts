@@ -16,6 +16,9 @@ import { modelList } from "./handlers/models";
 import { RERANK_ROUTES, rerankHandler } from "./handlers/rerank";
 import { BoundedLabel } from "./labels";
 import { MemoryLimiter, RedisLimiter, type Limiter } from "./limits";
+import { FallbackLimiter } from "./store-fallback";
+import { KeyFileWatcher } from "./key-reload";
+import { inClusterApi, SliceWatcher, type KubeApi } from "./discovery";
 import { GatewayMetrics } from "./metrics";
 import { ModelRoutes } from "./model-routes";
 import { shadowMirror } from "./shadow";
@@ -41,6 +44,17 @@ export interface GatewayOptions {
   readonly drainTimeoutMs?: number;
   /** Errors that are not the caller's (a bug, an engine's error text): one line each on stderr. */
   readonly log?: (message: string) => void;
+  /**
+   * The mounted key Secret's file (GATEWAY_KEYS_FILE): its keys join config.keys and are re-read every
+   * keysPollMs (default 5 s) while the gateway runs (key-reload.ts).
+   */
+  readonly keysFile?: string;
+  readonly keysPollMs?: number;
+  /**
+   * Where the models' EndpointSlices are read (per-pod routing, discovery.ts). Default: the in-cluster API when
+   * running in a pod with a service account token; false: no discovery (every model through its upstreams).
+   */
+  readonly kubeApi?: KubeApi | false;
 }
 
 export class Gateway {
@@ -61,6 +75,8 @@ export class Gateway {
   private readonly openPerClient = new Map<string, number>();
   /** POST routes of the API. */
   private readonly api = new Map<string, ApiHandler>();
+  private readonly keyWatcher?: KeyFileWatcher;
+  private readonly sliceWatchers: SliceWatcher[] = [];
   private inFlight = 0;
   private draining = false;
   private drained?: () => void;
@@ -77,14 +93,31 @@ export class Gateway {
       200,
       "other",
     );
-    this.auth = new Authenticator(c);
+    this.keyWatcher = options.keysFile
+      ? new KeyFileWatcher(
+          options.keysFile,
+          {
+            onKeys: (keys) => {
+              this.auth.replaceKeys([...c.keys, ...keys]);
+              this.keysLoaded(c.keys.length + keys.length);
+              this.log(`keys reloaded: ${c.keys.length + keys.length} in force`);
+            },
+            onRejected: (reason) => {
+              this.metrics.keysReloadFailures.inc();
+              this.log(`key file update refused, the last good keys stay in force: ${reason}`);
+            },
+          },
+          options.keysPollMs,
+        )
+      : undefined;
+    const fileKeys = this.keyWatcher?.start() ?? [];
+    this.auth = new Authenticator({ ...c, keys: [...c.keys, ...fileKeys] });
+    this.keysLoaded(c.keys.length + fileKeys.length);
     this.budget = new ByteBudget(c.maxBytesInFlight);
     this.clients = new ClientAddress(c.trustedProxies);
     this.throttle = new AuthThrottle(c.authFailuresPerMinute);
     this.metrics.redisUp.set({}, c.redis.url ? 0 : 1);
-    this.limiter = c.redis.url
-      ? new RedisLimiter(c.redis.url, { onRedis: (up) => this.metrics.redisUp.set({}, up ? 1 : 0) })
-      : new MemoryLimiter();
+    this.limiter = c.redis.url ? this.storeLimiter(c.redis.url, c.redis) : new MemoryLimiter();
     this.responder = new Responder(this.metrics, options.audit ?? stdoutAudit, modelLabel, keyLabel);
     this.admission = new Admission(c, this.routes, this.limiter, this.metrics, modelLabel, keyLabel);
     const deps: ApiDeps = {
@@ -98,6 +131,7 @@ export class Gateway {
     this.api.set("/v1/embeddings", embeddingsHandler(deps));
     for (const [path, defaultDocs] of Object.entries(RERANK_ROUTES))
       this.api.set(path, rerankHandler(deps, defaultDocs));
+    this.startDiscovery(options.kubeApi === undefined ? inClusterApi() : options.kubeApi || undefined);
     // Connection limits (docs/gateway.md, "Security and failure behaviour"): headers and whole request within
     // their timeouts (checked every second), idle keep-alive closed, open connections capped in all and per client.
     const cc = c.connections;
@@ -127,6 +161,53 @@ export class Gateway {
     this.loopDelay.enable();
   }
 
+  /** One EndpointSlice watch per model that names its Service: its ready pods become its endpoints. */
+  private startDiscovery(api: KubeApi | undefined): void {
+    for (const route of this.routes.all()) {
+      const d = route.model.discovery;
+      if (!d || !api) continue;
+      this.metrics.readyPods.set({ model: route.model.name }, -1);
+      const w = new SliceWatcher(
+        api,
+        { model: route.model.name, ...d },
+        (urls) => {
+          route.group.endpoints.update(urls);
+          route.group.admission?.drain();
+          this.metrics.readyPods.set({ model: route.model.name }, urls?.length ?? -1);
+        },
+        this.log,
+      );
+      w.start();
+      this.sliceWatchers.push(w);
+    }
+  }
+
+  private keysLoaded(count: number): void {
+    this.metrics.keysLoaded.set({ what: "count" }, count);
+    this.metrics.keysLoaded.set({ what: "timestamp" }, Math.floor(Date.now() / 1000));
+  }
+
+  /**
+   * Limits in the shared store; with onDown fail-open (the default) wrapped so that a store outage falls back to
+   * per-replica limits in memory (store-fallback.ts) instead of admitting everything or refusing everything.
+   */
+  private storeLimiter(url: string, r: RuntimeConfig["redis"]): Limiter {
+    const store = new RedisLimiter(url, { onRedis: (up) => this.metrics.redisUp.set({}, up ? 1 : 0) });
+    if (r.onDown === "fail-closed") return store;
+    this.metrics.limitStoreFallback.set({}, 0);
+    return new FallbackLimiter(store, r.replicas, {
+      onFallback: (active) => {
+        this.metrics.limitStoreFallback.set({}, active ? 1 : 0);
+        this.log(
+          active
+            ? `limit store unreachable: limiting in this replica's memory at 1/${r.replicas} of each key's limits until it is back`
+            : "limit store reachable again: limits shared again",
+        );
+      },
+      onFallbackAdmit: () => this.metrics.failOpen.inc(),
+    });
+  }
+
   /** Listens for callers on `port` and for Prometheus on config.metricsPort; resolves with the callers' port. */
   async listen(port: number, host = "127.0.0.1"): Promise<number> {
     const on = (server: http.Server, p: number) =>
@@ -144,6 +225,8 @@ export class Gateway {
    */
   async shutdown(): Promise<void> {
     this.draining = true;
+    this.keyWatcher?.stop();
+    await Promise.all(this.sliceWatchers.map((w) => w.stop()));
     const closed = new Promise<void>((r) => this.server.close(() => r()));
     this.server.closeIdleConnections();
     if (this.inFlight > 0)

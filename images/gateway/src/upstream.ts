@@ -1,11 +1,15 @@
 import type { IncomingHttpHeaders } from "node:http";
-import { Pool } from "undici";
+import type { Pool } from "undici";
+import { EndpointSet } from "./endpoints";
+import type { FairQueue } from "./fair-queue";
 import { GatewayError, overloaded, unavailable, UpstreamInvalid } from "./errors";
 
 /**
- * Calls to one model's engine replicas over keep-alive pools (undici, one Pool per replica base URL). Each
- * attempt has its own whole-answer deadline and size cap; a refused/reset connection or a 503 is retried on the next replica (embed and
- * rerank are idempotent), up to `attempts`. Other answers are returned as they are for the dialect to read.
+ * Calls to one model's engine pods over keep-alive pools (undici, one Pool per pod). Each call goes to the pod
+ * with the least outstanding work (endpoints.ts); each attempt has its own whole-answer deadline and size cap; a
+ * refused/reset connection or a 503 is retried on another pod (embed and rerank are idempotent), up to
+ * `attempts`; a pod that refused a connection is skipped by the next calls at once. Other answers are returned as
+ * they are for the dialect to read.
  */
 export interface UpstreamAnswer {
   readonly status: number;
@@ -25,6 +29,10 @@ export interface CallOptions {
   readonly maxBytes: number;
   /** Takes the answer's bytes from the instance's budget as they arrive (false: cut, 503 overloaded). */
   readonly take?: (bytes: number) => boolean;
+  /** Estimated work of the request (work.ts): what the pods are balanced by. Default 1. */
+  readonly work?: number;
+  /** The caller's key name, for fair admission. */
+  readonly key?: string;
 }
 
 /** Why a call was cut by us: the answer outgrew its cap or the budget, or the whole-answer deadline passed. */
@@ -134,9 +142,10 @@ function pathOf(cache: Map<string, string>, path: string, base: string): string 
 }
 
 export class UpstreamGroup {
-  /** `paths`: the request path per dialect path, resolved once (as `new URL(path, url).pathname` was per call). */
-  private readonly pools: { url: string; pool: Pool; paths: Map<string, string> }[];
-  private next = 0;
+  /** The model's pods (discovered) or its Service (fallback), with their load. */
+  readonly endpoints: EndpointSet;
+  /** Fair admission between keys (set by ModelRoutes when the model has a per-pod in-flight limit). */
+  admission?: FairQueue;
 
   constructor(
     readonly model: string,
@@ -144,21 +153,32 @@ export class UpstreamGroup {
     private readonly timeoutMs: number,
     private readonly attempts: number,
   ) {
-    this.pools = urls.map((url) => ({
-      url,
-      paths: new Map(),
-      pool: new Pool(url, { connections: 128, pipelining: 1, keepAliveTimeout: 30_000, connectTimeout: 5_000 }),
-    }));
+    this.endpoints = new EndpointSet(urls);
   }
 
   async call(options: CallOptions): Promise<UpstreamAnswer> {
-    const start = this.next++ % this.pools.length;
+    const release = this.admission ? await this.admission.acquire(options.key ?? "anonymous") : undefined;
+    try {
+      return await this.attempt(options);
+    } finally {
+      release?.();
+    }
+  }
+
+  private async attempt(options: CallOptions): Promise<UpstreamAnswer> {
     const tries = Math.max(1, this.attempts);
+    const work = options.work ?? 1;
+    const tried = new Set<string>();
     let last: GatewayError | undefined;
     const body = JSON.stringify(options.body);
     for (let attempt = 1; attempt <= tries; attempt++) {
-      const { url, pool, paths } = this.pools[(start + attempt - 1) % this.pools.length]!;
+      // A retry goes to another pod; with one pod (or the Service) it goes to the same one again.
+      const ep = this.endpoints.pick(work, tried) ?? this.endpoints.pick(work, new Set());
+      if (!ep) throw last ?? unavailable(`${this.model} has no ready replica.`, "no_ready_replica");
+      tried.add(ep.url);
+      const { url, pool, paths } = ep;
       const began = performance.now();
+      this.endpoints.begin(ep, work);
       try {
         const res = await post(
           pool,
@@ -196,10 +216,14 @@ export class UpstreamGroup {
             `${this.model} did not answer within ${this.timeoutMs / 1000} s.`,
           );
         if (code && CONNECT_CODES.has(code)) {
+          if (code === "ECONNREFUSED" || code === "UND_ERR_CONNECT_TIMEOUT" || code === "EHOSTUNREACH")
+            this.endpoints.refused(ep);
           last = unavailable(`${this.model} is unavailable (no engine replica accepted the connection).`);
           continue;
         }
         throw unavailable(`${this.model} is unavailable (the call to the engine failed).`);
+      } finally {
+        this.endpoints.end(ep, work);
       }
     }
     throw last ?? unavailable(`${this.model} is unavailable.`);
@@ -207,6 +231,6 @@ export class UpstreamGroup {
 
   /** Closes the pools; calls still running (past the drain time) are cut. */
   async close(): Promise<void> {
-    await Promise.all(this.pools.map((p) => p.pool.destroy()));
+    await this.endpoints.close();
   }
 }

@@ -30,6 +30,7 @@ export type ApiHandler = (body: unknown, req: http.IncomingMessage, ctx: Request
 export function engineCall(deps: ApiDeps, route: ModelRoute, ctx: RequestContext, answerBound: number): EngineCall {
   return {
     headers: { "x-request-id": ctx.id, traceparent: ctx.traceparent },
+    ...(ctx.caller ? { key: ctx.caller.name } : {}),
     observe: (upstream: string, seconds: number) =>
       deps.metrics.upstreamDuration.observe({ model: route.model.name, upstream }, seconds),
     maxBytes: Math.min(deps.maxAnswerBytes, answerBound),

@@ -9,9 +9,14 @@ const BYTES_PER_NUMBER = 32;
 
 /** POST /v1/embeddings (OpenAI's shape). */
 export function embeddingsHandler(deps: ApiDeps): ApiHandler {
-  return async (body, _req, ctx) => {
+  return async (body, req, ctx) => {
     const r = parseEmbeddings(body);
-    const route = deps.admission.admit(ctx, r.model, "embed", r.inputs.length);
+    // Waits for a ready pod when the model has none (wake queue), or takes the alias' fallback.
+    const route = await deps.admission.ready(
+      ctx,
+      deps.admission.admit(ctx, r.model, "embed", r.inputs.length),
+      req.headers.prefer,
+    );
     const m = route.model;
     if (r.dimensions !== undefined && r.dimensions !== m.dims) {
       if (!m.matryoshka)

@@ -16,9 +16,14 @@ export const RERANK_ROUTES: Readonly<Record<string, boolean>> = {
 
 /** POST /v1/rerank, /rerank and /v2/rerank (Cohere v2, Jina and vLLM shapes), through the model's cache if any. */
 export function rerankHandler(deps: ApiDeps, defaultDocs: boolean): ApiHandler {
-  return async (body, _req, ctx) => {
+  return async (body, req, ctx) => {
     const r = parseRerank(body, defaultDocs);
-    const route = deps.admission.admit(ctx, r.model, "rerank", r.documents.length);
+    // Waits for a ready pod when the model has none (wake queue), or takes the alias' fallback.
+    const route = await deps.admission.ready(
+      ctx,
+      deps.admission.admit(ctx, r.model, "rerank", r.documents.length),
+      req.headers.prefer,
+    );
     const m = route.model;
     const queryBytes = Buffer.byteLength(r.query, "utf8");
     await deps.admission.reserve(ctx, r.documents.length, () => tokenBound(r.documents, m.maxTokens, queryBytes));

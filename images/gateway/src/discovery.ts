@@ -1,0 +1,192 @@
+import * as fs from "node:fs";
+import { Agent, request } from "undici";
+
+/**
+ * The ready pods of each model, from its Service's EndpointSlices (discovery.k8s.io/v1), read through the
+ * Kubernetes API with the pod's service account token (a read-only Role on endpointslices in the models'
+ * namespace: components/gateway/plan.ts). A LIST, then a WATCH from its resourceVersion; a dropped watch is
+ * resumed, a 410 Gone or an error relists after a backoff. While the API cannot be read the model's Service is
+ * used (onChange(undefined)).
+ *
+ * Why not @kubernetes/client-node's informers: it would add a large dependency tree to a small image for two
+ * calls, a LIST and a WATCH of one resource, which undici (already the gateway's HTTP client) does in a page.
+ *
+ * An endpoint is ready when conditions.ready is true or absent ("a nil value indicates an unknown state; in most
+ * cases consumers should interpret this unknown state as ready", and a terminating endpoint is never ready:
+ * kubernetes/api discovery/v1/types.go EndpointConditions, read 2026-12-07). So a pod that is leaving drops out
+ * of the set at once (it drains: endpoints.ts), a new pod joins as soon as it passes its readiness probe.
+ */
+export interface DiscoveryTarget {
+  readonly model: string;
+  readonly namespace: string;
+  readonly service: string;
+  /** The Service port's name (EndpointSlices list the pod port under it). */
+  readonly portName: string;
+}
+
+export interface KubeApi {
+  /** e.g. https://10.100.0.1:443 (in a pod: from KUBERNETES_SERVICE_HOST/PORT). */
+  readonly url: string;
+  /** The bearer token, read on every (re)connect: projected tokens rotate. */
+  readonly token: () => string | undefined;
+  /** The API server's CA (PEM); absent for plain http (tests). */
+  readonly ca?: string;
+}
+
+const SA_DIR = "/var/run/secrets/kubernetes.io/serviceaccount";
+
+/** The in-cluster API, when this process runs in a pod with a service account token; else undefined. */
+export function inClusterApi(env: NodeJS.ProcessEnv = process.env): KubeApi | undefined {
+  const host = env.KUBERNETES_SERVICE_HOST;
+  const port = env.KUBERNETES_SERVICE_PORT ?? "443";
+  if (!host || !fs.existsSync(`${SA_DIR}/token`)) return undefined;
+  return {
+    url: `https://${host.includes(":") ? `[${host}]` : host}:${port}`,
+    token: () => {
+      try {
+        return fs.readFileSync(`${SA_DIR}/token`, "utf8").trim();
+      } catch {
+        return undefined;
+      }
+    },
+    ca: fs.readFileSync(`${SA_DIR}/ca.crt`, "utf8"),
+  };
+}
+
+interface Slice {
+  metadata?: { name?: string; resourceVersion?: string };
+  ports?: { name?: string; port?: number }[] | null;
+  endpoints?: { addresses?: string[]; conditions?: { ready?: boolean | null } }[] | null;
+}
+
+/** Base URLs of the ready endpoints of some slices, on the named port, sorted (a stable order). */
+export function readyUrls(slices: Iterable<Slice>, portName: string): string[] {
+  const out = new Set<string>();
+  for (const s of slices) {
+    const port = s.ports?.find((p) => (p.name ?? "") === portName)?.port;
+    if (!port) continue;
+    for (const e of s.endpoints ?? []) {
+      if (e.conditions?.ready === false) continue;
+      const a = e.addresses?.[0];
+      if (a) out.add(`http://${a.includes(":") ? `[${a}]` : a}:${port}`);
+    }
+  }
+  return [...out].sort();
+}
+
+export class SliceWatcher {
+  private readonly slices = new Map<string, Slice>();
+  private stopped = false;
+  private abort = new AbortController();
+  private readonly dispatcher: Agent;
+  private last: string | undefined = "unset";
+
+  constructor(
+    private readonly api: KubeApi,
+    private readonly target: DiscoveryTarget,
+    private readonly onChange: (urls: string[] | undefined) => void,
+    private readonly log: (m: string) => void = () => {},
+    private readonly backoffMs = { min: 500, max: 10_000 },
+  ) {
+    this.dispatcher = new Agent({ ...(api.ca ? { connect: { ca: api.ca } } : {}), bodyTimeout: 0 });
+  }
+
+  start(): void {
+    void this.loop();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.abort.abort();
+    await this.dispatcher.close().catch(() => {});
+  }
+
+  private path(extra: string): string {
+    const sel = encodeURIComponent(`kubernetes.io/service-name=${this.target.service}`);
+    return `/apis/discovery.k8s.io/v1/namespaces/${this.target.namespace}/endpointslices?labelSelector=${sel}${extra}`;
+  }
+
+  private headers(): Record<string, string> {
+    const t = this.api.token();
+    return { accept: "application/json", ...(t ? { authorization: `Bearer ${t}` } : {}) };
+  }
+
+  private emit(urls: string[] | undefined): void {
+    const key = urls === undefined ? undefined : urls.join(",");
+    if (key === this.last) return;
+    this.last = key;
+    this.onChange(urls);
+  }
+
+  private async loop(): Promise<void> {
+    let delay = this.backoffMs.min;
+    while (!this.stopped) {
+      try {
+        const rv = await this.list();
+        delay = this.backoffMs.min;
+        await this.watch(rv);
+      } catch (e) {
+        if (this.stopped) return;
+        this.log(
+          `discovery of ${this.target.model}: ${e instanceof Error ? e.message : String(e)}; using its Service until the API answers`,
+        );
+        this.emit(undefined);
+        await new Promise((r) => setTimeout(r, delay).unref?.());
+        delay = Math.min(this.backoffMs.max, delay * 2);
+      }
+    }
+  }
+
+  private async list(): Promise<string> {
+    const res = await request(`${this.api.url}${this.path("")}`, {
+      headers: this.headers(),
+      dispatcher: this.dispatcher,
+      signal: this.abort.signal,
+      headersTimeout: 10_000,
+      bodyTimeout: 10_000,
+    });
+    if (res.statusCode !== 200) {
+      await res.body.dump();
+      throw new Error(`LIST endpointslices answered ${res.statusCode}`);
+    }
+    const body = (await res.body.json()) as { metadata?: { resourceVersion?: string }; items?: Slice[] };
+    this.slices.clear();
+    for (const s of body.items ?? []) this.slices.set(s.metadata?.name ?? "", s);
+    this.emit(readyUrls(this.slices.values(), this.target.portName));
+    return body.metadata?.resourceVersion ?? "";
+  }
+
+  /** Streams watch events until the server ends the watch (then the loop relists) or it fails. */
+  private async watch(resourceVersion: string): Promise<void> {
+    let rv = resourceVersion;
+    while (!this.stopped) {
+      const res = await request(
+        `${this.api.url}${this.path(`&watch=true&allowWatchBookmarks=true&timeoutSeconds=300&resourceVersion=${encodeURIComponent(rv)}`)}`,
+        { headers: this.headers(), dispatcher: this.dispatcher, signal: this.abort.signal, headersTimeout: 10_000 },
+      );
+      if (res.statusCode !== 200) {
+        await res.body.dump();
+        throw new Error(`WATCH endpointslices answered ${res.statusCode}`);
+      }
+      let buffered = "";
+      for await (const chunk of res.body) {
+        buffered += (chunk as Buffer).toString("utf8");
+        let nl: number;
+        while ((nl = buffered.indexOf("\n")) >= 0) {
+          const line = buffered.slice(0, nl).trim();
+          buffered = buffered.slice(nl + 1);
+          if (!line) continue;
+          const ev = JSON.parse(line) as { type: string; object: Slice & { code?: number } };
+          if (ev.type === "ERROR") throw new Error(`watch error ${ev.object.code ?? ""} (relisting)`);
+          rv = ev.object.metadata?.resourceVersion ?? rv;
+          if (ev.type === "BOOKMARK") continue;
+          const name = ev.object.metadata?.name ?? "";
+          if (ev.type === "DELETED") this.slices.delete(name);
+          else this.slices.set(name, ev.object);
+          this.emit(readyUrls(this.slices.values(), this.target.portName));
+        }
+      }
+      // The server closed the watch (timeoutSeconds): resume from the last resourceVersion.
+    }
+  }
+}
