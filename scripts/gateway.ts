@@ -19,7 +19,7 @@ const stacks = () =>
     .readdirSync(path.join(ROOT, "stacks"))
     .map((f) => /^Pulumi\.(.+)\.yaml$/.exec(f)?.[1])
     .filter((s): s is string => !!s);
-const USAGE = `usage: npm run gateway -- --stack <${stacks().join("|")}|path/to/Pulumi.<s>.yaml> [--upstream <model>=<url>]... [--api-key <key>]... [--port N] [--redis redis://host:port] [--host 127.0.0.1] [--metrics-port N (default: any free port)]`;
+const USAGE = `usage: npm run gateway -- --stack <${stacks().join("|")}|path/to/Pulumi.<s>.yaml> [--upstream <model>=<url>]... [--api-key <key>]... [--named-key <name>=<key>]... [--port N] [--redis redis://host:port] [--host 127.0.0.1] [--metrics-port N (default: any free port)]`;
 
 function usage(message: string): never {
   process.stderr.write(`gateway: ${message}\n${USAGE}\n`);
@@ -33,6 +33,9 @@ function args() {
         stack: { type: "string" },
         upstream: { type: "string", multiple: true, default: [] },
         "api-key": { type: "string", multiple: true, default: [] },
+        // A key under a name of the stack's own callers (e.g. the quality canary's "canary"), as the Gateway
+        // component's namedKeys give it; stack files may not use those names for customers' keys.
+        "named-key": { type: "string", multiple: true, default: [] },
         port: { type: "string", default: "8080" },
         host: { type: "string", default: "127.0.0.1" },
         redis: { type: "string" },
@@ -69,6 +72,11 @@ function main(): void {
     (upstreams[m[1]!] ??= []).push(m[2]!.replace(/\/+$/, ""));
   }
   for (const k of v["api-key"]) if (k.length < 16) usage("--api-key must be at least 16 characters");
+  const namedKeys = v["named-key"].map((nk) => {
+    const m = /^([a-z][-a-z0-9]*)=(\S{16,})$/.exec(nk);
+    if (!m) usage("--named-key must be <name>=<key>, the key at least 16 characters");
+    return { name: m[1]!, sha256: sha256Hex(m[2]!) };
+  });
   if (v.redis && !/^rediss?:\/\/\S+$/.test(v.redis)) usage(`--redis must be a redis:// URL, got ${v.redis}`);
 
   const stackFile = readStackFile(file);
@@ -96,7 +104,7 @@ function main(): void {
 
   const runtime = gatewayRuntimeConfig(config, MODELS_NAMESPACE, {
     upstreams,
-    extraKeys: v["api-key"].map((k, i) => ({ name: `cli-${i + 1}`, sha256: sha256Hex(k) })),
+    extraKeys: [...v["api-key"].map((k, i) => ({ name: `cli-${i + 1}`, sha256: sha256Hex(k) })), ...namedKeys],
     ...(v.redis ? { redisUrl: v.redis } : {}),
     playground: playgroundEnabled(config.gateway, config.environment),
   });

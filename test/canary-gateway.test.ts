@@ -43,7 +43,7 @@ beforeAll(async () => {
   ];
   const stack = {
     ...gatewayStack({
-      keys: { "team-a": { sha256: [sha(KEY_A)] }, canary: { sha256: [sha(CANARY_KEY)] } },
+      keys: { "team-a": { sha256: [sha(KEY_A)] } },
       dialects: {},
     }),
     models,
@@ -51,6 +51,8 @@ beforeAll(async () => {
   gw = await startGateway([
     "--stack",
     writeStack(dir, stack),
+    // The canary's key as the Gateway component passes it (namedKeys), not as a customer key of the stack file.
+    `--named-key=canary=${CANARY_KEY}`,
     ...Object.entries(fakes).map(([m, f]) => `--upstream=${m}=${f.url}`),
   ]);
   const targets = canaryTargetsOf(

@@ -57,7 +57,7 @@ async function rerankVia(model: string) {
 }
 
 async function metrics(): Promise<Map<string, number>> {
-  const text = await (await fetch(`${gw.url}/metrics`)).text();
+  const text = await (await fetch(`${gw.metricsUrl}/metrics`)).text();
   const out = new Map<string, number>();
   for (const line of text.split("\n"))
     if (line.startsWith("retrieval_gateway_shadow_")) {
