@@ -59,6 +59,8 @@ const observability = new Observability(
         : {}),
       audit: { namespace: MODELS_NAMESPACE, container: GATEWAY_CONTAINER },
     },
+    // GPU cost per model and key, budgets (docs/cost.md).
+    cost: { cluster: config.cluster, gpuNodeGroups: config.gpuNodeGroups, cost: config.cost, gateway: config.gateway },
   },
   { dependsOn: [cluster] },
 );

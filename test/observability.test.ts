@@ -65,7 +65,7 @@ describe("Observability component", () => {
       expect(spec[k], k).toBe(false);
     expect(release.values["kube-state-metrics"].metricLabelsAllowlist).toEqual([
       "pods=[retrieval-stack.io/model]",
-      "nodes=[retrieval-stack.io/node-group,retrieval-stack.io/gpu-class]",
+      "nodes=[retrieval-stack.io/node-group,retrieval-stack.io/gpu-class,node.kubernetes.io/instance-type]",
     ]);
   });
 

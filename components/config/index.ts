@@ -6,6 +6,7 @@ export * from "./ingress";
 export * from "./observability";
 export * from "./verification";
 export * from "./gateway";
+export * from "./cost";
 export * from "./secrets";
 export * from "./environments";
 export * from "./errors";

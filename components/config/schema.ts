@@ -9,6 +9,7 @@ import { SecretsSchema } from "./secrets";
 import { EnginesSchema } from "./engines";
 import { fixMessage } from "./errors";
 import { GatewaySchema } from "./gateway";
+import { CostSchema } from "./cost";
 
 /**
  * The whole stack config, one section per top-level Pulumi config key (`retrieval-stack:<section>`).
@@ -30,6 +31,7 @@ export const PLATFORM_SECTIONS = {
   verification: VerificationSchema.default(VerificationSchema.parse({})),
   engines: EnginesSchema.default(EnginesSchema.parse({})),
   gateway: GatewaySchema.default(GatewaySchema.parse({})),
+  cost: CostSchema.default(CostSchema.parse({})),
   secrets: SecretsSchema.default({}),
 } as const;
 

@@ -6,6 +6,7 @@ import { ingressRules } from "./ingress";
 import { observabilityRules } from "./observability";
 import { verificationRules } from "./verification";
 import { gatewayRules } from "./gateway";
+import { costRules } from "./cost";
 
 /** Models first: their own problems (replicas.min > max) are the root causes of derived ones (GPU capacity). */
 const RULES: readonly Rule[] = [
@@ -15,6 +16,7 @@ const RULES: readonly Rule[] = [
   observabilityRules,
   verificationRules,
   gatewayRules,
+  costRules,
 ];
 
 export function crossFieldProblems(config: Partial<PlatformConfig>): RuleProblem[] {
