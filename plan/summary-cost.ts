@@ -29,7 +29,10 @@ export const costSummary: SummarySection = ({ config }) => {
           : r.nodeGroup
             ? `– (set cost.models.${r.model}.workPerSecondPerReplica)`
             : "–";
-      return `| ${r.model} | ${where} | ${r.nodeGroup ? `${Math.round(r.nodeShare * 1000) / 10} %` : "–"} | ${usd3(r.usdPerReplicaHour)}/h | ${usd2(r.usdPerReplicaHour * r.replicas.min)}–${usd2(r.usdPerReplicaHour * r.replicas.max)}/h | ${r.work} | ${r.workPerSecondPerReplica === undefined ? "–" : `${per(r.workPerSecondPerReplica)}/s`} | ${price} |`;
+      const hourly = r.nodeGroup
+        ? `${usd3(r.usdPerReplicaHour)}/h | ${usd2(r.usdPerReplicaHour * r.replicas.min)}–${usd2(r.usdPerReplicaHour * r.replicas.max)}/h`
+        : "– | –";
+      return `| ${r.model} | ${where} | ${r.nodeGroup ? `${Math.round(r.nodeShare * 1000) / 10} %` : "–"} | ${hourly} | ${r.work} | ${r.workPerSecondPerReplica === undefined ? "–" : `${per(r.workPerSecondPerReplica)}/s`} | ${price} |`;
     }),
     "",
     'Prices: the table of "GPUs and cost" above (on-demand us-east-1, or `cost.spotUsdPerHour` for spot groups). Live, ' +

@@ -10,7 +10,7 @@ import { buildCostRuleGroups } from "../components/observability/cost/rules";
 import { queriesOf } from "../components/observability/dashboards";
 import { metricNamesIn } from "../components/observability/metric-catalogue";
 import { costSummary } from "../plan/summary-cost";
-import { parseStack, problemsOf } from "./config-helpers";
+import { parseStack, problemsOf, STACKS } from "./config-helpers";
 import { CLUSTER, COST, GPU_NODE_GROUPS, INPUT, MODELS } from "./cost/fixtures";
 import { findTool, run, toolMissing } from "./promtool/tool";
 import type { SummaryContext } from "../plan/summary";
@@ -121,6 +121,22 @@ describe('dashboard "Usage and cost by key"', () => {
     const file = path.join(dir, "dashboard-queries.yaml");
     const rules = queries.map((q, i) => ({ record: `dashboard:query_${i}`, expr: q.replace(/\$key/g, ".*") }));
     fs.writeFileSync(file, YAML.stringify({ groups: [{ name: "dashboard", rules }] }));
+    const r = run(promtool, ["check", "rules", file]);
+    expect(r.status, r.output).toBe(0);
+  });
+});
+
+describe("every shipped stack's cost rules", () => {
+  it.each(STACKS)("%s: promtool check rules accepts them", (name) => {
+    if (!promtool.path) return toolMissing(promtool);
+    const c = parseStack(name);
+    const file = path.join(dir, `cost-${name}.yaml`);
+    const groups = buildCostRuleGroups({
+      ...c,
+      modelsNamespace: "models",
+      runbookBaseUrl: c.observability.runbookBaseUrl,
+    });
+    fs.writeFileSync(file, YAML.stringify({ groups }, { lineWidth: 0 }));
     const r = run(promtool, ["check", "rules", file]);
     expect(r.status, r.output).toBe(0);
   });
