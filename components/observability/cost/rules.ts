@@ -44,9 +44,18 @@ export interface CostRulesInput {
   readonly runbookBaseUrl?: string;
 }
 
-/** The well-known node label with the EC2 instance type (kubelet sets it from the cloud provider). */
+/**
+ * The well-known node label with the instance type, set by the kubelet when the cloud provider knows it
+ * (Kubernetes docs "Node Labels Populated By The Kubelet", reference/node/node-labels, read 2026-12-07).
+ */
 export const INSTANCE_TYPE_NODE_LABEL = "node.kubernetes.io/instance-type";
-/** kube-state-metrics' `resource` label of nvidia.com/gpu: the name sanitised, unit "integer" (extended resource). */
+/**
+ * kube-state-metrics' `resource` label of nvidia.com/gpu: the name sanitised (invalid characters to "_"), unit
+ * "integer" for extended resources, on kube_pod_container_resource_requests{namespace,pod,container,node,resource,
+ * unit} and kube_node_status_allocatable{node,resource,unit} (kubernetes/kube-state-metrics internal/store/pod.go
+ * at 02efa65, docs/metrics/workload/pod-metrics.md and docs/metrics/cluster/node-metrics.md, read 2026-12-07;
+ * stable metrics since v2, the line kube-prometheus-stack 88.5.3's kube-state-metrics chart ships).
+ */
 export const KSM_GPU_RESOURCE = "nvidia_com_gpu";
 const KSM_NODE_GROUP = ksmLabel(NODE_GROUP_LABEL);
 const KSM_INSTANCE_TYPE = ksmLabel(INSTANCE_TYPE_NODE_LABEL);
