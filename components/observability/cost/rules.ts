@@ -53,8 +53,8 @@ export const INSTANCE_TYPE_NODE_LABEL = "node.kubernetes.io/instance-type";
  * kube-state-metrics' `resource` label of nvidia.com/gpu: the name sanitised (invalid characters to "_"), unit
  * "integer" for extended resources, on kube_pod_container_resource_requests{namespace,pod,container,node,resource,
  * unit} and kube_node_status_allocatable{node,resource,unit} (kubernetes/kube-state-metrics internal/store/pod.go
- * at 02efa65, docs/metrics/workload/pod-metrics.md and docs/metrics/cluster/node-metrics.md, read 2026-12-07;
- * stable metrics since v2, the line kube-prometheus-stack 88.5.3's kube-state-metrics chart ships).
+ * at 02efa65, docs/metrics/workload/pod-metrics.md and docs/metrics/cluster/node-metrics.md, read 2026-12-07:
+ * both STABLE there; the kube-state-metrics version inside kube-prometheus-stack 88.5.3 was not checked itself).
  */
 export const KSM_GPU_RESOURCE = "nvidia_com_gpu";
 const KSM_NODE_GROUP = ksmLabel(NODE_GROUP_LABEL);
