@@ -25,6 +25,13 @@ export const costRules: Rule = (config) => {
       message:
         "needs the gateway (gateway.enabled), which is what refuses a key. Fix: enable the gateway or set it to false.",
     });
+  if (cost.refuseOverBudget && (config.observability?.enabled === false || !cost.enabled))
+    out.push({
+      path: ["cost", "refuseOverBudget"],
+      value: true,
+      message:
+        "needs the cost rules in the stack's Prometheus (observability.enabled and cost.enabled), where the gateway learns which budgets are spent. Fix: enable both, or set it to false.",
+    });
   if (cost.refuseOverBudget && Object.keys(cost.budgets).length === 0)
     out.push({
       path: ["cost", "refuseOverBudget"],
