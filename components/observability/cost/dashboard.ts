@@ -1,12 +1,9 @@
 import type { Dashboard } from "@grafana/schema";
 import { dashboard, queryVariable, row, stat, timeseries, type PanelSpec } from "../dashboards/panels";
-import { COST_SERIES as S, COST_STEP_SECONDS } from "./names";
+import { COST_SERIES as S } from "./names";
+import { sumOfHoursExpr } from "./rules";
 
 export const COST_DASHBOARD_UID = "rs-cost";
-
-/** Dollars over a window from a per-hour rate: sampled every minute (the rules' interval), x 1/60 h. */
-const dollarsOver = (series: string, window: string) =>
-  `sum_over_time(${series}[${window}:${COST_STEP_SECONDS}s]) * ${COST_STEP_SECONDS / 3600}`;
 
 const KEY = `key=~"$key"`;
 
@@ -16,19 +13,21 @@ const KEY = `key=~"$key"`;
  * fixed part apart. Reads only the series of the cost recording rules (names.ts).
  */
 export function costDashboard(): Dashboard {
-  const daily = (q: string, legend: string) => ({
-    expr: `sum by (${legend}) (${dollarsOver(q, "1d")})`,
-    legend: `{{${legend}}}`,
-  });
+  // Dollars over a window: the hourly sums on the window's hour boundaries (as the report adds them up).
+  const DAY = 86_400;
   const panels: PanelSpec[] = [
     row("Keys"),
     {
-      ...timeseries("Dollars per key per day", [daily(`${S.keyCost}{${KEY}}`, "key")], {
-        unit: "currencyUSD",
-        min: 0,
-        description:
-          "Each point: the GPU cost attributed to the key over the 24 hours before it (UTC days at the 1d step).",
-      }),
+      ...timeseries(
+        "Dollars per key per day",
+        [{ expr: sumOfHoursExpr(`${S.keyCostHourly}{${KEY}}`, DAY, "key"), legend: "{{key}}" }],
+        {
+          unit: "currencyUSD",
+          min: 0,
+          description:
+            "Each point: the GPU cost attributed to the key over the 24 hours before it (UTC days at the 1d step).",
+        },
+      ),
       interval: "1d",
     },
     timeseries("Month to date per key", [{ expr: `${S.keySpendMonthToDate}{${KEY}}`, legend: "{{key}}" }], {
@@ -94,7 +93,7 @@ export function costDashboard(): Dashboard {
     stat(
       "Idle share, last 30 days",
       {
-        expr: `sum(${dollarsOver(S.idleCost, "30d")}) / sum(${dollarsOver(S.modelCost, "30d")})`,
+        expr: `sum(${sumOfHoursExpr(S.idleCostHourly, 30 * DAY, "model")}) / sum(${sumOfHoursExpr(S.modelCostHourly, 30 * DAY, "model")})`,
         legend: "idle",
       },
       { unit: "percentunit" },
