@@ -19,7 +19,7 @@ const stacks = () =>
     .readdirSync(path.join(ROOT, "stacks"))
     .map((f) => /^Pulumi\.(.+)\.yaml$/.exec(f)?.[1])
     .filter((s): s is string => !!s);
-const USAGE = `usage: npm run gateway -- --stack <${stacks().join("|")}|path/to/Pulumi.<s>.yaml> [--upstream <model>=<url>]... [--api-key <key>]... [--port N] [--redis redis://host:port] [--host 127.0.0.1]`;
+const USAGE = `usage: npm run gateway -- --stack <${stacks().join("|")}|path/to/Pulumi.<s>.yaml> [--upstream <model>=<url>]... [--api-key <key>]... [--port N] [--redis redis://host:port] [--host 127.0.0.1] [--metrics-port N (default: any free port)]`;
 
 function usage(message: string): never {
   process.stderr.write(`gateway: ${message}\n${USAGE}\n`);
@@ -36,6 +36,7 @@ function args() {
         port: { type: "string", default: "8080" },
         host: { type: "string", default: "127.0.0.1" },
         redis: { type: "string" },
+        "metrics-port": { type: "string", default: "0" },
         help: { type: "boolean", default: false },
       },
       strict: true,
@@ -57,6 +58,9 @@ function main(): void {
   if (!fs.existsSync(file)) usage(`no stack file ${path.relative(process.cwd(), file)}`);
   const port = Number(v.port);
   if (!Number.isInteger(port) || port < 0 || port > 65535) usage(`--port must be a port number, got ${v.port}`);
+  const metricsPort = Number(v["metrics-port"]);
+  if (!Number.isInteger(metricsPort) || metricsPort < 0 || metricsPort > 65535)
+    usage(`--metrics-port must be a port number, got ${v["metrics-port"]}`);
 
   const upstreams: Record<string, string[]> = {};
   for (const u of v.upstream) {
@@ -96,11 +100,14 @@ function main(): void {
     ...(v.redis ? { redisUrl: v.redis } : {}),
     playground: playgroundEnabled(config.gateway, config.environment),
   });
-  const gateway = new Gateway({ config: runtime, playgroundDir: path.join(ROOT, "images/gateway/playground") });
+  const gateway = new Gateway({
+    config: { ...runtime, metricsPort },
+    playgroundDir: path.join(ROOT, "images/gateway/playground"),
+  });
   gateway.listen(port, v.host).then(
     (p) => {
       process.stderr.write(
-        `gateway for stack ${path.basename(file)} listening on http://${v.host}:${p} (models: ${runtime.models.map((m) => m.name).join(", ")}; limits in ${runtime.redis.url ? "Redis" : "memory"})\n`,
+        `gateway for stack ${path.basename(file)} listening on http://${v.host}:${p} (models: ${runtime.models.map((m) => m.name).join(", ")}; limits in ${runtime.redis.url ? "Redis" : "memory"}; metrics on http://${v.host}:${gateway.metricsPort}/metrics)\n`,
       );
     },
     (e: unknown) => {

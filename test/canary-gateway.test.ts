@@ -112,7 +112,7 @@ describe("the quality canary through the gateway", () => {
     expect(audit.length).toBeGreaterThan(0);
     expect(new Set(audit.map((a) => a.key))).toEqual(new Set(["canary"]));
     expect(new Set(audit.map((a) => a.model))).toEqual(new Set(NAMES));
-    const metrics = await (await fetch(`${gw!.url}/metrics`)).text();
+    const metrics = await (await fetch(`${gw!.metricsUrl}/metrics`)).text();
     const calls = (key: string, model: string) =>
       sample(metrics, "retrieval_gateway_requests_total", { key, model, route: "/v1/rerank", status: "200" });
     expect(calls("canary", "rr-vllm")).toBeGreaterThan(0);

@@ -80,7 +80,7 @@ describe("gateway bundle", () => {
     const exited = new Promise<number | null>((r) => child.once("exit", (c) => r(c)));
     try {
       for (let i = 0; i < 200 && !/listening/.test(err); i++) await new Promise((r) => setTimeout(r, 50));
-      expect(err).toMatch(/listening on :\d+ \(1 models\)/);
+      expect(err).toMatch(/listening on :\d+ \(1 models; metrics on :\d+\)/);
       expect((await fetch(`http://127.0.0.1:${port}/v1/models`)).status).toBe(401);
       const r = await fetch(`http://127.0.0.1:${port}/v1/embeddings`, {
         method: "POST",

@@ -40,7 +40,7 @@ describe("Gateway component", () => {
       'sum(rate(retrieval_gateway_requests_total{namespace="retrieval"}[1m]))',
       'sum(retrieval_gateway_in_flight_requests{namespace="retrieval"})',
     ]);
-    expect(r.objects("ServiceMonitor")[0]!.spec.endpoints[0]).toMatchObject({ port: "http", path: "/metrics" });
+    expect(r.objects("ServiceMonitor")[0]!.spec.endpoints[0]).toMatchObject({ port: "metrics", path: "/metrics" });
     const redis = r.objects("Deployment").find((d) => d.metadata.name === "retrieval-gateway-redis")!;
     expect(redis.spec.template.spec.containers[0].image).toBe(REDIS_IMAGE);
     const cfg = RuntimeConfigSchema.parse(

@@ -1,6 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { parseStack, problemsOf, STACKS } from "./config-helpers";
 import { gatewayReplicas, playgroundEnabled, profileOf, redisModeOf } from "../components/config";
+import { gatewayDrainSeconds } from "../components/config/gateway";
+import { gatewayRuntimeConfig } from "../components/gateway/runtime-config";
 
 /** The gateway section and its cross-field rules, on the real stack files (components/validation/rules/gateway.ts). */
 const withGateway = (gateway: unknown, extra?: (raw: any) => void) => (raw: any) => {
@@ -100,5 +102,19 @@ describe("gateway config", () => {
     const h = problemsOf("local", withGateway({ keys: { ci: { sha256: ["abc"] } } }));
     expect(h.map((x) => x.path)).toEqual(["retrieval-stack:gateway.keys.ci.sha256[0]"]);
     expect(h[0]!.message).toMatch(/sha256sum/);
+  });
+
+  it("one drain time for the server and the pod: drainTimeoutMs covers every attempt of the longest call", () => {
+    const c = parseStack("prod");
+    const g = c.gateway;
+    expect(gatewayDrainSeconds(g)).toBeGreaterThanOrEqual(g.upstreamTimeoutSeconds * g.attempts);
+    const runtime = gatewayRuntimeConfig(c, "models", { playground: false });
+    expect(runtime.drainTimeoutMs).toBe(gatewayDrainSeconds(g) * 1000);
+    expect(gatewayDrainSeconds({ ...g, drainSeconds: 42 })).toBe(42);
+  });
+
+  it("key names the gateway uses itself are refused, naming the field", () => {
+    const problems = problemsOf("local", withGateway({ keys: { anonymous: { sha256: ["a".repeat(64)] } } }));
+    expect(JSON.stringify(problems)).toMatch(/gateway\.keys\.anonymous.*not a valid name/);
   });
 });

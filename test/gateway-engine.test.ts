@@ -51,7 +51,7 @@ const vllm = (results: { index: number; relevance_score: number }[]) => ({
   results,
   usage: { total_tokens: 9 },
 });
-const call = { headers: {} };
+const call = { headers: {}, maxBytes: 1 << 20 };
 
 describe("an engine's ranking", () => {
   it("comes back sorted by score, ties by index, whatever order the engine used", async () => {
@@ -92,5 +92,25 @@ describe("an engine's ranking", () => {
       expect(e).toBeInstanceOf(GatewayError);
       expect((e as GatewayError).status).toBe(502);
     }
+  });
+});
+
+describe("rerank cache keys", () => {
+  it("are a length-prefixed encoding: no two different requests share a key", async () => {
+    const { RerankCache } = await import("../images/gateway/src/cache");
+    const k = (query: string, documents: string[], topN?: number, returnDocuments = true) =>
+      RerankCache.key({ model: "m", query, documents, topN, returnDocuments });
+    const keys = [
+      k("q\u0000a", ["b"]),
+      k("q", ["a\u0000b"]),
+      k("q", ["a", "b"]),
+      k("q", ["a", "b"], 1),
+      k("q", ["a", "b"], undefined, false),
+      k("q", ["ab"]),
+      k("q", ["a", "b", ""]),
+      k("1:q", []),
+    ];
+    expect(new Set(keys).size).toBe(keys.length);
+    expect(k("q", ["a", "b"])).toBe(k("q", ["a", "b"]));
   });
 });

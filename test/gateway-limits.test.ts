@@ -18,7 +18,7 @@ const KEYS = {
 const keysConfig = {
   "team-rate": { sha256: [sha(KEYS.rate)], limits: { requestsPerSecond: 0.1, burst: 3 } },
   "team-docs": { sha256: [sha(KEYS.docs)], limits: { dailyDocuments: 10 } },
-  "team-tokens": { sha256: [sha(KEYS.tokens)], limits: { dailyInputTokens: 20 } },
+  "team-tokens": { sha256: [sha(KEYS.tokens)], limits: { dailyInputTokens: 30 } },
 };
 
 let redis: RedisServer;
@@ -80,7 +80,7 @@ describe("limits shared in Redis across two gateway processes", () => {
     expect(Number(r.headers.get("retry-after"))).toBeGreaterThanOrEqual(1);
     const body = (await r.json()) as any;
     expect(body.error).toMatchObject({ type: "rate_limit_error", code: "rate_limit_exceeded" });
-    const metrics = await (await fetch(`${g2.url}/metrics`)).text();
+    const metrics = await (await fetch(`${g2.metricsUrl}/metrics`)).text();
     expect(metrics).toMatch(
       /retrieval_gateway_quota_rejections_total\{key="team-rate",model="emb-tei",quota="rate"\} 2/,
     );
@@ -97,10 +97,14 @@ describe("limits shared in Redis across two gateway processes", () => {
     expect((await rerank(g2, KEYS.docs, 2)).status).toBe(200); // exactly 10
   });
 
-  it("daily input tokens, counted from the engine's usage: refused once 20 are spent", async () => {
-    // TEI's fake reports 8 tokens per input: 0 -> 8 -> 16 -> 24, the fourth call finds the day spent.
+  it("daily input tokens: reserved before the call, settled to the engine's usage; refused when the next would not fit", async () => {
+    // Each call reserves its bound (13 for one short input), then settles to the 8 tokens TEI's fake reports:
+    // 0 -> 8 -> 16 -> 24; the fourth would need 24 + 13 > 30 and is refused, and the day never exceeds 30.
     const statuses = [];
-    for (let i = 0; i < 4; i++) statuses.push((await embed(i % 2 ? g2 : g1, KEYS.tokens)).status);
+    for (let i = 0; i < 4; i++) {
+      statuses.push((await embed(i % 2 ? g2 : g1, KEYS.tokens)).status);
+      await new Promise((r) => setTimeout(r, 50)); // the settle of another replica lands
+    }
     expect(statuses).toEqual([200, 200, 200, 429]);
   });
 });
@@ -113,7 +117,7 @@ describe("when Redis is down", () => {
     expect(((await closed.json()) as any).error.code).toBe("limits_unavailable");
     const served = await embed(open, KEYS.docs);
     expect(served.status).toBe(200);
-    const metrics = await (await fetch(`${open.url}/metrics`)).text();
+    const metrics = await (await fetch(`${open.metricsUrl}/metrics`)).text();
     expect(metrics).toMatch(/retrieval_gateway_limit_fail_open_total 1/);
     expect(metrics).toMatch(/retrieval_gateway_redis_up 0/);
   });

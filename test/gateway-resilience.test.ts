@@ -56,7 +56,7 @@ describe("gateway resilience", () => {
     expect(((await refused.json()) as any).error.code).toBe("circuit_open");
     expect(refused.headers.get("retry-after")).toBe("1");
     expect(broken.log.length).toBe(calls); // the open breaker did not call the engine
-    let metrics = await (await fetch(`${g.url}/metrics`)).text();
+    let metrics = await (await fetch(`${g.metricsUrl}/metrics`)).text();
     expect(metrics).toMatch(/retrieval_gateway_breaker_state\{model="emb-tei"\} 2/);
 
     // The engine recovers on the same address; after the cool-down one trial goes through and closes the breaker.
@@ -66,7 +66,7 @@ describe("gateway resilience", () => {
     await new Promise((r) => setTimeout(r, 1100));
     expect((await embed(g)).status).toBe(200);
     expect((await embed(g)).status).toBe(200);
-    metrics = await (await fetch(`${g.url}/metrics`)).text();
+    metrics = await (await fetch(`${g.metricsUrl}/metrics`)).text();
     expect(metrics).toMatch(/retrieval_gateway_breaker_state\{model="emb-tei"\} 0/);
   }, 30_000);
 
@@ -82,5 +82,27 @@ describe("gateway resilience", () => {
     expect(await exit).toBe(0);
     await expect(embed(g)).rejects.toThrow();
     expect(g.stderr()).toMatch(/draining in-flight/);
+  }, 30_000);
+
+  it("the drain time is the config's drainSeconds: a request within the upstream timeout survives SIGTERM, past the drain it is cut", async () => {
+    // Default drain: upstreamTimeoutSeconds (5) x attempts (2) + 10 s; a 4 s call (within its timeout) completes.
+    const slow = await fake({ dialect: "tei", servedModel: "emb-tei", dims: 512, fault: "slow", slowMs: 4000 });
+    const g = await gateway({}, [`emb-tei=${slow.url}`]);
+    const inFlight = embed(g);
+    await new Promise((r) => setTimeout(r, 300));
+    const exit = g.stop("SIGTERM");
+    expect((await inFlight).status).toBe(200);
+    expect(await exit).toBe(0);
+    // drainSeconds 1: the same call is cut after about a second and the process exits.
+    const short = await gateway({ drainSeconds: 1 }, [`emb-tei=${slow.url}`]);
+    const cut = embed(short).then(
+      (r) => r.status,
+      () => "cut",
+    );
+    await new Promise((r) => setTimeout(r, 300));
+    const started = Date.now();
+    expect(await short.stop("SIGTERM")).toBe(0);
+    expect(Date.now() - started).toBeLessThan(3000);
+    expect(await cut).toBe("cut");
   }, 30_000);
 });

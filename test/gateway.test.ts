@@ -199,12 +199,29 @@ describe("rerank in every request shape and dialect", () => {
 
   it("the rerank cache answers a repeated call without the engine", async () => {
     const before = fakes["rr-sglang"]!.log.length;
-    const a = await post("/v1/rerank", { model: "rr-sglang", query: "cache me", documents: DOCS });
+    const a = await post("/v1/rerank", { model: "rr-sglang", query: "cache me", documents: DOCS, top_n: 1 });
     const b = await post("/v1/rerank", { model: "rr-sglang", query: "cache me", documents: DOCS, top_n: 1 });
     expect(fakes["rr-sglang"]!.log.length - before).toBe(1);
-    expect(b.json.results).toEqual(a.json.results.slice(0, 1));
-    const metrics = await (await fetch(`${gw.url}/metrics`)).text();
+    expect(b.json.results).toEqual(a.json.results);
+    const metrics = await (await fetch(`${gw.metricsUrl}/metrics`)).text();
     expect(metrics).toMatch(/retrieval_gateway_rerank_cache_total\{model="rr-sglang",result="hit"\} 1/);
+  });
+});
+
+describe("the rerank cache cannot mix two requests", () => {
+  it("requests that differ only in where a \\u0000 falls, or in top_n / return_documents, never share an entry", async () => {
+    const one = await post("/v1/rerank", { model: "rr-sglang", query: "q\u0000a", documents: ["b"] });
+    const two = await post("/v1/rerank", { model: "rr-sglang", query: "q", documents: ["a\u0000b"] });
+    const three = await post("/v1/rerank", { model: "rr-sglang", query: "q", documents: ["a", "b"] });
+    expect([one.status, two.status, three.status]).toEqual([200, 200, 200]);
+    expect(one.json.results.map((r: any) => r.index)).toEqual([0]);
+    expect(two.json.results.map((r: any) => r.index)).toEqual([0]);
+    expect(three.json.results.map((r: any) => r.index).sort()).toEqual([0, 1]);
+    const withDocs = await post("/v1/rerank", { model: "rr-sglang", query: "q", documents: ["a", "b"], top_n: 1 });
+    const noDocs = await post("/v2/rerank", { model: "rr-sglang", query: "q", documents: ["a", "b"], top_n: 1 });
+    expect(withDocs.json.results).toHaveLength(1);
+    expect(withDocs.json.results[0].document).toBeDefined();
+    expect(noDocs.json.results[0].document).toBeUndefined();
   });
 });
 
@@ -318,7 +335,7 @@ describe("models, ids, audit and metrics", () => {
 
   it("metrics count per key name and model, with bounded labels", async () => {
     await post("/v1/embeddings", { model: `random-${Date.now()}`, input: "x" });
-    const text = await (await fetch(`${gw.url}/metrics`)).text();
+    const text = await (await fetch(`${gw.metricsUrl}/metrics`)).text();
     expect(text).toMatch(
       /retrieval_gateway_requests_total\{key="team-a",model="emb-tei",route="\/v1\/embeddings",status="200"\} \d+/,
     );

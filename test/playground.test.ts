@@ -91,7 +91,8 @@ async function openPage(key: string): Promise<Page> {
   await page.goto(`${gw!.url}/playground`);
   await page.getByLabel("API key").fill(key);
   await page.getByRole("button", { name: "Load models" }).click();
-  await page.waitForFunction('!/Loading/.test(document.getElementById("models-status").textContent)');
+  // Polled from the test (not waitForFunction, which evaluates a string: the page's CSP forbids eval).
+  await expect.poll(() => page.locator("#models-status").textContent(), { timeout: 10_000 }).not.toMatch(/Loading/);
   return page;
 }
 
@@ -309,7 +310,7 @@ describe("in Chromium", () => {
       await page.selectOption("#rerank-model", "rr-vllm");
       await page.locator("#rerank-docs").fill(`${"长文档".repeat(2500)}\nshort`);
       await page.locator("#rerank-query").press("Control+Enter");
-      await page.waitForFunction('/^413/.test(document.getElementById("rerank-error").textContent)');
+      await expect.poll(() => page.locator("#rerank-error").textContent(), { timeout: 10_000 }).toMatch(/^413/);
       expect(await errorOf(page, "rerank")).toMatch(new RegExp(`^413: .*larger than ${MAX_BODY} bytes`));
       await page.close();
 

@@ -8,6 +8,9 @@ import { DnsLabel, PositiveInt, type Environment } from "./common";
  * components/validation/rules/gateway.ts.
  */
 
+/** Caller names the gateway uses itself (no key, a failed key, the metrics overflow): never a key's name. */
+export const RESERVED_CALLER_NAMES: readonly string[] = ["anonymous", "unauthenticated", "other"];
+
 /** Per-key limits. Quotas are per UTC day; absent means unlimited. */
 export const GatewayLimitsSchema = z.strictObject({
   /** Sustained requests per second (token bucket), per key, across every gateway replica. */
@@ -35,6 +38,11 @@ export const GatewayKeySchema = z.strictObject({
   sha256: z.array(Sha256Hex).min(1).max(4),
   /** Overrides of the default limits for this key. */
   limits: GatewayLimitsSchema.partial().optional(),
+  /**
+   * The models and aliases this key may call; any other name answers 404 as if it did not exist, and GET
+   * /v1/models lists only these. Absent: every model of the stack.
+   */
+  models: z.array(DnsLabel).min(1).max(100).optional(),
 });
 
 /** One target of an alias; weights are relative (90 and 10 = 90 %/10 %). Only rerank aliases may have several. */
@@ -68,8 +76,18 @@ export const GatewayJwtSchema = z.strictObject({
   audience: z.string().min(1),
   /** The issuer's JSON Web Key Set, e.g. "https://login.example.com/.well-known/jwks.json". */
   jwksUrl: z.url(),
-  /** Claim that names the caller (used as the key name for limits, metrics and audit). */
+  /**
+   * Claim that names the caller. A token's caller is "jwt:<claim>", a principal of its own: it never shares limits
+   * or quota with an API key of the same name.
+   */
   identityClaim: z.string().min(1).default("sub"),
+  /** Longest accepted token lifetime (exp minus iat, or exp minus now); a token without exp is refused. */
+  maxLifetimeSeconds: PositiveInt.max(30 * 86400).default(86400),
+  /**
+   * A claim listing the models and aliases the token may call (a list of names or one space-separated string).
+   * When set, a token without it is refused; absent: tokens may call every model.
+   */
+  modelsClaim: z.string().min(1).optional(),
 });
 
 export const GatewayRedisSchema = z.strictObject({
@@ -95,7 +113,14 @@ export const GatewaySchema = z.strictObject({
   /** Gateway replicas (at least 2 in staging and prod, spread over zones); the HPA may add up to maxReplicas. */
   replicas: PositiveInt.max(50).optional(),
   maxReplicas: PositiveInt.max(100).default(6),
-  keys: z.record(DnsLabel, GatewayKeySchema).default({}),
+  keys: z
+    .record(
+      DnsLabel.refine((n) => !RESERVED_CALLER_NAMES.includes(n), {
+        message: `is a reserved caller name (${"anonymous, unauthenticated, other"}); pick another key name`,
+      }),
+      GatewayKeySchema,
+    )
+    .default({}),
   limits: GatewayLimitsSchema.default(GatewayLimitsSchema.parse({})),
   /** Largest request body in bytes. */
   maxBodyBytes: PositiveInt.max(256 * 1024 * 1024).default(32 * 1024 * 1024),
@@ -132,10 +157,30 @@ export const GatewaySchema = z.strictObject({
       message: 'must name a fixed tag or digest, e.g. "ghcr.io/acme/retrieval-gateway:0.1.0" (not "latest" or no tag)',
     })
     .optional(),
+  /**
+   * CIDRs of the proxies in front of the gateway (the ingress controller's pods) whose X-Forwarded-For names the
+   * client; from any other address the header is ignored. Used for failed-auth throttling per client address.
+   */
+  trustedProxies: z
+    .array(z.string().regex(/^[0-9a-fA-F:.]+\/\d{1,3}$/, { message: 'must be a CIDR, e.g. "10.0.0.0/8"' }))
+    .default([]),
+  /**
+   * How long a stopping pod waits for its in-flight requests (SIGTERM to exit). Default: every attempt of the
+   * longest call (upstreamTimeoutSeconds x attempts) plus 10 s; the pod's terminationGracePeriodSeconds is this
+   * plus its preStop pause and a margin, so a request within its upstream timeout is never cut.
+   */
+  drainSeconds: z.number().positive().max(3600).optional(),
   /** Serve the playground page at /playground; default on in local and dev, off in staging and prod. */
   playground: z.boolean().optional(),
 });
 export type GatewayConfig = z.infer<typeof GatewaySchema>;
+
+/** The drain time of a gateway pod (see drainSeconds): one source for the server and terminationGracePeriodSeconds. */
+export function gatewayDrainSeconds(
+  g: Pick<GatewayConfig, "drainSeconds" | "upstreamTimeoutSeconds" | "attempts">,
+): number {
+  return g.drainSeconds ?? Math.ceil(g.upstreamTimeoutSeconds * g.attempts) + 10;
+}
 
 /** Environments whose gateway serves the playground unless told otherwise (a test page has no place in prod). */
 const PLAYGROUND_BY_DEFAULT: Readonly<Record<Environment, boolean>> = {

@@ -4,7 +4,7 @@ import * as k8s from "@pulumi/kubernetes";
 import type { Environment } from "../config/common";
 import type { ModelConfig } from "../config/serving";
 import type { GatewayConfig } from "../config/gateway";
-import { gatewayReplicas, playgroundEnabled, redisModeOf } from "../config/gateway";
+import { gatewayDrainSeconds, gatewayReplicas, playgroundEnabled, redisModeOf } from "../config/gateway";
 import { profileOf } from "../config/environments";
 import { childOptions, standardLabels } from "../k8s/meta";
 import { IMAGES } from "../versions";
@@ -24,9 +24,28 @@ import { NODE_IMAGE_UID, nonRootPodSecurity, restrictedContainerSecurity } from 
 export const GATEWAY_SERVICE = "retrieval-gateway";
 export const GATEWAY_SERVICE_PORT = 80;
 export const GATEWAY_CONTAINER_PORT = 8080;
+/**
+ * /metrics is served on this port only: the callers' Service (GATEWAY_SERVICE) does not expose it; a Service of
+ * its own (`<service>-metrics`) does, for the ServiceMonitor, and the NetworkPolicy admits only the monitoring
+ * namespace to it.
+ */
+export const GATEWAY_METRICS_PORT = 9090;
+const METRICS_LABEL = "retrieval-stack.io/scrape";
+
+/**
+ * The container's memory limit, sized from what the server may buffer (runtime maxBytesInFlight): the heap holds
+ * each buffered byte about four times at worst (the chunks, the joined string, the parsed values, the answer),
+ * over a 256 MiB base (Node, the bundle, pools, metrics). V8's old space is capped at 3/4 of the limit so that the
+ * collector works before the kernel's OOM killer does.
+ */
+export function gatewayMemoryLimitMiB(maxBytesInFlight: number): number {
+  return 256 + Math.ceil((4 * maxBytesInFlight) / (1024 * 1024));
+}
 /** The gateway container's name: its JSON audit lines are that container's stdout (the log stack selects it). */
 export const GATEWAY_CONTAINER = "gateway";
 const CONFIG_DIR = "/etc/retrieval-gateway";
+/** The pause before SIGTERM while endpoints drop the pod. */
+const PRESTOP_SECONDS = 5;
 const KEYS_DIR = "/etc/retrieval-gateway-keys";
 
 /**
@@ -98,6 +117,8 @@ export class Gateway extends pulumi.ComponentResource {
   readonly redisMode: "deploy" | "external" | "memory";
   readonly deployment: k8s.apps.v1.Deployment;
   readonly service: k8s.core.v1.Service;
+  /** The Service of the metrics port (Prometheus only; the callers' Service does not expose /metrics). */
+  readonly metricsService: k8s.core.v1.Service;
   readonly configMap: k8s.core.v1.ConfigMap;
   readonly keysSecret: k8s.core.v1.Secret;
   readonly networkPolicy: k8s.networking.v1.NetworkPolicy;
@@ -159,7 +180,9 @@ export class Gateway extends pulumi.ComponentResource {
     );
 
     const configHash = createHash("sha256").update(JSON.stringify(cfg)).digest("hex").slice(0, 12);
-    const drainSeconds = Math.ceil(g.upstreamTimeoutSeconds) + 5;
+    // The server drains for gatewayDrainSeconds (runtime config drainTimeoutMs); the pod adds the preStop pause.
+    const drainSeconds = Math.ceil(gatewayDrainSeconds(g)) + PRESTOP_SECONDS;
+    const memoryMiB = gatewayMemoryLimitMiB(this.runtimeConfig.maxBytesInFlight);
     this.deployment = new k8s.apps.v1.Deployment(
       `${name}-deployment`,
       {
@@ -201,11 +224,16 @@ export class Gateway extends pulumi.ComponentResource {
                     args.image ??
                     new ProjectImage(`${name}-image`, { environment, ...GATEWAY_IMAGE }, { parent: this }).ref,
                   imagePullPolicy: "IfNotPresent",
-                  ports: [{ name: "http", containerPort: GATEWAY_CONTAINER_PORT, protocol: "TCP" }],
+                  ports: [
+                    { name: "http", containerPort: GATEWAY_CONTAINER_PORT, protocol: "TCP" },
+                    { name: "metrics", containerPort: GATEWAY_METRICS_PORT, protocol: "TCP" },
+                  ],
                   env: [
                     { name: "GATEWAY_CONFIG_FILE", value: `${CONFIG_DIR}/config.json` },
                     { name: "GATEWAY_KEYS_FILE", value: `${KEYS_DIR}/keys.json` },
                     { name: "PORT", value: String(GATEWAY_CONTAINER_PORT) },
+                    { name: "METRICS_PORT", value: String(GATEWAY_METRICS_PORT) },
+                    { name: "NODE_OPTIONS", value: `--max-old-space-size=${Math.floor((memoryMiB * 3) / 4)}` },
                   ],
                   volumeMounts: [
                     { name: "config", mountPath: CONFIG_DIR, readOnly: true },
@@ -222,8 +250,8 @@ export class Gateway extends pulumi.ComponentResource {
                     failureThreshold: 3,
                   },
                   // Endpoints drop the pod before it stops taking connections.
-                  lifecycle: { preStop: { exec: { command: ["sleep", "5"] } } },
-                  resources: { requests: { cpu: "500m", memory: "256Mi" }, limits: { memory: "512Mi" } },
+                  lifecycle: { preStop: { exec: { command: ["sleep", String(PRESTOP_SECONDS)] } } },
+                  resources: { requests: { cpu: "500m", memory: "256Mi" }, limits: { memory: `${memoryMiB}Mi` } },
                   securityContext: restrictedContainerSecurity(),
                 },
               ],
@@ -251,6 +279,19 @@ export class Gateway extends pulumi.ComponentResource {
       o(),
     );
 
+    this.metricsService = new k8s.core.v1.Service(
+      `${name}-metrics-service`,
+      {
+        metadata: { ...meta(`${GATEWAY_SERVICE}-metrics`), labels: { ...labels, [METRICS_LABEL]: "metrics" } },
+        spec: {
+          type: "ClusterIP",
+          selector,
+          ports: [{ name: "metrics", port: GATEWAY_METRICS_PORT, targetPort: "metrics", protocol: "TCP" }],
+        },
+      },
+      o(),
+    );
+
     this.networkPolicy = new k8s.networking.v1.NetworkPolicy(
       `${name}-netpol`,
       {
@@ -266,6 +307,10 @@ export class Gateway extends pulumi.ComponentResource {
                 { podSelector: { matchLabels: { [ENGINE_CLIENT_LABEL]: "true" } } },
               ],
               ports: [{ protocol: "TCP", port: GATEWAY_CONTAINER_PORT }],
+            },
+            {
+              from: [{ namespaceSelector: { matchLabels: { [NAMESPACE_NAME_LABEL]: MONITORING_NAMESPACE } } }],
+              ports: [{ protocol: "TCP", port: GATEWAY_METRICS_PORT }],
             },
           ],
         },
@@ -289,9 +334,9 @@ export class Gateway extends pulumi.ComponentResource {
           kind: "ServiceMonitor",
           metadata: meta(),
           spec: {
-            selector: { matchLabels: selector },
+            selector: { matchLabels: { ...selector, [METRICS_LABEL]: "metrics" } },
             namespaceSelector: { matchNames: [namespace] },
-            endpoints: [{ port: "http", path: "/metrics", interval: "15s" }],
+            endpoints: [{ port: "metrics", path: "/metrics", interval: "15s" }],
           },
         },
         o(),

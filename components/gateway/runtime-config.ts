@@ -7,7 +7,7 @@
 import { z } from "zod";
 import type { PlatformConfig } from "../config/schema";
 import type { ModelConfig } from "../config/serving";
-import { GatewayLimitsSchema, RerankCacheSchema, GatewayJwtSchema } from "../config/gateway";
+import { GatewayLimitsSchema, RerankCacheSchema, GatewayJwtSchema, gatewayDrainSeconds } from "../config/gateway";
 import { adapterFor } from "../serving/engines";
 import { specOf } from "../validation/rules/models";
 import { servedDims } from "../validation/rules/gateway";
@@ -33,6 +33,8 @@ export const RuntimeKeySchema = z.strictObject({
   name: z.string().min(1),
   sha256: z.array(z.string().regex(/^[0-9a-f]{64}$/)).min(1),
   limits: GatewayLimitsSchema.partial().optional(),
+  /** Models and aliases this key may call (others answer 404 as if absent); absent: every model. */
+  models: z.array(z.string().min(1)).min(1).optional(),
 });
 export type RuntimeKey = z.infer<typeof RuntimeKeySchema>;
 
@@ -55,6 +57,43 @@ export const RuntimeConfigSchema = z.strictObject({
   attempts: z.number().int().positive(),
   breaker: z.strictObject({ failures: z.number().int().positive(), cooldownMs: z.number().int().positive() }),
   playground: z.boolean().default(false),
+  /** Largest engine answer read for one call (a bigger one is cut and answered 502 upstream_invalid). */
+  maxAnswerBytes: z
+    .number()
+    .int()
+    .positive()
+    .default(64 * 1024 * 1024),
+  /** Request and answer bytes buffered at once by this instance; above it new requests get 503 overloaded. */
+  maxBytesInFlight: z
+    .number()
+    .int()
+    .positive()
+    .default(128 * 1024 * 1024),
+  /** Client connections (docs/gateway.md, "Security and failure behaviour"). */
+  connections: z
+    .strictObject({
+      headersTimeoutMs: z.number().int().positive().default(60_000),
+      requestTimeoutMs: z.number().int().positive().default(300_000),
+      keepAliveTimeoutMs: z.number().int().positive().default(75_000),
+      maxConnections: z.number().int().positive().default(10_000),
+      /** Open connections per client address that is not a trusted proxy. */
+      maxPerClient: z.number().int().positive().default(256),
+    })
+    .default({
+      headersTimeoutMs: 60_000,
+      requestTimeoutMs: 300_000,
+      keepAliveTimeoutMs: 75_000,
+      maxConnections: 10_000,
+      maxPerClient: 256,
+    }),
+  /** CIDRs of the proxies whose X-Forwarded-For is trusted (the ingress controller's pods). */
+  trustedProxies: z.array(z.string().min(1)).default([]),
+  /** Failed authentications per client address per minute before they are answered 429 (valid keys pass). */
+  authFailuresPerMinute: z.number().int().positive().default(30),
+  /** /metrics is served on this port only (0: any free port); never on the callers' port. */
+  metricsPort: z.number().int().min(0).max(65535).default(9090),
+  /** How long SIGTERM waits for in-flight requests (the pod's terminationGracePeriodSeconds is derived from it). */
+  drainTimeoutMs: z.number().int().positive().default(130_000),
 });
 export type RuntimeConfig = z.infer<typeof RuntimeConfigSchema>;
 export type RuntimeConfigInput = z.input<typeof RuntimeConfigSchema>;
@@ -96,7 +135,12 @@ export function gatewayRuntimeConfig(
   });
   const keys = new Map<string, RuntimeKey>();
   for (const [name, k] of Object.entries(g.keys))
-    keys.set(name, { name, sha256: [...k.sha256], ...(k.limits ? { limits: k.limits } : {}) });
+    keys.set(name, {
+      name,
+      sha256: [...k.sha256],
+      ...(k.limits ? { limits: k.limits } : {}),
+      ...(k.models ? { models: [...k.models] } : {}),
+    });
   for (const k of options.extraKeys ?? []) {
     const prev = keys.get(k.name);
     keys.set(k.name, prev ? { ...prev, sha256: [...prev.sha256, k.sha256] } : { name: k.name, sha256: [k.sha256] });
@@ -121,5 +165,7 @@ export function gatewayRuntimeConfig(
     attempts: g.attempts,
     breaker: { failures: g.breaker.failures, cooldownMs: Math.round(g.breaker.cooldownSeconds * 1000) },
     playground: options.playground,
+    trustedProxies: [...g.trustedProxies],
+    drainTimeoutMs: Math.round(gatewayDrainSeconds(g) * 1000),
   });
 }

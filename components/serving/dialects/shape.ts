@@ -81,7 +81,12 @@ export function parseOpenAIEmbeddings(body: unknown, label: string): number[][] 
     const index = rec.index === undefined ? i : expectIndex(rec.index, `${where}.index`);
     return { index, embedding };
   });
-  return items.sort((a, b) => a.index - b.index).map((x) => x.embedding);
+  items.sort((a, b) => a.index - b.index);
+  // Indices must be 0..n-1, each once: a duplicate or a gap would pair a vector with the wrong input.
+  items.forEach((x, i) => {
+    if (x.index !== i) fail(`${label}.data`, "indices 0..n-1, each once", items.map((y) => y.index).slice(0, 20));
+  });
+  return items.map((x) => x.embedding);
 }
 
 /** A bare `[[floats], ...]` body (TEI /embed, KServe V1 predictions). */

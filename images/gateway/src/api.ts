@@ -29,9 +29,21 @@ function object(body: unknown): Json {
   return body as Json;
 }
 
+/**
+ * What a model name may be: it is echoed in errors, audit lines and metric labels, so it is checked before any
+ * of them sees it (a 10 MiB `model` is refused here, never repeated back).
+ */
+export const MODEL_NAME = /^[A-Za-z0-9][\w.:/@+-]{0,127}$/;
+
 function modelOf(b: Json): string {
   if (typeof b.model !== "string" || b.model === "")
     throw badRequest("'model' is required: a model name from GET /v1/models.", "model");
+  if (!MODEL_NAME.test(b.model))
+    throw badRequest(
+      "'model' must be a model name from GET /v1/models (at most 128 letters, digits or . _ : / @ + -).",
+      "model",
+      "invalid_model_name",
+    );
   return b.model;
 }
 

@@ -39,10 +39,26 @@ const flush = () => {
 };
 process.once("exit", flush);
 
+/**
+ * The longest audit line written. Every field is bounded where it is set (model names, key names and request ids
+ * are checked, routes are the API's), so this only catches a field that was not: such a line is replaced by its
+ * ids, status and `truncated: true`, never written long.
+ */
+export const MAX_AUDIT_LINE = 4096;
+
 export const stdoutAudit: AuditSink = (line) => {
   if (!pending) setImmediate(flush);
   // The line's own JSON after a fixed first field (no copy of the line to put "audit" first).
-  pending += `${PREFIX}${JSON.stringify(line).slice(1)}\n`;
+  let json = JSON.stringify(line);
+  if (json.length > MAX_AUDIT_LINE)
+    json = JSON.stringify({
+      time: line.time,
+      request_id: line.request_id.slice(0, 128),
+      route: line.route.slice(0, 64),
+      status: line.status,
+      truncated: true,
+    });
+  pending += `${PREFIX}${json.slice(1)}\n`;
 };
 
 /** `new Date().toISOString()`, with the part up to the seconds made once per second (the lines' `time`). */

@@ -1,14 +1,20 @@
 import { createHash, timingSafeEqual } from "node:crypto";
 import { createRemoteJWKSet, jwtVerify, type JWTVerifyGetKey } from "jose";
 import type { RuntimeConfig } from "../../../components/gateway/runtime-config";
+import { RESERVED_CALLER_NAMES } from "../../../components/config/gateway";
 import { GatewayError } from "./errors";
 
-/** Who is calling: the key's name (or the JWT identity claim), which limits, metrics and audit lines use. */
+/**
+ * Who is calling: a key's name, or "jwt:<identity claim>" for a token (its own principal: never the quota of a key
+ * that happens to share the name), which limits, metrics and audit lines use.
+ */
 export interface Caller {
   readonly name: string;
   readonly via: "key" | "jwt" | "anonymous";
   /** Limit overrides of a named key. */
   readonly limits?: RuntimeConfig["keys"][number]["limits"];
+  /** The models and aliases it may call; undefined: all. */
+  readonly models?: ReadonlySet<string>;
 }
 
 export const sha256Hex = (text: string) => createHash("sha256").update(text, "utf8").digest("hex");
@@ -22,15 +28,26 @@ function tokenOf(headers: Headers): string | undefined {
   return bearer ?? (typeof headers["x-api-key"] === "string" ? headers["x-api-key"].trim() : undefined);
 }
 
-const unauthorized = (message: string) =>
+export const unauthorized = (message: string) =>
   new GatewayError(401, "authentication_error", "invalid_api_key", message, null, {
     "www-authenticate": 'Bearer realm="retrieval-gateway"',
   });
 
+/** What a token's identity claim may be: it becomes a metric label and part of every audit line. */
+const IDENTITY = /^[\w.@:+\-/|]{1,128}$/;
+
+/** A models claim: a list of names or one space-separated string (like OAuth's `scope`). */
+function modelsOf(claim: unknown): ReadonlySet<string> | undefined {
+  const names = typeof claim === "string" ? claim.split(/\s+/).filter(Boolean) : claim;
+  if (!Array.isArray(names) || names.length === 0 || names.length > 1000) return undefined;
+  if (!names.every((n) => typeof n === "string" && n.length > 0 && n.length <= 128)) return undefined;
+  return new Set(names as string[]);
+}
+
 /**
  * API keys are kept only as SHA-256 hashes (the config never holds a key); a presented key is hashed and looked
  * up. A bearer token with three dot-separated parts is a JWT when JWT is configured: verified against the
- * issuer's JWKS (jose, cached and refreshed by it), and the identity claim names the caller.
+ * issuer's JWKS (jose, cached and refreshed by it); it must carry `exp` within the configured lifetime.
  */
 export class Authenticator {
   private readonly byHash = new Map<string, { readonly hashes: readonly string[]; readonly caller: Caller }>();
@@ -44,7 +61,12 @@ export class Authenticator {
 
   constructor(private readonly config: Pick<RuntimeConfig, "keys" | "jwt" | "allowAnonymous">) {
     for (const k of config.keys) {
-      const caller: Caller = { name: k.name, via: "key", ...(k.limits ? { limits: k.limits } : {}) };
+      const caller: Caller = {
+        name: k.name,
+        via: "key",
+        ...(k.limits ? { limits: k.limits } : {}),
+        ...(k.models ? { models: new Set(k.models) } : {}),
+      };
       for (const h of k.sha256) this.byHash.set(h, { hashes: k.sha256, caller });
     }
     if (config.jwt) this.jwks = createRemoteJWKSet(new URL(config.jwt.jwksUrl));
@@ -56,7 +78,11 @@ export class Authenticator {
     return token ? this.verified.get(token) : undefined;
   }
 
-  async authenticate(headers: Headers): Promise<Caller> {
+  /**
+   * The caller of the request's headers, or a 401. `verifyTokens: false` (a client over its failed-auth budget)
+   * still accepts API keys (a hash lookup) but not JWTs, whose signature check is the costly part.
+   */
+  async authenticate(headers: Headers, options: { verifyTokens?: boolean } = {}): Promise<Caller> {
     const token = tokenOf(headers);
     if (!token) {
       if (this.config.allowAnonymous) return { name: "anonymous", via: "anonymous" };
@@ -64,7 +90,10 @@ export class Authenticator {
     }
     const known = this.verified.get(token);
     if (known) return known;
-    if (this.jwks && this.config.jwt && token.split(".").length === 3) return this.verifyJwt(token);
+    if (this.jwks && this.config.jwt && token.split(".").length === 3) {
+      if (options.verifyTokens === false) throw unauthorized("Invalid or expired token.");
+      return this.verifyJwt(token);
+    }
     const hash = sha256Hex(token);
     const key = this.byHash.get(hash);
     // The map lookup already compared the hash; the constant-time compare keeps the last step free of timing leaks.
@@ -78,15 +107,30 @@ export class Authenticator {
 
   private async verifyJwt(token: string): Promise<Caller> {
     const jwt = this.config.jwt!;
+    let payload;
     try {
-      const { payload } = await jwtVerify(token, this.jwks!, { issuer: jwt.issuer, audience: jwt.audience });
-      const id = payload[jwt.identityClaim];
-      if (typeof id !== "string" || id === "")
-        throw unauthorized(`The token has no '${jwt.identityClaim}' claim to identify the caller.`);
-      return { name: id, via: "jwt" };
-    } catch (e) {
-      if (e instanceof GatewayError) throw e;
+      ({ payload } = await jwtVerify(token, this.jwks!, {
+        issuer: jwt.issuer,
+        audience: jwt.audience,
+        requiredClaims: ["exp"],
+      }));
+    } catch {
       throw unauthorized("Invalid or expired token.");
     }
+    const now = Math.floor(Date.now() / 1000);
+    const from = typeof payload.iat === "number" ? Math.min(payload.iat, now) : now;
+    if (payload.exp! - from > jwt.maxLifetimeSeconds)
+      throw unauthorized(`The token lives longer than ${jwt.maxLifetimeSeconds} s; ask the issuer for a shorter one.`);
+    const id = payload[jwt.identityClaim];
+    if (typeof id !== "string" || !IDENTITY.test(id) || RESERVED_CALLER_NAMES.includes(id))
+      throw unauthorized(
+        `The token's '${jwt.identityClaim}' claim must name the caller (1-128 letters, digits or . _ @ : + - / |).`,
+      );
+    let models: ReadonlySet<string> | undefined;
+    if (jwt.modelsClaim) {
+      models = modelsOf(payload[jwt.modelsClaim]);
+      if (!models) throw unauthorized(`The token has no valid '${jwt.modelsClaim}' claim (the models it may call).`);
+    }
+    return { name: `jwt:${id}`, via: "jwt", ...(models ? { models } : {}) };
   }
 }

@@ -5,7 +5,7 @@ import {
   type HttpDialect,
 } from "../../../components/serving/dialects";
 import type { RuntimeModel } from "../../../components/gateway/runtime-config";
-import { GatewayError, unavailable } from "./errors";
+import { GatewayError, unavailable, UpstreamInvalid } from "./errors";
 import type { UpstreamAnswer, UpstreamGroup } from "./upstream";
 
 /**
@@ -16,6 +16,12 @@ import type { UpstreamAnswer, UpstreamGroup } from "./upstream";
 export interface EngineCall {
   readonly headers: Readonly<Record<string, string>>;
   readonly observe?: (upstream: string, seconds: number) => void;
+  /** Largest answer read per engine call. */
+  readonly maxBytes: number;
+  /** Takes answer bytes from the instance's budget. */
+  readonly take?: (bytes: number) => boolean;
+  /** Where an engine's own error text goes (our log, never the caller). */
+  readonly log?: (message: string) => void;
 }
 
 export interface EngineResult<T> {
@@ -32,37 +38,34 @@ export function dialectOf(model: RuntimeModel): HttpDialect {
   return d;
 }
 
-/** An engine answer that is not a success, in words for the caller (never the engine's body). */
-function engineFailure(model: string, a: UpstreamAnswer): GatewayError {
+/** Engine 4xx statuses that are about the request's own content (too long an input, a bad parameter). */
+const CALLER_FAULTS = new Set([400, 413, 422]);
+
+/** An engine's error text for our log: one line, clipped (it may name internal hosts; callers never see it). */
+const engineText = (body: string) => body.slice(0, 500).replace(/[^\x20-\x7e]+/g, " ");
+
+/**
+ * An engine answer that is not a success, in our words (never the engine's body, which may carry internal host
+ * names: it goes to the log). 400/413/422 are the caller's request: 400, not an engine failure. Any other 4xx
+ * (401/403: the engine refuses the gateway itself; 404: it does not serve the model) is the engine's: 502.
+ */
+function engineFailure(model: string, a: UpstreamAnswer, call: EngineCall): GatewayError {
+  call.log?.(`engine ${a.upstream} for ${model} answered ${a.status}: ${engineText(a.body)}`);
   if (a.status === 503 || a.status === 502 || a.status === 429) {
     const retry = a.header("retry-after");
     return unavailable(
       `${model} is unavailable (the engine answered ${a.status}).`,
       a.status === 429 ? "upstream_overloaded" : "upstream_unavailable",
-      retry && /^\d+$/.test(retry) ? { "retry-after": retry } : {},
+      retry && /^\d{1,4}$/.test(retry) ? { "retry-after": retry } : {},
     );
   }
-  if (a.status >= 400 && a.status < 500) {
-    // An engine's 4xx is about the request (too long an input, a bad parameter): pass its message, if it is text
-    // in JSON, clipped; an HTML page or anything else becomes a generic message.
-    let message = "";
-    try {
-      const j = JSON.parse(a.body) as { message?: unknown; error?: unknown; detail?: unknown };
-      const m =
-        j.message ??
-        (typeof j.error === "object" && j.error ? (j.error as { message?: unknown }).message : j.error) ??
-        j.detail;
-      if (typeof m === "string") message = m.slice(0, 300);
-    } catch {
-      /* not JSON */
-    }
+  if (CALLER_FAULTS.has(a.status))
     return new GatewayError(
       400,
       "invalid_request_error",
       "upstream_rejected",
-      `${model} refused the request${message ? `: ${message}` : ` (HTTP ${a.status})`}.`,
+      `${model} refused the request (HTTP ${a.status}): an input may be longer than the model takes, or a parameter is out of range.`,
     );
-  }
   return new GatewayError(
     502,
     "upstream_error",
@@ -82,19 +85,16 @@ async function callOnce<Req, Res>(
     path: endpoint.path(model.name),
     body: endpoint.build(request),
     headers: call.headers,
+    maxBytes: call.maxBytes,
     ...(call.observe ? { observe: call.observe } : {}),
+    ...(call.take ? { take: call.take } : {}),
   });
-  if (answer.status !== 200) throw engineFailure(model.name, answer);
+  if (answer.status !== 200) throw engineFailure(model.name, answer, call);
   let parsed: unknown;
   try {
     parsed = JSON.parse(answer.body);
   } catch {
-    throw new GatewayError(
-      502,
-      "upstream_error",
-      "upstream_bad_response",
-      `${model.name} answered with a body that is not JSON.`,
-    );
+    throw new UpstreamInvalid(model.name, "not_json");
   }
   try {
     return {
@@ -104,13 +104,10 @@ async function callOnce<Req, Res>(
       attempts: answer.attempts,
     };
   } catch (e) {
-    if (e instanceof DialectError)
-      throw new GatewayError(
-        502,
-        "upstream_error",
-        "upstream_bad_response",
-        `${model.name} answered in an unexpected shape.`,
-      );
+    if (e instanceof DialectError) {
+      call.log?.(`engine ${answer.upstream} for ${model.name}: ${e.message.slice(0, 300)}`);
+      throw new UpstreamInvalid(model.name, "shape");
+    }
     throw e;
   }
 }
@@ -145,19 +142,27 @@ export async function embed(
     ),
   );
   const vectors = parts.flatMap((p) => p.value);
-  if (vectors.length !== inputs.length)
-    throw new GatewayError(
-      502,
-      "upstream_error",
-      "upstream_bad_response",
-      `${model.name} returned ${vectors.length} vectors for ${inputs.length} inputs.`,
-    );
+  checkVectors(model, vectors, inputs.length, dimensions ?? model.dims);
   return {
     value: vectors,
     tokens: sumTokens(parts),
     upstream: parts[0]!.upstream,
     attempts: Math.max(...parts.map((p) => p.attempts)),
   };
+}
+
+/**
+ * An embeddings answer may be served only if it has one vector per input, every vector of the expected size (the
+ * requested `dimensions`, else the model's; unknown: all alike) and every number finite (`1e999` parses as
+ * Infinity; NaN or null never reach here as numbers). Order and index completeness are the dialect's check.
+ */
+function checkVectors(model: RuntimeModel, vectors: readonly number[][], inputs: number, dims: number | undefined) {
+  if (vectors.length !== inputs) throw new UpstreamInvalid(model.name, "count");
+  const size = dims ?? vectors[0]?.length;
+  for (const v of vectors) {
+    if (v.length !== size || size === 0) throw new UpstreamInvalid(model.name, "dims");
+    for (let i = 0; i < v.length; i++) if (!Number.isFinite(v[i])) throw new UpstreamInvalid(model.name, "not_finite");
+  }
 }
 
 const byRank = (a: Scored, b: Scored) => b.score - a.score || a.index - b.index;
@@ -180,16 +185,14 @@ export async function rerank(
   call: EngineCall,
 ): Promise<EngineResult<Scored[]>> {
   const endpoint = dialectOf(model).rerank!;
+  // One finite score per document (the engine is never sent top_n), indices in range and unique.
   const checked = (r: EngineResult<Scored[]>, size: number) => {
+    if (r.value.length !== size) throw new UpstreamInvalid(model.name, "count");
     const seen = new Uint8Array(size);
     for (const x of r.value) {
-      if (x.index < 0 || x.index >= size || seen[x.index] || !Number.isFinite(x.score))
-        throw new GatewayError(
-          502,
-          "upstream_error",
-          "upstream_bad_response",
-          `${model.name} returned an invalid ranking.`,
-        );
+      if (!Number.isInteger(x.index) || x.index < 0 || x.index >= size || seen[x.index])
+        throw new UpstreamInvalid(model.name, "index");
+      if (!Number.isFinite(x.score)) throw new UpstreamInvalid(model.name, "not_finite");
       seen[x.index] = 1;
     }
     return r;

@@ -40,3 +40,27 @@ export function asGatewayError(error: unknown): GatewayError {
   if (error instanceof GatewayError) return error;
   return new GatewayError(500, "server_error", "internal_error", "The gateway failed to handle the request.");
 }
+
+/** Why an engine answer was refused (the `reason` label of retrieval_gateway_upstream_invalid_total). */
+export type InvalidReason = "not_json" | "shape" | "count" | "dims" | "not_finite" | "index" | "too_large";
+
+/** An engine answer that must not reach the caller: 502, counted by the breaker and per model. */
+export class UpstreamInvalid extends GatewayError {
+  constructor(
+    model: string,
+    readonly reason: InvalidReason,
+  ) {
+    super(
+      502,
+      "upstream_error",
+      "upstream_invalid",
+      `${model} returned an invalid answer (${reason}); it was not served.`,
+    );
+  }
+}
+
+/** This instance holds as many request and answer bytes as it may (maxBytesInFlight): try again shortly. */
+export const overloaded = () =>
+  new GatewayError(503, "server_error", "overloaded", "The gateway is busy; try again shortly.", null, {
+    "retry-after": "1",
+  });

@@ -1,6 +1,7 @@
 /**
  * The gateway image's entry point: reads the runtime config (GATEWAY_CONFIG_FILE, the ConfigMap; key hashes
- * from GATEWAY_KEYS_FILE, the Secret), listens on PORT (default 8080) on every interface, and drains on SIGTERM.
+ * from GATEWAY_KEYS_FILE, the Secret), listens on PORT (default 8080) and METRICS_PORT (default: the config's
+ * metricsPort) on every interface, and drains on SIGTERM for the config's drainTimeoutMs.
  */
 import * as fs from "node:fs";
 import { RuntimeConfigSchema, RuntimeKeySchema } from "../../../components/gateway/runtime-config";
@@ -30,6 +31,7 @@ const parsed = RuntimeConfigSchema.safeParse({
   ...raw,
   ...(keys?.success ? { keys: [...((raw.keys as unknown[]) ?? []), ...keys.data] } : {}),
   ...(process.env.REDIS_URL ? { redis: { ...(raw.redis as object), url: process.env.REDIS_URL } } : {}),
+  ...(process.env.METRICS_PORT ? { metricsPort: Number(process.env.METRICS_PORT) } : {}),
 });
 if (!parsed.success)
   fail(`invalid config: ${parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")}`);
@@ -37,7 +39,10 @@ if (!parsed.success)
 const gateway = new Gateway({ config: parsed.data, playgroundDir: process.env.PLAYGROUND_DIR ?? "/app/playground" });
 const port = Number(process.env.PORT ?? "8080");
 gateway.listen(port, process.env.HOST ?? "0.0.0.0").then(
-  (p) => process.stderr.write(`retrieval-gateway listening on :${p} (${parsed.data.models.length} models)\n`),
+  (p) =>
+    process.stderr.write(
+      `retrieval-gateway listening on :${p} (${parsed.data.models.length} models; metrics on :${gateway.metricsPort})\n`,
+    ),
   (e: unknown) => fail(`cannot listen on ${port}: ${e instanceof Error ? e.message : String(e)}`),
 );
 for (const signal of ["SIGTERM", "SIGINT"] as const)

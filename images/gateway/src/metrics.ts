@@ -159,6 +159,32 @@ export class GatewayMetrics {
     [],
   );
 
+  readonly upstreamInvalid = new Counter(
+    "retrieval_gateway_upstream_invalid_total",
+    "Engine answers refused before serving (502 upstream_invalid), by model and reason.",
+    ["model", "reason"],
+  );
+  readonly authFailures = new Counter(
+    "retrieval_gateway_auth_failures_total",
+    "Requests refused for a missing or invalid key or token (throttled = the client was over its failure budget).",
+    ["throttled"],
+  );
+  readonly refused = new Counter(
+    "retrieval_gateway_refused_total",
+    "Requests and connections refused to protect the instance (reason = overloaded|connections).",
+    ["reason"],
+  );
+  readonly bufferedBytes = new Gauge(
+    "retrieval_gateway_buffered_bytes",
+    "Request and answer bytes this instance holds now (bounded by maxBytesInFlight).",
+    [],
+  );
+  readonly eventLoopDelay = new Gauge(
+    "retrieval_gateway_event_loop_delay_max_seconds",
+    "Longest event-loop delay since the previous scrape.",
+    [],
+  );
+
   private readonly all = [
     this.requests,
     this.inputTokens,
@@ -172,6 +198,11 @@ export class GatewayMetrics {
     this.failOpen,
     this.cache,
     this.inFlight,
+    this.upstreamInvalid,
+    this.authFailures,
+    this.refused,
+    this.bufferedBytes,
+    this.eventLoopDelay,
   ];
 
   text(): string {

@@ -1,143 +1,145 @@
 import * as http from "node:http";
-import { randomFillSync, randomUUID } from "node:crypto";
-import type { AddressInfo } from "node:net";
-import type { RuntimeConfig, RuntimeModel } from "../../../components/gateway/runtime-config";
-import type { GatewayLimits } from "../../../components/config/gateway";
-import { base64Float32, parseEmbeddings, parseRerank } from "./api";
-import { isoNow, stdoutAudit, type AuditSink } from "./audit";
+import type { AddressInfo, Socket } from "node:net";
+import { monitorEventLoopDelay } from "node:perf_hooks";
+import type { RuntimeConfig } from "../../../components/gateway/runtime-config";
+import { Admission } from "./admission";
+import { stdoutAudit, type AuditSink } from "./audit";
 import { Authenticator, type Caller } from "./auth";
-import { Breaker, BREAKER_GAUGE } from "./breaker";
-import { RerankCache } from "./cache";
-import { dialectOf, embed, rerank, type Scored } from "./engine";
-import { asGatewayError, badRequest, GatewayError, unavailable } from "./errors";
+import { MAX_JSON_DEPTH, readJsonBody } from "./body";
+import { ByteBudget } from "./byte-budget";
+import { AuthThrottle, ClientAddress } from "./client-address";
+import { newContext, type RequestContext } from "./context";
+import { asGatewayError, GatewayError } from "./errors";
+import type { ApiDeps, ApiHandler } from "./handlers/api";
+import { embeddingsHandler } from "./handlers/embeddings";
+import { modelList } from "./handlers/models";
+import { RERANK_ROUTES, rerankHandler } from "./handlers/rerank";
 import { BoundedLabel } from "./labels";
-import { MemoryLimiter, RedisDownError, RedisLimiter, type Limiter } from "./limits";
+import { MemoryLimiter, RedisLimiter, type Limiter } from "./limits";
 import { GatewayMetrics } from "./metrics";
+import { ModelRoutes } from "./model-routes";
 import { playgroundFile } from "./playground";
-import { UpstreamGroup } from "./upstream";
+import { plainError, Responder } from "./respond";
+import { API_HEADERS, PLAYGROUND_HEADERS } from "./security-headers";
 
 /**
- * The retrieval gateway: one HTTP server for every model of a stack (docs/gateway.md). Routes:
- * POST /v1/embeddings, POST /v1/rerank | /rerank | /v2/rerank, GET /v1/models, GET /metrics, GET /healthz,
- * GET /readyz, GET /playground (when enabled and built).
+ * The retrieval gateway: one HTTP server for every model of a stack (docs/gateway.md). This file is the
+ * lifecycle (start, connections, drain) and the route table; each request then passes the stages in their own
+ * modules: context.ts (ids, client address), auth.ts (key or token, from the headers alone, before any body
+ * byte is read), body.ts (bounded reading), admission.ts (model scope, limits, breaker), handlers/ (one per API),
+ * respond.ts (answer, metrics, audit line). Routes: POST /v1/embeddings, POST /v1/rerank | /rerank | /v2/rerank,
+ * GET /v1/models, GET /healthz, GET /readyz, GET /playground (when enabled and built); GET /metrics only on the
+ * metrics port (config.metricsPort), which the callers' Service does not expose.
  */
 export interface GatewayOptions {
   readonly config: RuntimeConfig;
   readonly audit?: AuditSink;
   /** Where the playground's static files are (only read when config.playground is on). */
   readonly playgroundDir?: string;
-  /** How long shutdown waits for in-flight requests. */
+  /** How long shutdown waits for in-flight requests (default: config.drainTimeoutMs). */
   readonly drainTimeoutMs?: number;
-  /** Errors that are not the caller's (a bug, an unreachable Redis): one line each on stderr. */
+  /** Errors that are not the caller's (a bug, an engine's error text): one line each on stderr. */
   readonly log?: (message: string) => void;
 }
 
-const RERANK_ROUTES: Readonly<Record<string, boolean>> = {
-  "/v1/rerank": true, // Jina and vLLM return the documents unless told not to
-  "/rerank": true,
-  "/v2/rerank": false, // Cohere v2 returns them only when asked
-};
-
-interface Route {
-  readonly model: RuntimeModel;
-  readonly group: UpstreamGroup;
-  readonly breaker: Breaker;
-  readonly cache?: RerankCache;
-}
-
-/** One request's state; the fields after `bytesIn` are filled along the way and end up in the audit line. */
-interface Ctx {
-  readonly id: string;
-  readonly traceparent: string;
-  readonly started: number;
-  readonly route: string;
-  caller: Caller | undefined;
-  model: string;
-  servedBy: string | undefined;
-  bytesIn: number;
-  upstream: string | undefined;
-  attempts: number | undefined;
-  cache: "hit" | "miss" | undefined;
-  inputs: number | undefined;
-  documents: number | undefined;
-  inputTokens: number | undefined;
-  error: string | undefined;
-}
-
-/**
- * A new W3C trace context (version 00, sampled): trace id and span id from a pool of random bytes refilled every
- * 256 requests (one randomFillSync instead of two UUIDs and a regex per request).
- */
-const TRACE_BYTES = 24;
-const traceEntropy = Buffer.allocUnsafe(TRACE_BYTES * 256);
-let traceAt = traceEntropy.length;
-function newTraceparent(): string {
-  if (traceAt + TRACE_BYTES > traceEntropy.length) {
-    randomFillSync(traceEntropy);
-    traceAt = 0;
-  }
-  const at = traceAt;
-  traceAt += TRACE_BYTES;
-  return `00-${traceEntropy.toString("hex", at, at + 16)}-${traceEntropy.toString("hex", at + 16, at + TRACE_BYTES)}-01`;
-}
-const TRACEPARENT = /^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$/;
-const REQUEST_ID = /^[\w.:\-]{1,128}$/;
-
 export class Gateway {
   readonly metrics = new GatewayMetrics();
-  private readonly routes = new Map<string, Route>();
+  private readonly routes: ModelRoutes;
   private readonly auth: Authenticator;
+  private readonly admission: Admission;
   private readonly limiter: Limiter;
   private readonly server: http.Server;
-  private readonly audit: AuditSink;
-  private readonly modelLabel: BoundedLabel;
-  private readonly keyLabel: BoundedLabel;
+  private readonly metricsServer: http.Server;
+  private readonly responder: Responder;
   private readonly log: (m: string) => void;
-  private readonly keyLimits = new WeakMap<Caller, GatewayLimits>();
+  private readonly budget: ByteBudget;
+  private readonly clients: ClientAddress;
+  private readonly throttle: AuthThrottle;
+  private readonly loopDelay = monitorEventLoopDelay({ resolution: 10 });
+  /** Open connections per client address (not counting trusted proxies). */
+  private readonly openPerClient = new Map<string, number>();
+  /** POST routes of the API. */
+  private readonly api = new Map<string, ApiHandler>();
   private inFlight = 0;
   private draining = false;
   private drained?: () => void;
+  /** The port /metrics listens on, once listening. */
+  metricsPort = 0;
 
   constructor(private readonly options: GatewayOptions) {
     const c = options.config;
-    this.audit = options.audit ?? stdoutAudit;
     this.log = options.log ?? ((m) => process.stderr.write(`${m}\n`));
-    for (const model of c.models) {
-      dialectOf(model); // unknown dialect: fail at start, not on the first request
-      const breaker = new Breaker(c.breaker.failures, c.breaker.cooldownMs, (s) =>
-        this.metrics.breakerState.set({ model: model.name }, BREAKER_GAUGE[s]),
-      );
-      this.metrics.breakerState.set({ model: model.name }, 0);
-      this.routes.set(model.name, {
-        model,
-        group: new UpstreamGroup(model.name, model.upstreams, c.upstreamTimeoutMs, c.attempts),
-        breaker,
-        ...(model.cache ? { cache: new RerankCache(model.cache.maxEntries, model.cache.ttlSeconds) } : {}),
-      });
-    }
-    const names = new Set([...c.models.map((m) => m.name), ...Object.keys(c.aliases)]);
-    this.modelLabel = new BoundedLabel(names, 0, "unknown");
-    this.keyLabel = new BoundedLabel(
+    this.routes = new ModelRoutes(c, this.metrics);
+    const modelLabel = new BoundedLabel(new Set(this.routes.names()), 0, "unknown");
+    const keyLabel = new BoundedLabel(
       new Set([...c.keys.map((k) => k.name), "anonymous", "unauthenticated"]),
       200,
       "other",
     );
     this.auth = new Authenticator(c);
+    this.budget = new ByteBudget(c.maxBytesInFlight);
+    this.clients = new ClientAddress(c.trustedProxies);
+    this.throttle = new AuthThrottle(c.authFailuresPerMinute);
     this.metrics.redisUp.set({}, c.redis.url ? 0 : 1);
     this.limiter = c.redis.url
       ? new RedisLimiter(c.redis.url, { onRedis: (up) => this.metrics.redisUp.set({}, up ? 1 : 0) })
       : new MemoryLimiter();
-    this.server = http.createServer((req, res) => void this.handle(req, res));
-    this.server.keepAliveTimeout = 65_000;
-  }
-
-  listen(port: number, host = "127.0.0.1"): Promise<number> {
-    return new Promise((resolve, reject) => {
-      this.server.once("error", reject).listen(port, host, () => resolve((this.server.address() as AddressInfo).port));
+    this.responder = new Responder(this.metrics, options.audit ?? stdoutAudit, modelLabel, keyLabel);
+    this.admission = new Admission(c, this.routes, this.limiter, this.metrics, modelLabel, keyLabel);
+    const deps: ApiDeps = {
+      admission: this.admission,
+      metrics: this.metrics,
+      budget: this.budget,
+      maxAnswerBytes: c.maxAnswerBytes,
+      log: this.log,
+    };
+    this.api.set("/v1/embeddings", embeddingsHandler(deps));
+    for (const [path, defaultDocs] of Object.entries(RERANK_ROUTES))
+      this.api.set(path, rerankHandler(deps, defaultDocs));
+    // Connection limits (docs/gateway.md, "Security and failure behaviour"): headers and whole request within
+    // their timeouts (checked every second), idle keep-alive closed, open connections capped in all and per client.
+    const cc = c.connections;
+    this.server = http.createServer(
+      {
+        headersTimeout: cc.headersTimeoutMs,
+        requestTimeout: cc.requestTimeoutMs,
+        keepAliveTimeout: cc.keepAliveTimeoutMs,
+        connectionsCheckingInterval: 1000,
+      },
+      (req, res) => void this.handle(req, res),
+    );
+    this.server.maxConnections = cc.maxConnections;
+    this.server.on("connection", (socket: Socket) => this.countConnection(socket));
+    this.server.on("drop", () => this.metrics.refused.inc({ reason: "connections" }));
+    this.metricsServer = http.createServer((req, res) => {
+      req.resume();
+      if ((req.url ?? "/").split("?")[0] !== "/metrics")
+        return void res.writeHead(404, { ...API_HEADERS, "content-type": "text/plain" }).end("not found\n");
+      this.metrics.eventLoopDelay.set({}, this.loopDelay.max / 1e9);
+      this.loopDelay.reset();
+      this.metrics.bufferedBytes.set({}, this.budget.inUse);
+      res
+        .writeHead(200, { ...API_HEADERS, "content-type": "text/plain; version=0.0.4; charset=utf-8" })
+        .end(this.metrics.text());
     });
+    this.loopDelay.enable();
   }
 
-  /** Stop taking requests, wait for the in-flight ones (up to drainTimeoutMs), then close pools and Redis. */
+  /** Listens for callers on `port` and for Prometheus on config.metricsPort; resolves with the callers' port. */
+  async listen(port: number, host = "127.0.0.1"): Promise<number> {
+    const on = (server: http.Server, p: number) =>
+      new Promise<number>((resolve, reject) => {
+        server.once("error", reject).listen(p, host, () => resolve((server.address() as AddressInfo).port));
+      });
+    const main = await on(this.server, port);
+    this.metricsPort = await on(this.metricsServer, this.options.config.metricsPort);
+    return main;
+  }
+
+  /**
+   * Stop taking requests, wait for the in-flight ones (up to the drain time: config.drainTimeoutMs, the value the
+   * pod's terminationGracePeriodSeconds is derived from), then close pools and Redis.
+   */
   async shutdown(): Promise<void> {
     this.draining = true;
     const closed = new Promise<void>((r) => this.server.close(() => r()));
@@ -145,418 +147,157 @@ export class Gateway {
     if (this.inFlight > 0)
       await Promise.race([
         new Promise<void>((r) => (this.drained = r)),
-        new Promise<void>((r) => setTimeout(r, this.options.drainTimeoutMs ?? 30_000).unref()),
+        new Promise<void>((r) =>
+          setTimeout(r, this.options.drainTimeoutMs ?? this.options.config.drainTimeoutMs).unref(),
+        ),
       ]);
     this.server.closeAllConnections();
     await closed;
-    await Promise.all([...this.routes.values()].map((r) => r.group.close()));
+    await new Promise<void>((r) => this.metricsServer.close(() => r()));
+    this.loopDelay.disable();
+    await this.routes.close();
     await this.limiter.close();
   }
 
+  private countConnection(socket: Socket): void {
+    const addr = (socket.remoteAddress ?? "").replace(/^::ffff:/, "");
+    if (this.clients.isTrusted(addr)) return;
+    const open = (this.openPerClient.get(addr) ?? 0) + 1;
+    if (open > this.options.config.connections.maxPerClient) {
+      this.metrics.refused.inc({ reason: "connections" });
+      socket.destroy();
+      return;
+    }
+    this.openPerClient.set(addr, open);
+    socket.once("close", () => {
+      const n = (this.openPerClient.get(addr) ?? 1) - 1;
+      if (n <= 0) this.openPerClient.delete(addr);
+      else this.openPerClient.set(addr, n);
+    });
+  }
+
   private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
-    const rid = req.headers["x-request-id"];
-    const tp = req.headers.traceparent;
-    const url = req.url ?? "/";
-    const query = url.indexOf("?");
-    const ctx: Ctx = {
-      id: typeof rid === "string" && REQUEST_ID.test(rid) ? rid : randomUUID(),
-      traceparent: typeof tp === "string" && TRACEPARENT.test(tp) ? tp : newTraceparent(),
-      started: performance.now(),
-      route: query < 0 ? url : url.slice(0, query),
-      caller: undefined,
-      model: "",
-      servedBy: undefined,
-      bytesIn: 0,
-      upstream: undefined,
-      attempts: undefined,
-      cache: undefined,
-      inputs: undefined,
-      documents: undefined,
-      inputTokens: undefined,
-      error: undefined,
-    };
+    const ctx = newContext(req, this.clients.of(req));
     res.setHeader("x-request-id", ctx.id);
     res.setHeader("traceparent", ctx.traceparent);
     if (this.draining) res.setHeader("connection", "close");
     const method = req.method ?? "GET";
-    const path = ctx.route;
-
-    if (method === "GET") return this.handleGet(path, req, res);
-    const defaultDocs = RERANK_ROUTES[path];
-    if (method !== "POST" || (path !== "/v1/embeddings" && defaultDocs === undefined)) {
-      req.resume();
-      return this.plainError(
+    if (method === "GET") return this.handleGet(ctx, req, res);
+    const handler = method === "POST" ? this.api.get(ctx.route) : undefined;
+    if (!handler) {
+      this.discard(req);
+      return plainError(
         res,
         new GatewayError(
           404,
           "not_found_error",
           "not_found",
-          `No route ${method} ${path}. The API: POST /v1/embeddings, POST /v1/rerank, GET /v1/models.`,
+          `No route ${method.slice(0, 16)} ${printable(ctx.route)}. The API: POST /v1/embeddings, POST /v1/rerank, GET /v1/models.`,
         ),
       );
     }
     this.inFlight++;
     this.metrics.inFlight.set({}, this.inFlight);
+    let served = false;
     try {
-      const body = await this.readBody(req, ctx);
-      const payload =
-        path === "/v1/embeddings"
-          ? await this.embeddings(body, req, ctx)
-          : await this.rerank(body, req, ctx, defaultDocs!);
-      this.send(res, 200, payload, ctx);
+      ctx.caller = await this.authenticate(req, ctx);
+      const body = await readJsonBody(req, ctx, {
+        maxBytes: this.options.config.maxBodyBytes,
+        budget: this.budget,
+        maxDepth: MAX_JSON_DEPTH,
+        // Twice the larger batch limit: a list a little over it still gets admission's exact message.
+        maxItems: 2 * Math.max(this.options.config.maxInputs, this.options.config.maxDocuments),
+      });
+      const payload = await handler(body, req, ctx);
+      this.responder.send(res, 200, payload, ctx);
+      served = true;
     } catch (e) {
-      const err = asGatewayError(e);
-      if (!(e instanceof GatewayError))
-        this.log(`request ${ctx.id}: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
-      if (err.status === 413 && !req.complete) res.setHeader("connection", "close");
-      ctx.error = err.code;
-      this.send(res, err.status, err.body(), ctx, err.headers);
-      if (err.status === 413 && !req.complete) req.resume();
+      this.fail(req, res, ctx, e);
     } finally {
+      this.admission.finish(ctx, served);
+      this.budget.give(ctx.held);
+      ctx.held = 0;
       this.inFlight--;
       this.metrics.inFlight.set({}, this.inFlight);
       if (this.draining && this.inFlight === 0) this.drained?.();
     }
   }
 
-  private handleGet(path: string, req: http.IncomingMessage, res: http.ServerResponse): void {
+  /**
+   * The caller, from the headers alone. Failures count against the client's address: past its budget further
+   * failures are a 429 (and its JWTs are not verified any more); a valid key is never slowed.
+   */
+  private async authenticate(req: http.IncomingMessage, ctx: RequestContext): Promise<Caller> {
+    const known = this.auth.verifiedCaller(req.headers);
+    if (known) return known;
+    try {
+      return await this.auth.authenticate(req.headers, { verifyTokens: this.throttle.allowed(ctx.client) });
+    } catch (e) {
+      if (!(e instanceof GatewayError) || e.status !== 401) throw e;
+      const wait = this.throttle.fail(ctx.client);
+      this.metrics.authFailures.inc({ throttled: wait > 0 ? "true" : "false" });
+      if (wait > 0)
+        throw new GatewayError(
+          429,
+          "rate_limit_error",
+          "too_many_auth_failures",
+          `Too many failed authentications from this address; retry after ${wait} s.`,
+          null,
+          { "retry-after": String(wait) },
+        );
+      throw e;
+    }
+  }
+
+  /** Reads and drops what is left of a refused request's body (never buffered), up to maxBodyBytes. */
+  private discard(req: http.IncomingMessage): void {
+    if (req.complete) return;
+    let left = this.options.config.maxBodyBytes;
+    req.on("data", (c: Buffer) => {
+      left -= c.length;
+      if (left < 0) req.destroy();
+    });
     req.resume();
-    if (path === "/healthz") return void res.writeHead(200, { "content-type": "text/plain" }).end("ok\n");
-    if (path === "/readyz")
-      return void res
-        .writeHead(this.draining ? 503 : 200, { "content-type": "text/plain" })
-        .end(this.draining ? "draining\n" : "ready\n");
-    if (path === "/metrics")
-      return void res
-        .writeHead(200, { "content-type": "text/plain; version=0.0.4; charset=utf-8" })
-        .end(this.metrics.text());
+  }
+
+  private fail(req: http.IncomingMessage, res: http.ServerResponse, ctx: RequestContext, e: unknown): void {
+    const err = asGatewayError(e);
+    if (!(e instanceof GatewayError))
+      this.log(`request ${ctx.id}: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
+    const unread = !req.complete;
+    if (unread) res.setHeader("connection", "close");
+    ctx.error = err.code;
+    this.responder.send(res, err.status, err.body(), ctx, err.headers);
+    if (unread) this.discard(req);
+  }
+
+  private handleGet(ctx: RequestContext, req: http.IncomingMessage, res: http.ServerResponse): void {
+    const path = ctx.route;
+    this.discard(req);
+    const text = (status: number, body: string) =>
+      void res.writeHead(status, { ...API_HEADERS, "content-type": "text/plain" }).end(body);
+    if (path === "/healthz") return text(200, "ok\n");
+    if (path === "/readyz") return text(this.draining ? 503 : 200, this.draining ? "draining\n" : "ready\n");
     if (path === "/v1/models") {
-      void this.auth.authenticate(req.headers).then(
-        () => res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify(this.modelList())),
-        (e: unknown) => this.plainError(res, asGatewayError(e)),
+      void this.authenticate(req, ctx).then(
+        (caller) =>
+          res
+            .writeHead(200, { ...API_HEADERS, "content-type": "application/json" })
+            .end(JSON.stringify(modelList(this.options.config, this.routes, new Set(this.admission.visible(caller))))),
+        (e: unknown) => plainError(res, asGatewayError(e)),
       );
       return;
     }
     if (this.options.config.playground && (path === "/playground" || path.startsWith("/playground/"))) {
       const f = playgroundFile(this.options.playgroundDir, path);
-      if (f) return void res.writeHead(200, { "content-type": f.type, "cache-control": "no-cache" }).end(f.body);
+      if (f)
+        return void res
+          .writeHead(200, { ...PLAYGROUND_HEADERS, "content-type": f.type, "cache-control": "no-cache" })
+          .end(f.body);
     }
-    this.plainError(res, new GatewayError(404, "not_found_error", "not_found", `No route GET ${path}.`));
-  }
-
-  private modelList() {
-    const created = 0;
-    const entry = (id: string, m: RuntimeModel, aliasOf?: string) => ({
-      id,
-      object: "model",
-      created,
-      owned_by: m.ownedBy,
-      task: m.task,
-      ...(m.dims ? { dims: m.dims } : {}),
-      max_tokens: m.maxTokens,
-      ...(aliasOf ? { alias_of: aliasOf } : {}),
-    });
-    const data = this.options.config.models.map((m) => entry(m.name, m));
-    for (const [alias, a] of Object.entries(this.options.config.aliases)) {
-      const first = this.routes.get(a.targets[0]!.model)?.model;
-      if (first)
-        data.push(
-          entry(
-            alias,
-            first,
-            a.targets
-              .filter((t) => t.weight > 0)
-              .map((t) => t.model)
-              .join(","),
-          ),
-        );
-    }
-    return { object: "list", data };
-  }
-
-  private readBody(req: http.IncomingMessage, ctx: Ctx): Promise<unknown> {
-    const max = this.options.config.maxBodyBytes;
-    const tooLarge = () =>
-      new GatewayError(
-        413,
-        "invalid_request_error",
-        "request_too_large",
-        `The request body is larger than ${max} bytes.`,
-      );
-    const declared = Number(req.headers["content-length"] ?? "0");
-    if (declared > max) return Promise.reject(tooLarge());
-    return new Promise((resolve, reject) => {
-      const chunks: Buffer[] = [];
-      let size = 0;
-      let failed = false;
-      req.on("data", (c: Buffer) => {
-        if (failed) return;
-        size += c.length;
-        if (size > max) {
-          failed = true;
-          reject(tooLarge());
-          return;
-        }
-        chunks.push(c);
-      });
-      req.on("error", (e) => reject(e));
-      req.on("end", () => {
-        if (failed) return;
-        ctx.bytesIn = size;
-        try {
-          resolve(JSON.parse(Buffer.concat(chunks, size).toString("utf8")));
-        } catch {
-          reject(badRequest("The request body is not valid JSON.", null, "invalid_json"));
-        }
-      });
-    });
-  }
-
-  /** Auth, model resolution (aliases), limits and breaker: what every task call passes before the engine. */
-  private async admit(
-    req: http.IncomingMessage,
-    ctx: Ctx,
-    name: string,
-    task: "embed" | "rerank",
-    count: number,
-  ): Promise<Route> {
-    ctx.model = name;
-    ctx.caller = this.auth.verifiedCaller(req.headers) ?? (await this.auth.authenticate(req.headers));
-    const route = this.resolve(name);
-    ctx.servedBy = route.model.name;
-    if (route.model.task !== task)
-      throw badRequest(
-        `${name} is a${route.model.task === "embed" ? "n embedding" : " rerank"} model; call ${route.model.task === "embed" ? "POST /v1/embeddings" : "POST /v1/rerank"} with it.`,
-        "model",
-        "wrong_task",
-      );
-    const c = this.options.config;
-    const max = task === "embed" ? c.maxInputs : c.maxDocuments;
-    if (count > max)
-      throw badRequest(
-        `${count} ${task === "embed" ? "inputs" : "documents"} in one request; ${name} takes at most ${max}. Split the request.`,
-        task === "embed" ? "input" : "documents",
-        task === "embed" ? "too_many_inputs" : "too_many_documents",
-      );
-    const limits = ctx.caller.limits ? this.limitsOf(ctx.caller) : c.limits;
-    let admission;
-    try {
-      admission = await this.limiter.admit(ctx.caller.name, limits, count);
-    } catch (e) {
-      if (!(e instanceof RedisDownError)) throw e;
-      if (c.redis.onDown === "fail-closed")
-        throw unavailable(
-          "Limits cannot be checked right now (the limit store is down); try again shortly.",
-          "limits_unavailable",
-          { "retry-after": "1" },
-        );
-      this.metrics.failOpen.inc();
-      admission = { ok: true as const };
-    }
-    if (!admission.ok) {
-      this.metrics.quotaRejections.inc({
-        key: this.keyLabel.of(ctx.caller.name),
-        model: this.modelLabel.of(name),
-        quota: admission.quota,
-      });
-      const what = { rate: "request rate", tokens: "daily input-token quota", documents: "daily document quota" }[
-        admission.quota
-      ];
-      throw new GatewayError(
-        429,
-        "rate_limit_error",
-        `${admission.quota}_limit_exceeded`,
-        `Over the ${what} of key ${ctx.caller.name}. Retry after ${admission.retryAfterSeconds} s.`,
-        null,
-        {
-          "retry-after": String(admission.retryAfterSeconds),
-        },
-      );
-    }
-    if (!route.breaker.allow())
-      throw unavailable(
-        `${route.model.name} is failing; calls are paused for a moment (circuit open).`,
-        "circuit_open",
-        {
-          "retry-after": String(route.breaker.retryAfterSeconds()),
-        },
-      );
-    return route;
-  }
-
-  /** A named key's limits over the defaults, merged once per key. */
-  private limitsOf(caller: Caller): GatewayLimits {
-    let l = this.keyLimits.get(caller);
-    if (!l) this.keyLimits.set(caller, (l = { ...this.options.config.limits, ...caller.limits }));
-    return l;
-  }
-
-  private resolve(name: string): Route {
-    const direct = this.routes.get(name);
-    if (direct) return direct;
-    const alias = this.options.config.aliases[name];
-    if (alias) {
-      const live = alias.targets.filter((t) => t.weight > 0);
-      let pick = Math.random() * live.reduce((s, t) => s + t.weight, 0);
-      for (const t of live) {
-        pick -= t.weight;
-        if (pick < 0) return this.routes.get(t.model)!;
-      }
-      return this.routes.get(live[live.length - 1]!.model)!;
-    }
-    const known = [...this.routes.keys(), ...Object.keys(this.options.config.aliases)];
-    throw new GatewayError(
-      404,
-      "not_found_error",
-      "model_not_found",
-      `The model '${name}' does not exist. Models: ${known.join(", ")}.`,
-      "model",
-    );
-  }
-
-  /** Runs the engine call under the breaker: engine failures count, caller errors (4xx) do not. */
-  private guarded<T>(route: Route, call: Promise<T>): Promise<T> {
-    return call.then(
-      (out) => {
-        route.breaker.success();
-        return out;
-      },
-      (e: unknown) => {
-        if (e instanceof GatewayError && e.status >= 500) route.breaker.failure();
-        else route.breaker.release();
-        throw e;
-      },
-    );
-  }
-
-  private engineCall(route: Route, ctx: Ctx) {
-    return {
-      headers: { "x-request-id": ctx.id, traceparent: ctx.traceparent },
-      observe: (upstream: string, seconds: number) =>
-        this.metrics.upstreamDuration.observe({ model: route.model.name, upstream }, seconds),
-    };
-  }
-
-  private async embeddings(body: unknown, req: http.IncomingMessage, ctx: Ctx) {
-    const r = parseEmbeddings(body);
-    const route = await this.admit(req, ctx, r.model, "embed", r.inputs.length);
-    const m = route.model;
-    if (r.dimensions !== undefined && r.dimensions !== m.dims) {
-      if (!m.matryoshka)
-        throw badRequest(
-          `${m.name} has a fixed size of ${m.dims ?? "?"} dims; 'dimensions' is only for Matryoshka models.`,
-          "dimensions",
-        );
-      if (m.dims && r.dimensions > m.dims)
-        throw badRequest(`'dimensions' may be at most ${m.dims} for ${m.name}.`, "dimensions");
-    }
-    const out = await this.guarded(route, embed(route.group, m, r.inputs, r.dimensions, this.engineCall(route, ctx)));
-    const tokens = out.tokens ?? 0;
-    this.count(ctx, m.name, tokens, { inputs: r.inputs.length });
-    ctx.upstream = out.upstream;
-    ctx.attempts = out.attempts;
-    ctx.inputs = r.inputs.length;
-    ctx.inputTokens = tokens;
-    return {
-      object: "list",
-      data: out.value.map((v, index) => ({
-        object: "embedding",
-        index,
-        embedding: r.encoding === "base64" ? base64Float32(v) : v,
-      })),
-      model: m.name,
-      usage: { prompt_tokens: tokens, total_tokens: tokens },
-    };
-  }
-
-  private async rerank(body: unknown, req: http.IncomingMessage, ctx: Ctx, defaultDocs: boolean) {
-    const r = parseRerank(body, defaultDocs);
-    const route = await this.admit(req, ctx, r.model, "rerank", r.documents.length);
-    const m = route.model;
-    let ranking: Scored[] | undefined;
-    let tokens = 0;
-    const key = route.cache ? RerankCache.key(m.name, r.query, r.documents) : undefined;
-    if (route.cache && key) {
-      ranking = route.cache.get(key);
-      this.metrics.cache.inc({ model: m.name, result: ranking ? "hit" : "miss" });
-      ctx.cache = ranking ? "hit" : "miss";
-      if (ranking) route.breaker.release();
-    }
-    if (!ranking) {
-      const out = await this.guarded(route, rerank(route.group, m, r.query, r.documents, this.engineCall(route, ctx)));
-      ranking = out.value;
-      tokens = out.tokens ?? 0;
-      if (route.cache && key) route.cache.set(key, ranking);
-      ctx.upstream = out.upstream;
-      ctx.attempts = out.attempts;
-    }
-    this.count(ctx, m.name, tokens, { documents: r.documents.length });
-    ctx.documents = r.documents.length;
-    ctx.inputTokens = tokens;
-    const top = r.topN ? ranking.slice(0, r.topN) : ranking;
-    return {
-      id: ctx.id,
-      model: m.name,
-      results: top.map((x) => ({
-        index: x.index,
-        relevance_score: x.score,
-        ...(r.returnDocuments ? { document: { text: r.documents[x.index]! } } : {}),
-      })),
-      usage: { total_tokens: tokens },
-      meta: { tokens: { input_tokens: tokens, output_tokens: 0 } },
-    };
-  }
-
-  private count(ctx: Ctx, model: string, tokens: number, n: { inputs?: number; documents?: number }): void {
-    const key = this.keyLabel.of(ctx.caller!.name);
-    const labels = { key, model: this.modelLabel.of(model) };
-    if (tokens > 0) {
-      this.metrics.inputTokens.inc(labels, tokens);
-      void this.limiter.chargeTokens(ctx.caller!.name, tokens);
-    }
-    if (n.inputs) this.metrics.inputs.inc(labels, n.inputs);
-    if (n.documents) this.metrics.documents.inc(labels, n.documents);
-  }
-
-  private send(
-    res: http.ServerResponse,
-    status: number,
-    payload: unknown,
-    ctx: Ctx,
-    headers: Readonly<Record<string, string>> = {},
-  ): void {
-    const text = JSON.stringify(payload);
-    const bytesOut = Buffer.byteLength(text);
-    res.writeHead(status, { "content-type": "application/json", "content-length": bytesOut, ...headers }).end(text);
-    const seconds = (performance.now() - ctx.started) / 1000;
-    const model = ctx.model ? this.modelLabel.of(ctx.model) : "unknown";
-    const key = ctx.caller ? this.keyLabel.of(ctx.caller.name) : "unauthenticated";
-    this.metrics.requests.inc({ key, model, route: ctx.route, status: String(status) });
-    this.metrics.duration.observe({ model, route: ctx.route }, seconds);
-    // One object shape for every line (absent fields are undefined, which JSON leaves out).
-    this.audit({
-      time: isoNow(),
-      request_id: ctx.id,
-      traceparent: ctx.traceparent,
-      key: ctx.caller?.name ?? "unauthenticated",
-      model: ctx.model,
-      served_by: ctx.servedBy !== ctx.model ? ctx.servedBy : undefined,
-      route: ctx.route,
-      status,
-      latency_ms: Math.round(seconds * 100000) / 100,
-      bytes_in: ctx.bytesIn,
-      bytes_out: bytesOut,
-      upstream: ctx.upstream,
-      attempts: ctx.attempts,
-      cache: ctx.cache,
-      inputs: ctx.inputs,
-      documents: ctx.documents,
-      input_tokens: ctx.inputTokens,
-      error: ctx.error,
-    });
-  }
-
-  private plainError(res: http.ServerResponse, err: GatewayError): void {
-    res.writeHead(err.status, { "content-type": "application/json", ...err.headers }).end(JSON.stringify(err.body()));
+    plainError(res, new GatewayError(404, "not_found_error", "not_found", `No route GET ${printable(path)}.`));
   }
 }
+
+/** A path as echoed in an error: at most 64 printable ASCII characters. */
+const printable = (path: string) => path.slice(0, 64).replace(/[^\x21-\x7e]/g, "?") + (path.length > 64 ? "..." : "");

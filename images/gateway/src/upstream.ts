@@ -1,10 +1,10 @@
 import type { IncomingHttpHeaders } from "node:http";
 import { Pool } from "undici";
-import { GatewayError, unavailable } from "./errors";
+import { GatewayError, overloaded, unavailable, UpstreamInvalid } from "./errors";
 
 /**
  * Calls to one model's engine replicas over keep-alive pools (undici, one Pool per replica base URL). Each
- * attempt has its own timeout; a refused/reset connection or a 503 is retried on the next replica (embed and
+ * attempt has its own whole-answer deadline and size cap; a refused/reset connection or a 503 is retried on the next replica (embed and
  * rerank are idempotent), up to `attempts`. Other answers are returned as they are for the dialect to read.
  */
 export interface UpstreamAnswer {
@@ -21,6 +21,17 @@ export interface CallOptions {
   readonly headers: Readonly<Record<string, string>>;
   /** Observes each attempt's duration (histogram per model and upstream). */
   readonly observe?: (upstream: string, seconds: number) => void;
+  /** Largest answer read (declared or received); above it the call is cut and fails as UpstreamInvalid. */
+  readonly maxBytes: number;
+  /** Takes the answer's bytes from the instance's budget as they arrive (false: cut, 503 overloaded). */
+  readonly take?: (bytes: number) => boolean;
+}
+
+/** Why a call was cut by us: the answer outgrew its cap or the budget, or the whole-answer deadline passed. */
+class Cut extends Error {
+  constructor(readonly why: "too_large" | "overloaded" | "deadline") {
+    super(why);
+  }
 }
 
 /** Network failures that mean "this replica did not take the request": safe to send elsewhere. */
@@ -55,8 +66,9 @@ interface RawAnswer {
 
 /**
  * One POST through undici's dispatch API, the body gathered into one string. Cheaper than `pool.request()` (no
- * Readable body stream per call, ~0.015 CPU ms per request on the benchmark); undici's own per-attempt timers:
- * headers within the budget, then no gap longer than it in the body (cheaper than an AbortSignal per request).
+ * Readable body stream per call, ~0.015 CPU ms per request on the benchmark). Bounded three ways: the whole
+ * answer within `timeoutMs` from the start (an engine trickling bytes is cut at the budget, not at a gap between
+ * bytes), at most `maxBytes` (declared or received), and its bytes taken from the instance's budget.
  */
 function post(
   pool: Pool,
@@ -64,28 +76,52 @@ function post(
   headers: Readonly<Record<string, string>>,
   body: string,
   timeoutMs: number,
+  options: Pick<CallOptions, "maxBytes" | "take">,
 ): Promise<RawAnswer> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
+    let size = 0;
     let status = 0;
     let answerHeaders: IncomingHttpHeaders = {};
+    let controller: { abort(reason: Error): void } | undefined;
+    let cut: Cut | undefined;
+    const stop = (why: Cut["why"]) => {
+      cut = new Cut(why);
+      controller?.abort(cut);
+    };
+    const deadline = setTimeout(() => stop("deadline"), timeoutMs);
     pool.dispatch(
       { path, method: "POST", headers, body, headersTimeout: timeoutMs, bodyTimeout: timeoutMs },
       {
-        // undici takes a handler in its current (non-deprecated) form only when it has onRequestStart.
-        onRequestStart: () => {},
+        onRequestStart: (c) => {
+          controller = c;
+          if (cut) c.abort(cut);
+        },
         onResponseStart: (_controller, statusCode, h) => {
           status = statusCode;
           answerHeaders = h;
+          if (Number(h["content-length"] ?? 0) > options.maxBytes) stop("too_large");
         },
-        onResponseData: (_controller, chunk) => void chunks.push(chunk),
-        onResponseEnd: () =>
+        onResponseData: (_controller, chunk) => {
+          if (cut) return;
+          size += chunk.length;
+          if (size > options.maxBytes) return stop("too_large");
+          if (options.take && !options.take(chunk.length)) return stop("overloaded");
+          chunks.push(chunk);
+        },
+        onResponseEnd: () => {
+          clearTimeout(deadline);
+          if (cut) return reject(cut);
           resolve({
             status,
             headers: answerHeaders,
             body: (chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks)).toString("utf8"),
-          }),
-        onResponseError: (_controller, e) => reject(e),
+          });
+        },
+        onResponseError: (_controller, e) => {
+          clearTimeout(deadline);
+          reject(cut ?? e);
+        },
       },
     );
   });
@@ -130,6 +166,7 @@ export class UpstreamGroup {
           { "content-type": "application/json", accept: "application/json", ...options.headers },
           body,
           this.timeoutMs,
+          options,
         );
         options.observe?.(url, (performance.now() - began) / 1000);
         const header = (name: string) => {
@@ -143,8 +180,11 @@ export class UpstreamGroup {
         return { status: res.status, body: res.body, header, upstream: url, attempts: attempt };
       } catch (e) {
         options.observe?.(url, (performance.now() - began) / 1000);
+        if (e instanceof Cut && e.why === "too_large") throw new UpstreamInvalid(this.model, "too_large");
+        if (e instanceof Cut && e.why === "overloaded") throw overloaded();
         const code = codeOf(e);
         const timedOut =
+          e instanceof Cut ||
           (e instanceof Error && (e.name === "TimeoutError" || e.name === "AbortError")) ||
           code === "UND_ERR_HEADERS_TIMEOUT" ||
           code === "UND_ERR_BODY_TIMEOUT";
@@ -165,7 +205,8 @@ export class UpstreamGroup {
     throw last ?? unavailable(`${this.model} is unavailable.`);
   }
 
+  /** Closes the pools; calls still running (past the drain time) are cut. */
   async close(): Promise<void> {
-    await Promise.all(this.pools.map((p) => p.pool.close()));
+    await Promise.all(this.pools.map((p) => p.pool.destroy()));
   }
 }
