@@ -166,6 +166,8 @@ const gateway = config.gateway.enabled
         namedKeys: canaryKey ? [{ name: config.observability.canary.keyName, key: canaryKey }] : [],
         monitoring: config.observability.enabled,
         ...(config.gateway.image ? { image: config.gateway.image } : {}),
+        // Opt-in 429 for keys whose monthly GPU budget is spent (docs/cost.md).
+        refuseOverBudget: config.cost.enabled && config.cost.refuseOverBudget,
       },
       { dependsOn: [modelNamespace, observability, ...(keda ? [keda] : [])] },
     )

@@ -78,6 +78,8 @@ export interface GatewayArgs {
   readonly monitoring: boolean;
   /** A prebuilt gateway image (pinned); default: built from images/gateway (pushed to ECR in cloud stacks). */
   readonly image?: pulumi.Input<string>;
+  /** cost.refuseOverBudget: refuse keys whose monthly GPU budget is spent, learnt from the stack's Prometheus. */
+  readonly refuseOverBudget?: boolean;
 }
 
 export interface NamedKey {
@@ -152,6 +154,7 @@ export class Gateway extends pulumi.ComponentResource {
     this.runtimeConfig = gatewayRuntimeConfig({ models: [...args.models], gateway: g }, namespace, {
       playground: playgroundEnabled(g, environment),
       ...(redisUrl ? { redisUrl } : {}),
+      ...(args.refuseOverBudget ? { budgets: { prometheus: PROMETHEUS_URL } } : {}),
     });
     // Keys from secrets.apiKeys make the gateway authenticated even when gateway.keys is empty.
     const cfg = args.apiKeys ? { ...this.runtimeConfig, allowAnonymous: false } : this.runtimeConfig;
