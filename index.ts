@@ -78,6 +78,8 @@ const observability = new Observability(
         : {}),
       audit: { namespace: MODELS_NAMESPACE, container: GATEWAY_CONTAINER },
     },
+    // GPU cost per model and key, budgets (docs/cost.md).
+    cost: { cluster: config.cluster, gpuNodeGroups: config.gpuNodeGroups, cost: config.cost, gateway: config.gateway },
   },
   { dependsOn: [cluster] },
 );
@@ -214,6 +216,8 @@ const gateway = config.gateway.enabled
           : {}),
         monitoring: config.observability.enabled,
         ...(gatewayImage ? { image: gatewayImage } : { images }),
+        // Opt-in 429 for keys whose monthly GPU budget is spent (docs/cost.md).
+        refuseOverBudget: config.cost.enabled && config.cost.refuseOverBudget,
       },
       { dependsOn: [modelNamespace, observability, ...(keda ? [keda] : [])] },
     )

@@ -3,6 +3,7 @@ import type { RenderedPlan } from "./render";
 import type { K8sObject } from "./validate";
 import { policySummary } from "./summary-policy";
 import { gpuSummary } from "./summary-gpu";
+import { costSummary } from "./summary-cost";
 import { observabilitySummary } from "./summary-observability";
 import { canaryAndLogsSummary } from "./summary-canary-logs";
 import { servingSummary } from "./summary-serving";
@@ -122,6 +123,7 @@ export const SUMMARY_SECTIONS: SummarySection[] = [
   models,
   servingSummary,
   gpuSummary,
+  costSummary,
   modelFitSummary,
   images,
   helm,

@@ -1,4 +1,5 @@
 import * as fs from "node:fs";
+import { BUDGET_ALERTS } from "../components/observability/cost/names";
 import * as path from "node:path";
 import * as k8s from "@pulumi/kubernetes";
 import { describe, expect, it } from "vitest";
@@ -66,7 +67,7 @@ describe("Observability component", () => {
       expect(spec[k], k).toBe(false);
     expect(release.values["kube-state-metrics"].metricLabelsAllowlist).toEqual([
       "pods=[retrieval-stack.io/model]",
-      "nodes=[retrieval-stack.io/node-group,retrieval-stack.io/gpu-class]",
+      "nodes=[retrieval-stack.io/node-group,retrieval-stack.io/gpu-class,node.kubernetes.io/instance-type]",
     ]);
   });
 
@@ -256,7 +257,8 @@ describe("runbooks", () => {
   it("docs/runbooks.md has a section for every alert, at the anchor its runbook_url names", () => {
     const md = fs.readFileSync(path.join(__dirname, "..", "docs", "runbooks.md"), "utf8");
     const headings = [...md.matchAll(/^## (\S+)$/gm)].map((m) => m[1]);
-    expect(headings.sort()).toEqual([...ALERT_NAMES].sort());
+    // The alert catalogue's, and the budget alerts of the cost rules (components/observability/cost).
+    expect(headings.sort()).toEqual([...ALERT_NAMES, ...Object.values(BUDGET_ALERTS)].sort());
     const base = "https://git.example.com/acme/retrieval-stack/blob/main/docs/runbooks.md";
     for (const g of buildRuleGroups({
       models: prod.models,

@@ -7,6 +7,7 @@ export * from "./observability";
 export * from "./verification";
 export * from "./gateway";
 export * from "./images";
+export * from "./cost";
 export * from "./secrets";
 export * from "./environments";
 export * from "./errors";

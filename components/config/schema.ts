@@ -21,6 +21,7 @@ export const MAX_MODELS = 300;
 /** scripts/bench-plan.ts measures beyond MAX_MODELS with this set; never a way to deploy more. */
 const BENCH_MAX_MODELS_ENV = "RETRIEVAL_STACK_BENCH_MAX_MODELS";
 const modelLimit = Number(process.env[BENCH_MAX_MODELS_ENV]) || MAX_MODELS;
+import { CostSchema } from "./cost";
 
 /**
  * The whole stack config, one section per top-level Pulumi config key (`retrieval-stack:<section>`).
@@ -51,6 +52,7 @@ export const PLATFORM_SECTIONS = {
   engines: EnginesSchema.default(EnginesSchema.parse({})),
   gateway: GatewaySchema.default(GatewaySchema.parse({})),
   images: ImagesSchema.optional(),
+  cost: CostSchema.default(CostSchema.parse({})),
   secrets: SecretsSchema.default({}),
 } as const;
 

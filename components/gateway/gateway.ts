@@ -67,6 +67,8 @@ export interface GatewayArgs {
   };
   /** Startup budget per model (seconds), e.g. from ModelService.pod: the default wake wait. */
   readonly startupBudgetSeconds?: Readonly<Record<string, number>>;
+  /** cost.refuseOverBudget: refuse keys whose monthly GPU budget is spent, learnt from the stack's Prometheus. */
+  readonly refuseOverBudget?: boolean;
 }
 
 export interface NamedKey {
@@ -186,6 +188,7 @@ export class Gateway extends pulumi.ComponentResource {
       secretKeys: args.apiKeys !== undefined,
       image: args.image ?? this.image!.ref,
       ...(args.startupBudgetSeconds ? { startupBudgetSeconds: args.startupBudgetSeconds } : {}),
+      ...(args.refuseOverBudget ? { refuseOverBudget: true } : {}),
       ...(args.managedStore
         ? {
             externalStore: {

@@ -76,6 +76,8 @@ export interface GatewayPlanInputs {
   /** The gateway container's image (passed through). */
   readonly image: pulumi.Input<string>;
   readonly prometheusUrl?: string;
+  /** cost.refuseOverBudget: refuse keys whose monthly GPU budget is spent, learnt from the stack's Prometheus. */
+  readonly refuseOverBudget?: boolean;
 }
 
 type Obj = Record<string, unknown>;
@@ -143,6 +145,7 @@ export function planGateway(i: GatewayPlanInputs): GatewayPlan {
     replicas,
     discovery: true,
     ...(i.startupBudgetSeconds ? { startupBudgetSeconds: i.startupBudgetSeconds } : {}),
+    ...(i.refuseOverBudget ? { budgets: { prometheus: i.prometheusUrl ?? PROMETHEUS_URL } } : {}),
   });
   // The keys (gateway.keys, secrets.apiKeys, our own callers') are all in the Secret, which the pods re-read: the
   // ConfigMap keeps only whether anonymous callers are admitted.

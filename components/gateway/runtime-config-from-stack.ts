@@ -24,6 +24,8 @@ export interface RuntimeOptions {
   readonly discovery?: boolean;
   /** Startup budget per model name (seconds): the default wake wait (capped at WAKE_WAIT_CAP_SECONDS). */
   readonly startupBudgetSeconds?: Readonly<Record<string, number>>;
+  /** Where spent budgets are learnt, when cost.refuseOverBudget is on. */
+  readonly budgets?: { readonly prometheus: string } | { readonly file: string };
 }
 
 /** The longest a request waits for a model to wake by default (a large model may take longer than a caller would). */
@@ -117,5 +119,6 @@ export function gatewayRuntimeConfig(
     playground: options.playground,
     trustedProxies: [...g.trustedProxies],
     drainTimeoutMs: Math.round(gatewayDrainSeconds(g) * 1000),
+    ...(options.budgets ? { budgets: options.budgets } : {}),
   });
 }

@@ -126,6 +126,18 @@ export const RuntimeConfigSchema = z.strictObject({
   metricsPort: z.number().int().min(0).max(65535).default(9090),
   /** How long SIGTERM waits for in-flight requests (the pod's terminationGracePeriodSeconds is derived from it). */
   drainTimeoutMs: z.number().int().positive().default(130_000),
+  /**
+   * cost.refuseOverBudget: refuse keys whose monthly GPU budget is spent (images/gateway/src/budget.ts), learnt from
+   * the stack's Prometheus or a mounted file (docs/cost.md).
+   */
+  budgets: z
+    .strictObject({
+      prometheus: z.url().optional(),
+      file: z.string().min(1).optional(),
+      refreshMs: z.number().int().positive().default(60_000),
+    })
+    .refine((b) => !!b.prometheus !== !!b.file, { message: "give exactly one of prometheus or file" })
+    .optional(),
 });
 export type RuntimeConfig = z.infer<typeof RuntimeConfigSchema>;
 export type RuntimeConfigInput = z.input<typeof RuntimeConfigSchema>;

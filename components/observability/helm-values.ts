@@ -2,6 +2,7 @@ import type { ObservabilityConfig } from "../config";
 import { CHARTS } from "../versions";
 import { GPU_CLASS_LABEL, NODE_GROUP_LABEL } from "../k8s/meta";
 import { MODEL_POD_LABEL } from "../serving/metric-labels";
+import { INSTANCE_TYPE_NODE_LABEL } from "./cost/rules";
 // The IngressClass the ingress component installs (Grafana opts in to it with grafana.exposeViaIngress).
 import { INGRESS_CLASS } from "../ingress/nginx-ingress/chart";
 
@@ -98,8 +99,14 @@ export function kubePrometheusStackValues(
       },
     },
     "kube-state-metrics": {
-      // Export these Kubernetes labels as label_* so alerts and dashboards can find a model's pods and a node's group.
-      metricLabelsAllowlist: [`pods=[${MODEL_POD_LABEL}]`, `nodes=[${NODE_GROUP_LABEL},${GPU_CLASS_LABEL}]`],
+      // Export these Kubernetes labels as label_* so alerts and dashboards can find a model's pods and a node's group;
+      // the cost rules price each node by its instance type (chart value metricLabelsAllowlist = KSM's
+      // --metric-labels-allowlist: prometheus-community/helm-charts charts/kube-state-metrics/templates/deployment.yaml,
+      // read 2026-12-07).
+      metricLabelsAllowlist: [
+        `pods=[${MODEL_POD_LABEL}]`,
+        `nodes=[${NODE_GROUP_LABEL},${GPU_CLASS_LABEL},${INSTANCE_TYPE_NODE_LABEL}]`,
+      ],
     },
   };
 }

@@ -16,6 +16,7 @@ import { bridgeTargets, buildAlertmanagerConfig, isBridged } from "./alertmanage
 import { CHAT_BRIDGE_POD_LABELS, CHAT_BRIDGE_PORT, chatBridgeUrl, createChatBridge } from "./chat-bridge";
 import { buildDashboards } from "./dashboards";
 import { pinnedRelease } from "../k8s/helm";
+import { createCostObjects, type CostArgs } from "./cost/resources";
 import {
   ALERTMANAGER_CONFIG_SECRET,
   GRAFANA_ADMIN_SECRET,
@@ -50,6 +51,8 @@ export interface ObservabilityArgs {
    * stacks). Cloud stacks pass `aws` (region and the cluster's OIDC provider) for the S3 bucket and IRSA role.
    */
   readonly logs?: Pick<LogStackArgs, "aws" | "audit">;
+  /** Nodes, prices and budgets: GPU cost per model and key, budget alerts and their dashboard (docs/cost.md). */
+  readonly cost?: CostArgs;
 }
 
 /** Name of the PrometheusRule that holds the stack's alerts (the first of several in a stack of many models). */
@@ -207,6 +210,15 @@ export class Observability extends pulumi.ComponentResource {
       );
     });
 
+    if (args.cost)
+      createCostObjects(
+        { ...args.cost, models: args.models, modelsNamespace, runbookBaseUrl: obs.runbookBaseUrl },
+        ns,
+        {
+          ...inNs,
+          dependsOn: [namespace, release],
+        },
+      );
     for (const d of buildDashboards(args.models, modelsNamespace, undefined, args.ingress, {
       canary,
       gateway: args.gateway,

@@ -9,6 +9,7 @@ import { gatewayRules } from "./gateway";
 import { imagesRules } from "./images";
 import { gatewayKeyRules } from "./gateway-keys";
 import { capacityRules } from "./capacity";
+import { costRules } from "./cost";
 
 /** Models first: their own problems (replicas.min > max) are the root causes of derived ones (GPU capacity). */
 const RULES: readonly Rule[] = [
@@ -21,6 +22,7 @@ const RULES: readonly Rule[] = [
   gatewayRules,
   imagesRules,
   gatewayKeyRules,
+  costRules,
 ];
 
 export function crossFieldProblems(config: Partial<PlatformConfig>): RuleProblem[] {

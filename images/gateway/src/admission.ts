@@ -8,6 +8,7 @@ import { RedisDownError, type Limiter } from "./limits";
 import type { GatewayMetrics } from "./metrics";
 import type { ModelRoute, ModelRoutes } from "./model-routes";
 import { preferWaitMs } from "./wake-queue";
+import type { SpentBudgets } from "./budget";
 
 export type Task = "embed" | "rerank";
 
@@ -27,6 +28,8 @@ export class Admission {
     private readonly metrics: GatewayMetrics,
     private readonly modelLabel: BoundedLabel,
     private readonly keyLabel: BoundedLabel,
+    /** cost.refuseOverBudget: keys whose monthly GPU budget is spent get a 429 before any limit is reserved. */
+    private readonly spentBudgets?: SpentBudgets,
   ) {}
 
   /** Names a caller may call: its scope, else every model and alias. */
@@ -100,6 +103,8 @@ export class Admission {
   /** Reserves the request's documents and token bound against the caller's limits (429 when they do not fit). */
   async reserve(ctx: RequestContext, count: number, tokenBound: () => number): Promise<void> {
     const caller = ctx.caller!;
+    const overBudget = this.spentBudgets?.refusal(caller.name);
+    if (overBudget) throw overBudget;
     const limits = caller.limits || caller.internal ? this.limitsOf(caller) : this.config.limits;
     let admission;
     try {

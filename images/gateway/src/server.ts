@@ -3,6 +3,7 @@ import type { AddressInfo, Socket } from "node:net";
 import { monitorEventLoopDelay } from "node:perf_hooks";
 import type { RuntimeConfig } from "../../../components/gateway/runtime-config";
 import { Admission } from "./admission";
+import { SpentBudgets } from "./budget";
 import { stdoutAudit, type AuditSink } from "./audit";
 import { Authenticator, type Caller } from "./auth";
 import { MAX_JSON_DEPTH, readJsonBody } from "./body";
@@ -62,6 +63,8 @@ export class Gateway {
   private readonly routes: ModelRoutes;
   private readonly auth: Authenticator;
   private readonly admission: Admission;
+  /** Keys whose monthly GPU budget is spent (config.budgets: cost.refuseOverBudget). */
+  private readonly spentBudgets?: SpentBudgets;
   private readonly limiter: Limiter;
   private readonly server: http.Server;
   private readonly metricsServer: http.Server;
@@ -119,7 +122,13 @@ export class Gateway {
     this.metrics.redisUp.set({}, c.redis.url ? 0 : 1);
     this.limiter = c.redis.url ? this.storeLimiter(c.redis.url, c.redis) : new MemoryLimiter();
     this.responder = new Responder(this.metrics, options.audit ?? stdoutAudit, modelLabel, keyLabel);
-    this.admission = new Admission(c, this.routes, this.limiter, this.metrics, modelLabel, keyLabel);
+    if (c.budgets)
+      this.spentBudgets = new SpentBudgets({
+        source: c.budgets.file ? { file: c.budgets.file } : { prometheus: c.budgets.prometheus! },
+        refreshMs: c.budgets.refreshMs,
+        log: this.log,
+      });
+    this.admission = new Admission(c, this.routes, this.limiter, this.metrics, modelLabel, keyLabel, this.spentBudgets);
     const deps: ApiDeps = {
       admission: this.admission,
       metrics: this.metrics,
@@ -214,6 +223,8 @@ export class Gateway {
       new Promise<number>((resolve, reject) => {
         server.once("error", reject).listen(p, host, () => resolve((server.address() as AddressInfo).port));
       });
+    // The first refresh runs in the background: a slow Prometheus must not hold the listener back.
+    void this.spentBudgets?.start();
     const main = await on(this.server, port);
     this.metricsPort = await on(this.metricsServer, this.options.config.metricsPort);
     return main;
@@ -240,6 +251,7 @@ export class Gateway {
     await closed;
     await new Promise<void>((r) => this.metricsServer.close(() => r()));
     this.loopDelay.disable();
+    this.spentBudgets?.stop();
     await this.routes.close();
     await this.limiter.close();
   }
