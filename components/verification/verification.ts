@@ -4,7 +4,7 @@ import * as k8s from "@pulumi/kubernetes";
 import type { Environment, ModelConfig, VerificationConfig } from "../config";
 import { profileOf } from "../config/environments";
 import { verificationModeOf } from "../config/verification";
-import { specOf } from "../validation/rules";
+import { specOf } from "../serving/context";
 import { adapterFor } from "../serving/engines";
 import { childOptions, standardLabels } from "../k8s/meta";
 import { ENGINE_CLIENT_LABEL, VERIFICATION_NAMESPACE, VERIFIER_POD_LABEL } from "../k8s/namespaces";

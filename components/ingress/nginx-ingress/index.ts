@@ -3,7 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
 import { profileOf } from "../../config/environments";
 import { childOptions, standardLabels } from "../../k8s/meta";
-import type { ControllerInstallArgs, ControllerPublishArgs, IngressControllerDriver } from "../controller";
+import type { ControllerInstallArgs, ControllerPublishArgs, IngressControllerDriver } from "../driver";
 import { serviceExposure } from "../exposure";
 import { INGRESS_CONTROLLER_PODS } from "../../k8s/namespaces";
 import { ingressControllerPolicySpec } from "../../k8s/network-policies";
