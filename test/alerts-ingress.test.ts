@@ -10,9 +10,10 @@ import { knownMetricNames, metricNamesIn } from "../components/observability/met
 import { INGRESS_METRIC_NAMES, ingressServerErrorRatio } from "../components/ingress/metrics";
 import { UPSTREAM_RESPONSES } from "../components/ingress/nginx-ingress/metrics";
 import { STACKS, parseStack } from "./config-helpers";
-import { EVERY_ENGINE, PROD_INGRESS, renderIngress } from "./ingress-fixtures";
-import { INGRESS_CASES, ingressRuleGroups } from "./promtool/ingress-cases";
-import { findTool, promtoolTestRules, run, toolMissing } from "./promtool/tool";
+import { EVERY_ENGINE, PROD_INGRESS, renderIngress } from "./fixtures/ingress";
+import { INGRESS_CASES, ingressRuleGroups } from "./fixtures/promtool/ingress-cases";
+import { promtoolTestRules, run } from "./fixtures/promtool/tool";
+import { apt, findTool, missingToolTest } from "./fixtures/tools";
 
 const prod = parseStack("prod");
 const rulesOf = (ingress: typeof prod.ingress | undefined): AlertingRule[] =>
@@ -116,7 +117,7 @@ describe("metric allow-list", () => {
   });
 });
 
-const promtool = findTool("promtool", "prometheus");
+const promtool = findTool("promtool", apt("prometheus"));
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), "alerts-ingress-"));
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 const rulesFile = path.join(dir, "rules.yaml");
@@ -124,7 +125,7 @@ fs.writeFileSync(rulesFile, YAML.stringify({ groups: ingressRuleGroups() }, { li
 
 describe("ModelServiceHighErrorRate from ingress series under promtool", () => {
   if (!promtool.path) {
-    it("needs promtool", () => toolMissing(promtool));
+    missingToolTest(promtool);
     return;
   }
   it("promtool check rules accepts the rule file", () => {

@@ -4,7 +4,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { describe, expect, it } from "vitest";
 import { type ModelInput } from "../components/serving/context";
 import { parseModelConfig } from "../components/serving/arguments";
-import { SEEDS, one, podSpecOf, renderModel } from "./serving-fixtures";
+import { SEEDS, one, podSpecOf, renderModel } from "./fixtures/serving";
 
 const bge: ModelInput = {
   name: "bge",

@@ -10,7 +10,7 @@ import {
 } from "../components/k8s/namespaces";
 import { REDACTED } from "../plan/redact";
 import { CONTROLLER_SELECTOR } from "../components/ingress/nginx-ingress/chart";
-import { SEEDS, engineContainer, one, podSpecOf, renderModel, type ModelInput } from "./serving-fixtures";
+import { SEEDS, engineContainer, one, podSpecOf, renderModel, type ModelInput } from "./fixtures/serving";
 import type { Rendered } from "./harness";
 
 async function expectSchemaValid(r: Rendered) {
