@@ -50,6 +50,7 @@ export const LAYERS = [
     path: "components/validation",
     may: [
       "components/config",
+      "components/contracts",
       "components/versions.ts",
       "components/k8s",
       "components/cluster",
