@@ -6,6 +6,8 @@ import { childOptions, standardLabels } from "../k8s/meta";
 import { ENGINE_CLIENT_LABEL, MODELS_NAMESPACE, MONITORING_NAMESPACE, NAMESPACE_NAME_LABEL } from "../k8s/namespaces";
 import { gatewayTargetFor, targetFor } from "../verification/verification";
 import { NODE_IMAGE_UID, nonRootPodSecurity, restrictedContainerSecurity } from "../k8s/pod-security";
+import { DNS_EGRESS } from "../k8s/network-policies";
+import { createServiceMonitor } from "../k8s/service-monitor";
 import {
   CANARY_CONFIG_DIR,
   CANARY_CONFIG_KEY,
@@ -199,17 +201,10 @@ export class QualityCanary extends pulumi.ComponentResource {
       o,
     );
     if (args.serviceMonitor ?? true)
-      this.serviceMonitor = new k8s.apiextensions.CustomResource(
+      this.serviceMonitor = createServiceMonitor(
         name,
-        {
-          apiVersion: "monitoring.coreos.com/v1",
-          kind: "ServiceMonitor",
-          metadata: meta(),
-          spec: {
-            selector: { matchLabels: labels },
-            endpoints: [{ port: "metrics", path: "/metrics", interval: "30s" }],
-          },
-        },
+        meta(),
+        { selector: { matchLabels: labels }, endpoints: [{ port: "metrics", path: "/metrics", interval: "30s" }] },
         o,
       );
     const inNamespace = (n: string) => ({ namespaceSelector: { matchLabels: { [NAMESPACE_NAME_LABEL]: n } } });
@@ -227,14 +222,7 @@ export class QualityCanary extends pulumi.ComponentResource {
             },
           ],
           egress: [
-            {
-              // Cluster DNS: CoreDNS pods carry k8s-app=kube-dns on EKS, kubeadm and kind.
-              to: [{ ...inNamespace("kube-system"), podSelector: { matchLabels: { "k8s-app": "kube-dns" } } }],
-              ports: [
-                { protocol: "UDP", port: 53 },
-                { protocol: "TCP", port: 53 },
-              ],
-            },
+            DNS_EGRESS,
             {
               to: [
                 inNamespace(args.modelsNamespace ?? MODELS_NAMESPACE),

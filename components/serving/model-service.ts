@@ -4,6 +4,7 @@ import type { Environment, ModelConfig } from "../config";
 import { profileOf } from "../config/environments";
 import { standardLabels } from "../k8s/meta";
 import { MODELS_NAMESPACE } from "../k8s/namespaces";
+import { createServiceMonitor } from "../k8s/service-monitor";
 import { adapterFor } from "./engines";
 import type { EngineWorkload, ModelContext } from "./engines/types";
 import { MODEL_POD_LABEL, modelSelector } from "./metric-labels";
@@ -246,14 +247,10 @@ export class ModelService extends pulumi.ComponentResource {
         o(),
       );
     if (serviceMonitorOn)
-      this.serviceMonitor = new k8s.apiextensions.CustomResource(
+      this.serviceMonitor = createServiceMonitor(
         `${name}-servicemonitor`,
-        {
-          apiVersion: "monitoring.coreos.com/v1",
-          kind: "ServiceMonitor",
-          metadata: meta(),
-          spec: planServiceMonitor(model.name, namespace, service, adapter.metrics),
-        },
+        meta(),
+        planServiceMonitor(model.name, namespace, service, adapter.metrics),
         o(),
       );
     if (autoscalingOn)
