@@ -1,6 +1,7 @@
 import type { IncomingHttpHeaders } from "node:http";
 import { Pool } from "undici";
 import { GatewayError, unavailable } from "./errors";
+import { errorCode } from "../../shared/error-code";
 
 /**
  * Calls to one model's engine replicas over keep-alive pools (undici, one Pool per replica base URL). Each
@@ -37,15 +38,7 @@ const CONNECT_CODES = new Set([
   "UND_ERR_CLOSED",
 ]);
 
-const codeOf = (e: unknown): string | undefined => {
-  let cur: unknown = e;
-  for (let i = 0; i < 4 && cur && typeof cur === "object"; i++) {
-    const code = (cur as { code?: unknown }).code;
-    if (typeof code === "string" && code !== "UND_ERR_ABORTED") return code;
-    cur = (cur as { cause?: unknown }).cause;
-  }
-  return undefined;
-};
+const codeOf = (e: unknown): string | undefined => errorCode(e, ["UND_ERR_ABORTED"]);
 
 interface RawAnswer {
   readonly status: number;
