@@ -8,7 +8,7 @@ import * as net from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { renderNginxConf } from "../components/ingress/nginx-conf";
+import { renderNginxConf } from "./fixtures/nginx-conf";
 import { routeTable, type ModelRoute } from "../components/ingress/routes";
 import { EVERY_ENGINE, KEYS, ingressConfig } from "./fixtures/ingress";
 import { STACKS, parseStack } from "./config-helpers";
