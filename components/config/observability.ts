@@ -81,7 +81,7 @@ export const AlertThresholdsSchema = z.strictObject({
   }),
   meanLatencyMs: Threshold(z.number().positive(), "10m").default({ value: 500, for: "10m" }).meta({
     description:
-      "Mean request latency per model above this many ms (seed 003: 500 ms); engines with a latency histogram.",
+      "Mean request latency per model above this many ms (500 ms by default); engines with a latency histogram.",
   }),
   lowTraffic: z
     .strictObject({
@@ -100,7 +100,7 @@ export const AlertThresholdsSchema = z.strictObject({
     .default({ enabled: false, value: 10, for: "15m" })
     .meta({
       description:
-        "Fewer requests per second than `value` while the model runs (seed 003: QPS < 10). Off by default: what is low depends on the product.",
+        "Fewer requests per second than `value` while the model runs. Off by default: what is low depends on the product.",
     }),
   cpuSaturation: Threshold(z.number().gt(0).lte(4), "5m")
     .default({ value: 0.85, for: "5m" })
@@ -135,7 +135,7 @@ export const CanarySchema = z.strictObject({
     description: "Deploy the canary (with its alerts and dashboard rows) where the stack wires it.",
   }),
   intervalSeconds: z.number().int().min(10).default(300).meta({
-    description: "Seconds between runs over every model (seed 003: continuous quality monitoring).",
+    description: "Seconds between runs over every model.",
   }),
   jitterSeconds: z
     .number()
@@ -144,7 +144,7 @@ export const CanarySchema = z.strictObject({
     .default(30)
     .meta({ description: "Each wait is the interval ± up to this many seconds." }),
   minMrrAt10: z.number().gt(0).lte(1).default(0.75).meta({
-    description: "ModelQualityLow below this MRR@10 (seed 003: 0.75), unless the model has its own in `models`.",
+    description: "ModelQualityLow below this MRR@10, unless the model has its own in `models`.",
   }),
   models: z
     .record(

@@ -3,7 +3,7 @@ import { ModelSpec, type ModelSpecInput } from "../config/model-spec";
 export { ModelSpec, type ModelSpecInput };
 
 const catalogueInput: Record<string, ModelSpecInput> = {
-  // bge-large-zh-v1.5: hidden size 1024 (seed 001's "768" is bge-base-zh-v1.5), CLS pooling, normalised.
+  // bge-large-zh-v1.5: hidden size 1024 (768 would be bge-base-zh-v1.5), CLS pooling, normalised.
   "BAAI/bge-large-zh-v1.5": {
     task: "embed",
     dims: 1024,
