@@ -117,7 +117,13 @@ export function stackFileSchema(): JsonSchema {
     properties[`${CONFIG_NAMESPACE}:${key}`] = {
       description: [value.description, SECRET_DESCRIPTION].filter(Boolean).join(" "),
       type: "object",
-      properties: { secure: { type: "string", minLength: 1 } },
+      properties: {
+        secure: {
+          type: "string",
+          minLength: 1,
+          description: "The encrypted value that `pulumi config set --secret` writes.",
+        },
+      },
       required: ["secure"],
       additionalProperties: false,
     };

@@ -11,7 +11,7 @@ export const VerificationSchema = z.strictObject({
   requests: PositiveInt.max(100000)
     .default(100)
     .meta({ description: "Requests in the latency check, and how many run at once." }),
-  concurrency: PositiveInt.max(512).default(4),
+  concurrency: PositiveInt.max(512).default(4).meta({ description: "Requests in flight during the latency check." }),
   timeoutSeconds: z
     .number()
     .positive()
@@ -28,8 +28,12 @@ export const VerificationSchema = z.strictObject({
     description: "Retries of one call after a transient failure (refused, timeout, 408, 429, 5xx), with backoff.",
   }),
   quality: z
-    .strictObject({ enabled: z.boolean().default(false), minMrrAt10: z.number().min(0).max(1).default(0.75) })
-    .default({ enabled: false, minMrrAt10: 0.75 }),
+    .strictObject({
+      enabled: z.boolean().default(false).meta({ description: "Run the quality check (MRR@10 on a labelled set)." }),
+      minMrrAt10: z.number().min(0).max(1).default(0.75).meta({ description: "The check fails below this MRR@10." }),
+    })
+    .default({ enabled: false, minMrrAt10: 0.75 })
+    .meta({ description: "Post-deploy retrieval quality check of each model." }),
   image: ImageRef.optional().meta({
     description:
       "A prebuilt verifier image (`registry/repo:tag`, pinned) for mode job. Needed where the stack has no registry to push to (environments that are not cloud); in cloud stacks it skips the build.",
