@@ -5,6 +5,7 @@ import * as path from "node:path";
 import * as prettier from "prettier";
 import { ACTIONS, CHARTS, CONFIRMED_ON, IMAGES, NODE_RUNTIMES, TOOLS } from "../components/versions";
 import type { ActionPin, ChartPin, ImagePin, ToolPin } from "../components/versions";
+import { markdownTable } from "../plan/markdown";
 
 export const VERSIONS_DOC = path.resolve(__dirname, "..", "docs", "versions.md");
 
@@ -12,13 +13,11 @@ export const VERSIONS_DOC = path.resolve(__dirname, "..", "docs", "versions.md")
 const cell = (s: string) => s.replace(/\|/g, "\\|");
 const code = (s: string) => `\`${s}\``;
 
-function table(header: readonly string[], rows: readonly (readonly string[])[]): string {
-  return [
-    `| ${header.join(" | ")} |`,
-    `| ${header.map(() => "---").join(" | ")} |`,
-    ...rows.map((r) => `| ${r.map(cell).join(" | ")} |`),
-  ].join("\n");
-}
+const table = (header: readonly string[], rows: readonly (readonly string[])[]) =>
+  markdownTable(
+    header,
+    rows.map((r) => r.map(cell)),
+  );
 
 export function versionsMarkdown(): string {
   const charts = table(
