@@ -208,9 +208,7 @@ interface Row {
 
 function rows(s: JsonSchema, prefix: string, requiredHere: boolean, out: Row[], note = "", self = true): void {
   const required = requiredHere && s.default === undefined ? "**Required.** " : "";
-  const alts = s.oneOf ?? s.anyOf;
-  if (alts && alts.every((a) => a.properties)) {
-    // A discriminated union: its own row, then the keys of each variant, named by its discriminator.
+  const ownRow = () => {
     if (prefix && self)
       out.push({
         key: prefix,
@@ -218,6 +216,11 @@ function rows(s: JsonSchema, prefix: string, requiredHere: boolean, out: Row[], 
         def: defaultOf(s),
         description: `${note}${required}${s.description ?? ""}`,
       });
+  };
+  const alts = s.oneOf ?? s.anyOf;
+  if (alts && alts.every((a) => a.properties)) {
+    // A discriminated union: its own row, then the keys of each variant, named by its discriminator.
+    ownRow();
     const discriminator = Object.keys(alts[0]!.properties!).find((k) => alts.every((a) => a.properties![k]?.const));
     for (const a of alts) {
       const tag = discriminator ? `${discriminator}: ${String(a.properties![discriminator]!.const)}` : "variant";
@@ -225,13 +228,7 @@ function rows(s: JsonSchema, prefix: string, requiredHere: boolean, out: Row[], 
     }
     return;
   }
-  if (prefix && self)
-    out.push({
-      key: prefix,
-      type: typeOf(s),
-      def: defaultOf(s),
-      description: `${note}${required}${s.description ?? ""}`,
-    });
+  ownRow();
   const child = (key: string) => (prefix ? `${prefix}.${key}` : key);
   if (s.properties)
     for (const [key, p] of Object.entries(s.properties))
