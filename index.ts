@@ -137,7 +137,7 @@ const models = config.models.map(
         model,
         gpuNodeGroup: model.gpu ? config.gpuNodeGroups[model.gpu.nodeGroup] : undefined,
         hfToken: secrets.hfToken,
-        serviceMonitor: config.observability.enabled,
+        monitoring: config.observability.enabled,
         autoscaling: config.observability.enabled,
       },
       // ServiceMonitors and ScaledObjects need the CRDs the observability stack installs; GPUs need the device plugin;

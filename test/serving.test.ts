@@ -324,7 +324,7 @@ describe("bge-small-zh-v1.5 and bge-reranker-base on TEI, CPU (local)", async ()
 
 describe("monitoring, scale to zero and secrets switches", () => {
   it("without monitoring: no ServiceMonitor, no ScaledObject (their CRDs may be missing)", async () => {
-    const r = await renderModel(SEEDS.bgeSmallZhCpu, { environment: "local", monitoring: false });
+    const r = await renderModel(SEEDS.bgeSmallZhCpu, { environment: "local", monitoring: false, autoscaling: false });
     expect(r.objects("ServiceMonitor")).toEqual([]);
     expect(r.objects("ScaledObject")).toEqual([]);
     expect(one(r, "Deployment").spec.replicas).toBe(1);

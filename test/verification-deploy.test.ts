@@ -192,6 +192,7 @@ function program(
           model,
           gpuNodeGroup: groupOf(model),
           monitoring: false,
+          autoscaling: false,
         }),
     );
     new Verification(

@@ -51,8 +51,8 @@ export interface QualityCanaryArgs {
   readonly monitoringNamespace?: string;
   /** Namespace the gateway runs in, admitted as egress when `gateway` is set; default MODELS_NAMESPACE (the Gateway's). */
   readonly gatewayNamespace?: string;
-  /** Render the ServiceMonitor (needs the Prometheus Operator CRDs); default true. */
-  readonly serviceMonitor?: boolean;
+  /** Create the ServiceMonitor (needs the Prometheus Operator CRDs), as `monitoring` does in every component; default true. */
+  readonly monitoring?: boolean;
 }
 
 /**
@@ -200,7 +200,7 @@ export class QualityCanary extends pulumi.ComponentResource {
       },
       o,
     );
-    if (args.serviceMonitor ?? true)
+    if (args.monitoring ?? true)
       this.serviceMonitor = createServiceMonitor(
         name,
         meta(),
