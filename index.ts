@@ -180,10 +180,9 @@ const qualityCanary =
           canary: config.observability.canary,
           image: verifierImage,
           namespace: MODELS_NAMESPACE,
-          modelsNamespace: MODELS_NAMESPACE,
           targets: models.map((m, i) => ({ model: config.models[i]!, url: m.url })),
           ...(gateway
-            ? { gateway: { url: gateway.url }, gatewayNamespace: MODELS_NAMESPACE, apiKey: canaryKey }
+            ? { gateway: { url: gateway.url }, apiKey: canaryKey }
             : { apiKey: secrets.apiKeys?.apply((keys) => keys[0]!) }),
         },
         { dependsOn: [modelNamespace, observability, ...models, ...(gateway ? [gateway] : [])] },

@@ -45,14 +45,20 @@ export interface QualityCanaryArgs {
    * ENGINE_CLIENT_LABEL. The pod does NOT carry VERIFIER_POD_LABEL: it never counts as demand for a scale-to-zero model.
    */
   readonly namespace?: string;
-  /** Namespace of the model Services the canary calls (egress); default MODELS_NAMESPACE. */
-  readonly modelsNamespace?: string;
-  /** Namespace whose pods (Prometheus) may scrape the canary; default MONITORING_NAMESPACE. */
-  readonly monitoringNamespace?: string;
-  /** Namespace the gateway runs in, admitted as egress when `gateway` is set; default MODELS_NAMESPACE (the Gateway's). */
-  readonly gatewayNamespace?: string;
   /** Create the ServiceMonitor (needs the Prometheus Operator CRDs), as `monitoring` does in every component; default true. */
   readonly monitoring?: boolean;
+}
+
+/**
+ * The namespaces of in-cluster Service URLs (`http://<service>.<namespace>.svc[.cluster.local][:port]`), in order,
+ * each once; a URL of another form counts as MODELS_NAMESPACE.
+ */
+export function calledNamespaces(urls: readonly pulumi.Input<string>[]): pulumi.Output<string[]> {
+  return pulumi
+    .all([...urls])
+    .apply((us: string[]) => [
+      ...new Set(us.map((u) => /^[a-z]+:\/\/[^./:]+\.([^./:]+)\.svc(\.|:|\/|$)/.exec(u)?.[1] ?? MODELS_NAMESPACE)),
+    ]);
 }
 
 /**
@@ -217,20 +223,18 @@ export class QualityCanary extends pulumi.ComponentResource {
           policyTypes: ["Ingress", "Egress"],
           ingress: [
             {
-              from: [inNamespace(args.monitoringNamespace ?? MONITORING_NAMESPACE)],
+              from: [inNamespace(MONITORING_NAMESPACE)],
               ports: [{ protocol: "TCP", port: CANARY_METRICS_PORT }],
             },
           ],
           egress: [
             DNS_EGRESS,
+            // The namespaces of the Services it calls, read from their in-cluster URLs (no argument to keep in step).
             {
-              to: [
-                inNamespace(args.modelsNamespace ?? MODELS_NAMESPACE),
-                ...(args.gateway &&
-                (args.gatewayNamespace ?? MODELS_NAMESPACE) !== (args.modelsNamespace ?? MODELS_NAMESPACE)
-                  ? [inNamespace(args.gatewayNamespace ?? MODELS_NAMESPACE)]
-                  : []),
-              ],
+              to: calledNamespaces([
+                ...args.targets.map((t) => t.url),
+                ...(args.gateway ? [args.gateway.url] : []),
+              ]).apply((nss) => nss.map(inNamespace)),
             },
           ],
         },
