@@ -158,7 +158,7 @@ const models = config.models.map(
         model,
         gpuNodeGroup: model.gpu ? config.gpuNodeGroups[model.gpu.nodeGroup] : undefined,
         hfToken: secrets.hfToken,
-        serviceMonitor: config.observability.enabled,
+        monitoring: config.observability.enabled,
         autoscaling: config.observability.enabled,
         // Pods finish the longest call the ingress or the gateway may have sent them before they go.
         longestCallSeconds: longestCallSeconds(config),
@@ -265,12 +265,11 @@ const qualityCanary =
           canary: config.observability.canary,
           image: verifierImage,
           namespace: MODELS_NAMESPACE,
-          modelsNamespace: MODELS_NAMESPACE,
           targets: models.map((m, i) => ({ model: config.models[i]!, url: m.url })),
           // Each model's recorded fingerprint, once a verified deploy has recorded it: the canary compares with it.
           fingerprints: verifier.fingerprintTargets,
           ...(gateway
-            ? { gateway: { url: gateway.url }, gatewayNamespace: MODELS_NAMESPACE, apiKey: canaryKey }
+            ? { gateway: { url: gateway.url }, apiKey: canaryKey }
             : { apiKey: secrets.apiKeys?.apply((keys) => keys[0]!) }),
         },
         { dependsOn: [modelNamespace, observability, ...models, ...(gateway ? [gateway] : [])] },

@@ -33,7 +33,7 @@ export {
 } from "./observability";
 export { Ingress, type IngressArgs } from "./ingress";
 export { routeTable, publicBaseUrl, type ModelRoute } from "./ingress/routes";
-export type { IngressControllerDriver } from "./ingress/controller";
+export type { IngressControllerDriver } from "./ingress/driver";
 export {
   Verification,
   type VerificationArgs,

@@ -35,8 +35,8 @@ export function verifierBuildOptions(outDir: string): BuildOptions & { metafile:
     // graph ever reached @pulumi/*, it would be bundled (and the bundle test would fail), never hidden.
     platform: "node",
     format: "cjs",
-    // The oldest Node the project supports (package.json engines); the image runs Node 24, users 22/24.
-    target: "node20",
+    // The oldest Node the package supports (package.json engines: 22.12); the images run Node 24.
+    target: "node22.12",
     // Not minified: minifying saves well under 1 MB against a ~75 MB base image, and would rename classes
     // (openai's error classes are reported by name) and make the code in the image harder to read in an incident.
     minify: false,

@@ -6,15 +6,10 @@ import {
   LOAD_BALANCER_CONTROLLER_REPLICAS,
 } from "../components/cluster/load-balancer-controller";
 import type { SummarySection } from "./summary";
+import { markdownTable } from "./markdown";
 import { groupMinimum, stackCost, usd } from "./cost";
 
-function table(head: string[], rows: (string | number)[][]): string {
-  return [
-    `| ${head.join(" | ")} |`,
-    `| ${head.map(() => "---").join(" | ")} |`,
-    ...rows.map((r) => `| ${r.join(" | ")} |`),
-  ].join("\n");
-}
+const table = markdownTable;
 
 const range = (r: MinMax, f: (x: number) => string = String) =>
   r.min === r.max ? f(r.min) : `${f(r.min)}–${f(r.max)}`;

@@ -5,14 +5,9 @@ import { serviceExposure } from "../components/ingress/exposure";
 import { nginxRate, publicBaseUrl, routeTable, type ModelRoute } from "../components/ingress/routes";
 import { adapterFor } from "../components/serving/engines";
 import type { SummarySection } from "./summary";
+import { markdownTable } from "./markdown";
 
-function table(head: string[], rows: (string | number)[][]): string {
-  return [
-    `| ${head.join(" | ")} |`,
-    `| ${head.map(() => "---").join(" | ")} |`,
-    ...rows.map((r) => `| ${r.join(" | ")} |`),
-  ].join("\n");
-}
+const table = markdownTable;
 
 /** The engine's own request body for a sample call, built by its dialect (the ingress passes bodies through). */
 export function sampleBody(model: ModelConfig): unknown {

@@ -6,14 +6,9 @@ import { modelContext } from "../components/serving/model-service";
 import { planPod } from "../components/serving/pod";
 import { planScaling } from "../components/serving/autoscaling";
 import type { SummarySection } from "./summary";
+import { markdownTable } from "./markdown";
 
-function table(head: string[], rows: (string | number)[][]): string {
-  return [
-    `| ${head.join(" | ")} |`,
-    `| ${head.map(() => "---").join(" | ")} |`,
-    ...rows.map((r) => `| ${r.join(" | ")} |`),
-  ].join("\n");
-}
+const table = markdownTable;
 
 const minutes = (s: number) => `${Math.round(s / 6) / 10} min`;
 

@@ -1,6 +1,7 @@
 import type { PlatformConfig } from "../components/config";
 import type { RenderedPlan } from "./render";
 import type { K8sObject } from "./validate";
+import { markdownTable } from "./markdown";
 import { policySummary } from "./summary-policy";
 import { gpuSummary } from "./summary-gpu";
 import { costSummary } from "./summary-cost";
@@ -27,12 +28,7 @@ export interface SummaryContext {
 export type SummarySection = (ctx: SummaryContext) => string | undefined;
 
 function table(head: string[], rows: (string | number)[][]): string {
-  if (rows.length === 0) return "_none_";
-  return [
-    `| ${head.join(" | ")} |`,
-    `| ${head.map(() => "---").join(" | ")} |`,
-    ...rows.map((r) => `| ${r.join(" | ")} |`),
-  ].join("\n");
+  return rows.length === 0 ? "_none_" : markdownTable(head, rows);
 }
 
 /** Container images of every workload object, including init containers. */

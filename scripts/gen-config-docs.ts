@@ -117,7 +117,13 @@ export function stackFileSchema(): JsonSchema {
     properties[`${CONFIG_NAMESPACE}:${key}`] = {
       description: [value.description, SECRET_DESCRIPTION].filter(Boolean).join(" "),
       type: "object",
-      properties: { secure: { type: "string", minLength: 1 } },
+      properties: {
+        secure: {
+          type: "string",
+          minLength: 1,
+          description: "The encrypted value that `pulumi config set --secret` writes.",
+        },
+      },
       required: ["secure"],
       additionalProperties: false,
     };
@@ -202,9 +208,7 @@ interface Row {
 
 function rows(s: JsonSchema, prefix: string, requiredHere: boolean, out: Row[], note = "", self = true): void {
   const required = requiredHere && s.default === undefined ? "**Required.** " : "";
-  const alts = s.oneOf ?? s.anyOf;
-  if (alts && alts.every((a) => a.properties)) {
-    // A discriminated union: its own row, then the keys of each variant, named by its discriminator.
+  const ownRow = () => {
     if (prefix && self)
       out.push({
         key: prefix,
@@ -212,6 +216,11 @@ function rows(s: JsonSchema, prefix: string, requiredHere: boolean, out: Row[], 
         def: defaultOf(s),
         description: `${note}${required}${s.description ?? ""}`,
       });
+  };
+  const alts = s.oneOf ?? s.anyOf;
+  if (alts && alts.every((a) => a.properties)) {
+    // A discriminated union: its own row, then the keys of each variant, named by its discriminator.
+    ownRow();
     const discriminator = Object.keys(alts[0]!.properties!).find((k) => alts.every((a) => a.properties![k]?.const));
     for (const a of alts) {
       const tag = discriminator ? `${discriminator}: ${String(a.properties![discriminator]!.const)}` : "variant";
@@ -219,13 +228,7 @@ function rows(s: JsonSchema, prefix: string, requiredHere: boolean, out: Row[], 
     }
     return;
   }
-  if (prefix && self)
-    out.push({
-      key: prefix,
-      type: typeOf(s),
-      def: defaultOf(s),
-      description: `${note}${required}${s.description ?? ""}`,
-    });
+  ownRow();
   const child = (key: string) => (prefix ? `${prefix}.${key}` : key);
   if (s.properties)
     for (const [key, p] of Object.entries(s.properties))
@@ -252,8 +255,19 @@ export function configReference(schema = stackFileSchema()): string {
     `Every key of a stack file (\`stacks/Pulumi.<stack>.yaml\`), one section per \`${CONFIG_NAMESPACE}:<section>\` key`,
     "under `config:`. Keys are relative to their section; `[]` is a list item, `<name>` a key you choose. Stack files",
     "start with `# yaml-language-server: $schema=../docs/stack-config.schema.json`, so editors with the YAML language",
-    "server complete and check these keys. Cross-field rules (zones, GPU fit, capacity, ...) are checked by",
-    "`npm run plan` and `pulumi up` before anything is created; their messages name the key, the value and a fix.",
+    "server complete and check these keys.",
+    "",
+    "One zod schema (`components/config/`) describes the whole stack config, and every type in the code is inferred",
+    "from it. Unknown keys are errors (a typo never passes silently). `environment` picks the production rules",
+    "(replica floor, rollout, TLS, zones, spot) from one table, `components/config/environments.ts`. Secrets",
+    "(`apiKeys`, `hfToken`, `grafanaAdminPassword`, `alertReceiverUrls`, ...) are each their own key, set only with",
+    "`pulumi config set --secret`; a secret stored in plain text is refused.",
+    "",
+    "Cross-field rules (`components/validation/rules/`) check what one key cannot: a model's GPU node group exists, its",
+    "GPU has the memory for the model at its context length, the engine serves that model and task, replica floors per",
+    "environment, zones belong to the region, spot in prod needs an opt-in, receivers have their secret URL, cloud",
+    "stacks have a host, TLS and API keys, gateway aliases and dialects fit their models. They run in `npm run plan`",
+    "and `pulumi up` before anything is created; each message names the key (YAML path), the value and the fix.",
     "",
     "Sections:",
     "",

@@ -16,6 +16,7 @@ import {
   TOOLS,
 } from "../components/versions";
 import type { ActionPin, ChartPin, ImagePin, ToolPin } from "../components/versions";
+import { markdownTable } from "../plan/markdown";
 
 export const VERSIONS_DOC = path.resolve(__dirname, "..", "docs", "versions.md");
 
@@ -23,13 +24,11 @@ export const VERSIONS_DOC = path.resolve(__dirname, "..", "docs", "versions.md")
 const cell = (s: string) => s.replace(/\|/g, "\\|");
 const code = (s: string) => `\`${s}\``;
 
-function table(header: readonly string[], rows: readonly (readonly string[])[]): string {
-  return [
-    `| ${header.join(" | ")} |`,
-    `| ${header.map(() => "---").join(" | ")} |`,
-    ...rows.map((r) => `| ${r.map(cell).join(" | ")} |`),
-  ].join("\n");
-}
+const table = (header: readonly string[], rows: readonly (readonly string[])[]) =>
+  markdownTable(
+    header,
+    rows.map((r) => r.map(cell)),
+  );
 
 export function versionsMarkdown(): string {
   const charts = table(

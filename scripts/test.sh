@@ -3,8 +3,10 @@
 # Under `npm test` the first run uses Node 24 (the `node` dev dependency on npm's PATH, even on a machine with only
 # Node 20). With NODE22_BIN set (.ci/run sets it), the suite runs a second time under that Node 22 binary, so CI
 # proves both LTS lines our users run.
+# `npm test -- <file or pattern> [vitest flags]` runs just those test files (vitest's filters), nothing else.
 set -uo pipefail
 cd "$(dirname "$0")/.."
+if [ "$#" -gt 0 ]; then exec npx vitest run "$@"; fi
 mkdir -p out
 rm -f out/vitest-*.json out/vitest-survivors.txt
 status=0

@@ -13,11 +13,11 @@ import { afterAll, describe, expect, it } from "vitest";
 import { IngressSchema } from "../components/config";
 import { ingressServerErrorRatio } from "../components/ingress/metrics";
 import { UPSTREAM_LATENCY_HISTOGRAM } from "../components/ingress/nginx-ingress/metrics";
-import { EVERY_ENGINE, PROD_INGRESS, renderIngress } from "./ingress-fixtures";
-import { findTool, toolMissing } from "./promtool/tool";
+import { EVERY_ENGINE, PROD_INGRESS, renderIngress } from "./fixtures/ingress";
+import { apt, findTool, missingToolTest } from "./fixtures/tools";
 import { startPrometheus, type PrometheusProcess, type PromSample } from "./fixtures/prometheus";
 
-const prometheus = findTool("prometheus", "prometheus");
+const prometheus = findTool("prometheus", apt("prometheus"));
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), "alerts-ingress-scrape-"));
 let prom: PrometheusProcess | undefined;
 let exporter: http.Server | undefined;
@@ -54,7 +54,7 @@ function startExporter(): Promise<number> {
 
 describe("the ingress error ratio on series a real Prometheus scraped", () => {
   if (!prometheus.path) {
-    it("needs prometheus", () => toolMissing(prometheus));
+    missingToolTest(prometheus);
     return;
   }
 

@@ -10,14 +10,15 @@ import { knownMetricNames, metricNamesIn } from "../components/observability/met
 import { INGRESS_METRIC_NAMES, ingressServerErrorRatio } from "../components/ingress/metrics";
 import { UPSTREAM_RESPONSES } from "../components/ingress/nginx-ingress/metrics";
 import { STACKS, parseStack } from "./config-helpers";
-import { EVERY_ENGINE, PROD_INGRESS, renderIngress } from "./ingress-fixtures";
+import { EVERY_ENGINE, PROD_INGRESS, renderIngress } from "./fixtures/ingress";
 import {
   GATEWAY_PATH_CASES,
   INGRESS_CASES,
   ingressAndGatewayRuleGroups,
   ingressRuleGroups,
-} from "./promtool/ingress-cases";
-import { findTool, promtoolTestRules, run, toolMissing } from "./promtool/tool";
+} from "./fixtures/promtool/ingress-cases";
+import { promtoolTestRules, run } from "./fixtures/promtool/tool";
+import { apt, findTool, missingToolTest } from "./fixtures/tools";
 
 const prod = parseStack("prod");
 const rulesOf = (ingress: typeof prod.ingress | undefined): AlertingRule[] =>
@@ -121,7 +122,7 @@ describe("metric allow-list", () => {
   });
 });
 
-const promtool = findTool("promtool", "prometheus");
+const promtool = findTool("promtool", apt("prometheus"));
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), "alerts-ingress-"));
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 const rulesFile = path.join(dir, "rules.yaml");
@@ -131,7 +132,7 @@ fs.writeFileSync(bothPathsFile, YAML.stringify({ groups: ingressAndGatewayRuleGr
 
 describe("ModelServiceHighErrorRate from ingress series under promtool", () => {
   if (!promtool.path) {
-    it("needs promtool", () => toolMissing(promtool));
+    missingToolTest(promtool);
     return;
   }
   it("promtool check rules accepts the rule file", () => {
@@ -159,7 +160,7 @@ describe("ModelServiceHighErrorRate from ingress series under promtool", () => {
 
 describe("ModelServiceHighErrorRate from the ingress and the gateway under promtool", () => {
   if (!promtool.path) {
-    it("needs promtool", () => toolMissing(promtool));
+    missingToolTest(promtool);
     return;
   }
   it("promtool check rules accepts the rule file", () => {

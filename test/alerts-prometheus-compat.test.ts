@@ -7,9 +7,14 @@ import { describe, expect, it } from "vitest";
 import { CHARTS } from "../components/versions";
 import { STACKS } from "./config-helpers";
 import { sharedPlan } from "./shared-plans";
-import { testRuleGroups } from "./promtool/fixtures";
-import { seedRuleGroups } from "./promtool/seed-cases";
-import { durationSeconds, exprProblems, prometheusCompatProblems, type RuleGroupLike } from "./promtool/compat";
+import { testRuleGroups } from "./fixtures/promtool/fixtures";
+import { seedRuleGroups } from "./fixtures/promtool/seed-cases";
+import {
+  durationSeconds,
+  exprProblems,
+  prometheusCompatProblems,
+  type RuleGroupLike,
+} from "./fixtures/promtool/compat";
 
 const group = (expr: string, extra: Record<string, unknown> = {}): RuleGroupLike => ({
   name: "g",

@@ -4,13 +4,14 @@ import * as path from "node:path";
 import * as YAML from "yaml";
 import { afterAll, describe, expect, it } from "vitest";
 import { ALERT_NAMES } from "../components/observability/alert-catalogue";
-import { CASES, type TestCase } from "./promtool/cases";
-import { TEST_METRICS, testRuleGroups } from "./promtool/fixtures";
+import { CASES, type TestCase } from "./fixtures/promtool/cases";
+import { TEST_METRICS, testRuleGroups } from "./fixtures/promtool/fixtures";
 import { knownMetricNames, metricNamesIn } from "../components/observability/metric-catalogue";
-import { SEED_CASES, seedRuleGroups } from "./promtool/seed-cases";
-import { findTool, promtoolTestRules, run, toolMissing } from "./promtool/tool";
+import { SEED_CASES, seedRuleGroups } from "./fixtures/promtool/seed-cases";
+import { promtoolTestRules, run } from "./fixtures/promtool/tool";
+import { apt, findTool, missingToolTest, needTool } from "./fixtures/tools";
 
-const promtool = findTool("promtool", "prometheus");
+const promtool = findTool("promtool", apt("prometheus"));
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), "alerts-promtool-"));
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
@@ -19,7 +20,7 @@ fs.writeFileSync(rulesFile, YAML.stringify({ groups: testRuleGroups() }, { lineW
 
 const promtoolTest = (c: TestCase) => promtoolTestRules(promtool, rulesFile, c, CASES.indexOf(c));
 
-// Seed 003's and the gateway's alerts, over a CPU-served model and a GPU model (test/promtool/seed-cases.ts).
+// Seed 003's and the gateway's alerts, over a CPU-served model and a GPU model (test/fixtures/promtool/seed-cases.ts).
 const seedDir = fs.mkdtempSync(path.join(dir, "seed-"));
 const seedRulesFile = path.join(seedDir, "rules.yaml");
 fs.writeFileSync(seedRulesFile, YAML.stringify({ groups: seedRuleGroups() }, { lineWidth: 0 }));
@@ -31,7 +32,7 @@ const ALL_CASES: { c: TestCase; file: string }[] = [
 
 describe("alert rules under promtool", () => {
   if (!promtool.path) {
-    it("needs promtool", () => toolMissing(promtool));
+    missingToolTest(promtool);
     return;
   }
   it("promtool check rules accepts the rule file", () => {
@@ -66,8 +67,8 @@ describe("alert rules under promtool", () => {
 });
 
 describe("runbook_url survives Prometheus' template expansion", () => {
-  it("a base URL with Go template braces comes out of promtool exactly as written", () => {
-    if (!promtool.path) return toolMissing(promtool);
+  it("a base URL with Go template braces comes out of promtool exactly as written", (ctx) => {
+    needTool(ctx, promtool);
     const base = "https://wiki.example.invalid/{{team}}/runbooks.md";
     const sub = fs.mkdtempSync(path.join(dir, "escape-"));
     const file = path.join(sub, "rules.yaml");

@@ -14,11 +14,11 @@ import { canaryDrafts, finalizeGroup } from "../components/observability/alert-r
 import { CanaryConfigSchema } from "../components/contracts/canary";
 import { startCanary, type Canary } from "../images/canary/src/main";
 import { startFakeServer, type FakeServer } from "./fixtures/engine-server";
-import { findTool, toolMissing } from "./promtool/tool";
+import { apt, findTool, missingToolTest } from "./fixtures/tools";
 import { freePort } from "./free-port";
 import { startPrometheus, type PrometheusProcess } from "./fixtures/prometheus";
 
-const prometheus = findTool("prometheus", "prometheus");
+const prometheus = findTool("prometheus", apt("prometheus"));
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), "canary-prometheus-"));
 let prom: PrometheusProcess | undefined;
 let canary: Canary | undefined;
@@ -44,7 +44,7 @@ type Alert = { labels: Record<string, string>; state: string };
 
 describe("ModelQualityLow on what a real Prometheus scraped from the canary", () => {
   if (!prometheus.path) {
-    it("needs prometheus", () => toolMissing(prometheus));
+    missingToolTest(prometheus);
     return;
   }
 

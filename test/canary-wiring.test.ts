@@ -12,7 +12,7 @@ import { canaryApiKey } from "../components/observability/canary-key";
 import { QualityCanary } from "../components/observability/quality-canary";
 import { parseStack, problemsOf } from "./config-helpers";
 import { renderResources } from "./harness";
-import { parseModel, SEEDS } from "./serving-fixtures";
+import { parseModel, SEEDS } from "./fixtures/serving";
 import { sharedPlan } from "./shared-plans";
 
 const SIG_KEY = "4dabf18193072939515e22adb298388d";

@@ -248,7 +248,7 @@ describe("QualityCanary component", () => {
           { model: always, url: "http://bge.retrieval.svc:8000" },
           { model: nightly, url: "http://nightly.retrieval.svc:8000" },
         ],
-        ...(gateway ? { gateway: { url: "http://gateway.gateway.svc:8080" }, gatewayNamespace: "gateway" } : {}),
+        ...(gateway ? { gateway: { url: "http://gateway.gateway.svc:8080" } } : {}),
       });
     });
 

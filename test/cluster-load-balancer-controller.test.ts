@@ -146,7 +146,20 @@ describe("AWS Load Balancer Controller, mode eks (prod stack)", () => {
     const attached = JSON.parse(
       (await rendered).inputs("aws:iam/rolePolicy:RolePolicy", `${LBC}-policy`).policy as string,
     ) as IamPolicyDocument;
-    expect(attached).toEqual(JSON.parse(JSON.stringify(loadBalancerControllerPolicy("retrieval-prod", "us-east-1"))));
+    // Nothing is granted on every action or on IAM itself (the controller only reads certificates' server roles).
+    for (const st of attached.Statement) {
+      expect(st.Action, st.Sid).not.toContain("*");
+      expect(
+        st.Action.filter(
+          (x: string) =>
+            x.startsWith("iam:") &&
+            x !== "iam:CreateServiceLinkedRole" &&
+            !x.startsWith("iam:Get") &&
+            !x.startsWith("iam:List"),
+        ),
+        st.Sid,
+      ).toEqual([]);
+    }
     const scoped = [
       "elasticloadbalancing:CreateLoadBalancer",
       "elasticloadbalancing:CreateTargetGroup",

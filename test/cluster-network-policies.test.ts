@@ -14,7 +14,7 @@ import {
   NAMESPACE_POD_SECURITY,
   PROMETHEUS_PODS,
 } from "../components/k8s/namespaces";
-import { HELM, PROD_INGRESS, renderIngress } from "./ingress-fixtures";
+import { HELM, PROD_INGRESS, renderIngress } from "./fixtures/ingress";
 import { parseStack } from "./config-helpers";
 import { renderResources, type Rendered } from "./harness";
 import { sharedPlan } from "./shared-plans";

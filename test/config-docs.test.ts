@@ -30,6 +30,23 @@ describe("generated config docs are current", () => {
     expect(md).toMatch(/\| `<name>\.diskSizeGiB` \| integer \(50\.\.16384\) \| `200` \|/);
   });
 
+  it("every key of the reference has a description", () => {
+    const md = fs.readFileSync(path.join(ROOT, "docs", "config-reference.md"), "utf8");
+    // Key rows: | `key` | type | default | description | (a \| inside a cell is escaped).
+    const rows = md.split("\n").filter((l) => l.startsWith("| `"));
+    expect(rows.length).toBeGreaterThan(100);
+    const undescribed = rows
+      .map((l) =>
+        l
+          .slice(1, -1)
+          .split(/(?<!\\)\|/)
+          .map((c) => c.trim()),
+      )
+      .filter((cells) => cells.length >= 4 && cells[3]!.replace(/\*\*Required\.\*\*/, "").trim() === "")
+      .map((cells) => cells[0]);
+    expect(undescribed).toEqual([]);
+  });
+
   it("the model catalogue lists every model with its task, dims, max tokens and engines", () => {
     const md = fs.readFileSync(path.join(ROOT, "docs", "models.md"), "utf8");
     for (const [id, spec] of Object.entries(MODEL_CATALOGUE))

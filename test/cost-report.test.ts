@@ -13,11 +13,11 @@ import * as path from "node:path";
 import * as YAML from "yaml";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { COST_SERIES as S } from "../components/observability/cost/names";
-import { findTool, toolMissing } from "./promtool/tool";
+import { apt, findTool, missingToolTest } from "./fixtures/tools";
 import { startPrometheus, type PrometheusProcess } from "./fixtures/prometheus";
 import { remoteWrite, type WrittenSeries } from "./fixtures/remote-write";
 
-const prometheus = findTool("prometheus", "prometheus");
+const prometheus = findTool("prometheus", apt("prometheus"));
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), "cost-report-"));
 const procs: PrometheusProcess[] = [];
 afterAll(() => {
@@ -119,7 +119,7 @@ let prom: PrometheusProcess | undefined;
 
 describe("npm run report against a real Prometheus holding November 2026", () => {
   if (!prometheus.path) {
-    it("needs prometheus", () => toolMissing(prometheus));
+    missingToolTest(prometheus);
     return;
   }
 

@@ -6,7 +6,8 @@ import { afterAll, describe, expect, it } from "vitest";
 import { buildCostRuleGroups } from "../components/observability/cost/rules";
 import { COST_SERIES as S } from "../components/observability/cost/names";
 import { WORK_COUNTER } from "../components/observability/cost/work";
-import { findTool, run, toolMissing } from "./promtool/tool";
+import { run } from "./fixtures/promtool/tool";
+import { apt, findTool, missingToolTest } from "./fixtures/tools";
 import { INPUT, NS, counter, nodeSeries, podSeries } from "./cost/fixtures";
 
 /**
@@ -14,7 +15,7 @@ import { INPUT, NS, counter, nodeSeries, podSeries } from "./cost/fixtures";
  * gateway series for the stack of test/cost/fixtures.ts. Dollar figures are compared as micro-dollars per hour
  * (round(x * 1e6)), so that the hand computation is exact.
  */
-const promtool = findTool("promtool", "prometheus");
+const promtool = findTool("promtool", apt("prometheus"));
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), "cost-promtool-"));
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
@@ -314,7 +315,7 @@ const CASES: Case[] = [
 
 describe("cost recording rules and budget alerts under promtool", () => {
   if (!promtool.path) {
-    it("needs promtool", () => toolMissing(promtool));
+    missingToolTest(promtool);
     return;
   }
   it("promtool check rules accepts the cost rules", () => {

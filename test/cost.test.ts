@@ -12,7 +12,8 @@ import { metricNamesIn } from "../components/observability/metric-catalogue";
 import { costSummary } from "../plan/summary-cost";
 import { parseStack, problemsOf, STACKS } from "./config-helpers";
 import { CLUSTER, COST, GPU_NODE_GROUPS, INPUT, MODELS } from "./cost/fixtures";
-import { findTool, run, toolMissing } from "./promtool/tool";
+import { run } from "./fixtures/promtool/tool";
+import { apt, describeWithTool, findTool, needTool } from "./fixtures/tools";
 import type { SummaryContext } from "../plan/summary";
 import { GatewaySchema, type PlatformConfig } from "../components/config";
 
@@ -82,7 +83,7 @@ describe("config: retrieval-stack:cost", () => {
   });
 });
 
-const promtool = findTool("promtool", "prometheus");
+const promtool = findTool("promtool", apt("prometheus"));
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), "cost-dashboard-"));
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
@@ -116,8 +117,8 @@ describe('dashboard "Usage and cost by key"', () => {
         expect(recorded.has(name), `${name} is recorded`).toBe(true);
       }
   });
-  it("every query parses (promtool check rules on them as recording rules)", () => {
-    if (!promtool.path) return toolMissing(promtool);
+  it("every query parses (promtool check rules on them as recording rules)", (ctx) => {
+    needTool(ctx, promtool);
     const file = path.join(dir, "dashboard-queries.yaml");
     const rules = queries.map((q, i) => ({ record: `dashboard:query_${i}`, expr: q.replace(/\$key/g, ".*") }));
     fs.writeFileSync(file, YAML.stringify({ groups: [{ name: "dashboard", rules }] }));
@@ -126,9 +127,8 @@ describe('dashboard "Usage and cost by key"', () => {
   });
 });
 
-describe("every shipped stack's cost rules", () => {
+describeWithTool(promtool, "every shipped stack's cost rules", () => {
   it.each(STACKS)("%s: promtool check rules accepts them", (name) => {
-    if (!promtool.path) return toolMissing(promtool);
     const c = parseStack(name);
     const file = path.join(dir, `cost-${name}.yaml`);
     const groups = buildCostRuleGroups({

@@ -18,7 +18,7 @@ import { routeTable } from "../components/ingress/routes";
 import { sampleBody } from "../plan/summary-ingress";
 import { IngressSchema } from "../components/config";
 import { startFakeServer, type FakeServer } from "./fixtures/engine-server";
-import { parseModel } from "./serving-fixtures";
+import { parseModel } from "./fixtures/serving";
 
 // Bodies below are the engines' documented shapes (docs/engines.md), quirks included.
 const embedReq = { model: "bge", inputs: ["a", "b"] };

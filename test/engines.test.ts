@@ -2,6 +2,7 @@ import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
+import { apt, needTool, probedTool, type Tool } from "./fixtures/tools";
 import { describe, expect, it } from "vitest";
 import { ENGINE_ADAPTERS, adapterFor } from "../components/serving/engines";
 import { QWEN3_RERANKER_HF_OVERRIDES } from "../components/serving/engines/vllm";
@@ -9,7 +10,7 @@ import { SGLANG_E2E_LATENCY_BUCKETS } from "../components/serving/engines/sglang
 import { QWEN3_RERANKER_TEMPLATE } from "../components/serving/engines/qwen3-reranker-template";
 import { LAUNCH_PAYLOAD_ENV, launcherScript } from "../components/serving/engines/xinference";
 import { modelSelector } from "../components/serving/metric-labels";
-import { SEEDS, contextOf, type ModelInput } from "./serving-fixtures";
+import { SEEDS, contextOf, type ModelInput } from "./fixtures/serving";
 
 const SEL = modelSelector("m", "retrieval");
 
@@ -325,27 +326,24 @@ describe("Xinference adapter", () => {
   });
 });
 
-/** Runs a Python snippet when python3 (+ the named module) is there; skips loudly locally, fails in CI. */
-function python(module: string): string | undefined {
-  try {
+/** python3 with the named module (the tests run the engines' Jinja2 templates and the launcher script with it). */
+function python(module: string, install: string): Tool {
+  return probedTool(`python3 with ${module}`, install, () => {
     execFileSync("python3", ["-c", `import ${module}`], { stdio: "ignore" });
     return "python3";
-  } catch {
-    const msg = `python3 with ${module} is not installed (Debian python3-${module}): skipping`;
-    if (process.env.CI === "true") throw new Error(msg);
-    console.warn(`WARNING: ${msg}`);
-    return undefined;
-  }
+  });
 }
+const PY_JINJA2 = python("jinja2", apt("python3-jinja2"));
+const PY = python("json", apt("python3"));
 
 describe("Qwen3-Reranker chat template (rendered by Jinja2, as the engines do)", () => {
   const expected =
     '<|im_start|>system\nJudge whether the Document meets the requirements based on the Query and the Instruct provided. Note that the answer can only be "yes" or "no".<|im_end|>\n<|im_start|>user\n' +
     "<Instruct>: Given a web search query, retrieve relevant passages that answer the query\n<Query>: what is asyncio\n<Document>: aiohttp builds on asyncio<|im_end|>\n<|im_start|>assistant\n<think>\n\n</think>\n\n";
 
-  it("renders the model card's prompt from vLLM's messages and from SGLang's variables", () => {
-    const py = python("jinja2");
-    if (!py) return;
+  it("renders the model card's prompt from vLLM's messages and from SGLang's variables", (ctx) => {
+    needTool(ctx, PY_JINJA2);
+    const py = PY_JINJA2.path;
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "tpl-"));
     const file = path.join(dir, "t.jinja");
     fs.writeFileSync(file, QWEN3_RERANKER_TEMPLATE);
@@ -367,9 +365,9 @@ print(json.dumps([vllm, sglang, custom]))`;
     expect(QWEN3_RERANKER_TEMPLATE.toLowerCase()).toContain('answer can only be "yes" or "no"');
   });
 
-  it("the Xinference launcher script is valid Python", () => {
-    const py = python("json");
-    if (!py) return;
+  it("the Xinference launcher script is valid Python", (ctx) => {
+    needTool(ctx, PY);
+    const py = PY.path;
     const script = launcherScript();
     execFileSync(py, ["-c", `import ast, sys; ast.parse(sys.stdin.read())`], { input: script });
   });
@@ -377,9 +375,8 @@ print(json.dumps([vllm, sglang, custom]))`;
 
 describe("Xinference launch step against a fake Xinference server on loopback", () => {
   /** Runs the launcher until it has made its first pass; returns the launch requests the server saw. */
-  async function firstPass(alreadyListed: boolean): Promise<unknown[] | undefined> {
-    const py = python("json");
-    if (!py) return undefined;
+  async function firstPass(alreadyListed: boolean): Promise<unknown[]> {
+    const py = PY.path!;
     const http = await import("node:http");
     const { spawn } = await import("node:child_process");
     const launches: unknown[] = [];
@@ -426,9 +423,9 @@ describe("Xinference launch step against a fake Xinference server on loopback", 
     return launches;
   }
 
-  it("launches a model the server does not list, with the configured UID, name and type", async () => {
+  it("launches a model the server does not list, with the configured UID, name and type", async (ctx) => {
+    needTool(ctx, PY);
     const launches = await firstPass(false);
-    if (!launches) return;
     expect(launches).toEqual([
       {
         model_uid: "bge-reranker-base",
@@ -440,9 +437,9 @@ describe("Xinference launch step against a fake Xinference server on loopback", 
     ]);
   });
 
-  it("does not launch a model the server already lists (idempotent restarts)", async () => {
+  it("does not launch a model the server already lists (idempotent restarts)", async (ctx) => {
+    needTool(ctx, PY);
     const launches = await firstPass(true);
-    if (!launches) return;
     expect(launches).toEqual([]);
   });
 });

@@ -9,11 +9,11 @@ import * as path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { BUDGET_USED_SERIES, SpentBudgets } from "../images/gateway/src/budget";
 import { COST_SERIES } from "../components/observability/cost/names";
-import { findTool, toolMissing } from "./promtool/tool";
+import { apt, findTool, needTool } from "./fixtures/tools";
 import { startPrometheus, type PrometheusProcess } from "./fixtures/prometheus";
 import { remoteWrite } from "./fixtures/remote-write";
 
-const prometheus = findTool("prometheus", "prometheus");
+const prometheus = findTool("prometheus", apt("prometheus"));
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), "gateway-budget-"));
 let prom: PrometheusProcess | undefined;
 afterAll(() => {
@@ -24,8 +24,8 @@ afterAll(() => {
 describe("the gateway learns which keys spent their budget", () => {
   it("reads the series the cost rules record", () => expect(BUDGET_USED_SERIES).toBe(COST_SERIES.keyBudgetUsed));
 
-  it("from Prometheus: a key at or over 100 % is refused with a 429 until the month ends; others pass", async () => {
-    if (!prometheus.path) return toolMissing(prometheus);
+  it("from Prometheus: a key at or over 100 % is refused with a 429 until the month ends; others pass", async (ctx) => {
+    needTool(ctx, prometheus);
     prom = await startPrometheus(prometheus.path, dir, { global: {} }, {}, ["--web.enable-remote-write-receiver"]);
     for (let i = 0; i < 120 && !(await prom.query("vector(1)").catch(() => [])).length; i++)
       await new Promise((r) => setTimeout(r, 250));

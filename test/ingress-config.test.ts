@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { planRoutes, nginxRate } from "../components/ingress/routes";
-import { EVERY_ENGINE, ingressConfig } from "./ingress-fixtures";
+import { EVERY_ENGINE, ingressConfig } from "./fixtures/ingress";
 import { parseStack, problemsOf } from "./config-helpers";
 
 type Mutate = (raw: any, secretKeys: Set<string>) => void;

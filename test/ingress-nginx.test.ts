@@ -7,28 +7,21 @@ import * as http from "node:http";
 import * as net from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { renderNginxConf } from "../components/ingress/nginx-conf";
+import { afterAll, beforeAll, expect, it } from "vitest";
+import { renderNginxConf } from "./fixtures/nginx-conf";
 import { routeTable, type ModelRoute } from "../components/ingress/routes";
-import { EVERY_ENGINE, KEYS, ingressConfig } from "./ingress-fixtures";
+import { EVERY_ENGINE, KEYS, ingressConfig } from "./fixtures/ingress";
 import { STACKS, parseStack } from "./config-helpers";
 import { freePort } from "./free-port";
+import { apt, describeWithTool, findTool } from "./fixtures/tools";
 import { controllerReplicas } from "../components/ingress/nginx-ingress";
 
-function findNginx(): string | undefined {
-  for (const p of ["/usr/sbin/nginx", "/usr/local/sbin/nginx", "/usr/bin/nginx"]) if (fs.existsSync(p)) return p;
-  const which = spawnSync("sh", ["-c", "command -v nginx"], { encoding: "utf8" });
-  return which.status === 0 ? which.stdout.trim() || undefined : undefined;
-}
-
-const NGINX = findNginx();
-if (!NGINX) {
-  if (process.env.CI === "true")
-    throw new Error("nginx is required in CI (Debian package nginx-light, see .ci/run APT_PACKAGES)");
-  console.warn(
-    "\n*** SKIPPING test/ingress-nginx.test.ts: nginx not found. Install it: apt-get install -y nginx-light ***\n",
-  );
-}
+const NGINX_TOOL = findTool("nginx", apt("nginx-light"), [
+  "/usr/sbin/nginx",
+  "/usr/local/sbin/nginx",
+  "/usr/bin/nginx",
+]);
+const NGINX = NGINX_TOOL.path;
 
 /** `nginx -t`, then nginx in the foreground on `listen`; resolves once it accepts connections. */
 async function startNginx(dir: string, conf: string, listen: number): Promise<ChildProcess> {
@@ -82,7 +75,7 @@ const ingress = ingressConfig({
 });
 const routes: ModelRoute[] = routeTable(EVERY_ENGINE, ingress);
 
-describe.skipIf(!NGINX)("the route table as nginx.conf, with the real nginx", () => {
+describeWithTool(NGINX_TOOL, "the route table as nginx.conf, with the real nginx", () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "rs-nginx-"));
   const seen: Seen[] = [];
   let engine: http.Server;
@@ -303,7 +296,7 @@ const post = (base: string, p: string, body = '{"input":["hello"]}', key = KEYS[
     body,
   });
 
-describe.skipIf(!NGINX)("rate limits across controller replicas (each NGINX counts alone)", () => {
+describeWithTool(NGINX_TOOL, "rate limits across controller replicas (each NGINX counts alone)", () => {
   const limited = routeTable(
     EVERY_ENGINE.slice(0, 1),
     ingressConfig({ rateLimit: { requestsPerSecond: 1, burst: 10 } }),
@@ -349,7 +342,7 @@ describe.skipIf(!NGINX)("rate limits across controller replicas (each NGINX coun
   }, 30_000);
 });
 
-describe.skipIf(!NGINX)("retries on another replica (embed and rerank are POSTs, and idempotent)", () => {
+describeWithTool(NGINX_TOOL, "retries on another replica (embed and rerank are POSTs, and idempotent)", () => {
   const one = routeTable(
     EVERY_ENGINE.slice(0, 1),
     ingressConfig({ rateLimit: { requestsPerSecond: 100, burst: 100 } }),
@@ -418,7 +411,7 @@ describe.skipIf(!NGINX)("retries on another replica (embed and rerank are POSTs,
   }, 20_000);
 });
 
-describe.skipIf(!NGINX)("body limits per engine", () => {
+describeWithTool(NGINX_TOOL, "body limits per engine", () => {
   const tei = EVERY_ENGINE.find((m) => m.engine === "tei" && m.task === "embed")!;
   const sglang = EVERY_ENGINE.find((m) => m.engine === "sglang")!;
   const two = routeTable([tei, sglang], ingressConfig({ maxBodySize: "32m" }));

@@ -4,7 +4,7 @@ import { MODEL_SERVICE_PORT as SERVING_PORT } from "../components/serving/model-
 import { MODEL_SERVICE_PORT } from "../components/ingress/service-port";
 import { validateObjects, type K8sObject } from "../plan/validate";
 import { LOCAL_SCHEMAS } from "../plan/schemas";
-import { EVERY_ENGINE, HELM, KEYS, PROD_INGRESS, renderIngress } from "./ingress-fixtures";
+import { EVERY_ENGINE, HELM, KEYS, PROD_INGRESS, renderIngress } from "./fixtures/ingress";
 import { controllerReplicaRate } from "../components/ingress/nginx-ingress/objects";
 
 const vsOf = (r: Awaited<ReturnType<typeof renderIngress>>["rendered"]) => r.objects("VirtualServer")[0]!;

@@ -7,11 +7,12 @@ import { afterAll, describe, expect, it } from "vitest";
 import { ReceiverSchema } from "../components/config";
 import { buildAlertmanagerConfig, bridgeTargets, NULL_RECEIVER } from "../components/observability/alertmanager-config";
 import { chatBridgeUrl } from "../components/observability/chat-bridge";
-import { findTool, run, toolMissing } from "./promtool/tool";
+import { run } from "./fixtures/promtool/tool";
+import { apt, findTool, missingToolTest } from "./fixtures/tools";
 import { freePort } from "./free-port";
 
-const amtool = findTool("amtool", "prometheus-alertmanager");
-const alertmanager = findTool("prometheus-alertmanager", "prometheus-alertmanager");
+const amtool = findTool("amtool", apt("prometheus-alertmanager"));
+const alertmanager = findTool("prometheus-alertmanager", apt("prometheus-alertmanager"));
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), "alertmanager-"));
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
@@ -122,7 +123,7 @@ describe("Alertmanager config", () => {
 
 describe("amtool", () => {
   if (!amtool.path) {
-    it("needs amtool", () => toolMissing(amtool));
+    missingToolTest(amtool);
     return;
   }
   it("check-config accepts the rendered config", () => {
@@ -151,7 +152,7 @@ describe("amtool", () => {
 
 describe("inhibition in a real Alertmanager (loopback only)", () => {
   if (!alertmanager.path) {
-    it("needs prometheus-alertmanager", () => toolMissing(alertmanager));
+    missingToolTest(alertmanager);
     return;
   }
   let child: ChildProcess | undefined;

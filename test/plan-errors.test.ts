@@ -6,7 +6,7 @@ import * as path from "node:path";
 import { describe, expect, it } from "vitest";
 import { ROOT, run } from "./run-cli";
 
-const PROGRAM = path.join(ROOT, "test", "plan-fixtures", "failing-program.ts");
+const PROGRAM = path.join(ROOT, "test", "fixtures", "failing-program.ts");
 
 describe("npm run plan: a failing program", () => {
   it("names the TypeScript line of the error, one line, exit 1, no stack trace", async () => {
@@ -25,7 +25,7 @@ describe("npm run plan: a failing program", () => {
     );
     expect(r.code).toBe(1);
     expect(r.stderr).toContain(
-      `program error: replicas 3 is more than this program allows (at test/plan-fixtures/failing-program.ts:${line}:`,
+      `program error: replicas 3 is more than this program allows (at test/fixtures/failing-program.ts:${line}:`,
     );
     expect(r.stderr).not.toMatch(/^\s+at /m);
     expect(fs.existsSync(out)).toBe(false);

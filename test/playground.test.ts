@@ -10,7 +10,7 @@ import { startFakeServer, type FakeServer } from "./fixtures/engine-server";
 import { fakeEmbedding } from "./fixtures/fake-model";
 import { startGateway, tempDir, writeStack, type GatewayProcess } from "./fixtures/gateway-process";
 import { gatewayStack, KEY_A, KEY_B } from "./gateway-stack";
-import { findTool, toolMissing } from "./promtool/tool";
+import { apt, findTool, needTool } from "./fixtures/tools";
 
 /**
  * The playground page (images/gateway/playground) in a real headless Chromium (Debian's, driven by
@@ -20,7 +20,7 @@ import { findTool, toolMissing } from "./promtool/tool";
  */
 const ROOT = path.resolve(__dirname, "..");
 const SHOTS = path.join(ROOT, "out/playground");
-const CHROMIUM = findTool("chromium", "chromium");
+const CHROMIUM = findTool("chromium", apt("chromium"));
 const sha = (k: string) => createHash("sha256").update(k).digest("hex");
 const WRONG_KEY = "wrong-key-0000000000000000";
 const MAX_BODY = 20_000;
@@ -161,8 +161,8 @@ describe("serving the page", () => {
 });
 
 describe("in Chromium", () => {
-  it("chromium is installed (required in CI; skipped loudly elsewhere)", () => {
-    if (!CHROMIUM.path) toolMissing(CHROMIUM);
+  it("chromium is installed (required in CI; skipped with how to install it elsewhere)", (ctx) => {
+    needTool(ctx, CHROMIUM);
   });
 
   it.skipIf(!CHROMIUM.path)(

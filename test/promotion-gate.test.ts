@@ -6,15 +6,15 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DEFAULT_GATE, judgePromotion, promotionsBetween, type Promotion } from "../components/fingerprint/promotion";
 import { instantQuery, readEvidence } from "../components/fingerprint/prometheus-reader";
 import { startPrometheus, type PrometheusProcess } from "./fixtures/prometheus";
-import { findTool, toolMissing } from "./promtool/tool";
+import { apt, findTool, needTool } from "./fixtures/tools";
 
 /**
  * The promotion gate against a real Prometheus. Three hours of shadow and canary series are written with
  * `promtool tsdb create-blocks-from openmetrics` (exact values at exact times), Prometheus serves them, and the
  * gate's own queries read them at the end of the data.
  */
-const prometheus = findTool("prometheus", "prometheus");
-const promtool = findTool("promtool", "prometheus");
+const prometheus = findTool("prometheus", apt("prometheus"));
+const promtool = findTool("promtool", apt("prometheus"));
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), "promotion-gate-"));
 let prom: PrometheusProcess | undefined;
 
@@ -105,7 +105,9 @@ afterAll(() => {
 
 describe("promotion gate against a real Prometheus", () => {
   it("passes a candidate with enough agreeing shadow calls and canary quality at least the current model's", async (ctx) => {
-    if (!prom) return (toolMissing(prometheus.path ? promtool : prometheus), ctx.skip());
+    needTool(ctx, prometheus);
+    needTool(ctx, promtool);
+    if (!prom) throw new Error("Prometheus did not start (see beforeAll)");
     const e = await readEvidence(prom.base, promotion("rr-good"), gate, at);
     expect(e.shadowCalls).toBeGreaterThan(580);
     expect(e.shadowCalls).toBeLessThan(620);
@@ -119,7 +121,9 @@ describe("promotion gate against a real Prometheus", () => {
   });
 
   it("fails, naming the numbers, when shadow calls are too few and the canary MRR is below the current model's", async (ctx) => {
-    if (!prom) return ctx.skip();
+    needTool(ctx, prometheus);
+    needTool(ctx, promtool);
+    if (!prom) throw new Error("Prometheus did not start (see beforeAll)");
     const v = judgePromotion(promotion("rr-few"), gate, await readEvidence(prom.base, promotion("rr-few"), gate, at));
     expect(v.pass).toBe(false);
     expect(v.message).toMatch(/the evidence is missing or short: 1[12]\d shadow comparisons in 1h \(needs ≥ 500\)/);
@@ -128,7 +132,9 @@ describe("promotion gate against a real Prometheus", () => {
   });
 
   it("fails a disagreeing shadow on its agreement, and a candidate with no series as missing evidence", async (ctx) => {
-    if (!prom) return ctx.skip();
+    needTool(ctx, prometheus);
+    needTool(ctx, promtool);
+    if (!prom) throw new Error("Prometheus did not start (see beforeAll)");
     const bad = judgePromotion(promotion("rr-bad"), gate, await readEvidence(prom.base, promotion("rr-bad"), gate, at));
     expect(bad.pass).toBe(false);
     expect(bad.message).toContain("shadow mean Kendall tau 0.200 (needs ≥ 0.7)");
@@ -144,7 +150,9 @@ describe("promotion gate against a real Prometheus", () => {
   });
 
   it("the emergency override passes but keeps the numbers in the message", async (ctx) => {
-    if (!prom) return ctx.skip();
+    needTool(ctx, prometheus);
+    needTool(ctx, promtool);
+    if (!prom) throw new Error("Prometheus did not start (see beforeAll)");
     const v = judgePromotion(
       promotion("rr-few"),
       gate,
@@ -158,7 +166,9 @@ describe("promotion gate against a real Prometheus", () => {
   });
 
   it("a Prometheus that is down or refuses the query is an error, never a pass", async (ctx) => {
-    if (!prom) return ctx.skip();
+    needTool(ctx, prometheus);
+    needTool(ctx, promtool);
+    if (!prom) throw new Error("Prometheus did not start (see beforeAll)");
     await expect(instantQuery("http://127.0.0.1:1", "up", at, 2000)).rejects.toThrow(
       /Prometheus at http:\/\/127\.0\.0\.1:1 unreachable/,
     );
@@ -242,7 +252,9 @@ describe("the gate as `pulumi up` runs it (local verification resource)", () => 
   });
 
   it("a raised share without evidence fails the deploy naming the numbers; lowering it is never gated", async (ctx) => {
-    if (!prom) return ctx.skip();
+    needTool(ctx, prometheus);
+    needTool(ctx, promtool);
+    if (!prom) throw new Error("Prometheus did not start (see beforeAll)");
     const { runPromotionGate } = await import("../images/verifier/src/run-local");
     const url = { prometheusUrl: prom.base };
     await expect(runPromotionGate(state([90, 10], url), state([50, 50], url), at)).rejects.toThrow(

@@ -5,7 +5,7 @@ import { CONTROLLER_SELECTOR } from "../components/ingress/nginx-ingress/chart";
 import { IMAGE_PULL_SECONDS, NODE_PROVISION_SECONDS } from "../components/serving/autoscaling";
 import { DEFAULT_PEERS, planNetworkPolicy } from "../components/serving/network-policy";
 import { NAMESPACE_NAME_LABEL } from "../components/k8s/namespaces";
-import { SEEDS, engineContainer, one, podSpecOf, renderModel } from "./serving-fixtures";
+import { SEEDS, engineContainer, one, podSpecOf, renderModel } from "./fixtures/serving";
 
 const seconds = (d: string) => {
   expect(d).toMatch(/^\d+s$/);

@@ -4,7 +4,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { describe, expect, it } from "vitest";
 import { type ModelInput } from "../components/serving/context";
 import { parseModelConfig } from "../components/serving/arguments";
-import { SEEDS, one, podSpecOf, renderModel } from "./serving-fixtures";
+import { SEEDS, one, podSpecOf, renderModel } from "./fixtures/serving";
 
 const bge: ModelInput = {
   name: "bge",
@@ -53,7 +53,7 @@ describe("ModelService arguments", () => {
     expect(noKeda.objects("ServiceMonitor")).toHaveLength(1);
     expect(noKeda.objects("ScaledObject")).toEqual([]);
     expect(noKeda.component.scaledObject).toBeUndefined();
-    const noMonitor = await renderModel(bge, { gpuInstanceType: "g6.xlarge", serviceMonitor: false });
+    const noMonitor = await renderModel(bge, { gpuInstanceType: "g6.xlarge", monitoring: false });
     expect(noMonitor.objects("ServiceMonitor")).toEqual([]);
     expect(noMonitor.objects("ScaledObject")).toHaveLength(1);
   });

@@ -12,7 +12,7 @@ import { helmChartsArePinned } from "../policy/rules/images";
 import { runPlan, type PlanResult } from "../plan/run";
 import type { RecordedResource } from "../plan/offline";
 import { renderResources, type Rendered } from "./harness";
-import { SEEDS, parseModel, type ModelInput } from "./serving-fixtures";
+import { SEEDS, parseModel, type ModelInput } from "./fixtures/serving";
 import { waitsFor as waitsForIn } from "./harness";
 
 const RELEASE = "kubernetes:helm.sh/v3:Release";

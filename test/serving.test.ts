@@ -10,7 +10,7 @@ import {
 } from "../components/k8s/namespaces";
 import { REDACTED } from "../plan/redact";
 import { CONTROLLER_SELECTOR } from "../components/ingress/nginx-ingress/chart";
-import { SEEDS, engineContainer, one, podSpecOf, renderModel, type ModelInput } from "./serving-fixtures";
+import { SEEDS, engineContainer, one, podSpecOf, renderModel, type ModelInput } from "./fixtures/serving";
 import type { Rendered } from "./harness";
 
 async function expectSchemaValid(r: Rendered) {
@@ -324,7 +324,7 @@ describe("bge-small-zh-v1.5 and bge-reranker-base on TEI, CPU (local)", async ()
 
 describe("monitoring, scale to zero and secrets switches", () => {
   it("without monitoring: no ServiceMonitor, no ScaledObject (their CRDs may be missing)", async () => {
-    const r = await renderModel(SEEDS.bgeSmallZhCpu, { environment: "local", monitoring: false });
+    const r = await renderModel(SEEDS.bgeSmallZhCpu, { environment: "local", monitoring: false, autoscaling: false });
     expect(r.objects("ServiceMonitor")).toEqual([]);
     expect(r.objects("ScaledObject")).toEqual([]);
     expect(one(r, "Deployment").spec.replicas).toBe(1);

@@ -15,7 +15,7 @@ import { runJob } from "../images/verifier/src/job";
 import { localVerificationProvider } from "../components/verification/provider";
 import type { LocalVerificationInputs } from "../components/contracts/stack-outputs";
 import { startFakeServer, type FakeServer } from "./fixtures/engine-server";
-import { SEEDS, groupOf, parseModel } from "./serving-fixtures";
+import { SEEDS, groupOf, parseModel } from "./fixtures/serving";
 import { STACKS, parseStack, problemsOf } from "./config-helpers";
 
 // ---------------------------------------------------------------------------------------------------------
@@ -192,6 +192,7 @@ function program(
           model,
           gpuNodeGroup: groupOf(model),
           monitoring: false,
+          autoscaling: false,
         }),
     );
     new Verification(

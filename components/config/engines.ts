@@ -7,6 +7,9 @@ import { z } from "zod";
  * model uses. false: that software must already be on the cluster (e.g. a platform team runs KServe).
  */
 export const EnginesSchema = z.strictObject({
-  installPrerequisites: z.boolean().default(true),
+  installPrerequisites: z.boolean().default(true).meta({
+    description:
+      "Install what the models' engines need cluster-wide (KServe for kserve models), nothing for unused engines; false if it is already there.",
+  }),
 });
 export type EnginesConfig = z.infer<typeof EnginesSchema>;

@@ -36,7 +36,10 @@ const Sha256Hex = z.string().regex(/^[0-9a-f]{64}$/, {
  * losing its usage history and limits.
  */
 export const GatewayKeySchema = z.strictObject({
-  sha256: z.array(Sha256Hex).min(1).max(4),
+  sha256: z.array(Sha256Hex).min(1).max(4).meta({
+    description:
+      "SHA-256 hex digests of the key (up to 4, so a key can be rotated without losing its usage and limits).",
+  }),
   /** Overrides of the default limits for this key. */
   limits: GatewayLimitsSchema.partial().optional(),
   /**
@@ -48,12 +51,22 @@ export const GatewayKeySchema = z.strictObject({
 
 /** One target of an alias; weights are relative (90 and 10 = 90 %/10 %). Only rerank aliases may have several. */
 export const AliasTargetSchema = z.strictObject({
-  model: DnsLabel,
-  weight: z.number().int().min(0).max(1000).default(100),
+  model: DnsLabel.meta({ description: "A model of this stack (its `name`) that the alias sends calls to." }),
+  weight: z
+    .number()
+    .int()
+    .min(0)
+    .max(1000)
+    .default(100)
+    .meta({ description: "Relative share of the alias's calls (90 and 10 = 90 %/10 %); only rerank aliases split." }),
 });
 
 export const GatewayAliasSchema = z.strictObject({
-  targets: z.array(AliasTargetSchema).min(1).max(8),
+  targets: z
+    .array(AliasTargetSchema)
+    .min(1)
+    .max(8)
+    .meta({ description: "The models the alias stands for (one for embeddings, up to 8 weighted for rerank)." }),
   /**
    * Embedding aliases: the vector size the callers' indexes hold. A switch to a model of other dimensions breaks
    * every index built with the old vectors, so it is refused until this is changed too (the confirmation, after a
@@ -158,7 +171,10 @@ export const GatewayWakeSchema = z.strictObject({
 export type GatewayWake = z.infer<typeof GatewayWakeSchema>;
 
 export const GatewaySchema = z.strictObject({
-  enabled: z.boolean().default(true),
+  enabled: z
+    .boolean()
+    .default(true)
+    .meta({ description: "Deploy the retrieval gateway (one API for every model: /v1/embeddings, /v1/rerank)." }),
   /** Gateway replicas (at least 2 in staging and prod, spread over zones); the HPA may add up to maxReplicas. */
   replicas: PositiveInt.max(50).optional(),
   maxReplicas: PositiveInt.max(100).default(6),
@@ -175,18 +191,30 @@ export const GatewaySchema = z.strictObject({
   maxBodyBytes: PositiveInt.max(256 * 1024 * 1024).default(32 * 1024 * 1024),
   /** Most inputs of one embeddings call and documents of one rerank call, for every model. */
   maxInputs: PositiveInt.max(100000).default(2048),
-  maxDocuments: PositiveInt.max(100000).default(1000),
+  maxDocuments: PositiveInt.max(100000)
+    .default(1000)
+    .meta({ description: "Most documents of one rerank call, for every model." }),
   /** Budget of one upstream attempt, and attempts per request (a retry goes to another replica). */
   upstreamTimeoutSeconds: z.number().positive().max(3600).default(60),
-  attempts: PositiveInt.max(5).default(2),
+  attempts: PositiveInt.max(5)
+    .default(2)
+    .meta({ description: "Attempts per request; a retry goes to another replica." }),
   breaker: z
     .strictObject({
       /** Consecutive failed requests (5xx, timeouts, refused) that open a model's breaker. */
-      failures: PositiveInt.max(1000).default(5),
+      failures: PositiveInt.max(1000)
+        .default(5)
+        .meta({ description: "Consecutive failed requests (5xx, timeouts, refused) that open a model's breaker." }),
       /** How long it stays open before one trial request (half-open). */
-      cooldownSeconds: z.number().positive().max(3600).default(10),
+      cooldownSeconds: z
+        .number()
+        .positive()
+        .max(3600)
+        .default(10)
+        .meta({ description: "Seconds the breaker stays open before one trial request (half-open)." }),
     })
-    .default({ failures: 5, cooldownSeconds: 10 }),
+    .default({ failures: 5, cooldownSeconds: 10 })
+    .meta({ description: "Per-model circuit breaker: stop calling a failing model for a while." }),
   /** Public names that stand for deployed models (versions, canaries, rollback). */
   aliases: z.record(DnsLabel, GatewayAliasSchema).default({}),
   /** Rerank cache per model name; models not listed are not cached. */

@@ -40,23 +40,31 @@ export type RateLimitConfig = z.infer<typeof RateLimitSchema>;
 
 export const TlsSchema = z.discriminatedUnion("mode", [
   /** Plain HTTP: allowed only in the local stack. */
-  z.strictObject({ mode: z.literal("none") }),
+  z.strictObject({ mode: z.literal("none").meta({ description: "Plain HTTP (local stack only)." }) }),
   /** cert-manager with an ACME issuer (Let's Encrypt by default), HTTP-01 through the ingress. */
   z.strictObject({
-    mode: z.literal("acme"),
-    email: z.email({
-      message: fixMessage("is not an e-mail address", "give one the ACME server can send expiry notices to"),
-    }),
+    mode: z.literal("acme").meta({ description: "cert-manager with an ACME issuer (Let's Encrypt by default)." }),
+    email: z
+      .email({
+        message: fixMessage("is not an e-mail address", "give one the ACME server can send expiry notices to"),
+      })
+      .meta({ description: "Where the ACME server sends expiry notices." }),
     server: HttpsUrl.default("https://acme-v02.api.letsencrypt.org/directory"),
   }),
   /** cert-manager with a private CA whose key pair is already in a Secret in the cert-manager namespace. */
-  z.strictObject({ mode: z.literal("privateCa"), caSecretName: ObjectName }),
+  z.strictObject({
+    mode: z.literal("privateCa").meta({ description: "cert-manager with a private CA." }),
+    caSecretName: ObjectName.meta({ description: "Secret in the cert-manager namespace holding the CA's key pair." }),
+  }),
   /**
    * A certificate the user manages, already in a kubernetes.io/tls Secret in the models namespace ("retrieval"):
    * the VirtualServer that terminates TLS lives there, and NGINX Ingress Controller reads TLS secrets only from
    * the VirtualServer's own namespace.
    */
-  z.strictObject({ mode: z.literal("secret"), secretName: ObjectName }),
+  z.strictObject({
+    mode: z.literal("secret").meta({ description: "A certificate you manage in a kubernetes.io/tls Secret." }),
+    secretName: ObjectName.meta({ description: 'The TLS Secret, in the models namespace ("retrieval").' }),
+  }),
 ]);
 
 export const IngressSchema = z.strictObject({
@@ -72,7 +80,9 @@ export const IngressSchema = z.strictObject({
     .array(Cidr)
     .default([])
     .meta({ description: "Source CIDRs allowed to reach the load balancer; empty = anywhere the scheme allows." }),
-  tls: TlsSchema.default({ mode: "none" }),
+  tls: TlsSchema.default({ mode: "none" }).meta({
+    description: "TLS at the entry point: none (local only), acme, privateCa or a Secret you manage.",
+  }),
   rateLimit: RateLimitSchema.default({ requestsPerSecond: 50, burst: 100 }).meta({
     description:
       "Default rate limit of every model route, per API key (per client IP when no keys are set, local only).",

@@ -35,8 +35,13 @@ export const ModelSpec = z.strictObject({
     .boolean()
     .default(true)
     .meta({ description: "True when the model's own pooling ends in an L2 normalisation (cosine = dot product)." }),
-  pooling: z.enum(["cls", "mean", "last", "none"]).default("cls"),
-  architecture: z.enum(["bert", "xlm-roberta", "qwen3", "minilm"]),
+  pooling: z
+    .enum(["cls", "mean", "last", "none"])
+    .default("cls")
+    .meta({ description: "How the model turns token states into one vector (its model card says which)." }),
+  architecture: z
+    .enum(["bert", "xlm-roberta", "qwen3", "minilm"])
+    .meta({ description: "The model's architecture family: which engines can serve it." }),
   decoderReranker: z.boolean().default(false).meta({
     description: "A decoder LLM used as a yes/no relevance scorer (Qwen3-Reranker): needs engine-specific overrides.",
   }),

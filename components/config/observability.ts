@@ -156,7 +156,7 @@ export const AlertThresholdsSchema = z.strictObject({
     .default({ enabled: false, value: 10, for: "15m" })
     .meta({
       description:
-        "Fewer requests per second than `value` while the model runs (seed 003: QPS < 10). Off by default: what is low depends on the product.",
+        "Fewer requests per second than `value` while the model runs. Off by default: what is low depends on the product.",
     }),
   cpuSaturation: Threshold(z.number().gt(0).lte(4), "5m")
     .default({ value: 0.85, for: "5m" })
@@ -204,13 +204,13 @@ export const CanarySchema = z.strictObject({
   })
     .default(300)
     .meta({
-      description: "Seconds between runs over every model (seed 003: continuous quality monitoring).",
+      description: "Seconds between runs over every model.",
     }),
   jitterSeconds: bounded({ min: 0, max: 3600, int: true, unit: " s", tooHigh: "the wait would drift by hours" })
     .default(30)
     .meta({ description: "Each wait is the interval ± up to this many seconds." }),
   minMrrAt10: z.number().gt(0).lte(1).default(0.75).meta({
-    description: "ModelQualityLow below this MRR@10 (seed 003: 0.75), unless the model has its own in `models`.",
+    description: "ModelQualityLow below this MRR@10, unless the model has its own in `models`.",
   }),
   models: z
     .record(

@@ -54,10 +54,12 @@ export const ModelConfigSchema = z.strictObject({
   engineVersion: PinnedTag.optional().meta({
     description: "Engine image tag; the adapter's pinned default when absent.",
   }),
-  replicas: z.strictObject({
-    min: Int32.meta({ description: "Fewest replicas; 0 scales to zero (needs autoscaling.activeHours)." }),
-    max: Int32.min(1).meta({ description: "Most replicas the autoscaler may run." }),
-  }),
+  replicas: z
+    .strictObject({
+      min: Int32.meta({ description: "Fewest replicas; 0 scales to zero (needs autoscaling.activeHours)." }),
+      max: Int32.min(1).meta({ description: "Most replicas the autoscaler may run." }),
+    })
+    .meta({ description: "How many replicas of the model run: the autoscaler moves between min and max." }),
   gpu: z
     .strictObject({
       nodeGroup: z.string().min(1).meta({ description: "Name of a GPU node group under gpuNodeGroups." }),
@@ -119,7 +121,8 @@ export const ModelConfigSchema = z.strictObject({
           "Working hours for a scale-to-zero model (replicas.min 0): at least one replica from `start` to `end` (KEDA cron trigger; queue and in-flight add more), zero outside them once idle for the cooldown. An engine with no pod exports no metric, so this schedule is what brings the model back. Checked in rules/models.ts.",
       }),
     })
-    .default({ queueDepthPerReplica: 8, inFlightPerReplica: 32 }),
+    .default({ queueDepthPerReplica: 8, inFlightPerReplica: 32 })
+    .meta({ description: "When KEDA adds or removes replicas (queue depth, requests in flight, working hours)." }),
   spec: ModelSpec.optional().meta({
     description: "Model facts for a model that is not in the catalogue (components/serving/models.ts).",
   }),

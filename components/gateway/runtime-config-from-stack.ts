@@ -7,8 +7,7 @@ import type { PlatformConfig } from "../config/schema";
 import type { ModelConfig } from "../config/serving";
 import { gatewayDrainSeconds } from "../config/gateway";
 import { adapterFor } from "../serving/engines";
-import { specOf } from "../validation/rules/models";
-import { servedDims } from "../validation/rules/gateway";
+import { servedDims, specOf } from "../serving/context";
 import { RuntimeConfigSchema, type RuntimeConfig, type RuntimeKey, type RuntimeModel } from "./runtime-config";
 
 export interface RuntimeOptions {

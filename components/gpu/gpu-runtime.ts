@@ -5,6 +5,7 @@ import { childOptions, standardLabels } from "../k8s/meta";
 import { DEVICE_PLUGIN_CHART, devicePluginValues } from "./device-plugin";
 import { DCGM_EXPORTER_CHART, DCGM_RELEASE_NAME, dcgmExporterValues, dcgmServiceMonitorSpec } from "./dcgm";
 import { pinnedRelease } from "../k8s/helm";
+import { createServiceMonitor } from "../k8s/service-monitor";
 import { NAMESPACE_POD_SECURITY, podSecurityLabels } from "../k8s/namespaces";
 
 export interface GpuRuntimeArgs {
@@ -77,18 +78,10 @@ export class GpuRuntime extends pulumi.ComponentResource {
     );
 
     if (args.monitoring) {
-      new k8s.apiextensions.CustomResource(
+      createServiceMonitor(
         `${name}-dcgm-exporter`,
-        {
-          apiVersion: "monitoring.coreos.com/v1",
-          kind: "ServiceMonitor",
-          metadata: {
-            name: DCGM_RELEASE_NAME,
-            namespace: nsName,
-            labels: standardLabels(DCGM_RELEASE_NAME, "gpu-metrics"),
-          },
-          spec: dcgmServiceMonitorSpec(nsName),
-        },
+        { name: DCGM_RELEASE_NAME, namespace: nsName, labels: standardLabels(DCGM_RELEASE_NAME, "gpu-metrics") },
+        dcgmServiceMonitorSpec(nsName),
         childOptions(this, args.provider, { dependsOn: [this.dcgmExporter] }),
       );
     }

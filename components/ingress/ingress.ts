@@ -6,7 +6,8 @@ import { childOptions, standardLabels } from "../k8s/meta";
 import { INGRESS_NAMESPACE, NAMESPACE_POD_SECURITY, podSecurityLabels } from "../k8s/namespaces";
 import { controller } from "./controller";
 import { gatewayRoute, publicBaseUrl, publicHost, routeTable } from "./routes";
-import { installCertManager, issueCertificate, usesCertManager } from "./tls";
+import { installCertManager, issueCertificate } from "./tls";
+import { usesCertManager } from "../k8s/cert-manager";
 import { serviceExposure } from "./exposure";
 
 export interface IngressArgs {

@@ -7,13 +7,8 @@ import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
 import type { IngressConfig } from "../config/ingress";
 import { childOptions, standardLabels } from "../k8s/meta";
-import { pinnedRelease } from "../k8s/helm";
-import { NAMESPACE_POD_SECURITY, podSecurityLabels } from "../k8s/namespaces";
-import { CHARTS } from "../versions";
+import { certManagerRelease, usesCertManager } from "../k8s/cert-manager";
 
-/** cert-manager, pinned (components/versions.ts). */
-export const CERT_MANAGER_CHART = CHARTS.certManager;
-export const CERT_MANAGER_NAMESPACE = "cert-manager";
 /** Secret the Certificate writes (ACME / private CA) in the VirtualServer's namespace. */
 export const MANAGED_TLS_SECRET = "retrieval-api-tls";
 export const CLUSTER_ISSUER_NAME = "retrieval-stack";
@@ -30,15 +25,6 @@ export function tlsSecretName(tls: Tls): string | undefined {
     default:
       return MANAGED_TLS_SECRET;
   }
-}
-
-export function usesCertManager(tls: Tls): boolean {
-  return tls.mode === "acme" || tls.mode === "privateCa";
-}
-
-/** Whether the Ingress component installs cert-manager for this config: then nothing else may install it again. */
-export function ingressInstallsCertManager(ingress: IngressConfig): boolean {
-  return ingress.enabled && usesCertManager(ingress.tls);
 }
 
 /** ClusterIssuer spec; HTTP-01 answers through the controller's ingress class. */
@@ -87,45 +73,6 @@ interface Common {
  */
 export function installCertManager(args: Common & { readonly monitoring: boolean }): pulumi.Resource[] {
   return usesCertManager(args.tls) ? [certManagerRelease(args)] : [];
-}
-
-/** cert-manager's namespace and pinned Helm release, whatever needs it (the ingress TLS, an engine's webhooks). */
-export function certManagerRelease(args: {
-  readonly parent: pulumi.Resource;
-  readonly provider: k8s.Provider;
-  readonly monitoring: boolean;
-}): k8s.helm.v3.Release {
-  const { parent, provider } = args;
-  const ns = new k8s.core.v1.Namespace(
-    "cert-manager",
-    {
-      metadata: {
-        name: CERT_MANAGER_NAMESPACE,
-        labels: standardLabels(
-          "cert-manager",
-          "tls",
-          podSecurityLabels(NAMESPACE_POD_SECURITY[CERT_MANAGER_NAMESPACE]!.level),
-        ),
-      },
-    },
-    childOptions(parent, provider),
-  );
-  const release = pinnedRelease(
-    "cert-manager",
-    {
-      name: "cert-manager",
-      namespace: CERT_MANAGER_NAMESPACE,
-      chart: CERT_MANAGER_CHART,
-      values: {
-        // CRDs with the release, kept on uninstall so that certificates survive a `helm uninstall`.
-        crds: { enabled: true, keep: true },
-        replicaCount: 1,
-        prometheus: { enabled: args.monitoring, servicemonitor: { enabled: args.monitoring } },
-      },
-    },
-    childOptions(parent, provider, { dependsOn: [ns] }),
-  );
-  return release;
 }
 
 export interface IssueArgs extends Common {

@@ -5,24 +5,35 @@
  * PR #65). Pure builders: the components create the objects, the tests read them.
  */
 import type * as k8s from "@pulumi/kubernetes";
-import { ALERTMANAGER_PODS, PROMETHEUS_PODS, networkPolicyPeer, type PodPeer } from "./namespaces";
+import {
+  ALERTMANAGER_PODS,
+  NAMESPACE_NAME_LABEL,
+  PROMETHEUS_PODS,
+  networkPolicyPeer,
+  type PodPeer,
+} from "./namespaces";
 
 type Spec = k8s.types.input.networking.v1.NetworkPolicySpec;
 type Rule = k8s.types.input.networking.v1.NetworkPolicyEgressRule;
 const tcp = (port: number) => ({ protocol: "TCP", port });
 
-/** Cluster DNS (CoreDNS pods in kube-system, label k8s-app=kube-dns as EKS and kubeadm deploy it). */
+/** Cluster DNS: CoreDNS pods in kube-system, label k8s-app=kube-dns as EKS, kubeadm and kind deploy them. */
+export const CLUSTER_DNS = { namespace: "kube-system", podLabels: { "k8s-app": "kube-dns" } } as const;
+/** DNS answers on port 53 over UDP, and over TCP for large answers. */
+export const DNS_PORTS = [
+  { protocol: "UDP", port: 53 },
+  { protocol: "TCP", port: 53 },
+] as const;
+
+/** The egress rule every policy of ours that restricts egress starts with: cluster DNS. */
 export const DNS_EGRESS: Rule = {
   to: [
     {
-      namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "kube-system" } },
-      podSelector: { matchLabels: { "k8s-app": "kube-dns" } },
+      namespaceSelector: { matchLabels: { [NAMESPACE_NAME_LABEL]: CLUSTER_DNS.namespace } },
+      podSelector: { matchLabels: { ...CLUSTER_DNS.podLabels } },
     },
   ],
-  ports: [
-    { protocol: "UDP", port: 53 },
-    { protocol: "TCP", port: 53 },
-  ],
+  ports: DNS_PORTS.map((p) => ({ ...p })),
 };
 
 /** HTTPS to any address: chat and webhook receivers live outside the cluster, at addresses we cannot list. */

@@ -7,6 +7,8 @@ import { childOptions, standardLabels } from "../k8s/meta";
 import { ENGINE_CLIENT_LABEL, MODELS_NAMESPACE, MONITORING_NAMESPACE, NAMESPACE_NAME_LABEL } from "../k8s/namespaces";
 import { gatewayTargetFor, targetFor } from "../verification/verification";
 import { NODE_IMAGE_UID, nonRootPodSecurity, restrictedContainerSecurity } from "../k8s/pod-security";
+import { DNS_EGRESS } from "../k8s/network-policies";
+import { createServiceMonitor } from "../k8s/service-monitor";
 import {
   CANARY_CONFIG_DIR,
   CANARY_CONFIG_KEY,
@@ -44,16 +46,22 @@ export interface QualityCanaryArgs {
    * ENGINE_CLIENT_LABEL. The pod does NOT carry VERIFIER_POD_LABEL: it never counts as demand for a scale-to-zero model.
    */
   readonly namespace?: string;
-  /** Namespace of the model Services the canary calls (egress); default MODELS_NAMESPACE. */
-  readonly modelsNamespace?: string;
-  /** Namespace whose pods (Prometheus) may scrape the canary; default MONITORING_NAMESPACE. */
-  readonly monitoringNamespace?: string;
-  /** Namespace the gateway runs in, admitted as egress when `gateway` is set; default MODELS_NAMESPACE (the Gateway's). */
-  readonly gatewayNamespace?: string;
   /** Each model's fingerprint target with its recorded fingerprint, by model name (Verification.fingerprintTargets). */
   readonly fingerprints?: pulumi.Input<Record<string, FingerprintTarget>>;
-  /** Render the ServiceMonitor (needs the Prometheus Operator CRDs); default true. */
-  readonly serviceMonitor?: boolean;
+  /** Create the ServiceMonitor (needs the Prometheus Operator CRDs), as `monitoring` does in every component; default true. */
+  readonly monitoring?: boolean;
+}
+
+/**
+ * The namespaces of in-cluster Service URLs (`http://<service>.<namespace>.svc[.cluster.local][:port]`), in order,
+ * each once; a URL of another form counts as MODELS_NAMESPACE.
+ */
+export function calledNamespaces(urls: readonly pulumi.Input<string>[]): pulumi.Output<string[]> {
+  return pulumi
+    .all([...urls])
+    .apply((us: string[]) => [
+      ...new Set(us.map((u) => /^[a-z]+:\/\/[^./:]+\.([^./:]+)\.svc(\.|:|\/|$)/.exec(u)?.[1] ?? MODELS_NAMESPACE)),
+    ]);
 }
 
 /**
@@ -202,18 +210,11 @@ export class QualityCanary extends pulumi.ComponentResource {
       },
       o,
     );
-    if (args.serviceMonitor ?? true)
-      this.serviceMonitor = new k8s.apiextensions.CustomResource(
+    if (args.monitoring ?? true)
+      this.serviceMonitor = createServiceMonitor(
         name,
-        {
-          apiVersion: "monitoring.coreos.com/v1",
-          kind: "ServiceMonitor",
-          metadata: meta(),
-          spec: {
-            selector: { matchLabels: labels },
-            endpoints: [{ port: "metrics", path: "/metrics", interval: "30s" }],
-          },
-        },
+        meta(),
+        { selector: { matchLabels: labels }, endpoints: [{ port: "metrics", path: "/metrics", interval: "30s" }] },
         o,
       );
     const inNamespace = (n: string) => ({ namespaceSelector: { matchLabels: { [NAMESPACE_NAME_LABEL]: n } } });
@@ -226,27 +227,18 @@ export class QualityCanary extends pulumi.ComponentResource {
           policyTypes: ["Ingress", "Egress"],
           ingress: [
             {
-              from: [inNamespace(args.monitoringNamespace ?? MONITORING_NAMESPACE)],
+              from: [inNamespace(MONITORING_NAMESPACE)],
               ports: [{ protocol: "TCP", port: CANARY_METRICS_PORT }],
             },
           ],
           egress: [
+            DNS_EGRESS,
+            // The namespaces of the Services it calls, read from their in-cluster URLs (no argument to keep in step).
             {
-              // Cluster DNS: CoreDNS pods carry k8s-app=kube-dns on EKS, kubeadm and kind.
-              to: [{ ...inNamespace("kube-system"), podSelector: { matchLabels: { "k8s-app": "kube-dns" } } }],
-              ports: [
-                { protocol: "UDP", port: 53 },
-                { protocol: "TCP", port: 53 },
-              ],
-            },
-            {
-              to: [
-                inNamespace(args.modelsNamespace ?? MODELS_NAMESPACE),
-                ...(args.gateway &&
-                (args.gatewayNamespace ?? MODELS_NAMESPACE) !== (args.modelsNamespace ?? MODELS_NAMESPACE)
-                  ? [inNamespace(args.gatewayNamespace ?? MODELS_NAMESPACE)]
-                  : []),
-              ],
+              to: calledNamespaces([
+                ...args.targets.map((t) => t.url),
+                ...(args.gateway ? [args.gateway.url] : []),
+              ]).apply((nss) => nss.map(inNamespace)),
             },
           ],
         },

@@ -35,6 +35,11 @@ export function specOf(model: Pick<ModelConfig, "spec" | "model">): ModelSpec | 
   return model.spec ?? lookupModel(model.model);
 }
 
+/** The vector size a model answers with: its Matryoshka `dimensions`, else the spec's dims. */
+export function servedDims(model: Pick<ModelConfig, "spec" | "model" | "dimensions">): number | undefined {
+  return model.dimensions ?? specOf(model)?.dims;
+}
+
 /** The adapter's view of a model whose spec and GPU are known: the one constructor of a ModelContext. */
 export function contextOf(
   model: ModelConfig,

@@ -4,7 +4,7 @@ import type { EngineName, Environment } from "../config/common";
 import type { ModelConfig } from "../config/serving";
 import type { IngressConfig } from "../config/ingress";
 import type { EnginesConfig } from "../config/engines";
-import { certManagerRelease, ingressInstallsCertManager } from "../ingress/tls";
+import { certManagerRelease, ingressInstallsCertManager } from "../k8s/cert-manager";
 import { childOptions, standardLabels } from "../k8s/meta";
 import { NAMESPACE_POD_SECURITY, podSecurityLabels } from "../k8s/namespaces";
 import { adapterFor } from "./engines";

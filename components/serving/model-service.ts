@@ -4,6 +4,7 @@ import type { Environment, ModelConfig } from "../config";
 import { profileOf } from "../config/environments";
 import { standardLabels } from "../k8s/meta";
 import { MODELS_NAMESPACE } from "../k8s/namespaces";
+import { createServiceMonitor } from "../k8s/service-monitor";
 import { adapterFor } from "./engines";
 import type { EngineWorkload, ModelContext } from "./engines/types";
 import { MODEL_POD_LABEL, modelSelector } from "./metric-labels";
@@ -38,8 +39,8 @@ export interface ModelServiceArgs extends GpuPlacement {
   readonly model: ModelInput | ModelConfig;
   /** Hugging Face token for gated models: stored in a Secret of the model and read by the engine. Default: none. */
   readonly hfToken?: pulumi.Input<string>;
-  /** Create a ServiceMonitor (needs the Prometheus Operator CRDs). Default: true. */
-  readonly serviceMonitor?: boolean;
+  /** Create a ServiceMonitor (needs the Prometheus Operator CRDs), as `monitoring` does in every component. Default: true. */
+  readonly monitoring?: boolean;
   /** Create a KEDA ScaledObject on the engine's queue and in-flight metrics (needs KEDA, reads Prometheus). Default: true. */
   readonly autoscaling?: boolean;
   /**
@@ -47,8 +48,6 @@ export interface ModelServiceArgs extends GpuPlacement {
    * http://prometheus-operated.monitoring.svc:9090 (PROMETHEUS_URL: the Service the Prometheus Operator creates).
    */
   readonly prometheusUrl?: string;
-  /** @deprecated Sets `serviceMonitor` and `autoscaling` together when they are not given. */
-  readonly monitoring?: boolean;
   /**
    * PromQL for this model's demand seen outside the engine (e.g. a gateway's request rate): wakes a
    * scale-to-zero model (replicas.min 0) from zero whenever it is above 0. Scaling to zero needs this or
@@ -140,8 +139,8 @@ export class ModelService extends pulumi.ComponentResource {
   constructor(name: string, args: ModelServiceArgs, opts?: pulumi.ComponentResourceOptions) {
     // Arguments are checked before the component registers: an invalid one leaves nothing half-created.
     const namespace = args.namespace ?? MODELS_NAMESPACE;
-    const serviceMonitorOn = args.serviceMonitor ?? args.monitoring ?? true;
-    const autoscalingOn = args.autoscaling ?? args.monitoring ?? true;
+    const serviceMonitorOn = args.monitoring ?? true;
+    const autoscalingOn = args.autoscaling ?? true;
     const { ctx, problems } = modelProblems(args.model, args.environment, args);
     const scaleProblems = ctx ? scaleToZeroProblems(ctx.model, autoscalingOn, args.demandQuery) : [];
     if (!ctx || scaleProblems.length) throw argumentsError(`ModelService ${name}`, [...problems, ...scaleProblems]);
@@ -259,14 +258,10 @@ export class ModelService extends pulumi.ComponentResource {
         o(),
       );
     if (serviceMonitorOn)
-      this.serviceMonitor = new k8s.apiextensions.CustomResource(
+      this.serviceMonitor = createServiceMonitor(
         `${name}-servicemonitor`,
-        {
-          apiVersion: "monitoring.coreos.com/v1",
-          kind: "ServiceMonitor",
-          metadata: meta(),
-          spec: planServiceMonitor(model.name, namespace, service, adapter.metrics),
-        },
+        meta(),
+        planServiceMonitor(model.name, namespace, service, adapter.metrics),
         o(),
       );
     if (autoscalingOn)

@@ -9,7 +9,7 @@ export { ModelSpec, type ModelSpecInput };
  * MS MARCO, an English passage-ranking set. Read 2026-12-07.
  */
 const catalogueInput: Record<string, ModelSpecInput> = {
-  // bge-large-zh-v1.5: hidden size 1024 (seed 001's "768" is bge-base-zh-v1.5), CLS pooling, normalised.
+  // bge-large-zh-v1.5: hidden size 1024 (768 would be bge-base-zh-v1.5), CLS pooling, normalised.
   "BAAI/bge-large-zh-v1.5": {
     languages: ["zh"],
     task: "embed",

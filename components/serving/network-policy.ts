@@ -1,5 +1,6 @@
 import type * as k8s from "@pulumi/kubernetes";
 import { ENGINE_CLIENT_LABEL, INGRESS_NAMESPACE, MONITORING_NAMESPACE, NAMESPACE_NAME_LABEL } from "../k8s/namespaces";
+import { CLUSTER_DNS, DNS_PORTS } from "../k8s/network-policies";
 
 type NetworkPolicySpec = k8s.types.input.networking.v1.NetworkPolicySpec;
 type PolicyPeer = k8s.types.input.networking.v1.NetworkPolicyPeer;
@@ -83,9 +84,9 @@ export const DEFAULT_HUB_EGRESS: readonly EgressTarget[] = [
   { cidr: "0.0.0.0/0", except: [...NON_PUBLIC_CIDRS], ports: [443] },
 ];
 
-/** Cluster DNS: CoreDNS pods in kube-system (label k8s-app=kube-dns, as EKS and kubeadm deploy it). */
+/** Cluster DNS (components/k8s/network-policies.ts CLUSTER_DNS). */
 export const DEFAULT_DNS_PEERS: readonly PeerSelector[] = [
-  { namespaceLabels: { [NAMESPACE_NAME_LABEL]: "kube-system" }, podLabels: { "k8s-app": "kube-dns" } },
+  { namespaceLabels: { [NAMESPACE_NAME_LABEL]: CLUSTER_DNS.namespace }, podLabels: { ...CLUSTER_DNS.podLabels } },
 ];
 
 /** What an engine pod may reach. `false` leaves egress unrestricted (no Egress policy type). */
@@ -141,10 +142,7 @@ export function planNetworkPolicy(i: NetworkPolicyInputs): NetworkPolicySpec {
   const egress = [
     {
       to: dns,
-      ports: [
-        { protocol: "UDP", port: 53 },
-        { protocol: "TCP", port: 53 },
-      ],
+      ports: DNS_PORTS.map((p) => ({ ...p })),
     },
     ...(e.hub ?? DEFAULT_HUB_EGRESS).map(ipBlock),
     ...(e.extra ?? []).map(ipBlock),

@@ -6,7 +6,7 @@ import { profileOf } from "../config/environments";
 import { verificationModeOf, verifiesPublicPath } from "../config/verification";
 import { readLabelledSetFile } from "../quality/labelled-set";
 import type { FingerprintRecord, FingerprintTarget } from "../fingerprint/schema";
-import { specOf } from "../validation/rules";
+import { specOf } from "../serving/context";
 import { adapterFor } from "../serving/engines";
 import { childOptions, standardLabels } from "../k8s/meta";
 import { ENGINE_CLIENT_LABEL, VERIFICATION_NAMESPACE, VERIFIER_POD_LABEL } from "../k8s/namespaces";

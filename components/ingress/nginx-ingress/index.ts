@@ -3,7 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
 import { profileOf } from "../../config/environments";
 import { childOptions, standardLabels } from "../../k8s/meta";
-import type { ControllerInstallArgs, ControllerPublishArgs, IngressControllerDriver } from "../controller";
+import type { ControllerInstallArgs, ControllerPublishArgs, IngressControllerDriver } from "../driver";
 import { serviceExposure } from "../exposure";
 import { INGRESS_CONTROLLER_PODS } from "../../k8s/namespaces";
 import { ingressControllerPolicySpec } from "../../k8s/network-policies";
@@ -29,6 +29,7 @@ import {
   virtualServerSpec,
 } from "./objects";
 import { pinnedRelease } from "../../k8s/helm";
+import { createServiceMonitor } from "../../k8s/service-monitor";
 
 /** Default controller replicas: two spread over zones in cloud stacks, one locally. */
 export function controllerReplicas(args: Pick<ControllerInstallArgs, "environment" | "ingress">): number {
@@ -81,21 +82,17 @@ function install(args: ControllerInstallArgs): pulumi.Resource[] {
       },
       childOptions(parent, provider, { dependsOn: [release] }),
     );
-    new k8s.apiextensions.CustomResource(
+    createServiceMonitor(
       "ingress-servicemonitor",
+      { name: RELEASE_NAME, namespace: args.namespace, labels },
       {
-        apiVersion: "monitoring.coreos.com/v1",
-        kind: "ServiceMonitor",
-        metadata: { name: RELEASE_NAME, namespace: args.namespace, labels },
-        spec: {
-          selector: { matchLabels: labels },
-          namespaceSelector: { matchNames: [args.namespace] },
-          // honorLabels: the latency histogram's own `service` label (the model's Service, which the error-ratio
-          // query selects on) must win over the target label `service` (this metrics Service) that the Prometheus
-          // Operator adds; otherwise Prometheus renames it to `exported_service`. No controller metric carries
-          // job, instance, namespace, pod or endpoint labels, so nothing else changes.
-          endpoints: [{ port: "metrics", path: "/metrics", interval: "30s", scrapeTimeout: "10s", honorLabels: true }],
-        },
+        selector: { matchLabels: labels },
+        namespaceSelector: { matchNames: [args.namespace] },
+        // honorLabels: the latency histogram's own `service` label (the model's Service, which the error-ratio
+        // query selects on) must win over the target label `service` (this metrics Service) that the Prometheus
+        // Operator adds; otherwise Prometheus renames it to `exported_service`. No controller metric carries
+        // job, instance, namespace, pod or endpoint labels, so nothing else changes.
+        endpoints: [{ port: "metrics", path: "/metrics", interval: "30s", scrapeTimeout: "10s", honorLabels: true }],
       },
       childOptions(parent, provider, { dependsOn: [svc] }),
     );

@@ -11,7 +11,7 @@
  * (401, 413, 429) never reach one and are not counted, nor are requests NGINX could not send anywhere because the
  * upstream had no endpoint at all (ModelServiceDown covers that case).
  */
-import type { IngressControllerMetrics } from "../controller";
+import type { IngressControllerMetrics } from "../driver";
 import { VIRTUAL_SERVER_NAME } from "./objects";
 
 export const UPSTREAM_LATENCY_HISTOGRAM = "nginx_ingress_controller_upstream_server_response_latency_ms";

@@ -1,13 +1,7 @@
-import type { ModelConfig } from "../../config/serving";
 import { dialectNamed } from "../../serving/dialects";
 import { adapterFor } from "../../serving/engines";
-import { specOf } from "./models";
+import { servedDims } from "../../serving/context";
 import type { Rule, RuleProblem } from "./types";
-
-/** The vector size a model answers with: its Matryoshka `dimensions`, else the spec's dims. */
-export function servedDims(model: ModelConfig): number | undefined {
-  return model.dimensions ?? specOf(model)?.dims;
-}
 
 /**
  * Gateway rules: aliases name models of one task; embedding aliases switch whole (vectors of two models cannot

@@ -4,14 +4,13 @@ import { MODEL_CATALOGUE, type ModelSpec } from "../../serving/models";
 import type { ModelContext } from "../../serving/engines/types";
 import { GPU_INSTANCE_TYPES, type GpuInstanceType } from "../../cluster/instances";
 import { estimateGpuMemory } from "../../serving/sizing";
-import { CRON_FIX, cronProblem, timezoneProblem } from "../../serving/schedule";
+import { CRON_FIX, cronNeverFires, cronProblem, timezoneProblem } from "../../contracts/cron";
 import { scaleToZeroGap } from "../../serving/autoscaling";
 import { profileOf } from "../../config/environments";
 import { problem } from "../../config/errors";
 import type { ModelConfig } from "../../config/serving";
 import type { PlatformConfig } from "../../config/schema";
 import { closest } from "../../config/suggest";
-import { cronNeverFires } from "./cron";
 import type { Rule, RuleProblem } from "./types";
 
 export { specOf, servedContextLength };

@@ -5,28 +5,9 @@
  * meant to be at zero (and never count as demand). Pure: the clock is an argument.
  */
 import type { ActiveHours } from "../../../components/config/serving";
+import { cronFires } from "../../../components/contracts/cron";
 
 const DAYS = ["sun", "mon", "tue", "wed", "thu", "fri", "sat"];
-const MONTHS = ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"];
-
-/** Whether `value` is in one field of a 5-field cron expression (`*`, lists, ranges, steps, names). */
-function fieldMatches(field: string, value: number, min: number, max: number, names?: string[]): boolean {
-  const num = (s: string) => {
-    const i = names?.indexOf(s.toLowerCase()) ?? -1;
-    return i >= 0 ? i + min : Number(s);
-  };
-  return field.split(",").some((part) => {
-    const [range = "*", stepText] = part.split("/");
-    const step = stepText ? Number(stepText) : 1;
-    const [lo, hi] =
-      range === "*" || range === "?"
-        ? [min, max]
-        : range.includes("-")
-          ? (range.split("-").map(num) as [number, number])
-          : [num(range), stepText ? max : num(range)];
-    return value >= lo && value <= hi && (value - lo) % step === 0;
-  });
-}
 
 /** Minute, hour, day of month, month (1-12) and day of week (0 = Sunday) of `date` in `timeZone`. */
 const formatters = new Map<string, Intl.DateTimeFormat>();
@@ -54,19 +35,9 @@ function partsIn(date: Date, timeZone: string): number[] {
   ];
 }
 
-/** Whether a 5-field cron expression matches the minute `date` falls in (in `timeZone`). */
+/** Whether a valid 5-field cron expression fires in the minute `date` falls in (in `timeZone`). */
 export function cronMatches(expr: string, date: Date, timeZone: string): boolean {
-  const fields = expr.trim().split(/\s+/);
-  if (fields.length !== 5) return false;
-  const [minute, hour, dom, month, dow] = partsIn(date, timeZone);
-  const bounds: [number, number, number, string[]?][] = [
-    [minute!, 0, 59],
-    [hour!, 0, 23],
-    [dom!, 1, 31],
-    [month!, 1, 12, MONTHS],
-    [dow!, 0, 6, DAYS],
-  ];
-  return fields.every((f, i) => fieldMatches(f, bounds[i]![0], bounds[i]![1], bounds[i]![2], bounds[i]![3]));
+  return cronFires(expr, partsIn(date, timeZone) as [number, number, number, number, number]);
 }
 
 /** Look back at most this far for the last start/end (a weekly schedule repeats within 7 days). */

@@ -3,13 +3,9 @@
  * exposition_formats, read 2026-12-01). Small enough not to need a client library in the bundle.
  */
 import { CANARY_METRICS, type CanaryMetric } from "../../../components/contracts/canary";
+import { escapeLabelValue, labelPairs, metricHeader } from "../../shared/prometheus-text";
 
-const escapeLabel = (v: string) => v.replace(/\\/g, "\\\\").replace(/\n/g, "\\n").replace(/"/g, '\\"');
-const key = (labels: Record<string, string>) =>
-  Object.keys(labels)
-    .sort()
-    .map((k) => `${k}="${escapeLabel(labels[k]!)}"`)
-    .join(",");
+const key = (labels: Record<string, string>) => labelPairs(labels, Object.keys(labels).sort());
 
 /** Gauges by name and label set. */
 export class Registry {
@@ -23,7 +19,7 @@ export class Registry {
 
   /** Drops every series of a model (e.g. its quality while it is skipped), except those of `keep`. */
   dropModel(model: string, keep: readonly CanaryMetric[] = []): void {
-    const m = `model="${escapeLabel(model)}"`;
+    const m = `model="${escapeLabelValue(model)}"`;
     for (const [metric, series] of this.values)
       if (!keep.includes(metric)) for (const k of [...series.keys()]) if (k.split(",").includes(m)) series.delete(k);
   }
@@ -38,7 +34,7 @@ export class Registry {
       const series = this.values.get(metric);
       if (!series?.size) continue;
       const { name, help } = CANARY_METRICS[metric];
-      lines.push(`# HELP ${name} ${help}`, `# TYPE ${name} gauge`);
+      lines.push(...metricHeader(name, help, "gauge"));
       for (const [labels, v] of [...series].sort(([a], [b]) => a.localeCompare(b)))
         lines.push(`${name}{${labels}} ${v}`);
     }

@@ -3,12 +3,13 @@
  * 2026-12-01), written by hand: counters, gauges and histograms with fixed label names are all the gateway needs.
  * Label values are bounded by the caller (key NAMES, configured model names, "unknown" otherwise).
  */
+import { labelPairs, metricHeader } from "../../shared/prometheus-text";
+
 type Labels = Readonly<Record<string, string>>;
 
-const escape = (v: string) => v.replace(/\\/g, "\\\\").replace(/\n/g, "\\n").replace(/"/g, '\\"');
 const render = (labels: Labels) => {
-  const parts = Object.entries(labels).map(([k, v]) => `${k}="${escape(v)}"`);
-  return parts.length ? `{${parts.join(",")}}` : "";
+  const pairs = labelPairs(labels);
+  return pairs ? `{${pairs}}` : "";
 };
 /** The series key of a label set (a loop, not map + join: it runs several times per request). */
 const keyOf = (names: readonly string[], labels: Labels) => {
@@ -24,8 +25,8 @@ abstract class Metric {
     readonly labelNames: readonly string[],
   ) {}
   abstract lines(): string[];
-  header(type: string): string[] {
-    return [`# HELP ${this.name} ${this.help}`, `# TYPE ${this.name} ${type}`];
+  header(type: "counter" | "gauge" | "histogram"): string[] {
+    return metricHeader(this.name, this.help, type);
   }
   protected pick(labels: Labels): Labels {
     return Object.fromEntries(this.labelNames.map((n) => [n, labels[n] ?? ""]));

@@ -3,6 +3,7 @@ import type { Pool } from "undici";
 import { EndpointSet } from "./endpoints";
 import type { FairQueue } from "./fair-queue";
 import { GatewayError, overloaded, unavailable, UpstreamInvalid } from "./errors";
+import { errorCode } from "../../shared/error-code";
 
 /**
  * Calls to one model's engine pods over keep-alive pools (undici, one Pool per pod). Each call goes to the pod
@@ -56,15 +57,7 @@ const CONNECT_CODES = new Set([
   "UND_ERR_CLOSED",
 ]);
 
-const codeOf = (e: unknown): string | undefined => {
-  let cur: unknown = e;
-  for (let i = 0; i < 4 && cur && typeof cur === "object"; i++) {
-    const code = (cur as { code?: unknown }).code;
-    if (typeof code === "string" && code !== "UND_ERR_ABORTED") return code;
-    cur = (cur as { cause?: unknown }).cause;
-  }
-  return undefined;
-};
+const codeOf = (e: unknown): string | undefined => errorCode(e, ["UND_ERR_ABORTED"]);
 
 interface RawAnswer {
   readonly status: number;

@@ -1,6 +1,7 @@
 import { isUtf8 } from "node:buffer";
 import { setMaxListeners } from "node:events";
 import { Transport, TransportError, header } from "./transport";
+import { errorCode } from "../../shared/error-code";
 import type { RetryPolicy } from "../../../components/contracts/verify-target";
 
 /**
@@ -105,15 +106,6 @@ export function retryDelayMs(
   }
   const base = Math.min(policy.baseBackoffMs * 2 ** (retry - 1), policy.maxBackoffMs);
   return base * (1 - random() * 0.25);
-}
-
-/** The error code deep in a fetch failure's cause chain (undici wraps ECONNREFUSED twice). */
-export function errorCode(error: unknown): string | undefined {
-  for (let e = error, depth = 0; e && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
-    const code = (e as { code?: unknown }).code;
-    if (typeof code === "string") return code;
-  }
-  return undefined;
 }
 
 /** "fetch failed" says nothing; the innermost cause says why (e.g. "bad port", "getaddrinfo ENOTFOUND"). */

@@ -1,4 +1,3 @@
-import OpenAI from "openai";
 import { HttpFailure, connectionFailure, joinUrl, redirectFailure, statusMessage, type HttpOptions } from "./http";
 import { header, type Transport } from "./transport";
 
@@ -9,12 +8,29 @@ import { header, type Transport } from "./transport";
  * verifier's own (its `fetch` option): the same pool, per-attempt timer, body cap and no redirects. One attempt
  * (maxRetries 0): the earlier checks already proved retries; this one proves the shape the client reads.
  */
+/**
+ * Whether the optional `openai` package is installed. The library does not force it on its users (20 MB that only
+ * this check needs): the verifier's image bundles it, a checkout has it as a dev dependency, and an installed
+ * package's user adds it (`npm install openai`) to run the check; without it the check is reported as skipped.
+ */
+export async function openaiInstalled(): Promise<boolean> {
+  try {
+    await import("openai");
+    return true;
+  } catch (error) {
+    if ((error as { code?: unknown }).code === "MODULE_NOT_FOUND") return false;
+    throw error;
+  }
+}
+
 export async function officialClientEmbeddings(
   baseUrl: string,
   basePath: string,
   request: { model: string; input: string[]; dimensions?: number },
   http: HttpOptions & { transport: Transport },
 ): Promise<number[][]> {
+  // Loaded on first use only: importing the library never loads (or needs) the openai package.
+  const { default: OpenAI } = await import("openai");
   const { deadline, requestTimeoutMs, transport } = http;
   const where = `${basePath}/embeddings`;
   const url = joinUrl(baseUrl, where);

@@ -1,7 +1,8 @@
 import type { CheckResult } from "../report";
 import { SEED_000, SINGLE_TEXT, BATCH_TEXTS } from "../seeds";
 import { cosine } from "../vectors";
-import { fmt, runCheck, type CheckContext } from "./context";
+import { fmt, runCheck, skipped, type CheckContext } from "./context";
+import { openaiInstalled } from "../openai-http";
 
 /** float32 on the wire (base64) against the JSON floats of the same model: equal up to float32 rounding. */
 export const BASE64_MIN_COSINE = 0.9999;
@@ -22,28 +23,31 @@ export async function gatewayChecks(ctx: CheckContext): Promise<CheckResult[]> {
 async function officialClientCheck(ctx: CheckContext): Promise<CheckResult> {
   const { client, target } = ctx;
   const texts = [SINGLE_TEXT, BATCH_TEXTS[BATCH_TEXTS.length - 1]!];
-  return runCheck(
-    ctx,
-    "gateway.openai-client",
-    `the official openai client (defaults: base64 on the wire) gets the ${texts.length} float vectors`,
-    async () => {
-      const floats = (await client.embed(texts, target.requestDimensions)).value;
-      const decoded = await client.officialClientEmbed(texts, target.requestDimensions);
-      if (!decoded) return { pass: false, got: `the ${client.dialect.name} dialect has no OpenAI embeddings route` };
-      if (decoded.length !== floats.length) return { pass: false, got: `${decoded.length} vectors` };
-      const sizes = decoded.map((v, i) => `${v.length}/${floats[i]!.length}`);
-      if (decoded.some((v, i) => v.length !== floats[i]!.length))
-        return {
-          pass: false,
-          got: `vectors of ${sizes.join(", ")} numbers (client/float): base64 not float32, or floats sent to a base64 request`,
-        };
-      const worst = Math.min(...decoded.map((v, i) => cosine(v, floats[i]!)));
+  const expected = `the official openai client (defaults: base64 on the wire) gets the ${texts.length} float vectors`;
+  if (!(await openaiInstalled()))
+    return skipped(
+      ctx,
+      "gateway.openai-client",
+      expected,
+      "the optional openai package is not installed (npm install openai)",
+    );
+  return runCheck(ctx, "gateway.openai-client", expected, async () => {
+    const floats = (await client.embed(texts, target.requestDimensions)).value;
+    const decoded = await client.officialClientEmbed(texts, target.requestDimensions);
+    if (!decoded) return { pass: false, got: `the ${client.dialect.name} dialect has no OpenAI embeddings route` };
+    if (decoded.length !== floats.length) return { pass: false, got: `${decoded.length} vectors` };
+    const sizes = decoded.map((v, i) => `${v.length}/${floats[i]!.length}`);
+    if (decoded.some((v, i) => v.length !== floats[i]!.length))
       return {
-        pass: worst >= BASE64_MIN_COSINE,
-        got: `${decoded.length} vectors of ${decoded[0]!.length} numbers, cosine to the float answer ≥ ${fmt(worst, 6)}`,
+        pass: false,
+        got: `vectors of ${sizes.join(", ")} numbers (client/float): base64 not float32, or floats sent to a base64 request`,
       };
-    },
-  );
+    const worst = Math.min(...decoded.map((v, i) => cosine(v, floats[i]!)));
+    return {
+      pass: worst >= BASE64_MIN_COSINE,
+      got: `${decoded.length} vectors of ${decoded[0]!.length} numbers, cosine to the float answer ≥ ${fmt(worst, 6)}`,
+    };
+  });
 }
 
 async function rerankShapeCheck(ctx: CheckContext): Promise<CheckResult> {

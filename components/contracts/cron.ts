@@ -1,11 +1,13 @@
 /**
- * Checks for a working-hours schedule (autoscaling.activeHours) as KEDA's cron scaler reads it, so that a schedule
- * KEDA would refuse (or read differently) fails at config time, not as a ScaledObject error in the cluster.
+ * The one cron parser: a working-hours schedule (autoscaling.activeHours) read as KEDA's cron scaler reads it.
+ * Config validation uses it so that a schedule KEDA would refuse (or read differently, or that never fires) fails
+ * at config time, not as a ScaledObject error in the cluster; the canary uses it to know whether a model is inside
+ * its window (images/canary/src/active-hours.ts).
  *
  * KEDA's cron scaler (keda.sh/docs/2.18/scalers/cron, pkg/scalers/cron_scaler.go, read 2026-11) takes `timezone`
  * (IANA Time Zone Database name, loaded with Go's time.LoadLocation), `start` and `end` ("Linux format cron":
  * minute hour day-of-month month day-of-week, parsed by robfig/cron's standard parser) and `desiredReplicas`;
- * start and end must differ. Pure: no I/O.
+ * start and end must differ. Pure: no I/O (a contract of components/contracts).
  */
 
 interface CronField {
@@ -78,6 +80,66 @@ export function cronProblem(expr: string): string | undefined {
     }
   }
   return undefined;
+}
+
+/** The values one field allows (assumes cronProblem found nothing: numbers or names, ranges, steps, `*`). */
+function fieldValues(text: string, field: CronField): Set<number> {
+  const out = new Set<number>();
+  const num = (t: string) => value(t, field) as number;
+  for (const part of text.split(",")) {
+    const [range = "*", stepText] = part.split("/");
+    const step = stepText ? Number(stepText) : 1;
+    const [lo, hi] =
+      range === "*" || range === "?"
+        ? [field.min, field.max]
+        : range.includes("-")
+          ? (range.split("-").map(num) as [number, number])
+          : [num(range), stepText ? field.max : num(range)];
+    for (let v = lo; v <= hi; v += step) out.add(v);
+  }
+  return out;
+}
+
+/** A valid 5-field expression as the set of values of each field: minute, hour, day of month, month, day of week. */
+export type CronSchedule = readonly [Set<number>, Set<number>, Set<number>, Set<number>, Set<number>];
+
+const parsed = new Map<string, CronSchedule>();
+/** The schedule of a valid expression (cronProblem(expr) === undefined), parsed once per expression. */
+export function parseCron(expr: string): CronSchedule {
+  let s = parsed.get(expr);
+  if (!s) {
+    const fields = expr.trim().split(/\s+/);
+    s = FIELDS.map((f, i) => fieldValues(fields[i]!, f)) as unknown as CronSchedule;
+    parsed.set(expr, s);
+  }
+  return s;
+}
+
+/**
+ * Whether a valid expression fires at the given minute, hour, day of month, month (1-12) and day of week
+ * (0 = Sunday). Every field must match, as in the canary's reading of KEDA's window.
+ */
+export function cronFires(expr: string, at: readonly [number, number, number, number, number]): boolean {
+  const s = parseCron(expr);
+  return at.every((v, i) => s[i]!.has(v));
+}
+
+/** Longest month lengths (February 29 in leap years), January first. */
+const DAYS_IN_MONTH = [31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+
+/**
+ * Why a valid expression can never fire, or undefined when some day matches. With the day of week left at "*",
+ * robfig/cron (KEDA's parser) fires only on the listed days of the month, so "0 8 31 2 *" (31 February) never
+ * fires and a scale-to-zero model would never wake. With a day of week given, the days are ORed and some day
+ * always matches.
+ */
+export function cronNeverFires(expr: string): string | undefined {
+  const dow = expr.trim().split(/\s+/)[4];
+  if (dow !== "*" && dow !== "?") return undefined;
+  const [, , days, months] = parseCron(expr);
+  const possible = [...months].some((mo) => [...days].some((d) => d <= DAYS_IN_MONTH[mo - 1]!));
+  if (possible) return undefined;
+  return `day ${[...days].join(",")} does not exist in month ${[...months].join(",")}`;
 }
 
 /** IANA names: segments start with a capital letter (America/Port-au-Prince, Etc/GMT-8, UTC). No offsets ("+08:00"). */
