@@ -17,7 +17,8 @@ interface TargetRow {
 const CHECKS: Record<string, string> = {
   embed:
     "single + batch (zh/en), dims, finite, unit norm when normalised, batch consistency, paraphrase > unrelated (zh, en), latency",
-  rerank: "seed 000 (asyncio+aiohttp first), indices, scores ordered, top_n where supported, latency",
+  rerank:
+    "the built-in rerank example (asyncio+aiohttp first), indices, scores ordered, top_n where supported, latency",
 };
 /** Through an ingress route only the task endpoint is reachable: health and the model list are checked in-cluster only. */
 const checksOf = (t: TargetRow) => `${t.route ? "" : "health, model served, "}${CHECKS[t.task] ?? ""}`;

@@ -121,6 +121,22 @@ describe("gateway config", () => {
     expect(gatewayDrainSeconds({ ...g, drainSeconds: 42 })).toBe(42);
   });
 
+  it("a key's model scope names models or aliases of the stack; a drain shorter than one call is refused", () => {
+    const local = parseStack("local");
+    const model = local.models[0]!.name;
+    const scoped = (models: string[]) => withGateway({ keys: { "team-a": { sha256: ["a".repeat(64)], models } } });
+    expect(() => parseStack("local", scoped([model]))).not.toThrow();
+    const typo = problemsOf("local", scoped([model, "bge-rerankr"]));
+    expect(typo.map((x) => x.path)).toEqual(["retrieval-stack:gateway.keys.team-a.models[1]"]);
+    expect(typo[0]!.message).toMatch(/neither a model nor an alias of this stack.*Fix: use one of/);
+    const g = local.gateway;
+    const longest = Math.ceil(g.upstreamTimeoutSeconds * g.attempts);
+    const short = problemsOf("local", withGateway({ drainSeconds: longest - 1 }));
+    expect(short.map((x) => x.path)).toEqual(["retrieval-stack:gateway.drainSeconds"]);
+    expect(short[0]!.message).toMatch(new RegExp(`at least ${longest}`));
+    expect(() => parseStack("local", withGateway({ drainSeconds: longest }))).not.toThrow();
+  });
+
   it("key names the gateway uses itself are refused, naming the field", () => {
     const problems = problemsOf("local", withGateway({ keys: { anonymous: { sha256: ["a".repeat(64)] } } }));
     expect(JSON.stringify(problems)).toMatch(/gateway\.keys\.anonymous.*not a valid name/);

@@ -158,6 +158,27 @@ export const gatewayRules: Rule = (config) => {
       });
   }
 
+  // A key's scope names what callers of that key may call: a model or an alias of this stack. A typo would
+  // silently leave the key unable to call what its owner expects (404 as if absent).
+  const callable = [...byName.keys(), ...Object.keys(g.aliases)];
+  for (const [key, k] of Object.entries(g.keys))
+    (k.models ?? []).forEach((name, i) => {
+      if (!callable.includes(name))
+        out.push({
+          path: ["gateway", "keys", key, "models", i],
+          value: name,
+          message: `is neither a model nor an alias of this stack, so the key could never call it. Fix: use one of ${callable.join(", ")}.`,
+        });
+    });
+  // Draining shorter than one call's every attempt would cut requests that are within their upstream timeout.
+  const longestCall = Math.ceil(g.upstreamTimeoutSeconds * g.attempts);
+  if (g.drainSeconds !== undefined && g.drainSeconds < longestCall)
+    out.push({
+      path: ["gateway", "drainSeconds"],
+      value: g.drainSeconds,
+      message: `is shorter than the longest call the gateway may be serving (upstreamTimeoutSeconds x attempts = ${longestCall} s), so a stopping pod would cut requests within their timeout. Fix: remove drainSeconds (default ${longestCall + 10} s) or set it to at least ${longestCall}.`,
+    });
+
   if (g.redis.mode === "external" && !g.redis.url)
     out.push({
       path: ["gateway", "redis", "url"],
