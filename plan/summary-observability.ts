@@ -9,11 +9,20 @@ import type { K8sObject } from "./validate";
 import type { SummarySection } from "./summary";
 
 /** The alert rules in the rendered PrometheusRule objects: what Prometheus will load. */
-function renderedRules(objects: readonly K8sObject[]): { alert: string }[] {
+interface RenderedAlert {
+  readonly alert: string;
+  readonly for?: string;
+  readonly labels?: Record<string, string>;
+  readonly annotations?: Record<string, string>;
+}
+
+/** The alerting rules of every rendered PrometheusRule (recording rules, e.g. the cost rules' series, are not alerts). */
+function renderedRules(objects: readonly K8sObject[]): RenderedAlert[] {
   return objects
     .filter((o) => o.kind === "PrometheusRule")
-    .flatMap((o) => (o.spec as { groups?: { rules?: { alert: string }[] }[] } | undefined)?.groups ?? [])
-    .flatMap((g) => g.rules ?? []);
+    .flatMap((o) => (o.spec as { groups?: { rules?: Partial<RenderedAlert>[] }[] } | undefined)?.groups ?? [])
+    .flatMap((g) => g.rules ?? [])
+    .filter((r): r is RenderedAlert => typeof r.alert === "string");
 }
 
 /** Alerts of the stack with their thresholds, and where they go: the plan's answer to "what pages us, when". */
@@ -43,6 +52,17 @@ export const observabilitySummary: SummarySection = ({ config, plan }) => {
       rows.push([`\`${d.alert}\``, labels.severity ?? "", scope, d.firesWhen, d.for]);
     });
   }
+  // Alerts rendered outside the catalogue's groups (the cost rules' budget alerts, one per key with a budget).
+  const listed = new Set(rows.map((r) => r[0]));
+  for (const r of rendered)
+    if (!listed.has(`\`${r.alert}\``))
+      rows.push([
+        `\`${r.alert}\``,
+        r.labels?.severity ?? "",
+        r.labels?.key ? `key ${r.labels.key}` : "per key",
+        r.annotations?.summary ?? "",
+        r.for ?? "",
+      ]);
   const absent: string[] = [];
   for (const m of config.models) {
     const metrics = adapterFor(m.engine).metrics;

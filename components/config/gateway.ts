@@ -177,7 +177,7 @@ export const GatewaySchema = z.strictObject({
     .meta({ description: "Deploy the retrieval gateway (one API for every model: /v1/embeddings, /v1/rerank)." }),
   /** Gateway replicas (at least 2 in staging and prod, spread over zones); the HPA may add up to maxReplicas. */
   replicas: PositiveInt.max(50).optional(),
-  maxReplicas: PositiveInt.max(100).default(6),
+  maxReplicas: PositiveInt.max(100).default(6).meta({ description: "Most gateway replicas the autoscaler may run." }),
   keys: z
     .record(
       DnsLabel.refine((n) => !RESERVED_CALLER_NAMES.includes(n), {
@@ -185,7 +185,10 @@ export const GatewaySchema = z.strictObject({
       }),
       GatewayKeySchema,
     )
-    .default({}),
+    .default({})
+    .meta({
+      description: "Named API keys of the gateway (hashes only), with optional per-key limits and model scope.",
+    }),
   limits: GatewayLimitsSchema.default(GatewayLimitsSchema.parse({})),
   /** Largest request body in bytes. */
   maxBodyBytes: PositiveInt.max(256 * 1024 * 1024).default(32 * 1024 * 1024),
@@ -224,8 +227,10 @@ export const GatewaySchema = z.strictObject({
    * predictor with no OpenAI route). A dialect name of components/serving/dialects.
    */
   dialects: z.record(DnsLabel, z.string().min(1)).default({}),
-  jwt: GatewayJwtSchema.optional(),
-  redis: GatewayRedisSchema.default(GatewayRedisSchema.parse({})),
+  jwt: GatewayJwtSchema.optional().meta({ description: "Accept JWTs (issuer, audience, keys) besides API keys." }),
+  redis: GatewayRedisSchema.default(GatewayRedisSchema.parse({})).meta({
+    description: "Where limits and quotas are counted across replicas, and what to do when it is down.",
+  }),
   wake: GatewayWakeSchema.default(GatewayWakeSchema.parse({})),
   /** A prebuilt gateway image (`registry/repo:tag` or digest); default: built from images/gateway by `pulumi up`. */
   image: ImageRef.optional(),

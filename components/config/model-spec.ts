@@ -9,7 +9,7 @@ import { fixMessage } from "./errors";
  * A model that is not listed here can still be served: give the same fields as `spec` in its config.
  */
 export const ModelSpec = z.strictObject({
-  task: Task,
+  task: Task.meta({ description: "embed or rerank: what the model does." }),
   dims: bounded({ min: 1, max: 65536, int: true, tooHigh: "no embedding model answers vectors that long" })
     .optional()
     .meta({ description: "Output vector size (embed models only)." }),

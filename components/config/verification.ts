@@ -11,7 +11,7 @@ export const VerificationSchema = z.strictObject({
   requests: PositiveInt.max(100000)
     .default(100)
     .meta({ description: "Requests in the latency check, and how many run at once." }),
-  concurrency: PositiveInt.max(512).default(4),
+  concurrency: PositiveInt.max(512).default(4).meta({ description: "Requests in flight during the latency check." }),
   timeoutSeconds: bounded({
     min: 1,
     max: 3600,
@@ -35,23 +35,32 @@ export const VerificationSchema = z.strictObject({
   }),
   quality: z
     .strictObject({
-      enabled: z.boolean().default(false),
+      enabled: z
+        .boolean()
+        .default(false)
+        .meta({ description: "Run the labelled-set quality check (MRR@10) after deploy." }),
       minMrrAt10: bounded({
         min: 0,
         aboveMin: true,
         max: 1,
         tooLow: "is 0 or below, so the quality check passes whatever the model answers",
         tooHigh: "MRR@10 is at most 1",
-      }).default(0.75),
+      })
+        .default(0.75)
+        .meta({
+          description:
+            "Lowest MRR@10 on the model's labelled queries that passes (a model's own quality.minMrrAt10 wins).",
+        }),
     })
-    .default({ enabled: false, minMrrAt10: 0.75 }),
+    .default({ enabled: false, minMrrAt10: 0.75 })
+    .meta({ description: "The post-deploy quality check on labelled queries in the model's languages." }),
   publicPath: z.boolean().optional().meta({
     description:
       "With mode job: after the in-cluster Job, call every model again through the public path (the NLB, TLS, the ingress's routes, keys and limits, the gateway's public URL) from the machine running `pulumi up`; a failure fails the deploy. Default: true in prod (its deploy runner reaches the endpoint), false elsewhere.",
   }),
   fingerprint: z
     .strictObject({
-      enabled: z.boolean().default(true),
+      enabled: z.boolean().default(true).meta({ description: "Record and compare each model's fingerprint." }),
       minCosine: z.number().min(0).max(1).default(0.999).meta({
         description:
           "Every probe's cosine to its recorded vector, at least (measured: bf16 vs fp16 noise 0.99995, a mean-pooling change 0.9968; docs/model-changes.md).",
@@ -62,7 +71,12 @@ export const VerificationSchema = z.strictObject({
         .default(0.02)
         .meta({ description: "Largest change of a probe vector's norm, as a fraction (a normalisation change)." }),
       minKendallTau: z.number().min(-1).max(1).default(0.7).meta({ description: "Rerank probes: order vs recorded." }),
-      minTop3Overlap: z.number().min(0).max(1).default(0.66),
+      minTop3Overlap: z
+        .number()
+        .min(0)
+        .max(1)
+        .default(0.66)
+        .meta({ description: "Rerank probes: share of the recorded top 3 still in the top 3." }),
       maxScoreChange: z
         .number()
         .positive()
@@ -83,7 +97,7 @@ export const VerificationSchema = z.strictObject({
     }),
   promotion: z
     .strictObject({
-      enabled: z.boolean().default(true),
+      enabled: z.boolean().default(true).meta({ description: "Check promotions against the evidence in Prometheus." }),
       prometheusUrl: z.url().optional().meta({
         description:
           "Prometheus as the verifier reaches it (default: the stack's in-cluster Prometheus for the Job; local mode needs a reachable URL, e.g. a port-forward).",
@@ -93,10 +107,25 @@ export const VerificationSchema = z.strictObject({
         .regex(/^\d+[mhd]$/)
         .default("24h")
         .meta({ description: "Look-back of the evidence, a PromQL duration." }),
-      minShadowCalls: PositiveInt.default(500),
-      minKendallTau: z.number().min(-1).max(1).default(0.7),
-      minTop3Overlap: z.number().min(0).max(1).default(0.8),
-      minNdcgAt10: z.number().min(0).max(1).default(0.9),
+      minShadowCalls: PositiveInt.default(500).meta({ description: "Shadow calls compared in the window, at least." }),
+      minKendallTau: z
+        .number()
+        .min(-1)
+        .max(1)
+        .default(0.7)
+        .meta({ description: "Mean Kendall tau of the shadow's order against the primary's, at least." }),
+      minTop3Overlap: z
+        .number()
+        .min(0)
+        .max(1)
+        .default(0.8)
+        .meta({ description: "Mean top-3 overlap of the shadow with the primary, at least." }),
+      minNdcgAt10: z
+        .number()
+        .min(0)
+        .max(1)
+        .default(0.9)
+        .meta({ description: "Mean NDCG@10 of the shadow's order against the primary's, at least." }),
       maxQualityDrop: z.number().min(0).max(1).default(0.02).meta({
         description: "The candidate's canary MRR@10 and NDCG@10 may be at most this far below the current model's.",
       }),
