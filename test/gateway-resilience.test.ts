@@ -93,8 +93,9 @@ describe("gateway resilience", () => {
     const exit = g.stop("SIGTERM");
     expect((await inFlight).status).toBe(200);
     expect(await exit).toBe(0);
-    // drainSeconds 1: the same call is cut after about a second and the process exits.
-    const short = await gateway({ drainSeconds: 1 }, [`emb-tei=${slow.url}`]);
+    // drainSeconds 1 (config refuses a drain shorter than timeout x attempts, so the call's own timeout is 1 s too):
+    // the process exits after about a second, and the 4 s call is never served as a 200.
+    const short = await gateway({ drainSeconds: 1, upstreamTimeoutSeconds: 1, attempts: 1 }, [`emb-tei=${slow.url}`]);
     const cut = embed(short).then(
       (r) => r.status,
       () => "cut",
@@ -103,6 +104,6 @@ describe("gateway resilience", () => {
     const started = Date.now();
     expect(await short.stop("SIGTERM")).toBe(0);
     expect(Date.now() - started).toBeLessThan(3000);
-    expect(await cut).toBe("cut");
+    expect(["cut", 504]).toContain(await cut);
   }, 30_000);
 });
