@@ -3,7 +3,7 @@
  * exposition_formats, read 2026-12-01). Small enough not to need a client library in the bundle.
  */
 import { CANARY_METRICS, type CanaryMetric } from "../../../components/contracts/canary";
-import { escapeLabelValue, labelPairs, metricHeader } from "../../shared/prometheus-text";
+import { escapeLabelValue, labelPairs, metricHeader } from "../../common/prometheus-text";
 
 const key = (labels: Record<string, string>) => labelPairs(labels, Object.keys(labels).sort());
 

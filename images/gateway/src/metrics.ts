@@ -3,7 +3,7 @@
  * 2026-12-01), written by hand: counters, gauges and histograms with fixed label names are all the gateway needs.
  * Label values are bounded by the caller (key NAMES, configured model names, "unknown" otherwise).
  */
-import { labelPairs, metricHeader } from "../../shared/prometheus-text";
+import { labelPairs, metricHeader } from "../../common/prometheus-text";
 
 type Labels = Readonly<Record<string, string>>;
 

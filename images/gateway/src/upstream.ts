@@ -3,7 +3,7 @@ import type { Pool } from "undici";
 import { EndpointSet } from "./endpoints";
 import type { FairQueue } from "./fair-queue";
 import { GatewayError, overloaded, unavailable, UpstreamInvalid } from "./errors";
-import { errorCode } from "../../shared/error-code";
+import { errorCode } from "../../common/error-code";
 
 /**
  * Calls to one model's engine pods over keep-alive pools (undici, one Pool per pod). Each call goes to the pod

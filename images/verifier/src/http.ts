@@ -1,7 +1,7 @@
 import { isUtf8 } from "node:buffer";
 import { setMaxListeners } from "node:events";
 import { Transport, TransportError, header } from "./transport";
-import { errorCode } from "../../shared/error-code";
+import { errorCode } from "../../common/error-code";
 import type { RetryPolicy } from "../../../components/contracts/verify-target";
 
 /**

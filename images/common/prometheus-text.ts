@@ -1,7 +1,7 @@
 /**
  * Prometheus' text exposition format 0.0.4 (prometheus.io/docs/instrumenting/exposition_formats, read 2026-12-01),
  * the parts every program of ours writes by hand: label values escaped, label sets, the HELP/TYPE header.
- * Shared by the gateway's and the canary's /metrics (images/shared: helpers more than one program runs).
+ * Shared by the gateway's and the canary's /metrics (images/common: helpers more than one program runs).
  */
 
 /** A label value as the format wants it: backslash, newline and double quote escaped. */
