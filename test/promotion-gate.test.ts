@@ -3,8 +3,9 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { spawnSync } from "node:child_process";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { DEFAULT_GATE, judgePromotion, promotionsBetween, type Promotion } from "../components/fingerprint/promotion";
+import { judgePromotion, promotionsBetween, type Promotion } from "../components/fingerprint/promotion";
 import { instantQuery, readEvidence } from "../components/fingerprint/prometheus-reader";
+import { VerificationSchema } from "../components/config/verification";
 import { startPrometheus, type PrometheusProcess } from "./fixtures/prometheus";
 import { apt, findTool, needTool } from "./fixtures/tools";
 
@@ -22,7 +23,8 @@ const END = Math.floor(Date.now() / 1000 / 60) * 60 - 10 * 60; // ten minutes ag
 const STEP = 60;
 const POINTS = 180; // three hours
 const at = new Date(END * 1000);
-const gate = { ...DEFAULT_GATE, window: "1h" };
+// The stack's default gate (verification.promotion), over the hour of written series.
+const gate = { ...VerificationSchema.parse({}).promotion, window: "1h" };
 
 /** Per shadow: compared calls a minute, and the agreement of each call. */
 const SHADOWS = {

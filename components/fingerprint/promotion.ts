@@ -19,15 +19,6 @@ export interface PromotionGate {
   readonly maxQualityDrop: number;
 }
 
-export const DEFAULT_GATE: PromotionGate = {
-  window: "24h",
-  minShadowCalls: 500,
-  minKendallTau: 0.7,
-  minTop3Overlap: 0.8,
-  minNdcgAt10: 0.9,
-  maxQualityDrop: 0.02,
-};
-
 /** One promotion the config asks for. */
 export interface Promotion {
   /** The alias (gateway.aliases key). */
