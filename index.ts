@@ -15,7 +15,14 @@ import { ModelService } from "./components/serving/model-service";
 import { Keda } from "./components/serving/keda";
 import { EnginePrerequisites } from "./components/serving/engine-prerequisites";
 import { longestCallSeconds } from "./components/serving/pod";
-import { MODELS_NAMESPACE, NAMESPACE_POD_SECURITY, podSecurityLabels } from "./components/k8s/namespaces";
+import {
+  MODELS_NAMESPACE,
+  NAMESPACE_NAME_LABEL,
+  NAMESPACE_POD_SECURITY,
+  gatewayNamespaceMetadata,
+  podSecurityLabels,
+} from "./components/k8s/namespaces";
+import { DEFAULT_EKS_KUBERNETES_VERSION } from "./components/versions";
 import { Verification } from "./components/verification";
 import { verificationModeOf } from "./components/config/verification";
 import { imagesOf } from "./components/config/images";
@@ -24,6 +31,8 @@ import {
   GATEWAY_CONTAINER,
   GATEWAY_SERVICE,
   GATEWAY_SERVICE_PORT,
+  gatewayNames,
+  gatewaySelector,
   gatewayWaitingQuery,
   internalCallerKeys,
   verificationGatewayKey,
@@ -35,6 +44,9 @@ import { ProjectImage, VERIFIER_IMAGE } from "./components/build/project-image";
 
 const { config, secrets } = loadPlatformConfig();
 const { environment } = config;
+// The gateway, its Redis and the quality canary run in a namespace of their own that enforces Pod Security
+// restricted (the models' namespace is privileged only for the weight cache): docs/gateway.md#namespaces.
+const gatewayNamespaceName = config.gateway.namespace;
 
 const cluster = new Cluster("cluster", {
   environment,
@@ -76,7 +88,7 @@ const observability = new Observability(
       ...(cluster.oidc && config.cluster.mode === "eks"
         ? { aws: { region: config.cluster.region, ...cluster.oidc } }
         : {}),
-      audit: { namespace: MODELS_NAMESPACE, container: GATEWAY_CONTAINER },
+      audit: { namespace: gatewayNamespaceName, container: GATEWAY_CONTAINER },
     },
     // GPU cost per model and key, budgets (docs/cost.md).
     cost: { cluster: config.cluster, gpuNodeGroups: config.gpuNodeGroups, cost: config.cost, gateway: config.gateway },
@@ -111,6 +123,21 @@ const modelNamespace = new k8s.core.v1.Namespace(
   { provider },
 );
 
+const gatewayNamespace = config.gateway.enabled
+  ? new k8s.core.v1.Namespace(
+      "gateway-namespace",
+      {
+        // Pod Security labels pinned to the cluster's minor version (an existing cluster: the version our pods were
+        // checked against, which an older API server evaluates as its latest).
+        metadata: gatewayNamespaceMetadata(
+          gatewayNamespaceName,
+          config.cluster.mode === "eks" ? config.cluster.kubernetesVersion : DEFAULT_EKS_KUBERNETES_VERSION,
+        ),
+      },
+      { provider },
+    )
+  : undefined;
+
 const ingress = new Ingress(
   "ingress",
   {
@@ -122,10 +149,13 @@ const ingress = new Ingress(
     apiKeys: secrets.apiKeys,
     monitoring: config.observability.enabled,
     // /v1/*, /rerank and /v2/rerank go to the gateway, which checks keys itself (docs/gateway.md).
-    gateway: config.gateway.enabled ? { service: GATEWAY_SERVICE, port: GATEWAY_SERVICE_PORT } : undefined,
+    // Its route objects live in the gateway's namespace (components/ingress/nginx-ingress/objects.ts).
+    gateway: config.gateway.enabled
+      ? { service: GATEWAY_SERVICE, port: GATEWAY_SERVICE_PORT, namespace: gatewayNamespaceName }
+      : undefined,
   },
   // The controller's ServiceMonitor needs the Prometheus Operator CRDs the observability stack installs.
-  { dependsOn: [cluster, observability] },
+  { dependsOn: [cluster, observability, ...(gatewayNamespace ? [gatewayNamespace] : [])] },
 );
 
 // KEDA scales every model on its engine's queue depth and in-flight requests (read from Prometheus).
@@ -163,7 +193,20 @@ const models = config.models.map(
         // Pods finish the longest call the ingress or the gateway may have sent them before they go.
         longestCallSeconds: longestCallSeconds(config),
         // Requests the gateway holds for a model with no ready pod wake it (KEDA trigger on the waiting count).
-        ...(config.gateway.enabled ? { demandQuery: gatewayWaitingQuery(model.name) } : {}),
+        ...(config.gateway.enabled
+          ? {
+              demandQuery: gatewayWaitingQuery(model.name, gatewayNamespaceName),
+              // The gateway's pods, in their own namespace, call the engines.
+              peers: {
+                gateway: [
+                  {
+                    namespaceLabels: { [NAMESPACE_NAME_LABEL]: gatewayNamespaceName },
+                    podLabels: gatewaySelector(gatewayNames("gateway")),
+                  },
+                ],
+              },
+            }
+          : {}),
       },
       // ServiceMonitors and ScaledObjects need the CRDs the observability stack installs (observability.crds, not the
       // component: that would expand to its per-model children, N x N); GPUs need the device plugin; InferenceServices
@@ -204,7 +247,8 @@ const gateway = config.gateway.enabled
         environment,
         gateway: config.gateway,
         models: config.models,
-        namespace: MODELS_NAMESPACE,
+        namespace: gatewayNamespaceName,
+        modelsNamespace: MODELS_NAMESPACE,
         apiKeys: secrets.apiKeys,
         namedKeys: internalCallerKeys({
           ...(verificationKey ? { verification: { key: verificationKey, config: config.verification } } : {}),
@@ -219,7 +263,14 @@ const gateway = config.gateway.enabled
         // Opt-in 429 for keys whose monthly GPU budget is spent (docs/cost.md).
         refuseOverBudget: config.cost.enabled && config.cost.refuseOverBudget,
       },
-      { dependsOn: [modelNamespace, observability, ...(keda ? [keda] : [])] },
+      {
+        dependsOn: [
+          modelNamespace,
+          ...(gatewayNamespace ? [gatewayNamespace] : []),
+          observability,
+          ...(keda ? [keda] : []),
+        ],
+      },
     )
   : undefined;
 
@@ -264,7 +315,8 @@ const qualityCanary =
           provider,
           canary: config.observability.canary,
           image: verifierImage,
-          namespace: MODELS_NAMESPACE,
+          // Beside the gateway it calls; without a gateway it calls the engines, which admit it in their namespace.
+          namespace: gatewayNamespace ? gatewayNamespaceName : MODELS_NAMESPACE,
           targets: models.map((m, i) => ({ model: config.models[i]!, url: m.url })),
           // Each model's recorded fingerprint, once a verified deploy has recorded it: the canary compares with it.
           fingerprints: verifier.fingerprintTargets,
@@ -272,7 +324,15 @@ const qualityCanary =
             ? { gateway: { url: gateway.url }, apiKey: canaryKey }
             : { apiKey: secrets.apiKeys?.apply((keys) => keys[0]!) }),
         },
-        { dependsOn: [modelNamespace, observability, ...models, ...(gateway ? [gateway] : [])] },
+        {
+          dependsOn: [
+            modelNamespace,
+            ...(gatewayNamespace ? [gatewayNamespace] : []),
+            observability,
+            ...models,
+            ...(gateway ? [gateway] : []),
+          ],
+        },
       )
     : undefined;
 

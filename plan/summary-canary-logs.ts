@@ -10,14 +10,16 @@ export const canaryAndLogsSummary: SummarySection = ({ config, plan }) => {
   const obs = config.observability;
   if (!obs.enabled) return undefined;
   const c = obs.canary;
-  const deployed = plan.objects.some(
+  const canary = plan.objects.find(
     (o) => o.kind === "Deployment" && (o.metadata as { name?: string } | undefined)?.name === QUALITY_CANARY_NAME,
   );
+  const deployed = canary !== undefined;
+  const namespace = (canary?.metadata as { namespace?: string } | undefined)?.namespace ?? MODELS_NAMESPACE;
   const lines = ["## Quality canary and logs", ""];
   if (!c.enabled) lines.push("- Quality canary: _off (observability.canary.enabled: false)_");
   else {
     lines.push(
-      `- Quality canary: ${deployed ? `**deployed** (Deployment \`${QUALITY_CANARY_NAME}\` in \`${MODELS_NAMESPACE}\`)` : "_configured but not deployed by this program (construct a QualityCanary after the models: components/observability/quality-canary.ts)_"}; every ${c.intervalSeconds} s ± ${c.jitterSeconds} s: health, embed/rerank sanity, MRR@10 and NDCG@10 on the bundled set${c.userSet ? ` and the user set (ConfigMap \`${c.userSet.configMap}\`, key \`${c.userSet.key}\`)` : ""}; gateway key name \`${c.keyName}\``,
+      `- Quality canary: ${deployed ? `**deployed** (Deployment \`${QUALITY_CANARY_NAME}\` in \`${namespace}\`)` : "_configured but not deployed by this program (construct a QualityCanary after the models: components/observability/quality-canary.ts)_"}; every ${c.intervalSeconds} s ± ${c.jitterSeconds} s: health, embed/rerank sanity, MRR@10 and NDCG@10 on the bundled set${c.userSet ? ` and the user set (ConfigMap \`${c.userSet.configMap}\`, key \`${c.userSet.key}\`)` : ""}; gateway key name \`${c.keyName}\``,
       "",
       "| model | ModelQualityLow below MRR@10 | for | outside active hours |",
       "| --- | --- | --- | --- |",

@@ -175,6 +175,17 @@ export const GatewaySchema = z.strictObject({
     .boolean()
     .default(true)
     .meta({ description: "Deploy the retrieval gateway (one API for every model: /v1/embeddings, /v1/rerank)." }),
+  namespace: z
+    .string()
+    .regex(/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/, {
+      message:
+        'is not a Kubernetes namespace name (lowercase letters, digits and "-", at most 63). Write e.g. "retrieval-gateway"',
+    })
+    .default("retrieval-gateway")
+    .meta({
+      description:
+        "Namespace of the gateway, its Redis and the quality canary, created by the stack and enforcing Pod Security `restricted` (the engines' namespace is `privileged` only for the weight cache). Must not be a namespace another part of the stack uses.",
+    }),
   /** Gateway replicas (at least 2 in staging and prod, spread over zones); the HPA may add up to maxReplicas. */
   replicas: PositiveInt.max(50).optional(),
   maxReplicas: PositiveInt.max(100).default(6).meta({ description: "Most gateway replicas the autoscaler may run." }),

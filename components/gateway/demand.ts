@@ -5,6 +5,11 @@
  */
 export const WAITING_METRIC = "retrieval_gateway_waiting_requests";
 
-export function gatewayWaitingQuery(model: string): string {
-  return `sum(${WAITING_METRIC}{model="${model}"}) or vector(0)`;
+/**
+ * The query a model's ScaledObject (in the models' namespace) runs against Prometheus. With `namespace` (the
+ * gateway's, which Prometheus puts on every series it scrapes from there) only this stack's gateway wakes the model.
+ */
+export function gatewayWaitingQuery(model: string, namespace?: string): string {
+  const ns = namespace ? `,namespace="${namespace}"` : "";
+  return `sum(${WAITING_METRIC}{model="${model}"${ns}}) or vector(0)`;
 }

@@ -13,10 +13,11 @@ import { profileOf } from "../config/environments";
 import { standardLabels } from "../k8s/meta";
 import {
   ENGINE_CLIENT_LABEL,
-  INGRESS_NAMESPACE,
-  MONITORING_NAMESPACE,
+  INGRESS_CONTROLLER_PODS,
   NAMESPACE_NAME_LABEL,
+  PROMETHEUS_PODS,
   PROMETHEUS_URL,
+  networkPolicyPeer,
 } from "../k8s/namespaces";
 import { NODE_IMAGE_UID, nonRootPodSecurity, restrictedContainerSecurity } from "../k8s/pod-security";
 import { gatewayNames, type GatewayNames } from "./names";
@@ -354,13 +355,15 @@ export function planGateway(i: GatewayPlanInputs): GatewayPlan {
       spec: {
         podSelector: { matchLabels: selector },
         policyTypes: ["Ingress"],
+        // Each peer names a namespace AND its pods: the ingress controller's pods (not the whole ingress
+        // namespace), Prometheus' pods for the metrics port only, our own callers by label.
         ingress: [
           {
             from: [
-              { namespaceSelector: { matchLabels: { [NAMESPACE_NAME_LABEL]: INGRESS_NAMESPACE } } },
-              { namespaceSelector: { matchLabels: { [NAMESPACE_NAME_LABEL]: MONITORING_NAMESPACE } } },
-              // Our own callers in the gateway's namespace (verification Job, quality canary).
+              networkPolicyPeer(INGRESS_CONTROLLER_PODS),
+              // Our own callers in the gateway's namespace (the quality canary).
               { podSelector: { matchLabels: { [ENGINE_CLIENT_LABEL]: "true" } } },
+              // The post-deploy verification Job, which runs in the models' namespace.
               ...(i.modelsNamespace !== namespace
                 ? [
                     {
@@ -372,10 +375,7 @@ export function planGateway(i: GatewayPlanInputs): GatewayPlan {
             ],
             ports: [{ protocol: "TCP", port: GATEWAY_CONTAINER_PORT }],
           },
-          {
-            from: [{ namespaceSelector: { matchLabels: { [NAMESPACE_NAME_LABEL]: MONITORING_NAMESPACE } } }],
-            ports: [{ protocol: "TCP", port: GATEWAY_METRICS_PORT }],
-          },
+          { from: [networkPolicyPeer(PROMETHEUS_PODS)], ports: [{ protocol: "TCP", port: GATEWAY_METRICS_PORT }] },
         ],
       },
     },

@@ -21,8 +21,11 @@ export interface IngressArgs {
   readonly apiKeys: SecretInputs["apiKeys"] | undefined;
   /** Create ServiceMonitors for the controller and cert-manager (the Prometheus Operator CRDs must exist). */
   readonly monitoring?: boolean;
-  /** The gateway's Service: /v1/*, /rerank and /v2/rerank are routed to it (docs/gateway.md). */
-  readonly gateway?: { readonly service: string; readonly port: number };
+  /**
+   * The gateway's Service: /v1/*, /rerank and /v2/rerank are routed to it (docs/gateway.md). With `namespace` (its
+   * own namespace) the routes to it are objects in that namespace.
+   */
+  readonly gateway?: { readonly service: string; readonly port: number; readonly namespace?: string };
 }
 
 /** The one TLS entry point: NGINX controller, API-key auth, rate limits and a route per model. */
@@ -100,7 +103,16 @@ export class Ingress extends pulumi.ComponentResource {
       host,
       routes,
       ...(args.gateway
-        ? { gateway: gatewayRoute({ name: args.gateway.service, port: args.gateway.port }, ingress) }
+        ? {
+            gateway: gatewayRoute(
+              {
+                name: args.gateway.service,
+                port: args.gateway.port,
+                ...(args.gateway.namespace ? { namespace: args.gateway.namespace } : {}),
+              },
+              ingress,
+            ),
+          }
         : {}),
       tlsSecretName: tls.secretName,
       apiKeys: args.apiKeys,

@@ -28,7 +28,11 @@ export const PUBLIC_ENDPOINTS: Readonly<Record<Task, string>> = {
 export const GATEWAY_PATHS = { prefixes: ["/v1/", "/playground"], exact: ["/rerank", "/v2/rerank"] } as const;
 
 export interface GatewayRoute {
-  readonly service: { readonly name: string; readonly port: number };
+  /**
+   * The gateway's Service. With `namespace` (the gateway's own, not the route table's) the controller reaches it
+   * through route objects in that namespace (components/ingress/nginx-ingress/objects.ts).
+   */
+  readonly service: { readonly name: string; readonly port: number; readonly namespace?: string };
   /** Per client address: a coarse guard in front of the gateway's exact per-key limits. */
   readonly rateLimit: RateLimitConfig;
 }

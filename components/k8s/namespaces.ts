@@ -5,7 +5,7 @@
  */
 /** Model engines (ModelService objects). */
 export const MODELS_NAMESPACE = "retrieval";
-/** ingress-nginx and the model-routing gateway: the only clients of the engines besides Prometheus. */
+/** The NGINX Ingress Controller (the gateway has a namespace of its own: config gateway.namespace). */
 export const INGRESS_NAMESPACE = "ingress";
 /** kube-prometheus-stack (Prometheus scrapes the engines' metrics ports). */
 export const MONITORING_NAMESPACE = "monitoring";
@@ -51,6 +51,44 @@ export function podSecurityLabels(level: PodSecurityLevel): Record<string, strin
     "pod-security.kubernetes.io/enforce": level,
     "pod-security.kubernetes.io/warn": level,
     "pod-security.kubernetes.io/audit": "restricted",
+  };
+}
+
+/**
+ * PSA labels with each mode pinned to a policy version ("v1.35"), so that a control-plane upgrade never tightens or
+ * loosens the rules the namespace's pods were checked against (kubernetes.io "Enforce Pod Security Standards with
+ * Namespace Labels": `pod-security.kubernetes.io/<MODE>-version`, a minor version or `latest`, read 2026-12-07).
+ * A version newer than the API server is evaluated as its `latest` (KEP-2579 README, Monitoring: "Explicit versions
+ * greater than the build of the API server ... are evaluated as latest"; kubernetes/enhancements 026a9f6).
+ */
+export function pinnedPodSecurityLabels(level: PodSecurityLevel, kubernetesMinor: string): Record<string, string> {
+  const version = `v${kubernetesMinor}`;
+  return {
+    ...podSecurityLabels(level),
+    "pod-security.kubernetes.io/enforce-version": version,
+    "pod-security.kubernetes.io/warn-version": version,
+    "pod-security.kubernetes.io/audit-version": version,
+  };
+}
+
+/** Default name of the namespace of the gateway, its Redis and the quality canary (config gateway.namespace). */
+export const DEFAULT_GATEWAY_NAMESPACE = "retrieval-gateway";
+
+/** Why the gateway's namespace (config gateway.namespace) can enforce restricted, unlike the engines'. */
+export const GATEWAY_NAMESPACE_POD_SECURITY: { level: PodSecurityLevel; why: string } = {
+  level: "restricted",
+  why: "the gateway, its Redis and the quality canary run as fixed non-root users with seccomp RuntimeDefault, no privilege escalation, all capabilities dropped and only configMap, secret and persistentVolumeClaim volumes (components/k8s/pod-security.ts; test/gateway-namespace.test.ts checks every pod rendered there against the restricted rules).",
+};
+
+/** The gateway's Namespace object (metadata only): restricted, pinned to the cluster's Kubernetes minor version. */
+export function gatewayNamespaceMetadata(name: string, kubernetesMinor: string) {
+  return {
+    name,
+    labels: {
+      "app.kubernetes.io/part-of": "retrieval-stack",
+      "app.kubernetes.io/component": "gateway",
+      ...pinnedPodSecurityLabels(GATEWAY_NAMESPACE_POD_SECURITY.level, kubernetesMinor),
+    },
   };
 }
 

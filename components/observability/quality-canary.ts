@@ -4,7 +4,13 @@ import type { FingerprintTarget } from "../fingerprint/schema";
 import * as k8s from "@pulumi/kubernetes";
 import type { CanaryConfig, ModelConfig } from "../config";
 import { childOptions, standardLabels } from "../k8s/meta";
-import { ENGINE_CLIENT_LABEL, MODELS_NAMESPACE, MONITORING_NAMESPACE, NAMESPACE_NAME_LABEL } from "../k8s/namespaces";
+import {
+  ENGINE_CLIENT_LABEL,
+  MODELS_NAMESPACE,
+  NAMESPACE_NAME_LABEL,
+  PROMETHEUS_PODS,
+  networkPolicyPeer,
+} from "../k8s/namespaces";
 import { gatewayTargetFor, targetFor } from "../verification/verification";
 import { NODE_IMAGE_UID, nonRootPodSecurity, restrictedContainerSecurity } from "../k8s/pod-security";
 import { DNS_EGRESS } from "../k8s/network-policies";
@@ -226,19 +232,16 @@ export class QualityCanary extends pulumi.ComponentResource {
           podSelector: { matchLabels: selector },
           policyTypes: ["Ingress", "Egress"],
           ingress: [
-            {
-              from: [inNamespace(MONITORING_NAMESPACE)],
-              ports: [{ protocol: "TCP", port: CANARY_METRICS_PORT }],
-            },
+            { from: [networkPolicyPeer(PROMETHEUS_PODS)], ports: [{ protocol: "TCP", port: CANARY_METRICS_PORT }] },
           ],
           egress: [
             DNS_EGRESS,
-            // The namespaces of the Services it calls, read from their in-cluster URLs (no argument to keep in step).
+            // The namespaces of the Services it calls, read from their in-cluster URLs (no argument to keep in step):
+            // through the gateway only the gateway's.
             {
-              to: calledNamespaces([
-                ...args.targets.map((t) => t.url),
-                ...(args.gateway ? [args.gateway.url] : []),
-              ]).apply((nss) => nss.map(inNamespace)),
+              to: calledNamespaces(args.gateway ? [args.gateway.url] : args.targets.map((t) => t.url)).apply((nss) =>
+                nss.map(inNamespace),
+              ),
             },
           ],
         },

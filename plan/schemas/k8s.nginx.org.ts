@@ -1,5 +1,5 @@
 /**
- * F5 NGINX Ingress Controller custom resources (group k8s.nginx.org, v1): VirtualServer and Policy.
+ * F5 NGINX Ingress Controller custom resources (group k8s.nginx.org, v1): VirtualServer, VirtualServerRoute and Policy.
  * Written from the project's Go API types (github.com/nginx/kubernetes-ingress pkg/apis/configuration/v1/types.go)
  * and its validators (pkg/apis/configuration/validation/{virtualserver,policy}.go), read 2026-11. Strict objects:
  * a misspelt field fails the plan instead of being dropped by the API server. Only what the controller's open
@@ -103,7 +103,11 @@ const ErrorPage = z
 const Route = z.strictObject({
   path: z.string().regex(/^(\/|=\/|~\*? |\^~ ?\/)/, { message: "must start with /, =/, ~ or ^~" }),
   policies: z.array(PolicyRef).optional(),
-  route: z.string().optional(),
+  // A VirtualServerRoute: "name" in the VirtualServer's namespace or "namespace/name" (validateRouteField).
+  route: z
+    .string()
+    .regex(/^([a-z0-9]([-a-z0-9]*[a-z0-9])?\/)?[a-z0-9]([-a-z0-9]*[a-z0-9])?$/)
+    .optional(),
   action: Action.optional(),
   errorPages: z.array(ErrorPage).optional(),
 });
@@ -133,22 +137,45 @@ export const VirtualServerSchema = z.strictObject({
       upstreams: z.array(Upstream).optional(),
       routes: z.array(Route).optional(),
     })
-    .superRefine((spec, ctx) => {
-      const names = new Set((spec.upstreams ?? []).map((u) => u.name));
-      const paths = new Set<string>();
-      (spec.routes ?? []).forEach((r, i) => {
-        if (paths.has(r.path))
-          ctx.addIssue({ code: "custom", path: ["routes", i, "path"], message: `duplicate route path ${r.path}` });
-        paths.add(r.path);
-        const up = r.action?.proxy?.upstream ?? r.action?.pass;
-        if (up !== undefined && !names.has(up))
-          ctx.addIssue({
-            code: "custom",
-            path: ["routes", i, "action"],
-            message: `names upstream ${up}, which is not declared`,
-          });
-      });
-    }),
+    .superRefine((spec, ctx) => checkRoutes(spec, spec.routes ?? [], "routes", ctx)),
+});
+
+/** Routes must name declared upstreams; paths are unique. */
+function checkRoutes(
+  spec: { upstreams?: { name: string }[] | undefined },
+  routes: z.infer<typeof Route>[],
+  at: string,
+  ctx: z.RefinementCtx,
+): void {
+  const names = new Set((spec.upstreams ?? []).map((u) => u.name));
+  const paths = new Set<string>();
+  routes.forEach((r, i) => {
+    if (paths.has(r.path))
+      ctx.addIssue({ code: "custom", path: [at, i, "path"], message: `duplicate route path ${r.path}` });
+    paths.add(r.path);
+    const up = r.action?.proxy?.upstream ?? r.action?.pass;
+    if (up !== undefined && !names.has(up))
+      ctx.addIssue({ code: "custom", path: [at, i, "action"], message: `names upstream ${up}, which is not declared` });
+  });
+}
+
+/**
+ * VirtualServerRoute (pkg/apis/configuration/v1/types.go VirtualServerRouteSpec at v5.5.4: ingressClassName, host,
+ * upstreams, subroutes). A subroute may not delegate again (`route` is forbidden in subroutes) and needs exactly
+ * one of action or splits; only action is modelled here.
+ */
+export const VirtualServerRouteSchema = z.strictObject({
+  apiVersion: z.literal("k8s.nginx.org/v1"),
+  kind: z.literal("VirtualServerRoute"),
+  metadata: Meta,
+  spec: z
+    .strictObject({
+      ingressClassName: z.string().optional(),
+      host: z.string().regex(/^(\*\.)?([a-z0-9]([-a-z0-9]*[a-z0-9])?\.)*[a-z0-9]([-a-z0-9]*[a-z0-9])?$/),
+      upstreams: z.array(Upstream).optional(),
+      subroutes: z.array(Route.omit({ route: true }).extend({ action: Action })).min(1),
+    })
+    .superRefine((spec, ctx) => checkRoutes(spec, spec.subroutes, "subroutes", ctx)),
 });
 
 const RateLimit = z.strictObject({

@@ -24,6 +24,7 @@ import {
   VIRTUAL_SERVER_NAME,
   apiKeyPolicySpec,
   apiKeySecretData,
+  gatewayVirtualServerRoutes,
   rateLimitPolicyName,
   rateLimitPolicySpec,
   virtualServerSpec,
@@ -157,6 +158,8 @@ function publish(args: ControllerPublishArgs): pulumi.Resource[] {
       ),
     );
   }
+  // The gateway's own namespace, when it has one: its Policy and route objects live there (objects.ts).
+  const gatewayNamespace = args.gateway?.service.namespace;
   if (args.gateway)
     out.push(
       new k8s.apiextensions.CustomResource(
@@ -166,7 +169,7 @@ function publish(args: ControllerPublishArgs): pulumi.Resource[] {
           kind: "Policy",
           metadata: {
             name: GATEWAY_RATE_LIMIT_POLICY,
-            namespace: args.namespace,
+            namespace: gatewayNamespace ?? args.namespace,
             labels: standardLabels(GATEWAY_RATE_LIMIT_POLICY, "ingress-rate-limit"),
           },
           // Per client address: the gateway limits per key itself.
@@ -176,6 +179,26 @@ function publish(args: ControllerPublishArgs): pulumi.Resource[] {
       ),
     );
   const policies = [...out];
+  if (args.gateway && gatewayNamespace)
+    for (const r of gatewayVirtualServerRoutes({
+      host: args.host,
+      gateway: args.gateway,
+      maxBodySize: ingress.maxBodySize,
+      timeoutSeconds: ingress.timeoutSeconds,
+    }))
+      out.push(
+        new k8s.apiextensions.CustomResource(
+          r.name,
+          {
+            apiVersion: "k8s.nginx.org/v1",
+            kind: "VirtualServerRoute",
+            metadata: { name: r.name, namespace: gatewayNamespace, labels: standardLabels(r.name, "ingress") },
+            spec: r.spec,
+          },
+          opts([...args.dependsOn, ...policies]),
+        ),
+      );
+  const routeObjects = out.slice(policies.length);
   out.push(
     new k8s.apiextensions.CustomResource(
       VIRTUAL_SERVER_NAME,
@@ -198,8 +221,8 @@ function publish(args: ControllerPublishArgs): pulumi.Resource[] {
           timeoutSeconds: ingress.timeoutSeconds,
         }),
       },
-      // Policies first: a VirtualServer naming a missing policy answers 500 on that route.
-      opts([...args.dependsOn, ...policies]),
+      // Policies and route objects first: a VirtualServer naming a missing policy answers 500 on that route.
+      opts([...args.dependsOn, ...policies, ...routeObjects]),
     ),
   );
   return out;

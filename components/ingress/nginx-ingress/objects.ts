@@ -178,7 +178,7 @@ export function virtualServerSpec(v: VirtualServerInput): Record<string, unknown
         "client-max-body-size": routeBodyLimit(r, v.maxBodySize),
         ...nextUpstream(timeout),
       })),
-      ...(v.gateway ? [gatewayUpstream(v.gateway, v, timeout)] : []),
+      ...(v.gateway && !v.gateway.service.namespace ? [gatewayUpstream(v.gateway, v.maxBodySize, timeout)] : []),
     ],
     routes: [
       ...v.routes.map((r) => ({
@@ -199,22 +199,28 @@ export function virtualServerSpec(v: VirtualServerInput): Record<string, unknown
           errorPage(tooLarge(routeBodyLimit(r, v.maxBodySize))),
         ],
       })),
-      ...(v.gateway ? gatewayRoutes(v.maxBodySize) : []),
+      ...(v.gateway
+        ? v.gateway.service.namespace
+          ? delegatedGatewayRoutes(v.gateway.service.namespace)
+          : GATEWAY_ROUTE_PATHS.map((p) => gatewayLocation(p, v.maxBodySize))
+        : []),
       // Everything else on the host: a JSON 404, never an engine.
       { path: "/", action: { return: { code: 404, type: "application/json", body: escapedBody(notFound()) } } },
     ],
   };
 }
 
-function gatewayUpstream(g: GatewayRoute, v: VirtualServerInput, timeout: string): Record<string, unknown> {
+function gatewayUpstream(g: GatewayRoute, maxBodySize: string, timeout: string): Record<string, unknown> {
   return {
     name: GATEWAY_UPSTREAM,
+    // Always a Service of the route object's own namespace: the controller (v5.5.4) accepts "namespace/service"
+    // here but does not follow that Service's endpoint changes (see gatewayVirtualServerRoutes).
     service: g.service.name,
     port: g.service.port,
     "connect-timeout": "10s",
     "read-timeout": timeout,
     "send-timeout": timeout,
-    "client-max-body-size": v.maxBodySize,
+    "client-max-body-size": maxBodySize,
     // Only connection failures move to another gateway pod: a request that reached one has been counted against
     // the caller's quota there, and that pod retries engine replicas itself.
     "next-upstream": "error timeout",
@@ -227,12 +233,56 @@ function gatewayUpstream(g: GatewayRoute, v: VirtualServerInput, timeout: string
  * key). Only the body-size page is NGINX's: the gateway's own 429 carries the right Retry-After (a daily quota
  * is not "retry in 1 s"), so no 429 page intercepts it.
  */
-function gatewayRoutes(maxBodySize: string): Record<string, unknown>[] {
-  const route = (path: string) => ({
-    path,
-    policies: [{ name: GATEWAY_RATE_LIMIT_POLICY }],
-    action: { proxy: { upstream: GATEWAY_UPSTREAM } },
-    errorPages: [errorPage(tooLarge(maxBodySize))],
-  });
-  return [...GATEWAY_PATHS.prefixes.map(route), ...GATEWAY_PATHS.exact.map((p) => route(`=${p}`))];
+const gatewayLocation = (path: string, maxBodySize: string): Record<string, unknown> => ({
+  path,
+  policies: [{ name: GATEWAY_RATE_LIMIT_POLICY }],
+  action: { proxy: { upstream: GATEWAY_UPSTREAM } },
+  errorPages: [errorPage(tooLarge(maxBodySize))],
+});
+
+/** The gateway's location paths as NGINX matches them: prefixes, then exact paths. */
+export const GATEWAY_ROUTE_PATHS: readonly string[] = [
+  ...GATEWAY_PATHS.prefixes,
+  ...GATEWAY_PATHS.exact.map((p) => `=${p}`),
+];
+
+/** Name of the VirtualServerRoute that serves one gateway path: "/v1/" -> "retrieval-gateway-v1". */
+export function gatewayRouteObjectName(path: string): string {
+  return `${GATEWAY_ROUTE_PREFIX}-${path.replace(/^=/, "").split("/").filter(Boolean).join("-")}`;
+}
+export const GATEWAY_ROUTE_PREFIX = "retrieval-gateway";
+
+/** The VirtualServer's routes that hand each gateway path to its VirtualServerRoute in the gateway's namespace. */
+function delegatedGatewayRoutes(namespace: string): Record<string, unknown>[] {
+  return GATEWAY_ROUTE_PATHS.map((path) => ({ path, route: `${namespace}/${gatewayRouteObjectName(path)}` }));
+}
+
+/**
+ * When the gateway runs in a namespace of its own, one VirtualServerRoute per gateway path in THAT namespace, each
+ * with the gateway's Service as its upstream and the path as its one subroute (same path and match type as the
+ * VirtualServer's route: an exact route may delegate to exactly one subroute of the same path, a prefix route to
+ * subroutes under it, and several VirtualServer paths may share one route object only when all are regexes:
+ * pkg/apis/configuration/validation/virtualserver.go validateVirtualServerRouteSubroutes, nginx/kubernetes-ingress
+ * v5.5.4). Why not an upstream "namespace/service" in the VirtualServer: v5.5.4 accepts that form (PR #8453, since
+ * v5.3.0) but only re-reads the endpoints of a VirtualServer's own-namespace Services when they change
+ * (internal/k8s/reference_checkers.go IsReferencedByVirtualServer; fixed on main by PR #9676, 2026-07-16, in no
+ * tag of the repository snapshot read 2026-12-07), so a gateway pod that restarts or scales would keep stale addresses in NGINX.
+ * The rate-limit Policy the subroutes name lives beside them (a policy reference defaults to its object's namespace).
+ */
+export function gatewayVirtualServerRoutes(v: {
+  readonly host: string;
+  readonly gateway: GatewayRoute;
+  readonly maxBodySize: string;
+  readonly timeoutSeconds: number;
+}): { name: string; spec: Record<string, unknown> }[] {
+  const upstream = gatewayUpstream(v.gateway, v.maxBodySize, `${v.timeoutSeconds}s`);
+  return GATEWAY_ROUTE_PATHS.map((path) => ({
+    name: gatewayRouteObjectName(path),
+    spec: {
+      ingressClassName: INGRESS_CLASS,
+      host: v.host,
+      upstreams: [upstream],
+      subroutes: [gatewayLocation(path, v.maxBodySize)],
+    },
+  }));
 }

@@ -2,6 +2,16 @@ import { dialectNamed } from "../../serving/dialects";
 import { adapterFor } from "../../serving/engines";
 import { servedDims } from "../../serving/context";
 import type { Rule, RuleProblem } from "./types";
+import { NAMESPACE_POD_SECURITY } from "../../k8s/namespaces";
+
+/** Namespaces the gateway must not share: the stack's own (their Pod Security level and policies are not the gateway's) and Kubernetes'. */
+const TAKEN_NAMESPACES = [
+  ...Object.keys(NAMESPACE_POD_SECURITY),
+  "default",
+  "kube-system",
+  "kube-public",
+  "kube-node-lease",
+];
 
 /**
  * Gateway rules: aliases name models of one task; embedding aliases switch whole (vectors of two models cannot
@@ -14,6 +24,12 @@ export const gatewayRules: Rule = (config) => {
   const models = config.models;
   if (!g || !models || !g.enabled) return out;
   const byName = new Map(models.filter(Boolean).map((m) => [m.name, m]));
+  if (TAKEN_NAMESPACES.includes(g.namespace))
+    out.push({
+      path: ["gateway", "namespace"],
+      value: g.namespace,
+      message: `is a namespace another part of the stack (or Kubernetes) uses; the gateway, its Redis and the canary need their own, which enforces Pod Security restricted. Fix: use e.g. "retrieval-gateway" (the default), not one of ${TAKEN_NAMESPACES.join(", ")}.`,
+    });
 
   for (const [alias, a] of Object.entries(g.aliases)) {
     const at = (...p: PropertyKey[]) => ["gateway", "aliases", alias, ...p];
