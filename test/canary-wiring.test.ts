@@ -162,9 +162,11 @@ describe("every stack deploys the canary after the models, from the verifier ima
         )!;
         const targets = JSON.parse(cm.inputs.data["canary.json"]).targets as { kind: string; url: string }[];
         expect(new Set(targets.map((t) => t.kind))).toEqual(new Set(["gateway"]));
+        // The gateway's own namespace (gateway.namespace), where the canary runs too.
         expect(new Set(targets.map((t) => t.url))).toEqual(
-          new Set(["http://retrieval-gateway.retrieval.svc.cluster.local"]),
+          new Set(["http://retrieval-gateway.retrieval-gateway.svc.cluster.local"]),
         );
+        expect(deployment!.inputs.metadata.namespace).toBe("retrieval-gateway");
       },
       60_000,
     );

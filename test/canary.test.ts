@@ -279,10 +279,13 @@ describe("QualityCanary component", () => {
     // A scale-to-zero model is still skipped outside its hours: the gateway would wake it as any caller does.
     expect(config.targets[1]!.scaleToZero).toBe(true);
     const np = r.objects("NetworkPolicy")[0]!;
-    expect(JSON.stringify(np.spec.egress)).toContain('"kubernetes.io/metadata.name":"gateway"');
+    // Out to the gateway's namespace only: through the gateway the canary never calls an engine itself.
+    expect(np.spec.egress[1]).toEqual({
+      to: [{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "gateway" } } }],
+    });
   });
 
-  it("is scraped by a ServiceMonitor selecting its Service, and only Prometheus' namespace may reach the metrics port", async () => {
+  it("is scraped by a ServiceMonitor selecting its Service, and only Prometheus' pods may reach the metrics port", async () => {
     const r = await render();
     const svc = r.objects("Service")[0]!;
     const sm = r.objects("ServiceMonitor")[0]!;
@@ -291,7 +294,12 @@ describe("QualityCanary component", () => {
     const np = r.objects("NetworkPolicy")[0]!;
     expect(np.spec.ingress).toEqual([
       {
-        from: [{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "monitoring" } } }],
+        from: [
+          {
+            namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "monitoring" } },
+            podSelector: { matchLabels: { "app.kubernetes.io/name": "prometheus" } },
+          },
+        ],
         ports: [{ protocol: "TCP", port: 9464 }],
       },
     ]);

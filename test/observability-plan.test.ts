@@ -15,7 +15,7 @@ describe("plan.md lists the quality canary and the log stack", () => {
   it("prod: canary schedule and thresholds per model, logs kept 30 days in S3 with an IRSA role", async () => {
     const md = await planMd("prod");
     expect(md).toMatch(
-      /^- Quality canary: \*\*deployed\*\* \(Deployment `quality-canary` in `retrieval`\); every 300 s ± 30 s: health, embed\/rerank sanity, MRR@10 and NDCG@10/m,
+      /^- Quality canary: \*\*deployed\*\* \(Deployment `quality-canary` in `retrieval-gateway`\); every 300 s ± 30 s: health, embed\/rerank sanity, MRR@10 and NDCG@10/m,
     );
     expect(md).toMatch(/^\| `qwen3-reranker` \| 0\.75 \| 15m \| always checked \|$/m);
     expect(md).toMatch(

@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { DnsLabel, PositiveInt, type Environment } from "./common";
 import { ImageRef, safeString, safeUrl } from "./formats";
+import { fixMessage } from "./errors";
 
 /**
  * The retrieval gateway (docs/gateway.md): one base URL for every model of the stack, with API keys, limits,
@@ -178,8 +179,10 @@ export const GatewaySchema = z.strictObject({
   namespace: z
     .string()
     .regex(/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/, {
-      message:
-        'is not a Kubernetes namespace name (lowercase letters, digits and "-", at most 63). Write e.g. "retrieval-gateway"',
+      message: fixMessage(
+        'is not a Kubernetes namespace name (lowercase letters, digits and "-", at most 63 characters)',
+        'write e.g. "retrieval-gateway"',
+      ),
     })
     .default("retrieval-gateway")
     .meta({
