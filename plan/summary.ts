@@ -5,6 +5,7 @@ import { markdownTable } from "./markdown";
 import { policySummary } from "./summary-policy";
 import { gpuSummary } from "./summary-gpu";
 import { costSummary } from "./summary-cost";
+import { limitStoreSummary } from "./summary-limit-store";
 import { observabilitySummary } from "./summary-observability";
 import { canaryAndLogsSummary } from "./summary-canary-logs";
 import { servingSummary } from "./summary-serving";
@@ -119,6 +120,7 @@ export const SUMMARY_SECTIONS: SummarySection[] = [
   models,
   servingSummary,
   gpuSummary,
+  limitStoreSummary,
   costSummary,
   modelFitSummary,
   images,
