@@ -20,6 +20,17 @@ function calls(base: string, m: RuntimeConfig["models"][number]): string[] {
   ];
 }
 
+/** The rendered Namespace's enforced Pod Security level and pinned version, as the API server will read them. */
+function nsLevel(
+  objects: readonly { kind?: string; metadata?: { name?: string; labels?: Record<string, string> } }[],
+  name: string,
+): string {
+  const labels = objects.find((o) => o.kind === "Namespace" && o.metadata?.name === name)?.metadata?.labels ?? {};
+  const level = labels["pod-security.kubernetes.io/enforce"];
+  const version = labels["pod-security.kubernetes.io/enforce-version"];
+  return level ? `**${level}** enforced${version ? ` at ${version}` : ""}` : "not created by this program";
+}
+
 /** plan.md "Gateway": the one URL, how it is deployed, and a call per model (docs/gateway.md). */
 export const gatewaySummary: SummarySection = ({ config, plan }) => {
   const g = config.gateway;
@@ -36,6 +47,7 @@ export const gatewaySummary: SummarySection = ({ config, plan }) => {
     "",
     `- One base URL for every model: **${base}** (OpenAI clients: \`${base}/v1\`; Cohere/Jina rerank: \`${base}/v2/rerank\`, \`${base}/v1/rerank\`). Keys are checked by the gateway; \`export RETRIEVAL_API_KEY=<one of apiKeys>\`.`,
     `- ${replicas} replica(s)${replicas > 1 ? " spread over zones, PDB" : ""}, up to ${Math.max(replicas, g.maxReplicas)} (${config.observability.enabled ? "KEDA on request rate and in-flight requests" : "HPA on CPU"}); limits ${redis === "deploy" ? (config.cluster.mode === "eks" ? `in ElastiCache (${LIMIT_STORE.engine} ${LIMIT_STORE.engineVersion}, ${LIMIT_STORE.nodes} x ${LIMIT_STORE.nodeType}, Multi-AZ failover, TLS, AUTH token; cost under "Gateway limit store")` : `in Redis (\`${REDIS_IMAGE}\`, in the cluster, append-only file on a PVC)`) : redis === "external" ? "in an external Redis" : "in memory (one replica)"}, store down: ${g.redis.onDown === "fail-open" ? "fail-open (per-replica limits in memory)" : "fail-closed (503)"}.`,
+    `- Namespace \`${g.namespace}\` (the gateway${redis === "deploy" && config.cluster.mode !== "eks" ? ", its Redis" : ""}${config.observability.enabled && config.observability.canary.enabled ? ", the quality canary" : ""}): Pod Security ${nsLevel(plan.objects, g.namespace)}; the engines stay in their own (docs/gateway.md#namespaces).`,
     `- Default limits per key: ${g.limits.requestsPerSecond} req/s, burst ${g.limits.burst}${g.limits.dailyInputTokens ? `, ${g.limits.dailyInputTokens} input tokens/day` : ""}${g.limits.dailyDocuments ? `, ${g.limits.dailyDocuments} documents/day` : ""}; named keys: ${Object.keys(g.keys).length ? Object.keys(g.keys).join(", ") : "none"} (plus secrets.apiKeys as api-key-N)${g.jwt ? `; JWT from ${g.jwt.issuer}` : ""}. Playground: ${playgroundEnabled(g, config.environment) ? `${base}/playground` : "off"}.`,
   ];
   const aliases = Object.entries(g.aliases);

@@ -67,6 +67,14 @@ describe.each(STACKS)("%s: the gateway's own namespace", (stack) => {
       expect(ns.metadata.labels[`${PSA}${mode}`], mode).toBe("restricted");
       expect(ns.metadata.labels[`${PSA}${mode}-version`], mode).toBe(`v${minor}`);
     }
+    // plan.md says so in its Gateway section.
+    const { out } = await sharedPlan(stack);
+    expect(fs.readFileSync(path.join(out, "plan.md"), "utf8")).toMatch(
+      new RegExp(
+        `^- Namespace \`${GW}\` \\(the gateway.*\\): Pod Security \\*\\*restricted\\*\\* enforced at v${minor.replace(".", "\\.")};`,
+        "m",
+      ),
+    );
     // The engines' namespace stays privileged (the weight cache is a hostPath).
     expect(find(await objs, "Namespace", MODELS_NAMESPACE)!.metadata.labels[`${PSA}enforce`]).toBe("privileged");
   }, 240_000);
