@@ -12,7 +12,12 @@ import { admits, type NetworkPolicyObject, type PodRef } from "./fixtures/networ
 import { restrictedViolations, type PodSpecLike } from "../components/k8s/pod-security";
 import { INGRESS_CONTROLLER_PODS, MODELS_NAMESPACE, PROMETHEUS_PODS } from "../components/k8s/namespaces";
 import { DEFAULT_EKS_KUBERNETES_VERSION } from "../components/versions";
-import { GATEWAY_ROUTE_PATHS, gatewayRouteObjectName } from "../components/ingress/nginx-ingress/objects";
+import {
+  GATEWAY_ROUTE_PATHS,
+  gatewayRouteObjectName,
+  gatewayVirtualServerRoutes,
+} from "../components/ingress/nginx-ingress/objects";
+import { LOCAL_SCHEMAS } from "../plan/schemas";
 
 type Obj = {
   apiVersion: string;
@@ -302,5 +307,35 @@ describe("gateway.namespace", () => {
     expect(
       parseStack("prod", (raw) => void (raw.gateway = { ...raw.gateway, namespace: "api-front" })).gateway.namespace,
     ).toBe("api-front");
+  });
+});
+
+describe("VirtualServerRoute schema (plan validation)", () => {
+  const schema = LOCAL_SCHEMAS["k8s.nginx.org/v1/VirtualServerRoute"]!;
+  const [first] = gatewayVirtualServerRoutes({
+    host: "api.example.com",
+    gateway: { service: { name: GW, port: 80, namespace: GW }, rateLimit: { requestsPerSecond: 10, burst: 20 } },
+    maxBodySize: "32m",
+    timeoutSeconds: 60,
+  });
+  const vsr = (spec: Record<string, unknown>) => ({
+    apiVersion: "k8s.nginx.org/v1",
+    kind: "VirtualServerRoute",
+    metadata: { name: first!.name, namespace: GW },
+    spec,
+  });
+
+  it("accepts what the driver renders and refuses what the controller would refuse", () => {
+    expect(schema.safeParse(vsr(first!.spec)).success).toBe(true);
+    const sub = (first!.spec.subroutes as Record<string, unknown>[])[0]!;
+    // A subroute may not delegate again, and must name a declared upstream.
+    expect(schema.safeParse(vsr({ ...first!.spec, subroutes: [{ ...sub, route: "other/route" }] })).success).toBe(
+      false,
+    );
+    expect(
+      schema.safeParse(vsr({ ...first!.spec, subroutes: [{ ...sub, action: { proxy: { upstream: "missing" } } }] }))
+        .success,
+    ).toBe(false);
+    expect(schema.safeParse(vsr({ ...first!.spec, upstreams: [] })).success).toBe(false);
   });
 });
