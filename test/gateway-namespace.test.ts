@@ -138,8 +138,11 @@ describe.each(STACKS)("%s: the gateway's own namespace", (stack) => {
     expect(dep.spec.template.spec.serviceAccountName).toBe(`${GW}-discovery`);
     // The route table reaches every engine by its full Service name in the models' namespace.
     const table = JSON.parse(all.find((o) => o.kind === "ConfigMap" && o.metadata.name === GW)!.data["config.json"]);
-    for (const m of table.models)
+    for (const m of table.models) {
       expect(m.upstreams, m.name).toEqual([`http://${m.name}.${MODELS_NAMESPACE}.svc.cluster.local`]);
+      // ...and reads its EndpointSlices there, where the Role allows it.
+      expect(m.discovery, m.name).toMatchObject({ namespace: MODELS_NAMESPACE, service: m.name });
+    }
   }, 240_000);
 
   it("metrics and autoscaling read the gateway's namespace: ServiceMonitor, its ScaledObject, the models' wake trigger", async () => {
