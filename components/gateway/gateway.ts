@@ -33,7 +33,10 @@ export interface GatewayArgs {
   readonly environment: Environment;
   readonly gateway: GatewayConfig;
   readonly models: readonly ModelConfig[];
-  /** Namespace of the gateway and its counter store. Default: the models' namespace. */
+  /**
+   * Namespace of the gateway and its counter store. Default: the models' namespace; the stack gives it one of its
+   * own that enforces Pod Security restricted (config gateway.namespace, docs/gateway.md#namespaces).
+   */
   readonly namespace?: string;
   /** Namespace of the models (their EndpointSlices are read there). Default: "retrieval" (MODELS_NAMESPACE). */
   readonly modelsNamespace?: string;
@@ -126,7 +129,7 @@ export function hashedKeys(
  * counter store for the limits when more than one replica may share them. Objects are planned by plan.ts.
  */
 export class Gateway extends pulumi.ComponentResource {
-  /** In-cluster base URL, e.g. http://retrieval-gateway.retrieval.svc.cluster.local. */
+  /** In-cluster base URL, e.g. http://retrieval-gateway.retrieval-gateway.svc.cluster.local. */
   readonly url: pulumi.Output<string>;
   /** Name of the Service (the ingress routes to it). */
   readonly serviceName: string;

@@ -49,7 +49,7 @@ export interface QualityCanaryArgs {
   readonly apiKey?: pulumi.Output<string>;
   /**
    * Namespace of the canary. Default MODELS_NAMESPACE: the engines' NetworkPolicies admit pods there that carry
-   * ENGINE_CLIENT_LABEL. The pod does NOT carry VERIFIER_POD_LABEL: it never counts as demand for a scale-to-zero model.
+   * ENGINE_CLIENT_LABEL. The stack runs it in the gateway's namespace when it calls through the gateway. The pod does NOT carry VERIFIER_POD_LABEL: it never counts as demand for a scale-to-zero model.
    */
   readonly namespace?: string;
   /** Each model's fingerprint target with its recorded fingerprint, by model name (Verification.fingerprintTargets). */
