@@ -9,6 +9,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { verifyTarget } from "../images/verifier/src/verify";
+import { main } from "../images/verifier/src/cli";
 import { edgeChecks } from "../images/verifier/src/checks/edge";
 import { EngineClient } from "../images/verifier/src/client";
 import { routedDialect } from "../images/verifier/src/routed";
@@ -18,6 +19,7 @@ import { dialectNamed } from "../components/serving/dialects";
 import {
   DEFAULT_PUBLIC_PATH_LIMITS,
   VerifyTargetSchema,
+  type PublicEdge,
   type PublicEdgeInput,
   type VerifyOptions,
   type VerifyTargetInput,
@@ -31,6 +33,12 @@ import { NGINX_TOOL, startNginx, stopNginx } from "./fixtures/nginx-process";
 import { EVERY_ENGINE, KEYS, PROD_INGRESS, ingressConfig } from "./fixtures/ingress";
 import { startFakeServer, type FakeServer } from "./fixtures/engine-server";
 import { describeWithTool } from "./fixtures/tools";
+import * as pulumi from "@pulumi/pulumi";
+import * as k8s from "@pulumi/kubernetes";
+import { OfflineRuntime } from "../plan/offline";
+import { VerificationSchema } from "../components/config";
+import { Verification } from "../components/verification";
+import { JOB_CONFIG_KEY } from "../components/contracts/stack-outputs";
 import { freePort } from "./free-port";
 
 const MODEL = EVERY_ENGINE[0]!; // bge-large-zh on SGLang, embed
@@ -41,7 +49,7 @@ const INGRESS = ingressConfig({
 });
 const ROUTE = routeTable([MODEL], INGRESS)[0]!;
 /** What the project says this ingress enforces (one controller pod locally, keys checked). */
-const EDGE: PublicEdgeInput = nginxIngressController.enforcedLimits({
+const EDGE: PublicEdge = nginxIngressController.enforcedLimits({
   environment: "local",
   ingress: INGRESS,
   routes: [ROUTE],
@@ -173,6 +181,46 @@ describe("what the ingress says it enforces", () => {
   });
 });
 
+describe("the Verification component", () => {
+  it("prod: the public-path run carries each route's limits, the in-cluster Job none", async () => {
+    const runtime = await OfflineRuntime.start({ stack: "edge" });
+    new Verification("verification", {
+      provider: new k8s.Provider("k8s", {}),
+      environment: "prod",
+      verification: VerificationSchema.parse({
+        mode: "job",
+        image: "ghcr.io/acme/verifier:1",
+        publicPathLimits: { maxSeconds: 5 },
+      }),
+      targets: [
+        {
+          model: MODEL,
+          url: "http://bge-large-zh.retrieval.svc:8000",
+          publicUrl: `https://retrieval.example.com${ROUTE.publicPath}`,
+          edge: EDGE,
+        },
+      ],
+      apiKey: pulumi.secret("sk-offline-test-key-0123456789"),
+    });
+    await runtime.settle();
+    const local = runtime.resources.find((r) => r.type === "pulumi-nodejs:dynamic/verification:LocalVerification")!;
+    const inputs = local.inputs as { targets: Record<string, unknown>[]; options: Record<string, unknown> };
+    expect(inputs.targets[0]).toMatchObject({ route: ROUTE.publicPath, edge: EDGE });
+    expect(inputs.options.publicPathLimits).toEqual({
+      bodySize: true,
+      rateLimit: true,
+      maxRequests: 3000,
+      maxSeconds: 5,
+    });
+    const config = runtime.resources.find(
+      (r) => r.type === "kubernetes:core/v1:ConfigMap" && r.name.startsWith("verification"),
+    )!;
+    const job = JSON.parse((config.inputs as { data: Record<string, string> }).data[JOB_CONFIG_KEY]!);
+    expect(job.targets[0]).not.toHaveProperty("edge");
+    expect(job.targets[0].url).toBe("http://bge-large-zh.retrieval.svc:8000");
+  });
+});
+
 describeWithTool(NGINX_TOOL, "public-path limits against the real nginx", () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "rs-edge-"));
   let engine: FakeServer;
@@ -212,6 +260,45 @@ describeWithTool(NGINX_TOOL, "public-path limits against the real nginx", () => 
     // Every request the engine saw carried the model's small, valid calls of the other checks; no probe body.
     expect(engine.log.every((r) => r.path.startsWith("/v1/") || r.path === "/health")).toBe(true);
     expect(engine.log.filter((r) => JSON.stringify(r.body ?? "").includes("ping"))).toEqual([]);
+  }, 60_000);
+
+  it("verify --stack-outputs runs them on the public path; --no-limit-checks skips both", async () => {
+    const nginx = await nginxFor(dir, engine);
+    started.push(nginx.process);
+    const outputs = JSON.stringify({
+      verification: {
+        options: { requests: 4, concurrency: 1, timeoutSeconds: 30, requestTimeoutSeconds: 5, maxRetries: 0 },
+        targets: [
+          {
+            ...target("http://bge-large-zh.retrieval.svc:8000"),
+            route: undefined,
+            publicUrl: `${nginx.url}${ROUTE.publicPath}`,
+          },
+        ],
+      },
+      verificationApiKey: KEYS[0],
+    });
+    const run = async (...extra: string[]) => {
+      let out = "";
+      const code = await main(["verify", "--stack-outputs", "-", "--quiet", "--json", ...extra], {
+        stdout: (t) => (out += t),
+        stderr: () => {},
+        env: {},
+        stdin: () => outputs,
+      });
+      const report = JSON.parse(out) as { targets: { checks: CheckResult[] }[] };
+      return { code, rows: report.targets[0]!.checks };
+    };
+    const on = await run();
+    expect(on.code).toBe(0);
+    expect(row(on.rows, "edge.body-limit").status).toBe("pass");
+    expect(row(on.rows, "edge.rate-limit").status).toBe("pass");
+    const off = await run("--no-limit-checks");
+    expect(off.code).toBe(0);
+    expect(row(off.rows, "edge.body-limit").status).toBe("skip");
+    expect(row(off.rows, "edge.rate-limit").status).toBe("skip");
+    // --in-cluster: no ingress in between, so no edge to check (the Service URL is not reachable here: not run).
+    expect(targetsFromStackOutputs(JSON.parse(outputs), true).targets[0]).not.toHaveProperty("edge");
   }, 60_000);
 
   it("fails, naming the limit and the fix, when the ingress lets a body over the configured limit through", async () => {
