@@ -286,6 +286,7 @@ const verifier = new Verification(
       model: config.models[i]!,
       url: m.url,
       publicUrl: ingress.urls[m.modelName],
+      edge: ingress.limits[m.modelName],
       startupBudgetSeconds: m.pod.startupBudgetSeconds,
     })),
     apiKey: secrets.apiKeys?.apply((keys) => keys[0] ?? ""),
@@ -296,6 +297,7 @@ const verifier = new Verification(
           gateway: {
             url: gateway.url,
             publicUrl: ingress.gatewayUrl,
+            edge: ingress.gatewayLimits,
             models: config.models.map((m) => m.name),
             ...(verificationKey ? { apiKey: verificationKey } : {}),
           },

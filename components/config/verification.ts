@@ -58,6 +58,34 @@ export const VerificationSchema = z.strictObject({
     description:
       "With mode job: after the in-cluster Job, call every model again through the public path (the NLB, TLS, the ingress's routes, keys and limits, the gateway's public URL) from the machine running `pulumi up`; a failure fails the deploy. Default: true in prod (its deploy runner reaches the endpoint), false elsewhere.",
   }),
+  publicPathLimits: z
+    .strictObject({
+      bodySize: z.boolean().default(true).meta({
+        description:
+          "On the public path, announce a body just over each route's maxBodySize: the ingress must answer its own 413 from the headers (the body is not uploaded, the engine never sees it).",
+      }),
+      rateLimit: z.boolean().default(true).meta({
+        description:
+          "On each model's public route, a short burst under a throw-away key must get the ingress's own 429 (with Retry-After) before the configured rate and burst are used up; the requests it admits are refused as unauthorized, so no engine sees them. Then it waits until the limit clears.",
+      }),
+      maxRequests: PositiveInt.max(20000)
+        .default(3000)
+        .meta({ description: "Most requests one rate-limit burst sends (it stops at the first 429)." }),
+      maxSeconds: bounded({
+        min: 1,
+        max: 120,
+        unit: " s",
+        tooLow: "is below 1 s: too short to outrun any rate limit",
+        tooHigh: "a burst that long is a load test, not a check",
+      })
+        .default(20)
+        .meta({ description: "Longest the burst, and then the wait for the limit to clear, may take (each)." }),
+    })
+    .default({ bodySize: true, rateLimit: true, maxRequests: 3000, maxSeconds: 20 })
+    .meta({
+      description:
+        "Checks that the ingress enforces its body-size and rate limits on the public path (local mode and publicPath only). Turn one off for an endpoint you cannot burst.",
+    }),
   fingerprint: z
     .strictObject({
       enabled: z.boolean().default(true).meta({ description: "Record and compare each model's fingerprint." }),

@@ -27,6 +27,7 @@ export const StackVerificationSchema = z.object({
     requestTimeoutSeconds: true,
     maxRetries: true,
     quality: true,
+    publicPathLimits: true,
   }),
   targets: z.array(StackTargetSchema),
 });
@@ -57,11 +58,13 @@ export function targetsFromStackOutputs(
     throw new Error(
       `stack outputs: "${STACK_OUTPUT_KEY}" is not what this version expects: ${parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")}`,
     );
-  const targets = parsed.data.targets.map(({ publicUrl, ...t }) => {
+  const targets = parsed.data.targets.map(({ publicUrl, edge, ...t }) => {
+    // The ingress's limits are checked on the public path only: in-cluster calls never pass it.
     if (inCluster || !publicUrl) return t;
-    if (t.kind === "gateway") return { ...t, url: publicUrl };
+    const limits = edge ? { edge } : {};
+    if (t.kind === "gateway") return { ...t, ...limits, url: publicUrl };
     const u = new URL(publicUrl);
-    return { ...t, url: u.origin, route: u.pathname };
+    return { ...t, ...limits, url: u.origin, route: u.pathname };
   });
   // Without --show-secrets Pulumi prints "[secret]": not a key.
   const secret = (name: string) => {

@@ -19,6 +19,61 @@ export interface RetryPolicy {
 /** The dialect of gateway targets: the gateway answers in OpenAI/Cohere shapes (components/serving/dialects/openai.ts). */
 export const GATEWAY_DIALECT = "openai";
 
+/** One answer the ingress gives itself (an error page): status, JSON body, headers it must carry. */
+export const EdgePageSchema = z.strictObject({
+  status: z.number().int().min(100).max(599),
+  body: z.unknown(),
+  /** Header names the answer carries (e.g. Retry-After). */
+  headers: z.array(z.string().min(1)).readonly().default([]),
+});
+export type EdgePage = z.infer<typeof EdgePageSchema>;
+
+/**
+ * What the ingress in front of a public-path target is configured to enforce, and the pages it answers with (the
+ * Ingress component's `limits`), so the verifier can prove it on the public path: a body just over `maxBodySize`
+ * gets the `tooLarge` page, a short burst over the rate gets the `rateLimit.page`. Absent on in-cluster targets
+ * (nothing stands between them and the engine).
+ */
+export const PublicEdgeSchema = z.strictObject({
+  /** The route's body limit as configured (NGINX size: "32m", or bytes such as "2000000"). */
+  maxBodySize: z.string().regex(/^\d+[kKmMgG]?$/, { message: 'must be an NGINX size such as "32m"' }),
+  /** The same limit in bytes. */
+  maxBodyBytes: z.number().int().positive(),
+  /** The ingress's answer to a body over the limit. */
+  tooLarge: EdgePageSchema,
+  /**
+   * The route's rate limit, summed over the controller replicas as they enforce it (each counts its own share),
+   * and what it counts by. Absent where the ingress answers no 429 of its own (the gateway's paths: the gateway
+   * answers its per-key limits itself).
+   */
+  rateLimit: z
+    .strictObject({
+      /** Requests per second all replicas together admit for one key. */
+      requestsPerSecond: z.number().positive(),
+      /** Requests all replicas together admit at once on top of the rate. */
+      burst: z.number().int().min(0),
+      /** Controller replicas, each with its own counter (the bound adds one request per replica). */
+      replicas: z.number().int().positive(),
+      /** Counted per API key (the Authorization header) rather than per client address. */
+      perKey: z.boolean(),
+      /** The ingress's answer over the limit. */
+      page: EdgePageSchema,
+    })
+    .optional(),
+});
+export type PublicEdge = z.infer<typeof PublicEdgeSchema>;
+export type PublicEdgeInput = z.input<typeof PublicEdgeSchema>;
+
+/** The public-path limit checks (verification.publicPathLimits): what runs, and its bounds. */
+export interface PublicPathLimitOptions {
+  readonly bodySize: boolean;
+  readonly rateLimit: boolean;
+  /** Most requests one rate-limit burst may send. */
+  readonly maxRequests: number;
+  /** Longest the burst and the wait for the limit to clear may take, each. */
+  readonly maxSeconds: number;
+}
+
 /**
  * One model behind one endpoint, as the checks need it. Plain JSON: the program writes these into the Job's
  * ConfigMap and the dynamic resource's inputs, the CLI builds them from flags or stack outputs. No secrets:
@@ -76,6 +131,8 @@ export const VerifyTargetSchema = z.strictObject({
   fingerprint: FingerprintTargetSchema.optional(),
   /** The working hours of a scale-to-zero model (autoscaling.activeHours), named when the wake-up times out. */
   activeHours: ActiveHoursSchema.optional(),
+  /** The ingress's limits on the public path to this target (public-path targets only): the edge.* checks prove them. */
+  edge: PublicEdgeSchema.optional(),
 });
 export type VerifyTarget = z.infer<typeof VerifyTargetSchema>;
 export type VerifyTargetInput = z.input<typeof VerifyTargetSchema>;
@@ -93,6 +150,15 @@ export type VerifyOptions = Pick<
   readonly checkLoadGenerator?: boolean;
   /** Wake-up phase of scale-to-zero targets: time between health polls, and between "still waiting" lines (tests shorten them). */
   readonly wake?: { readonly pollMs?: number; readonly progressEveryMs?: number };
+  /** The edge.* checks of public-path targets (default: DEFAULT_PUBLIC_PATH_LIMITS). */
+  readonly publicPathLimits?: PublicPathLimitOptions;
+};
+
+export const DEFAULT_PUBLIC_PATH_LIMITS: PublicPathLimitOptions = {
+  bodySize: true,
+  rateLimit: true,
+  maxRequests: 3000,
+  maxSeconds: 20,
 };
 
 export const DEFAULT_OPTIONS: VerifyOptions = {

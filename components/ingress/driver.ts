@@ -8,6 +8,7 @@ import type * as k8s from "@pulumi/kubernetes";
 import type { Environment } from "../config/common";
 import type { IngressConfig } from "../config/ingress";
 import type { GatewayRoute, ModelRoute } from "./routes";
+import type { EdgePage } from "./responses";
 
 export interface ControllerInstallArgs {
   readonly parent: pulumi.Resource;
@@ -67,4 +68,36 @@ export interface IngressControllerDriver {
   /** Publishes the routes with auth, rate limits, body size, timeouts and TLS; returns the created resources. */
   publish(args: ControllerPublishArgs): pulumi.Resource[];
   readonly metrics: IngressControllerMetrics;
+  /**
+   * What the published objects make the controller enforce on each model route (by model name) and on the
+   * gateway's paths: body size and the rate limit summed over its pods. The post-deploy checks prove it on the
+   * public path.
+   */
+  enforcedLimits(args: EnforcedLimitsArgs): { routes: Record<string, RouteLimits>; gateway: RouteLimits };
+}
+
+/** What the ingress enforces on one public path, and the pages it answers with (the verifier's edge.* checks). */
+export interface RouteLimits {
+  /** Body limit as configured (NGINX size), and in bytes. */
+  readonly maxBodySize: string;
+  readonly maxBodyBytes: number;
+  readonly tooLarge: EdgePage;
+  /** Absent where the ingress answers no 429 of its own (the gateway's paths). */
+  readonly rateLimit?: {
+    /** Summed over the controller pods, each of which counts its own share. */
+    readonly requestsPerSecond: number;
+    readonly burst: number;
+    readonly replicas: number;
+    /** Counted per API key rather than per client address. */
+    readonly perKey: boolean;
+    readonly page: EdgePage;
+  };
+}
+
+export interface EnforcedLimitsArgs {
+  readonly environment: Environment;
+  readonly ingress: IngressConfig;
+  readonly routes: readonly ModelRoute[];
+  /** API keys are checked (limits count per key), else per client address. */
+  readonly auth: boolean;
 }

@@ -9,6 +9,7 @@ import { gatewayRoute, publicBaseUrl, publicHost, routeTable } from "./routes";
 import { installCertManager, issueCertificate } from "./tls";
 import { usesCertManager } from "../k8s/cert-manager";
 import { serviceExposure } from "./exposure";
+import type { RouteLimits } from "./driver";
 
 export interface IngressArgs {
   readonly provider: k8s.Provider;
@@ -34,6 +35,10 @@ export class Ingress extends pulumi.ComponentResource {
   readonly urls: Record<string, pulumi.Output<string>> = {};
   /** The gateway's public base URL (OpenAI clients: this + "/v1"), when the stack runs one. */
   readonly gatewayUrl?: pulumi.Output<string>;
+  /** What the ingress enforces on each model's public route, by model name (the post-deploy checks prove it). */
+  readonly limits: Record<string, RouteLimits> = {};
+  /** What it enforces on the gateway's public paths, when the stack runs the gateway. */
+  readonly gatewayLimits?: RouteLimits;
 
   constructor(name: string, args: IngressArgs, opts?: pulumi.ComponentResourceOptions) {
     super("retrieval-stack:ingress:Ingress", name, {}, opts);
@@ -122,6 +127,9 @@ export class Ingress extends pulumi.ComponentResource {
     const base = publicBaseUrl(environment, ingress);
     for (const r of routes) this.urls[r.model] = pulumi.output(`${base}${r.publicPath}`);
     if (args.gateway) this.gatewayUrl = pulumi.output(base);
+    const enforced = controller.enforcedLimits({ environment, ingress, routes, auth: args.apiKeys !== undefined });
+    Object.assign(this.limits, enforced.routes);
+    if (args.gateway) this.gatewayLimits = enforced.gateway;
     this.registerOutputs({ urls: this.urls });
   }
 }

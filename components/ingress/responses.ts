@@ -84,3 +84,14 @@ export function notFound(): EdgeResponse {
 export function escapedBody(r: EdgeResponse): string {
   return JSON.stringify(r.body).replace(/\\/g, "\\\\").replace(/"/g, '\\"');
 }
+
+/** An answer as the post-deploy checks compare it: status, JSON body, the header names it carries. */
+export interface EdgePage {
+  readonly status: number;
+  readonly body: EdgeResponse["body"];
+  readonly headers: readonly string[];
+}
+
+export function edgePage(r: EdgeResponse): EdgePage {
+  return { status: r.status, body: r.body, headers: r.headers.map((h) => h.name) };
+}

@@ -20,6 +20,7 @@ import {
   type StackTarget,
   type StackVerification,
 } from "../contracts/stack-outputs";
+import type { PublicEdge } from "../contracts/verify-target";
 import { localVerificationProvider } from "./provider";
 import { ProjectImage, VERIFIER_IMAGE } from "../build/project-image";
 import { GATEWAY_DIALECT } from "../contracts/verify-target";
@@ -37,6 +38,8 @@ export interface VerificationTarget {
    * startup budget any model gets (STARTUP_MAX_SECONDS).
    */
   readonly startupBudgetSeconds?: number;
+  /** What the ingress enforces on `publicUrl` (Ingress.limits): the public-path checks prove it. */
+  readonly edge?: PublicEdge;
 }
 
 /** The stack's gateway (components/gateway): one base URL for every model, checked with the OpenAI/Cohere shapes. */
@@ -52,6 +55,8 @@ export interface VerificationGateway {
   readonly models?: readonly string[];
   /** A key the gateway accepts, sent as `Authorization: Bearer`; default: args.apiKey. */
   readonly apiKey?: pulumi.Output<string>;
+  /** What the ingress enforces on the gateway's public paths (Ingress.gatewayLimits). */
+  readonly edge?: PublicEdge;
 }
 
 export interface VerificationArgs {
@@ -313,17 +318,22 @@ export class Verification extends pulumi.ComponentResource {
       requestTimeoutSeconds: v.requestTimeoutSeconds,
       maxRetries: v.maxRetries,
       quality: v.quality,
+      publicPathLimits: v.publicPathLimits,
     };
     const engineTargets = args.targets.map((t) =>
       pulumi.all([t.url, t.publicUrl]).apply(([url, publicUrl]) => ({
         ...targetFor(t.model, url, publicUrl, t.startupBudgetSeconds),
         ...(v.fingerprint.enabled ? { fingerprint: fingerprintTargetFor(t.model, v) } : {}),
+        ...(publicUrl && t.edge ? { edge: t.edge } : {}),
       })),
     );
     const gw = args.gateway;
     const gatewayTargets = gw
       ? viaGateway.map((m) =>
-          pulumi.all([gw.url, gw.publicUrl]).apply(([url, publicUrl]) => gatewayTargetFor(m, url, publicUrl)),
+          pulumi.all([gw.url, gw.publicUrl]).apply(([url, publicUrl]) => ({
+            ...gatewayTargetFor(m, url, publicUrl),
+            ...(publicUrl && gw.edge ? { edge: gw.edge } : {}),
+          })),
         )
       : [];
     // Engines first: a gateway failure then reads against engines already proven (or already failing).
@@ -415,7 +425,12 @@ export class Verification extends pulumi.ComponentResource {
         metadata: { name: jobName, namespace, labels },
         data: {
           [JOB_CONFIG_KEY]: targets.apply((ts) =>
-            JSON.stringify({ options, targets: ts.map(({ publicUrl: _p, ...t }) => t) } satisfies JobConfig, null, 2),
+            JSON.stringify(
+              // The Job calls in-cluster URLs: no ingress in between, so no edge limits to prove.
+              { options, targets: ts.map(({ publicUrl: _p, edge: _e, ...t }) => t) } satisfies JobConfig,
+              null,
+              2,
+            ),
           ),
         },
       },

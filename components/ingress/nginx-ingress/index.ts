@@ -3,7 +3,15 @@ import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
 import { profileOf } from "../../config/environments";
 import { childOptions, standardLabels } from "../../k8s/meta";
-import type { ControllerInstallArgs, ControllerPublishArgs, IngressControllerDriver } from "../driver";
+import type {
+  ControllerInstallArgs,
+  ControllerPublishArgs,
+  EnforcedLimitsArgs,
+  IngressControllerDriver,
+  RouteLimits,
+} from "../driver";
+import { edgePage, tooLarge } from "../responses";
+import { nginxSizeBytes, routeBodyLimit } from "../routes";
 import { serviceExposure } from "../exposure";
 import { INGRESS_CONTROLLER_PODS } from "../../k8s/namespaces";
 import { ingressControllerPolicySpec } from "../../k8s/network-policies";
@@ -24,6 +32,7 @@ import {
   VIRTUAL_SERVER_NAME,
   apiKeyPolicySpec,
   apiKeySecretData,
+  enforcedRouteLimit,
   gatewayVirtualServerRoutes,
   rateLimitPolicyName,
   rateLimitPolicySpec,
@@ -234,4 +243,27 @@ export const nginxIngressController: IngressControllerDriver = {
   install,
   publish,
   metrics: nginxIngressMetrics,
+  enforcedLimits,
 };
+
+function enforcedLimits(args: EnforcedLimitsArgs): { routes: Record<string, RouteLimits>; gateway: RouteLimits } {
+  const replicas = controllerReplicas(args);
+  const body = (size: string) => ({
+    maxBodySize: size,
+    maxBodyBytes: nginxSizeBytes(size),
+    tooLarge: edgePage(tooLarge(size)),
+  });
+  return {
+    routes: Object.fromEntries(
+      args.routes.map((r) => [
+        r.model,
+        {
+          ...body(routeBodyLimit(r, args.ingress.maxBodySize)),
+          rateLimit: enforcedRouteLimit(r, args.auth, replicas),
+        },
+      ]),
+    ),
+    // The gateway's paths: NGINX's body-size page only (the gateway answers its own 429s).
+    gateway: body(args.ingress.maxBodySize),
+  };
+}

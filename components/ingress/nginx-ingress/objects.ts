@@ -4,9 +4,10 @@
  * Field names from pkg/apis/configuration/v1/types.go and the Policy reference (docs.nginx.com, read 2026-11).
  * Pure builders: the driver turns them into resources, the tests read them.
  */
-import { escapedBody, notFound, rateLimited, tooLarge, unauthorized, type EdgeResponse } from "../responses";
+import { edgePage, escapedBody, notFound, rateLimited, tooLarge, unauthorized, type EdgeResponse } from "../responses";
 import { GATEWAY_PATHS, nginxRate, routeBodyLimit, type GatewayRoute, type ModelRoute } from "../routes";
 import { INGRESS_CLASS } from "./chart";
+import type { RouteLimits } from "../driver";
 
 export const VIRTUAL_SERVER_NAME = "retrieval-api";
 export const API_KEY_POLICY = "api-key";
@@ -110,6 +111,27 @@ export function rateLimitPolicySpec(
       rejectCode: 429,
       logLevel: "warn",
     },
+  };
+}
+
+/**
+ * What the controller pods enforce on one route, together: each pod counts its own zone at its share of the rate
+ * (controllerReplicaRate of the Policy's rate) with its share of the burst, so a key gets at most the sum. The
+ * post-deploy checks burst past this sum on the public path and must then see the route's 429 page.
+ */
+export function enforcedRouteLimit(
+  route: Pick<ModelRoute, "model" | "rateLimit">,
+  perKey: boolean,
+  replicas: number,
+): NonNullable<RouteLimits["rateLimit"]> {
+  const pods = Math.max(1, replicas);
+  const rate = controllerReplicaRate(policyRate(route.rateLimit.requestsPerSecond, pods), pods);
+  return {
+    requestsPerSecond: perSecond(rate) * pods,
+    burst: replicaBurst(route.rateLimit.burst, pods) * pods,
+    replicas: pods,
+    perKey,
+    page: edgePage(rateLimited(route.model)),
   };
 }
 

@@ -131,7 +131,11 @@ function workload(ctx: ModelContext): EngineWorkload {
     // (python/sglang/srt/entrypoints/http_server.py health_generate; environ.py
     // SGLANG_ENABLE_HEALTH_ENDPOINT_GENERATION, default true, set above so /health never degrades to a process
     // check). Read 2026-12-07 in the sgl-project/sglang file index (commit 0025436 and the newest copies): the
-    // pinned tag itself could not be fetched (the repository is over this workplace's size limit).
+    // pinned tag itself could not be fetched (the repository is over this workplace's size limit). Re-read the same
+    // day: at 0025436 `@app.get("/health")` and `@app.get("/health_generate")` decorate one handler, and that copy
+    // has no SGLANG_ENABLE_HEALTH_ENDPOINT_GENERATION branch at all (/health always runs the one-token request),
+    // so with the variable set to true both kinds of release behave alike. No copy of http_server.py readable here
+    // is tied to v0.5.10.post1 by a tag or a date.
     liveness: httpGet("/health", PORT),
     // Longer than SGLang's own 20 s check, and 5 failures 30 s apart: only a loop wedged for minutes is restarted,
     // never one long batch.

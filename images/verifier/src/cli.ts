@@ -13,6 +13,7 @@ import { DIALECTS, dialectNamed } from "../../../components/serving/dialects";
 import { formatReport, type VerificationReport } from "./report";
 import {
   DEFAULT_OPTIONS,
+  DEFAULT_PUBLIC_PATH_LIMITS,
   GATEWAY_DIALECT,
   type VerifyOptions,
   type VerifyTargetInput,
@@ -45,6 +46,7 @@ Every model of a deployed stack:
                         its "verification" output, through each model's public ingress route
   --stack-outputs F     read that JSON from file F instead ("-" = stdin): no pulumi CLI needed
   --in-cluster          call the in-cluster Service URLs instead of the ingress routes (from inside the cluster)
+  --no-limit-checks     skip the ingress's body-size and rate-limit checks on the public path (edge.*)
 Common:
   --api-key K           sent as "Authorization: Bearer K" (default: $RETRIEVAL_API_KEY, else with --stack
                         the stack's secret "verificationApiKey" output)
@@ -78,6 +80,7 @@ const FLAGS = {
   stack: { type: "string" },
   "stack-outputs": { type: "string" },
   "in-cluster": { type: "boolean" },
+  "no-limit-checks": { type: "boolean" },
   "api-key": { type: "string" },
   requests: { type: "string" },
   concurrency: { type: "string" },
@@ -174,6 +177,15 @@ function optionsFrom(flags: Flags, base: Omit<VerifyOptions, "apiKey">, env: Nod
       number(flags, "retries", (n) => Number.isInteger(n) && n >= 0 && n <= 10, "an integer from 0 to 10") ??
       base.maxRetries,
     quality: { enabled: flags.quality ?? base.quality.enabled, minMrrAt10: minMrr ?? base.quality.minMrrAt10 },
+    ...(flags["no-limit-checks"]
+      ? {
+          publicPathLimits: {
+            ...(base.publicPathLimits ?? DEFAULT_PUBLIC_PATH_LIMITS),
+            bodySize: false,
+            rateLimit: false,
+          },
+        }
+      : {}),
     apiKey: flags["api-key"] ?? env.RETRIEVAL_API_KEY,
     ...(flags["gateway-api-key"] ? { gatewayApiKey: flags["gateway-api-key"] } : {}),
   };

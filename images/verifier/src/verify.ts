@@ -20,6 +20,7 @@ import { latencyChecks } from "./checks/latency";
 import { qualityChecks } from "./checks/quality";
 import { fingerprintChecks } from "./checks/fingerprint";
 import { gatewayChecks } from "./checks/gateway";
+import { edgeChecks } from "./checks/edge";
 import { wakeUp } from "./wake";
 
 export interface ProgressEvent {
@@ -187,6 +188,8 @@ async function runAll(ctx: CheckContext, target: VerifyTarget): Promise<void> {
   else await fingerprintChecks(ctx);
   await latencyChecks(ctx);
   if (ctx.options.quality.enabled) await qualityChecks(ctx);
+  // Last: the burst must not slow the checks above (public-path targets only).
+  if (target.edge) await edgeChecks(ctx);
 }
 
 /** Every target, one after the other (a load test must not share the engine with another's checks). */
