@@ -78,6 +78,11 @@ export interface GatewayPlanInputs {
   readonly prometheusUrl?: string;
   /** cost.refuseOverBudget: refuse keys whose monthly GPU budget is spent, learnt from the stack's Prometheus. */
   readonly refuseOverBudget?: boolean;
+  /**
+   * The ingress controller's Service: the gateway trusts X-Forwarded-For from the pods its EndpointSlices list
+   * (a read-only Role in that namespace), besides gateway.trustedProxies. Absent: only trustedProxies.
+   */
+  readonly ingressProxies?: { readonly namespace: string; readonly service: string };
 }
 
 type Obj = Record<string, unknown>;
@@ -108,6 +113,9 @@ export interface GatewayPlan {
     readonly serviceAccount: k8s.core.v1.ServiceAccountArgs;
     readonly role: k8s.rbac.v1.RoleArgs;
     readonly roleBinding: k8s.rbac.v1.RoleBindingArgs;
+    /** The same read-only Role in the ingress controller's namespace (its pods are the trusted proxies). */
+    readonly proxyRole?: k8s.rbac.v1.RoleArgs;
+    readonly proxyRoleBinding?: k8s.rbac.v1.RoleBindingArgs;
   };
   readonly store?: CounterStorePlan;
   readonly url: string;
@@ -146,6 +154,7 @@ export function planGateway(i: GatewayPlanInputs): GatewayPlan {
     discovery: true,
     ...(i.startupBudgetSeconds ? { startupBudgetSeconds: i.startupBudgetSeconds } : {}),
     ...(i.refuseOverBudget ? { budgets: { prometheus: i.prometheusUrl ?? PROMETHEUS_URL } } : {}),
+    ...(i.ingressProxies ? { proxyDiscovery: i.ingressProxies } : {}),
   });
   // The keys (gateway.keys, secrets.apiKeys, our own callers') are all in the Secret, which the pods re-read: the
   // ConfigMap keeps only whether anonymous callers are admitted.
@@ -308,18 +317,27 @@ export function planGateway(i: GatewayPlanInputs): GatewayPlan {
       : undefined;
 
   const discoveryLabels = standardLabels(names.discovery, "gateway");
-  const discovery = {
-    serviceAccount: { metadata: { name: names.discovery, namespace, labels: discoveryLabels } },
-    // Read-only, one resource, in the models' namespace only.
+  // Read-only, one resource, in one namespace each: the models' (their pods) and the ingress controller's (the
+  // proxies whose X-Forwarded-For is trusted).
+  const sliceReader = (ns: string) => ({
     role: {
-      metadata: { name: names.discovery, namespace: i.modelsNamespace, labels: discoveryLabels },
+      metadata: { name: names.discovery, namespace: ns, labels: discoveryLabels },
       rules: [{ apiGroups: ["discovery.k8s.io"], resources: ["endpointslices"], verbs: ["get", "list", "watch"] }],
     },
     roleBinding: {
-      metadata: { name: names.discovery, namespace: i.modelsNamespace, labels: discoveryLabels },
+      metadata: { name: names.discovery, namespace: ns, labels: discoveryLabels },
       roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "Role", name: names.discovery },
       subjects: [{ kind: "ServiceAccount", name: names.discovery, namespace }],
     },
+  });
+  const proxyReader =
+    i.ingressProxies && i.ingressProxies.namespace !== i.modelsNamespace
+      ? sliceReader(i.ingressProxies.namespace)
+      : undefined;
+  const discovery = {
+    serviceAccount: { metadata: { name: names.discovery, namespace, labels: discoveryLabels } },
+    ...sliceReader(i.modelsNamespace),
+    ...(proxyReader ? { proxyRole: proxyReader.role, proxyRoleBinding: proxyReader.roleBinding } : {}),
   };
 
   return {

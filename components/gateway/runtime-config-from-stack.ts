@@ -23,6 +23,8 @@ export interface RuntimeOptions {
   readonly discovery?: boolean;
   /** Startup budget per model name (seconds): the default wake wait (capped at WAKE_WAIT_CAP_SECONDS). */
   readonly startupBudgetSeconds?: Readonly<Record<string, number>>;
+  /** The ingress controller's Service: its pods' addresses are trusted for X-Forwarded-For (discovered). */
+  readonly proxyDiscovery?: { readonly namespace: string; readonly service: string };
   /** Where spent budgets are learnt, when cost.refuseOverBudget is on. */
   readonly budgets?: { readonly prometheus: string } | { readonly file: string };
 }
@@ -117,6 +119,7 @@ export function gatewayRuntimeConfig(
     breaker: { failures: g.breaker.failures, cooldownMs: Math.round(g.breaker.cooldownSeconds * 1000) },
     playground: options.playground,
     trustedProxies: [...g.trustedProxies],
+    ...(options.proxyDiscovery ? { proxyDiscovery: { ...options.proxyDiscovery } } : {}),
     drainTimeoutMs: Math.round(gatewayDrainSeconds(g) * 1000),
     ...(options.budgets ? { budgets: options.budgets } : {}),
   });

@@ -19,7 +19,7 @@ import { BoundedLabel } from "./labels";
 import { MemoryLimiter, RedisLimiter, type Limiter } from "./limits";
 import { FallbackLimiter } from "./store-fallback";
 import { KeyFileWatcher } from "./key-reload";
-import { inClusterApi, SliceWatcher, type KubeApi } from "./discovery";
+import { allAddresses, inClusterApi, SliceWatcher, type KubeApi } from "./discovery";
 import { GatewayMetrics } from "./metrics";
 import { ModelRoutes } from "./model-routes";
 import { shadowMirror } from "./shadow";
@@ -140,7 +140,9 @@ export class Gateway {
     this.api.set("/v1/embeddings", embeddingsHandler(deps));
     for (const [path, defaultDocs] of Object.entries(RERANK_ROUTES))
       this.api.set(path, rerankHandler(deps, defaultDocs));
-    this.startDiscovery(options.kubeApi === undefined ? inClusterApi() : options.kubeApi || undefined);
+    const kubeApi = options.kubeApi === undefined ? inClusterApi() : options.kubeApi || undefined;
+    this.startDiscovery(kubeApi);
+    this.startProxyDiscovery(kubeApi);
     // Connection limits (docs/gateway.md, "Security and failure behaviour"): headers and whole request within
     // their timeouts (checked every second), idle keep-alive closed, open connections capped in all and per client.
     const cc = c.connections;
@@ -189,6 +191,41 @@ export class Gateway {
       w.start();
       this.sliceWatchers.push(w);
     }
+  }
+
+  /**
+   * The ingress controller's pods are the proxies whose X-Forwarded-For names the client (failed-auth throttling
+   * and the per-client connection cap count that client). Learnt from the controller Service's EndpointSlices, so
+   * no CIDR has to be configured; while they cannot be read only config.trustedProxies is trusted, which is safe
+   * (XFF is never taken from a peer that is not known to be a proxy) and visible: the gauge is -1 and the log says
+   * so (every client behind the ingress then shares its pods' addresses for throttling, never for valid keys).
+   */
+  private startProxyDiscovery(api: KubeApi | undefined): void {
+    const d = this.options.config.proxyDiscovery;
+    if (!d) return;
+    this.metrics.discoveredProxies.set({}, -1);
+    const whileUnavailable = `X-Forwarded-For is trusted only from trustedProxies (${this.options.config.trustedProxies.join(", ") || "none"}) until the API answers`;
+    if (!api) {
+      this.log(`ingress controller discovery: no Kubernetes API (not in a pod); ${whileUnavailable}`);
+      return;
+    }
+    const w = new SliceWatcher(
+      api,
+      {
+        model: `the ingress controller (${d.namespace}/${d.service})`,
+        ...d,
+        portName: "",
+        select: allAddresses,
+        whileUnavailable,
+      },
+      (addresses) => {
+        this.clients.setDiscovered(addresses);
+        this.metrics.discoveredProxies.set({}, addresses?.length ?? -1);
+      },
+      this.log,
+    );
+    w.start();
+    this.sliceWatchers.push(w);
   }
 
   private keysLoaded(count: number): void {
