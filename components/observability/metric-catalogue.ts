@@ -68,6 +68,10 @@ export const GATEWAY_METRICS = [
   "retrieval_gateway_limit_store_fallback",
   "retrieval_gateway_keys_reload_failures_total",
   "retrieval_gateway_waiting_requests",
+  // Engine answers refused before serving (reason), failed authentications (throttled): GatewayUpstreamInvalid,
+  // GatewayAuthThrottled.
+  "retrieval_gateway_upstream_invalid_total",
+  "retrieval_gateway_auth_failures_total",
 ] as const;
 
 /** Series every Prometheus writes itself. */
