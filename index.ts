@@ -224,6 +224,7 @@ const gateway = config.gateway.enabled
         ...(gatewayImage ? { image: gatewayImage } : { images }),
         // Opt-in 429 for keys whose monthly GPU budget is spent (docs/cost.md).
         refuseOverBudget: config.cost.enabled && config.cost.refuseOverBudget,
+        gpuNodeGroups: config.gpuNodeGroups,
         // X-Forwarded-For is trusted from the ingress controller's pods, learnt from its Service's EndpointSlices.
         ...(config.ingress.enabled
           ? { ingressProxies: { namespace: INGRESS_NAMESPACE, service: ingressController.proxyService } }

@@ -227,6 +227,15 @@ export const GatewaySchema = z.strictObject({
    * predictor with no OpenAI route). A dialect name of components/serving/dialects.
    */
   dialects: z.record(DnsLabel, z.string().min(1)).default({}),
+  /**
+   * Requests in flight per ready pod of a model before the gateway queues the rest fairly between keys. Default:
+   * what the engine batches well (its adapter: vLLM --max-num-seqs, TEI's batch, SGLang --max-running-requests when
+   * set), else the model's autoscaling.inFlightPerReplica.
+   */
+  inFlightPerPod: z.record(DnsLabel, PositiveInt.max(100000)).default({}).meta({
+    description:
+      "Requests in flight per ready pod of a model (by name) before the gateway queues the rest fairly between keys; default: what the engine batches well (from its adapter), else the model's autoscaling.inFlightPerReplica.",
+  }),
   jwt: GatewayJwtSchema.optional().meta({ description: "Accept JWTs (issuer, audience, keys) besides API keys." }),
   redis: GatewayRedisSchema.default(GatewayRedisSchema.parse({})).meta({
     description: "Where limits and quotas are counted across replicas, and what to do when it is down.",

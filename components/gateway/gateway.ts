@@ -9,7 +9,7 @@ import { MODELS_NAMESPACE } from "../k8s/namespaces";
 import { GATEWAY_IMAGE, ProjectImage } from "../build/project-image";
 import type { ImagesConfig } from "../config/images";
 import { gatewayNames } from "./names";
-import { planGateway, type GatewayPlan } from "./plan";
+import { planGateway, type GatewayPlan, type GatewayPlanInputs } from "./plan";
 import { storeAuthData } from "./store-plan";
 import type { RuntimeConfig, RuntimeKey } from "./runtime-config";
 
@@ -74,6 +74,8 @@ export interface GatewayArgs {
    * EndpointSlices list, through a read-only Role in its namespace, besides gateway.trustedProxies.
    */
   readonly ingressProxies?: { readonly namespace: string; readonly service: string };
+  /** The stack's GPU node groups: each engine's batch figure depends on its GPU (fair admission per pod). */
+  readonly gpuNodeGroups?: GatewayPlanInputs["gpuNodeGroups"];
 }
 
 export interface NamedKey {
@@ -198,6 +200,7 @@ export class Gateway extends pulumi.ComponentResource {
       ...(args.startupBudgetSeconds ? { startupBudgetSeconds: args.startupBudgetSeconds } : {}),
       ...(args.refuseOverBudget ? { refuseOverBudget: true } : {}),
       ...(args.ingressProxies ? { ingressProxies: args.ingressProxies } : {}),
+      ...(args.gpuNodeGroups ? { gpuNodeGroups: args.gpuNodeGroups } : {}),
       ...(args.managedStore
         ? {
             externalStore: {

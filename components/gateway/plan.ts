@@ -8,6 +8,7 @@ import type * as k8s from "@pulumi/kubernetes";
 import type { Environment } from "../config/common";
 import type { ModelConfig } from "../config/serving";
 import type { GatewayConfig } from "../config/gateway";
+import type { PlatformConfig } from "../config/schema";
 import { gatewayDrainSeconds, gatewayReplicas, playgroundEnabled, redisModeOf } from "../config/gateway";
 import { profileOf } from "../config/environments";
 import { standardLabels } from "../k8s/meta";
@@ -83,6 +84,8 @@ export interface GatewayPlanInputs {
    * (a read-only Role in that namespace), besides gateway.trustedProxies. Absent: only trustedProxies.
    */
   readonly ingressProxies?: { readonly namespace: string; readonly service: string };
+  /** The stack's GPU node groups: the engines' batch figures depend on the GPU (fair admission per pod). */
+  readonly gpuNodeGroups?: PlatformConfig["gpuNodeGroups"];
 }
 
 type Obj = Record<string, unknown>;
@@ -147,15 +150,24 @@ export function planGateway(i: GatewayPlanInputs): GatewayPlan {
   // The managed store's URL is an Output (its endpoint) and reaches the pods as REDIS_URL only.
   const redisUrl = store ? storeUrl(store.host, false) : storeMode === "external" ? g.redis.url : undefined;
 
-  const runtime = gatewayRuntimeConfig({ models: [...i.models], gateway: g }, i.modelsNamespace, {
-    playground: playgroundEnabled(g, i.environment),
-    ...(redisUrl ? { redisUrl } : {}),
-    replicas,
-    discovery: true,
-    ...(i.startupBudgetSeconds ? { startupBudgetSeconds: i.startupBudgetSeconds } : {}),
-    ...(i.refuseOverBudget ? { budgets: { prometheus: i.prometheusUrl ?? PROMETHEUS_URL } } : {}),
-    ...(i.ingressProxies ? { proxyDiscovery: i.ingressProxies } : {}),
-  });
+  const runtime = gatewayRuntimeConfig(
+    {
+      models: [...i.models],
+      gateway: g,
+      environment: i.environment,
+      ...(i.gpuNodeGroups ? { gpuNodeGroups: i.gpuNodeGroups } : {}),
+    },
+    i.modelsNamespace,
+    {
+      playground: playgroundEnabled(g, i.environment),
+      ...(redisUrl ? { redisUrl } : {}),
+      replicas,
+      discovery: true,
+      ...(i.startupBudgetSeconds ? { startupBudgetSeconds: i.startupBudgetSeconds } : {}),
+      ...(i.refuseOverBudget ? { budgets: { prometheus: i.prometheusUrl ?? PROMETHEUS_URL } } : {}),
+      ...(i.ingressProxies ? { proxyDiscovery: i.ingressProxies } : {}),
+    },
+  );
   // The keys (gateway.keys, secrets.apiKeys, our own callers') are all in the Secret, which the pods re-read: the
   // ConfigMap keeps only whether anonymous callers are admitted.
   const runtimeConfig: RuntimeConfig = {

@@ -34,6 +34,8 @@ export interface CallOptions {
   readonly work?: number;
   /** The caller's key name, for fair admission. */
   readonly key?: string;
+  /** Sequences the call puts in the engine's batch (inputs or documents; work.ts): what fair admission counts. */
+  readonly sequences?: number;
 }
 
 /** Why a call was cut by us: the answer outgrew its cap or the budget, or the whole-answer deadline passed. */
@@ -150,7 +152,9 @@ export class UpstreamGroup {
   }
 
   async call(options: CallOptions): Promise<UpstreamAnswer> {
-    const release = this.admission ? await this.admission.acquire(options.key ?? "anonymous") : undefined;
+    const release = this.admission
+      ? await this.admission.acquire(options.key ?? "anonymous", options.sequences ?? 1)
+      : undefined;
     try {
       return await this.attempt(options);
     } finally {
