@@ -1,8 +1,8 @@
 import type { IncomingHttpHeaders } from "node:http";
 import type { Pool } from "undici";
-import { EndpointSet } from "./endpoints";
+import { EndpointSet, type ServiceProbe } from "./endpoints";
 import type { FairQueue } from "./fair-queue";
-import { GatewayError, overloaded, unavailable, UpstreamInvalid } from "./errors";
+import { GatewayError, NoPodBehindService, overloaded, unavailable, UpstreamInvalid } from "./errors";
 import { errorCode } from "../../common/error-code";
 
 /**
@@ -147,8 +147,9 @@ export class UpstreamGroup {
     urls: readonly string[],
     private readonly timeoutMs: number,
     private readonly attempts: number,
+    probe?: ServiceProbe,
   ) {
-    this.endpoints = new EndpointSet(urls);
+    this.endpoints = new EndpointSet(urls, probe ? { probe } : {});
   }
 
   async call(options: CallOptions): Promise<UpstreamAnswer> {
@@ -213,8 +214,14 @@ export class UpstreamGroup {
             `${this.model} did not answer within ${this.timeoutMs / 1000} s.`,
           );
         if (code && CONNECT_CODES.has(code)) {
-          if (code === "ECONNREFUSED" || code === "UND_ERR_CONNECT_TIMEOUT" || code === "EHOSTUNREACH")
-            this.endpoints.refused(ep);
+          const refusedConnect =
+            code === "ECONNREFUSED" || code === "UND_ERR_CONNECT_TIMEOUT" || code === "EHOSTUNREACH";
+          // Discovery is down and the Service refused: no pod behind it. The caller may wait for one (wake queue).
+          if (refusedConnect && this.endpoints.isProbedFallback(ep)) {
+            this.endpoints.fallbackRefused();
+            throw new NoPodBehindService(this.model);
+          }
+          if (refusedConnect) this.endpoints.refused(ep);
           last = unavailable(`${this.model} is unavailable (no engine replica accepted the connection).`);
           continue;
         }
