@@ -346,7 +346,7 @@ export class Gateway {
       this.responder.send(res, 200, payload, ctx);
       served = true;
     } catch (e) {
-      this.fail(req, res, ctx, e);
+      await this.fail(req, res, ctx, e);
     } finally {
       this.admission.finish(ctx, served);
       this.budget.give(ctx.held);
@@ -394,15 +394,55 @@ export class Gateway {
     req.resume();
   }
 
-  private fail(req: http.IncomingMessage, res: http.ServerResponse, ctx: RequestContext, e: unknown): void {
+  private async fail(
+    req: http.IncomingMessage,
+    res: http.ServerResponse,
+    ctx: RequestContext,
+    e: unknown,
+  ): Promise<void> {
     const err = asGatewayError(e);
     if (!(e instanceof GatewayError))
       this.log(`request ${ctx.id}: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
-    const unread = !req.complete;
-    if (unread) res.setHeader("connection", "close");
     ctx.error = err.code;
+    // A refused request whose body is still arriving (declared within maxBodyBytes) is first read to its end and
+    // dropped (never buffered), for at most LINGER_MS: answering and closing while the client still sends makes the
+    // kernel reset the connection, and the client may never read our answer (EPIPE/ECONNRESET instead of the 401),
+    // which NGINX's lingering close avoids the same way. Larger bodies (413) and slower ones are cut after the answer.
+    const declared = Number(req.headers["content-length"] ?? 0);
+    const unread =
+      !req.complete &&
+      !(
+        err.status !== 413 &&
+        !(declared > this.options.config.maxBodyBytes) &&
+        (await this.dropBody(req, this.options.config.maxBodyBytes, LINGER_MS))
+      );
+    if (unread) res.setHeader("connection", "close");
     this.responder.send(res, err.status, err.body(), ctx, err.headers);
     if (unread) this.discard(req);
+  }
+
+  /** Reads and drops a request's body to its end: true when it ended within `maxBytes` and `ms`. */
+  private dropBody(req: http.IncomingMessage, maxBytes: number, ms: number): Promise<boolean> {
+    if (req.complete) return Promise.resolve(true);
+    return new Promise((resolve) => {
+      let left = maxBytes;
+      const done = (ok: boolean) => {
+        clearTimeout(timer);
+        req.off("data", onData).off("end", onEnd).off("close", onClose);
+        if (!ok) req.pause();
+        resolve(ok);
+      };
+      const onData = (c: Buffer) => {
+        left -= c.length;
+        if (left < 0) done(false);
+      };
+      const onEnd = () => done(true);
+      const onClose = () => done(req.complete);
+      const timer = setTimeout(() => done(false), ms);
+      timer.unref?.();
+      req.on("data", onData).once("end", onEnd).once("close", onClose);
+      req.resume();
+    });
   }
 
   private handleGet(ctx: RequestContext, req: http.IncomingMessage, res: http.ServerResponse): void {
@@ -432,6 +472,9 @@ export class Gateway {
     plainError(res, new GatewayError(404, "not_found_error", "not_found", `No route GET ${printable(path)}.`));
   }
 }
+
+/** How long a refused request's arriving body is read and dropped before the answer (see fail()). */
+const LINGER_MS = 5000;
 
 /** A path as echoed in an error: at most 64 printable ASCII characters. */
 const printable = (path: string) => path.slice(0, 64).replace(/[^\x21-\x7e]/g, "?") + (path.length > 64 ? "..." : "");
