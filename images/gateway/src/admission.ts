@@ -83,8 +83,8 @@ export class Admission {
    */
   async ready(ctx: RequestContext, route: ModelRoute, prefer: string | string[] | undefined): Promise<ModelRoute> {
     const fallback = this.routes.fallbackOf(ctx.model);
-    const canServe = (r: ModelRoute) =>
-      r.breaker.current !== "open" && (r.group.endpoints.ready > 0 || !r.group.endpoints.discovered);
+    // ready counts the discovered pods, or the Service while discovery is down (0 when a probe found it empty).
+    const canServe = (r: ModelRoute) => r.breaker.current !== "open" && r.group.endpoints.ready > 0;
     const use = (r: ModelRoute) => {
       ctx.servedBy = r.model.name;
       return r;
