@@ -231,5 +231,11 @@ describe("the Role that lets the gateway read the controller's EndpointSlices", 
       namespace: INGRESS_NS,
       service: "nginx-ingress-controller",
     });
+    // plan.md says where client addresses come from, and each model's fair-admission figure with its source.
+    const md = fs.readFileSync(path.join(out, "plan.md"), "utf8");
+    expect(md).toContain(
+      "X-Forwarded-For trusted from the ingress controller's pods (EndpointSlices of ingress/nginx-ingress-controller)",
+    );
+    expect(md).toMatch(/Fair admission, sequences in flight per ready pod: .*256 \(vLLM's --max-num-seqs default/);
   }, 300_000);
 });

@@ -57,7 +57,7 @@ export function inFlightPerPod(
   if (fromEngine) return fromEngine;
   return {
     value: Math.max(1, Math.round(model.autoscaling.inFlightPerReplica)),
-    source: `${model.name}.autoscaling.inFlightPerReplica (${model.engine} has no fixed batch figure)`,
+    source: `autoscaling.inFlightPerReplica; ${model.engine} has no fixed batch figure`,
   };
 }
 
