@@ -65,21 +65,26 @@ async function gateway(connections: RuntimeConfigInput["connections"]) {
 }
 
 /** A connection that sends a request line and then one header byte every `everyMs`, never finishing its headers. */
-function slowloris(port: number, from: string, everyMs = 400): { closed: () => boolean; answer: () => string } {
+function slowloris(
+  port: number,
+  from: string,
+  everyMs = 400,
+): { closed: () => boolean; openMs: () => number; answer: () => string } {
   const s = net.connect({ host: "127.0.0.1", port, localAddress: from });
-  let closed = false;
+  const opened = Date.now();
+  let closedAt = 0;
   let answer = "";
   s.on("error", () => {});
   s.on("data", (d) => (answer += d.toString()));
   s.on("close", () => {
-    closed = true;
+    closedAt = Date.now();
     clearInterval(timer);
   });
   s.write("POST /v1/embeddings HTTP/1.1\r\nHost: x\r\nX-Slow: ");
   const timer = setInterval(() => s.writable && s.write("a"), everyMs);
   timer.unref();
   sockets.push(s);
-  return { closed: () => closed, answer: () => answer };
+  return { closed: () => closedAt > 0, openMs: () => (closedAt || Date.now()) - opened, answer: () => answer };
 }
 
 function embed(port: number): Promise<{ status: number; ms: number }> {
@@ -116,7 +121,7 @@ async function until(check: () => boolean, maxMs: number): Promise<number> {
 }
 
 describe("slow clients", () => {
-  it("300 slowloris connections: real requests served within 1 s; the header timeout closes them all (408); the per-client cap drops the excess", async () => {
+  it("300 slowloris connections: real requests served within 2 s; the header timeout closes them all (408); the per-client cap drops the excess", async () => {
     const { port, refused } = await gateway({
       headersTimeoutMs: 1500,
       requestTimeoutMs: 3000,
@@ -134,11 +139,12 @@ describe("slow clients", () => {
     expect(refused()).toBeGreaterThanOrEqual(40);
     const served = await Promise.all(Array.from({ length: 10 }, () => embed(port)));
     expect(served.map((r) => r.status)).toEqual(Array(10).fill(200));
-    expect(Math.max(...served.map((r) => r.ms))).toBeLessThan(1000);
-    expect(slow.filter((c) => c.closed())).toHaveLength(0); // still within their header time
-    // The header timeout (1.5 s, checked every second) closes every one of them, whatever they still send.
+    expect(Math.max(...served.map((r) => r.ms))).toBeLessThan(2000);
+    // The header timeout (1.5 s, checked every second) closes every one of them, whatever they still send, and
+    // none before it.
     await until(() => slow.every((c) => c.closed()), 6000);
     expect(Date.now() - started).toBeLessThan(6000);
+    expect(Math.min(...slow.map((c) => c.openMs()))).toBeGreaterThanOrEqual(1400);
     expect(slow.filter((c) => c.answer().startsWith("HTTP/1.1 408")).length).toBeGreaterThan(250);
   }, 20_000);
 
