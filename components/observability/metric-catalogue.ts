@@ -72,6 +72,9 @@ export const GATEWAY_METRICS = [
   // GatewayAuthThrottled.
   "retrieval_gateway_upstream_invalid_total",
   "retrieval_gateway_auth_failures_total",
+  // -1 while EndpointSlice discovery is unavailable: GatewayDiscoveryUnavailable.
+  "retrieval_gateway_ready_pods",
+  "retrieval_gateway_discovered_proxies",
 ] as const;
 
 /** Series every Prometheus writes itself. */
