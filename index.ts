@@ -11,11 +11,13 @@ import { profileOf } from "./components/config/environments";
 import { GpuRuntime } from "./components/gpu";
 import { Observability } from "./components/observability";
 import { Ingress } from "./components/ingress";
+import { controller as ingressController } from "./components/ingress/controller";
 import { ModelService } from "./components/serving/model-service";
 import { Keda } from "./components/serving/keda";
 import { EnginePrerequisites } from "./components/serving/engine-prerequisites";
 import { longestCallSeconds } from "./components/serving/pod";
 import {
+  INGRESS_NAMESPACE,
   MODELS_NAMESPACE,
   NAMESPACE_NAME_LABEL,
   NAMESPACE_POD_SECURITY,
@@ -262,6 +264,11 @@ const gateway = config.gateway.enabled
         ...(gatewayImage ? { image: gatewayImage } : { images }),
         // Opt-in 429 for keys whose monthly GPU budget is spent (docs/cost.md).
         refuseOverBudget: config.cost.enabled && config.cost.refuseOverBudget,
+        gpuNodeGroups: config.gpuNodeGroups,
+        // X-Forwarded-For is trusted from the ingress controller's pods, learnt from its Service's EndpointSlices.
+        ...(config.ingress.enabled
+          ? { ingressProxies: { namespace: INGRESS_NAMESPACE, service: ingressController.proxyService } }
+          : {}),
       },
       {
         dependsOn: [

@@ -4,6 +4,7 @@ import { profileOf } from "../components/config/environments";
 import { publicBaseUrl } from "../components/ingress/routes";
 import { GATEWAY_SERVICE, REDIS_IMAGE } from "../components/gateway/gateway";
 import type { RuntimeConfig } from "../components/gateway/runtime-config";
+import { inFlightPerPod } from "../components/gateway/runtime-config-from-stack";
 import { LIMIT_STORE } from "../components/cluster/limit-store-spec";
 
 const DOCS = ["Scrapy is a crawling framework.", "asyncio with aiohttp sends concurrent requests."];
@@ -55,6 +56,25 @@ export const gatewaySummary: SummarySection = ({ config, plan }) => {
     lines.push(
       `- Aliases: ${aliases.map(([n, a]) => `\`${n}\` -> ${a.targets.map((t) => (a.targets.length > 1 ? `${t.model} ${t.weight}` : t.model)).join(" / ")}`).join("; ")}.`,
     );
+  // Fair admission per pod (docs/gateway.md): the figure and where it comes from (the engine's adapter or config).
+  lines.push(
+    `- Fair admission, sequences in flight per ready pod: ${config.models
+      .map((m) => {
+        const f = inFlightPerPod(m, config);
+        return `\`${m.name}\` ${f.value} (${f.source})`;
+      })
+      .join("; ")}.`,
+    `- Client addresses for failed-auth throttling: X-Forwarded-For trusted from ${
+      [
+        ...(runtime?.proxyDiscovery
+          ? [
+              `the ingress controller's pods (EndpointSlices of ${runtime.proxyDiscovery.namespace}/${runtime.proxyDiscovery.service})`,
+            ]
+          : []),
+        ...(g.trustedProxies.length ? [g.trustedProxies.join(", ")] : []),
+      ].join(" and ") || "no proxy (each peer is the client)"
+    }.`,
+  );
   lines.push("", "| model | task | dialect | call |", "| --- | --- | --- | --- |");
   for (const m of runtime?.models ?? [])
     lines.push(

@@ -241,6 +241,15 @@ export const GatewaySchema = z.strictObject({
    * predictor with no OpenAI route). A dialect name of components/serving/dialects.
    */
   dialects: z.record(DnsLabel, z.string().min(1)).default({}),
+  /**
+   * Requests in flight per ready pod of a model before the gateway queues the rest fairly between keys. Default:
+   * what the engine batches well (its adapter: vLLM --max-num-seqs, TEI's batch, SGLang --max-running-requests when
+   * set), else the model's autoscaling.inFlightPerReplica.
+   */
+  inFlightPerPod: z.record(DnsLabel, PositiveInt.max(100000)).default({}).meta({
+    description:
+      "Requests in flight per ready pod of a model (by name) before the gateway queues the rest fairly between keys; default: what the engine batches well (from its adapter), else the model's autoscaling.inFlightPerReplica.",
+  }),
   jwt: GatewayJwtSchema.optional().meta({ description: "Accept JWTs (issuer, audience, keys) besides API keys." }),
   redis: GatewayRedisSchema.default(GatewayRedisSchema.parse({})).meta({
     description: "Where limits and quotas are counted across replicas, and what to do when it is down.",
@@ -249,12 +258,17 @@ export const GatewaySchema = z.strictObject({
   /** A prebuilt gateway image (`registry/repo:tag` or digest); default: built from images/gateway by `pulumi up`. */
   image: ImageRef.optional(),
   /**
-   * CIDRs of the proxies in front of the gateway (the ingress controller's pods) whose X-Forwarded-For names the
-   * client; from any other address the header is ignored. Used for failed-auth throttling per client address.
+   * CIDRs of further proxies in front of the gateway whose X-Forwarded-For names the client (a proxy outside the
+   * cluster); the stack's ingress controller pods are learnt from its EndpointSlices without configuration. From any
+   * other address the header is ignored. Used for failed-auth throttling and the connection cap per client address.
    */
   trustedProxies: z
     .array(z.string().regex(/^[0-9a-fA-F:.]+\/\d{1,3}$/, { message: 'must be a CIDR, e.g. "10.0.0.0/8"' }))
-    .default([]),
+    .default([])
+    .meta({
+      description:
+        "CIDRs of further proxies whose X-Forwarded-For names the client (the stack's ingress controller pods are learnt from its EndpointSlices; no need to list them).",
+    }),
   /**
    * How long a stopping pod waits for its in-flight requests (SIGTERM to exit). Default: every attempt of the
    * longest call (upstreamTimeoutSeconds x attempts) plus 10 s; the pod's terminationGracePeriodSeconds is this

@@ -9,7 +9,7 @@ import { MODELS_NAMESPACE } from "../k8s/namespaces";
 import { GATEWAY_IMAGE, ProjectImage } from "../build/project-image";
 import type { ImagesConfig } from "../config/images";
 import { gatewayNames } from "./names";
-import { planGateway, type GatewayPlan } from "./plan";
+import { planGateway, type GatewayPlan, type GatewayPlanInputs } from "./plan";
 import { storeAuthData } from "./store-plan";
 import type { RuntimeConfig, RuntimeKey } from "./runtime-config";
 
@@ -72,6 +72,13 @@ export interface GatewayArgs {
   readonly startupBudgetSeconds?: Readonly<Record<string, number>>;
   /** cost.refuseOverBudget: refuse keys whose monthly GPU budget is spent, learnt from the stack's Prometheus. */
   readonly refuseOverBudget?: boolean;
+  /**
+   * The ingress controller's Service (e.g. the Ingress component's): X-Forwarded-For is trusted from the pods its
+   * EndpointSlices list, through a read-only Role in its namespace, besides gateway.trustedProxies.
+   */
+  readonly ingressProxies?: { readonly namespace: string; readonly service: string };
+  /** The stack's GPU node groups: each engine's batch figure depends on its GPU (fair admission per pod). */
+  readonly gpuNodeGroups?: GatewayPlanInputs["gpuNodeGroups"];
 }
 
 export interface NamedKey {
@@ -150,6 +157,9 @@ export class Gateway extends pulumi.ComponentResource {
     readonly serviceAccount: k8s.core.v1.ServiceAccount;
     readonly role: k8s.rbac.v1.Role;
     readonly roleBinding: k8s.rbac.v1.RoleBinding;
+    /** Reads the ingress controller's EndpointSlices (its pods are the trusted proxies). */
+    readonly proxyRole?: k8s.rbac.v1.Role;
+    readonly proxyRoleBinding?: k8s.rbac.v1.RoleBinding;
   };
   readonly podDisruptionBudget?: k8s.policy.v1.PodDisruptionBudget;
   readonly serviceMonitor?: k8s.apiextensions.CustomResource;
@@ -192,6 +202,8 @@ export class Gateway extends pulumi.ComponentResource {
       image: args.image ?? this.image!.ref,
       ...(args.startupBudgetSeconds ? { startupBudgetSeconds: args.startupBudgetSeconds } : {}),
       ...(args.refuseOverBudget ? { refuseOverBudget: true } : {}),
+      ...(args.ingressProxies ? { ingressProxies: args.ingressProxies } : {}),
+      ...(args.gpuNodeGroups ? { gpuNodeGroups: args.gpuNodeGroups } : {}),
       ...(args.managedStore
         ? {
             externalStore: {
@@ -266,10 +278,17 @@ export class Gateway extends pulumi.ComponentResource {
       },
       o(),
     );
+    const pd = plan.discovery;
     this.discovery = {
-      serviceAccount: new k8s.core.v1.ServiceAccount(`${name}-discovery`, plan.discovery.serviceAccount, o()),
-      role: new k8s.rbac.v1.Role(`${name}-discovery`, plan.discovery.role, o()),
-      roleBinding: new k8s.rbac.v1.RoleBinding(`${name}-discovery`, plan.discovery.roleBinding, o()),
+      serviceAccount: new k8s.core.v1.ServiceAccount(`${name}-discovery`, pd.serviceAccount, o()),
+      role: new k8s.rbac.v1.Role(`${name}-discovery`, pd.role, o()),
+      roleBinding: new k8s.rbac.v1.RoleBinding(`${name}-discovery`, pd.roleBinding, o()),
+      ...(pd.proxyRole && pd.proxyRoleBinding
+        ? {
+            proxyRole: new k8s.rbac.v1.Role(`${name}-proxy-discovery`, pd.proxyRole, o()),
+            proxyRoleBinding: new k8s.rbac.v1.RoleBinding(`${name}-proxy-discovery`, pd.proxyRoleBinding, o()),
+          }
+        : {}),
     };
     this.deployment = new k8s.apps.v1.Deployment(
       `${name}-deployment`,
@@ -279,6 +298,7 @@ export class Gateway extends pulumi.ComponentResource {
           this.configMap,
           this.keysSecret,
           this.discovery.roleBinding,
+          ...(this.discovery.proxyRoleBinding ? [this.discovery.proxyRoleBinding] : []),
           ...(this.redis ? [this.redis.service, this.redis.authSecret] : []),
         ],
         // KEDA (or the HPA) owns the replica count once it runs: Pulumi sets it at creation only, as for the

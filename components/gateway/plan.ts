@@ -8,6 +8,7 @@ import type * as k8s from "@pulumi/kubernetes";
 import type { Environment } from "../config/common";
 import type { ModelConfig } from "../config/serving";
 import type { GatewayConfig } from "../config/gateway";
+import type { PlatformConfig } from "../config/schema";
 import { gatewayDrainSeconds, gatewayReplicas, playgroundEnabled, redisModeOf } from "../config/gateway";
 import { profileOf } from "../config/environments";
 import { standardLabels } from "../k8s/meta";
@@ -79,6 +80,13 @@ export interface GatewayPlanInputs {
   readonly prometheusUrl?: string;
   /** cost.refuseOverBudget: refuse keys whose monthly GPU budget is spent, learnt from the stack's Prometheus. */
   readonly refuseOverBudget?: boolean;
+  /**
+   * The ingress controller's Service: the gateway trusts X-Forwarded-For from the pods its EndpointSlices list
+   * (a read-only Role in that namespace), besides gateway.trustedProxies. Absent: only trustedProxies.
+   */
+  readonly ingressProxies?: { readonly namespace: string; readonly service: string };
+  /** The stack's GPU node groups: the engines' batch figures depend on the GPU (fair admission per pod). */
+  readonly gpuNodeGroups?: PlatformConfig["gpuNodeGroups"];
 }
 
 type Obj = Record<string, unknown>;
@@ -109,6 +117,9 @@ export interface GatewayPlan {
     readonly serviceAccount: k8s.core.v1.ServiceAccountArgs;
     readonly role: k8s.rbac.v1.RoleArgs;
     readonly roleBinding: k8s.rbac.v1.RoleBindingArgs;
+    /** The same read-only Role in the ingress controller's namespace (its pods are the trusted proxies). */
+    readonly proxyRole?: k8s.rbac.v1.RoleArgs;
+    readonly proxyRoleBinding?: k8s.rbac.v1.RoleBindingArgs;
   };
   readonly store?: CounterStorePlan;
   readonly url: string;
@@ -140,14 +151,24 @@ export function planGateway(i: GatewayPlanInputs): GatewayPlan {
   // The managed store's URL is an Output (its endpoint) and reaches the pods as REDIS_URL only.
   const redisUrl = store ? storeUrl(store.host, false) : storeMode === "external" ? g.redis.url : undefined;
 
-  const runtime = gatewayRuntimeConfig({ models: [...i.models], gateway: g }, i.modelsNamespace, {
-    playground: playgroundEnabled(g, i.environment),
-    ...(redisUrl ? { redisUrl } : {}),
-    replicas,
-    discovery: true,
-    ...(i.startupBudgetSeconds ? { startupBudgetSeconds: i.startupBudgetSeconds } : {}),
-    ...(i.refuseOverBudget ? { budgets: { prometheus: i.prometheusUrl ?? PROMETHEUS_URL } } : {}),
-  });
+  const runtime = gatewayRuntimeConfig(
+    {
+      models: [...i.models],
+      gateway: g,
+      environment: i.environment,
+      ...(i.gpuNodeGroups ? { gpuNodeGroups: i.gpuNodeGroups } : {}),
+    },
+    i.modelsNamespace,
+    {
+      playground: playgroundEnabled(g, i.environment),
+      ...(redisUrl ? { redisUrl } : {}),
+      replicas,
+      discovery: true,
+      ...(i.startupBudgetSeconds ? { startupBudgetSeconds: i.startupBudgetSeconds } : {}),
+      ...(i.refuseOverBudget ? { budgets: { prometheus: i.prometheusUrl ?? PROMETHEUS_URL } } : {}),
+      ...(i.ingressProxies ? { proxyDiscovery: i.ingressProxies } : {}),
+    },
+  );
   // The keys (gateway.keys, secrets.apiKeys, our own callers') are all in the Secret, which the pods re-read: the
   // ConfigMap keeps only whether anonymous callers are admitted.
   const runtimeConfig: RuntimeConfig = {
@@ -309,18 +330,27 @@ export function planGateway(i: GatewayPlanInputs): GatewayPlan {
       : undefined;
 
   const discoveryLabels = standardLabels(names.discovery, "gateway");
-  const discovery = {
-    serviceAccount: { metadata: { name: names.discovery, namespace, labels: discoveryLabels } },
-    // Read-only, one resource, in the models' namespace only.
+  // Read-only, one resource, in one namespace each: the models' (their pods) and the ingress controller's (the
+  // proxies whose X-Forwarded-For is trusted).
+  const sliceReader = (ns: string) => ({
     role: {
-      metadata: { name: names.discovery, namespace: i.modelsNamespace, labels: discoveryLabels },
+      metadata: { name: names.discovery, namespace: ns, labels: discoveryLabels },
       rules: [{ apiGroups: ["discovery.k8s.io"], resources: ["endpointslices"], verbs: ["get", "list", "watch"] }],
     },
     roleBinding: {
-      metadata: { name: names.discovery, namespace: i.modelsNamespace, labels: discoveryLabels },
+      metadata: { name: names.discovery, namespace: ns, labels: discoveryLabels },
       roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "Role", name: names.discovery },
       subjects: [{ kind: "ServiceAccount", name: names.discovery, namespace }],
     },
+  });
+  const proxyReader =
+    i.ingressProxies && i.ingressProxies.namespace !== i.modelsNamespace
+      ? sliceReader(i.ingressProxies.namespace)
+      : undefined;
+  const discovery = {
+    serviceAccount: { metadata: { name: names.discovery, namespace, labels: discoveryLabels } },
+    ...sliceReader(i.modelsNamespace),
+    ...(proxyReader ? { proxyRole: proxyReader.role, proxyRoleBinding: proxyReader.roleBinding } : {}),
   };
 
   return {

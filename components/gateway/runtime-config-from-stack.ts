@@ -7,7 +7,8 @@ import type { PlatformConfig } from "../config/schema";
 import type { ModelConfig } from "../config/serving";
 import { gatewayDrainSeconds } from "../config/gateway";
 import { adapterFor } from "../serving/engines";
-import { servedDims, specOf } from "../serving/context";
+import type { BatchRequests } from "../serving/engines/types";
+import { resolveContext, servedDims, specOf } from "../serving/context";
 import { RuntimeConfigSchema, type RuntimeConfig, type RuntimeKey, type RuntimeModel } from "./runtime-config";
 
 export interface RuntimeOptions {
@@ -23,6 +24,8 @@ export interface RuntimeOptions {
   readonly discovery?: boolean;
   /** Startup budget per model name (seconds): the default wake wait (capped at WAKE_WAIT_CAP_SECONDS). */
   readonly startupBudgetSeconds?: Readonly<Record<string, number>>;
+  /** The ingress controller's Service: its pods' addresses are trusted for X-Forwarded-For (discovered). */
+  readonly proxyDiscovery?: { readonly namespace: string; readonly service: string };
   /** Where spent budgets are learnt, when cost.refuseOverBudget is on. */
   readonly budgets?: { readonly prometheus: string } | { readonly file: string };
 }
@@ -37,9 +40,30 @@ export function serviceUrl(model: Pick<ModelConfig, "name">, namespace: string):
   return `http://${model.name}.${namespace}.svc.cluster.local`;
 }
 
+/**
+ * Requests in flight per ready pod of a model before the gateway's fair admission queues the rest (docs/gateway.md,
+ * "Fair admission"): gateway.inFlightPerPod.<model>, else what the engine batches well (its adapter's batchRequests,
+ * for the model's GPU when its node group is known), else the model's autoscaling.inFlightPerReplica.
+ */
+export function inFlightPerPod(
+  model: ModelConfig,
+  config: Pick<PlatformConfig, "gateway"> & Partial<Pick<PlatformConfig, "environment" | "gpuNodeGroups">>,
+): BatchRequests {
+  const set = config.gateway.inFlightPerPod[model.name];
+  if (set) return { value: set, source: `gateway.inFlightPerPod.${model.name}` };
+  const group = model.gpu ? config.gpuNodeGroups?.[model.gpu.nodeGroup] : undefined;
+  const resolved = resolveContext(model, config.environment ?? "local", group ? { gpuNodeGroup: group } : {});
+  const fromEngine = resolved.ctx ? adapterFor(model.engine).batchRequests?.(resolved.ctx) : undefined;
+  if (fromEngine) return fromEngine;
+  return {
+    value: Math.max(1, Math.round(model.autoscaling.inFlightPerReplica)),
+    source: `autoscaling.inFlightPerReplica; ${model.engine} has no fixed batch figure`,
+  };
+}
+
 /** The runtime config of a stack's gateway. */
 export function gatewayRuntimeConfig(
-  config: Pick<PlatformConfig, "models" | "gateway">,
+  config: Pick<PlatformConfig, "models" | "gateway"> & Partial<Pick<PlatformConfig, "environment" | "gpuNodeGroups">>,
   namespace: string,
   options: RuntimeOptions,
 ): RuntimeConfig {
@@ -57,7 +81,7 @@ export function gatewayRuntimeConfig(
       ownedBy: m.engine,
       ...(g.rerankCache[m.name] ? { cache: g.rerankCache[m.name] } : {}),
       ...(options.discovery ? { discovery: { namespace, service: m.name, portName: MODEL_SERVICE_PORT_NAME } } : {}),
-      maxInFlightPerPod: Math.max(1, Math.round(m.autoscaling.inFlightPerReplica)),
+      maxInFlightPerPod: inFlightPerPod(m, config).value,
       wake: {
         queueSize: g.wake.queueSize,
         maxWaitMs:
@@ -117,6 +141,7 @@ export function gatewayRuntimeConfig(
     breaker: { failures: g.breaker.failures, cooldownMs: Math.round(g.breaker.cooldownSeconds * 1000) },
     playground: options.playground,
     trustedProxies: [...g.trustedProxies],
+    ...(options.proxyDiscovery ? { proxyDiscovery: { ...options.proxyDiscovery } } : {}),
     drainTimeoutMs: Math.round(gatewayDrainSeconds(g) * 1000),
     ...(options.budgets ? { budgets: options.budgets } : {}),
   });

@@ -118,8 +118,13 @@ export const RuntimeConfigSchema = z.strictObject({
       maxConnections: 10_000,
       maxPerClient: 256,
     }),
-  /** CIDRs of the proxies whose X-Forwarded-For is trusted (the ingress controller's pods). */
+  /** CIDRs of the proxies whose X-Forwarded-For is trusted (the ingress controller's pods), besides proxyDiscovery. */
   trustedProxies: z.array(z.string().min(1)).default([]),
+  /**
+   * The ingress controller's Service: every pod address its EndpointSlices list is a trusted proxy (read with the
+   * same watch as the models' pods, a read-only Role in its namespace). Absent: only trustedProxies.
+   */
+  proxyDiscovery: z.strictObject({ namespace: z.string().min(1), service: z.string().min(1) }).optional(),
   /** Failed authentications per client address per minute before they are answered 429 (valid keys pass). */
   authFailuresPerMinute: z.number().int().positive().default(30),
   /** /metrics is served on this port only (0: any free port); never on the callers' port. */

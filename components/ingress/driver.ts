@@ -63,6 +63,11 @@ export interface IngressControllerDriver {
   readonly displayName: string;
   /** IngressClass the controller watches (cert-manager's HTTP-01 solver uses it). */
   readonly ingressClass: string;
+  /**
+   * The controller's Service in its namespace: the gateway trusts X-Forwarded-For from the pods its EndpointSlices
+   * list (the controller appends the client's address to the header).
+   */
+  readonly proxyService: string;
   /** Installs the controller; returns what route objects must wait for. */
   install(args: ControllerInstallArgs): pulumi.Resource[];
   /** Publishes the routes with auth, rate limits, body size, timeouts and TLS; returns the created resources. */

@@ -45,6 +45,22 @@ export const ALERT_CATALOGUE = {
     scope: "gateway",
     meaning: "a key Secret update was malformed: the last good keys stay in force",
   },
+  GatewayUpstreamInvalid: {
+    severity: "warning",
+    scope: "model and reason",
+    meaning: "an engine's answers are refused as wrong (502 upstream_invalid): count, dims, NaN, indices, shape, size",
+  },
+  GatewayAuthThrottled: {
+    severity: "warning",
+    scope: "gateway",
+    meaning: "failed-auth throttling is refusing a client address: someone is guessing keys (or a client lost its key)",
+  },
+  GatewayDiscoveryUnavailable: {
+    severity: "warning",
+    scope: "gateway",
+    meaning:
+      "the gateway cannot read EndpointSlices: routing through Services, X-Forwarded-For trusted from trustedProxies only",
+  },
   ModelQualityLow: { severity: "warning", scope: "model", meaning: "canary MRR@10 below the model's threshold" },
   CanaryCheckFailing: { severity: "warning", scope: "model", meaning: "a canary check of the model fails" },
   ModelFingerprintDrift: {

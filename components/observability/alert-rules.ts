@@ -376,6 +376,13 @@ export function gpuDrafts(input: AlertRulesInput): DraftGroup {
   return { name: "retrieval-stack.gpu", scope: {}, drafts };
 }
 
+/** GatewayUpstreamInvalid looks this far back: one refused answer keeps it firing this long. */
+export const UPSTREAM_INVALID_WINDOW = "10m";
+/** GatewayDiscoveryUnavailable: longer than an API server upgrade or a watch's backoff (10 s at most). */
+export const DISCOVERY_UNAVAILABLE_FOR = "10m";
+/** GatewayAuthThrottled: throttled failures sustained this long (a mistyped key stops within a minute or two). */
+export const AUTH_THROTTLED_FOR = "5m";
+
 /**
  * The API gateway's alerts over its own series (`retrieval_gateway_*`, components/gateway): per API key and model,
  * so one tenant's failures or quota do not hide behind the others'.
@@ -427,6 +434,32 @@ export function gatewayDrafts(input: AlertRulesInput): DraftGroup {
       description:
         "A gateway replica read a changed key Secret that is not a valid key list and kept its last good keys: keys added since are refused (401) and keys revoked since still work, until the Secret is fixed.",
       firesWhen: "a malformed key Secret update in the last 10m",
+    },
+    {
+      alert: "GatewayUpstreamInvalid",
+      // Never normal: one refused answer is a broken engine, a wrong model behind a name or a version mismatch.
+      expr: `sum by (model, reason) (increase(retrieval_gateway_upstream_invalid_total[${UPSTREAM_INVALID_WINDOW}])) > 0`,
+      for: "0m",
+      summary: "Gateway refuses {{ $labels.model }}'s answers as wrong ({{ $labels.reason }})",
+      description: `The gateway refused {{ $value | printf "%.0f" }} answer(s) of model {{ $labels.model }} in the last ${UPSTREAM_INVALID_WINDOW} as invalid (reason {{ $labels.reason }}: not_json, shape, count, dims, not_finite, index or too_large) and answered the callers 502 upstream_invalid instead of serving them; the breaker counts these as the engine's failures.`,
+      firesWhen: `an engine answer refused as invalid in the last ${UPSTREAM_INVALID_WINDOW}`,
+    },
+    {
+      alert: "GatewayAuthThrottled",
+      expr: `sum(rate(retrieval_gateway_auth_failures_total{throttled="true"}[${RATE_WINDOW}])) > 0`,
+      for: AUTH_THROTTLED_FOR,
+      summary: "Gateway is throttling failed authentications: someone is guessing API keys",
+      description: `For ${AUTH_THROTTLED_FOR} the gateway has answered {{ $value | printf "%.2f" }} failed authentications/s with 429 too_many_auth_failures: a client address keeps presenting wrong keys or tokens past its failure budget (authFailuresPerMinute). Valid keys from that address are still served.`,
+      firesWhen: `throttled failed authentications > 0/s for ${AUTH_THROTTLED_FOR}`,
+    },
+    {
+      alert: "GatewayDiscoveryUnavailable",
+      expr: "(min(retrieval_gateway_ready_pods) < 0) or (min(retrieval_gateway_discovered_proxies) < 0)",
+      for: DISCOVERY_UNAVAILABLE_FOR,
+      summary:
+        "Gateway cannot read EndpointSlices: no per-pod routing, X-Forwarded-For trusted from trustedProxies only",
+      description: `For ${DISCOVERY_UNAVAILABLE_FOR} a gateway replica has not read the EndpointSlices of a model or of the ingress controller through the Kubernetes API (retrieval_gateway_ready_pods or retrieval_gateway_discovered_proxies -1). It routes through each model's Service (per connection, as kube-proxy balances it; a model scaled to zero still wakes: the Service is probed) and takes X-Forwarded-For only from the trustedProxies CIDRs, so every client behind the ingress shares the controller pods' failed-auth budget. Nothing is refused because of it.`,
+      firesWhen: `discovery unavailable (a -1 gauge) for ${DISCOVERY_UNAVAILABLE_FOR}`,
     },
   ];
   return { name: "retrieval-stack.gateway", scope: {}, drafts };

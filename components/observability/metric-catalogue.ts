@@ -68,6 +68,13 @@ export const GATEWAY_METRICS = [
   "retrieval_gateway_limit_store_fallback",
   "retrieval_gateway_keys_reload_failures_total",
   "retrieval_gateway_waiting_requests",
+  // Engine answers refused before serving (reason), failed authentications (throttled): GatewayUpstreamInvalid,
+  // GatewayAuthThrottled.
+  "retrieval_gateway_upstream_invalid_total",
+  "retrieval_gateway_auth_failures_total",
+  // -1 while EndpointSlice discovery is unavailable: GatewayDiscoveryUnavailable.
+  "retrieval_gateway_ready_pods",
+  "retrieval_gateway_discovered_proxies",
 ] as const;
 
 /** Series every Prometheus writes itself. */

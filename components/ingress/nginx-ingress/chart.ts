@@ -11,6 +11,15 @@ export const NGINX_INGRESS_CHART = CHARTS.nginxIngress;
 export const RELEASE_NAME = "nginx-ingress";
 export const INGRESS_CLASS = "nginx";
 /**
+ * The controller's Service (controller.service.create defaults to true): "<fullname>-<controller.name>", where the
+ * fullname is the release name when it contains the chart's name ("nginx-ingress") and controller.name defaults to
+ * "controller" (charts/nginx-ingress templates/_helpers.tpl nginx-ingress.controller.service.name and
+ * controller-service.yaml, values.yaml, at v5.5.4 f92a24e, read 2026-12-07). The controller sets
+ * `X-Forwarded-For $proxy_add_x_forwarded_for` on every proxied request unless a route overrides it
+ * (internal/configs/version2/nginx.virtualserver.tmpl at v5.5.4): the gateway trusts the header from these pods.
+ */
+export const CONTROLLER_SERVICE = `${RELEASE_NAME}-controller`;
+/**
  * Pod labels we set explicitly (controller.selectorLabels): our metrics Service and the engines' NetworkPolicies
  * select the controller's pods by them (INGRESS_CONTROLLER_PODS).
  */

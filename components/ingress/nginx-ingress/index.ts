@@ -18,6 +18,7 @@ import { ingressControllerPolicySpec } from "../../k8s/network-policies";
 import {
   CONTAINER_PORTS,
   CONTROLLER_SELECTOR,
+  CONTROLLER_SERVICE,
   INGRESS_CLASS,
   METRICS_PORT,
   NGINX_INGRESS_CHART,
@@ -240,6 +241,7 @@ function publish(args: ControllerPublishArgs): pulumi.Resource[] {
 export const nginxIngressController: IngressControllerDriver = {
   displayName: `F5 NGINX Ingress Controller (OSS, chart ${NGINX_INGRESS_CHART.chart} ${NGINX_INGRESS_CHART.version})`,
   ingressClass: INGRESS_CLASS,
+  proxyService: CONTROLLER_SERVICE,
   install,
   publish,
   metrics: nginxIngressMetrics,

@@ -20,6 +20,19 @@ export function flags(pairs: Record<string, string | number | undefined>): strin
   return Object.entries(pairs).flatMap(([k, v]) => (v === undefined ? [] : [k, String(v)]));
 }
 
+/**
+ * The value of `flag` in rendered arguments (`--flag value` or `--flag=value`; the last one wins, as argparse and
+ * clap take it), as a positive integer; undefined when absent or not one.
+ */
+export function intFlag(args: readonly string[], flag: string): number | undefined {
+  let out: number | undefined;
+  args.forEach((a, i) => {
+    const v = a === flag ? args[i + 1] : a.startsWith(`${flag}=`) ? a.slice(flag.length + 1) : undefined;
+    if (v !== undefined && /^\d+$/.test(v) && Number(v) > 0) out = Number(v);
+  });
+  return out;
+}
+
 /** Environment that keeps engines from phoning home (usage statistics) and puts every cache on the volume. */
 export const QUIET_ENV: Readonly<Record<string, string>> = {
   HF_HOME,

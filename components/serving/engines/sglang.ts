@@ -1,12 +1,20 @@
 import { sglangDialect } from "../dialects/sglang";
 import { IMAGES } from "../../versions";
-import type { AdapterProblem, EngineAdapter, EngineMetrics, EngineWorkload, ModelContext } from "./types";
+import type {
+  AdapterProblem,
+  BatchRequests,
+  EngineAdapter,
+  EngineMetrics,
+  EngineWorkload,
+  ModelContext,
+} from "./types";
 import {
   noEngineOptions,
   CACHE_MOUNT_PATH,
   QUIET_ENV,
   contextLengthOf,
   flags,
+  intFlag,
   httpGet,
   needsGpu,
   tagOf,
@@ -151,6 +159,17 @@ function workload(ctx: ModelContext): EngineWorkload {
   };
 }
 
+/**
+ * SGLang's cap on running requests, `--max-running-requests`, only when the model's extraArgs set it: its default is
+ * None, and the scheduler derives the cap at start from the KV cache pool that the free GPU memory allows
+ * (python/sglang/srt/server_args.py ServerArgs.max_running_requests, sgl-project/sglang at 001067f, read 2026-12-07),
+ * so no fixed figure can be planned; the gateway then uses the model's autoscaling.inFlightPerReplica.
+ */
+function batchRequests(ctx: ModelContext): BatchRequests | undefined {
+  const set = intFlag(ctx.model.extraArgs, "--max-running-requests");
+  return set ? { value: set, source: "--max-running-requests in extraArgs" } : undefined;
+}
+
 export const sglang: EngineAdapter = {
   name: "sglang",
   displayName: "SGLang",
@@ -162,4 +181,5 @@ export const sglang: EngineAdapter = {
   // --mem-fraction-static: the share of the GPU SGLang takes at start for weights and its KV cache pool.
   gpuMemoryReservation: (model) =>
     model.gpu ? `--mem-fraction-static ${model.gpu.memoryFraction} (weights and KV cache pool at start)` : undefined,
+  batchRequests,
 };

@@ -1,8 +1,25 @@
 import { teiDialect } from "../dialects/tei";
 import { IMAGES } from "../../versions";
 import type { GpuInstanceType } from "../../cluster/instances";
-import type { AdapterProblem, EngineAdapter, EngineMetrics, EngineWorkload, ModelContext } from "./types";
-import { noEngineOptions, CACHE_MOUNT_PATH, HF_HOME, QUIET_ENV, flags, httpGet, tagOf } from "./common";
+import type {
+  AdapterProblem,
+  BatchRequests,
+  EngineAdapter,
+  EngineMetrics,
+  EngineWorkload,
+  ModelContext,
+} from "./types";
+import {
+  noEngineOptions,
+  CACHE_MOUNT_PATH,
+  HF_HOME,
+  QUIET_ENV,
+  contextLengthOf,
+  flags,
+  httpGet,
+  intFlag,
+  tagOf,
+} from "./common";
 import {
   histogramP99,
   histogramQuantile,
@@ -128,6 +145,26 @@ function workload(ctx: ModelContext): EngineWorkload {
   };
 }
 
+/**
+ * What one TEI batch holds: its queue cuts a batch at `--max-batch-requests` entries when set (else at
+ * `--max-concurrent-requests`) or when the next entry's tokens would pass `--max-batch-tokens`
+ * (core/src/queue.rs queue_blocking_task, huggingface/text-embeddings-inference v1.9.3 0667015, read 2026-12-07).
+ * So: --max-batch-requests when the model's extraArgs set it, else the inputs of the model's full length that fit
+ * the token budget we render (16384 / max tokens: 32 for 512-token models), within --max-concurrent-requests.
+ */
+function batchRequests(ctx: ModelContext): BatchRequests {
+  const args = ctx.model.extraArgs;
+  const cap = intFlag(args, "--max-concurrent-requests") ?? TEI_MAX_CONCURRENT_REQUESTS;
+  const set = intFlag(args, "--max-batch-requests");
+  if (set) return { value: Math.min(set, cap), source: "--max-batch-requests in extraArgs" };
+  const tokens = intFlag(args, "--max-batch-tokens") ?? TEI_MAX_BATCH_TOKENS;
+  const length = contextLengthOf(ctx);
+  return {
+    value: Math.max(1, Math.min(cap, Math.floor(tokens / length))),
+    source: `--max-batch-tokens ${tokens} / ${length} tokens per input`,
+  };
+}
+
 export const tei: EngineAdapter = {
   name: "tei",
   displayName: "Hugging Face TEI",
@@ -137,4 +174,5 @@ export const tei: EngineAdapter = {
   metrics,
   dialect: teiDialect,
   maxRequestBytes: TEI_PAYLOAD_LIMIT_BYTES,
+  batchRequests,
 };

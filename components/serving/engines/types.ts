@@ -193,4 +193,18 @@ export interface EngineAdapter {
    * undefined here.
    */
   gpuMemoryReservation?(model: ModelConfig): string | undefined;
+  /**
+   * Requests per pod the engine runs in one batch: its own cap on the sequences of a batch, as the adapter renders
+   * it for `ctx` (a value in the model's extraArgs wins) or its default at the pinned version, with where that
+   * default was read. Undefined when the engine derives the cap at start (from free memory) or has none we could
+   * confirm. The gateway's fair admission lets this many requests in flight per ready pod and holds the rest
+   * (docs/gateway.md, "Fair admission"): more would only wait inside the engine, where nothing orders or refuses them.
+   */
+  batchRequests?(ctx: ModelContext): BatchRequests | undefined;
+}
+
+/** An engine's per-pod batch figure and where it comes from (a flag the adapter renders, or a default's source). */
+export interface BatchRequests {
+  readonly value: number;
+  readonly source: string;
 }

@@ -1,6 +1,13 @@
 import { vllmDialect } from "../dialects/vllm";
 import { IMAGES } from "../../versions";
-import type { AdapterProblem, EngineAdapter, EngineMetrics, EngineWorkload, ModelContext } from "./types";
+import type {
+  AdapterProblem,
+  BatchRequests,
+  EngineAdapter,
+  EngineMetrics,
+  EngineWorkload,
+  ModelContext,
+} from "./types";
 import {
   noEngineOptions,
   CACHE_MOUNT_PATH,
@@ -8,6 +15,7 @@ import {
   contextLengthOf,
   flags,
   httpGet,
+  intFlag,
   needsGpu,
   tagOf,
 } from "./common";
@@ -107,6 +115,28 @@ function workload(ctx: ModelContext): EngineWorkload {
   };
 }
 
+/**
+ * `vllm serve`'s cap on the sequences of one batch, `--max-num-seqs`, when the model's extraArgs do not set it: for
+ * the API server (UsageContext.OPENAI_API_SERVER) 256 on GPUs below 70 GiB and on A100s, 1024 on larger GPUs (H100),
+ * 128 x (pipeline x tensor parallel) on CPU, and never above max_num_batched_tokens, which for a pooling model
+ * without chunked prefill is max_model_len (vllm/engine/arg_utils.py EngineArgs._set_default_args, vllm-project/vllm
+ * at 99d7eb5, the newest source stored here, read 2026-12-07; the pinned v0.27.1's own source cannot be fetched here,
+ * so a change of these defaults after that commit would not be seen).
+ */
+export const VLLM_MAX_NUM_SEQS_DEFAULT = { gpu: 256, largeGpu: 1024, largeGpuMinGiB: 70, cpu: 128 } as const;
+
+function batchRequests(ctx: ModelContext): BatchRequests {
+  const set = intFlag(ctx.model.extraArgs, "--max-num-seqs");
+  if (set) return { value: set, source: "--max-num-seqs in extraArgs" };
+  const d = VLLM_MAX_NUM_SEQS_DEFAULT;
+  const gpu = ctx.gpu?.instance;
+  const value = !gpu ? d.cpu : gpu.gpuMemoryGiB >= d.largeGpuMinGiB && gpu.gpuClass !== "a100" ? d.largeGpu : d.gpu;
+  return {
+    value: Math.min(value, contextLengthOf(ctx)),
+    source: `vLLM's --max-num-seqs default for the API server on ${gpu ? `${gpu.gpuMemoryGiB} GiB ${gpu.gpuClass}` : "CPU"}`,
+  };
+}
+
 export const vllm: EngineAdapter = {
   name: "vllm",
   displayName: "vLLM",
@@ -118,4 +148,5 @@ export const vllm: EngineAdapter = {
   // --gpu-memory-utilization: the share of the GPU vLLM takes at start for weights, activations and its KV cache.
   gpuMemoryReservation: (model) =>
     model.gpu ? `--gpu-memory-utilization ${model.gpu.memoryFraction} (weights and KV cache at start)` : undefined,
+  batchRequests,
 };

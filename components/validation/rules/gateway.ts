@@ -162,6 +162,15 @@ export const gatewayRules: Rule = (config) => {
       });
   }
 
+  // An override for a model that is not deployed would silently do nothing.
+  for (const name of Object.keys(g.inFlightPerPod))
+    if (!byName.has(name))
+      out.push({
+        path: ["gateway", "inFlightPerPod", name],
+        value: name,
+        message: `is not a model of this stack. Fix: use one of ${[...byName.keys()].join(", ")}, or remove the entry.`,
+      });
+
   for (const name of Object.keys(g.rerankCache)) {
     const m = byName.get(name);
     const alias = g.aliases[name];

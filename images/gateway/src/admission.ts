@@ -2,7 +2,7 @@ import type { RuntimeConfig } from "../../../components/gateway/runtime-config";
 import type { GatewayLimits } from "../../../components/config/gateway";
 import type { Caller } from "./auth";
 import type { RequestContext } from "./context";
-import { badRequest, GatewayError, unavailable, UpstreamInvalid } from "./errors";
+import { badRequest, GatewayError, NoPodBehindService, unavailable, UpstreamInvalid } from "./errors";
 import type { BoundedLabel } from "./labels";
 import { RedisDownError, type Limiter } from "./limits";
 import type { GatewayMetrics } from "./metrics";
@@ -83,8 +83,8 @@ export class Admission {
    */
   async ready(ctx: RequestContext, route: ModelRoute, prefer: string | string[] | undefined): Promise<ModelRoute> {
     const fallback = this.routes.fallbackOf(ctx.model);
-    const canServe = (r: ModelRoute) =>
-      r.breaker.current !== "open" && (r.group.endpoints.ready > 0 || !r.group.endpoints.discovered);
+    // ready counts the discovered pods, or the Service while discovery is down (0 when a probe found it empty).
+    const canServe = (r: ModelRoute) => r.breaker.current !== "open" && r.group.endpoints.ready > 0;
     const use = (r: ModelRoute) => {
       ctx.servedBy = r.model.name;
       return r;
@@ -97,6 +97,22 @@ export class Admission {
     } catch (e) {
       if (fallback && canServe(fallback)) return use(fallback);
       throw e;
+    }
+  }
+
+  /**
+   * Runs an admitted call; when it finds no pod behind the model's Service (discovery unavailable, the model scaled
+   * to zero or starting: NoPodBehindService), the request waits in the model's wake queue, counted in the waiting
+   * gauge that wakes the model, until a probe of the Service finds a pod, and is then sent once more. Past the wait
+   * or with the queue full: 503 with Retry-After, as with discovery.
+   */
+  async whileWaking<T>(route: ModelRoute, prefer: string | string[] | undefined, call: () => Promise<T>): Promise<T> {
+    try {
+      return await call();
+    } catch (e) {
+      if (!(e instanceof NoPodBehindService) || !route.wake) throw e;
+      await route.wake.ready(route.group.endpoints, preferWaitMs(prefer));
+      return await call();
     }
   }
 
@@ -189,6 +205,7 @@ export class Admission {
 
 /** Errors that are the engine's doing (counted by the breaker); our own overload and the caller's are not. */
 export function isEngineFault(e: unknown): boolean {
+  if (e instanceof NoPodBehindService) return false; // no pod yet is not a failing engine (it may be waking)
   return e instanceof UpstreamInvalid || (e instanceof GatewayError && e.status >= 500 && e.code !== "overloaded");
 }
 

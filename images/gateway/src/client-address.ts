@@ -3,14 +3,19 @@ import { BlockList, isIP } from "node:net";
 import { LRUCache } from "lru-cache";
 
 /**
- * The client's address: the socket's peer, unless that peer is a trusted proxy (the ingress controller's pods,
- * `trustedProxies` CIDRs), in which case the right-most X-Forwarded-For entry that is not itself a trusted proxy
- * (what NGINX's realip module does with `real_ip_recursive on`). From anyone else the header is ignored: a client
- * cannot choose the address its failed attempts are counted against.
+ * The client's address: the socket's peer, unless that peer is a trusted proxy, in which case the right-most
+ * X-Forwarded-For entry that is not itself a trusted proxy (what NGINX's realip module does with
+ * `real_ip_recursive on`). From anyone else the header is ignored: a client cannot choose the address its failed
+ * attempts are counted against.
+ *
+ * Trusted proxies are the `trustedProxies` CIDRs plus the ingress controller's pod addresses as discovered from
+ * its Service's EndpointSlices (setDiscovered, server.ts). While discovery is unavailable only the CIDRs are
+ * trusted (setDiscovered(undefined)): never an address that might since belong to another pod.
  */
 export class ClientAddress {
   private readonly trusted = new BlockList();
-  private readonly any: boolean;
+  private readonly cidrs: boolean;
+  private discovered: ReadonlySet<string> = new Set();
 
   constructor(cidrs: readonly string[]) {
     for (const c of cidrs) {
@@ -18,12 +23,18 @@ export class ClientAddress {
       const type = isIP(net ?? "") === 6 ? "ipv6" : "ipv4";
       this.trusted.addSubnet(net!, Number(bits), type);
     }
-    this.any = cidrs.length > 0;
+    this.cidrs = cidrs.length > 0;
+  }
+
+  /** The proxies' pod addresses from discovery; undefined: discovery is unavailable (trust the CIDRs only). */
+  setDiscovered(addresses: readonly string[] | undefined): void {
+    this.discovered = new Set((addresses ?? []).map(plain));
   }
 
   isTrusted(address: string): boolean {
-    if (!this.any) return false;
     const a = plain(address);
+    if (this.discovered.has(a)) return true;
+    if (!this.cidrs) return false;
     const type = isIP(a);
     return type !== 0 && this.trusted.check(a, type === 6 ? "ipv6" : "ipv4");
   }

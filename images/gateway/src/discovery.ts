@@ -17,11 +17,16 @@ import { Agent, request } from "undici";
  * of the set at once (it drains: endpoints.ts), a new pod joins as soon as it passes its readiness probe.
  */
 export interface DiscoveryTarget {
+  /** What the log names (a model, or the ingress controller). */
   readonly model: string;
   readonly namespace: string;
   readonly service: string;
   /** The Service port's name (EndpointSlices list the pod port under it). */
   readonly portName: string;
+  /** What the watcher reports from the slices; default: the ready endpoints' base URLs on portName (readyUrls). */
+  readonly select?: (slices: Iterable<Slice>) => string[];
+  /** What the log says happens while the API cannot be read; default: the model's Service is used. */
+  readonly whileUnavailable?: string;
 }
 
 export interface KubeApi {
@@ -53,7 +58,7 @@ export function inClusterApi(env: NodeJS.ProcessEnv = process.env): KubeApi | un
   };
 }
 
-interface Slice {
+export interface Slice {
   metadata?: { name?: string; resourceVersion?: string };
   ports?: { name?: string; port?: number }[] | null;
   endpoints?: { addresses?: string[]; conditions?: { ready?: boolean | null } }[] | null;
@@ -71,6 +76,17 @@ export function readyUrls(slices: Iterable<Slice>, portName: string): string[] {
       if (a) out.add(`http://${a.includes(":") ? `[${a}]` : a}:${port}`);
     }
   }
+  return [...out].sort();
+}
+
+/**
+ * Every address the slices list, ready or not: the pods behind a Service while they exist. A terminating pod is
+ * still listed (conditions.terminating) while it finishes its connections, so a proxy that is draining stays
+ * known as a proxy until it is gone (trusted proxies: client-address.ts).
+ */
+export function allAddresses(slices: Iterable<Slice>): string[] {
+  const out = new Set<string>();
+  for (const s of slices) for (const e of s.endpoints ?? []) for (const a of e.addresses ?? []) out.add(a);
   return [...out].sort();
 }
 
@@ -118,6 +134,12 @@ export class SliceWatcher {
     this.onChange(urls);
   }
 
+  private selected(): string[] {
+    return this.target.select
+      ? this.target.select(this.slices.values())
+      : readyUrls(this.slices.values(), this.target.portName);
+  }
+
   private async loop(): Promise<void> {
     let delay = this.backoffMs.min;
     while (!this.stopped) {
@@ -128,7 +150,7 @@ export class SliceWatcher {
       } catch (e) {
         if (this.stopped) return;
         this.log(
-          `discovery of ${this.target.model}: ${e instanceof Error ? e.message : String(e)}; using its Service until the API answers`,
+          `discovery of ${this.target.model}: ${e instanceof Error ? e.message : String(e)}; ${this.target.whileUnavailable ?? "using its Service until the API answers"}`,
         );
         this.emit(undefined);
         await new Promise((r) => setTimeout(r, delay).unref?.());
@@ -152,7 +174,7 @@ export class SliceWatcher {
     const body = (await res.body.json()) as { metadata?: { resourceVersion?: string }; items?: Slice[] };
     this.slices.clear();
     for (const s of body.items ?? []) this.slices.set(s.metadata?.name ?? "", s);
-    this.emit(readyUrls(this.slices.values(), this.target.portName));
+    this.emit(this.selected());
     return body.metadata?.resourceVersion ?? "";
   }
 
@@ -183,7 +205,7 @@ export class SliceWatcher {
           const name = ev.object.metadata?.name ?? "";
           if (ev.type === "DELETED") this.slices.delete(name);
           else this.slices.set(name, ev.object);
-          this.emit(readyUrls(this.slices.values(), this.target.portName));
+          this.emit(this.selected());
         }
       }
       // The server closed the watch (timeoutSeconds): resume from the last resourceVersion.

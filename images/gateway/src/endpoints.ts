@@ -23,6 +23,22 @@ export interface EndpointSetOptions {
   readonly connections?: number;
   readonly refusedForMs?: number;
   readonly now?: () => number;
+  /**
+   * While discovery is unavailable, learn whether the Service has a pod behind it by probing it (a model scaled to
+   * zero then holds its requests in the wake queue instead of failing them). Only for models whose pods are
+   * discovered in the cluster; absent: the fallback is taken as ready, as before.
+   */
+  readonly probe?: ServiceProbe;
+}
+
+/** How the fallback Service is probed while discovery is unavailable. */
+export interface ServiceProbe {
+  /** Between probes while the Service has no pod behind it (how soon a woken model is noticed). */
+  readonly downIntervalMs: number;
+  /** Between probes while it has (how soon a model scaled to zero is noticed). */
+  readonly upIntervalMs: number;
+  /** A probe not answered within this counts as no pod. */
+  readonly timeoutMs: number;
 }
 
 export class EndpointSet {
@@ -32,6 +48,10 @@ export class EndpointSet {
   /** Which list is in force: the discovered pods, or the fallback (the Service) while discovery is unavailable. */
   private source: "fallback" | "discovery" = "fallback";
   private rr = 0;
+  /** While probing the fallback: whether the last probe (or call) found a pod behind the Service. */
+  private fallbackUp = true;
+  private probeTimer: NodeJS.Timeout | undefined;
+  private probing = false;
 
   constructor(
     private readonly fallback: readonly string[],
@@ -44,6 +64,23 @@ export class EndpointSet {
   update(urls: readonly string[] | undefined): void {
     this.source = urls === undefined ? "fallback" : "discovery";
     this.replace(urls ?? this.fallback);
+    if (urls === undefined) this.startProbing();
+    else this.stopProbing();
+  }
+
+  /**
+   * The fallback Service refused a connection or did not answer: no pod is behind it (kube-proxy refuses
+   * connections to a Service without ready endpoints). Requests wait in the wake queue until a probe finds one.
+   */
+  fallbackRefused(): void {
+    if (!this.probing || this.source !== "fallback") return;
+    this.fallbackUp = false;
+    this.scheduleProbe(0);
+  }
+
+  /** Whether a failed call to `e` means "no pod behind the Service" (and the caller may wait for one). */
+  isProbedFallback(e: Endpoint): boolean {
+    return this.probing && this.source === "fallback" && this.active.get(e.url) === e;
   }
 
   get discovered(): boolean {
@@ -52,6 +89,7 @@ export class EndpointSet {
 
   /** Pods that may take a request now (0 while a model is scaled to zero or all its pods are starting). */
   get ready(): number {
+    if (this.probing && this.source === "fallback" && !this.fallbackUp) return 0;
     return this.active.size;
   }
 
@@ -61,7 +99,7 @@ export class EndpointSet {
 
   /** Resolves when at least one endpoint is ready (at once if one is), or after `timeoutMs` with false. */
   whenReady(timeoutMs: number): Promise<boolean> {
-    if (this.active.size > 0) return Promise.resolve(true);
+    if (this.ready > 0) return Promise.resolve(true);
     return new Promise((resolve) => {
       const done = () => {
         clearTimeout(timer);
@@ -121,6 +159,7 @@ export class EndpointSet {
   }
 
   async close(): Promise<void> {
+    this.stopProbing();
     const all = [...this.active.values(), ...this.draining];
     this.active.clear();
     this.draining.clear();
@@ -157,11 +196,67 @@ export class EndpointSet {
           paths: new Map(),
         });
     }
-    if (this.active.size > 0 && this.waiters.length) {
+    this.wakeWaiters();
+  }
+
+  private wakeWaiters(): void {
+    if (this.ready > 0 && this.waiters.length) {
       const w = this.waiters;
       this.waiters = [];
       for (const f of w) f();
     }
+  }
+
+  private startProbing(): void {
+    if (!this.options.probe || this.probing) return;
+    this.probing = true;
+    this.fallbackUp = true;
+    this.scheduleProbe(0);
+  }
+
+  private stopProbing(): void {
+    this.probing = false;
+    this.fallbackUp = true;
+    clearTimeout(this.probeTimer);
+    this.probeTimer = undefined;
+  }
+
+  private scheduleProbe(ms: number): void {
+    clearTimeout(this.probeTimer);
+    this.probeTimer = setTimeout(() => void this.probeOnce(), ms);
+    this.probeTimer.unref?.();
+  }
+
+  /**
+   * One GET of the Service's root: any HTTP answer but 502/503/504 means an engine process answered through it (a
+   * Service routes only to ready pods); a refused, reset or unanswered connection, or a 5xx of a starting server,
+   * means none yet.
+   */
+  private async probeOnce(): Promise<void> {
+    const p = this.options.probe;
+    const e = this.active.get(this.fallback[0] ?? "");
+    if (!p || !this.probing || this.source !== "fallback" || !e) return;
+    let up = false;
+    try {
+      const res = await e.pool.request({
+        path: "/",
+        method: "GET",
+        headersTimeout: p.timeoutMs,
+        bodyTimeout: p.timeoutMs,
+        signal: AbortSignal.timeout(p.timeoutMs),
+      });
+      await res.body.dump().catch(() => {});
+      up = res.statusCode < 502 || res.statusCode > 504;
+    } catch {
+      up = false;
+    }
+    if (!this.probing || this.source !== "fallback") return;
+    this.fallbackUp = up;
+    if (up) {
+      e.refusedUntil = 0;
+      this.wakeWaiters();
+    }
+    this.scheduleProbe(up ? p.upIntervalMs : p.downIntervalMs);
   }
 
   private closeDrained(e: Endpoint): void {

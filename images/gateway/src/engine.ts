@@ -7,7 +7,7 @@ import {
 import type { RuntimeModel } from "../../../components/gateway/runtime-config";
 import { GatewayError, unavailable, UpstreamInvalid } from "./errors";
 import type { UpstreamAnswer, UpstreamGroup } from "./upstream";
-import { requestWork, type WorkRequest } from "./work";
+import { requestWork, sequencesOf, type WorkRequest } from "./work";
 
 /**
  * The gateway's only engine knowledge is the model's dialect (components/serving/dialects): it builds the
@@ -92,6 +92,7 @@ async function callOnce<Req, Res>(
     ...(call.observe ? { observe: call.observe } : {}),
     ...(call.take ? { take: call.take } : {}),
     work: requestWork(request as WorkRequest, model.maxTokens),
+    sequences: sequencesOf(request as WorkRequest),
     ...(call.key ? { key: call.key } : {}),
   });
   if (answer.status !== 200) throw engineFailure(model.name, answer, call);

@@ -35,6 +35,17 @@ export const badRequest = (message: string, param: string | null = null, code = 
 export const unavailable = (message: string, code = "upstream_unavailable", headers: Record<string, string> = {}) =>
   new GatewayError(503, "upstream_error", code, message, null, headers);
 
+/**
+ * The model's Service refused the connection while discovery is unavailable: no pod is behind it (scaled to zero,
+ * or every pod starting). Not the engine failing: the breaker does not count it, and the request may wait for a
+ * pod in the model's wake queue (admission.ts) instead of failing.
+ */
+export class NoPodBehindService extends GatewayError {
+  constructor(model: string) {
+    super(503, "upstream_error", "upstream_unavailable", `${model} has no ready replica behind its Service.`);
+  }
+}
+
 /** Anything unexpected becomes a 500 with a fixed message; the cause goes to stderr, never to the caller. */
 export function asGatewayError(error: unknown): GatewayError {
   if (error instanceof GatewayError) return error;

@@ -1,14 +1,16 @@
 import { GatewayError } from "./errors";
 
 /**
- * Fair admission to one model's pods: at most `perPod` requests in flight per ready pod (what the engine batches
- * well: more only queue inside the engine, where the gateway can neither order nor refuse them), the rest wait
- * here in one queue per key, served round-robin between keys, so one key flooding cannot starve another. A key
- * whose queue holds its share of `capacity` (capacity / keys waiting) gets 429 with Retry-After at once.
+ * Fair admission to one model's pods: at most `perPod` sequences (inputs or documents) in flight per ready pod,
+ * what the engine batches well (its adapter's figure: vLLM --max-num-seqs, TEI's batch; more would only queue
+ * inside the engine, where the gateway can neither order nor refuse them); the rest wait here in one queue per key,
+ * served round-robin between keys, so one key flooding cannot starve another. A request larger than the whole
+ * limit counts as the limit (it runs alone rather than never). A key whose queue holds its share of `capacity`
+ * requests (capacity / keys waiting) gets 429 with Retry-After at once.
  */
 export class FairQueue {
   private inFlight = 0;
-  private readonly queues = new Map<string, (() => void)[]>();
+  private readonly queues = new Map<string, { cost: number; go: (granted: number) => void }[]>();
   private order: string[] = [];
   private next = 0;
   private queued = 0;
@@ -25,11 +27,18 @@ export class FairQueue {
     return this.perPod * Math.max(1, this.pods());
   }
 
-  /** Waits for a slot (fairly); returns the release function. */
-  async acquire(key: string): Promise<() => void> {
-    if (this.inFlight < this.limit && this.queued === 0) {
-      this.inFlight++;
-      return this.releaser();
+  /** Sequences in flight now (for tests and metrics). */
+  get sequencesInFlight(): number {
+    return this.inFlight;
+  }
+
+  /** Waits for room for `sequences` (fairly between keys); returns the release function. */
+  async acquire(key: string, sequences = 1): Promise<() => void> {
+    const limit = this.limit;
+    const cost = Math.max(1, Math.min(sequences, limit === Infinity ? sequences : limit));
+    if (this.inFlight + cost <= limit && this.queued === 0) {
+      this.inFlight += cost;
+      return this.releaser(cost);
     }
     let q = this.queues.get(key);
     const keys = this.queues.size + (q ? 0 : 1);
@@ -49,32 +58,42 @@ export class FairQueue {
       this.order.push(key);
     }
     const queue = q;
-    await new Promise<void>((resolve) => {
-      queue.push(resolve);
+    const granted = await new Promise<number>((resolve) => {
+      queue.push({ cost, go: resolve });
       this.queued++;
       this.onQueued(this.queued);
+      // Room may be free already (a queue ahead that just emptied): hand it out at once.
+      this.drain();
     });
-    return this.releaser();
+    return this.releaser(granted);
   }
 
-  private releaser(): () => void {
+  private releaser(cost: number): () => void {
     let done = false;
     return () => {
       if (done) return;
       done = true;
-      this.inFlight--;
+      this.inFlight -= cost;
       this.drain();
     };
   }
 
-  /** Hands free slots to waiting requests, one key after another. */
+  /**
+   * Hands free room to waiting requests, one key after another; stops at the first key whose next request does
+   * not fit (it goes first once room frees, so a large request is never passed over for ever).
+   */
   drain(): void {
-    while (this.queued > 0 && this.inFlight < this.limit) {
+    const limit = this.limit;
+    while (this.queued > 0) {
       const key = this.order[this.next % this.order.length]!;
       const q = this.queues.get(key)!;
-      const resolve = q.shift()!;
+      const head = q[0]!;
+      // The limit may have shrunk (a pod left) below a request admitted at the old one: it still runs alone.
+      const cost = Math.min(head.cost, limit);
+      if (this.inFlight + cost > limit && this.inFlight > 0) break;
+      q.shift();
       this.queued--;
-      this.inFlight++;
+      this.inFlight += cost;
       if (q.length === 0) {
         this.queues.delete(key);
         this.order.splice(this.next % this.order.length, 1);
@@ -82,7 +101,7 @@ export class FairQueue {
       if (this.order.length) this.next %= this.order.length;
       else this.next = 0;
       this.onQueued(this.queued);
-      resolve();
+      head.go(cost);
     }
   }
 }

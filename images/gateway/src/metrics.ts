@@ -175,6 +175,11 @@ export class GatewayMetrics {
     "Ready pods of each model as discovered from its EndpointSlices (-1: discovery unavailable, the Service is used).",
     ["model"],
   );
+  readonly discoveredProxies = new Gauge(
+    "retrieval_gateway_discovered_proxies",
+    "Ingress controller pod addresses trusted for X-Forwarded-For, from its EndpointSlices (-1: discovery unavailable, only trustedProxies CIDRs are trusted).",
+    [],
+  );
   readonly queued = new Gauge(
     "retrieval_gateway_admission_queued_requests",
     "Requests queued fairly between keys because the model's pods have as many in flight as they batch well.",
@@ -248,6 +253,7 @@ export class GatewayMetrics {
     this.keysLoaded,
     this.waiting,
     this.readyPods,
+    this.discoveredProxies,
     this.queued,
     this.cache,
     this.inFlight,

@@ -3,6 +3,7 @@ import { Breaker, BREAKER_GAUGE } from "./breaker";
 import { RerankCache } from "./cache";
 import { dialectOf } from "./engine";
 import type { GatewayMetrics } from "./metrics";
+import type { ServiceProbe } from "./endpoints";
 import { UpstreamGroup } from "./upstream";
 import { FairQueue } from "./fair-queue";
 import { WakeQueue } from "./wake-queue";
@@ -16,6 +17,13 @@ export interface ModelRoute {
   /** Holds requests while the model has no ready pod (when discovery is on and the model has a wake budget). */
   readonly wake?: WakeQueue;
 }
+
+/**
+ * Probing a model's Service while discovery is down: every 500 ms while it has no pod (a woken model is served
+ * within about half a second of its first ready pod), every 5 s while it has one (the first call after a scale to
+ * zero finds out at once anyway: a refused connection marks it empty).
+ */
+export const SERVICE_PROBE: ServiceProbe = { downIntervalMs: 500, upIntervalMs: 5000, timeoutMs: 1000 };
 
 /** The model table: every deployed model's route, and the aliases that stand for them. */
 export class ModelRoutes {
@@ -31,7 +39,15 @@ export class ModelRoutes {
         metrics.breakerState.set({ model: model.name }, BREAKER_GAUGE[s]),
       );
       metrics.breakerState.set({ model: model.name }, 0);
-      const group = new UpstreamGroup(model.name, model.upstreams, config.upstreamTimeoutMs, config.attempts);
+      // A model found by discovery learns, while discovery is down, whether its Service has a pod by probing it, so
+      // that a model scaled to zero holds its requests (wake queue) instead of failing them.
+      const group = new UpstreamGroup(
+        model.name,
+        model.upstreams,
+        config.upstreamTimeoutMs,
+        config.attempts,
+        model.discovery && model.wake ? SERVICE_PROBE : undefined,
+      );
       if (model.maxInFlightPerPod)
         group.admission = new FairQueue(
           model.name,

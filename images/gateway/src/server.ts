@@ -19,7 +19,7 @@ import { BoundedLabel } from "./labels";
 import { MemoryLimiter, RedisLimiter, type Limiter } from "./limits";
 import { FallbackLimiter } from "./store-fallback";
 import { KeyFileWatcher } from "./key-reload";
-import { inClusterApi, SliceWatcher, type KubeApi } from "./discovery";
+import { allAddresses, inClusterApi, SliceWatcher, type KubeApi } from "./discovery";
 import { GatewayMetrics } from "./metrics";
 import { ModelRoutes } from "./model-routes";
 import { shadowMirror } from "./shadow";
@@ -140,7 +140,9 @@ export class Gateway {
     this.api.set("/v1/embeddings", embeddingsHandler(deps));
     for (const [path, defaultDocs] of Object.entries(RERANK_ROUTES))
       this.api.set(path, rerankHandler(deps, defaultDocs));
-    this.startDiscovery(options.kubeApi === undefined ? inClusterApi() : options.kubeApi || undefined);
+    const kubeApi = options.kubeApi === undefined ? inClusterApi() : options.kubeApi || undefined;
+    this.startDiscovery(kubeApi);
+    this.startProxyDiscovery(kubeApi);
     // Connection limits (docs/gateway.md, "Security and failure behaviour"): headers and whole request within
     // their timeouts (checked every second), idle keep-alive closed, open connections capped in all and per client.
     const cc = c.connections;
@@ -189,6 +191,41 @@ export class Gateway {
       w.start();
       this.sliceWatchers.push(w);
     }
+  }
+
+  /**
+   * The ingress controller's pods are the proxies whose X-Forwarded-For names the client (failed-auth throttling
+   * and the per-client connection cap count that client). Learnt from the controller Service's EndpointSlices, so
+   * no CIDR has to be configured; while they cannot be read only config.trustedProxies is trusted, which is safe
+   * (XFF is never taken from a peer that is not known to be a proxy) and visible: the gauge is -1 and the log says
+   * so (every client behind the ingress then shares its pods' addresses for throttling, never for valid keys).
+   */
+  private startProxyDiscovery(api: KubeApi | undefined): void {
+    const d = this.options.config.proxyDiscovery;
+    if (!d) return;
+    this.metrics.discoveredProxies.set({}, -1);
+    const whileUnavailable = `X-Forwarded-For is trusted only from trustedProxies (${this.options.config.trustedProxies.join(", ") || "none"}) until the API answers`;
+    if (!api) {
+      this.log(`ingress controller discovery: no Kubernetes API (not in a pod); ${whileUnavailable}`);
+      return;
+    }
+    const w = new SliceWatcher(
+      api,
+      {
+        model: `the ingress controller (${d.namespace}/${d.service})`,
+        ...d,
+        portName: "",
+        select: allAddresses,
+        whileUnavailable,
+      },
+      (addresses) => {
+        this.clients.setDiscovered(addresses);
+        this.metrics.discoveredProxies.set({}, addresses?.length ?? -1);
+      },
+      this.log,
+    );
+    w.start();
+    this.sliceWatchers.push(w);
   }
 
   private keysLoaded(count: number): void {
@@ -309,7 +346,7 @@ export class Gateway {
       this.responder.send(res, 200, payload, ctx);
       served = true;
     } catch (e) {
-      this.fail(req, res, ctx, e);
+      await this.fail(req, res, ctx, e);
     } finally {
       this.admission.finish(ctx, served);
       this.budget.give(ctx.held);
@@ -357,15 +394,55 @@ export class Gateway {
     req.resume();
   }
 
-  private fail(req: http.IncomingMessage, res: http.ServerResponse, ctx: RequestContext, e: unknown): void {
+  private async fail(
+    req: http.IncomingMessage,
+    res: http.ServerResponse,
+    ctx: RequestContext,
+    e: unknown,
+  ): Promise<void> {
     const err = asGatewayError(e);
     if (!(e instanceof GatewayError))
       this.log(`request ${ctx.id}: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
-    const unread = !req.complete;
-    if (unread) res.setHeader("connection", "close");
     ctx.error = err.code;
+    // A refused request whose body is still arriving (declared within maxBodyBytes) is first read to its end and
+    // dropped (never buffered), for at most LINGER_MS: answering and closing while the client still sends makes the
+    // kernel reset the connection, and the client may never read our answer (EPIPE/ECONNRESET instead of the 401),
+    // which NGINX's lingering close avoids the same way. Larger bodies (413) and slower ones are cut after the answer.
+    const declared = Number(req.headers["content-length"] ?? 0);
+    const unread =
+      !req.complete &&
+      !(
+        err.status !== 413 &&
+        !(declared > this.options.config.maxBodyBytes) &&
+        (await this.dropBody(req, this.options.config.maxBodyBytes, LINGER_MS))
+      );
+    if (unread) res.setHeader("connection", "close");
     this.responder.send(res, err.status, err.body(), ctx, err.headers);
     if (unread) this.discard(req);
+  }
+
+  /** Reads and drops a request's body to its end: true when it ended within `maxBytes` and `ms`. */
+  private dropBody(req: http.IncomingMessage, maxBytes: number, ms: number): Promise<boolean> {
+    if (req.complete) return Promise.resolve(true);
+    return new Promise((resolve) => {
+      let left = maxBytes;
+      const done = (ok: boolean) => {
+        clearTimeout(timer);
+        req.off("data", onData).off("end", onEnd).off("close", onClose);
+        if (!ok) req.pause();
+        resolve(ok);
+      };
+      const onData = (c: Buffer) => {
+        left -= c.length;
+        if (left < 0) done(false);
+      };
+      const onEnd = () => done(true);
+      const onClose = () => done(req.complete);
+      const timer = setTimeout(() => done(false), ms);
+      timer.unref?.();
+      req.on("data", onData).once("end", onEnd).once("close", onClose);
+      req.resume();
+    });
   }
 
   private handleGet(ctx: RequestContext, req: http.IncomingMessage, res: http.ServerResponse): void {
@@ -395,6 +472,9 @@ export class Gateway {
     plainError(res, new GatewayError(404, "not_found_error", "not_found", `No route GET ${printable(path)}.`));
   }
 }
+
+/** How long a refused request's arriving body is read and dropped before the answer (see fail()). */
+const LINGER_MS = 5000;
 
 /** A path as echoed in an error: at most 64 printable ASCII characters. */
 const printable = (path: string) => path.slice(0, 64).replace(/[^\x21-\x7e]/g, "?") + (path.length > 64 ? "..." : "");

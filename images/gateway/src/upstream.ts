@@ -1,8 +1,8 @@
 import type { IncomingHttpHeaders } from "node:http";
 import type { Pool } from "undici";
-import { EndpointSet } from "./endpoints";
+import { EndpointSet, type ServiceProbe } from "./endpoints";
 import type { FairQueue } from "./fair-queue";
-import { GatewayError, overloaded, unavailable, UpstreamInvalid } from "./errors";
+import { GatewayError, NoPodBehindService, overloaded, unavailable, UpstreamInvalid } from "./errors";
 import { errorCode } from "../../common/error-code";
 
 /**
@@ -34,6 +34,8 @@ export interface CallOptions {
   readonly work?: number;
   /** The caller's key name, for fair admission. */
   readonly key?: string;
+  /** Sequences the call puts in the engine's batch (inputs or documents; work.ts): what fair admission counts. */
+  readonly sequences?: number;
 }
 
 /** Why a call was cut by us: the answer outgrew its cap or the budget, or the whole-answer deadline passed. */
@@ -145,12 +147,15 @@ export class UpstreamGroup {
     urls: readonly string[],
     private readonly timeoutMs: number,
     private readonly attempts: number,
+    probe?: ServiceProbe,
   ) {
-    this.endpoints = new EndpointSet(urls);
+    this.endpoints = new EndpointSet(urls, probe ? { probe } : {});
   }
 
   async call(options: CallOptions): Promise<UpstreamAnswer> {
-    const release = this.admission ? await this.admission.acquire(options.key ?? "anonymous") : undefined;
+    const release = this.admission
+      ? await this.admission.acquire(options.key ?? "anonymous", options.sequences ?? 1)
+      : undefined;
     try {
       return await this.attempt(options);
     } finally {
@@ -209,8 +214,14 @@ export class UpstreamGroup {
             `${this.model} did not answer within ${this.timeoutMs / 1000} s.`,
           );
         if (code && CONNECT_CODES.has(code)) {
-          if (code === "ECONNREFUSED" || code === "UND_ERR_CONNECT_TIMEOUT" || code === "EHOSTUNREACH")
-            this.endpoints.refused(ep);
+          const refusedConnect =
+            code === "ECONNREFUSED" || code === "UND_ERR_CONNECT_TIMEOUT" || code === "EHOSTUNREACH";
+          // Discovery is down and the Service refused: no pod behind it. The caller may wait for one (wake queue).
+          if (refusedConnect && this.endpoints.isProbedFallback(ep)) {
+            this.endpoints.fallbackRefused();
+            throw new NoPodBehindService(this.model);
+          }
+          if (refusedConnect) this.endpoints.refused(ep);
           last = unavailable(`${this.model} is unavailable (no engine replica accepted the connection).`);
           continue;
         }

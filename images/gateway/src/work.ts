@@ -29,3 +29,11 @@ export function requestWork(r: WorkRequest, maxTokens: number): number {
   }
   return 1;
 }
+
+/**
+ * The sequences a request puts in an engine's batch: one per embedding input, one per rerank document (each is
+ * scored with the query as one sequence). Fair admission counts these against what the engine batches per pod.
+ */
+export function sequencesOf(r: WorkRequest): number {
+  return Math.max(1, r.inputs?.length ?? r.documents?.length ?? 1);
+}

@@ -30,8 +30,10 @@ export function embeddingsHandler(deps: ApiDeps): ApiHandler {
     await deps.admission.reserve(ctx, r.inputs.length, () => tokenBound(r.inputs, m.maxTokens));
     const dims = r.dimensions ?? m.dims;
     const answerBound = dims ? r.inputs.length * (dims * BYTES_PER_NUMBER + 256) + 65536 : Infinity;
-    const out = await guarded(route, countInvalid(deps, m.name), () =>
-      embed(route.group, m, r.inputs, r.dimensions, engineCall(deps, route, ctx, answerBound)),
+    const out = await deps.admission.whileWaking(route, req.headers.prefer, () =>
+      guarded(route, countInvalid(deps, m.name), () =>
+        embed(route.group, m, r.inputs, r.dimensions, engineCall(deps, route, ctx, answerBound)),
+      ),
     );
     ctx.upstream = out.upstream;
     ctx.attempts = out.attempts;

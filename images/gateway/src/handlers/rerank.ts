@@ -48,8 +48,10 @@ export function rerankHandler(deps: ApiDeps, defaultDocs: boolean): ApiHandler {
       let docBytes = 0;
       for (const d of r.documents) docBytes += Buffer.byteLength(d, "utf8");
       const answerBound = 2 * docBytes + r.documents.length * 256 + 65536;
-      const out = await guarded(route, countInvalid(deps, m.name), () =>
-        rerank(route.group, m, r.query, r.documents, engineCall(deps, route, ctx, answerBound)),
+      const out = await deps.admission.whileWaking(route, req.headers.prefer, () =>
+        guarded(route, countInvalid(deps, m.name), () =>
+          rerank(route.group, m, r.query, r.documents, engineCall(deps, route, ctx, answerBound)),
+        ),
       );
       ranking = out.value;
       tokens = out.tokens;
