@@ -10,7 +10,12 @@ import { STACKS, errorOf, parseStack } from "./config-helpers";
 import { sharedPlan } from "./shared-plans";
 import { admits, type NetworkPolicyObject, type PodRef } from "./fixtures/network-policy";
 import { restrictedViolations, type PodSpecLike } from "../components/k8s/pod-security";
-import { INGRESS_CONTROLLER_PODS, MODELS_NAMESPACE, PROMETHEUS_PODS } from "../components/k8s/namespaces";
+import {
+  INGRESS_CONTROLLER_PODS,
+  INGRESS_NAMESPACE,
+  MODELS_NAMESPACE,
+  PROMETHEUS_PODS,
+} from "../components/k8s/namespaces";
 import { DEFAULT_EKS_KUBERNETES_VERSION } from "../components/versions";
 import {
   GATEWAY_ROUTE_PATHS,
@@ -126,14 +131,19 @@ describe.each(STACKS)("%s: the gateway's own namespace", (stack) => {
 
   it("discovery: Role and RoleBinding in the models' namespace for the gateway's ServiceAccount in its own", async () => {
     const all = await objs;
-    const role = all.find((o) => o.kind === "Role" && o.metadata.name === `${GW}-discovery`)!;
-    expect(role.metadata.namespace).toBe(MODELS_NAMESPACE);
-    expect((role as any).rules).toEqual([
-      { apiGroups: ["discovery.k8s.io"], resources: ["endpointslices"], verbs: ["get", "list", "watch"] },
-    ]);
-    const binding = all.find((o) => o.kind === "RoleBinding" && o.metadata.name === `${GW}-discovery`)! as any;
-    expect(binding.metadata.namespace).toBe(MODELS_NAMESPACE);
-    expect(binding.subjects).toEqual([{ kind: "ServiceAccount", name: `${GW}-discovery`, namespace: GW }]);
+    // One read-only Role per namespace the gateway watches: the models' (their pods) and, with the ingress on, the
+    // controller's (its pods are the proxies whose X-Forwarded-For is trusted).
+    const watched = config.ingress.enabled ? [MODELS_NAMESPACE, INGRESS_NAMESPACE] : [MODELS_NAMESPACE];
+    const roles = all.filter((o) => o.kind === "Role" && o.metadata.name === `${GW}-discovery`);
+    expect(roles.map((r) => r.metadata.namespace).sort()).toEqual([...watched].sort());
+    const bindings = all.filter((o) => o.kind === "RoleBinding" && o.metadata.name === `${GW}-discovery`) as any[];
+    expect(bindings.map((b) => b.metadata.namespace).sort()).toEqual([...watched].sort());
+    for (const role of roles)
+      expect((role as any).rules).toEqual([
+        { apiGroups: ["discovery.k8s.io"], resources: ["endpointslices"], verbs: ["get", "list", "watch"] },
+      ]);
+    for (const binding of bindings)
+      expect(binding.subjects).toEqual([{ kind: "ServiceAccount", name: `${GW}-discovery`, namespace: GW }]);
     const dep = find(all, "Deployment", GW)!;
     expect(dep.spec.template.spec.serviceAccountName).toBe(`${GW}-discovery`);
     // The route table reaches every engine by its full Service name in the models' namespace.
