@@ -15,6 +15,8 @@ import { runJob } from "../images/verifier/src/job";
 import { PROMOTION_KEY } from "../images/verifier/src/record-store";
 import { startFakeServer, type FakeServer } from "./fixtures/engine-server";
 import { startFakeConfigMapApi, type FakeConfigMapApi } from "./fixtures/fake-configmap-api";
+import { parseStack } from "./config-helpers";
+import { verificationSummary } from "../plan/summary-verification";
 
 /**
  * The verification Job's record and promotion gate (#25), as in local mode but kept in ConfigMaps through the
@@ -488,4 +490,41 @@ describe("the rendered Job, ServiceAccount and Role", () => {
     expect(pod.automountServiceAccountToken).toBe(false);
     expect(pod.serviceAccountName).toBeUndefined();
   }, 60_000);
+});
+
+describe("plan.md shows where the record is kept and the gate runs", () => {
+  const summaryOf = (mode: "job" | "local", prometheusUrl?: string) => {
+    const config = parseStack("dev");
+    const c = config as unknown as {
+      verification: { mode: string; promotion: { prometheusUrl?: string } };
+      gateway: { aliases: Record<string, unknown> };
+    };
+    c.verification.mode = mode;
+    c.verification.promotion.prometheusUrl = prometheusUrl;
+    c.gateway.aliases = {
+      reranker: {
+        targets: [
+          { model: "a", weight: 90 },
+          { model: "b", weight: 10 },
+        ],
+      },
+    };
+    return verificationSummary({ config, plan: { objects: [], resources: [], helmReleases: [] } } as never) ?? "";
+  };
+
+  it("job mode: the Job keeps the record and runs the gate against the in-cluster Prometheus", () => {
+    const s = summaryOf("job");
+    expect(s).toContain("records by the verification Job in each model's ConfigMap `fingerprint-<model>`");
+    expect(s).toContain(
+      `Promotion gate for \`reranker\` (docs/model-changes.md; run by the verification Job before its checks, against ${PROMETHEUS_URL})`,
+    );
+  });
+
+  it("local mode: the resource's state, and the URL the machine reaches (or that it is missing)", () => {
+    expect(summaryOf("local")).toContain(
+      "from verification.promotion.prometheusUrl (not set: a promotion fails until it is)",
+    );
+    expect(summaryOf("local", "http://127.0.0.1:9090")).toContain("(http://127.0.0.1:9090)");
+    expect(summaryOf("local")).toContain("records in the local verification resource's state");
+  });
 });
