@@ -460,6 +460,10 @@ describe("the rendered Job, ServiceAccount and Role", () => {
     expect(sa!.inputs.automountServiceAccountToken).toBe(false);
 
     const [job] = one(rs, "kubernetes:batch/v1:Job");
+    // How a failed gate or drift fails `pulumi up`: the provider awaits the Job (Complete, or Failed at once); no
+    // skipAwait, one pod (its exit 1 is the verdict), replaced at the next `pulumi up` after a failure.
+    expect(job!.inputs.metadata.annotations).toEqual({ "pulumi.com/replaceUnready": "true" });
+    expect(job!.inputs.spec.backoffLimit).toBe(0);
     const pod = job!.inputs.spec.template.spec;
     expect(pod.serviceAccountName).toBe("retrieval-verifier");
     expect(pod.automountServiceAccountToken).toBe(true);
