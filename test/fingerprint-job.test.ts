@@ -218,6 +218,26 @@ describe("the verification Job keeps the fingerprint record in a ConfigMap per m
     }
   });
 
+  it("a record that does not hold together fails the Job with the fix, and is left as it is", async () => {
+    const kube = await startFakeConfigMapApi();
+    try {
+      const m = model();
+      kube.put(NS, {
+        metadata: { name: fingerprintConfigMapName("bge-small-zh") },
+        data: { "bge-small-zh.fingerprint.json": '{"task":"embed","truncated":' },
+      });
+      const r = await run(jobConfig(m, await engine()), kube);
+      expect(r.code).toBe(1);
+      expect(r.message).toContain("verification record unreadable:");
+      expect(r.message).toContain(
+        "Fix: restore configmap retrieval/fingerprint-bge-small-zh, or delete it (kubectl -n retrieval delete configmap fingerprint-bge-small-zh)",
+      );
+      expect(kube.calls.filter((c) => /^(POST|PUT) /.test(c))).toEqual([]);
+    } finally {
+      await kube.close();
+    }
+  });
+
   it("no Kubernetes API in the pod (no token): fails with the fix instead of skipping the comparison", async () => {
     const r = await run(jobConfig(model(), await engine()), null);
     expect(r.code).toBe(1);

@@ -272,3 +272,44 @@ describe("the canary's volume", () => {
     });
   });
 });
+
+describe("who renders the fingerprint ConfigMaps", () => {
+  const models = ["bge-small-zh", "bge-small-en"].map((name) =>
+    ModelConfigSchema.parse({
+      name,
+      model: "BAAI/bge-small-zh-v1.5",
+      engine: "tei",
+      task: "embed",
+      replicas: { min: 1, max: 1 },
+      slo: { p99LatencyMs: 2000 },
+    }),
+  );
+  const render = async (mode: "local" | "job") => {
+    const runtime = await OfflineRuntime.start({ stack: "test" });
+    new Verification("verification", {
+      provider: new k8s.Provider("k8s", {}),
+      environment: "local",
+      verification: VerificationSchema.parse({ mode, image: "ghcr.io/acme/verifier:1" }),
+      namespace: MODELS_NAMESPACE,
+      targets: models.map((m) => ({ model: m, url: `http://${m.name}.${MODELS_NAMESPACE}.svc:80` })),
+    });
+    await runtime.settle();
+    return runtime.resources
+      .filter((r) => r.type === "kubernetes:core/v1:ConfigMap")
+      .map(
+        (r) => (r.inputs as { metadata: { name: string; namespace: string; labels: Record<string, string> } }).metadata,
+      )
+      .filter((m) => m.name.startsWith("fingerprint-"));
+  };
+
+  it("local mode: Pulumi renders one per model from the resource's state, in the canary's namespace", async () => {
+    const maps = await render("local");
+    expect(maps.map((m) => m.name)).toEqual(["fingerprint-bge-small-zh", "fingerprint-bge-small-en"]);
+    expect(maps.every((m) => m.namespace === MODELS_NAMESPACE)).toBe(true);
+    expect(maps.map((m) => m.labels["retrieval-stack.io/fingerprint-of"])).toEqual(["bge-small-zh", "bge-small-en"]);
+  }, 60_000);
+
+  it("job mode: none (the Job writes them, so that a new Job never deletes a record)", async () => {
+    expect(await render("job")).toEqual([]);
+  }, 60_000);
+});

@@ -46,7 +46,15 @@ export async function readRecord(api: KubeApi, rec: JobRecordConfig, models: rea
     const cm = await getConfigMap(api, rec.namespace, fingerprintConfigMapName(model));
     if (!cm) continue;
     if (cm.metadata.resourceVersion) versions.set(cm.metadata.name, cm.metadata.resourceVersion);
-    const f = fromConfigMap(model, cm);
+    let f: Fingerprint | undefined;
+    try {
+      f = fromConfigMap(model, cm);
+    } catch (error) {
+      // Never compare with (or silently replace) a record that does not hold together: a person decides.
+      throw new Error(
+        `${(error as Error).message}. Fix: restore configmap ${rec.namespace}/${cm.metadata.name}, or delete it (kubectl -n ${rec.namespace} delete configmap ${cm.metadata.name}) so that this deploy records ${model}'s fingerprint anew`,
+      );
+    }
     if (f) fingerprints[model] = f;
   }
   const p = await getConfigMap(api, rec.namespace, PROMOTION_CONFIGMAP);
