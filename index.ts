@@ -231,6 +231,9 @@ const verifier = new Verification(
     verification: config.verification,
     ...(verifierImage ? { image: verifierImage } : {}),
     namespace: modelNamespace.metadata.name,
+    // The fingerprint record's ConfigMaps go where the quality canary runs (it mounts them): keep in step with
+    // its `namespace` below.
+    recordNamespace: MODELS_NAMESPACE,
     targets: models.map((m, i) => ({
       model: config.models[i]!,
       url: m.url,

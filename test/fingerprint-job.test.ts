@@ -417,7 +417,11 @@ const MODELS = [
   }),
 ];
 
-async function render(verification: Record<string, unknown>, weight = 10): Promise<Rendered[]> {
+async function render(
+  verification: Record<string, unknown>,
+  weight = 10,
+  recordNamespace?: string,
+): Promise<Rendered[]> {
   const runtime = await OfflineRuntime.start({ stack: "test" });
   const provider = new k8s.Provider("k8s", {});
   new Verification("verification", {
@@ -425,6 +429,7 @@ async function render(verification: Record<string, unknown>, weight = 10): Promi
     environment: "dev",
     verification: VerificationSchema.parse({ mode: "job", image: "ghcr.io/acme/verifier:1", ...verification }),
     namespace: MODELS_NAMESPACE,
+    ...(recordNamespace ? { recordNamespace } : {}),
     targets: MODELS.map((m) => ({ model: m, url: `http://${m.name}.${MODELS_NAMESPACE}.svc:80` })),
     aliases: {
       reranker: {
@@ -504,6 +509,22 @@ describe("the rendered Job, ServiceAccount and Role", () => {
     const [a, b, c] = [await name(10), await name(10), await name(50)];
     expect(a).toBe(b);
     expect(c).not.toBe(a);
+  }, 60_000);
+
+  it("the record beside a canary in another namespace: Role and binding there, the Job's account from its own", async () => {
+    const rs = await render({}, 10, "retrieval-gateway");
+    const [role] = one(rs, "kubernetes:rbac.authorization.k8s.io/v1:Role");
+    const [binding] = one(rs, "kubernetes:rbac.authorization.k8s.io/v1:RoleBinding");
+    const [sa] = one(rs, "kubernetes:core/v1:ServiceAccount");
+    expect(role!.inputs.metadata.namespace).toBe("retrieval-gateway");
+    expect(binding!.inputs.metadata.namespace).toBe("retrieval-gateway");
+    expect(binding!.inputs.subjects).toEqual([
+      { kind: "ServiceAccount", name: "retrieval-verifier", namespace: MODELS_NAMESPACE },
+    ]);
+    expect(sa!.inputs.metadata.namespace).toBe(MODELS_NAMESPACE);
+    const config = one(rs, "kubernetes:core/v1:ConfigMap").find((c) => c.inputs.metadata.name.startsWith("verify-"))!;
+    const body = JSON.parse(Object.values(config.inputs.data as Record<string, string>)[0]!) as JobConfig;
+    expect(body.record).toEqual({ namespace: "retrieval-gateway" });
   }, 60_000);
 
   it("fingerprints and promotion off: no service account, no Role, no token in the pod", async () => {

@@ -51,7 +51,8 @@ export interface QualityCanaryArgs {
   /**
    * Each model's fingerprint target (key, tolerance), by model name (Verification.fingerprintTargets). The recorded
    * fingerprints are not in the canary's config: each model's `fingerprint-<model>` ConfigMap (in the canary's
-   * namespace) is mounted, optional, and read on every run, so the config stays small with any number of models.
+   * namespace: Verification's `recordNamespace` must be this one) is mounted, optional, and read on every run, so
+   * the config stays small with any number of models.
    */
   readonly fingerprints?: pulumi.Input<Record<string, FingerprintTarget>>;
   /** Create the ServiceMonitor (needs the Prometheus Operator CRDs), as `monitoring` does in every component; default true. */

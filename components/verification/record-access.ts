@@ -1,6 +1,7 @@
 /**
  * What the verification Job may do to keep its record (#25), as plain objects (a pure planner; verification.ts
- * creates them): a ServiceAccount, a Role and its RoleBinding in the Job's namespace. The Role allows exactly
+ * creates them): a ServiceAccount in the Job's namespace, a Role and its RoleBinding in the record's namespace (the
+ * quality canary's, which mounts the ConfigMaps; by default the Job's). The Role allows exactly
  * `get` and `update` of the named ConfigMaps (each model's `fingerprint-<model>` and `verification-promotion`) and
  * `create` of ConfigMaps: RBAC cannot restrict create by name, "as the object's name is not known at authorization
  * time" (kubebuilder RBAC markers reference; the same rule in kubernetes/website access-authn-authz/rbac.md
@@ -25,17 +26,25 @@ export function recordConfigMapNames(models: readonly string[], promotion: boole
 }
 
 export function planRecordAccess(
-  namespace: pulumi.Input<string>,
+  namespaces: {
+    /** Where the Job (and its service account) runs. */
+    readonly job: pulumi.Input<string>;
+    /** Where the record's ConfigMaps live: the quality canary's namespace, which mounts them. */
+    readonly record: pulumi.Input<string>;
+  },
   models: readonly string[],
   promotion: boolean,
   labels: Record<string, string>,
 ): RecordAccessPlan {
-  const metadata = { name: VERIFIER_SERVICE_ACCOUNT, namespace, labels };
+  const inRecord = { name: VERIFIER_SERVICE_ACCOUNT, namespace: namespaces.record, labels };
   return {
     // The token is mounted by the Job's pod spec only (automountServiceAccountToken there), never by default.
-    serviceAccount: { metadata, automountServiceAccountToken: false },
+    serviceAccount: {
+      metadata: { name: VERIFIER_SERVICE_ACCOUNT, namespace: namespaces.job, labels },
+      automountServiceAccountToken: false,
+    },
     role: {
-      metadata,
+      metadata: inRecord,
       rules: [
         {
           apiGroups: [""],
@@ -46,10 +55,11 @@ export function planRecordAccess(
         { apiGroups: [""], resources: ["configmaps"], verbs: ["create"] },
       ],
     },
+    // A RoleBinding may name a service account of another namespace: the Job's, when the record lives elsewhere.
     roleBinding: {
-      metadata,
+      metadata: inRecord,
       roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "Role", name: VERIFIER_SERVICE_ACCOUNT },
-      subjects: [{ kind: "ServiceAccount", name: VERIFIER_SERVICE_ACCOUNT, namespace }],
+      subjects: [{ kind: "ServiceAccount", name: VERIFIER_SERVICE_ACCOUNT, namespace: namespaces.job }],
     },
   };
 }

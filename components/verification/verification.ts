@@ -63,6 +63,11 @@ export interface VerificationArgs {
   readonly targets: readonly VerificationTarget[];
   /** Namespace of the Job (the models' namespace, whose NetworkPolicies admit engine clients). */
   readonly namespace?: pulumi.Input<string>;
+  /**
+   * Namespace of the fingerprint record's ConfigMaps (`fingerprint-<model>`, `verification-promotion`): the quality
+   * canary's, since a pod mounts ConfigMaps of its own namespace only. Default: the Job's namespace.
+   */
+  readonly recordNamespace?: pulumi.Input<string>;
   /** Sent as `Authorization: Bearer`: needed through the ingress (local mode) or by engines started with a key. */
   readonly apiKey?: pulumi.Output<string>;
   /** Also verify every model through the gateway (after the engines); default: no gateway targets. */
@@ -384,7 +389,7 @@ export class Verification extends pulumi.ComponentResource {
       : {};
     // Local mode: the record lives in the resource's state; the canary reads it from one ConfigMap per model.
     if (mode === "local" && v.fingerprint.enabled) {
-      const namespace = args.namespace ?? VERIFICATION_NAMESPACE;
+      const namespace = args.recordNamespace ?? args.namespace ?? VERIFICATION_NAMESPACE;
       for (const m of models) {
         const stored = this.fingerprints.apply((record) =>
           record?.[m.name] ? toConfigMapData(m.name, record[m.name]!) : undefined,
@@ -441,6 +446,7 @@ export class Verification extends pulumi.ComponentResource {
     ).length;
     const deadline = jobDeadlineSeconds(v, args.targets, gatewayTargets);
     const namespace = args.namespace ?? VERIFICATION_NAMESPACE;
+    const recordNamespace = args.recordNamespace ?? namespace;
     const labels = standardLabels("verifier", "verification", { [ENGINE_CLIENT_LABEL]: "true" });
     const models = args.targets.map((t) => t.model);
     // The record (#25): fingerprints and the aliases the promotion gate compares with, kept in ConfigMaps that the
@@ -460,7 +466,7 @@ export class Verification extends pulumi.ComponentResource {
       {
         metadata: { name: jobName, namespace, labels },
         data: {
-          [JOB_CONFIG_KEY]: pulumi.all([targets, namespace]).apply(([ts, ns]) =>
+          [JOB_CONFIG_KEY]: pulumi.all([targets, recordNamespace]).apply(([ts, ns]) =>
             JSON.stringify(
               {
                 options,
@@ -479,7 +485,7 @@ export class Verification extends pulumi.ComponentResource {
     const access = keepsRecord
       ? (() => {
           const plan = planRecordAccess(
-            namespace,
+            { job: namespace, record: recordNamespace },
             fingerprinted,
             promotion !== undefined,
             standardLabels("verifier", "verification"),
