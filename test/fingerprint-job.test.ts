@@ -1,3 +1,4 @@
+import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as http from "node:http";
 import type { AddressInfo } from "node:net";
@@ -13,6 +14,7 @@ import { PROMETHEUS_URL, MODELS_NAMESPACE } from "../components/k8s/namespaces";
 import { fingerprintConfigMapName, fromConfigMap } from "../components/fingerprint/store";
 import { runJob } from "../images/verifier/src/job";
 import { PROMOTION_KEY } from "../images/verifier/src/record-store";
+import { planRecordAccess } from "../components/verification/record-access";
 import { startFakeServer, type FakeServer } from "./fixtures/engine-server";
 import { startFakeConfigMapApi, type FakeConfigMapApi } from "./fixtures/fake-configmap-api";
 import { parseStack } from "./config-helpers";
@@ -238,6 +240,92 @@ describe("the verification Job keeps the fingerprint record in a ConfigMap per m
     }
   });
 
+  it("in a pod: the API from KUBERNETES_SERVICE_HOST/PORT over TLS, the CA and token from the service account files", async () => {
+    const certDir = fs.mkdtempSync(path.join(dir, "sa-"));
+    execFileSync(
+      "openssl",
+      [
+        "req",
+        "-x509",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-days",
+        "1",
+        "-subj",
+        "/CN=kube-apiserver",
+        "-addext",
+        "subjectAltName=IP:127.0.0.1",
+        "-keyout",
+        path.join(certDir, "key.pem"),
+        "-out",
+        path.join(certDir, "ca.crt"),
+      ],
+      { stdio: "ignore" },
+    );
+    fs.writeFileSync(path.join(certDir, "token"), "projected-token\n");
+    const kube = await startFakeConfigMapApi("projected-token", {
+      key: fs.readFileSync(path.join(certDir, "key.pem"), "utf8"),
+      cert: fs.readFileSync(path.join(certDir, "ca.crt"), "utf8"),
+    });
+    try {
+      const port = new URL(kube.url).port;
+      const file = path.join(dir, "in-pod.json");
+      fs.writeFileSync(file, JSON.stringify(jobConfig(model(), await engine())));
+      const lines: string[] = [];
+      const code = await runJob({
+        env: {
+          VERIFY_CONFIG_FILE: file,
+          VERIFY_TERMINATION_LOG: path.join(dir, "in-pod-termination"),
+          KUBERNETES_SERVICE_HOST: "127.0.0.1",
+          KUBERNETES_SERVICE_PORT: port,
+        },
+        log: (l) => lines.push(l),
+        serviceAccountDir: certDir,
+      });
+      expect(code).toBe(0);
+      expect(kube.calls).toEqual([`GET ${NS}/fingerprint-bge-small-zh 404`, `POST ${NS}/fingerprint-bge-small-zh 201`]);
+      // A CA that did not sign the server's certificate: refused, never trusted.
+      const other = fs.mkdtempSync(path.join(dir, "sa-other-"));
+      execFileSync(
+        "openssl",
+        [
+          "req",
+          "-x509",
+          "-newkey",
+          "rsa:2048",
+          "-nodes",
+          "-days",
+          "1",
+          "-subj",
+          "/CN=other",
+          "-keyout",
+          path.join(other, "key.pem"),
+          "-out",
+          path.join(other, "ca.crt"),
+        ],
+        { stdio: "ignore" },
+      );
+      fs.writeFileSync(path.join(other, "token"), "projected-token");
+      const r = await runJob({
+        env: {
+          VERIFY_CONFIG_FILE: file,
+          VERIFY_TERMINATION_LOG: path.join(dir, "in-pod-termination-2"),
+          KUBERNETES_SERVICE_HOST: "127.0.0.1",
+          KUBERNETES_SERVICE_PORT: port,
+        },
+        log: () => {},
+        serviceAccountDir: other,
+      });
+      expect(r).toBe(1);
+      expect(fs.readFileSync(path.join(dir, "in-pod-termination-2"), "utf8")).toMatch(
+        /verification record unreadable: Kubernetes API GET \/api\/v1\/namespaces\/retrieval\/configmaps\/fingerprint-bge-small-zh: .*(certificate|self.signed)/i,
+      );
+    } finally {
+      await kube.close();
+    }
+  }, 30_000);
+
   it("no Kubernetes API in the pod (no token): fails with the fix instead of skipping the comparison", async () => {
     const r = await run(jobConfig(model(), await engine()), null);
     expect(r.code).toBe(1);
@@ -293,6 +381,45 @@ async function fakePrometheus(evidence: () => FakeEvidence) {
     close: () => new Promise((r) => server.close(r)),
   };
 }
+
+describe("the Job needs nothing beyond the Role it is given", () => {
+  it("first deploy, a match, a confirmed re-index and the gate's aliases, all under the rendered Role", async () => {
+    const kube = await startFakeConfigMapApi();
+    const prom = await fakePrometheus(() => ({}));
+    try {
+      const rules = planRecordAccess({ job: NS, record: NS }, ["bge-small-zh"], true, {}).role.rules as {
+        verbs: string[];
+        resourceNames?: string[];
+      }[];
+      kube.enforceRole(rules);
+      const promotion = {
+        aliases: { reranker: { targets: [{ model: "bge-reranker", weight: 100 }] } },
+        tasks: { "bge-reranker": "rerank" as const },
+        gate: (({ enabled: _e, prometheusUrl: _p, override: _o, ...g }) => g)(VerificationSchema.parse({}).promotion),
+        prometheusUrl: prom.url,
+      };
+      expect((await run(jobConfig(model(), await engine(), { promotion }), kube)).code).toBe(0);
+      expect((await run(jobConfig(model(), await engine(), { promotion }), kube)).code).toBe(0);
+      const drift = await run(jobConfig(model({ engineVersion: "3.0.0" }), await engine(flip), { promotion }), kube);
+      const confirm = /reindexConfirmed: "(fp-[0-9a-f]{12})"/.exec(drift.message)![1]!;
+      const r = await run(
+        jobConfig(model({ engineVersion: "3.0.0", reindexConfirmed: confirm }), await engine(flip), { promotion }),
+        kube,
+      );
+      expect(r.code).toBe(0);
+      expect(kube.calls.filter((c) => c.endsWith(" 403"))).toEqual([]);
+      expect(kube.calls).toContain(`PUT ${NS}/fingerprint-bge-small-zh 200`);
+      expect(kube.calls).toContain(`POST ${NS}/${PROMOTION_CONFIGMAP} 201`);
+      // And the Role really is narrow: another ConfigMap is refused.
+      kube.enforceRole(rules);
+      const other = await run(jobConfig(model({ name: "not-in-the-role" }), await engine()), kube);
+      expect(other.code).toBe(1);
+      expect(other.message).toContain("403 Forbidden");
+    } finally {
+      await Promise.all([kube.close(), prom.close()]);
+    }
+  });
+});
 
 describe("the promotion gate runs in the Job", () => {
   const gate = VerificationSchema.parse({}).promotion;

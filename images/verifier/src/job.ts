@@ -28,6 +28,8 @@ export interface JobIo {
   readonly kubeApi?: KubeApi;
   /** When the promotion gate reads Prometheus (default: now). */
   readonly now?: Date;
+  /** Where the pod's service account token and CA are (default: the kubelet's path). */
+  readonly serviceAccountDir?: string;
 }
 
 /** Runs the Job; returns the exit status (0 pass, 1 a check failed, 2 the config could not be read). */
@@ -58,7 +60,7 @@ export async function runJob(io: JobIo): Promise<number> {
   };
   // The record (#25): each model's fingerprint and the last deploy's aliases, from ConfigMaps (record-store.ts).
   let read: ReadRecord | undefined;
-  const api = io.kubeApi ?? inClusterKubeApi(io.env);
+  const api = io.kubeApi ?? inClusterKubeApi(io.env, io.serviceAccountDir);
   if (config.record) {
     if (!api)
       return fail(
@@ -66,7 +68,7 @@ export async function runJob(io: JobIo): Promise<number> {
       );
     const models = config.targets.flatMap((t) => (t.fingerprint && t.kind !== "gateway" ? [t.name] : []));
     try {
-      read = await readRecord(api, config.record, models);
+      read = await readRecord(api, config.record, models, config.promotion !== undefined);
     } catch (error) {
       return fail(`verification record unreadable: ${(error as Error).message}`);
     }

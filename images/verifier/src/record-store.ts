@@ -39,7 +39,16 @@ const labels = (model?: string) => ({
   ...(model ? { [FINGERPRINT_LABEL]: model } : {}),
 });
 
-export async function readRecord(api: KubeApi, rec: JobRecordConfig, models: readonly string[]): Promise<ReadRecord> {
+/**
+ * Reads the models' fingerprints and, when the promotion gate runs (`withAliases`), the last deploy's aliases:
+ * only the objects the Job's Role names (a GET of another is a 403).
+ */
+export async function readRecord(
+  api: KubeApi,
+  rec: JobRecordConfig,
+  models: readonly string[],
+  withAliases: boolean,
+): Promise<ReadRecord> {
   const fingerprints: Record<string, Fingerprint> = {};
   const versions = new Map<string, string>();
   for (const model of models) {
@@ -57,7 +66,7 @@ export async function readRecord(api: KubeApi, rec: JobRecordConfig, models: rea
     }
     if (f) fingerprints[model] = f;
   }
-  const p = await getConfigMap(api, rec.namespace, PROMOTION_CONFIGMAP);
+  const p = withAliases ? await getConfigMap(api, rec.namespace, PROMOTION_CONFIGMAP) : undefined;
   if (p?.metadata.resourceVersion) versions.set(PROMOTION_CONFIGMAP, p.metadata.resourceVersion);
   const raw = p?.data?.[PROMOTION_KEY];
   return { fingerprints, versions, ...(raw ? { aliases: JSON.parse(raw) as Aliases } : {}) };
