@@ -289,6 +289,8 @@ const verifier = new Verification(
     verification: config.verification,
     ...(verifierImage ? { image: verifierImage } : {}),
     namespace: modelNamespace.metadata.name,
+    // The fingerprint record's ConfigMaps go where the quality canary runs: it can mount them only from its own.
+    recordNamespace: gatewayNamespace ? gatewayNamespace.metadata.name : modelNamespace.metadata.name,
     targets: models.map((m, i) => ({
       model: config.models[i]!,
       url: m.url,
@@ -325,6 +327,7 @@ const qualityCanary =
           canary: config.observability.canary,
           image: verifierImage,
           // Beside the gateway it calls; without a gateway it calls the engines, which admit it in their namespace.
+          // The Verification's recordNamespace above is the same choice: the canary mounts the fingerprint records.
           namespace: gatewayNamespace ? gatewayNamespaceName : MODELS_NAMESPACE,
           targets: models.map((m, i) => ({ model: config.models[i]!, url: m.url })),
           // Each model's recorded fingerprint, once a verified deploy has recorded it: the canary compares with it.

@@ -1,5 +1,6 @@
 import type { SummarySection } from "./summary";
 import { verificationModeOf } from "../components/config/verification";
+import { PROMETHEUS_URL } from "../components/k8s/namespaces";
 
 interface TargetRow {
   name: string;
@@ -24,12 +25,20 @@ const CHECKS: Record<string, string> = {
 const checksOf = (t: TargetRow) => `${t.route ? "" : "health, model served, "}${CHECKS[t.task] ?? ""}`;
 
 /** The model-change gates that apply (docs/model-changes.md): fingerprints, and promotion per alias. */
-function gateLines(config: Parameters<SummarySection>[0]["config"]): string[] {
+function gateLines(config: Parameters<SummarySection>[0]["config"], mode: "job" | "local"): string[] {
   const f = config.verification.fingerprint;
   const p = config.verification.promotion;
+  const recordedWhere =
+    mode === "job"
+      ? "by the verification Job in each model's ConfigMap `fingerprint-<model>`"
+      : "in the local verification resource's state (and each model's ConfigMap `fingerprint-<model>` for the canary)";
+  const gateWhere =
+    mode === "job"
+      ? `run by the verification Job before its checks, against ${p.prometheusUrl ?? PROMETHEUS_URL}`
+      : `run by \`pulumi up\` in local verification mode, from verification.promotion.prometheusUrl${p.prometheusUrl ? ` (${p.prometheusUrl})` : " (not set: a promotion fails until it is)"}`;
   const out = [
     f.enabled
-      ? `- Fingerprints: each engine's answers to the fixed probes in its languages against the recorded fingerprint (embeddings: per-probe cosine ≥ ${f.minCosine}, norm change ≤ ${f.maxNormChange * 100} %; rerank: Kendall tau ≥ ${f.minKendallTau}, top-3 overlap ≥ ${f.minTop3Overlap}, score change ≤ ${f.maxScoreChange * 100} % of the range). The first verified deploy records (local mode); a drift fails the deploy unless \`models[].reindexConfirmed\` names it.`
+      ? `- Fingerprints: each engine's answers to the fixed probes in its languages against the recorded fingerprint (embeddings: per-probe cosine ≥ ${f.minCosine}, norm change ≤ ${f.maxNormChange * 100} %; rerank: Kendall tau ≥ ${f.minKendallTau}, top-3 overlap ≥ ${f.minTop3Overlap}, score change ≤ ${f.maxScoreChange * 100} % of the range). The first verified deploy records ${recordedWhere}; a drift fails the deploy unless \`models[].reindexConfirmed\` names it.`
       : "- Fingerprints: off (verification.fingerprint.enabled false).",
   ];
   for (const [alias, a] of Object.entries(config.gateway?.aliases ?? {})) {
@@ -39,7 +48,7 @@ function gateLines(config: Parameters<SummarySection>[0]["config"]): string[] {
       );
     if (a.shadow || a.targets.length > 1)
       out.push(
-        `- Promotion gate for \`${alias}\` (docs/model-changes.md; run by \`pulumi up\` in local verification mode, from verification.promotion.prometheusUrl): raising a candidate's share needs, over ${p.window}, ≥ ${p.minShadowCalls} compared shadow calls with mean Kendall tau ≥ ${p.minKendallTau}, top-3 overlap ≥ ${p.minTop3Overlap}, NDCG@10 ≥ ${p.minNdcgAt10}, and canary MRR@10/NDCG@10 at most ${p.maxQualityDrop} below the current model's${p.override ? ` - OVERRIDDEN: "${p.override}"` : ""}.`,
+        `- Promotion gate for \`${alias}\` (docs/model-changes.md; ${gateWhere}): raising a candidate's share needs, over ${p.window}, ≥ ${p.minShadowCalls} compared shadow calls with mean Kendall tau ≥ ${p.minKendallTau}, top-3 overlap ≥ ${p.minTop3Overlap}, NDCG@10 ≥ ${p.minNdcgAt10}, and canary MRR@10/NDCG@10 at most ${p.maxQualityDrop} below the current model's${p.override ? ` - OVERRIDDEN: "${p.override}"` : ""}.`,
       );
   }
   return out;
@@ -83,7 +92,7 @@ export const verificationSummary: SummarySection = ({ config, plan }) => {
   lines.push(
     `- Latency: ${v.requests} requests at concurrency ${v.concurrency}, p99 against each model's SLO; load generator measured against an instant local server. Budget ${v.timeoutSeconds} s per model, ${v.requestTimeoutSeconds} s per attempt, ${v.maxRetries} retries on transient errors.`,
     `- Quality (MRR@10 on the bundled zh/en set, the part in each model's languages, or the model's own set): ${v.quality.enabled ? `on, threshold ${v.quality.minMrrAt10} unless a model sets its own` : "off"}.`,
-    ...gateLines(config),
+    ...gateLines(config, mode),
     "",
     "| model | task | dialect | called at | dims | SLO p99 | checks |",
     "| --- | --- | --- | --- | --- | --- | --- |",

@@ -129,7 +129,13 @@ function main(): void {
     process.once(signal, () => {
       process.stderr.write(`gateway: ${signal}, draining in-flight requests\n`);
       gateway.shutdown().then(
-        () => process.exit(0),
+        (d) => {
+          if (d.shadowWaited)
+            process.stderr.write(
+              `gateway: drained ${d.shadowWaited} shadow copies, ${d.shadowCutOff} cut off at the end of the drain\n`,
+            );
+          process.exit(0);
+        },
         () => process.exit(1),
       );
     });

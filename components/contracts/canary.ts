@@ -10,6 +10,7 @@ import { VerifyTargetSchema } from "./verify-target";
 export const CANARY_CONFIG_DIR = "/etc/retrieval-stack/canary";
 export const CANARY_CONFIG_KEY = "canary.json";
 export const CANARY_USER_SET_DIR = "/etc/retrieval-stack/canary-user-set";
+export const CANARY_FINGERPRINT_DIR = "/etc/retrieval-stack/fingerprints";
 export const CANARY_METRICS_PORT = 9464;
 
 export const CanaryTargetSchema = VerifyTargetSchema.omit({ wakeTimeoutSeconds: true, activeHours: true }).extend({
@@ -31,6 +32,11 @@ export const CanaryConfigSchema = z.strictObject({
   port: z.number().int().positive().default(CANARY_METRICS_PORT),
   /** Address to listen on (tests: 127.0.0.1). */
   host: z.string().default("0.0.0.0"),
+  /**
+   * Where every model's recorded fingerprint is mounted (one projected volume of the `fingerprint-<model>`
+   * ConfigMaps, components/fingerprint/store.ts); read on every run. Absent: only inline records are compared.
+   */
+  fingerprintDir: z.string().optional(),
   /** The user's labelled set (JSONL), when one is mounted. */
   userSetFile: z.string().optional(),
   targets: z.array(CanaryTargetSchema).min(1),

@@ -83,8 +83,41 @@ export function targetsFromStackOutputs(
 export const JOB_CONFIG_DIR = "/etc/retrieval-stack";
 export const JOB_CONFIG_KEY = "verification.json";
 
-/** The Job's ConfigMap JSON: the same shape the stack exports (options + targets; no secrets). */
-export const JobConfigSchema = StackVerificationSchema;
+/** The ConfigMap in which the Job keeps the aliases of the last verified deploy (the promotion gate's "before"). */
+export const PROMOTION_CONFIGMAP = "verification-promotion";
+
+/** Where the Job keeps its record (#25): the namespace of the `fingerprint-<model>` and aliases ConfigMaps. */
+export const JobRecordConfigSchema = z.strictObject({ namespace: z.string().min(1) });
+export type JobRecordConfig = z.infer<typeof JobRecordConfigSchema>;
+
+/** The promotion gate as the Job runs it: the aliases this deploy sets, each model's task, the gate, Prometheus. */
+export const JobPromotionSchema = z.strictObject({
+  aliases: z.record(
+    z.string(),
+    z.strictObject({ targets: z.array(z.strictObject({ model: z.string(), weight: z.number() })).readonly() }),
+  ),
+  tasks: z.record(z.string(), z.enum(["embed", "rerank"])),
+  gate: z.strictObject({
+    window: z.string(),
+    minShadowCalls: z.number(),
+    minKendallTau: z.number(),
+    minTop3Overlap: z.number(),
+    minNdcgAt10: z.number(),
+    maxQualityDrop: z.number(),
+  }),
+  /** In-cluster Prometheus (default: PROMETHEUS_URL, the Service the Prometheus Operator creates). */
+  prometheusUrl: z.string().optional(),
+  override: z.string().optional(),
+});
+
+/**
+ * The Job's ConfigMap JSON: the same shape the stack exports (options + targets; no secrets), plus where it keeps
+ * the fingerprint record and the promotion gate to run (both absent when fingerprints and promotion are off).
+ */
+export const JobConfigSchema = StackVerificationSchema.extend({
+  record: JobRecordConfigSchema.optional(),
+  promotion: JobPromotionSchema.optional(),
+});
 export type JobConfig = z.infer<typeof JobConfigSchema>;
 
 /** What the local mode's resource stores: the inputs (API key aside) and the hash that decides re-runs. */

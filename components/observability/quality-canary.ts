@@ -1,6 +1,7 @@
 import { createHash } from "node:crypto";
 import * as pulumi from "@pulumi/pulumi";
 import type { FingerprintTarget } from "../fingerprint/schema";
+import { fingerprintConfigMapName } from "../fingerprint/store";
 import * as k8s from "@pulumi/kubernetes";
 import type { CanaryConfig, ModelConfig } from "../config";
 import { childOptions, standardLabels } from "../k8s/meta";
@@ -19,6 +20,7 @@ import {
   CANARY_CONFIG_DIR,
   CANARY_CONFIG_KEY,
   CANARY_METRICS_PORT,
+  CANARY_FINGERPRINT_DIR,
   CANARY_USER_SET_DIR,
   type CanaryConfigInput,
   type CanaryTarget,
@@ -52,7 +54,12 @@ export interface QualityCanaryArgs {
    * ENGINE_CLIENT_LABEL. The stack runs it in the gateway's namespace when it calls through the gateway. The pod does NOT carry VERIFIER_POD_LABEL: it never counts as demand for a scale-to-zero model.
    */
   readonly namespace?: string;
-  /** Each model's fingerprint target with its recorded fingerprint, by model name (Verification.fingerprintTargets). */
+  /**
+   * Each model's fingerprint target (key, tolerance), by model name (Verification.fingerprintTargets). The recorded
+   * fingerprints are not in the canary's config: each model's `fingerprint-<model>` ConfigMap (in the canary's
+   * namespace: Verification's `recordNamespace` must be this one) is mounted, optional, and read on every run, so
+   * the config stays small with any number of models.
+   */
   readonly fingerprints?: pulumi.Input<Record<string, FingerprintTarget>>;
   /** Create the ServiceMonitor (needs the Prometheus Operator CRDs), as `monitoring` does in every component; default true. */
   readonly monitoring?: boolean;
@@ -91,6 +98,17 @@ export function canaryTargetsOf(
 }
 
 /**
+ * The canary's one volume of recorded fingerprints: every model's ConfigMap, each optional (a model verified for
+ * the first time, or never, has none yet). Projected volumes take ConfigMaps of the pod's namespace only.
+ */
+export function fingerprintVolume(models: readonly string[]) {
+  return {
+    name: "fingerprints",
+    projected: { sources: models.map((m) => ({ configMap: { name: fingerprintConfigMapName(m), optional: true } })) },
+  };
+}
+
+/**
  * The quality canary: a Deployment running the verifier image's second entry point (images/canary) every
  * `canary.intervalSeconds` ± jitter over every model, its ConfigMap, a Service and ServiceMonitor for its
  * /metrics, and a NetworkPolicy (Prometheus in; DNS, the models and the gateway out).
@@ -123,11 +141,16 @@ export class QualityCanary extends pulumi.ComponentResource {
         const targets = canaryTargetsOf(
           args.targets.map((t, i) => ({ model: t.model, url: urls[i]! })),
           gatewayUrl,
-        ).map((t) => (fingerprints[t.name] ? { ...t, fingerprint: fingerprints[t.name] } : t));
+        ).map((t) => {
+          // Never inline the record: a 1024-dim fingerprint is ~90 KB, and a ConfigMap holds 1 MiB.
+          const f = fingerprints[t.name];
+          return f ? { ...t, fingerprint: (({ recorded: _r, ...rest }) => rest)(f) } : t;
+        });
         const body: CanaryConfigInput = {
           intervalSeconds: c.intervalSeconds,
           jitterSeconds: c.jitterSeconds,
           port: CANARY_METRICS_PORT,
+          fingerprintDir: CANARY_FINGERPRINT_DIR,
           ...(c.userSet ? { userSetFile: `${CANARY_USER_SET_DIR}/${c.userSet.key}` } : {}),
           targets,
         };
@@ -190,12 +213,14 @@ export class QualityCanary extends pulumi.ComponentResource {
                   securityContext: restrictedContainerSecurity(),
                   volumeMounts: [
                     { name: "config", mountPath: CANARY_CONFIG_DIR, readOnly: true },
+                    { name: "fingerprints", mountPath: CANARY_FINGERPRINT_DIR, readOnly: true },
                     ...(c.userSet ? [{ name: "user-set", mountPath: CANARY_USER_SET_DIR, readOnly: true }] : []),
                   ],
                 },
               ],
               volumes: [
                 { name: "config", configMap: { name: this.configMap.metadata.name } },
+                fingerprintVolume(args.targets.map((t) => t.model.name)),
                 ...(c.userSet ? [{ name: "user-set", configMap: { name: c.userSet.configMap } }] : []),
               ],
             },

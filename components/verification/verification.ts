@@ -9,7 +9,9 @@ import type { FingerprintRecord, FingerprintTarget } from "../fingerprint/schema
 import { specOf } from "../serving/context";
 import { adapterFor } from "../serving/engines";
 import { childOptions, standardLabels } from "../k8s/meta";
-import { ENGINE_CLIENT_LABEL, VERIFICATION_NAMESPACE, VERIFIER_POD_LABEL } from "../k8s/namespaces";
+import { ENGINE_CLIENT_LABEL, PROMETHEUS_URL, VERIFICATION_NAMESPACE, VERIFIER_POD_LABEL } from "../k8s/namespaces";
+import { FINGERPRINT_LABEL, fingerprintConfigMapName, toConfigMapData } from "../fingerprint/store";
+import { planRecordAccess } from "./record-access";
 import { scaleFromZeroSeconds } from "../serving/autoscaling";
 import { STARTUP_MAX_SECONDS } from "../serving/sizing";
 import {
@@ -66,6 +68,11 @@ export interface VerificationArgs {
   readonly targets: readonly VerificationTarget[];
   /** Namespace of the Job (the models' namespace, whose NetworkPolicies admit engine clients). */
   readonly namespace?: pulumi.Input<string>;
+  /**
+   * Namespace of the fingerprint record's ConfigMaps (`fingerprint-<model>`, `verification-promotion`): the quality
+   * canary's, since a pod mounts ConfigMaps of its own namespace only. Default: the Job's namespace.
+   */
+  readonly recordNamespace?: pulumi.Input<string>;
   /** Sent as `Authorization: Bearer`: needed through the ingress (local mode) or by engines started with a key. */
   readonly apiKey?: pulumi.Output<string>;
   /** Also verify every model through the gateway (after the engines); default: no gateway targets. */
@@ -196,6 +203,14 @@ function promotionInputs(
   };
 }
 
+/** The Job's name hash when the promotion gate runs: what is verified plus the aliases this deploy sets. */
+export function jobHash(hash: string, aliases: unknown): string {
+  return createHash("sha256")
+    .update(`${hash}\u0000${stableJson(aliases)}`)
+    .digest("hex")
+    .slice(0, 10);
+}
+
 /** Display name of a model's gateway target. */
 export const gatewayTargetName = (model: string) => `${model} via gateway`;
 
@@ -295,8 +310,13 @@ export class Verification extends pulumi.ComponentResource {
    * or (after a confirmed re-index) replace them. Exported as the `modelFingerprints` stack output.
    */
   readonly fingerprints: pulumi.Output<FingerprintRecord | undefined> = pulumi.output(undefined);
-  /** What the canary compares with, by model name: each model's fingerprint target with its recorded fingerprint. */
-  readonly fingerprintTargets: pulumi.Output<Record<string, FingerprintTarget>>;
+  /**
+   * What the canary compares with, by model name: each model's fingerprint target (key, tolerance). The recorded
+   * fingerprint itself is not in it: it lives in the model's `fingerprint-<model>` ConfigMap (components/fingerprint/
+   * store.ts), written by the Job (mode job) or by this component from the local resource's state (mode local),
+   * and the canary mounts those ConfigMaps.
+   */
+  readonly fingerprintTargets: Record<string, FingerprintTarget>;
   /** The component's dependsOn (every model), repeated on the resources that run the checks, so that the engine's graph records it. */
   private readonly after: pulumi.Input<pulumi.Input<pulumi.Resource>[]> | pulumi.Input<pulumi.Resource> | undefined;
 
@@ -344,6 +364,8 @@ export class Verification extends pulumi.ComponentResource {
 
     const mode = verificationModeOf(v, args.environment);
     const job = mode === "job" ? this.createJob(name, args, targets, options) : undefined;
+    // With a Job, the Job alone keeps the record and runs the promotion gate; the local run below (prod's public
+    // path) checks what clients reach and nothing else, so there is one record and one gate.
     // Prod (or verification.publicPath): the Job proves the models in the cluster, this proves what clients reach:
     // the NLB, TLS, the ingress's routes, keys and limits, and the gateway's public URL.
     if (mode === "local" || (job && verifiesPublicPath(v, args.environment))) {
@@ -353,14 +375,15 @@ export class Verification extends pulumi.ComponentResource {
           ts.flatMap(({ publicUrl, wakeTimeoutSeconds: _wake, activeHours: _hours, ...t }) => {
             // The gateway from outside: its public base URL, or not at all.
             if (t.kind === "gateway") return publicUrl ? [{ ...t, url: publicUrl }] : [];
-            if (!publicUrl) return [t];
+            const own = job ? (({ fingerprint: _f, ...rest }) => rest)(t) : t;
+            if (!publicUrl) return [own];
             const u = new URL(publicUrl);
-            return [{ ...t, url: u.origin, route: u.pathname }];
+            return [{ ...own, url: u.origin, route: u.pathname }];
           }),
         ),
         options,
         targetsHash: this.hash,
-        ...(v.promotion.enabled && args.aliases ? { promotion: promotionInputs(args.aliases, models, v) } : {}),
+        ...(v.promotion.enabled && args.aliases && !job ? { promotion: promotionInputs(args.aliases, models, v) } : {}),
         ...(args.apiKey ? { apiKey: args.apiKey } : {}),
         ...(gw && (gw.apiKey ?? args.apiKey) ? { gatewayApiKey: gw.apiKey ?? args.apiKey } : {}),
       } satisfies { [K in keyof LocalVerificationInputs]: unknown };
@@ -371,15 +394,31 @@ export class Verification extends pulumi.ComponentResource {
         customTimeouts: { create: budget, update: budget },
       }).fingerprints;
     }
-    this.fingerprintTargets = this.fingerprints.apply((record) =>
-      v.fingerprint.enabled
-        ? Object.fromEntries(
-            models.flatMap((m) =>
-              record?.[m.name] ? [[m.name, { ...fingerprintTargetFor(m, v), recorded: record[m.name]! }]] : [],
-            ),
-          )
-        : {},
-    );
+    this.fingerprintTargets = v.fingerprint.enabled
+      ? Object.fromEntries(models.map((m) => [m.name, fingerprintTargetFor(m, v)]))
+      : {};
+    // Local mode: the record lives in the resource's state; the canary reads it from one ConfigMap per model.
+    if (mode === "local" && v.fingerprint.enabled) {
+      const namespace = args.recordNamespace ?? args.namespace ?? VERIFICATION_NAMESPACE;
+      for (const m of models) {
+        const stored = this.fingerprints.apply((record) =>
+          record?.[m.name] ? toConfigMapData(m.name, record[m.name]!) : undefined,
+        );
+        new k8s.core.v1.ConfigMap(
+          `${name}-fingerprint-${m.name}`,
+          {
+            metadata: {
+              name: fingerprintConfigMapName(m.name),
+              namespace,
+              labels: standardLabels("verifier", "verification", { [FINGERPRINT_LABEL]: m.name }),
+            },
+            data: stored.apply((d) => d?.data ?? {}),
+            binaryData: stored.apply((d) => d?.binaryData ?? {}),
+          },
+          childOptions(this, args.provider),
+        );
+      }
+    }
     this.registerOutputs({ stackOutput: this.stackOutput, hash: this.hash });
   }
 
@@ -417,17 +456,35 @@ export class Verification extends pulumi.ComponentResource {
     ).length;
     const deadline = jobDeadlineSeconds(v, args.targets, gatewayTargets);
     const namespace = args.namespace ?? VERIFICATION_NAMESPACE;
+    const recordNamespace = args.recordNamespace ?? namespace;
     const labels = standardLabels("verifier", "verification", { [ENGINE_CLIENT_LABEL]: "true" });
-    const jobName = `verify-${this.hash}`;
+    const models = args.targets.map((t) => t.model);
+    // The record (#25): fingerprints and the aliases the promotion gate compares with, kept in ConfigMaps that the
+    // Job reads and writes through the API (images/verifier/src/record-store.ts; docs/model-changes.md says why).
+    const fingerprinted = v.fingerprint.enabled ? models.map((m) => m.name) : [];
+    const promotion =
+      v.promotion.enabled && args.aliases
+        ? (({ prometheusUrl, ...p }) => ({ ...p, prometheusUrl: prometheusUrl ?? PROMETHEUS_URL }))(
+            promotionInputs(args.aliases, models, v),
+          )
+        : undefined;
+    const keepsRecord = fingerprinted.length > 0 || promotion !== undefined;
+    // The aliases are part of what the Job checks: a weight change alone is a new Job (the gate runs).
+    const jobName = `verify-${promotion ? jobHash(this.hash, promotion.aliases) : this.hash}`;
     const config = new k8s.core.v1.ConfigMap(
       `${name}-config`,
       {
         metadata: { name: jobName, namespace, labels },
         data: {
-          [JOB_CONFIG_KEY]: targets.apply((ts) =>
+          [JOB_CONFIG_KEY]: pulumi.all([targets, recordNamespace]).apply(([ts, ns]) =>
             JSON.stringify(
-              // The Job calls in-cluster URLs: no ingress in between, so no edge limits to prove.
-              { options, targets: ts.map(({ publicUrl: _p, edge: _e, ...t }) => t) } satisfies JobConfig,
+              {
+                options,
+                // The Job calls in-cluster URLs: no ingress in between, so no edge limits to prove.
+                targets: ts.map(({ publicUrl: _p, edge: _e, ...t }) => t),
+                ...(keepsRecord ? { record: { namespace: ns } } : {}),
+                ...(promotion ? { promotion } : {}),
+              } satisfies JobConfig,
               null,
               2,
             ),
@@ -436,6 +493,24 @@ export class Verification extends pulumi.ComponentResource {
       },
       childOptions(this, provider),
     );
+    const access = keepsRecord
+      ? (() => {
+          const plan = planRecordAccess(
+            { job: namespace, record: recordNamespace },
+            fingerprinted,
+            promotion !== undefined,
+            standardLabels("verifier", "verification"),
+          );
+          const sa = new k8s.core.v1.ServiceAccount(`${name}-sa`, plan.serviceAccount, childOptions(this, provider));
+          const role = new k8s.rbac.v1.Role(`${name}-record`, plan.role, childOptions(this, provider));
+          const binding = new k8s.rbac.v1.RoleBinding(
+            `${name}-record`,
+            plan.roleBinding,
+            childOptions(this, provider, { dependsOn: [sa, role] }),
+          );
+          return { sa, dependsOn: [sa, role, binding] };
+        })()
+      : undefined;
     const gatewayKey = args.gateway ? (args.gateway.apiKey ?? args.apiKey) : undefined;
     const secret =
       args.apiKey || gatewayKey
@@ -471,7 +546,10 @@ export class Verification extends pulumi.ComponentResource {
             metadata: { labels: { ...labels, [VERIFIER_POD_LABEL]: "true" } },
             spec: {
               restartPolicy: "Never",
-              automountServiceAccountToken: false,
+              // A token only where the Job keeps a record: its service account's Role reaches those ConfigMaps only.
+              ...(access
+                ? { serviceAccountName: access.sa.metadata.name, automountServiceAccountToken: true }
+                : { automountServiceAccountToken: false }),
               securityContext: nonRootPodSecurity(NODE_IMAGE_UID),
               containers: [
                 {
@@ -493,7 +571,7 @@ export class Verification extends pulumi.ComponentResource {
         },
       },
       childOptions(this, provider, {
-        dependsOn: [...this.afterList(), config, ...(secret ? [secret] : [])],
+        dependsOn: [...this.afterList(), config, ...(secret ? [secret] : []), ...(access?.dependsOn ?? [])],
         deleteBeforeReplace: true,
         customTimeouts: {
           create: `${deadline + AWAIT_MARGIN_SECONDS}s`,

@@ -16,6 +16,7 @@ import type { CheckResult } from "../../verifier/src/report";
 import { withinActiveHours } from "./active-hours";
 import type { Fingerprint } from "../../../components/fingerprint/fingerprint";
 import { judgeFingerprint, takeFingerprint } from "../../../components/fingerprint/probe-run";
+import { readMountedFingerprint } from "../../../components/fingerprint/store";
 import type { CanaryConfig, CanaryTarget } from "../../../components/contracts/canary";
 import type { Registry } from "./metrics";
 import { bundledSet, scoreSet, type LabelledSet } from "./quality";
@@ -35,7 +36,7 @@ const passed = (rows: readonly CheckResult[]) => rows.every((r) => r.status !== 
 /** Runs every check for one target and records it; returns each check's success. */
 export async function runTarget(
   target: CanaryTarget,
-  config: Pick<CanaryConfig, "requestTimeoutSeconds" | "maxRetries" | "intervalSeconds">,
+  config: Pick<CanaryConfig, "requestTimeoutSeconds" | "maxRetries" | "intervalSeconds" | "fingerprintDir">,
   registry: Registry,
   options: RunOptions = {},
 ): Promise<Partial<Record<CanaryCheck, boolean>>> {
@@ -97,13 +98,27 @@ export async function runTarget(
     }
     const [sanity, sanityS] = await timed(() => (target.task === "embed" ? embedChecks(ctx) : rerankChecks(ctx)));
     record("sanity", passed(sanity), sanityS, failed(sanity));
-    if (target.fingerprint?.recorded && passed(sanity)) {
+    // The record: inline (tests, older configs) or the model's mounted ConfigMap, read on every run (the kubelet
+    // refreshes it when a deploy re-records); none yet = nothing to compare with.
+    let recorded: Fingerprint | undefined;
+    let unreadable: string | undefined;
+    try {
+      recorded =
+        (target.fingerprint?.recorded as Fingerprint | undefined) ??
+        (target.fingerprint && config.fingerprintDir
+          ? readMountedFingerprint(config.fingerprintDir, model)
+          : undefined);
+    } catch (error) {
+      unreadable = (error as Error).message;
+    }
+    if (unreadable) record("fingerprint", false, 0, unreadable);
+    if (target.fingerprint && recorded && passed(sanity)) {
       // Drift from the recorded fingerprint (#25): a gauge to graph and a 0/1 to alert on.
       const started = performance.now();
       try {
         const f = target.fingerprint;
         const taken = await takeFingerprint(client, target.task, f.key, target.languages, target.requestDimensions);
-        const v = judgeFingerprint(model, f.configPath, f.recorded as Fingerprint, taken, undefined, f.tolerance);
+        const v = judgeFingerprint(model, f.configPath, recorded, taken, undefined, f.tolerance);
         registry.set("fingerprintDrift", { model }, 1 - (v.comparison?.minSimilarity ?? 1));
         registry.set("fingerprintMatch", { model }, v.pass ? 1 : 0);
         record("fingerprint", v.pass, (performance.now() - started) / 1000, v.message);

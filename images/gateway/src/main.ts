@@ -53,7 +53,13 @@ for (const signal of ["SIGTERM", "SIGINT"] as const)
   process.once(signal, () => {
     process.stderr.write(`retrieval-gateway: ${signal}, draining in-flight requests\n`);
     gateway.shutdown().then(
-      () => process.exit(0),
+      (d) => {
+        if (d.shadowWaited)
+          process.stderr.write(
+            `retrieval-gateway: drained ${d.shadowWaited} shadow copies, ${d.shadowCutOff} cut off at the end of the drain\n`,
+          );
+        process.exit(0);
+      },
       () => process.exit(1),
     );
   });

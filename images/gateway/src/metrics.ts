@@ -223,7 +223,7 @@ export class GatewayMetrics {
   /** Shadow traffic (shadow.ts): copies by outcome, compared copies, and each agreement measure summed. */
   readonly shadowCalls = new Counter(
     "retrieval_gateway_shadow_calls_total",
-    "Rerank calls copied to an alias' shadow model, by outcome (compared|busy|timeout|failed).",
+    "Rerank calls copied to an alias' shadow model, by outcome (compared|busy|timeout|failed|cut_off: still running at the end of a shutdown's drain).",
     ["alias", "shadow", "outcome"],
   );
   readonly shadowCompared = new Counter(

@@ -22,7 +22,7 @@ import { KeyFileWatcher } from "./key-reload";
 import { allAddresses, inClusterApi, SliceWatcher, type KubeApi } from "./discovery";
 import { GatewayMetrics } from "./metrics";
 import { ModelRoutes } from "./model-routes";
-import { shadowMirror } from "./shadow";
+import { shadowMirror, type ShadowMirror } from "./shadow";
 import { playgroundFile } from "./playground";
 import { plainError, Responder } from "./respond";
 import { API_HEADERS, PLAYGROUND_HEADERS } from "./security-headers";
@@ -80,6 +80,8 @@ export class Gateway {
   private readonly api = new Map<string, ApiHandler>();
   private readonly keyWatcher?: KeyFileWatcher;
   private readonly sliceWatchers: SliceWatcher[] = [];
+  /** Shadow copies (shadow.ts); the drain waits for them too. */
+  private readonly shadow?: ShadowMirror;
   private inFlight = 0;
   private draining = false;
   private drained?: () => void;
@@ -135,7 +137,7 @@ export class Gateway {
       budget: this.budget,
       maxAnswerBytes: c.maxAnswerBytes,
       log: this.log,
-      shadow: shadowMirror(c, this.routes, this.metrics),
+      shadow: (this.shadow = shadowMirror(c, this.routes, this.metrics)),
     };
     this.api.set("/v1/embeddings", embeddingsHandler(deps));
     for (const [path, defaultDocs] of Object.entries(RERANK_ROUTES))
@@ -268,10 +270,13 @@ export class Gateway {
   }
 
   /**
-   * Stop taking requests, wait for the in-flight ones (up to the drain time: config.drainTimeoutMs, the value the
-   * pod's terminationGracePeriodSeconds is derived from), then close pools and Redis.
+   * Stop taking requests, wait for the in-flight ones and then for the shadow copies still running (together up to
+   * the drain time: config.drainTimeoutMs, the value the pod's terminationGracePeriodSeconds is derived from; copies
+   * still running then are counted as cut off), then close pools and Redis. Returns what the drain did.
    */
-  async shutdown(): Promise<void> {
+  async shutdown(): Promise<{ shadowWaited: number; shadowCutOff: number }> {
+    const drainMs = this.options.drainTimeoutMs ?? this.options.config.drainTimeoutMs;
+    const drainEnds = Date.now() + drainMs;
     this.draining = true;
     this.keyWatcher?.stop();
     await Promise.all(this.sliceWatchers.map((w) => w.stop()));
@@ -280,10 +285,10 @@ export class Gateway {
     if (this.inFlight > 0)
       await Promise.race([
         new Promise<void>((r) => (this.drained = r)),
-        new Promise<void>((r) =>
-          setTimeout(r, this.options.drainTimeoutMs ?? this.options.config.drainTimeoutMs).unref(),
-        ),
+        new Promise<void>((r) => setTimeout(r, drainMs).unref()),
       ]);
+    // The copies of answered calls run on after their callers left; they get what is left of the budget.
+    const shadow = (await this.shadow?.drain(drainEnds - Date.now())) ?? { waited: 0, cutOff: 0 };
     this.server.closeAllConnections();
     await closed;
     await new Promise<void>((r) => this.metricsServer.close(() => r()));
@@ -291,6 +296,7 @@ export class Gateway {
     this.spentBudgets?.stop();
     await this.routes.close();
     await this.limiter.close();
+    return { shadowWaited: shadow.waited, shadowCutOff: shadow.cutOff };
   }
 
   private countConnection(socket: Socket): void {

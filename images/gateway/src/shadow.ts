@@ -5,7 +5,8 @@
  * waits for it and never sees its errors: copies start on a later turn of the event loop, at most
  * `maxInFlight` run at once (more are dropped and counted as "busy"), and one that outlives `timeoutMs` is
  * counted as "timeout" (its slot frees when the engine call really ends). Only numbers leave: no query or
- * document text is logged or labelled.
+ * document text is logged or labelled. On shutdown the gateway's drain waits for the copies still running, within
+ * what is left of its drain budget; those still running at its end are counted as "cut_off" (drain()).
  */
 import { agreement, type RankingAgreement } from "../../../components/fingerprint/ranking";
 import type { RuntimeConfig } from "../../../components/gateway/runtime-config";
@@ -22,10 +23,10 @@ export interface ShadowConfig {
   readonly timeoutMs: number;
 }
 
-export type ShadowOutcome = "compared" | "busy" | "timeout" | "failed";
+export type ShadowOutcome = "compared" | "busy" | "timeout" | "failed" | "cut_off";
 
 export interface ShadowMetrics {
-  /** Copies by outcome (compared | busy | timeout | failed), per alias and shadow. */
+  /** Copies by outcome (compared | busy | timeout | failed | cut_off), per alias and shadow. */
   readonly calls: Counter;
   /** Compared copies (the denominator of the agreement means). */
   readonly compared: Counter;
@@ -47,9 +48,16 @@ const MEASURES: [keyof RankingAgreement, string][] = [
 const order = (scored: readonly Scored[]) =>
   [...scored].sort((a, b) => b.score - a.score || a.index - b.index).map((s) => String(s.index));
 
+/** One scheduled or running copy; `cut` once the drain gave up on it (its late answer then counts for nothing). */
+interface Copy {
+  readonly labels: { alias: string; shadow: string };
+  cut: boolean;
+}
+
 export class ShadowMirror {
   private inFlight = 0;
   private readonly pending = new Set<Promise<void>>();
+  private readonly live = new Set<Copy>();
 
   constructor(
     private readonly shadows: Readonly<Record<string, ShadowConfig>>,
@@ -76,19 +84,28 @@ export class ShadowMirror {
       return;
     }
     this.inFlight++;
+    const state: Copy = { labels, cut: false };
+    this.live.add(state);
     const done = new Promise<void>((resolve) => setImmediate(resolve))
-      .then(() => this.copy(s, labels, query, documents, primary))
-      .finally(() => this.pending.delete(done));
+      .then(() => {
+        if (!state.cut) return this.copy(s, state, query, documents, primary);
+        this.inFlight--; // cut off before it started
+      })
+      .finally(() => {
+        this.pending.delete(done);
+        this.live.delete(state);
+      });
     this.pending.add(done);
   }
 
   private async copy(
     s: ShadowConfig,
-    labels: { alias: string; shadow: string },
+    state: Copy,
     query: string,
     documents: readonly string[],
     primary: readonly Scored[],
   ): Promise<void> {
+    const labels = state.labels;
     let timer: NodeJS.Timeout | undefined;
     let timedOut = false;
     const call = this.send(s.model, query, documents).finally(() => this.inFlight--);
@@ -98,6 +115,7 @@ export class ShadowMirror {
     });
     try {
       const got = await Promise.race([call, deadline]);
+      if (state.cut) return; // already counted as cut_off by the drain
       if (got === "timeout") {
         timedOut = true;
         this.metrics.calls.inc({ ...labels, outcome: "timeout" });
@@ -109,7 +127,7 @@ export class ShadowMirror {
       for (const [field, measure] of MEASURES)
         if (Number.isFinite(a[field])) this.metrics.agreementSum.inc({ ...labels, measure }, a[field]);
     } catch {
-      if (!timedOut) this.metrics.calls.inc({ ...labels, outcome: "failed" });
+      if (!timedOut && !state.cut) this.metrics.calls.inc({ ...labels, outcome: "failed" });
     } finally {
       clearTimeout(timer);
       call.catch(() => {}); // a late failure after the timeout is already counted
@@ -119,6 +137,31 @@ export class ShadowMirror {
   /** Resolves when every scheduled copy has been judged (shutdown, tests). */
   async idle(): Promise<void> {
     while (this.pending.size) await Promise.all([...this.pending]);
+  }
+
+  /**
+   * The drain's part (shutdown): waits for every scheduled or running copy, at most `budgetMs`; the ones still
+   * running then are counted as "cut_off" and their answers ignored (the caller closes the pools next). Returns
+   * how many copies were waited for and how many of them were cut off.
+   */
+  async drain(budgetMs: number): Promise<{ waited: number; cutOff: number }> {
+    const waited = this.live.size;
+    if (waited === 0) return { waited, cutOff: 0 };
+    let timer: NodeJS.Timeout | undefined;
+    const outOfTime = new Promise<"timeout">((resolve) => {
+      timer = setTimeout(() => resolve("timeout"), Math.max(0, budgetMs));
+    });
+    const outcome = await Promise.race([this.idle().then(() => "idle" as const), outOfTime]);
+    clearTimeout(timer);
+    if (outcome === "idle") return { waited, cutOff: 0 };
+    let cutOff = 0;
+    for (const c of this.live) {
+      if (c.cut) continue;
+      c.cut = true;
+      cutOff++;
+      this.metrics.calls.inc({ ...c.labels, outcome: "cut_off" });
+    }
+    return { waited, cutOff };
   }
 
   get busy(): number {

@@ -13,6 +13,10 @@ import {
   type JobConfig,
 } from "../../../components/contracts/stack-outputs";
 import { verifyAll, type ProgressEvent } from "./verify";
+import type { Fingerprint } from "../../../components/fingerprint/fingerprint";
+import { inClusterKubeApi, type KubeApi } from "./kube-configmaps";
+import { readRecord, writeRecord, type ReadRecord } from "./record-store";
+import { runPromotionGate } from "./run-local";
 
 /** Kubernetes keeps at most 4096 bytes of a termination message. */
 const TERMINATION_MESSAGE_MAX = 4096;
@@ -20,6 +24,12 @@ const TERMINATION_MESSAGE_MAX = 4096;
 export interface JobIo {
   readonly env: NodeJS.ProcessEnv;
   readonly log: (line: string) => void;
+  /** The Kubernetes API holding the record (default: the pod's, from its service account). */
+  readonly kubeApi?: KubeApi;
+  /** When the promotion gate reads Prometheus (default: now). */
+  readonly now?: Date;
+  /** Where the pod's service account token and CA are (default: the kubelet's path). */
+  readonly serviceAccountDir?: string;
 }
 
 /** Runs the Job; returns the exit status (0 pass, 1 a check failed, 2 the config could not be read). */
@@ -43,13 +53,64 @@ export async function runJob(io: JobIo): Promise<number> {
     apiKey: io.env.VERIFY_API_KEY || undefined,
     gatewayApiKey: io.env.VERIFY_GATEWAY_API_KEY || undefined,
   };
+  const fail = (message: string) => {
+    io.log(message);
+    writeTermination(terminationLog, message);
+    return 1;
+  };
+  // The record (#25): each model's fingerprint and the last deploy's aliases, from ConfigMaps (record-store.ts).
+  let read: ReadRecord | undefined;
+  const api = io.kubeApi ?? inClusterKubeApi(io.env, io.serviceAccountDir);
+  if (config.record) {
+    if (!api)
+      return fail(
+        "verification record: no Kubernetes API to read the recorded fingerprints from (no service account token in this pod). Fix: run the Job as rendered by `pulumi up` (its service account has the Role), or set verification.fingerprint.enabled and verification.promotion.enabled to false",
+      );
+    const models = config.targets.flatMap((t) => (t.fingerprint && t.kind !== "gateway" ? [t.name] : []));
+    try {
+      read = await readRecord(api, config.record, models, config.promotion !== undefined);
+    } catch (error) {
+      return fail(`verification record unreadable: ${(error as Error).message}`);
+    }
+    io.log(
+      `record: ${Object.keys(read.fingerprints).length} of ${models.length} model(s) have a recorded fingerprint in ${config.record.namespace}`,
+    );
+  }
+  // Promotions first, as in local mode: a raised weight without evidence fails before anything else runs.
+  if (config.promotion && read) {
+    try {
+      const before = read.aliases ? { ...config.promotion, aliases: read.aliases } : undefined;
+      for (const line of await runPromotionGate(before, config.promotion, io.now)) io.log(`promotion gate: ${line}`);
+    } catch (error) {
+      return fail((error as Error).message);
+    }
+  }
+  const recorded = read?.fingerprints ?? {};
   // In the cluster: no ingress stands in front of these URLs, so its limits are not checked.
-  const targets = config.targets.map(({ publicUrl: _public, edge: _edge, ...t }) => t);
+  const targets = config.targets.map(({ publicUrl: _public, edge: _edge, ...t }) =>
+    t.fingerprint && recorded[t.name] ? { ...t, fingerprint: { ...t.fingerprint, recorded: recorded[t.name] } } : t,
+  );
   const report = await verifyAll(targets, options, (e) => io.log(progressLine(e)));
   io.log(formatReport(report));
   io.log(`REPORT_JSON ${JSON.stringify(report)}`);
+  if (!report.pass) {
+    writeTermination(terminationLog, formatFailures(report));
+    return 1;
+  }
+  // Every check passed: only now does the record change (a drift never overwrites what it failed against).
+  if (config.record && read && api) {
+    const keep: Record<string, Fingerprint> = Object.fromEntries(
+      report.targets.flatMap((t) => (t.fingerprint ? [[t.name, t.fingerprint] as const] : [])),
+    );
+    try {
+      for (const line of await writeRecord(api, config.record, read, keep, config.promotion?.aliases))
+        io.log(`record: ${line}`);
+    } catch (error) {
+      return fail(`verification passed, but its record could not be written: ${(error as Error).message}`);
+    }
+  }
   writeTermination(terminationLog, formatFailures(report));
-  return report.pass ? 0 : 1;
+  return 0;
 }
 
 function progressLine(e: ProgressEvent): string {
