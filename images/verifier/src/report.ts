@@ -4,7 +4,7 @@ import type { Fingerprint } from "../../../components/fingerprint/fingerprint";
 export type CheckStatus = "pass" | "fail" | "skip";
 
 export interface CheckResult {
-  /** Stable id, e.g. "embed.dims", "rerank.seed000". */
+  /** Stable id, e.g. "embed.dims", "rerank.best-first". */
   readonly check: string;
   readonly expected: string;
   readonly got: string;

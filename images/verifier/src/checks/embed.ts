@@ -1,5 +1,5 @@
 import type { CheckResult } from "../report";
-import { BATCH_TEXTS, SIMILARITY_CASES, SINGLE_TEXT } from "../seeds";
+import { BATCH_TEXTS, SIMILARITY_CASES, SINGLE_TEXT } from "../request-texts";
 import { cosine, firstNonFinite, norm } from "../vectors";
 import { fmt, runCheck, skipped, type CheckContext } from "./context";
 

@@ -2,7 +2,7 @@ import { describeError, type EngineClient } from "../client";
 import type { RetryPolicy } from "../../../../components/contracts/verify-target";
 import { runLoad, summarise, withInstantServer, type LoadResult, type LoadSummary } from "../load";
 import type { CheckResult } from "../report";
-import { SEED_000, SINGLE_TEXT } from "../seeds";
+import { RERANK_EXAMPLE, SINGLE_TEXT } from "../request-texts";
 import { runCheck, skipped, type CheckContext } from "./context";
 
 /**
@@ -18,12 +18,12 @@ const ms = (n: number) => (Number.isFinite(n) ? `${n < 10 ? n.toFixed(1) : Math.
 const line = (s: LoadSummary) =>
   `p50 ${ms(s.p50)} · p95 ${ms(s.p95)} · p99 ${ms(s.p99)}, ${Math.round(s.perSecond)} req/s`;
 
-/** The smallest real request of the task (one embedding, or seed 000's rerank), built once and sent many times. */
+/** The smallest real request of the task (one embedding, or the rerank example), built once and sent many times. */
 function taskCall(ctx: CheckContext, client: EngineClient): () => Promise<unknown> {
   return client.loadCall(
     ctx.target.task === "embed"
       ? { embed: SINGLE_TEXT, dimensions: ctx.target.requestDimensions }
-      : { query: SEED_000.query, documents: SEED_000.documents },
+      : { query: RERANK_EXAMPLE.query, documents: RERANK_EXAMPLE.documents },
   );
 }
 
