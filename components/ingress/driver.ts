@@ -10,6 +10,8 @@ import type { IngressConfig } from "../config/ingress";
 import type { GatewayRoute, ModelRoute } from "./routes";
 
 export interface ControllerInstallArgs {
+  /** The Ingress component's name: every resource name derives from it (two ingresses in one stack never collide). */
+  readonly name: string;
   readonly parent: pulumi.Resource;
   readonly provider: k8s.Provider;
   readonly environment: Environment;
@@ -24,6 +26,8 @@ export interface ControllerInstallArgs {
 }
 
 export interface ControllerPublishArgs {
+  /** The Ingress component's name: every resource name derives from it. */
+  readonly name: string;
   readonly parent: pulumi.Resource;
   readonly provider: k8s.Provider;
   readonly environment: Environment;

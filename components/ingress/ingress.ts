@@ -2,7 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
 import type { Environment, IngressConfig, ModelConfig, SecretInputs } from "../config";
 import { profileOf } from "../config/environments";
-import { childOptions, standardLabels } from "../k8s/meta";
+import { childOptions, formerlyNamed, standardLabels } from "../k8s/meta";
 import { INGRESS_NAMESPACE, NAMESPACE_POD_SECURITY, podSecurityLabels } from "../k8s/namespaces";
 import { controller } from "./controller";
 import { gatewayRoute, publicBaseUrl, publicHost, routeTable } from "./routes";
@@ -58,8 +58,11 @@ export class Ingress extends pulumi.ComponentResource {
     const host = publicHost(ingress);
     const monitoring = args.monitoring ?? false;
 
+    // Every child is named after the component (two ingresses in one stack never collide); the literal name a
+    // child had before is its alias, so an existing stack keeps its objects.
+    const namespaceName = `${name}-namespace`;
     const namespace = new k8s.core.v1.Namespace(
-      "ingress",
+      namespaceName,
       {
         metadata: {
           name: INGRESS_NAMESPACE,
@@ -69,10 +72,11 @@ export class Ingress extends pulumi.ComponentResource {
           }),
         },
       },
-      childOptions(this, provider),
+      childOptions(this, provider, formerlyNamed(namespaceName, "ingress")),
     );
-    const certManager = installCertManager({ parent: this, provider, tls: ingress.tls, monitoring });
+    const certManager = installCertManager({ name, parent: this, provider, tls: ingress.tls, monitoring });
     const installed = controller.install({
+      name,
       parent: this,
       provider,
       environment,
@@ -83,6 +87,7 @@ export class Ingress extends pulumi.ComponentResource {
       dependsOn: [namespace, ...certManager],
     });
     const tls = issueCertificate({
+      name,
       parent: this,
       provider,
       tls: ingress.tls,
@@ -92,6 +97,7 @@ export class Ingress extends pulumi.ComponentResource {
       dependsOn: installed,
     });
     controller.publish({
+      name,
       parent: this,
       provider,
       environment,

@@ -6,7 +6,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
 import type { IngressConfig } from "../config/ingress";
-import { childOptions, standardLabels } from "../k8s/meta";
+import { childOptions, formerlyNamed, standardLabels } from "../k8s/meta";
 import { certManagerRelease, usesCertManager } from "../k8s/cert-manager";
 
 /** Secret the Certificate writes (ACME / private CA) in the VirtualServer's namespace. */
@@ -62,6 +62,8 @@ export interface TlsResources {
 }
 
 interface Common {
+  /** The Ingress component's name: the resource names derive from it. */
+  readonly name: string;
   readonly parent: pulumi.Resource;
   readonly provider: k8s.Provider;
   readonly tls: Tls;
@@ -89,18 +91,20 @@ export function issueCertificate(args: IssueArgs): TlsResources {
   const { parent, provider, tls } = args;
   const secretName = tlsSecretName(tls);
   if (!usesCertManager(tls)) return { secretName, ready: [] };
+  const issuerName = `${args.name}-cluster-issuer`;
+  const certificateName = `${args.name}-certificate`;
   const issuer = new k8s.apiextensions.CustomResource(
-    "cluster-issuer",
+    issuerName,
     {
       apiVersion: "cert-manager.io/v1",
       kind: "ClusterIssuer",
       metadata: { name: CLUSTER_ISSUER_NAME, labels: standardLabels(CLUSTER_ISSUER_NAME, "tls") },
       spec: clusterIssuerSpec(tls, args.ingressClass),
     },
-    childOptions(parent, provider, { dependsOn: args.dependsOn }),
+    childOptions(parent, provider, { dependsOn: args.dependsOn, ...formerlyNamed(issuerName, "cluster-issuer") }),
   );
   const certificate = new k8s.apiextensions.CustomResource(
-    "certificate",
+    certificateName,
     {
       apiVersion: "cert-manager.io/v1",
       kind: "Certificate",
@@ -113,7 +117,10 @@ export function issueCertificate(args: IssueArgs): TlsResources {
       },
       spec: certificateSpec(args.host),
     },
-    childOptions(parent, provider, { dependsOn: [issuer, ...args.dependsOn] }),
+    childOptions(parent, provider, {
+      dependsOn: [issuer, ...args.dependsOn],
+      ...formerlyNamed(certificateName, "certificate"),
+    }),
   );
   return { secretName, ready: [certificate] };
 }

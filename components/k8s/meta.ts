@@ -25,6 +25,15 @@ export function childOptions(
   return { ...extra, parent, provider };
 }
 
+/**
+ * Options that keep an existing stack's object when a child's resource name changes (a literal name that became one
+ * derived from its component's name): the former name is an alias, so `pulumi up` renames the resource in its state
+ * instead of deleting and recreating the object. Nothing when the names are equal.
+ */
+export function formerlyNamed(name: string, formerName: string): pulumi.CustomResourceOptions {
+  return name === formerName ? {} : { aliases: [{ name: formerName }] };
+}
+
 /** The label and taint that mark GPU nodes; GPU pods tolerate it and nothing else lands there. */
 export const GPU_TAINT = { key: "nvidia.com/gpu", value: "true", effect: "NoSchedule" } as const;
 /** Node label naming a GPU node group, and the GPU class label (a10g, l4, l40s, a100, h100). */

@@ -2,7 +2,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
 import { profileOf } from "../../config/environments";
-import { childOptions, standardLabels } from "../../k8s/meta";
+import { childOptions, formerlyNamed, standardLabels } from "../../k8s/meta";
 import type { ControllerInstallArgs, ControllerPublishArgs, IngressControllerDriver } from "../driver";
 import { serviceExposure } from "../exposure";
 import { INGRESS_CONTROLLER_PODS } from "../../k8s/namespaces";
@@ -38,8 +38,10 @@ export function controllerReplicas(args: Pick<ControllerInstallArgs, "environmen
 
 function install(args: ControllerInstallArgs): pulumi.Resource[] {
   const { parent, provider, ingress } = args;
+  // Each resource is named after the component (two ingresses never collide); the literal name it had is its alias.
+  const releaseName = `${args.name}-controller`;
   const release = pinnedRelease(
-    RELEASE_NAME,
+    releaseName,
     {
       name: RELEASE_NAME,
       namespace: args.namespace,
@@ -53,10 +55,11 @@ function install(args: ControllerInstallArgs): pulumi.Resource[] {
         certManager: args.certManager,
       }),
     },
-    childOptions(parent, provider, { dependsOn: args.dependsOn }),
+    childOptions(parent, provider, { dependsOn: args.dependsOn, ...formerlyNamed(releaseName, RELEASE_NAME) }),
   );
+  const netpolName = `${args.name}-controller-netpol`;
   new k8s.networking.v1.NetworkPolicy(
-    "ingress-controller-netpol",
+    netpolName,
     {
       metadata: {
         name: RELEASE_NAME,
@@ -65,13 +68,17 @@ function install(args: ControllerInstallArgs): pulumi.Resource[] {
       },
       spec: ingressControllerPolicySpec(INGRESS_CONTROLLER_PODS, { ...CONTAINER_PORTS, metrics: METRICS_PORT }),
     },
-    childOptions(parent, provider, { dependsOn: args.dependsOn }),
+    childOptions(parent, provider, {
+      dependsOn: args.dependsOn,
+      ...formerlyNamed(netpolName, "ingress-controller-netpol"),
+    }),
   );
   if (args.monitoring) {
     // Our own metrics Service + ServiceMonitor (instead of the chart's) so that both are schema-checked in the plan.
     const labels = standardLabels(RELEASE_NAME, "ingress-metrics");
+    const metricsName = `${args.name}-metrics`;
     const svc = new k8s.core.v1.Service(
-      "ingress-metrics",
+      metricsName,
       {
         metadata: { name: `${RELEASE_NAME}-metrics`, namespace: args.namespace, labels },
         spec: {
@@ -80,10 +87,11 @@ function install(args: ControllerInstallArgs): pulumi.Resource[] {
           ports: [{ name: "metrics", port: METRICS_PORT, targetPort: METRICS_PORT, protocol: "TCP" }],
         },
       },
-      childOptions(parent, provider, { dependsOn: [release] }),
+      childOptions(parent, provider, { dependsOn: [release], ...formerlyNamed(metricsName, "ingress-metrics") }),
     );
+    const monitorName = `${args.name}-servicemonitor`;
     createServiceMonitor(
-      "ingress-servicemonitor",
+      monitorName,
       { name: RELEASE_NAME, namespace: args.namespace, labels },
       {
         selector: { matchLabels: labels },
@@ -94,7 +102,7 @@ function install(args: ControllerInstallArgs): pulumi.Resource[] {
         // job, instance, namespace, pod or endpoint labels, so nothing else changes.
         endpoints: [{ port: "metrics", path: "/metrics", interval: "30s", scrapeTimeout: "10s", honorLabels: true }],
       },
-      childOptions(parent, provider, { dependsOn: [svc] }),
+      childOptions(parent, provider, { dependsOn: [svc], ...formerlyNamed(monitorName, "ingress-servicemonitor") }),
     );
   }
   return [release];
@@ -102,12 +110,17 @@ function install(args: ControllerInstallArgs): pulumi.Resource[] {
 
 function publish(args: ControllerPublishArgs): pulumi.Resource[] {
   const { parent, provider, ingress } = args;
-  const opts = (dependsOn: pulumi.Resource[]) => childOptions(parent, provider, { dependsOn });
+  // Each resource is named after the component (`<name>-<suffix>`); the literal name it had before is its alias.
+  const named = (suffix: string, formerName: string, dependsOn: pulumi.Resource[]) => {
+    const name = `${args.name}-${suffix}`;
+    return { name, opts: childOptions(parent, provider, { dependsOn, ...formerlyNamed(name, formerName) }) };
+  };
   const out: pulumi.Resource[] = [];
   const auth = args.apiKeys !== undefined;
   if (args.apiKeys) {
+    const s = named("api-keys", "api-keys", args.dependsOn);
     const secret = new k8s.core.v1.Secret(
-      "api-keys",
+      s.name,
       {
         metadata: {
           name: API_KEY_SECRET,
@@ -118,12 +131,13 @@ function publish(args: ControllerPublishArgs): pulumi.Resource[] {
         // stringData from a secret Output: the keys stay encrypted in state and never appear in the plan.
         stringData: pulumi.secret(args.apiKeys.apply(apiKeySecretData)),
       },
-      opts(args.dependsOn),
+      s.opts,
     );
     out.push(secret);
+    const p = named("api-key-policy", "api-key-policy", [...args.dependsOn, secret]);
     out.push(
       new k8s.apiextensions.CustomResource(
-        "api-key-policy",
+        p.name,
         {
           apiVersion: "k8s.nginx.org/v1",
           kind: "Policy",
@@ -134,33 +148,35 @@ function publish(args: ControllerPublishArgs): pulumi.Resource[] {
           },
           spec: apiKeyPolicySpec(),
         },
-        opts([...args.dependsOn, secret]),
+        p.opts,
       ),
     );
   }
   for (const route of args.routes) {
-    const name = rateLimitPolicyName(route.model);
+    const policy = rateLimitPolicyName(route.model);
+    const p = named(policy, policy, args.dependsOn);
     out.push(
       new k8s.apiextensions.CustomResource(
-        name,
+        p.name,
         {
           apiVersion: "k8s.nginx.org/v1",
           kind: "Policy",
           metadata: {
-            name,
+            name: policy,
             namespace: args.namespace,
-            labels: standardLabels(name, "ingress-rate-limit", { "retrieval-stack.io/model": route.model }),
+            labels: standardLabels(policy, "ingress-rate-limit", { "retrieval-stack.io/model": route.model }),
           },
           spec: rateLimitPolicySpec(route, auth, controllerReplicas(args)),
         },
-        opts(args.dependsOn),
+        p.opts,
       ),
     );
   }
-  if (args.gateway)
+  if (args.gateway) {
+    const p = named(GATEWAY_RATE_LIMIT_POLICY, GATEWAY_RATE_LIMIT_POLICY, args.dependsOn);
     out.push(
       new k8s.apiextensions.CustomResource(
-        GATEWAY_RATE_LIMIT_POLICY,
+        p.name,
         {
           apiVersion: "k8s.nginx.org/v1",
           kind: "Policy",
@@ -172,13 +188,15 @@ function publish(args: ControllerPublishArgs): pulumi.Resource[] {
           // Per client address: the gateway limits per key itself.
           spec: rateLimitPolicySpec(args.gateway, false, controllerReplicas(args)),
         },
-        opts(args.dependsOn),
+        p.opts,
       ),
     );
-  const policies = [...out];
+  }
+  // Policies first: a VirtualServer naming a missing policy answers 500 on that route.
+  const vs = named("virtual-server", VIRTUAL_SERVER_NAME, [...args.dependsOn, ...out]);
   out.push(
     new k8s.apiextensions.CustomResource(
-      VIRTUAL_SERVER_NAME,
+      vs.name,
       {
         apiVersion: "k8s.nginx.org/v1",
         kind: "VirtualServer",
@@ -198,8 +216,7 @@ function publish(args: ControllerPublishArgs): pulumi.Resource[] {
           timeoutSeconds: ingress.timeoutSeconds,
         }),
       },
-      // Policies first: a VirtualServer naming a missing policy answers 500 on that route.
-      opts([...args.dependsOn, ...policies]),
+      vs.opts,
     ),
   );
   return out;
