@@ -11,17 +11,27 @@ import { usesCertManager } from "../k8s/cert-manager";
 import { serviceExposure } from "./exposure";
 
 export interface IngressArgs {
+  /** The `k8s.Provider` of the target cluster: every child is created with it. */
   readonly provider: k8s.Provider;
+  /** `local`, `dev`, `staging` or `prod`: cloud environments require API keys and TLS, prod redirects to HTTPS. */
   readonly environment: Environment;
+  /** The `ingress` config section: host, exposure, TLS mode, limits, body size and timeouts. Disabled: nothing is created. */
   readonly ingress: IngressConfig;
+  /** The models to publish: one route (`/models/<name>/...`) and one rate-limit policy each. */
   readonly models: readonly ModelConfig[];
   /** Namespace the model Services live in. */
   readonly modelNamespace: pulumi.Input<string>;
   /** Undefined when the stack sets no keys (allowed in local only). */
   readonly apiKeys: SecretInputs["apiKeys"] | undefined;
-  /** Create ServiceMonitors for the controller and cert-manager (the Prometheus Operator CRDs must exist). */
+  /**
+   * Create ServiceMonitors for the controller and cert-manager (the Prometheus Operator CRDs must exist).
+   * @default false
+   */
   readonly monitoring?: boolean;
-  /** The gateway's Service: /v1/*, /rerank and /v2/rerank are routed to it (docs/gateway.md). */
+  /**
+   * The gateway's Service: /v1/*, /rerank and /v2/rerank are routed to it (docs/gateway.md).
+   * @default none: only the per-model routes
+   */
   readonly gateway?: { readonly service: string; readonly port: number };
 }
 

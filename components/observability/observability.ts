@@ -25,33 +25,49 @@ import {
 } from "./helm-values";
 
 export interface ObservabilityArgs {
+  /** The `k8s.Provider` of the target cluster: every child is created with it. */
   readonly provider: k8s.Provider;
+  /** `local`, `dev`, `staging` or `prod`: retention, replicas and whether logs are on by default follow it. */
   readonly environment: Environment;
+  /** The `observability` config section: alert thresholds, receivers, retention, canary, logs. */
   readonly observability: ObservabilityConfig;
+  /** The stack's models: their alert rules (from each engine's metric declarations) and dashboards. */
   readonly models: readonly ModelConfig[];
+  /** Secrets: `grafanaAdminPassword` (required) and `alertReceiverUrls` (one per receiver that names one). */
   readonly secrets: Pick<SecretInputs, "grafanaAdminPassword" | "alertReceiverUrls">;
-  /** Namespace of the model pods; defaults to the shared MODELS_NAMESPACE. */
+  /**
+   * Namespace of the model pods: alert and dashboard queries select it.
+   * @default "retrieval" (MODELS_NAMESPACE)
+   */
   readonly modelsNamespace?: string;
   /**
    * The stack's ingress (config.ingress): when enabled, models whose engine counts no failures are alerted and
-   * graphed on the 5xx answers the ingress controller got from them. Omitted = no ingress measurement.
+   * graphed on the 5xx answers the ingress controller got from them.
+   * @default none: no ingress measurement
    */
   readonly ingress?: IngressMetricsConfig;
-  /** The stack's API gateway: when enabled, its alerts (error ratio per key and model, breaker, quota, Redis). */
+  /**
+   * The stack's API gateway: when enabled, its alerts (error ratio per key and model, breaker, quota, Redis).
+   * @default none: no gateway alerts
+   */
   readonly gateway?: { readonly enabled: boolean };
   /**
    * The stack deploys the quality canary (a QualityCanary, constructed after the models it calls): with
    * observability.canary enabled, its alerts (ModelQualityLow, CanaryCheckFailing, CanaryStale) join every model's
-   * group and the model dashboards get a "Quality (canary)" row. Omitted = no canary alerts (they would watch
-   * series nobody exports).
+   * group and the model dashboards get a "Quality (canary)" row.
+   * @default none: no canary alerts (they would watch series nobody exports)
    */
   readonly canary?: { readonly enabled: boolean };
   /**
    * Install the log stack (Loki, Alloy, log dashboards) where observability.logs is enabled (default: cloud
    * stacks). Cloud stacks pass `aws` (region and the cluster's OIDC provider) for the S3 bucket and IRSA role.
+   * @default none: no log stack
    */
   readonly logs?: Pick<LogStackArgs, "aws" | "audit">;
-  /** Nodes, prices and budgets: GPU cost per model and key, budget alerts and their dashboard (docs/cost.md). */
+  /**
+   * Nodes, prices and budgets: GPU cost per model and key, budget alerts and their dashboard (docs/cost.md).
+   * @default none: no cost rules
+   */
   readonly cost?: CostArgs;
 }
 

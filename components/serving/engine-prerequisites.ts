@@ -47,9 +47,13 @@ export function plannedPrerequisites(
 }
 
 export interface EnginePrerequisitesArgs {
+  /** The `k8s.Provider` of the target cluster: every child is created with it. */
   readonly provider: k8s.Provider;
+  /** `local`, `dev`, `staging` or `prod`: the environment's profile (components/config/environments.ts) sizes and hardens what is created. */
   readonly environment: Environment;
+  /** The stack's models: only the prerequisites their engines declare are installed. */
   readonly models: readonly ModelConfig[];
+  /** The `engines` config section: `installPrerequisites: false` installs nothing (the cluster has them). */
   readonly engines: EnginesConfig;
   /** Scrape cert-manager when this component installs it (the Prometheus Operator CRDs must exist). */
   readonly monitoring: boolean;
