@@ -2,7 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
 
 /** AWS managed policies every EKS worker node needs (EKS user guide, "Amazon EKS node IAM role", read 2026-11). */
-export const NODE_ROLE_POLICIES = [
+const NODE_ROLE_POLICIES = [
   "arn:aws:iam::aws:policy/AmazonEKSWorkerNodePolicy",
   "arn:aws:iam::aws:policy/AmazonEKS_CNI_Policy",
   "arn:aws:iam::aws:policy/AmazonEC2ContainerRegistryReadOnly",
@@ -33,7 +33,7 @@ export function nodeRole(name: string, tags: Record<string, string>, parent: pul
   return role;
 }
 
-export interface IrsaRoleArgs {
+interface IrsaRoleArgs {
   /** ARN of the cluster's IAM OIDC provider. */
   readonly oidcProviderArn: pulumi.Input<string>;
   /** Issuer host and path, without https:// (e.g. oidc.eks.us-east-1.amazonaws.com/id/ABC). */

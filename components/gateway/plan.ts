@@ -46,8 +46,8 @@ const PRESTOP_SECONDS = 5;
 export function gatewayMemoryLimitMiB(maxBytesInFlight: number): number {
   return 256 + Math.ceil((4 * maxBytesInFlight) / (1024 * 1024));
 }
-export const CONFIG_DIR = "/etc/retrieval-gateway";
-export const KEYS_DIR = "/etc/retrieval-gateway-keys";
+const CONFIG_DIR = "/etc/retrieval-gateway";
+const KEYS_DIR = "/etc/retrieval-gateway-keys";
 
 /** KEDA targets per gateway replica (one Node.js process handles thousands of req/s: docs/gateway.md, bench). */
 export const GATEWAY_SCALING = { requestsPerSecondPerReplica: 500, inFlightPerReplica: 200 } as const;

@@ -10,13 +10,13 @@ import { childOptions, formerlyNamed, standardLabels } from "../k8s/meta";
 import { certManagerRelease, usesCertManager } from "../k8s/cert-manager";
 
 /** Secret the Certificate writes (ACME / private CA) in the VirtualServer's namespace. */
-export const MANAGED_TLS_SECRET = "retrieval-api-tls";
-export const CLUSTER_ISSUER_NAME = "retrieval-stack";
+const MANAGED_TLS_SECRET = "retrieval-api-tls";
+const CLUSTER_ISSUER_NAME = "retrieval-stack";
 
 type Tls = IngressConfig["tls"];
 
 /** Name of the TLS Secret the controller serves, or undefined for plain HTTP. */
-export function tlsSecretName(tls: Tls): string | undefined {
+function tlsSecretName(tls: Tls): string | undefined {
   switch (tls.mode) {
     case "none":
       return undefined;
@@ -28,7 +28,7 @@ export function tlsSecretName(tls: Tls): string | undefined {
 }
 
 /** ClusterIssuer spec; HTTP-01 answers through the controller's ingress class. */
-export function clusterIssuerSpec(tls: Tls, ingressClass: string): Record<string, unknown> | undefined {
+function clusterIssuerSpec(tls: Tls, ingressClass: string): Record<string, unknown> | undefined {
   if (tls.mode === "acme") {
     return {
       acme: {
@@ -43,7 +43,7 @@ export function clusterIssuerSpec(tls: Tls, ingressClass: string): Record<string
   return undefined;
 }
 
-export function certificateSpec(host: string): Record<string, unknown> {
+function certificateSpec(host: string): Record<string, unknown> {
   return {
     secretName: MANAGED_TLS_SECRET,
     dnsNames: [host],
@@ -54,7 +54,7 @@ export function certificateSpec(host: string): Record<string, unknown> {
   };
 }
 
-export interface TlsResources {
+interface TlsResources {
   /** Secret the controller serves (undefined: plain HTTP). */
   readonly secretName: string | undefined;
   /** What routes must wait for (the Certificate, so the first request finds a certificate). */
@@ -77,7 +77,7 @@ export function installCertManager(args: Common & { readonly monitoring: boolean
   return usesCertManager(args.tls) ? [certManagerRelease(args)] : [];
 }
 
-export interface IssueArgs extends Common {
+interface IssueArgs extends Common {
   readonly host: string;
   /** Namespace of the VirtualServer, where the TLS Secret must live. */
   readonly namespace: pulumi.Input<string>;

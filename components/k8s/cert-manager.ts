@@ -12,8 +12,8 @@ import { NAMESPACE_POD_SECURITY, podSecurityLabels } from "./namespaces";
 import { CHARTS } from "../versions";
 
 /** cert-manager, pinned (components/versions.ts). */
-export const CERT_MANAGER_CHART = CHARTS.certManager;
-export const CERT_MANAGER_NAMESPACE = "cert-manager";
+const CERT_MANAGER_CHART = CHARTS.certManager;
+const CERT_MANAGER_NAMESPACE = "cert-manager";
 
 /** Whether the ingress's TLS mode is served by cert-manager (ACME or a private CA). */
 export function usesCertManager(tls: IngressConfig["tls"]): boolean {

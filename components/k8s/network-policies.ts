@@ -37,7 +37,7 @@ export const DNS_EGRESS: Rule = {
 };
 
 /** HTTPS to any address: chat and webhook receivers live outside the cluster, at addresses we cannot list. */
-export const HTTPS_EGRESS: Rule = { to: [{ ipBlock: { cidr: "0.0.0.0/0" } }], ports: [tcp(443)] };
+const HTTPS_EGRESS: Rule = { to: [{ ipBlock: { cidr: "0.0.0.0/0" } }], ports: [tcp(443)] };
 
 /**
  * The ingress controller: its HTTP(S) ports from anywhere (the NLB keeps client addresses, so the sources are the
@@ -73,7 +73,7 @@ export function chatBridgePolicySpec(podLabels: Readonly<Record<string, string>>
 }
 
 /** Alertmanager's ports (prometheus-operator pkg/alertmanager/statefulset.go: web 9093, mesh 9094 TCP+UDP; config-reloader 8080). */
-export const ALERTMANAGER_PORTS = { web: 9093, mesh: 9094, reloader: 8080 } as const;
+const ALERTMANAGER_PORTS = { web: 9093, mesh: 9094, reloader: 8080 } as const;
 
 /**
  * Alertmanager: Prometheus sends alerts and scrapes it, Grafana reads it, replicas gossip on the mesh port.

@@ -10,8 +10,8 @@ import { NODE_IMAGE_UID, nonRootPodSecurity, restrictedContainerSecurity } from 
  * Node runtime of the bridge: official image, pinned (components/versions.ts). The script uses only
  * Node built-ins (http, crypto, fetch), so any Node >= 20 image works; bump the tag with security releases.
  */
-export const CHAT_BRIDGE_IMAGE = `${IMAGES.chatBridgeNode.repository}:${IMAGES.chatBridgeNode.tag}`;
-export const CHAT_BRIDGE_NAME = "chat-bridge";
+const CHAT_BRIDGE_IMAGE = `${IMAGES.chatBridgeNode.repository}:${IMAGES.chatBridgeNode.tag}`;
+const CHAT_BRIDGE_NAME = "chat-bridge";
 export const CHAT_BRIDGE_PORT = 8080;
 
 export function chatBridgeUrl(namespace: string): string {
@@ -21,7 +21,7 @@ export function chatBridgeUrl(namespace: string): string {
 /** Labels of the bridge's pods (its Service and NetworkPolicies select them). */
 export const CHAT_BRIDGE_POD_LABELS: Readonly<Record<string, string>> = { "app.kubernetes.io/name": CHAT_BRIDGE_NAME };
 
-export interface ChatBridgeArgs {
+interface ChatBridgeArgs {
   readonly parent: pulumi.Resource;
   readonly provider: k8s.Provider;
   readonly namespace: pulumi.Input<string>;

@@ -16,7 +16,7 @@ import {
 
 export { QUALITY_CANARY_NAME, canaryTargetsOf } from "./quality-canary-plan";
 
-export interface QualityCanaryTarget {
+interface QualityCanaryTarget {
   readonly model: ModelConfig;
   /** In-cluster base URL of the model's Service (ModelService.url); used when no gateway is given. */
   readonly url: pulumi.Input<string>;
@@ -52,7 +52,7 @@ export interface QualityCanaryArgs {
  * The namespaces of in-cluster Service URLs (`http://<service>.<namespace>.svc[.cluster.local][:port]`), in order,
  * each once; a URL of another form counts as MODELS_NAMESPACE.
  */
-export function calledNamespaces(urls: readonly pulumi.Input<string>[]): pulumi.Output<string[]> {
+function calledNamespaces(urls: readonly pulumi.Input<string>[]): pulumi.Output<string[]> {
   return pulumi.all([...urls]).apply(namespacesOfUrls);
 }
 

@@ -90,7 +90,7 @@ export function resolveContext(
 }
 
 /** zod issues of a model as argument problems under `model.` (path and zod's message). */
-export function schemaProblems(input: unknown): { model?: ModelConfig; problems: ArgumentProblem[] } {
+function schemaProblems(input: unknown): { model?: ModelConfig; problems: ArgumentProblem[] } {
   const parsed = ModelConfigSchema.safeParse(input);
   if (parsed.success) return { model: parsed.data, problems: [] };
   return {

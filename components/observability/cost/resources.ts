@@ -6,7 +6,7 @@ import { costDashboard } from "./dashboard";
 import { buildCostRuleGroups, type CostRulesInput } from "./rules";
 
 /** Name of the PrometheusRule with the cost recording rules and budget alerts (apart from the alerts' object). */
-export const COST_RULES_NAME = "retrieval-stack-cost";
+const COST_RULES_NAME = "retrieval-stack-cost";
 
 /** What the stack gives the cost rules beyond the models: nodes, prices, budgets (ObservabilityArgs.cost). */
 export type CostArgs = Omit<CostRulesInput, "models" | "modelsNamespace" | "runbookBaseUrl">;

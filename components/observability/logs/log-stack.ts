@@ -35,7 +35,7 @@ export function logRetentionHours(obs: ObservabilityConfig): number {
 }
 
 /** The default audit source: the gateway's container in the ingress namespace (components/k8s/namespaces). */
-export const DEFAULT_AUDIT_SOURCE: AuditSource = { namespace: INGRESS_NAMESPACE, container: "gateway" };
+const DEFAULT_AUDIT_SOURCE: AuditSource = { namespace: INGRESS_NAMESPACE, container: "gateway" };
 
 export interface LogStackArgs {
   readonly provider: k8s.Provider;

@@ -10,7 +10,7 @@ import type { ModelRoute, ModelRoutes } from "./model-routes";
 import { preferWaitMs } from "./wake-queue";
 import type { SpentBudgets } from "./budget";
 
-export type Task = "embed" | "rerank";
+type Task = "embed" | "rerank";
 
 /**
  * What every task call passes before the engine, once its caller is known (server.ts authenticates from the
@@ -188,7 +188,7 @@ export class Admission {
 }
 
 /** Errors that are the engine's doing (counted by the breaker); our own overload and the caller's are not. */
-export function isEngineFault(e: unknown): boolean {
+function isEngineFault(e: unknown): boolean {
   return e instanceof UpstreamInvalid || (e instanceof GatewayError && e.status >= 500 && e.code !== "overloaded");
 }
 

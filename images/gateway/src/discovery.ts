@@ -16,7 +16,7 @@ import { Agent, request } from "undici";
  * kubernetes/api discovery/v1/types.go EndpointConditions, read 2026-12-07). So a pod that is leaving drops out
  * of the set at once (it drains: endpoints.ts), a new pod joins as soon as it passes its readiness probe.
  */
-export interface DiscoveryTarget {
+interface DiscoveryTarget {
   readonly model: string;
   readonly namespace: string;
   readonly service: string;
@@ -60,7 +60,7 @@ interface Slice {
 }
 
 /** Base URLs of the ready endpoints of some slices, on the named port, sorted (a stable order). */
-export function readyUrls(slices: Iterable<Slice>, portName: string): string[] {
+function readyUrls(slices: Iterable<Slice>, portName: string): string[] {
   const out = new Set<string>();
   for (const s of slices) {
     const port = s.ports?.find((p) => (p.name ?? "") === portName)?.port;

@@ -13,7 +13,7 @@ import { rerank, type Scored } from "./engine";
 import type { Counter, GatewayMetrics } from "./metrics";
 import type { ModelRoutes } from "./model-routes";
 
-export interface ShadowConfig {
+interface ShadowConfig {
   /** The shadow model (a deployed rerank model). */
   readonly model: string;
   /** Share of the alias' calls copied, 0..1. */
@@ -22,9 +22,7 @@ export interface ShadowConfig {
   readonly timeoutMs: number;
 }
 
-export type ShadowOutcome = "compared" | "busy" | "timeout" | "failed";
-
-export interface ShadowMetrics {
+interface ShadowMetrics {
   /** Copies by outcome (compared | busy | timeout | failed), per alias and shadow. */
   readonly calls: Counter;
   /** Compared copies (the denominator of the agreement means). */
@@ -34,7 +32,7 @@ export interface ShadowMetrics {
 }
 
 /** Sends the copy: the shadow's scores for every document (indices into `documents`). */
-export type ShadowSend = (model: string, query: string, documents: readonly string[]) => Promise<readonly Scored[]>;
+type ShadowSend = (model: string, query: string, documents: readonly string[]) => Promise<readonly Scored[]>;
 
 const MEASURES: [keyof RankingAgreement, string][] = [
   ["kendallTau", "kendall_tau"],

@@ -17,7 +17,7 @@ import { verifyAll, type ProgressEvent } from "./verify";
 /** Kubernetes keeps at most 4096 bytes of a termination message. */
 const TERMINATION_MESSAGE_MAX = 4096;
 
-export interface JobIo {
+interface JobIo {
   readonly env: NodeJS.ProcessEnv;
   readonly log: (line: string) => void;
 }

@@ -17,7 +17,7 @@ export interface CheckContext {
   readonly found?: { fingerprint?: Fingerprint };
 }
 
-export interface Verdict {
+interface Verdict {
   readonly pass: boolean;
   readonly got: string;
   /** Overrides the expected text when it depends on what came back. */

@@ -5,7 +5,7 @@ import { fmt, runCheck, skipped, type CheckContext } from "./context";
 import { openaiInstalled } from "../openai-http";
 
 /** float32 on the wire (base64) against the JSON floats of the same model: equal up to float32 rounding. */
-export const BASE64_MIN_COSINE = 0.9999;
+const BASE64_MIN_COSINE = 0.9999;
 const RERANK_TOP_N = 2;
 
 /**

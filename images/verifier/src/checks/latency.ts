@@ -10,7 +10,7 @@ import { runCheck, skipped, type CheckContext } from "./context";
  * this share of the SLO: then what the load measured is the engine, not us. The median, not p99: on a busy
  * machine the generator's tail is scheduler noise that the engine's measurement shares anyway.
  */
-export const LOADGEN_SHARE_OF_SLO = 0.1;
+const LOADGEN_SHARE_OF_SLO = 0.1;
 /** Each load request is sent once: a retried request would hide an error and stretch a latency. */
 const NO_RETRY: RetryPolicy = { maxRetries: 0, baseBackoffMs: 0, maxBackoffMs: 0, retryAfterCapMs: 0 };
 

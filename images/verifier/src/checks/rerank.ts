@@ -4,7 +4,7 @@ import { RERANK_EXAMPLE, TOP_N, TOP_N_DOCUMENTS } from "../request-texts";
 import { fmt, runCheck, skipped, type CheckContext } from "./context";
 
 /** What is wrong with a result list's indices for `n` documents, or undefined when they are a permutation. */
-export function indexProblem(results: readonly RerankResult[], n: number, expectedCount = n): string | undefined {
+function indexProblem(results: readonly RerankResult[], n: number, expectedCount = n): string | undefined {
   if (results.length === 0) return "no results";
   const outOfRange = results.find((r) => r.index < 0 || r.index >= n);
   if (outOfRange) return `index ${outOfRange.index} out of range 0..${n - 1}`;
@@ -18,7 +18,7 @@ export function indexProblem(results: readonly RerankResult[], n: number, expect
 }
 
 /** What is wrong with the scores (non-finite, not descending), or undefined. */
-export function scoreProblem(results: readonly RerankResult[]): string | undefined {
+function scoreProblem(results: readonly RerankResult[]): string | undefined {
   const bad = results.findIndex((r) => !Number.isFinite(r.score));
   if (bad >= 0) return `score ${results[bad]!.score} at result ${bad}`;
   for (let i = 1; i < results.length; i++) {
