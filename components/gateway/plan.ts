@@ -19,6 +19,8 @@ import {
   PROMETHEUS_URL,
 } from "../k8s/namespaces";
 import { NODE_IMAGE_UID, nonRootPodSecurity, restrictedContainerSecurity } from "../k8s/pod-security";
+import { ingressOnlySpec } from "../k8s/network-policies";
+import type { ServiceMonitorPlan } from "../k8s/service-monitor";
 import { gatewayNames, type GatewayNames } from "./names";
 import type { RuntimeConfig } from "./runtime-config";
 import { gatewayRuntimeConfig } from "./runtime-config-from-stack";
@@ -101,7 +103,7 @@ export interface GatewayPlan {
   readonly metricsService: k8s.core.v1.ServiceArgs;
   readonly networkPolicy: k8s.networking.v1.NetworkPolicyArgs;
   readonly podDisruptionBudget?: k8s.policy.v1.PodDisruptionBudgetArgs;
-  readonly serviceMonitor?: k8s.apiextensions.CustomResourceArgs;
+  readonly serviceMonitor?: ServiceMonitorPlan;
   readonly scaledObject?: k8s.apiextensions.CustomResourceArgs & { spec: Obj };
   readonly hpa?: k8s.autoscaling.v2.HorizontalPodAutoscalerArgs;
   readonly discovery: {
@@ -244,10 +246,8 @@ export function planGateway(i: GatewayPlanInputs): GatewayPlan {
   };
 
   const sel = `namespace="${namespace}"`;
-  const serviceMonitor = i.monitoring
+  const serviceMonitor: ServiceMonitorPlan | undefined = i.monitoring
     ? {
-        apiVersion: "monitoring.coreos.com/v1",
-        kind: "ServiceMonitor",
         metadata: meta(),
         spec: {
           selector: { matchLabels: { ...selector, [METRICS_LABEL]: "metrics" } },
@@ -351,33 +351,29 @@ export function planGateway(i: GatewayPlanInputs): GatewayPlan {
     },
     networkPolicy: {
       metadata: meta(),
-      spec: {
-        podSelector: { matchLabels: selector },
-        policyTypes: ["Ingress"],
-        ingress: [
-          {
-            from: [
-              { namespaceSelector: { matchLabels: { [NAMESPACE_NAME_LABEL]: INGRESS_NAMESPACE } } },
-              { namespaceSelector: { matchLabels: { [NAMESPACE_NAME_LABEL]: MONITORING_NAMESPACE } } },
-              // Our own callers in the gateway's namespace (verification Job, quality canary).
-              { podSelector: { matchLabels: { [ENGINE_CLIENT_LABEL]: "true" } } },
-              ...(i.modelsNamespace !== namespace
-                ? [
-                    {
-                      namespaceSelector: { matchLabels: { [NAMESPACE_NAME_LABEL]: i.modelsNamespace } },
-                      podSelector: { matchLabels: { [ENGINE_CLIENT_LABEL]: "true" } },
-                    },
-                  ]
-                : []),
-            ],
-            ports: [{ protocol: "TCP", port: GATEWAY_CONTAINER_PORT }],
-          },
-          {
-            from: [{ namespaceSelector: { matchLabels: { [NAMESPACE_NAME_LABEL]: MONITORING_NAMESPACE } } }],
-            ports: [{ protocol: "TCP", port: GATEWAY_METRICS_PORT }],
-          },
-        ],
-      },
+      spec: ingressOnlySpec(selector, [
+        {
+          from: [
+            { namespaceSelector: { matchLabels: { [NAMESPACE_NAME_LABEL]: INGRESS_NAMESPACE } } },
+            { namespaceSelector: { matchLabels: { [NAMESPACE_NAME_LABEL]: MONITORING_NAMESPACE } } },
+            // Our own callers in the gateway's namespace (verification Job, quality canary).
+            { podSelector: { matchLabels: { [ENGINE_CLIENT_LABEL]: "true" } } },
+            ...(i.modelsNamespace !== namespace
+              ? [
+                  {
+                    namespaceSelector: { matchLabels: { [NAMESPACE_NAME_LABEL]: i.modelsNamespace } },
+                    podSelector: { matchLabels: { [ENGINE_CLIENT_LABEL]: "true" } },
+                  },
+                ]
+              : []),
+          ],
+          ports: [{ protocol: "TCP", port: GATEWAY_CONTAINER_PORT }],
+        },
+        {
+          from: [{ namespaceSelector: { matchLabels: { [NAMESPACE_NAME_LABEL]: MONITORING_NAMESPACE } } }],
+          ports: [{ protocol: "TCP", port: GATEWAY_METRICS_PORT }],
+        },
+      ]),
     },
     ...(replicas >= 2
       ? { podDisruptionBudget: { metadata: meta(), spec: { maxUnavailable: 1, selector: { matchLabels: selector } } } }

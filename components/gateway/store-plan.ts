@@ -7,6 +7,7 @@ import type * as k8s from "@pulumi/kubernetes";
 import { IMAGES } from "../versions";
 import { standardLabels } from "../k8s/meta";
 import { nonRootPodSecurity, restrictedContainerSecurity } from "../k8s/pod-security";
+import { ingressOnlySpec } from "../k8s/network-policies";
 import type { GatewayNames } from "./names";
 
 /**
@@ -141,16 +142,12 @@ export function planCounterStore(i: {
     podDisruptionBudget: { metadata: meta(), spec: { maxUnavailable: 1, selector: { matchLabels: selector } } },
     networkPolicy: {
       metadata: meta(),
-      spec: {
-        podSelector: { matchLabels: selector },
-        policyTypes: ["Ingress"],
-        ingress: [
-          {
-            from: [{ podSelector: { matchLabels: { ...i.gatewaySelector } } }],
-            ports: [{ protocol: "TCP", port: REDIS_PORT }],
-          },
-        ],
-      },
+      spec: ingressOnlySpec(selector, [
+        {
+          from: [{ podSelector: { matchLabels: { ...i.gatewaySelector } } }],
+          ports: [{ protocol: "TCP", port: REDIS_PORT }],
+        },
+      ]),
     },
   };
 }

@@ -15,6 +15,7 @@ import {
 
 type Spec = k8s.types.input.networking.v1.NetworkPolicySpec;
 type Rule = k8s.types.input.networking.v1.NetworkPolicyEgressRule;
+type IngressRule = k8s.types.input.networking.v1.NetworkPolicyIngressRule;
 const tcp = (port: number) => ({ protocol: "TCP", port });
 
 /** Cluster DNS: CoreDNS pods in kube-system, label k8s-app=kube-dns as EKS, kubeadm and kind deploy them. */
@@ -40,6 +41,14 @@ export const DNS_EGRESS: Rule = {
 const HTTPS_EGRESS: Rule = { to: [{ ipBlock: { cidr: "0.0.0.0/0" } }], ports: [tcp(443)] };
 
 /**
+ * A policy that decides who may reach the selected pods and leaves their egress open: exactly the `ingress` rules
+ * are admitted (none: nothing reaches the pods but their own node's kubelet).
+ */
+export function ingressOnlySpec(podLabels: Readonly<Record<string, string>>, ingress: IngressRule[]): Spec {
+  return { podSelector: { matchLabels: { ...podLabels } }, policyTypes: ["Ingress"], ingress };
+}
+
+/**
  * The ingress controller: its HTTP(S) ports from anywhere (the NLB keeps client addresses, so the sources are the
  * clients), its metrics port from Prometheus only; nothing else reaches it (the NGINX status and API ports stay
  * closed). Egress stays open: the controller must reach the Kubernetes API (control-plane addresses in the VPC
@@ -49,14 +58,10 @@ export function ingressControllerPolicySpec(
   pods: PodPeer,
   ports: { readonly http: number; readonly https: number; readonly metrics: number },
 ): Spec {
-  return {
-    podSelector: { matchLabels: { ...pods.podLabels } },
-    policyTypes: ["Ingress"],
-    ingress: [
-      { ports: [tcp(ports.http), tcp(ports.https)] },
-      { from: [networkPolicyPeer(PROMETHEUS_PODS)], ports: [tcp(ports.metrics)] },
-    ],
-  };
+  return ingressOnlySpec(pods.podLabels, [
+    { ports: [tcp(ports.http), tcp(ports.https)] },
+    { from: [networkPolicyPeer(PROMETHEUS_PODS)], ports: [tcp(ports.metrics)] },
+  ]);
 }
 
 /**

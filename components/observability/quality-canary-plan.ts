@@ -11,6 +11,7 @@ import type { FingerprintTarget } from "../fingerprint/schema";
 import { standardLabels } from "../k8s/meta";
 import { ENGINE_CLIENT_LABEL, MODELS_NAMESPACE, MONITORING_NAMESPACE, NAMESPACE_NAME_LABEL } from "../k8s/namespaces";
 import { DNS_EGRESS } from "../k8s/network-policies";
+import type { ServiceMonitorPlan } from "../k8s/service-monitor";
 import { NODE_IMAGE_UID, nonRootPodSecurity, restrictedContainerSecurity } from "../k8s/pod-security";
 import { gatewayTargetFor, targetFor } from "../verification/verification";
 import {
@@ -119,10 +120,7 @@ export interface QualityCanaryPlan {
   /** Created after the ConfigMap and the Secret, which it mounts and reads. */
   readonly deployment: Planned<k8s.apps.v1.DeploymentArgs>;
   readonly service: Planned<k8s.core.v1.ServiceArgs>;
-  readonly serviceMonitor?: Planned<{
-    metadata: k8s.types.input.meta.v1.ObjectMeta;
-    spec: Record<string, unknown>;
-  }>;
+  readonly serviceMonitor?: Planned<ServiceMonitorPlan>;
   readonly networkPolicy: Planned<k8s.networking.v1.NetworkPolicyArgs>;
 }
 
