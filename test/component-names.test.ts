@@ -7,6 +7,9 @@ import { describe, expect, it } from "vitest";
 import { EnginesSchema } from "../components/config/engines";
 import { Ingress } from "../components/ingress";
 import { EnginePrerequisites } from "../components/serving/engine-prerequisites";
+import { Observability } from "../components/observability";
+import { secretInputs } from "../components/validation";
+import { parseStack } from "./config-helpers";
 import { renderResources, type Rendered } from "./harness";
 import { EVERY_ENGINE, KEYS, PROD_INGRESS, ingressConfig } from "./fixtures/ingress";
 
@@ -63,6 +66,49 @@ describe("two components of a kind in one stack", () => {
       expect.arrayContaining(["kubernetes:helm.sh/v3:Release", "kubernetes:core/v1:Namespace"]),
     );
     for (const c of children) expect(c.name, c.type).toMatch(/^serving-a-/);
+  });
+});
+
+describe("two Observability components in one stack", () => {
+  const prod = parseStack("prod");
+  const observability = (name: string) =>
+    new Observability(name, {
+      provider: new k8s.Provider(`${name}-k8s`, { kubeconfig: "offline" }),
+      environment: "prod",
+      observability: prod.observability,
+      models: prod.models,
+      secrets: secretInputs({
+        grafanaAdminPassword: "grafana-password-0123",
+        alertReceiverUrls: Object.fromEntries(
+          prod.observability.receivers.map((r) => [r.urlSecretKey, "https://hooks.example.com/x"]),
+        ),
+      }),
+      logs: {},
+      gateway: { enabled: true },
+    });
+
+  it("register every child (Prometheus, Alertmanager, chat bridge, dashboards, rules, logs) under its own name", async () => {
+    const r = await renderResources(() => {
+      observability("metrics-a");
+      observability("metrics-b");
+    });
+    expect(duplicateUrns(r)).toEqual([]);
+    const children = r.resources.filter((x) => x.parentUrn?.endsWith("::metrics-a"));
+    expect(children.length).toBeGreaterThanOrEqual(10);
+    for (const c of children) expect(c.name, c.type).toMatch(/^metrics-a-/);
+  });
+
+  it("the stack's own keeps each child's former literal name as an alias", async () => {
+    const r = await renderResources(() => {
+      observability("observability");
+    });
+    const aliasesOf = (type: string, name: string) => r.get(type, name).options.aliases;
+    expect(aliasesOf("kubernetes:helm.sh/v3:Release", "observability-kube-prometheus-stack")).toEqual([
+      "kube-prometheus-stack",
+    ]);
+    expect(aliasesOf("kubernetes:core/v1:Namespace", "observability-namespace")).toEqual(["monitoring"]);
+    expect(aliasesOf("retrieval-stack:observability:LogStack", "observability-logs")).toEqual(["logs"]);
+    expect(aliasesOf("kubernetes:helm.sh/v3:Release", "observability-logs-loki")).toEqual(["loki"]);
   });
 });
 

@@ -1,5 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
+import { formerlyNamed } from "../k8s/meta";
 
 /** AWS managed policies every EKS worker node needs (EKS user guide, "Amazon EKS node IAM role", read 2026-11). */
 const NODE_ROLE_POLICIES = [
@@ -45,6 +46,8 @@ interface IrsaRoleArgs {
   /** Managed policies to attach. */
   readonly managedPolicyArns?: readonly string[];
   readonly tags: Record<string, string>;
+  /** The role's resource name in stacks created before it was `name`: it and its policies keep their state. */
+  readonly formerName?: string;
 }
 
 /**
@@ -70,11 +73,15 @@ export function irsaRole(name: string, args: IrsaRoleArgs, parent: pulumi.Resour
       ],
     }),
   );
-  const role = new aws.iam.Role(name, { assumeRolePolicy, tags: args.tags }, { parent });
-  if (args.policy) new aws.iam.RolePolicy(`${name}-policy`, { role: role.id, policy: args.policy }, { parent });
+  const opts = (suffix: string): pulumi.CustomResourceOptions => ({
+    parent,
+    ...(args.formerName ? formerlyNamed(`${name}${suffix}`, `${args.formerName}${suffix}`) : {}),
+  });
+  const role = new aws.iam.Role(name, { assumeRolePolicy, tags: args.tags }, opts(""));
+  if (args.policy) new aws.iam.RolePolicy(`${name}-policy`, { role: role.id, policy: args.policy }, opts("-policy"));
   (args.managedPolicyArns ?? []).forEach(
     (policyArn, i) =>
-      new aws.iam.RolePolicyAttachment(`${name}-managed-${i}`, { role: role.name, policyArn }, { parent }),
+      new aws.iam.RolePolicyAttachment(`${name}-managed-${i}`, { role: role.name, policyArn }, opts(`-managed-${i}`)),
   );
   return role;
 }

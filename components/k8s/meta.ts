@@ -34,6 +34,19 @@ export function formerlyNamed(name: string, formerName: string): pulumi.CustomRe
   return name === formerName ? {} : { aliases: [{ name: formerName }] };
 }
 
+/**
+ * A child's resource name, `<component>-<suffix>`, and the options that keep the object it was in stacks created when
+ * its name was the literal `formerName` (formerlyNamed).
+ */
+export function derivedChild(
+  component: string,
+  suffix: string,
+  formerName: string,
+): { readonly name: string; readonly opts: pulumi.CustomResourceOptions } {
+  const name = `${component}-${suffix}`;
+  return { name, opts: formerlyNamed(name, formerName) };
+}
+
 /** The label and taint that mark GPU nodes; GPU pods tolerate it and nothing else lands there. */
 export const GPU_TAINT = { key: "nvidia.com/gpu", value: "true", effect: "NoSchedule" } as const;
 /** Node label naming a GPU node group, and the GPU class label (a10g, l4, l40s, a100, h100). */
