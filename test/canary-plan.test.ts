@@ -2,7 +2,8 @@
 // reads is what the plan creates, the API key is wired only when there is one, names follow the component, and the
 // NetworkPolicy opens exactly the namespaces of the Services the canary calls.
 import { describe, expect, it } from "vitest";
-import { CanarySchema, ModelConfigSchema, type CanaryConfig } from "../components/config";
+import { CanarySchema, type CanaryConfig } from "../components/config";
+import { SEEDS, parseModel } from "./fixtures/serving";
 import {
   canaryConfigFile,
   canaryConfigHash,
@@ -12,14 +13,7 @@ import {
   type QualityCanaryPlanInputs,
 } from "../components/observability/quality-canary-plan";
 
-const bge = ModelConfigSchema.parse({
-  name: "bge",
-  model: "BAAI/bge-large-zh-v1.5",
-  engine: "vllm",
-  task: "embed",
-  replicas: { min: 1, max: 2 },
-  slo: { p99LatencyMs: 300 },
-});
+const bge = parseModel(SEEDS.bgeLargeZh);
 
 const inputs = (over: Partial<QualityCanaryPlanInputs> & { canary?: CanaryConfig } = {}): QualityCanaryPlanInputs => ({
   name: "quality-canary",
@@ -127,9 +121,9 @@ describe("what the constructor resolves before planning", () => {
     const fingerprint = { kind: "embed", probes: [] } as never;
     const file = canaryConfigFile({
       canary: CanarySchema.parse({}),
-      targets: [{ model: bge, url: "http://bge.retrieval.svc" }],
+      targets: [{ model: bge, url: "http://bge-large-zh.retrieval.svc" }],
       gatewayUrl: "http://gateway.gateway.svc",
-      fingerprints: { bge: fingerprint, other: fingerprint },
+      fingerprints: { "bge-large-zh": fingerprint, other: fingerprint },
     });
     const raw = JSON.parse(file);
     expect(raw.targets.map((t: { url: string; fingerprint?: unknown }) => [t.url, t.fingerprint])).toEqual([
