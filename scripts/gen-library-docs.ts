@@ -122,11 +122,14 @@ export function argsSection(components: readonly ComponentArgs[] = componentArgs
 }
 
 /** docs/library.md with its section regenerated. */
-export function generatedLibraryDoc(current = fs.readFileSync(DOC, "utf8")): string {
+export function generatedLibraryDoc(
+  current = fs.readFileSync(DOC, "utf8"),
+  components: readonly ComponentArgs[] = componentArgs(),
+): string {
   const a = current.indexOf(BEGIN);
   const b = current.indexOf(END);
   if (a < 0 || b < a) throw new Error(`docs/library.md has no generated section (${BEGIN} ... ${END})`);
-  return current.slice(0, a) + argsSection() + current.slice(b + END.length);
+  return current.slice(0, a) + argsSection(components) + current.slice(b + END.length);
 }
 
 if (require.main === module) {
