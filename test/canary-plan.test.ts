@@ -3,7 +3,7 @@
 // NetworkPolicy opens exactly the namespaces of the Services the canary calls.
 import { describe, expect, it } from "vitest";
 import { CanarySchema, type CanaryConfig } from "../components/config";
-import { SEEDS, parseModel } from "./fixtures/serving";
+import { SHIPPED_MODELS, parseModel } from "./fixtures/serving";
 import {
   canaryConfigFile,
   canaryConfigHash,
@@ -13,7 +13,7 @@ import {
   type QualityCanaryPlanInputs,
 } from "../components/observability/quality-canary-plan";
 
-const bge = parseModel(SEEDS.bgeLargeZh);
+const bge = parseModel(SHIPPED_MODELS.bgeLargeZh);
 
 const inputs = (over: Partial<QualityCanaryPlanInputs> & { canary?: CanaryConfig } = {}): QualityCanaryPlanInputs => ({
   name: "quality-canary",
