@@ -10,6 +10,10 @@ import { EnginePrerequisites } from "../components/serving/engine-prerequisites"
 import { Observability } from "../components/observability";
 import { secretInputs } from "../components/validation";
 import { parseStack } from "./config-helpers";
+import { GpuRuntime } from "../components/gpu";
+import { Keda } from "../components/serving/keda";
+import { ModelService } from "../components/serving/model-service";
+import { SHIPPED_MODELS } from "./fixtures/serving";
 import { renderResources, type Rendered } from "./harness";
 import { EVERY_ENGINE, KEYS, PROD_INGRESS, ingressConfig } from "./fixtures/ingress";
 
@@ -66,6 +70,27 @@ describe("two components of a kind in one stack", () => {
       expect.arrayContaining(["kubernetes:helm.sh/v3:Release", "kubernetes:core/v1:Namespace"]),
     );
     for (const c of children) expect(c.name, c.type).toMatch(/^serving-a-/);
+  });
+});
+
+describe("the components whose children were already named after them", () => {
+  it("two GpuRuntimes, two Kedas and two ModelServices of one model register no URN twice", async () => {
+    const prod = parseStack("prod");
+    const r = await renderResources(() => {
+      const provider = new k8s.Provider("k8s", { kubeconfig: "offline" });
+      for (const name of ["a", "b"]) {
+        new GpuRuntime(`gpu-${name}`, { provider, gpuNodeGroups: prod.gpuNodeGroups, monitoring: true });
+        new Keda(`keda-${name}`, { provider, monitoring: true });
+        new ModelService(`bge-${name}`, {
+          provider,
+          environment: "prod",
+          model: SHIPPED_MODELS.bgeLargeZh,
+          gpuInstanceType: "g6.xlarge",
+        });
+      }
+    });
+    expect(r.resources.length).toBeGreaterThan(20);
+    expect(duplicateUrns(r)).toEqual([]);
   });
 });
 
