@@ -14,13 +14,13 @@ import * as path from "node:path";
 import { build, type BuildOptions, type Metafile } from "esbuild";
 
 const ROOT = path.resolve(__dirname, "..");
-export const VERIFIER_ENTRY = path.join(ROOT, "images/verifier/src/job.ts");
-export const VERIFIER_OUT_DIR = path.join(ROOT, "dist/verifier");
+const VERIFIER_ENTRY = path.join(ROOT, "images/verifier/src/job.ts");
+const VERIFIER_OUT_DIR = path.join(ROOT, "dist/verifier");
 /** The files the image ships (the metafile is for the test and for reading what the bundle holds). */
 export const BUNDLE_FILE = "job.js";
 /** Second entry point in the same image: the quality canary (images/canary/src/main.ts), same options. */
-export const CANARY_ENTRY = path.join(ROOT, "images/canary/src/main.ts");
-export const CANARY_FILE = "canary.js";
+const CANARY_ENTRY = path.join(ROOT, "images/canary/src/main.ts");
+const CANARY_FILE = "canary.js";
 export const NOTICES_FILE = "THIRD_PARTY_NOTICES.txt";
 
 /** The esbuild options, with the reason for each choice. */
@@ -58,7 +58,7 @@ export function canaryBuildOptions(outDir: string): BuildOptions & { metafile: t
 }
 
 /** One package inlined into the bundle, with its license text. */
-export interface BundledPackage {
+interface BundledPackage {
   readonly name: string;
   readonly version: string;
   readonly license: string;
@@ -66,7 +66,7 @@ export interface BundledPackage {
 }
 
 /** The npm packages whose files the bundle contains (from the metafile's inputs), one entry per package directory. */
-export function bundledPackages(metafile: Metafile): BundledPackage[] {
+function bundledPackages(metafile: Metafile): BundledPackage[] {
   const dirs = new Set<string>();
   for (const input of Object.keys(metafile.inputs)) {
     const m = /^(.*node_modules\/(?:@[^/]+\/)?[^/]+)\//.exec(input);
@@ -83,7 +83,7 @@ export function bundledPackages(metafile: Metafile): BundledPackage[] {
 }
 
 /** The license text of every bundled package, under a heading that names the bundle. */
-export function noticesOf(packages: readonly BundledPackage[], heading: string): string {
+function noticesOf(packages: readonly BundledPackage[], heading: string): string {
   const parts = packages.map((p) => {
     const licenseFile = fs.readdirSync(path.join(ROOT, p.dir)).find((f) => /^(licen[cs]e|copying)(\.|$)/i.test(f));
     const text = licenseFile
@@ -117,12 +117,12 @@ export async function bundleVerifier(outDir: string = VERIFIER_OUT_DIR): Promise
   return { file, bytes: fs.statSync(file).size, metafile: result.metafile, packages };
 }
 
-export const GATEWAY_ENTRY = path.join(ROOT, "images/gateway/src/main.ts");
-export const GATEWAY_OUT_DIR = path.join(ROOT, "dist/gateway");
+const GATEWAY_ENTRY = path.join(ROOT, "images/gateway/src/main.ts");
+const GATEWAY_OUT_DIR = path.join(ROOT, "dist/gateway");
 export const GATEWAY_BUNDLE_FILE = "server.js";
 
 /** The gateway's build: the verifier's options (each choice explained there) with its own entry point and file. */
-export function gatewayBuildOptions(outDir: string): BuildOptions & { metafile: true } {
+function gatewayBuildOptions(outDir: string): BuildOptions & { metafile: true } {
   return {
     ...verifierBuildOptions(outDir),
     entryPoints: [GATEWAY_ENTRY],

@@ -33,6 +33,11 @@ export interface ResourceOptionsRecord {
   provider?: string;
   /** Per-package providers of a component (`providers` option). */
   providers?: Record<string, string>;
+  /**
+   * Former names the engine matches this resource's state against (`aliases` with a name, or an alias URN), so a
+   * rename is no replacement. The type-only aliases that provider SDKs add for their old API versions are left out.
+   */
+  aliases?: string[];
 }
 
 export interface OfflineOptions {
@@ -141,6 +146,11 @@ interface RegisterRequest {
   getDeletedwith(): string;
   getProvider(): string;
   getProvidersMap(): { forEach(cb: (ref: string, pkg: string) => void): void };
+  getAliasurnsList(): string[];
+  getAliasesList(): {
+    getUrn(): string;
+    getSpec(): { getName(): string } | undefined;
+  }[];
 }
 
 /** The options a request carries, leaving out what is unset or default so resources.json stays readable. */
@@ -172,6 +182,11 @@ export function optionsOf(req: RegisterRequest): ResourceOptionsRecord {
   const providers: Record<string, string> = {};
   req.getProvidersMap().forEach((ref, pkg) => (providers[pkg] = ref));
   if (Object.keys(providers).length) o.providers = providers;
+  const aliases = [
+    ...req.getAliasurnsList(),
+    ...req.getAliasesList().map((a) => (a.getSpec() ? a.getSpec()!.getName() : a.getUrn())),
+  ].filter((a) => a !== "");
+  if (aliases.length) o.aliases = aliases;
   return o;
 }
 

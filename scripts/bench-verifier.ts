@@ -2,7 +2,7 @@
  * `npm run bench:verifier [-- --seconds S --rounds R --concurrency C]`: what the verifier's load generator costs
  * per request, against autocannon on the same instant local server (127.0.0.1 only, bounded: R rounds (default 3,
  * at most 9) of S seconds (default 3, at most 30) per generator and task). The server runs in its own process and answers every request at once with a fixed body: the
- * engine's embedding answer (one 1024-float vector, OpenAI shape) or seed 000's rerank answer (Cohere shape).
+ * engine's embedding answer (one 1024-float vector, OpenAI shape) or the rerank example's answer (Cohere shape).
  * Rows: autocannon (the reference), the verifier's load path (EngineClient.loadCall, what latency.p99 runs:
  * undici pool, one timer, one read, the dialect's parser on every 8th answer), and for comparison `fetch` with two abort signals per request (the old transport).
  * Target (issue 15, item 13): verifier >= 0.5x autocannon's requests/s at concurrency 16. Not a test.
@@ -16,7 +16,7 @@ import { openaiDialect } from "../components/serving/dialects";
 import { EngineClient } from "../images/verifier/src/client";
 import { DEFAULT_RETRY, Deadline } from "../images/verifier/src/http";
 import { runLoad, summarise } from "../images/verifier/src/load";
-import { SEED_000, SINGLE_TEXT } from "../images/verifier/src/seeds";
+import { RERANK_EXAMPLE, SINGLE_TEXT } from "../images/verifier/src/request-texts";
 
 const ROOT = path.resolve(__dirname, "..");
 const AUTOCANNON = path.join(ROOT, "node_modules", "autocannon", "autocannon.js");
@@ -114,11 +114,11 @@ async function main(): Promise<void> {
       answer: {
         id: "r",
         model: "m",
-        results: SEED_000.documents.map((_, i) => ({ index: i, relevance_score: 1 - i / 10 })),
+        results: RERANK_EXAMPLE.documents.map((_, i) => ({ index: i, relevance_score: 1 - i / 10 })),
         usage: {},
       },
-      request: { model: "m", query: SEED_000.query, documents: SEED_000.documents },
-      call: (c: EngineClient) => c.loadCall({ query: SEED_000.query, documents: SEED_000.documents }),
+      request: { model: "m", query: RERANK_EXAMPLE.query, documents: RERANK_EXAMPLE.documents },
+      call: (c: EngineClient) => c.loadCall({ query: RERANK_EXAMPLE.query, documents: RERANK_EXAMPLE.documents }),
     },
   ];
   const rows: string[][] = [

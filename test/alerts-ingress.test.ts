@@ -79,7 +79,7 @@ describe("ModelServiceHighErrorRate for engines without a failure counter", () =
     // the histogram's label to `exported_service`: the error-ratio query would select nothing.
     expect(sm.spec.endpoints.map((e: { honorLabels?: boolean }) => e.honorLabels)).toEqual([true]);
     expect(
-      rendered.inputs("kubernetes:helm.sh/v3:Release", "nginx-ingress").values.controller.enableLatencyMetrics,
+      rendered.inputs("kubernetes:helm.sh/v3:Release", "ingress-controller").values.controller.enableLatencyMetrics,
     ).toBe(true);
   });
 

@@ -8,7 +8,7 @@ import { CHARTS } from "../components/versions";
 import { STACKS } from "./config-helpers";
 import { sharedPlan } from "./shared-plans";
 import { testRuleGroups } from "./fixtures/promtool/fixtures";
-import { seedRuleGroups } from "./fixtures/promtool/seed-cases";
+import { modelAlertRuleGroups } from "./fixtures/promtool/model-alert-cases";
 import {
   durationSeconds,
   exprProblems,
@@ -34,7 +34,7 @@ describe("rules within what promtool 2.42 and Prometheus 3.x both accept", () =>
   });
 
   it("the rule files the promtool suites test", () => {
-    const groups = [...testRuleGroups(), ...seedRuleGroups()] as unknown as RuleGroupLike[];
+    const groups = [...testRuleGroups(), ...modelAlertRuleGroups()] as unknown as RuleGroupLike[];
     expect(prometheusCompatProblems(groups)).toEqual([]);
   });
 

@@ -7,7 +7,7 @@ import { ALERT_NAMES } from "../components/observability/alert-catalogue";
 import { CASES, type TestCase } from "./fixtures/promtool/cases";
 import { TEST_METRICS, testRuleGroups } from "./fixtures/promtool/fixtures";
 import { knownMetricNames, metricNamesIn } from "../components/observability/metric-catalogue";
-import { SEED_CASES, seedRuleGroups } from "./fixtures/promtool/seed-cases";
+import { MODEL_ALERT_CASES, modelAlertRuleGroups } from "./fixtures/promtool/model-alert-cases";
 import { promtoolTestRules, run } from "./fixtures/promtool/tool";
 import { apt, findTool, missingToolTest, needTool } from "./fixtures/tools";
 
@@ -20,14 +20,14 @@ fs.writeFileSync(rulesFile, YAML.stringify({ groups: testRuleGroups() }, { lineW
 
 const promtoolTest = (c: TestCase) => promtoolTestRules(promtool, rulesFile, c, CASES.indexOf(c));
 
-// Seed 003's and the gateway's alerts, over a CPU-served model and a GPU model (test/fixtures/promtool/seed-cases.ts).
-const seedDir = fs.mkdtempSync(path.join(dir, "seed-"));
-const seedRulesFile = path.join(seedDir, "rules.yaml");
-fs.writeFileSync(seedRulesFile, YAML.stringify({ groups: seedRuleGroups() }, { lineWidth: 0 }));
+// The model alerts and the gateway's, over a CPU-served model and a GPU model (test/fixtures/promtool/model-alert-cases.ts).
+const modelRulesDir = fs.mkdtempSync(path.join(dir, "model-alerts-"));
+const modelRulesFile = path.join(modelRulesDir, "rules.yaml");
+fs.writeFileSync(modelRulesFile, YAML.stringify({ groups: modelAlertRuleGroups() }, { lineWidth: 0 }));
 /** Every case with the rule file it runs against. */
 const ALL_CASES: { c: TestCase; file: string }[] = [
   ...CASES.map((c) => ({ c, file: rulesFile })),
-  ...SEED_CASES.map((c) => ({ c, file: seedRulesFile })),
+  ...MODEL_ALERT_CASES.map((c) => ({ c, file: modelRulesFile })),
 ];
 
 describe("alert rules under promtool", () => {
@@ -40,8 +40,8 @@ describe("alert rules under promtool", () => {
     expect(r.output).toMatch(/SUCCESS/);
     expect(r.status, r.output).toBe(0);
   });
-  it("promtool check rules accepts the seed and gateway rule file", () => {
-    const r = run(promtool, ["check", "rules", seedRulesFile]);
+  it("promtool check rules accepts the model and gateway rule file", () => {
+    const r = run(promtool, ["check", "rules", modelRulesFile]);
     expect(r.status, r.output).toBe(0);
   });
   ALL_CASES.forEach(({ c, file }, i) =>
@@ -122,8 +122,8 @@ describe("alert unit-test coverage", () => {
   });
 });
 
-describe("seed 003 and gateway rules: what is rendered where", () => {
-  const rules = seedRuleGroups().flatMap((g) => g.rules);
+describe("model and gateway rules: what is rendered where", () => {
+  const rules = modelAlertRuleGroups().flatMap((g) => g.rules);
   it("read only catalogued metric names (cAdvisor, kube-state-metrics, the gateway's, the engine's)", () => {
     const allowed = new Set([...knownMetricNames(), ...TEST_METRICS.metricNames]);
     for (const r of rules) for (const n of metricNamesIn(r.expr)) expect(allowed.has(n), `${r.alert}: ${n}`).toBe(true);
@@ -131,7 +131,7 @@ describe("seed 003 and gateway rules: what is rendered where", () => {
   it("CPU saturation is watched for the CPU-served model only; the gateway group exists only when enabled", () => {
     expect(rules.filter((r) => r.alert === "ModelServiceCpuSaturated").map((r) => r.labels.model)).toEqual(["cpu1"]);
     expect(testRuleGroups().map((g) => g.name)).not.toContain("retrieval-stack.gateway");
-    expect(seedRuleGroups().map((g) => g.name)).toContain("retrieval-stack.gateway");
+    expect(modelAlertRuleGroups().map((g) => g.name)).toContain("retrieval-stack.gateway");
     // Low traffic is off by default.
     expect(testRuleGroups().flatMap((g) => g.rules.map((r) => r.alert))).not.toContain("ModelServiceLowTraffic");
   });

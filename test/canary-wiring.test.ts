@@ -12,7 +12,7 @@ import { canaryApiKey } from "../components/observability/canary-key";
 import { QualityCanary } from "../components/observability/quality-canary";
 import { parseStack, problemsOf } from "./config-helpers";
 import { renderResources } from "./harness";
-import { parseModel, SEEDS } from "./fixtures/serving";
+import { parseModel, SHIPPED_MODELS } from "./fixtures/serving";
 import { sharedPlan } from "./shared-plans";
 
 const SIG_KEY = "4dabf18193072939515e22adb298388d";
@@ -28,7 +28,7 @@ function unwrap(v: unknown): any {
 }
 const sha = (k: string) => createHash("sha256").update(k).digest("hex");
 const CUSTOMER_KEY = "customer-key-0123456789abcdef";
-const model = parseModel({ ...SEEDS.bgeSmallZhCpu, name: "bge" });
+const model = parseModel({ ...SHIPPED_MODELS.bgeSmallZhCpu, name: "bge" });
 
 describe("the canary's key at the gateway", () => {
   const render = (secrets: { apiKeys?: string[]; canaryApiKey?: string }, gateway = GatewaySchema.parse({})) =>

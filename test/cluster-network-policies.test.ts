@@ -52,7 +52,7 @@ async function renderObservability(): Promise<Rendered> {
 describe("ingress controller NetworkPolicy", () => {
   it("selects exactly the controller's pods (the labels the chart puts on them), which serving imports", async () => {
     const { rendered } = await renderIngress({ environment: "prod", ingress: PROD_INGRESS });
-    const values = rendered.inputs(HELM, "nginx-ingress").values.controller;
+    const values = rendered.inputs(HELM, "ingress-controller").values.controller;
     expect(values.selectorLabels).toEqual(INGRESS_CONTROLLER_PODS.podLabels);
     const p = netpol(rendered, "ingress", "nginx-ingress")!;
     expect(p.spec.podSelector).toEqual({ matchLabels: INGRESS_CONTROLLER_PODS.podLabels });
@@ -72,7 +72,7 @@ describe("ingress controller NetworkPolicy", () => {
       { from: [prometheusPeer], ports: [{ protocol: "TCP", port: 9113 }] },
     ]);
     // The metrics port is the one the chart's exporter listens on.
-    expect(rendered.inputs(HELM, "nginx-ingress").values.prometheus.port).toBe(9113);
+    expect(rendered.inputs(HELM, "ingress-controller").values.prometheus.port).toBe(9113);
   });
 });
 

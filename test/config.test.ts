@@ -9,7 +9,7 @@ describe("every stack file parses", () => {
     expect(config.models.length).toBeGreaterThan(0);
   });
 
-  it("cloud stacks use the seeds' models; prod also gte-base", () => {
+  it("cloud stacks use the shipped models; prod also gte-base", () => {
     for (const stack of ["dev", "staging", "prod"]) {
       const ids = parseStack(stack).models.map((m) => m.model);
       expect(ids).toContain("BAAI/bge-large-zh-v1.5");

@@ -8,11 +8,11 @@ import { COST_SERIES as S } from "../components/observability/cost/names";
 import { WORK_COUNTER } from "../components/observability/cost/work";
 import { run } from "./fixtures/promtool/tool";
 import { apt, findTool, missingToolTest } from "./fixtures/tools";
-import { INPUT, NS, counter, nodeSeries, podSeries } from "./cost/fixtures";
+import { INPUT, NS, counter, nodeSeries, podSeries } from "./fixtures/cost";
 
 /**
  * The cost recording rules and budget alerts under `promtool test rules`, on synthetic kube-state-metrics and
- * gateway series for the stack of test/cost/fixtures.ts. Dollar figures are compared as micro-dollars per hour
+ * gateway series for the stack of test/fixtures/cost.ts. Dollar figures are compared as micro-dollars per hour
  * (round(x * 1e6)), so that the hand computation is exact.
  */
 const promtool = findTool("promtool", apt("prometheus"));

@@ -11,7 +11,7 @@ import { queriesOf } from "../components/observability/dashboards";
 import { metricNamesIn } from "../components/observability/metric-catalogue";
 import { costSummary } from "../plan/summary-cost";
 import { parseStack, problemsOf, STACKS } from "./config-helpers";
-import { CLUSTER, COST, GPU_NODE_GROUPS, INPUT, MODELS } from "./cost/fixtures";
+import { CLUSTER, COST, GPU_NODE_GROUPS, INPUT, MODELS } from "./fixtures/cost";
 import { run } from "./fixtures/promtool/tool";
 import { apt, describeWithTool, findTool, needTool } from "./fixtures/tools";
 import type { SummaryContext } from "../plan/summary";

@@ -10,7 +10,7 @@ import { SGLANG_E2E_LATENCY_BUCKETS } from "../components/serving/engines/sglang
 import { QWEN3_RERANKER_TEMPLATE } from "../components/serving/engines/qwen3-reranker-template";
 import { LAUNCH_PAYLOAD_ENV, launcherScript } from "../components/serving/engines/xinference";
 import { modelSelector } from "../components/serving/metric-labels";
-import { SEEDS, contextOf, type ModelInput } from "./fixtures/serving";
+import { SHIPPED_MODELS, contextOf, type ModelInput } from "./fixtures/serving";
 
 const SEL = modelSelector("m", "retrieval");
 
@@ -90,16 +90,16 @@ describe("metrics declarations", () => {
 
   it("SGLang's metrics need --enable-metrics, and the adapter always passes it", () => {
     expect(adapterFor("sglang").metrics.requiredFlags).toEqual(["--enable-metrics"]);
-    for (const seed of [SEEDS.bgeLargeZh, { ...SEEDS.qwen3Reranker, engine: "sglang" } as ModelInput])
+    for (const seed of [SHIPPED_MODELS.bgeLargeZh, { ...SHIPPED_MODELS.qwen3Reranker, engine: "sglang" } as ModelInput])
       expect(adapterFor("sglang").workload(contextOf(seed)).args).toContain("--enable-metrics");
   });
 
   it("metrics are served where the workload exposes them", () => {
     expect(adapterFor("tei").metrics.port).toBe(9000);
-    expect(adapterFor("tei").workload(contextOf(SEEDS.bgeSmallZhCpu, "local")).args.join(" ")).toContain(
+    expect(adapterFor("tei").workload(contextOf(SHIPPED_MODELS.bgeSmallZhCpu, "local")).args.join(" ")).toContain(
       "--prometheus-port 9000",
     );
-    expect(adapterFor("xinference").workload(contextOf(SEEDS.xinferenceReranker)).args.join(" ")).toContain(
+    expect(adapterFor("xinference").workload(contextOf(SHIPPED_MODELS.xinferenceReranker)).args.join(" ")).toContain(
       `--metrics-exporter-port ${adapterFor("xinference").metrics.port}`,
     );
   });
@@ -107,7 +107,7 @@ describe("metrics declarations", () => {
 
 describe("vLLM adapter", () => {
   it("serves Qwen3-Reranker-4B as a pooling model with the hf_overrides and the chat template from a file", () => {
-    const w = adapterFor("vllm").workload(contextOf(SEEDS.qwen3Reranker));
+    const w = adapterFor("vllm").workload(contextOf(SHIPPED_MODELS.qwen3Reranker));
     expect(w.image).toBe("vllm/vllm-openai:v0.27.1");
     expect(w.command).toEqual(["vllm", "serve"]);
     expect(w.args).toEqual([
@@ -143,7 +143,7 @@ describe("vLLM adapter", () => {
   });
 
   it("serves an embedder without overrides or template", () => {
-    const w = adapterFor("vllm").workload(contextOf({ ...SEEDS.bgeLargeZh, engine: "vllm" } as ModelInput));
+    const w = adapterFor("vllm").workload(contextOf({ ...SHIPPED_MODELS.bgeLargeZh, engine: "vllm" } as ModelInput));
     expect(w.args).not.toContain("--hf-overrides");
     expect(w.args).not.toContain("--chat-template");
     expect(w.files).toBeUndefined();
@@ -152,7 +152,7 @@ describe("vLLM adapter", () => {
 
 describe("SGLang adapter", () => {
   it("runs BGE as an embedding model with the triton attention backend", () => {
-    const w = adapterFor("sglang").workload(contextOf(SEEDS.bgeLargeZh));
+    const w = adapterFor("sglang").workload(contextOf(SHIPPED_MODELS.bgeLargeZh));
     expect(w.image).toBe("lmsysorg/sglang:v0.5.10.post1");
     expect(w.command).toEqual(["python3"]);
     expect(w.args).toEqual([
@@ -184,7 +184,7 @@ describe("SGLang adapter", () => {
   });
 
   it("sets latency buckets fine enough for a 300 ms p99: a bound at each objective, <= 50 ms apart up to 400 ms", () => {
-    const w = adapterFor("sglang").workload(contextOf(SEEDS.bgeLargeZh));
+    const w = adapterFor("sglang").workload(contextOf(SHIPPED_MODELS.bgeLargeZh));
     const at = w.args.indexOf("--bucket-e2e-request-latency");
     expect(at).toBeGreaterThan(0);
     // nargs "+": every value up to the next flag is a bucket bound (floats, strictly increasing).
@@ -201,7 +201,9 @@ describe("SGLang adapter", () => {
   });
 
   it("runs Qwen3-Reranker without --is-embedding, with the reranker template", () => {
-    const w = adapterFor("sglang").workload(contextOf({ ...SEEDS.qwen3Reranker, engine: "sglang" } as ModelInput));
+    const w = adapterFor("sglang").workload(
+      contextOf({ ...SHIPPED_MODELS.qwen3Reranker, engine: "sglang" } as ModelInput),
+    );
     expect(w.args).not.toContain("--is-embedding");
     expect(w.args.join(" ")).toContain(
       "--trust-remote-code --disable-radix-cache --chat-template /etc/retrieval-stack/qwen3_reranker.jinja",
@@ -209,7 +211,9 @@ describe("SGLang adapter", () => {
   });
 
   it("runs a cross-encoder reranker as an embedding model without radix cache or chunked prefill", () => {
-    const w = adapterFor("sglang").workload(contextOf({ ...SEEDS.xinferenceReranker, engine: "sglang" } as ModelInput));
+    const w = adapterFor("sglang").workload(
+      contextOf({ ...SHIPPED_MODELS.xinferenceReranker, engine: "sglang" } as ModelInput),
+    );
     expect(w.args.join(" ")).toContain(
       "--is-embedding --disable-radix-cache --chunked-prefill-size -1 --attention-backend triton",
     );
@@ -222,13 +226,13 @@ describe("TEI adapter", () => {
     ["l40s", "89-1.9.3"],
   ])("picks the image build of the GPU class (%s -> %s)", (group, tag) => {
     const w = adapterFor("tei").workload(
-      contextOf({ ...SEEDS.bgeLargeZh, engine: "tei", gpu: { nodeGroup: group } } as ModelInput),
+      contextOf({ ...SHIPPED_MODELS.bgeLargeZh, engine: "tei", gpu: { nodeGroup: group } } as ModelInput),
     );
     expect(w.image).toBe(`ghcr.io/huggingface/text-embeddings-inference:${tag}`);
   });
 
   it("uses the CPU build without a GPU, with TEI's batch limits", () => {
-    const w = adapterFor("tei").workload(contextOf(SEEDS.bgeSmallZhCpu, "local"));
+    const w = adapterFor("tei").workload(contextOf(SHIPPED_MODELS.bgeSmallZhCpu, "local"));
     expect(w.image).toBe("ghcr.io/huggingface/text-embeddings-inference:cpu-1.9.3");
     expect(w.args).toEqual([
       "--model-id",
@@ -252,14 +256,14 @@ describe("TEI adapter", () => {
   });
 
   it("an engineVersion replaces the version, keeping the GPU-class prefix", () => {
-    const w = adapterFor("tei").workload(contextOf({ ...SEEDS.bgeSmallZhCpu, engineVersion: "1.8" }, "local"));
+    const w = adapterFor("tei").workload(contextOf({ ...SHIPPED_MODELS.bgeSmallZhCpu, engineVersion: "1.8" }, "local"));
     expect(w.image).toBe("ghcr.io/huggingface/text-embeddings-inference:cpu-1.8");
   });
 });
 
 describe("KServe adapter", () => {
   it("renders an InferenceService in Standard mode (v0.20 deprecates RawDeployment) whose autoscaling KServe leaves to KEDA", () => {
-    const w = adapterFor("kserve").workload(contextOf(SEEDS.gteBase));
+    const w = adapterFor("kserve").workload(contextOf(SHIPPED_MODELS.gteBase));
     expect(w.kind).toBe("InferenceService");
     expect(w.image).toBe("kserve/huggingfaceserver:v0.20.0-gpu");
     expect(w.inferenceService?.annotations).toEqual({
@@ -270,12 +274,17 @@ describe("KServe adapter", () => {
   });
 
   it("the vLLM backend gets the flags vLLM reads (--runner pooling, --convert embed), not the HF-only --task", () => {
-    const embed = adapterFor("kserve").workload(contextOf(SEEDS.gteBase)).args;
+    const embed = adapterFor("kserve").workload(contextOf(SHIPPED_MODELS.gteBase)).args;
     // huggingfaceserver defines --task only for its Hugging Face backend; with vLLM it is an unknown flag.
     expect(embed.some((a) => a.startsWith("--task"))).toBe(false);
     expect(embed).toEqual(expect.arrayContaining(["--runner=pooling", "--convert=embed"]));
     const rerank = adapterFor("kserve").workload(
-      contextOf({ ...SEEDS.gteBase, name: "rr", model: "BAAI/bge-reranker-base", task: "rerank" } as ModelInput),
+      contextOf({
+        ...SHIPPED_MODELS.gteBase,
+        name: "rr",
+        model: "BAAI/bge-reranker-base",
+        task: "rerank",
+      } as ModelInput),
     ).args;
     expect(rerank).toContain("--runner=pooling");
     expect(rerank.some((a) => a.startsWith("--convert") || a.startsWith("--task"))).toBe(false);
@@ -283,7 +292,10 @@ describe("KServe adapter", () => {
 
   it("the Hugging Face backend embeds with --task=text_embedding (CPU image)", () => {
     const w = adapterFor("kserve").workload(
-      contextOf({ ...SEEDS.gteBase, gpu: undefined, resources: { cpu: "2", memory: "2Gi" } } as ModelInput, "local"),
+      contextOf(
+        { ...SHIPPED_MODELS.gteBase, gpu: undefined, resources: { cpu: "2", memory: "2Gi" } } as ModelInput,
+        "local",
+      ),
     );
     expect(w.image).toBe("kserve/huggingfaceserver:v0.20.0");
     expect(w.args).toEqual([
@@ -300,7 +312,7 @@ describe("KServe adapter", () => {
 
 describe("Xinference adapter", () => {
   it("starts the server and launches the model from a sidecar; ready only when the UID is listed", () => {
-    const w = adapterFor("xinference").workload(contextOf(SEEDS.xinferenceReranker));
+    const w = adapterFor("xinference").workload(contextOf(SHIPPED_MODELS.xinferenceReranker));
     expect(w.image).toBe("xprobe/xinference:v3.2.1");
     expect(w.command).toEqual(["xinference-local"]);
     expect(w.readiness).toEqual({ httpGet: { path: "/v1/models/bge-reranker-v2", port: 9997 } });
@@ -320,7 +332,7 @@ describe("Xinference adapter", () => {
 
   it("uses the -cpu image without a GPU", () => {
     const w = adapterFor("xinference").workload(
-      contextOf({ ...SEEDS.bgeRerankerBaseCpu, engine: "xinference" } as ModelInput, "local"),
+      contextOf({ ...SHIPPED_MODELS.bgeRerankerBaseCpu, engine: "xinference" } as ModelInput, "local"),
     );
     expect(w.image).toBe("xprobe/xinference:v3.2.1-cpu");
   });

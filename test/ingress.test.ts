@@ -14,7 +14,7 @@ const policy = (r: Awaited<ReturnType<typeof renderIngress>>["rendered"], name: 
 describe("controller release", () => {
   it("installs F5 NGINX Ingress Controller from its pinned chart behind an internet-facing NLB limited to the allowed CIDRs", async () => {
     const { rendered } = await renderIngress({ environment: "prod", ingress: PROD_INGRESS });
-    const rel = rendered.inputs(HELM, "nginx-ingress");
+    const rel = rendered.inputs(HELM, "ingress-controller");
     expect(rel.chart).toBe("nginx-ingress");
     expect(rel.version).toMatch(/^\d+\.\d+\.\d+$/);
     expect(rel.repositoryOpts.repo).toBe("https://helm.nginx.com/stable");
@@ -40,7 +40,7 @@ describe("controller release", () => {
       const { rendered } = await renderIngress({ environment, ingress: PROD_INGRESS });
       const ns = rendered.objects("Namespace").find((n) => n.metadata.name === "ingress")!;
       expect(ns.metadata.labels?.["elbv2.k8s.aws/pod-readiness-gate-inject"], environment).toBe("enabled");
-      const c = rendered.inputs(HELM, "nginx-ingress").values.controller;
+      const c = rendered.inputs(HELM, "ingress-controller").values.controller;
       expect(c.service.annotations["service.beta.kubernetes.io/aws-load-balancer-nlb-target-type"]).toBe("ip");
       expect(c.strategy).toEqual({ type: "RollingUpdate", rollingUpdate: { maxUnavailable: 0, maxSurge: 1 } });
     }
@@ -55,12 +55,12 @@ describe("controller release", () => {
       ingress: { ...PROD_INGRESS, exposure: "internal" },
     });
     expect(
-      internal.rendered.inputs(HELM, "nginx-ingress").values.controller.service.annotations[
+      internal.rendered.inputs(HELM, "ingress-controller").values.controller.service.annotations[
         "service.beta.kubernetes.io/aws-load-balancer-scheme"
       ],
     ).toBe("internal");
     const local = await renderIngress({ environment: "local", ingress: { tls: { mode: "none" } } });
-    const c = local.rendered.inputs(HELM, "nginx-ingress").values.controller;
+    const c = local.rendered.inputs(HELM, "ingress-controller").values.controller;
     expect(c.service.type).toBe("NodePort");
     expect(c.service.annotations).toEqual({});
     expect(c.replicaCount).toBe(1);
@@ -71,7 +71,7 @@ describe("controller release", () => {
       environment: "prod",
       ingress: { ...PROD_INGRESS, maxBodySize: "64m", timeoutSeconds: 900 },
     });
-    const entries = rendered.inputs(HELM, "nginx-ingress").values.controller.config.entries;
+    const entries = rendered.inputs(HELM, "ingress-controller").values.controller.config.entries;
     expect(entries["client-max-body-size"]).toBe("64m");
     expect(entries["proxy-read-timeout"]).toBe("900s");
     for (const u of vsOf(rendered).spec.upstreams) {
@@ -158,7 +158,7 @@ describe("API keys", () => {
     expect(secret.metadata.namespace).toBe("retrieval");
     expect(secret.stringData).toEqual({ "client-1": "[secret]", "client-2": "[secret]" });
     // The raw inputs hold the keys only inside Pulumi's secret wrapper, as the full header value.
-    const raw = JSON.stringify(rendered.get("kubernetes:core/v1:Secret", "api-keys").inputs);
+    const raw = JSON.stringify(rendered.get("kubernetes:core/v1:Secret", "ingress-api-keys").inputs);
     expect(raw).toContain("1b47061264138c4ac30d75fd1eb44270");
     expect(raw).toContain(`Bearer ${KEYS[0]}`);
     for (const r of vsOf(rendered).spec.routes.filter((x: any) => x.path !== "/")) {
@@ -238,7 +238,7 @@ describe("rate limits are per key across all controller replicas", () => {
 describe("TLS", () => {
   it("ACME: pinned cert-manager, a ClusterIssuer answering HTTP-01 through the controller, a Certificate for the host, HTTPS redirect in prod", async () => {
     const { rendered } = await renderIngress({ environment: "prod", ingress: PROD_INGRESS });
-    const cm = rendered.inputs(HELM, "cert-manager");
+    const cm = rendered.inputs(HELM, "ingress-cert-manager");
     expect(cm.chart).toBe("cert-manager");
     expect(cm.version).toMatch(/^v\d+\.\d+\.\d+$/);
     expect(cm.repositoryOpts.repo).toBe("https://charts.jetstack.io");
@@ -247,7 +247,7 @@ describe("TLS", () => {
     expect(issuer.spec.acme.email).toBe("platform@example.com");
     expect(issuer.spec.acme.server).toBe("https://acme-v02.api.letsencrypt.org/directory");
     expect(issuer.spec.acme.solvers[0].http01.ingress.ingressClassName).toBe(
-      rendered.inputs(HELM, "nginx-ingress").values.controller.ingressClass.name,
+      rendered.inputs(HELM, "ingress-controller").values.controller.ingressClass.name,
     );
     const cert = rendered.objects("Certificate")[0]!;
     expect(cert.spec.dnsNames).toEqual(["retrieval.example.com"]);
@@ -256,7 +256,7 @@ describe("TLS", () => {
     const tls = vsOf(rendered).spec.tls;
     expect(tls.secret).toBe(cert.spec.secretName);
     expect(tls.redirect).toEqual({ enable: true, code: 308, basedOn: "scheme" });
-    expect(rendered.inputs(HELM, "nginx-ingress").values.controller.enableCertManager).toBe(true);
+    expect(rendered.inputs(HELM, "ingress-controller").values.controller.enableCertManager).toBe(true);
   });
 
   it("dev serves TLS without forcing the redirect; privateCa uses a CA issuer; a user secret needs no cert-manager; none is plain HTTP", async () => {
@@ -274,7 +274,7 @@ describe("TLS", () => {
       ingress: { ...PROD_INGRESS, tls: { mode: "secret", secretName: "my-cert" } },
     });
     expect(vsOf(own.rendered).spec.tls.secret).toBe("my-cert");
-    expect(own.rendered.ofType(HELM).map((h) => h.name)).not.toContain("cert-manager");
+    expect(own.rendered.ofType(HELM).map((h) => (h.inputs as { chart?: string }).chart)).not.toContain("cert-manager");
     expect(own.rendered.objects("Certificate")).toHaveLength(0);
 
     const local = await renderIngress({ environment: "local", ingress: { tls: { mode: "none" } } });
@@ -292,7 +292,7 @@ describe("TLS", () => {
 describe("metrics", () => {
   it("scrapes the controller's exporter with a ServiceMonitor whose Service selects the controller pods", async () => {
     const { rendered } = await renderIngress({ environment: "prod", ingress: PROD_INGRESS });
-    const values = rendered.inputs(HELM, "nginx-ingress").values;
+    const values = rendered.inputs(HELM, "ingress-controller").values;
     expect(values.prometheus.create).toBe(true);
     expect(values.controller.enableLatencyMetrics).toBe(true);
     const sm = rendered.objects("ServiceMonitor")[0]!;

@@ -179,7 +179,7 @@ describe("LogStack objects", () => {
     expect(inline.Statement.flatMap((s: { Action: string[] }) => s.Action).sort()).toEqual(
       ["s3:DeleteObject", "s3:GetObject", "s3:ListBucket", "s3:PutObject"].sort(),
     );
-    const loki = r.inputs("kubernetes:helm.sh/v3:Release", "loki");
+    const loki = r.inputs("kubernetes:helm.sh/v3:Release", "logs-loki");
     expect(loki).toMatchObject({ chart: "loki", version: LOKI_CHART.version, namespace: "monitoring" });
     expect(loki.values.loki.storage.type).toBe("s3");
     expect(loki.values.serviceAccount.name).toBe("loki");
@@ -188,8 +188,8 @@ describe("LogStack objects", () => {
   it("local: filesystem, no AWS resource; Alloy on every node (GPU taints tolerated) reading /var/log/pods", async () => {
     const r = await renderLogs(local.observability, "local");
     expect(r.types().filter((t) => t.startsWith("aws:"))).toEqual([]);
-    expect(r.inputs("kubernetes:helm.sh/v3:Release", "loki").values.loki.storage).toEqual({ type: "filesystem" });
-    const alloy = r.inputs("kubernetes:helm.sh/v3:Release", "alloy");
+    expect(r.inputs("kubernetes:helm.sh/v3:Release", "logs-loki").values.loki.storage).toEqual({ type: "filesystem" });
+    const alloy = r.inputs("kubernetes:helm.sh/v3:Release", "logs-alloy");
     expect(alloy).toMatchObject({ chart: "alloy", version: ALLOY_CHART.version });
     expect(alloy.values.controller).toMatchObject({ type: "daemonset", tolerations: [{ operator: "Exists" }] });
     expect(alloy.values.alloy.mounts.varlog).toBe(true);
@@ -291,7 +291,7 @@ describe("Observability with logs", () => {
         logs: { aws: AWS },
       });
     });
-    const kps = r.inputs("kubernetes:helm.sh/v3:Release", "kube-prometheus-stack");
+    const kps = r.inputs("kubernetes:helm.sh/v3:Release", "observability-kube-prometheus-stack");
     expect(kps.values.grafana.additionalDataSources).toEqual([
       { name: "Loki", type: "loki", uid: "loki", url: "http://loki.monitoring.svc:3100", access: "proxy" },
     ]);

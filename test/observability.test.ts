@@ -45,7 +45,7 @@ function render(
 describe("Observability component", () => {
   it("installs kube-prometheus-stack pinned, with the stack's retention and volume, selecting monitors and rules in every namespace", async () => {
     const r = await render(prod.observability, prod.models);
-    const release = r.inputs("kubernetes:helm.sh/v3:Release", "kube-prometheus-stack");
+    const release = r.inputs("kubernetes:helm.sh/v3:Release", "observability-kube-prometheus-stack");
     expect(release).toMatchObject({
       chart: "kube-prometheus-stack",
       version: KUBE_PROMETHEUS_STACK.version,
@@ -76,7 +76,8 @@ describe("Observability component", () => {
       grafanaAdminPassword: "SECRET-GRAFANA-PW",
       alertReceiverUrls: {} as typeof URLS,
     });
-    const spec = r.inputs("kubernetes:helm.sh/v3:Release", "kube-prometheus-stack").values.prometheus.prometheusSpec;
+    const spec = r.inputs("kubernetes:helm.sh/v3:Release", "observability-kube-prometheus-stack").values.prometheus
+      .prometheusSpec;
     expect(spec.retention).toBe("2d");
     expect(spec.storageSpec).toBeUndefined();
     expect(r.objects("Deployment").filter((d) => d.metadata.name === "chat-bridge")).toHaveLength(0);
@@ -84,7 +85,7 @@ describe("Observability component", () => {
 
   it("Grafana: admin password only from the secret, ClusterIP, no ingress unless asked", async () => {
     const r = await render(prod.observability, prod.models);
-    const grafana = r.inputs("kubernetes:helm.sh/v3:Release", "kube-prometheus-stack").values.grafana;
+    const grafana = r.inputs("kubernetes:helm.sh/v3:Release", "observability-kube-prometheus-stack").values.grafana;
     expect(grafana.admin).toEqual({
       existingSecret: "grafana-admin",
       userKey: "admin-user",
@@ -101,7 +102,7 @@ describe("Observability component", () => {
       prod.models,
     );
     expect(
-      exposed.inputs("kubernetes:helm.sh/v3:Release", "kube-prometheus-stack").values.grafana.ingress,
+      exposed.inputs("kubernetes:helm.sh/v3:Release", "observability-kube-prometheus-stack").values.grafana.ingress,
     ).toMatchObject({ enabled: true, ingressClassName: "nginx", path: "/grafana" });
   });
 
@@ -112,7 +113,7 @@ describe("Observability component", () => {
       expect(plain, s).not.toContain(s);
     const am = r.objects("Secret").find((s) => s.metadata.name === "alertmanager-retrieval-stack")!;
     expect(am.stringData["alertmanager.yaml"]).toBe("[secret]");
-    const values = r.inputs("kubernetes:helm.sh/v3:Release", "kube-prometheus-stack").values.alertmanager
+    const values = r.inputs("kubernetes:helm.sh/v3:Release", "observability-kube-prometheus-stack").values.alertmanager
       .alertmanagerSpec;
     expect(values).toMatchObject({ useExistingSecret: true, configSecret: "alertmanager-retrieval-stack" });
     const targets = r.objects("Secret").find((s) => s.metadata.name === "chat-bridge-targets")!;

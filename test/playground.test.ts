@@ -166,7 +166,7 @@ describe("in Chromium", () => {
   });
 
   it.skipIf(!CHROMIUM.path)(
-    "rerank: seed 000's example (Ctrl+Enter) puts the asyncio+aiohttp document first with the longest bar",
+    "rerank: the built-in example (Ctrl+Enter) puts the asyncio+aiohttp document first with the longest bar",
     async () => {
       const page = await openPage(KEY_A);
       expect(await page.locator("#models-status").textContent()).toMatch(/rerank, \d+ embedding/);

@@ -5,7 +5,7 @@ import { CONTROLLER_SELECTOR } from "../components/ingress/nginx-ingress/chart";
 import { IMAGE_PULL_SECONDS, NODE_PROVISION_SECONDS } from "../components/serving/autoscaling";
 import { DEFAULT_PEERS, planNetworkPolicy } from "../components/serving/network-policy";
 import { NAMESPACE_NAME_LABEL } from "../components/k8s/namespaces";
-import { SEEDS, engineContainer, one, podSpecOf, renderModel } from "./fixtures/serving";
+import { SHIPPED_MODELS, engineContainer, one, podSpecOf, renderModel } from "./fixtures/serving";
 
 const seconds = (d: string) => {
   expect(d).toMatch(/^\d+s$/);
@@ -13,9 +13,9 @@ const seconds = (d: string) => {
 };
 
 describe("Pulumi waits as long as a model may take to come up (customTimeouts)", async () => {
-  const reranker = await renderModel(SEEDS.qwen3Reranker);
-  const kserve = await renderModel(SEEDS.gteBase);
-  const cpu = await renderModel(SEEDS.bgeSmallZhCpu, { environment: "local" });
+  const reranker = await renderModel(SHIPPED_MODELS.qwen3Reranker);
+  const kserve = await renderModel(SHIPPED_MODELS.gteBase);
+  const cpu = await renderModel(SHIPPED_MODELS.bgeSmallZhCpu, { environment: "local" });
 
   it("a GPU Deployment: node provision + image pull + startup budget, far beyond Pulumi's 10-minute default", () => {
     const t = reranker.timeouts.get("qwen3-reranker-deployment")!;
@@ -50,8 +50,8 @@ describe("Pulumi waits as long as a model may take to come up (customTimeouts)",
 });
 
 describe("node weight cache: one directory per model", async () => {
-  const sglang = await renderModel(SEEDS.bgeLargeZh);
-  const kserve = await renderModel(SEEDS.gteBase);
+  const sglang = await renderModel(SHIPPED_MODELS.bgeLargeZh);
+  const kserve = await renderModel(SHIPPED_MODELS.gteBase);
   const cachePath = (r: any) => podSpecOf(r).volumes.find((v: any) => v.name === "model-cache").hostPath.path;
 
   it("two models on one node mount disjoint node directories (neither inside the other)", () => {
@@ -73,7 +73,7 @@ describe("node weight cache: one directory per model", async () => {
   });
 
   it("the same model in two namespaces keeps two caches", async () => {
-    const other = await renderModel(SEEDS.bgeLargeZh, { namespace: "search" });
+    const other = await renderModel(SHIPPED_MODELS.bgeLargeZh, { namespace: "search" });
     expect(cachePath(other)).toBe("/var/lib/retrieval-stack/model-cache/search/bge-large-zh");
   });
 });
@@ -91,7 +91,7 @@ const matches = (selector: Record<string, string>, labels: Record<string, string
   Object.entries(selector).every(([k, v]) => labels[k] === v);
 
 describe("KServe models are scraped once", async () => {
-  const r = await renderModel(SEEDS.gteBase);
+  const r = await renderModel(SHIPPED_MODELS.gteBase);
   const isvc = one(r, "InferenceService");
   const ours = one(r, "Service");
   const sm = one(r, "ServiceMonitor");
@@ -152,7 +152,7 @@ function egressTo(spec: any, addr: string, port: number, protocol = "TCP"): bool
 }
 
 describe("what the model's NetworkPolicy admits", async () => {
-  const r = await renderModel(SEEDS.bgeLargeZh);
+  const r = await renderModel(SHIPPED_MODELS.bgeLargeZh);
   const np = one(r, "NetworkPolicy").spec;
   const HTTP = 30000;
   const controller: Pod = { namespace: "ingress", labels: { ...CONTROLLER_SELECTOR, "pod-template-hash": "x" } };
@@ -231,12 +231,12 @@ describe("what the model's NetworkPolicy admits", async () => {
 
   it("a mirror replaces the internet; egress: false leaves egress open", async () => {
     const mirrored = one(
-      await renderModel(SEEDS.bgeLargeZh, { egress: { hub: [{ cidr: "10.20.0.0/16", ports: [8443] }] } }),
+      await renderModel(SHIPPED_MODELS.bgeLargeZh, { egress: { hub: [{ cidr: "10.20.0.0/16", ports: [8443] }] } }),
       "NetworkPolicy",
     ).spec;
     expect(egressTo(mirrored, "10.20.3.4", 8443)).toBe(true);
     expect(egressTo(mirrored, "18.160.10.5", 443)).toBe(false);
-    const open = one(await renderModel(SEEDS.bgeLargeZh, { egress: false }), "NetworkPolicy").spec;
+    const open = one(await renderModel(SHIPPED_MODELS.bgeLargeZh, { egress: false }), "NetworkPolicy").spec;
     expect(open.policyTypes).toEqual(["Ingress"]);
     expect(open.egress).toBeUndefined();
   });
@@ -244,7 +244,7 @@ describe("what the model's NetworkPolicy admits", async () => {
 
 describe("a model with its own metrics port", () => {
   it("admits Prometheus on the metrics port only, callers on the HTTP port only", async () => {
-    const np = one(await renderModel(SEEDS.xinferenceReranker), "NetworkPolicy").spec;
+    const np = one(await renderModel(SHIPPED_MODELS.xinferenceReranker), "NetworkPolicy").spec;
     const prometheus = { namespace: "monitoring", labels: { "app.kubernetes.io/name": "prometheus" } };
     expect(admits(np, prometheus, 9998)).toBe(true);
     expect(admits(np, prometheus, 9997)).toBe(false);

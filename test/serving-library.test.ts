@@ -4,7 +4,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { describe, expect, it } from "vitest";
 import { type ModelInput } from "../components/serving/context";
 import { parseModelConfig } from "../components/serving/arguments";
-import { SEEDS, one, podSpecOf, renderModel } from "./fixtures/serving";
+import { SHIPPED_MODELS, one, podSpecOf, renderModel } from "./fixtures/serving";
 
 const bge: ModelInput = {
   name: "bge",
@@ -92,8 +92,8 @@ describe("ModelService arguments", () => {
     ]);
   });
 
-  it("SEEDS render through the same arguments (gpuNodeGroup still accepted)", async () => {
-    const r = await renderModel(SEEDS.bgeLargeZh, {
+  it("SHIPPED_MODELS render through the same arguments (gpuNodeGroup still accepted)", async () => {
+    const r = await renderModel(SHIPPED_MODELS.bgeLargeZh, {
       gpuInstanceType: undefined,
       gpuNodeGroup: { instanceTypes: ["g6.xlarge"] },
     });

@@ -12,7 +12,7 @@ import { helmChartsArePinned } from "../policy/rules/images";
 import { runPlan, type PlanResult } from "../plan/run";
 import type { RecordedResource } from "../plan/offline";
 import { renderResources, type Rendered } from "./harness";
-import { SEEDS, parseModel, type ModelInput } from "./fixtures/serving";
+import { SHIPPED_MODELS, parseModel, type ModelInput } from "./fixtures/serving";
 import { waitsFor as waitsForIn } from "./harness";
 
 const RELEASE = "kubernetes:helm.sh/v3:Release";
@@ -160,10 +160,10 @@ const installedBy = (r: Rendered) =>
 describe("EnginePrerequisites installs only what the stack's engines need", () => {
   it("a stack without a KServe model (the local TEI models, prod's SGLang and vLLM) installs nothing", async () => {
     const { r, component } = await renderPrerequisites([
-      SEEDS.bgeSmallZhCpu,
-      SEEDS.bgeRerankerBaseCpu,
-      SEEDS.qwen3Reranker,
-      SEEDS.bgeLargeZh,
+      SHIPPED_MODELS.bgeSmallZhCpu,
+      SHIPPED_MODELS.bgeRerankerBaseCpu,
+      SHIPPED_MODELS.qwen3Reranker,
+      SHIPPED_MODELS.bgeLargeZh,
     ]);
     expect(installedBy(r)).toEqual([]);
     expect(component.planned).toEqual([]);
@@ -171,19 +171,24 @@ describe("EnginePrerequisites installs only what the stack's engines need", () =
   });
 
   it("installPrerequisites: false installs nothing, even for a KServe model", async () => {
-    const { r } = await renderPrerequisites([SEEDS.gteBase], { install: false });
+    const { r } = await renderPrerequisites([SHIPPED_MODELS.gteBase], { install: false });
     expect(installedBy(r)).toEqual([]);
   });
 
   it("defaults to installing: the schema's default is true", () => {
     expect(EnginesSchema.parse({}).installPrerequisites).toBe(true);
     expect(
-      plannedPrerequisites([parseModel(SEEDS.gteBase)], EnginesSchema.parse({}), "prod").map((p) => p.prerequisite.id),
+      plannedPrerequisites([parseModel(SHIPPED_MODELS.gteBase)], EnginesSchema.parse({}), "prod").map(
+        (p) => p.prerequisite.id,
+      ),
     ).toEqual(["kserve-crd", "kserve", KSERVE_RUNTIME_NAME]);
   });
 
   it("two KServe models share one install of each prerequisite", async () => {
-    const { r } = await renderPrerequisites([SEEDS.gteBase, { ...SEEDS.gteBase, name: "gte-base-2" }]);
+    const { r } = await renderPrerequisites([
+      SHIPPED_MODELS.gteBase,
+      { ...SHIPPED_MODELS.gteBase, name: "gte-base-2" },
+    ]);
     expect(kserveReleases(r.resources).map(chartOf)).toEqual([
       "oci://ghcr.io/kserve/charts/kserve-crd",
       "oci://ghcr.io/kserve/charts/kserve-resources",
@@ -193,7 +198,7 @@ describe("EnginePrerequisites installs only what the stack's engines need", () =
   });
 
   it("installs cert-manager itself when the ingress does not (TLS from a user Secret), once, before the controller", async () => {
-    const { r, component } = await renderPrerequisites([SEEDS.gteBase], {
+    const { r, component } = await renderPrerequisites([SHIPPED_MODELS.gteBase], {
       ingress: { host: "api.example.com", tls: { mode: "secret", secretName: "api-tls" } },
     });
     const certManagers = r.ofType(RELEASE).filter((x) => chartOf(x) === "cert-manager");
@@ -204,7 +209,7 @@ describe("EnginePrerequisites installs only what the stack's engines need", () =
   });
 
   it("waits for the ingress instead when the ingress installs cert-manager (ACME), installing none of its own", async () => {
-    const { r, component } = await renderPrerequisites([SEEDS.gteBase]);
+    const { r, component } = await renderPrerequisites([SHIPPED_MODELS.gteBase]);
     expect(r.ofType(RELEASE).filter((x) => chartOf(x) === "cert-manager")).toEqual([]);
     expect(component.installsCertManager).toBe(false);
     const ingressChild = r.get("kubernetes:core/v1:ConfigMap", "ingress-child").urn;

@@ -10,7 +10,7 @@ import {
 } from "../components/k8s/namespaces";
 import { REDACTED } from "../plan/redact";
 import { CONTROLLER_SELECTOR } from "../components/ingress/nginx-ingress/chart";
-import { SEEDS, engineContainer, one, podSpecOf, renderModel, type ModelInput } from "./fixtures/serving";
+import { SHIPPED_MODELS, engineContainer, one, podSpecOf, renderModel, type ModelInput } from "./fixtures/serving";
 import type { Rendered } from "./harness";
 
 async function expectSchemaValid(r: Rendered) {
@@ -34,7 +34,7 @@ const gpuAffinity = (group: string, gpuClass: string) => ({
 });
 
 describe("Qwen3-Reranker-4B on vLLM (prod, L40S)", async () => {
-  const r = await renderModel(SEEDS.qwen3Reranker);
+  const r = await renderModel(SHIPPED_MODELS.qwen3Reranker);
   const pod = podSpecOf(r);
   const engine = engineContainer(r);
 
@@ -128,7 +128,7 @@ describe("Qwen3-Reranker-4B on vLLM (prod, L40S)", async () => {
 });
 
 describe("bge-large-zh-v1.5 on SGLang (prod, L4)", async () => {
-  const r = await renderModel(SEEDS.bgeLargeZh);
+  const r = await renderModel(SHIPPED_MODELS.bgeLargeZh);
   const engine = engineContainer(r);
 
   it("every rendered object passes schema validation", () => expectSchemaValid(r));
@@ -201,7 +201,7 @@ describe("bge-large-zh-v1.5 on SGLang (prod, L4)", async () => {
   });
 
   it("a 0.3B embedder gets a shorter startup budget than the 4B reranker (same minimum floor aside)", async () => {
-    const big = engineContainer(await renderModel({ ...SEEDS.qwen3Reranker, engine: "sglang" } as ModelInput));
+    const big = engineContainer(await renderModel({ ...SHIPPED_MODELS.qwen3Reranker, engine: "sglang" } as ModelInput));
     const budget = (c: any) => c.startupProbe.periodSeconds * c.startupProbe.failureThreshold;
     expect(budget(engine)).toBeLessThan(budget(big));
     expect(budget(engine)).toBeGreaterThanOrEqual(300);
@@ -209,7 +209,7 @@ describe("bge-large-zh-v1.5 on SGLang (prod, L4)", async () => {
 });
 
 describe("gte-base on KServe (prod, L4)", async () => {
-  const r = await renderModel(SEEDS.gteBase);
+  const r = await renderModel(SHIPPED_MODELS.gteBase);
   const isvc = one(r, "InferenceService");
 
   it("every rendered object passes schema validation (InferenceService included)", () => expectSchemaValid(r));
@@ -243,7 +243,7 @@ describe("gte-base on KServe (prod, L4)", async () => {
 });
 
 describe("a reranker on Xinference (prod, L4)", async () => {
-  const r = await renderModel(SEEDS.xinferenceReranker);
+  const r = await renderModel(SHIPPED_MODELS.xinferenceReranker);
   const pod = podSpecOf(r);
 
   it("every rendered object passes schema validation", () => expectSchemaValid(r));
@@ -267,8 +267,8 @@ describe("a reranker on Xinference (prod, L4)", async () => {
 });
 
 describe("bge-small-zh-v1.5 and bge-reranker-base on TEI, CPU (local)", async () => {
-  const small = await renderModel(SEEDS.bgeSmallZhCpu, { environment: "local" });
-  const reranker = await renderModel(SEEDS.bgeRerankerBaseCpu, { environment: "local" });
+  const small = await renderModel(SHIPPED_MODELS.bgeSmallZhCpu, { environment: "local" });
+  const reranker = await renderModel(SHIPPED_MODELS.bgeRerankerBaseCpu, { environment: "local" });
 
   it("every rendered object passes schema validation", async () => {
     await expectSchemaValid(small);
@@ -324,7 +324,11 @@ describe("bge-small-zh-v1.5 and bge-reranker-base on TEI, CPU (local)", async ()
 
 describe("monitoring, scale to zero and secrets switches", () => {
   it("without monitoring: no ServiceMonitor, no ScaledObject (their CRDs may be missing)", async () => {
-    const r = await renderModel(SEEDS.bgeSmallZhCpu, { environment: "local", monitoring: false, autoscaling: false });
+    const r = await renderModel(SHIPPED_MODELS.bgeSmallZhCpu, {
+      environment: "local",
+      monitoring: false,
+      autoscaling: false,
+    });
     expect(r.objects("ServiceMonitor")).toEqual([]);
     expect(r.objects("ScaledObject")).toEqual([]);
     expect(one(r, "Deployment").spec.replicas).toBe(1);
@@ -333,7 +337,7 @@ describe("monitoring, scale to zero and secrets switches", () => {
   const activeHours = { timezone: "Asia/Shanghai", start: "0 8 * * 1-5", end: "0 20 * * 1-5" };
 
   it("scales to zero outside working hours: a KEDA cron trigger keeps one replica from start to end", async () => {
-    const dev = { ...SEEDS.bgeLargeZh, replicas: { min: 0, max: 2 }, autoscaling: { activeHours } };
+    const dev = { ...SHIPPED_MODELS.bgeLargeZh, replicas: { min: 0, max: 2 }, autoscaling: { activeHours } };
     const r = await renderModel(dev, { environment: "dev" });
     const so = one(r, "ScaledObject");
     // minReplicaCount 0 is what lets KEDA go to zero; idleReplicaCount must stay unset (it must be below min).
@@ -357,7 +361,7 @@ describe("monitoring, scale to zero and secrets switches", () => {
 
   it("a scale-to-zero model runs one replica while a verification pod exists (KEDA kubernetes-workload trigger)", async () => {
     const r = await renderModel(
-      { ...SEEDS.bgeLargeZh, replicas: { min: 0, max: 2 }, autoscaling: { activeHours } },
+      { ...SHIPPED_MODELS.bgeLargeZh, replicas: { min: 0, max: 2 }, autoscaling: { activeHours } },
       { environment: "dev" },
     );
     const so = one(r, "ScaledObject");
@@ -369,12 +373,12 @@ describe("monitoring, scale to zero and secrets switches", () => {
     });
     expect(so.metadata.namespace).toBe("retrieval");
     // Models that never scale to zero do not react to the verifier.
-    const always = one(await renderModel(SEEDS.bgeLargeZh), "ScaledObject");
+    const always = one(await renderModel(SHIPPED_MODELS.bgeLargeZh), "ScaledObject");
     expect(always.spec.triggers.some((t: any) => t.type === "kubernetes-workload")).toBe(false);
   });
 
   it("scales to zero with a demand signal from outside the engine (library use)", async () => {
-    const dev = { ...SEEDS.bgeLargeZh, replicas: { min: 0, max: 2 } };
+    const dev = { ...SHIPPED_MODELS.bgeLargeZh, replicas: { min: 0, max: 2 } };
     const withDemand = await renderModel(dev, {
       environment: "dev",
       demandQuery: 'sum(rate(gateway_requests_total{model="bge-large-zh"}[2m]))',
@@ -389,7 +393,7 @@ describe("monitoring, scale to zero and secrets switches", () => {
   });
 
   it("refuses replicas.min 0 with nothing to wake the model, or without KEDA", async () => {
-    const dev = { ...SEEDS.bgeLargeZh, replicas: { min: 0, max: 2 } };
+    const dev = { ...SHIPPED_MODELS.bgeLargeZh, replicas: { min: 0, max: 2 } };
     await expect(renderModel(dev, { environment: "dev" })).rejects.toThrow(
       /model.replicas.min: 0 with nothing to bring the model back.*Fix: set model.autoscaling.activeHours, pass demandQuery, or set replicas.min: 1/,
     );
@@ -399,21 +403,21 @@ describe("monitoring, scale to zero and secrets switches", () => {
   });
 
   it("a model that never goes below one replica gets no schedule and no initial cooldown", async () => {
-    const so = one(await renderModel(SEEDS.bgeLargeZh), "ScaledObject");
+    const so = one(await renderModel(SHIPPED_MODELS.bgeLargeZh), "ScaledObject");
     expect(so.spec.minReplicaCount).toBe(2);
     expect(so.spec.initialCooldownPeriod).toBeUndefined();
     expect(so.spec.triggers.some((t: any) => t.type === "cron")).toBe(false);
   });
 
   it("without an HF token: no Secret and no token variable", async () => {
-    const r = await renderModel(SEEDS.bgeSmallZhCpu, { environment: "local", hfToken: false });
+    const r = await renderModel(SHIPPED_MODELS.bgeSmallZhCpu, { environment: "local", hfToken: false });
     expect(r.objects("Secret")).toEqual([]);
     expect(engineContainer(r).env.find((e: any) => e.name === "HF_TOKEN")).toBeUndefined();
   });
 });
 
 describe("InferenceService schema (plan/schemas/kserve.ts)", async () => {
-  const r = await renderModel(SEEDS.gteBase);
+  const r = await renderModel(SHIPPED_MODELS.gteBase);
   const isvc = one<K8sObject & { spec: any; metadata: any }>(r, "InferenceService");
   const broken = (mutate: (o: any) => void) => {
     const o = structuredClone(isvc);
@@ -444,7 +448,7 @@ describe("default requests fit the node", () => {
   it("a 4B reranker on a 16 GiB g6.xlarge asks for at most 13 GiB, /dev/shm included, and 3 of 4 vCPUs", async () => {
     const r = await renderModel(
       {
-        ...SEEDS.qwen3Reranker,
+        ...SHIPPED_MODELS.qwen3Reranker,
         gpu: { nodeGroup: "l4" },
         maxModelLen: 8192,
         replicas: { min: 0, max: 1 },

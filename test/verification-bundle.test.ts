@@ -170,7 +170,7 @@ describe("the bundle as the image runs it", () => {
     expect(r.stderr).toBe("");
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/^\[bge-small-zh\] verifying\.\.\.$/m);
-    expect(r.stdout).toMatch(/^rerank\.seed000 .*\| PASS$/m);
+    expect(r.stdout).toMatch(/^rerank\.best-first .*\| PASS$/m);
     expect(r.stdout).toMatch(/^quality\.mrr@10 .*\| PASS$/m);
     expect(r.stdout).toMatch(/verification passed: 2 model\(s\)/);
     const report = JSON.parse(

@@ -140,7 +140,7 @@ describe.concurrent("retrieval-stack verify, as a process", () => {
       targets: [{ name: "bge-reranker-base", dialect: "tei", task: "rerank", pass: true }],
     });
     expect(report.targets[0].checks.map((c: { check: string }) => c.check)).toEqual(
-      expect.arrayContaining(["health", "rerank.seed000", "rerank.indices", "rerank.scores", "latency.p99"]),
+      expect.arrayContaining(["health", "rerank.best-first", "rerank.indices", "rerank.scores", "latency.p99"]),
     );
   });
 

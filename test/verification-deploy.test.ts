@@ -15,7 +15,7 @@ import { runJob } from "../images/verifier/src/job";
 import { localVerificationProvider } from "../components/verification/provider";
 import type { LocalVerificationInputs } from "../components/contracts/stack-outputs";
 import { startFakeServer, type FakeServer } from "./fixtures/engine-server";
-import { SEEDS, groupOf, parseModel } from "./fixtures/serving";
+import { SHIPPED_MODELS, groupOf, parseModel } from "./fixtures/serving";
 import { STACKS, parseStack, problemsOf } from "./config-helpers";
 
 // ---------------------------------------------------------------------------------------------------------
@@ -170,7 +170,7 @@ async function renderWithDependencies(build: () => void, stack = "test"): Promis
   }));
 }
 
-const MODELS = [SEEDS.bgeLargeZh, SEEDS.qwen3Reranker, SEEDS.gteBase].map(parseModel);
+const MODELS = [SHIPPED_MODELS.bgeLargeZh, SHIPPED_MODELS.qwen3Reranker, SHIPPED_MODELS.gteBase].map(parseModel);
 
 function program(
   verification: Partial<VerificationConfig>,
@@ -384,7 +384,7 @@ describe("under mocks", () => {
     const records = await renderWithDependencies(
       program(
         { mode: "job", image: "ghcr.io/acme/retrieval-verifier:0.1.0" },
-        { environment: "local", models: [parseModel(SEEDS.bgeSmallZhCpu)] },
+        { environment: "local", models: [parseModel(SHIPPED_MODELS.bgeSmallZhCpu)] },
       ),
     );
     expect(
@@ -419,7 +419,7 @@ describe("under mocks", () => {
     const cloud = await renderWithDependencies(program({}));
     expect(cloud.some((r) => r.type === "kubernetes:batch/v1:Job")).toBe(true);
     const local = await renderWithDependencies(
-      program({}, { environment: "local", models: [parseModel(SEEDS.bgeSmallZhCpu)] }),
+      program({}, { environment: "local", models: [parseModel(SHIPPED_MODELS.bgeSmallZhCpu)] }),
     );
     expect(local.some((r) => r.type === "kubernetes:batch/v1:Job")).toBe(false);
     expect(local.some((r) => r.type === "pulumi-nodejs:dynamic/verification:LocalVerification")).toBe(true);
@@ -519,8 +519,12 @@ async function renderWithTimeouts(
 
 describe("a scale-to-zero model outside its working hours", () => {
   const activeHours = { timezone: "Asia/Shanghai", start: "0 8 * * 1-5", end: "0 20 * * 1-5" };
-  const sleepy = parseModel({ ...SEEDS.bgeLargeZh, replicas: { min: 0, max: 2 }, autoscaling: { activeHours } });
-  const awake = parseModel(SEEDS.qwen3Reranker);
+  const sleepy = parseModel({
+    ...SHIPPED_MODELS.bgeLargeZh,
+    replicas: { min: 0, max: 2 },
+    autoscaling: { activeHours },
+  });
+  const awake = parseModel(SHIPPED_MODELS.qwen3Reranker);
   const verification = VerificationSchema.parse({ mode: "job" });
 
   function build(startupBudget: (m: ModelService) => number | undefined = (m) => m.pod.startupBudgetSeconds) {

@@ -75,7 +75,7 @@ describe("gateway targets", () => {
     const [embed, rerank] = report.targets;
     for (const check of ["health", "model.served", "embed.dims", "embed.norm", "gateway.openai-client", "latency.p99"])
       expect(row(embed!, check).status).toBe("pass");
-    for (const check of ["model.served", "rerank.seed000", "rerank.top_n", "gateway.rerank-shape"])
+    for (const check of ["model.served", "rerank.best-first", "rerank.top_n", "gateway.rerank-shape"])
       expect(row(rerank!, check).status).toBe("pass");
     expect(row(embed!, "gateway.openai-client").got).toMatch(
       /^2 vectors of 1024 numbers, cosine to the float answer ≥ 1\.0000\d*$/,
@@ -104,7 +104,7 @@ describe("gateway targets", () => {
   it("rerank documents that are not the caller's text at their index fail the shape check", async () => {
     const g = await gateway({ fault: "wrong-documents" });
     const report = await verifyTarget(targetsOf(g.url)[1]!, OPTIONS);
-    expect(row(report, "rerank.seed000").status).toBe("pass");
+    expect(row(report, "rerank.best-first").status).toBe("pass");
     expect(row(report, "gateway.rerank-shape")).toMatchObject({
       status: "fail",
       got: expect.stringMatching(/results\[0\]\.document\.text is not document 1's text/),

@@ -109,16 +109,16 @@ describe("a correct server of every dialect passes", () => {
     const expectedRows =
       task === "embed"
         ? ["embed.dims", "embed.norm", "embed.similarity.zh", "embed.similarity.en"]
-        : ["rerank.seed000", "rerank.indices", "rerank.scores"];
+        : ["rerank.best-first", "rerank.indices", "rerank.scores"];
     for (const r of [...expectedRows, "health", "latency.p99", "latency.errors", "latency.loadgen"])
       expect(row(report, r).status).toBe("pass");
     // The engine saw the dialect's own paths; no Authorization header was sent without a key.
     expect(server.log.every((l) => l.auth === undefined)).toBe(true);
   });
 
-  it("the seed 000 row names the asyncio+aiohttp document first", async () => {
+  it("the best-first row names the asyncio+aiohttp document first", async () => {
     const { report } = await run({ dialect: "sglang" }, "rerank");
-    expect(row(report, "rerank.seed000").got).toMatch(/^document 1 first/);
+    expect(row(report, "rerank.best-first").got).toMatch(/^document 1 first/);
   });
 
   it("the load generator is measured against an instant local server and judged against the SLO", async () => {
@@ -248,7 +248,7 @@ describe("faults give a failing check that says what was expected and what came 
       maxRetries: 1,
       retry: { retryAfterCapMs: 100 },
     });
-    expect(row(report, "rerank.seed000").got).toBe(
+    expect(row(report, "rerank.best-first").got).toBe(
       'HTTP 429 Too Many Requests from /rerank: "Model is overloaded" (after 2 attempts)',
     );
   });
@@ -344,7 +344,7 @@ describe("faults give a failing check that says what was expected and what came 
 
   it("an HTML error page from a proxy", async () => {
     const { report } = await run({ dialect: "sglang", fault: "html" }, "rerank", { maxRetries: 0 });
-    expect(row(report, "rerank.seed000").got).toBe(
+    expect(row(report, "rerank.best-first").got).toBe(
       'HTTP 502 Bad Gateway from /v1/rerank: an HTML page "502 Bad Gateway"',
     );
   });
@@ -391,7 +391,7 @@ describe("faults give a failing check that says what was expected and what came 
     expect(row(embed.report, "embed.single").got).toBe("0 vectors");
     expect(row(embed.report, "embed.dims").status).toBe("skip");
     const rerank = await run({ dialect: "vllm", fault: "empty" }, "rerank");
-    expect(row(rerank.report, "rerank.seed000").got).toBe("no results");
+    expect(row(rerank.report, "rerank.best-first").got).toBe("no results");
     expect(row(rerank.report, "rerank.indices").got).toBe("no results");
   });
 
@@ -414,10 +414,10 @@ describe("faults give a failing check that says what was expected and what came 
     expect(row(report, "rerank.scores").got).toMatch(/^result \d \(0\.\d+\) scores above result \d \(0\.\d+\)$/);
   });
 
-  it("the wrong document first in seed 000", async () => {
+  it("the wrong document first in the rerank example", async () => {
     const { report } = await run({ dialect: "vllm", fault: "wrong-winner" }, "rerank");
-    expect(row(report, "rerank.seed000")).toMatchObject({ status: "fail" });
-    expect(row(report, "rerank.seed000").got).toMatch(/^document 2 first/);
+    expect(row(report, "rerank.best-first")).toMatchObject({ status: "fail" });
+    expect(row(report, "rerank.best-first").got).toMatch(/^document 2 first/);
   });
 
   it("top_n ignored", async () => {
@@ -428,7 +428,7 @@ describe("faults give a failing check that says what was expected and what came 
   it("the wrong dialect for the server says so", async () => {
     const s = await serve({ dialect: "sglang" });
     const report = await verifyTarget(target(s.url, "vllm", "rerank"), OPTIONS);
-    expect(row(report, "rerank.seed000").got).toMatch(
+    expect(row(report, "rerank.best-first").got).toMatch(
       /expected an object \{"results".*SGLang\/TEI shape: wrong dialect\?/,
     );
   });

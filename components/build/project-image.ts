@@ -38,7 +38,7 @@ function tagOf(sources: readonly string[]): string {
   return tag;
 }
 
-export interface ProjectImageArgs {
+interface ProjectImageArgs {
   readonly environment: Environment;
   /**
    * Where the image goes (config `images`): ecr (a repository created here), registry (an existing one; `docker

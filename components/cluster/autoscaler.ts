@@ -10,7 +10,7 @@ export const CLUSTER_AUTOSCALER_SERVICE_ACCOUNT = "cluster-autoscaler";
 /** cluster-autoscaler must run the minor version of the cluster it scales: one image tag per minor (versions.ts). */
 export const CLUSTER_AUTOSCALER_IMAGE_TAGS = CLUSTER_AUTOSCALER_TAG_BY_KUBERNETES_MINOR;
 
-export interface AutoscalerValuesInput {
+interface AutoscalerValuesInput {
   readonly clusterName: string;
   readonly region: string;
   readonly kubernetesVersion: string;

@@ -5,10 +5,16 @@ import { createEksCluster, type ClusterNetwork } from "./eks";
 import { gpuCapacity, type GpuNodeGroupCapacity } from "./capacity";
 
 export interface ClusterArgs {
+  /** `local`, `dev`, `staging` or `prod`: zones, node counts and spot use follow the environment's profile. */
   readonly environment: Environment;
+  /** The `cluster` config section: a new EKS cluster (region, version, VPC, system nodes) or an existing one (kubeconfig, context). */
   readonly cluster: ClusterConfig;
+  /** The `gpuNodeGroups` config section: one managed node group per zone for each, with the GPU taint and labels. */
   readonly gpuNodeGroups: Readonly<Record<string, GpuNodeGroupConfig>>;
-  /** Models, to report the GPUs they request per node group (optional). */
+  /**
+   * Models, to report the GPUs they request per node group (`gpuCapacity`).
+   * @default none: no request is counted
+   */
   readonly models?: readonly ModelConfig[];
 }
 

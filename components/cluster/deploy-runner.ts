@@ -1,7 +1,7 @@
 import type { ClusterConfig } from "../config/cluster";
 
 /** The GitHub-hosted image every workflow job uses (.github/workflows/*.yml). */
-export const GITHUB_HOSTED_RUNNER = "ubuntu-24.04";
+const GITHUB_HOSTED_RUNNER = "ubuntu-24.04";
 
 /**
  * The deploy job's `runs-on` for a stack (cluster.deployRunner): the GitHub-hosted image, or the labels of the

@@ -27,7 +27,7 @@ import { pinnedRelease } from "../k8s/helm";
 const PRIVATE_SUBNET_MASK = 19;
 const PUBLIC_SUBNET_MASK = 22;
 
-export interface EksParts {
+interface EksParts {
   readonly provider: k8s.Provider;
   readonly clusterName: pulumi.Output<string>;
   readonly kubeconfig: pulumi.Output<string>;
@@ -300,7 +300,7 @@ function nodeLaunchTemplate(
 }
 
 /** Instance metadata options of every node (EC2 LaunchTemplate metadataOptions). */
-export const NODE_METADATA_OPTIONS = {
+const NODE_METADATA_OPTIONS = {
   httpEndpoint: "enabled",
   httpTokens: "required",
   httpPutResponseHopLimit: 1,

@@ -1,8 +1,9 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
+import { formerlyNamed } from "../k8s/meta";
 
 /** AWS managed policies every EKS worker node needs (EKS user guide, "Amazon EKS node IAM role", read 2026-11). */
-export const NODE_ROLE_POLICIES = [
+const NODE_ROLE_POLICIES = [
   "arn:aws:iam::aws:policy/AmazonEKSWorkerNodePolicy",
   "arn:aws:iam::aws:policy/AmazonEKS_CNI_Policy",
   "arn:aws:iam::aws:policy/AmazonEC2ContainerRegistryReadOnly",
@@ -33,7 +34,7 @@ export function nodeRole(name: string, tags: Record<string, string>, parent: pul
   return role;
 }
 
-export interface IrsaRoleArgs {
+interface IrsaRoleArgs {
   /** ARN of the cluster's IAM OIDC provider. */
   readonly oidcProviderArn: pulumi.Input<string>;
   /** Issuer host and path, without https:// (e.g. oidc.eks.us-east-1.amazonaws.com/id/ABC). */
@@ -45,6 +46,8 @@ export interface IrsaRoleArgs {
   /** Managed policies to attach. */
   readonly managedPolicyArns?: readonly string[];
   readonly tags: Record<string, string>;
+  /** The role's resource name in stacks created before it was `name`: it and its policies keep their state. */
+  readonly formerName?: string;
 }
 
 /**
@@ -70,11 +73,15 @@ export function irsaRole(name: string, args: IrsaRoleArgs, parent: pulumi.Resour
       ],
     }),
   );
-  const role = new aws.iam.Role(name, { assumeRolePolicy, tags: args.tags }, { parent });
-  if (args.policy) new aws.iam.RolePolicy(`${name}-policy`, { role: role.id, policy: args.policy }, { parent });
+  const opts = (suffix: string): pulumi.CustomResourceOptions => ({
+    parent,
+    ...(args.formerName ? formerlyNamed(`${name}${suffix}`, `${args.formerName}${suffix}`) : {}),
+  });
+  const role = new aws.iam.Role(name, { assumeRolePolicy, tags: args.tags }, opts(""));
+  if (args.policy) new aws.iam.RolePolicy(`${name}-policy`, { role: role.id, policy: args.policy }, opts("-policy"));
   (args.managedPolicyArns ?? []).forEach(
     (policyArn, i) =>
-      new aws.iam.RolePolicyAttachment(`${name}-managed-${i}`, { role: role.name, policyArn }, { parent }),
+      new aws.iam.RolePolicyAttachment(`${name}-managed-${i}`, { role: role.name, policyArn }, opts(`-managed-${i}`)),
   );
   return role;
 }

@@ -3,7 +3,7 @@ import { EKS_KUBERNETES_VERSIONS, KUBERNETES_SUPPORT_WARNING_DAYS, type EksKuber
 const DAY_MS = 24 * 60 * 60 * 1000;
 
 /** Whole days from `today` (UTC day) to the last day of standard support; negative once it has passed. */
-export function daysOfStandardSupportLeft(version: EksKubernetesVersion, today: Date): number {
+function daysOfStandardSupportLeft(version: EksKubernetesVersion, today: Date): number {
   const end = Date.parse(`${version.endOfStandardSupport}T00:00:00Z`);
   const start = Date.UTC(today.getUTCFullYear(), today.getUTCMonth(), today.getUTCDate());
   return Math.round((end - start) / DAY_MS);

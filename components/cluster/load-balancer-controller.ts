@@ -20,14 +20,14 @@ export const LOAD_BALANCER_CONTROLLER_CHART = {
   ...CHARTS.awsLoadBalancerController,
   appVersion: IMAGES.awsLoadBalancerController.tag,
 } as const;
-export const LOAD_BALANCER_CONTROLLER_NAMESPACE = "kube-system";
-export const LOAD_BALANCER_CONTROLLER_SERVICE_ACCOUNT = "aws-load-balancer-controller";
+const LOAD_BALANCER_CONTROLLER_NAMESPACE = "kube-system";
+const LOAD_BALANCER_CONTROLLER_SERVICE_ACCOUNT = "aws-load-balancer-controller";
 /** Leader election: one replica reconciles, the other takes over within seconds when its node goes. */
 export const LOAD_BALANCER_CONTROLLER_REPLICAS = 2;
 /** The controller tags every ELB, target group and security group it creates with this key = the cluster name. */
 export const LBC_CLUSTER_TAG = "elbv2.k8s.aws/cluster";
 
-export interface LoadBalancerControllerValuesInput {
+interface LoadBalancerControllerValuesInput {
   readonly clusterName: string;
   readonly region: string;
   /** The cluster's VPC (an Output in the program, a string in tests). */
@@ -40,7 +40,7 @@ export interface LoadBalancerControllerValuesInput {
  * Helm values: region and VPC given explicitly (no instance-metadata lookups, which IMDSv2 hop limits can block),
  * two replicas (leader election) on the system node group, and no optional AWS integrations.
  */
-export function loadBalancerControllerValues(input: LoadBalancerControllerValuesInput): Record<string, unknown> {
+function loadBalancerControllerValues(input: LoadBalancerControllerValuesInput): Record<string, unknown> {
   return {
     clusterName: input.clusterName,
     region: input.region,
@@ -74,7 +74,7 @@ export function loadBalancerControllerValues(input: LoadBalancerControllerValues
 }
 
 /** One statement of an IAM policy document, typed so that a typo in a key is a compile error. */
-export interface IamStatement {
+interface IamStatement {
   readonly Sid: string;
   readonly Effect: "Allow";
   readonly Action: readonly string[];
@@ -89,7 +89,7 @@ export interface IamPolicyDocument {
 }
 
 /** AWS partition of a region: the ARNs below must name it (cn-north-1 -> aws-cn). */
-export function partitionOf(region: string): string {
+function partitionOf(region: string): string {
   if (region.startsWith("cn-")) return "aws-cn";
   if (region.startsWith("us-gov-")) return "aws-us-gov";
   return "aws";
@@ -296,7 +296,7 @@ export function loadBalancerControllerPolicy(clusterName: string, region: string
   };
 }
 
-export interface LoadBalancerControllerArgs {
+interface LoadBalancerControllerArgs {
   readonly provider: k8s.Provider;
   readonly clusterName: string;
   readonly region: string;

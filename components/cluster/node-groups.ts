@@ -14,11 +14,11 @@ export const SYSTEM_AMI_TYPE = "AL2023_x86_64_STANDARD";
 export const SYSTEM_NODE_GROUP = "system";
 
 /** The GPU product label GPU feature discovery would set; we set it statically (GFD is not installed). */
-export const GPU_PRODUCT_LABEL = "nvidia.com/gpu.product";
+const GPU_PRODUCT_LABEL = "nvidia.com/gpu.product";
 /** Set by GFD on GPU nodes; common charts select it, so we set it too. */
-export const GPU_PRESENT_LABEL = "nvidia.com/gpu.present";
+const GPU_PRESENT_LABEL = "nvidia.com/gpu.present";
 /** cluster-autoscaler's AWS provider treats nodes with this label as GPU nodes (cloudprovider/aws, GPULabel). */
-export const CA_ACCELERATOR_LABEL = "k8s.amazonaws.com/accelerator";
+const CA_ACCELERATOR_LABEL = "k8s.amazonaws.com/accelerator";
 
 /** Labels we manage on GPU nodes; user labels may not override them (config rule). */
 export const RESERVED_NODE_LABELS = [
@@ -36,7 +36,7 @@ const EKS_TAINT_EFFECT = {
   NoExecute: "NO_EXECUTE",
   PreferNoSchedule: "PREFER_NO_SCHEDULE",
 } as const;
-export const GPU_NODE_TAINT_EKS = {
+const GPU_NODE_TAINT_EKS = {
   key: GPU_TAINT.key,
   value: GPU_TAINT.value,
   effect: EKS_TAINT_EFFECT[GPU_TAINT.effect],
@@ -53,11 +53,7 @@ export function splitAcrossZones(total: number, zones: number): number[] {
 }
 
 /** Kubernetes labels of every node of a GPU node group. */
-export function gpuNodeLabels(
-  name: string,
-  group: GpuNodeGroupConfig,
-  instance: GpuInstanceType,
-): Record<string, string> {
+function gpuNodeLabels(name: string, group: GpuNodeGroupConfig, instance: GpuInstanceType): Record<string, string> {
   const facts = GPU_MODEL_FACTS[instance.gpuModel];
   return {
     ...group.labels,
@@ -75,7 +71,7 @@ export function gpuNodeLabels(
  * node from them (cluster-autoscaler cloudprovider/aws README, "Auto-Discovery Setup" / scaling from 0, read
  * 2026-11). EKS does not copy managed-node-group labels and taints to the ASG, so we tag the ASG ourselves.
  */
-export function nodeTemplateTags(
+function nodeTemplateTags(
   labels: Record<string, string>,
   schedulableGpus: number,
   diskSizeGiB: number,
@@ -146,7 +142,7 @@ export function zonalGpuNodeGroups(
 }
 
 /** One EKS managed node group: the system (CPU) node group's share in one zone. */
-export interface ZonalSystemNodeGroup {
+interface ZonalSystemNodeGroup {
   /** Pulumi resource name and EKS node group name, e.g. "system-us-east-1a". */
   readonly name: string;
   readonly zone: string;

@@ -7,7 +7,7 @@ import { fixMessage, shownText } from "./errors";
  */
 
 /** Largest value of a Kubernetes int32 field (replicas, ports): larger numbers fail the API server's schema. */
-export const INT32_MAX = 2_147_483_647;
+const INT32_MAX = 2_147_483_647;
 
 /** A whole number 0..INT32_MAX, for fields that end up in an int32 Kubernetes field. */
 export const Int32 = z
@@ -24,7 +24,7 @@ export const Int32 = z
 const DNS1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 
 /** Why `name` is not a DNS-1123 subdomain (Secret, ConfigMap names), or undefined. */
-export function subdomainProblem(name: string): string | undefined {
+function subdomainProblem(name: string): string | undefined {
   if (name.length > 253) return `is ${name.length} characters; Kubernetes names have at most 253`;
   if (!name.split(".").every((l) => DNS1123_LABEL.test(l) && l.length <= 63))
     return "is not a Kubernetes object name (lowercase letters, digits, '-' and '.', starting and ending alphanumeric)";
@@ -42,7 +42,7 @@ export const ObjectName = z.string().superRefine((name, ctx) => {
 });
 
 /** A lowercase, hyphenated version of a name, for the fixes. */
-export function suggestName(name: string): string {
+function suggestName(name: string): string {
   const s = name
     .toLowerCase()
     .replace(/[^a-z0-9.-]+/g, "-")
@@ -66,7 +66,7 @@ export const HostName = z.string().superRefine((host, ctx) => {
 });
 
 /** Why `cidr` is not an IPv4 CIDR block, or undefined. Host bits set (10.0.0.1/8) are refused with the network. */
-export function cidrProblem(cidr: string): { what: string; fix: string } | undefined {
+function cidrProblem(cidr: string): { what: string; fix: string } | undefined {
   const m = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\/(\d{1,2})$/.exec(cidr);
   if (!m) return { what: "is not an IPv4 CIDR", fix: 'write address/prefix such as "10.0.0.0/8"' };
   const octets = m.slice(1, 5).map(Number);
@@ -122,7 +122,7 @@ export function movingTagOf(tag: string): string | undefined {
 }
 
 /** Why `ref` is not a pinned image reference `registry/repository:tag` or `...@sha256:<digest>`, or undefined. */
-export function imageRefProblem(ref: string): { what: string; fix: string } | undefined {
+function imageRefProblem(ref: string): { what: string; fix: string } | undefined {
   const example = '"ghcr.io/acme/retrieval-verifier:0.1.0"';
   const [nameAndTag, digest, extra] = ref.split("@");
   if (extra !== undefined) return { what: "has two digests", fix: `keep one, e.g. ${example}` };
@@ -165,7 +165,7 @@ export const ImageRef = z.string().superRefine((ref, ctx) => {
 });
 
 /** A Kubernetes label key (optional DNS prefix + "/" + name of at most 63) and value (at most 63, may be empty). */
-export function labelKeyProblem(key: string): string | undefined {
+function labelKeyProblem(key: string): string | undefined {
   const slash = key.lastIndexOf("/");
   const [prefix, name] = slash < 0 ? [undefined, key] : [key.slice(0, slash), key.slice(slash + 1)];
   if (prefix !== undefined && subdomainProblem(prefix)) return `has a prefix "${prefix}" that is not a DNS subdomain`;
@@ -174,7 +174,7 @@ export function labelKeyProblem(key: string): string | undefined {
   return undefined;
 }
 
-export function labelValueProblem(value: string): string | undefined {
+function labelValueProblem(value: string): string | undefined {
   if (value === "" || /^[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/.test(value)) return undefined;
   return "is not a label value (at most 63 of letters, digits, '-', '_', '.', starting and ending alphanumeric)";
 }
@@ -183,9 +183,9 @@ export function labelValueProblem(value: string): string | undefined {
  * Prefixes Kubernetes reserves for its core components, with their subdomains (node.kubernetes.io): Kubernetes docs
  * "Labels and Selectors" (kubernetes.io/, k8s.io/); kind PR kubernetes-sigs/kind#2877 notes both (read 2026-12-01).
  */
-export const RESERVED_LABEL_PREFIXES = ["kubernetes.io", "k8s.io"] as const;
+const RESERVED_LABEL_PREFIXES = ["kubernetes.io", "k8s.io"] as const;
 
-export function reservedPrefixOf(key: string): string | undefined {
+function reservedPrefixOf(key: string): string | undefined {
   const slash = key.lastIndexOf("/");
   if (slash < 0) return undefined;
   const prefix = key.slice(0, slash);
@@ -234,9 +234,9 @@ export const NginxSize = z.string().superRefine((s, ctx) => {
  * paragraph separators. A URL parser silently drops some of them (tabs, newlines), so the value that is checked
  * and the value that is rendered would differ; YAML and Go templates read others as structure.
  */
-export const CONTROL_CHARACTER = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/;
+const CONTROL_CHARACTER = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/;
 
-export const controlCharacterMessage = fixMessage(
+const controlCharacterMessage = fixMessage(
   "holds a control character (newline, tab, NUL, ...), which the value would carry into rendered config",
   "write it on one line without control characters",
 );
@@ -249,7 +249,7 @@ export function safeString(max = 253) {
     .refine((s) => !CONTROL_CHARACTER.test(s), { message: controlCharacterMessage });
 }
 
-export interface Range {
+interface Range {
   readonly min: number;
   readonly max: number;
   /** min itself is refused (a rate, a ratio: 0 would mean "never" or "off"). */
@@ -300,7 +300,7 @@ const DURATION_SECONDS: Record<string, number> = {
 };
 
 /** The length of a Prometheus duration ("15d") in seconds, or undefined when it is not one. */
-export function durationSeconds(text: string): number | undefined {
+function durationSeconds(text: string): number | undefined {
   const m = /^([0-9]+)(ms|s|m|h|d|w|y)$/.exec(text);
   return m ? Number(m[1]) * DURATION_SECONDS[m[2]!]! : undefined;
 }
@@ -357,9 +357,9 @@ export function memoryBytes(q: string): number | undefined {
 }
 
 /** Most CPU one container may ask for: larger than any EC2 instance (448 vCPU u7i), so a typo. */
-export const MAX_CPU_MILLIS = 448_000;
+const MAX_CPU_MILLIS = 448_000;
 /** Most memory one container may ask for: 24 TiB, the largest EC2 instance's memory, so a typo beyond. */
-export const MAX_MEMORY_BYTES = 24 * 2 ** 40;
+const MAX_MEMORY_BYTES = 24 * 2 ** 40;
 
 /** A CPU request: at least 1m (Kubernetes' smallest CPU unit), at most MAX_CPU_MILLIS. */
 export const CpuRequest = z.string().superRefine((q, ctx) => {
@@ -401,7 +401,7 @@ function isLinkLocal(host: string): boolean {
   return /^169\.254\./.test(h) || h.startsWith("fe80:") || h === "fd00:ec2::254";
 }
 
-export interface SafeUrlOptions {
+interface SafeUrlOptions {
   /** Accepted schemes, e.g. ["https"]. */
   readonly schemes: readonly string[];
   /** What the URL is for, in the fix: 'the issuer\'s https URL, e.g. "https://login.example.com/"'. */

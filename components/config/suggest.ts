@@ -32,9 +32,3 @@ export function closest(word: string, known: Iterable<string>): string | undefin
   const limit = Math.min(3, Math.max(1, Math.floor(word.length / 3)));
   return best && best.d <= limit ? best.k : undefined;
 }
-
-/** ` Did you mean "x"?` or "" when nothing is close. */
-export function didYouMean(word: string, known: Iterable<string>): string {
-  const c = closest(word, known);
-  return c === undefined || c === word ? "" : `did you mean "${c}"? `;
-}

@@ -101,11 +101,11 @@ function fieldValues(text: string, field: CronField): Set<number> {
 }
 
 /** A valid 5-field expression as the set of values of each field: minute, hour, day of month, month, day of week. */
-export type CronSchedule = readonly [Set<number>, Set<number>, Set<number>, Set<number>, Set<number>];
+type CronSchedule = readonly [Set<number>, Set<number>, Set<number>, Set<number>, Set<number>];
 
 const parsed = new Map<string, CronSchedule>();
 /** The schedule of a valid expression (cronProblem(expr) === undefined), parsed once per expression. */
-export function parseCron(expr: string): CronSchedule {
+function parseCron(expr: string): CronSchedule {
   let s = parsed.get(expr);
   if (!s) {
     const fields = expr.trim().split(/\s+/);

@@ -5,12 +5,12 @@ import { VerifyTargetSchema, type VerifyOptions, type VerifyTargetInput } from "
 /** Name of the stack output the program exports (index.ts) and `retrieval-stack verify --stack` reads. */
 export const STACK_OUTPUT_KEY = "verification";
 /** A separate, secret output with the API key the checks send through the ingress (shown with --show-secrets). */
-export const STACK_API_KEY_OUTPUT = "verificationApiKey";
+const STACK_API_KEY_OUTPUT = "verificationApiKey";
 /** The secret output with the key the checks send to the gateway. */
-export const STACK_GATEWAY_API_KEY_OUTPUT = "verificationGatewayApiKey";
+const STACK_GATEWAY_API_KEY_OUTPUT = "verificationGatewayApiKey";
 
 /** One model as the stack exports it: the in-cluster target plus its public ingress URL, when there is one. */
-export const StackTargetSchema = VerifyTargetSchema.extend({
+const StackTargetSchema = VerifyTargetSchema.extend({
   /**
    * Full public URL of the task endpoint, e.g. https://retrieval.example.com/models/bge/v1/embeddings; for a
    * gateway target the gateway's public base URL, e.g. https://retrieval.example.com.
@@ -19,7 +19,7 @@ export const StackTargetSchema = VerifyTargetSchema.extend({
 });
 export type StackTarget = z.infer<typeof StackTargetSchema>;
 
-export const StackVerificationSchema = z.object({
+const StackVerificationSchema = z.object({
   options: VerificationSchema.pick({
     requests: true,
     concurrency: true,

@@ -21,14 +21,14 @@ export interface FingerprintKey {
   readonly dimensions: number;
 }
 
-export interface EmbedProbeRecord {
+interface EmbedProbeRecord {
   readonly id: string;
   readonly norm: number;
   /** The unit vector as float16, base64 (float16.ts). */
   readonly unit: string;
 }
 
-export interface RerankProbeRecord {
+interface RerankProbeRecord {
   readonly id: string;
   /** Score of each document, in the probe's document order. */
   readonly scores: readonly number[];
@@ -111,7 +111,7 @@ export function rerankFingerprint(
   };
 }
 
-export interface ProbeDrift {
+interface ProbeDrift {
   readonly id: string;
   /** Embeddings: cosine to the recorded vector; rerank: Kendall's tau of the order. */
   readonly similarity: number;
@@ -218,7 +218,7 @@ function summarise(probes: ProbeDrift[], missing: string[], line: (worst: ProbeD
 }
 
 /** What differs between two keys, e.g. `engine version v0.27.1 -> v0.28.0, dtype bfloat16 -> float16`. */
-export function describeChange(before: FingerprintKey, after: FingerprintKey): string {
+function describeChange(before: FingerprintKey, after: FingerprintKey): string {
   const fields: [keyof FingerprintKey, string][] = [
     ["modelId", "model"],
     ["revision", "revision"],

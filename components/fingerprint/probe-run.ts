@@ -20,7 +20,7 @@ import {
 } from "./fingerprint";
 import { EMBED_PROBES, RERANK_PROBES, probesFor } from "./probes";
 
-export interface ProbeClient {
+interface ProbeClient {
   embed(inputs: readonly string[], dimensions?: number): Promise<{ value: number[][] }>;
   rerank(query: string, documents: readonly string[]): Promise<{ value: readonly { index: number; score: number }[] }>;
 }
@@ -28,7 +28,7 @@ export interface ProbeClient {
 /** Inputs per embedding request (TEI refuses more than 32 by default). */
 const BATCH = 16;
 
-export interface TakenFingerprint {
+interface TakenFingerprint {
   readonly fingerprint: Fingerprint;
   /** The answers at full precision, by probe id (vectors, or scores in document order). */
   readonly answers: ReadonlyMap<string, readonly number[]>;
@@ -86,9 +86,9 @@ export async function takeFingerprint(
   };
 }
 
-export type FingerprintStatus = "recorded" | "match" | "reindexed" | "drift";
+type FingerprintStatus = "recorded" | "match" | "reindexed" | "drift";
 
-export interface FingerprintVerdict {
+interface FingerprintVerdict {
   readonly status: FingerprintStatus;
   readonly pass: boolean;
   /** The fingerprint to keep on record after this run. */

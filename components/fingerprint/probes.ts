@@ -6,13 +6,13 @@
 
 export const PROBE_SET_VERSION = "probes-v1";
 
-export interface EmbedProbe {
+interface EmbedProbe {
   readonly id: string;
   readonly language: string;
   readonly text: string;
 }
 
-export interface RerankProbe {
+interface RerankProbe {
   readonly id: string;
   readonly language: string;
   readonly query: string;
@@ -143,9 +143,6 @@ export const RERANK_PROBES: readonly RerankProbe[] = [
     ],
   },
 ];
-
-/** The languages the shipped probes and labelled sets cover. */
-export const PROBE_LANGUAGES: readonly string[] = ["zh", "en"];
 
 /**
  * The probes in a model's languages. A model whose languages the set does not cover (or that states none) gets

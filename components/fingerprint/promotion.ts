@@ -33,13 +33,13 @@ export interface Promotion {
 }
 
 /** Names of the series the gate reads (the gateway's shadow metrics and the canary's quality gauges). */
-export const SHADOW_METRICS = {
+const SHADOW_METRICS = {
   compared: "retrieval_gateway_shadow_compared_total",
   agreementSum: "retrieval_gateway_shadow_agreement_sum",
   calls: "retrieval_gateway_shadow_calls_total",
 } as const;
-export const CANARY_MRR = "retrieval_stack_canary_mrr_at_10";
-export const CANARY_NDCG = "retrieval_stack_canary_ndcg_at_10";
+const CANARY_MRR = "retrieval_stack_canary_mrr_at_10";
+const CANARY_NDCG = "retrieval_stack_canary_ndcg_at_10";
 
 const q = (s: string) => JSON.stringify(s);
 
@@ -67,7 +67,7 @@ export type EvidenceName = keyof ReturnType<typeof promotionQueries>;
 /** The numbers read; undefined = no series (missing evidence). */
 export type Evidence = Partial<Record<EvidenceName, number>>;
 
-export interface GateVerdict {
+interface GateVerdict {
   readonly pass: boolean;
   /** One line per requirement: "<what> <got> (needs <threshold>)". */
   readonly lines: readonly string[];

@@ -30,7 +30,7 @@ export const FingerprintSchema = z.discriminatedUnion("task", [
   }),
 ]);
 
-export const FingerprintToleranceSchema = z.strictObject({
+const FingerprintToleranceSchema = z.strictObject({
   minCosine: z.number(),
   maxNormChange: z.number(),
   minKendallTau: z.number(),
@@ -50,9 +50,4 @@ export const FingerprintTargetSchema = z.strictObject({
 export type FingerprintTarget = z.infer<typeof FingerprintTargetSchema>;
 
 /** The record the stack keeps (stack output and ConfigMap): the fingerprint of each model, by model name. */
-export const FingerprintRecordSchema = z.record(z.string(), FingerprintSchema);
-export type FingerprintRecord = z.infer<typeof FingerprintRecordSchema>;
-
-/** ConfigMap name and key of the record the canary mounts. */
-export const FINGERPRINT_CONFIGMAP = "model-fingerprints";
-export const FINGERPRINT_KEY = "fingerprints.json";
+export type FingerprintRecord = Record<string, z.infer<typeof FingerprintSchema>>;

@@ -5,6 +5,7 @@ import type { Environment } from "../config/common";
 import type { ModelConfig } from "../config/serving";
 import type { GatewayConfig, GatewayLimits } from "../config/gateway";
 import { childOptions } from "../k8s/meta";
+import { createServiceMonitor } from "../k8s/service-monitor";
 import { MODELS_NAMESPACE } from "../k8s/namespaces";
 import { GATEWAY_IMAGE, ProjectImage } from "../build/project-image";
 import type { ImagesConfig } from "../config/images";
@@ -313,7 +314,12 @@ export class Gateway extends pulumi.ComponentResource {
     if (plan.podDisruptionBudget)
       this.podDisruptionBudget = new k8s.policy.v1.PodDisruptionBudget(`${name}-pdb`, plan.podDisruptionBudget, o());
     if (plan.serviceMonitor)
-      this.serviceMonitor = new k8s.apiextensions.CustomResource(`${name}-servicemonitor`, plan.serviceMonitor, o());
+      this.serviceMonitor = createServiceMonitor(
+        `${name}-servicemonitor`,
+        plan.serviceMonitor.metadata,
+        plan.serviceMonitor.spec,
+        o(),
+      );
     if (plan.scaledObject)
       this.scaledObject = new k8s.apiextensions.CustomResource(
         `${name}-scaledobject`,

@@ -21,6 +21,8 @@ import {
   networkPolicyPeer,
 } from "../k8s/namespaces";
 import { NODE_IMAGE_UID, nonRootPodSecurity, restrictedContainerSecurity } from "../k8s/pod-security";
+import { ingressOnlySpec } from "../k8s/network-policies";
+import type { ServiceMonitorPlan } from "../k8s/service-monitor";
 import { gatewayNames, type GatewayNames } from "./names";
 import type { RuntimeConfig } from "./runtime-config";
 import { gatewayRuntimeConfig } from "./runtime-config-from-stack";
@@ -48,8 +50,8 @@ const PRESTOP_SECONDS = 5;
 export function gatewayMemoryLimitMiB(maxBytesInFlight: number): number {
   return 256 + Math.ceil((4 * maxBytesInFlight) / (1024 * 1024));
 }
-export const CONFIG_DIR = "/etc/retrieval-gateway";
-export const KEYS_DIR = "/etc/retrieval-gateway-keys";
+const CONFIG_DIR = "/etc/retrieval-gateway";
+const KEYS_DIR = "/etc/retrieval-gateway-keys";
 
 /** KEDA targets per gateway replica (one Node.js process handles thousands of req/s: docs/gateway.md, bench). */
 export const GATEWAY_SCALING = { requestsPerSecondPerReplica: 500, inFlightPerReplica: 200 } as const;
@@ -110,7 +112,7 @@ export interface GatewayPlan {
   readonly metricsService: k8s.core.v1.ServiceArgs;
   readonly networkPolicy: k8s.networking.v1.NetworkPolicyArgs;
   readonly podDisruptionBudget?: k8s.policy.v1.PodDisruptionBudgetArgs;
-  readonly serviceMonitor?: k8s.apiextensions.CustomResourceArgs;
+  readonly serviceMonitor?: ServiceMonitorPlan;
   readonly scaledObject?: k8s.apiextensions.CustomResourceArgs & { spec: Obj };
   readonly hpa?: k8s.autoscaling.v2.HorizontalPodAutoscalerArgs;
   readonly discovery: {
@@ -266,10 +268,8 @@ export function planGateway(i: GatewayPlanInputs): GatewayPlan {
   };
 
   const sel = `namespace="${namespace}"`;
-  const serviceMonitor = i.monitoring
+  const serviceMonitor: ServiceMonitorPlan | undefined = i.monitoring
     ? {
-        apiVersion: "monitoring.coreos.com/v1",
-        kind: "ServiceMonitor",
         metadata: meta(),
         spec: {
           selector: { matchLabels: { ...selector, [METRICS_LABEL]: "metrics" } },
@@ -382,32 +382,28 @@ export function planGateway(i: GatewayPlanInputs): GatewayPlan {
     },
     networkPolicy: {
       metadata: meta(),
-      spec: {
-        podSelector: { matchLabels: selector },
-        policyTypes: ["Ingress"],
-        // Each peer names a namespace AND its pods: the ingress controller's pods (not the whole ingress
-        // namespace), Prometheus' pods for the metrics port only, our own callers by label.
-        ingress: [
-          {
-            from: [
-              networkPolicyPeer(INGRESS_CONTROLLER_PODS),
-              // Our own callers in the gateway's namespace (the quality canary).
-              { podSelector: { matchLabels: { [ENGINE_CLIENT_LABEL]: "true" } } },
-              // The post-deploy verification Job, which runs in the models' namespace.
-              ...(i.modelsNamespace !== namespace
-                ? [
-                    {
-                      namespaceSelector: { matchLabels: { [NAMESPACE_NAME_LABEL]: i.modelsNamespace } },
-                      podSelector: { matchLabels: { [ENGINE_CLIENT_LABEL]: "true" } },
-                    },
-                  ]
-                : []),
-            ],
-            ports: [{ protocol: "TCP", port: GATEWAY_CONTAINER_PORT }],
-          },
-          { from: [networkPolicyPeer(PROMETHEUS_PODS)], ports: [{ protocol: "TCP", port: GATEWAY_METRICS_PORT }] },
-        ],
-      },
+      spec: ingressOnlySpec(selector, [
+        {
+          // Each peer names a namespace AND its pods: the ingress controller's pods (not the whole ingress
+          // namespace), Prometheus' pods for the metrics port only, our own callers by label.
+          from: [
+            networkPolicyPeer(INGRESS_CONTROLLER_PODS),
+            // Our own callers in the gateway's namespace (the quality canary).
+            { podSelector: { matchLabels: { [ENGINE_CLIENT_LABEL]: "true" } } },
+            // The post-deploy verification Job, which runs in the models' namespace.
+            ...(i.modelsNamespace !== namespace
+              ? [
+                  {
+                    namespaceSelector: { matchLabels: { [NAMESPACE_NAME_LABEL]: i.modelsNamespace } },
+                    podSelector: { matchLabels: { [ENGINE_CLIENT_LABEL]: "true" } },
+                  },
+                ]
+              : []),
+          ],
+          ports: [{ protocol: "TCP", port: GATEWAY_CONTAINER_PORT }],
+        },
+        { from: [networkPolicyPeer(PROMETHEUS_PODS)], ports: [{ protocol: "TCP", port: GATEWAY_METRICS_PORT }] },
+      ]),
     },
     ...(replicas >= 2
       ? { podDisruptionBudget: { metadata: meta(), spec: { maxUnavailable: 1, selector: { matchLabels: selector } } } }

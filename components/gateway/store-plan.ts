@@ -7,6 +7,7 @@ import type * as k8s from "@pulumi/kubernetes";
 import { IMAGES } from "../versions";
 import { standardLabels } from "../k8s/meta";
 import { nonRootPodSecurity, restrictedContainerSecurity } from "../k8s/pod-security";
+import { ingressOnlySpec } from "../k8s/network-policies";
 import type { GatewayNames } from "./names";
 
 /**
@@ -16,19 +17,19 @@ import type { GatewayNames } from "./names";
  * runs /usr/local/bin/redis-server itself (the path that entrypoint checks for).
  */
 export const REDIS_IMAGE = `${IMAGES.redis.repository}:${IMAGES.redis.tag}`;
-export const REDIS_SERVER = "/usr/local/bin/redis-server";
-export const REDIS_PORT = 6379;
+const REDIS_SERVER = "/usr/local/bin/redis-server";
+const REDIS_PORT = 6379;
 /** The official image's redis user (uid/gid 999). */
-export const REDIS_UID = 999;
+const REDIS_UID = 999;
 /** Key of the store's Secret holding the password (hex, URL-safe). */
 export const STORE_PASSWORD_KEY = "password";
 /** Key of the store's Secret holding a redis.conf fragment (`requirepass ...`), so the password is on no command line. */
-export const STORE_AUTH_CONF_KEY = "auth.conf";
+const STORE_AUTH_CONF_KEY = "auth.conf";
 const AUTH_DIR = "/etc/redis-auth";
 const DATA_DIR = "/data";
 
 /** Persistent volume for the append-only file: a day's counters of thousands of keys are a few MB. */
-export const STORE_VOLUME_SIZE = "1Gi";
+const STORE_VOLUME_SIZE = "1Gi";
 
 export interface CounterStorePlan {
   readonly host: string;
@@ -56,7 +57,7 @@ export function storeAuthData(password: string): Record<string, string> {
  * file fsynced each second (a crash loses at most a second of counts; a restart keeps the day's), memory capped
  * with the keys closest to expiry evicted first (every counter has a TTL).
  */
-export function storeArgs(): string[] {
+function storeArgs(): string[] {
   return [
     `${AUTH_DIR}/${STORE_AUTH_CONF_KEY}`,
     "--port",
@@ -141,16 +142,12 @@ export function planCounterStore(i: {
     podDisruptionBudget: { metadata: meta(), spec: { maxUnavailable: 1, selector: { matchLabels: selector } } },
     networkPolicy: {
       metadata: meta(),
-      spec: {
-        podSelector: { matchLabels: selector },
-        policyTypes: ["Ingress"],
-        ingress: [
-          {
-            from: [{ podSelector: { matchLabels: { ...i.gatewaySelector } } }],
-            ports: [{ protocol: "TCP", port: REDIS_PORT }],
-          },
-        ],
-      },
+      spec: ingressOnlySpec(selector, [
+        {
+          from: [{ podSelector: { matchLabels: { ...i.gatewaySelector } } }],
+          ports: [{ protocol: "TCP", port: REDIS_PORT }],
+        },
+      ]),
     },
   };
 }

@@ -9,7 +9,7 @@ import { CHARTS } from "../versions";
 export const DCGM_EXPORTER_CHART = CHARTS.dcgmExporter;
 export const DCGM_RELEASE_NAME = "dcgm-exporter";
 /** The chart's metrics port name and number (chart values `service.port`, template service.yaml). */
-export const DCGM_METRICS_PORT = { name: "metrics", port: 9400 } as const;
+const DCGM_METRICS_PORT = { name: "metrics", port: 9400 } as const;
 
 /**
  * The fields the exporter collects: what our alerts and dashboards read, nothing else. The chart's `customMetrics`
@@ -40,7 +40,7 @@ export const DCGM_XID_COUNT = "DCGM_EXP_XID_ERRORS_COUNT";
 export const DCGM_XID_WINDOW_MINUTES = 5;
 
 /** The chart's `customMetrics` text (CSV lines) for DCGM_COUNTERS. */
-export function dcgmCustomMetrics(): string {
+function dcgmCustomMetrics(): string {
   return `${DCGM_COUNTERS.map((c) => `${c.field}, ${c.type}, ${c.help}`).join("\n")}\n`;
 }
 
@@ -56,7 +56,7 @@ export function dcgmExporterValues(): Record<string, unknown> {
 }
 
 /** Selector labels of the chart's Service (chart _helpers.tpl: name and instance). */
-export function dcgmServiceSelector(): Record<string, string> {
+function dcgmServiceSelector(): Record<string, string> {
   return { "app.kubernetes.io/name": "dcgm-exporter", "app.kubernetes.io/instance": DCGM_RELEASE_NAME };
 }
 

@@ -33,7 +33,7 @@ export function gpuTolerations(): Record<string, unknown>[] {
  * One device-plugin config (the plugin's config file format v1, k8s-device-plugin README "Configuration Option
  * Details" and "Shared Access to GPUs with CUDA Time-Slicing", read 2026-11).
  */
-export function devicePluginConfig(sharing: GpuNodeGroupConfig["sharing"] | undefined): string {
+function devicePluginConfig(sharing: GpuNodeGroupConfig["sharing"] | undefined): string {
   const config: Record<string, unknown> = { version: "v1", flags: { migStrategy: sharing?.migStrategy ?? "none" } };
   if (sharing?.timeSlicingReplicas) {
     config.sharing = {

@@ -9,13 +9,21 @@ import { createServiceMonitor } from "../k8s/service-monitor";
 import { NAMESPACE_POD_SECURITY, podSecurityLabels } from "../k8s/namespaces";
 
 export interface GpuRuntimeArgs {
+  /** The `k8s.Provider` of the target cluster: every child is created with it. */
   readonly provider: k8s.Provider;
+  /** The `gpuNodeGroups` config section: the device plugin's sharing (time-slicing, MIG) per group. None: nothing is installed. */
   readonly gpuNodeGroups: Readonly<Record<string, GpuNodeGroupConfig>>;
   /** Install the DCGM exporter ServiceMonitor (needs the Prometheus Operator CRDs). */
   readonly monitoring: boolean;
-  /** Namespace of the GPU daemons (created here). */
+  /**
+   * Namespace of the GPU daemons (created here).
+   * @default "gpu-runtime"
+   */
   readonly namespace?: string;
-  /** The cluster already runs a device plugin and DCGM exporter (GPU Operator): install nothing. */
+  /**
+   * The cluster already runs a device plugin and DCGM exporter (GPU Operator): install nothing.
+   * @default false
+   */
   readonly preinstalled?: boolean;
 }
 

@@ -11,6 +11,8 @@ import type { GatewayRoute, ModelRoute } from "./routes";
 import type { EdgePage } from "./responses";
 
 export interface ControllerInstallArgs {
+  /** The Ingress component's name: every resource name derives from it (two ingresses in one stack never collide). */
+  readonly name: string;
   readonly parent: pulumi.Resource;
   readonly provider: k8s.Provider;
   readonly environment: Environment;
@@ -25,6 +27,8 @@ export interface ControllerInstallArgs {
 }
 
 export interface ControllerPublishArgs {
+  /** The Ingress component's name: every resource name derives from it. */
+  readonly name: string;
   readonly parent: pulumi.Resource;
   readonly provider: k8s.Provider;
   readonly environment: Environment;

@@ -25,7 +25,7 @@ export interface ServiceExposure {
  * aws-load-balancer-controller docs/deploy/pod_readiness_gate.md at tag v3.5.0, 11eb202, read 2026-12-07;
  * the controller's flag enable-pod-readiness-gate-inject defaults to true, docs/deploy/configurations.md).
  */
-export const POD_READINESS_GATE_LABEL = { "elbv2.k8s.aws/pod-readiness-gate-inject": "enabled" } as const;
+const POD_READINESS_GATE_LABEL = { "elbv2.k8s.aws/pod-readiness-gate-inject": "enabled" } as const;
 
 /**
  * AWS Load Balancer Controller annotations (kubernetes-sigs.github.io/aws-load-balancer-controller, service

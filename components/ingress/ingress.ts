@@ -2,7 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
 import type { Environment, IngressConfig, ModelConfig, SecretInputs } from "../config";
 import { profileOf } from "../config/environments";
-import { childOptions, standardLabels } from "../k8s/meta";
+import { childOptions, formerlyNamed, standardLabels } from "../k8s/meta";
 import { INGRESS_NAMESPACE, NAMESPACE_POD_SECURITY, podSecurityLabels } from "../k8s/namespaces";
 import { controller } from "./controller";
 import { gatewayRoute, publicBaseUrl, publicHost, routeTable } from "./routes";
@@ -12,19 +12,27 @@ import { serviceExposure } from "./exposure";
 import type { RouteLimits } from "./driver";
 
 export interface IngressArgs {
+  /** The `k8s.Provider` of the target cluster: every child is created with it. */
   readonly provider: k8s.Provider;
+  /** `local`, `dev`, `staging` or `prod`: cloud environments require API keys and TLS, prod redirects to HTTPS. */
   readonly environment: Environment;
+  /** The `ingress` config section: host, exposure, TLS mode, limits, body size and timeouts. Disabled: nothing is created. */
   readonly ingress: IngressConfig;
+  /** The models to publish: one route (`/models/<name>/...`) and one rate-limit policy each. */
   readonly models: readonly ModelConfig[];
   /** Namespace the model Services live in. */
   readonly modelNamespace: pulumi.Input<string>;
   /** Undefined when the stack sets no keys (allowed in local only). */
   readonly apiKeys: SecretInputs["apiKeys"] | undefined;
-  /** Create ServiceMonitors for the controller and cert-manager (the Prometheus Operator CRDs must exist). */
+  /**
+   * Create ServiceMonitors for the controller and cert-manager (the Prometheus Operator CRDs must exist).
+   * @default false
+   */
   readonly monitoring?: boolean;
   /**
    * The gateway's Service: /v1/*, /rerank and /v2/rerank are routed to it (docs/gateway.md). With `namespace` (its
    * own namespace) the routes to it are objects in that namespace.
+   * @default none: only the per-model routes
    */
   readonly gateway?: { readonly service: string; readonly port: number; readonly namespace?: string };
 }
@@ -66,8 +74,11 @@ export class Ingress extends pulumi.ComponentResource {
     const host = publicHost(ingress);
     const monitoring = args.monitoring ?? false;
 
+    // Every child is named after the component (two ingresses in one stack never collide); the literal name a
+    // child had before is its alias, so an existing stack keeps its objects.
+    const namespaceName = `${name}-namespace`;
     const namespace = new k8s.core.v1.Namespace(
-      "ingress",
+      namespaceName,
       {
         metadata: {
           name: INGRESS_NAMESPACE,
@@ -77,10 +88,11 @@ export class Ingress extends pulumi.ComponentResource {
           }),
         },
       },
-      childOptions(this, provider),
+      childOptions(this, provider, formerlyNamed(namespaceName, "ingress")),
     );
-    const certManager = installCertManager({ parent: this, provider, tls: ingress.tls, monitoring });
+    const certManager = installCertManager({ name, parent: this, provider, tls: ingress.tls, monitoring });
     const installed = controller.install({
+      name,
       parent: this,
       provider,
       environment,
@@ -91,6 +103,7 @@ export class Ingress extends pulumi.ComponentResource {
       dependsOn: [namespace, ...certManager],
     });
     const tls = issueCertificate({
+      name,
       parent: this,
       provider,
       tls: ingress.tls,
@@ -100,6 +113,7 @@ export class Ingress extends pulumi.ComponentResource {
       dependsOn: installed,
     });
     controller.publish({
+      name,
       parent: this,
       provider,
       environment,

@@ -11,10 +11,10 @@ import { adapterFor } from "../serving/engines";
 import { MODEL_SERVICE_PORT } from "./service-port";
 
 /** Every model lives under /models/<name>/; nothing else on the host is routed. */
-export const PUBLIC_PREFIX = "/models";
+const PUBLIC_PREFIX = "/models";
 
 /** The public endpoint per task (OpenAI-style paths, whatever the engine's own path is). */
-export const PUBLIC_ENDPOINTS: Readonly<Record<Task, string>> = {
+const PUBLIC_ENDPOINTS: Readonly<Record<Task, string>> = {
   embed: "/v1/embeddings",
   rerank: "/v1/rerank",
 };
@@ -47,7 +47,7 @@ export function gatewayRoute(
 }
 
 /** Host the local stack answers on when ingress.host is not set (curl via `kubectl port-forward`). */
-export const LOCAL_HOST = "localhost";
+const LOCAL_HOST = "localhost";
 
 export interface ModelRoute {
   readonly model: string;
@@ -63,7 +63,7 @@ export interface ModelRoute {
   readonly engineMaxRequestBytes?: number;
 }
 
-export interface RouteProblem {
+interface RouteProblem {
   /** Config path of the offending value, relative to the stack config. */
   readonly path: readonly PropertyKey[];
   readonly value: unknown;
@@ -150,7 +150,7 @@ export function publicBaseUrl(environment: Environment, ingress: Pick<IngressCon
 }
 
 /** Local port the README's port-forward command uses. */
-export const LOCAL_PORT_FORWARD = 8080;
+const LOCAL_PORT_FORWARD = 8080;
 
 /**
  * NGINX rate syntax: whole requests per second, else per minute (limit_req_zone rate=).

@@ -6,17 +6,17 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
 import type { IngressConfig } from "../config/ingress";
-import { childOptions, standardLabels } from "../k8s/meta";
+import { childOptions, formerlyNamed, standardLabels } from "../k8s/meta";
 import { certManagerRelease, usesCertManager } from "../k8s/cert-manager";
 
 /** Secret the Certificate writes (ACME / private CA) in the VirtualServer's namespace. */
-export const MANAGED_TLS_SECRET = "retrieval-api-tls";
-export const CLUSTER_ISSUER_NAME = "retrieval-stack";
+const MANAGED_TLS_SECRET = "retrieval-api-tls";
+const CLUSTER_ISSUER_NAME = "retrieval-stack";
 
 type Tls = IngressConfig["tls"];
 
 /** Name of the TLS Secret the controller serves, or undefined for plain HTTP. */
-export function tlsSecretName(tls: Tls): string | undefined {
+function tlsSecretName(tls: Tls): string | undefined {
   switch (tls.mode) {
     case "none":
       return undefined;
@@ -28,7 +28,7 @@ export function tlsSecretName(tls: Tls): string | undefined {
 }
 
 /** ClusterIssuer spec; HTTP-01 answers through the controller's ingress class. */
-export function clusterIssuerSpec(tls: Tls, ingressClass: string): Record<string, unknown> | undefined {
+function clusterIssuerSpec(tls: Tls, ingressClass: string): Record<string, unknown> | undefined {
   if (tls.mode === "acme") {
     return {
       acme: {
@@ -43,7 +43,7 @@ export function clusterIssuerSpec(tls: Tls, ingressClass: string): Record<string
   return undefined;
 }
 
-export function certificateSpec(host: string): Record<string, unknown> {
+function certificateSpec(host: string): Record<string, unknown> {
   return {
     secretName: MANAGED_TLS_SECRET,
     dnsNames: [host],
@@ -54,7 +54,7 @@ export function certificateSpec(host: string): Record<string, unknown> {
   };
 }
 
-export interface TlsResources {
+interface TlsResources {
   /** Secret the controller serves (undefined: plain HTTP). */
   readonly secretName: string | undefined;
   /** What routes must wait for (the Certificate, so the first request finds a certificate). */
@@ -62,6 +62,8 @@ export interface TlsResources {
 }
 
 interface Common {
+  /** The Ingress component's name: the resource names derive from it. */
+  readonly name: string;
   readonly parent: pulumi.Resource;
   readonly provider: k8s.Provider;
   readonly tls: Tls;
@@ -75,7 +77,7 @@ export function installCertManager(args: Common & { readonly monitoring: boolean
   return usesCertManager(args.tls) ? [certManagerRelease(args)] : [];
 }
 
-export interface IssueArgs extends Common {
+interface IssueArgs extends Common {
   readonly host: string;
   /** Namespace of the VirtualServer, where the TLS Secret must live. */
   readonly namespace: pulumi.Input<string>;
@@ -89,18 +91,20 @@ export function issueCertificate(args: IssueArgs): TlsResources {
   const { parent, provider, tls } = args;
   const secretName = tlsSecretName(tls);
   if (!usesCertManager(tls)) return { secretName, ready: [] };
+  const issuerName = `${args.name}-cluster-issuer`;
+  const certificateName = `${args.name}-certificate`;
   const issuer = new k8s.apiextensions.CustomResource(
-    "cluster-issuer",
+    issuerName,
     {
       apiVersion: "cert-manager.io/v1",
       kind: "ClusterIssuer",
       metadata: { name: CLUSTER_ISSUER_NAME, labels: standardLabels(CLUSTER_ISSUER_NAME, "tls") },
       spec: clusterIssuerSpec(tls, args.ingressClass),
     },
-    childOptions(parent, provider, { dependsOn: args.dependsOn }),
+    childOptions(parent, provider, { dependsOn: args.dependsOn, ...formerlyNamed(issuerName, "cluster-issuer") }),
   );
   const certificate = new k8s.apiextensions.CustomResource(
-    "certificate",
+    certificateName,
     {
       apiVersion: "cert-manager.io/v1",
       kind: "Certificate",
@@ -113,7 +117,10 @@ export function issueCertificate(args: IssueArgs): TlsResources {
       },
       spec: certificateSpec(args.host),
     },
-    childOptions(parent, provider, { dependsOn: [issuer, ...args.dependsOn] }),
+    childOptions(parent, provider, {
+      dependsOn: [issuer, ...args.dependsOn],
+      ...formerlyNamed(certificateName, "certificate"),
+    }),
   );
   return { secretName, ready: [certificate] };
 }

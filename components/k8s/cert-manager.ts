@@ -6,14 +6,14 @@
 import type * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
 import type { IngressConfig } from "../config/ingress";
-import { childOptions, standardLabels } from "./meta";
+import { childOptions, formerlyNamed, standardLabels } from "./meta";
 import { pinnedRelease } from "./helm";
 import { NAMESPACE_POD_SECURITY, podSecurityLabels } from "./namespaces";
 import { CHARTS } from "../versions";
 
 /** cert-manager, pinned (components/versions.ts). */
-export const CERT_MANAGER_CHART = CHARTS.certManager;
-export const CERT_MANAGER_NAMESPACE = "cert-manager";
+const CERT_MANAGER_CHART = CHARTS.certManager;
+const CERT_MANAGER_NAMESPACE = "cert-manager";
 
 /** Whether the ingress's TLS mode is served by cert-manager (ACME or a private CA). */
 export function usesCertManager(tls: IngressConfig["tls"]): boolean {
@@ -27,13 +27,18 @@ export function ingressInstallsCertManager(ingress: IngressConfig): boolean {
 
 /** cert-manager's namespace and pinned Helm release, whatever needs it (the ingress TLS, an engine's webhooks). */
 export function certManagerRelease(args: {
+  /** The installing component's name: the resource names derive from it (`<name>-cert-manager`, ...). */
+  readonly name: string;
   readonly parent: pulumi.Resource;
   readonly provider: k8s.Provider;
   readonly monitoring: boolean;
 }): k8s.helm.v3.Release {
   const { parent, provider } = args;
+  // Both were named "cert-manager" before their names derived from the component's: that name is their alias.
+  const nsName = `${args.name}-cert-manager-namespace`;
+  const releaseName = `${args.name}-cert-manager`;
   const ns = new k8s.core.v1.Namespace(
-    "cert-manager",
+    nsName,
     {
       metadata: {
         name: CERT_MANAGER_NAMESPACE,
@@ -44,10 +49,10 @@ export function certManagerRelease(args: {
         ),
       },
     },
-    childOptions(parent, provider),
+    childOptions(parent, provider, formerlyNamed(nsName, "cert-manager")),
   );
   const release = pinnedRelease(
-    "cert-manager",
+    releaseName,
     {
       name: "cert-manager",
       namespace: CERT_MANAGER_NAMESPACE,
@@ -59,7 +64,7 @@ export function certManagerRelease(args: {
         prometheus: { enabled: args.monitoring, servicemonitor: { enabled: args.monitoring } },
       },
     },
-    childOptions(parent, provider, { dependsOn: [ns] }),
+    childOptions(parent, provider, { dependsOn: [ns], ...formerlyNamed(releaseName, "cert-manager") }),
   );
   return release;
 }

@@ -8,7 +8,7 @@ export interface PinnedChart {
   readonly repo?: string;
 }
 
-export interface PinnedReleaseArgs {
+interface PinnedReleaseArgs {
   /** Helm release name. */
   readonly name: string;
   readonly namespace: pulumi.Input<string>;

@@ -15,6 +15,7 @@ import {
 
 type Spec = k8s.types.input.networking.v1.NetworkPolicySpec;
 type Rule = k8s.types.input.networking.v1.NetworkPolicyEgressRule;
+type IngressRule = k8s.types.input.networking.v1.NetworkPolicyIngressRule;
 const tcp = (port: number) => ({ protocol: "TCP", port });
 
 /** Cluster DNS: CoreDNS pods in kube-system, label k8s-app=kube-dns as EKS, kubeadm and kind deploy them. */
@@ -37,7 +38,15 @@ export const DNS_EGRESS: Rule = {
 };
 
 /** HTTPS to any address: chat and webhook receivers live outside the cluster, at addresses we cannot list. */
-export const HTTPS_EGRESS: Rule = { to: [{ ipBlock: { cidr: "0.0.0.0/0" } }], ports: [tcp(443)] };
+const HTTPS_EGRESS: Rule = { to: [{ ipBlock: { cidr: "0.0.0.0/0" } }], ports: [tcp(443)] };
+
+/**
+ * A policy that decides who may reach the selected pods and leaves their egress open: exactly the `ingress` rules
+ * are admitted (none: nothing reaches the pods but their own node's kubelet).
+ */
+export function ingressOnlySpec(podLabels: Readonly<Record<string, string>>, ingress: IngressRule[]): Spec {
+  return { podSelector: { matchLabels: { ...podLabels } }, policyTypes: ["Ingress"], ingress };
+}
 
 /**
  * The ingress controller: its HTTP(S) ports from anywhere (the NLB keeps client addresses, so the sources are the
@@ -49,14 +58,10 @@ export function ingressControllerPolicySpec(
   pods: PodPeer,
   ports: { readonly http: number; readonly https: number; readonly metrics: number },
 ): Spec {
-  return {
-    podSelector: { matchLabels: { ...pods.podLabels } },
-    policyTypes: ["Ingress"],
-    ingress: [
-      { ports: [tcp(ports.http), tcp(ports.https)] },
-      { from: [networkPolicyPeer(PROMETHEUS_PODS)], ports: [tcp(ports.metrics)] },
-    ],
-  };
+  return ingressOnlySpec(pods.podLabels, [
+    { ports: [tcp(ports.http), tcp(ports.https)] },
+    { from: [networkPolicyPeer(PROMETHEUS_PODS)], ports: [tcp(ports.metrics)] },
+  ]);
 }
 
 /**
@@ -73,7 +78,7 @@ export function chatBridgePolicySpec(podLabels: Readonly<Record<string, string>>
 }
 
 /** Alertmanager's ports (prometheus-operator pkg/alertmanager/statefulset.go: web 9093, mesh 9094 TCP+UDP; config-reloader 8080). */
-export const ALERTMANAGER_PORTS = { web: 9093, mesh: 9094, reloader: 8080 } as const;
+const ALERTMANAGER_PORTS = { web: 9093, mesh: 9094, reloader: 8080 } as const;
 
 /**
  * Alertmanager: Prometheus sends alerts and scrapes it, Grafana reads it, replicas gossip on the mesh port.

@@ -18,7 +18,7 @@ export const ETCD_REQUEST_LIMIT_BYTES = 1.5 * 1024 * 1024;
  * What our split aims at per object: half the ConfigMap limit, which leaves room for metadata, the
  * last-applied-configuration annotation kubectl and Pulumi may add (a second copy of the object) and JSON escaping.
  */
-export const OBJECT_BUDGET_BYTES = 512 * 1024;
+const OBJECT_BUDGET_BYTES = 512 * 1024;
 
 /**
  * Splits `items` in order into runs whose serialized sizes add up to at most `budget` bytes each. An item larger

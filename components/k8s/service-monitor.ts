@@ -1,6 +1,12 @@
 import type * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
 
+/** A ServiceMonitor as a pure planner returns it: what createServiceMonitor takes. */
+export interface ServiceMonitorPlan {
+  readonly metadata: k8s.types.input.meta.v1.ObjectMeta;
+  readonly spec: Record<string, unknown>;
+}
+
 /**
  * A Prometheus Operator ServiceMonitor (monitoring.coreos.com/v1): the one place our components create one. The
  * spec (selector, endpoints) is each caller's; the CRD comes with kube-prometheus-stack (components/observability),

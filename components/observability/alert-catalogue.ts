@@ -79,7 +79,7 @@ export type AlertName = keyof typeof ALERT_CATALOGUE;
 export const ALERT_NAMES = Object.keys(ALERT_CATALOGUE) as AlertName[];
 
 /** GitHub-style anchor of the runbook heading `## <AlertName>`. */
-export const runbookAnchor = (alert: AlertName): string => alert.toLowerCase();
+const runbookAnchor = (alert: AlertName): string => alert.toLowerCase();
 
 /**
  * The absolute runbook link of an alert: `<base>#<anchor>` (any fragment of the base is replaced). Prometheus

@@ -27,7 +27,7 @@ export interface RuleGroup {
  * rule. The one pass (finalizeGroup) adds the group's scope labels, the severity from ALERT_CATALOGUE and the
  * runbook URL.
  */
-export interface AlertDraft {
+interface AlertDraft {
   readonly alert: AlertName;
   readonly expr: string;
   readonly for: string;
@@ -40,13 +40,13 @@ export interface AlertDraft {
 }
 
 /** The drafts of one rule group and the labels every alert of the group carries (model, namespace, engine). */
-export interface DraftGroup {
+interface DraftGroup {
   readonly name: string;
   readonly scope: Record<string, string>;
   readonly drafts: readonly AlertDraft[];
 }
 
-export interface AlertRulesInput {
+interface AlertRulesInput {
   readonly models: readonly ModelConfig[];
   readonly thresholds: AlertThresholds;
   /** Absolute URL of docs/runbooks.md as your team reads it; each alert appends its #anchor. Unset: no link. */
@@ -67,9 +67,9 @@ export interface AlertRulesInput {
 }
 
 /** Window of rate()/histogram_quantile() in alert expressions: several scrapes, short enough to react. */
-export const RATE_WINDOW = "5m";
+const RATE_WINDOW = "5m";
 /** Window over which "no data" is judged before `for` starts counting. */
-export const ABSENT_WINDOW = "5m";
+const ABSENT_WINDOW = "5m";
 
 /** kube-state-metrics exports an allow-listed Kubernetes label `a.b/c-d` as `label_a_b_c_d`. */
 export function ksmLabel(k8sLabel: string): string {
@@ -116,7 +116,7 @@ export function finalizeGroup(group: DraftGroup, runbookBaseUrl: string | undefi
 }
 
 /** The alert drafts of one model: engine series through its adapter, Kubernetes state through kube-state-metrics. */
-export function modelDrafts(model: ModelConfig, input: AlertRulesInput): DraftGroup {
+function modelDrafts(model: ModelConfig, input: AlertRulesInput): DraftGroup {
   const ns = input.modelsNamespace ?? MODELS_NAMESPACE;
   const t = input.thresholds;
   const metrics = (input.adapterFor ?? defaultAdapterFor)(model.engine).metrics;
@@ -262,7 +262,7 @@ export function modelDrafts(model: ModelConfig, input: AlertRulesInput): DraftGr
  * observability.alerts.meanLatency.ofP99 of its p99 objective (a reranker with a 2 s p99 SLO is not held to an
  * embedder's mean). `from` says which, for the alert text and plan.md.
  */
-export function meanLatencyObjective(model: ModelConfig, t: AlertThresholds): { ms: number; from: string } {
+function meanLatencyObjective(model: ModelConfig, t: AlertThresholds): { ms: number; from: string } {
   if (model.slo.meanLatencyMs !== undefined) return { ms: model.slo.meanLatencyMs, from: "models[].slo.meanLatencyMs" };
   const ms = round(model.slo.p99LatencyMs * t.meanLatency.ofP99);
   return { ms, from: `${t.meanLatency.ofP99} x the ${model.slo.p99LatencyMs} ms p99 SLO` };
@@ -315,7 +315,7 @@ export function canaryDrafts(model: ModelConfig, canary: CanaryConfig): AlertDra
  * ServiceMonitor copies from the exporter pod's node name (components/gpu/dcgm.ts). dcgm-exporter's own host label
  * is not used: its name changed (`Hostname`, `hostname` since exporter 4.8), so alerts on it break on an upgrade.
  */
-export function gpuDrafts(input: AlertRulesInput): DraftGroup {
+function gpuDrafts(input: AlertRulesInput): DraftGroup {
   const t = input.thresholds;
   const ns = input.modelsNamespace ?? MODELS_NAMESPACE;
   const node = "{{ $labels.node }}";
@@ -387,7 +387,7 @@ export const AUTH_THROTTLED_FOR = "5m";
  * The API gateway's alerts over its own series (`retrieval_gateway_*`, components/gateway): per API key and model,
  * so one tenant's failures or quota do not hide behind the others'.
  */
-export function gatewayDrafts(input: AlertRulesInput): DraftGroup {
+function gatewayDrafts(input: AlertRulesInput): DraftGroup {
   const g = input.thresholds.gateway;
   const requests = "retrieval_gateway_requests_total";
   const byKeyModel = (selector: string) => `sum by (key, model) (rate(${requests}${selector}[${RATE_WINDOW}]))`;
@@ -495,7 +495,7 @@ export function buildRuleGroups(input: AlertRulesInput): RuleGroup[] {
   return planAlertGroups(input).map((g) => finalizeGroup(g, input.runbookBaseUrl));
 }
 
-export function pct(ratio: number): string {
+function pct(ratio: number): string {
   return `${round(ratio * 100)}%`;
 }
 function round(n: number): number {

@@ -5,13 +5,13 @@ import { RECEIVER_URL_FIX, receiverUrlProblem } from "../config/secrets";
  * The Alertmanager configuration (prometheus.io/docs/alerting/latest/configuration, Alertmanager 0.28+).
  * Built from plain values: the component calls it inside a secret Output, so the receiver URLs never leave it.
  */
-export interface AlertmanagerConfig {
+interface AlertmanagerConfig {
   global: { resolve_timeout: string };
   route: Route;
   inhibit_rules: InhibitRule[];
   receivers: Receiver[];
 }
-export interface Route {
+interface Route {
   receiver: string;
   matchers?: string[];
   group_by?: string[];
@@ -21,12 +21,12 @@ export interface Route {
   continue?: boolean;
   routes?: Route[];
 }
-export interface InhibitRule {
+interface InhibitRule {
   source_matchers: string[];
   target_matchers: string[];
   equal: string[];
 }
-export interface Receiver {
+interface Receiver {
   name: string;
   webhook_configs?: { url: string; send_resolved: boolean; max_alerts?: number }[];
   slack_configs?: { api_url: string; channel: string; send_resolved: boolean; title: string; text: string }[];
@@ -39,11 +39,11 @@ export const NULL_RECEIVER = "null";
 const REPEAT: Record<Severity, string> = { critical: "1h", warning: "4h", info: "12h" };
 
 /** Robots that cannot read Alertmanager's webhook JSON: they go through the chat bridge (chat-bridge.ts). */
-export const BRIDGED_TYPES = ["wecom", "dingtalk"] as const satisfies readonly ReceiverConfig["type"][];
+const BRIDGED_TYPES = ["wecom", "dingtalk"] as const satisfies readonly ReceiverConfig["type"][];
 export const isBridged = (r: ReceiverConfig): boolean => (BRIDGED_TYPES as readonly string[]).includes(r.type);
 
 /** Path of a bridged receiver on the chat bridge: /<type>/<receiver name>. */
-export const bridgePath = (r: ReceiverConfig): string => `/${r.type}/${r.name}`;
+const bridgePath = (r: ReceiverConfig): string => `/${r.type}/${r.name}`;
 
 const SLACK_TEXT =
   "{{ range .Alerts }}*{{ .Annotations.summary }}*\n{{ .Annotations.description }}\n<{{ .Annotations.runbook_url }}|Runbook>\n{{ end }}";

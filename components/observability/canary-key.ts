@@ -3,7 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import type { GatewayConfig } from "../config/gateway";
 
 /** The secrets the canary's key is made from (secrets.apiKeys, secrets.canaryApiKey), as secret Outputs. */
-export interface CanaryKeySecrets {
+interface CanaryKeySecrets {
   readonly apiKeys?: pulumi.Output<string[]> | undefined;
   readonly canaryApiKey?: pulumi.Output<string> | undefined;
 }

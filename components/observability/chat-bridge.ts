@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
-import { childOptions, standardLabels } from "../k8s/meta";
+import { childOptions, derivedChild, standardLabels } from "../k8s/meta";
 import { chatBridgePolicySpec } from "../k8s/network-policies";
 import { CHAT_BRIDGE_SCRIPT } from "./chat-bridge-program";
 import { IMAGES } from "../versions";
@@ -10,8 +10,8 @@ import { NODE_IMAGE_UID, nonRootPodSecurity, restrictedContainerSecurity } from 
  * Node runtime of the bridge: official image, pinned (components/versions.ts). The script uses only
  * Node built-ins (http, crypto, fetch), so any Node >= 20 image works; bump the tag with security releases.
  */
-export const CHAT_BRIDGE_IMAGE = `${IMAGES.chatBridgeNode.repository}:${IMAGES.chatBridgeNode.tag}`;
-export const CHAT_BRIDGE_NAME = "chat-bridge";
+const CHAT_BRIDGE_IMAGE = `${IMAGES.chatBridgeNode.repository}:${IMAGES.chatBridgeNode.tag}`;
+const CHAT_BRIDGE_NAME = "chat-bridge";
 export const CHAT_BRIDGE_PORT = 8080;
 
 export function chatBridgeUrl(namespace: string): string {
@@ -21,7 +21,9 @@ export function chatBridgeUrl(namespace: string): string {
 /** Labels of the bridge's pods (its Service and NetworkPolicies select them). */
 export const CHAT_BRIDGE_POD_LABELS: Readonly<Record<string, string>> = { "app.kubernetes.io/name": CHAT_BRIDGE_NAME };
 
-export interface ChatBridgeArgs {
+interface ChatBridgeArgs {
+  /** The creating component's name: the resource names derive from it (`<component>-chat-bridge`, ...). */
+  readonly component: string;
   readonly parent: pulumi.Resource;
   readonly provider: k8s.Provider;
   readonly namespace: pulumi.Input<string>;
@@ -33,25 +35,34 @@ export interface ChatBridgeArgs {
 /** The bridge from Alertmanager's webhook to WeCom / DingTalk robots: script, targets, Deployment, Service. */
 export function createChatBridge(args: ChatBridgeArgs): k8s.core.v1.Service {
   const opts = childOptions(args.parent, args.provider);
+  // Resource names derive from the component's; the literal each had before is its alias.
+  const named = (formerName: string) => {
+    const child = derivedChild(args.component, formerName, formerName);
+    return { name: child.name, opts: { ...opts, ...child.opts } };
+  };
+  const scriptName = named(`${CHAT_BRIDGE_NAME}-script`);
+  const targetsName = named(`${CHAT_BRIDGE_NAME}-targets`);
+  const bridge = named(CHAT_BRIDGE_NAME);
+  const netpolName = named(`${CHAT_BRIDGE_NAME}-netpol`);
   const labels = standardLabels(CHAT_BRIDGE_NAME, "alert-bridge");
   const selector = CHAT_BRIDGE_POD_LABELS;
   const meta = { name: CHAT_BRIDGE_NAME, namespace: args.namespace, labels };
   const script = new k8s.core.v1.ConfigMap(
-    `${CHAT_BRIDGE_NAME}-script`,
+    scriptName.name,
     { metadata: { ...meta, name: `${CHAT_BRIDGE_NAME}-script` }, data: { "chat-bridge.js": CHAT_BRIDGE_SCRIPT } },
-    opts,
+    scriptName.opts,
   );
   const targets = new k8s.core.v1.Secret(
-    `${CHAT_BRIDGE_NAME}-targets`,
+    targetsName.name,
     {
       metadata: { ...meta, name: `${CHAT_BRIDGE_NAME}-targets` },
       type: "Opaque",
       stringData: { "targets.json": pulumi.secret(args.targetsJson) },
     },
-    opts,
+    targetsName.opts,
   );
   new k8s.apps.v1.Deployment(
-    CHAT_BRIDGE_NAME,
+    bridge.name,
     {
       metadata: meta,
       spec: {
@@ -90,20 +101,20 @@ export function createChatBridge(args: ChatBridgeArgs): k8s.core.v1.Service {
         },
       },
     },
-    opts,
+    bridge.opts,
   );
   // Only Alertmanager may post; the bridge may only resolve names and call HTTPS webhooks (docs/security.md).
   new k8s.networking.v1.NetworkPolicy(
-    `${CHAT_BRIDGE_NAME}-netpol`,
+    netpolName.name,
     { metadata: meta, spec: chatBridgePolicySpec(CHAT_BRIDGE_POD_LABELS, CHAT_BRIDGE_PORT) },
-    opts,
+    netpolName.opts,
   );
   return new k8s.core.v1.Service(
-    CHAT_BRIDGE_NAME,
+    bridge.name,
     {
       metadata: meta,
       spec: { type: "ClusterIP", selector, ports: [{ name: "http", port: CHAT_BRIDGE_PORT, targetPort: "http" }] },
     },
-    opts,
+    bridge.opts,
   );
 }

@@ -8,7 +8,7 @@ import { GATEWAY_REQUESTS } from "./metric-catalogue";
  * Where a model's error ratio is counted: the engine's own failure counter, or the answers that reached the model
  * through the ingress's direct route and/or through the gateway (whichever the stack has).
  */
-export type ErrorRatioSource = "engine" | "ingress" | "gateway" | "ingress and gateway";
+type ErrorRatioSource = "engine" | "ingress" | "gateway" | "ingress and gateway";
 
 export interface ErrorRatio {
   readonly source: ErrorRatioSource;
@@ -16,7 +16,7 @@ export interface ErrorRatio {
   expr(window: string): string;
 }
 
-export interface ErrorRatioContext {
+interface ErrorRatioContext {
   /** Every model of the stack (the ingress route table is planned over all of them). */
   readonly models: readonly ModelConfig[];
   readonly namespace: string;
@@ -28,7 +28,7 @@ export interface ErrorRatioContext {
 }
 
 /** Answers/s with a 5xx and all answers/s the gateway gave for `model` (images/gateway/src/metrics.ts). */
-export function gatewayServerErrorRates(model: string, window: string): { failed: string; all: string } {
+function gatewayServerErrorRates(model: string, window: string): { failed: string; all: string } {
   const s = `model="${model}"`;
   return {
     failed: `sum(rate(${GATEWAY_REQUESTS}{${s},status=~"5.."}[${window}]))`,

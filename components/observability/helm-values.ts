@@ -10,7 +10,7 @@ import { INGRESS_CLASS } from "../ingress/nginx-ingress/chart";
 export const KUBE_PROMETHEUS_STACK = CHARTS.kubePrometheusStack;
 
 /** Short object names (kps-prometheus, kps-alertmanager) instead of the release name repeated. */
-export const FULLNAME = "kps";
+const FULLNAME = "kps";
 export const GRAFANA_ADMIN_SECRET = "grafana-admin";
 export const ALERTMANAGER_CONFIG_SECRET = "alertmanager-retrieval-stack";
 /** The Grafana sidecar loads every ConfigMap with this label as a dashboard (chart default label). */
@@ -22,7 +22,7 @@ export const DASHBOARD_FOLDER = "retrieval-stack";
 const RETENTION_SIZE_SHARE = 0.85;
 
 /** Extra data sources for Grafana: the Loki of the log stack, when it is installed. */
-export interface GrafanaExtras {
+interface GrafanaExtras {
   readonly lokiUrl?: string;
   /** uid of the Loki data source (the log dashboards reference it). */
   readonly lokiUid?: string;

@@ -15,7 +15,7 @@ import { DCGM_COUNTERS } from "../gpu/dcgm";
 export const DCGM_METRICS: readonly string[] = DCGM_COUNTERS.map((c) => c.field);
 
 /** kube-state-metrics v2 series (kubernetes/kube-state-metrics docs/metrics, read 2026-11). */
-export const KUBE_STATE_METRICS = [
+const KUBE_STATE_METRICS = [
   "kube_pod_labels",
   "kube_pod_status_ready",
   "kube_pod_status_phase",
@@ -36,7 +36,7 @@ export const KUBE_STATE_METRICS = [
  * upstream's status code, whose `_count` the ingress error ratio reads (nginx/kubernetes-ingress
  * internal/metrics/collectors/latency.go, read 2026-11; components/ingress/nginx-ingress/metrics.ts).
  */
-export const NGINX_CONTROLLER_METRICS = [
+const NGINX_CONTROLLER_METRICS = [
   "nginx_ingress_nginx_http_requests_total",
   "nginx_ingress_nginx_connections_active",
   "nginx_ingress_controller_upstream_server_response_latency_ms_count",
@@ -46,7 +46,7 @@ export const NGINX_CONTROLLER_METRICS = [
  * cAdvisor series from the kubelet, scraped by kube-prometheus-stack's kubelet ServiceMonitor (cAdvisor: true;
  * google/cadvisor docs/storage/prometheus.md; the chart's own k8s.rules.container_* rules read the same names).
  */
-export const CADVISOR_METRICS = ["container_cpu_usage_seconds_total", "container_memory_working_set_bytes"] as const;
+const CADVISOR_METRICS = ["container_cpu_usage_seconds_total", "container_memory_working_set_bytes"] as const;
 
 /**
  * The API gateway's series (components/gateway, issue 11): requests{key,model,route,status}, breaker_state{model}
@@ -78,10 +78,10 @@ export const GATEWAY_METRICS = [
 ] as const;
 
 /** Series every Prometheus writes itself. */
-export const PROMETHEUS_BUILTIN_METRICS = ["up", "ALERTS"] as const;
+const PROMETHEUS_BUILTIN_METRICS = ["up", "ALERTS"] as const;
 
 /** Metric names that every adapter declares, for every engine. */
-export function engineMetricNames(): Set<string> {
+function engineMetricNames(): Set<string> {
   return new Set(Object.values(ENGINE_ADAPTERS).flatMap((a) => a.metrics.metricNames));
 }
 

@@ -4,7 +4,7 @@ import { dashboardConfigMap } from "./dashboard-configmap";
 import * as k8s from "@pulumi/kubernetes";
 import * as YAML from "yaml";
 import { profileOf, type Environment, type ModelConfig, type ObservabilityConfig, type SecretInputs } from "../config";
-import { childOptions, standardLabels } from "../k8s/meta";
+import { childOptions, derivedChild, formerlyNamed, standardLabels } from "../k8s/meta";
 import type { IngressMetricsConfig } from "../ingress/metrics";
 import { MODELS_NAMESPACE, MONITORING_NAMESPACE, NAMESPACE_POD_SECURITY, podSecurityLabels } from "../k8s/namespaces";
 import { alertmanagerPolicySpec } from "../k8s/network-policies";
@@ -25,33 +25,49 @@ import {
 } from "./helm-values";
 
 export interface ObservabilityArgs {
+  /** The `k8s.Provider` of the target cluster: every child is created with it. */
   readonly provider: k8s.Provider;
+  /** `local`, `dev`, `staging` or `prod`: retention, replicas and whether logs are on by default follow it. */
   readonly environment: Environment;
+  /** The `observability` config section: alert thresholds, receivers, retention, canary, logs. */
   readonly observability: ObservabilityConfig;
+  /** The stack's models: their alert rules (from each engine's metric declarations) and dashboards. */
   readonly models: readonly ModelConfig[];
+  /** Secrets: `grafanaAdminPassword` (required) and `alertReceiverUrls` (one per receiver that names one). */
   readonly secrets: Pick<SecretInputs, "grafanaAdminPassword" | "alertReceiverUrls">;
-  /** Namespace of the model pods; defaults to the shared MODELS_NAMESPACE. */
+  /**
+   * Namespace of the model pods: alert and dashboard queries select it.
+   * @default "retrieval" (MODELS_NAMESPACE)
+   */
   readonly modelsNamespace?: string;
   /**
    * The stack's ingress (config.ingress): when enabled, models whose engine counts no failures are alerted and
-   * graphed on the 5xx answers the ingress controller got from them. Omitted = no ingress measurement.
+   * graphed on the 5xx answers the ingress controller got from them.
+   * @default none: no ingress measurement
    */
   readonly ingress?: IngressMetricsConfig;
-  /** The stack's API gateway: when enabled, its alerts (error ratio per key and model, breaker, quota, Redis). */
+  /**
+   * The stack's API gateway: when enabled, its alerts (error ratio per key and model, breaker, quota, Redis).
+   * @default none: no gateway alerts
+   */
   readonly gateway?: { readonly enabled: boolean };
   /**
    * The stack deploys the quality canary (a QualityCanary, constructed after the models it calls): with
    * observability.canary enabled, its alerts (ModelQualityLow, CanaryCheckFailing, CanaryStale) join every model's
-   * group and the model dashboards get a "Quality (canary)" row. Omitted = no canary alerts (they would watch
-   * series nobody exports).
+   * group and the model dashboards get a "Quality (canary)" row.
+   * @default none: no canary alerts (they would watch series nobody exports)
    */
   readonly canary?: { readonly enabled: boolean };
   /**
    * Install the log stack (Loki, Alloy, log dashboards) where observability.logs is enabled (default: cloud
    * stacks). Cloud stacks pass `aws` (region and the cluster's OIDC provider) for the S3 bucket and IRSA role.
+   * @default none: no log stack
    */
   readonly logs?: Pick<LogStackArgs, "aws" | "audit">;
-  /** Nodes, prices and budgets: GPU cost per model and key, budget alerts and their dashboard (docs/cost.md). */
+  /**
+   * Nodes, prices and budgets: GPU cost per model and key, budget alerts and their dashboard (docs/cost.md).
+   * @default none: no cost rules
+   */
   readonly cost?: CostArgs;
 }
 
@@ -93,29 +109,36 @@ export class Observability extends pulumi.ComponentResource {
         `Observability: receivers ${obs.receivers.map((r) => r.name).join(", ")} need the secret alertReceiverUrls. Fix: pulumi config set --secret --path 'alertReceiverUrls.<urlSecretKey>' <webhook URL>.`,
       );
 
-    const opts_ = childOptions(this, args.provider);
+    // Every child is named after the component (two in one stack never collide); the literal name a child had
+    // before is its alias, so an existing stack keeps its objects.
+    const child = (formerName: string, extra: pulumi.CustomResourceOptions = {}) => {
+      const c = derivedChild(name, formerName, formerName);
+      return { name: c.name, opts: childOptions(this, args.provider, { ...extra, ...c.opts }) };
+    };
     const ns = MONITORING_NAMESPACE;
     const modelsNamespace = args.modelsNamespace ?? MODELS_NAMESPACE;
+    const nsChild = derivedChild(name, "namespace", "monitoring");
     const namespace = new k8s.core.v1.Namespace(
-      "monitoring",
+      nsChild.name,
       {
         metadata: {
           name: ns,
           labels: standardLabels("monitoring", "observability", podSecurityLabels(NAMESPACE_POD_SECURITY[ns]!.level)),
         },
       },
-      opts_,
+      childOptions(this, args.provider, nsChild.opts),
     );
     const inNs = childOptions(this, args.provider, { dependsOn: [namespace] });
 
+    const grafanaChild = child(GRAFANA_ADMIN_SECRET, { dependsOn: [namespace] });
     const grafanaAdmin = new k8s.core.v1.Secret(
-      GRAFANA_ADMIN_SECRET,
+      grafanaChild.name,
       {
         metadata: { name: GRAFANA_ADMIN_SECRET, namespace: ns, labels: standardLabels("grafana", "observability") },
         type: "Opaque",
         stringData: { "admin-user": "admin", "admin-password": grafanaAdminPassword },
       },
-      inNs,
+      grafanaChild.opts,
     );
 
     // The receivers' URLs exist only inside this secret Output: the Alertmanager config and the bridge targets
@@ -125,8 +148,9 @@ export class Observability extends pulumi.ComponentResource {
     const alertmanagerYaml = urls.apply((u) =>
       YAML.stringify(buildAlertmanagerConfig(obs.receivers, u, bridgeBase), { lineWidth: 0 }),
     );
+    const alertmanagerChild = child(ALERTMANAGER_CONFIG_SECRET, { dependsOn: [namespace] });
     const alertmanagerConfig = new k8s.core.v1.Secret(
-      ALERTMANAGER_CONFIG_SECRET,
+      alertmanagerChild.name,
       {
         metadata: {
           name: ALERTMANAGER_CONFIG_SECRET,
@@ -136,10 +160,11 @@ export class Observability extends pulumi.ComponentResource {
         type: "Opaque",
         stringData: { "alertmanager.yaml": pulumi.secret(alertmanagerYaml) },
       },
-      inNs,
+      alertmanagerChild.opts,
     );
     if (obs.receivers.some(isBridged))
       createChatBridge({
+        component: name,
         parent: this,
         provider: args.provider,
         namespace: namespace.metadata.name,
@@ -147,17 +172,19 @@ export class Observability extends pulumi.ComponentResource {
         replicas: profileOf(args.environment).minReplicasFloor >= 2 ? 2 : 1,
       });
 
+    const alertmanagerPolicy = child("alertmanager-netpol", { dependsOn: [namespace] });
     new k8s.networking.v1.NetworkPolicy(
-      "alertmanager-netpol",
+      alertmanagerPolicy.name,
       {
         metadata: { name: "alertmanager", namespace: ns, labels: standardLabels("alertmanager", "observability") },
         spec: alertmanagerPolicySpec({ podLabels: CHAT_BRIDGE_POD_LABELS, port: CHAT_BRIDGE_PORT }),
       },
-      inNs,
+      alertmanagerPolicy.opts,
     );
     const withLogs = !!args.logs && logsEnabled(obs, args.environment);
+    const releaseChild = child("kube-prometheus-stack", { dependsOn: [namespace, grafanaAdmin, alertmanagerConfig] });
     const release = (this.crds = pinnedRelease(
-      "kube-prometheus-stack",
+      releaseChild.name,
       {
         name: "kube-prometheus-stack",
         namespace: ns,
@@ -165,14 +192,15 @@ export class Observability extends pulumi.ComponentResource {
         values: kubePrometheusStackValues(obs, withLogs ? { lokiUrl: lokiUrl(ns), lokiUid: LOKI_DATASOURCE_UID } : {}),
         // (pinnedRelease waits: the CRDs and the operator are up before our PrometheusRule and ServiceMonitors.)
       },
-      childOptions(this, args.provider, { dependsOn: [namespace, grafanaAdmin, alertmanagerConfig] }),
+      releaseChild.opts,
     ));
 
     if (withLogs)
       this.logStack = new LogStack(
-        "logs",
+        `${name}-logs`,
         {
           ...args.logs,
+          formerName: "logs",
           provider: args.provider,
           environment: args.environment,
           observability: obs,
@@ -181,7 +209,7 @@ export class Observability extends pulumi.ComponentResource {
           modelsNamespace,
           dependsOn: [namespace],
         },
-        { parent: this },
+        { parent: this, ...formerlyNamed(`${name}-logs`, "logs") },
       );
     const canary = args.canary?.enabled && obs.canary.enabled ? obs.canary : undefined;
 
@@ -197,21 +225,23 @@ export class Observability extends pulumi.ComponentResource {
       canary,
     });
     chunkBySize(ruleGroups).forEach((groups, i) => {
-      const name = chunkName(ALERT_RULES_NAME, i);
+      const ruleName = chunkName(ALERT_RULES_NAME, i);
+      const rules = child(ruleName, { dependsOn: [release] });
       new k8s.apiextensions.CustomResource(
-        name,
+        rules.name,
         {
           apiVersion: "monitoring.coreos.com/v1",
           kind: "PrometheusRule",
-          metadata: { name, namespace: ns, labels: standardLabels(name, "observability") },
+          metadata: { name: ruleName, namespace: ns, labels: standardLabels(ruleName, "observability") },
           spec: { groups },
         },
-        childOptions(this, args.provider, { dependsOn: [release] }),
+        rules.opts,
       );
     });
 
     if (args.cost)
       createCostObjects(
+        name,
         { ...args.cost, models: args.models, modelsNamespace, runbookBaseUrl: obs.runbookBaseUrl },
         ns,
         {
@@ -224,7 +254,7 @@ export class Observability extends pulumi.ComponentResource {
       gateway: args.gateway,
       logs: withLogs,
     }))
-      dashboardConfigMap(d, ns, inNs);
+      dashboardConfigMap(name, d, ns, inNs);
     this.registerOutputs({ namespace: ns });
   }
 }

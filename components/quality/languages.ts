@@ -6,7 +6,7 @@
  */
 
 /** Languages the bundled labelled set, the canary's bundled set and the fingerprint probes cover. */
-export const LABELLED_LANGUAGES: readonly string[] = ["zh", "en"];
+const LABELLED_LANGUAGES: readonly string[] = ["zh", "en"];
 
 /** The language of one labelled text: Chinese when it holds CJK ideographs, else English. */
 export function textLanguage(text: string): "zh" | "en" {

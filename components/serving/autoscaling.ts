@@ -49,7 +49,7 @@ export interface ScalingPlan {
  * at once, so it cannot keep the model awake: no ttlSecondsAfterFinished needed (and none wanted: Pulumi owns
  * the Job, which records the verdict). KEDA lists pods with its own identity: no extra RBAC.
  */
-export interface VerifierTrigger {
+interface VerifierTrigger {
   readonly name: string;
   readonly podSelector: string;
   readonly value: number;
@@ -57,15 +57,15 @@ export interface VerifierTrigger {
 }
 
 /** The selector of the verifier's pods (the label the Job's pod template carries). */
-export const VERIFIER_POD_SELECTOR = `${VERIFIER_POD_LABEL}=true`;
+const VERIFIER_POD_SELECTOR = `${VERIFIER_POD_LABEL}=true`;
 
-export interface ScheduleTrigger extends ActiveHours {
+interface ScheduleTrigger extends ActiveHours {
   readonly name: string;
   /** desiredReplicas in the window: one; the queue and in-flight triggers add more (the HPA takes the maximum). */
   readonly replicas: number;
 }
 
-export interface PrometheusTrigger {
+interface PrometheusTrigger {
   readonly name: string;
   readonly query: string;
   /** Per-replica target (AverageValue). */
@@ -76,7 +76,7 @@ export interface PrometheusTrigger {
 
 export const KEDA_POLLING_SECONDS = 15;
 /** Time a fresh scale-to-zero model stays up after its ScaledObject is created, beyond its cold start. */
-export const FIRST_DEPLOY_UP_SECONDS = 1800;
+const FIRST_DEPLOY_UP_SECONDS = 1800;
 /**
  * Time for a node to join when a model scales up from zero onto a node group with no free GPU: the
  * cluster-autoscaler's max-node-provision-time (components/cluster/autoscaler.ts, "20m"; GPU nodes with the
@@ -98,7 +98,7 @@ export function scaleFromZeroSeconds(startupBudgetSeconds: number): number {
 const MAX_PERIOD = 1800;
 const MAX_WINDOW = 3600;
 
-export interface ScalingInputs {
+interface ScalingInputs {
   readonly model: ModelConfig;
   readonly metrics: EngineMetrics;
   readonly selector: string;
@@ -232,7 +232,7 @@ function workloadTrigger(t: VerifierTrigger): Record<string, unknown> {
  * working-hours schedule (autoscaling.activeHours) or a demand query. The component and the config rules word it
  * for their callers (arguments vs stack-file keys).
  */
-export type ScaleToZeroGap = "no-keda" | "nothing-wakes";
+type ScaleToZeroGap = "no-keda" | "nothing-wakes";
 export function scaleToZeroGap(
   model: Pick<ModelConfig, "replicas" | "autoscaling">,
   options: { readonly keda: boolean; readonly demandQuery?: string },

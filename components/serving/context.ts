@@ -11,9 +11,16 @@ export type ModelInput = z.input<typeof ModelConfigSchema>;
 
 /** Where a GPU model runs: an instance type name from the GPU catalogue, or a node group that lists them. */
 export interface GpuPlacement {
-  /** EC2 instance type of the model's GPU nodes, e.g. "g6.xlarge" (components/cluster/instances.ts). */
+  /**
+   * EC2 instance type of the model's GPU nodes, e.g. "g6.xlarge" (components/cluster/instances.ts): sizes CPU and
+   * memory requests and the GPU class. Required when `model.gpu` is set (or `gpuNodeGroup`); wins over `gpuNodeGroup`.
+   * @default none (a CPU model)
+   */
   readonly gpuInstanceType?: string;
-  /** Alternatively the node group named by model.gpu.nodeGroup: its first instance type is used. */
+  /**
+   * Alternatively the node group named by model.gpu.nodeGroup (`{ instanceTypes: [...] }`): its first instance type is used.
+   * @default none
+   */
   readonly gpuNodeGroup?: { readonly instanceTypes: readonly string[] };
 }
 
@@ -83,7 +90,7 @@ export function resolveContext(
 }
 
 /** zod issues of a model as argument problems under `model.` (path and zod's message). */
-export function schemaProblems(input: unknown): { model?: ModelConfig; problems: ArgumentProblem[] } {
+function schemaProblems(input: unknown): { model?: ModelConfig; problems: ArgumentProblem[] } {
   const parsed = ModelConfigSchema.safeParse(input);
   if (parsed.success) return { model: parsed.data, problems: [] };
   return {

@@ -5,7 +5,7 @@ import type { ModelConfig } from "../config/serving";
 import type { IngressConfig } from "../config/ingress";
 import type { EnginesConfig } from "../config/engines";
 import { certManagerRelease, ingressInstallsCertManager } from "../k8s/cert-manager";
-import { childOptions, standardLabels } from "../k8s/meta";
+import { childOptions, formerlyNamed, standardLabels } from "../k8s/meta";
 import { NAMESPACE_POD_SECURITY, podSecurityLabels } from "../k8s/namespaces";
 import { adapterFor } from "./engines";
 import type { EnginePrerequisite } from "./engines/types";
@@ -47,9 +47,13 @@ export function plannedPrerequisites(
 }
 
 export interface EnginePrerequisitesArgs {
+  /** The `k8s.Provider` of the target cluster: every child is created with it. */
   readonly provider: k8s.Provider;
+  /** `local`, `dev`, `staging` or `prod`: the environment's profile (components/config/environments.ts) sizes and hardens what is created. */
   readonly environment: Environment;
+  /** The stack's models: only the prerequisites their engines declare are installed. */
   readonly models: readonly ModelConfig[];
+  /** The `engines` config section: `installPrerequisites: false` installs nothing (the cluster has them). */
   readonly engines: EnginesConfig;
   /** Scrape cert-manager when this component installs it (the Prometheus Operator CRDs must exist). */
   readonly monitoring: boolean;
@@ -73,7 +77,14 @@ export class EnginePrerequisites extends pulumi.ComponentResource {
   constructor(name: string, args: EnginePrerequisitesArgs, opts?: pulumi.ComponentResourceOptions) {
     super("retrieval-stack:serving:EnginePrerequisites", name, {}, opts);
     const { provider } = args;
-    const o = (dependsOn: pulumi.Resource[]) => childOptions(this, provider, { dependsOn });
+    // Children are named after the component (`<name>-<id>`); the literal name each had before is its alias.
+    const named = (suffix: string, formerName: string, dependsOn: pulumi.Resource[]) => {
+      const childName = `${name}-${suffix}`;
+      return {
+        name: childName,
+        opts: childOptions(this, provider, { dependsOn, ...formerlyNamed(childName, formerName) }),
+      };
+    };
     this.planned = plannedPrerequisites(args.models, args.engines, args.environment);
 
     const needsCertManager = this.planned.some((p) => p.prerequisite.needsCertManager);
@@ -83,15 +94,16 @@ export class EnginePrerequisites extends pulumi.ComponentResource {
       ? []
       : fromIngress
         ? [args.ingress.component]
-        : [certManagerRelease({ parent: this, provider, monitoring: args.monitoring })];
+        : [certManagerRelease({ name, parent: this, provider, monitoring: args.monitoring })];
 
     const namespaces = new Map<string, k8s.core.v1.Namespace>();
     const namespace = (ns: string) => {
-      if (!namespaces.has(ns))
+      if (!namespaces.has(ns)) {
+        const n = named(`${ns}-namespace`, `${ns}-namespace`, []);
         namespaces.set(
           ns,
           new k8s.core.v1.Namespace(
-            `${ns}-namespace`,
+            n.name,
             {
               metadata: {
                 name: ns,
@@ -101,9 +113,10 @@ export class EnginePrerequisites extends pulumi.ComponentResource {
                 },
               },
             },
-            o([]),
+            n.opts,
           ),
         );
+      }
       return namespaces.get(ns)!;
     };
 
@@ -118,10 +131,11 @@ export class EnginePrerequisites extends pulumi.ComponentResource {
         return r;
       });
       const dependsOn = [...before, ...(p.needsCertManager ? certManager : [])];
+      const child = named(p.id, p.id, p.type === "helm" ? [namespace(p.namespace), ...dependsOn] : dependsOn);
       const resource =
         p.type === "helm"
           ? pinnedRelease(
-              p.id,
+              child.name,
               // OCI charts carry their registry in `chart` (oci://...) and no repository.
               {
                 name: p.id,
@@ -129,10 +143,10 @@ export class EnginePrerequisites extends pulumi.ComponentResource {
                 chart: { chart: p.chart, version: p.version, repo: p.repo },
                 values: p.values,
               },
-              o([namespace(p.namespace), ...dependsOn]),
+              child.opts,
             )
           : new k8s.apiextensions.CustomResource(
-              p.id,
+              child.name,
               {
                 apiVersion: p.apiVersion,
                 kind: p.kind,
@@ -143,7 +157,7 @@ export class EnginePrerequisites extends pulumi.ComponentResource {
                 },
                 spec: p.spec,
               },
-              o(dependsOn),
+              child.opts,
             );
       installed.set(p.id, resource);
     }

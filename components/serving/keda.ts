@@ -12,6 +12,7 @@ import { CHARTS } from "../versions";
 export const KEDA_CHART = CHARTS.keda;
 
 export interface KedaArgs {
+  /** The `k8s.Provider` of the target cluster: every child is created with it. */
   readonly provider: k8s.Provider;
   /** Scrape KEDA's own metrics (needs the Prometheus Operator CRDs). */
   readonly monitoring: boolean;

@@ -29,45 +29,78 @@ export { MODEL_SERVICE_PORT, SCRAPE_INTERVAL } from "./service";
  * fits the stack's own components (docs/library.md documents each field).
  */
 export interface ModelServiceArgs extends GpuPlacement {
-  /** Kubernetes provider of the target cluster. Default: the provider in `opts`, else Pulumi's default provider. */
+  /**
+   * Kubernetes provider of the target cluster.
+   * @default the provider in `opts`, else Pulumi's default Kubernetes provider
+   */
   readonly provider?: k8s.Provider;
-  /** local | dev | staging | prod: replica floor, rollout strategy and spread strictness (config/environments.ts). */
+  /**
+   * `local`, `dev`, `staging` or `prod`: rollout (`Recreate` in local/dev, else RollingUpdate with maxSurge 1,
+   * maxUnavailable 0), replica floor and spread strictness (`DoNotSchedule` where the environment needs >= 2
+   * replicas; config/environments.ts).
+   */
   readonly environment: Environment;
-  /** Namespace the model's objects go to; it must exist. Default: "retrieval" (MODELS_NAMESPACE). */
+  /**
+   * Namespace of every object of the model (it must exist); also in the autoscaler's PromQL and the ServiceMonitor.
+   * @default "retrieval" (MODELS_NAMESPACE)
+   */
   readonly namespace?: string;
-  /** The model as a user writes it (ModelConfigSchema input; defaults are applied here), or an already parsed one. */
+  /** The model as you write it (the input type of `ModelConfigSchema`, table below; defaults are applied here), or an already parsed `ModelConfig`. */
   readonly model: ModelInput | ModelConfig;
-  /** Hugging Face token for gated models: stored in a Secret of the model and read by the engine. Default: none. */
+  /**
+   * Hugging Face token for gated models (keep it secret): stored in a Secret `<name>-hf-token`, read by the engine as `HF_TOKEN`.
+   * @default none: no Secret
+   */
   readonly hfToken?: pulumi.Input<string>;
-  /** Create a ServiceMonitor (needs the Prometheus Operator CRDs), as `monitoring` does in every component. Default: true. */
+  /**
+   * Create a ServiceMonitor that scrapes the engine every 15 s and labels every series `model="<name>"` (needs the
+   * Prometheus Operator CRDs), as `monitoring` does in every component.
+   * @default true
+   */
   readonly monitoring?: boolean;
-  /** Create a KEDA ScaledObject on the engine's queue and in-flight metrics (needs KEDA, reads Prometheus). Default: true. */
+  /**
+   * Create a KEDA ScaledObject on the engine's queue depth and in-flight requests (`model.autoscaling`; needs KEDA,
+   * reads Prometheus). Without it the Deployment keeps `max(1, replicas.min)` replicas; `replicas.min: 0` needs it.
+   * @default true
+   */
   readonly autoscaling?: boolean;
   /**
-   * Prometheus that KEDA queries for the engine's metrics (the one that scrapes the ServiceMonitor). Default:
-   * http://prometheus-operated.monitoring.svc:9090 (PROMETHEUS_URL: the Service the Prometheus Operator creates).
+   * Prometheus that KEDA queries for the engine's metrics (the one that scrapes the ServiceMonitor).
+   * @default "http://prometheus-operated.monitoring.svc:9090" (PROMETHEUS_URL: the Service the Prometheus Operator creates)
    */
   readonly prometheusUrl?: string;
   /**
    * PromQL for this model's demand seen outside the engine (e.g. a gateway's request rate): wakes a
    * scale-to-zero model (replicas.min 0) from zero whenever it is above 0. Scaling to zero needs this or
    * model.autoscaling.activeHours: with no pod, the engine exports nothing that could wake the model.
+   * @default none
    */
   readonly demandQuery?: string;
   /**
    * Labels the GPU nodes carry in your cluster, e.g. { "nvidia.com/gpu.product": "NVIDIA-L4" } (all must match; the
-   * pods also tolerate the nvidia.com/gpu=true:NoSchedule taint). Default: the labels the stack's Cluster sets,
-   * retrieval-stack.io/node-group = model.gpu.nodeGroup and retrieval-stack.io/gpu-class = the instance's GPU class.
+   * pods also tolerate the nvidia.com/gpu=true:NoSchedule taint).
+   * @default the labels the stack's Cluster sets: retrieval-stack.io/node-group = model.gpu.nodeGroup and
+   * retrieval-stack.io/gpu-class = the instance's GPU class
    */
   readonly gpuNodeLabels?: Readonly<Record<string, string>>;
-  /** Who may reach the model (ingress controller, gateway, Prometheus, in-namespace clients). Default: DEFAULT_PEERS. */
+  /**
+   * Who may reach the model, per role (`ingress`, `gateway`, `prometheus`, `clients`), each a list of
+   * `{ namespaceLabels?, podLabels? }`; a role given replaces its default (`[]` admits nobody), roles left out keep it.
+   * @default DEFAULT_PEERS: NGINX controller pods in `ingress`, `app.kubernetes.io/name=prometheus` pods in `monitoring`,
+   * pods labelled `retrieval-stack.io/engine-client=true` in the model's namespace, no gateway
+   */
   readonly peers?: ModelPeers;
-  /** What the engine may reach. Default: DNS and HTTPS to public addresses (the model hub); false: unrestricted. */
+  /**
+   * What the engine may reach: `{ hub?, dns?, extra? }`, each a list of `{ cidr, except?, ports }` (dns: peers).
+   * `false` leaves egress unrestricted.
+   * @default DNS to CoreDNS and TCP 443 to 0.0.0.0/0 minus private, CGNAT, link-local (IMDS) and loopback ranges
+   */
   readonly egress?: ModelEgress;
   /**
    * The longest call a client may be waiting on when a pod is told to stop (seconds): the pods' grace period covers
    * it. The stack passes longestCallSeconds(config): the ingress's timeoutSeconds or the gateway's
-   * upstreamTimeoutSeconds, whichever is longer. Default: 300 (the ingress's default timeout).
+   * upstreamTimeoutSeconds, whichever is longer.
+   * @default 300 (the ingress's default timeout)
    */
   readonly longestCallSeconds?: number;
 }

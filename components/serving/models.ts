@@ -1,6 +1,6 @@
 import { ModelSpec, type ModelSpecInput } from "../config/model-spec";
 
-export { ModelSpec, type ModelSpecInput };
+export { ModelSpec };
 
 /**
  * Languages: FlagOpen/FlagEmbedding README_zh.md model list (bge-*-zh-v1.5 "Chinese", bge-reranker-base "Chinese

@@ -101,7 +101,7 @@ export type ModelEgress =
       readonly extra?: readonly EgressTarget[];
     };
 
-export interface NetworkPolicyInputs {
+interface NetworkPolicyInputs {
   /** Pod labels of the model (the Deployment's selector). */
   readonly podSelector: Readonly<Record<string, string>>;
   readonly httpPort: number;

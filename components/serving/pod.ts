@@ -32,11 +32,11 @@ export function cacheDirectoryOf(namespace: string, modelName: string): string {
 }
 /** Seconds between SIGTERM being scheduled and sent: lets kube-proxy and the ingress drop the endpoint first. */
 export const PRE_STOP_SLEEP_SECONDS = 10;
-export const STARTUP_PROBE_PERIOD_SECONDS = 10;
+const STARTUP_PROBE_PERIOD_SECONDS = 10;
 /** Shared memory per GPU for PyTorch dataloader/NCCL tensors (vLLM's chart and Docker docs use 1-20 GiB). */
-export const SHM_GIB_PER_GPU = 2;
+const SHM_GIB_PER_GPU = 2;
 /** Pinned helper image for the cache-permission init step (components/versions.ts). */
-export const BUSYBOX_IMAGE = `${IMAGES.busybox.repository}:${IMAGES.busybox.tag}`;
+const BUSYBOX_IMAGE = `${IMAGES.busybox.repository}:${IMAGES.busybox.tag}`;
 
 export const HF_TOKEN_SECRET_KEY = "HF_TOKEN";
 
@@ -44,7 +44,7 @@ export const HF_TOKEN_SECRET_KEY = "HF_TOKEN";
  * The ingress's default upstream read timeout (config ingress.timeoutSeconds): the longest call a model pod serves
  * when its caller does not say (ModelServiceArgs.longestCallSeconds).
  */
-export const DEFAULT_LONGEST_CALL_SECONDS = 300;
+const DEFAULT_LONGEST_CALL_SECONDS = 300;
 
 /**
  * The longest call a model pod may be serving when it is told to stop: the ingress's upstream read timeout where
@@ -72,7 +72,7 @@ export interface PodPlan {
   readonly resources: { readonly cpu: string; readonly memory: string; readonly gpus: number };
 }
 
-export interface PodInputs {
+interface PodInputs {
   readonly ctx: ModelContext;
   readonly workload: EngineWorkload;
   readonly nodeGroup?: string;

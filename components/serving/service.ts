@@ -17,7 +17,7 @@ export const METRICS_SERVICE_LABEL = "retrieval-stack.io/metrics-service";
 
 type ServiceSpec = k8s.types.input.core.v1.ServiceSpec;
 
-export interface ServicePlan {
+interface ServicePlan {
   readonly labels: Record<string, string>;
   readonly spec: ServiceSpec;
   /** The Service port name the metrics are scraped on ("http" when the engine serves them on its HTTP port). */

@@ -5,11 +5,11 @@ import { weightsGiB } from "./models";
  * A rerank call scores every (query, document) pair as its own sequence, so the engine must hold several
  * full-length sequences at once to be useful. We size for this many concurrent sequences at maxModelLen.
  */
-export const SIZING_CONCURRENT_SEQUENCES = 4;
+const SIZING_CONCURRENT_SEQUENCES = 4;
 /** Activations, CUDA graphs and allocator slack on top of the weights. */
-export const SIZING_WEIGHT_OVERHEAD = 1.2;
+const SIZING_WEIGHT_OVERHEAD = 1.2;
 
-export interface GpuMemoryEstimate {
+interface GpuMemoryEstimate {
   readonly weightsGiB: number;
   readonly kvCacheGiB: number;
   readonly totalGiB: number;
@@ -33,10 +33,10 @@ const round = (x: number) => Math.round(x * 10) / 10;
  * - plus a base for the runtime and the engine's own overhead (compilation, CUDA graphs, launch step).
  * Clamped to [5 min, 60 min].
  */
-export const STARTUP_BASE_SECONDS = 120;
-export const DOWNLOAD_SECONDS_PER_GIB = 40;
-export const LOAD_SECONDS_PER_GIB = 20;
-export const STARTUP_MIN_SECONDS = 300;
+const STARTUP_BASE_SECONDS = 120;
+const DOWNLOAD_SECONDS_PER_GIB = 40;
+const LOAD_SECONDS_PER_GIB = 20;
+const STARTUP_MIN_SECONDS = 300;
 export const STARTUP_MAX_SECONDS = 3600;
 
 export function startupBudgetSeconds(spec: ModelSpec, engineOverheadSeconds: number, onGpu: boolean): number {
@@ -45,7 +45,7 @@ export function startupBudgetSeconds(spec: ModelSpec, engineOverheadSeconds: num
   return Math.min(STARTUP_MAX_SECONDS, Math.max(STARTUP_MIN_SECONDS, Math.ceil(raw)));
 }
 
-export interface PodResources {
+interface PodResources {
   readonly cpu: string;
   readonly memoryGiB: number;
 }

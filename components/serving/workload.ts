@@ -12,10 +12,10 @@ type Container = k8s.types.input.core.v1.Container;
  * pulumi/docs #12454, read 2026-12-01). Without it an InferenceService counts as created at once, its customTimeouts
  * mean nothing and dependents (the verification) start against a model that is still loading.
  */
-export const PULUMI_WAIT_FOR = "pulumi.com/waitFor";
+const PULUMI_WAIT_FOR = "pulumi.com/waitFor";
 
 /** Slack on top of the model's own budget before Pulumi gives up waiting (API latency, probe periods, readiness). */
-export const AWAIT_MARGIN_SECONDS = 300;
+const AWAIT_MARGIN_SECONDS = 300;
 
 /**
  * How long one new pod of a model may take to become ready: a GPU node to join (the cluster-autoscaler's

@@ -20,7 +20,7 @@ function unwrap(schema: Schema): Schema {
 }
 
 /** The schema that checks the value at `path` under `schema` (undefined when the path leaves the schema). */
-export function schemaAt(schema: Schema, root: unknown, path: readonly PropertyKey[]): Schema | undefined {
+function schemaAt(schema: Schema, root: unknown, path: readonly PropertyKey[]): Schema | undefined {
   let s: Schema | undefined = unwrap(schema);
   let v: unknown = root;
   for (const key of path) {
@@ -234,7 +234,7 @@ function shapeFix(expected: string, here: Schema | undefined, value: unknown): s
   return `write it as ${typeWords(expected)}, e.g. ${exampleOf(expected, here)}`;
 }
 
-export function valueAt(root: unknown, path: readonly PropertyKey[]): unknown {
+function valueAt(root: unknown, path: readonly PropertyKey[]): unknown {
   let v: unknown = root;
   for (const p of path) {
     if (v === null || typeof v !== "object") return undefined;

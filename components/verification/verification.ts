@@ -62,29 +62,44 @@ export interface VerificationGateway {
 }
 
 export interface VerificationArgs {
+  /** The `k8s.Provider` of the target cluster: every child is created with it. */
   readonly provider: k8s.Provider;
+  /** `local`, `dev`, `staging` or `prod`: local runs the verifier in-process, the others as a Job (`verification.mode`). */
   readonly environment: Environment;
+  /** The `verification` config section: mode, image, timeouts, concurrency, quality, fingerprint and promotion checks. */
   readonly verification: VerificationConfig;
+  /** What to verify: each model with its in-cluster URL (`targetFor`). */
   readonly targets: readonly VerificationTarget[];
-  /** Namespace of the Job (the models' namespace, whose NetworkPolicies admit engine clients). */
+  /**
+   * Namespace of the Job (the models' namespace, whose NetworkPolicies admit engine clients).
+   * @default "retrieval" (VERIFICATION_NAMESPACE)
+   */
   readonly namespace?: pulumi.Input<string>;
   /**
    * Namespace of the fingerprint record's ConfigMaps (`fingerprint-<model>`, `verification-promotion`): the quality
-   * canary's, since a pod mounts ConfigMaps of its own namespace only. Default: the Job's namespace.
+   * canary's, since a pod mounts ConfigMaps of its own namespace only.
+   * @default the Job's namespace
    */
   readonly recordNamespace?: pulumi.Input<string>;
-  /** Sent as `Authorization: Bearer`: needed through the ingress (local mode) or by engines started with a key. */
+  /**
+   * Sent as `Authorization: Bearer`: needed through the ingress (local mode) or by engines started with a key.
+   * @default none: no Authorization header
+   */
   readonly apiKey?: pulumi.Output<string>;
-  /** Also verify every model through the gateway (after the engines); default: no gateway targets. */
+  /**
+   * Also verify every model through the gateway (after the engines).
+   * @default none: no gateway targets
+   */
   readonly gateway?: VerificationGateway;
   /**
-   * The verifier image for the Job (mode job), e.g. a ProjectImage the stack shares with the quality canary;
-   * default verification.image, else built from images/verifier and pushed to ECR (cloud stacks).
+   * The verifier image for the Job (mode job), e.g. a ProjectImage the stack shares with the quality canary.
+   * @default verification.image, else built from images/verifier and pushed to ECR (cloud stacks)
    */
   readonly image?: pulumi.Input<string>;
   /**
    * The gateway's aliases (gateway.aliases): in local mode a raised rerank share or a switched embedding alias
    * must pass the promotion gate (verification.promotion; docs/model-changes.md).
+   * @default none: no promotion gate
    */
   readonly aliases?: Readonly<Record<string, { readonly targets: readonly { model: string; weight: number }[] }>>;
 }

@@ -31,7 +31,7 @@ export const METRICS_PORT = 9113;
 /** Seconds the NLB needs to stop sending new connections to a terminating pod (target deregistration). */
 const DRAIN_SECONDS = 15;
 
-export interface ControllerValuesInput {
+interface ControllerValuesInput {
   readonly replicas: number;
   readonly exposure: ServiceExposure;
   readonly maxBodySize: string;

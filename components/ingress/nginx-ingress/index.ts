@@ -2,7 +2,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
 import { profileOf } from "../../config/environments";
-import { childOptions, standardLabels } from "../../k8s/meta";
+import { childOptions, formerlyNamed, standardLabels } from "../../k8s/meta";
 import type {
   ControllerInstallArgs,
   ControllerPublishArgs,
@@ -49,8 +49,10 @@ export function controllerReplicas(args: Pick<ControllerInstallArgs, "environmen
 
 function install(args: ControllerInstallArgs): pulumi.Resource[] {
   const { parent, provider, ingress } = args;
+  // Each resource is named after the component (two ingresses never collide); the literal name it had is its alias.
+  const releaseName = `${args.name}-controller`;
   const release = pinnedRelease(
-    RELEASE_NAME,
+    releaseName,
     {
       name: RELEASE_NAME,
       namespace: args.namespace,
@@ -64,10 +66,11 @@ function install(args: ControllerInstallArgs): pulumi.Resource[] {
         certManager: args.certManager,
       }),
     },
-    childOptions(parent, provider, { dependsOn: args.dependsOn }),
+    childOptions(parent, provider, { dependsOn: args.dependsOn, ...formerlyNamed(releaseName, RELEASE_NAME) }),
   );
+  const netpolName = `${args.name}-controller-netpol`;
   new k8s.networking.v1.NetworkPolicy(
-    "ingress-controller-netpol",
+    netpolName,
     {
       metadata: {
         name: RELEASE_NAME,
@@ -76,13 +79,17 @@ function install(args: ControllerInstallArgs): pulumi.Resource[] {
       },
       spec: ingressControllerPolicySpec(INGRESS_CONTROLLER_PODS, { ...CONTAINER_PORTS, metrics: METRICS_PORT }),
     },
-    childOptions(parent, provider, { dependsOn: args.dependsOn }),
+    childOptions(parent, provider, {
+      dependsOn: args.dependsOn,
+      ...formerlyNamed(netpolName, "ingress-controller-netpol"),
+    }),
   );
   if (args.monitoring) {
     // Our own metrics Service + ServiceMonitor (instead of the chart's) so that both are schema-checked in the plan.
     const labels = standardLabels(RELEASE_NAME, "ingress-metrics");
+    const metricsName = `${args.name}-metrics`;
     const svc = new k8s.core.v1.Service(
-      "ingress-metrics",
+      metricsName,
       {
         metadata: { name: `${RELEASE_NAME}-metrics`, namespace: args.namespace, labels },
         spec: {
@@ -91,10 +98,11 @@ function install(args: ControllerInstallArgs): pulumi.Resource[] {
           ports: [{ name: "metrics", port: METRICS_PORT, targetPort: METRICS_PORT, protocol: "TCP" }],
         },
       },
-      childOptions(parent, provider, { dependsOn: [release] }),
+      childOptions(parent, provider, { dependsOn: [release], ...formerlyNamed(metricsName, "ingress-metrics") }),
     );
+    const monitorName = `${args.name}-servicemonitor`;
     createServiceMonitor(
-      "ingress-servicemonitor",
+      monitorName,
       { name: RELEASE_NAME, namespace: args.namespace, labels },
       {
         selector: { matchLabels: labels },
@@ -105,7 +113,7 @@ function install(args: ControllerInstallArgs): pulumi.Resource[] {
         // job, instance, namespace, pod or endpoint labels, so nothing else changes.
         endpoints: [{ port: "metrics", path: "/metrics", interval: "30s", scrapeTimeout: "10s", honorLabels: true }],
       },
-      childOptions(parent, provider, { dependsOn: [svc] }),
+      childOptions(parent, provider, { dependsOn: [svc], ...formerlyNamed(monitorName, "ingress-servicemonitor") }),
     );
   }
   return [release];
@@ -113,12 +121,17 @@ function install(args: ControllerInstallArgs): pulumi.Resource[] {
 
 function publish(args: ControllerPublishArgs): pulumi.Resource[] {
   const { parent, provider, ingress } = args;
-  const opts = (dependsOn: pulumi.Resource[]) => childOptions(parent, provider, { dependsOn });
+  // Each resource is named after the component (`<name>-<suffix>`); the literal name it had before is its alias.
+  const named = (suffix: string, formerName: string, dependsOn: pulumi.Resource[]) => {
+    const name = `${args.name}-${suffix}`;
+    return { name, opts: childOptions(parent, provider, { dependsOn, ...formerlyNamed(name, formerName) }) };
+  };
   const out: pulumi.Resource[] = [];
   const auth = args.apiKeys !== undefined;
   if (args.apiKeys) {
+    const s = named("api-keys", "api-keys", args.dependsOn);
     const secret = new k8s.core.v1.Secret(
-      "api-keys",
+      s.name,
       {
         metadata: {
           name: API_KEY_SECRET,
@@ -129,12 +142,13 @@ function publish(args: ControllerPublishArgs): pulumi.Resource[] {
         // stringData from a secret Output: the keys stay encrypted in state and never appear in the plan.
         stringData: pulumi.secret(args.apiKeys.apply(apiKeySecretData)),
       },
-      opts(args.dependsOn),
+      s.opts,
     );
     out.push(secret);
+    const p = named("api-key-policy", "api-key-policy", [...args.dependsOn, secret]);
     out.push(
       new k8s.apiextensions.CustomResource(
-        "api-key-policy",
+        p.name,
         {
           apiVersion: "k8s.nginx.org/v1",
           kind: "Policy",
@@ -145,35 +159,37 @@ function publish(args: ControllerPublishArgs): pulumi.Resource[] {
           },
           spec: apiKeyPolicySpec(),
         },
-        opts([...args.dependsOn, secret]),
+        p.opts,
       ),
     );
   }
   for (const route of args.routes) {
-    const name = rateLimitPolicyName(route.model);
+    const policy = rateLimitPolicyName(route.model);
+    const p = named(policy, policy, args.dependsOn);
     out.push(
       new k8s.apiextensions.CustomResource(
-        name,
+        p.name,
         {
           apiVersion: "k8s.nginx.org/v1",
           kind: "Policy",
           metadata: {
-            name,
+            name: policy,
             namespace: args.namespace,
-            labels: standardLabels(name, "ingress-rate-limit", { "retrieval-stack.io/model": route.model }),
+            labels: standardLabels(policy, "ingress-rate-limit", { "retrieval-stack.io/model": route.model }),
           },
           spec: rateLimitPolicySpec(route, auth, controllerReplicas(args)),
         },
-        opts(args.dependsOn),
+        p.opts,
       ),
     );
   }
   // The gateway's own namespace, when it has one: its Policy and route objects live there (objects.ts).
   const gatewayNamespace = args.gateway?.service.namespace;
-  if (args.gateway)
+  if (args.gateway) {
+    const p = named(GATEWAY_RATE_LIMIT_POLICY, GATEWAY_RATE_LIMIT_POLICY, args.dependsOn);
     out.push(
       new k8s.apiextensions.CustomResource(
-        GATEWAY_RATE_LIMIT_POLICY,
+        p.name,
         {
           apiVersion: "k8s.nginx.org/v1",
           kind: "Policy",
@@ -185,9 +201,10 @@ function publish(args: ControllerPublishArgs): pulumi.Resource[] {
           // Per client address: the gateway limits per key itself.
           spec: rateLimitPolicySpec(args.gateway, false, controllerReplicas(args)),
         },
-        opts(args.dependsOn),
+        p.opts,
       ),
     );
+  }
   const policies = [...out];
   if (args.gateway && gatewayNamespace)
     for (const r of gatewayVirtualServerRoutes({
@@ -198,20 +215,22 @@ function publish(args: ControllerPublishArgs): pulumi.Resource[] {
     }))
       out.push(
         new k8s.apiextensions.CustomResource(
-          r.name,
+          `${args.name}-${r.name}`,
           {
             apiVersion: "k8s.nginx.org/v1",
             kind: "VirtualServerRoute",
             metadata: { name: r.name, namespace: gatewayNamespace, labels: standardLabels(r.name, "ingress") },
             spec: r.spec,
           },
-          opts([...args.dependsOn, ...policies]),
+          childOptions(parent, provider, { dependsOn: [...args.dependsOn, ...policies] }),
         ),
       );
   const routeObjects = out.slice(policies.length);
+  // Policies and route objects first: a VirtualServer naming a missing policy answers 500 on that route.
+  const vs = named("virtual-server", VIRTUAL_SERVER_NAME, [...args.dependsOn, ...policies, ...routeObjects]);
   out.push(
     new k8s.apiextensions.CustomResource(
-      VIRTUAL_SERVER_NAME,
+      vs.name,
       {
         apiVersion: "k8s.nginx.org/v1",
         kind: "VirtualServer",
@@ -231,8 +250,7 @@ function publish(args: ControllerPublishArgs): pulumi.Resource[] {
           timeoutSeconds: ingress.timeoutSeconds,
         }),
       },
-      // Policies and route objects first: a VirtualServer naming a missing policy answers 500 on that route.
-      opts([...args.dependsOn, ...policies, ...routeObjects]),
+      vs.opts,
     ),
   );
   return out;

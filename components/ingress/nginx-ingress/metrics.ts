@@ -19,7 +19,7 @@ export const UPSTREAM_LATENCY_HISTOGRAM = "nginx_ingress_controller_upstream_ser
 export const UPSTREAM_RESPONSES = `${UPSTREAM_LATENCY_HISTOGRAM}_count`;
 
 /** The upstreams of our VirtualServer that send to one Service (the model's) in its namespace. */
-export function upstreamSelector(service: string, namespace: string): string {
+function upstreamSelector(service: string, namespace: string): string {
   return `resource_type="virtualserver",resource_name="${VIRTUAL_SERVER_NAME}",resource_namespace="${namespace}",service="${service}"`;
 }
 

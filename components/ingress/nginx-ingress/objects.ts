@@ -13,15 +13,15 @@ export const VIRTUAL_SERVER_NAME = "retrieval-api";
 export const API_KEY_POLICY = "api-key";
 export const API_KEY_SECRET = "retrieval-api-keys";
 /** Header the keys arrive in; the whole value ("Bearer <key>") is what the controller compares. */
-export const API_KEY_HEADER = "Authorization";
+const API_KEY_HEADER = "Authorization";
 /** Limit per API key (the full Authorization value); per client address when auth is off (local only). */
-export const PER_KEY = "${http_authorization}";
-export const PER_IP = "${binary_remote_addr}";
+const PER_KEY = "${http_authorization}";
+const PER_IP = "${binary_remote_addr}";
 
 export const rateLimitPolicyName = (model: string) => `rate-limit-${model}`;
 /** The gateway route's per-address limit policy, and its upstream name. */
 export const GATEWAY_RATE_LIMIT_POLICY = "rate-limit-gateway";
-export const GATEWAY_UPSTREAM = "gateway";
+const GATEWAY_UPSTREAM = "gateway";
 
 /**
  * Secret of type nginx.org/apikey: client name -> key. The controller compares the SHA-256 of the whole header
@@ -68,7 +68,7 @@ const perSecond = (rate: string) => {
  * replica an exact share, else per minute (finer, so the shares add up to the configured rate: 7 r/s over two
  * replicas is 420r/m -> 210r/m each, where 7r/s would give 3r/s each).
  */
-export function policyRate(requestsPerSecond: number, replicas: number): string {
+function policyRate(requestsPerSecond: number, replicas: number): string {
   const exact = (rate: string) => perSecond(controllerReplicaRate(rate, replicas)) * replicas === perSecond(rate);
   const candidate = nginxRate(requestsPerSecond);
   return exact(candidate) ? candidate : `${Math.max(1, Math.round(requestsPerSecond * 60))}r/m`;
@@ -78,7 +78,7 @@ export function policyRate(requestsPerSecond: number, replicas: number): string 
  * Each replica's share of the burst: NGINX counts a zone per controller pod and the controller divides only the
  * rate (`scale`), so the burst is divided here (rounded up: a configured burst is never cut to zero).
  */
-export function replicaBurst(burst: number, replicas: number): number {
+function replicaBurst(burst: number, replicas: number): number {
   return burst > 0 ? Math.ceil(burst / Math.max(1, replicas)) : 0;
 }
 
@@ -164,7 +164,7 @@ export const nextUpstream = (timeout: string) =>
     "next-upstream-timeout": timeout,
   }) as const;
 
-export interface VirtualServerInput {
+interface VirtualServerInput {
   readonly host: string;
   readonly routes: readonly ModelRoute[];
   readonly gateway?: GatewayRoute;

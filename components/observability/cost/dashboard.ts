@@ -3,7 +3,7 @@ import { dashboard, queryVariable, row, stat, timeseries, type PanelSpec } from 
 import { COST_SERIES as S } from "./names";
 import { sumOfHoursExpr } from "./rules";
 
-export const COST_DASHBOARD_UID = "rs-cost";
+const COST_DASHBOARD_UID = "rs-cost";
 
 const KEY = `key=~"$key"`;
 

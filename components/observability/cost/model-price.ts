@@ -10,7 +10,7 @@ import { workUnitOf, type WorkUnit } from "./work";
  * group's price), at the model's replica range, and, when the stack gives its throughput, at its target
  * utilisation. Pure.
  */
-export interface ModelPrice {
+interface ModelPrice {
   readonly model: string;
   readonly nodeGroup?: string;
   readonly instanceType?: string;

@@ -63,7 +63,6 @@ export const COST_SERIES = {
  * hours of a month tile it exactly (a subquery [Nd-1s:1h] ending on the first of the next month).
  */
 export const COST_RULE_INTERVAL = "1m";
-export const COST_STEP_SECONDS = 60;
 /** The budget group sums a 31-day subquery of hourly sums; every 5 minutes is often enough for a monthly budget. */
 export const BUDGET_RULE_INTERVAL = "5m";
 

@@ -7,7 +7,7 @@ import { SYSTEM_NODE_GROUP } from "../../cluster/node-groups";
  * (components/cluster/instances.ts: on-demand, us-east-1, with its source and date), or the stack's spot price
  * for spot groups. A spot group without a spot price is costed at on-demand, an upper bound, and says so.
  */
-export interface NodePrice {
+interface NodePrice {
   readonly nodeGroup: string;
   readonly instanceType: string;
   readonly usdPerHour: number;
@@ -17,12 +17,12 @@ export interface NodePrice {
 }
 
 /** The fixed part, shown apart from the models: never spread over them. */
-export interface FixedPrice {
+interface FixedPrice {
   readonly component: string;
   readonly usdPerHour: number;
 }
 
-export interface PriceInput {
+interface PriceInput {
   readonly cluster: ClusterConfig;
   readonly gpuNodeGroups: Readonly<Record<string, GpuNodeGroupConfig>>;
   readonly cost: Pick<CostConfig, "spotUsdPerHour">;

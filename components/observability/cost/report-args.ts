@@ -1,7 +1,7 @@
 // The command line of `npm run report`. Only node: modules, so that a mistake is answered at once (usage, exit 2).
 import { parseArgs } from "node:util";
 
-export interface ReportArgs {
+interface ReportArgs {
   readonly stack?: string;
   readonly configFile?: string;
   /** First instant of the month, UTC. */
@@ -13,11 +13,10 @@ export interface ReportArgs {
   readonly outDir?: string;
 }
 
-export type ParsedReportArgs =
-  { kind: "help" } | { kind: "report"; args: ReportArgs } | { kind: "error"; message: string };
+type ParsedReportArgs = { kind: "help" } | { kind: "report"; args: ReportArgs } | { kind: "error"; message: string };
 
 /** Prometheus as `kubectl -n monitoring port-forward svc/kps-prometheus 9090` exposes it. */
-export const DEFAULT_PROMETHEUS = "http://127.0.0.1:9090";
+const DEFAULT_PROMETHEUS = "http://127.0.0.1:9090";
 
 const OPTIONS = {
   stack: { type: "string" },

@@ -13,13 +13,13 @@ import { fixedPrices, nodePrices } from "./prices";
 import { WORK_COUNTER, workUnitOf, type WorkUnit } from "./work";
 
 /** A recording rule as in a Prometheus rule file and a PrometheusRule's spec.groups[].rules[]. */
-export interface RecordingRule {
+interface RecordingRule {
   readonly record: string;
   readonly expr: string;
   readonly labels?: Record<string, string>;
 }
 
-export interface BudgetAlertRule {
+interface BudgetAlertRule {
   readonly alert: string;
   readonly expr: string;
   readonly for: string;
@@ -27,7 +27,7 @@ export interface BudgetAlertRule {
   readonly annotations: { summary: string; description: string; runbook_url?: string };
 }
 
-export interface CostRuleGroup {
+interface CostRuleGroup {
   readonly name: string;
   readonly interval: string;
   readonly rules: (RecordingRule | BudgetAlertRule)[];
@@ -56,7 +56,7 @@ export const INSTANCE_TYPE_NODE_LABEL = "node.kubernetes.io/instance-type";
  * at 02efa65, docs/metrics/workload/pod-metrics.md and docs/metrics/cluster/node-metrics.md, read 2026-12-07:
  * both STABLE there; the kube-state-metrics version inside kube-prometheus-stack 88.5.3 was not checked itself).
  */
-export const KSM_GPU_RESOURCE = "nvidia_com_gpu";
+const KSM_GPU_RESOURCE = "nvidia_com_gpu";
 const KSM_NODE_GROUP = ksmLabel(NODE_GROUP_LABEL);
 const KSM_INSTANCE_TYPE = ksmLabel(INSTANCE_TYPE_NODE_LABEL);
 const RATE = "5m";
@@ -197,7 +197,7 @@ export function buildCostRuleGroups(i: CostRulesInput): CostRuleGroup[] {
  * the hour's samples over the number of evaluations in it (the clock series `month`, recorded at each one), so an
  * absent sample counts as 0 and a series born mid-hour is not overstated.
  */
-export function hourlySumExpr(rate: string, unitsPerHour = 1): string {
+function hourlySumExpr(rate: string, unitsPerHour = 1): string {
   const scale = unitsPerHour === 1 ? "" : ` * ${unitsPerHour}`;
   return `sum_over_time(${rate}[1h]) / scalar(count_over_time(${S.month}[1h]))${scale}`;
 }
@@ -217,7 +217,7 @@ export function sumOfHoursExpr(hourlySeries: string, seconds: number, by: string
  * one minute earlier. `@ end()` pins the month to compare with to the evaluation time inside the subquery.
  * Completed hours only: the figure lags by up to an hour.
  */
-export function monthToDateExpr(): string {
+function monthToDateExpr(): string {
   return `sum by (key) (sum_over_time((${S.keyCostHourly} and on() (month(vector(time() - 60)) == on() ${S.month} @ end()))[31d:1h]))`;
 }
 

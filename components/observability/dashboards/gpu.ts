@@ -4,13 +4,13 @@ import { ksmLabel } from "../alert-rules";
 import { dashboard, queryVariable, timeseries, type PanelSpec } from "./panels";
 
 /** kube-state-metrics' name for the node-group node label (allow-listed in the chart values). */
-export const KSM_NODE_GROUP_LABEL = ksmLabel(NODE_GROUP_LABEL);
+const KSM_NODE_GROUP_LABEL = ksmLabel(NODE_GROUP_LABEL);
 
 /**
  * GPU series joined to their node's node group. DCGM series carry the `node` target label (the GPU runtime's
  * ServiceMonitor copies the pod's node name into it); kube_node_labels carries the node group.
  */
-export function perNodeGroup(metric: string): string {
+function perNodeGroup(metric: string): string {
   return `${metric} * on(node) group_left(${KSM_NODE_GROUP_LABEL}) kube_node_labels{${KSM_NODE_GROUP_LABEL}=~"$node_group"}`;
 }
 

@@ -9,10 +9,10 @@ import {
 } from "@grafana/schema";
 
 /** Every panel reads the Prometheus data source chosen in the dashboard's `datasource` variable. */
-export const PROMETHEUS: DataSourceRef = { type: "prometheus", uid: "${datasource}" };
+const PROMETHEUS: DataSourceRef = { type: "prometheus", uid: "${datasource}" };
 
 /** Grafana's JSON model version these dashboards are written for (Grafana 12, the chart's default). */
-export const SCHEMA_VERSION = 41;
+const SCHEMA_VERSION = 41;
 
 export interface Query {
   readonly expr: string;
@@ -30,7 +30,7 @@ function target(q: Query, i: number): Record<string, unknown> {
   };
 }
 
-export interface PanelOptions {
+interface PanelOptions {
   readonly unit?: string;
   readonly description?: string;
   /** Draw a red threshold line/colour at this value (e.g. the model's latency SLO). */
@@ -107,7 +107,7 @@ export function row(title: string): PanelSpec {
 }
 
 /** Places panels left to right, `perRow` per row (a row header starts a new line), and numbers them. */
-export function layout(panels: readonly PanelSpec[], perRow = 3, height = 8): Panel[] {
+function layout(panels: readonly PanelSpec[], perRow = 3, height = 8): Panel[] {
   const width = Math.floor(24 / perRow);
   let col = 0;
   let y = 0;
@@ -125,7 +125,7 @@ export function layout(panels: readonly PanelSpec[], perRow = 3, height = 8): Pa
   });
 }
 
-export const datasourceVariable: VariableModel = {
+const datasourceVariable: VariableModel = {
   name: "datasource",
   label: "Data source",
   type: "datasource",

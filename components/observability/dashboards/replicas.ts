@@ -5,7 +5,7 @@ import type { Query } from "./panels";
  * KEDA names the HPA it creates `keda-hpa-<ScaledObject name>` (keda.sh docs "ScaledObject spec", read 2026-11);
  * the ModelService names its ScaledObject after the model.
  */
-export const kedaHpaName = (model: string): string => `keda-hpa-${model}`;
+const kedaHpaName = (model: string): string => `keda-hpa-${model}`;
 
 /** Ready replicas against what the autoscaler wants and allows. */
 export function replicaQueries(model: string, namespace: string): Query[] {

@@ -13,7 +13,7 @@ import { MODEL_POD_LABEL } from "../../serving/metric-labels";
 export const ALLOY_CHART: PinnedChart = CHARTS.alloy;
 
 /** Pod label of the engine (ModelService sets it next to MODEL_POD_LABEL). */
-export const ENGINE_POD_LABEL = "retrieval-stack.io/engine";
+const ENGINE_POD_LABEL = "retrieval-stack.io/engine";
 /** The stream labels every log line gets: what the dashboards and LogQL select on. */
 export const LOG_LABELS = ["namespace", "pod", "container", "app", "model", "engine"] as const;
 
@@ -83,7 +83,7 @@ export function alloyConfig(lokiPushUrl: string): string {
  * alloy.enableReporting (false adds --disable-reporting): values.yaml and templates/containers/_agent.yaml,
  * templates/controllers/_pod.yaml at grafana/alloy tag helm-chart/1.11.1 (233907c), read 2026-12-07.
  */
-export const ALLOY_STORAGE_PATH = "/var/lib/alloy";
+const ALLOY_STORAGE_PATH = "/var/lib/alloy";
 const ALLOY_STATE_HOST_PATH = "/var/lib/retrieval-stack/alloy";
 
 export function alloyValues(lokiPushUrl: string): Record<string, unknown> {

@@ -12,7 +12,7 @@ import {
 
 /** The Loki data source Grafana gets (kube-prometheus-stack grafana.additionalDataSources), by uid. */
 export const LOKI_DATASOURCE_UID = "loki";
-export const LOKI: DataSourceRef = { type: "loki", uid: LOKI_DATASOURCE_UID };
+const LOKI: DataSourceRef = { type: "loki", uid: LOKI_DATASOURCE_UID };
 export const MODEL_LOGS_UID = "rs-model-logs";
 export const GATEWAY_AUDIT_UID = "rs-gateway-audit";
 

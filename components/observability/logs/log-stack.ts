@@ -3,7 +3,7 @@ import { dashboardConfigMap } from "../dashboard-configmap";
 import * as k8s from "@pulumi/kubernetes";
 import * as aws from "@pulumi/aws";
 import { profileOf, type Environment, type ModelConfig, type ObservabilityConfig } from "../../config";
-import { childOptions } from "../../k8s/meta";
+import { childOptions, derivedChild, formerlyNamed } from "../../k8s/meta";
 import { pinnedRelease } from "../../k8s/helm";
 import { INGRESS_NAMESPACE, MODELS_NAMESPACE, MONITORING_NAMESPACE } from "../../k8s/namespaces";
 import { irsaRole } from "../../cluster/iam";
@@ -35,7 +35,7 @@ export function logRetentionHours(obs: ObservabilityConfig): number {
 }
 
 /** The default audit source: the gateway's container in the ingress namespace (components/k8s/namespaces). */
-export const DEFAULT_AUDIT_SOURCE: AuditSource = { namespace: INGRESS_NAMESPACE, container: "gateway" };
+const DEFAULT_AUDIT_SOURCE: AuditSource = { namespace: INGRESS_NAMESPACE, container: "gateway" };
 
 export interface LogStackArgs {
   readonly provider: k8s.Provider;
@@ -60,6 +60,11 @@ export interface LogStackArgs {
   };
   /** Resources Loki's release waits for (the namespace). */
   readonly dependsOn?: pulumi.Input<pulumi.Resource>[];
+  /**
+   * The name this LogStack had in stacks created before its name derived from its parent's: each child keeps its
+   * state under the name it had then (an alias), so no bucket, role or release is replaced.
+   */
+  readonly formerName?: string;
 }
 
 /**
@@ -84,12 +89,16 @@ export class LogStack extends pulumi.ComponentResource {
     const storageGiB = args.observability.logs.storageGiB;
     // Without `aws` (the local stack, or a cluster this stack did not create, whose OIDC provider we do not know)
     // Loki keeps its chunks on its own volume: logs still work, for as long as that volume lives.
-    const parent = { parent: this };
+    // A child's options: parented here, and aliased to the name it had under the former LogStack name.
+    const as = (suffix: string): pulumi.CustomResourceOptions => ({
+      parent: this,
+      ...(args.formerName ? formerlyNamed(`${name}${suffix}`, `${args.formerName}${suffix}`) : {}),
+    });
 
     let storage: pulumi.Output<Parameters<typeof lokiValues>[0]["storage"]>;
     if (args.aws) {
       const tags = args.aws.tags ?? {};
-      const bucket = new aws.s3.Bucket(`${name}-loki`, { forceDestroy: false, tags }, parent);
+      const bucket = new aws.s3.Bucket(`${name}-loki`, { forceDestroy: false, tags }, as("-loki"));
       new aws.s3.BucketPublicAccessBlock(
         `${name}-loki`,
         {
@@ -99,7 +108,7 @@ export class LogStack extends pulumi.ComponentResource {
           ignorePublicAcls: true,
           restrictPublicBuckets: true,
         },
-        parent,
+        as("-loki"),
       );
       new aws.s3.BucketServerSideEncryptionConfiguration(
         `${name}-loki`,
@@ -107,7 +116,7 @@ export class LogStack extends pulumi.ComponentResource {
           bucket: bucket.id,
           rules: [{ applyServerSideEncryptionByDefault: { sseAlgorithm: "aws:kms" }, bucketKeyEnabled: true }],
         },
-        parent,
+        as("-loki"),
       );
       // The compactor deletes expired chunks; the lifecycle rules are the backstop with the same retention, so no
       // chunk or index table outlives it even when the compactor does not run. Scoped to those prefixes: the
@@ -124,7 +133,7 @@ export class LogStack extends pulumi.ComponentResource {
             abortIncompleteMultipartUpload: { daysAfterInitiation: 1 },
           })),
         },
-        parent,
+        as("-loki"),
       );
       new aws.s3.BucketPolicy(
         `${name}-loki-tls-only`,
@@ -146,7 +155,7 @@ export class LogStack extends pulumi.ComponentResource {
             }),
           ),
         },
-        parent,
+        as("-loki-tls-only"),
       );
       const role = irsaRole(
         `${name}-loki`,
@@ -157,6 +166,7 @@ export class LogStack extends pulumi.ComponentResource {
           serviceAccount: LOKI_NAME,
           policy: bucket.arn.apply((arn) => JSON.stringify(lokiBucketPolicy(arn))),
           tags,
+          ...(args.formerName ? { formerName: `${args.formerName}-loki` } : {}),
         },
         this,
       );
@@ -168,20 +178,23 @@ export class LogStack extends pulumi.ComponentResource {
         .apply(([b, roleArn]) => ({ type: "s3" as const, bucket: b, region, roleArn }));
     } else storage = pulumi.output({ type: "filesystem" as const });
 
+    // The releases and dashboards had literal names ("loki", "alloy", "dashboard-<uid>"): those are their aliases.
+    const loki = derivedChild(name, "loki", "loki");
+    const alloy = derivedChild(name, "alloy", "alloy");
     this.loki = pinnedRelease(
-      "loki",
+      loki.name,
       {
         name: LOKI_NAME,
         namespace: ns,
         chart: LOKI_CHART,
         values: storage.apply((s) => lokiValues({ storage: s, retentionHours, storageGiB })),
       },
-      childOptions(this, args.provider, { dependsOn: args.dependsOn }),
+      childOptions(this, args.provider, { dependsOn: args.dependsOn, ...loki.opts }),
     );
     this.alloy = pinnedRelease(
-      "alloy",
+      alloy.name,
       { name: "alloy", namespace: ns, chart: ALLOY_CHART, values: alloyValues(`${this.url}/loki/api/v1/push`) },
-      childOptions(this, args.provider, { dependsOn: [this.loki] }),
+      childOptions(this, args.provider, { dependsOn: [this.loki], ...alloy.opts }),
     );
 
     const modelsNamespace = args.modelsNamespace ?? MODELS_NAMESPACE;
@@ -192,7 +205,7 @@ export class LogStack extends pulumi.ComponentResource {
       ),
       gatewayAuditDashboard(args.audit ?? DEFAULT_AUDIT_SOURCE),
     ])
-      dashboardConfigMap(d, ns, childOptions(this, args.provider, { dependsOn: args.dependsOn }));
+      dashboardConfigMap(name, d, ns, childOptions(this, args.provider, { dependsOn: args.dependsOn }));
     this.registerOutputs({ url: this.url });
   }
 }

@@ -10,18 +10,18 @@ import { CHARTS } from "../../versions";
 export const LOKI_CHART: PinnedChart = CHARTS.loki;
 /** The release's objects are called `loki` (fullnameOverride): Service loki:3100, ServiceAccount loki. */
 export const LOKI_NAME = "loki";
-export const LOKI_HTTP_PORT = 3100;
+const LOKI_HTTP_PORT = 3100;
 /** The tsdb schema starts here; it must never move (a later change adds a new entry with a later date). */
-export const LOKI_SCHEMA_FROM = "2026-12-01";
+const LOKI_SCHEMA_FROM = "2026-12-01";
 
 export const lokiUrl = (namespace: string) => `http://${LOKI_NAME}.${namespace}.svc:${LOKI_HTTP_PORT}`;
 
 /** Object storage in cloud stacks (an S3 bucket of ours, reached through IRSA); else the pod's volume. */
-export type LokiStorage =
+type LokiStorage =
   | { readonly type: "s3"; readonly bucket: string; readonly region: string; readonly roleArn: string }
   | { readonly type: "filesystem" };
 
-export interface LokiValuesInput {
+interface LokiValuesInput {
   readonly storage: LokiStorage;
   readonly retentionHours: number;
   readonly storageGiB: number;
@@ -35,8 +35,8 @@ export interface LokiValuesInput {
  * ("index/delete_requests/", pkg/compactor/deletion DeleteRequestsTableName); the cluster seed is
  * loki_cluster_seed.json at the root (pkg/analytics/reporter.go).
  */
-export const LOKI_TENANT = "fake";
-export const LOKI_INDEX_TABLE_PREFIX = "loki_index_";
+const LOKI_TENANT = "fake";
+const LOKI_INDEX_TABLE_PREFIX = "loki_index_";
 /** The key prefixes that age out with the retention: the tenant's chunks and the index tables, nothing else. */
 export const LOKI_EXPIRING_PREFIXES = [`${LOKI_TENANT}/`, `index/${LOKI_INDEX_TABLE_PREFIX}`] as const;
 

@@ -40,4 +40,3 @@ export {
   openaiDialect,
 };
 export * from "./types";
-export { describe as describeJson } from "./shape";

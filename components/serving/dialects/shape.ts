@@ -57,12 +57,12 @@ export function expectNumber(value: unknown, where: string): number {
   return value;
 }
 
-export function expectIndex(value: unknown, where: string): number {
+function expectIndex(value: unknown, where: string): number {
   if (typeof value !== "number" || !Number.isInteger(value)) fail(where, "an integer index", value);
   return value;
 }
 
-export function expectVector(value: unknown, where: string): number[] {
+function expectVector(value: unknown, where: string): number[] {
   const list = expectArray(value, where, "a list of numbers (one embedding)");
   for (let i = 0; i < list.length; i++) {
     if (typeof list[i] !== "number") fail(`${where}[${i}]`, "a number", list[i]);
@@ -99,7 +99,7 @@ export function parseVectorList(value: unknown, where: string): number[][] {
  * One rerank item: the score field and its name differ per engine (`relevance_score` vs `score`); `document` may
  * be a string, `{text}`, null or absent (not used by the checks). Returns {index, score}.
  */
-export function parseRerankItem(item: unknown, where: string, scoreField: "relevance_score" | "score"): RerankResult {
+function parseRerankItem(item: unknown, where: string, scoreField: "relevance_score" | "score"): RerankResult {
   const rec = expectRecord(item, where, `an object {index, ${scoreField}}`);
   if (!(scoreField in rec)) {
     const other = scoreField === "score" ? "relevance_score" : "score";

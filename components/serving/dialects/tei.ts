@@ -17,7 +17,7 @@ import { optional, parseBareScoreList, parseVectorList } from "./shape";
  * Every route refuses more than `--max-client-batch-size` inputs (default 32) with a 413, and reports the tokens
  * it computed in the `x-compute-tokens` response header (router/src/http/server.rs, ResponseMetadata).
  */
-export const TEI_MAX_CLIENT_BATCH_SIZE = 32;
+const TEI_MAX_CLIENT_BATCH_SIZE = 32;
 
 const computeTokens = (_body: unknown, header: (name: string) => string | undefined): number | undefined => {
   const n = Number(header("x-compute-tokens"));

@@ -40,9 +40,6 @@ export const QUIET_ENV: Readonly<Record<string, string>> = {
   DO_NOT_TRACK: "1",
 };
 
-/** The GPU class label value of the model's node group (a10g, l4, l40s, a100, h100), undefined on CPU. */
-export const gpuClassOf = (ctx: ModelContext) => ctx.gpu?.instance.gpuClass;
-
 /** A problem for engines that have no CPU build we can run. */
 export const needsGpu = (ctx: ModelContext, engine: string, cpuAlternative: string) =>
   ctx.gpu

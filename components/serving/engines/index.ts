@@ -13,4 +13,4 @@ export function adapterFor(engine: EngineName): EngineAdapter {
   return ENGINE_ADAPTERS[engine];
 }
 
-export type { EngineAdapter, ModelContext, AdapterProblem, EngineMetrics } from "./types";
+export type { EngineAdapter, ModelContext, EngineMetrics } from "./types";

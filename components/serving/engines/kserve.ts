@@ -21,13 +21,13 @@ const PORT = 8080;
  * `engineOptions` of a KServe model. `backend`: the huggingfaceserver's inference backend; the vLLM backend needs
  * a GPU, and is the only one with rerank and with the model's own pooling (the Hugging Face backend mean-pools).
  */
-export const KServeOptions = z.strictObject({
+const KServeOptions = z.strictObject({
   backend: z.enum(["huggingface", "vllm"]).optional(),
 });
-export type KServeOptions = z.infer<typeof KServeOptions>;
+type KServeOptions = z.infer<typeof KServeOptions>;
 
 /** The backend a model runs on: the configured one, else vLLM on a GPU and Hugging Face on CPU. */
-export function kserveBackend(ctx: ModelContext): "huggingface" | "vllm" {
+function kserveBackend(ctx: ModelContext): "huggingface" | "vllm" {
   return backendOf(ctx.model, ctx.gpu !== undefined);
 }
 function backendOf(model: ModelConfig, onGpu: boolean): "huggingface" | "vllm" {
@@ -181,9 +181,9 @@ function workload(ctx: ModelContext): EngineWorkload {
  * cert-manager (>= v1.17.0) in Standard mode. The controller chart is `kserve-resources` since v0.17 (the old
  * `.../kserve` chart stopped at v0.17.0-rc0: kserve #5272, maintainers' answer 2026-03).
  */
-export const KSERVE_NAMESPACE = "kserve";
-export const KSERVE_CRD_CHART = CHARTS.kserveCrd;
-export const KSERVE_CONTROLLER_CHART = CHARTS.kserveResources;
+const KSERVE_NAMESPACE = "kserve";
+const KSERVE_CRD_CHART = CHARTS.kserveCrd;
+const KSERVE_CONTROLLER_CHART = CHARTS.kserveResources;
 /** Our ClusterServingRuntime for the huggingface model format (see kserveRuntimeSpec). */
 export const KSERVE_RUNTIME_NAME = "retrieval-stack-huggingfaceserver";
 
@@ -192,7 +192,7 @@ export const KSERVE_RUNTIME_NAME = "retrieval-stack-huggingfaceserver";
  * Standard mode (KServe >= 0.16's name for RawDeployment, which it still accepts and converts) so no Knative or Istio
  * is needed; no Ingress per InferenceService, since our NGINX controller is the only entry point.
  */
-export const KSERVE_CONTROLLER_VALUES = {
+const KSERVE_CONTROLLER_VALUES = {
   kserve: {
     controller: {
       deploymentMode: "Standard",
@@ -218,7 +218,7 @@ export const KSERVE_CONTROLLER_VALUES = {
  * pkg/utils MergeRuntimeContainers, read 2026-11), so that limit would survive under our 4-CPU request. Ours sets
  * no resources; the model container (args, image, probes, resources) replaces the rest.
  */
-export function kserveRuntimeSpec(): Record<string, unknown> {
+function kserveRuntimeSpec(): Record<string, unknown> {
   return {
     supportedModelFormats: [{ name: "huggingface", version: "1", autoSelect: true, priority: 2 }],
     protocolVersions: ["v1", "v2"],

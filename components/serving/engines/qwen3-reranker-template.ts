@@ -11,10 +11,9 @@ import type { ModelSpec } from "../models";
  *   template by the phrase `answer can only be "yes" or "no"` (sglang serving_rerank.py, read 2026-11).
  * The final blank lines are written as an expression: Jinja drops one trailing newline of a template file.
  */
-export const QWEN3_RERANKER_TEMPLATE_FILE = "qwen3_reranker.jinja";
+const QWEN3_RERANKER_TEMPLATE_FILE = "qwen3_reranker.jinja";
 
-export const QWEN3_RERANKER_DEFAULT_INSTRUCTION =
-  "Given a web search query, retrieve relevant passages that answer the query";
+const QWEN3_RERANKER_DEFAULT_INSTRUCTION = "Given a web search query, retrieve relevant passages that answer the query";
 
 export const QWEN3_RERANKER_TEMPLATE = [
   `{#- Qwen3-Reranker prompt (retrieval-stack). Works with vLLM (messages) and SGLang (query/document/instruct). -#}`,

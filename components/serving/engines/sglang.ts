@@ -23,7 +23,7 @@ import { histogramP99, histogramQuantile, sumGauge, sumRate, histogramMean } fro
 import { QWEN3_RERANKER_TEMPLATE_PATH, qwen3RerankerFiles } from "./qwen3-reranker-template";
 
 /** SGLang image, pinned (components/versions.ts: where the tag was confirmed). */
-export const SGLANG_DEFAULT_VERSION = IMAGES.sglang.tag;
+const SGLANG_DEFAULT_VERSION = IMAGES.sglang.tag;
 const PORT = 30000;
 
 /**

@@ -31,7 +31,7 @@ import {
 } from "./promql";
 
 /** TEI image, pinned to an exact release (components/versions.ts); the GPU class adds a prefix (below). */
-export const TEI_DEFAULT_VERSION = IMAGES.tei.tag;
+const TEI_DEFAULT_VERSION = IMAGES.tei.tag;
 const PORT = 8080;
 const METRICS_PORT = 9000;
 
@@ -40,7 +40,7 @@ const METRICS_PORT = 9000;
  * Ampere A10/A10G/A40 = sm86 "86-", Ada L4/L40S = sm89 "89-", A100 = sm80 (no prefix), Hopper H100 "hopper-".
  * The CPU build ("cpu-") serves the local stack.
  */
-export const TEI_TAG_PREFIX: Readonly<Record<GpuInstanceType["gpuClass"] | "cpu", string>> = {
+const TEI_TAG_PREFIX: Readonly<Record<GpuInstanceType["gpuClass"] | "cpu", string>> = {
   a10g: "86-",
   l4: "89-",
   l40s: "89-",
@@ -50,11 +50,11 @@ export const TEI_TAG_PREFIX: Readonly<Record<GpuInstanceType["gpuClass"] | "cpu"
 };
 
 /** TEI's own defaults (router/src/main.rs, read 2026-11), set explicitly so that the plan shows them. */
-export const TEI_MAX_BATCH_TOKENS = 16384;
-export const TEI_MAX_CLIENT_BATCH_SIZE = 32;
-export const TEI_MAX_CONCURRENT_REQUESTS = 512;
+const TEI_MAX_BATCH_TOKENS = 16384;
+const TEI_MAX_CLIENT_BATCH_SIZE = 32;
+const TEI_MAX_CONCURRENT_REQUESTS = 512;
 /** TEI's `--payload-limit` default, 2 MB (router/src/main.rs `default_value = "2000000"`, v1.9.0 and v1.9.3, read 2026-12-01). */
-export const TEI_PAYLOAD_LIMIT_BYTES = 2_000_000;
+const TEI_PAYLOAD_LIMIT_BYTES = 2_000_000;
 
 /**
  * TEI metrics (router/src/http/server.rs, core/src/queue.rs, router/src/prometheus.rs, read 2026-11), served on

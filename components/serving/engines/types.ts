@@ -60,7 +60,7 @@ export type ProbeAction =
   | { readonly exec: { readonly command: readonly string[] } };
 
 /** A container the engine needs next to its server (e.g. Xinference's model launcher). */
-export interface SidecarSpec {
+interface SidecarSpec {
   readonly name: string;
   readonly image: string;
   readonly command: readonly string[];
@@ -144,7 +144,7 @@ interface PrerequisiteCommon {
 }
 
 /** A Helm chart, pinned to an exact version: from an HTTP(S) repository (`repo`), or an OCI chart (`chart` = "oci://..."). */
-export interface HelmChartPrerequisite extends PrerequisiteCommon {
+interface HelmChartPrerequisite extends PrerequisiteCommon {
   readonly type: "helm";
   readonly chart: string;
   readonly version: string;
@@ -155,7 +155,7 @@ export interface HelmChartPrerequisite extends PrerequisiteCommon {
 }
 
 /** One Kubernetes object (a cluster-scoped custom resource such as a runtime template). */
-export interface ObjectPrerequisite extends PrerequisiteCommon {
+interface ObjectPrerequisite extends PrerequisiteCommon {
   readonly type: "object";
   readonly apiVersion: string;
   readonly kind: string;

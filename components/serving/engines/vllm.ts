@@ -23,7 +23,7 @@ import { histogramP99, histogramQuantile, sumGauge, sumRate, histogramMean } fro
 import { QWEN3_RERANKER_TEMPLATE_PATH, qwen3RerankerFiles } from "./qwen3-reranker-template";
 
 /** vLLM image, pinned (components/versions.ts: where the tag was confirmed). */
-export const VLLM_DEFAULT_VERSION = IMAGES.vllm.tag;
+const VLLM_DEFAULT_VERSION = IMAGES.vllm.tag;
 const PORT = 8000;
 
 /**

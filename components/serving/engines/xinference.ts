@@ -6,11 +6,11 @@ import { CACHE_MOUNT_PATH, FILES_MOUNT_PATH, HF_HOME, QUIET_ENV, httpGet, tagOf 
 import { histogramP99, histogramQuantile, ratioOfRates, sumGauge, sumRate, histogramMean } from "./promql";
 
 /** Xinference image, pinned (components/versions.ts); GPU `v<version>`, CPU `v<version>-cpu`. */
-export const XINFERENCE_DEFAULT_VERSION = IMAGES.xinference.tag;
+const XINFERENCE_DEFAULT_VERSION = IMAGES.xinference.tag;
 const PORT = 9997;
 /** The worker's metrics exporter (`--metrics-exporter-port`, docs "Metrics", read 2026-11). */
 const METRICS_PORT = 9998;
-export const XINFERENCE_LAUNCHER_FILE = "launch-model.py";
+const XINFERENCE_LAUNCHER_FILE = "launch-model.py";
 
 /**
  * Worker metrics (xinference/core/metrics.py and doc "Monitoring Metrics", read 2026-11), label `model_uid`.
@@ -41,7 +41,7 @@ const metrics: EngineMetrics = {
  * `engineOptions` of an Xinference model: `modelName` is the model's name in Xinference's registry (default: the
  * Hugging Face repo name, e.g. "bge-reranker-base"); `modelEngine` its engine for LLM-based models.
  */
-export const XinferenceOptions = z.strictObject({
+const XinferenceOptions = z.strictObject({
   modelName: z.string().min(1).optional(),
   modelEngine: z.string().min(1).optional(),
 });

@@ -8,7 +8,7 @@ import type { Rule, RuleProblem } from "./types";
  * m family's 4 GiB per vCPU (EC2 instance type docs, general purpose M5/M6i/M7i, read 2026-12-07). Undefined for a
  * type of another family or size, which then goes unchecked.
  */
-export function systemNodeSize(type: string): { vcpu: number; memoryGiB: number } | undefined {
+function systemNodeSize(type: string): { vcpu: number; memoryGiB: number } | undefined {
   const m = /^m[5-8][a-z]*\.(large|xlarge|(\d+)xlarge)$/.exec(type);
   if (!m) return undefined;
   const vcpu = m[1] === "large" ? 2 : m[1] === "xlarge" ? 4 : 4 * Number(m[2]);

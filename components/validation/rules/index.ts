@@ -29,5 +29,4 @@ export function crossFieldProblems(config: Partial<PlatformConfig>): RuleProblem
   return RULES.flatMap((rule) => rule(config));
 }
 
-export type { Rule, RuleProblem } from "./types";
 export { specOf, servedContextLength } from "./models";

@@ -3,7 +3,7 @@
  * verifier's (images/verifier/src/quality-set.ts, with the verifier's own rerank candidates); a user set comes
  * from a ConfigMap as JSONL, one query per line: {"query", "candidates": [{"id", "text"}], "relevant": [ids]}.
  */
-import { LabelledQuerySchema, parseLabelledSet, type LabelledQuery } from "../../../components/quality/labelled-set";
+import { parseLabelledSet, type LabelledQuery } from "../../../components/quality/labelled-set";
 import type { EngineClient } from "../../verifier/src/client";
 import { QUALITY_BATCH, candidatesFor } from "../../verifier/src/checks/quality";
 import { QUALITY_CORPUS, QUALITY_QUERIES, reciprocalRankAt } from "../../verifier/src/quality-set";
@@ -11,9 +11,7 @@ import { cosine } from "../../verifier/src/vectors";
 import type { Task } from "../../../components/config/common";
 import { inLanguages, qualityLanguages, textLanguage } from "../../../components/quality/languages";
 
-export const K = 10;
-
-export { LabelledQuerySchema, type LabelledQuery };
+const K = 10;
 
 export interface LabelledSet {
   /** The `set` label of the metrics: "bundled" or "user". */
@@ -108,7 +106,7 @@ async function rank(client: EngineClient, task: Task, set: LabelledSet, dimensio
   return out;
 }
 
-export interface QualityScore {
+interface QualityScore {
   readonly mrrAt10: number;
   readonly ndcgAt10: number;
   readonly queries: number;

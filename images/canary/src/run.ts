@@ -21,7 +21,7 @@ import type { CanaryConfig, CanaryTarget } from "../../../components/contracts/c
 import type { Registry } from "./metrics";
 import { bundledSet, scoreSet, type LabelledSet } from "./quality";
 
-export interface RunOptions {
+interface RunOptions {
   readonly apiKey?: string;
   readonly userSet?: LabelledSet;
   readonly now?: () => Date;
@@ -29,7 +29,7 @@ export interface RunOptions {
 }
 
 /** Check names, the `check` label. */
-export type CanaryCheck = "health" | "sanity" | "quality.bundled" | "quality.user" | "fingerprint";
+type CanaryCheck = "health" | "sanity" | "quality.bundled" | "quality.user" | "fingerprint";
 
 const passed = (rows: readonly CheckResult[]) => rows.every((r) => r.status !== "fail");
 

@@ -1,8 +1,8 @@
 // The playground page: wires the three tabs to the gateway's API on the same origin (docs/playground.md).
 // Everything shown is set with textContent (no HTML from the gateway or from the texts ever reaches the DOM).
 import {
-  SEED_DOCUMENTS,
-  SEED_QUERY,
+  EXAMPLE_DOCUMENTS,
+  EXAMPLE_QUERY,
   barWidths,
   curlFor,
   decodeBase64Float32,
@@ -348,8 +348,8 @@ function init() {
   $("load-models").addEventListener("click", () => void loadModels());
 
   for (const prefix of ["rerank", "compare"]) {
-    $(`${prefix}-query`).value ||= SEED_QUERY;
-    $(`${prefix}-docs`).value ||= SEED_DOCUMENTS.join("\n");
+    $(`${prefix}-query`).value ||= EXAMPLE_QUERY;
+    $(`${prefix}-docs`).value ||= EXAMPLE_DOCUMENTS.join("\n");
   }
   $("embed-texts").value ||= [
     "如何实现Python中的异步爬虫",

@@ -1,6 +1,6 @@
 // Types of lib.js for the TypeScript tests that import it (the page itself is plain JavaScript, no build step).
-export declare const SEED_QUERY: string;
-export declare const SEED_DOCUMENTS: readonly string[];
+export declare const EXAMPLE_QUERY: string;
+export declare const EXAMPLE_DOCUMENTS: readonly string[];
 export declare function parseTexts(raw: string): string[];
 export declare function norm(v: readonly number[]): number;
 export declare function cosine(a: readonly number[], b: readonly number[]): number;

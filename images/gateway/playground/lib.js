@@ -1,9 +1,9 @@
 // The playground's logic without the page: parsing the inputs, the vector maths, the order comparison, the
 // request snippets and the error text. Plain ES module (no build step); unit-tested in test/playground-lib.test.ts.
 
-/** Seed 000's example (its Gradio demo): the asyncio+aiohttp document must come first with a good reranker. */
-export const SEED_QUERY = "如何实现Python中的异步爬虫";
-export const SEED_DOCUMENTS = [
+/** The built-in rerank example: with a good reranker the asyncio+aiohttp document comes first. */
+export const EXAMPLE_QUERY = "如何实现Python中的异步爬虫";
+export const EXAMPLE_DOCUMENTS = [
   "使用requests库发送HTTP请求配合多线程提高效率。",
   "利用asyncio和aiohttp库构建异步网络爬取程序。",
   "Scrapy框架支持中间件扩展适合大规模抓取任务。",

@@ -10,7 +10,7 @@ import type { ModelRoute, ModelRoutes } from "./model-routes";
 import { preferWaitMs } from "./wake-queue";
 import type { SpentBudgets } from "./budget";
 
-export type Task = "embed" | "rerank";
+type Task = "embed" | "rerank";
 
 /**
  * What every task call passes before the engine, once its caller is known (server.ts authenticates from the

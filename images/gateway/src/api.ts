@@ -6,14 +6,14 @@ import { badRequest } from "./errors";
  * (`model`, `query`, `documents` as strings or `{text}`, `top_n`, `return_documents`); fields only one of them
  * knows (Cohere's `max_tokens_per_doc`, Jina's `truncation`) are accepted and not forwarded.
  */
-export interface EmbeddingsRequest {
+interface EmbeddingsRequest {
   readonly model: string;
   readonly inputs: string[];
   readonly encoding: "float" | "base64";
   readonly dimensions?: number;
 }
 
-export interface RerankCall {
+interface RerankCall {
   readonly model: string;
   readonly query: string;
   readonly documents: string[];
@@ -33,7 +33,7 @@ function object(body: unknown): Json {
  * What a model name may be: it is echoed in errors, audit lines and metric labels, so it is checked before any
  * of them sees it (a 10 MiB `model` is refused here, never repeated back).
  */
-export const MODEL_NAME = /^[A-Za-z0-9][\w.:/@+-]{0,127}$/;
+const MODEL_NAME = /^[A-Za-z0-9][\w.:/@+-]{0,127}$/;
 
 function modelOf(b: Json): string {
   if (typeof b.model !== "string" || b.model === "")

@@ -44,7 +44,7 @@ process.once("exit", flush);
  * are checked, routes are the API's), so this only catches a field that was not: such a line is replaced by its
  * ids, status and `truncated: true`, never written long.
  */
-export const MAX_AUDIT_LINE = 4096;
+const MAX_AUDIT_LINE = 4096;
 
 export const stdoutAudit: AuditSink = (line) => {
   if (!pending) setImmediate(flush);

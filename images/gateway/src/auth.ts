@@ -30,7 +30,7 @@ function tokenOf(headers: Headers): string | undefined {
   return bearer ?? (typeof headers["x-api-key"] === "string" ? headers["x-api-key"].trim() : undefined);
 }
 
-export const unauthorized = (message: string) =>
+const unauthorized = (message: string) =>
   new GatewayError(401, "authentication_error", "invalid_api_key", message, null, {
     "www-authenticate": 'Bearer realm="retrieval-gateway"',
   });

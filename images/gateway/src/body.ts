@@ -4,7 +4,7 @@ import type { RequestContext } from "./context";
 import { badRequest, GatewayError, overloaded } from "./errors";
 import { JsonShape } from "./json-shape";
 
-export interface BodyLimits {
+interface BodyLimits {
   /** Largest body (maxBodyBytes): above it, 413 before reading (declared) or as soon as it is crossed. */
   readonly maxBytes: number;
   /** The instance's bytes in flight: the body's bytes are taken from it as they arrive (503 when it is full). */

@@ -3,7 +3,7 @@
  * 503 instead of piling onto a dead engine); after `cooldownMs` it half-opens and lets ONE trial request
  * through: success closes it, failure opens it again for another cool-down.
  */
-export type BreakerState = "closed" | "half-open" | "open";
+type BreakerState = "closed" | "half-open" | "open";
 
 export const BREAKER_GAUGE: Readonly<Record<BreakerState, number>> = { closed: 0, "half-open": 1, open: 2 };
 

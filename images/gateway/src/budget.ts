@@ -11,9 +11,9 @@ import { GatewayError } from "./errors";
 /** The recorded ratio the refusal reads (components/observability/cost/names.ts, COST_SERIES.keyBudgetUsed). */
 export const BUDGET_USED_SERIES = "retrieval_stack:key_budget_used:ratio";
 
-export type BudgetSource = { readonly prometheus: string } | { readonly file: string };
+type BudgetSource = { readonly prometheus: string } | { readonly file: string };
 
-export interface SpentBudgetsOptions {
+interface SpentBudgetsOptions {
   readonly source: BudgetSource;
   /** Background refresh period; default 60 s (the budget rules run every 5 minutes). */
   readonly refreshMs?: number;

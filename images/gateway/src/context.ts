@@ -30,7 +30,7 @@ export interface RequestContext {
   client: string;
 }
 
-export interface Usage {
+interface Usage {
   readonly model: string;
   readonly tokens: number | undefined;
   readonly inputs?: number;

@@ -65,7 +65,7 @@ export interface Slice {
 }
 
 /** Base URLs of the ready endpoints of some slices, on the named port, sorted (a stable order). */
-export function readyUrls(slices: Iterable<Slice>, portName: string): string[] {
+function readyUrls(slices: Iterable<Slice>, portName: string): string[] {
   const out = new Set<string>();
   for (const s of slices) {
     const port = s.ports?.find((p) => (p.name ?? "") === portName)?.port;

@@ -8,7 +8,7 @@ import { Pool } from "undici";
  * lists it again or `refusedForMs` passes); a pod that leaves the set takes no new request and its connections
  * close once its in-flight requests are answered (drain).
  */
-export interface Endpoint {
+interface Endpoint {
   readonly url: string;
   readonly pool: Pool;
   /** Estimated work (work.ts) of the requests in flight on this pod. */
@@ -19,7 +19,7 @@ export interface Endpoint {
   readonly paths: Map<string, string>;
 }
 
-export interface EndpointSetOptions {
+interface EndpointSetOptions {
   readonly connections?: number;
   readonly refusedForMs?: number;
   readonly now?: () => number;

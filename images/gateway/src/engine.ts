@@ -27,7 +27,7 @@ export interface EngineCall {
   readonly key?: string;
 }
 
-export interface EngineResult<T> {
+interface EngineResult<T> {
   readonly value: T;
   /** Input tokens the engine reported (sum over split calls); undefined when it reports none. */
   readonly tokens: number | undefined;

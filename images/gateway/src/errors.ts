@@ -3,7 +3,7 @@
  * status the API documents (docs/gateway.md, "Errors"). Nothing else reaches a caller: no stack trace, no
  * engine body (an engine's HTML error page stays in the gateway's log line).
  */
-export type ErrorType =
+type ErrorType =
   | "invalid_request_error"
   | "authentication_error"
   | "not_found_error"
@@ -53,7 +53,7 @@ export function asGatewayError(error: unknown): GatewayError {
 }
 
 /** Why an engine answer was refused (the `reason` label of retrieval_gateway_upstream_invalid_total). */
-export type InvalidReason = "not_json" | "shape" | "count" | "dims" | "not_finite" | "index" | "too_large";
+type InvalidReason = "not_json" | "shape" | "count" | "dims" | "not_finite" | "index" | "too_large";
 
 /** An engine answer that must not reach the caller: 502, counted by the breaker and per model. */
 export class UpstreamInvalid extends GatewayError {

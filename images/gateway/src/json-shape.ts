@@ -4,7 +4,7 @@
  * hold the event loop for the whole body). Counts structure only: strings (with escapes) are skipped, and the
  * parse that follows still validates everything else.
  */
-export type ShapeError = "too_deep" | "too_many_items";
+type ShapeError = "too_deep" | "too_many_items";
 
 const QUOTE = 0x22;
 const BACKSLASH = 0x5c;

@@ -9,7 +9,7 @@ import { RuntimeKeySchema, type RuntimeKey } from "../../../components/gateway/r
  * which file watches miss, so the file is read every `pollMs` and compared by hash. A new set replaces the old at
  * once (a revoked key is refused on its next request); a malformed one is refused and the last good set stays.
  */
-export const KeyFileSchema = z.array(RuntimeKeySchema).superRefine((keys, ctx) => {
+const KeyFileSchema = z.array(RuntimeKeySchema).superRefine((keys, ctx) => {
   const seen = new Set<string>();
   for (const [i, k] of keys.entries()) {
     if (seen.has(k.name)) ctx.addIssue({ code: "custom", path: [i, "name"], message: `duplicate key name ${k.name}` });
@@ -17,7 +17,7 @@ export const KeyFileSchema = z.array(RuntimeKeySchema).superRefine((keys, ctx) =
   }
 });
 
-export interface KeyFileEvents {
+interface KeyFileEvents {
   /** A new, valid key set (also the first read). */
   onKeys(keys: RuntimeKey[]): void;
   /** The file changed but cannot be used: why (the last good set stays in force). */
@@ -25,7 +25,7 @@ export interface KeyFileEvents {
 }
 
 /** Reads and validates a key file; a reason instead of keys when it cannot be used. */
-export function readKeyFile(file: string): { keys: RuntimeKey[]; text: string } | { reason: string; text?: string } {
+function readKeyFile(file: string): { keys: RuntimeKey[]; text: string } | { reason: string; text?: string } {
   let text: string;
   try {
     text = fs.readFileSync(file, "utf8");

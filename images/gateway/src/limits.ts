@@ -10,7 +10,7 @@ import type { GatewayLimits } from "../../../components/config/gateway";
  * back. A key is refused when its reservation does not fit, so the day's usage stays within the quota as long
  * as the engine reports no more tokens than the bound (each in-flight request may exceed by that difference).
  */
-export type Quota = "rate" | "tokens" | "documents";
+type Quota = "rate" | "tokens" | "documents";
 
 /** What admission took from a key's day; settle() moves it to the real usage. */
 export interface Reservation {
@@ -126,7 +126,7 @@ end
 return 0
 `;
 
-export interface RedisLimiterEvents {
+interface RedisLimiterEvents {
   /** Each outcome of a Redis call: true reached, false failed (metric retrieval_gateway_redis_up). */
   onRedis(up: boolean): void;
 }

@@ -52,7 +52,7 @@ export class Counter extends Metric {
   }
 }
 
-export class Gauge extends Metric {
+class Gauge extends Metric {
   private readonly values = new Map<string, { labels: Labels; value: number }>();
   set(labels: Labels, value: number): void {
     const k = keyOf(this.labelNames, labels);
@@ -68,7 +68,7 @@ export class Gauge extends Metric {
   }
 }
 
-export class Histogram extends Metric {
+class Histogram extends Metric {
   private readonly values = new Map<string, { labels: Labels; counts: number[]; sum: number; count: number }>();
   constructor(
     name: string,

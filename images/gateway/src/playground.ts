@@ -14,7 +14,7 @@ const TYPES: Record<string, string> = {
   ".png": "image/png",
 };
 
-export interface StaticFile {
+interface StaticFile {
   readonly body: Buffer;
   readonly type: string;
 }

@@ -36,7 +36,7 @@ import { API_HEADERS, PLAYGROUND_HEADERS } from "./security-headers";
  * GET /v1/models, GET /healthz, GET /readyz, GET /playground (when enabled and built); GET /metrics only on the
  * metrics port (config.metricsPort), which the callers' Service does not expose.
  */
-export interface GatewayOptions {
+interface GatewayOptions {
   readonly config: RuntimeConfig;
   readonly audit?: AuditSink;
   /** Where the playground's static files are (only read when config.playground is on). */

@@ -14,7 +14,7 @@ import { rerank, type Scored } from "./engine";
 import type { Counter, GatewayMetrics } from "./metrics";
 import type { ModelRoutes } from "./model-routes";
 
-export interface ShadowConfig {
+interface ShadowConfig {
   /** The shadow model (a deployed rerank model). */
   readonly model: string;
   /** Share of the alias' calls copied, 0..1. */
@@ -35,7 +35,7 @@ export interface ShadowMetrics {
 }
 
 /** Sends the copy: the shadow's scores for every document (indices into `documents`). */
-export type ShadowSend = (model: string, query: string, documents: readonly string[]) => Promise<readonly Scored[]>;
+type ShadowSend = (model: string, query: string, documents: readonly string[]) => Promise<readonly Scored[]>;
 
 const MEASURES: [keyof RankingAgreement, string][] = [
   ["kendallTau", "kendall_tau"],

@@ -8,7 +8,7 @@ import { MemoryLimiter, RedisDownError, type Admission, type Demand, type Limite
  * fleet stays near each key's limit instead of refusing everything (fail-closed) or admitting everything.
  * Memory charges every request and token always, so the fallback starts from this replica's share of the day.
  */
-export interface FallbackEvents {
+interface FallbackEvents {
   /** The store became unreachable (true) or reachable again (false). */
   onFallback(active: boolean): void;
   /** A request was judged by the in-memory limits instead of the store. */

@@ -20,7 +20,7 @@ export interface UpstreamAnswer {
   readonly attempts: number;
 }
 
-export interface CallOptions {
+interface CallOptions {
   readonly path: string;
   readonly body: unknown;
   readonly headers: Readonly<Record<string, string>>;

@@ -5,7 +5,7 @@
  * together with the query (documents x (query + document tokens)). Tokens are estimated from characters (about
  * 4 per token for English, fewer for CJK, where 1 character is about 1 token), capped at the model's maximum.
  */
-export function estimateTokens(text: string, maxTokens: number): number {
+function estimateTokens(text: string, maxTokens: number): number {
   // The first 2 KB tell the script; longer texts are capped at maxTokens anyway.
   const n = Math.min(text.length, 2048);
   let cjk = 0;

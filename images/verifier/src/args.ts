@@ -30,7 +30,7 @@ export function closest(word: string, candidates: readonly string[]): string | u
 type Options = NonNullable<ParseArgsConfig["options"]>;
 
 /** Example values for "needs a value" messages, by flag. */
-export type Examples = Readonly<Record<string, string>>;
+type Examples = Readonly<Record<string, string>>;
 
 /**
  * `npm run <script> --flag value` (no `--`) hands `--flag` to npm, which keeps it as `npm_config_flag=true` and

@@ -22,7 +22,7 @@ import { targetsFromStackOutputs } from "../../../components/contracts/stack-out
 import { verifyAll, type ProgressEvent } from "./verify";
 import { UsageError, closest, flagsNpmTook, parseCommandLine } from "./args";
 
-export const USAGE = `Usage (from a checkout: npm run verify -- <flags>; installed: npx retrieval-stack verify <flags>):
+const USAGE = `Usage (from a checkout: npm run verify -- <flags>; installed: npx retrieval-stack verify <flags>):
   retrieval-stack verify --engine <vllm|sglang|tei|kserve|xinference|openai> --url <base URL> --model <served name>
                          --task <embed|rerank> [--dims N] [--api-key K] [--requests N] [--concurrency C] [--json]
   retrieval-stack verify --gateway <base URL> --model <stack model name> --task <embed|rerank> [--api-key K] ...
@@ -62,8 +62,6 @@ Common:
   --json                print the machine-readable report instead of the table
   --quiet               no progress on stderr
 Exit status: 0 all checks passed, 1 a check failed, 2 usage error.`;
-
-export { UsageError };
 
 const FLAGS = {
   engine: { type: "string" },
@@ -276,7 +274,7 @@ function readStackOutputs(flags: Flags, stdin: () => string): unknown {
   }
 }
 
-export interface CliIo {
+interface CliIo {
   readonly stdout: (text: string) => void;
   readonly stderr: (text: string) => void;
   readonly env: NodeJS.ProcessEnv;
@@ -288,7 +286,7 @@ function seconds(ms: number): string {
 }
 
 /** One stderr line per event; a multi-model run also says which model of how many starts and how it ended. */
-export function progressLine(e: ProgressEvent): string | undefined {
+function progressLine(e: ProgressEvent): string | undefined {
   const of = e.position && e.position.total > 1 ? `${e.position.index}/${e.position.total} ` : "";
   if (e.done) {
     if (!of) return undefined;

@@ -5,9 +5,9 @@ import { officialClientEmbeddings } from "./openai-http";
 import { Transport } from "./transport";
 
 /** In the load, one answer in this many is parsed whole by the dialect (the others: status and a complete JSON body). */
-export const LOAD_PARSE_EVERY = 8;
+const LOAD_PARSE_EVERY = 8;
 
-export interface Timed<T> {
+interface Timed<T> {
   readonly value: T;
   readonly ms: number;
   readonly attempts: number;

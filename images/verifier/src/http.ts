@@ -11,7 +11,7 @@ import type { RetryPolicy } from "../../../components/contracts/verify-target";
  * refused connection, timeout, a redirect and where to, a body too large), so checks can print "expected ..., got ...".
  */
 
-export type FailureKind = "refused" | "network" | "timeout" | "deadline" | "status" | "redirect" | "too-large" | "body";
+type FailureKind = "refused" | "network" | "timeout" | "deadline" | "status" | "redirect" | "too-large" | "body";
 
 export class HttpFailure extends Error {
   override readonly name = "HttpFailure";
@@ -71,7 +71,7 @@ export interface HttpOptions {
   readonly deadline: Deadline;
 }
 
-export interface HttpResult {
+interface HttpResult {
   readonly status: number;
   /** Parsed JSON (undefined for an empty body). */
   readonly body: unknown;
@@ -151,7 +151,7 @@ export function connectionFailure(
 const HTML = /^\s*<(!doctype|html|head|body|title)\b/i;
 
 /** A short excerpt of a body for messages: an HTML page is named by its <title>. */
-export function excerpt(text: string, max = 120): string {
+function excerpt(text: string, max = 120): string {
   if (HTML.test(text)) {
     const title = /<title>([^<]*)<\/title>/i.exec(text)?.[1]?.trim() || /<h1>([^<]*)<\/h1>/i.exec(text)?.[1]?.trim();
     return `an HTML page${title ? ` "${title}"` : ""}`;
@@ -219,7 +219,7 @@ export function statusMessage(status: number, statusText: string, text: string, 
   return `HTTP ${status}${statusText ? ` ${statusText}` : ""} from ${where}: ${said}`;
 }
 
-export function authHeaders(apiKey: string | undefined): Record<string, string> {
+function authHeaders(apiKey: string | undefined): Record<string, string> {
   return apiKey ? { authorization: `Bearer ${apiKey}` } : {};
 }
 
@@ -240,7 +240,7 @@ async function sleep(ms: number, deadline: Deadline): Promise<void> {
  * Runs `attempt` until it succeeds, fails for good, runs out of retries or the deadline would pass during the
  * next wait. `attempt` throws HttpFailure; `retryAfter` on it (when set) is the server's hint.
  */
-export async function withRetries<T>(
+async function withRetries<T>(
   policy: RetryPolicy,
   deadline: Deadline,
   attempt: (n: number) => Promise<T>,
@@ -265,7 +265,7 @@ export function isTransientFailure(failure: HttpFailure): boolean {
 }
 
 /** A request built once and sent any number of times (the load sends the same one thousands of times). */
-export interface PreparedRequest {
+interface PreparedRequest {
   readonly url: string;
   /** For messages: the path alone. */
   readonly path: string;
@@ -414,7 +414,7 @@ function once(
 }
 
 /** Offset of the first byte that breaks UTF-8 (RFC 3629: no overlongs, no surrogates, nothing above U+10FFFF); -1 if none. */
-export function firstInvalidUtf8(b: Uint8Array): number {
+function firstInvalidUtf8(b: Uint8Array): number {
   for (let i = 0; i < b.length;) {
     const c = b[i]!;
     if (c < 0x80) {

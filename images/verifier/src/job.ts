@@ -21,7 +21,7 @@ import { runPromotionGate } from "./run-local";
 /** Kubernetes keeps at most 4096 bytes of a termination message. */
 const TERMINATION_MESSAGE_MAX = 4096;
 
-export interface JobIo {
+interface JobIo {
   readonly env: NodeJS.ProcessEnv;
   readonly log: (line: string) => void;
   /** The Kubernetes API holding the record (default: the pod's, from its service account). */

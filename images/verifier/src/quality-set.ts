@@ -3,7 +3,7 @@
  * (20 Chinese, 16 English) over a shared corpus of 42 passages, each query with exactly one relevant passage.
  * Topics pair up (two passages about databases, two about Kubernetes, ...) so a model has to tell close
  * passages apart, not only topics. The quality check ranks the corpus for every query (embedding cosine, or the
- * reranker over a candidate list) and computes MRR@10; seed 003 alerts below 0.75.
+ * reranker over a candidate list) and computes MRR@10; the ModelQualityLow alert fires below 0.75.
  */
 export interface LabelledQuery {
   readonly query: string;

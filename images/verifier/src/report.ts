@@ -4,7 +4,7 @@ import type { Fingerprint } from "../../../components/fingerprint/fingerprint";
 export type CheckStatus = "pass" | "fail" | "skip";
 
 export interface CheckResult {
-  /** Stable id, e.g. "embed.dims", "rerank.seed000". */
+  /** Stable id, e.g. "embed.dims", "rerank.best-first". */
   readonly check: string;
   readonly expected: string;
   readonly got: string;
@@ -61,7 +61,7 @@ function pad(text: string, to: number): string {
  * A cell as lines of at most `max` columns: broken at spaces where it can, inside a word (a URL) where it must.
  * Nothing is cut: a long "got" (a refused connection's URL and reason) stays whole on more lines.
  */
-export function wrap(text: string, max: number): string[] {
+function wrap(text: string, max: number): string[] {
   const lines: string[] = [];
   let line = "";
   const push = () => {

@@ -22,7 +22,7 @@ const Agent = require("undici/lib/dispatcher/agent") as typeof UndiciAgent;
  */
 
 /** Largest body read from any answer, on the wire and decompressed. A batch of 16 vectors of 4096 floats is ~1.3 MB. */
-export const MAX_BODY_BYTES = 16 * 1024 * 1024;
+const MAX_BODY_BYTES = 16 * 1024 * 1024;
 
 /** Why an attempt ended without an answer; mapped to HttpFailure kinds by http.ts. */
 export class TransportError extends Error {
@@ -36,7 +36,7 @@ export class TransportError extends Error {
   }
 }
 
-export interface TransportResponse {
+interface TransportResponse {
   readonly status: number;
   readonly statusText: string;
   readonly headers: Readonly<Record<string, string | string[] | undefined>>;
@@ -46,7 +46,7 @@ export interface TransportResponse {
   readonly text: string;
 }
 
-export interface SendOptions {
+interface SendOptions {
   readonly method: "GET" | "POST";
   readonly headers: Record<string, string>;
   readonly body?: string;
@@ -60,7 +60,7 @@ export interface SendOptions {
   readonly skimOk?: boolean;
 }
 
-export interface TransportOptions {
+interface TransportOptions {
   /** Connections kept per origin (the load check's concurrency; more requests queue). */
   readonly connections?: number;
   readonly maxBodyBytes?: number;

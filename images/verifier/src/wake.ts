@@ -17,12 +17,12 @@ import type { CheckResult } from "./report";
  * Between polls: from FIRST_POLL_MS doubling up to WAKE_POLL_MS (a model that is just finishing its start is seen
  * at once; KEDA itself looks every 15 s, and a node plus a cold start take minutes).
  */
-export const WAKE_POLL_MS = 5000;
+const WAKE_POLL_MS = 5000;
 const FIRST_POLL_MS = 250;
 /** Between "still waiting" lines in the log. */
-export const WAKE_PROGRESS_EVERY_MS = 60_000;
+const WAKE_PROGRESS_EVERY_MS = 60_000;
 
-export interface WakeInputs {
+interface WakeInputs {
   readonly name: string;
   readonly baseUrl: string;
   readonly dialect: HttpDialect;
@@ -39,7 +39,7 @@ export interface WakeInputs {
   readonly say?: (line: string) => void;
 }
 
-export interface WakeOutcome {
+interface WakeOutcome {
   /** False when the model never answered: `row` is then the failing `health` row and no other check should run. */
   readonly awake: boolean;
   readonly row: CheckResult;
@@ -57,7 +57,7 @@ function seconds(ms: number): string {
 }
 
 /** "activeHours 0 8 * * 1-5 to 0 20 * * 1-5 (Asia/Shanghai)", or what wakes the model when it has no schedule. */
-export function describeHours(hours: ActiveHours | undefined): string {
+function describeHours(hours: ActiveHours | undefined): string {
   return hours
     ? `activeHours ${hours.start} to ${hours.end} (${hours.timezone})`
     : "no activeHours: it runs only while there is demand";

@@ -1,12 +1,12 @@
 import type { CheckResult } from "../report";
-import { BATCH_TEXTS, SIMILARITY_CASES, SINGLE_TEXT } from "../seeds";
+import { BATCH_TEXTS, SIMILARITY_CASES, SINGLE_TEXT } from "../request-texts";
 import { cosine, firstNonFinite, norm } from "../vectors";
 import { fmt, runCheck, skipped, type CheckContext } from "./context";
 
 /** Unit norm tolerance: fp16 weights and bf16 pooling leave ~1e-3 of error; 1e-2 still catches "not normalised". */
-export const NORM_TOLERANCE = 0.01;
+const NORM_TOLERANCE = 0.01;
 /** A text embedded alone and in a batch must give the same vector (padding/batching bugs show up here). */
-export const CONSISTENCY_MIN_COSINE = 0.99;
+const CONSISTENCY_MIN_COSINE = 0.99;
 
 /**
  * Embedding checks: a single input and a batch (Chinese and English), one vector per input, the expected

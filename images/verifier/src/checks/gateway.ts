@@ -1,11 +1,11 @@
 import type { CheckResult } from "../report";
-import { SEED_000, SINGLE_TEXT, BATCH_TEXTS } from "../seeds";
+import { RERANK_EXAMPLE, SINGLE_TEXT, BATCH_TEXTS } from "../request-texts";
 import { cosine } from "../vectors";
 import { fmt, runCheck, skipped, type CheckContext } from "./context";
 import { openaiInstalled } from "../openai-http";
 
 /** float32 on the wire (base64) against the JSON floats of the same model: equal up to float32 rounding. */
-export const BASE64_MIN_COSINE = 0.9999;
+const BASE64_MIN_COSINE = 0.9999;
 const RERANK_TOP_N = 2;
 
 /**
@@ -52,7 +52,7 @@ async function officialClientCheck(ctx: CheckContext): Promise<CheckResult> {
 
 async function rerankShapeCheck(ctx: CheckContext): Promise<CheckResult> {
   const { client, target } = ctx;
-  const docs = SEED_000.documents;
+  const docs = RERANK_EXAMPLE.documents;
   const path = client.dialect.rerank?.path(target.servedModel) ?? "/v1/rerank";
   return runCheck(
     ctx,
@@ -62,7 +62,7 @@ async function rerankShapeCheck(ctx: CheckContext): Promise<CheckResult> {
       const body = (
         await client.postJson(path, {
           model: target.servedModel,
-          query: SEED_000.query,
+          query: RERANK_EXAMPLE.query,
           documents: docs,
           top_n: RERANK_TOP_N,
           return_documents: true,

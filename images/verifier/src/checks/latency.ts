@@ -2,7 +2,7 @@ import { describeError, type EngineClient } from "../client";
 import type { RetryPolicy } from "../../../../components/contracts/verify-target";
 import { runLoad, summarise, withInstantServer, type LoadResult, type LoadSummary } from "../load";
 import type { CheckResult } from "../report";
-import { SEED_000, SINGLE_TEXT } from "../seeds";
+import { RERANK_EXAMPLE, SINGLE_TEXT } from "../request-texts";
 import { runCheck, skipped, type CheckContext } from "./context";
 
 /**
@@ -10,7 +10,7 @@ import { runCheck, skipped, type CheckContext } from "./context";
  * this share of the SLO: then what the load measured is the engine, not us. The median, not p99: on a busy
  * machine the generator's tail is scheduler noise that the engine's measurement shares anyway.
  */
-export const LOADGEN_SHARE_OF_SLO = 0.1;
+const LOADGEN_SHARE_OF_SLO = 0.1;
 /** Each load request is sent once: a retried request would hide an error and stretch a latency. */
 const NO_RETRY: RetryPolicy = { maxRetries: 0, baseBackoffMs: 0, maxBackoffMs: 0, retryAfterCapMs: 0 };
 
@@ -18,12 +18,12 @@ const ms = (n: number) => (Number.isFinite(n) ? `${n < 10 ? n.toFixed(1) : Math.
 const line = (s: LoadSummary) =>
   `p50 ${ms(s.p50)} · p95 ${ms(s.p95)} · p99 ${ms(s.p99)}, ${Math.round(s.perSecond)} req/s`;
 
-/** The smallest real request of the task (one embedding, or seed 000's rerank), built once and sent many times. */
+/** The smallest real request of the task (one embedding, or the rerank example), built once and sent many times. */
 function taskCall(ctx: CheckContext, client: EngineClient): () => Promise<unknown> {
   return client.loadCall(
     ctx.target.task === "embed"
       ? { embed: SINGLE_TEXT, dimensions: ctx.target.requestDimensions }
-      : { query: SEED_000.query, documents: SEED_000.documents },
+      : { query: RERANK_EXAMPLE.query, documents: RERANK_EXAMPLE.documents },
   );
 }
 

@@ -1,10 +1,10 @@
 import type { RerankResult } from "../../../../components/serving/dialects/types";
 import type { CheckResult } from "../report";
-import { SEED_000, TOP_N, TOP_N_DOCUMENTS } from "../seeds";
+import { RERANK_EXAMPLE, TOP_N, TOP_N_DOCUMENTS } from "../request-texts";
 import { fmt, runCheck, skipped, type CheckContext } from "./context";
 
 /** What is wrong with a result list's indices for `n` documents, or undefined when they are a permutation. */
-export function indexProblem(results: readonly RerankResult[], n: number, expectedCount = n): string | undefined {
+function indexProblem(results: readonly RerankResult[], n: number, expectedCount = n): string | undefined {
   if (results.length === 0) return "no results";
   const outOfRange = results.find((r) => r.index < 0 || r.index >= n);
   if (outOfRange) return `index ${outOfRange.index} out of range 0..${n - 1}`;
@@ -18,7 +18,7 @@ export function indexProblem(results: readonly RerankResult[], n: number, expect
 }
 
 /** What is wrong with the scores (non-finite, not descending), or undefined. */
-export function scoreProblem(results: readonly RerankResult[]): string | undefined {
+function scoreProblem(results: readonly RerankResult[]): string | undefined {
   const bad = results.findIndex((r) => !Number.isFinite(r.score));
   if (bad >= 0) return `score ${results[bad]!.score} at result ${bad}`;
   for (let i = 1; i < results.length; i++) {
@@ -29,30 +29,30 @@ export function scoreProblem(results: readonly RerankResult[]): string | undefin
 }
 
 /**
- * Rerank checks on seed 000's example: the asyncio+aiohttp document first, indices a permutation of the
+ * Rerank checks on the rerank example: the asyncio+aiohttp document first, indices a permutation of the
  * documents, scores finite and descending; then `top_n` honoured where the dialect has it.
  */
 export async function rerankChecks(ctx: CheckContext): Promise<CheckResult[]> {
   const { client } = ctx;
-  const docs = SEED_000.documents;
+  const docs = RERANK_EXAMPLE.documents;
   const results: CheckResult[] = [];
   let ranked: RerankResult[] | undefined;
 
   results.push(
     await runCheck(
       ctx,
-      "rerank.seed000",
-      `document ${SEED_000.best} (${SEED_000.bestLabel}) first for "${SEED_000.query}"`,
+      "rerank.best-first",
+      `document ${RERANK_EXAMPLE.best} (${RERANK_EXAMPLE.bestLabel}) first for "${RERANK_EXAMPLE.query}"`,
       async () => {
-        ranked = (await client.rerank(SEED_000.query, docs)).value;
+        ranked = (await client.rerank(RERANK_EXAMPLE.query, docs)).value;
         if (ranked.length === 0) return { pass: false, got: "no results" };
         const top = ranked[0]!;
         const order = ranked.map((r) => `${r.index}:${fmt(r.score, 3)}`).join(", ");
-        return { pass: top.index === SEED_000.best, got: `document ${top.index} first (index:score ${order})` };
+        return { pass: top.index === RERANK_EXAMPLE.best, got: `document ${top.index} first (index:score ${order})` };
       },
     ),
   );
-  const because = "rerank.seed000 returned no parsable results";
+  const because = "rerank.best-first returned no parsable results";
   const indicesExpected = `${docs.length} results, indices a permutation of 0..${docs.length - 1}`;
   const scoresExpected = "finite scores in descending order";
   if (!ranked) {
@@ -74,7 +74,7 @@ export async function rerankChecks(ctx: CheckContext): Promise<CheckResult[]> {
     );
   }
 
-  const topExpected = `${TOP_N} results for top_n=${TOP_N} over ${TOP_N_DOCUMENTS.length} documents, document ${SEED_000.best} first`;
+  const topExpected = `${TOP_N} results for top_n=${TOP_N} over ${TOP_N_DOCUMENTS.length} documents, document ${RERANK_EXAMPLE.best} first`;
   if (!client.dialect.rerankHonoursTopN) {
     results.push(
       skipped(
@@ -87,11 +87,11 @@ export async function rerankChecks(ctx: CheckContext): Promise<CheckResult[]> {
   } else {
     results.push(
       await runCheck(ctx, "rerank.top_n", topExpected, async () => {
-        const top = (await client.rerank(SEED_000.query, TOP_N_DOCUMENTS, TOP_N)).value;
+        const top = (await client.rerank(RERANK_EXAMPLE.query, TOP_N_DOCUMENTS, TOP_N)).value;
         const problem = indexProblem(top, TOP_N_DOCUMENTS.length, TOP_N);
         if (problem) return { pass: false, got: problem };
         return {
-          pass: top[0]!.index === SEED_000.best,
+          pass: top[0]!.index === RERANK_EXAMPLE.best,
           got: `${top.length} results, indices [${top.map((r) => r.index).join(", ")}]`,
         };
       }),

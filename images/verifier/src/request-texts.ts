@@ -1,12 +1,12 @@
 /**
- * The texts every check sends. The Chinese ones come from the articles the project automates
- * (the source articles our users started from: 001's embedding calls, 000's rerank example); the English ones are ours.
+ * The texts every check sends: Chinese embedding calls and a Chinese rerank example, as our users first made them,
+ * and English texts of ours.
  */
 
-/** Seed 001: the single-input call. */
+/** The single-input call. */
 export const SINGLE_TEXT = "今天天气怎么样?";
 
-/** Seed 001's batch of three plus English texts: one vector per input, in order. */
+/** A batch of three Chinese plus English texts: one vector per input, in order. */
 export const BATCH_TEXTS: readonly string[] = [
   "今天天气怎么样?",
   "人工智能发展前景",
@@ -38,10 +38,9 @@ export const SIMILARITY_CASES: readonly {
 ];
 
 /**
- * Seed 000's worked example: the asyncio + aiohttp document must rank first.
- * (The article's documents, with the punctuation its web copy lost restored.)
+ * The rerank example: for an async-crawler question the asyncio + aiohttp document must rank first.
  */
-export const SEED_000 = {
+export const RERANK_EXAMPLE = {
   query: "如何实现Python中的异步爬虫",
   documents: [
     "使用requests库发送HTTP请求，配合多线程提高效率。",
@@ -53,9 +52,9 @@ export const SEED_000 = {
   bestLabel: "asyncio+aiohttp",
 } as const;
 
-/** Extra documents for the top_n check: the seed 000 documents plus two off-topic ones. */
+/** Extra documents for the top_n check: the rerank example's documents plus two off-topic ones. */
 export const TOP_N_DOCUMENTS: readonly string[] = [
-  ...SEED_000.documents,
+  ...RERANK_EXAMPLE.documents,
   "今天天气晴朗，适合户外运动。",
   "The stock market closed higher on Friday.",
 ];
