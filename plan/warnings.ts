@@ -3,6 +3,7 @@ import { noMatchWarning } from "../components/quality/languages";
 import { specOf } from "../components/serving/context";
 import { gpuCapacity } from "../components/cluster/capacity";
 import { kubernetesSupportWarning } from "../components/cluster/kubernetes-support";
+import { aliasSwitchOf } from "../components/validation/alias-switch";
 
 /**
  * What a plan succeeds with but a reviewer must see: shown at the top of plan.md and on stderr. Config that cannot
@@ -43,6 +44,7 @@ export function planWarnings(config: PlatformConfig, today: Date = new Date()): 
     const warning = m.quality?.labelledSet ? undefined : noMatchWarning(m.name, specOf(m)?.languages);
     if (warning) out.push(warning);
   }
+  out.push(...aliasSwitchWarnings(config));
   const override = config.verification.promotion.override;
   if (override)
     out.push(
@@ -59,4 +61,19 @@ export function gpuCapacityWarnings(config: PlatformConfig): string[] {
       (g) =>
         `GPU node group ${g.nodeGroup}: at maximum replicas its models (${g.models.join(", ")}) request ${g.requestedGpus.max} nvidia.com/gpu but the group gives at most ${g.schedulableGpus.max}; the last replicas stay Pending. Fix: raise gpuNodeGroups.${g.nodeGroup}.maxSize or lower the models' replicas.max.`,
     );
+}
+
+/**
+ * Embedding aliases switched to a model that loads the same weights as the one the indexes were built with (only
+ * engine, engine version or dtype differ): accepted by config, gated at verification on the fingerprints matching.
+ */
+export function aliasSwitchWarnings(config: PlatformConfig): string[] {
+  if (!config.gateway.enabled) return [];
+  return Object.entries(config.gateway.aliases).flatMap(([name, alias]) => {
+    const s = aliasSwitchOf(config, alias);
+    if (s?.kind !== "gated") return [];
+    return [
+      `gateway.aliases.${name} switches from ${s.from} (indexedWith) to ${s.to} without a re-index: both load ${s.weights} (${s.differences}). The switch is gated on ${s.to}'s fingerprint matching ${s.from}'s recorded one at verification: \`pulumi up\` fails, naming the worst probe, when any probe is outside verification.fingerprint's tolerance (minCosine, maxNormChange) or there is no record of ${s.from}. Once it passed, set indexedWith: ${s.to} before removing ${s.from} (docs/model-changes.md).`,
+    ];
+  });
 }

@@ -145,3 +145,55 @@ export function judgeFingerprint(
     message: driftMessage(model, configPath, recorded, now, comparison),
   };
 }
+
+interface AliasSwitchVerdict {
+  readonly pass: boolean;
+  readonly comparison?: Comparison;
+  readonly message: string;
+}
+
+/**
+ * An embedding alias switched from `from` (the model its callers' indexes were built with) to `to`, which loads
+ * the same weights: `to`'s answers taken in this run must match `from`'s RECORDED fingerprint, probe by probe,
+ * with the drift tolerances (the keys differ by engine, version or dtype by design, so only the vectors are
+ * compared). No record of `from`, or one that cannot be compared, fails: nothing then shows what the indexes hold.
+ * Nothing is recorded here: `from`'s record stays `from`'s.
+ */
+export function judgeAliasSwitch(
+  alias: string,
+  from: string,
+  to: string,
+  fromRecorded: Fingerprint | undefined,
+  current: TakenFingerprint,
+  tol: FingerprintTolerance = DEFAULT_TOLERANCE,
+): AliasSwitchVerdict {
+  const fixes =
+    `Fix: point the alias back at ${from} (gateway.aliases.${alias}.targets: [{ model: ${from} }]), or re-index ` +
+    `with ${to} and set gateway.aliases.${alias}.indexedWith: ${to}.`;
+  const switching = `alias ${alias}: switching from ${from} to ${to} without a re-index needs ${to}'s vectors to match ${from}'s recorded fingerprint`;
+  if (!fromRecorded || fromRecorded.task !== "embed" || fromRecorded.probeSet !== current.fingerprint.probeSet)
+    return {
+      pass: false,
+      message: `${switching}, and ${
+        !fromRecorded
+          ? `there is no record of ${from} (its fingerprint is recorded by its first verified deploy)`
+          : fromRecorded.task !== "embed"
+            ? `${from}'s record (${fromRecorded.id}) is a ${fromRecorded.task} fingerprint`
+            : `${from}'s record (${fromRecorded.id}) is of probe set ${fromRecorded.probeSet}, this run's ${current.fingerprint.probeSet}`
+      }: nothing shows what the callers' indexes hold. ${fixes} (Or deploy with the alias on ${from} first, so that its fingerprint is recorded, then switch again.)`,
+    };
+  const comparison = compareEmbed(fromRecorded, current.answers, tol);
+  if (comparison.pass)
+    return {
+      pass: true,
+      comparison,
+      message: `alias ${alias}: ${to} (${keyText(current.fingerprint.key)}) matches ${from}'s recorded fingerprint ${fromRecorded.id} (${keyText(fromRecorded.key)}): ${comparison.summary}; the switch keeps the callers' indexes valid (${from}'s record stays ${from}'s)`,
+    };
+  return {
+    pass: false,
+    comparison,
+    message:
+      `${switching} ${fromRecorded.id} (${keyText(fromRecorded.key)}); ${to} (${keyText(current.fingerprint.key)}) does not: ` +
+      `${comparison.summary}. Indexes built with ${from}'s vectors would quietly return worse results through the alias. ${fixes}`,
+  };
+}

@@ -54,10 +54,7 @@ export const localVerificationProvider: pulumi.dynamic.ResourceProvider = {
     // Promotions first: a raised weight without evidence fails before anything else runs.
     await runner.runPromotionGate(olds.promotion, news.promotion);
     const recorded = olds.fingerprints ?? {};
-    const targets = news.targets.map((t) =>
-      t.fingerprint && recorded[t.name] ? { ...t, fingerprint: { ...t.fingerprint, recorded: recorded[t.name] } } : t,
-    ) as LocalVerificationInputs["targets"];
-    const result = await runner.runLocalVerification({ ...news, targets });
+    const result = await runner.runLocalVerification(news, undefined, recorded);
     return {
       outs: {
         targetsHash: news.targetsHash,

@@ -97,11 +97,40 @@ export interface VerificationArgs {
    */
   readonly image?: pulumi.Input<string>;
   /**
-   * The gateway's aliases (gateway.aliases): in local mode a raised rerank share or a switched embedding alias
-   * must pass the promotion gate (verification.promotion; docs/model-changes.md).
-   * @default none: no promotion gate
+   * The gateway's aliases (gateway.aliases): a raised rerank share or a switched embedding alias must pass the
+   * promotion gate (verification.promotion); an embedding alias whose target differs from its `indexedWith` (a
+   * model loading the same weights, config refuses any other) must answer within tolerance of that model's
+   * recorded fingerprint (docs/model-changes.md).
+   * @default none: no promotion gate, no alias switch checked
    */
-  readonly aliases?: Readonly<Record<string, { readonly targets: readonly { model: string; weight: number }[] }>>;
+  readonly aliases?: Readonly<
+    Record<string, { readonly targets: readonly { model: string; weight: number }[]; readonly indexedWith?: string }>
+  >;
+}
+
+/** An embedding alias pointed at `to` while its callers' indexes hold `from`'s vectors. */
+interface AliasSwitchTarget {
+  readonly alias: string;
+  readonly from: string;
+  readonly to: string;
+}
+
+/**
+ * The embedding aliases whose one target is not the model named by `indexedWith`: each is checked against the
+ * former model's recorded fingerprint, so that model must be verified (fingerprinted) in this stack too.
+ */
+function aliasSwitchesOf(aliases: VerificationArgs["aliases"], models: readonly ModelConfig[]): AliasSwitchTarget[] {
+  const task = (name: string) => models.find((m) => m.name === name)?.task;
+  return Object.entries(aliases ?? {}).flatMap(([alias, a]) => {
+    const to = a.targets[0]?.model;
+    if (a.indexedWith === undefined || to === undefined || a.targets.length !== 1 || a.indexedWith === to) return [];
+    if (task(to) !== "embed") return [];
+    if (task(a.indexedWith) !== "embed")
+      throw new Error(
+        `Verification: alias ${alias} points at ${to} while indexedWith names ${a.indexedWith}, which is not an embedding model among the verified ones (${models.map((m) => m.name).join(", ")}): its recorded fingerprint could not be compared. Point the alias back at ${a.indexedWith}, or set indexedWith: ${to} after re-indexing`,
+      );
+    return [{ alias, from: a.indexedWith, to }];
+  });
 }
 
 /** Fields of a model that change what the checks see (replicas and autoscaling do not). */
@@ -127,10 +156,13 @@ export function verificationHash(
   models: readonly ModelConfig[],
   verification: VerificationConfig,
   gatewayModels: readonly string[] = [],
+  aliasSwitches: readonly AliasSwitchTarget[] = [],
 ): string {
   const gateway = gatewayModels.length ? { gateway: [...gatewayModels].sort() } : {};
+  // An alias switch is something to verify (a fingerprint comparison) even when no model changed.
+  const switches = aliasSwitches.length ? { aliasSwitches } : {};
   return createHash("sha256")
-    .update(stableJson({ models: models.map(verifiedFields), verification, ...gateway }))
+    .update(stableJson({ models: models.map(verifiedFields), verification, ...gateway, ...switches }))
     .digest("hex")
     .slice(0, 10);
 }
@@ -180,7 +212,11 @@ export function targetFor(
 }
 
 /** What the fingerprint check needs for one model: the key of what can change its answers, and the tolerance. */
-export function fingerprintTargetFor(model: ModelConfig, v: VerificationConfig): FingerprintTarget {
+export function fingerprintTargetFor(
+  model: ModelConfig,
+  v: VerificationConfig,
+  aliasSwitches: readonly { alias: string; from: string }[] = [],
+): FingerprintTarget {
   const { enabled: _e, ...tolerance } = v.fingerprint;
   return {
     key: {
@@ -194,6 +230,7 @@ export function fingerprintTargetFor(model: ModelConfig, v: VerificationConfig):
     configPath: `models.${model.name}`,
     ...(model.reindexConfirmed ? { reindexConfirmed: model.reindexConfirmed } : {}),
     tolerance,
+    ...(aliasSwitches.length ? { aliasSwitches: [...aliasSwitches] } : {}),
   };
 }
 
@@ -341,11 +378,15 @@ export class Verification extends pulumi.ComponentResource {
     const { verification: v } = args;
     const models = args.targets.map((t) => t.model);
     const viaGateway = gatewayModelsOf(args.gateway, models);
+    const switches = v.fingerprint.enabled ? aliasSwitchesOf(args.aliases, models) : [];
     this.hash = verificationHash(
       models,
       v,
       viaGateway.map((m) => m.name),
+      switches,
     );
+    const switchesTo = (model: string) =>
+      switches.filter((s) => s.to === model).map(({ alias, from }) => ({ alias, from }));
     const options = {
       requests: v.requests,
       concurrency: v.concurrency,
@@ -358,7 +399,7 @@ export class Verification extends pulumi.ComponentResource {
     const engineTargets = args.targets.map((t) =>
       pulumi.all([t.url, t.publicUrl]).apply(([url, publicUrl]) => ({
         ...targetFor(t.model, url, publicUrl, t.startupBudgetSeconds),
-        ...(v.fingerprint.enabled ? { fingerprint: fingerprintTargetFor(t.model, v) } : {}),
+        ...(v.fingerprint.enabled ? { fingerprint: fingerprintTargetFor(t.model, v, switchesTo(t.model.name)) } : {}),
         ...(publicUrl && t.edge ? { edge: t.edge } : {}),
       })),
     );

@@ -3,6 +3,7 @@ import { adapterFor } from "../../serving/engines";
 import { servedDims } from "../../serving/context";
 import type { Rule, RuleProblem } from "./types";
 import { NAMESPACE_POD_SECURITY } from "../../k8s/namespaces";
+import { aliasSwitchOf } from "../alias-switch";
 
 /** Namespaces the gateway must not share: the stack's own (their Pod Security level and policies are not the gateway's) and Kubernetes'. */
 const TAKEN_NAMESPACES = [
@@ -15,7 +16,8 @@ const TAKEN_NAMESPACES = [
 
 /**
  * Gateway rules: aliases name models of one task; embedding aliases switch whole (vectors of two models cannot
- * share an index, even at equal dimensions) and a switch to other dimensions must be confirmed; dialect overrides
+ * share an index, even at equal dimensions), a switch to another model must be confirmed unless both load the same
+ * weights (then the verification compares fingerprints), and a switch to other dimensions must be confirmed; dialect overrides
  * exist and serve the model's task; caches are for rerank models; Redis settings fit the replica count.
  */
 export const gatewayRules: Rule = (config) => {
@@ -113,11 +115,14 @@ export const gatewayRules: Rule = (config) => {
       });
       continue;
     }
-    if (a.indexedWith !== undefined && a.indexedWith !== a.targets[0]!.model)
+    // A switch away from the model the indexes were built with: refused unless both serve the same weights, in
+    // which case the verification compares the fingerprints (alias-switch.ts; the plan warns).
+    const change = aliasSwitchOf(config, a);
+    if (change?.kind === "refused")
       out.push({
         path: at("indexedWith"),
         value: a.indexedWith,
-        message: `says the callers' indexes hold ${a.indexedWith}'s vectors, but the alias now points at ${a.targets[0]!.model}: vectors of two models cannot share an index, even at equal dimensions. Fix: point the alias back at ${a.indexedWith}, or, after re-indexing with ${a.targets[0]!.model}, confirm the switch by setting indexedWith: ${a.targets[0]!.model}.`,
+        message: `says the callers' indexes hold ${change.from}'s vectors, but the alias now points at ${change.to}, whose vectors cannot match: ${change.why}. Fix: point the alias back at ${change.from}, or, after re-indexing with ${change.to}, confirm the switch by setting indexedWith: ${change.to}.`,
       });
     const dims = servedDims(targets[0]!.m!);
     if (dims !== undefined && a.dimensions === undefined)

@@ -17,6 +17,7 @@ import type { Fingerprint } from "../../../components/fingerprint/fingerprint";
 import { inClusterKubeApi, type KubeApi } from "./kube-configmaps";
 import { readRecord, writeRecord, type ReadRecord } from "./record-store";
 import { runPromotionGate } from "./run-local";
+import { withRecords } from "../../../components/fingerprint/schema";
 
 /** Kubernetes keeps at most 4096 bytes of a termination message. */
 const TERMINATION_MESSAGE_MAX = 4096;
@@ -87,8 +88,10 @@ export async function runJob(io: JobIo): Promise<number> {
   }
   const recorded = read?.fingerprints ?? {};
   // In the cluster: no ingress stands in front of these URLs, so its limits are not checked.
-  const targets = config.targets.map(({ publicUrl: _public, edge: _edge, ...t }) =>
-    t.fingerprint && recorded[t.name] ? { ...t, fingerprint: { ...t.fingerprint, recorded: recorded[t.name] } } : t,
+  // Each model's own record, and for an alias switched to a model, the record of the model it switched from.
+  const targets = withRecords(
+    config.targets.map(({ publicUrl: _public, edge: _edge, ...t }) => t),
+    recorded,
   );
   const report = await verifyAll(targets, options, (e) => io.log(progressLine(e)));
   io.log(formatReport(report));

@@ -5,6 +5,7 @@ import { verifyAll } from "./verify";
 import { judgePromotion, promotionsBetween } from "../../../components/fingerprint/promotion";
 import { readEvidence } from "../../../components/fingerprint/prometheus-reader";
 import type { LocalVerificationInputs } from "../../../components/contracts/stack-outputs";
+import { withRecords, type FingerprintRecord } from "../../../components/fingerprint/schema";
 
 export class VerificationFailed extends Error {
   override readonly name = "VerificationFailed";
@@ -17,6 +18,7 @@ export class VerificationFailed extends Error {
 export async function runLocalVerification(
   inputs: LocalVerificationInputs,
   log: (line: string) => void = () => {},
+  recorded: Readonly<Record<string, unknown>> = {},
 ): Promise<{ summary: string; checks: number; fingerprints: Record<string, Fingerprint> }> {
   const options: VerifyOptions = {
     ...DEFAULT_OPTIONS,
@@ -24,7 +26,10 @@ export async function runLocalVerification(
     apiKey: inputs.apiKey,
     gatewayApiKey: inputs.gatewayApiKey,
   };
-  const report = await verifyAll(inputs.targets, options, (e) =>
+  // Each model's own record (the resource's state), and for an alias switched to a model, the record of the model
+  // it switched from.
+  const targets = withRecords(inputs.targets, recorded as FingerprintRecord);
+  const report = await verifyAll(targets, options, (e) =>
     e.message ? log(`[${e.target}] ${e.message}`) : e.check && log(`[${e.target}] ${e.check.check}: ${e.check.status}`),
   );
   if (!report.pass) {
