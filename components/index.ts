@@ -36,6 +36,7 @@ export { routeTable, publicBaseUrl, type ModelRoute } from "./ingress/routes";
 export type { IngressControllerDriver } from "./ingress/driver";
 export {
   Verification,
+  type VerificationAlias,
   type VerificationArgs,
   type VerificationTarget,
   verificationHash,

@@ -76,8 +76,10 @@ export const GatewayAliasSchema = z.strictObject({
   dimensions: PositiveInt.optional(),
   /**
    * Embedding aliases: the model whose vectors the callers' indexes hold. A switch to another model (even at
-   * equal dimensions) is refused until this names the new target too (the confirmation, after a re-index).
-   * Checked in rules/gateway.ts.
+   * equal dimensions) is refused until this names the new target too (the confirmation, after a re-index), unless
+   * both load the same weights (model id, pinned revision, dimensions; only engine, engine version or dtype differ):
+   * then the post-deploy verification compares the target's fingerprint with this model's recorded one and fails
+   * the deploy on a mismatch (docs/model-changes.md). Checked in rules/gateway.ts and validation/alias-switch.ts.
    */
   indexedWith: DnsLabel.optional(),
   /**

@@ -10,7 +10,7 @@ import type { ModelConfig, PlatformConfig } from "../config";
 import { verificationModeOf } from "../config/verification";
 import { servedDims } from "../serving/context";
 
-export type AliasSwitch =
+type AliasSwitch =
   | { readonly kind: "refused"; readonly from: string; readonly to: string; readonly why: string }
   | {
       readonly kind: "gated";

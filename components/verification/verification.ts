@@ -103,9 +103,14 @@ export interface VerificationArgs {
    * recorded fingerprint (docs/model-changes.md).
    * @default none: no promotion gate, no alias switch checked
    */
-  readonly aliases?: Readonly<
-    Record<string, { readonly targets: readonly { model: string; weight: number }[]; readonly indexedWith?: string }>
-  >;
+  readonly aliases?: Readonly<Record<string, VerificationAlias>>;
+}
+
+/** One gateway alias as the verification sees it (the fields of gateway.aliases.<name> it reads). */
+export interface VerificationAlias {
+  readonly targets: readonly { model: string; weight: number }[];
+  /** Embedding aliases: the model whose vectors the callers' indexes hold. */
+  readonly indexedWith?: string;
 }
 
 /** An embedding alias pointed at `to` while its callers' indexes hold `from`'s vectors. */
