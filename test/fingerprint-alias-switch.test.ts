@@ -7,7 +7,7 @@ import { ModelConfigSchema, VerificationSchema, type ModelConfig } from "../comp
 import { Verification, fingerprintTargetFor, targetFor } from "../components/verification/verification";
 import { localVerificationProvider } from "../components/verification/provider";
 import { planRecordAccess } from "../components/verification/record-access";
-import type { JobConfig, LocalVerificationInputs } from "../components/contracts/stack-outputs";
+import type { JobConfig, LocalVerificationInputs, StackVerification } from "../components/contracts/stack-outputs";
 import { DEFAULT_PUBLIC_PATH_LIMITS } from "../components/contracts/verify-target";
 import { MODELS_NAMESPACE } from "../components/k8s/namespaces";
 import { fingerprintConfigMapName, fromConfigMap } from "../components/fingerprint/store";
@@ -266,7 +266,7 @@ describe("Job mode: the Job compares with the former model's ConfigMap and leave
 describe("the component sends the switch to the Job", () => {
   async function jobOf(indexedWith: string) {
     const runtime = await OfflineRuntime.start({ stack: "test" });
-    new Verification("verification", {
+    const verification = new Verification("verification", {
       provider: new k8s.Provider("k8s", {}),
       environment: "dev",
       verification: VerificationSchema.parse({ mode: "job", image: "ghcr.io/acme/verifier:1" }),
@@ -275,11 +275,12 @@ describe("the component sends the switch to the Job", () => {
       aliases: { embedder: { targets: [{ model: "tiny-b", weight: 100 }], indexedWith } },
     });
     await runtime.settle();
+    const output = await new Promise<StackVerification>((resolve) => verification.stackOutput.apply(resolve));
     const config = runtime.resources.find(
       (r) => r.type === "kubernetes:core/v1:ConfigMap" && (r.inputs as any).metadata.name.startsWith("verify-"),
     )!;
     const body = JSON.parse(Object.values((config.inputs as any).data as Record<string, string>)[0]!) as JobConfig;
-    return { name: (config.inputs as any).metadata.name as string, body };
+    return { name: (config.inputs as any).metadata.name as string, body, output };
   }
 
   it("tiny-b's target carries the switch, and a switch alone is a new Job (the comparison runs)", async () => {
@@ -287,6 +288,9 @@ describe("the component sends the switch to the Job", () => {
     const b = switched.body.targets.find((t) => t.name === "tiny-b")!;
     expect(b.fingerprint?.aliasSwitches).toEqual([{ alias: "embedder", from: "tiny-a" }]);
     expect(switched.body.targets.find((t) => t.name === "tiny-a")!.fingerprint?.aliasSwitches).toBeUndefined();
+    // `verify --stack` reads no record, so the stack output leaves the comparison to the Job.
+    expect(switched.output.targets.find((t) => t.name === "tiny-b")!.fingerprint).toBeDefined();
+    expect(switched.output.targets.some((t) => t.fingerprint?.aliasSwitches)).toBe(false);
     const settled = await jobOf("tiny-b");
     expect(settled.body.targets.find((t) => t.name === "tiny-b")!.fingerprint?.aliasSwitches).toBeUndefined();
     expect(settled.name).not.toBe(switched.name);

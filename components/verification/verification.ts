@@ -419,7 +419,16 @@ export class Verification extends pulumi.ComponentResource {
       : [];
     // Engines first: a gateway failure then reads against engines already proven (or already failing).
     const targets = pulumi.all([...engineTargets, ...gatewayTargets]).apply((ts) => ts as StackTarget[]);
-    this.stackOutput = targets.apply((ts) => ({ options, targets: ts }));
+    // `verify --stack` reads no record: an alias switch, compared only with the former model's record, is left to
+    // the Job and the local resource (which read it), rather than failing there for want of a record.
+    this.stackOutput = targets.apply((ts) => ({
+      options,
+      targets: ts.map((t) => {
+        if (!t.fingerprint?.aliasSwitches) return t;
+        const { aliasSwitches: _s, ...fingerprint } = t.fingerprint;
+        return { ...t, fingerprint };
+      }),
+    }));
     this.apiKey = args.apiKey ?? pulumi.output(undefined);
     this.gatewayApiKey = gw ? (gw.apiKey ?? this.apiKey) : pulumi.output(undefined);
 
