@@ -1,6 +1,7 @@
 import type { SummarySection } from "./summary";
 import { verificationModeOf } from "../components/config/verification";
 import { PROMETHEUS_URL } from "../components/k8s/namespaces";
+import { aliasSwitchOf } from "../components/validation/alias-switch";
 
 interface TargetRow {
   name: string;
@@ -42,6 +43,11 @@ function gateLines(config: Parameters<SummarySection>[0]["config"], mode: "job" 
       : "- Fingerprints: off (verification.fingerprint.enabled false).",
   ];
   for (const [alias, a] of Object.entries(config.gateway?.aliases ?? {})) {
+    const change = config.gateway?.enabled ? aliasSwitchOf(config, a) : undefined;
+    if (change?.kind === "gated")
+      out.push(
+        `- Alias switch \`${alias}\`: ${change.from} -> ${change.to} without a re-index (same weights: ${change.weights}). ${change.to}'s answers are compared with ${change.from}'s recorded fingerprint (the tolerances above); a mismatch, or no record of ${change.from}, fails the deploy (docs/model-changes.md#embedding-aliases).`,
+      );
     if (a.shadow)
       out.push(
         `- Alias \`${alias}\`: shadow ${a.shadow.model} gets ${a.shadow.sampleRate * 100} % of its calls (after the caller's answer; at most ${a.shadow.maxInFlight} at once per replica, ${a.shadow.timeoutSeconds} s).`,

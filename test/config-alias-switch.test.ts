@@ -149,5 +149,9 @@ describe("a switch between models loading the same weights is accepted, gated at
     expect(r.stderr).toContain(`warning: ${WARNING}`);
     const md = fs.readFileSync(path.join(dir, "out", "plan.md"), "utf8");
     expect(md.slice(0, md.indexOf("\n## "))).toContain(`> **Warning:** ${WARNING}`);
+    // The verification section says what will be compared.
+    expect(md).toContain(
+      "- Alias switch `embedder`: bge-small-zh -> bge-small-zh-b without a re-index (same weights: BAAI/bge-small-zh-v1.5@7999e1d3359715c523056ef9478215996d62a620, 512 dims). bge-small-zh-b's answers are compared with bge-small-zh's recorded fingerprint",
+    );
   }, 120_000);
 });
