@@ -16,7 +16,7 @@ import { Agent, request } from "undici";
  * kubernetes/api discovery/v1/types.go EndpointConditions, read 2026-12-07). So a pod that is leaving drops out
  * of the set at once (it drains: endpoints.ts), a new pod joins as soon as it passes its readiness probe.
  */
-export interface DiscoveryTarget {
+interface DiscoveryTarget {
   /** What the log names (a model, or the ingress controller). */
   readonly model: string;
   readonly namespace: string;
@@ -58,7 +58,7 @@ export function inClusterApi(env: NodeJS.ProcessEnv = process.env): KubeApi | un
   };
 }
 
-export interface Slice {
+interface Slice {
   metadata?: { name?: string; resourceVersion?: string };
   ports?: { name?: string; port?: number }[] | null;
   endpoints?: { addresses?: string[]; conditions?: { ready?: boolean | null } }[] | null;

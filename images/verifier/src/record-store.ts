@@ -25,7 +25,7 @@ import {
 /** The key of the aliases in PROMOTION_CONFIGMAP. */
 export const PROMOTION_KEY = "aliases.json";
 
-export type Aliases = Readonly<Record<string, { readonly targets: readonly { model: string; weight: number }[] }>>;
+type Aliases = Readonly<Record<string, { readonly targets: readonly { model: string; weight: number }[] }>>;
 
 /** What was read: each model's record (absent = first deploy) and the resourceVersion to write against. */
 export interface ReadRecord {
