@@ -1,4 +1,4 @@
-import * as fs from "node:fs";
+import type { KubeApi } from "../../common/kube-api";
 import { Agent, request } from "undici";
 
 /**
@@ -27,35 +27,6 @@ interface DiscoveryTarget {
   readonly select?: (slices: Iterable<Slice>) => string[];
   /** What the log says happens while the API cannot be read; default: the model's Service is used. */
   readonly whileUnavailable?: string;
-}
-
-export interface KubeApi {
-  /** e.g. https://10.100.0.1:443 (in a pod: from KUBERNETES_SERVICE_HOST/PORT). */
-  readonly url: string;
-  /** The bearer token, read on every (re)connect: projected tokens rotate. */
-  readonly token: () => string | undefined;
-  /** The API server's CA (PEM); absent for plain http (tests). */
-  readonly ca?: string;
-}
-
-const SA_DIR = "/var/run/secrets/kubernetes.io/serviceaccount";
-
-/** The in-cluster API, when this process runs in a pod with a service account token; else undefined. */
-export function inClusterApi(env: NodeJS.ProcessEnv = process.env): KubeApi | undefined {
-  const host = env.KUBERNETES_SERVICE_HOST;
-  const port = env.KUBERNETES_SERVICE_PORT ?? "443";
-  if (!host || !fs.existsSync(`${SA_DIR}/token`)) return undefined;
-  return {
-    url: `https://${host.includes(":") ? `[${host}]` : host}:${port}`,
-    token: () => {
-      try {
-        return fs.readFileSync(`${SA_DIR}/token`, "utf8").trim();
-      } catch {
-        return undefined;
-      }
-    },
-    ca: fs.readFileSync(`${SA_DIR}/ca.crt`, "utf8"),
-  };
 }
 
 interface Slice {

@@ -13,14 +13,8 @@ import {
   toConfigMapData,
 } from "../../../components/fingerprint/store";
 import { PROMOTION_CONFIGMAP, type JobRecordConfig } from "../../../components/contracts/stack-outputs";
-import {
-  KubeConflict,
-  createConfigMap,
-  getConfigMap,
-  replaceConfigMap,
-  type ConfigMapObject,
-  type KubeApi,
-} from "./kube-configmaps";
+import { KubeConflict, createConfigMap, getConfigMap, replaceConfigMap, type ConfigMapObject } from "./kube-configmaps";
+import type { KubeApi } from "../../common/kube-api";
 
 /** The key of the aliases in PROMOTION_CONFIGMAP. */
 export const PROMOTION_KEY = "aliases.json";
