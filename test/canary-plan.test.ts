@@ -4,6 +4,7 @@
 import { describe, expect, it } from "vitest";
 import { CanarySchema, type CanaryConfig } from "../components/config";
 import { SHIPPED_MODELS, parseModel } from "./fixtures/serving";
+import { CANARY_METRICS_PORT } from "../components/contracts/canary";
 import {
   canaryConfigFile,
   canaryConfigHash,
@@ -35,7 +36,7 @@ type Container = {
 const podOf = (plan: ReturnType<typeof planQualityCanary>) =>
   (plan.deployment.args.spec as any).template.spec as {
     containers: Container[];
-    volumes: { name: string; configMap: { name: string } }[];
+    volumes: { name: string; configMap?: { name: string }; projected?: { sources: unknown[] } }[];
   };
 
 describe("planQualityCanary", () => {
@@ -47,7 +48,7 @@ describe("planQualityCanary", () => {
     const mount = c.volumeMounts.find((m) => file.startsWith(`${m.mountPath}/`))!;
     const volume = pod.volumes.find((v) => v.name === mount.name)!;
     const cm = plan.configMap.args as { metadata: { name: string }; data: Record<string, string> };
-    expect(volume.configMap.name).toBe(cm.metadata.name);
+    expect(volume.configMap?.name).toBe(cm.metadata.name);
     expect(Object.keys(cm.data)).toEqual([file.slice(mount.mountPath.length + 1)]);
     // A new config restarts the pod, which reads it once at start.
     expect((plan.deployment.args.spec as any).template.metadata.annotations).toEqual({
@@ -69,8 +70,18 @@ describe("planQualityCanary", () => {
 
   it("mounts the user's labelled set from its ConfigMap only when one is configured", () => {
     const own = planQualityCanary(inputs({ canary: CanarySchema.parse({ userSet: { configMap: "our-queries" } }) }));
-    expect(podOf(own).volumes.map((v) => v.configMap.name)).toContain("our-queries");
-    expect(podOf(planQualityCanary(inputs())).volumes).toHaveLength(1);
+    expect(podOf(own).volumes.map((v) => v.configMap?.name)).toContain("our-queries");
+    expect(podOf(planQualityCanary(inputs())).volumes.map((v) => v.name)).not.toContain("user-set");
+  });
+
+  it("mounts every model's recorded fingerprint from its own optional ConfigMap, never inline in its config", () => {
+    const pod = podOf(planQualityCanary(inputs({ models: ["bge", "gte"] })));
+    const fingerprints = pod.volumes.find((v) => v.name === "fingerprints")!;
+    expect(fingerprints.projected!.sources).toEqual([
+      { configMap: { name: "fingerprint-bge", optional: true } },
+      { configMap: { name: "fingerprint-gte", optional: true } },
+    ]);
+    expect(pod.containers[0]!.volumeMounts.map((m) => m.name)).toContain("fingerprints");
   });
 
   it("creates the ServiceMonitor only with monitoring on, scraping the Service's metrics port", () => {
@@ -91,7 +102,7 @@ describe("planQualityCanary", () => {
     expect(names("a").some((n) => names("b").includes(n))).toBe(false);
   });
 
-  it("lets out DNS and the namespaces it calls, and in only Prometheus' namespace on the metrics port", () => {
+  it("lets out DNS and the namespaces it calls, and in only Prometheus' pods on the metrics port", () => {
     const plan = planQualityCanary(
       inputs({ calledPeers: namespacePeers(namespacesOfUrls(["http://gw.gateway.svc"])) }),
     );
@@ -100,9 +111,14 @@ describe("planQualityCanary", () => {
     expect(spec.egress[1].to).toEqual([
       { namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "gateway" } } },
     ]);
+    // Prometheus' pods (namespace AND pod labels), not every pod of the monitoring namespace.
     expect(spec.ingress[0].from).toEqual([
-      { namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "monitoring" } } },
+      {
+        namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "monitoring" } },
+        podSelector: { matchLabels: { "app.kubernetes.io/name": "prometheus" } },
+      },
     ]);
+    expect(spec.ingress[0].ports).toEqual([{ protocol: "TCP", port: CANARY_METRICS_PORT }]);
   });
 });
 

@@ -12,7 +12,7 @@ export const LIMIT_STORE = {
 } as const;
 
 /** On-demand price of one ElastiCache node, per engine, node type and region, with where and when it was checked. */
-export interface CacheNodePrice {
+interface CacheNodePrice {
   /** USD per node-hour; undefined when no source in reach confirmed it (then no figure is shown, none invented). */
   readonly usdPerHour?: number;
   /** Where the price was (or could not be) confirmed. */
@@ -37,7 +37,7 @@ export const ELASTICACHE_NODE_PRICES: Readonly<Record<string, CacheNodePrice>> =
   },
 };
 
-export interface LimitStoreCost {
+interface LimitStoreCost {
   readonly engine: string;
   readonly nodeType: string;
   readonly nodes: number;

@@ -87,11 +87,11 @@ export const JOB_CONFIG_KEY = "verification.json";
 export const PROMOTION_CONFIGMAP = "verification-promotion";
 
 /** Where the Job keeps its record (#25): the namespace of the `fingerprint-<model>` and aliases ConfigMaps. */
-export const JobRecordConfigSchema = z.strictObject({ namespace: z.string().min(1) });
+const JobRecordConfigSchema = z.strictObject({ namespace: z.string().min(1) });
 export type JobRecordConfig = z.infer<typeof JobRecordConfigSchema>;
 
 /** The promotion gate as the Job runs it: the aliases this deploy sets, each model's task, the gate, Prometheus. */
-export const JobPromotionSchema = z.strictObject({
+const JobPromotionSchema = z.strictObject({
   aliases: z.record(
     z.string(),
     z.strictObject({ targets: z.array(z.strictObject({ model: z.string(), weight: z.number() })).readonly() }),

@@ -20,7 +20,7 @@ export interface RetryPolicy {
 export const GATEWAY_DIALECT = "openai";
 
 /** One answer the ingress gives itself (an error page): status, JSON body, headers it must carry. */
-export const EdgePageSchema = z.strictObject({
+const EdgePageSchema = z.strictObject({
   status: z.number().int().min(100).max(599),
   body: z.unknown(),
   /** Header names the answer carries (e.g. Retry-After). */
@@ -34,7 +34,7 @@ export type EdgePage = z.infer<typeof EdgePageSchema>;
  * gets the `tooLarge` page, a short burst over the rate gets the `rateLimit.page`. Absent on in-cluster targets
  * (nothing stands between them and the engine).
  */
-export const PublicEdgeSchema = z.strictObject({
+const PublicEdgeSchema = z.strictObject({
   /** The route's body limit as configured (NGINX size: "32m", or bytes such as "2000000"). */
   maxBodySize: z.string().regex(/^\d+[kKmMgG]?$/, { message: 'must be an NGINX size such as "32m"' }),
   /** The same limit in bytes. */
@@ -65,7 +65,7 @@ export type PublicEdge = z.infer<typeof PublicEdgeSchema>;
 export type PublicEdgeInput = z.input<typeof PublicEdgeSchema>;
 
 /** The public-path limit checks (verification.publicPathLimits): what runs, and its bounds. */
-export interface PublicPathLimitOptions {
+interface PublicPathLimitOptions {
   readonly bodySize: boolean;
   readonly rateLimit: boolean;
   /** Most requests one rate-limit burst may send. */

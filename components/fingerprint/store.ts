@@ -45,7 +45,7 @@ const StoredSchema = z.discriminatedUnion("task", [
 ]);
 
 /** `data` (strings) and `binaryData` (base64, as the API carries it) of a model's fingerprint ConfigMap. */
-export interface FingerprintConfigMapData {
+interface FingerprintConfigMapData {
   readonly data: Record<string, string>;
   readonly binaryData: Record<string, string>;
 }
@@ -80,7 +80,7 @@ export function toConfigMapData(model: string, f: Fingerprint): FingerprintConfi
  * The fingerprint back from its JSON and float16 bytes; throws naming the model when they do not fit together
  * (a truncated or foreign object must never become the reference a deploy is judged against).
  */
-export function fromStored(model: string, json: string, units: Buffer | undefined): Fingerprint {
+function fromStored(model: string, json: string, units: Buffer | undefined): Fingerprint {
   const parsed = StoredSchema.safeParse(JSON.parse(json));
   if (!parsed.success)
     throw new Error(

@@ -67,7 +67,7 @@ export function restrictedViolations(spec: PodSpecLike): string[] {
 }
 
 /** The volume types "restricted" allows (every other, hostPath included, is refused). */
-export const RESTRICTED_VOLUME_TYPES: readonly string[] = [
+const RESTRICTED_VOLUME_TYPES: readonly string[] = [
   "configMap",
   "csi",
   "downwardAPI",

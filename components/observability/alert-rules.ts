@@ -377,11 +377,11 @@ function gpuDrafts(input: AlertRulesInput): DraftGroup {
 }
 
 /** GatewayUpstreamInvalid looks this far back: one refused answer keeps it firing this long. */
-export const UPSTREAM_INVALID_WINDOW = "10m";
+const UPSTREAM_INVALID_WINDOW = "10m";
 /** GatewayDiscoveryUnavailable: longer than an API server upgrade or a watch's backoff (10 s at most). */
-export const DISCOVERY_UNAVAILABLE_FOR = "10m";
+const DISCOVERY_UNAVAILABLE_FOR = "10m";
 /** GatewayAuthThrottled: throttled failures sustained this long (a mistyped key stops within a minute or two). */
-export const AUTH_THROTTLED_FOR = "5m";
+const AUTH_THROTTLED_FOR = "5m";
 
 /**
  * The API gateway's alerts over its own series (`retrieval_gateway_*`, components/gateway): per API key and model,

@@ -12,16 +12,16 @@ import type * as k8s from "@pulumi/kubernetes";
 import { fingerprintConfigMapName } from "../fingerprint/store";
 import { PROMOTION_CONFIGMAP } from "../contracts/stack-outputs";
 
-export const VERIFIER_SERVICE_ACCOUNT = "retrieval-verifier";
+const VERIFIER_SERVICE_ACCOUNT = "retrieval-verifier";
 
-export interface RecordAccessPlan {
+interface RecordAccessPlan {
   readonly serviceAccount: k8s.types.input.core.v1.ServiceAccount;
   readonly role: k8s.types.input.rbac.v1.Role;
   readonly roleBinding: k8s.types.input.rbac.v1.RoleBinding;
 }
 
 /** The names the Role lets the Job read and replace: every fingerprinted model's ConfigMap and the aliases'. */
-export function recordConfigMapNames(models: readonly string[], promotion: boolean): string[] {
+function recordConfigMapNames(models: readonly string[], promotion: boolean): string[] {
   return [...models.map(fingerprintConfigMapName), ...(promotion ? [PROMOTION_CONFIGMAP] : [])];
 }
 

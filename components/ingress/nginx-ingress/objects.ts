@@ -272,7 +272,7 @@ export const GATEWAY_ROUTE_PATHS: readonly string[] = [
 export function gatewayRouteObjectName(path: string): string {
   return `${GATEWAY_ROUTE_PREFIX}-${path.replace(/^=/, "").split("/").filter(Boolean).join("-")}`;
 }
-export const GATEWAY_ROUTE_PREFIX = "retrieval-gateway";
+const GATEWAY_ROUTE_PREFIX = "retrieval-gateway";
 
 /** The VirtualServer's routes that hand each gateway path to its VirtualServerRoute in the gateway's namespace. */
 function delegatedGatewayRoutes(namespace: string): Record<string, unknown>[] {

@@ -123,7 +123,7 @@ function workload(ctx: ModelContext): EngineWorkload {
  * at 99d7eb5, the newest source stored here, read 2026-12-07; the pinned v0.27.1's own source cannot be fetched here,
  * so a change of these defaults after that commit would not be seen).
  */
-export const VLLM_MAX_NUM_SEQS_DEFAULT = { gpu: 256, largeGpu: 1024, largeGpuMinGiB: 70, cpu: 128 } as const;
+const VLLM_MAX_NUM_SEQS_DEFAULT = { gpu: 256, largeGpu: 1024, largeGpuMinGiB: 70, cpu: 128 } as const;
 
 function batchRequests(ctx: ModelContext): BatchRequests {
   const set = intFlag(ctx.model.extraArgs, "--max-num-seqs");

@@ -204,7 +204,7 @@ export class Admission {
 }
 
 /** Errors that are the engine's doing (counted by the breaker); our own overload and the caller's are not. */
-export function isEngineFault(e: unknown): boolean {
+function isEngineFault(e: unknown): boolean {
   if (e instanceof NoPodBehindService) return false; // no pod yet is not a failing engine (it may be waking)
   return e instanceof UpstreamInvalid || (e instanceof GatewayError && e.status >= 500 && e.code !== "overloaded");
 }

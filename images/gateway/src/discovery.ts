@@ -1,4 +1,4 @@
-import * as fs from "node:fs";
+import type { KubeApi } from "../../common/kube-api";
 import { Agent, request } from "undici";
 
 /**
@@ -16,7 +16,7 @@ import { Agent, request } from "undici";
  * kubernetes/api discovery/v1/types.go EndpointConditions, read 2026-12-07). So a pod that is leaving drops out
  * of the set at once (it drains: endpoints.ts), a new pod joins as soon as it passes its readiness probe.
  */
-export interface DiscoveryTarget {
+interface DiscoveryTarget {
   /** What the log names (a model, or the ingress controller). */
   readonly model: string;
   readonly namespace: string;
@@ -29,36 +29,7 @@ export interface DiscoveryTarget {
   readonly whileUnavailable?: string;
 }
 
-export interface KubeApi {
-  /** e.g. https://10.100.0.1:443 (in a pod: from KUBERNETES_SERVICE_HOST/PORT). */
-  readonly url: string;
-  /** The bearer token, read on every (re)connect: projected tokens rotate. */
-  readonly token: () => string | undefined;
-  /** The API server's CA (PEM); absent for plain http (tests). */
-  readonly ca?: string;
-}
-
-const SA_DIR = "/var/run/secrets/kubernetes.io/serviceaccount";
-
-/** The in-cluster API, when this process runs in a pod with a service account token; else undefined. */
-export function inClusterApi(env: NodeJS.ProcessEnv = process.env): KubeApi | undefined {
-  const host = env.KUBERNETES_SERVICE_HOST;
-  const port = env.KUBERNETES_SERVICE_PORT ?? "443";
-  if (!host || !fs.existsSync(`${SA_DIR}/token`)) return undefined;
-  return {
-    url: `https://${host.includes(":") ? `[${host}]` : host}:${port}`,
-    token: () => {
-      try {
-        return fs.readFileSync(`${SA_DIR}/token`, "utf8").trim();
-      } catch {
-        return undefined;
-      }
-    },
-    ca: fs.readFileSync(`${SA_DIR}/ca.crt`, "utf8"),
-  };
-}
-
-export interface Slice {
+interface Slice {
   metadata?: { name?: string; resourceVersion?: string };
   ports?: { name?: string; port?: number }[] | null;
   endpoints?: { addresses?: string[]; conditions?: { ready?: boolean | null } }[] | null;

@@ -23,7 +23,7 @@ export interface ModelRoute {
  * within about half a second of its first ready pod), every 5 s while it has one (the first call after a scale to
  * zero finds out at once anyway: a refused connection marks it empty).
  */
-export const SERVICE_PROBE: ServiceProbe = { downIntervalMs: 500, upIntervalMs: 5000, timeoutMs: 1000 };
+const SERVICE_PROBE: ServiceProbe = { downIntervalMs: 500, upIntervalMs: 5000, timeoutMs: 1000 };
 
 /** The model table: every deployed model's route, and the aliases that stand for them. */
 export class ModelRoutes {

@@ -19,7 +19,8 @@ import { BoundedLabel } from "./labels";
 import { MemoryLimiter, RedisLimiter, type Limiter } from "./limits";
 import { FallbackLimiter } from "./store-fallback";
 import { KeyFileWatcher } from "./key-reload";
-import { allAddresses, inClusterApi, SliceWatcher, type KubeApi } from "./discovery";
+import { allAddresses, SliceWatcher } from "./discovery";
+import { inClusterKubeApi, type KubeApi } from "../../common/kube-api";
 import { GatewayMetrics } from "./metrics";
 import { ModelRoutes } from "./model-routes";
 import { shadowMirror, type ShadowMirror } from "./shadow";
@@ -142,7 +143,7 @@ export class Gateway {
     this.api.set("/v1/embeddings", embeddingsHandler(deps));
     for (const [path, defaultDocs] of Object.entries(RERANK_ROUTES))
       this.api.set(path, rerankHandler(deps, defaultDocs));
-    const kubeApi = options.kubeApi === undefined ? inClusterApi() : options.kubeApi || undefined;
+    const kubeApi = options.kubeApi === undefined ? inClusterKubeApi() : options.kubeApi || undefined;
     this.startDiscovery(kubeApi);
     this.startProxyDiscovery(kubeApi);
     // Connection limits (docs/gateway.md, "Security and failure behaviour"): headers and whole request within

@@ -23,9 +23,7 @@ interface ShadowConfig {
   readonly timeoutMs: number;
 }
 
-export type ShadowOutcome = "compared" | "busy" | "timeout" | "failed" | "cut_off";
-
-export interface ShadowMetrics {
+interface ShadowMetrics {
   /** Copies by outcome (compared | busy | timeout | failed | cut_off), per alias and shadow. */
   readonly calls: Counter;
   /** Compared copies (the denominator of the agreement means). */

@@ -22,7 +22,7 @@ const CHUNK = Buffer.alloc(64 * 1024, 0x20);
 /** How long to wait for "100 Continue" (or an early answer) before sending the body anyway, as curl does. */
 const CONTINUE_WAIT_MS = 1000;
 
-export interface RawRequest {
+interface RawRequest {
   readonly url: string;
   readonly headers: Readonly<Record<string, string>>;
   readonly timeoutMs: number;

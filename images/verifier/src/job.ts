@@ -14,7 +14,7 @@ import {
 } from "../../../components/contracts/stack-outputs";
 import { verifyAll, type ProgressEvent } from "./verify";
 import type { Fingerprint } from "../../../components/fingerprint/fingerprint";
-import { inClusterKubeApi, type KubeApi } from "./kube-configmaps";
+import { inClusterKubeApi, type KubeApi } from "../../common/kube-api";
 import { readRecord, writeRecord, type ReadRecord } from "./record-store";
 import { runPromotionGate } from "./run-local";
 import { withRecords } from "../../../components/fingerprint/schema";

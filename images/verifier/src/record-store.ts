@@ -13,19 +13,13 @@ import {
   toConfigMapData,
 } from "../../../components/fingerprint/store";
 import { PROMOTION_CONFIGMAP, type JobRecordConfig } from "../../../components/contracts/stack-outputs";
-import {
-  KubeConflict,
-  createConfigMap,
-  getConfigMap,
-  replaceConfigMap,
-  type ConfigMapObject,
-  type KubeApi,
-} from "./kube-configmaps";
+import { KubeConflict, createConfigMap, getConfigMap, replaceConfigMap, type ConfigMapObject } from "./kube-configmaps";
+import type { KubeApi } from "../../common/kube-api";
 
 /** The key of the aliases in PROMOTION_CONFIGMAP. */
 export const PROMOTION_KEY = "aliases.json";
 
-export type Aliases = Readonly<Record<string, { readonly targets: readonly { model: string; weight: number }[] }>>;
+type Aliases = Readonly<Record<string, { readonly targets: readonly { model: string; weight: number }[] }>>;
 
 /** What was read: each model's record (absent = first deploy) and the resourceVersion to write against. */
 export interface ReadRecord {

@@ -25,7 +25,7 @@ import {
 } from "../../../../components/contracts/verify-target";
 
 /** Connections the burst uses at once. */
-export const BURST_CONCURRENCY = 16;
+const BURST_CONCURRENCY = 16;
 /** How far over the limit's own allowance the body probe goes. */
 const OVER_BY_BYTES = 1024;
 
