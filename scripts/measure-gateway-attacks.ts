@@ -304,6 +304,7 @@ async function run(opts: Options, cleanup: (() => Promise<unknown>)[]): Promise<
   let redis: RedisServer | undefined;
   let rc: Redis | undefined;
   const dir = tempDir();
+  cleanup.push(async () => fs.rmSync(dir, { recursive: true, force: true }));
   const keyLimits = { requestsPerSecond: 100000, burst: 100000 };
   const started: Promise<GatewayProcess>[] = [];
   if (wantsMain) {
