@@ -33,14 +33,35 @@ export class JsonShape {
   feed(chunk: Buffer): ShapeError | undefined {
     let { depth, inString, escaped } = this;
     const n = chunk.length;
-    for (let i = 0; i < n; i++) {
-      const c = chunk[i]!;
+    // Inside strings (most of a body's bytes) the next quote and backslash are found by Buffer.indexOf (native),
+    // not byte by byte: the scan was a measurable share of a small request's CPU. The next backslash is looked up
+    // once and kept until passed, so a chunk without any is searched once.
+    let backslash = -2; // index of the next backslash at or after i; -1: none left in this chunk; -2: not looked up
+    let i = 0;
+    while (i < n) {
       if (inString) {
-        if (escaped) escaped = false;
-        else if (c === BACKSLASH) escaped = true;
-        else if (c === QUOTE) inString = false;
+        if (escaped) {
+          escaped = false;
+          i++;
+          continue;
+        }
+        const quote = chunk.indexOf(QUOTE, i);
+        if (backslash !== -1 && backslash < i) backslash = chunk.indexOf(BACKSLASH, i);
+        if (backslash !== -1 && (quote === -1 || backslash < quote)) {
+          // An escape: the byte after the backslash is skipped (in the next chunk when this one ends here).
+          if (backslash + 1 < n) i = backslash + 2;
+          else {
+            escaped = true;
+            i = n;
+          }
+          continue;
+        }
+        if (quote === -1) break; // the string goes on in the next chunk
+        inString = false;
+        i = quote + 1;
         continue;
       }
+      const c = chunk[i++]!;
       if (c === QUOTE) inString = true;
       else if (c === OPEN_ARRAY || c === OPEN_OBJECT) {
         if (++depth > this.maxDepth) return "too_deep";
