@@ -194,6 +194,7 @@ export function judgeAliasSwitch(
     comparison,
     message:
       `${switching} ${fromRecorded.id} (${keyText(fromRecorded.key)}); ${to} (${keyText(current.fingerprint.key)}) does not: ` +
-      `${comparison.summary}. Indexes built with ${from}'s vectors would quietly return worse results through the alias. ${fixes}`,
+      `${comparison.summary}. Indexes built with ${from}'s vectors would quietly return worse results through the alias, ` +
+      `which the gateway has routed to ${to} since this deploy's rollout: point it back now. ${fixes}`,
   };
 }

@@ -65,11 +65,11 @@ export function aliasSwitchOf(
   if (v && config.environment) {
     if (verificationModeOf(v, config.environment) === "off")
       return refused(
-        `both load ${a.model}@${a.revision}, but verification.mode is off, so nothing would compare ${to}'s fingerprint with ${from}'s recorded one before callers get its vectors`,
+        `both load ${a.model}@${a.revision}, but verification.mode is off, so nothing would compare ${to}'s fingerprint with ${from}'s recorded one`,
       );
     if (!v.fingerprint.enabled)
       return refused(
-        `both load ${a.model}@${a.revision}, but verification.fingerprint.enabled is false, so nothing would compare ${to}'s fingerprint with ${from}'s recorded one before callers get its vectors`,
+        `both load ${a.model}@${a.revision}, but verification.fingerprint.enabled is false, so nothing would compare ${to}'s fingerprint with ${from}'s recorded one`,
       );
   }
   return {
