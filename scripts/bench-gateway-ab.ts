@@ -8,17 +8,21 @@
 // in rotating order, CPU from /proc (process and children). Prints each gateway's median, best and per-round ratio
 // to the first ref. 127.0.0.1 only; everything started is stopped at the end, also on failure.
 import { execFileSync, spawn, spawnSync, type ChildProcess } from "node:child_process";
-import { createHash } from "node:crypto";
 import * as fs from "node:fs";
-import * as net from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
 import { parseArgs } from "node:util";
-import * as YAML from "yaml";
+import {
+  BENCH_KEY as KEY,
+  BENCH_MODEL as MODEL,
+  cpuSeconds,
+  freePort,
+  rerankBody,
+  upstreamAnswer,
+  writeBenchStack,
+} from "./bench-gateway-parts";
 
 const ROOT = path.resolve(__dirname, "..");
-const KEY = "bench-key-0123456789abcdef";
-const MODEL = "bench-reranker";
 const USAGE =
   "usage: npm run bench:gateway-ab -- <git-ref> [<git-ref>...] [--rounds N (1..20, default 6)] [--seconds S (2..30, default 5)]";
 
@@ -46,56 +50,14 @@ if (!Number.isInteger(SECONDS) || SECONDS < 2 || SECONDS > 30)
 if (args.positionals.length === 0) usage("name at least one git ref to compare with the working tree");
 
 /** The 1.6 KB rerank of `npm run bench:gateway` and the instant upstream's vLLM-shaped answer to it. */
-const BODY = JSON.stringify({
-  model: MODEL,
-  query: "How do I make many concurrent HTTP requests in Python?",
-  documents: Array.from(
-    { length: 12 },
-    (_, i) =>
-      `Passage ${i}: asyncio with aiohttp sends many HTTP requests concurrently from one Python thread; requests is synchronous.`,
-  ),
-  top_n: 3,
-});
-const ANSWER = JSON.stringify({
-  id: "rerank-bench",
-  model: MODEL,
-  usage: { total_tokens: 400 },
-  results: Array.from({ length: 12 }, (_, i) => ({ index: i, document: { text: "" }, relevance_score: 1 - i / 20 })),
-});
-
-const freePort = () =>
-  new Promise<number>((resolve, reject) => {
-    const s = net.createServer();
-    s.once("error", reject).listen(0, "127.0.0.1", () => {
-      const { port } = s.address() as net.AddressInfo;
-      s.close(() => resolve(port));
-    });
-  });
+const BODY = rerankBody();
+const ANSWER = upstreamAnswer();
 
 const children: ChildProcess[] = [];
 function start(cmd: string, argv: string[], core: number): ChildProcess {
   const child = spawn("taskset", ["-c", String(core), cmd, ...argv], { stdio: ["ignore", "ignore", "ignore"] });
   children.push(child);
   return child;
-}
-
-/** CPU seconds (user + system) of a process and its descendants (tsx runs the gateway in a child). */
-function cpuSeconds(pid: number): number {
-  let total = 0;
-  const visit = (p: number) => {
-    try {
-      const stat = fs.readFileSync(`/proc/${p}/stat`, "utf8");
-      const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-      total += (Number(f[11]) + Number(f[12])) / 100;
-      for (const t of fs.readdirSync(`/proc/${p}/task`))
-        for (const c of fs.readFileSync(`/proc/${p}/task/${t}/children`, "utf8").trim().split(/\s+/).filter(Boolean))
-          visit(Number(c));
-    } catch {
-      /* gone */
-    }
-  };
-  visit(pid);
-  return total;
 }
 
 /** The commit a ref names, or usage and exit 2. */
@@ -167,36 +129,8 @@ async function main(): Promise<void> {
       `  server { listen 127.0.0.1:${up}; location / { default_type application/json; return 200 '${ANSWER}'; } } }\n`,
   );
   start("nginx", ["-c", conf, "-p", dir], 1);
-  const stack = path.join(dir, "Pulumi.bench.yaml");
-  fs.writeFileSync(
-    stack,
-    YAML.stringify({
-      config: {
-        "retrieval-stack:environment": "local",
-        "retrieval-stack:cluster": { mode: "existing", name: "local", context: "bench" },
-        "retrieval-stack:models": [
-          {
-            name: MODEL,
-            model: "BAAI/bge-reranker-base",
-            engine: "vllm",
-            task: "rerank",
-            replicas: { min: 1, max: 1 },
-            gpu: { nodeGroup: "l4" },
-            slo: { p99LatencyMs: 1000 },
-          },
-        ],
-        "retrieval-stack:gpuNodeGroups": {
-          l4: { instanceTypes: ["g6.xlarge"], minSize: 0, maxSize: 2, diskSizeGiB: 200 },
-        },
-        "retrieval-stack:ingress": { tls: { mode: "none" } },
-        "retrieval-stack:verification": { mode: "off" },
-        "retrieval-stack:gateway": {
-          keys: { bench: { sha256: [createHash("sha256").update(KEY).digest("hex")] } },
-          limits: { requestsPerSecond: 100000, burst: 100000 },
-        },
-      },
-    }),
-  );
+  const stack = writeBenchStack(dir);
+
   const lua = path.join(dir, "post.lua");
   fs.writeFileSync(
     lua,

@@ -12,19 +12,23 @@
 //    directly, nginx and the gateway; added p50/p99 = gateway minus direct (targets <= 1 ms and <= 5 ms).
 // Everything listens on 127.0.0.1 and is stopped at the end, also on failure.
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
-import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import * as http from "node:http";
-import * as net from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
 import { parseArgs } from "node:util";
 import { Pool } from "undici";
-import * as YAML from "yaml";
+import {
+  BENCH_KEY as KEY,
+  BENCH_MODEL as MODEL,
+  cpuSeconds,
+  freePort,
+  rerankBody,
+  upstreamAnswer,
+  writeBenchStack,
+} from "./bench-gateway-parts";
 
 const ROOT = path.resolve(__dirname, "..");
-const KEY = "bench-key-0123456789abcdef";
-const MODEL = "bench-reranker";
 
 function usage(message: string): never {
   process.stderr.write(
@@ -58,31 +62,6 @@ if (!(SECONDS > 0) || !(RATE > 0) || !(CONNECTIONS > 0))
   usage("--seconds, --rate and --connections must be positive numbers");
 if (args.serve !== undefined && args.serve !== "bare" && args.serve !== "passthrough")
   usage(`--serve must be bare or passthrough, got ${args.serve}`);
-
-/** A rerank request of about 1.6 KB: a query and 12 passages. */
-function rerankBody(): string {
-  const docs = Array.from(
-    { length: 12 },
-    (_, i) =>
-      `Passage ${i}: asyncio with aiohttp sends many HTTP requests concurrently from one Python thread; requests is synchronous.`,
-  );
-  return JSON.stringify({
-    model: MODEL,
-    query: "How do I make many concurrent HTTP requests in Python?",
-    documents: docs,
-    top_n: 3,
-  });
-}
-
-/** What the instant upstream answers: vLLM's rerank shape for 12 documents. */
-function upstreamAnswer(): string {
-  const results = Array.from({ length: 12 }, (_, i) => ({
-    index: i,
-    document: { text: "" },
-    relevance_score: 1 - i / 20,
-  }));
-  return JSON.stringify({ id: "rerank-bench", model: MODEL, usage: { total_tokens: 400 }, results });
-}
 
 /**
  * The reference servers (`--serve`): what Node itself does on one core for this request, with nothing of the
@@ -122,15 +101,6 @@ function serveReference(mode: "bare" | "passthrough", port: number, upstream: st
   server.listen(port, "127.0.0.1");
   process.once("SIGTERM", () => process.exit(0));
 }
-
-const freePort = () =>
-  new Promise<number>((resolve, reject) => {
-    const s = net.createServer();
-    s.once("error", reject).listen(0, "127.0.0.1", () => {
-      const { port } = s.address() as net.AddressInfo;
-      s.close(() => resolve(port));
-    });
-  });
 
 const children: ChildProcess[] = [];
 function start(cmd: string, argv: string[], core: number): ChildProcess {
@@ -175,29 +145,6 @@ ${server}
 `,
   );
   return file;
-}
-
-/**
- * CPU seconds (user + system) a process and its descendants have used, from /proc: the cost per request does not
- * depend on how busy the machine is, where requests/s on a shared machine does.
- */
-function cpuSeconds(pid: number): number {
-  const tick = 100; // USER_HZ on Linux
-  let total = 0;
-  const visit = (p: number) => {
-    try {
-      const stat = fs.readFileSync(`/proc/${p}/stat`, "utf8");
-      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-      total += (Number(fields[11]) + Number(fields[12])) / tick;
-      for (const t of fs.readdirSync(`/proc/${p}/task`))
-        for (const c of fs.readFileSync(`/proc/${p}/task/${t}/children`, "utf8").trim().split(/\s+/).filter(Boolean))
-          visit(Number(c));
-    } catch {
-      /* gone */
-    }
-  };
-  visit(pid);
-  return total;
 }
 
 interface WrkResult {
@@ -336,36 +283,8 @@ async function main(): Promise<void> {
     ],
     0,
   );
-  const stack = path.join(dir, "Pulumi.bench.yaml");
-  fs.writeFileSync(
-    stack,
-    YAML.stringify({
-      config: {
-        "retrieval-stack:environment": "local",
-        "retrieval-stack:cluster": { mode: "existing", name: "local", context: "bench" },
-        "retrieval-stack:models": [
-          {
-            name: MODEL,
-            model: "BAAI/bge-reranker-base",
-            engine: "vllm",
-            task: "rerank",
-            replicas: { min: 1, max: 1 },
-            gpu: { nodeGroup: "l4" },
-            slo: { p99LatencyMs: 1000 },
-          },
-        ],
-        "retrieval-stack:gpuNodeGroups": {
-          l4: { instanceTypes: ["g6.xlarge"], minSize: 0, maxSize: 2, diskSizeGiB: 200 },
-        },
-        "retrieval-stack:ingress": { tls: { mode: "none" } },
-        "retrieval-stack:verification": { mode: "off" },
-        "retrieval-stack:gateway": {
-          keys: { bench: { sha256: [createHash("sha256").update(KEY).digest("hex")] } },
-          limits: { requestsPerSecond: 100000, burst: 100000 },
-        },
-      },
-    }),
-  );
+  const stack = writeBenchStack(dir);
+
   const gatewayProcess = start(
     path.join(ROOT, "node_modules/.bin/tsx"),
     [
