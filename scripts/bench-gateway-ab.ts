@@ -18,6 +18,7 @@ import {
   cpuSeconds,
   freePort,
   rerankBody,
+  runBenchmark,
   upstreamAnswer,
   writeBenchStack,
 } from "./bench-gateway-parts";
@@ -192,19 +193,4 @@ function stopAll(): void {
   for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill("SIGTERM");
   for (const d of tempDirs) fs.rmSync(d, { recursive: true, force: true });
 }
-for (const signal of ["SIGINT", "SIGTERM"] as const)
-  process.once(signal, () => {
-    stopAll();
-    process.exit(130);
-  });
-main().then(
-  () => {
-    stopAll();
-    process.exit(0);
-  },
-  (e: unknown) => {
-    stopAll();
-    process.stderr.write(`bench:gateway-ab failed: ${e instanceof Error ? e.message : String(e)}\n`);
-    process.exit(1);
-  },
-);
+runBenchmark("bench:gateway-ab", main, stopAll);

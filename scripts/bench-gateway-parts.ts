@@ -98,3 +98,26 @@ export function writeBenchStack(dir: string): string {
   );
   return stack;
 }
+
+/**
+ * Runs a benchmark's main(): whatever it started is stopped (`stop`) on success, on failure and on Ctrl-C, and the
+ * exit code says which (0, 1 with the reason on stderr, 130).
+ */
+export function runBenchmark(name: string, main: () => Promise<void>, stop: () => void): void {
+  for (const signal of ["SIGINT", "SIGTERM"] as const)
+    process.once(signal, () => {
+      stop();
+      process.exit(130);
+    });
+  main().then(
+    () => {
+      stop();
+      process.exit(0);
+    },
+    (e: unknown) => {
+      stop();
+      process.stderr.write(`${name} failed: ${e instanceof Error ? e.message : String(e)}\n`);
+      process.exit(1);
+    },
+  );
+}

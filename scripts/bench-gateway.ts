@@ -24,6 +24,7 @@ import {
   cpuSeconds,
   freePort,
   rerankBody,
+  runBenchmark,
   upstreamAnswer,
   writeBenchStack,
 } from "./bench-gateway-parts";
@@ -375,21 +376,4 @@ function stopAll(): void {
   for (const c of children) if (c.exitCode === null) c.kill("SIGTERM");
 }
 if (args.serve) serveReference(args.serve as "bare" | "passthrough", Number(args.port), args.upstream);
-else {
-  for (const signal of ["SIGINT", "SIGTERM"] as const)
-    process.once(signal, () => {
-      stopAll();
-      process.exit(130);
-    });
-  main().then(
-    () => {
-      stopAll();
-      process.exit(0);
-    },
-    (e: unknown) => {
-      stopAll();
-      process.stderr.write(`bench:gateway failed: ${e instanceof Error ? e.message : String(e)}\n`);
-      process.exit(1);
-    },
-  );
-}
+else runBenchmark("bench:gateway", main, stopAll);
